@@ -1,0 +1,360 @@
+//! Commands: what a caller asks the ledger to do, and their wire form (one JSON object).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::Rejection;
+use crate::id::{MemberId, StaffId, StoreId};
+use crate::money::Money;
+use crate::time::Timestamp;
+
+/// The longest free-text field (`reason`, `service`), in characters.
+pub const TEXT_LEN_MAX: usize = 128;
+
+/// The longest command line accepted on the wire, in bytes.
+pub const COMMAND_LINE_MAX: usize = 16 * 1024;
+
+/// A command: who, when, where, and what to do.
+///
+/// `id` is the caller's idempotency key; `at` is the caller's time (the core reads no clock).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    /// Idempotency key, chosen by the caller.
+    pub id: Uuid,
+    /// When the command happens.
+    pub at: Timestamp,
+    /// The member it is about.
+    pub member: MemberId,
+    /// The store where it happens.
+    pub store: StoreId,
+    /// What to do.
+    pub action: Action,
+}
+
+/// What a command does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Opens a card, in the given tier or the lowest.
+    Enroll {
+        /// Starting tier; the policy's lowest when absent.
+        tier: Option<String>,
+    },
+    /// The member pays cash into the card.
+    Recharge {
+        /// Paid in.
+        amount: Money,
+        /// Who took the payment.
+        staff: Option<StaffId>,
+    },
+    /// Manual, birthday or campaign credit.
+    GrantBonus {
+        /// Credit given.
+        amount: Money,
+        /// Why (free text, no personal data).
+        reason: String,
+        /// When it lapses; the policy's `bonus_expiry_days` from `at` when absent.
+        expires_at: Option<Timestamp>,
+    },
+    /// The member pays for a service from the card.
+    Consume {
+        /// List price, before the tier discount.
+        amount: Money,
+        /// Who served.
+        staff: Option<StaffId>,
+        /// What was served.
+        service: Option<String>,
+    },
+    /// Gives back all or part of a consumption to the card.
+    RefundConsumption {
+        /// The id of the `consume` command.
+        consumption: Uuid,
+        /// Part of the charged amount; all that is left when absent.
+        amount: Option<Money>,
+    },
+    /// 退卡: pays out the remaining principal and closes the balance.
+    RefundBalance,
+    /// Moves the member to a tier by hand.
+    ChangeTier {
+        /// The new tier.
+        tier: String,
+        /// Why.
+        reason: Option<String>,
+    },
+}
+
+impl Action {
+    /// The wire name of the action.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Action::Enroll { .. } => "enroll",
+            Action::Recharge { .. } => "recharge",
+            Action::GrantBonus { .. } => "grant_bonus",
+            Action::Consume { .. } => "consume",
+            Action::RefundConsumption { .. } => "refund_consumption",
+            Action::RefundBalance => "refund_balance",
+            Action::ChangeTier { .. } => "change_tier",
+        }
+    }
+}
+
+/// The flat wire form. Every field is optional here; [`Command::from_wire`] checks which ones
+/// each type needs and allows.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    member: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    store: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    amount: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    staff: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    consumption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tier: Option<String>,
+}
+
+fn invalid(msg: String) -> Rejection {
+    Rejection::InvalidCommand(msg)
+}
+
+/// Checks free text: 1-128 characters, no control characters.
+pub fn validate_text(field: &str, s: &str) -> Result<(), Rejection> {
+    let n = s.chars().count();
+    if n == 0 || n > TEXT_LEN_MAX {
+        return Err(invalid(format!(
+            "{field} must be 1-{TEXT_LEN_MAX} characters"
+        )));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(invalid(format!("{field} has a control character")));
+    }
+    Ok(())
+}
+
+fn parse_uuid(field: &str, s: &str) -> Result<Uuid, Rejection> {
+    let u = Uuid::try_parse(s)
+        .map_err(|_| invalid(format!("{field} {s:?} is not a UUID")))?;
+    if u.is_nil() {
+        return Err(invalid(format!("{field} must not be the nil UUID")));
+    }
+    Ok(u)
+}
+
+impl Command {
+    /// Parses one command from its JSON wire form. Unknown fields, fields the type does not
+    /// take, missing fields, and bad values are rejected with the matching error code.
+    ///
+    /// ```
+    /// use memberledger_core::{Command, Action};
+    /// let c = Command::from_json(r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","at":"2026-03-01T10:00:00Z",
+    ///     "type":"recharge","member":"M1","store":"S1","amount":"1000.00"}"#).unwrap();
+    /// assert!(matches!(c.action, Action::Recharge { .. }));
+    /// let e = Command::from_json(r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","at":"2026-03-01T10:00:00Z",
+    ///     "type":"recharge","member":"M1","store":"S1","amount":"10.001"}"#).unwrap_err();
+    /// assert_eq!(e.code(), "invalid_amount");
+    /// ```
+    pub fn from_json(line: &str) -> Result<Command, Rejection> {
+        if line.len() > COMMAND_LINE_MAX {
+            return Err(invalid(format!(
+                "command is {} bytes; the limit is {COMMAND_LINE_MAX}",
+                line.len()
+            )));
+        }
+        let wire: Wire = serde_json::from_str(line)
+            .map_err(|e| invalid(format!("command is not a valid JSON object: {e}")))?;
+        Command::from_wire(wire)
+    }
+
+    fn from_wire(mut w: Wire) -> Result<Command, Rejection> {
+        let kind = w.kind.take().ok_or_else(|| invalid("missing field `type`".into()))?;
+        let id = parse_uuid("id", &w.id.take().ok_or_else(|| invalid("missing field `id`".into()))?)?;
+        let at: Timestamp = w.at.take().ok_or_else(|| invalid("missing field `at`".into()))?.parse()?;
+        let member = MemberId::new(w.member.take().ok_or_else(|| invalid("missing field `member`".into()))?)?;
+        let store = StoreId::new(w.store.take().ok_or_else(|| invalid("missing field `store`".into()))?)?;
+        let req = |f: Option<String>, name: &str| {
+            f.ok_or_else(|| invalid(format!("`{kind}` needs the field `{name}`")))
+        };
+        let staff = |f: Option<String>| f.map(StaffId::new).transpose();
+        let text = |f: Option<String>, name: &str| -> Result<Option<String>, Rejection> {
+            if let Some(s) = &f {
+                validate_text(name, s)?;
+            }
+            Ok(f)
+        };
+        let action = match kind.as_str() {
+            "enroll" => Action::Enroll { tier: w.tier.take() },
+            "recharge" => Action::Recharge {
+                amount: Money::parse_positive(&req(w.amount.take(), "amount")?)?,
+                staff: staff(w.staff.take())?,
+            },
+            "grant_bonus" => Action::GrantBonus {
+                amount: Money::parse_positive(&req(w.amount.take(), "amount")?)?,
+                reason: text(Some(req(w.reason.take(), "reason")?), "reason")?.unwrap_or_default(),
+                expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
+            },
+            "consume" => Action::Consume {
+                amount: Money::parse_positive(&req(w.amount.take(), "amount")?)?,
+                staff: staff(w.staff.take())?,
+                service: text(w.service.take(), "service")?,
+            },
+            "refund_consumption" => Action::RefundConsumption {
+                consumption: parse_uuid("consumption", &req(w.consumption.take(), "consumption")?)?,
+                amount: w.amount.take().map(|s| Money::parse_positive(&s)).transpose()?,
+            },
+            "refund_balance" => Action::RefundBalance,
+            "change_tier" => Action::ChangeTier {
+                tier: req(w.tier.take(), "tier")?,
+                reason: text(w.reason.take(), "reason")?,
+            },
+            other => {
+                return Err(invalid(format!(
+                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance or change_tier"
+                )))
+            }
+        };
+        // Whatever is left was not taken by this type.
+        let left = serde_json::to_value(&w).expect("wire serialises");
+        if let Some(field) = left.as_object().and_then(|o| o.keys().next()) {
+            return Err(invalid(format!("`{kind}` does not take the field `{field}`")));
+        }
+        Ok(Command { id, at, member, store, action })
+    }
+
+    fn to_wire(&self) -> Wire {
+        let mut w = Wire {
+            id: Some(self.id.to_string()),
+            at: Some(self.at.to_string()),
+            kind: Some(self.action.type_name().to_owned()),
+            member: Some(self.member.to_string()),
+            store: Some(self.store.to_string()),
+            ..Wire::default()
+        };
+        match &self.action {
+            Action::Enroll { tier } => w.tier = tier.clone(),
+            Action::Recharge { amount, staff } => {
+                w.amount = Some(amount.to_string());
+                w.staff = staff.as_ref().map(ToString::to_string);
+            }
+            Action::GrantBonus { amount, reason, expires_at } => {
+                w.amount = Some(amount.to_string());
+                w.reason = Some(reason.clone());
+                w.expires_at = expires_at.map(|t| t.to_string());
+            }
+            Action::Consume { amount, staff, service } => {
+                w.amount = Some(amount.to_string());
+                w.staff = staff.as_ref().map(ToString::to_string);
+                w.service = service.clone();
+            }
+            Action::RefundConsumption { consumption, amount } => {
+                w.consumption = Some(consumption.to_string());
+                w.amount = amount.map(|a| a.to_string());
+            }
+            Action::RefundBalance => {}
+            Action::ChangeTier { tier, reason } => {
+                w.tier = Some(tier.clone());
+                w.reason = reason.clone();
+            }
+        }
+        w
+    }
+
+    /// The command's canonical JSON: its wire form with sorted keys and no spaces.
+    pub fn to_json(&self) -> String {
+        serde_json::to_value(self.to_wire()).expect("wire serialises").to_string()
+    }
+
+    /// SHA-256 of the canonical JSON: what idempotency compares.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.to_json().as_bytes()).into()
+    }
+}
+
+impl Serialize for Command {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_wire().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Command {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Command, D::Error> {
+        let w = Wire::deserialize(d)?;
+        Command::from_wire(w).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10";
+
+    fn line(rest: &str) -> String {
+        format!(r#"{{"id":"{ID}","at":"2026-03-01T10:00:00Z","member":"M1","store":"S1",{rest}}}"#)
+    }
+
+    #[test]
+    fn round_trips_every_type_through_canonical_json() {
+        for rest in [
+            r#""type":"enroll","tier":"gold""#,
+            r#""type":"recharge","amount":"1000","staff":"E7""#,
+            r#""type":"grant_bonus","amount":"50.00","reason":"birthday","expires_at":"2026-12-31T23:59:59Z""#,
+            r#""type":"consume","amount":"300.00","staff":"E9","service":"facial""#,
+            r#""type":"refund_consumption","consumption":"7a1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","amount":"100.00""#,
+            r#""type":"refund_balance""#,
+            r#""type":"change_tier","tier":"gold","reason":"vip""#,
+        ] {
+            let c = Command::from_json(&line(rest)).unwrap();
+            let again = Command::from_json(&c.to_json()).unwrap();
+            assert_eq!(c, again);
+            assert_eq!(c.to_json(), again.to_json());
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_and_misplaced_fields() {
+        let e = Command::from_json(&line(r#""type":"refund_balance","colour":"red""#)).unwrap_err();
+        assert_eq!(e.code(), "invalid_command");
+        let e = Command::from_json(&line(r#""type":"refund_balance","amount":"1.00""#)).unwrap_err();
+        assert_eq!(e.code(), "invalid_command");
+        assert!(e.to_string().contains("amount"), "{e}");
+    }
+
+    #[test]
+    fn rejects_bad_values_with_their_codes() {
+        for (rest, code) in [
+            (r#""type":"recharge""#, "invalid_command"),
+            (r#""type":"recharge","amount":"-5.00""#, "invalid_amount"),
+            (r#""type":"recharge","amount":"0""#, "invalid_amount"),
+            (r#""type":"recharge","amount":100"#, "invalid_command"),
+            (r#""type":"recharge","amount":"1.00","staff":"a b""#, "invalid_id"),
+            (r#""type":"teleport""#, "invalid_command"),
+            (r#""type":"consume","amount":"1.00","service":"""#, "invalid_command"),
+        ] {
+            let e = Command::from_json(&line(rest)).unwrap_err();
+            assert_eq!(e.code(), code, "{rest}: {e}");
+        }
+        let bad_member = format!(r#"{{"id":"{ID}","at":"2026-03-01T10:00:00Z","member":"M 1","store":"S1","type":"refund_balance"}}"#);
+        assert_eq!(Command::from_json(&bad_member).unwrap_err().code(), "invalid_id");
+        let bad_time = format!(r#"{{"id":"{ID}","at":"yesterday","member":"M1","store":"S1","type":"refund_balance"}}"#);
+        assert_eq!(Command::from_json(&bad_time).unwrap_err().code(), "invalid_command");
+        assert_eq!(Command::from_json("{not json").unwrap_err().code(), "invalid_command");
+        assert_eq!(Command::from_json("[]").unwrap_err().code(), "invalid_command");
+    }
+}

@@ -1,0 +1,475 @@
+//! `decide`: every business rule. It reads the member's state, the command and the policy, and
+//! returns the events to record or a rejection. It never touches a clock, a disk or a network.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+use crate::command::{Action, Command};
+use crate::error::Rejection;
+use crate::event::{event_id, Draw, Event, EventBody, LotKind, PointsDraw, Restore, EVENT_SCHEMA_VERSION};
+use crate::id::StaffId;
+use crate::money::{div_round, Money};
+use crate::policy::{Policy, SpendOrder};
+use crate::state::{Lot, MemberState};
+use crate::time::Timestamp;
+
+/// Decides a command against the member's current state (`None` when never enrolled) and the
+/// policy in force. On success the events are complete (ids, versions, every derived figure)
+/// and fold onto `state` in order; a rejection records nothing.
+///
+/// ```
+/// use memberledger_core::{decide, Command, MemberState, Policy};
+/// let policy = Policy::builtin();
+/// let enroll = Command::from_json(r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#).unwrap();
+/// let events = decide(None, &enroll, &policy).unwrap();
+/// let mut state = MemberState::enrolled(&events[0]).unwrap();
+/// let recharge = Command::from_json(r#"{"id":"00000000-0000-4000-8000-000000000002","at":"2026-03-01T10:05:00Z","type":"recharge","member":"M1","store":"S1","amount":"1000.00"}"#).unwrap();
+/// for e in decide(Some(&state), &recharge, &policy).unwrap() {
+///     state.apply(&e).unwrap();
+/// }
+/// assert_eq!(state.principal().to_string(), "1000.00");
+/// assert_eq!(state.bonus().to_string(), "150.00"); // the built-in policy's 1000 → 150 rule
+/// ```
+pub fn decide(
+    state: Option<&MemberState>,
+    cmd: &Command,
+    policy: &Policy,
+) -> Result<Vec<Event>, Rejection> {
+    let Some(state) = state else {
+        return match &cmd.action {
+            Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy),
+            _ => Err(Rejection::MemberNotFound(cmd.member.to_string())),
+        };
+    };
+    if let Action::Enroll { .. } = cmd.action {
+        return Err(Rejection::MemberExists(cmd.member.to_string()));
+    }
+    if state.member != cmd.member {
+        return Err(Rejection::InvalidCommand(format!(
+            "state of member {} given for a command of member {}",
+            state.member, cmd.member
+        )));
+    }
+    if cmd.at < state.last_at {
+        return Err(Rejection::OutOfOrder(format!(
+            "command time {} is before member {}'s last event at {}",
+            cmd.at, cmd.member, state.last_at
+        )));
+    }
+    let mut d = Draft { cmd, state: state.clone(), events: Vec::new() };
+    d.expire();
+    match &cmd.action {
+        Action::Enroll { .. } => unreachable!("handled above"),
+        Action::Recharge { amount, staff } => d.recharge(*amount, staff.as_ref(), policy),
+        Action::GrantBonus { amount, reason, expires_at } => {
+            d.grant_bonus(*amount, reason, *expires_at, policy)
+        }
+        Action::Consume { amount, staff, service } => {
+            d.consume(*amount, staff.as_ref(), service.as_ref(), policy)
+        }
+        Action::RefundConsumption { consumption, amount } => {
+            d.refund_consumption(*consumption, *amount, policy)
+        }
+        Action::RefundBalance => d.refund_balance(policy),
+        Action::ChangeTier { tier, reason } => d.change_tier(tier, reason.as_deref(), policy),
+    }?;
+    Ok(d.events)
+}
+
+fn enroll(cmd: &Command, tier: Option<&str>, policy: &Policy) -> Result<Vec<Event>, Rejection> {
+    let tier = match tier {
+        Some(t) if policy.tier(t).is_some() => t.to_owned(),
+        Some(t) => return Err(Rejection::UnknownTier(t.to_owned())),
+        None => policy.tiers[0].name.clone(),
+    };
+    let event = envelope(cmd, 0, 1, EventBody::MemberEnrolled { home_store: cmd.store.clone(), tier });
+    MemberState::enrolled(&event).expect("a decided enrollment folds");
+    Ok(vec![event])
+}
+
+fn envelope(cmd: &Command, index: u32, version: u64, body: EventBody) -> Event {
+    Event {
+        id: event_id(cmd.id, index),
+        command: cmd.id,
+        index,
+        member: cmd.member.clone(),
+        version,
+        at: cmd.at,
+        store: cmd.store.clone(),
+        v: EVENT_SCHEMA_VERSION,
+        body,
+    }
+}
+
+/// A command being decided: a working copy of the state with the events so far folded on.
+struct Draft<'a> {
+    cmd: &'a Command,
+    state: MemberState,
+    events: Vec<Event>,
+}
+
+impl Draft<'_> {
+    /// Records an event and folds it onto the working state, so later rules of the same
+    /// command see its effect (a recharge's tier upgrade sees the recharge).
+    fn record(&mut self, body: EventBody) {
+        let index = u32::try_from(self.events.len()).expect("few events per command");
+        let event = envelope(self.cmd, index, self.state.version + 1, body);
+        if let Err(e) = self.state.apply(&event) {
+            panic!("decide produced an event that does not fold: {e}");
+        }
+        self.events.push(event);
+    }
+
+    fn next_lot(&self) -> u32 {
+        self.state.next_lot
+    }
+
+    /// Every bonus and point lot whose expiry is at or before the command's time expires first.
+    fn expire(&mut self) {
+        let at = self.cmd.at;
+        let due: Vec<Lot> = self
+            .state
+            .bonus_lots
+            .iter()
+            .filter(|l| l.expires_at.is_some_and(|e| e <= at))
+            .cloned()
+            .collect();
+        for l in due {
+            self.record(EventBody::BonusExpired {
+                lot: l.lot,
+                amount: l.remaining,
+                origin_store: l.origin_store,
+                expires_at: l.expires_at.expect("filtered on expiry"),
+            });
+        }
+        let due: Vec<(u32, u64, Timestamp)> = self
+            .state
+            .point_lots
+            .iter()
+            .filter_map(|l| l.expires_at.filter(|e| *e <= at).map(|e| (l.lot, l.remaining, e)))
+            .collect();
+        for (lot, points, expires_at) in due {
+            self.record(EventBody::PointsExpired { lot, points, expires_at });
+        }
+    }
+
+    fn recharge(&mut self, amount: Money, staff: Option<&StaffId>, policy: &Policy) -> Result<(), Rejection> {
+        let tier_before = self.state.tier.clone();
+        self.record(EventBody::Recharged { amount, lot: self.next_lot(), staff: staff.cloned() });
+        if let Some((i, rule)) = policy.bonus_rule(&tier_before, amount) {
+            let bonus = match (rule.bonus, rule.bonus_rate) {
+                (Some(b), _) => b,
+                (None, Some(rate)) => Money::round(amount.as_decimal() * rate, policy.rounding),
+                (None, None) => Money::ZERO,
+            };
+            if bonus.is_positive() {
+                self.record(EventBody::BonusGranted {
+                    amount: bonus,
+                    lot: self.next_lot(),
+                    expires_at: policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)),
+                    reason: "recharge".into(),
+                    rule: Some(u32::try_from(i).expect("at most 256 rules")),
+                });
+            }
+        }
+        self.upgrade_after_recharge(amount, policy);
+        Ok(())
+    }
+
+    /// The highest tier above the current one whose upgrade condition holds.
+    fn upgrade_after_recharge(&mut self, amount: Money, policy: &Policy) {
+        // A tier the policy no longer lists counts as the lowest.
+        let current = policy.tier_index(&self.state.tier).unwrap_or(0);
+        let window = self.state.recharged_within_365d(self.cmd.at);
+        let target = policy.tiers.iter().enumerate().skip(current + 1).rev().find_map(|(_, t)| {
+            let u = t.upgrade.as_ref()?;
+            if u.single_recharge.is_some_and(|x| amount >= x) {
+                Some((t, "upgrade:single_recharge"))
+            } else if u.recharged_within_365d.is_some_and(|x| window >= x) {
+                Some((t, "upgrade:recharged_within_365d"))
+            } else {
+                None
+            }
+        });
+        if let Some((t, reason)) = target {
+            self.record(EventBody::TierChanged {
+                from: self.state.tier.clone(),
+                to: t.name.clone(),
+                reason: reason.into(),
+            });
+        }
+    }
+
+    fn grant_bonus(
+        &mut self,
+        amount: Money,
+        reason: &str,
+        expires_at: Option<Timestamp>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        if expires_at.is_some_and(|e| e <= self.cmd.at) {
+            return Err(Rejection::InvalidCommand(format!(
+                "expires_at must be after the command's time {}",
+                self.cmd.at
+            )));
+        }
+        let expires_at = expires_at.or_else(|| policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)));
+        self.record(EventBody::BonusGranted {
+            amount,
+            lot: self.next_lot(),
+            expires_at,
+            reason: reason.to_owned(),
+            rule: None,
+        });
+        Ok(())
+    }
+
+    fn consume(
+        &mut self,
+        price: Money,
+        staff: Option<&StaffId>,
+        service: Option<&String>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        if self.state.frozen {
+            return Err(Rejection::MemberFrozen(self.cmd.member.to_string()));
+        }
+        let tier = self.state.tier.clone();
+        let (discount, points_per_yuan) = policy
+            .tier(&tier)
+            .map_or((Decimal::ONE, Decimal::ZERO), |t| (t.discount, t.points_per_yuan));
+        let charged = Money::round(price.as_decimal() * discount, policy.rounding);
+        if !charged.is_positive() {
+            return Err(Rejection::InvalidAmount(format!(
+                "price {price} at discount {discount} charges nothing"
+            )));
+        }
+        let (p, b) = (self.state.principal(), self.state.bonus());
+        if charged > p.plus(b) {
+            return Err(Rejection::InsufficientBalance(format!(
+                "charge {charged} exceeds the balance {} (principal {p}, bonus {b})",
+                p.plus(b)
+            )));
+        }
+        let bonus = split_bonus(charged, p, b, policy);
+        let principal = charged.minus(bonus);
+        let mut draws = draw_fifo(&self.state.principal_lots, principal);
+        draws.extend(draw_fifo(&bonus_spend_order(&self.state.bonus_lots), bonus));
+        let points_earned = (principal.as_decimal() * points_per_yuan)
+            .floor()
+            .to_u64()
+            .expect("points fit in u64");
+        let points_lot = (points_earned > 0).then(|| self.next_lot());
+        self.record(EventBody::Consumed {
+            service: service.cloned(),
+            staff: staff.cloned(),
+            tier,
+            price,
+            discount,
+            charged,
+            principal,
+            bonus,
+            draws,
+            points_earned,
+            points_lot,
+            points_expires_at: points_lot
+                .and(policy.points_expiry_days)
+                .map(|d| self.cmd.at.plus_days(d)),
+        });
+        Ok(())
+    }
+
+    fn refund_consumption(
+        &mut self,
+        consumption: uuid::Uuid,
+        amount: Option<Money>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        let rec = self.state.consumptions.get(&consumption).cloned().ok_or_else(|| {
+            Rejection::UnknownConsumption(format!(
+                "member {} has no refundable consumption {consumption} (never made, fully refunded, or closed by a balance refund)",
+                self.cmd.member
+            ))
+        })?;
+        let left = rec.charged.minus(rec.refunded);
+        let amount = amount.unwrap_or(left);
+        if amount > left {
+            return Err(Rejection::RefundExceedsOriginal(format!(
+                "refund {amount} exceeds the {left} left unrefunded of {} charged",
+                rec.charged
+            )));
+        }
+        let principal_left = rec.principal.minus(rec.principal_restored);
+        let bonus_left = rec.bonus.minus(rec.bonus_restored);
+        let proportional = Money::from_cents(
+            i64::try_from(div_round(
+                i128::from(amount.cents()) * i128::from(rec.bonus.cents()),
+                i128::from(rec.charged.cents()),
+                policy.rounding,
+            ))
+            .expect("a share of an amount fits"),
+        );
+        let floor = amount.minus(principal_left).max(Money::ZERO);
+        let bonus = proportional.max(floor).min(bonus_left.min(amount));
+        let principal = amount.minus(bonus);
+
+        let at = self.cmd.at;
+        let mut restored = Vec::new();
+        for kind in [LotKind::Principal, LotKind::Bonus] {
+            let mut want = if kind == LotKind::Principal { principal } else { bonus };
+            for d in rec.draws.iter().rev().filter(|d| d.draw.kind == kind) {
+                let give = d.draw.amount.minus(d.restored).min(want);
+                if give.is_positive() {
+                    want = want.minus(give);
+                    restored.push(Restore {
+                        lot: d.draw.lot,
+                        kind,
+                        amount: give,
+                        origin_store: d.draw.origin_store.clone(),
+                        expires_at: d.draw.expires_at,
+                        forfeited: d.draw.expires_at.is_some_and(|e| e <= at),
+                    });
+                }
+            }
+            assert!(want.is_zero(), "refund split within what was drawn");
+        }
+
+        // Points reversed so far = floor(earned × principal restored so far / principal part);
+        // a refund that completes the consumption reverses all that was earned.
+        let restored_total = rec.principal_restored.plus(principal);
+        let target = if rec.refunded.plus(amount) == rec.charged {
+            rec.points_earned
+        } else if rec.principal.is_positive() {
+            u64::try_from(
+                i128::from(rec.points_earned) * i128::from(restored_total.cents())
+                    / i128::from(rec.principal.cents()),
+            )
+            .expect("points fit")
+        } else {
+            0
+        };
+        let due = target.saturating_sub(rec.points_reversed);
+        let mut owed = due;
+        let mut points_reversed = Vec::new();
+        for l in &self.state.point_lots {
+            if owed == 0 {
+                break;
+            }
+            let take = l.remaining.min(owed);
+            owed -= take;
+            points_reversed.push(PointsDraw { lot: l.lot, points: take });
+        }
+        self.record(EventBody::ConsumptionRefunded {
+            consumption,
+            amount,
+            principal,
+            bonus,
+            restored,
+            points_reversed,
+            points_forgiven: owed,
+        });
+        Ok(())
+    }
+
+    fn refund_balance(&mut self, policy: &Policy) -> Result<(), Rejection> {
+        let (p, b) = (self.state.principal(), self.state.bonus());
+        if p.is_zero() && b.is_zero() {
+            return Err(Rejection::InsufficientBalance(format!(
+                "member {} holds no balance to refund",
+                self.cmd.member
+            )));
+        }
+        let spent = self.state.bonus_spent;
+        let clawback = if policy.refund.claw_back_used_bonus { spent.min(p) } else { Money::ZERO };
+        let draws = self
+            .state
+            .principal_lots
+            .iter()
+            .chain(&self.state.bonus_lots)
+            .map(|l| Draw {
+                lot: l.lot,
+                kind: l.kind,
+                amount: l.remaining,
+                origin_store: l.origin_store.clone(),
+                expires_at: l.expires_at,
+            })
+            .collect();
+        self.record(EventBody::BalanceRefunded {
+            principal: p,
+            bonus_forfeited: b,
+            bonus_spent: spent,
+            clawback,
+            payout: p.minus(clawback),
+            draws,
+        });
+        Ok(())
+    }
+
+    fn change_tier(&mut self, tier: &str, reason: Option<&str>, policy: &Policy) -> Result<(), Rejection> {
+        if policy.tier(tier).is_none() {
+            return Err(Rejection::UnknownTier(tier.to_owned()));
+        }
+        self.record(EventBody::TierChanged {
+            from: self.state.tier.clone(),
+            to: tier.to_owned(),
+            reason: reason.unwrap_or("manual").to_owned(),
+        });
+        Ok(())
+    }
+}
+
+/// The bonus part of a charge under the policy's spend order. The principal part is the rest.
+pub fn split_bonus(charged: Money, principal: Money, bonus: Money, policy: &Policy) -> Money {
+    let low = charged.minus(principal).max(Money::ZERO);
+    let high = bonus.min(charged);
+    let want = match policy.spend_order {
+        SpendOrder::PrincipalFirst => low,
+        SpendOrder::BonusFirst => high,
+        SpendOrder::Proportional => {
+            let total = principal.plus(bonus).cents();
+            if total == 0 {
+                Money::ZERO
+            } else {
+                let cents = div_round(
+                    i128::from(charged.cents()) * i128::from(bonus.cents()),
+                    i128::from(total),
+                    policy.rounding,
+                );
+                Money::from_cents(i64::try_from(cents).expect("a share of an amount fits"))
+            }
+        }
+    };
+    want.max(low).min(high)
+}
+
+/// Bonus lots in spend order: earliest expiry first, then first-in first-out, lots without
+/// expiry last.
+fn bonus_spend_order(lots: &[Lot]) -> Vec<Lot> {
+    let mut v = lots.to_vec();
+    v.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.lot));
+    v
+}
+
+/// Draws `amount` from lots in the order given.
+fn draw_fifo(lots: &[Lot], amount: Money) -> Vec<Draw> {
+    let mut want = amount;
+    let mut draws = Vec::new();
+    for l in lots {
+        if want.is_zero() {
+            break;
+        }
+        let take = l.remaining.min(want);
+        if take.is_positive() {
+            want = want.minus(take);
+            draws.push(Draw {
+                lot: l.lot,
+                kind: l.kind,
+                amount: take,
+                origin_store: l.origin_store.clone(),
+                expires_at: l.expires_at,
+            });
+        }
+    }
+    assert!(want.is_zero(), "lots cover the amount checked against the balance");
+    draws
+}

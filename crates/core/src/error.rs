@@ -1,0 +1,76 @@
+//! Business rejections: a command the rules refuse. A rejection records nothing.
+
+use thiserror::Error;
+
+/// Why a command was refused. Each variant has a stable snake_case [`code`](Rejection::code)
+/// that adapters put on the wire; the message is for people and may change.
+///
+/// How to handle them: `invalid_*` and `unknown_*` mean the caller sent something wrong and
+/// retrying the same command will fail again; `insufficient_balance`, `member_frozen` and
+/// `refund_exceeds_original` are business outcomes to show to the operator; `out_of_order`
+/// means the caller's clock or queue went backwards for this member; `idempotency_conflict`
+/// means a command id was reused for a different command.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// An amount is malformed, not positive, has more than two decimals or is above the limit.
+    #[error("{0}")]
+    InvalidAmount(String),
+    /// An id has a character outside `[A-Za-z0-9_.-]` or a bad length.
+    #[error("{0}")]
+    InvalidId(String),
+    /// The command is malformed: not JSON, an unknown or missing field, a bad time.
+    #[error("{0}")]
+    InvalidCommand(String),
+    /// The member has never been enrolled.
+    #[error("member {0} is not enrolled")]
+    MemberNotFound(String),
+    /// `enroll` of a member that exists.
+    #[error("member {0} is already enrolled")]
+    MemberExists(String),
+    /// The member's card is frozen.
+    #[error("member {0} is frozen")]
+    MemberFrozen(String),
+    /// The balance does not cover the charge.
+    #[error("{0}")]
+    InsufficientBalance(String),
+    /// A tier name the policy does not define.
+    #[error("tier {0:?} is not defined by the policy")]
+    UnknownTier(String),
+    /// A refund names a consumption the member does not have (or no longer can refund).
+    #[error("{0}")]
+    UnknownConsumption(String),
+    /// A refund above what is left unrefunded.
+    #[error("{0}")]
+    RefundExceedsOriginal(String),
+    /// The command's time is before the member's last command.
+    #[error("{0}")]
+    OutOfOrder(String),
+    /// The command id was used before for a different command.
+    #[error("command {0} was already used for a different command")]
+    IdempotencyConflict(String),
+    /// The policy is malformed or inconsistent.
+    #[error("{0}")]
+    InvalidPolicy(String),
+}
+
+impl Rejection {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::InvalidAmount(_) => "invalid_amount",
+            Rejection::InvalidId(_) => "invalid_id",
+            Rejection::InvalidCommand(_) => "invalid_command",
+            Rejection::MemberNotFound(_) => "member_not_found",
+            Rejection::MemberExists(_) => "member_exists",
+            Rejection::MemberFrozen(_) => "member_frozen",
+            Rejection::InsufficientBalance(_) => "insufficient_balance",
+            Rejection::UnknownTier(_) => "unknown_tier",
+            Rejection::UnknownConsumption(_) => "unknown_consumption",
+            Rejection::RefundExceedsOriginal(_) => "refund_exceeds_original",
+            Rejection::OutOfOrder(_) => "out_of_order",
+            Rejection::IdempotencyConflict(_) => "idempotency_conflict",
+            Rejection::InvalidPolicy(_) => "invalid_policy",
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Opaque identifiers of members, stores and staff.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::Rejection;
+
+/// The longest id accepted, in bytes (all id characters are ASCII).
+pub const ID_LEN_MAX: usize = 64;
+
+/// Checks an opaque id: 1-64 characters of `[A-Za-z0-9_.-]`, so it fits in account names and
+/// cannot carry free text (personal data never enters the log).
+pub fn validate_id(kind: &str, s: &str) -> Result<(), Rejection> {
+    if s.is_empty() || s.len() > ID_LEN_MAX {
+        return Err(Rejection::InvalidId(format!(
+            "{kind} id {s:?} must be 1-{ID_LEN_MAX} characters"
+        )));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(Rejection::InvalidId(format!(
+            "{kind} id {s:?} has {c:?}; only A-Z a-z 0-9 _ . - are allowed"
+        )));
+    }
+    Ok(())
+}
+
+macro_rules! opaque_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates and wraps an id.
+            pub fn new(s: impl Into<String>) -> Result<Self, Rejection> {
+                let s = s.into();
+                validate_id($kind, &s)?;
+                Ok(Self(s))
+            }
+
+            /// The id as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Rejection;
+            fn from_str(s: &str) -> Result<Self, Rejection> {
+                Self::new(s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+opaque_id!(
+    /// A member (card holder). Opaque: never a name or a phone number.
+    MemberId,
+    "member"
+);
+opaque_id!(
+    /// A store of the chain.
+    StoreId,
+    "store"
+);
+opaque_id!(
+    /// A staff member who served or operated.
+    StaffId,
+    "staff"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ids_that_fit_account_names() {
+        assert!(MemberId::new("M-001_a.b").is_ok());
+        assert!(MemberId::new("x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn rejects_ids_with_free_text() {
+        for bad in ["", "张三", "a b", "a:b", "a/b", &"x".repeat(65)] {
+            let e = MemberId::new(bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_id", "{bad:?}");
+        }
+    }
+}

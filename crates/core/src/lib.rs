@@ -1,0 +1,37 @@
+//! The pure domain of memberledger: money, ids, the policy, commands, events, and the two
+//! functions everything rests on — [`decide`] (all the rules) and [`MemberState::apply`]
+//! (only folding).
+//!
+//! This crate never reads a clock, a disk or a network: time and ids come in with the
+//! command, which is what makes replay byte-identical and simulation possible.
+
+mod command;
+mod decide;
+mod error;
+mod event;
+mod id;
+mod money;
+mod policy;
+mod state;
+mod time;
+
+pub use command::{validate_text, Action, Command, COMMAND_LINE_MAX, TEXT_LEN_MAX};
+pub use decide::{decide, split_bonus};
+pub use error::Rejection;
+pub use event::{
+    canonical_json, chain_hash, decode_event, event_id, Draw, Event, EventBody, Hash, LotKind,
+    PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION, GENESIS_HASH,
+};
+pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX};
+pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
+pub use policy::{
+    BonusRule, Policy, RefundPolicy, SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON,
+    EXPIRY_DAYS_MAX,
+};
+pub use state::{
+    ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, PointLot,
+    UPGRADE_WINDOW_DAYS,
+};
+pub use time::Timestamp;
+pub use uuid::Uuid;
+pub use rust_decimal::Decimal;

@@ -1,0 +1,267 @@
+//! Exact money: a `Decimal` with two places, parsed and printed as a string.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Rejection;
+
+/// The largest amount one command may carry: `99999999.99`.
+pub const AMOUNT_MAX: Money = Money(Decimal::from_parts(1_410_065_407, 2, 0, false, 2));
+
+/// An amount of the ledger's currency, exact to the cent.
+///
+/// Always scale 2, never negative when it comes from input, and printed with exactly two
+/// decimals (`"1000.00"`). Arithmetic is checked: an overflow is a bug, never a wrap.
+///
+/// ```
+/// use memberledger_core::Money;
+/// let a: Money = "1000".parse().unwrap();
+/// assert_eq!(a.to_string(), "1000.00");
+/// assert!("1.005".parse::<Money>().is_err());
+/// assert!("-1.00".parse::<Money>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(Decimal);
+
+impl Money {
+    /// Zero.
+    pub const ZERO: Money = Money(Decimal::ZERO);
+
+    /// Builds an amount from a whole number of cents.
+    pub fn from_cents(cents: i64) -> Money {
+        Money(Decimal::new(cents, 2))
+    }
+
+    /// The amount as a whole number of cents.
+    pub fn cents(self) -> i64 {
+        // Every Money is scale 2 and bounded well inside i64 by the command limits and checked
+        // arithmetic, so the conversion cannot fail for a value this crate built.
+        (self.0 * Decimal::ONE_HUNDRED)
+            .to_i64()
+            .expect("money fits in i64 cents")
+    }
+
+    /// The underlying decimal (scale 2).
+    pub fn as_decimal(self) -> Decimal {
+        self.0
+    }
+
+    /// Rounds any decimal to the cent with the given rounding.
+    pub fn round(value: Decimal, rounding: Rounding) -> Money {
+        let mut d = value.round_dp_with_strategy(2, rounding.strategy());
+        d.rescale(2);
+        Money(d)
+    }
+
+    /// `self + other`; panics on overflow, which no bounded ledger reaches.
+    pub fn plus(self, other: Money) -> Money {
+        Money(self.0.checked_add(other.0).expect("money overflow"))
+    }
+
+    /// `self - other`; panics on overflow, which no bounded ledger reaches.
+    pub fn minus(self, other: Money) -> Money {
+        Money(self.0.checked_sub(other.0).expect("money overflow"))
+    }
+
+    /// True when strictly above zero.
+    pub fn is_positive(self) -> bool {
+        self.0 > Decimal::ZERO
+    }
+
+    /// True when zero.
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    /// True when below zero.
+    pub fn is_negative(self) -> bool {
+        self.0 < Decimal::ZERO
+    }
+
+    /// Parses an amount that a command carries: positive, at most two decimals, at most
+    /// [`AMOUNT_MAX`].
+    pub fn parse_positive(s: &str) -> Result<Money, Rejection> {
+        let m: Money = s.parse()?;
+        if !m.is_positive() {
+            return Err(Rejection::InvalidAmount(format!(
+                "amount {s:?} must be above zero"
+            )));
+        }
+        Ok(m)
+    }
+}
+
+/// `round_half_up(num / den)`-style exact division of cents, for splits that must add up.
+///
+/// Computes `num / den` rounded to a whole number with the given rounding, in integers, so
+/// no intermediate decimal precision can tip a midpoint. `den` must be positive and `num`
+/// non-negative.
+pub fn div_round(num: i128, den: i128, rounding: Rounding) -> i128 {
+    assert!(den > 0 && num >= 0, "div_round wants num >= 0 and den > 0");
+    let q = num / den;
+    let r = num % den;
+    if r == 0 {
+        return q;
+    }
+    let twice = r * 2;
+    let up = match rounding {
+        Rounding::HalfUp => twice >= den,
+        Rounding::HalfDown => twice > den,
+        Rounding::HalfEven => twice > den || (twice == den && q % 2 == 1),
+        Rounding::Down => false,
+        Rounding::Up => true,
+    };
+    q + i128::from(up)
+}
+
+impl FromStr for Money {
+    type Err = Rejection;
+
+    /// Parses an input amount: non-negative, at most two decimals, at most [`AMOUNT_MAX`].
+    fn from_str(s: &str) -> Result<Money, Rejection> {
+        let m = Money::parse_unbounded(s)?;
+        if m > AMOUNT_MAX {
+            return Err(Rejection::InvalidAmount(format!(
+                "amount {s:?} is above the maximum of {AMOUNT_MAX}"
+            )));
+        }
+        Ok(m)
+    }
+}
+
+impl Money {
+    /// Parses a recorded figure (a balance may exceed one command's maximum): non-negative,
+    /// at most two decimals, plain decimal notation.
+    pub fn parse_unbounded(s: &str) -> Result<Money, Rejection> {
+        let bad = |why: &str| Rejection::InvalidAmount(format!("amount {s:?} {why}"));
+        if s.is_empty() || s.len() > 32 {
+            return Err(bad("is not a decimal number"));
+        }
+        // Only plain decimal notation: digits, one optional point, an optional leading '-'.
+        // No exponents, no '+', no spaces, no thousands separators.
+        let body = s.strip_prefix('-').unwrap_or(s);
+        let mut parts = body.splitn(2, '.');
+        let int = parts.next().unwrap_or("");
+        let frac = parts.next();
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if !digits(int) || frac.is_some_and(|f| !digits(f)) {
+            return Err(bad("is not a decimal number"));
+        }
+        if frac.is_some_and(|f| f.len() > 2) {
+            return Err(bad("has more than two decimals"));
+        }
+        let mut d = Decimal::from_str(s).map_err(|_| bad("is not a decimal number"))?;
+        if d.is_sign_negative() && !d.is_zero() {
+            return Err(bad("is negative"));
+        }
+        d.rescale(2);
+        // "-0" and "-0.00" are zero; store them without a sign.
+        d.set_sign_positive(true);
+        Ok(Money(d))
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = self.0;
+        d.rescale(2);
+        write!(f, "{d}")
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Money({self})")
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    /// Decodes an amount as written in an event or a policy. Unlike input parsing, the value
+    /// may be zero (events record zero parts), but never negative or with a third decimal.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Money::parse_unbounded(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a figure that falls between two cents is rounded. The policy names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Half a cent and above rounds away from zero: what a shop till does.
+    #[default]
+    HalfUp,
+    /// Half a cent rounds toward zero.
+    HalfDown,
+    /// Half a cent rounds to the even cent (banker's rounding).
+    HalfEven,
+    /// Always toward zero (truncate).
+    Down,
+    /// Always away from zero.
+    Up,
+}
+
+impl Rounding {
+    fn strategy(self) -> RoundingStrategy {
+        match self {
+            Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::HalfDown => RoundingStrategy::MidpointTowardZero,
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+            Rounding::Down => RoundingStrategy::ToZero,
+            Rounding::Up => RoundingStrategy::AwayFromZero,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_two_decimals() {
+        assert_eq!("1000".parse::<Money>().unwrap().to_string(), "1000.00");
+        assert_eq!("0.5".parse::<Money>().unwrap().to_string(), "0.50");
+        assert_eq!("99999999.99".parse::<Money>().unwrap(), AMOUNT_MAX);
+        assert_eq!(Money::from_cents(12345).to_string(), "123.45");
+        assert_eq!(Money::from_cents(12345).cents(), 12345);
+    }
+
+    #[test]
+    fn rejects_bad_amounts() {
+        for bad in [
+            "", "abc", "1.005", "-1", "1e3", "+1", " 1", "1.", ".5", "100000000.00", "1,000", "NaN",
+        ] {
+            assert!(bad.parse::<Money>().is_err(), "{bad:?} accepted");
+        }
+        assert!(Money::parse_positive("0.00").is_err());
+        assert!(Money::parse_positive("0.01").is_ok());
+    }
+
+    #[test]
+    fn div_round_is_exact() {
+        assert_eq!(div_round(5, 10, Rounding::HalfUp), 1);
+        assert_eq!(div_round(5, 10, Rounding::HalfDown), 0);
+        assert_eq!(div_round(15, 10, Rounding::HalfEven), 2);
+        assert_eq!(div_round(25, 10, Rounding::HalfEven), 2);
+        assert_eq!(div_round(11, 10, Rounding::Up), 2);
+        assert_eq!(div_round(19, 10, Rounding::Down), 1);
+    }
+
+    #[test]
+    fn round_uses_the_policy_rounding() {
+        let d = Decimal::new(1005, 3); // 1.005
+        assert_eq!(Money::round(d, Rounding::HalfUp).to_string(), "1.01");
+        assert_eq!(Money::round(d, Rounding::HalfEven).to_string(), "1.00");
+        assert_eq!(Money::round(d, Rounding::Down).to_string(), "1.00");
+    }
+}

@@ -1,0 +1,325 @@
+//! The policy: the chain's rules, a JSON file validated on load.
+
+use std::collections::HashSet;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Rejection;
+use crate::id::validate_id;
+use crate::money::{Money, Rounding};
+
+/// How a consumption is split between principal and bonus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SpendOrder {
+    /// Principal until it runs out, then bonus.
+    PrincipalFirst,
+    /// Bonus until it runs out, then principal.
+    BonusFirst,
+    /// In proportion to the balances held: `bonus = round(charged × B / (P + B))`.
+    #[default]
+    Proportional,
+}
+
+/// A named tier, from lowest to highest in the policy's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// The tier's name, an id (`[A-Za-z0-9_.-]`).
+    pub name: String,
+    /// Price multiplier in (0, 1], e.g. `"0.90"`.
+    pub discount: Decimal,
+    /// Points earned per unit of principal spent.
+    pub points_per_yuan: Decimal,
+    /// When a member is upgraded into this tier after a recharge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<Upgrade>,
+}
+
+/// Upgrade conditions of a tier; either one is enough.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Upgrade {
+    /// One recharge of at least this amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_recharge: Option<Money>,
+    /// Principal recharged in the 365 days up to this recharge, less principal refunded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recharged_within_365d: Option<Money>,
+}
+
+/// A recharge-bonus rule: recharging at least `min` gives a fixed `bonus` or a `bonus_rate`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BonusRule {
+    /// The smallest recharge the rule applies to.
+    pub min: Money,
+    /// A fixed bonus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus: Option<Money>,
+    /// A bonus proportional to the amount, rounded by the policy's rounding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus_rate: Option<Decimal>,
+    /// Tiers the rule is limited to (all tiers when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<String>>,
+}
+
+/// What a balance refund (退卡) does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundPolicy {
+    /// Deduct the bonus already spent from the principal paid out.
+    #[serde(default = "yes")]
+    pub claw_back_used_bonus: bool,
+}
+
+impl Default for RefundPolicy {
+    fn default() -> Self {
+        RefundPolicy {
+            claw_back_used_bonus: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn cny() -> String {
+    "CNY".to_owned()
+}
+
+/// The chain's rules. Decoded from JSON with unknown fields rejected, then
+/// [`validate`](Policy::validate)d; use [`Policy::from_json`] to do both.
+///
+/// ```
+/// use memberledger_core::Policy;
+/// let p = Policy::from_json(r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#).unwrap();
+/// assert_eq!(p.currency, "CNY");
+/// assert!(Policy::from_json(r#"{"tiers":[]}"#).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// ISO 4217 code of the ledger's one currency.
+    #[serde(default = "cny")]
+    pub currency: String,
+    /// How figures are rounded to the cent.
+    #[serde(default)]
+    pub rounding: Rounding,
+    /// How consumptions split between principal and bonus.
+    #[serde(default)]
+    pub spend_order: SpendOrder,
+    /// Tiers, lowest first. At least one.
+    pub tiers: Vec<Tier>,
+    /// Recharge-bonus rules.
+    #[serde(default)]
+    pub recharge_bonus: Vec<BonusRule>,
+    /// Days a bonus lives; `null` or absent: never expires.
+    #[serde(default)]
+    pub bonus_expiry_days: Option<u32>,
+    /// Days points live; `null` or absent: never expire.
+    #[serde(default)]
+    pub points_expiry_days: Option<u32>,
+    /// Balance-refund rules.
+    #[serde(default)]
+    pub refund: RefundPolicy,
+}
+
+/// The largest expiry accepted, in days (100 years).
+pub const EXPIRY_DAYS_MAX: u32 = 36_500;
+
+impl Policy {
+    /// Decodes and validates a policy.
+    pub fn from_json(json: &str) -> Result<Policy, Rejection> {
+        let p: Policy = serde_json::from_str(json)
+            .map_err(|e| Rejection::InvalidPolicy(format!("policy is not valid: {e}")))?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// The built-in default: four tiers, a ladder of recharge bonuses, bonus for a year,
+    /// points for two, claw-back of spent bonus on a balance refund.
+    pub fn builtin() -> Policy {
+        Policy::from_json(DEFAULT_POLICY_JSON).expect("the built-in policy is valid")
+    }
+
+    /// Checks every rule; the first problem is the error.
+    pub fn validate(&self) -> Result<(), Rejection> {
+        let bad = |m: String| Err(Rejection::InvalidPolicy(m));
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return bad(format!(
+                "currency {:?} must be a three-letter ISO code like CNY",
+                self.currency
+            ));
+        }
+        if self.tiers.is_empty() {
+            return bad("the policy needs at least one tier".into());
+        }
+        if self.tiers.len() > 64 {
+            return bad("the policy may have at most 64 tiers".into());
+        }
+        let mut names = HashSet::new();
+        for t in &self.tiers {
+            validate_id("tier", &t.name).or_else(|e| bad(e.to_string()))?;
+            if !names.insert(t.name.as_str()) {
+                return bad(format!("tier {:?} is listed twice", t.name));
+            }
+            if t.discount <= Decimal::ZERO || t.discount > Decimal::ONE || t.discount.scale() > 4 {
+                return bad(format!(
+                    "tier {:?}: discount {} must be in (0, 1] with at most 4 decimals",
+                    t.name, t.discount
+                ));
+            }
+            if t.points_per_yuan < Decimal::ZERO
+                || t.points_per_yuan > Decimal::ONE_HUNDRED
+                || t.points_per_yuan.scale() > 4
+            {
+                return bad(format!(
+                    "tier {:?}: points_per_yuan {} must be in [0, 100] with at most 4 decimals",
+                    t.name, t.points_per_yuan
+                ));
+            }
+            if let Some(u) = &t.upgrade {
+                if u.single_recharge.is_none() && u.recharged_within_365d.is_none() {
+                    return bad(format!("tier {:?}: upgrade names no condition", t.name));
+                }
+            }
+        }
+        if self.tiers[0].upgrade.is_some() {
+            return bad("the lowest tier cannot have an upgrade condition".into());
+        }
+        if self.recharge_bonus.len() > 256 {
+            return bad("the policy may have at most 256 recharge-bonus rules".into());
+        }
+        for (i, r) in self.recharge_bonus.iter().enumerate() {
+            if !r.min.is_positive() {
+                return bad(format!("recharge_bonus[{i}]: min must be above zero"));
+            }
+            match (r.bonus, r.bonus_rate) {
+                (Some(b), None) if b.is_positive() => {}
+                (None, Some(rate))
+                    if rate > Decimal::ZERO && rate <= Decimal::TEN && rate.scale() <= 4 => {}
+                _ => {
+                    return bad(format!(
+                        "recharge_bonus[{i}]: give exactly one of a positive bonus or a bonus_rate in (0, 10]"
+                    ))
+                }
+            }
+            for t in r.tiers.iter().flatten() {
+                if !names.contains(t.as_str()) {
+                    return bad(format!("recharge_bonus[{i}]: unknown tier {t:?}"));
+                }
+            }
+        }
+        for (what, days) in [
+            ("bonus_expiry_days", self.bonus_expiry_days),
+            ("points_expiry_days", self.points_expiry_days),
+        ] {
+            if days.is_some_and(|d| d == 0 || d > EXPIRY_DAYS_MAX) {
+                return bad(format!("{what} must be 1-{EXPIRY_DAYS_MAX} or null"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The tier's index in the list, if defined.
+    pub fn tier_index(&self, name: &str) -> Option<usize> {
+        self.tiers.iter().position(|t| t.name == name)
+    }
+
+    /// The tier by name.
+    pub fn tier(&self, name: &str) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.name == name)
+    }
+
+    /// The bonus rule that applies to a recharge of `amount` by a member of `tier`: among the
+    /// rules whose tiers include it, the highest `min` not above the amount (the first listed
+    /// among equals). Returns the rule's index.
+    pub fn bonus_rule(&self, tier: &str, amount: Money) -> Option<(usize, &BonusRule)> {
+        let mut best: Option<(usize, &BonusRule)> = None;
+        for (i, r) in self.recharge_bonus.iter().enumerate() {
+            let tier_ok = r
+                .tiers
+                .as_ref()
+                .is_none_or(|ts| ts.iter().any(|t| t == tier));
+            if tier_ok && r.min <= amount && best.is_none_or(|(_, b)| r.min > b.min) {
+                best = Some((i, r));
+            }
+        }
+        best
+    }
+
+    /// The policy as canonical JSON (sorted keys, no spaces).
+    pub fn to_json(&self) -> String {
+        let v = serde_json::to_value(self).expect("policy serialises");
+        v.to_string()
+    }
+}
+
+/// The built-in default policy, as JSON.
+pub const DEFAULT_POLICY_JSON: &str = r#"{
+  "currency": "CNY",
+  "rounding": "half_up",
+  "spend_order": "proportional",
+  "tiers": [
+    {"name": "standard", "discount": "1.00", "points_per_yuan": "1"},
+    {"name": "silver", "discount": "0.95", "points_per_yuan": "1",
+     "upgrade": {"single_recharge": "2000.00", "recharged_within_365d": "5000.00"}},
+    {"name": "gold", "discount": "0.90", "points_per_yuan": "1.5",
+     "upgrade": {"single_recharge": "5000.00", "recharged_within_365d": "10000.00"}},
+    {"name": "diamond", "discount": "0.85", "points_per_yuan": "2",
+     "upgrade": {"single_recharge": "20000.00", "recharged_within_365d": "30000.00"}}
+  ],
+  "recharge_bonus": [
+    {"min": "500.00", "bonus": "50.00"},
+    {"min": "1000.00", "bonus": "150.00"},
+    {"min": "3000.00", "bonus": "500.00"},
+    {"min": "5000.00", "bonus": "1000.00"},
+    {"min": "10000.00", "bonus_rate": "0.25", "tiers": ["gold", "diamond"]}
+  ],
+  "bonus_expiry_days": 365,
+  "points_expiry_days": 730,
+  "refund": {"claw_back_used_bonus": true}
+}"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_policy_is_valid() {
+        let p = Policy::builtin();
+        assert_eq!(p.tiers.len(), 4);
+        assert_eq!(p.spend_order, SpendOrder::Proportional);
+    }
+
+    #[test]
+    fn bonus_rule_picks_highest_min_not_above_amount_for_the_tier() {
+        let p = Policy::builtin();
+        let m = |s: &str| s.parse::<Money>().unwrap();
+        assert_eq!(p.bonus_rule("standard", m("499.99")).map(|r| r.0), None);
+        assert_eq!(p.bonus_rule("standard", m("1000.00")).map(|r| r.0), Some(1));
+        assert_eq!(p.bonus_rule("standard", m("20000.00")).map(|r| r.0), Some(3));
+        assert_eq!(p.bonus_rule("gold", m("20000.00")).map(|r| r.0), Some(4));
+    }
+
+    #[test]
+    fn rejects_inconsistent_policies() {
+        for (json, needle) in [
+            (r#"{"tiers":[]}"#, "at least one tier"),
+            (r#"{"tiers":[{"name":"a","discount":"1.1","points_per_yuan":"1"}]}"#, "discount"),
+            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"},{"name":"a","discount":"1","points_per_yuan":"1"}]}"#, "twice"),
+            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"1.00"}]}"#, "exactly one"),
+            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"1.00","bonus":"1.00","tiers":["zz"]}]}"#, "unknown tier"),
+            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"colour":"red"}"#, "unknown field"),
+            (r#"{"currency":"yuan","tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}]}"#, "currency"),
+        ] {
+            let e = Policy::from_json(json).unwrap_err();
+            assert_eq!(e.code(), "invalid_policy");
+            assert!(e.to_string().contains(needle), "{e} lacks {needle}");
+        }
+    }
+}

@@ -1,0 +1,549 @@
+//! The member projection and the fold: `apply` folds one event and holds no rules.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::event::{Draw, Event, EventBody, LotKind};
+use crate::id::{MemberId, StoreId};
+use crate::money::Money;
+use crate::time::Timestamp;
+
+/// A lot of principal or bonus.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Lot {
+    /// The lot's number within the member (shared numbering with point lots).
+    pub lot: u32,
+    /// Principal or bonus.
+    pub kind: LotKind,
+    /// The store that took the cash or granted the credit.
+    pub origin_store: StoreId,
+    /// What is left.
+    pub remaining: Money,
+    /// When it lapses (bonus only).
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A lot of points.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PointLot {
+    /// The lot's number.
+    pub lot: u32,
+    /// Points left.
+    pub remaining: u64,
+    /// When they lapse.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A drawn lot as a consumption remembers it, with what has been given back so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrawnLot {
+    /// The draw as recorded.
+    pub draw: Draw,
+    /// Restored so far (credited or forfeited).
+    pub restored: Money,
+}
+
+/// What a consumption left behind for later refunds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumptionRecord {
+    /// What the card paid.
+    pub charged: Money,
+    /// Of which principal.
+    pub principal: Money,
+    /// Of which bonus.
+    pub bonus: Money,
+    /// Refunded so far.
+    pub refunded: Money,
+    /// Principal restored so far.
+    pub principal_restored: Money,
+    /// Bonus restored so far (including forfeited).
+    pub bonus_restored: Money,
+    /// Lots drawn, in drawing order.
+    pub draws: Vec<DrawnLot>,
+    /// Points earned.
+    pub points_earned: u64,
+    /// Points accounted for by refunds so far (reversed plus forgiven).
+    pub points_reversed: u64,
+}
+
+/// Why a stored event cannot be folded onto the state: the log is inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {event_type} v{version} of member {member} does not fold: {why}")]
+pub struct FoldError {
+    /// The member.
+    pub member: String,
+    /// The event's member version.
+    pub version: u64,
+    /// The event's type.
+    pub event_type: &'static str,
+    /// What is wrong.
+    pub why: String,
+}
+
+/// A member as the fold of its events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberState {
+    /// The member.
+    pub member: MemberId,
+    /// The store that opened the card.
+    pub home_store: StoreId,
+    /// The tier held.
+    pub tier: String,
+    /// Whether the card is frozen.
+    pub frozen: bool,
+    /// The member stream's version: the number of events folded.
+    pub version: u64,
+    /// The time of the last event.
+    pub last_at: Timestamp,
+    /// The next lot number to give out.
+    pub next_lot: u32,
+    /// Principal lots, by lot number (first-in first-out).
+    pub principal_lots: Vec<Lot>,
+    /// Bonus lots, by lot number.
+    pub bonus_lots: Vec<Lot>,
+    /// Point lots, by lot number.
+    pub point_lots: Vec<PointLot>,
+    /// Consumptions that can still be refunded, by consume command id.
+    pub consumptions: BTreeMap<Uuid, ConsumptionRecord>,
+    /// Principal recharged (positive cents) and removed by balance refunds (negative) within the
+    /// last 365 days of the latest event, oldest first.
+    pub recharge_window: Vec<(Timestamp, i64)>,
+    /// Bonus drawn by consumptions less bonus restored, since enrollment or the last balance
+    /// refund.
+    pub bonus_spent: Money,
+}
+
+/// Days in the upgrade window.
+pub const UPGRADE_WINDOW_DAYS: u32 = 365;
+
+impl MemberState {
+    /// The principal balance: the sum of principal lots.
+    pub fn principal(&self) -> Money {
+        self.principal_lots.iter().fold(Money::ZERO, |a, l| a.plus(l.remaining))
+    }
+
+    /// The bonus balance: the sum of bonus lots.
+    pub fn bonus(&self) -> Money {
+        self.bonus_lots.iter().fold(Money::ZERO, |a, l| a.plus(l.remaining))
+    }
+
+    /// Points held: the sum of point lots.
+    pub fn points(&self) -> u64 {
+        self.point_lots.iter().map(|l| l.remaining).sum()
+    }
+
+    /// Principal recharged less principal removed by balance refunds in `(at − 365 days, at]`.
+    pub fn recharged_within_365d(&self, at: Timestamp) -> Money {
+        let from = at.minus_days(UPGRADE_WINDOW_DAYS);
+        let cents: i64 = self
+            .recharge_window
+            .iter()
+            .filter(|(t, _)| *t > from && *t <= at)
+            .map(|(_, c)| *c)
+            .sum();
+        Money::from_cents(cents.max(0))
+    }
+
+    /// Starts a member from its first event, which must be `member_enrolled`.
+    pub fn enrolled(event: &Event) -> Result<MemberState, FoldError> {
+        let EventBody::MemberEnrolled { home_store, tier } = &event.body else {
+            return Err(fold_error(event, "the first event of a member must be member_enrolled".into()));
+        };
+        if event.version != 1 {
+            return Err(fold_error(event, "member_enrolled must be version 1".into()));
+        }
+        Ok(MemberState {
+            member: event.member.clone(),
+            home_store: home_store.clone(),
+            tier: tier.clone(),
+            frozen: false,
+            version: 1,
+            last_at: event.at,
+            next_lot: 1,
+            principal_lots: Vec::new(),
+            bonus_lots: Vec::new(),
+            point_lots: Vec::new(),
+            consumptions: BTreeMap::new(),
+            recharge_window: Vec::new(),
+            bonus_spent: Money::ZERO,
+        })
+    }
+
+    /// Folds one event onto the state. Holds no business rule: every figure comes from the
+    /// event. Checks that the event fits (versions, lots, amounts) and refuses it otherwise,
+    /// leaving the state unchanged.
+    pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
+        if event.member != self.member {
+            return Err(fold_error(event, format!("belongs to member {}", event.member)));
+        }
+        if event.version != self.version + 1 {
+            return Err(fold_error(
+                event,
+                format!("expected version {}", self.version + 1),
+            ));
+        }
+        if event.at < self.last_at {
+            return Err(fold_error(event, format!("time goes back from {}", self.last_at)));
+        }
+        let mut next = self.clone();
+        next.fold(event).map_err(|why| fold_error(event, why))?;
+        next.version = event.version;
+        next.last_at = event.at;
+        *self = next;
+        Ok(())
+    }
+
+    fn fold(&mut self, event: &Event) -> Result<(), String> {
+        match &event.body {
+            EventBody::MemberEnrolled { .. } => Err("member is already enrolled".into()),
+            EventBody::Recharged { amount, lot, .. } => {
+                self.new_lot(*lot)?;
+                self.principal_lots.push(Lot {
+                    lot: *lot,
+                    kind: LotKind::Principal,
+                    origin_store: event.store.clone(),
+                    remaining: *amount,
+                    expires_at: None,
+                });
+                self.push_window(event.at, amount.cents());
+                Ok(())
+            }
+            EventBody::BonusGranted { amount, lot, expires_at, .. } => {
+                self.new_lot(*lot)?;
+                self.bonus_lots.push(Lot {
+                    lot: *lot,
+                    kind: LotKind::Bonus,
+                    origin_store: event.store.clone(),
+                    remaining: *amount,
+                    expires_at: *expires_at,
+                });
+                Ok(())
+            }
+            EventBody::Consumed {
+                charged,
+                principal,
+                bonus,
+                draws,
+                points_earned,
+                points_lot,
+                points_expires_at,
+                ..
+            } => {
+                if principal.plus(*bonus) != *charged {
+                    return Err("principal + bonus != charged".into());
+                }
+                check_draws_sum(draws, LotKind::Principal, *principal)?;
+                check_draws_sum(draws, LotKind::Bonus, *bonus)?;
+                for d in draws {
+                    self.take_from_lot(d.kind, d.lot, d.amount)?;
+                }
+                match (points_lot, *points_earned) {
+                    (Some(lot), n) if n > 0 => {
+                        self.new_lot(*lot)?;
+                        self.point_lots.push(PointLot {
+                            lot: *lot,
+                            remaining: n,
+                            expires_at: *points_expires_at,
+                        });
+                    }
+                    (None, 0) => {}
+                    _ => return Err("points_earned and points_lot disagree".into()),
+                }
+                self.bonus_spent = self.bonus_spent.plus(*bonus);
+                let record = ConsumptionRecord {
+                    charged: *charged,
+                    principal: *principal,
+                    bonus: *bonus,
+                    refunded: Money::ZERO,
+                    principal_restored: Money::ZERO,
+                    bonus_restored: Money::ZERO,
+                    draws: draws
+                        .iter()
+                        .map(|d| DrawnLot { draw: d.clone(), restored: Money::ZERO })
+                        .collect(),
+                    points_earned: *points_earned,
+                    points_reversed: 0,
+                };
+                if self.consumptions.insert(event.command, record).is_some() {
+                    return Err("the consumption is recorded twice".into());
+                }
+                Ok(())
+            }
+            EventBody::ConsumptionRefunded {
+                consumption,
+                amount,
+                principal,
+                bonus,
+                restored,
+                points_reversed,
+                points_forgiven,
+            } => self.fold_refund(
+                *consumption,
+                *amount,
+                *principal,
+                *bonus,
+                restored,
+                points_reversed,
+                *points_forgiven,
+            ),
+            EventBody::BalanceRefunded {
+                principal,
+                bonus_forfeited,
+                bonus_spent,
+                clawback,
+                payout,
+                draws,
+            } => {
+                if *principal != self.principal() || *bonus_forfeited != self.bonus() {
+                    return Err("balances differ from the state".into());
+                }
+                if *bonus_spent != self.bonus_spent || payout.plus(*clawback) != *principal {
+                    return Err("payout + clawback != principal, or bonus_spent differs".into());
+                }
+                check_draws_sum(draws, LotKind::Principal, *principal)?;
+                check_draws_sum(draws, LotKind::Bonus, *bonus_forfeited)?;
+                for d in draws {
+                    self.take_from_lot(d.kind, d.lot, d.amount)?;
+                }
+                self.consumptions.clear();
+                self.bonus_spent = Money::ZERO;
+                self.push_window(event.at, -principal.cents());
+                Ok(())
+            }
+            EventBody::TierChanged { from, to, .. } => {
+                if *from != self.tier {
+                    return Err(format!("tier is {}, not {from}", self.tier));
+                }
+                self.tier.clone_from(to);
+                Ok(())
+            }
+            EventBody::BonusExpired { lot, amount, expires_at, .. } => {
+                let l = self.find_lot(LotKind::Bonus, *lot)?;
+                if l.remaining != *amount || l.expires_at != Some(*expires_at) || *expires_at > event.at {
+                    return Err(format!("bonus lot {lot} does not expire as recorded"));
+                }
+                self.take_from_lot(LotKind::Bonus, *lot, *amount)
+            }
+            EventBody::PointsExpired { lot, points, expires_at } => {
+                let i = self
+                    .point_lots
+                    .iter()
+                    .position(|l| l.lot == *lot)
+                    .ok_or_else(|| format!("no point lot {lot}"))?;
+                let l = &self.point_lots[i];
+                if l.remaining != *points || l.expires_at != Some(*expires_at) || *expires_at > event.at {
+                    return Err(format!("point lot {lot} does not expire as recorded"));
+                }
+                self.point_lots.remove(i);
+                Ok(())
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fold_refund(
+        &mut self,
+        consumption: Uuid,
+        amount: Money,
+        principal: Money,
+        bonus: Money,
+        restored: &[crate::event::Restore],
+        points_reversed: &[crate::event::PointsDraw],
+        points_forgiven: u64,
+    ) -> Result<(), String> {
+        let mut rec = self
+            .consumptions
+            .get(&consumption)
+            .cloned()
+            .ok_or_else(|| format!("no refundable consumption {consumption}"))?;
+        if principal.plus(bonus) != amount || rec.refunded.plus(amount) > rec.charged {
+            return Err("refund does not add up or exceeds the consumption".into());
+        }
+        rec.refunded = rec.refunded.plus(amount);
+        rec.principal_restored = rec.principal_restored.plus(principal);
+        rec.bonus_restored = rec.bonus_restored.plus(bonus);
+        if rec.principal_restored > rec.principal || rec.bonus_restored > rec.bonus {
+            return Err("refund restores more than was drawn".into());
+        }
+        let mut sums = (Money::ZERO, Money::ZERO);
+        for r in restored {
+            let drawn = rec
+                .draws
+                .iter_mut()
+                .find(|d| d.draw.lot == r.lot && d.draw.kind == r.kind)
+                .ok_or_else(|| format!("lot {} was not drawn by {consumption}", r.lot))?;
+            drawn.restored = drawn.restored.plus(r.amount);
+            if drawn.restored > drawn.draw.amount {
+                return Err(format!("lot {} restored beyond its draw", r.lot));
+            }
+            match r.kind {
+                LotKind::Principal => sums.0 = sums.0.plus(r.amount),
+                LotKind::Bonus => sums.1 = sums.1.plus(r.amount),
+            }
+            if !r.forfeited {
+                self.give_back_to_lot(&drawn.draw, r.amount);
+            }
+        }
+        if sums != (principal, bonus) {
+            return Err("restored lots do not add up to the refund".into());
+        }
+        let mut taken = 0u64;
+        for p in points_reversed {
+            let l = self
+                .point_lots
+                .iter_mut()
+                .find(|l| l.lot == p.lot && l.remaining >= p.points)
+                .ok_or_else(|| format!("point lot {} cannot give {} points", p.lot, p.points))?;
+            l.remaining -= p.points;
+            taken += p.points;
+        }
+        self.point_lots.retain(|l| l.remaining > 0);
+        rec.points_reversed += taken + points_forgiven;
+        if rec.points_reversed > rec.points_earned {
+            return Err("more points reversed than earned".into());
+        }
+        self.bonus_spent = self.bonus_spent.minus(bonus);
+        if self.bonus_spent.is_negative() {
+            return Err("bonus spent goes below zero".into());
+        }
+        if rec.refunded == rec.charged {
+            self.consumptions.remove(&consumption);
+        } else {
+            self.consumptions.insert(consumption, rec);
+        }
+        Ok(())
+    }
+
+    fn new_lot(&mut self, lot: u32) -> Result<(), String> {
+        if lot != self.next_lot {
+            return Err(format!("expected lot number {}, got {lot}", self.next_lot));
+        }
+        self.next_lot += 1;
+        Ok(())
+    }
+
+    fn lots_mut(&mut self, kind: LotKind) -> &mut Vec<Lot> {
+        match kind {
+            LotKind::Principal => &mut self.principal_lots,
+            LotKind::Bonus => &mut self.bonus_lots,
+        }
+    }
+
+    fn find_lot(&self, kind: LotKind, lot: u32) -> Result<&Lot, String> {
+        let lots = match kind {
+            LotKind::Principal => &self.principal_lots,
+            LotKind::Bonus => &self.bonus_lots,
+        };
+        lots.iter()
+            .find(|l| l.lot == lot)
+            .ok_or_else(|| format!("no open {kind:?} lot {lot}"))
+    }
+
+    /// Takes an amount from a lot; an emptied lot is dropped (a refund re-creates it).
+    fn take_from_lot(&mut self, kind: LotKind, lot: u32, amount: Money) -> Result<(), String> {
+        let lots = self.lots_mut(kind);
+        let i = lots
+            .iter()
+            .position(|l| l.lot == lot)
+            .ok_or_else(|| format!("no open {kind:?} lot {lot}"))?;
+        let left = lots[i].remaining.minus(amount);
+        if left.is_negative() || !amount.is_positive() {
+            return Err(format!("cannot take {amount} from {kind:?} lot {lot}"));
+        }
+        if left.is_zero() {
+            lots.remove(i);
+        } else {
+            lots[i].remaining = left;
+        }
+        Ok(())
+    }
+
+    /// Gives an amount back to the lot a draw came from, re-opening it in lot order if it was
+    /// emptied.
+    fn give_back_to_lot(&mut self, draw: &Draw, amount: Money) {
+        let lots = self.lots_mut(draw.kind);
+        match lots.binary_search_by_key(&draw.lot, |l| l.lot) {
+            Ok(i) => lots[i].remaining = lots[i].remaining.plus(amount),
+            Err(i) => lots.insert(
+                i,
+                Lot {
+                    lot: draw.lot,
+                    kind: draw.kind,
+                    origin_store: draw.origin_store.clone(),
+                    remaining: amount,
+                    expires_at: draw.expires_at,
+                },
+            ),
+        }
+    }
+
+    fn push_window(&mut self, at: Timestamp, cents: i64) {
+        let from = at.minus_days(UPGRADE_WINDOW_DAYS);
+        self.recharge_window.retain(|(t, _)| *t > from);
+        self.recharge_window.push((at, cents));
+    }
+}
+
+fn check_draws_sum(draws: &[Draw], kind: LotKind, want: Money) -> Result<(), String> {
+    let got = draws
+        .iter()
+        .filter(|d| d.kind == kind)
+        .fold(Money::ZERO, |a, d| a.plus(d.amount));
+    if got != want {
+        return Err(format!("{kind:?} draws add up to {got}, not {want}"));
+    }
+    Ok(())
+}
+
+fn fold_error(event: &Event, why: String) -> FoldError {
+    FoldError {
+        member: event.member.to_string(),
+        version: event.version,
+        event_type: event.body.type_name(),
+        why,
+    }
+}
+
+/// What a member holds, as shown to people and adapters (DESIGN §7's member view).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberView {
+    /// The member.
+    pub member: MemberId,
+    /// The store that opened the card.
+    pub home_store: StoreId,
+    /// The tier held.
+    pub tier: String,
+    /// Principal held.
+    pub principal: Money,
+    /// Bonus held.
+    pub bonus: Money,
+    /// Points held.
+    pub points: u64,
+    /// Events folded.
+    pub version: u64,
+    /// Whether the card is frozen.
+    pub frozen: bool,
+    /// Open principal and bonus lots, principal first.
+    pub lots: Vec<Lot>,
+    /// Open point lots.
+    pub point_lots: Vec<PointLot>,
+}
+
+impl From<&MemberState> for MemberView {
+    fn from(s: &MemberState) -> MemberView {
+        MemberView {
+            member: s.member.clone(),
+            home_store: s.home_store.clone(),
+            tier: s.tier.clone(),
+            principal: s.principal(),
+            bonus: s.bonus(),
+            points: s.points(),
+            version: s.version,
+            frozen: s.frozen,
+            lots: s.principal_lots.iter().chain(&s.bonus_lots).cloned().collect(),
+            point_lots: s.point_lots.clone(),
+        }
+    }
+}
