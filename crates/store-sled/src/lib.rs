@@ -1,1 +1,264 @@
-//! placeholder
+//! The sled store: the embedded, on-disk default.
+//!
+//! Layout: one sled tree. Each command is **one** key, `e` + the big-endian position of its
+//! first event, whose value holds the command id, its digest, the member, and each event's
+//! chain hash and canonical JSON. Settings live under `m` + name. One key per command keeps
+//! sled's per-insert cost per command, not per event. The command and member indexes are
+//! rebuilt in memory when the store opens (one sequential scan).
+//!
+//! Durability: sled's `flush()` only calls `sync_file_range`, which neither flushes the device
+//! cache nor the file's metadata, so every append also `fdatasync`s sled's data file before it
+//! returns. An acknowledged append survives a crash of the process or the machine.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use memberledger_core::{MemberId, RecordedEvent, Uuid};
+use memberledger_store::{
+    Append, AppendConflict, CommandRecord, EventStore, Head, Index, RawEvent, Sealed, StoreError,
+};
+
+const EVENT_PREFIX: u8 = b'e';
+const META_PREFIX: u8 = b'm';
+const RECORD_FORMAT: u8 = 1;
+
+/// A ledger's log in a sled database on disk.
+pub struct SledStore {
+    db: sled::Db,
+    /// sled's data file, opened once, to `fdatasync` after each flush.
+    data_file: File,
+    path: PathBuf,
+    index: Mutex<Index>,
+}
+
+fn storage(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Storage(format!("{what}: {e}"))
+}
+
+fn event_key(position: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = EVENT_PREFIX;
+    k[1..].copy_from_slice(&position.to_be_bytes());
+    k
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in a directory. Fails with `Storage` when another process
+    /// holds it, and with `Corrupt` when the log cannot be read back as written.
+    pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let db = sled::Config::new()
+            .path(&path)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => StoreError::Storage(format!(
+                    "the ledger at {} is open in another process",
+                    path.display()
+                )),
+                e => storage(&format!("cannot open the ledger at {}", path.display()), e),
+            })?;
+        let data_file = File::open(path.join("db")).map_err(|e| storage("cannot open sled's data file", e))?;
+        // Make the directory entries of a new database durable too.
+        File::open(&path)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| storage("cannot sync the ledger directory", e))?;
+        let store = SledStore { db, data_file, path, index: Mutex::new(Index::default()) };
+        let index = store.rebuild_index()?;
+        *store.index.lock().map_err(|_| poisoned())? = index;
+        Ok(store)
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn rebuild_index(&self) -> Result<Index, StoreError> {
+        let mut index = Index::default();
+        for item in self.db.scan_prefix([EVENT_PREFIX]) {
+            let (key, value) = item.map_err(|e| storage("cannot read the log", e))?;
+            let first = key_position(&key)?;
+            let expected = index.head().position + 1;
+            if first != expected {
+                return Err(StoreError::Corrupt {
+                    position: expected,
+                    why: format!("the log jumps from {} to {first}", expected - 1),
+                });
+            }
+            let rec = decode_record(first, &value)?;
+            index.add(
+                rec.record,
+                rec.events.iter().enumerate().map(|(i, (hash, _))| (first + i as u64, *hash)),
+            );
+        }
+        Ok(index)
+    }
+
+    fn durable(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| storage("flush failed", e))?;
+        self.data_file.sync_data().map_err(|e| storage("fdatasync failed", e))
+    }
+
+    fn index(&self) -> Result<std::sync::MutexGuard<'_, Index>, StoreError> {
+        self.index.lock().map_err(|_| poisoned())
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Storage("a writer panicked while holding the store".into())
+}
+
+fn key_position(key: &[u8]) -> Result<u64, StoreError> {
+    let bytes: [u8; 8] = key
+        .get(1..9)
+        .and_then(|b| b.try_into().ok())
+        .filter(|_| key.len() == 9)
+        .ok_or_else(|| StoreError::Corrupt { position: 0, why: format!("bad log key {key:?}") })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+/// A command's record as stored: the command record and each event's hash and JSON.
+struct Record {
+    record: CommandRecord,
+    events: Vec<([u8; 32], Vec<u8>)>,
+}
+
+fn encode_record(s: &Sealed) -> Vec<u8> {
+    let member = s.record.member.as_str().as_bytes();
+    let size: usize = 1 + 16 + 32 + 1 + member.len() + 4 + s.json.iter().map(|j| 36 + j.len()).sum::<usize>();
+    let mut v = Vec::with_capacity(size);
+    v.push(RECORD_FORMAT);
+    v.extend_from_slice(s.record.command.as_bytes());
+    v.extend_from_slice(&s.record.digest);
+    v.push(u8::try_from(member.len()).expect("ids are at most 64 bytes"));
+    v.extend_from_slice(member);
+    v.extend_from_slice(&s.record.count.to_be_bytes());
+    for (e, j) in s.events.iter().zip(&s.json) {
+        v.extend_from_slice(&e.hash);
+        v.extend_from_slice(&u32::try_from(j.len()).expect("events are small").to_be_bytes());
+        v.extend_from_slice(j.as_bytes());
+    }
+    v
+}
+
+fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
+    let corrupt = |why: &str| StoreError::Corrupt { position: first, why: format!("stored record: {why}") };
+    fn take<'a>(v: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        if v.len() < n {
+            return None;
+        }
+        let (a, b) = v.split_at(n);
+        *v = b;
+        Some(a)
+    }
+    let short = || corrupt("truncated");
+    if take(&mut v, 1).ok_or_else(short)? != [RECORD_FORMAT] {
+        return Err(corrupt("unknown record format"));
+    }
+    let command = Uuid::from_slice(take(&mut v, 16).ok_or_else(short)?).map_err(|_| short())?;
+    let digest: [u8; 32] = take(&mut v, 32).ok_or_else(short)?.try_into().map_err(|_| short())?;
+    let mlen = usize::from(take(&mut v, 1).ok_or_else(short)?[0]);
+    let member = std::str::from_utf8(take(&mut v, mlen).ok_or_else(short)?)
+        .ok()
+        .and_then(|m| MemberId::new(m).ok())
+        .ok_or_else(|| corrupt("bad member id"))?;
+    let count = u32::from_be_bytes(take(&mut v, 4).ok_or_else(short)?.try_into().map_err(|_| short())?);
+    if count == 0 || count > 10_000 {
+        return Err(corrupt("bad event count"));
+    }
+    let mut events = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let hash: [u8; 32] = take(&mut v, 32).ok_or_else(short)?.try_into().map_err(|_| short())?;
+        let len = u32::from_be_bytes(take(&mut v, 4).ok_or_else(short)?.try_into().map_err(|_| short())?);
+        let json = take(&mut v, len as usize).ok_or_else(short)?.to_vec();
+        events.push((hash, json));
+    }
+    if !v.is_empty() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(Record {
+        record: CommandRecord { command, member, digest, first_position: first, count },
+        events,
+    })
+}
+
+impl EventStore for SledStore {
+    fn append(
+        &self,
+        batch: Vec<Append>,
+    ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
+        let mut index = self.index()?;
+        let (outcome, sealed) = index.seal(batch)?;
+        if !sealed.is_empty() {
+            let mut b = sled::Batch::default();
+            for s in &sealed {
+                b.insert(&event_key(s.record.first_position), encode_record(s));
+            }
+            self.db.apply_batch(b).map_err(|e| storage("write failed", e))?;
+            self.durable()?;
+            index.commit(&sealed);
+        }
+        Ok(outcome.into_iter().map(|o| o.map(|i| sealed[i].events.clone())).collect())
+    }
+
+    fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
+        Ok(self.index()?.command(id).cloned())
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        Ok(self.index()?.head())
+    }
+
+    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
+        let from = from.max(1);
+        let mut out = Vec::new();
+        // The record holding `from` is the last one starting at or before it.
+        let start = match self
+            .db
+            .range(event_key(0)..=event_key(from))
+            .next_back()
+            .transpose()
+            .map_err(|e| storage("cannot read the log", e))?
+        {
+            Some((k, _)) => key_position(&k)?,
+            None => return Ok(out),
+        };
+        for item in self.db.range(event_key(start)..=event_key(u64::MAX)) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(|e| storage("cannot read the log", e))?;
+            let first = key_position(&k)?;
+            let rec = decode_record(first, &v)?;
+            for (i, (hash, json)) in rec.events.into_iter().enumerate() {
+                let position = first + i as u64;
+                if position >= from && out.len() < limit {
+                    out.push(RawEvent { position, hash, json });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
+        Ok(self.index()?.member_positions(member).to_vec())
+    }
+
+    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
+        Ok(self.index()?.member_version(member))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = [&[META_PREFIX], key.as_bytes()].concat();
+        Ok(self.db.get(k).map_err(|e| storage("cannot read a setting", e))?.map(|v| v.to_vec()))
+    }
+
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let _writer = self.index()?;
+        let k = [&[META_PREFIX], key.as_bytes()].concat();
+        self.db.insert(k, value).map_err(|e| storage("cannot write a setting", e))?;
+        self.durable()
+    }
+}

@@ -1,1 +1,192 @@
-//! placeholder
+//! The [`EventStore`] trait every memberledger store implements, the in-memory store, the
+//! shared log index, and the [`conformance`] suite every store must pass.
+//!
+//! A store keeps one append-only log per ledger. Each command's events are appended atomically
+//! with the member version the command was decided against (optimistic concurrency) and the
+//! command id and digest (idempotency); the store gives each event its global position and
+//! chain hash, and returns only once the append is durable.
+
+mod index;
+mod memory;
+
+pub mod conformance;
+
+pub use index::{Index, Sealed};
+pub use memory::MemoryStore;
+
+use memberledger_core::{Event, Hash, MemberId, RecordedEvent, Uuid};
+
+/// What a store remembers of a recorded command, for idempotency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandRecord {
+    /// The command id.
+    pub command: Uuid,
+    /// The member it was about.
+    pub member: MemberId,
+    /// SHA-256 of the command's canonical JSON.
+    pub digest: [u8; 32],
+    /// The position of its first event.
+    pub first_position: u64,
+    /// How many events it recorded.
+    pub count: u32,
+}
+
+/// One command's events, to append atomically.
+#[derive(Clone, Debug)]
+pub struct Append {
+    /// The command id (the idempotency key).
+    pub command: Uuid,
+    /// SHA-256 of the command's canonical JSON.
+    pub digest: [u8; 32],
+    /// The member stream.
+    pub member: MemberId,
+    /// The member's version the command was decided against (0: not enrolled).
+    pub expected_version: u64,
+    /// The events, with versions `expected_version + 1 ..`.
+    pub events: Vec<Event>,
+}
+
+/// Why one append of a batch was refused; the others may still succeed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendConflict {
+    /// Another writer moved the member's stream since the command was decided.
+    #[error("member {member} is at version {actual}, not {expected}")]
+    Version {
+        /// The member.
+        member: String,
+        /// The version the command was decided against.
+        expected: u64,
+        /// The version in the store.
+        actual: u64,
+    },
+    /// The command id is already recorded.
+    #[error("command {0} is already recorded")]
+    Duplicate(Uuid),
+}
+
+/// A failure of the storage itself.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The medium failed (I/O, lock held by another process, full disk). Nothing of the
+    /// failing call was acknowledged.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// What is stored cannot be read back as written: named by its first bad position.
+    #[error("corrupt at position {position}: {why}")]
+    Corrupt {
+        /// The first position that is wrong.
+        position: u64,
+        /// What is wrong.
+        why: String,
+    },
+    /// The append was malformed (a bug in the caller, not a business outcome).
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+}
+
+/// An event as stored: position, chain hash, and the exact canonical bytes that were hashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawEvent {
+    /// Global position, from 1.
+    pub position: u64,
+    /// The stored chain hash.
+    pub hash: Hash,
+    /// The canonical JSON as stored.
+    pub json: Vec<u8>,
+}
+
+impl RawEvent {
+    /// Decodes the stored bytes, checking the position inside matches.
+    pub fn decode(&self) -> Result<RecordedEvent, StoreError> {
+        let (position, event) = memberledger_core::decode_event(&self.json).map_err(|why| {
+            StoreError::Corrupt { position: self.position, why: format!("event does not decode: {why}") }
+        })?;
+        if position != self.position {
+            return Err(StoreError::Corrupt {
+                position: self.position,
+                why: format!("event says position {position}"),
+            });
+        }
+        Ok(RecordedEvent { position, event, hash: self.hash })
+    }
+}
+
+/// The end of the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The last position (0 when empty).
+    pub position: u64,
+    /// The last hash (the genesis hash when empty).
+    pub hash: Hash,
+}
+
+/// The storage of one ledger. Implementations are `Send + Sync`; `append` may be called from
+/// many threads and serialises internally.
+pub trait EventStore: Send + Sync {
+    /// Appends each command's events atomically, in the order given, and returns only once
+    /// all the successful ones are durable. Each item gets its own result: a conflict refuses
+    /// that item only. A storage failure fails the call and acknowledges nothing.
+    fn append(
+        &self,
+        batch: Vec<Append>,
+    ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError>;
+
+    /// The record of a command id, if recorded.
+    fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError>;
+
+    /// The end of the log.
+    fn head(&self) -> Result<Head, StoreError>;
+
+    /// Stored events from `from` (inclusive), at most `limit`, in position order.
+    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError>;
+
+    /// The positions of a member's events, in version order.
+    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError>;
+
+    /// The member's current stream version (0 when not enrolled).
+    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError>;
+
+    /// A ledger setting (such as the policy).
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Sets a ledger setting, durably.
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+
+    /// Decoded events at the given positions.
+    fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
+        positions
+            .iter()
+            .map(|&p| {
+                let raw = self.read_raw(p, 1)?;
+                match raw.into_iter().next() {
+                    Some(r) if r.position == p => r.decode(),
+                    _ => Err(StoreError::Corrupt { position: p, why: "indexed event is missing".into() }),
+                }
+            })
+            .collect()
+    }
+
+    /// A member's events, decoded, in version order.
+    fn member_events(&self, member: &MemberId) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_positions(&self.member_positions(member)?)
+    }
+}
+
+/// Reads the whole log in pages, calling `f` on each raw event in position order.
+pub fn for_each_raw(
+    store: &dyn EventStore,
+    page: usize,
+    mut f: impl FnMut(RawEvent) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut from = 1;
+    loop {
+        let chunk = store.read_raw(from, page)?;
+        let Some(last) = chunk.last() else { return Ok(()) };
+        from = last.position + 1;
+        for r in chunk {
+            f(r)?;
+        }
+    }
+}

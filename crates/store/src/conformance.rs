@@ -1,0 +1,266 @@
+//! The conformance suite: what every [`EventStore`] must do. A store crate runs it with
+//! [`conformance_tests!`](crate::conformance_tests), which makes one `#[test]` per case.
+//!
+//! ```text
+//! memberledger_store::conformance_tests!(MyHarness::new());
+//! ```
+
+use std::sync::Arc;
+
+use memberledger_core::{
+    chain_hash, decide, Command, Event, MemberId, MemberState, Policy, Uuid, GENESIS_HASH,
+};
+
+use crate::{for_each_raw, Append, AppendConflict, EventStore};
+
+/// Makes stores for the suite.
+pub trait Harness {
+    /// The store under test.
+    type Store: EventStore + 'static;
+    /// A new, empty store.
+    fn fresh(&self) -> Self::Store;
+    /// Closes the store and opens it again from its medium (as a new process would). A store
+    /// without a medium returns it as it is.
+    fn reopen(&self, store: Self::Store) -> Self::Store;
+}
+
+fn cmd_id(n: u64) -> Uuid {
+    Uuid::from_u128(0x6f1c_2a48_3d6b_4f7e_9a51_0000_0000_0000 | u128::from(n))
+}
+
+/// Decides a command for a member at the store's current state and returns the append.
+fn append_for(store: &dyn EventStore, n: u64, member: &str, json_rest: &str) -> Append {
+    let line = format!(
+        r#"{{"id":"{}","at":"2026-03-01T10:{:02}:00Z","member":"{member}","store":"S1",{json_rest}}}"#,
+        cmd_id(n),
+        n % 60
+    );
+    let cmd = Command::from_json(&line).expect("suite commands are valid");
+    let member = MemberId::new(member).expect("valid");
+    let events = store.member_events(&member).expect("read");
+    let mut state: Option<MemberState> = None;
+    for e in &events {
+        match &mut state {
+            None => state = Some(MemberState::enrolled(&e.event).expect("folds")),
+            Some(s) => s.apply(&e.event).expect("folds"),
+        }
+    }
+    let evs: Vec<Event> = decide(state.as_ref(), &cmd, &Policy::builtin()).expect("decides");
+    Append {
+        command: cmd.id,
+        digest: cmd.digest(),
+        member,
+        expected_version: events.len() as u64,
+        events: evs,
+    }
+}
+
+fn enroll(store: &dyn EventStore, n: u64, member: &str) -> Append {
+    append_for(store, n, member, r#""type":"enroll""#)
+}
+
+fn recharge(store: &dyn EventStore, n: u64, member: &str) -> Append {
+    append_for(store, n, member, r#""type":"recharge","amount":"1000.00""#)
+}
+
+fn one(store: &dyn EventStore, a: Append) -> Result<Vec<memberledger_core::RecordedEvent>, AppendConflict> {
+    store.append(vec![a]).expect("storage works").remove(0)
+}
+
+/// Checks the whole log: contiguous positions, chain, decodes, canonical bytes.
+pub fn check_log(store: &dyn EventStore) -> u64 {
+    let mut prev = GENESIS_HASH;
+    let mut n = 0;
+    for_each_raw(store, 7, |raw| {
+        n += 1;
+        assert_eq!(raw.position, n, "positions are contiguous from 1");
+        assert_eq!(raw.hash, chain_hash(&prev, &raw.json), "chain at {n}");
+        let rec = raw.decode().expect("decodes");
+        assert_eq!(
+            memberledger_core::canonical_json(rec.position, &rec.event).as_bytes(),
+            raw.json.as_slice(),
+            "stored bytes are canonical"
+        );
+        prev = raw.hash;
+        Ok(())
+    })
+    .expect("reads");
+    let head = store.head().expect("head");
+    assert_eq!(head.position, n);
+    assert_eq!(head.hash, prev);
+    n
+}
+
+/// A new store is empty.
+pub fn empty_store_has_genesis_head<H: Harness>(h: &H) {
+    let s = h.fresh();
+    let head = s.head().unwrap();
+    assert_eq!(head.position, 0);
+    assert_eq!(head.hash, GENESIS_HASH);
+    assert!(s.read_raw(1, 10).unwrap().is_empty());
+    assert_eq!(s.command(cmd_id(1)).unwrap(), None);
+    assert_eq!(s.member_version(&MemberId::new("M1").unwrap()).unwrap(), 0);
+}
+
+/// Appends get contiguous positions and a chain from the genesis hash.
+pub fn append_assigns_positions_and_chain<H: Harness>(h: &H) {
+    let s = h.fresh();
+    let r1 = one(&s, enroll(&s, 1, "M1")).unwrap();
+    let r2 = one(&s, recharge(&s, 2, "M1")).unwrap();
+    assert_eq!(r1[0].position, 1);
+    assert_eq!(r2.iter().map(|e| e.position).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(r2[0].event.version, 2);
+    assert_eq!(check_log(&s), 3);
+    let rec = s.command(cmd_id(2)).unwrap().unwrap();
+    assert_eq!((rec.first_position, rec.count), (2, 2));
+    let m = MemberId::new("M1").unwrap();
+    assert_eq!(s.member_positions(&m).unwrap(), vec![1, 2, 3]);
+    assert_eq!(s.member_version(&m).unwrap(), 3);
+    let events = s.member_events(&m).unwrap();
+    assert_eq!(events.iter().map(|e| e.event.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(events[1], r2[0]);
+}
+
+/// A stale expected version is refused and records nothing.
+pub fn stale_version_is_refused<H: Harness>(h: &H) {
+    let s = h.fresh();
+    one(&s, enroll(&s, 1, "M1")).unwrap();
+    let stale = recharge(&s, 2, "M1");
+    one(&s, recharge(&s, 3, "M1")).unwrap();
+    let head = s.head().unwrap();
+    let err = one(&s, stale).unwrap_err();
+    assert!(matches!(err, AppendConflict::Version { expected: 1, actual: 3, .. }), "{err:?}");
+    assert_eq!(s.head().unwrap(), head);
+    assert_eq!(s.command(cmd_id(2)).unwrap(), None);
+}
+
+/// A command id is recorded once.
+pub fn duplicate_command_is_refused<H: Harness>(h: &H) {
+    let s = h.fresh();
+    let a = enroll(&s, 1, "M1");
+    one(&s, a.clone()).unwrap();
+    let head = s.head().unwrap();
+    assert_eq!(one(&s, a).unwrap_err(), AppendConflict::Duplicate(cmd_id(1)));
+    assert_eq!(s.head().unwrap(), head);
+}
+
+/// In a batch each command stands alone: a conflict refuses only itself, later commands of
+/// the same member see the earlier ones.
+pub fn batch_items_are_independent<H: Harness>(h: &H) {
+    let s = h.fresh();
+    one(&s, enroll(&s, 1, "M1")).unwrap();
+    let r2 = recharge(&s, 2, "M1");
+    let mut r3 = recharge(&s, 3, "M1");
+    // r3 is decided after r2 within the same batch: it expects version 3.
+    for e in &mut r3.events {
+        e.version += 2;
+    }
+    r3.expected_version = 3;
+    let stale = recharge(&s, 4, "M1"); // expects version 1: conflicts once r2 is in
+    let e2 = enroll(&s, 5, "M2");
+    let out = s.append(vec![r2, stale, r3, e2.clone(), e2]).unwrap();
+    assert!(out[0].is_ok());
+    assert!(matches!(out[1], Err(AppendConflict::Version { .. })));
+    assert!(out[2].is_ok(), "{:?}", out[2]);
+    assert!(out[3].is_ok());
+    assert_eq!(out[4], Err(AppendConflict::Duplicate(cmd_id(5))));
+    assert_eq!(check_log(&s), 6);
+    assert_eq!(s.member_version(&MemberId::new("M1").unwrap()).unwrap(), 5);
+}
+
+/// A malformed append is an error of the call and records nothing.
+pub fn malformed_append_is_an_error<H: Harness>(h: &H) {
+    let s = h.fresh();
+    let mut a = enroll(&s, 1, "M1");
+    a.member = MemberId::new("M2").unwrap();
+    assert!(s.append(vec![a]).is_err());
+    let mut b = enroll(&s, 2, "M1");
+    b.events.clear();
+    assert!(s.append(vec![b]).is_err());
+    assert_eq!(s.head().unwrap().position, 0);
+}
+
+/// Pages of `read_raw` cover the log exactly.
+pub fn read_raw_pages<H: Harness>(h: &H) {
+    let s = h.fresh();
+    for i in 0..10 {
+        one(&s, enroll(&s, i + 1, &format!("M{i}"))).unwrap();
+    }
+    assert_eq!(s.read_raw(4, 3).unwrap().iter().map(|r| r.position).collect::<Vec<_>>(), vec![4, 5, 6]);
+    assert_eq!(s.read_raw(9, 100).unwrap().len(), 2);
+    assert!(s.read_raw(11, 100).unwrap().is_empty());
+}
+
+/// Settings are kept.
+pub fn meta_round_trips<H: Harness>(h: &H) {
+    let s = h.fresh();
+    assert_eq!(s.meta("policy").unwrap(), None);
+    s.set_meta("policy", b"{}").unwrap();
+    s.set_meta("policy", b"{\"a\":1}").unwrap();
+    let s = h.reopen(s);
+    assert_eq!(s.meta("policy").unwrap().as_deref(), Some(&b"{\"a\":1}"[..]));
+}
+
+/// Reopening gives back exactly the same log, indexes and head, and appends continue.
+pub fn reopen_keeps_everything<H: Harness>(h: &H) {
+    let s = h.fresh();
+    one(&s, enroll(&s, 1, "M1")).unwrap();
+    one(&s, recharge(&s, 2, "M1")).unwrap();
+    one(&s, enroll(&s, 3, "M2")).unwrap();
+    let before = (s.head().unwrap(), s.read_raw(1, 100).unwrap(), s.command(cmd_id(2)).unwrap());
+    let s = h.reopen(s);
+    let after = (s.head().unwrap(), s.read_raw(1, 100).unwrap(), s.command(cmd_id(2)).unwrap());
+    assert_eq!(before, after);
+    assert_eq!(s.member_positions(&MemberId::new("M1").unwrap()).unwrap(), vec![1, 2, 3]);
+    one(&s, recharge(&s, 4, "M2")).unwrap();
+    assert_eq!(check_log(&s), 6);
+    assert_eq!(one(&s, enroll(&s, 1, "M9")).unwrap_err(), AppendConflict::Duplicate(cmd_id(1)));
+}
+
+/// Appends from many threads interleave without a gap, a fork or a lost command.
+pub fn concurrent_appends_keep_one_chain<H: Harness>(h: &H) {
+    let s = Arc::new(h.fresh());
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let s = Arc::clone(&s);
+            std::thread::spawn(move || {
+                for i in 0..25u64 {
+                    let n = 1000 + t * 100 + i;
+                    let member = format!("T{t}-{i}");
+                    one(&*s, enroll(&*s, n, &member)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(check_log(&*s), 100);
+}
+
+/// Runs every case of the suite as its own `#[test]`, for a harness expression.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($harness:expr) => {
+        $crate::conformance_tests!(@cases $harness;
+            empty_store_has_genesis_head,
+            append_assigns_positions_and_chain,
+            stale_version_is_refused,
+            duplicate_command_is_refused,
+            batch_items_are_independent,
+            malformed_append_is_an_error,
+            read_raw_pages,
+            meta_round_trips,
+            reopen_keeps_everything,
+            concurrent_appends_keep_one_chain
+        );
+    };
+    (@cases $harness:expr; $($case:ident),*) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::conformance::$case(&$harness);
+            }
+        )*
+    };
+}
