@@ -1,0 +1,385 @@
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+
+use memberledger_core::{
+    decide, Command, Event, MemberId, MemberState, MemberView, Policy, RecordedEvent, Rejection,
+    Timestamp, Uuid,
+};
+use memberledger_store::{Append, EventStore, MemoryStore};
+use memberledger_store_sled::SledStore;
+
+use crate::replay::{replay, Members};
+use crate::{Error, Receipt};
+
+const POLICY_KEY: &str = "policy";
+
+/// The most commands one batch call takes.
+pub const BATCH_MAX: usize = 10_000;
+
+/// How often a command is re-decided when another writer moved its member first.
+const CONFLICT_RETRIES: usize = 8;
+
+/// One brand's ledger: a store, the policy, and the member projections.
+///
+/// `Send + Sync`: share it between threads (`Arc<Ledger>`). Commands are decided and appended
+/// one writer at a time, so commands on the same member from many threads never lose an update;
+/// reads do not wait for writers' disk syncs.
+pub struct Ledger {
+    store: Box<dyn EventStore>,
+    policy: Policy,
+    members: RwLock<Members>,
+    writer: Mutex<()>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("policy", &self.policy.currency).finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// Opens the sled ledger in `path`, creating it with the built-in policy if there is none.
+    pub fn open(path: impl AsRef<Path>) -> Result<Ledger, Error> {
+        Ledger::with_store(Box::new(SledStore::open(path)?), None)
+    }
+
+    /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there.
+    pub fn create(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
+        let store = SledStore::open(path.as_ref())?;
+        if store.meta(POLICY_KEY)?.is_some() || store.head()?.position > 0 {
+            return Err(Error::Storage(format!(
+                "a ledger already exists at {}",
+                path.as_ref().display()
+            )));
+        }
+        Ledger::with_store(Box::new(store), Some(policy))
+    }
+
+    /// A ledger in memory with the built-in policy (for tests and trials).
+    pub fn in_memory() -> Ledger {
+        Ledger::in_memory_with(Policy::builtin())
+    }
+
+    /// A ledger in memory with a policy.
+    pub fn in_memory_with(policy: Policy) -> Ledger {
+        Ledger::with_store(Box::new(MemoryStore::new()), Some(policy))
+            .expect("a new memory store opens")
+    }
+
+    /// A ledger over any store. A new store takes `policy` (the built-in one if `None`); an
+    /// existing one keeps its own, and `policy`, if given, must equal it.
+    pub fn with_store(store: Box<dyn EventStore>, policy: Option<Policy>) -> Result<Ledger, Error> {
+        let policy = match store.meta(POLICY_KEY)? {
+            Some(bytes) => {
+                let stored = std::str::from_utf8(&bytes)
+                    .map_err(|e| Error::Corrupt { position: 0, why: format!("stored policy: {e}") })
+                    .and_then(|s| {
+                        Policy::from_json(s).map_err(|e| Error::Corrupt {
+                            position: 0,
+                            why: format!("stored policy: {e}"),
+                        })
+                    })?;
+                if policy.as_ref().is_some_and(|p| *p != stored) {
+                    return Err(Rejection::InvalidPolicy(
+                        "the ledger already has a different policy".into(),
+                    )
+                    .into());
+                }
+                stored
+            }
+            None => {
+                let p = policy.unwrap_or_else(Policy::builtin);
+                p.validate()?;
+                store.set_meta(POLICY_KEY, p.to_json().as_bytes())?;
+                p
+            }
+        };
+        let members = replay(store.as_ref())?.members;
+        Ok(Ledger { store, policy, members: RwLock::new(members), writer: Mutex::new(()) })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &dyn EventStore {
+        self.store.as_ref()
+    }
+
+    /// Executes one command: decided against the member's state, appended atomically, durable
+    /// before this returns. A retry with the same id and content returns the original receipt
+    /// (`replayed: true`) and records nothing.
+    ///
+    /// ```
+    /// use memberledger::{Command, Ledger};
+    /// let ledger = Ledger::in_memory();
+    /// let line = r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#;
+    /// let receipt = ledger.execute(&Command::from_json(line)?)?;
+    /// assert!(!receipt.replayed);
+    /// let again = ledger.execute(&Command::from_json(line)?)?;
+    /// assert!(again.replayed);
+    /// assert_eq!(again.events, receipt.events);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn execute(&self, command: &Command) -> Result<Receipt, Error> {
+        self.execute_batch(std::slice::from_ref(command)).remove(0)
+    }
+
+    /// Executes many commands with one durable write (group commit): each command is still
+    /// decided and recorded atomically on its own, in order, and later commands see earlier
+    /// ones. Returns one result per command. At most [`BATCH_MAX`] commands.
+    pub fn execute_batch(&self, commands: &[Command]) -> Vec<Result<Receipt, Error>> {
+        if commands.len() > BATCH_MAX {
+            let e = Error::Rejected(Rejection::InvalidCommand(format!(
+                "a batch takes at most {BATCH_MAX} commands"
+            )));
+            return commands.iter().map(|_| Err(e.clone())).collect();
+        }
+        let mut attempt = 0;
+        loop {
+            match self.try_batch(commands) {
+                Err(Retry) if attempt < CONFLICT_RETRIES => attempt += 1,
+                Err(Retry) => {
+                    let e = Error::Conflict("retries ran out".into());
+                    return commands.iter().map(|_| Err(e.clone())).collect();
+                }
+                Ok(results) => return results,
+            }
+        }
+    }
+
+    fn try_batch(&self, commands: &[Command]) -> Result<Vec<Result<Receipt, Error>>, Retry> {
+        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut plan = Plan::default();
+        {
+            let members = self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for c in commands {
+                let step = self.plan_one(&members, &mut plan, c);
+                plan.steps.push(step);
+            }
+        }
+        let appends = std::mem::take(&mut plan.appends);
+        let appended = if appends.is_empty() {
+            Vec::new()
+        } else {
+            match self.store.append(appends) {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = Error::from(e);
+                    return Ok(plan
+                        .steps
+                        .into_iter()
+                        .map(|s| match s {
+                            Step::Done(r) => r,
+                            _ => Err(e.clone()),
+                        })
+                        .collect());
+                }
+            }
+        };
+        if appended.iter().any(Result::is_err) {
+            // Another writer of the same store moved a member or recorded a command id first.
+            // What did get in is durable; re-read the members touched and decide again: the
+            // retry sees our recorded commands, and theirs, as they are.
+            self.reload_members(&plan)?;
+            return Err(Retry);
+        }
+        let recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
+        {
+            let mut members = self.members.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (member, state) in plan.states {
+                members.insert(member, state);
+            }
+        }
+        Ok(plan
+            .steps
+            .into_iter()
+            .zip(commands)
+            .map(|(step, c)| match step {
+                Step::Done(r) => r,
+                Step::Appended(i) => Ok(Receipt { command: c.id, replayed: false, events: recorded[i].clone() }),
+                Step::SameAs(i) => Ok(Receipt { command: c.id, replayed: true, events: recorded[i].clone() }),
+            })
+            .collect())
+    }
+
+    fn plan_one(&self, members: &Members, plan: &mut Plan, c: &Command) -> Step {
+        let digest = c.digest();
+        match self.store.command(c.id) {
+            Err(e) => return Step::Done(Err(e.into())),
+            Ok(Some(rec)) => {
+                if rec.digest != digest {
+                    return Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()));
+                }
+                let positions: Vec<u64> = (rec.first_position..rec.first_position + u64::from(rec.count)).collect();
+                return Step::Done(
+                    self.store
+                        .read_positions(&positions)
+                        .map(|events| Receipt { command: c.id, replayed: true, events })
+                        .map_err(Error::from),
+                );
+            }
+            Ok(None) => {}
+        }
+        if let Some(&(i, d)) = plan.ids.get(&c.id) {
+            return if d == digest {
+                Step::SameAs(i)
+            } else {
+                Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()))
+            };
+        }
+        let state = plan.states.get(&c.member).or_else(|| members.get(&c.member));
+        match decide(state, c, &self.policy) {
+            Err(r) => Step::Done(Err(r.into())),
+            Ok(events) => {
+                let expected_version = state.map_or(0, |s| s.version);
+                let mut next = state.cloned();
+                for e in &events {
+                    fold(&mut next, e);
+                }
+                plan.states.insert(c.member.clone(), next.expect("decided events enroll"));
+                let i = plan.appends.len();
+                plan.ids.insert(c.id, (i, digest));
+                plan.appends.push(Append {
+                    command: c.id,
+                    digest,
+                    member: c.member.clone(),
+                    expected_version,
+                    events,
+                });
+                Step::Appended(i)
+            }
+        }
+    }
+
+    /// After a version conflict, re-reads the members the plan touched from the store.
+    fn reload_members(&self, plan: &Plan) -> Result<(), Retry> {
+        let mut members = self.members.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for member in plan.states.keys() {
+            let events = self.store.member_events(member).map_err(|_| Retry)?;
+            let mut state = None;
+            for e in &events {
+                fold(&mut state, &e.event);
+            }
+            match state {
+                Some(s) => members.insert(member.clone(), s),
+                None => members.remove(member),
+            };
+        }
+        Ok(())
+    }
+
+    /// A member as it is now.
+    pub fn member(&self, id: &MemberId) -> Option<MemberView> {
+        self.member_state(id).as_ref().map(MemberView::from)
+    }
+
+    /// A member's full state as it is now (lots, refundable consumptions, window).
+    pub fn member_state(&self, id: &MemberId) -> Option<MemberState> {
+        self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned()
+    }
+
+    /// A member as of a past time: the fold of the member's events recorded at or before it.
+    /// Expiries are facts recorded by the next command of the member: a lot past its
+    /// `expires_at` with no command since still shows, with its expiry.
+    pub fn member_as_of(&self, id: &MemberId, at: Timestamp) -> Result<Option<MemberView>, Error> {
+        let mut state: Option<MemberState> = None;
+        for e in self.store.member_events(id)? {
+            if e.event.at > at {
+                break;
+            }
+            fold_checked(&mut state, &e)?;
+        }
+        Ok(state.as_ref().map(MemberView::from))
+    }
+
+    /// Every member id, sorted.
+    pub fn member_ids(&self) -> Vec<MemberId> {
+        let members = self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ids: Vec<MemberId> = members.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Calls `f` with every member's state (in no particular order), under a read lock.
+    pub fn for_each_member(&self, mut f: impl FnMut(&MemberState)) {
+        let members = self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        members.values().for_each(&mut f);
+    }
+
+    /// Streams the log from position `from`, decoded, in pages of `page`.
+    pub fn events(&self, from: u64, page: usize) -> impl Iterator<Item = Result<RecordedEvent, Error>> + '_ {
+        let mut next = from.max(1);
+        let mut buf: std::vec::IntoIter<memberledger_store::RawEvent> = Vec::new().into_iter();
+        let mut done = false;
+        std::iter::from_fn(move || loop {
+            if let Some(raw) = buf.next() {
+                next = raw.position + 1;
+                return Some(raw.decode().map_err(Error::from));
+            }
+            if done {
+                return None;
+            }
+            match self.store.read_raw(next, page.max(1)) {
+                Ok(chunk) if chunk.is_empty() => done = true,
+                Ok(chunk) => buf = chunk.into_iter(),
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e.into()));
+                }
+            }
+        })
+    }
+
+    /// The member projections as cached (for `verify`).
+    pub(crate) fn cached_members(&self) -> std::sync::RwLockReadGuard<'_, Members> {
+        self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Holds the writer lock, so the log does not move while `f` runs.
+    pub(crate) fn quiesced<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f()
+    }
+}
+
+struct Retry;
+
+#[derive(Default)]
+struct Plan {
+    steps: Vec<Step>,
+    appends: Vec<Append>,
+    /// Command ids planned in this batch: their append index and digest.
+    ids: HashMap<Uuid, (usize, [u8; 32])>,
+    /// Members' states after this batch's planned commands.
+    states: HashMap<MemberId, MemberState>,
+}
+
+enum Step {
+    /// Finished without appending: a replay, a rejection or an error.
+    Done(Result<Receipt, Error>),
+    /// Appended as the i-th append.
+    Appended(usize),
+    /// A repeat, in the same batch, of the i-th append.
+    SameAs(usize),
+}
+
+/// Folds a freshly decided event; `decide` already folded it once, so failure is a bug.
+fn fold(state: &mut Option<MemberState>, e: &Event) {
+    match state {
+        None => *state = Some(MemberState::enrolled(e).expect("decided events fold")),
+        Some(s) => s.apply(e).expect("decided events fold"),
+    }
+}
+
+/// Folds a stored event, reporting a fold failure as corruption at its position.
+pub(crate) fn fold_checked(state: &mut Option<MemberState>, e: &RecordedEvent) -> Result<(), Error> {
+    let r = match state {
+        None => MemberState::enrolled(&e.event).map(|s| *state = Some(s)),
+        Some(s) => s.apply(&e.event),
+    };
+    r.map_err(|f| Error::Corrupt { position: e.position, why: f.to_string() })
+}

@@ -1,0 +1,80 @@
+use std::collections::HashMap;
+
+use memberledger_core::{chain_hash, canonical_json, Hash, MemberId, MemberState, GENESIS_HASH};
+use memberledger_store::{for_each_raw, EventStore};
+
+use crate::ledger::fold_checked;
+use crate::Error;
+
+/// Member projections by id.
+pub(crate) type Members = HashMap<MemberId, MemberState>;
+
+/// Pages read at a time when scanning the log.
+pub(crate) const SCAN_PAGE: usize = 4096;
+
+/// The result of folding the whole log from genesis.
+pub(crate) struct Replayed {
+    pub members: Members,
+    pub events: u64,
+    pub head: Hash,
+}
+
+/// Folds the whole log from genesis, checking as it goes that positions are contiguous, every
+/// stored hash follows the chain rule over the stored bytes, the bytes are the canonical JSON
+/// of the event they decode to, and every event folds onto its member. The first failure is
+/// returned as `Corrupt` with its position.
+pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
+    let mut members = Members::new();
+    let mut prev = GENESIS_HASH;
+    let mut n = 0u64;
+    let mut failure: Option<Error> = None;
+    let scan = for_each_raw(store, SCAN_PAGE, |raw| {
+        let position = raw.position;
+        let corrupt = |why: String| Error::Corrupt { position, why };
+        let mut check = || -> Result<(), Error> {
+            if position != n + 1 {
+                return Err(Error::Corrupt {
+                    position: n + 1,
+                    why: format!("event {} is missing (the log jumps to {position})", n + 1),
+                });
+            }
+            if chain_hash(&prev, &raw.json) != raw.hash {
+                return Err(corrupt("the hash does not follow the chain (bytes changed, or an event removed, inserted or moved)".into()));
+            }
+            let rec = raw.decode()?;
+            if canonical_json(rec.position, &rec.event).as_bytes() != raw.json.as_slice() {
+                return Err(corrupt("the stored bytes are not the canonical JSON of the event".into()));
+            }
+            let mut state = members.remove(&rec.event.member);
+            let result = fold_checked(&mut state, &rec);
+            if let Some(s) = state {
+                members.insert(rec.event.member.clone(), s);
+            }
+            result
+        };
+        match check() {
+            Ok(()) => {
+                prev = raw.hash;
+                n = position;
+                Ok(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                // Stop the scan: only the first bad position matters.
+                Err(memberledger_store::StoreError::Storage("stop".into()))
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    scan?;
+    let head = store.head()?;
+    if head.position != n || head.hash != prev {
+        return Err(Error::Corrupt {
+            position: n + 1,
+            why: format!("the store's head is at {} but the log ends at {n}", head.position),
+        });
+    }
+    Ok(Replayed { members, events: n, head: prev })
+}

@@ -1,0 +1,113 @@
+use memberledger_core::{Hash, Money};
+use serde::Serialize;
+
+use crate::replay::replay;
+use crate::{Error, Ledger};
+
+/// What [`Ledger::verify`] checked and found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Events checked.
+    pub events: u64,
+    /// Members replayed.
+    pub members: u64,
+    /// The chain's last hash, lowercase hex.
+    pub head: String,
+    /// Principal held by all members.
+    pub principal: Money,
+    /// Bonus held by all members.
+    pub bonus: Money,
+    /// Points held by all members.
+    pub points: u64,
+    /// The first problem found, if any.
+    pub problem: Option<Problem>,
+}
+
+impl VerifyReport {
+    /// True when nothing is wrong.
+    pub fn ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// The first thing found wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The first bad position (0: not tied to one event).
+    pub position: u64,
+    /// What is wrong.
+    pub what: String,
+}
+
+impl Ledger {
+    /// Verifies the whole ledger: the hash chain over the stored bytes, contiguous positions,
+    /// every event decodes to exactly its stored canonical bytes and folds onto its member,
+    /// and the cached member projections equal a replay from genesis. Holds writers off while
+    /// it runs so it sees one consistent log.
+    ///
+    /// ```
+    /// let ledger = memberledger::Ledger::in_memory();
+    /// let report = ledger.verify()?;
+    /// assert!(report.ok());
+    /// # Ok::<(), memberledger::Error>(())
+    /// ```
+    pub fn verify(&self) -> Result<VerifyReport, Error> {
+        self.quiesced(|| {
+            let replayed = match replay(self.store()) {
+                Ok(r) => r,
+                Err(Error::Corrupt { position, why }) => {
+                    return Ok(failed(Problem { position, what: why }));
+                }
+                Err(e) => return Err(e),
+            };
+            let cached = self.cached_members();
+            let mut report = VerifyReport {
+                events: replayed.events,
+                members: replayed.members.len() as u64,
+                head: hex(&replayed.head),
+                principal: Money::ZERO,
+                bonus: Money::ZERO,
+                points: 0,
+                problem: None,
+            };
+            for (id, fresh) in &replayed.members {
+                report.principal = report.principal.plus(fresh.principal());
+                report.bonus = report.bonus.plus(fresh.bonus());
+                report.points += fresh.points();
+                if cached.get(id) != Some(fresh) && report.problem.is_none() {
+                    report.problem = Some(Problem {
+                        position: 0,
+                        what: format!("the cached projection of member {id} differs from a replay from genesis"),
+                    });
+                }
+            }
+            if cached.len() != replayed.members.len() && report.problem.is_none() {
+                report.problem = Some(Problem {
+                    position: 0,
+                    what: format!(
+                        "{} members are cached but the log has {}",
+                        cached.len(),
+                        replayed.members.len()
+                    ),
+                });
+            }
+            Ok(report)
+        })
+    }
+}
+
+fn failed(problem: Problem) -> VerifyReport {
+    VerifyReport {
+        events: 0,
+        members: 0,
+        head: String::new(),
+        principal: Money::ZERO,
+        bonus: Money::ZERO,
+        points: 0,
+        problem: Some(problem),
+    }
+}
+
+fn hex(h: &Hash) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
