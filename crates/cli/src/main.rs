@@ -1,1 +1,178 @@
-fn main() {}
+//! `memberledger`: the example CLI over the memberledger library.
+//!
+//! Exit codes: 0 success; 1 a command was rejected, a member was not found, or `verify` found
+//! a problem; 2 a usage or I/O error.
+
+mod apply;
+mod demo;
+mod show;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use memberledger::{Ledger, Policy};
+
+#[derive(Parser)]
+#[command(name = "memberledger", version, about = "An event-sourced ledger for stored-value membership cards")]
+struct Cli {
+    /// The ledger directory.
+    #[arg(long, global = true, env = "MEMBERLEDGER_DB", default_value = "./memberledger-data")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Creates a new ledger (with the built-in policy unless --policy is given).
+    Init {
+        /// A policy JSON file.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Runs a JSON Lines batch of commands (FILE, or - for standard input), one receipt per line.
+    Apply {
+        /// The JSON Lines file, or - for standard input.
+        file: String,
+    },
+    /// Shows members.
+    Member {
+        #[command(subcommand)]
+        command: MemberCmd,
+    },
+    /// Verifies the chain, every event, and that the projections equal a replay from genesis.
+    Verify {
+        /// Prints the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes the whole log to standard output.
+    Export {
+        /// The format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+    },
+    /// Builds a realistic chain on the embedded store and reports on it.
+    Demo(demo::DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum MemberCmd {
+    /// Shows one member's balances, tier and lots.
+    Show {
+        /// The member id.
+        id: String,
+        /// Prints the member view as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Shows the member as of a past time (RFC 3339).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// One event per line: canonical JSON plus its hash (see docs/AUDIT.md).
+    Jsonl,
+}
+
+/// A failure the CLI reports: the message and the exit code.
+pub(crate) struct Fail {
+    code: u8,
+    message: String,
+}
+
+impl Fail {
+    pub(crate) fn usage(message: impl Into<String>) -> Fail {
+        Fail { code: 2, message: message.into() }
+    }
+    pub(crate) fn rejected(message: impl Into<String>) -> Fail {
+        Fail { code: 1, message: message.into() }
+    }
+}
+
+impl From<memberledger::Error> for Fail {
+    fn from(e: memberledger::Error) -> Fail {
+        match e {
+            memberledger::Error::Rejected(r) => Fail::rejected(format!("{}: {r}", r.code())),
+            other => Fail::usage(format!("{}: {other}", other.code())),
+        }
+    }
+}
+
+impl From<std::io::Error> for Fail {
+    fn from(e: std::io::Error) -> Fail {
+        Fail::usage(format!("I/O error: {e}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("memberledger: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Fail> {
+    match cli.command {
+        Cmd::Init { policy } => init(&cli.db, policy.as_deref()),
+        Cmd::Apply { file } => apply::run(&open(&cli.db)?, &file),
+        Cmd::Member { command: MemberCmd::Show { id, json, as_of } } => {
+            show::member(&open(&cli.db)?, &id, json, as_of.as_deref())
+        }
+        Cmd::Verify { json } => verify(&open(&cli.db)?, json),
+        Cmd::Export { format: Format::Jsonl } => export_jsonl(&open(&cli.db)?),
+        Cmd::Demo(args) => demo::run(&args),
+    }
+}
+
+fn open(db: &Path) -> Result<Ledger, Fail> {
+    Ok(Ledger::open_existing(db)?)
+}
+
+fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
+    let policy = match policy {
+        None => Policy::builtin(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", p.display())))?;
+            Policy::from_json(&text).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))?
+        }
+    };
+    Ledger::create(db, policy)?;
+    println!("created a ledger at {}", db.display());
+    Ok(0)
+}
+
+fn verify(ledger: &Ledger, json: bool) -> Result<u8, Fail> {
+    let report = ledger.verify()?;
+    if json {
+        println!("{}", serde_json::to_string(&report).expect("report serialises"));
+    } else if let Some(p) = &report.problem {
+        println!("verify: FAILED at position {}: {}", p.position, p.what);
+    } else {
+        println!(
+            "verify: ok — {} events, {} members, chain head {}\n  held: principal {} · bonus {} · points {}",
+            report.events, report.members, report.head, report.principal, report.bonus, report.points
+        );
+    }
+    Ok(u8::from(!report.ok()))
+}
+
+fn export_jsonl(ledger: &Ledger) -> Result<u8, Fail> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for e in ledger.events(1, 4096) {
+        let e = e?;
+        writeln!(out, "{}", e.to_export_json())?;
+    }
+    out.flush()?;
+    Ok(0)
+}

@@ -44,6 +44,22 @@ impl Ledger {
         Ledger::with_store(Box::new(SledStore::open(path)?), None)
     }
 
+    /// Opens the sled ledger in `path`, failing when there is none (rather than creating one).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Ledger, Error> {
+        let path = path.as_ref();
+        let missing = || Error::Storage(format!("no ledger at {}; create one first (memberledger init)", path.display()));
+        // sled keeps its log in a file named `db`; without it there is no ledger here, and
+        // opening would create one.
+        if !path.join("db").is_file() {
+            return Err(missing());
+        }
+        let store = SledStore::open(path)?;
+        if store.meta(POLICY_KEY)?.is_none() {
+            return Err(missing());
+        }
+        Ledger::with_store(Box::new(store), None)
+    }
+
     /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there.
     pub fn create(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
         let store = SledStore::open(path.as_ref())?;

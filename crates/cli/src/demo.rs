@@ -1,0 +1,399 @@
+//! `memberledger demo`: a realistic year of a chain, on the embedded sled store.
+//!
+//! Deterministic for a seed: the same seed gives the same commands and so a byte-identical log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use memberledger::{Command, EventBody, Ledger, Money, Policy, Receipt, Uuid};
+
+use crate::Fail;
+
+/// Options of the demo.
+#[derive(clap::Args)]
+pub(crate) struct DemoArgs {
+    /// Seed of the generator: the same seed gives the same ledger.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Stores in the chain.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..=999))]
+    stores: u32,
+    /// Members who join over the year.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    members: u32,
+    /// Commands over the year, enrollments included.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    commands: u64,
+    /// Where to build the ledger (must not hold one); a new temporary directory by default.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Commands per durable group.
+const GROUP: usize = 500;
+
+/// SplitMix64: small, fast, and the same on every platform and version.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.below(1000) < per_mille
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[usize::try_from(self.below(items.len() as u64)).expect("small")]
+    }
+    fn uuid(&mut self) -> Uuid {
+        uuid::Builder::from_random_bytes(((u128::from(self.next()) << 64) | u128::from(self.next())).to_be_bytes())
+            .into_uuid()
+    }
+}
+
+const SERVICES: &[(&str, i64)] = &[
+    ("haircut", 8800),
+    ("manicure", 12800),
+    ("pedicure", 15800),
+    ("facial", 19800),
+    ("massage", 28800),
+    ("hair-colour", 38800),
+    ("spa-ritual", 58800),
+    ("body-treatment", 68800),
+];
+
+const RECHARGES: &[i64] = &[
+    50_000, 50_000, 50_000, 100_000, 100_000, 100_000, 200_000, 200_000, 300_000, 300_000,
+    500_000, 1_000_000,
+];
+
+/// What the generator knows of a member from the receipts so far.
+#[derive(Default)]
+struct Known {
+    home: u32,
+    enrolled: bool,
+    balance_cents: i64,
+    consumptions: Vec<(Uuid, i64)>,
+}
+
+#[derive(Default)]
+struct StoreStats {
+    consumptions: u64,
+    revenue: Money,
+    cross_store: u64,
+    recharged: Money,
+}
+
+#[derive(Default)]
+struct Tally {
+    recorded: u64,
+    events: u64,
+    rejected: BTreeMap<String, u64>,
+    by_type: BTreeMap<&'static str, u64>,
+    stores: BTreeMap<String, StoreStats>,
+    bonus_granted: Money,
+    bonus_expired: Money,
+    refunded_cash: Money,
+}
+
+struct Gen {
+    rng: Rng,
+    args_stores: u32,
+    members: Vec<Known>,
+    start: DateTime<Utc>,
+    step_ms: i64,
+}
+
+impl Gen {
+    fn store_id(n: u32) -> String {
+        format!("S{n:03}")
+    }
+    fn member_id(n: usize) -> String {
+        format!("M{n:07}")
+    }
+
+    /// The i-th command of the year.
+    fn command(&mut self, i: u64, total: u64) -> Command {
+        let at = self.start + Duration::milliseconds(self.step_ms * i64::try_from(i).expect("bounded"));
+        // Members join over the first eight months; enroll a new one when it is their turn.
+        let joined = {
+            let n = self.members.len() as u64;
+            let due = (i * n * 3 / (2 * total)).min(n - 1);
+            usize::try_from(due).expect("small")
+        };
+        let next_new = self.members.iter().position(|m| !m.enrolled);
+        let id = self.rng.uuid();
+        if let Some(n) = next_new.filter(|&n| n <= joined) {
+            self.members[n].enrolled = true;
+            let home = self.members[n].home;
+            return json_command(id, at, &Self::member_id(n), &Self::store_id(home), r#""type":"enroll""#);
+        }
+        // Busy members come more often: pick among the enrolled with a skew toward low numbers.
+        let enrolled = next_new.unwrap_or(self.members.len()).max(1);
+        let a = self.rng.below(enrolled as u64);
+        let b = self.rng.below(enrolled as u64);
+        let n = usize::try_from(a.min(b)).expect("small");
+        let k = &self.members[n];
+        let home = k.home;
+        let away = 1 + u32::try_from(self.rng.below(u64::from(self.args_stores))).expect("small");
+        let member = Self::member_id(n);
+        let roll = self.rng.below(1000);
+        let balance = k.balance_cents;
+        // Members spend at any store (a quarter of visits away from home) but mostly recharge,
+        // and always close their card, at home.
+        let (store, rest) = if roll < 30 && !k.consumptions.is_empty() {
+            let (c, charged) = *self.rng.pick(&k.consumptions);
+            let rest = if self.rng.chance(500) {
+                format!(r#""type":"refund_consumption","consumption":"{c}""#)
+            } else {
+                let part = 1 + self.rng.below(u64::try_from(charged).expect("positive"));
+                format!(
+                    r#""type":"refund_consumption","consumption":"{c}","amount":"{}""#,
+                    Money::from_cents(i64::try_from(part).expect("small"))
+                )
+            };
+            (home, rest)
+        } else if roll < 33 && balance > 0 {
+            (home, r#""type":"refund_balance""#.to_owned())
+        } else if roll < 36 {
+            let tier = *self.rng.pick(&["standard", "silver", "gold", "diamond"]);
+            (home, format!(r#""type":"change_tier","tier":"{tier}","reason":"service-recovery""#))
+        } else if roll < 56 {
+            let days = 20 + self.rng.below(100);
+            let expires = at + Duration::days(i64::try_from(days).expect("small"));
+            (
+                home,
+                format!(
+                    r#""type":"grant_bonus","amount":"{}","reason":"birthday","expires_at":"{}""#,
+                    Money::from_cents(i64::try_from(2000 + 1000 * self.rng.below(8)).expect("small")),
+                    expires.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
+            )
+        } else if roll < 100 || (balance < 30_000 && self.rng.chance(800)) {
+            let store = if self.rng.chance(100) { away } else { home };
+            let rest = format!(
+                r#""type":"recharge","amount":"{}","staff":"E{:03}""#,
+                Money::from_cents(*self.rng.pick(RECHARGES)),
+                self.rng.below(200)
+            );
+            (store, rest)
+        } else {
+            let store = if self.rng.chance(250) { away } else { home };
+            let (service, price) = *self.rng.pick(SERVICES);
+            let rest = format!(
+                r#""type":"consume","amount":"{}","staff":"E{:03}","service":"{service}""#,
+                Money::from_cents(price),
+                self.rng.below(200)
+            );
+            (store, rest)
+        };
+        let store = Self::store_id(store);
+        json_command(id, at, &member, &store, &rest)
+    }
+
+    /// Learns balances and consumptions from a receipt.
+    fn learn(&mut self, command: &Command, receipt: &Receipt, ledger: &Ledger) {
+        let Some(n) = command.member.as_str().strip_prefix('M').and_then(|s| s.parse::<usize>().ok()) else {
+            return;
+        };
+        let k = &mut self.members[n];
+        for e in &receipt.events {
+            if let EventBody::Consumed { charged, .. } = &e.event.body {
+                k.consumptions.push((command.id, charged.cents()));
+                if k.consumptions.len() > 4 {
+                    k.consumptions.remove(0);
+                }
+            }
+            if let EventBody::BalanceRefunded { .. } = &e.event.body {
+                k.consumptions.clear();
+            }
+        }
+        k.consumptions.retain(|(c, _)| !receipt.events.iter().any(|e| {
+            matches!(&e.event.body, EventBody::ConsumptionRefunded { consumption, .. } if consumption == c)
+        }));
+        if let Some(v) = ledger.member(&command.member) {
+            k.balance_cents = v.principal.plus(v.bonus).cents();
+        }
+    }
+}
+
+fn json_command(id: Uuid, at: DateTime<Utc>, member: &str, store: &str, rest: &str) -> Command {
+    let line = format!(
+        r#"{{"id":"{id}","at":"{}","member":"{member}","store":"{store}",{rest}}}"#,
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    );
+    Command::from_json(&line).expect("the demo writes valid commands")
+}
+
+fn tally(t: &mut Tally, command: &Command, result: &Result<Receipt, memberledger::Error>) {
+    let receipt = match result {
+        Ok(r) => r,
+        Err(e) => {
+            *t.rejected.entry(e.code().to_owned()).or_default() += 1;
+            return;
+        }
+    };
+    t.recorded += 1;
+    t.events += receipt.events.len() as u64;
+    for e in &receipt.events {
+        *t.by_type.entry(e.event.body.type_name()).or_default() += 1;
+        let store = t.stores.entry(e.event.store.to_string()).or_default();
+        match &e.event.body {
+            EventBody::Consumed { charged, draws, .. } => {
+                store.consumptions += 1;
+                store.revenue = store.revenue.plus(*charged);
+                if draws.iter().any(|d| d.origin_store != e.event.store) {
+                    store.cross_store += 1;
+                }
+            }
+            EventBody::Recharged { amount, .. } => store.recharged = store.recharged.plus(*amount),
+            EventBody::BonusGranted { amount, .. } => t.bonus_granted = t.bonus_granted.plus(*amount),
+            EventBody::BonusExpired { amount, .. } => t.bonus_expired = t.bonus_expired.plus(*amount),
+            EventBody::BalanceRefunded { payout, .. } => t.refunded_cash = t.refunded_cash.plus(*payout),
+            _ => {}
+        }
+    }
+    let _ = command;
+}
+
+pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
+    let dir = match &args.out {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("memberledger-demo-{}-{}", args.seed, std::process::id())),
+    };
+    if dir.join("db").exists() {
+        return Err(Fail::usage(format!("{} already holds a ledger; choose another --out", dir.display())));
+    }
+    let ledger = Ledger::create(&dir, Policy::builtin())?;
+    let mut rng = Rng(args.seed);
+    let members = (0..args.members)
+        .map(|_| Known { home: 1 + u32::try_from(rng.below(u64::from(args.stores))).expect("small"), ..Known::default() })
+        .collect();
+    let year_ms = 365 * 24 * 3600 * 1000_i64;
+    let mut gen = Gen {
+        rng,
+        args_stores: args.stores,
+        members,
+        start: DateTime::parse_from_rfc3339("2026-01-01T08:00:00Z").expect("constant").with_timezone(&Utc),
+        step_ms: (year_ms / i64::try_from(args.commands).expect("bounded")).max(1),
+    };
+    println!(
+        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2026\nledger: {} (sled, on disk)",
+        args.seed,
+        args.stores,
+        args.members,
+        args.commands,
+        dir.display()
+    );
+    let bar = ProgressBar::new(args.commands);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} commands ({per_sec}, eta {eta})")
+            .expect("template"),
+    );
+    let started = Instant::now();
+    let mut t = Tally::default();
+    let mut i = 0u64;
+    while i < args.commands {
+        let n = (args.commands - i).min(GROUP as u64);
+        let batch: Vec<Command> = (i..i + n).map(|j| gen.command(j, args.commands)).collect();
+        let results = ledger.execute_batch(&batch);
+        for (c, r) in batch.iter().zip(&results) {
+            if let Err(e @ (memberledger::Error::Storage(_) | memberledger::Error::Corrupt { .. })) = r {
+                return Err(Fail::usage(format!("{}: {e}", e.code())));
+            }
+            tally(&mut t, c, r);
+            if let Ok(receipt) = r {
+                gen.learn(c, receipt, &ledger);
+            }
+        }
+        i += n;
+        bar.set_position(i);
+    }
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let verify_started = Instant::now();
+    let report = ledger.verify()?;
+    let verify_elapsed = verify_started.elapsed();
+    print!("{}", summary(&ledger, &t, elapsed.as_secs_f64()));
+    match &report.problem {
+        None => println!(
+            "\nverify: ok in {:.2} s — {} events, chain intact, replay from genesis equals the projections\n  chain head {}",
+            verify_elapsed.as_secs_f64(),
+            report.events,
+            report.head
+        ),
+        Some(p) => println!("\nverify: FAILED at position {}: {}", p.position, p.what),
+    }
+    println!(
+        "\nTry it:\n  memberledger --db {0} member show {1}\n  memberledger --db {0} verify\n  memberledger --db {0} export --format jsonl | head",
+        dir.display(),
+        Gen::member_id(0)
+    );
+    Ok(u8::from(!report.ok()))
+}
+
+fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
+    let mut tiers: HashMap<String, u64> = HashMap::new();
+    let (mut principal, mut bonus, mut points) = (Money::ZERO, Money::ZERO, 0u64);
+    ledger.for_each_member(|m| {
+        *tiers.entry(m.tier.clone()).or_default() += 1;
+        principal = principal.plus(m.principal());
+        bonus = bonus.plus(m.bonus());
+        points += m.points();
+    });
+    let rejected: u64 = t.rejected.values().sum();
+    let mut s = format!(
+        "\nrecorded {} commands as {} events in {:.1} s ({:.0} commands/s, durable in groups of {GROUP})\n",
+        t.recorded,
+        t.events,
+        secs,
+        t.recorded as f64 / secs.max(1e-9)
+    );
+    if rejected > 0 {
+        let why: Vec<String> = t.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        s.push_str(&format!("rejected {rejected} (recorded nothing): {}\n", why.join(", ")));
+    }
+    s.push_str("\nmembers by tier\n");
+    for tier in &ledger.policy().tiers {
+        s.push_str(&format!("  {:<10} {:>8}\n", tier.name, tiers.get(&tier.name).copied().unwrap_or(0)));
+    }
+    s.push_str(&format!(
+        "\nbalances held (the chain's stored-value liability)\n  principal  {:>14}\n  bonus      {:>14}\n  points     {:>14}\n",
+        principal.to_string(),
+        bonus.to_string(),
+        points
+    ));
+    s.push_str("\nwhat happened\n");
+    for (k, v) in &t.by_type {
+        s.push_str(&format!("  {k:<22} {v:>8}\n"));
+    }
+    s.push_str(&format!(
+        "  bonus granted {} · bonus expired {} · cash paid out on balance refunds {}\n",
+        t.bonus_granted, t.bonus_expired, t.refunded_cash
+    ));
+    let mut busiest: Vec<(&String, &StoreStats)> = t.stores.iter().collect();
+    busiest.sort_by(|a, b| b.1.revenue.cmp(&a.1.revenue).then(a.0.cmp(b.0)));
+    s.push_str("\nbusiest stores (by services delivered)\n  store    services        revenue   cross-store   recharged\n");
+    for (id, st) in busiest.iter().take(5) {
+        s.push_str(&format!(
+            "  {:<6} {:>10} {:>14} {:>12}% {:>11}\n",
+            id,
+            st.consumptions,
+            st.revenue.to_string(),
+            (st.cross_store * 100).checked_div(st.consumptions).unwrap_or(0),
+            st.recharged.to_string()
+        ));
+    }
+    s
+}

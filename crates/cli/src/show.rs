@@ -1,0 +1,66 @@
+//! `memberledger member show`.
+
+use memberledger::{Ledger, MemberId, MemberView, Timestamp};
+
+use crate::Fail;
+
+pub(crate) fn member(ledger: &Ledger, id: &str, json: bool, as_of: Option<&str>) -> Result<u8, Fail> {
+    let member = MemberId::new(id).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))?;
+    let view = match as_of {
+        None => ledger.member(&member),
+        Some(t) => {
+            let at: Timestamp = t.parse().map_err(|e: memberledger::Rejection| Fail::usage(e.to_string()))?;
+            ledger.member_as_of(&member, at)?
+        }
+    };
+    let Some(view) = view else {
+        return Err(Fail::rejected(format!("member_not_found: member {id} is not enrolled")));
+    };
+    if json {
+        println!("{}", serde_json::to_string(&view).expect("views serialise"));
+    } else {
+        print!("{}", render(&view));
+    }
+    Ok(0)
+}
+
+/// A member view for people.
+pub(crate) fn render(v: &MemberView) -> String {
+    let mut s = format!(
+        "member {} (home store {}) · tier {}{}\n  principal {:>12}\n  bonus     {:>12}\n  points    {:>12}\n  version   {:>12}\n",
+        v.member,
+        v.home_store,
+        v.tier,
+        if v.frozen { " · FROZEN" } else { "" },
+        v.principal.to_string(),
+        v.bonus.to_string(),
+        v.points,
+        v.version,
+    );
+    if !v.lots.is_empty() {
+        s.push_str("  lots:\n");
+        for l in &v.lots {
+            let kind = match l.kind {
+                memberledger::LotKind::Principal => "principal",
+                memberledger::LotKind::Bonus => "bonus",
+            };
+            s.push_str(&format!(
+                "    #{:<4} {:<9} {:>12}  from {:<8} {}\n",
+                l.lot,
+                kind,
+                l.remaining.to_string(),
+                l.origin_store,
+                l.expires_at.map(|t| format!("expires {t}")).unwrap_or_default()
+            ));
+        }
+    }
+    for p in &v.point_lots {
+        s.push_str(&format!(
+            "    #{:<4} points    {:>12}  {}\n",
+            p.lot,
+            p.remaining,
+            p.expires_at.map(|t| format!("expires {t}")).unwrap_or_default()
+        ));
+    }
+    s
+}
