@@ -1,0 +1,91 @@
+//! Golden files pin the encoded form of every event type at every schema version: today's
+//! encoder must write exactly these bytes, and every version's files must keep decoding to the
+//! same events (re-encoding them gives the same bytes back).
+//!
+//! To regenerate after an intended change of a *new* version: `UPDATE_GOLDEN=1 cargo test -p
+//! memberledger-core --test golden`, then review the diff. Files of released versions never
+//! change.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use memberledger_core::{canonical_json, decide, decode_event, Command, Event, MemberState, Policy};
+
+const POLICY: &str = r#"{
+  "tiers": [
+    {"name": "standard", "discount": "1.00", "points_per_yuan": "1"},
+    {"name": "gold", "discount": "0.90", "points_per_yuan": "1.5", "upgrade": {"single_recharge": "5000.00"}}
+  ],
+  "recharge_bonus": [{"min": "1000.00", "bonus": "150.00"}],
+  "bonus_expiry_days": 365,
+  "points_expiry_days": 30
+}"#;
+
+/// A scripted member history that records every event type at least once.
+fn scenario() -> Vec<Event> {
+    let policy = Policy::from_json(POLICY).unwrap();
+    let lines = [
+        r#""at":"2026-03-01T10:00:00Z","type":"enroll","store":"S1""#,
+        r#""at":"2026-03-01T10:05:00Z","type":"recharge","store":"S1","amount":"1000.00","staff":"E7""#,
+        r#""at":"2026-03-02T15:00:00Z","type":"consume","store":"S2","amount":"300.00","staff":"E9","service":"facial""#,
+        r#""at":"2026-03-03T09:00:00Z","type":"refund_consumption","store":"S2","consumption":"00000000-0000-4000-8000-000000000003","amount":"100.00""#,
+        r#""at":"2026-03-04T09:00:00Z","type":"grant_bonus","store":"S1","amount":"50.00","reason":"birthday","expires_at":"2026-03-20T00:00:00Z""#,
+        r#""at":"2026-04-10T09:00:00Z","type":"recharge","store":"S1","amount":"5000.00""#,
+        r#""at":"2026-04-11T09:00:00Z","type":"change_tier","store":"S1","tier":"standard","reason":"vip-review""#,
+        r#""at":"2026-04-12T09:00:00Z","type":"refund_balance","store":"S1""#,
+    ];
+    let mut state: Option<MemberState> = None;
+    let mut all = Vec::new();
+    for (i, rest) in lines.iter().enumerate() {
+        let line = format!(r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M1",{rest}}}"#, i + 1);
+        let cmd = Command::from_json(&line).unwrap();
+        let events = decide(state.as_ref(), &cmd, &policy).unwrap();
+        for e in &events {
+            match &mut state {
+                None => state = Some(MemberState::enrolled(e).unwrap()),
+                Some(s) => s.apply(e).unwrap(),
+            }
+        }
+        all.extend(events);
+    }
+    all
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+#[test]
+fn every_event_type_encodes_to_its_golden_bytes() {
+    let mut first_of_type: BTreeMap<&str, (u64, Event)> = BTreeMap::new();
+    for (i, e) in scenario().into_iter().enumerate() {
+        first_of_type.entry(e.body.type_name()).or_insert((i as u64 + 1, e));
+    }
+    assert_eq!(first_of_type.len(), 9, "the scenario covers every event type: {:?}", first_of_type.keys());
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for (name, (position, event)) in &first_of_type {
+        let path = golden_dir().join(format!("v1/{name}.json"));
+        let encoded = canonical_json(*position, event) + "\n";
+        if update {
+            std::fs::write(&path, &encoded).unwrap();
+        }
+        let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(encoded, golden, "{name} encodes differently from {}", path.display());
+    }
+}
+
+#[test]
+fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
+    let mut n = 0;
+    for version in std::fs::read_dir(golden_dir()).unwrap() {
+        for file in std::fs::read_dir(version.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (position, event) = decode_event(text.trim_end().as_bytes())
+                .unwrap_or_else(|e| panic!("{} no longer decodes: {e}", path.display()));
+            assert_eq!(canonical_json(position, &event), text.trim_end(), "{}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 9, "golden files present: {n}");
+}

@@ -1,0 +1,223 @@
+//! The facade: idempotency, batches, concurrency, durability across reopen, verify.
+
+use std::sync::Arc;
+
+use memberledger::{Command, Error, Ledger, MemberId, Timestamp, Uuid};
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x8b0e_4f2a_0000_4000_8000_0000_0000_0000 | n)
+}
+
+fn cmd(n: u128, at: &str, member: &str, rest: &str) -> Command {
+    Command::from_json(&format!(
+        r#"{{"id":"{}","at":"2026-03-{at}Z","member":"{member}","store":"S1",{rest}}}"#,
+        id(n)
+    ))
+    .unwrap()
+}
+
+fn enroll(n: u128, member: &str) -> Command {
+    cmd(n, "01T10:00:00", member, r#""type":"enroll""#)
+}
+
+fn recharge(n: u128, member: &str, amount: &str) -> Command {
+    cmd(n, "01T11:00:00", member, &format!(r#""type":"recharge","amount":"{amount}""#))
+}
+
+fn m(s: &str) -> MemberId {
+    MemberId::new(s).unwrap()
+}
+
+#[test]
+fn idempotent_retry_returns_the_original_receipt_and_records_nothing() {
+    let l = Ledger::in_memory();
+    l.execute(&enroll(1, "M1")).unwrap();
+    let first = l.execute(&recharge(2, "M1", "1000.00")).unwrap();
+    let head = l.store().head().unwrap();
+    let again = l.execute(&recharge(2, "M1", "1000.00")).unwrap();
+    assert!(!first.replayed);
+    assert!(again.replayed);
+    assert_eq!(again.events, first.events);
+    assert_eq!(l.store().head().unwrap(), head);
+    assert_eq!(l.member(&m("M1")).unwrap().principal.to_string(), "1000.00");
+}
+
+#[test]
+fn same_id_with_different_content_is_an_idempotency_conflict() {
+    let l = Ledger::in_memory();
+    l.execute(&enroll(1, "M1")).unwrap();
+    l.execute(&recharge(2, "M1", "1000.00")).unwrap();
+    let head = l.store().head().unwrap();
+    let e = l.execute(&recharge(2, "M1", "999.00")).unwrap_err();
+    assert_eq!(e.code(), "idempotency_conflict");
+    assert_eq!(l.store().head().unwrap(), head);
+}
+
+#[test]
+fn rejected_commands_record_nothing_and_may_be_retried() {
+    let l = Ledger::in_memory();
+    l.execute(&enroll(1, "M1")).unwrap();
+    let consume = cmd(2, "02T10:00:00", "M1", r#""type":"consume","amount":"50.00""#);
+    assert_eq!(l.execute(&consume).unwrap_err().code(), "insufficient_balance");
+    assert_eq!(l.store().head().unwrap().position, 1);
+    let r = cmd(4, "02T11:00:00", "M1", r#""type":"recharge","amount":"100.00""#);
+    l.execute(&r).unwrap();
+    // Older than the member's last event (03-02T11): out of order, nothing recorded.
+    assert_eq!(l.execute(&recharge(3, "M1", "100.00")).unwrap_err().code(), "out_of_order");
+    assert_eq!(l.store().head().unwrap().position, 2);
+    // The rejected command was not recorded, so its id is still free.
+    assert!(!l.execute(&cmd(2, "02T12:00:00", "M1", r#""type":"consume","amount":"50.00""#)).unwrap().replayed);
+}
+
+#[test]
+fn a_batch_runs_each_command_on_its_own_and_in_order() {
+    let l = Ledger::in_memory();
+    let batch = vec![
+        enroll(1, "M1"),
+        recharge(2, "M1", "1000.00"),
+        recharge(2, "M1", "1000.00"), // the same command again: replayed
+        recharge(2, "M1", "5.00"),    // the same id, other content: conflict
+        cmd(3, "01T12:00:00", "M1", r#""type":"consume","amount":"99999.00""#), // too much
+        cmd(4, "01T12:00:00", "M1", r#""type":"consume","amount":"100.00""#),
+        enroll(5, "M1"), // exists
+    ];
+    let out = l.execute_batch(&batch);
+    assert!(out[0].is_ok() && out[1].is_ok());
+    assert!(out[2].as_ref().unwrap().replayed);
+    assert_eq!(out[2].as_ref().unwrap().events, out[1].as_ref().unwrap().events);
+    assert_eq!(out[3].as_ref().unwrap_err().code(), "idempotency_conflict");
+    assert_eq!(out[4].as_ref().unwrap_err().code(), "insufficient_balance");
+    assert!(out[5].is_ok());
+    assert_eq!(out[6].as_ref().unwrap_err().code(), "member_exists");
+    assert!(l.verify().unwrap().ok());
+    // A later single retry of a batched command is a replay too.
+    assert!(l.execute(&batch[5]).unwrap().replayed);
+}
+
+#[test]
+fn oversized_batches_are_refused_whole() {
+    let l = Ledger::in_memory();
+    let batch: Vec<Command> = (0..=memberledger::BATCH_MAX as u128).map(|i| enroll(i + 1, &format!("M{i}"))).collect();
+    let out = l.execute_batch(&batch);
+    assert!(out.iter().all(|r| r.as_ref().is_err_and(|e| e.code() == "invalid_command")));
+    assert_eq!(l.store().head().unwrap().position, 0);
+}
+
+#[test]
+fn many_threads_on_one_member_lose_no_update() {
+    let l = Arc::new(Ledger::in_memory());
+    l.execute(&enroll(1, "M1")).unwrap();
+    let threads: Vec<_> = (0..8u128)
+        .map(|t| {
+            let l = Arc::clone(&l);
+            std::thread::spawn(move || {
+                for i in 0..50u128 {
+                    let n = 1000 + t * 100 + i;
+                    // Same time for all: never out of order, whatever the interleaving.
+                    let c = cmd(n, "05T10:00:00", "M1", r#""type":"grant_bonus","amount":"1.00","reason":"t""#);
+                    l.execute(&c).unwrap();
+                    // And a retry from the same thread is a replay.
+                    assert!(l.execute(&c).unwrap().replayed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let v = l.member(&m("M1")).unwrap();
+    assert_eq!(v.bonus.to_string(), "400.00");
+    assert_eq!(v.version, 401);
+    assert!(l.verify().unwrap().ok());
+}
+
+#[test]
+fn a_sled_ledger_reopens_to_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let (view, head) = {
+        let l = Ledger::open(&path).unwrap();
+        l.execute(&enroll(1, "M1")).unwrap();
+        l.execute(&recharge(2, "M1", "1000.00")).unwrap();
+        l.execute(&cmd(3, "02T10:00:00", "M1", r#""type":"consume","amount":"300.00""#)).unwrap();
+        (l.member_state(&m("M1")).unwrap(), l.store().head().unwrap())
+    };
+    let l = Ledger::open_existing(&path).unwrap();
+    assert_eq!(l.member_state(&m("M1")).unwrap(), view);
+    assert_eq!(l.store().head().unwrap(), head);
+    assert!(l.verify().unwrap().ok());
+    // Idempotency survives the reopen.
+    assert!(l.execute(&recharge(2, "M1", "1000.00")).unwrap().replayed);
+}
+
+#[test]
+fn open_existing_refuses_a_missing_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Ledger::open_existing(dir.path().join("nothing")).unwrap_err();
+    assert_eq!(e.code(), "storage");
+    assert!(!dir.path().join("nothing").exists(), "nothing was created");
+}
+
+#[test]
+fn create_refuses_an_existing_ledger_and_open_keeps_its_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let policy = memberledger::Policy::from_json(
+        r#"{"currency":"HKD","tiers":[{"name":"basic","discount":"1.00","points_per_yuan":"0"}]}"#,
+    )
+    .unwrap();
+    drop(Ledger::create(&path, policy.clone()).unwrap());
+    assert!(Ledger::create(&path, policy.clone()).is_err());
+    assert_eq!(Ledger::open(&path).unwrap().policy(), &policy);
+}
+
+#[test]
+fn a_second_open_of_the_same_sled_ledger_is_refused_while_the_first_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let _first = Ledger::open(&path).unwrap();
+    let e = Ledger::open(&path).unwrap_err();
+    assert_eq!(e.code(), "storage", "{e}");
+}
+
+#[test]
+fn member_as_of_folds_only_events_up_to_the_time() {
+    let l = Ledger::in_memory();
+    l.execute(&enroll(1, "M1")).unwrap();
+    l.execute(&recharge(2, "M1", "1000.00")).unwrap();
+    l.execute(&cmd(3, "10T10:00:00", "M1", r#""type":"consume","amount":"100.00""#)).unwrap();
+    let at = |s: &str| s.parse::<Timestamp>().unwrap();
+    let before = l.member_as_of(&m("M1"), at("2026-03-05T00:00:00Z")).unwrap().unwrap();
+    assert_eq!(before.principal.to_string(), "1000.00");
+    assert_eq!(before.version, 3);
+    let now = l.member_as_of(&m("M1"), at("2026-03-10T10:00:00Z")).unwrap().unwrap();
+    assert_eq!(now, l.member(&m("M1")).unwrap());
+    assert_eq!(l.member_as_of(&m("M1"), at("2026-02-01T00:00:00Z")).unwrap(), None);
+}
+
+#[test]
+fn tampering_with_a_stored_event_is_found_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    {
+        let l = Ledger::open(&path).unwrap();
+        l.execute(&enroll(1, "M1")).unwrap();
+        l.execute(&recharge(2, "M1", "1000.00")).unwrap();
+        l.execute(&cmd(3, "02T10:00:00", "M1", r#""type":"consume","amount":"300.00""#)).unwrap();
+    }
+    // Change "300.00" to "900.00" inside the stored bytes of the consumption (position 4).
+    {
+        let db = sled::open(&path).unwrap();
+        let key = [&[b'e'][..], &4u64.to_be_bytes()].concat();
+        let mut v = db.get(&key).unwrap().unwrap().to_vec();
+        let needle = b"\"price\":\"300.00\"";
+        let at = v.windows(needle.len()).position(|w| w == needle).expect("the price is stored");
+        v[at + 9] = b'9';
+        db.insert(&key, v).unwrap();
+        db.flush().unwrap();
+    }
+    match Ledger::open(&path).unwrap_err() {
+        Error::Corrupt { position, .. } => assert_eq!(position, 4),
+        other => panic!("expected corrupt, got {other}"),
+    }
+}
