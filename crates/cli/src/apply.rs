@@ -16,7 +16,10 @@ pub(crate) fn run(ledger: &Ledger, file: &str) -> Result<u8, Fail> {
     let input: Box<dyn Read> = if file == "-" {
         Box::new(std::io::stdin())
     } else {
-        Box::new(std::fs::File::open(file).map_err(|e| Fail::usage(format!("cannot read {file}: {e}")))?)
+        Box::new(
+            std::fs::File::open(file)
+                .map_err(|e| Fail::usage(format!("cannot read {file}: {e}")))?,
+        )
     };
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let stdout = std::io::stdout();
@@ -65,7 +68,10 @@ fn read_line(reader: &mut impl BufRead, line: &mut String) -> Result<usize, Fail
 fn parse(line: &str) -> Result<Command, (Option<Uuid>, Error)> {
     if let Some(why) = line.strip_prefix('\u{0}') {
         let msg = if why == "too long" {
-            format!("command line is longer than {} bytes", memberledger::COMMAND_LINE_MAX)
+            format!(
+                "command line is longer than {} bytes",
+                memberledger::COMMAND_LINE_MAX
+            )
         } else {
             "command line is not UTF-8".to_owned()
         };
@@ -75,7 +81,11 @@ fn parse(line: &str) -> Result<Command, (Option<Uuid>, Error)> {
         // Echo the id back when the line has a readable one, so the caller can match it.
         let id = serde_json::from_str::<serde_json::Value>(line)
             .ok()
-            .and_then(|v| v.get("id").and_then(|i| i.as_str()).and_then(|s| Uuid::try_parse(s).ok()));
+            .and_then(|v| {
+                v.get("id")
+                    .and_then(|i| i.as_str())
+                    .and_then(|s| Uuid::try_parse(s).ok())
+            });
         (id, e.into())
     })
 }
@@ -86,13 +96,19 @@ fn flush(
     group: &mut Vec<Result<Command, (Option<Uuid>, Error)>>,
     out: &mut impl Write,
 ) -> Result<bool, Fail> {
-    let commands: Vec<Command> = group.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
+    let commands: Vec<Command> = group
+        .iter()
+        .filter_map(|c| c.as_ref().ok().cloned())
+        .collect();
     let mut results = ledger.execute_batch(&commands).into_iter();
     let mut rejected = false;
     for item in group.drain(..) {
         let receipt = match item {
             Err((id, e)) => Err((id, e)),
-            Ok(c) => results.next().expect("one result per command").map_err(|e| (Some(c.id), e)),
+            Ok(c) => results
+                .next()
+                .expect("one result per command")
+                .map_err(|e| (Some(c.id), e)),
         };
         let json = match receipt {
             Ok(r) => r.to_json(),

@@ -57,8 +57,10 @@ impl Rng {
         &items[usize::try_from(self.below(items.len() as u64)).expect("small")]
     }
     fn uuid(&mut self) -> Uuid {
-        uuid::Builder::from_random_bytes(((u128::from(self.next()) << 64) | u128::from(self.next())).to_be_bytes())
-            .into_uuid()
+        uuid::Builder::from_random_bytes(
+            ((u128::from(self.next()) << 64) | u128::from(self.next())).to_be_bytes(),
+        )
+        .into_uuid()
     }
 }
 
@@ -74,8 +76,8 @@ const SERVICES: &[(&str, i64)] = &[
 ];
 
 const RECHARGES: &[i64] = &[
-    50_000, 50_000, 50_000, 100_000, 100_000, 100_000, 200_000, 200_000, 300_000, 300_000,
-    500_000, 1_000_000,
+    50_000, 50_000, 50_000, 100_000, 100_000, 100_000, 200_000, 200_000, 300_000, 300_000, 500_000,
+    1_000_000,
 ];
 
 /// What the generator knows of a member from the receipts so far.
@@ -125,7 +127,8 @@ impl Gen {
 
     /// The i-th command of the year.
     fn command(&mut self, i: u64, total: u64) -> Command {
-        let at = self.start + Duration::milliseconds(self.step_ms * i64::try_from(i).expect("bounded"));
+        let at =
+            self.start + Duration::milliseconds(self.step_ms * i64::try_from(i).expect("bounded"));
         // Members join over the first eight months; enroll a new one when it is their turn.
         let joined = {
             let n = self.members.len() as u64;
@@ -137,7 +140,13 @@ impl Gen {
         if let Some(n) = next_new.filter(|&n| n <= joined) {
             self.members[n].enrolled = true;
             let home = self.members[n].home;
-            return json_command(id, at, &Self::member_id(n), &Self::store_id(home), r#""type":"enroll""#);
+            return json_command(
+                id,
+                at,
+                &Self::member_id(n),
+                &Self::store_id(home),
+                r#""type":"enroll""#,
+            );
         }
         // Busy members come more often: pick among the enrolled with a skew toward low numbers.
         let enrolled = next_new.unwrap_or(self.members.len()).max(1);
@@ -168,7 +177,10 @@ impl Gen {
             (home, r#""type":"refund_balance""#.to_owned())
         } else if roll < 36 {
             let tier = *self.rng.pick(&["standard", "silver", "gold", "diamond"]);
-            (home, format!(r#""type":"change_tier","tier":"{tier}","reason":"service-recovery""#))
+            (
+                home,
+                format!(r#""type":"change_tier","tier":"{tier}","reason":"service-recovery""#),
+            )
         } else if roll < 56 {
             let days = 20 + self.rng.below(100);
             let expires = at + Duration::days(i64::try_from(days).expect("small"));
@@ -176,7 +188,9 @@ impl Gen {
                 home,
                 format!(
                     r#""type":"grant_bonus","amount":"{}","reason":"birthday","expires_at":"{}""#,
-                    Money::from_cents(i64::try_from(2000 + 1000 * self.rng.below(8)).expect("small")),
+                    Money::from_cents(
+                        i64::try_from(2000 + 1000 * self.rng.below(8)).expect("small")
+                    ),
                     expires.format("%Y-%m-%dT%H:%M:%SZ")
                 ),
             )
@@ -204,7 +218,12 @@ impl Gen {
 
     /// Learns balances and consumptions from a receipt.
     fn learn(&mut self, command: &Command, receipt: &Receipt, ledger: &Ledger) {
-        let Some(n) = command.member.as_str().strip_prefix('M').and_then(|s| s.parse::<usize>().ok()) else {
+        let Some(n) = command
+            .member
+            .as_str()
+            .strip_prefix('M')
+            .and_then(|s| s.parse::<usize>().ok())
+        else {
             return;
         };
         let k = &mut self.members[n];
@@ -258,9 +277,15 @@ fn tally(t: &mut Tally, command: &Command, result: &Result<Receipt, memberledger
                 }
             }
             EventBody::Recharged { amount, .. } => store.recharged = store.recharged.plus(*amount),
-            EventBody::BonusGranted { amount, .. } => t.bonus_granted = t.bonus_granted.plus(*amount),
-            EventBody::BonusExpired { amount, .. } => t.bonus_expired = t.bonus_expired.plus(*amount),
-            EventBody::BalanceRefunded { payout, .. } => t.refunded_cash = t.refunded_cash.plus(*payout),
+            EventBody::BonusGranted { amount, .. } => {
+                t.bonus_granted = t.bonus_granted.plus(*amount)
+            }
+            EventBody::BonusExpired { amount, .. } => {
+                t.bonus_expired = t.bonus_expired.plus(*amount)
+            }
+            EventBody::BalanceRefunded { payout, .. } => {
+                t.refunded_cash = t.refunded_cash.plus(*payout)
+            }
             _ => {}
         }
     }
@@ -270,22 +295,34 @@ fn tally(t: &mut Tally, command: &Command, result: &Result<Receipt, memberledger
 pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     let dir = match &args.out {
         Some(d) => d.clone(),
-        None => std::env::temp_dir().join(format!("memberledger-demo-{}-{}", args.seed, std::process::id())),
+        None => std::env::temp_dir().join(format!(
+            "memberledger-demo-{}-{}",
+            args.seed,
+            std::process::id()
+        )),
     };
     if dir.join("db").exists() {
-        return Err(Fail::usage(format!("{} already holds a ledger; choose another --out", dir.display())));
+        return Err(Fail::usage(format!(
+            "{} already holds a ledger; choose another --out",
+            dir.display()
+        )));
     }
     let ledger = Ledger::create(&dir, Policy::builtin())?;
     let mut rng = Rng(args.seed);
     let members = (0..args.members)
-        .map(|_| Known { home: 1 + u32::try_from(rng.below(u64::from(args.stores))).expect("small"), ..Known::default() })
+        .map(|_| Known {
+            home: 1 + u32::try_from(rng.below(u64::from(args.stores))).expect("small"),
+            ..Known::default()
+        })
         .collect();
     let year_ms = 365 * 24 * 3600 * 1000_i64;
     let mut gen = Gen {
         rng,
         args_stores: args.stores,
         members,
-        start: DateTime::parse_from_rfc3339("2026-01-01T08:00:00Z").expect("constant").with_timezone(&Utc),
+        start: DateTime::parse_from_rfc3339("2026-01-01T08:00:00Z")
+            .expect("constant")
+            .with_timezone(&Utc),
         step_ms: (year_ms / i64::try_from(args.commands).expect("bounded")).max(1),
     };
     println!(
@@ -298,8 +335,10 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     );
     let bar = ProgressBar::new(args.commands);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} commands ({per_sec}, eta {eta})")
-            .expect("template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} commands ({per_sec}, eta {eta})",
+        )
+        .expect("template"),
     );
     let started = Instant::now();
     let mut t = Tally::default();
@@ -309,7 +348,10 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
         let batch: Vec<Command> = (i..i + n).map(|j| gen.command(j, args.commands)).collect();
         let results = ledger.execute_batch(&batch);
         for (c, r) in batch.iter().zip(&results) {
-            if let Err(e @ (memberledger::Error::Storage(_) | memberledger::Error::Corrupt { .. })) = r {
+            if let Err(
+                e @ (memberledger::Error::Storage(_) | memberledger::Error::Corrupt { .. }),
+            ) = r
+            {
                 return Err(Fail::usage(format!("{}: {e}", e.code())));
             }
             tally(&mut t, c, r);
@@ -362,11 +404,18 @@ fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
     );
     if rejected > 0 {
         let why: Vec<String> = t.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        s.push_str(&format!("rejected {rejected} (recorded nothing): {}\n", why.join(", ")));
+        s.push_str(&format!(
+            "rejected {rejected} (recorded nothing): {}\n",
+            why.join(", ")
+        ));
     }
     s.push_str("\nmembers by tier\n");
     for tier in &ledger.policy().tiers {
-        s.push_str(&format!("  {:<10} {:>8}\n", tier.name, tiers.get(&tier.name).copied().unwrap_or(0)));
+        s.push_str(&format!(
+            "  {:<10} {:>8}\n",
+            tier.name,
+            tiers.get(&tier.name).copied().unwrap_or(0)
+        ));
     }
     s.push_str(&format!(
         "\nbalances held (the chain's stored-value liability)\n  principal  {:>14}\n  bonus      {:>14}\n  points     {:>14}\n",
@@ -391,7 +440,9 @@ fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
             id,
             st.consumptions,
             st.revenue.to_string(),
-            (st.cross_store * 100).checked_div(st.consumptions).unwrap_or(0),
+            (st.cross_store * 100)
+                .checked_div(st.consumptions)
+                .unwrap_or(0),
             st.recharged.to_string()
         ));
     }

@@ -15,10 +15,19 @@ use clap::{Parser, Subcommand, ValueEnum};
 use memberledger::{Ledger, Policy};
 
 #[derive(Parser)]
-#[command(name = "memberledger", version, about = "An event-sourced ledger for stored-value membership cards")]
+#[command(
+    name = "memberledger",
+    version,
+    about = "An event-sourced ledger for stored-value membership cards"
+)]
 struct Cli {
     /// The ledger directory.
-    #[arg(long, global = true, env = "MEMBERLEDGER_DB", default_value = "./memberledger-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MEMBERLEDGER_DB",
+        default_value = "./memberledger-data"
+    )]
     db: PathBuf,
     #[command(subcommand)]
     command: Cmd,
@@ -87,10 +96,16 @@ pub(crate) struct Fail {
 
 impl Fail {
     pub(crate) fn usage(message: impl Into<String>) -> Fail {
-        Fail { code: 2, message: message.into() }
+        Fail {
+            code: 2,
+            message: message.into(),
+        }
     }
     pub(crate) fn rejected(message: impl Into<String>) -> Fail {
-        Fail { code: 1, message: message.into() }
+        Fail {
+            code: 1,
+            message: message.into(),
+        }
     }
 }
 
@@ -124,11 +139,13 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     match cli.command {
         Cmd::Init { policy } => init(&cli.db, policy.as_deref()),
         Cmd::Apply { file } => apply::run(&open(&cli.db)?, &file),
-        Cmd::Member { command: MemberCmd::Show { id, json, as_of } } => {
-            show::member(&open(&cli.db)?, &id, json, as_of.as_deref())
-        }
-        Cmd::Verify { json } => verify(&open(&cli.db)?, json),
-        Cmd::Export { format: Format::Jsonl } => export_jsonl(&open(&cli.db)?),
+        Cmd::Member {
+            command: MemberCmd::Show { id, json, as_of },
+        } => show::member(&open(&cli.db)?, &id, json, as_of.as_deref()),
+        Cmd::Verify { json } => verify(&cli.db, json),
+        Cmd::Export {
+            format: Format::Jsonl,
+        } => export_jsonl(&open(&cli.db)?),
         Cmd::Demo(args) => demo::run(&args),
     }
 }
@@ -151,10 +168,21 @@ fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn verify(ledger: &Ledger, json: bool) -> Result<u8, Fail> {
-    let report = ledger.verify()?;
+fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
+    // Opening replays the whole log with the same checks; a damaged log fails there, and that
+    // is a verify failure with its position, not an I/O error.
+    let report = match Ledger::open_existing(db) {
+        Ok(ledger) => ledger.verify()?,
+        Err(memberledger::Error::Corrupt { position, why }) => {
+            memberledger::VerifyReport::failed(position, why)
+        }
+        Err(e) => return Err(e.into()),
+    };
     if json {
-        println!("{}", serde_json::to_string(&report).expect("report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("report serialises")
+        );
     } else if let Some(p) = &report.problem {
         println!("verify: FAILED at position {}: {}", p.position, p.what);
     } else {

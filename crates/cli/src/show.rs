@@ -4,17 +4,26 @@ use memberledger::{Ledger, MemberId, MemberView, Timestamp};
 
 use crate::Fail;
 
-pub(crate) fn member(ledger: &Ledger, id: &str, json: bool, as_of: Option<&str>) -> Result<u8, Fail> {
+pub(crate) fn member(
+    ledger: &Ledger,
+    id: &str,
+    json: bool,
+    as_of: Option<&str>,
+) -> Result<u8, Fail> {
     let member = MemberId::new(id).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))?;
     let view = match as_of {
         None => ledger.member(&member),
         Some(t) => {
-            let at: Timestamp = t.parse().map_err(|e: memberledger::Rejection| Fail::usage(e.to_string()))?;
+            let at: Timestamp = t
+                .parse()
+                .map_err(|e: memberledger::Rejection| Fail::usage(e.to_string()))?;
             ledger.member_as_of(&member, at)?
         }
     };
     let Some(view) = view else {
-        return Err(Fail::rejected(format!("member_not_found: member {id} is not enrolled")));
+        return Err(Fail::rejected(format!(
+            "member_not_found: member {id} is not enrolled"
+        )));
     };
     if json {
         println!("{}", serde_json::to_string(&view).expect("views serialise"));
@@ -50,7 +59,9 @@ pub(crate) fn render(v: &MemberView) -> String {
                 kind,
                 l.remaining.to_string(),
                 l.origin_store,
-                l.expires_at.map(|t| format!("expires {t}")).unwrap_or_default()
+                l.expires_at
+                    .map(|t| format!("expires {t}"))
+                    .unwrap_or_default()
             ));
         }
     }
@@ -59,7 +70,9 @@ pub(crate) fn render(v: &MemberView) -> String {
             "    #{:<4} points    {:>12}  {}\n",
             p.lot,
             p.remaining,
-            p.expires_at.map(|t| format!("expires {t}")).unwrap_or_default()
+            p.expires_at
+                .map(|t| format!("expires {t}"))
+                .unwrap_or_default()
         ));
     }
     s

@@ -149,8 +149,7 @@ pub fn validate_text(field: &str, s: &str) -> Result<(), Rejection> {
 }
 
 fn parse_uuid(field: &str, s: &str) -> Result<Uuid, Rejection> {
-    let u = Uuid::try_parse(s)
-        .map_err(|_| invalid(format!("{field} {s:?} is not a UUID")))?;
+    let u = Uuid::try_parse(s).map_err(|_| invalid(format!("{field} {s:?} is not a UUID")))?;
     if u.is_nil() {
         return Err(invalid(format!("{field} must not be the nil UUID")));
     }
@@ -183,11 +182,30 @@ impl Command {
     }
 
     fn from_wire(mut w: Wire) -> Result<Command, Rejection> {
-        let kind = w.kind.take().ok_or_else(|| invalid("missing field `type`".into()))?;
-        let id = parse_uuid("id", &w.id.take().ok_or_else(|| invalid("missing field `id`".into()))?)?;
-        let at: Timestamp = w.at.take().ok_or_else(|| invalid("missing field `at`".into()))?.parse()?;
-        let member = MemberId::new(w.member.take().ok_or_else(|| invalid("missing field `member`".into()))?)?;
-        let store = StoreId::new(w.store.take().ok_or_else(|| invalid("missing field `store`".into()))?)?;
+        let kind = w
+            .kind
+            .take()
+            .ok_or_else(|| invalid("missing field `type`".into()))?;
+        let id = parse_uuid(
+            "id",
+            &w.id
+                .take()
+                .ok_or_else(|| invalid("missing field `id`".into()))?,
+        )?;
+        let at: Timestamp =
+            w.at.take()
+                .ok_or_else(|| invalid("missing field `at`".into()))?
+                .parse()?;
+        let member = MemberId::new(
+            w.member
+                .take()
+                .ok_or_else(|| invalid("missing field `member`".into()))?,
+        )?;
+        let store = StoreId::new(
+            w.store
+                .take()
+                .ok_or_else(|| invalid("missing field `store`".into()))?,
+        )?;
         let req = |f: Option<String>, name: &str| {
             f.ok_or_else(|| invalid(format!("`{kind}` needs the field `{name}`")))
         };
@@ -232,9 +250,17 @@ impl Command {
         // Whatever is left was not taken by this type.
         let left = serde_json::to_value(&w).expect("wire serialises");
         if let Some(field) = left.as_object().and_then(|o| o.keys().next()) {
-            return Err(invalid(format!("`{kind}` does not take the field `{field}`")));
+            return Err(invalid(format!(
+                "`{kind}` does not take the field `{field}`"
+            )));
         }
-        Ok(Command { id, at, member, store, action })
+        Ok(Command {
+            id,
+            at,
+            member,
+            store,
+            action,
+        })
     }
 
     fn to_wire(&self) -> Wire {
@@ -252,17 +278,28 @@ impl Command {
                 w.amount = Some(amount.to_string());
                 w.staff = staff.as_ref().map(ToString::to_string);
             }
-            Action::GrantBonus { amount, reason, expires_at } => {
+            Action::GrantBonus {
+                amount,
+                reason,
+                expires_at,
+            } => {
                 w.amount = Some(amount.to_string());
                 w.reason = Some(reason.clone());
                 w.expires_at = expires_at.map(|t| t.to_string());
             }
-            Action::Consume { amount, staff, service } => {
+            Action::Consume {
+                amount,
+                staff,
+                service,
+            } => {
                 w.amount = Some(amount.to_string());
                 w.staff = staff.as_ref().map(ToString::to_string);
                 w.service = service.clone();
             }
-            Action::RefundConsumption { consumption, amount } => {
+            Action::RefundConsumption {
+                consumption,
+                amount,
+            } => {
                 w.consumption = Some(consumption.to_string());
                 w.amount = amount.map(|a| a.to_string());
             }
@@ -277,7 +314,9 @@ impl Command {
 
     /// The command's canonical JSON: its wire form with sorted keys and no spaces.
     pub fn to_json(&self) -> String {
-        serde_json::to_value(self.to_wire()).expect("wire serialises").to_string()
+        serde_json::to_value(self.to_wire())
+            .expect("wire serialises")
+            .to_string()
     }
 
     /// SHA-256 of the canonical JSON: what idempotency compares.
@@ -331,7 +370,8 @@ mod tests {
     fn rejects_unknown_and_misplaced_fields() {
         let e = Command::from_json(&line(r#""type":"refund_balance","colour":"red""#)).unwrap_err();
         assert_eq!(e.code(), "invalid_command");
-        let e = Command::from_json(&line(r#""type":"refund_balance","amount":"1.00""#)).unwrap_err();
+        let e =
+            Command::from_json(&line(r#""type":"refund_balance","amount":"1.00""#)).unwrap_err();
         assert_eq!(e.code(), "invalid_command");
         assert!(e.to_string().contains("amount"), "{e}");
     }
@@ -343,18 +383,40 @@ mod tests {
             (r#""type":"recharge","amount":"-5.00""#, "invalid_amount"),
             (r#""type":"recharge","amount":"0""#, "invalid_amount"),
             (r#""type":"recharge","amount":100"#, "invalid_command"),
-            (r#""type":"recharge","amount":"1.00","staff":"a b""#, "invalid_id"),
+            (
+                r#""type":"recharge","amount":"1.00","staff":"a b""#,
+                "invalid_id",
+            ),
             (r#""type":"teleport""#, "invalid_command"),
-            (r#""type":"consume","amount":"1.00","service":"""#, "invalid_command"),
+            (
+                r#""type":"consume","amount":"1.00","service":"""#,
+                "invalid_command",
+            ),
         ] {
             let e = Command::from_json(&line(rest)).unwrap_err();
             assert_eq!(e.code(), code, "{rest}: {e}");
         }
-        let bad_member = format!(r#"{{"id":"{ID}","at":"2026-03-01T10:00:00Z","member":"M 1","store":"S1","type":"refund_balance"}}"#);
-        assert_eq!(Command::from_json(&bad_member).unwrap_err().code(), "invalid_id");
-        let bad_time = format!(r#"{{"id":"{ID}","at":"yesterday","member":"M1","store":"S1","type":"refund_balance"}}"#);
-        assert_eq!(Command::from_json(&bad_time).unwrap_err().code(), "invalid_command");
-        assert_eq!(Command::from_json("{not json").unwrap_err().code(), "invalid_command");
-        assert_eq!(Command::from_json("[]").unwrap_err().code(), "invalid_command");
+        let bad_member = format!(
+            r#"{{"id":"{ID}","at":"2026-03-01T10:00:00Z","member":"M 1","store":"S1","type":"refund_balance"}}"#
+        );
+        assert_eq!(
+            Command::from_json(&bad_member).unwrap_err().code(),
+            "invalid_id"
+        );
+        let bad_time = format!(
+            r#"{{"id":"{ID}","at":"yesterday","member":"M1","store":"S1","type":"refund_balance"}}"#
+        );
+        assert_eq!(
+            Command::from_json(&bad_time).unwrap_err().code(),
+            "invalid_command"
+        );
+        assert_eq!(
+            Command::from_json("{not json").unwrap_err().code(),
+            "invalid_command"
+        );
+        assert_eq!(
+            Command::from_json("[]").unwrap_err().code(),
+            "invalid_command"
+        );
     }
 }

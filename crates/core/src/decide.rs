@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 
 use crate::command::{Action, Command};
 use crate::error::Rejection;
-use crate::event::{event_id, Draw, Event, EventBody, LotKind, PointsDraw, Restore, EVENT_SCHEMA_VERSION};
+use crate::event::{
+    event_id, Draw, Event, EventBody, LotKind, PointsDraw, Restore, EVENT_SCHEMA_VERSION,
+};
 use crate::id::StaffId;
 use crate::money::{div_round, Money};
 use crate::policy::{Policy, SpendOrder};
@@ -56,20 +58,29 @@ pub fn decide(
             cmd.at, cmd.member, state.last_at
         )));
     }
-    let mut d = Draft { cmd, state: state.clone(), events: Vec::new() };
+    let mut d = Draft {
+        cmd,
+        state: state.clone(),
+        events: Vec::new(),
+    };
     d.expire();
     match &cmd.action {
         Action::Enroll { .. } => unreachable!("handled above"),
         Action::Recharge { amount, staff } => d.recharge(*amount, staff.as_ref(), policy),
-        Action::GrantBonus { amount, reason, expires_at } => {
-            d.grant_bonus(*amount, reason, *expires_at, policy)
-        }
-        Action::Consume { amount, staff, service } => {
-            d.consume(*amount, staff.as_ref(), service.as_ref(), policy)
-        }
-        Action::RefundConsumption { consumption, amount } => {
-            d.refund_consumption(*consumption, *amount, policy)
-        }
+        Action::GrantBonus {
+            amount,
+            reason,
+            expires_at,
+        } => d.grant_bonus(*amount, reason, *expires_at, policy),
+        Action::Consume {
+            amount,
+            staff,
+            service,
+        } => d.consume(*amount, staff.as_ref(), service.as_ref(), policy),
+        Action::RefundConsumption {
+            consumption,
+            amount,
+        } => d.refund_consumption(*consumption, *amount, policy),
         Action::RefundBalance => d.refund_balance(policy),
         Action::ChangeTier { tier, reason } => d.change_tier(tier, reason.as_deref(), policy),
     }?;
@@ -82,7 +93,15 @@ fn enroll(cmd: &Command, tier: Option<&str>, policy: &Policy) -> Result<Vec<Even
         Some(t) => return Err(Rejection::UnknownTier(t.to_owned())),
         None => policy.tiers[0].name.clone(),
     };
-    let event = envelope(cmd, 0, 1, EventBody::MemberEnrolled { home_store: cmd.store.clone(), tier });
+    let event = envelope(
+        cmd,
+        0,
+        1,
+        EventBody::MemberEnrolled {
+            home_store: cmd.store.clone(),
+            tier,
+        },
+    );
     MemberState::enrolled(&event).expect("a decided enrollment folds");
     Ok(vec![event])
 }
@@ -146,16 +165,33 @@ impl Draft<'_> {
             .state
             .point_lots
             .iter()
-            .filter_map(|l| l.expires_at.filter(|e| *e <= at).map(|e| (l.lot, l.remaining, e)))
+            .filter_map(|l| {
+                l.expires_at
+                    .filter(|e| *e <= at)
+                    .map(|e| (l.lot, l.remaining, e))
+            })
             .collect();
         for (lot, points, expires_at) in due {
-            self.record(EventBody::PointsExpired { lot, points, expires_at });
+            self.record(EventBody::PointsExpired {
+                lot,
+                points,
+                expires_at,
+            });
         }
     }
 
-    fn recharge(&mut self, amount: Money, staff: Option<&StaffId>, policy: &Policy) -> Result<(), Rejection> {
+    fn recharge(
+        &mut self,
+        amount: Money,
+        staff: Option<&StaffId>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
         let tier_before = self.state.tier.clone();
-        self.record(EventBody::Recharged { amount, lot: self.next_lot(), staff: staff.cloned() });
+        self.record(EventBody::Recharged {
+            amount,
+            lot: self.next_lot(),
+            staff: staff.cloned(),
+        });
         if let Some((i, rule)) = policy.bonus_rule(&tier_before, amount) {
             let bonus = match (rule.bonus, rule.bonus_rate) {
                 (Some(b), _) => b,
@@ -181,16 +217,22 @@ impl Draft<'_> {
         // A tier the policy no longer lists counts as the lowest.
         let current = policy.tier_index(&self.state.tier).unwrap_or(0);
         let window = self.state.recharged_within_365d(self.cmd.at);
-        let target = policy.tiers.iter().enumerate().skip(current + 1).rev().find_map(|(_, t)| {
-            let u = t.upgrade.as_ref()?;
-            if u.single_recharge.is_some_and(|x| amount >= x) {
-                Some((t, "upgrade:single_recharge"))
-            } else if u.recharged_within_365d.is_some_and(|x| window >= x) {
-                Some((t, "upgrade:recharged_within_365d"))
-            } else {
-                None
-            }
-        });
+        let target = policy
+            .tiers
+            .iter()
+            .enumerate()
+            .skip(current + 1)
+            .rev()
+            .find_map(|(_, t)| {
+                let u = t.upgrade.as_ref()?;
+                if u.single_recharge.is_some_and(|x| amount >= x) {
+                    Some((t, "upgrade:single_recharge"))
+                } else if u.recharged_within_365d.is_some_and(|x| window >= x) {
+                    Some((t, "upgrade:recharged_within_365d"))
+                } else {
+                    None
+                }
+            });
         if let Some((t, reason)) = target {
             self.record(EventBody::TierChanged {
                 from: self.state.tier.clone(),
@@ -213,7 +255,8 @@ impl Draft<'_> {
                 self.cmd.at
             )));
         }
-        let expires_at = expires_at.or_else(|| policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)));
+        let expires_at =
+            expires_at.or_else(|| policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)));
         self.record(EventBody::BonusGranted {
             amount,
             lot: self.next_lot(),
@@ -237,7 +280,9 @@ impl Draft<'_> {
         let tier = self.state.tier.clone();
         let (discount, points_per_yuan) = policy
             .tier(&tier)
-            .map_or((Decimal::ONE, Decimal::ZERO), |t| (t.discount, t.points_per_yuan));
+            .map_or((Decimal::ONE, Decimal::ZERO), |t| {
+                (t.discount, t.points_per_yuan)
+            });
         let charged = Money::round(price.as_decimal() * discount, policy.rounding);
         if !charged.is_positive() {
             return Err(Rejection::InvalidAmount(format!(
@@ -316,7 +361,11 @@ impl Draft<'_> {
         let at = self.cmd.at;
         let mut restored = Vec::new();
         for kind in [LotKind::Principal, LotKind::Bonus] {
-            let mut want = if kind == LotKind::Principal { principal } else { bonus };
+            let mut want = if kind == LotKind::Principal {
+                principal
+            } else {
+                bonus
+            };
             for d in rec.draws.iter().rev().filter(|d| d.draw.kind == kind) {
                 let give = d.draw.amount.minus(d.restored).min(want);
                 if give.is_positive() {
@@ -357,7 +406,10 @@ impl Draft<'_> {
             }
             let take = l.remaining.min(owed);
             owed -= take;
-            points_reversed.push(PointsDraw { lot: l.lot, points: take });
+            points_reversed.push(PointsDraw {
+                lot: l.lot,
+                points: take,
+            });
         }
         self.record(EventBody::ConsumptionRefunded {
             consumption,
@@ -380,7 +432,11 @@ impl Draft<'_> {
             )));
         }
         let spent = self.state.bonus_spent;
-        let clawback = if policy.refund.claw_back_used_bonus { spent.min(p) } else { Money::ZERO };
+        let clawback = if policy.refund.claw_back_used_bonus {
+            spent.min(p)
+        } else {
+            Money::ZERO
+        };
         let draws = self
             .state
             .principal_lots
@@ -405,7 +461,12 @@ impl Draft<'_> {
         Ok(())
     }
 
-    fn change_tier(&mut self, tier: &str, reason: Option<&str>, policy: &Policy) -> Result<(), Rejection> {
+    fn change_tier(
+        &mut self,
+        tier: &str,
+        reason: Option<&str>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
         if policy.tier(tier).is_none() {
             return Err(Rejection::UnknownTier(tier.to_owned()));
         }
@@ -470,6 +531,9 @@ fn draw_fifo(lots: &[Lot], amount: Money) -> Vec<Draw> {
             });
         }
     }
-    assert!(want.is_zero(), "lots cover the amount checked against the balance");
+    assert!(
+        want.is_zero(),
+        "lots cover the amount checked against the balance"
+    );
     draws
 }

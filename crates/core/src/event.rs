@@ -292,7 +292,14 @@ impl RecordedEvent {
     pub fn seal(position: u64, event: Event, prev: &Hash) -> (RecordedEvent, String) {
         let json = canonical_json(position, &event);
         let hash = chain_hash(prev, json.as_bytes());
-        (RecordedEvent { position, event, hash }, json)
+        (
+            RecordedEvent {
+                position,
+                event,
+                hash,
+            },
+            json,
+        )
     }
 
     /// The export line: the canonical JSON with `hash` (lowercase hex) added, keys still sorted.

@@ -28,10 +28,10 @@ pub use policy::{
     BonusRule, Policy, RefundPolicy, SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON,
     EXPIRY_DAYS_MAX,
 };
+pub use rust_decimal::Decimal;
 pub use state::{
     ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, PointLot,
     UPGRADE_WINDOW_DAYS,
 };
 pub use time::Timestamp;
 pub use uuid::Uuid;
-pub use rust_decimal::Decimal;

@@ -239,7 +239,18 @@ mod tests {
     #[test]
     fn rejects_bad_amounts() {
         for bad in [
-            "", "abc", "1.005", "-1", "1e3", "+1", " 1", "1.", ".5", "100000000.00", "1,000", "NaN",
+            "",
+            "abc",
+            "1.005",
+            "-1",
+            "1e3",
+            "+1",
+            " 1",
+            "1.",
+            ".5",
+            "100000000.00",
+            "1,000",
+            "NaN",
         ] {
             assert!(bad.parse::<Money>().is_err(), "{bad:?} accepted");
         }

@@ -302,7 +302,10 @@ mod tests {
         let m = |s: &str| s.parse::<Money>().unwrap();
         assert_eq!(p.bonus_rule("standard", m("499.99")).map(|r| r.0), None);
         assert_eq!(p.bonus_rule("standard", m("1000.00")).map(|r| r.0), Some(1));
-        assert_eq!(p.bonus_rule("standard", m("20000.00")).map(|r| r.0), Some(3));
+        assert_eq!(
+            p.bonus_rule("standard", m("20000.00")).map(|r| r.0),
+            Some(3)
+        );
         assert_eq!(p.bonus_rule("gold", m("20000.00")).map(|r| r.0), Some(4));
     }
 
@@ -310,12 +313,30 @@ mod tests {
     fn rejects_inconsistent_policies() {
         for (json, needle) in [
             (r#"{"tiers":[]}"#, "at least one tier"),
-            (r#"{"tiers":[{"name":"a","discount":"1.1","points_per_yuan":"1"}]}"#, "discount"),
-            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"},{"name":"a","discount":"1","points_per_yuan":"1"}]}"#, "twice"),
-            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"1.00"}]}"#, "exactly one"),
-            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"1.00","bonus":"1.00","tiers":["zz"]}]}"#, "unknown tier"),
-            (r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"colour":"red"}"#, "unknown field"),
-            (r#"{"currency":"yuan","tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}]}"#, "currency"),
+            (
+                r#"{"tiers":[{"name":"a","discount":"1.1","points_per_yuan":"1"}]}"#,
+                "discount",
+            ),
+            (
+                r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"},{"name":"a","discount":"1","points_per_yuan":"1"}]}"#,
+                "twice",
+            ),
+            (
+                r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"1.00"}]}"#,
+                "exactly one",
+            ),
+            (
+                r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"1.00","bonus":"1.00","tiers":["zz"]}]}"#,
+                "unknown tier",
+            ),
+            (
+                r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"colour":"red"}"#,
+                "unknown field",
+            ),
+            (
+                r#"{"currency":"yuan","tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}]}"#,
+                "currency",
+            ),
         ] {
             let e = Policy::from_json(json).unwrap_err();
             assert_eq!(e.code(), "invalid_policy");

@@ -121,12 +121,16 @@ pub const UPGRADE_WINDOW_DAYS: u32 = 365;
 impl MemberState {
     /// The principal balance: the sum of principal lots.
     pub fn principal(&self) -> Money {
-        self.principal_lots.iter().fold(Money::ZERO, |a, l| a.plus(l.remaining))
+        self.principal_lots
+            .iter()
+            .fold(Money::ZERO, |a, l| a.plus(l.remaining))
     }
 
     /// The bonus balance: the sum of bonus lots.
     pub fn bonus(&self) -> Money {
-        self.bonus_lots.iter().fold(Money::ZERO, |a, l| a.plus(l.remaining))
+        self.bonus_lots
+            .iter()
+            .fold(Money::ZERO, |a, l| a.plus(l.remaining))
     }
 
     /// Points held: the sum of point lots.
@@ -149,10 +153,16 @@ impl MemberState {
     /// Starts a member from its first event, which must be `member_enrolled`.
     pub fn enrolled(event: &Event) -> Result<MemberState, FoldError> {
         let EventBody::MemberEnrolled { home_store, tier } = &event.body else {
-            return Err(fold_error(event, "the first event of a member must be member_enrolled".into()));
+            return Err(fold_error(
+                event,
+                "the first event of a member must be member_enrolled".into(),
+            ));
         };
         if event.version != 1 {
-            return Err(fold_error(event, "member_enrolled must be version 1".into()));
+            return Err(fold_error(
+                event,
+                "member_enrolled must be version 1".into(),
+            ));
         }
         Ok(MemberState {
             member: event.member.clone(),
@@ -176,7 +186,10 @@ impl MemberState {
     /// leaving the state unchanged.
     pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
         if event.member != self.member {
-            return Err(fold_error(event, format!("belongs to member {}", event.member)));
+            return Err(fold_error(
+                event,
+                format!("belongs to member {}", event.member),
+            ));
         }
         if event.version != self.version + 1 {
             return Err(fold_error(
@@ -185,7 +198,10 @@ impl MemberState {
             ));
         }
         if event.at < self.last_at {
-            return Err(fold_error(event, format!("time goes back from {}", self.last_at)));
+            return Err(fold_error(
+                event,
+                format!("time goes back from {}", self.last_at),
+            ));
         }
         let mut next = self.clone();
         next.fold(event).map_err(|why| fold_error(event, why))?;
@@ -210,7 +226,12 @@ impl MemberState {
                 self.push_window(event.at, amount.cents());
                 Ok(())
             }
-            EventBody::BonusGranted { amount, lot, expires_at, .. } => {
+            EventBody::BonusGranted {
+                amount,
+                lot,
+                expires_at,
+                ..
+            } => {
                 self.new_lot(*lot)?;
                 self.bonus_lots.push(Lot {
                     lot: *lot,
@@ -261,7 +282,10 @@ impl MemberState {
                     bonus_restored: Money::ZERO,
                     draws: draws
                         .iter()
-                        .map(|d| DrawnLot { draw: d.clone(), restored: Money::ZERO })
+                        .map(|d| DrawnLot {
+                            draw: d.clone(),
+                            restored: Money::ZERO,
+                        })
                         .collect(),
                     points_earned: *points_earned,
                     points_reversed: 0,
@@ -319,21 +343,36 @@ impl MemberState {
                 self.tier.clone_from(to);
                 Ok(())
             }
-            EventBody::BonusExpired { lot, amount, expires_at, .. } => {
+            EventBody::BonusExpired {
+                lot,
+                amount,
+                expires_at,
+                ..
+            } => {
                 let l = self.find_lot(LotKind::Bonus, *lot)?;
-                if l.remaining != *amount || l.expires_at != Some(*expires_at) || *expires_at > event.at {
+                if l.remaining != *amount
+                    || l.expires_at != Some(*expires_at)
+                    || *expires_at > event.at
+                {
                     return Err(format!("bonus lot {lot} does not expire as recorded"));
                 }
                 self.take_from_lot(LotKind::Bonus, *lot, *amount)
             }
-            EventBody::PointsExpired { lot, points, expires_at } => {
+            EventBody::PointsExpired {
+                lot,
+                points,
+                expires_at,
+            } => {
                 let i = self
                     .point_lots
                     .iter()
                     .position(|l| l.lot == *lot)
                     .ok_or_else(|| format!("no point lot {lot}"))?;
                 let l = &self.point_lots[i];
-                if l.remaining != *points || l.expires_at != Some(*expires_at) || *expires_at > event.at {
+                if l.remaining != *points
+                    || l.expires_at != Some(*expires_at)
+                    || *expires_at > event.at
+                {
                     return Err(format!("point lot {lot} does not expire as recorded"));
                 }
                 self.point_lots.remove(i);
@@ -542,7 +581,12 @@ impl From<&MemberState> for MemberView {
             points: s.points(),
             version: s.version,
             frozen: s.frozen,
-            lots: s.principal_lots.iter().chain(&s.bonus_lots).cloned().collect(),
+            lots: s
+                .principal_lots
+                .iter()
+                .chain(&s.bonus_lots)
+                .cloned()
+                .collect(),
             point_lots: s.point_lots.clone(),
         }
     }

@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use memberledger_core::{canonical_json, decide, decode_event, Command, Event, MemberState, Policy};
+use memberledger_core::{
+    canonical_json, decide, decode_event, Command, Event, MemberState, Policy,
+};
 
 const POLICY: &str = r#"{
   "tiers": [
@@ -37,7 +39,10 @@ fn scenario() -> Vec<Event> {
     let mut state: Option<MemberState> = None;
     let mut all = Vec::new();
     for (i, rest) in lines.iter().enumerate() {
-        let line = format!(r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M1",{rest}}}"#, i + 1);
+        let line = format!(
+            r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M1",{rest}}}"#,
+            i + 1
+        );
         let cmd = Command::from_json(&line).unwrap();
         let events = decide(state.as_ref(), &cmd, &policy).unwrap();
         for e in &events {
@@ -59,9 +64,16 @@ fn golden_dir() -> PathBuf {
 fn every_event_type_encodes_to_its_golden_bytes() {
     let mut first_of_type: BTreeMap<&str, (u64, Event)> = BTreeMap::new();
     for (i, e) in scenario().into_iter().enumerate() {
-        first_of_type.entry(e.body.type_name()).or_insert((i as u64 + 1, e));
+        first_of_type
+            .entry(e.body.type_name())
+            .or_insert((i as u64 + 1, e));
     }
-    assert_eq!(first_of_type.len(), 9, "the scenario covers every event type: {:?}", first_of_type.keys());
+    assert_eq!(
+        first_of_type.len(),
+        9,
+        "the scenario covers every event type: {:?}",
+        first_of_type.keys()
+    );
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for (name, (position, event)) in &first_of_type {
         let path = golden_dir().join(format!("v1/{name}.json"));
@@ -69,8 +81,14 @@ fn every_event_type_encodes_to_its_golden_bytes() {
         if update {
             std::fs::write(&path, &encoded).unwrap();
         }
-        let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(encoded, golden, "{name} encodes differently from {}", path.display());
+        let golden =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            encoded,
+            golden,
+            "{name} encodes differently from {}",
+            path.display()
+        );
     }
 }
 
@@ -83,7 +101,12 @@ fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
             let text = std::fs::read_to_string(&path).unwrap();
             let (position, event) = decode_event(text.trim_end().as_bytes())
                 .unwrap_or_else(|e| panic!("{} no longer decodes: {e}", path.display()));
-            assert_eq!(canonical_json(position, &event), text.trim_end(), "{}", path.display());
+            assert_eq!(
+                canonical_json(position, &event),
+                text.trim_end(),
+                "{}",
+                path.display()
+            );
             n += 1;
         }
     }

@@ -34,7 +34,9 @@ pub struct Ledger {
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger").field("policy", &self.policy.currency).finish_non_exhaustive()
+        f.debug_struct("Ledger")
+            .field("policy", &self.policy.currency)
+            .finish_non_exhaustive()
     }
 }
 
@@ -47,7 +49,12 @@ impl Ledger {
     /// Opens the sled ledger in `path`, failing when there is none (rather than creating one).
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Ledger, Error> {
         let path = path.as_ref();
-        let missing = || Error::Storage(format!("no ledger at {}; create one first (memberledger init)", path.display()));
+        let missing = || {
+            Error::Storage(format!(
+                "no ledger at {}; create one first (memberledger init)",
+                path.display()
+            ))
+        };
         // sled keeps its log in a file named `db`; without it there is no ledger here, and
         // opening would create one.
         if !path.join("db").is_file() {
@@ -89,7 +96,10 @@ impl Ledger {
         let policy = match store.meta(POLICY_KEY)? {
             Some(bytes) => {
                 let stored = std::str::from_utf8(&bytes)
-                    .map_err(|e| Error::Corrupt { position: 0, why: format!("stored policy: {e}") })
+                    .map_err(|e| Error::Corrupt {
+                        position: 0,
+                        why: format!("stored policy: {e}"),
+                    })
                     .and_then(|s| {
                         Policy::from_json(s).map_err(|e| Error::Corrupt {
                             position: 0,
@@ -112,7 +122,12 @@ impl Ledger {
             }
         };
         let members = replay(store.as_ref())?.members;
-        Ok(Ledger { store, policy, members: RwLock::new(members), writer: Mutex::new(()) })
+        Ok(Ledger {
+            store,
+            policy,
+            members: RwLock::new(members),
+            writer: Mutex::new(()),
+        })
     }
 
     /// The policy in force.
@@ -168,10 +183,16 @@ impl Ledger {
     }
 
     fn try_batch(&self, commands: &[Command]) -> Result<Vec<Result<Receipt, Error>>, Retry> {
-        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut plan = Plan::default();
         {
-            let members = self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let members = self
+                .members
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for c in commands {
                 let step = self.plan_one(&members, &mut plan, c);
                 plan.steps.push(step);
@@ -205,7 +226,10 @@ impl Ledger {
         }
         let recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
         {
-            let mut members = self.members.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut members = self
+                .members
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for (member, state) in plan.states {
                 members.insert(member, state);
             }
@@ -216,8 +240,16 @@ impl Ledger {
             .zip(commands)
             .map(|(step, c)| match step {
                 Step::Done(r) => r,
-                Step::Appended(i) => Ok(Receipt { command: c.id, replayed: false, events: recorded[i].clone() }),
-                Step::SameAs(i) => Ok(Receipt { command: c.id, replayed: true, events: recorded[i].clone() }),
+                Step::Appended(i) => Ok(Receipt {
+                    command: c.id,
+                    replayed: false,
+                    events: recorded[i].clone(),
+                }),
+                Step::SameAs(i) => Ok(Receipt {
+                    command: c.id,
+                    replayed: true,
+                    events: recorded[i].clone(),
+                }),
             })
             .collect())
     }
@@ -228,13 +260,20 @@ impl Ledger {
             Err(e) => return Step::Done(Err(e.into())),
             Ok(Some(rec)) => {
                 if rec.digest != digest {
-                    return Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()));
+                    return Step::Done(
+                        Err(Rejection::IdempotencyConflict(c.id.to_string()).into()),
+                    );
                 }
-                let positions: Vec<u64> = (rec.first_position..rec.first_position + u64::from(rec.count)).collect();
+                let positions: Vec<u64> =
+                    (rec.first_position..rec.first_position + u64::from(rec.count)).collect();
                 return Step::Done(
                     self.store
                         .read_positions(&positions)
-                        .map(|events| Receipt { command: c.id, replayed: true, events })
+                        .map(|events| Receipt {
+                            command: c.id,
+                            replayed: true,
+                            events,
+                        })
                         .map_err(Error::from),
                 );
             }
@@ -247,7 +286,10 @@ impl Ledger {
                 Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()))
             };
         }
-        let state = plan.states.get(&c.member).or_else(|| members.get(&c.member));
+        let state = plan
+            .states
+            .get(&c.member)
+            .or_else(|| members.get(&c.member));
         match decide(state, c, &self.policy) {
             Err(r) => Step::Done(Err(r.into())),
             Ok(events) => {
@@ -256,7 +298,8 @@ impl Ledger {
                 for e in &events {
                     fold(&mut next, e);
                 }
-                plan.states.insert(c.member.clone(), next.expect("decided events enroll"));
+                plan.states
+                    .insert(c.member.clone(), next.expect("decided events enroll"));
                 let i = plan.appends.len();
                 plan.ids.insert(c.id, (i, digest));
                 plan.appends.push(Append {
@@ -273,7 +316,10 @@ impl Ledger {
 
     /// After a version conflict, re-reads the members the plan touched from the store.
     fn reload_members(&self, plan: &Plan) -> Result<(), Retry> {
-        let mut members = self.members.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut members = self
+            .members
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for member in plan.states.keys() {
             let events = self.store.member_events(member).map_err(|_| Retry)?;
             let mut state = None;
@@ -295,7 +341,11 @@ impl Ledger {
 
     /// A member's full state as it is now (lots, refundable consumptions, window).
     pub fn member_state(&self, id: &MemberId) -> Option<MemberState> {
-        self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned()
+        self.members
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
     }
 
     /// A member as of a past time: the fold of the member's events recorded at or before it.
@@ -314,7 +364,10 @@ impl Ledger {
 
     /// Every member id, sorted.
     pub fn member_ids(&self) -> Vec<MemberId> {
-        let members = self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let members = self
+            .members
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut ids: Vec<MemberId> = members.keys().cloned().collect();
         ids.sort();
         ids
@@ -322,12 +375,19 @@ impl Ledger {
 
     /// Calls `f` with every member's state (in no particular order), under a read lock.
     pub fn for_each_member(&self, mut f: impl FnMut(&MemberState)) {
-        let members = self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let members = self
+            .members
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         members.values().for_each(&mut f);
     }
 
     /// Streams the log from position `from`, decoded, in pages of `page`.
-    pub fn events(&self, from: u64, page: usize) -> impl Iterator<Item = Result<RecordedEvent, Error>> + '_ {
+    pub fn events(
+        &self,
+        from: u64,
+        page: usize,
+    ) -> impl Iterator<Item = Result<RecordedEvent, Error>> + '_ {
         let mut next = from.max(1);
         let mut buf: std::vec::IntoIter<memberledger_store::RawEvent> = Vec::new().into_iter();
         let mut done = false;
@@ -352,12 +412,17 @@ impl Ledger {
 
     /// The member projections as cached (for `verify`).
     pub(crate) fn cached_members(&self) -> std::sync::RwLockReadGuard<'_, Members> {
-        self.members.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.members
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Holds the writer lock, so the log does not move while `f` runs.
     pub(crate) fn quiesced<T>(&self, f: impl FnOnce() -> T) -> T {
-        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f()
     }
 }
@@ -392,10 +457,16 @@ fn fold(state: &mut Option<MemberState>, e: &Event) {
 }
 
 /// Folds a stored event, reporting a fold failure as corruption at its position.
-pub(crate) fn fold_checked(state: &mut Option<MemberState>, e: &RecordedEvent) -> Result<(), Error> {
+pub(crate) fn fold_checked(
+    state: &mut Option<MemberState>,
+    e: &RecordedEvent,
+) -> Result<(), Error> {
     let r = match state {
         None => MemberState::enrolled(&e.event).map(|s| *state = Some(s)),
         Some(s) => s.apply(&e.event),
     };
-    r.map_err(|f| Error::Corrupt { position: e.position, why: f.to_string() })
+    r.map_err(|f| Error::Corrupt {
+        position: e.position,
+        why: f.to_string(),
+    })
 }

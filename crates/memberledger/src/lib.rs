@@ -47,8 +47,7 @@ pub use verify::{Problem, VerifyReport};
 
 pub use memberledger_core::{
     decide, Action, Command, Event, EventBody, Lot, LotKind, MemberId, MemberState, MemberView,
-    COMMAND_LINE_MAX,
-    Money, Policy, RecordedEvent, Rejection, StaffId, StoreId, Timestamp, Uuid,
+    Money, Policy, RecordedEvent, Rejection, StaffId, StoreId, Timestamp, Uuid, COMMAND_LINE_MAX,
 };
 pub use memberledger_store::{EventStore, MemoryStore, StoreError};
 pub use memberledger_store_sled::SledStore;

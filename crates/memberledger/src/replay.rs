@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use memberledger_core::{chain_hash, canonical_json, Hash, MemberId, MemberState, GENESIS_HASH};
+use memberledger_core::{canonical_json, chain_hash, Hash, MemberId, MemberState, GENESIS_HASH};
 use memberledger_store::{for_each_raw, EventStore};
 
 use crate::ledger::fold_checked;
@@ -43,7 +43,9 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
             }
             let rec = raw.decode()?;
             if canonical_json(rec.position, &rec.event).as_bytes() != raw.json.as_slice() {
-                return Err(corrupt("the stored bytes are not the canonical JSON of the event".into()));
+                return Err(corrupt(
+                    "the stored bytes are not the canonical JSON of the event".into(),
+                ));
             }
             let mut state = members.remove(&rec.event.member);
             let result = fold_checked(&mut state, &rec);
@@ -73,8 +75,15 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
     if head.position != n || head.hash != prev {
         return Err(Error::Corrupt {
             position: n + 1,
-            why: format!("the store's head is at {} but the log ends at {n}", head.position),
+            why: format!(
+                "the store's head is at {} but the log ends at {n}",
+                head.position
+            ),
         });
     }
-    Ok(Replayed { members, events: n, head: prev })
+    Ok(Replayed {
+        members,
+        events: n,
+        head: prev,
+    })
 }

@@ -28,6 +28,22 @@ impl VerifyReport {
     pub fn ok(&self) -> bool {
         self.problem.is_none()
     }
+
+    /// A report of a log that could not be read past `position`.
+    pub fn failed(position: u64, what: impl Into<String>) -> VerifyReport {
+        VerifyReport {
+            events: 0,
+            members: 0,
+            head: String::new(),
+            principal: Money::ZERO,
+            bonus: Money::ZERO,
+            points: 0,
+            problem: Some(Problem {
+                position,
+                what: what.into(),
+            }),
+        }
+    }
 }
 
 /// The first thing found wrong.
@@ -55,9 +71,7 @@ impl Ledger {
         self.quiesced(|| {
             let replayed = match replay(self.store()) {
                 Ok(r) => r,
-                Err(Error::Corrupt { position, why }) => {
-                    return Ok(failed(Problem { position, what: why }));
-                }
+                Err(Error::Corrupt { position, why }) => return Ok(VerifyReport::failed(position, why)),
                 Err(e) => return Err(e),
             };
             let cached = self.cached_members();
@@ -93,18 +107,6 @@ impl Ledger {
             }
             Ok(report)
         })
-    }
-}
-
-fn failed(problem: Problem) -> VerifyReport {
-    VerifyReport {
-        events: 0,
-        members: 0,
-        head: String::new(),
-        principal: Money::ZERO,
-        bonus: Money::ZERO,
-        points: 0,
-        problem: Some(problem),
     }
 }
 

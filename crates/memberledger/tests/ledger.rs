@@ -21,7 +21,12 @@ fn enroll(n: u128, member: &str) -> Command {
 }
 
 fn recharge(n: u128, member: &str, amount: &str) -> Command {
-    cmd(n, "01T11:00:00", member, &format!(r#""type":"recharge","amount":"{amount}""#))
+    cmd(
+        n,
+        "01T11:00:00",
+        member,
+        &format!(r#""type":"recharge","amount":"{amount}""#),
+    )
 }
 
 fn m(s: &str) -> MemberId {
@@ -57,16 +62,41 @@ fn same_id_with_different_content_is_an_idempotency_conflict() {
 fn rejected_commands_record_nothing_and_may_be_retried() {
     let l = Ledger::in_memory();
     l.execute(&enroll(1, "M1")).unwrap();
-    let consume = cmd(2, "02T10:00:00", "M1", r#""type":"consume","amount":"50.00""#);
-    assert_eq!(l.execute(&consume).unwrap_err().code(), "insufficient_balance");
+    let consume = cmd(
+        2,
+        "02T10:00:00",
+        "M1",
+        r#""type":"consume","amount":"50.00""#,
+    );
+    assert_eq!(
+        l.execute(&consume).unwrap_err().code(),
+        "insufficient_balance"
+    );
     assert_eq!(l.store().head().unwrap().position, 1);
-    let r = cmd(4, "02T11:00:00", "M1", r#""type":"recharge","amount":"100.00""#);
+    let r = cmd(
+        4,
+        "02T11:00:00",
+        "M1",
+        r#""type":"recharge","amount":"100.00""#,
+    );
     l.execute(&r).unwrap();
     // Older than the member's last event (03-02T11): out of order, nothing recorded.
-    assert_eq!(l.execute(&recharge(3, "M1", "100.00")).unwrap_err().code(), "out_of_order");
+    assert_eq!(
+        l.execute(&recharge(3, "M1", "100.00")).unwrap_err().code(),
+        "out_of_order"
+    );
     assert_eq!(l.store().head().unwrap().position, 2);
     // The rejected command was not recorded, so its id is still free.
-    assert!(!l.execute(&cmd(2, "02T12:00:00", "M1", r#""type":"consume","amount":"50.00""#)).unwrap().replayed);
+    assert!(
+        !l.execute(&cmd(
+            2,
+            "02T12:00:00",
+            "M1",
+            r#""type":"consume","amount":"50.00""#
+        ))
+        .unwrap()
+        .replayed
+    );
 }
 
 #[test]
@@ -77,14 +107,27 @@ fn a_batch_runs_each_command_on_its_own_and_in_order() {
         recharge(2, "M1", "1000.00"),
         recharge(2, "M1", "1000.00"), // the same command again: replayed
         recharge(2, "M1", "5.00"),    // the same id, other content: conflict
-        cmd(3, "01T12:00:00", "M1", r#""type":"consume","amount":"99999.00""#), // too much
-        cmd(4, "01T12:00:00", "M1", r#""type":"consume","amount":"100.00""#),
+        cmd(
+            3,
+            "01T12:00:00",
+            "M1",
+            r#""type":"consume","amount":"99999.00""#,
+        ), // too much
+        cmd(
+            4,
+            "01T12:00:00",
+            "M1",
+            r#""type":"consume","amount":"100.00""#,
+        ),
         enroll(5, "M1"), // exists
     ];
     let out = l.execute_batch(&batch);
     assert!(out[0].is_ok() && out[1].is_ok());
     assert!(out[2].as_ref().unwrap().replayed);
-    assert_eq!(out[2].as_ref().unwrap().events, out[1].as_ref().unwrap().events);
+    assert_eq!(
+        out[2].as_ref().unwrap().events,
+        out[1].as_ref().unwrap().events
+    );
     assert_eq!(out[3].as_ref().unwrap_err().code(), "idempotency_conflict");
     assert_eq!(out[4].as_ref().unwrap_err().code(), "insufficient_balance");
     assert!(out[5].is_ok());
@@ -97,9 +140,13 @@ fn a_batch_runs_each_command_on_its_own_and_in_order() {
 #[test]
 fn oversized_batches_are_refused_whole() {
     let l = Ledger::in_memory();
-    let batch: Vec<Command> = (0..=memberledger::BATCH_MAX as u128).map(|i| enroll(i + 1, &format!("M{i}"))).collect();
+    let batch: Vec<Command> = (0..=memberledger::BATCH_MAX as u128)
+        .map(|i| enroll(i + 1, &format!("M{i}")))
+        .collect();
     let out = l.execute_batch(&batch);
-    assert!(out.iter().all(|r| r.as_ref().is_err_and(|e| e.code() == "invalid_command")));
+    assert!(out
+        .iter()
+        .all(|r| r.as_ref().is_err_and(|e| e.code() == "invalid_command")));
     assert_eq!(l.store().head().unwrap().position, 0);
 }
 
@@ -114,7 +161,12 @@ fn many_threads_on_one_member_lose_no_update() {
                 for i in 0..50u128 {
                     let n = 1000 + t * 100 + i;
                     // Same time for all: never out of order, whatever the interleaving.
-                    let c = cmd(n, "05T10:00:00", "M1", r#""type":"grant_bonus","amount":"1.00","reason":"t""#);
+                    let c = cmd(
+                        n,
+                        "05T10:00:00",
+                        "M1",
+                        r#""type":"grant_bonus","amount":"1.00","reason":"t""#,
+                    );
                     l.execute(&c).unwrap();
                     // And a retry from the same thread is a replay.
                     assert!(l.execute(&c).unwrap().replayed);
@@ -139,7 +191,13 @@ fn a_sled_ledger_reopens_to_the_same_state() {
         let l = Ledger::open(&path).unwrap();
         l.execute(&enroll(1, "M1")).unwrap();
         l.execute(&recharge(2, "M1", "1000.00")).unwrap();
-        l.execute(&cmd(3, "02T10:00:00", "M1", r#""type":"consume","amount":"300.00""#)).unwrap();
+        l.execute(&cmd(
+            3,
+            "02T10:00:00",
+            "M1",
+            r#""type":"consume","amount":"300.00""#,
+        ))
+        .unwrap();
         (l.member_state(&m("M1")).unwrap(), l.store().head().unwrap())
     };
     let l = Ledger::open_existing(&path).unwrap();
@@ -185,14 +243,30 @@ fn member_as_of_folds_only_events_up_to_the_time() {
     let l = Ledger::in_memory();
     l.execute(&enroll(1, "M1")).unwrap();
     l.execute(&recharge(2, "M1", "1000.00")).unwrap();
-    l.execute(&cmd(3, "10T10:00:00", "M1", r#""type":"consume","amount":"100.00""#)).unwrap();
+    l.execute(&cmd(
+        3,
+        "10T10:00:00",
+        "M1",
+        r#""type":"consume","amount":"100.00""#,
+    ))
+    .unwrap();
     let at = |s: &str| s.parse::<Timestamp>().unwrap();
-    let before = l.member_as_of(&m("M1"), at("2026-03-05T00:00:00Z")).unwrap().unwrap();
+    let before = l
+        .member_as_of(&m("M1"), at("2026-03-05T00:00:00Z"))
+        .unwrap()
+        .unwrap();
     assert_eq!(before.principal.to_string(), "1000.00");
     assert_eq!(before.version, 3);
-    let now = l.member_as_of(&m("M1"), at("2026-03-10T10:00:00Z")).unwrap().unwrap();
+    let now = l
+        .member_as_of(&m("M1"), at("2026-03-10T10:00:00Z"))
+        .unwrap()
+        .unwrap();
     assert_eq!(now, l.member(&m("M1")).unwrap());
-    assert_eq!(l.member_as_of(&m("M1"), at("2026-02-01T00:00:00Z")).unwrap(), None);
+    assert_eq!(
+        l.member_as_of(&m("M1"), at("2026-02-01T00:00:00Z"))
+            .unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -203,7 +277,13 @@ fn tampering_with_a_stored_event_is_found_at_its_position() {
         let l = Ledger::open(&path).unwrap();
         l.execute(&enroll(1, "M1")).unwrap();
         l.execute(&recharge(2, "M1", "1000.00")).unwrap();
-        l.execute(&cmd(3, "02T10:00:00", "M1", r#""type":"consume","amount":"300.00""#)).unwrap();
+        l.execute(&cmd(
+            3,
+            "02T10:00:00",
+            "M1",
+            r#""type":"consume","amount":"300.00""#,
+        ))
+        .unwrap();
     }
     // Change "300.00" to "900.00" inside the stored bytes of the consumption (position 4).
     {
@@ -211,7 +291,10 @@ fn tampering_with_a_stored_event_is_found_at_its_position() {
         let key = [&[b'e'][..], &4u64.to_be_bytes()].concat();
         let mut v = db.get(&key).unwrap().unwrap().to_vec();
         let needle = b"\"price\":\"300.00\"";
-        let at = v.windows(needle.len()).position(|w| w == needle).expect("the price is stored");
+        let at = v
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .expect("the price is stored");
         v[at + 9] = b'9';
         db.insert(&key, v).unwrap();
         db.flush().unwrap();

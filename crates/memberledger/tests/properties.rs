@@ -16,14 +16,30 @@ struct Step {
 }
 
 fn step() -> impl Strategy<Value = Step> {
-    (0u8..10, 0u8..4, 0u8..3, 1u32..200_000, 0u32..(60 * 24 * 40), any::<u16>())
-        .prop_map(|(op, member, store, cents, minutes, pick)| Step { op, member, store, cents, minutes, pick })
+    (
+        0u8..10,
+        0u8..4,
+        0u8..3,
+        1u32..200_000,
+        0u32..(60 * 24 * 40),
+        any::<u16>(),
+    )
+        .prop_map(|(op, member, store, cents, minutes, pick)| Step {
+            op,
+            member,
+            store,
+            cents,
+            minutes,
+            pick,
+        })
 }
 
 /// Turns steps into commands, with times that never go back and refunds that name earlier
 /// consume commands (some of which were rejected, which is fine: that is a rejection too).
 fn commands(steps: &[Step]) -> Vec<Command> {
-    let mut at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+    let mut at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
     let mut consumes: Vec<Uuid> = Vec::new();
     let mut out = Vec::new();
     for (i, s) in steps.iter().enumerate() {
@@ -36,7 +52,10 @@ fn commands(steps: &[Step]) -> Vec<Command> {
             3 => format!(r#""type":"grant_bonus","amount":"{amount}","reason":"campaign""#),
             4..=6 => {
                 consumes.push(id);
-                format!(r#""type":"consume","amount":"{}""#, Money::from_cents(i64::from(s.cents / 4 + 1)))
+                format!(
+                    r#""type":"consume","amount":"{}""#,
+                    Money::from_cents(i64::from(s.cents / 4 + 1))
+                )
             }
             7 if !consumes.is_empty() => {
                 let c = consumes[usize::from(s.pick) % consumes.len()];
@@ -51,7 +70,8 @@ fn commands(steps: &[Step]) -> Vec<Command> {
             }
             8 => r#""type":"refund_balance""#.to_owned(),
             _ => {
-                let tier = ["standard", "silver", "gold", "diamond", "platinum"][usize::from(s.pick) % 5];
+                let tier =
+                    ["standard", "silver", "gold", "diamond", "platinum"][usize::from(s.pick) % 5];
                 format!(r#""type":"change_tier","tier":"{tier}""#)
             }
         };
@@ -67,7 +87,9 @@ fn commands(steps: &[Step]) -> Vec<Command> {
 }
 
 fn export(l: &Ledger) -> Vec<String> {
-    l.events(1, 64).map(|e| e.unwrap().to_export_json()).collect()
+    l.events(1, 64)
+        .map(|e| e.unwrap().to_export_json())
+        .collect()
 }
 
 proptest! {
@@ -131,7 +153,11 @@ fn a_sled_ledger_and_a_memory_ledger_record_the_same_bytes() {
     let steps: Vec<Step> = (0..300u32)
         .map(|i| Step {
             // The first four enroll the four members.
-            op: if i < 4 { 0 } else { u8::try_from(i * 7 % 10).unwrap() },
+            op: if i < 4 {
+                0
+            } else {
+                u8::try_from(i * 7 % 10).unwrap()
+            },
             member: u8::try_from(i % 4).unwrap(),
             store: u8::try_from(i % 3).unwrap(),
             cents: 1000 + i * 977 % 90_000,

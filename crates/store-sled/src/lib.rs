@@ -53,18 +53,26 @@ impl SledStore {
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => StoreError::Storage(format!(
-                    "the ledger at {} is open in another process",
-                    path.display()
-                )),
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::Storage(format!(
+                        "the ledger at {} is open in another process",
+                        path.display()
+                    ))
+                }
                 e => storage(&format!("cannot open the ledger at {}", path.display()), e),
             })?;
-        let data_file = File::open(path.join("db")).map_err(|e| storage("cannot open sled's data file", e))?;
+        let data_file =
+            File::open(path.join("db")).map_err(|e| storage("cannot open sled's data file", e))?;
         // Make the directory entries of a new database durable too.
         File::open(&path)
             .and_then(|d| d.sync_all())
             .map_err(|e| storage("cannot sync the ledger directory", e))?;
-        let store = SledStore { db, data_file, path, index: Mutex::new(Index::default()) };
+        let store = SledStore {
+            db,
+            data_file,
+            path,
+            index: Mutex::new(Index::default()),
+        };
         let index = store.rebuild_index()?;
         *store.index.lock().map_err(|_| poisoned())? = index;
         Ok(store)
@@ -90,7 +98,10 @@ impl SledStore {
             let rec = decode_record(first, &value)?;
             index.add(
                 rec.record,
-                rec.events.iter().enumerate().map(|(i, (hash, _))| (first + i as u64, *hash)),
+                rec.events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (hash, _))| (first + i as u64, *hash)),
             );
         }
         Ok(index)
@@ -98,7 +109,9 @@ impl SledStore {
 
     fn durable(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| storage("flush failed", e))?;
-        self.data_file.sync_data().map_err(|e| storage("fdatasync failed", e))
+        self.data_file
+            .sync_data()
+            .map_err(|e| storage("fdatasync failed", e))
     }
 
     fn index(&self) -> Result<std::sync::MutexGuard<'_, Index>, StoreError> {
@@ -115,7 +128,10 @@ fn key_position(key: &[u8]) -> Result<u64, StoreError> {
         .get(1..9)
         .and_then(|b| b.try_into().ok())
         .filter(|_| key.len() == 9)
-        .ok_or_else(|| StoreError::Corrupt { position: 0, why: format!("bad log key {key:?}") })?;
+        .ok_or_else(|| StoreError::Corrupt {
+            position: 0,
+            why: format!("bad log key {key:?}"),
+        })?;
     Ok(u64::from_be_bytes(bytes))
 }
 
@@ -127,7 +143,8 @@ struct Record {
 
 fn encode_record(s: &Sealed) -> Vec<u8> {
     let member = s.record.member.as_str().as_bytes();
-    let size: usize = 1 + 16 + 32 + 1 + member.len() + 4 + s.json.iter().map(|j| 36 + j.len()).sum::<usize>();
+    let size: usize =
+        1 + 16 + 32 + 1 + member.len() + 4 + s.json.iter().map(|j| 36 + j.len()).sum::<usize>();
     let mut v = Vec::with_capacity(size);
     v.push(RECORD_FORMAT);
     v.extend_from_slice(s.record.command.as_bytes());
@@ -137,14 +154,21 @@ fn encode_record(s: &Sealed) -> Vec<u8> {
     v.extend_from_slice(&s.record.count.to_be_bytes());
     for (e, j) in s.events.iter().zip(&s.json) {
         v.extend_from_slice(&e.hash);
-        v.extend_from_slice(&u32::try_from(j.len()).expect("events are small").to_be_bytes());
+        v.extend_from_slice(
+            &u32::try_from(j.len())
+                .expect("events are small")
+                .to_be_bytes(),
+        );
         v.extend_from_slice(j.as_bytes());
     }
     v
 }
 
 fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
-    let corrupt = |why: &str| StoreError::Corrupt { position: first, why: format!("stored record: {why}") };
+    let corrupt = |why: &str| StoreError::Corrupt {
+        position: first,
+        why: format!("stored record: {why}"),
+    };
     fn take<'a>(v: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
         if v.len() < n {
             return None;
@@ -158,20 +182,36 @@ fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
         return Err(corrupt("unknown record format"));
     }
     let command = Uuid::from_slice(take(&mut v, 16).ok_or_else(short)?).map_err(|_| short())?;
-    let digest: [u8; 32] = take(&mut v, 32).ok_or_else(short)?.try_into().map_err(|_| short())?;
+    let digest: [u8; 32] = take(&mut v, 32)
+        .ok_or_else(short)?
+        .try_into()
+        .map_err(|_| short())?;
     let mlen = usize::from(take(&mut v, 1).ok_or_else(short)?[0]);
     let member = std::str::from_utf8(take(&mut v, mlen).ok_or_else(short)?)
         .ok()
         .and_then(|m| MemberId::new(m).ok())
         .ok_or_else(|| corrupt("bad member id"))?;
-    let count = u32::from_be_bytes(take(&mut v, 4).ok_or_else(short)?.try_into().map_err(|_| short())?);
+    let count = u32::from_be_bytes(
+        take(&mut v, 4)
+            .ok_or_else(short)?
+            .try_into()
+            .map_err(|_| short())?,
+    );
     if count == 0 || count > 10_000 {
         return Err(corrupt("bad event count"));
     }
     let mut events = Vec::with_capacity(count as usize);
     for _ in 0..count {
-        let hash: [u8; 32] = take(&mut v, 32).ok_or_else(short)?.try_into().map_err(|_| short())?;
-        let len = u32::from_be_bytes(take(&mut v, 4).ok_or_else(short)?.try_into().map_err(|_| short())?);
+        let hash: [u8; 32] = take(&mut v, 32)
+            .ok_or_else(short)?
+            .try_into()
+            .map_err(|_| short())?;
+        let len = u32::from_be_bytes(
+            take(&mut v, 4)
+                .ok_or_else(short)?
+                .try_into()
+                .map_err(|_| short())?,
+        );
         let json = take(&mut v, len as usize).ok_or_else(short)?.to_vec();
         events.push((hash, json));
     }
@@ -179,7 +219,13 @@ fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
         return Err(corrupt("trailing bytes"));
     }
     Ok(Record {
-        record: CommandRecord { command, member, digest, first_position: first, count },
+        record: CommandRecord {
+            command,
+            member,
+            digest,
+            first_position: first,
+            count,
+        },
         events,
     })
 }
@@ -196,11 +242,16 @@ impl EventStore for SledStore {
             for s in &sealed {
                 b.insert(&event_key(s.record.first_position), encode_record(s));
             }
-            self.db.apply_batch(b).map_err(|e| storage("write failed", e))?;
+            self.db
+                .apply_batch(b)
+                .map_err(|e| storage("write failed", e))?;
             self.durable()?;
             index.commit(&sealed);
         }
-        Ok(outcome.into_iter().map(|o| o.map(|i| sealed[i].events.clone())).collect())
+        Ok(outcome
+            .into_iter()
+            .map(|o| o.map(|i| sealed[i].events.clone()))
+            .collect())
     }
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
@@ -235,7 +286,11 @@ impl EventStore for SledStore {
             for (i, (hash, json)) in rec.events.into_iter().enumerate() {
                 let position = first + i as u64;
                 if position >= from && out.len() < limit {
-                    out.push(RawEvent { position, hash, json });
+                    out.push(RawEvent {
+                        position,
+                        hash,
+                        json,
+                    });
                 }
             }
         }
@@ -252,13 +307,19 @@ impl EventStore for SledStore {
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let k = [&[META_PREFIX], key.as_bytes()].concat();
-        Ok(self.db.get(k).map_err(|e| storage("cannot read a setting", e))?.map(|v| v.to_vec()))
+        Ok(self
+            .db
+            .get(k)
+            .map_err(|e| storage("cannot read a setting", e))?
+            .map(|v| v.to_vec()))
     }
 
     fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         let _writer = self.index()?;
         let k = [&[META_PREFIX], key.as_bytes()].concat();
-        self.db.insert(k, value).map_err(|e| storage("cannot write a setting", e))?;
+        self.db
+            .insert(k, value)
+            .map_err(|e| storage("cannot write a setting", e))?;
         self.durable()
     }
 }

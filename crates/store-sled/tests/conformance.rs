@@ -22,7 +22,9 @@ impl Harness for Sled {
 }
 
 fn harness() -> Sled {
-    Sled { dir: tempfile::tempdir().unwrap() }
+    Sled {
+        dir: tempfile::tempdir().unwrap(),
+    }
 }
 
 memberledger_store::conformance_tests!(harness());

@@ -63,7 +63,10 @@ fn recharge(store: &dyn EventStore, n: u64, member: &str) -> Append {
     append_for(store, n, member, r#""type":"recharge","amount":"1000.00""#)
 }
 
-fn one(store: &dyn EventStore, a: Append) -> Result<Vec<memberledger_core::RecordedEvent>, AppendConflict> {
+fn one(
+    store: &dyn EventStore,
+    a: Append,
+) -> Result<Vec<memberledger_core::RecordedEvent>, AppendConflict> {
     store.append(vec![a]).expect("storage works").remove(0)
 }
 
@@ -108,7 +111,10 @@ pub fn append_assigns_positions_and_chain<H: Harness>(h: &H) {
     let r1 = one(&s, enroll(&s, 1, "M1")).unwrap();
     let r2 = one(&s, recharge(&s, 2, "M1")).unwrap();
     assert_eq!(r1[0].position, 1);
-    assert_eq!(r2.iter().map(|e| e.position).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(
+        r2.iter().map(|e| e.position).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
     assert_eq!(r2[0].event.version, 2);
     assert_eq!(check_log(&s), 3);
     let rec = s.command(cmd_id(2)).unwrap().unwrap();
@@ -117,7 +123,10 @@ pub fn append_assigns_positions_and_chain<H: Harness>(h: &H) {
     assert_eq!(s.member_positions(&m).unwrap(), vec![1, 2, 3]);
     assert_eq!(s.member_version(&m).unwrap(), 3);
     let events = s.member_events(&m).unwrap();
-    assert_eq!(events.iter().map(|e| e.event.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        events.iter().map(|e| e.event.version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     assert_eq!(events[1], r2[0]);
 }
 
@@ -129,7 +138,17 @@ pub fn stale_version_is_refused<H: Harness>(h: &H) {
     one(&s, recharge(&s, 3, "M1")).unwrap();
     let head = s.head().unwrap();
     let err = one(&s, stale).unwrap_err();
-    assert!(matches!(err, AppendConflict::Version { expected: 1, actual: 3, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            AppendConflict::Version {
+                expected: 1,
+                actual: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(s.head().unwrap(), head);
     assert_eq!(s.command(cmd_id(2)).unwrap(), None);
 }
@@ -140,7 +159,10 @@ pub fn duplicate_command_is_refused<H: Harness>(h: &H) {
     let a = enroll(&s, 1, "M1");
     one(&s, a.clone()).unwrap();
     let head = s.head().unwrap();
-    assert_eq!(one(&s, a).unwrap_err(), AppendConflict::Duplicate(cmd_id(1)));
+    assert_eq!(
+        one(&s, a).unwrap_err(),
+        AppendConflict::Duplicate(cmd_id(1))
+    );
     assert_eq!(s.head().unwrap(), head);
 }
 
@@ -186,7 +208,14 @@ pub fn read_raw_pages<H: Harness>(h: &H) {
     for i in 0..10 {
         one(&s, enroll(&s, i + 1, &format!("M{i}"))).unwrap();
     }
-    assert_eq!(s.read_raw(4, 3).unwrap().iter().map(|r| r.position).collect::<Vec<_>>(), vec![4, 5, 6]);
+    assert_eq!(
+        s.read_raw(4, 3)
+            .unwrap()
+            .iter()
+            .map(|r| r.position)
+            .collect::<Vec<_>>(),
+        vec![4, 5, 6]
+    );
     assert_eq!(s.read_raw(9, 100).unwrap().len(), 2);
     assert!(s.read_raw(11, 100).unwrap().is_empty());
 }
@@ -198,7 +227,10 @@ pub fn meta_round_trips<H: Harness>(h: &H) {
     s.set_meta("policy", b"{}").unwrap();
     s.set_meta("policy", b"{\"a\":1}").unwrap();
     let s = h.reopen(s);
-    assert_eq!(s.meta("policy").unwrap().as_deref(), Some(&b"{\"a\":1}"[..]));
+    assert_eq!(
+        s.meta("policy").unwrap().as_deref(),
+        Some(&b"{\"a\":1}"[..])
+    );
 }
 
 /// Reopening gives back exactly the same log, indexes and head, and appends continue.
@@ -207,14 +239,28 @@ pub fn reopen_keeps_everything<H: Harness>(h: &H) {
     one(&s, enroll(&s, 1, "M1")).unwrap();
     one(&s, recharge(&s, 2, "M1")).unwrap();
     one(&s, enroll(&s, 3, "M2")).unwrap();
-    let before = (s.head().unwrap(), s.read_raw(1, 100).unwrap(), s.command(cmd_id(2)).unwrap());
+    let before = (
+        s.head().unwrap(),
+        s.read_raw(1, 100).unwrap(),
+        s.command(cmd_id(2)).unwrap(),
+    );
     let s = h.reopen(s);
-    let after = (s.head().unwrap(), s.read_raw(1, 100).unwrap(), s.command(cmd_id(2)).unwrap());
+    let after = (
+        s.head().unwrap(),
+        s.read_raw(1, 100).unwrap(),
+        s.command(cmd_id(2)).unwrap(),
+    );
     assert_eq!(before, after);
-    assert_eq!(s.member_positions(&MemberId::new("M1").unwrap()).unwrap(), vec![1, 2, 3]);
+    assert_eq!(
+        s.member_positions(&MemberId::new("M1").unwrap()).unwrap(),
+        vec![1, 2, 3]
+    );
     one(&s, recharge(&s, 4, "M2")).unwrap();
     assert_eq!(check_log(&s), 6);
-    assert_eq!(one(&s, enroll(&s, 1, "M9")).unwrap_err(), AppendConflict::Duplicate(cmd_id(1)));
+    assert_eq!(
+        one(&s, enroll(&s, 1, "M9")).unwrap_err(),
+        AppendConflict::Duplicate(cmd_id(1))
+    );
 }
 
 /// Appends from many threads interleave without a gap, a fork or a lost command.

@@ -30,7 +30,10 @@ pub struct Index {
 impl Default for Index {
     fn default() -> Self {
         Index {
-            head: Head { position: 0, hash: GENESIS_HASH },
+            head: Head {
+                position: 0,
+                hash: GENESIS_HASH,
+            },
             commands: HashMap::new(),
             members: HashMap::new(),
         }
@@ -92,7 +95,10 @@ impl Index {
             let mut json = Vec::with_capacity(a.events.len());
             for e in &a.events {
                 let (r, j) = RecordedEvent::seal(head.position + 1, e.clone(), &head.hash);
-                head = Head { position: r.position, hash: r.hash };
+                head = Head {
+                    position: r.position,
+                    hash: r.hash,
+                };
                 events.push(r);
                 json.push(j);
             }
@@ -115,7 +121,10 @@ impl Index {
     /// Records sealed commands as durable.
     pub fn commit(&mut self, sealed: &[Sealed]) {
         for s in sealed {
-            self.add(s.record.clone(), s.events.iter().map(|e| (e.position, e.hash)));
+            self.add(
+                s.record.clone(),
+                s.events.iter().map(|e| (e.position, e.hash)),
+            );
         }
     }
 
@@ -137,14 +146,21 @@ impl Index {
 fn check_shape(a: &Append) -> Result<(), StoreError> {
     let bad = |why: String| Err(StoreError::InvalidAppend(why));
     if a.events.is_empty() || a.events.len() > 10_000 {
-        return bad(format!("command {} has {} events", a.command, a.events.len()));
+        return bad(format!(
+            "command {} has {} events",
+            a.command,
+            a.events.len()
+        ));
     }
     for (i, e) in a.events.iter().enumerate() {
         if e.member != a.member || e.command != a.command || e.index as usize != i {
             return bad(format!("event {i} of command {} is not its own", a.command));
         }
         if e.version != a.expected_version + i as u64 + 1 {
-            return bad(format!("event {i} of command {} has version {}", a.command, e.version));
+            return bad(format!(
+                "event {i} of command {} has version {}",
+                a.command, e.version
+            ));
         }
     }
     Ok(())

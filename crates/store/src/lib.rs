@@ -100,16 +100,22 @@ pub struct RawEvent {
 impl RawEvent {
     /// Decodes the stored bytes, checking the position inside matches.
     pub fn decode(&self) -> Result<RecordedEvent, StoreError> {
-        let (position, event) = memberledger_core::decode_event(&self.json).map_err(|why| {
-            StoreError::Corrupt { position: self.position, why: format!("event does not decode: {why}") }
-        })?;
+        let (position, event) =
+            memberledger_core::decode_event(&self.json).map_err(|why| StoreError::Corrupt {
+                position: self.position,
+                why: format!("event does not decode: {why}"),
+            })?;
         if position != self.position {
             return Err(StoreError::Corrupt {
                 position: self.position,
                 why: format!("event says position {position}"),
             });
         }
-        Ok(RecordedEvent { position, event, hash: self.hash })
+        Ok(RecordedEvent {
+            position,
+            event,
+            hash: self.hash,
+        })
     }
 }
 
@@ -162,7 +168,10 @@ pub trait EventStore: Send + Sync {
                 let raw = self.read_raw(p, 1)?;
                 match raw.into_iter().next() {
                     Some(r) if r.position == p => r.decode(),
-                    _ => Err(StoreError::Corrupt { position: p, why: "indexed event is missing".into() }),
+                    _ => Err(StoreError::Corrupt {
+                        position: p,
+                        why: "indexed event is missing".into(),
+                    }),
                 }
             })
             .collect()
@@ -183,7 +192,9 @@ pub fn for_each_raw(
     let mut from = 1;
     loop {
         let chunk = store.read_raw(from, page)?;
-        let Some(last) = chunk.last() else { return Ok(()) };
+        let Some(last) = chunk.last() else {
+            return Ok(());
+        };
         from = last.position + 1;
         for r in chunk {
             f(r)?;

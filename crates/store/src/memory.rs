@@ -42,7 +42,11 @@ impl EventStore for MemoryStore {
         let (outcome, sealed) = inner.index.seal(batch)?;
         for s in &sealed {
             for (e, j) in s.events.iter().zip(&s.json) {
-                inner.log.push(RawEvent { position: e.position, hash: e.hash, json: j.clone().into_bytes() });
+                inner.log.push(RawEvent {
+                    position: e.position,
+                    hash: e.hash,
+                    json: j.clone().into_bytes(),
+                });
             }
         }
         inner.index.commit(&sealed);

@@ -1,0 +1,377 @@
+//! The CLI as a user runs it: separate processes over one sled ledger on disk.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_memberledger"))
+}
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    bin().arg("--db").arg(db).args(args).output().unwrap()
+}
+
+fn run_stdin(db: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = bin()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn receipts(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+const ID: &str = "00000000-0000-4000-8000-0000000000";
+
+fn line(n: u32, at: &str, member: &str, store: &str, rest: &str) -> String {
+    format!(
+        r#"{{"id":"{ID}{n:02}","at":"2026-03-{at}Z","member":"{member}","store":"{store}",{rest}}}"#
+    )
+}
+
+fn story() -> String {
+    [
+        line(1, "01T10:00:00", "M1", "S1", r#""type":"enroll""#),
+        line(
+            2,
+            "01T10:05:00",
+            "M1",
+            "S1",
+            r#""type":"recharge","amount":"1000.00","staff":"E7""#,
+        ),
+        line(
+            3,
+            "02T15:00:00",
+            "M1",
+            "S2",
+            r#""type":"consume","amount":"300.00","staff":"E9","service":"facial""#,
+        ),
+        line(
+            4,
+            "03T09:00:00",
+            "M1",
+            "S2",
+            &format!(r#""type":"refund_consumption","consumption":"{ID}03","amount":"100.00""#),
+        ),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[test]
+fn init_apply_show_verify_export_across_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    let o = run(&db, &["init"]);
+    assert!(o.status.success(), "{o:?}");
+    // A second init refuses to overwrite.
+    assert_eq!(run(&db, &["init"]).status.code(), Some(2));
+
+    let file = dir.path().join("story.jsonl");
+    std::fs::write(&file, story()).unwrap();
+    let o = run(&db, &["apply", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let r = receipts(&o);
+    assert_eq!(r.len(), 4);
+    assert!(r.iter().all(|r| r["ok"] == true && r["replayed"] == false));
+    assert_eq!(
+        r[1]["events"].as_array().unwrap().len(),
+        2,
+        "recharge + bonus"
+    );
+
+    // Applying the same file again replays every command and records nothing.
+    let o = run(&db, &["apply", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(receipts(&o).iter().all(|r| r["replayed"] == true));
+
+    // A new process sees the state: 1000 + 150 bonus, −300 (260.87 P + 39.13 B), +100 back.
+    let o = run(&db, &["member", "show", "M1", "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["principal"], "826.09");
+    assert_eq!(v["bonus"], "123.91");
+    assert_eq!(v["points"], 174);
+    assert_eq!(v["version"], 5);
+    let human = stdout(&run(&db, &["member", "show", "M1"]));
+    assert!(
+        human.contains("826.09") && human.contains("tier standard"),
+        "{human}"
+    );
+    let before = run(
+        &db,
+        &[
+            "member",
+            "show",
+            "M1",
+            "--json",
+            "--as-of",
+            "2026-03-02T00:00:00Z",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&before)).unwrap();
+    assert_eq!(v["principal"], "1000.00");
+
+    let o = run(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        stdout(&o).contains("verify: ok — 5 events"),
+        "{}",
+        stdout(&o)
+    );
+
+    let export = run(&db, &["export", "--format", "jsonl"]);
+    assert!(export.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&export)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[4]["position"], 5);
+    assert_eq!(lines[4]["type"], "consumption_refunded");
+    assert_eq!(lines[4]["hash"].as_str().unwrap().len(), 64);
+    // Export is deterministic.
+    assert_eq!(
+        export.stdout,
+        run(&db, &["export", "--format", "jsonl"]).stdout
+    );
+}
+
+#[test]
+fn apply_rejects_bad_lines_with_their_codes_and_keeps_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    assert!(run(&db, &["init"]).status.success());
+    let input = [
+        line(1, "01T10:00:00", "M1", "S1", r#""type":"enroll""#),
+        "{this is not json".to_owned(),
+        line(
+            2,
+            "01T10:01:00",
+            "M1",
+            "S1",
+            r#""type":"recharge","amount":"10.001""#,
+        ),
+        line(
+            3,
+            "01T10:01:00",
+            "M1",
+            "S1",
+            r#""type":"recharge","amount":"-5.00""#,
+        ),
+        line(
+            4,
+            "01T10:01:00",
+            "M1",
+            "S1",
+            r#""type":"recharge","amount":"100000000.00""#,
+        ),
+        line(
+            5,
+            "01T10:01:00",
+            "M 1",
+            "S1",
+            r#""type":"recharge","amount":"5.00""#,
+        ),
+        line(
+            6,
+            "01T10:01:00",
+            "M2",
+            "S1",
+            r#""type":"recharge","amount":"5.00""#,
+        ),
+        line(
+            7,
+            "01T10:01:00",
+            "M1",
+            "S1",
+            r#""type":"recharge","amount":"5.00","colour":"red""#,
+        ),
+        line(
+            8,
+            "01T10:01:00",
+            "M1",
+            "S1",
+            r#""type":"consume","amount":"500.00""#,
+        ),
+        String::new(),
+        line(
+            9,
+            "01T10:02:00",
+            "M1",
+            "S1",
+            r#""type":"recharge","amount":"500.00""#,
+        ),
+        "x".repeat(20_000),
+        line(
+            10,
+            "01T10:03:00",
+            "M1",
+            "S1",
+            r#""type":"change_tier","tier":"emperor""#,
+        ),
+    ]
+    .join("\n");
+    let o = run_stdin(&db, &["apply", "-"], &input);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let r = receipts(&o);
+    let codes: Vec<&str> = r
+        .iter()
+        .map(|r| {
+            if r["ok"] == true {
+                "ok"
+            } else {
+                r["error"]["code"].as_str().unwrap()
+            }
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ok",
+            "invalid_command",
+            "invalid_amount",
+            "invalid_amount",
+            "invalid_amount",
+            "invalid_id",
+            "member_not_found",
+            "invalid_command",
+            "insufficient_balance",
+            "ok",
+            "invalid_command",
+            "unknown_tier",
+        ]
+    );
+    assert_eq!(
+        r[2]["command"],
+        format!("{ID}02"),
+        "the id is echoed back when readable"
+    );
+    assert!(r[1]["command"].is_null());
+    // Only the two good commands were recorded (enroll; recharge + its bonus).
+    let export = stdout(&run(&db, &["export", "--format", "jsonl"]));
+    assert_eq!(export.lines().count(), 3);
+    assert_eq!(run(&db, &["verify"]).status.code(), Some(0));
+}
+
+#[test]
+fn usage_and_io_errors_exit_2_and_unknown_members_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("none");
+    let o = run(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no ledger"));
+    assert!(!db.exists(), "reading commands never create a ledger");
+    assert!(run(&db, &["init"]).status.success());
+    assert_eq!(
+        run(&db, &["apply", "/no/such/file.jsonl"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&db, &["member", "show", "nobody"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&db, &["member", "show", "bad id"]).status.code(),
+        Some(2)
+    );
+    let bad_policy = dir.path().join("policy.json");
+    std::fs::write(&bad_policy, r#"{"tiers":[]}"#).unwrap();
+    let o = run(
+        &dir.path().join("other"),
+        &["init", "--policy", bad_policy.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid_policy"));
+}
+
+#[test]
+fn verify_names_the_first_bad_position_of_a_damaged_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    assert!(run(&db, &["init"]).status.success());
+    let o = run_stdin(&db, &["apply", "-"], &story());
+    assert!(o.status.success());
+    // Damage the third event's stored bytes ("300.00" → "301.00" in the consumption's price).
+    {
+        let sled = sled::open(&db).unwrap();
+        let key = [&[b'e'][..], &4u64.to_be_bytes()].concat();
+        let mut v = sled.get(&key).unwrap().unwrap().to_vec();
+        let needle = b"\"price\":\"300.00\"";
+        let at = v.windows(needle.len()).position(|w| w == needle).unwrap();
+        v[at + 11] = b'1';
+        sled.insert(&key, v).unwrap();
+        sled.flush().unwrap();
+    }
+    let o = run(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        stdout(&o).contains("FAILED at position 4"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn demo_builds_a_verified_ledger_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    for out in [&a, &b] {
+        let o = bin()
+            .args([
+                "demo",
+                "--seed",
+                "7",
+                "--stores",
+                "5",
+                "--members",
+                "60",
+                "--commands",
+                "1500",
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let text = stdout(&o);
+        assert!(text.contains("verify: ok"), "{text}");
+        assert!(
+            text.contains("members by tier") && text.contains("busiest stores"),
+            "{text}"
+        );
+    }
+    let ea = run(&a, &["export", "--format", "jsonl"]).stdout;
+    let eb = run(&b, &["export", "--format", "jsonl"]).stdout;
+    assert!(ea.len() > 100_000, "the demo records plenty");
+    assert_eq!(ea, eb, "the same seed gives a byte-identical log");
+    // The demo refuses to build over an existing ledger.
+    let o = bin()
+        .args(["demo", "--commands", "10", "--out"])
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
