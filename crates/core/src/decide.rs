@@ -37,6 +37,16 @@ pub fn decide(
     cmd: &Command,
     policy: &Policy,
 ) -> Result<Vec<Event>, Rejection> {
+    decide_and_fold(state, cmd, policy).map(|(events, _)| events)
+}
+
+/// [`decide`], also returning the member's state with the events folded on: what a caller
+/// that keeps projections needs, without folding the events a second time.
+pub fn decide_and_fold(
+    state: Option<&MemberState>,
+    cmd: &Command,
+    policy: &Policy,
+) -> Result<(Vec<Event>, MemberState), Rejection> {
     let Some(state) = state else {
         return match &cmd.action {
             Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy),
@@ -84,10 +94,14 @@ pub fn decide(
         Action::RefundBalance => d.refund_balance(policy),
         Action::ChangeTier { tier, reason } => d.change_tier(tier, reason.as_deref(), policy),
     }?;
-    Ok(d.events)
+    Ok((d.events, d.state))
 }
 
-fn enroll(cmd: &Command, tier: Option<&str>, policy: &Policy) -> Result<Vec<Event>, Rejection> {
+fn enroll(
+    cmd: &Command,
+    tier: Option<&str>,
+    policy: &Policy,
+) -> Result<(Vec<Event>, MemberState), Rejection> {
     let tier = match tier {
         Some(t) if policy.tier(t).is_some() => t.to_owned(),
         Some(t) => return Err(Rejection::UnknownTier(t.to_owned())),
@@ -102,8 +116,8 @@ fn enroll(cmd: &Command, tier: Option<&str>, policy: &Policy) -> Result<Vec<Even
             tier,
         },
     );
-    MemberState::enrolled(&event).expect("a decided enrollment folds");
-    Ok(vec![event])
+    let state = MemberState::enrolled(&event).expect("a decided enrollment folds");
+    Ok((vec![event], state))
 }
 
 fn envelope(cmd: &Command, index: u32, version: u64, body: EventBody) -> Event {

@@ -16,7 +16,7 @@ mod state;
 mod time;
 
 pub use command::{validate_text, Action, Command, COMMAND_LINE_MAX, TEXT_LEN_MAX};
-pub use decide::{decide, split_bonus};
+pub use decide::{decide, decide_and_fold, split_bonus};
 pub use error::Rejection;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, Draw, Event, EventBody, Hash, LotKind,

@@ -182,8 +182,11 @@ impl MemberState {
     }
 
     /// Folds one event onto the state. Holds no business rule: every figure comes from the
-    /// event. Checks that the event fits (versions, lots, amounts) and refuses it otherwise,
-    /// leaving the state unchanged.
+    /// event. Checks that the event fits (versions, lots, amounts) and refuses it otherwise.
+    ///
+    /// A refused event means the log is inconsistent; the state is then left part-way and must
+    /// be discarded. (Folding in place, without a defensive copy, is what makes replay fast;
+    /// `decide` works on its own copy, so a live state never sees a refused event.)
     pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
         if event.member != self.member {
             return Err(fold_error(
@@ -203,11 +206,9 @@ impl MemberState {
                 format!("time goes back from {}", self.last_at),
             ));
         }
-        let mut next = self.clone();
-        next.fold(event).map_err(|why| fold_error(event, why))?;
-        next.version = event.version;
-        next.last_at = event.at;
-        *self = next;
+        self.fold(event).map_err(|why| fold_error(event, why))?;
+        self.version = event.version;
+        self.last_at = event.at;
         Ok(())
     }
 

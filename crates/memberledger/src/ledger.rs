@@ -3,7 +3,7 @@ use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
 use memberledger_core::{
-    decide, Command, Event, MemberId, MemberState, MemberView, Policy, RecordedEvent, Rejection,
+    decide_and_fold, Command, Event, MemberId, MemberState, MemberView, Policy, RecordedEvent, Rejection,
     Timestamp, Uuid,
 };
 use memberledger_store::{Append, EventStore, MemoryStore};
@@ -290,16 +290,11 @@ impl Ledger {
             .states
             .get(&c.member)
             .or_else(|| members.get(&c.member));
-        match decide(state, c, &self.policy) {
+        match decide_and_fold(state, c, &self.policy) {
             Err(r) => Step::Done(Err(r.into())),
-            Ok(events) => {
+            Ok((events, next)) => {
                 let expected_version = state.map_or(0, |s| s.version);
-                let mut next = state.cloned();
-                for e in &events {
-                    fold(&mut next, e);
-                }
-                plan.states
-                    .insert(c.member.clone(), next.expect("decided events enroll"));
+                plan.states.insert(c.member.clone(), next);
                 let i = plan.appends.len();
                 plan.ids.insert(c.id, (i, digest));
                 plan.appends.push(Append {

@@ -3,7 +3,6 @@ use std::collections::HashMap;
 use memberledger_core::{canonical_json, chain_hash, Hash, MemberId, MemberState, GENESIS_HASH};
 use memberledger_store::{for_each_raw, EventStore};
 
-use crate::ledger::fold_checked;
 use crate::Error;
 
 /// Member projections by id.
@@ -47,12 +46,16 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
                     "the stored bytes are not the canonical JSON of the event".into(),
                 ));
             }
-            let mut state = members.remove(&rec.event.member);
-            let result = fold_checked(&mut state, &rec);
-            if let Some(s) = state {
-                members.insert(rec.event.member.clone(), s);
+            // Fold in place; a refused event ends the replay, so a part-folded state is
+            // never used.
+            match members.get_mut(&rec.event.member) {
+                Some(state) => state.apply(&rec.event).map_err(|f| corrupt(f.to_string())),
+                None => {
+                    let state = MemberState::enrolled(&rec.event).map_err(|f| corrupt(f.to_string()))?;
+                    members.insert(rec.event.member.clone(), state);
+                    Ok(())
+                }
             }
-            result
         };
         match check() {
             Ok(()) => {

@@ -304,3 +304,10 @@ fn tampering_with_a_stored_event_is_found_at_its_position() {
         other => panic!("expected corrupt, got {other}"),
     }
 }
+
+#[test]
+fn the_ledger_is_send_and_sync() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Ledger>();
+    shareable::<Error>();
+}
