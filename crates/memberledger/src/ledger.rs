@@ -3,8 +3,8 @@ use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
 use memberledger_core::{
-    decide_and_fold, Command, Event, MemberId, MemberState, MemberView, Policy, RecordedEvent, Rejection,
-    Timestamp, Uuid,
+    decide_and_fold, Command, Event, MemberId, MemberState, MemberView, Policy, RecordedEvent,
+    Rejection, Timestamp, Uuid,
 };
 use memberledger_store::{Append, EventStore, MemoryStore};
 use memberledger_store_sled::SledStore;

@@ -1,6 +1,8 @@
 use std::collections::HashMap;
 
-use memberledger_core::{canonical_json, chain_hash, Hash, MemberId, MemberState, GENESIS_HASH};
+use memberledger_core::{
+    canonical_json, chain_hash, event_id, Hash, MemberId, MemberState, GENESIS_HASH,
+};
 use memberledger_store::{for_each_raw, EventStore};
 
 use crate::Error;
@@ -41,6 +43,11 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
                 return Err(corrupt("the hash does not follow the chain (bytes changed, or an event removed, inserted or moved)".into()));
             }
             let rec = raw.decode()?;
+            if rec.event.id != event_id(rec.event.command, rec.event.index) {
+                return Err(corrupt(
+                    "the event id is not UUID v5 of its command and index".into(),
+                ));
+            }
             if canonical_json(rec.position, &rec.event).as_bytes() != raw.json.as_slice() {
                 return Err(corrupt(
                     "the stored bytes are not the canonical JSON of the event".into(),
@@ -51,7 +58,8 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
             match members.get_mut(&rec.event.member) {
                 Some(state) => state.apply(&rec.event).map_err(|f| corrupt(f.to_string())),
                 None => {
-                    let state = MemberState::enrolled(&rec.event).map_err(|f| corrupt(f.to_string()))?;
+                    let state =
+                        MemberState::enrolled(&rec.event).map_err(|f| corrupt(f.to_string()))?;
                     members.insert(rec.event.member.clone(), state);
                     Ok(())
                 }
