@@ -3,8 +3,17 @@
 //! Exit codes: 0 success; 1 a command was rejected, a member was not found, or `verify` found
 //! a problem; 2 a usage or I/O error.
 
+/// `writeln!` into a `String` (which cannot fail).
+macro_rules! outln {
+    ($o:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        writeln!($o, $($arg)*).expect("writing to a String cannot fail");
+    }};
+}
+
 mod apply;
 mod demo;
+mod report;
 mod show;
 
 use std::io::Write;
@@ -63,6 +72,32 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
     },
+    /// Reports on the books: trial-balance, stores, settlement, liability.
+    Report {
+        /// Which report.
+        #[arg(value_enum)]
+        report: report::Report,
+        /// As of a past time (RFC 3339), by replay.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A member's statement (对账单): every movement with running balances.
+    Statement {
+        /// The member id.
+        member: String,
+        /// Start of the period (RFC 3339, inclusive).
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the period (RFC 3339, inclusive).
+        #[arg(long)]
+        to: Option<String>,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Builds a realistic chain on the embedded store and reports on it.
     Demo(demo::DemoArgs),
 }
@@ -86,6 +121,12 @@ enum MemberCmd {
 enum Format {
     /// One event per line: canonical JSON plus its hash (see docs/AUDIT.md).
     Jsonl,
+    /// An hledger / ledger-cli journal closed by balance assertions.
+    Hledger,
+    /// A beancount file closed by balance directives.
+    Beancount,
+    /// One row per posting.
+    Csv,
 }
 
 /// A failure the CLI reports: the message and the exit code.
@@ -120,8 +161,23 @@ impl From<memberledger::Error> for Fail {
 
 impl From<std::io::Error> for Fail {
     fn from(e: std::io::Error) -> Fail {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (`| head`): stop quietly, as Unix tools do.
+            return Fail {
+                code: 0,
+                message: String::new(),
+            };
+        }
         Fail::usage(format!("I/O error: {e}"))
     }
+}
+
+/// Writes text to standard output; a closed pipe ends the program quietly.
+pub(crate) fn emit(text: &str) -> Result<u8, Fail> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(0)
 }
 
 fn main() -> ExitCode {
@@ -129,7 +185,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("memberledger: {}", f.message);
+            if !f.message.is_empty() {
+                eprintln!("memberledger: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -143,9 +201,24 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             command: MemberCmd::Show { id, json, as_of },
         } => show::member(&open(&cli.db)?, &id, json, as_of.as_deref()),
         Cmd::Verify { json } => verify(&cli.db, json),
-        Cmd::Export {
-            format: Format::Jsonl,
-        } => export_jsonl(&open(&cli.db)?),
+        Cmd::Export { format } => export(&open(&cli.db)?, format),
+        Cmd::Report {
+            report,
+            as_of,
+            json,
+        } => report::run(&open(&cli.db)?, report, as_of.as_deref(), json),
+        Cmd::Statement {
+            member,
+            from,
+            to,
+            json,
+        } => report::member_statement(
+            &open(&cli.db)?,
+            &member,
+            from.as_deref(),
+            to.as_deref(),
+            json,
+        ),
         Cmd::Demo(args) => demo::run(&args),
     }
 }
@@ -178,28 +251,41 @@ fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
         }
         Err(e) => return Err(e.into()),
     };
+    let mut o = String::new();
     if json {
-        println!(
+        outln!(
+            o,
             "{}",
             serde_json::to_string(&report).expect("report serialises")
         );
     } else if let Some(p) = &report.problem {
-        println!("verify: FAILED at position {}: {}", p.position, p.what);
+        outln!(o, "verify: FAILED at position {}: {}", p.position, p.what);
     } else {
-        println!(
+        outln!(
+            o,
             "verify: ok — {} events, {} members, chain head {}\n  held: principal {} · bonus {} · points {}",
             report.events, report.members, report.head, report.principal, report.bonus, report.points
         );
     }
+    emit(&o)?;
     Ok(u8::from(!report.ok()))
 }
 
-fn export_jsonl(ledger: &Ledger) -> Result<u8, Fail> {
+fn export(ledger: &Ledger, format: Format) -> Result<u8, Fail> {
+    use memberledger_audit::Format as F;
+    let format = match format {
+        Format::Jsonl => F::Jsonl,
+        Format::Hledger => F::Hledger,
+        Format::Beancount => F::Beancount,
+        Format::Csv => F::Csv,
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for e in ledger.events(1, 4096) {
-        let e = e?;
-        writeln!(out, "{}", e.to_export_json())?;
+    match memberledger_audit::export(ledger, format, &mut out) {
+        Ok(_) => {}
+        Err(memberledger_audit::ExportError::Io(e)) => return Err(e.into()),
+        Err(memberledger_audit::ExportError::Ledger(e)) => return Err(e.into()),
+        Err(e) => return Err(Fail::usage(e.to_string())),
     }
     out.flush()?;
     Ok(0)

@@ -25,12 +25,17 @@ pub(crate) fn member(
             "member_not_found: member {id} is not enrolled"
         )));
     };
+    let mut o = String::new();
     if json {
-        println!("{}", serde_json::to_string(&view).expect("views serialise"));
+        outln!(
+            o,
+            "{}",
+            serde_json::to_string(&view).expect("views serialise")
+        );
     } else {
-        print!("{}", render(&view));
+        o.push_str(&render(&view));
     }
-    Ok(0)
+    crate::emit(&o)
 }
 
 /// A member view for people.

@@ -150,6 +150,11 @@ impl Draft<'_> {
         if let Err(e) = self.state.apply(&event) {
             panic!("decide produced an event that does not fold: {e}");
         }
+        // Assertions in pairs: the entry balances here, before it is written, and `verify`
+        // checks it again after it is read back.
+        if let Err(e) = crate::books::check_balanced(&crate::books::postings(&event)) {
+            panic!("decide produced an unbalanced event: {e}");
+        }
         self.events.push(event);
     }
 
@@ -290,6 +295,11 @@ impl Draft<'_> {
     ) -> Result<(), Rejection> {
         if self.state.frozen {
             return Err(Rejection::MemberFrozen(self.cmd.member.to_string()));
+        }
+        // A consumption is known by its command id; the facade's idempotency check stops a
+        // reused id first, but the core refuses it on its own too rather than fold it twice.
+        if self.state.consumptions.contains_key(&self.cmd.id) {
+            return Err(Rejection::IdempotencyConflict(self.cmd.id.to_string()));
         }
         let tier = self.state.tier.clone();
         let (discount, points_per_yuan) = policy
@@ -433,6 +443,7 @@ impl Draft<'_> {
             restored,
             points_reversed,
             points_forgiven: owed,
+            service_store: rec.store.clone(),
         });
         Ok(())
     }

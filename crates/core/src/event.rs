@@ -146,8 +146,11 @@ pub enum EventBody {
         points_reversed: Vec<PointsDraw>,
         /// Of which principal.
         principal: Money,
-        /// The lots given back to, in the order restored (reverse of drawing).
+        /// The lots given back to, in the order restored: principal lots last-drawn first,
+        /// then bonus lots last-drawn first.
         restored: Vec<Restore>,
+        /// The store that delivered the consumption, whose revenue the refund reverses.
+        service_store: StoreId,
     },
     /// 退卡: the principal was paid out (less claw-back) and all bonus forfeited.
     BalanceRefunded {

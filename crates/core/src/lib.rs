@@ -5,6 +5,7 @@
 //! This crate never reads a clock, a disk or a network: time and ids come in with the
 //! command, which is what makes replay byte-identical and simulation possible.
 
+mod books;
 mod command;
 mod decide;
 mod error;
@@ -15,6 +16,7 @@ mod policy;
 mod state;
 mod time;
 
+pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use command::{validate_text, Action, Command, COMMAND_LINE_MAX, TEXT_LEN_MAX};
 pub use decide::{decide, decide_and_fold, split_bonus};
 pub use error::Rejection;

@@ -48,6 +48,8 @@ pub struct DrawnLot {
 /// What a consumption left behind for later refunds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumptionRecord {
+    /// The store that delivered it.
+    pub store: StoreId,
     /// What the card paid.
     pub charged: Money,
     /// Of which principal.
@@ -275,6 +277,7 @@ impl MemberState {
                 }
                 self.bonus_spent = self.bonus_spent.plus(*bonus);
                 let record = ConsumptionRecord {
+                    store: event.store.clone(),
                     charged: *charged,
                     principal: *principal,
                     bonus: *bonus,
@@ -304,7 +307,9 @@ impl MemberState {
                 restored,
                 points_reversed,
                 points_forgiven,
+                service_store,
             } => self.fold_refund(
+                service_store,
                 *consumption,
                 *amount,
                 *principal,
@@ -385,6 +390,7 @@ impl MemberState {
     #[allow(clippy::too_many_arguments)]
     fn fold_refund(
         &mut self,
+        service_store: &StoreId,
         consumption: Uuid,
         amount: Money,
         principal: Money,
@@ -398,6 +404,12 @@ impl MemberState {
             .get(&consumption)
             .cloned()
             .ok_or_else(|| format!("no refundable consumption {consumption}"))?;
+        if rec.store != *service_store {
+            return Err(format!(
+                "consumption {consumption} was delivered at {}, not {service_store}",
+                rec.store
+            ));
+        }
         if principal.plus(bonus) != amount || rec.refunded.plus(amount) > rec.charged {
             return Err("refund does not add up or exceeds the consumption".into());
         }

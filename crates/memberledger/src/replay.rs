@@ -1,7 +1,8 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    canonical_json, chain_hash, event_id, Hash, MemberId, MemberState, GENESIS_HASH,
+    canonical_json, chain_hash, check_balanced, event_id, postings, Account, Hash, MemberId,
+    MemberState, GENESIS_HASH,
 };
 use memberledger_store::{for_each_raw, EventStore};
 
@@ -16,6 +17,8 @@ pub(crate) const SCAN_PAGE: usize = 4096;
 /// The result of folding the whole log from genesis.
 pub(crate) struct Replayed {
     pub members: Members,
+    /// The balance of every account, from the postings of every event.
+    pub trial: std::collections::BTreeMap<Account, i64>,
     pub events: u64,
     pub head: Hash,
 }
@@ -26,6 +29,7 @@ pub(crate) struct Replayed {
 /// returned as `Corrupt` with its position.
 pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
     let mut members = Members::new();
+    let mut trial = std::collections::BTreeMap::new();
     let mut prev = GENESIS_HASH;
     let mut n = 0u64;
     let mut failure: Option<Error> = None;
@@ -47,6 +51,11 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
                 return Err(corrupt(
                     "the event id is not UUID v5 of its command and index".into(),
                 ));
+            }
+            let entry = postings(&rec.event);
+            check_balanced(&entry).map_err(corrupt)?;
+            for p in &entry {
+                *trial.entry(p.account.clone()).or_insert(0) += p.cents;
             }
             if canonical_json(rec.position, &rec.event).as_bytes() != raw.json.as_slice() {
                 return Err(corrupt(
@@ -94,6 +103,7 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
     }
     Ok(Replayed {
         members,
+        trial,
         events: n,
         head: prev,
     })

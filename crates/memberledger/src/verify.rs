@@ -84,6 +84,16 @@ impl Ledger {
                 points: 0,
                 problem: None,
             };
+            let imbalance: i64 = replayed.trial.values().sum();
+            if imbalance != 0 {
+                report.problem = Some(Problem {
+                    position: 0,
+                    what: format!(
+                        "the trial balance is off by {}",
+                        memberledger_core::format_cents(imbalance)
+                    ),
+                });
+            }
             for (id, fresh) in &replayed.members {
                 report.principal = report.principal.plus(fresh.principal());
                 report.bonus = report.bonus.plus(fresh.bonus());

@@ -1,0 +1,306 @@
+//! The books and projections as of a time, folded from the log.
+
+use std::collections::{BTreeMap, HashMap};
+
+use memberledger::{
+    format_cents, postings, Account, Error, EventBody, Ledger, LotKind, MemberId, MemberState,
+    StoreId, Timestamp,
+};
+use serde::Serialize;
+
+/// The ledger as of a time: every account's balance, every member's state, and each store's
+/// flows, from the events recorded at or before it.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// The time, or `None` for everything recorded.
+    pub as_of: Option<Timestamp>,
+    /// Events folded.
+    pub events: u64,
+    accounts: BTreeMap<Account, i64>,
+    members: HashMap<MemberId, MemberState>,
+    flows: BTreeMap<StoreId, Flows>,
+    /// Inter-store debts accrued per (debtor, creditor), in cents.
+    accrued: BTreeMap<(StoreId, StoreId), i64>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Flows {
+    cash_taken: i64,
+    cash_paid_out: i64,
+}
+
+/// One account's balance in a trial balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountBalance {
+    /// The account name (`Assets:Cash:S1`).
+    pub account: String,
+    /// Signed balance, debit positive: `"-826.09"`.
+    pub balance: String,
+}
+
+/// One store's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreReport {
+    /// The store.
+    pub store: String,
+    /// Cash taken for recharges.
+    pub cash_taken: String,
+    /// Cash paid out on balance refunds.
+    pub cash_paid_out: String,
+    /// Revenue of services delivered here, less refunds.
+    pub revenue: String,
+    /// Bonus granted here.
+    pub bonus_granted: String,
+    /// Bonus granted here that expired or was forfeited.
+    pub breakage: String,
+    /// Principal kept back on balance refunds for bonus spent.
+    pub clawback: String,
+    /// What this store owes other stores.
+    pub owed: String,
+    /// What other stores owe this store.
+    pub owed_to: String,
+}
+
+/// What one store owes another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PairSettlement {
+    /// The store that owes (it holds the cash).
+    pub debtor: String,
+    /// The store owed (it delivered the service or paid out).
+    pub creditor: String,
+    /// Accrued by cross-store spending and refunds.
+    pub owed: String,
+    /// Paid by settlements.
+    pub settled: String,
+    /// Still to pay.
+    pub outstanding: String,
+}
+
+/// Stored value held for members by one store (by the store that took the cash or granted
+/// the credit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreLiability {
+    /// The store.
+    pub store: String,
+    /// Principal of lots collected here.
+    pub principal: String,
+    /// Bonus of lots granted here.
+    pub bonus: String,
+}
+
+/// The chain's stored-value liability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Liability {
+    /// Members with a card.
+    pub members: u64,
+    /// Principal owed to members.
+    pub principal: String,
+    /// Bonus members may still spend.
+    pub bonus: String,
+    /// Points held.
+    pub points: u64,
+    /// By store.
+    pub stores: Vec<StoreLiability>,
+}
+
+impl Snapshot {
+    /// Folds every event recorded at or before `as_of` (all of them for `None`). Streams the
+    /// log; memory grows with members and accounts, not with events.
+    pub fn as_of(ledger: &Ledger, as_of: Option<Timestamp>) -> Result<Snapshot, Error> {
+        let mut s = Snapshot {
+            as_of,
+            ..Snapshot::default()
+        };
+        for rec in ledger.events(1, 4096) {
+            let rec = rec?;
+            let e = &rec.event;
+            if as_of.is_some_and(|t| e.at > t) {
+                continue;
+            }
+            s.events += 1;
+            let entry = postings(e);
+            memberledger::check_balanced(&entry).map_err(|why| Error::Corrupt {
+                position: rec.position,
+                why,
+            })?;
+            for p in entry {
+                if let Account::InterStorePayable { debtor, creditor } = &p.account {
+                    *s.accrued
+                        .entry((debtor.clone(), creditor.clone()))
+                        .or_default() -= p.cents;
+                }
+                *s.accounts.entry(p.account).or_default() += p.cents;
+            }
+            match &e.body {
+                EventBody::Recharged { amount, .. } => {
+                    s.flows.entry(e.store.clone()).or_default().cash_taken += amount.cents();
+                }
+                EventBody::BalanceRefunded { payout, .. } => {
+                    s.flows.entry(e.store.clone()).or_default().cash_paid_out += payout.cents();
+                }
+                _ => {}
+            }
+            let fold = match s.members.get_mut(&e.member) {
+                Some(m) => m.apply(e),
+                None => MemberState::enrolled(e).map(|m| {
+                    s.members.insert(e.member.clone(), m);
+                }),
+            };
+            fold.map_err(|f| Error::Corrupt {
+                position: rec.position,
+                why: f.to_string(),
+            })?;
+        }
+        Ok(s)
+    }
+
+    /// The balance of one account, in cents (debit positive).
+    pub fn balance(&self, account: &Account) -> i64 {
+        self.accounts.get(account).copied().unwrap_or(0)
+    }
+
+    /// Every account with a non-zero balance, by name.
+    pub fn trial_balance(&self) -> Vec<AccountBalance> {
+        let mut rows: Vec<AccountBalance> = self
+            .accounts
+            .iter()
+            .filter(|(_, c)| **c != 0)
+            .map(|(a, c)| AccountBalance {
+                account: a.to_string(),
+                balance: format_cents(*c),
+            })
+            .collect();
+        rows.sort_by(|a, b| a.account.cmp(&b.account));
+        rows
+    }
+
+    /// The sum of every account: zero in balanced books.
+    pub fn trial_balance_total(&self) -> i64 {
+        self.accounts.values().sum()
+    }
+
+    /// Every account's balance in cents, by account.
+    pub fn accounts(&self) -> &BTreeMap<Account, i64> {
+        &self.accounts
+    }
+
+    /// A member's state as of the snapshot.
+    pub fn member(&self, id: &MemberId) -> Option<&MemberState> {
+        self.members.get(id)
+    }
+
+    /// Every store that appears in the books.
+    pub fn stores(&self) -> Vec<StoreId> {
+        let mut stores: Vec<StoreId> = self
+            .accounts
+            .keys()
+            .flat_map(|a| match a {
+                Account::Cash(s)
+                | Account::Services(s)
+                | Account::Breakage(s)
+                | Account::Clawback(s)
+                | Account::Promotion(s) => vec![s.clone()],
+                Account::InterStoreReceivable { creditor, debtor }
+                | Account::InterStorePayable { debtor, creditor } => {
+                    vec![creditor.clone(), debtor.clone()]
+                }
+                _ => vec![],
+            })
+            .chain(self.flows.keys().cloned())
+            .collect();
+        stores.sort();
+        stores.dedup();
+        stores
+    }
+
+    /// Each store's figures, by store id.
+    pub fn store_reports(&self) -> Vec<StoreReport> {
+        let mut owed: HashMap<&StoreId, i64> = HashMap::new();
+        let mut owed_to: HashMap<&StoreId, i64> = HashMap::new();
+        for (a, c) in &self.accounts {
+            match a {
+                Account::InterStorePayable { debtor, .. } => *owed.entry(debtor).or_default() -= c,
+                Account::InterStoreReceivable { creditor, .. } => {
+                    *owed_to.entry(creditor).or_default() += c;
+                }
+                _ => {}
+            }
+        }
+        self.stores()
+            .iter()
+            .map(|s| {
+                let f = self.flows.get(s).copied().unwrap_or_default();
+                StoreReport {
+                    store: s.to_string(),
+                    cash_taken: format_cents(f.cash_taken),
+                    cash_paid_out: format_cents(f.cash_paid_out),
+                    revenue: format_cents(-self.balance(&Account::Services(s.clone()))),
+                    bonus_granted: format_cents(self.balance(&Account::Promotion(s.clone()))),
+                    breakage: format_cents(-self.balance(&Account::Breakage(s.clone()))),
+                    clawback: format_cents(-self.balance(&Account::Clawback(s.clone()))),
+                    owed: format_cents(owed.get(s).copied().unwrap_or(0)),
+                    owed_to: format_cents(owed_to.get(s).copied().unwrap_or(0)),
+                }
+            })
+            .collect()
+    }
+
+    /// What each store owes each other store: accrued, settled, outstanding.
+    pub fn settlement(&self) -> Vec<PairSettlement> {
+        let mut rows = Vec::new();
+        for (a, c) in &self.accounts {
+            if let Account::InterStorePayable { debtor, creditor } = a {
+                let accrued = self
+                    .accrued
+                    .get(&(debtor.clone(), creditor.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                let outstanding = -c;
+                rows.push(PairSettlement {
+                    debtor: debtor.to_string(),
+                    creditor: creditor.to_string(),
+                    owed: format_cents(accrued),
+                    settled: format_cents(accrued - outstanding),
+                    outstanding: format_cents(outstanding),
+                });
+            }
+        }
+        rows
+    }
+
+    /// The stored value the chain holds for members, in total and by store.
+    pub fn liability(&self) -> Liability {
+        let mut by_store: BTreeMap<&StoreId, (i64, i64)> = BTreeMap::new();
+        let (mut principal, mut bonus, mut points) = (0i64, 0i64, 0u64);
+        for m in self.members.values() {
+            for l in m.principal_lots.iter().chain(&m.bonus_lots) {
+                let e = by_store.entry(&l.origin_store).or_default();
+                match l.kind {
+                    LotKind::Principal => {
+                        e.0 += l.remaining.cents();
+                        principal += l.remaining.cents();
+                    }
+                    LotKind::Bonus => {
+                        e.1 += l.remaining.cents();
+                        bonus += l.remaining.cents();
+                    }
+                }
+            }
+            points += m.points();
+        }
+        Liability {
+            members: self.members.len() as u64,
+            principal: format_cents(principal),
+            bonus: format_cents(bonus),
+            points,
+            stores: by_store
+                .into_iter()
+                .map(|(s, (p, b))| StoreLiability {
+                    store: s.to_string(),
+                    principal: format_cents(p),
+                    bonus: format_cents(b),
+                })
+                .collect(),
+        }
+    }
+}

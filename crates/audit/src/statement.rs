@@ -1,0 +1,164 @@
+//! Member statements (对账单): every movement of a period with running balances.
+
+use memberledger::{Error, EventBody, Ledger, MemberId, MemberState, Money, Timestamp};
+use serde::Serialize;
+
+/// A member's balances at a point of the statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Balances {
+    /// Principal.
+    pub principal: Money,
+    /// Bonus.
+    pub bonus: Money,
+    /// Points.
+    pub points: u64,
+    /// Tier.
+    pub tier: String,
+}
+
+impl Balances {
+    fn of(s: Option<&MemberState>) -> Balances {
+        match s {
+            Some(s) => Balances {
+                principal: s.principal(),
+                bonus: s.bonus(),
+                points: s.points(),
+                tier: s.tier.clone(),
+            },
+            None => Balances {
+                principal: Money::ZERO,
+                bonus: Money::ZERO,
+                points: 0,
+                tier: String::new(),
+            },
+        }
+    }
+}
+
+/// One movement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementLine {
+    /// When.
+    pub at: Timestamp,
+    /// The event's position in the log.
+    pub position: u64,
+    /// The store.
+    pub store: String,
+    /// The event type.
+    pub kind: &'static str,
+    /// What happened, for people.
+    pub description: String,
+    /// Principal change, signed.
+    pub principal_change: String,
+    /// Bonus change, signed.
+    pub bonus_change: String,
+    /// Points change, signed.
+    pub points_change: i64,
+    /// Balances after it.
+    pub balance: Balances,
+}
+
+/// A member's statement for a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    /// The member.
+    pub member: MemberId,
+    /// Start of the period (inclusive), if bounded.
+    pub from: Option<Timestamp>,
+    /// End of the period (inclusive), if bounded.
+    pub to: Option<Timestamp>,
+    /// Balances before the period.
+    pub opening: Balances,
+    /// Movements in the period.
+    pub lines: Vec<StatementLine>,
+    /// Balances at the end of the period.
+    pub closing: Balances,
+}
+
+fn signed(after: Money, before: Money) -> String {
+    memberledger::format_cents(after.cents() - before.cents())
+}
+
+fn describe(body: &EventBody) -> String {
+    match body {
+        EventBody::MemberEnrolled { tier, .. } => format!("card opened, tier {tier}"),
+        EventBody::Recharged { amount, .. } => format!("recharge {amount}"),
+        EventBody::BonusGranted { amount, reason, expires_at, .. } => format!(
+            "bonus {amount} ({reason}){}",
+            expires_at.map(|t| format!(", expires {t}")).unwrap_or_default()
+        ),
+        EventBody::Consumed { service, price, charged, .. } => format!(
+            "{} price {price}, charged {charged}",
+            service.as_deref().unwrap_or("service")
+        ),
+        EventBody::ConsumptionRefunded { consumption, amount, .. } => {
+            format!("refund {amount} of consumption {consumption}")
+        }
+        EventBody::BalanceRefunded { payout, clawback, bonus_forfeited, .. } => format!(
+            "card refunded: paid out {payout} (kept {clawback} for bonus used, {bonus_forfeited} bonus forfeited)"
+        ),
+        EventBody::TierChanged { from, to, reason } => format!("tier {from} → {to} ({reason})"),
+        EventBody::BonusExpired { amount, .. } => format!("bonus {amount} expired"),
+        EventBody::PointsExpired { points, .. } => format!("{points} points expired"),
+        _ => body.type_name().to_owned(),
+    }
+}
+
+/// The statement of a member for `[from, to]` (either end open when `None`).
+pub fn statement(
+    ledger: &Ledger,
+    member: &MemberId,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<Option<Statement>, Error> {
+    let events = ledger.store().member_events(member)?;
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let mut state: Option<MemberState> = None;
+    let mut opening = None;
+    let mut lines = Vec::new();
+    for rec in &events {
+        let e = &rec.event;
+        if to.is_some_and(|t| e.at > t) {
+            break;
+        }
+        let in_period = from.is_none_or(|f| e.at >= f);
+        if in_period && opening.is_none() {
+            opening = Some(Balances::of(state.as_ref()));
+        }
+        let before = Balances::of(state.as_ref());
+        let fold = match &mut state {
+            Some(s) => s.apply(e),
+            None => MemberState::enrolled(e).map(|s| state = Some(s)),
+        };
+        fold.map_err(|f| Error::Corrupt {
+            position: rec.position,
+            why: f.to_string(),
+        })?;
+        if in_period {
+            let after = Balances::of(state.as_ref());
+            lines.push(StatementLine {
+                at: e.at,
+                position: rec.position,
+                store: e.store.to_string(),
+                kind: e.body.type_name(),
+                description: describe(&e.body),
+                principal_change: signed(after.principal, before.principal),
+                bonus_change: signed(after.bonus, before.bonus),
+                points_change: i64::try_from(after.points).unwrap_or(i64::MAX)
+                    - i64::try_from(before.points).unwrap_or(i64::MAX),
+                balance: after,
+            });
+        }
+    }
+    let closing = Balances::of(state.as_ref());
+    Ok(Some(Statement {
+        member: member.clone(),
+        from,
+        to,
+        opening: opening.unwrap_or_else(|| closing.clone()),
+        lines,
+        closing,
+    }))
+}

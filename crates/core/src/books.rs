@@ -1,0 +1,249 @@
+//! The books: every event posts a balanced journal entry, derived from the event alone.
+//!
+//! Amounts are signed cents, debits positive and credits negative, so an entry balances when
+//! its postings sum to zero. Accounts (DESIGN §4, with a store under each income and expense
+//! so every store's figures can be read off the books):
+//!
+//! | account | what it holds |
+//! |---|---|
+//! | `Assets:Cash:<store>` | cash a store took (recharges, settlements received) or paid out |
+//! | `Liabilities:Principal:<member>` | principal the chain owes the member |
+//! | `Liabilities:Bonus:<member>` | bonus credit the member may still spend |
+//! | `Income:Services:<store>` | revenue where the service was delivered |
+//! | `Expenses:Promotion:<store>` | bonus granted by the store |
+//! | `Income:Breakage:<store>` | bonus that expired or was forfeited, by the store that granted it |
+//! | `Income:Clawback:<store>` | principal kept back on a balance refund for bonus spent |
+//! | `Assets:InterStore:<creditor>:<debtor>` | what the debtor store owes the creditor store |
+//! | `Liabilities:InterStore:<debtor>:<creditor>` | the same debt, on the debtor's side |
+//!
+//! Inter-store clearing: principal collected at store A and spent at store B leaves A holding
+//! cash for a service B delivered, so A owes B that amount, lot by lot. A balance refund paid at
+//! store R from principal collected at A makes A owe R what R paid out for it.
+
+use std::fmt;
+
+use crate::event::{Event, EventBody, LotKind};
+use crate::id::{MemberId, StoreId};
+use crate::money::Money;
+
+/// A ledger account.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Account {
+    /// `Assets:Cash:<store>`.
+    Cash(StoreId),
+    /// `Assets:InterStore:<creditor>:<debtor>`: owed to `creditor` by `debtor`.
+    InterStoreReceivable {
+        /// The store owed.
+        creditor: StoreId,
+        /// The store that owes.
+        debtor: StoreId,
+    },
+    /// `Liabilities:Principal:<member>`.
+    Principal(MemberId),
+    /// `Liabilities:Bonus:<member>`.
+    Bonus(MemberId),
+    /// `Liabilities:InterStore:<debtor>:<creditor>`: owed by `debtor` to `creditor`.
+    InterStorePayable {
+        /// The store that owes.
+        debtor: StoreId,
+        /// The store owed.
+        creditor: StoreId,
+    },
+    /// `Income:Services:<store>`.
+    Services(StoreId),
+    /// `Income:Breakage:<store>`.
+    Breakage(StoreId),
+    /// `Income:Clawback:<store>`.
+    Clawback(StoreId),
+    /// `Expenses:Promotion:<store>`.
+    Promotion(StoreId),
+}
+
+impl Account {
+    /// The account's name as segments: the root, the kind, then ids.
+    pub fn segments(&self) -> Vec<&str> {
+        match self {
+            Account::Cash(s) => vec!["Assets", "Cash", s.as_str()],
+            Account::InterStoreReceivable { creditor, debtor } => {
+                vec!["Assets", "InterStore", creditor.as_str(), debtor.as_str()]
+            }
+            Account::Principal(m) => vec!["Liabilities", "Principal", m.as_str()],
+            Account::Bonus(m) => vec!["Liabilities", "Bonus", m.as_str()],
+            Account::InterStorePayable { debtor, creditor } => {
+                vec![
+                    "Liabilities",
+                    "InterStore",
+                    debtor.as_str(),
+                    creditor.as_str(),
+                ]
+            }
+            Account::Services(s) => vec!["Income", "Services", s.as_str()],
+            Account::Breakage(s) => vec!["Income", "Breakage", s.as_str()],
+            Account::Clawback(s) => vec!["Income", "Clawback", s.as_str()],
+            Account::Promotion(s) => vec!["Expenses", "Promotion", s.as_str()],
+        }
+    }
+}
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.segments().join(":"))
+    }
+}
+
+/// One line of a journal entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posting {
+    /// The account.
+    pub account: Account,
+    /// Signed cents: debit positive, credit negative.
+    pub cents: i64,
+}
+
+/// Collects postings, merging lines of the same account and dropping those that net to zero.
+#[derive(Default)]
+struct Entry(Vec<Posting>);
+
+impl Entry {
+    fn post(&mut self, account: Account, cents: i64) {
+        match self.0.iter_mut().find(|p| p.account == account) {
+            Some(p) => p.cents += cents,
+            None => self.0.push(Posting { account, cents }),
+        }
+    }
+
+    /// Books `cents` of principal drawn from a lot collected at `origin` against a service or
+    /// payout at `at_store`: `origin` owes `at_store` (a negative amount reverses it).
+    fn clear(&mut self, origin: &StoreId, at_store: &StoreId, cents: i64) {
+        if origin != at_store {
+            self.post(
+                Account::InterStoreReceivable {
+                    creditor: at_store.clone(),
+                    debtor: origin.clone(),
+                },
+                cents,
+            );
+            self.post(
+                Account::InterStorePayable {
+                    debtor: origin.clone(),
+                    creditor: at_store.clone(),
+                },
+                -cents,
+            );
+        }
+    }
+
+    fn finish(mut self) -> Vec<Posting> {
+        self.0.retain(|p| p.cents != 0);
+        self.0
+    }
+}
+
+/// The journal entry an event posts. Derived from the event alone; balanced (checked by
+/// [`check_balanced`] here and again by `verify` when read back). Events that move no money
+/// (enrollment, tier changes, points) post nothing.
+pub fn postings(event: &Event) -> Vec<Posting> {
+    let member = &event.member;
+    let store = &event.store;
+    let mut e = Entry::default();
+    match &event.body {
+        EventBody::Recharged { amount, .. } => {
+            e.post(Account::Cash(store.clone()), amount.cents());
+            e.post(Account::Principal(member.clone()), -amount.cents());
+        }
+        EventBody::BonusGranted { amount, .. } => {
+            e.post(Account::Promotion(store.clone()), amount.cents());
+            e.post(Account::Bonus(member.clone()), -amount.cents());
+        }
+        EventBody::Consumed { charged, draws, .. } => {
+            for d in draws {
+                match d.kind {
+                    LotKind::Principal => {
+                        e.post(Account::Principal(member.clone()), d.amount.cents());
+                        e.clear(&d.origin_store, store, d.amount.cents());
+                    }
+                    LotKind::Bonus => e.post(Account::Bonus(member.clone()), d.amount.cents()),
+                }
+            }
+            e.post(Account::Services(store.clone()), -charged.cents());
+        }
+        EventBody::ConsumptionRefunded {
+            amount,
+            restored,
+            service_store,
+            ..
+        } => {
+            e.post(Account::Services(service_store.clone()), amount.cents());
+            for r in restored {
+                let cents = r.amount.cents();
+                match (r.kind, r.forfeited) {
+                    (_, true) => e.post(Account::Breakage(r.origin_store.clone()), -cents),
+                    (LotKind::Principal, false) => {
+                        e.post(Account::Principal(member.clone()), -cents)
+                    }
+                    (LotKind::Bonus, false) => e.post(Account::Bonus(member.clone()), -cents),
+                }
+                if r.kind == LotKind::Principal {
+                    e.clear(&r.origin_store, service_store, -cents);
+                }
+            }
+        }
+        EventBody::BalanceRefunded { payout, draws, .. } => {
+            // The payout is allocated to principal lots in the order drawn; what a lot does
+            // not pay out is kept by the store that holds its cash, as claw-back income.
+            let mut to_pay = *payout;
+            for d in draws {
+                let cents = d.amount.cents();
+                match d.kind {
+                    LotKind::Principal => {
+                        e.post(Account::Principal(member.clone()), cents);
+                        let paid = d.amount.min(to_pay);
+                        to_pay = to_pay.minus(paid);
+                        e.post(Account::Cash(store.clone()), -paid.cents());
+                        e.clear(&d.origin_store, store, paid.cents());
+                        e.post(
+                            Account::Clawback(d.origin_store.clone()),
+                            -(cents - paid.cents()),
+                        );
+                    }
+                    LotKind::Bonus => {
+                        e.post(Account::Bonus(member.clone()), cents);
+                        e.post(Account::Breakage(d.origin_store.clone()), -cents);
+                    }
+                }
+            }
+        }
+        EventBody::BonusExpired {
+            amount,
+            origin_store,
+            ..
+        } => {
+            e.post(Account::Bonus(member.clone()), amount.cents());
+            e.post(Account::Breakage(origin_store.clone()), -amount.cents());
+        }
+        EventBody::MemberEnrolled { .. }
+        | EventBody::TierChanged { .. }
+        | EventBody::PointsExpired { .. } => {}
+    }
+    e.finish()
+}
+
+/// Checks that postings sum to zero.
+pub fn check_balanced(postings: &[Posting]) -> Result<(), String> {
+    let sum: i64 = postings.iter().map(|p| p.cents).sum();
+    if sum != 0 {
+        return Err(format!(
+            "the entry does not balance: debits and credits differ by {}",
+            format_cents(sum)
+        ));
+    }
+    Ok(())
+}
+
+/// Signed cents as a decimal with two places: `-1006` → `"-10.06"`.
+pub fn format_cents(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let m = Money::from_cents(i64::try_from(cents.unsigned_abs()).expect("bounded"));
+    format!("{sign}{m}")
+}
