@@ -315,7 +315,7 @@ fn verify_names_the_first_bad_position_of_a_damaged_ledger() {
     assert!(o.status.success());
     // Damage the third event's stored bytes ("300.00" → "301.00" in the consumption's price).
     {
-        let sled = sled::open(&db).unwrap();
+        let sled = raw_sled(&db);
         let key = [&[b'e'][..], &4u64.to_be_bytes()].concat();
         let mut v = sled.get(&key).unwrap().unwrap().to_vec();
         let needle = b"\"price\":\"300.00\"";
@@ -374,4 +374,15 @@ fn demo_builds_a_verified_ledger_deterministically() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Opens the sled tree underneath a ledger, waiting for the ledger's own handle to let go.
+fn raw_sled(path: &std::path::Path) -> sled::Db {
+    for _ in 0..40 {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    sled::open(path).expect("the ledger's sled tree opens")
 }

@@ -52,6 +52,19 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
                     "the event id is not UUID v5 of its command and index".into(),
                 ));
             }
+            // The store's index must agree with what the event says of itself.
+            let e = &rec.event;
+            match store.command(e.command)? {
+                Some(c)
+                    if c.member == e.member
+                        && position >= c.first_position
+                        && position - c.first_position == u64::from(e.index)
+                        && e.index < c.count => {}
+                _ => return Err(corrupt(format!(
+                    "the store's index does not place this event as event {} of command {} of member {}",
+                    e.index, e.command, e.member
+                ))),
+            }
             let entry = postings(&rec.event);
             check_balanced(&entry).map_err(corrupt)?;
             for p in &entry {

@@ -287,7 +287,7 @@ fn tampering_with_a_stored_event_is_found_at_its_position() {
     }
     // Change "300.00" to "900.00" inside the stored bytes of the consumption (position 4).
     {
-        let db = sled::open(&path).unwrap();
+        let db = raw_sled(&path);
         let key = [&[b'e'][..], &4u64.to_be_bytes()].concat();
         let mut v = db.get(&key).unwrap().unwrap().to_vec();
         let needle = b"\"price\":\"300.00\"";
@@ -310,4 +310,15 @@ fn the_ledger_is_send_and_sync() {
     fn shareable<T: Send + Sync + 'static>() {}
     shareable::<Ledger>();
     shareable::<Error>();
+}
+
+/// Opens the sled tree underneath a ledger, waiting for the ledger's own handle to let go.
+fn raw_sled(path: &std::path::Path) -> sled::Db {
+    for _ in 0..40 {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    sled::open(path).expect("the ledger's sled tree opens")
 }

@@ -14,14 +14,17 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use memberledger_core::{MemberId, RecordedEvent, Uuid};
+use memberledger_core::{chain_hash, MemberId, RecordedEvent, Uuid};
 use memberledger_store::{
     Append, AppendConflict, CommandRecord, EventStore, Head, Index, RawEvent, Sealed, StoreError,
 };
+use sha2::{Digest, Sha256};
 
 const EVENT_PREFIX: u8 = b'e';
 const META_PREFIX: u8 = b'm';
 const RECORD_FORMAT: u8 = 1;
+/// Bytes of the SHA-256 checksum that closes every record.
+const CHECKSUM_LEN: usize = 32;
 
 /// A ledger's log in a sled database on disk.
 pub struct SledStore {
@@ -48,19 +51,7 @@ impl SledStore {
     /// holds it, and with `Corrupt` when the log cannot be read back as written.
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let db = sled::Config::new()
-            .path(&path)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Storage(format!(
-                        "the ledger at {} is open in another process",
-                        path.display()
-                    ))
-                }
-                e => storage(&format!("cannot open the ledger at {}", path.display()), e),
-            })?;
+        let db = open_sled(&path)?;
         let data_file =
             File::open(path.join("db")).map_err(|e| storage("cannot open sled's data file", e))?;
         // Make the directory entries of a new database durable too.
@@ -83,19 +74,39 @@ impl SledStore {
         &self.path
     }
 
+    /// Reads every record, checking as it goes what names the first bad position exactly:
+    /// each header against its checksum, each event's hash against the chain, positions
+    /// without a gap, and each command id once.
     fn rebuild_index(&self) -> Result<Index, StoreError> {
         let mut index = Index::default();
         for item in self.db.scan_prefix([EVENT_PREFIX]) {
             let (key, value) = item.map_err(|e| storage("cannot read the log", e))?;
             let first = key_position(&key)?;
-            let expected = index.head().position + 1;
+            let head = index.head();
+            let expected = head.position + 1;
+            let rec = decode_record(expected.min(first), &value)?;
+            let mut prev = head.hash;
+            for (i, (hash, json)) in rec.events.iter().enumerate() {
+                if chain_hash(&prev, json) != *hash {
+                    return Err(StoreError::Corrupt {
+                        position: expected + i as u64,
+                        why: "the hash does not follow the chain (bytes changed, or an event removed, inserted or moved)".into(),
+                    });
+                }
+                prev = *hash;
+            }
             if first != expected {
                 return Err(StoreError::Corrupt {
                     position: expected,
                     why: format!("the log jumps from {} to {first}", expected - 1),
                 });
             }
-            let rec = decode_record(first, &value)?;
+            if index.command(rec.record.command).is_some() {
+                return Err(StoreError::Corrupt {
+                    position: first,
+                    why: format!("command {} is recorded twice", rec.record.command),
+                });
+            }
             index.add(
                 rec.record,
                 rec.events
@@ -116,6 +127,41 @@ impl SledStore {
 
     fn index(&self) -> Result<std::sync::MutexGuard<'_, Index>, StoreError> {
         self.index.lock().map_err(|_| poisoned())
+    }
+}
+
+/// How long `open` waits for a lock that a closing handle still holds.
+const LOCK_WAIT_MS: u64 = 1000;
+
+/// Opens sled, waiting a moment for a lock released by a handle being dropped (sled's
+/// background threads let go of the file shortly after the last handle), and reporting a lock
+/// held for longer as a ledger open elsewhere.
+fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+    let mut waited_ms = 0;
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+        {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io)) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                if waited_ms >= LOCK_WAIT_MS {
+                    return Err(StoreError::Storage(format!(
+                        "the ledger at {} is open in another process",
+                        path.display()
+                    )));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                waited_ms += 50;
+            }
+            Err(e) => {
+                return Err(storage(
+                    &format!("cannot open the ledger at {}", path.display()),
+                    e,
+                ))
+            }
+        }
     }
 }
 
@@ -143,8 +189,14 @@ struct Record {
 
 fn encode_record(s: &Sealed) -> Vec<u8> {
     let member = s.record.member.as_str().as_bytes();
-    let size: usize =
-        1 + 16 + 32 + 1 + member.len() + 4 + s.json.iter().map(|j| 36 + j.len()).sum::<usize>();
+    let size: usize = 1
+        + 16
+        + 32
+        + 1
+        + member.len()
+        + 4
+        + CHECKSUM_LEN
+        + s.json.iter().map(|j| 36 + j.len()).sum::<usize>();
     let mut v = Vec::with_capacity(size);
     v.push(RECORD_FORMAT);
     v.extend_from_slice(s.record.command.as_bytes());
@@ -152,6 +204,7 @@ fn encode_record(s: &Sealed) -> Vec<u8> {
     v.push(u8::try_from(member.len()).expect("ids are at most 64 bytes"));
     v.extend_from_slice(member);
     v.extend_from_slice(&s.record.count.to_be_bytes());
+    let header_len = v.len();
     for (e, j) in s.events.iter().zip(&s.json) {
         v.extend_from_slice(&e.hash);
         v.extend_from_slice(
@@ -161,6 +214,11 @@ fn encode_record(s: &Sealed) -> Vec<u8> {
         );
         v.extend_from_slice(j.as_bytes());
     }
+    // The chain covers each event's bytes (and names the exact position of a damaged one) but
+    // not the record's header: command id, digest, member, count. A checksum of the header
+    // closes the record, so a damaged header is found too.
+    let sum = Sha256::digest(&v[..header_len]);
+    v.extend_from_slice(&sum);
     v
 }
 
@@ -178,6 +236,12 @@ fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
         Some(a)
     }
     let short = || corrupt("truncated");
+    let Some(split) = v.len().checked_sub(CHECKSUM_LEN) else {
+        return Err(short());
+    };
+    let (body, sum) = v.split_at(split);
+    let whole = body;
+    v = body;
     if take(&mut v, 1).ok_or_else(short)? != [RECORD_FORMAT] {
         return Err(corrupt("unknown record format"));
     }
@@ -197,6 +261,10 @@ fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
             .try_into()
             .map_err(|_| short())?,
     );
+    let header_len = whole.len() - v.len();
+    if Sha256::digest(&whole[..header_len]).as_slice() != sum {
+        return Err(corrupt("the record header does not match its checksum"));
+    }
     if count == 0 || count > 10_000 {
         return Err(corrupt("bad event count"));
     }
