@@ -123,11 +123,16 @@ impl Snapshot {
                 position: rec.position,
                 why,
             })?;
+            // What stores owe each other accrues with every event but a settlement, which
+            // pays it down.
+            let settlement = matches!(e.body, EventBody::Settled { .. });
             for p in entry {
                 if let Account::InterStorePayable { debtor, creditor } = &p.account {
-                    *s.accrued
-                        .entry((debtor.clone(), creditor.clone()))
-                        .or_default() -= p.cents;
+                    if !settlement {
+                        *s.accrued
+                            .entry((debtor.clone(), creditor.clone()))
+                            .or_default() -= p.cents;
+                    }
                 }
                 *s.accounts.entry(p.account).or_default() += p.cents;
             }
@@ -139,6 +144,9 @@ impl Snapshot {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out += payout.cents();
                 }
                 _ => {}
+            }
+            if !e.member.is_member() {
+                continue;
             }
             let fold = match s.members.get_mut(&e.member) {
                 Some(m) => m.apply(e),
@@ -247,7 +255,10 @@ impl Snapshot {
 
     /// What each store owes each other store: accrued, settled, outstanding.
     pub fn settlement(&self) -> Vec<PairSettlement> {
-        let mut rows = Vec::new();
+        // Debts run both ways between two stores (each spends the other's members'
+        // principal, and refunds reverse it); a pair is reported once, netted, with the store
+        // that owes on the net as the debtor.
+        let mut raw: BTreeMap<(&StoreId, &StoreId), (i64, i64)> = BTreeMap::new();
         for (a, c) in &self.accounts {
             if let Account::InterStorePayable { debtor, creditor } = a {
                 let accrued = self
@@ -255,16 +266,32 @@ impl Snapshot {
                     .get(&(debtor.clone(), creditor.clone()))
                     .copied()
                     .unwrap_or(0);
-                let outstanding = -c;
-                rows.push(PairSettlement {
-                    debtor: debtor.to_string(),
-                    creditor: creditor.to_string(),
-                    owed: format_cents(accrued),
-                    settled: format_cents(accrued - outstanding),
-                    outstanding: format_cents(outstanding),
-                });
+                raw.insert((debtor, creditor), (accrued, -c));
             }
         }
+        let mut rows = Vec::new();
+        for (&(a, b), &(accrued_ab, out_ab)) in &raw {
+            let (accrued_ba, out_ba) = raw.get(&(b, a)).copied().unwrap_or((0, 0));
+            if raw.contains_key(&(b, a)) && a > b {
+                continue; // the pair was reported from the other side
+            }
+            // The debtor owes on the net; when all is settled, the one that owed on the net.
+            let net = match out_ab - out_ba {
+                0 => accrued_ab - accrued_ba,
+                n => n,
+            };
+            let (debtor, creditor, sign) = if net >= 0 { (a, b, 1) } else { (b, a, -1) };
+            let owed = sign * (accrued_ab - accrued_ba);
+            let outstanding = sign * (out_ab - out_ba);
+            rows.push(PairSettlement {
+                debtor: debtor.to_string(),
+                creditor: creditor.to_string(),
+                owed: format_cents(owed),
+                settled: format_cents(owed - outstanding),
+                outstanding: format_cents(outstanding),
+            });
+        }
+        rows.sort_by(|x, y| (&x.debtor, &x.creditor).cmp(&(&y.debtor, &y.creditor)));
         rows
     }
 

@@ -107,6 +107,7 @@ struct Tally {
     bonus_granted: Money,
     bonus_expired: Money,
     refunded_cash: Money,
+    settled: Money,
 }
 
 struct Gen {
@@ -218,6 +219,9 @@ impl Gen {
 
     /// Learns balances and consumptions from a receipt.
     fn learn(&mut self, command: &Command, receipt: &Receipt, ledger: &Ledger) {
+        if !command.member.is_member() {
+            return;
+        }
         let Some(n) = command
             .member
             .as_str()
@@ -245,6 +249,22 @@ impl Gen {
             k.balance_cents = v.principal.plus(v.bonus).cents();
         }
     }
+}
+
+/// A `settle` for every debt between stores, at `at`.
+fn settlements(ledger: &Ledger, rng: &mut Rng, at: memberledger::Timestamp) -> Vec<Command> {
+    ledger
+        .clearing()
+        .debts()
+        .into_iter()
+        .map(|(debtor, creditor, amount)| {
+            let line = format!(
+                r#"{{"id":"{}","at":"{at}","type":"settle","store":"{debtor}","to":"{creditor}","amount":"{amount}"}}"#,
+                rng.uuid()
+            );
+            Command::from_json(&line).expect("the demo writes valid commands")
+        })
+        .collect()
 }
 
 fn json_command(id: Uuid, at: DateTime<Utc>, member: &str, store: &str, rest: &str) -> Command {
@@ -286,6 +306,7 @@ fn tally(t: &mut Tally, command: &Command, result: &Result<Receipt, memberledger
             EventBody::BalanceRefunded { payout, .. } => {
                 t.refunded_cash = t.refunded_cash.plus(*payout)
             }
+            EventBody::Settled { amount, .. } => t.settled = t.settled.plus(*amount),
             _ => {}
         }
     }
@@ -343,10 +364,22 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     let started = Instant::now();
     let mut t = Tally::default();
     let mut i = 0u64;
+    let mut next_settlement = memberledger::Timestamp::from_datetime(gen.start)
+        .expect("the demo's year is in range")
+        .plus_days(30);
     while i < args.commands {
         let n = (args.commands - i).min(GROUP as u64);
         let batch: Vec<Command> = (i..i + n).map(|j| gen.command(j, args.commands)).collect();
         let results = ledger.execute_batch(&batch);
+        // Month end: every store pays what it owes the others.
+        let last_at = batch.last().expect("non-empty").at;
+        if last_at >= next_settlement {
+            let settle = settlements(&ledger, &mut gen.rng, last_at);
+            for (c, r) in settle.iter().zip(ledger.execute_batch(&settle)) {
+                tally(&mut t, c, &r);
+            }
+            next_settlement = next_settlement.plus_days(30);
+        }
         for (c, r) in batch.iter().zip(&results) {
             if let Err(
                 e @ (memberledger::Error::Storage(_) | memberledger::Error::Corrupt { .. }),
@@ -428,8 +461,8 @@ fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
         s.push_str(&format!("  {k:<22} {v:>8}\n"));
     }
     s.push_str(&format!(
-        "  bonus granted {} · bonus expired {} · cash paid out on balance refunds {}\n",
-        t.bonus_granted, t.bonus_expired, t.refunded_cash
+        "  bonus granted {} · bonus expired {} · cash paid out on balance refunds {}\n  settled between stores at month ends {}\n",
+        t.bonus_granted, t.bonus_expired, t.refunded_cash, t.settled
     ));
     let mut busiest: Vec<(&String, &StoreStats)> = t.stores.iter().collect();
     busiest.sort_by(|a, b| b.1.revenue.cmp(&a.1.revenue).then(a.0.cmp(b.0)));

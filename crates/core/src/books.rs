@@ -222,6 +222,13 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Bonus(member.clone()), amount.cents());
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
+        EventBody::Settled { amount, creditor } => {
+            // The debtor pays cash to the creditor, and the debt between them goes down.
+            let cents = amount.cents();
+            e.post(Account::Cash(store.clone()), -cents);
+            e.post(Account::Cash(creditor.clone()), cents);
+            e.clear(store, creditor, -cents);
+        }
         EventBody::MemberEnrolled { .. }
         | EventBody::TierChanged { .. }
         | EventBody::PointsExpired { .. } => {}

@@ -82,6 +82,14 @@ pub enum Action {
         /// Why.
         reason: Option<String>,
     },
+    /// The command's store (the debtor) pays another store what it owes it, or part of it.
+    /// Not about a member: recorded in the settlements stream.
+    Settle {
+        /// The store paid (the creditor).
+        to: StoreId,
+        /// How much; all that is outstanding when absent.
+        amount: Option<Money>,
+    },
 }
 
 impl Action {
@@ -95,6 +103,7 @@ impl Action {
             Action::RefundConsumption { .. } => "refund_consumption",
             Action::RefundBalance => "refund_balance",
             Action::ChangeTier { .. } => "change_tier",
+            Action::Settle { .. } => "settle",
         }
     }
 }
@@ -128,6 +137,8 @@ struct Wire {
     consumption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
 }
 
 fn invalid(msg: String) -> Rejection {
@@ -196,11 +207,16 @@ impl Command {
             w.at.take()
                 .ok_or_else(|| invalid("missing field `at`".into()))?
                 .parse()?;
-        let member = MemberId::new(
-            w.member
-                .take()
-                .ok_or_else(|| invalid("missing field `member`".into()))?,
-        )?;
+        // A settlement is between stores: it names no member and goes to their stream.
+        let member = if kind == "settle" {
+            MemberId::stores_stream()
+        } else {
+            MemberId::new(
+                w.member
+                    .take()
+                    .ok_or_else(|| invalid("missing field `member`".into()))?,
+            )?
+        };
         let store = StoreId::new(
             w.store
                 .take()
@@ -241,9 +257,13 @@ impl Command {
                 tier: req(w.tier.take(), "tier")?,
                 reason: text(w.reason.take(), "reason")?,
             },
+            "settle" => Action::Settle {
+                to: StoreId::new(req(w.to.take(), "to")?)?,
+                amount: w.amount.take().map(|s| Money::parse_positive(&s)).transpose()?,
+            },
             other => {
                 return Err(invalid(format!(
-                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance or change_tier"
+                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier or settle"
                 )))
             }
         };
@@ -268,7 +288,7 @@ impl Command {
             id: Some(self.id.to_string()),
             at: Some(self.at.to_string()),
             kind: Some(self.action.type_name().to_owned()),
-            member: Some(self.member.to_string()),
+            member: self.member.is_member().then(|| self.member.to_string()),
             store: Some(self.store.to_string()),
             ..Wire::default()
         };
@@ -307,6 +327,10 @@ impl Command {
             Action::ChangeTier { tier, reason } => {
                 w.tier = Some(tier.clone());
                 w.reason = reason.clone();
+            }
+            Action::Settle { to, amount } => {
+                w.to = Some(to.to_string());
+                w.amount = amount.map(|a| a.to_string());
             }
         }
         w

@@ -47,6 +47,11 @@ pub fn decide_and_fold(
     cmd: &Command,
     policy: &Policy,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
+    if let Action::Settle { .. } = cmd.action {
+        return Err(Rejection::InvalidCommand(
+            "a settlement is decided against the stores' clearing (decide_settlement)".into(),
+        ));
+    }
     let Some(state) = state else {
         return match &cmd.action {
             Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy),
@@ -93,6 +98,7 @@ pub fn decide_and_fold(
         } => d.refund_consumption(*consumption, *amount, policy),
         Action::RefundBalance => d.refund_balance(policy),
         Action::ChangeTier { tier, reason } => d.change_tier(tier, reason.as_deref(), policy),
+        Action::Settle { .. } => unreachable!("handled above"),
     }?;
     Ok((d.events, d.state))
 }

@@ -52,6 +52,9 @@ pub enum Rejection {
     /// The policy is malformed or inconsistent.
     #[error("{0}")]
     InvalidPolicy(String),
+    /// A settlement above what the paying store owes the other.
+    #[error("{0}")]
+    SettlementExceedsOwed(String),
 }
 
 impl Rejection {
@@ -71,6 +74,7 @@ impl Rejection {
             Rejection::OutOfOrder(_) => "out_of_order",
             Rejection::IdempotencyConflict(_) => "idempotency_conflict",
             Rejection::InvalidPolicy(_) => "invalid_policy",
+            Rejection::SettlementExceedsOwed(_) => "settlement_exceeds_owed",
         }
     }
 }

@@ -196,6 +196,14 @@ pub enum EventBody {
         /// Points left in it.
         points: u64,
     },
+    /// The event's store (the debtor) paid another store what it owed it, or part of it.
+    /// Recorded in the settlements stream.
+    Settled {
+        /// Paid.
+        amount: Money,
+        /// The store paid.
+        creditor: StoreId,
+    },
 }
 
 impl EventBody {
@@ -211,6 +219,7 @@ impl EventBody {
             EventBody::TierChanged { .. } => "tier_changed",
             EventBody::BonusExpired { .. } => "bonus_expired",
             EventBody::PointsExpired { .. } => "points_expired",
+            EventBody::Settled { .. } => "settled",
         }
     }
 }

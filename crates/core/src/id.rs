@@ -71,7 +71,7 @@ macro_rules! opaque_id {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                Self::new(s).map_err(serde::de::Error::custom)
+                Self::decode(s).map_err(serde::de::Error::custom)
             }
         }
     };
@@ -82,6 +82,42 @@ opaque_id!(
     MemberId,
     "member"
 );
+/// The stream of inter-store settlements. The `@` keeps it apart from every member id.
+pub const STORES_STREAM: &str = "@stores";
+
+impl MemberId {
+    /// The id of the stream that is not a member's: inter-store settlements.
+    pub fn stores_stream() -> MemberId {
+        MemberId(STORES_STREAM.to_owned())
+    }
+
+    /// True for a member's stream, false for the settlements stream.
+    pub fn is_member(&self) -> bool {
+        self.0 != STORES_STREAM
+    }
+
+    /// Parses a stream id as recorded in the log: a member id or the settlements stream's id.
+    /// (Commands take [`MemberId::new`], which refuses the settlements stream.)
+    pub fn decode(s: String) -> Result<MemberId, Rejection> {
+        if s == STORES_STREAM {
+            return Ok(MemberId::stores_stream());
+        }
+        MemberId::new(s)
+    }
+}
+
+impl StoreId {
+    fn decode(s: String) -> Result<StoreId, Rejection> {
+        StoreId::new(s)
+    }
+}
+
+impl StaffId {
+    fn decode(s: String) -> Result<StaffId, Rejection> {
+        StaffId::new(s)
+    }
+}
+
 opaque_id!(
     /// A store of the chain.
     StoreId,

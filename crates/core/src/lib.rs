@@ -6,6 +6,7 @@
 //! command, which is what makes replay byte-identical and simulation possible.
 
 mod books;
+mod clearing;
 mod command;
 mod decide;
 mod error;
@@ -17,6 +18,7 @@ mod state;
 mod time;
 
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
+pub use clearing::{decide_settlement, Clearing};
 pub use command::{validate_text, Action, Command, COMMAND_LINE_MAX, TEXT_LEN_MAX};
 pub use decide::{decide, decide_and_fold, split_bonus};
 pub use error::Rejection;
@@ -24,7 +26,7 @@ pub use event::{
     canonical_json, chain_hash, decode_event, event_id, Draw, Event, EventBody, Hash, LotKind,
     PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION, GENESIS_HASH,
 };
-pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX};
+pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, STORES_STREAM};
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::{
     BonusRule, Policy, RefundPolicy, SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON,

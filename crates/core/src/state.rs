@@ -217,6 +217,7 @@ impl MemberState {
     fn fold(&mut self, event: &Event) -> Result<(), String> {
         match &event.body {
             EventBody::MemberEnrolled { .. } => Err("member is already enrolled".into()),
+            EventBody::Settled { .. } => Err("a settlement is not a member's event".into()),
             EventBody::Recharged { amount, lot, .. } => {
                 self.new_lot(*lot)?;
                 self.principal_lots.push(Lot {

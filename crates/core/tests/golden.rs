@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use memberledger_core::{
-    canonical_json, decide, decode_event, Command, Event, MemberState, Policy,
+    canonical_json, decide, decide_settlement, decode_event, postings, Clearing, Command, Event,
+    MemberState, Policy,
 };
 
 const POLICY: &str = r#"{
@@ -53,6 +54,16 @@ fn scenario() -> Vec<Event> {
         }
         all.extend(events);
     }
+    // The consumption at S2 drew principal collected at S1: S1 settles with S2.
+    let mut clearing = Clearing::default();
+    for e in &all {
+        clearing.fold_postings(&postings(e));
+    }
+    let settle = Command::from_json(
+        r#"{"id":"00000000-0000-4000-8000-000000000099","at":"2026-04-30T18:00:00Z","type":"settle","store":"S1","to":"S2","amount":"100.00"}"#,
+    )
+    .unwrap();
+    all.extend(decide_settlement(&clearing, &settle).unwrap());
     all
 }
 
@@ -70,7 +81,7 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        9,
+        10,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );
@@ -110,5 +121,5 @@ fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
             n += 1;
         }
     }
-    assert!(n >= 9, "golden files present: {n}");
+    assert!(n >= 10, "golden files present: {n}");
 }

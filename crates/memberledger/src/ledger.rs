@@ -3,8 +3,8 @@ use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
 use memberledger_core::{
-    decide_and_fold, Command, Event, MemberId, MemberState, MemberView, Policy, RecordedEvent,
-    Rejection, Timestamp, Uuid,
+    decide_and_fold, decide_settlement, postings, Action, Clearing, Command, MemberId, MemberState,
+    MemberView, Policy, RecordedEvent, Rejection, Timestamp, Uuid,
 };
 use memberledger_store::{Append, EventStore, MemoryStore};
 use memberledger_store_sled::SledStore;
@@ -29,6 +29,7 @@ pub struct Ledger {
     store: Box<dyn EventStore>,
     policy: Policy,
     members: RwLock<Members>,
+    clearing: RwLock<Clearing>,
     writer: Mutex<()>,
 }
 
@@ -121,11 +122,12 @@ impl Ledger {
                 p
             }
         };
-        let members = replay(store.as_ref())?.members;
+        let replayed = replay(store.as_ref())?;
         Ok(Ledger {
             store,
             policy,
-            members: RwLock::new(members),
+            members: RwLock::new(replayed.members),
+            clearing: RwLock::new(replayed.clearing),
             writer: Mutex::new(()),
         })
     }
@@ -187,7 +189,10 @@ impl Ledger {
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut plan = Plan::default();
+        let mut plan = Plan {
+            clearing: self.cached_clearing().clone(),
+            ..Plan::default()
+        };
         {
             let members = self
                 .members
@@ -221,7 +226,7 @@ impl Ledger {
             // Another writer of the same store moved a member or recorded a command id first.
             // What did get in is durable; re-read the members touched and decide again: the
             // retry sees our recorded commands, and theirs, as they are.
-            self.reload_members(&plan)?;
+            self.reload()?;
             return Err(Retry);
         }
         let recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
@@ -234,6 +239,10 @@ impl Ledger {
                 members.insert(member, state);
             }
         }
+        *self
+            .clearing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = plan.clearing;
         Ok(plan
             .steps
             .into_iter()
@@ -286,15 +295,28 @@ impl Ledger {
                 Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()))
             };
         }
-        let state = plan
-            .states
-            .get(&c.member)
-            .or_else(|| members.get(&c.member));
-        match decide_and_fold(state, c, &self.policy) {
+        let decided = if let Action::Settle { .. } = c.action {
+            decide_settlement(&plan.clearing, c).map(|events| (events, None))
+        } else {
+            let state = plan
+                .states
+                .get(&c.member)
+                .or_else(|| members.get(&c.member));
+            decide_and_fold(state, c, &self.policy).map(|(events, next)| (events, Some(next)))
+        };
+        match decided {
             Err(r) => Step::Done(Err(r.into())),
             Ok((events, next)) => {
-                let expected_version = state.map_or(0, |s| s.version);
-                plan.states.insert(c.member.clone(), next);
+                let expected_version = events[0].version - 1;
+                for e in &events {
+                    plan.clearing.fold_postings(&postings(e));
+                    if !e.member.is_member() {
+                        plan.clearing.apply(e).expect("a decided settlement folds");
+                    }
+                }
+                if let Some(next) = next {
+                    plan.states.insert(c.member.clone(), next);
+                }
                 let i = plan.appends.len();
                 plan.ids.insert(c.id, (i, digest));
                 plan.appends.push(Append {
@@ -309,23 +331,18 @@ impl Ledger {
         }
     }
 
-    /// After a version conflict, re-reads the members the plan touched from the store.
-    fn reload_members(&self, plan: &Plan) -> Result<(), Retry> {
-        let mut members = self
+    /// After a conflict with another writer of the same store, rebuilds the projections
+    /// from the log (rare: one `Ledger` per store never conflicts with itself).
+    fn reload(&self) -> Result<(), Retry> {
+        let replayed = replay(self.store.as_ref()).map_err(|_| Retry)?;
+        *self
             .members
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for member in plan.states.keys() {
-            let events = self.store.member_events(member).map_err(|_| Retry)?;
-            let mut state = None;
-            for e in &events {
-                fold(&mut state, &e.event);
-            }
-            match state {
-                Some(s) => members.insert(member.clone(), s),
-                None => members.remove(member),
-            };
-        }
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.members;
+        *self
+            .clearing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.clearing;
         Ok(())
     }
 
@@ -412,6 +429,18 @@ impl Ledger {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The inter-store clearing as cached.
+    pub(crate) fn cached_clearing(&self) -> std::sync::RwLockReadGuard<'_, Clearing> {
+        self.clearing
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What each store owes each other store now: (debtor, creditor, amount).
+    pub fn clearing(&self) -> Clearing {
+        self.cached_clearing().clone()
+    }
+
     /// Holds the writer lock, so the log does not move while `f` runs.
     pub(crate) fn quiesced<T>(&self, f: impl FnOnce() -> T) -> T {
         let _writer = self
@@ -430,6 +459,8 @@ struct Plan {
     appends: Vec<Append>,
     /// Command ids planned in this batch: their append index and digest.
     ids: HashMap<Uuid, (usize, [u8; 32])>,
+    /// The clearing after this batch's planned commands.
+    clearing: Clearing,
     /// Members' states after this batch's planned commands.
     states: HashMap<MemberId, MemberState>,
 }
@@ -441,14 +472,6 @@ enum Step {
     Appended(usize),
     /// A repeat, in the same batch, of the i-th append.
     SameAs(usize),
-}
-
-/// Folds a freshly decided event; `decide` already folded it once, so failure is a bug.
-fn fold(state: &mut Option<MemberState>, e: &Event) {
-    match state {
-        None => *state = Some(MemberState::enrolled(e).expect("decided events fold")),
-        Some(s) => s.apply(e).expect("decided events fold"),
-    }
 }
 
 /// Folds a stored event, reporting a fold failure as corruption at its position.

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    canonical_json, chain_hash, check_balanced, event_id, postings, Account, Hash, MemberId,
-    MemberState, GENESIS_HASH,
+    canonical_json, chain_hash, check_balanced, event_id, postings, Account, Clearing, Hash,
+    MemberId, MemberState, GENESIS_HASH,
 };
 use memberledger_store::{for_each_raw, EventStore};
 
@@ -19,6 +19,8 @@ pub(crate) struct Replayed {
     pub members: Members,
     /// The balance of every account, from the postings of every event.
     pub trial: std::collections::BTreeMap<Account, i64>,
+    /// What stores owe each other.
+    pub clearing: Clearing,
     pub events: u64,
     pub head: Hash,
 }
@@ -30,6 +32,7 @@ pub(crate) struct Replayed {
 pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
     let mut members = Members::new();
     let mut trial = std::collections::BTreeMap::new();
+    let mut clearing = Clearing::default();
     let mut prev = GENESIS_HASH;
     let mut n = 0u64;
     let mut failure: Option<Error> = None;
@@ -70,6 +73,7 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
             for p in &entry {
                 *trial.entry(p.account.clone()).or_insert(0) += p.cents;
             }
+            clearing.fold_postings(&entry);
             if canonical_json(rec.position, &rec.event).as_bytes() != raw.json.as_slice() {
                 return Err(corrupt(
                     "the stored bytes are not the canonical JSON of the event".into(),
@@ -77,6 +81,11 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
             }
             // Fold in place; a refused event ends the replay, so a part-folded state is
             // never used.
+            if !rec.event.member.is_member() {
+                return clearing
+                    .apply(&rec.event)
+                    .map_err(|f| corrupt(f.to_string()));
+            }
             match members.get_mut(&rec.event.member) {
                 Some(state) => state.apply(&rec.event).map_err(|f| corrupt(f.to_string())),
                 None => {
@@ -117,6 +126,7 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
     Ok(Replayed {
         members,
         trial,
+        clearing,
         events: n,
         head: prev,
     })

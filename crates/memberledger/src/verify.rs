@@ -105,6 +105,12 @@ impl Ledger {
                     });
                 }
             }
+            if *self.cached_clearing() != replayed.clearing && report.problem.is_none() {
+                report.problem = Some(Problem {
+                    position: 0,
+                    what: "the cached inter-store clearing differs from a replay from genesis".into(),
+                });
+            }
             if cached.len() != replayed.members.len() && report.problem.is_none() {
                 report.problem = Some(Problem {
                     position: 0,

@@ -322,3 +322,85 @@ fn raw_sled(path: &std::path::Path) -> sled::Db {
     }
     sled::open(path).expect("the ledger's sled tree opens")
 }
+
+#[test]
+fn stores_settle_what_they_owe_and_no_more() {
+    let l = Ledger::in_memory();
+    l.execute(&enroll(1, "M1")).unwrap();
+    l.execute(&recharge(2, "M1", "1000.00")).unwrap();
+    // Spent at S2 from principal collected at S1: S1 owes S2 the principal part, 260.87.
+    let spend = Command::from_json(&format!(
+        r#"{{"id":"{}","at":"2026-03-02T10:00:00Z","member":"M1","store":"S2","type":"consume","amount":"300.00"}}"#,
+        id(3)
+    ))
+    .unwrap();
+    l.execute(&spend).unwrap();
+    let s = |x: &str| memberledger::StoreId::new(x).unwrap();
+    assert_eq!(
+        l.clearing().outstanding(&s("S1"), &s("S2")).to_string(),
+        "260.87"
+    );
+    assert_eq!(
+        l.clearing().outstanding(&s("S2"), &s("S1")).to_string(),
+        "0.00"
+    );
+
+    let settle = |n: u128, at: &str, from: &str, rest: &str| {
+        Command::from_json(&format!(
+            r#"{{"id":"{}","at":"2026-03-{at}Z","type":"settle","store":"{from}",{rest}}}"#,
+            id(n)
+        ))
+    };
+    let too_much = settle(4, "03T10:00:00", "S1", r#""to":"S2","amount":"300.00""#).unwrap();
+    assert_eq!(
+        l.execute(&too_much).unwrap_err().code(),
+        "settlement_exceeds_owed"
+    );
+    let part = settle(5, "03T10:00:00", "S1", r#""to":"S2","amount":"200.00""#).unwrap();
+    let r = l.execute(&part).unwrap();
+    assert_eq!(r.events[0].event.body.type_name(), "settled");
+    assert!(
+        !r.events[0].event.member.is_member(),
+        "recorded in the settlements stream"
+    );
+    assert_eq!(
+        l.clearing().outstanding(&s("S1"), &s("S2")).to_string(),
+        "60.87"
+    );
+    let rest = settle(6, "04T10:00:00", "S1", r#""to":"S2""#).unwrap();
+    l.execute(&rest).unwrap();
+    assert_eq!(
+        l.clearing().outstanding(&s("S1"), &s("S2")).to_string(),
+        "0.00"
+    );
+    let nothing = settle(7, "05T10:00:00", "S1", r#""to":"S2""#).unwrap();
+    assert_eq!(
+        l.execute(&nothing).unwrap_err().code(),
+        "settlement_exceeds_owed"
+    );
+    let earlier = settle(8, "01T10:00:00", "S2", r#""to":"S1""#).unwrap();
+    assert_eq!(l.execute(&earlier).unwrap_err().code(), "out_of_order");
+    let itself = settle(9, "06T10:00:00", "S1", r#""to":"S1""#).unwrap();
+    assert_eq!(l.execute(&itself).unwrap_err().code(), "invalid_command");
+    // A settlement names no member.
+    let with_member = Command::from_json(&format!(
+        r#"{{"id":"{}","at":"2026-03-06T10:00:00Z","type":"settle","member":"M1","store":"S1","to":"S2"}}"#,
+        id(10)
+    ));
+    assert_eq!(with_member.unwrap_err().code(), "invalid_command");
+    assert!(l.member_ids().iter().all(|m| m.is_member()));
+    assert!(l.verify().unwrap().ok());
+    // A refund of the consumption reverses what is owed: now S2 owes S1 back.
+    let refund = Command::from_json(&format!(
+        r#"{{"id":"{}","at":"2026-03-07T10:00:00Z","member":"M1","store":"S2","type":"refund_consumption","consumption":"{}"}}"#,
+        id(11),
+        id(3)
+    ))
+    .unwrap();
+    l.execute(&refund).unwrap();
+    assert_eq!(
+        l.clearing().outstanding(&s("S2"), &s("S1")).to_string(),
+        "260.87"
+    );
+    assert!(l.verify().unwrap().ok());
+}
