@@ -207,7 +207,8 @@ impl Writer<'_> {
             }
             Format::Beancount => {
                 // `balance` applies at the start of its date: the day after the last event.
-                // `~ 0.00` asks for an exact match (beancount tolerates ±0.005 by default).
+                // `~ 0.00` asks for an exact match: without it beancount 2.3.5 tolerates ±0.01
+                // on a two-decimal amount (checked with bean-check).
                 let next = next_day(&last);
                 for (a, c) in &self.balances {
                     writeln!(

@@ -55,9 +55,9 @@ pub struct StoreReport {
     pub breakage: String,
     /// Principal kept back on balance refunds for bonus spent.
     pub clawback: String,
-    /// What this store owes other stores.
+    /// What this store owes other stores now, each pair netted as in the settlement report.
     pub owed: String,
-    /// What other stores owe this store.
+    /// What other stores owe this store now, each pair netted.
     pub owed_to: String,
 }
 
@@ -223,16 +223,12 @@ impl Snapshot {
 
     /// Each store's figures, by store id.
     pub fn store_reports(&self) -> Vec<StoreReport> {
+        // Net of what the other store owes back, as the settlement report shows it.
         let mut owed: HashMap<&StoreId, i64> = HashMap::new();
         let mut owed_to: HashMap<&StoreId, i64> = HashMap::new();
-        for (a, c) in &self.accounts {
-            match a {
-                Account::InterStorePayable { debtor, .. } => *owed.entry(debtor).or_default() -= c,
-                Account::InterStoreReceivable { creditor, .. } => {
-                    *owed_to.entry(creditor).or_default() += c;
-                }
-                _ => {}
-            }
+        for (debtor, creditor, _, outstanding) in self.net_pairs() {
+            *owed.entry(debtor).or_default() += outstanding;
+            *owed_to.entry(creditor).or_default() += outstanding;
         }
         self.stores()
             .iter()
@@ -255,9 +251,23 @@ impl Snapshot {
 
     /// What each store owes each other store: accrued, settled, outstanding.
     pub fn settlement(&self) -> Vec<PairSettlement> {
-        // Debts run both ways between two stores (each spends the other's members'
-        // principal, and refunds reverse it); a pair is reported once, netted, with the store
-        // that owes on the net as the debtor.
+        self.net_pairs()
+            .into_iter()
+            .map(|(debtor, creditor, owed, outstanding)| PairSettlement {
+                debtor: debtor.to_string(),
+                creditor: creditor.to_string(),
+                owed: format_cents(owed),
+                settled: format_cents(owed - outstanding),
+                outstanding: format_cents(outstanding),
+            })
+            .collect()
+    }
+
+    /// Each pair of stores with dealings, netted: (debtor, creditor, owed, outstanding) in
+    /// cents. Debts run both ways between two stores (each spends the other's members'
+    /// principal, and refunds reverse it); the store that owes on the net is the debtor (when
+    /// all is settled, the one that owed on the net).
+    fn net_pairs(&self) -> Vec<(&StoreId, &StoreId, i64, i64)> {
         let mut raw: BTreeMap<(&StoreId, &StoreId), (i64, i64)> = BTreeMap::new();
         for (a, c) in &self.accounts {
             if let Account::InterStorePayable { debtor, creditor } = a {
@@ -275,23 +285,19 @@ impl Snapshot {
             if raw.contains_key(&(b, a)) && a > b {
                 continue; // the pair was reported from the other side
             }
-            // The debtor owes on the net; when all is settled, the one that owed on the net.
             let net = match out_ab - out_ba {
                 0 => accrued_ab - accrued_ba,
                 n => n,
             };
             let (debtor, creditor, sign) = if net >= 0 { (a, b, 1) } else { (b, a, -1) };
-            let owed = sign * (accrued_ab - accrued_ba);
-            let outstanding = sign * (out_ab - out_ba);
-            rows.push(PairSettlement {
-                debtor: debtor.to_string(),
-                creditor: creditor.to_string(),
-                owed: format_cents(owed),
-                settled: format_cents(owed - outstanding),
-                outstanding: format_cents(outstanding),
-            });
+            rows.push((
+                debtor,
+                creditor,
+                sign * (accrued_ab - accrued_ba),
+                sign * (out_ab - out_ba),
+            ));
         }
-        rows.sort_by(|x, y| (&x.debtor, &x.creditor).cmp(&(&y.debtor, &y.creditor)));
+        rows.sort();
         rows
     }
 

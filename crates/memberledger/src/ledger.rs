@@ -31,6 +31,8 @@ pub struct Ledger {
     members: RwLock<Members>,
     clearing: RwLock<Clearing>,
     writer: Mutex<()>,
+    /// Single commands waiting for the next group commit, and whether a thread is leading one.
+    queue: Mutex<Queue>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -129,6 +131,7 @@ impl Ledger {
             members: RwLock::new(replayed.members),
             clearing: RwLock::new(replayed.clearing),
             writer: Mutex::new(()),
+            queue: Mutex::new(Queue::default()),
         })
     }
 
@@ -157,8 +160,63 @@ impl Ledger {
     /// assert_eq!(again.events, receipt.events);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// Commands from many threads are committed together: while one thread writes a group,
+    /// the commands that arrive queue up, and the next group takes them all with one disk
+    /// sync. Each command is still decided and recorded on its own.
     pub fn execute(&self, command: &Command) -> Result<Receipt, Error> {
-        self.execute_batch(std::slice::from_ref(command)).remove(0)
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let lead = {
+            let mut q = self
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            q.waiting.push((command.clone(), tx));
+            !std::mem::replace(&mut q.leading, true)
+        };
+        if lead {
+            self.lead_group_commits();
+        }
+        rx.recv().unwrap_or_else(|_| {
+            Err(Error::Storage(
+                "the thread writing this command's group failed; retry with the same id".into(),
+            ))
+        })
+    }
+
+    /// Writes queued commands in groups until none are left. The leader flag is cleared even
+    /// if a group panics, so later commands are not stranded.
+    fn lead_group_commits(&self) {
+        struct Lead<'a>(&'a Mutex<Queue>);
+        impl Drop for Lead<'_> {
+            fn drop(&mut self) {
+                let mut q = self
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                q.leading = false;
+            }
+        }
+        let _lead = Lead(&self.queue);
+        loop {
+            let group: Vec<Waiting> = {
+                let mut q = self
+                    .queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if q.waiting.is_empty() {
+                    q.leading = false;
+                    return;
+                }
+                let n = q.waiting.len().min(BATCH_MAX);
+                q.waiting.drain(..n).collect()
+            };
+            let (commands, senders): (Vec<Command>, Vec<_>) = group.into_iter().unzip();
+            for (tx, result) in senders.into_iter().zip(self.execute_batch(&commands)) {
+                // A waiter that went away (its thread panicked) needs no answer.
+                let _ = tx.send(result);
+            }
+        }
     }
 
     /// Executes many commands with one durable write (group commit): each command is still
@@ -452,6 +510,15 @@ impl Ledger {
 }
 
 struct Retry;
+
+/// A command waiting for a group commit, and where to send its result.
+type Waiting = (Command, std::sync::mpsc::SyncSender<Result<Receipt, Error>>);
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Waiting>,
+    leading: bool,
+}
 
 #[derive(Default)]
 struct Plan {

@@ -145,7 +145,11 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
             .open()
         {
             Ok(db) => return Ok(db),
-            Err(sled::Error::Io(io)) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            // sled reports a held lock as an I/O error wrapping `WouldBlock`.
+            Err(sled::Error::Io(io))
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock") =>
+            {
                 if waited_ms >= LOCK_WAIT_MS {
                     return Err(StoreError::Storage(format!(
                         "the ledger at {} is open in another process",
