@@ -386,3 +386,65 @@ fn raw_sled(path: &std::path::Path) -> sled::Db {
     }
     sled::open(path).expect("the ledger's sled tree opens")
 }
+
+#[test]
+fn damaged_sled_files_are_reported_as_corrupt_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    assert!(run(&db, &["init"]).status.success());
+    assert!(run_stdin(&db, &["apply", "-"], &story()).status.success());
+    // Damage 64 bytes of sled's data file. sled recovers by dropping everything from the
+    // damage on; the head anchor turns that silent loss into a reported one.
+    let data = db.join("db");
+    let mut bytes = std::fs::read(&data).unwrap();
+    for b in &mut bytes[1000..1064] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&data, bytes).unwrap();
+    let o = run(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).contains("FAILED at position 1"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("acknowledged"), "{}", stdout(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    // Other commands refuse the damaged ledger with `corrupt` and exit 2.
+    let o = run(&db, &["member", "show", "M1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("corrupt"),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn a_ledger_open_in_another_process_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    assert!(run(&db, &["init"]).status.success());
+    let held = memberledger::Ledger::open_existing(&db).unwrap();
+    let o = run_stdin(&db, &["apply", "-"], &story());
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("open in another process"),
+        "{o:?}"
+    );
+    assert!(o.stdout.is_empty(), "nothing was acknowledged");
+    drop(held);
+    assert!(run_stdin(&db, &["apply", "-"], &story()).status.success());
+}
+
+#[test]
+fn apply_reports_a_line_that_is_not_utf8_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    assert!(run(&db, &["init"]).status.success());
+    let mut input = b"\xff\xfe not text\n".to_vec();
+    input.extend_from_slice(story().as_bytes());
+    let file = dir.path().join("mixed.jsonl");
+    std::fs::write(&file, input).unwrap();
+    let o = run(&db, &["apply", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let r = receipts(&o);
+    assert_eq!(r.len(), 5);
+    assert_eq!(r[0]["error"]["code"], "invalid_command");
+    assert!(r[1..].iter().all(|r| r["ok"] == true));
+}

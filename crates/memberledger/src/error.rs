@@ -15,10 +15,10 @@ pub enum Error {
     #[error(transparent)]
     Rejected(#[from] Rejection),
     /// Another writer changed the member concurrently and retries ran out.
-    #[error("concurrency conflict: {0}")]
+    #[error("{0}")]
     Conflict(String),
     /// The storage failed.
-    #[error("storage: {0}")]
+    #[error("{0}")]
     Storage(String),
     /// The stored log is damaged.
     #[error("corrupt at position {position}: {why}")]
@@ -46,6 +46,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Error {
         match e {
             StoreError::Corrupt { position, why } => Error::Corrupt { position, why },
+            StoreError::Storage(why) => Error::Storage(why),
             other => Error::Storage(other.to_string()),
         }
     }

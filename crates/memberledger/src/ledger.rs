@@ -117,6 +117,12 @@ impl Ledger {
                 }
                 stored
             }
+            None if store.head()?.position > 0 => {
+                return Err(Error::Corrupt {
+                    position: 0,
+                    why: "the ledger has events but its policy is missing".into(),
+                })
+            }
             None => {
                 let p = policy.unwrap_or_else(Policy::builtin);
                 p.validate()?;

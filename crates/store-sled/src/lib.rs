@@ -11,6 +11,7 @@
 //! returns. An acknowledged append survives a crash of the process or the machine.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -33,7 +34,12 @@ pub struct SledStore {
     data_file: File,
     path: PathBuf,
     index: Mutex<Index>,
+    /// The head anchor: the last acknowledged position and hash, written after sled.
+    anchor: Mutex<File>,
 }
+
+/// The anchor file, beside sled's files.
+const ANCHOR_FILE: &str = "memberledger.head";
 
 fn storage(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Storage(format!("{what}: {e}"))
@@ -58,14 +64,30 @@ impl SledStore {
         File::open(&path)
             .and_then(|d| d.sync_all())
             .map_err(|e| storage("cannot sync the ledger directory", e))?;
+        let anchor_path = path.join(ANCHOR_FILE);
+        let new_ledger = !anchor_path.exists();
+        let anchor = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&anchor_path)
+            .map_err(|e| storage("cannot open the head anchor", e))?;
         let store = SledStore {
             db,
             data_file,
             path,
             index: Mutex::new(Index::default()),
+            anchor: Mutex::new(anchor),
         };
         let index = store.rebuild_index()?;
+        let head = index.head();
         *store.index.lock().map_err(|_| poisoned())? = index;
+        if new_ledger {
+            store.write_anchor(head)?;
+        } else {
+            store.check_anchor(head)?;
+        }
         Ok(store)
     }
 
@@ -118,6 +140,60 @@ impl SledStore {
         Ok(index)
     }
 
+    /// Records the acknowledged head outside sled, durably. sled recovers a damaged log by
+    /// silently dropping everything after the damage; comparing its head with this anchor on
+    /// open turns that loss into a `Corrupt` error instead of a shorter, valid-looking log.
+    fn write_anchor(&self, head: Head) -> Result<(), StoreError> {
+        let mut f = self.anchor.lock().map_err(|_| poisoned())?;
+        let line = format!("{:020} {}\n", head.position, hex_hash(&head.hash));
+        f.seek(SeekFrom::Start(0))
+            .and_then(|_| f.write_all(line.as_bytes()))
+            .and_then(|()| f.sync_data())
+            .map_err(|e| storage("cannot write the head anchor", e))
+    }
+
+    /// Checks the log reaches the anchored head, with the anchored hash there. The log may be
+    /// ahead of the anchor (a crash between sled's sync and the anchor's), never behind it.
+    fn check_anchor(&self, head: Head) -> Result<(), StoreError> {
+        let mut text = String::new();
+        self.anchor
+            .lock()
+            .map_err(|_| poisoned())?
+            .read_to_string(&mut text)
+            .map_err(|e| storage("cannot read the head anchor", e))?;
+        if text.is_empty() {
+            // Created, then the process stopped before the first anchor was written.
+            return Ok(());
+        }
+        let bad = |why: String| StoreError::Corrupt { position: 0, why };
+        let mut parts = text.split_whitespace();
+        let (Some(pos), Some(hash), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad(format!("the head anchor {ANCHOR_FILE} is damaged")));
+        };
+        let anchored: u64 = pos
+            .parse()
+            .map_err(|_| bad(format!("the head anchor {ANCHOR_FILE} is damaged")))?;
+        if anchored > head.position {
+            return Err(StoreError::Corrupt {
+                position: head.position + 1,
+                why: format!(
+                    "the log ends at {} but events up to {anchored} were acknowledged: the store lost them",
+                    head.position
+                ),
+            });
+        }
+        if anchored > 0 {
+            let at = self.read_raw(anchored, 1)?;
+            if at.first().map(|r| hex_hash(&r.hash)) != Some(hash.to_owned()) {
+                return Err(StoreError::Corrupt {
+                    position: anchored,
+                    why: "the event differs from the one acknowledged there".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn durable(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| storage("flush failed", e))?;
         self.data_file
@@ -159,6 +235,13 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 waited_ms += 50;
             }
+            // sled found its own files damaged: that is corruption, not a failing disk.
+            Err(sled::Error::Corruption { .. }) => {
+                return Err(StoreError::Corrupt {
+                    position: 0,
+                    why: format!("sled's files at {} are damaged", path.display()),
+                })
+            }
             Err(e) => {
                 return Err(storage(
                     &format!("cannot open the ledger at {}", path.display()),
@@ -167,6 +250,10 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
             }
         }
     }
+}
+
+fn hex_hash(h: &[u8; 32]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn poisoned() -> StoreError {
@@ -319,6 +406,7 @@ impl EventStore for SledStore {
                 .map_err(|e| storage("write failed", e))?;
             self.durable()?;
             index.commit(&sealed);
+            self.write_anchor(index.head())?;
         }
         Ok(outcome
             .into_iter()

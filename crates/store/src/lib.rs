@@ -71,7 +71,7 @@ pub enum AppendConflict {
 pub enum StoreError {
     /// The medium failed (I/O, lock held by another process, full disk). Nothing of the
     /// failing call was acknowledged.
-    #[error("storage: {0}")]
+    #[error("{0}")]
     Storage(String),
     /// What is stored cannot be read back as written: named by its first bad position.
     #[error("corrupt at position {position}: {why}")]

@@ -1,0 +1,68 @@
+//! Workloads shared by the benchmarks: a deterministic stream of realistic commands.
+
+use memberledger::Command;
+
+/// SplitMix64: the same numbers on every machine.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+/// `n` commands over `members` members and `stores` stores: every member enrolls first, then
+/// recharges (a quarter), grants (a tenth) and consumptions (the rest, a quarter of them away
+/// from home), one second apart so times never go back.
+pub fn workload(n: u64, members: u64, stores: u64, seed: u64) -> Vec<Command> {
+    let mut rng = Rng(seed);
+    (0..n)
+        .map(|i| {
+            let member = if i < members { i } else { rng.below(members) };
+            let home = member % stores;
+            let roll = rng.below(100);
+            let (store, rest) = if i < members {
+                (home, r#""type":"enroll""#.to_owned())
+            } else if roll < 25 {
+                (home, format!(r#""type":"recharge","amount":"{}.00""#, 500 + 500 * rng.below(6)))
+            } else if roll < 35 {
+                (home, r#""type":"grant_bonus","amount":"20.00","reason":"campaign""#.to_owned())
+            } else {
+                let store = if rng.below(4) == 0 { rng.below(stores) } else { home };
+                (store, format!(r#""type":"consume","amount":"{}.00""#, 88 + rng.below(300)))
+            };
+            let line = format!(
+                r#"{{"id":"{:08x}-0000-4000-8000-{:012x}","at":"{}","member":"M{member}","store":"S{store}",{rest}}}"#,
+                seed & 0xffff_ffff,
+                i,
+                at(i)
+            );
+            Command::from_json(&line).expect("the workload is valid")
+        })
+        .collect()
+}
+
+/// The time of the `i`-th command: one second apart from 2026-01-01.
+pub fn at(i: u64) -> String {
+    let day = i / 86_400;
+    let (month, day) = (day / 28 + 1, day % 28 + 1);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        2026 + (month - 1) / 12,
+        (month - 1) % 12 + 1,
+        day,
+        (i / 3600) % 24,
+        (i / 60) % 60,
+        i % 60
+    )
+}

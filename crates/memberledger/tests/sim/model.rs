@@ -1,0 +1,634 @@
+//! The reference model: what DESIGN §2-§4 say a ledger with the built-in policy holds, written
+//! from the design alone, in whole cents and seconds. It never calls `decide` or `apply`.
+//!
+//! Per member: principal lots (first-in first-out), bonus lots with expiry, point lots with
+//! expiry, the tier, the open consumptions (for refunds), the bonus spent (for the claw-back)
+//! and the recharges of the last 365 days (for upgrades). Between stores: what each owes each.
+//! Lots are numbered as the design numbers them (one sequence per member for principal, bonus
+//! and point lots), so the model's lots can be compared one for one with the ledger's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use memberledger::Uuid;
+
+use super::spec::{Kind, Spec};
+
+pub const DAY: i64 = 86_400;
+const BONUS_EXPIRY: i64 = 365 * DAY;
+const POINTS_EXPIRY: i64 = 730 * DAY;
+const UPGRADE_WINDOW: i64 = 365 * DAY;
+
+/// A tier of the built-in policy.
+pub struct TierDef {
+    pub name: &'static str,
+    /// The discount in hundredths (`0.95` → 95).
+    pub discount: i64,
+    /// Points per yuan in tenths (`1.5` → 15).
+    pub points_x10: i64,
+    /// Upgrade conditions in cents: one recharge of at least, or within 365 days at least.
+    pub single: i64,
+    pub within: i64,
+}
+
+/// DEFAULT_POLICY_JSON's tiers, lowest first.
+pub const TIERS: [TierDef; 4] = [
+    TierDef {
+        name: "standard",
+        discount: 100,
+        points_x10: 10,
+        single: i64::MAX,
+        within: i64::MAX,
+    },
+    TierDef {
+        name: "silver",
+        discount: 95,
+        points_x10: 10,
+        single: 200_000,
+        within: 500_000,
+    },
+    TierDef {
+        name: "gold",
+        discount: 90,
+        points_x10: 15,
+        single: 500_000,
+        within: 1_000_000,
+    },
+    TierDef {
+        name: "diamond",
+        discount: 85,
+        points_x10: 20,
+        single: 2_000_000,
+        within: 3_000_000,
+    },
+];
+
+/// The recharge-bonus ladder: (min, fixed bonus, rate in percent, gold and diamond only).
+const LADDER: [(i64, i64, i64, bool); 5] = [
+    (50_000, 5_000, 0, false),
+    (100_000, 15_000, 0, false),
+    (300_000, 50_000, 0, false),
+    (500_000, 100_000, 0, false),
+    (1_000_000, 0, 25, true),
+];
+
+pub fn tier_index(name: &str) -> Option<usize> {
+    TIERS.iter().position(|t| t.name == name)
+}
+
+/// `num / den` rounded half up (`num >= 0`, `den > 0`).
+fn half_up(num: i128, den: i128) -> i64 {
+    assert!(num >= 0 && den > 0);
+    let q = num / den;
+    let r = num % den;
+    i64::try_from(q + i128::from(2 * r >= den)).expect("cents fit")
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lot {
+    pub lot: u32,
+    pub store: String,
+    pub cents: i64,
+    pub expires: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointLot {
+    pub lot: u32,
+    pub points: u64,
+    pub expires: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Drawn {
+    pub principal: bool,
+    pub lot: u32,
+    pub store: String,
+    pub expires: Option<i64>,
+    pub cents: i64,
+    pub restored: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consumption {
+    /// The order consumptions were made in (the generator picks by it, not by id).
+    pub seq: u64,
+    pub store: String,
+    pub charged: i64,
+    pub principal: i64,
+    pub bonus: i64,
+    pub refunded: i64,
+    pub principal_restored: i64,
+    pub bonus_restored: i64,
+    pub draws: Vec<Drawn>,
+    pub points_earned: u64,
+    pub points_reversed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub home: String,
+    pub tier: usize,
+    pub last_at: i64,
+    pub version: u64,
+    pub next_lot: u32,
+    pub principal: Vec<Lot>,
+    pub bonus: Vec<Lot>,
+    pub points: Vec<PointLot>,
+    pub consumptions: BTreeMap<Uuid, Consumption>,
+    pub bonus_spent: i64,
+    /// Principal recharged (+) and refunded (−), by time.
+    pub window: Vec<(i64, i64)>,
+}
+
+impl Member {
+    pub fn principal_total(&self) -> i64 {
+        self.principal.iter().map(|l| l.cents).sum()
+    }
+
+    pub fn bonus_total(&self) -> i64 {
+        self.bonus.iter().map(|l| l.cents).sum()
+    }
+
+    pub fn points_total(&self) -> u64 {
+        self.points.iter().map(|l| l.points).sum()
+    }
+
+    fn new_lot(&mut self) -> u32 {
+        let n = self.next_lot;
+        self.next_lot += 1;
+        n
+    }
+
+    /// Lots due at `at` expire; returns how many events that records.
+    fn expire(&mut self, at: i64) -> u64 {
+        let before = self.bonus.len() + self.points.len();
+        self.bonus.retain(|l| l.expires.is_none_or(|e| e > at));
+        self.points.retain(|l| l.expires.is_none_or(|e| e > at));
+        u64::try_from(before - self.bonus.len() - self.points.len()).expect("few lots")
+    }
+
+    fn give_back(&mut self, principal: bool, d: &Drawn, cents: i64) {
+        let lots = if principal {
+            &mut self.principal
+        } else {
+            &mut self.bonus
+        };
+        match lots.iter_mut().find(|l| l.lot == d.lot) {
+            Some(l) => l.cents += cents,
+            None => {
+                let at = lots.iter().position(|l| l.lot > d.lot).unwrap_or(lots.len());
+                lots.insert(
+                    at,
+                    Lot {
+                        lot: d.lot,
+                        store: d.store.clone(),
+                        cents,
+                        expires: d.expires,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Takes `want` from lots in the order given by `order` (indexes into `lots`), dropping emptied
+/// lots, and returns the draws.
+fn draw(lots: &mut Vec<Lot>, order: &[usize], mut want: i64, principal: bool) -> Vec<Drawn> {
+    let mut out = Vec::new();
+    for &i in order {
+        if want == 0 {
+            break;
+        }
+        let l = &mut lots[i];
+        let take = l.cents.min(want);
+        if take > 0 {
+            want -= take;
+            l.cents -= take;
+            out.push(Drawn {
+                principal,
+                lot: l.lot,
+                store: l.store.clone(),
+                expires: l.expires,
+                cents: take,
+                restored: 0,
+            });
+        }
+    }
+    assert_eq!(want, 0, "model: lots cover a checked amount");
+    lots.retain(|l| l.cents > 0);
+    out
+}
+
+/// What the model says of a command.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Recorded, with the number of events it records.
+    Accept(Box<Change>, u64),
+    /// A retry of a recorded command: its original receipt, nothing recorded.
+    Replay,
+    /// Refused with this code, nothing recorded.
+    Reject(&'static str),
+}
+
+/// The effect of an accepted command.
+#[derive(Debug)]
+pub struct Change {
+    member: Option<(String, Member)>,
+    debts: Vec<(String, String, i64)>,
+    settled_at: Option<i64>,
+    consumed: bool,
+}
+
+/// The commands recorded so far, by id (the base), plus those recorded earlier in the step
+/// being checked (the overlay).
+pub struct Ids<'a, R> {
+    pub base: &'a HashMap<Uuid, R>,
+    pub spec_of: fn(&R) -> &Spec,
+    pub overlay: &'a [&'a Spec],
+}
+
+impl<R> Ids<'_, R> {
+    fn get(&self, id: Uuid) -> Option<&Spec> {
+        self.overlay
+            .iter()
+            .rev()
+            .find(|s| s.id == id)
+            .copied()
+            .or_else(|| self.base.get(&id).map(self.spec_of))
+    }
+}
+
+/// The whole brand. Members sit behind `Arc` so a snapshot per step is cheap.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub members: BTreeMap<String, Arc<Member>>,
+    /// Net debt between two stores, keyed (a, b) with a < b: positive when a owes b.
+    pub debts: BTreeMap<(String, String), i64>,
+    pub settled_at: Option<i64>,
+    /// Consumptions made so far (their `seq`).
+    pub consumptions_made: u64,
+}
+
+impl Model {
+    pub fn member(&self, m: &str) -> Option<&Member> {
+        self.members.get(m).map(AsRef::as_ref)
+    }
+
+    /// What `debtor` owes `creditor` on the net (never below zero).
+    pub fn owed(&self, debtor: &str, creditor: &str) -> i64 {
+        if debtor == creditor {
+            return 0;
+        }
+        let net = if debtor < creditor {
+            self.debts
+                .get(&(debtor.to_owned(), creditor.to_owned()))
+                .copied()
+                .unwrap_or(0)
+        } else {
+            -self
+                .debts
+                .get(&(creditor.to_owned(), debtor.to_owned()))
+                .copied()
+                .unwrap_or(0)
+        };
+        net.max(0)
+    }
+
+    fn add_debt(debts: &mut BTreeMap<(String, String), i64>, d: &str, c: &str, cents: i64) {
+        if d == c || cents == 0 {
+            return;
+        }
+        let (key, signed) = if d < c {
+            ((d.to_owned(), c.to_owned()), cents)
+        } else {
+            ((c.to_owned(), d.to_owned()), -cents)
+        };
+        *debts.entry(key).or_insert(0) += signed;
+    }
+
+    /// Judges a command against the state, without changing it.
+    pub fn judge<R>(&self, spec: &Spec, ids: &Ids<'_, R>) -> Verdict {
+        // Idempotency comes first: a recorded id is a replay or a conflict, whatever else.
+        if let Some(first) = ids.get(spec.id) {
+            return if first.same_content(spec) {
+                Verdict::Replay
+            } else {
+                Verdict::Reject("idempotency_conflict")
+            };
+        }
+        let result = match &spec.member {
+            None => self.settle(spec),
+            Some(m) => self.member_command(m, spec),
+        };
+        match result {
+            Ok((change, events)) => Verdict::Accept(Box::new(change), events),
+            Err(code) => Verdict::Reject(code),
+        }
+    }
+
+    pub fn commit(&mut self, change: Change) {
+        if let Some((m, state)) = change.member {
+            self.members.insert(m, Arc::new(state));
+        }
+        for (d, c, cents) in change.debts {
+            Model::add_debt(&mut self.debts, &d, &c, cents);
+        }
+        self.debts.retain(|_, v| *v != 0);
+        if let Some(at) = change.settled_at {
+            self.settled_at = Some(at);
+        }
+        self.consumptions_made += u64::from(change.consumed);
+    }
+
+    fn settle(&self, spec: &Spec) -> Result<(Change, u64), &'static str> {
+        let Kind::Settle { to, cents } = &spec.kind else {
+            unreachable!("only settlements have no member")
+        };
+        if *to == spec.store {
+            return Err("invalid_command");
+        }
+        if self.settled_at.is_some_and(|t| spec.at < t) {
+            return Err("out_of_order");
+        }
+        let owed = self.owed(&spec.store, to);
+        let amount = cents.unwrap_or(owed);
+        if amount == 0 || amount > owed {
+            return Err("settlement_exceeds_owed");
+        }
+        Ok((
+            Change {
+                member: None,
+                debts: vec![(spec.store.clone(), to.clone(), -amount)],
+                settled_at: Some(spec.at),
+                consumed: false,
+            },
+            1,
+        ))
+    }
+
+    fn member_command(&self, m: &str, spec: &Spec) -> Result<(Change, u64), &'static str> {
+        let Some(before) = self.member(m) else {
+            let Kind::Enroll { tier } = &spec.kind else {
+                return Err("member_not_found");
+            };
+            let tier = match tier {
+                None => 0,
+                Some(t) => tier_index(t).ok_or("unknown_tier")?,
+            };
+            let state = Member {
+                home: spec.store.clone(),
+                tier,
+                last_at: spec.at,
+                version: 1,
+                next_lot: 1,
+                principal: Vec::new(),
+                bonus: Vec::new(),
+                points: Vec::new(),
+                consumptions: BTreeMap::new(),
+                bonus_spent: 0,
+                window: Vec::new(),
+            };
+            let change = Change {
+                member: Some((m.to_owned(), state)),
+                debts: Vec::new(),
+                settled_at: None,
+                consumed: false,
+            };
+            return Ok((change, 1));
+        };
+        if let Kind::Enroll { .. } = spec.kind {
+            return Err("member_exists");
+        }
+        if spec.at < before.last_at {
+            return Err("out_of_order");
+        }
+        let mut w = before.clone();
+        let mut events = w.expire(spec.at);
+        let mut debts = Vec::new();
+        let at = spec.at;
+        let store = &spec.store;
+        match &spec.kind {
+            Kind::Enroll { .. } | Kind::Settle { .. } => unreachable!("handled above"),
+            Kind::Recharge { cents, .. } => {
+                let tier_before = w.tier;
+                let lot = w.new_lot();
+                w.principal.push(Lot {
+                    lot,
+                    store: store.clone(),
+                    cents: *cents,
+                    expires: None,
+                });
+                events += 1;
+                let rule = LADDER
+                    .iter()
+                    .filter(|r| r.0 <= *cents && (!r.3 || tier_before >= 2))
+                    .max_by_key(|r| r.0);
+                let bonus = match rule {
+                    Some(&(_, fixed, 0, _)) => fixed,
+                    Some(&(_, _, rate, _)) => half_up(i128::from(*cents) * i128::from(rate), 100),
+                    None => 0,
+                };
+                if bonus > 0 {
+                    let lot = w.new_lot();
+                    w.bonus.push(Lot {
+                        lot,
+                        store: store.clone(),
+                        cents: bonus,
+                        expires: Some(at + BONUS_EXPIRY),
+                    });
+                    events += 1;
+                }
+                w.window.push((at, *cents));
+                let within: i64 = w
+                    .window
+                    .iter()
+                    .filter(|(t, _)| *t > at - UPGRADE_WINDOW && *t <= at)
+                    .map(|(_, c)| c)
+                    .sum::<i64>()
+                    .max(0);
+                if let Some(up) = (w.tier + 1..TIERS.len())
+                    .rev()
+                    .find(|&t| *cents >= TIERS[t].single || within >= TIERS[t].within)
+                {
+                    w.tier = up;
+                    events += 1;
+                }
+            }
+            Kind::Grant {
+                cents, expires, ..
+            } => {
+                if expires.is_some_and(|e| e <= at) {
+                    return Err("invalid_command");
+                }
+                let lot = w.new_lot();
+                w.bonus.push(Lot {
+                    lot,
+                    store: store.clone(),
+                    cents: *cents,
+                    expires: Some(expires.unwrap_or(at + BONUS_EXPIRY)),
+                });
+                events += 1;
+            }
+            Kind::Consume { cents, .. } => {
+                let tier = &TIERS[w.tier];
+                let charged = half_up(i128::from(*cents) * i128::from(tier.discount), 100);
+                if charged == 0 {
+                    return Err("invalid_amount");
+                }
+                let (p, b) = (w.principal_total(), w.bonus_total());
+                if charged > p + b {
+                    return Err("insufficient_balance");
+                }
+                let low = (charged - p).max(0);
+                let high = b.min(charged);
+                let bonus = half_up(i128::from(charged) * i128::from(b), i128::from(p + b))
+                    .max(low)
+                    .min(high);
+                let principal = charged - bonus;
+                let order: Vec<usize> = (0..w.principal.len()).collect();
+                let mut draws = draw(&mut w.principal, &order, principal, true);
+                let mut order: Vec<usize> = (0..w.bonus.len()).collect();
+                order.sort_by_key(|&i| {
+                    let l = &w.bonus[i];
+                    (l.expires.is_none(), l.expires, l.lot)
+                });
+                draws.extend(draw(&mut w.bonus, &order, bonus, false));
+                for d in draws.iter().filter(|d| d.principal) {
+                    debts.push((d.store.clone(), store.clone(), d.cents));
+                }
+                let points = u64::try_from(principal * tier.points_x10 / 1000).expect("points");
+                if points > 0 {
+                    let lot = w.new_lot();
+                    w.points.push(PointLot {
+                        lot,
+                        points,
+                        expires: Some(at + POINTS_EXPIRY),
+                    });
+                }
+                w.bonus_spent += bonus;
+                w.consumptions.insert(
+                    spec.id,
+                    Consumption {
+                        seq: self.consumptions_made,
+                        store: store.clone(),
+                        charged,
+                        principal,
+                        bonus,
+                        refunded: 0,
+                        principal_restored: 0,
+                        bonus_restored: 0,
+                        draws,
+                        points_earned: points,
+                        points_reversed: 0,
+                    },
+                );
+                events += 1;
+            }
+            Kind::Refund { consumption, cents } => {
+                let mut rec = w
+                    .consumptions
+                    .get(consumption)
+                    .cloned()
+                    .ok_or("unknown_consumption")?;
+                let left = rec.charged - rec.refunded;
+                let amount = cents.unwrap_or(left);
+                if amount > left {
+                    return Err("refund_exceeds_original");
+                }
+                let principal_left = rec.principal - rec.principal_restored;
+                let bonus_left = rec.bonus - rec.bonus_restored;
+                let proportional =
+                    half_up(i128::from(amount) * i128::from(rec.bonus), i128::from(rec.charged));
+                let bonus = proportional
+                    .max((amount - principal_left).max(0))
+                    .min(bonus_left.min(amount));
+                let principal = amount - bonus;
+                for (kind, mut want) in [(true, principal), (false, bonus)] {
+                    for i in (0..rec.draws.len()).rev() {
+                        let d = &rec.draws[i];
+                        if d.principal != kind {
+                            continue;
+                        }
+                        let give = (d.cents - d.restored).min(want);
+                        if give <= 0 {
+                            continue;
+                        }
+                        want -= give;
+                        let d = d.clone();
+                        rec.draws[i].restored += give;
+                        if kind {
+                            w.give_back(true, &d, give);
+                            debts.push((d.store.clone(), rec.store.clone(), -give));
+                        } else if d.expires.is_none_or(|e| e > at) {
+                            w.give_back(false, &d, give);
+                        }
+                    }
+                    assert_eq!(want, 0, "model: a refund splits within what was drawn");
+                }
+                let restored_total = rec.principal_restored + principal;
+                let target = if rec.refunded + amount == rec.charged {
+                    rec.points_earned
+                } else if rec.principal > 0 {
+                    u64::try_from(
+                        i128::from(rec.points_earned) * i128::from(restored_total)
+                            / i128::from(rec.principal),
+                    )
+                    .expect("points")
+                } else {
+                    0
+                };
+                let due = target.saturating_sub(rec.points_reversed);
+                let mut owed = due;
+                for l in &mut w.points {
+                    let take = l.points.min(owed);
+                    l.points -= take;
+                    owed -= take;
+                }
+                w.points.retain(|l| l.points > 0);
+                rec.points_reversed += due;
+                rec.refunded += amount;
+                rec.principal_restored += principal;
+                rec.bonus_restored += bonus;
+                w.bonus_spent -= bonus;
+                if rec.refunded == rec.charged {
+                    w.consumptions.remove(consumption);
+                } else {
+                    w.consumptions.insert(*consumption, rec);
+                }
+                events += 1;
+            }
+            Kind::RefundBalance => {
+                let (p, b) = (w.principal_total(), w.bonus_total());
+                if p == 0 && b == 0 {
+                    return Err("insufficient_balance");
+                }
+                let mut to_pay = p - w.bonus_spent.min(p);
+                for l in &w.principal {
+                    let paid = l.cents.min(to_pay);
+                    to_pay -= paid;
+                    debts.push((l.store.clone(), store.clone(), paid));
+                }
+                w.principal.clear();
+                w.bonus.clear();
+                w.consumptions.clear();
+                w.bonus_spent = 0;
+                w.window.push((at, -p));
+                events += 1;
+            }
+            Kind::ChangeTier { tier, .. } => {
+                w.tier = tier_index(tier).ok_or("unknown_tier")?;
+                events += 1;
+            }
+        }
+        w.last_at = at;
+        w.version += events;
+        let change = Change {
+            member: Some((m.to_owned(), w)),
+            debts,
+            settled_at: None,
+            consumed: matches!(spec.kind, Kind::Consume { .. }),
+        };
+        Ok((change, events))
+    }
+}
