@@ -1,0 +1,434 @@
+//! The comparison harness: one workload through memberledger, an equivalent SQLite design,
+//! raw sled inserts of the same bytes, and hledger replaying our export; one table of figures
+//! and ratios. Each system runs in its own child process so peak memory is its own.
+//!
+//! ```text
+//! cargo run --release -p memberledger-benches --bin compare -- --commands 1000000 --members 100000 --stores 50
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::Instant;
+
+use memberledger::{Command, Ledger, MemberState, Policy};
+use memberledger_benches::workload;
+use memberledger_core::{
+    canonical_json, chain_hash, decide_and_fold, decode_event, Hash, GENESIS_HASH,
+};
+use serde_json::{json, Value};
+
+/// Commands per durable group (one transaction, one sync).
+const GROUP: usize = 1000;
+/// Single durable commands timed for latency.
+const SINGLES: usize = 300;
+
+struct Args {
+    commands: u64,
+    members: u64,
+    stores: u64,
+    dir: Option<PathBuf>,
+    system: Option<String>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        commands: 100_000,
+        members: 10_000,
+        stores: 50,
+        dir: None,
+        system: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut v = || it.next().unwrap_or_else(|| panic!("{k} needs a value"));
+        match k.as_str() {
+            "--commands" => a.commands = v().parse().expect("a number"),
+            "--members" => a.members = v().parse().expect("a number"),
+            "--stores" => a.stores = v().parse().expect("a number"),
+            "--dir" => a.dir = Some(PathBuf::from(v())),
+            "--system" => a.system = Some(v()),
+            other => panic!("unknown argument {other}; use --commands --members --stores"),
+        }
+    }
+    a
+}
+
+fn main() {
+    let a = args();
+    match a.system.as_deref() {
+        Some(system) => {
+            let dir = a.dir.clone().expect("--dir");
+            let result = match system {
+                "memberledger" => run_memberledger(&a, &dir),
+                "sqlite" => run_sqlite(&a, &dir),
+                "sled" => run_sled(&a, &dir),
+                "hledger" => run_hledger(&dir),
+                other => panic!("unknown system {other}"),
+            };
+            println!("{result}");
+        }
+        None => orchestrate(&a),
+    }
+}
+
+fn orchestrate(a: &Args) {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let me = std::env::current_exe().expect("own path");
+    let mut results: Vec<Value> = Vec::new();
+    for system in ["memberledger", "sqlite", "sled", "hledger"] {
+        eprintln!("running {system} …");
+        let out = Process::new(&me)
+            .args(["--system", system, "--dir"])
+            .arg(tmp.path())
+            .args([
+                "--commands",
+                &a.commands.to_string(),
+                "--members",
+                &a.members.to_string(),
+                "--stores",
+                &a.stores.to_string(),
+            ])
+            .output()
+            .expect("the child runs");
+        if !out.status.success() {
+            eprintln!("{system} failed: {}", String::from_utf8_lossy(&out.stderr));
+            continue;
+        }
+        let line = String::from_utf8_lossy(&out.stdout);
+        results.push(serde_json::from_str(line.trim()).expect("a JSON result"));
+    }
+    print_table(a, &results);
+}
+
+fn print_table(a: &Args, results: &[Value]) {
+    println!(
+        "\nworkload: {} commands over {} members and {} stores; durable groups of {GROUP}\n",
+        a.commands, a.members, a.stores
+    );
+    println!(
+        "{:<14} {:>16} {:>18} {:>14} {:>14} {:>12} {:>12}",
+        "system", "commands/s", "replay events/s", "peak MiB", "disk MiB", "p50 µs", "p99 µs"
+    );
+    let f = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    let cell = |x: Option<f64>, d: usize| x.map_or("-".to_owned(), |x| format!("{x:.d$}"));
+    for r in results {
+        println!(
+            "{:<14} {:>16} {:>18} {:>14} {:>14} {:>12} {:>12}",
+            r["system"].as_str().unwrap_or("?"),
+            cell(f(r, "commands_per_s"), 0),
+            cell(f(r, "replay_events_per_s"), 0),
+            cell(f(r, "peak_rss_mib"), 1),
+            cell(f(r, "disk_mib"), 1),
+            cell(f(r, "p50_us"), 0),
+            cell(f(r, "p99_us"), 0),
+        );
+    }
+    let by = |s: &str| results.iter().find(|r| r["system"] == s);
+    if let (Some(m), Some(q)) = (by("memberledger"), by("sqlite")) {
+        if let (Some(x), Some(y)) = (f(m, "commands_per_s"), f(q, "commands_per_s")) {
+            println!("\nmemberledger / SQLite, durable commands/s: {:.2}x", x / y);
+        }
+        if let (Some(x), Some(y)) = (f(m, "replay_events_per_s"), f(q, "replay_events_per_s")) {
+            println!("memberledger / SQLite, replay events/s:    {:.2}x", x / y);
+        }
+    }
+    if let (Some(m), Some(s)) = (by("memberledger"), by("sled")) {
+        if let (Some(x), Some(y)) = (f(m, "commands_per_s"), f(s, "commands_per_s")) {
+            println!("memberledger / raw sled, durable commands/s: {:.2}x", x / y);
+        }
+    }
+    if let (Some(m), Some(h)) = (by("memberledger"), by("hledger")) {
+        if let (Some(x), Some(y)) = (f(m, "replay_events_per_s"), f(h, "replay_events_per_s")) {
+            println!(
+                "memberledger verify / hledger replay, events/s: {:.2}x",
+                x / y
+            );
+        }
+    }
+    if let Some(m) = by("memberledger") {
+        if let Some(b) = f(m, "bytes_per_member") {
+            println!("memory per member projection (RSS growth on open / members): {b:.0} bytes");
+        }
+    }
+}
+
+/// Peak resident memory of this process, from the kernel.
+fn peak_rss_mib() -> f64 {
+    status_kib("VmHWM:") / 1024.0
+}
+
+fn rss_kib() -> f64 {
+    status_kib("VmRSS:")
+}
+
+fn status_kib(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(key)).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}
+
+fn disk_mib(path: &Path) -> f64 {
+    fn size(p: &Path) -> u64 {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => std::fs::read_dir(p)
+                .map(|d| d.flatten().map(|e| size(&e.path())).sum())
+                .unwrap_or(0),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        }
+    }
+    size(path) as f64 / (1024.0 * 1024.0)
+}
+
+/// The `per_mille`-th per-mille value of the samples (nearest rank).
+fn percentile(mut v: Vec<f64>, per_mille: usize) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let i = (v.len().saturating_sub(1) * per_mille + 500) / 1000;
+    v.get(i).copied().unwrap_or(0.0)
+}
+
+fn commands(a: &Args) -> Vec<Command> {
+    workload(a.commands + SINGLES as u64, a.members, a.stores, 7)
+}
+
+fn run_memberledger(a: &Args, dir: &Path) -> Value {
+    let all = commands(a);
+    let (bulk, singles) = all.split_at(usize::try_from(a.commands).expect("fits in memory"));
+    let path = dir.join("memberledger");
+    let ledger = Ledger::open(&path).expect("opens");
+    let t = Instant::now();
+    let mut ok = 0u64;
+    for chunk in bulk.chunks(GROUP) {
+        ok += ledger
+            .execute_batch(chunk)
+            .iter()
+            .filter(|r| r.is_ok())
+            .count() as u64;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let mut lat = Vec::with_capacity(SINGLES);
+    for c in singles {
+        let t = Instant::now();
+        let _ = ledger.execute(c);
+        lat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let events = ledger.store().head().expect("head").position;
+    // Our export, for hledger.
+    let mut journal =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("journal")).expect("journal"));
+    memberledger_audit::export(&ledger, memberledger_audit::Format::Hledger, &mut journal)
+        .expect("export");
+    drop(journal);
+    drop(ledger);
+    let before = rss_kib();
+    let t = Instant::now();
+    let ledger = Ledger::open_existing(&path).expect("reopens");
+    let open_secs = t.elapsed().as_secs_f64();
+    let members = ledger.member_ids().len() as f64;
+    let per_member = (rss_kib() - before) * 1024.0 / members.max(1.0);
+    let t = Instant::now();
+    assert!(ledger.verify().expect("verifies").ok());
+    let verify_secs = t.elapsed().as_secs_f64();
+    json!({
+        "system": "memberledger",
+        "commands": a.commands, "recorded": ok, "events": events,
+        "commands_per_s": a.commands as f64 / secs,
+        "open_replay_events_per_s": events as f64 / open_secs,
+        "replay_events_per_s": events as f64 / verify_secs,
+        "p50_us": percentile(lat.clone(), 500), "p99_us": percentile(lat, 990),
+        "peak_rss_mib": peak_rss_mib(), "disk_mib": disk_mib(&path),
+        "bytes_per_member": per_member,
+    })
+}
+
+/// The same decisions (our core), stored the way an integrator would with SQLite: an events
+/// table and a balances table kept in step, WAL, one transaction per group, synchronous=FULL.
+fn run_sqlite(a: &Args, dir: &Path) -> Value {
+    let all = commands(a);
+    let (bulk, singles) = all.split_at(usize::try_from(a.commands).expect("fits in memory"));
+    let path = dir.join("sqlite.db");
+    let mut conn = rusqlite::Connection::open(&path).expect("opens");
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE events (position INTEGER PRIMARY KEY, command BLOB NOT NULL, member TEXT NOT NULL, json TEXT NOT NULL, hash BLOB NOT NULL);
+         CREATE TABLE commands (id BLOB PRIMARY KEY, digest BLOB NOT NULL);
+         CREATE TABLE balances (member TEXT PRIMARY KEY, principal INTEGER NOT NULL, bonus INTEGER NOT NULL, points INTEGER NOT NULL, version INTEGER NOT NULL);",
+    )
+    .expect("schema");
+    let policy = Policy::builtin();
+    let mut states: HashMap<String, MemberState> = HashMap::new();
+    let mut head: (u64, Hash) = (0, GENESIS_HASH);
+    let group = |conn: &mut rusqlite::Connection,
+                 chunk: &[Command],
+                 states: &mut HashMap<String, MemberState>,
+                 head: &mut (u64, Hash)| {
+        let tx = conn.transaction().expect("tx");
+        for c in chunk {
+            let Ok((events, next)) = decide_and_fold(states.get(c.member.as_str()), c, &policy)
+            else {
+                continue;
+            };
+            tx.execute(
+                "INSERT INTO commands (id, digest) VALUES (?1, ?2)",
+                rusqlite::params![c.id.as_bytes().to_vec(), c.digest().to_vec()],
+            )
+            .expect("command");
+            for e in &events {
+                let p = head.0 + 1;
+                let j = canonical_json(p, e);
+                let h = chain_hash(&head.1, j.as_bytes());
+                tx.execute(
+                    "INSERT INTO events (position, command, member, json, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    rusqlite::params![i64::try_from(p).expect("fits"), c.id.as_bytes().to_vec(), c.member.as_str(), j, h.to_vec()],
+                )
+                .expect("event");
+                *head = (p, h);
+            }
+            tx.execute(
+                "INSERT INTO balances (member, principal, bonus, points, version) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(member) DO UPDATE SET principal=excluded.principal, bonus=excluded.bonus, points=excluded.points, version=excluded.version",
+                rusqlite::params![c.member.as_str(), next.principal().cents(), next.bonus().cents(), i64::try_from(next.points()).expect("fits"), i64::try_from(next.version).expect("fits")],
+            )
+            .expect("balance");
+            states.insert(c.member.to_string(), next);
+        }
+        tx.commit().expect("commit");
+    };
+    let t = Instant::now();
+    for chunk in bulk.chunks(GROUP) {
+        group(&mut conn, chunk, &mut states, &mut head);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let mut lat = Vec::with_capacity(SINGLES);
+    for c in singles {
+        let t = Instant::now();
+        group(&mut conn, std::slice::from_ref(c), &mut states, &mut head);
+        lat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    drop(states);
+    // Replay and verify from the table: decode, chain, fold.
+    let t = Instant::now();
+    let mut stmt = conn
+        .prepare("SELECT json, hash FROM events ORDER BY position")
+        .expect("select");
+    let mut rows = stmt.query([]).expect("query");
+    let mut prev = GENESIS_HASH;
+    let mut members: HashMap<String, MemberState> = HashMap::new();
+    let mut n = 0u64;
+    while let Some(row) = rows.next().expect("row") {
+        let j: String = row.get(0).expect("json");
+        let h: Vec<u8> = row.get(1).expect("hash");
+        prev = chain_hash(&prev, j.as_bytes());
+        assert_eq!(prev.as_slice(), h.as_slice());
+        let (_, e) = decode_event(j.as_bytes()).expect("decodes");
+        match members.get_mut(e.member.as_str()) {
+            Some(s) => s.apply(&e).expect("folds"),
+            None => {
+                members.insert(
+                    e.member.to_string(),
+                    MemberState::enrolled(&e).expect("folds"),
+                );
+            }
+        }
+        n += 1;
+    }
+    let replay_secs = t.elapsed().as_secs_f64();
+    json!({
+        "system": "sqlite",
+        "commands_per_s": a.commands as f64 / secs,
+        "replay_events_per_s": n as f64 / replay_secs,
+        "p50_us": percentile(lat.clone(), 500), "p99_us": percentile(lat, 990),
+        "peak_rss_mib": peak_rss_mib(),
+        "disk_mib": disk_mib(&path) + disk_mib(&dir.join("sqlite.db-wal")),
+    })
+}
+
+/// The limit of the embedded store: the same event bytes inserted into sled, one key per
+/// event, flushed and fdatasync'ed once per group; replay is a scan with the chain check.
+fn run_sled(a: &Args, dir: &Path) -> Value {
+    let all = commands(a);
+    let (bulk, _) = all.split_at(usize::try_from(a.commands).expect("fits in memory"));
+    // The bytes, decided in memory beforehand (not timed).
+    let policy = Policy::builtin();
+    let mut states: HashMap<String, MemberState> = HashMap::new();
+    let mut groups: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut p = 0u64;
+    for chunk in bulk.chunks(GROUP) {
+        let mut g = Vec::new();
+        for c in chunk {
+            if let Ok((events, next)) = decide_and_fold(states.get(c.member.as_str()), c, &policy) {
+                for e in &events {
+                    p += 1;
+                    g.push(canonical_json(p, e).into_bytes());
+                }
+                states.insert(c.member.to_string(), next);
+            }
+        }
+        groups.push(g);
+    }
+    drop(states);
+    let path = dir.join("sled");
+    let db = sled::open(&path).expect("opens");
+    let file = std::fs::File::open(path.join("db")).expect("data file");
+    let t = Instant::now();
+    let mut pos = 0u64;
+    for g in &groups {
+        let mut b = sled::Batch::default();
+        for bytes in g {
+            pos += 1;
+            b.insert(&pos.to_be_bytes(), bytes.as_slice());
+        }
+        db.apply_batch(b).expect("batch");
+        db.flush().expect("flush");
+        file.sync_data().expect("fdatasync");
+    }
+    let secs = t.elapsed().as_secs_f64();
+    drop(groups);
+    let t = Instant::now();
+    let mut prev = GENESIS_HASH;
+    let mut n = 0u64;
+    for kv in db.iter() {
+        let (_, v) = kv.expect("reads");
+        prev = chain_hash(&prev, &v);
+        n += 1;
+    }
+    let replay_secs = t.elapsed().as_secs_f64();
+    json!({
+        "system": "sled",
+        "commands_per_s": a.commands as f64 / secs,
+        "replay_events_per_s": n as f64 / replay_secs,
+        "peak_rss_mib": peak_rss_mib(),
+        "disk_mib": disk_mib(&path),
+        "head": format!("{:02x}{:02x}", prev[0], prev[1]),
+    })
+}
+
+/// hledger replaying our export (its balance report checks every closing assertion too).
+fn run_hledger(dir: &Path) -> Value {
+    let journal = dir.join("journal");
+    let text = std::fs::read_to_string(&journal).expect("the memberledger run wrote the journal");
+    let transactions = text
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .count();
+    let t = Instant::now();
+    let out = Process::new("hledger")
+        .arg("-f")
+        .arg(&journal)
+        .args(["bal", "-O", "csv"])
+        .output();
+    let secs = t.elapsed().as_secs_f64();
+    match out {
+        Ok(o) if o.status.success() => json!({
+            "system": "hledger",
+            "replay_events_per_s": transactions as f64 / secs,
+            "transactions": transactions,
+            "disk_mib": disk_mib(&journal),
+        }),
+        Ok(o) => json!({"system": "hledger", "error": String::from_utf8_lossy(&o.stderr)}),
+        Err(e) => json!({"system": "hledger", "error": e.to_string()}),
+    }
+}
