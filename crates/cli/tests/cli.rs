@@ -403,7 +403,11 @@ fn damaged_sled_files_are_reported_as_corrupt_not_a_panic() {
     std::fs::write(&data, bytes).unwrap();
     let o = run(&db, &["verify"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
-    assert!(stdout(&o).contains("FAILED at position 1"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("FAILED at position 1"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("acknowledged"), "{}", stdout(&o));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
     // Other commands refuse the damaged ledger with `corrupt` and exit 2.

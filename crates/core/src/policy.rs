@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
-use crate::money::{Money, Rounding};
+use crate::money::{Money, Rounding, AMOUNT_MAX};
 
 /// How a consumption is split between principal and bonus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -198,6 +198,14 @@ impl Policy {
             if !r.min.is_positive() {
                 return bad(format!("recharge_bonus[{i}]: min must be above zero"));
             }
+            // A fixed bonus is credited by one command, so it is bounded like one: a bonus
+            // beyond every amount a ledger handles would overflow its books on the first
+            // recharge it applies to (fuzz/corpus/policy/huge_bonus.json).
+            if r.bonus.is_some_and(|b| b > AMOUNT_MAX) {
+                return bad(format!(
+                    "recharge_bonus[{i}]: bonus must be at most {AMOUNT_MAX}"
+                ));
+            }
             match (r.bonus, r.bonus_rate) {
                 (Some(b), None) if b.is_positive() => {}
                 (None, Some(rate))
@@ -336,6 +344,10 @@ mod tests {
             (
                 r#"{"currency":"yuan","tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}]}"#,
                 "currency",
+            ),
+            (
+                r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"0.01","bonus":"1000000000000000000"}]}"#,
+                "at most 99999999.99",
             ),
         ] {
             let e = Policy::from_json(json).unwrap_err();

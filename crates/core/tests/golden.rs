@@ -118,6 +118,14 @@ fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
                 "{}",
                 path.display()
             );
+            // Sorted at every level: a sorted map prints it back unchanged.
+            let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+            assert_eq!(
+                v.to_string(),
+                text.trim_end(),
+                "{} is not sorted",
+                path.display()
+            );
             n += 1;
         }
     }

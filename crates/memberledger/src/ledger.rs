@@ -275,6 +275,14 @@ impl Ledger {
                 Ok(r) => r,
                 Err(e) => {
                     let e = Error::from(e);
+                    // The store may have written some or all of the batch before failing (a
+                    // write that landed but whose acknowledgement was lost): what it holds is
+                    // unknown here, so the projections are rebuilt from it rather than kept.
+                    // Otherwise reads and `verify` show the member without a command that a
+                    // retry then reports as recorded, and settlements are decided against a
+                    // stale clearing. If the store cannot be read either, the next conflict
+                    // reloads.
+                    let _ = self.reload();
                     return Ok(plan
                         .steps
                         .into_iter()

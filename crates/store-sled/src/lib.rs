@@ -34,6 +34,8 @@ pub struct SledStore {
     data_file: File,
     path: PathBuf,
     index: Mutex<Index>,
+    /// Set when a write failed after sled took it: appends are refused until a reopen.
+    failed: std::sync::atomic::AtomicBool,
     /// The head anchor: the last acknowledged position and hash, written after sled.
     anchor: Mutex<File>,
 }
@@ -78,6 +80,7 @@ impl SledStore {
             data_file,
             path,
             index: Mutex::new(Index::default()),
+            failed: std::sync::atomic::AtomicBool::new(false),
             anchor: Mutex::new(anchor),
         };
         let index = store.rebuild_index()?;
@@ -194,11 +197,18 @@ impl SledStore {
         Ok(())
     }
 
-    fn durable(&self) -> Result<(), StoreError> {
+    /// Makes what sled wrote durable: sled's flush, then a real `fdatasync` of its data file,
+    /// and of its blob files when a record was large enough for sled to put it in one.
+    fn durable(&self, largest_record: usize) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| storage("flush failed", e))?;
         self.data_file
             .sync_data()
-            .map_err(|e| storage("fdatasync failed", e))
+            .map_err(|e| storage("fdatasync failed", e))?;
+        if largest_record >= BLOB_THRESHOLD {
+            sync_dir_files(&self.path.join("blobs"))
+                .map_err(|e| storage("cannot sync sled's blob files", e))?;
+        }
+        Ok(())
     }
 
     fn index(&self) -> Result<std::sync::MutexGuard<'_, Index>, StoreError> {
@@ -250,6 +260,24 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
             }
         }
     }
+}
+
+/// Records at least this large may be stored by sled in a blob file of their own (sled 0.34
+/// moves values above an eighth of its 512 KiB segments, so this is on the safe side).
+const BLOB_THRESHOLD: usize = 32 * 1024;
+
+/// `fsync`s every file in a directory, and the directory.
+fn sync_dir_files(dir: &Path) -> std::io::Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_file() {
+            File::open(&path)?.sync_all()?;
+        }
+    }
+    File::open(dir)?.sync_all()
 }
 
 fn hex_hash(h: &[u8; 32]) -> String {
@@ -395,18 +423,37 @@ impl EventStore for SledStore {
         batch: Vec<Append>,
     ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
         let mut index = self.index()?;
+        if self.failed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Storage(
+                "an earlier write failed part-way; reopen the ledger to continue".into(),
+            ));
+        }
         let (outcome, sealed) = index.seal(batch)?;
         if !sealed.is_empty() {
             let mut b = sled::Batch::default();
+            let mut largest = 0;
             for s in &sealed {
-                b.insert(&event_key(s.record.first_position), encode_record(s));
+                let record = encode_record(s);
+                largest = largest.max(record.len());
+                b.insert(&event_key(s.record.first_position), record);
             }
-            self.db
+            // Once sled has the records, a failure leaves it holding positions the index has
+            // not taken: refuse further appends (which would reuse them) until a reopen reads
+            // back what sled really holds.
+            let written = self
+                .db
                 .apply_batch(b)
-                .map_err(|e| storage("write failed", e))?;
-            self.durable()?;
+                .map_err(|e| storage("write failed", e))
+                .and_then(|()| self.durable(largest));
+            if let Err(e) = written {
+                self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                return Err(e);
+            }
             index.commit(&sealed);
-            self.write_anchor(index.head())?;
+            if let Err(e) = self.write_anchor(index.head()) {
+                self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                return Err(e);
+            }
         }
         Ok(outcome
             .into_iter()
@@ -480,6 +527,6 @@ impl EventStore for SledStore {
         self.db
             .insert(k, value)
             .map_err(|e| storage("cannot write a setting", e))?;
-        self.durable()
+        self.durable(0)
     }
 }

@@ -1,0 +1,722 @@
+#!/usr/bin/env python3
+"""Verify a memberledger JSONL export without memberledger's code.
+
+Uses only the Python standard library (3.8 or later). Reads an export made with
+
+    memberledger --db DIR export --format jsonl > ledger.jsonl
+
+from a file argument or standard input, and checks, line by line:
+
+  * each line is the canonical JSON of its object (docs/AUDIT.md, "Canonical JSON");
+  * positions run 1, 2, 3, ... without a gap;
+  * hash_n = SHA-256(hash_{n-1} || canonical JSON of line n without "hash"),
+    hash_0 = 32 zero bytes;
+  * each event id = UUID v5(namespace = command id, name = index as decimal ASCII);
+  * a command's events are consecutive, indexed from 0, of one member, time and store;
+  * each member's events fold: versions 1, 2, 3, ..., times never go back, lots are
+    numbered in order, every draw, restore, expiry and refund fits the lots and adds up;
+  * the settlements stream ("@stores") folds the same way, and no store settles more
+    than it owes the other on the net (inter-store debts recomputed from the draws).
+
+The fold follows the events' `data` only (never the policy), so it recomputes each
+member's principal, bonus, points and tier as the ledger holds them.
+
+On success it prints a summary (events, members, held principal/bonus/points, chain
+head) and exits 0. On the first failure it prints the position and what is wrong and
+exits 1. A usage or I/O error exits 2.
+
+    python3 verify_chain.py ledger.jsonl
+    python3 verify_chain.py --json ledger.jsonl        # same shape as `memberledger verify --json`
+    python3 verify_chain.py --members ledger.jsonl     # one JSON line per member on stdout
+    python3 verify_chain.py --head HASH ledger.jsonl   # also require this chain head (64 hex digits)
+
+Money is `decimal.Decimal` throughout, with inexact arithmetic trapped: no floats.
+"""
+
+import argparse
+import decimal
+import functools
+import hashlib
+import json
+import re
+import sys
+import uuid
+from datetime import datetime
+
+GENESIS = bytes(32)
+SCHEMA_VERSION = 1
+
+# Exact money: any rounding at all raises decimal.Inexact.
+MONEY_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+decimal.setcontext(MONEY_CONTEXT)
+ZERO = decimal.Decimal("0.00")
+
+AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]*)\.[0-9]{2}$")
+DECIMAL_RE = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")
+TIME_RE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{3}|\.[0-9]{6}|\.[0-9]{9})?Z$")
+ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+TOP_KEYS = {"at", "command", "data", "hash", "id", "index", "member", "position", "store", "type", "v", "version"}
+DRAW_KEYS = {"amount", "expires_at", "kind", "lot", "origin_store"}
+RESTORE_KEYS = DRAW_KEYS | {"forfeited"}
+DATA_KEYS = {
+    "member_enrolled": {"home_store", "tier"},
+    "recharged": {"amount", "lot", "staff"},
+    "bonus_granted": {"amount", "expires_at", "lot", "reason", "rule"},
+    "consumed": {
+        "service", "staff", "tier", "price", "discount", "charged", "principal", "bonus",
+        "draws", "points_earned", "points_lot", "points_expires_at",
+    },
+    "consumption_refunded": {
+        "consumption", "amount", "principal", "bonus", "restored", "points_reversed", "points_forgiven",
+        "service_store",
+    },
+    "balance_refunded": {"principal", "bonus_forfeited", "bonus_spent", "clawback", "payout", "draws"},
+    "tier_changed": {"from", "to", "reason"},
+    "bonus_expired": {"lot", "amount", "origin_store", "expires_at"},
+    "points_expired": {"lot", "points", "expires_at"},
+    "settled": {"amount", "creditor"},
+}
+
+# The stream of inter-store settlements; every other stream is a member's.
+STORES_STREAM = "@stores"
+
+
+class Bad(Exception):
+    """What is wrong with the event at the current position."""
+
+
+def canonical(obj):
+    """The canonical JSON bytes: sorted keys, no whitespace, non-ASCII as UTF-8."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Bad("a string holds a lone surrogate (\\ud800-\\udfff), which is not text")
+
+
+# ---------------------------------------------------------------- field readers
+
+
+def _reject_float(s):
+    raise Bad("a number with a fraction or exponent (%s): the log has no floats" % s)
+
+
+def _reject_constant(s):
+    raise Bad("%s is not JSON" % s)
+
+
+def _no_duplicate_keys(pairs):
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise Bad("key %r appears twice in one object" % k)
+        obj[k] = v
+    return obj
+
+
+def parse_line(raw):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Bad("the line is not UTF-8: %s" % e)
+    try:
+        obj = json.loads(
+            text,
+            parse_float=_reject_float,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_no_duplicate_keys,
+        )
+    except ValueError as e:  # json.JSONDecodeError is a ValueError
+        raise Bad("the line is not JSON: %s" % e)
+    if not isinstance(obj, dict):
+        raise Bad("the line is not a JSON object")
+    return obj
+
+
+def keys(obj, want, what):
+    if not isinstance(obj, dict):
+        raise Bad("%s is not an object" % what)
+    got = set(obj)
+    if got != want:
+        missing, extra = sorted(want - got), sorted(got - want)
+        raise Bad("%s: missing %s, unexpected %s" % (what, missing or "none", extra or "none"))
+
+
+def integer(v, what, low=0):
+    # bool is a subclass of int in Python: refuse it explicitly.
+    if not isinstance(v, int) or isinstance(v, bool) or v < low:
+        raise Bad("%s must be an integer >= %d, not %s" % (what, low, json.dumps(v)))
+    return v
+
+
+def money(v, what, positive=False):
+    if not isinstance(v, str) or not AMOUNT_RE.match(v):
+        raise Bad("%s must be an amount string with two decimals, not %s" % (what, json.dumps(v)))
+    d = decimal.Decimal(v)
+    if positive and d <= 0:
+        raise Bad("%s must be above zero, not %s" % (what, v))
+    return d
+
+
+def text(v, what, nullable=False):
+    if v is None and nullable:
+        return None
+    if not isinstance(v, str) or not v:
+        raise Bad("%s must be a non-empty string, not %s" % (what, json.dumps(v)))
+    return v
+
+
+def ident(v, what, nullable=False):
+    if v is None and nullable:
+        return None
+    if not isinstance(v, str) or not ID_RE.match(v):
+        raise Bad("%s must be an id of 1-64 characters [A-Za-z0-9_.-], not %s" % (what, json.dumps(v)))
+    return v
+
+
+@functools.lru_cache(maxsize=65536)
+def _time_key(v):
+    """A key that sorts in time order, or a reason the string is not a canonical time."""
+    m = TIME_RE.match(v)
+    if not m:
+        return None, "must be an RFC 3339 UTC time ending in Z"
+    s = m.group(1)
+    try:
+        datetime(int(s[0:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), int(s[14:16]), int(s[17:19]))
+    except ValueError:
+        return None, "is not a real date and time"
+    digits = (m.group(2) or ".")[1:]
+    if digits.endswith("000"):
+        return None, "has more fraction digits than it needs (3, 6 or 9, never trailing 000)"
+    # Fixed-width UTC fields compare correctly as text; pad the fraction to nanoseconds.
+    return (s, digits.ljust(9, "0")), None
+
+
+def timestamp(v, what, nullable=False):
+    """Checks an RFC 3339 UTC time and returns a key that sorts in time order."""
+    if v is None and nullable:
+        return None
+    key, why = _time_key(v) if isinstance(v, str) else (None, "must be an RFC 3339 UTC time ending in Z")
+    if key is None:
+        raise Bad("%s %s, not %s" % (what, why, json.dumps(v)))
+    return key
+
+
+def uuid_str(v, what):
+    try:
+        u = uuid.UUID(v)
+    except (TypeError, ValueError, AttributeError):
+        raise Bad("%s must be a UUID, not %s" % (what, json.dumps(v)))
+    if str(u) != v:
+        raise Bad("%s must be a lowercase hyphenated UUID, not %s" % (what, v))
+    return u
+
+
+def boolean(v, what):
+    if not isinstance(v, bool):
+        raise Bad("%s must be true or false, not %s" % (what, json.dumps(v)))
+    return v
+
+
+# ---------------------------------------------------------------- the fold
+
+
+class Member:
+    def __init__(self, member, tier, at):
+        self.member = member
+        self.tier = tier
+        self.version = 1
+        self.last_at = at
+        self.next_lot = 1
+        self.principal_lots = {}  # lot -> [remaining, origin_store, expires_at]
+        self.bonus_lots = {}
+        self.point_lots = {}  # lot -> [remaining, expires_at]
+        self.consumptions = {}  # consume command id -> record
+        self.bonus_spent = ZERO
+
+    def principal(self):
+        return sum((l[0] for l in self.principal_lots.values()), ZERO)
+
+    def bonus(self):
+        return sum((l[0] for l in self.bonus_lots.values()), ZERO)
+
+    def points(self):
+        return sum(l[0] for l in self.point_lots.values())
+
+    def lots(self, kind):
+        return self.principal_lots if kind == "principal" else self.bonus_lots
+
+    def new_lot(self, lot, what):
+        integer(lot, what, 1)
+        if lot != self.next_lot:
+            raise Bad("%s is %d; the member's next lot number is %d" % (what, lot, self.next_lot))
+        self.next_lot += 1
+
+    def take(self, draw, what):
+        """Takes a draw from the lot it names; the draw must describe that lot truly."""
+        kind, lot, amount = draw["kind"], draw["lot"], draw["amount"]
+        lots = self.lots(kind)
+        if lot not in lots:
+            raise Bad("%s: member %s has no open %s lot %d" % (what, self.member, kind, lot))
+        held, origin, expires = lots[lot]
+        if draw["origin_store"] != origin or draw["expires_at"] != expires:
+            raise Bad("%s: %s lot %d has origin_store %s and expires_at %s, not what the draw says"
+                      % (what, kind, lot, origin, json.dumps(expires)))
+        left = held - amount
+        if amount <= 0 or left < 0:
+            raise Bad("%s: cannot take %s from %s lot %d holding %s" % (what, amount, kind, lot, held))
+        if left == 0:
+            del lots[lot]
+        else:
+            lots[lot][0] = left
+
+
+def read_draws(draws, what):
+    if not isinstance(draws, list):
+        raise Bad("%s must be a list" % what)
+    out = []
+    for i, d in enumerate(draws):
+        w = "%s[%d]" % (what, i)
+        keys(d, DRAW_KEYS, w)
+        kind = d["kind"]
+        if kind not in ("principal", "bonus"):
+            raise Bad("%s.kind must be principal or bonus, not %s" % (w, json.dumps(kind)))
+        out.append({
+            "lot": integer(d["lot"], w + ".lot", 1),
+            "kind": kind,
+            "amount": money(d["amount"], w + ".amount", positive=True),
+            "origin_store": ident(d["origin_store"], w + ".origin_store"),
+            "expires_at": d["expires_at"],
+        })
+        timestamp(d["expires_at"], w + ".expires_at", nullable=True)
+    return out
+
+
+def sum_kind(items, kind):
+    return sum((d["amount"] for d in items if d["kind"] == kind), ZERO)
+
+
+def fold(m, e, at_key):
+    """Folds one event (already checked for envelope shape) onto member state `m`."""
+    kind, d, store = e["type"], e["data"], e["store"]
+
+    if kind == "member_enrolled":
+        raise Bad("member %s is already enrolled" % m.member)
+
+    elif kind == "recharged":
+        amount = money(d["amount"], "data.amount", positive=True)
+        ident(d["staff"], "data.staff", nullable=True)
+        m.new_lot(d["lot"], "data.lot")
+        m.principal_lots[d["lot"]] = [amount, store, None]
+
+    elif kind == "bonus_granted":
+        amount = money(d["amount"], "data.amount", positive=True)
+        timestamp(d["expires_at"], "data.expires_at", nullable=True)
+        text(d["reason"], "data.reason")
+        if d["rule"] is not None:
+            integer(d["rule"], "data.rule")
+        m.new_lot(d["lot"], "data.lot")
+        m.bonus_lots[d["lot"]] = [amount, store, d["expires_at"]]
+
+    elif kind == "consumed":
+        text(d["service"], "data.service", nullable=True)
+        ident(d["staff"], "data.staff", nullable=True)
+        text(d["tier"], "data.tier")
+        money(d["price"], "data.price", positive=True)
+        if not isinstance(d["discount"], str) or not DECIMAL_RE.match(d["discount"]):
+            raise Bad("data.discount must be a decimal string, not %s" % json.dumps(d["discount"]))
+        charged = money(d["charged"], "data.charged", positive=True)
+        principal = money(d["principal"], "data.principal")
+        bonus = money(d["bonus"], "data.bonus")
+        if principal + bonus != charged:
+            raise Bad("principal %s + bonus %s is not charged %s" % (principal, bonus, charged))
+        draws = read_draws(d["draws"], "data.draws")
+        for k, want in (("principal", principal), ("bonus", bonus)):
+            if sum_kind(draws, k) != want:
+                raise Bad("the %s draws add up to %s, not %s" % (k, sum_kind(draws, k), want))
+        for i, dr in enumerate(draws):
+            if dr["kind"] == "bonus" and dr["expires_at"] is not None and timestamp(dr["expires_at"], "") <= at_key:
+                raise Bad("data.draws[%d] spends bonus lot %d, which expired at %s" % (i, dr["lot"], dr["expires_at"]))
+            m.take(dr, "data.draws[%d]" % i)
+        earned = integer(d["points_earned"], "data.points_earned")
+        timestamp(d["points_expires_at"], "data.points_expires_at", nullable=True)
+        if earned > 0:
+            if d["points_lot"] is None:
+                raise Bad("points were earned but data.points_lot is null")
+            m.new_lot(d["points_lot"], "data.points_lot")
+            m.point_lots[d["points_lot"]] = [earned, d["points_expires_at"]]
+        elif d["points_lot"] is not None or d["points_expires_at"] is not None:
+            raise Bad("no points were earned but a point lot is named")
+        m.bonus_spent += bonus
+        if e["command"] in m.consumptions:
+            raise Bad("consumption %s is recorded twice" % e["command"])
+        m.consumptions[e["command"]] = {
+            "store": store, "charged": charged, "principal": principal, "bonus": bonus,
+            "refunded": ZERO, "principal_restored": ZERO, "bonus_restored": ZERO,
+            "draws": draws, "restored": {}, "points_earned": earned, "points_reversed": 0,
+        }
+
+    elif kind == "consumption_refunded":
+        cid = str(uuid_str(d["consumption"], "data.consumption"))
+        rec = m.consumptions.get(cid)
+        if rec is None:
+            raise Bad("member %s has no refundable consumption %s" % (m.member, cid))
+        if ident(d["service_store"], "data.service_store") != rec["store"]:
+            raise Bad("data.service_store is %s but consumption %s was delivered at %s"
+                      % (d["service_store"], cid, rec["store"]))
+        amount = money(d["amount"], "data.amount", positive=True)
+        principal = money(d["principal"], "data.principal")
+        bonus = money(d["bonus"], "data.bonus")
+        if principal + bonus != amount:
+            raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+        if rec["refunded"] + amount > rec["charged"]:
+            raise Bad("refunds reach %s of a consumption that charged %s" % (rec["refunded"] + amount, rec["charged"]))
+        if rec["principal_restored"] + principal > rec["principal"] or rec["bonus_restored"] + bonus > rec["bonus"]:
+            raise Bad("the refund restores more principal or bonus than the consumption drew")
+        restored = d["restored"]
+        if not isinstance(restored, list):
+            raise Bad("data.restored must be a list")
+        sums = {"principal": ZERO, "bonus": ZERO}
+        for i, r in enumerate(restored):
+            w = "data.restored[%d]" % i
+            keys(r, RESTORE_KEYS, w)
+            lot, rk = integer(r["lot"], w + ".lot", 1), r["kind"]
+            if rk not in ("principal", "bonus"):
+                raise Bad("%s.kind must be principal or bonus" % w)
+            ra = money(r["amount"], w + ".amount", positive=True)
+            forfeited = boolean(r["forfeited"], w + ".forfeited")
+            expired = r["expires_at"] is not None and timestamp(r["expires_at"], w + ".expires_at") <= at_key
+            if forfeited != expired:
+                raise Bad("%s: forfeited is %s but the lot %s expired at the refund"
+                          % (w, json.dumps(forfeited), "had" if expired else "had not"))
+            sums[rk] += ra
+            drawn = [dr for dr in rec["draws"] if dr["lot"] == lot and dr["kind"] == rk]
+            if not drawn:
+                raise Bad("%s: %s lot %d was not drawn by consumption %s" % (w, rk, lot, cid))
+            dr = drawn[0]
+            if r["origin_store"] != dr["origin_store"] or r["expires_at"] != dr["expires_at"]:
+                raise Bad("%s: origin_store or expires_at differ from the draw" % w)
+            done = rec["restored"].get((rk, lot), ZERO) + ra
+            if done > dr["amount"]:
+                raise Bad("%s: %s lot %d is restored beyond the %s drawn" % (w, rk, lot, dr["amount"]))
+            rec["restored"][(rk, lot)] = done
+            if not forfeited:
+                lots = m.lots(rk)
+                if lot in lots:
+                    lots[lot][0] += ra
+                else:
+                    lots[lot] = [ra, dr["origin_store"], dr["expires_at"]]
+        if sums["principal"] != principal or sums["bonus"] != bonus:
+            raise Bad("the restored lots do not add up to principal %s and bonus %s" % (principal, bonus))
+        reversed_ = d["points_reversed"]
+        if not isinstance(reversed_, list):
+            raise Bad("data.points_reversed must be a list")
+        taken = 0
+        for i, p in enumerate(reversed_):
+            w = "data.points_reversed[%d]" % i
+            keys(p, {"lot", "points"}, w)
+            lot, pts = integer(p["lot"], w + ".lot", 1), integer(p["points"], w + ".points")
+            if lot not in m.point_lots or m.point_lots[lot][0] < pts:
+                raise Bad("%s: point lot %d cannot give %d points" % (w, lot, pts))
+            m.point_lots[lot][0] -= pts
+            if m.point_lots[lot][0] == 0:
+                del m.point_lots[lot]
+            taken += pts
+        forgiven = integer(d["points_forgiven"], "data.points_forgiven")
+        rec["points_reversed"] += taken + forgiven
+        if rec["points_reversed"] > rec["points_earned"]:
+            raise Bad("more points reversed (%d) than the consumption earned (%d)" % (rec["points_reversed"], rec["points_earned"]))
+        rec["refunded"] += amount
+        rec["principal_restored"] += principal
+        rec["bonus_restored"] += bonus
+        m.bonus_spent -= bonus
+        if m.bonus_spent < 0:
+            raise Bad("bonus spent goes below zero")
+        if rec["refunded"] == rec["charged"]:
+            del m.consumptions[cid]
+
+    elif kind == "balance_refunded":
+        principal = money(d["principal"], "data.principal")
+        forfeited = money(d["bonus_forfeited"], "data.bonus_forfeited")
+        spent = money(d["bonus_spent"], "data.bonus_spent")
+        clawback = money(d["clawback"], "data.clawback")
+        payout = money(d["payout"], "data.payout")
+        if principal != m.principal() or forfeited != m.bonus():
+            raise Bad("principal %s / bonus_forfeited %s differ from the member's %s / %s"
+                      % (principal, forfeited, m.principal(), m.bonus()))
+        if payout + clawback != principal:
+            raise Bad("payout %s + clawback %s is not principal %s" % (payout, clawback, principal))
+        if spent != m.bonus_spent:
+            raise Bad("bonus_spent %s differs from the %s the member spent" % (spent, m.bonus_spent))
+        draws = read_draws(d["draws"], "data.draws")
+        for i, dr in enumerate(draws):
+            m.take(dr, "data.draws[%d]" % i)
+        if m.principal_lots or m.bonus_lots:
+            raise Bad("the draws leave lots open")
+        m.consumptions.clear()
+        m.bonus_spent = ZERO
+
+    elif kind == "tier_changed":
+        frm, to = text(d["from"], "data.from"), text(d["to"], "data.to")
+        text(d["reason"], "data.reason")
+        if frm != m.tier:
+            raise Bad("member %s is in tier %s, not %s" % (m.member, m.tier, frm))
+        m.tier = to
+
+    elif kind == "bonus_expired":
+        lot = integer(d["lot"], "data.lot", 1)
+        amount = money(d["amount"], "data.amount", positive=True)
+        origin = ident(d["origin_store"], "data.origin_store")
+        exp = timestamp(d["expires_at"], "data.expires_at")
+        held = m.bonus_lots.get(lot)
+        if held is None or held != [amount, origin, d["expires_at"]] or exp > at_key:
+            raise Bad("bonus lot %d does not expire as recorded" % lot)
+        del m.bonus_lots[lot]
+
+    elif kind == "points_expired":
+        lot = integer(d["lot"], "data.lot", 1)
+        pts = integer(d["points"], "data.points", 1)
+        exp = timestamp(d["expires_at"], "data.expires_at")
+        held = m.point_lots.get(lot)
+        if held is None or held[0] != pts or held[1] != d["expires_at"] or exp > at_key:
+            raise Bad("point lot %d does not expire as recorded" % lot)
+        del m.point_lots[lot]
+
+
+# ---------------------------------------------------------------- inter-store clearing
+
+
+class Clearing:
+    """What each store owes each other store, from the principal that moved between them.
+
+    Principal collected at store A and spent (or paid out on a balance refund) at store B
+    leaves A holding B's cash: A owes B. Refunds reverse it; settlements pay it down.
+    """
+
+    def __init__(self):
+        self.owed = {}  # (debtor, creditor) -> Decimal
+        self.version = 0
+        self.last_at = None
+
+    def move(self, debtor, creditor, amount):
+        if debtor != creditor:
+            self.owed[(debtor, creditor)] = self.owed.get((debtor, creditor), ZERO) + amount
+
+    def outstanding(self, debtor, creditor):
+        net = self.owed.get((debtor, creditor), ZERO) - self.owed.get((creditor, debtor), ZERO)
+        return max(net, ZERO)
+
+    def event(self, e):
+        d, store = e["data"], e["store"]
+        if e["type"] == "consumed":
+            for dr in d["draws"]:
+                if dr["kind"] == "principal":
+                    self.move(dr["origin_store"], store, decimal.Decimal(dr["amount"]))
+        elif e["type"] == "consumption_refunded":
+            for r in d["restored"]:
+                if r["kind"] == "principal":
+                    self.move(r["origin_store"], d["service_store"], -decimal.Decimal(r["amount"]))
+        elif e["type"] == "balance_refunded":
+            # The payout is paid from the principal lots in the order drawn.
+            to_pay = decimal.Decimal(d["payout"])
+            for dr in d["draws"]:
+                if dr["kind"] == "principal":
+                    paid = min(decimal.Decimal(dr["amount"]), to_pay)
+                    to_pay -= paid
+                    self.move(dr["origin_store"], store, paid)
+
+    def settle(self, e, at_key):
+        d, store = e["data"], e["store"]
+        if e["version"] != self.version + 1:
+            raise Bad("the settlements stream is at version %d; this event says %d" % (self.version, e["version"]))
+        if self.last_at is not None and at_key < self.last_at:
+            raise Bad("the settlements stream's time goes back to %s" % e["at"])
+        amount = money(d["amount"], "data.amount", positive=True)
+        creditor = ident(d["creditor"], "data.creditor")
+        if creditor == store:
+            raise Bad("store %s settles with itself" % store)
+        owed = self.outstanding(store, creditor)
+        if amount > owed:
+            raise Bad("store %s settles %s with store %s but owes it %s" % (store, amount, creditor, owed))
+        self.move(store, creditor, -amount)
+        self.version = e["version"]
+        self.last_at = at_key
+
+
+# ---------------------------------------------------------------- the chain
+
+
+class Verifier:
+    def __init__(self):
+        self.prev = GENESIS
+        self.n = 0
+        self.members = {}
+        self.clearing = Clearing()
+        self.command = None  # (id, index, member, at, store) of the last event
+        self.commands = set()
+
+    def line(self, raw):
+        position = self.n + 1
+        obj = parse_line(raw)
+        stated = obj.get("position")
+        if stated != position or isinstance(stated, bool):
+            raise Bad("expected position %d, found %s (an event is missing, moved or repeated)"
+                      % (position, json.dumps(stated)))
+        if canonical(obj) != raw:
+            raise Bad("the line is not canonical JSON (keys sorted, no spaces, as exported)")
+        stated_hash = obj.pop("hash", None)
+        if not isinstance(stated_hash, str) or not HASH_RE.match(stated_hash):
+            raise Bad("hash must be 64 lowercase hex digits")
+        digest = hashlib.sha256(self.prev + canonical(obj)).digest()
+        if digest.hex() != stated_hash:
+            raise Bad("the hash does not follow the chain: computed %s, the line says %s"
+                      % (digest.hex(), stated_hash))
+        obj["hash"] = stated_hash
+        self.event(obj)
+        self.prev = digest
+        self.n = position
+
+    def event(self, e):
+        keys(e, TOP_KEYS, "the event")
+        cmd = uuid_str(e["command"], "command")
+        index = integer(e["index"], "index")
+        eid = uuid_str(e["id"], "id")
+        want = uuid.uuid5(cmd, str(index))
+        if eid != want:
+            raise Bad("id %s is not UUID v5(command, \"%d\") = %s" % (eid, index, want))
+        member = e["member"]
+        if member != STORES_STREAM:
+            ident(member, "member")
+        ident(e["store"], "store")
+        at_key = timestamp(e["at"], "at")
+        if e["v"] != SCHEMA_VERSION or isinstance(e["v"], bool):
+            raise Bad("unknown event schema version %s" % json.dumps(e["v"]))
+        kind = e["type"]
+        if kind not in DATA_KEYS:
+            raise Bad("unknown event type %s" % json.dumps(kind))
+        keys(e["data"], DATA_KEYS[kind], "data of %s" % kind)
+        version = integer(e["version"], "version", 1)
+
+        # A command's events are appended together: consecutive, indexed from 0.
+        key = (e["command"], member, e["at"], e["store"])
+        if self.command and self.command[0] == e["command"]:
+            if index != self.command[1] + 1:
+                raise Bad("command %s has event %d after its event %d (repeated or out of order)"
+                          % (cmd, index, self.command[1]))
+            if self.command[2:] != key[1:]:
+                raise Bad("event %d of command %s differs from its event %d in member, time or store"
+                          % (index, cmd, self.command[1]))
+        else:
+            if index != 0:
+                raise Bad("command %s starts at index %d, not 0" % (cmd, index))
+            if e["command"] in self.commands:
+                raise Bad("command %s was already recorded earlier in the log" % cmd)
+            self.commands.add(e["command"])
+        self.command = (e["command"], index) + key[1:]
+
+        if (member == STORES_STREAM) != (kind == "settled"):
+            raise Bad("%s belongs in %s, not in stream %s"
+                      % (kind, "the settlements stream" if kind == "settled" else "a member's stream", member))
+        if kind == "settled":
+            self.clearing.settle(e, at_key)
+            return
+        m = self.members.get(member)
+        if m is None:
+            if kind != "member_enrolled":
+                raise Bad("member %s's first event is %s, not member_enrolled" % (member, kind))
+            if version != 1:
+                raise Bad("member_enrolled of %s has version %d, not 1" % (member, version))
+            ident(e["data"]["home_store"], "data.home_store")
+            self.members[member] = Member(member, text(e["data"]["tier"], "data.tier"), at_key)
+            return
+        if version != m.version + 1:
+            raise Bad("member %s is at version %d; this event says %d" % (member, m.version, version))
+        if at_key < m.last_at:
+            raise Bad("member %s's time goes back to %s" % (member, e["at"]))
+        fold(m, e, at_key)
+        self.clearing.event(e)
+        m.version = version
+        m.last_at = at_key
+
+    def totals(self):
+        principal = sum((m.principal() for m in self.members.values()), ZERO)
+        bonus = sum((m.bonus() for m in self.members.values()), ZERO)
+        points = sum(m.points() for m in self.members.values())
+        return principal, bonus, points
+
+
+def lines(stream):
+    """Yields each line's bytes without its newline; the last line may lack one."""
+    for raw in stream:
+        yield raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def report(args, v, problem):
+    if args.json:
+        if problem:
+            out = {"events": 0, "members": 0, "head": "", "principal": "0.00", "bonus": "0.00",
+                   "points": 0, "problem": {"position": problem[0], "what": problem[1]}}
+        else:
+            p, b, pts = v.totals()
+            out = {"events": v.n, "members": len(v.members), "head": v.prev.hex(),
+                   "principal": format(p, "f"), "bonus": format(b, "f"), "points": pts, "problem": None}
+        print(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
+        return
+    # With --members, stdout carries only the member lines; the summary goes to stderr.
+    out = sys.stderr if args.members else sys.stdout
+    if problem:
+        print("verify_chain: FAILED at position %d: %s" % problem, file=out)
+    else:
+        p, b, pts = v.totals()
+        print("verify_chain: ok - %d events, %d members, chain head %s\n  held: principal %s, bonus %s, points %d"
+              % (v.n, len(v.members), v.prev.hex(), format(p, "f"), format(b, "f"), pts), file=out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Verify a memberledger JSONL export with only the standard library.")
+    ap.add_argument("file", nargs="?", default="-", help="the export (JSON Lines); - or nothing for standard input")
+    ap.add_argument("--members", action="store_true",
+                    help='print one JSON line per member: {"member","tier","principal","bonus","points"}')
+    ap.add_argument("--json", action="store_true", help="print the summary as JSON (the shape of memberledger verify --json)")
+    ap.add_argument("--head", metavar="HASH", help="fail unless the chain ends at this hash (from a trusted source)")
+    args = ap.parse_args(argv)
+
+    try:
+        stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    except OSError as e:
+        print("verify_chain: cannot read %s: %s" % (args.file, e), file=sys.stderr)
+        return 2
+
+    v = Verifier()
+    problem = None
+    try:
+        with stream:
+            for raw in lines(stream):
+                try:
+                    v.line(raw)
+                except Bad as e:
+                    problem = (v.n + 1, str(e))
+                    break
+                except (decimal.Inexact, decimal.InvalidOperation) as e:
+                    problem = (v.n + 1, "an amount cannot be computed exactly: %r" % e)
+                    break
+    except OSError as e:
+        print("verify_chain: cannot read %s: %s" % (args.file, e), file=sys.stderr)
+        return 2
+    if problem is None and args.head is not None and v.prev.hex() != args.head.lower():
+        problem = (0, "the log ends at position %d with chain head %s, not the expected %s"
+                   % (v.n, v.prev.hex(), args.head.lower()))
+
+    if args.members and problem is None:
+        for mid in sorted(v.members):
+            m = v.members[mid]
+            print(json.dumps({"member": mid, "tier": m.tier, "principal": format(m.principal(), "f"),
+                              "bonus": format(m.bonus(), "f"), "points": m.points()},
+                             ensure_ascii=False, separators=(",", ":")))
+    report(args, v, problem)
+    return 1 if problem else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
