@@ -77,6 +77,9 @@ DATA_KEYS = {
     "bonus_expired": {"lot", "amount", "origin_store", "expires_at"},
     "points_expired": {"lot", "points", "expires_at"},
     "settled": {"amount", "creditor"},
+    "member_frozen": {"reason"},
+    "member_unfrozen": {"reason"},
+    "points_redeemed": {"draws", "points", "reason"},
 }
 
 # The stream of inter-store settlements; every other stream is a member's.
@@ -234,6 +237,7 @@ class Member:
         self.point_lots = {}  # lot -> [remaining, expires_at]
         self.consumptions = {}  # consume command id -> record
         self.bonus_spent = ZERO
+        self.frozen = False
 
     def principal(self):
         return sum((l[0] for l in self.principal_lots.values()), ZERO)
@@ -482,6 +486,31 @@ def fold(m, e, at_key):
         if held is None or held[0] != pts or held[1] != d["expires_at"] or exp > at_key:
             raise Bad("point lot %d does not expire as recorded" % lot)
         del m.point_lots[lot]
+
+    elif kind in ("member_frozen", "member_unfrozen"):
+        text(d["reason"], "data.reason")
+        frozen = kind == "member_frozen"
+        if m.frozen == frozen:
+            raise Bad("member %s is already %s" % (m.member, "frozen" if frozen else "unfrozen"))
+        m.frozen = frozen
+
+    elif kind == "points_redeemed":
+        pts = integer(d["points"], "data.points", 1)
+        text(d["reason"], "data.reason", nullable=True)
+        taken = 0
+        for i, draw in enumerate(d["draws"]):
+            keys(draw, {"lot", "points"}, "data.draws[%d]" % i)
+            lot = integer(draw["lot"], "data.draws[%d].lot" % i, 1)
+            n = integer(draw["points"], "data.draws[%d].points" % i, 1)
+            held = m.point_lots.get(lot)
+            if held is None or held[0] < n:
+                raise Bad("point lot %d cannot give %d points" % (lot, n))
+            held[0] -= n
+            if held[0] == 0:
+                del m.point_lots[lot]
+            taken += n
+        if taken != pts:
+            raise Bad("the draws give %d points, not %d" % (taken, pts))
 
 
 # ---------------------------------------------------------------- inter-store clearing

@@ -86,6 +86,8 @@ struct Known {
     home: u32,
     enrolled: bool,
     balance_cents: i64,
+    points: u64,
+    frozen: bool,
     consumptions: Vec<(Uuid, i64)>,
 }
 
@@ -182,6 +184,14 @@ impl Gen {
                 home,
                 format!(r#""type":"change_tier","tier":"{tier}","reason":"service-recovery""#),
             )
+        } else if k.frozen && roll < 400 {
+            // A lost card turns up again soon after.
+            (
+                home,
+                r#""type":"unfreeze","reason":"card found""#.to_owned(),
+            )
+        } else if roll < 37 {
+            (home, r#""type":"freeze","reason":"lost card""#.to_owned())
         } else if roll < 56 {
             let days = 20 + self.rng.below(100);
             let expires = at + Duration::days(i64::try_from(days).expect("small"));
@@ -194,6 +204,12 @@ impl Gen {
                     ),
                     expires.format("%Y-%m-%dT%H:%M:%SZ")
                 ),
+            )
+        } else if (100..115).contains(&roll) && k.points >= 500 {
+            let points = 100 * (1 + self.rng.below(k.points / 100).min(9));
+            (
+                home,
+                format!(r#""type":"redeem_points","points":{points},"reason":"gift""#),
             )
         } else if roll < 100 || (balance < 30_000 && self.rng.chance(800)) {
             let store = if self.rng.chance(100) { away } else { home };
@@ -247,6 +263,8 @@ impl Gen {
         }));
         if let Some(v) = ledger.member(&command.member) {
             k.balance_cents = v.principal.plus(v.bonus).cents();
+            k.points = v.points;
+            k.frozen = v.frozen;
         }
     }
 }
@@ -275,7 +293,7 @@ fn json_command(id: Uuid, at: DateTime<Utc>, member: &str, store: &str, rest: &s
     Command::from_json(&line).expect("the demo writes valid commands")
 }
 
-fn tally(t: &mut Tally, command: &Command, result: &Result<Receipt, memberledger::Error>) {
+fn tally(t: &mut Tally, result: &Result<Receipt, memberledger::Error>) {
     let receipt = match result {
         Ok(r) => r,
         Err(e) => {
@@ -310,7 +328,6 @@ fn tally(t: &mut Tally, command: &Command, result: &Result<Receipt, memberledger
             _ => {}
         }
     }
-    let _ = command;
 }
 
 pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
@@ -375,8 +392,8 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
         let last_at = batch.last().expect("non-empty").at;
         if last_at >= next_settlement {
             let settle = settlements(&ledger, &mut gen.rng, last_at);
-            for (c, r) in settle.iter().zip(ledger.execute_batch(&settle)) {
-                tally(&mut t, c, &r);
+            for r in ledger.execute_batch(&settle) {
+                tally(&mut t, &r);
             }
             next_settlement = next_settlement.plus_days(30);
         }
@@ -387,7 +404,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             {
                 return Err(Fail::usage(format!("{}: {e}", e.code())));
             }
-            tally(&mut t, c, r);
+            tally(&mut t, r);
             if let Ok(receipt) = r {
                 gen.learn(c, receipt, &ledger);
             }
@@ -396,11 +413,25 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
         bar.set_position(i);
     }
     bar.finish_and_clear();
+    // Year end: the expiry sweep records what lapsed for members who did not come back.
+    let year_end = memberledger::Timestamp::from_datetime(gen.start)
+        .expect("the demo's year is in range")
+        .plus_days(366);
+    let expired_before = t.bonus_expired;
+    let swept = ledger.expire_due(year_end);
+    for r in &swept {
+        tally(&mut t, r);
+    }
     let elapsed = started.elapsed();
     let verify_started = Instant::now();
     let report = ledger.verify()?;
     let verify_elapsed = verify_started.elapsed();
     print!("{}", summary(&ledger, &t, elapsed.as_secs_f64()));
+    println!(
+        "year-end expiry sweep at {year_end}: {} members, bonus expired {}",
+        swept.iter().filter(|r| r.is_ok()).count(),
+        t.bonus_expired.minus(expired_before)
+    );
     match &report.problem {
         None => println!(
             "\nverify: ok in {:.2} s — {} events, chain intact, replay from genesis equals the projections\n  chain head {}",

@@ -98,6 +98,12 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Records the expiries of every member due by a time (bonus and points past their expiry).
+    Expire {
+        /// The time (RFC 3339).
+        #[arg(long)]
+        as_of: String,
+    },
     /// Builds a realistic chain on the embedded store and reports on it.
     Demo(demo::DemoArgs),
 }
@@ -219,6 +225,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             to.as_deref(),
             json,
         ),
+        Cmd::Expire { as_of } => expire(&open(&cli.db)?, &as_of),
         Cmd::Demo(args) => demo::run(&args),
     }
 }
@@ -269,6 +276,31 @@ fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
     }
     emit(&o)?;
     Ok(u8::from(!report.ok()))
+}
+
+fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
+    let at = report::parse_time(Some(as_of))?.expect("given");
+    let results = ledger.expire_due(at);
+    let (mut members, mut bonus, mut points) = (0u64, memberledger::Money::ZERO, 0u64);
+    for r in &results {
+        let receipt = r
+            .as_ref()
+            .map_err(|e| Fail::usage(format!("{}: {e}", e.code())))?;
+        members += 1;
+        for e in &receipt.events {
+            match &e.event.body {
+                memberledger::EventBody::BonusExpired { amount, .. } => bonus = bonus.plus(*amount),
+                memberledger::EventBody::PointsExpired { points: p, .. } => points += p,
+                _ => {}
+            }
+        }
+    }
+    let mut o = String::new();
+    outln!(
+        o,
+        "expired as of {at}: {members} members, bonus {bonus}, {points} points"
+    );
+    emit(&o)
 }
 
 fn export(ledger: &Ledger, format: Format) -> Result<u8, Fail> {

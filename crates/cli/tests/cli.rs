@@ -403,12 +403,14 @@ fn damaged_sled_files_are_reported_as_corrupt_not_a_panic() {
     std::fs::write(&data, bytes).unwrap();
     let o = run(&db, &["verify"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // Either sled notices its damaged files itself, or it drops the damaged tail and the head
+    // anchor notices the acknowledged events are gone; never a quietly shorter ledger.
+    let said = stdout(&o);
     assert!(
-        stdout(&o).contains("FAILED at position 1"),
-        "{}",
-        stdout(&o)
+        said.contains("FAILED at position 0: sled's files")
+            || (said.contains("FAILED at position 1") && said.contains("acknowledged")),
+        "{said}"
     );
-    assert!(stdout(&o).contains("acknowledged"), "{}", stdout(&o));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
     // Other commands refuse the damaged ledger with `corrupt` and exit 2.
     let o = run(&db, &["member", "show", "M1"]);

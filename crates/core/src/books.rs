@@ -229,9 +229,13 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Cash(creditor.clone()), cents);
             e.clear(store, creditor, -cents);
         }
+        // Points are not money, and a freeze moves none.
         EventBody::MemberEnrolled { .. }
         | EventBody::TierChanged { .. }
-        | EventBody::PointsExpired { .. } => {}
+        | EventBody::PointsExpired { .. }
+        | EventBody::PointsRedeemed { .. }
+        | EventBody::MemberFrozen { .. }
+        | EventBody::MemberUnfrozen { .. } => {}
     }
     e.finish()
 }

@@ -5,12 +5,15 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::Rejection;
-use crate::id::{MemberId, StaffId, StoreId};
+use crate::id::{validate_id, MemberId, StaffId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
 
 /// The longest free-text field (`reason`, `service`), in characters.
 pub const TEXT_LEN_MAX: usize = 128;
+
+/// The most points one command may redeem.
+pub const POINTS_MAX: u64 = 1_000_000_000;
 
 /// The longest command line accepted on the wire, in bytes.
 pub const COMMAND_LINE_MAX: usize = 16 * 1024;
@@ -90,6 +93,25 @@ pub enum Action {
         /// How much; all that is outstanding when absent.
         amount: Option<Money>,
     },
+    /// Freezes the card (a lost card): spending is refused until it is unfrozen.
+    Freeze {
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Unfreezes the card.
+    Unfreeze {
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Spends points (for a service or a gift).
+    RedeemPoints {
+        /// Points to spend, at least 1.
+        points: u64,
+        /// What for.
+        reason: Option<String>,
+    },
+    /// Records the expiries due at the command's time and nothing else (the sweep).
+    Expire,
 }
 
 impl Action {
@@ -104,6 +126,10 @@ impl Action {
             Action::RefundBalance => "refund_balance",
             Action::ChangeTier { .. } => "change_tier",
             Action::Settle { .. } => "settle",
+            Action::Freeze { .. } => "freeze",
+            Action::Unfreeze { .. } => "unfreeze",
+            Action::RedeemPoints { .. } => "redeem_points",
+            Action::Expire => "expire",
         }
     }
 }
@@ -139,6 +165,8 @@ struct Wire {
     tier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    points: Option<u64>,
 }
 
 fn invalid(msg: String) -> Rejection {
@@ -232,8 +260,18 @@ impl Command {
             }
             Ok(f)
         };
+        // A tier is named like an id (the policy's names are ids), so a command's every field
+        // is bounded and its canonical JSON always parses back within the line limit.
+        let tier = |f: Option<String>| -> Result<Option<String>, Rejection> {
+            if let Some(t) = &f {
+                validate_id("tier", t)?;
+            }
+            Ok(f)
+        };
         let action = match kind.as_str() {
-            "enroll" => Action::Enroll { tier: w.tier.take() },
+            "enroll" => Action::Enroll {
+                tier: tier(w.tier.take())?,
+            },
             "recharge" => Action::Recharge {
                 amount: Money::parse_positive(&req(w.amount.take(), "amount")?)?,
                 staff: staff(w.staff.take())?,
@@ -254,16 +292,38 @@ impl Command {
             },
             "refund_balance" => Action::RefundBalance,
             "change_tier" => Action::ChangeTier {
-                tier: req(w.tier.take(), "tier")?,
+                tier: tier(Some(req(w.tier.take(), "tier")?))?.unwrap_or_default(),
                 reason: text(w.reason.take(), "reason")?,
             },
             "settle" => Action::Settle {
                 to: StoreId::new(req(w.to.take(), "to")?)?,
                 amount: w.amount.take().map(|s| Money::parse_positive(&s)).transpose()?,
             },
+            "freeze" => Action::Freeze {
+                reason: text(w.reason.take(), "reason")?,
+            },
+            "unfreeze" => Action::Unfreeze {
+                reason: text(w.reason.take(), "reason")?,
+            },
+            "redeem_points" => {
+                let points = w
+                    .points
+                    .take()
+                    .ok_or_else(|| invalid("`redeem_points` needs the field `points`".into()))?;
+                if points == 0 || points > POINTS_MAX {
+                    return Err(Rejection::InvalidAmount(format!(
+                        "points must be 1-{POINTS_MAX}, not {points}"
+                    )));
+                }
+                Action::RedeemPoints {
+                    points,
+                    reason: text(w.reason.take(), "reason")?,
+                }
+            }
+            "expire" => Action::Expire,
             other => {
                 return Err(invalid(format!(
-                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier or settle"
+                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, expire or settle"
                 )))
             }
         };
@@ -332,6 +392,12 @@ impl Command {
                 w.to = Some(to.to_string());
                 w.amount = amount.map(|a| a.to_string());
             }
+            Action::Freeze { reason } | Action::Unfreeze { reason } => w.reason = reason.clone(),
+            Action::RedeemPoints { points, reason } => {
+                w.points = Some(*points);
+                w.reason = reason.clone();
+            }
+            Action::Expire => {}
         }
         w
     }
@@ -416,6 +482,8 @@ mod tests {
                 r#""type":"consume","amount":"1.00","service":"""#,
                 "invalid_command",
             ),
+            (r#""type":"enroll","tier":"gold plus""#, "invalid_id"),
+            (r#""type":"change_tier","tier":"""#, "invalid_id"),
         ] {
             let e = Command::from_json(&line(rest)).unwrap_err();
             assert_eq!(e.code(), code, "{rest}: {e}");

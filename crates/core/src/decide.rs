@@ -79,6 +79,7 @@ pub fn decide_and_fold(
         events: Vec::new(),
     };
     d.expire();
+    d.frozen_gate(&cmd.action, policy)?;
     match &cmd.action {
         Action::Enroll { .. } => unreachable!("handled above"),
         Action::Recharge { amount, staff } => d.recharge(*amount, staff.as_ref(), policy),
@@ -99,6 +100,10 @@ pub fn decide_and_fold(
         Action::RefundBalance => d.refund_balance(policy),
         Action::ChangeTier { tier, reason } => d.change_tier(tier, reason.as_deref(), policy),
         Action::Settle { .. } => unreachable!("handled above"),
+        Action::Freeze { reason } => d.freeze(reason.as_deref()),
+        Action::Unfreeze { reason } => d.unfreeze(reason.as_deref()),
+        Action::RedeemPoints { points, reason } => d.redeem_points(*points, reason.as_deref()),
+        Action::Expire => d.expire_only(),
     }?;
     Ok((d.events, d.state))
 }
@@ -299,9 +304,6 @@ impl Draft<'_> {
         service: Option<&String>,
         policy: &Policy,
     ) -> Result<(), Rejection> {
-        if self.state.frozen {
-            return Err(Rejection::MemberFrozen(self.cmd.member.to_string()));
-        }
         // A consumption is known by its command id; the facade's idempotency check stops a
         // reused id first, but the core refuses it on its own too rather than fold it twice.
         if self.state.consumptions.contains_key(&self.cmd.id) {
@@ -489,6 +491,92 @@ impl Draft<'_> {
             payout: p.minus(clawback),
             draws,
         });
+        Ok(())
+    }
+
+    /// What a frozen card may not do: spend, always; recharge and be refunded, when the
+    /// policy says so.
+    fn frozen_gate(&self, action: &Action, policy: &Policy) -> Result<(), Rejection> {
+        if !self.state.frozen {
+            return Ok(());
+        }
+        let refused = match action {
+            Action::Consume { .. } | Action::RedeemPoints { .. } => true,
+            Action::Recharge { .. } => !policy.freeze.allow_recharge,
+            Action::RefundConsumption { .. } | Action::RefundBalance => {
+                !policy.freeze.allow_refunds
+            }
+            _ => false,
+        };
+        if refused {
+            return Err(Rejection::MemberFrozen(self.cmd.member.to_string()));
+        }
+        Ok(())
+    }
+
+    fn freeze(&mut self, reason: Option<&str>) -> Result<(), Rejection> {
+        if self.state.frozen {
+            return Err(Rejection::MemberFrozen(self.cmd.member.to_string()));
+        }
+        self.record(EventBody::MemberFrozen {
+            reason: reason.unwrap_or("lost card").to_owned(),
+        });
+        Ok(())
+    }
+
+    fn unfreeze(&mut self, reason: Option<&str>) -> Result<(), Rejection> {
+        if !self.state.frozen {
+            return Err(Rejection::InvalidCommand(format!(
+                "member {} is not frozen",
+                self.cmd.member
+            )));
+        }
+        self.record(EventBody::MemberUnfrozen {
+            reason: reason.unwrap_or("card found").to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Spends points from point lots, earliest expiry first, then first-in first-out.
+    fn redeem_points(&mut self, points: u64, reason: Option<&str>) -> Result<(), Rejection> {
+        let held = self.state.points();
+        if points > held {
+            return Err(Rejection::InsufficientPoints(format!(
+                "member {} holds {held} points, not {points}",
+                self.cmd.member
+            )));
+        }
+        let mut lots = self.state.point_lots.clone();
+        lots.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.lot));
+        let mut owed = points;
+        let mut draws = Vec::new();
+        for l in lots {
+            if owed == 0 {
+                break;
+            }
+            let take = l.remaining.min(owed);
+            owed -= take;
+            draws.push(PointsDraw {
+                lot: l.lot,
+                points: take,
+            });
+        }
+        self.record(EventBody::PointsRedeemed {
+            draws,
+            points,
+            reason: reason.map(str::to_owned),
+        });
+        Ok(())
+    }
+
+    /// The sweep: the expiries recorded before every command are the whole command.
+    fn expire_only(&mut self) -> Result<(), Rejection> {
+        if self.events.is_empty() {
+            return Err(Rejection::InvalidCommand(format!(
+                "member {} has nothing due to expire at {}",
+                self.cmd.member, self.cmd.at
+            )));
+        }
         Ok(())
     }
 

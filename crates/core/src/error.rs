@@ -52,6 +52,9 @@ pub enum Rejection {
     /// The policy is malformed or inconsistent.
     #[error("{0}")]
     InvalidPolicy(String),
+    /// Redeeming more points than the member holds.
+    #[error("{0}")]
+    InsufficientPoints(String),
     /// A settlement above what the paying store owes the other.
     #[error("{0}")]
     SettlementExceedsOwed(String),
@@ -75,6 +78,7 @@ impl Rejection {
             Rejection::IdempotencyConflict(_) => "idempotency_conflict",
             Rejection::InvalidPolicy(_) => "invalid_policy",
             Rejection::SettlementExceedsOwed(_) => "settlement_exceeds_owed",
+            Rejection::InsufficientPoints(_) => "insufficient_points",
         }
     }
 }

@@ -196,6 +196,25 @@ pub enum EventBody {
         /// Points left in it.
         points: u64,
     },
+    /// The card was frozen.
+    MemberFrozen {
+        /// Why.
+        reason: String,
+    },
+    /// The card was unfrozen.
+    MemberUnfrozen {
+        /// Why.
+        reason: String,
+    },
+    /// Points were spent, drawn from point lots earliest expiry first.
+    PointsRedeemed {
+        /// The point lots drawn, in order.
+        draws: Vec<PointsDraw>,
+        /// Points spent.
+        points: u64,
+        /// What for.
+        reason: Option<String>,
+    },
     /// The event's store (the debtor) paid another store what it owed it, or part of it.
     /// Recorded in the settlements stream.
     Settled {
@@ -220,6 +239,9 @@ impl EventBody {
             EventBody::BonusExpired { .. } => "bonus_expired",
             EventBody::PointsExpired { .. } => "points_expired",
             EventBody::Settled { .. } => "settled",
+            EventBody::MemberFrozen { .. } => "member_frozen",
+            EventBody::MemberUnfrozen { .. } => "member_unfrozen",
+            EventBody::PointsRedeemed { .. } => "points_redeemed",
         }
     }
 }

@@ -19,7 +19,7 @@ mod time;
 
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use clearing::{decide_settlement, Clearing};
-pub use command::{validate_text, Action, Command, COMMAND_LINE_MAX, TEXT_LEN_MAX};
+pub use command::{validate_text, Action, Command, COMMAND_LINE_MAX, POINTS_MAX, TEXT_LEN_MAX};
 pub use decide::{decide, decide_and_fold, split_bonus};
 pub use error::Rejection;
 pub use event::{
@@ -29,7 +29,7 @@ pub use event::{
 pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, STORES_STREAM};
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::{
-    BonusRule, Policy, RefundPolicy, SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON,
+    BonusRule, FreezePolicy, Policy, RefundPolicy, SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON,
     EXPIRY_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;

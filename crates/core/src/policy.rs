@@ -66,6 +66,27 @@ pub struct BonusRule {
     pub tiers: Option<Vec<String>>,
 }
 
+/// What a frozen card may still do. Spending (consumptions, points) is always refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreezePolicy {
+    /// Recharges are accepted while frozen.
+    #[serde(default = "yes")]
+    pub allow_recharge: bool,
+    /// Refunds (of a consumption, of the balance) are accepted while frozen.
+    #[serde(default = "yes")]
+    pub allow_refunds: bool,
+}
+
+impl Default for FreezePolicy {
+    fn default() -> Self {
+        FreezePolicy {
+            allow_recharge: true,
+            allow_refunds: true,
+        }
+    }
+}
+
 /// What a balance refund (退卡) does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +147,9 @@ pub struct Policy {
     /// Balance-refund rules.
     #[serde(default)]
     pub refund: RefundPolicy,
+    /// What a frozen card may still do.
+    #[serde(default)]
+    pub freeze: FreezePolicy,
 }
 
 /// The largest expiry accepted, in days (100 years).

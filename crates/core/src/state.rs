@@ -218,6 +218,39 @@ impl MemberState {
         match &event.body {
             EventBody::MemberEnrolled { .. } => Err("member is already enrolled".into()),
             EventBody::Settled { .. } => Err("a settlement is not a member's event".into()),
+            EventBody::MemberFrozen { .. } => {
+                if self.frozen {
+                    return Err("the member is already frozen".into());
+                }
+                self.frozen = true;
+                Ok(())
+            }
+            EventBody::MemberUnfrozen { .. } => {
+                if !self.frozen {
+                    return Err("the member is not frozen".into());
+                }
+                self.frozen = false;
+                Ok(())
+            }
+            EventBody::PointsRedeemed { draws, points, .. } => {
+                let mut taken = 0u64;
+                for d in draws {
+                    let l = self
+                        .point_lots
+                        .iter_mut()
+                        .find(|l| l.lot == d.lot && l.remaining >= d.points && d.points > 0)
+                        .ok_or_else(|| {
+                            format!("point lot {} cannot give {} points", d.lot, d.points)
+                        })?;
+                    l.remaining -= d.points;
+                    taken += d.points;
+                }
+                if taken != *points {
+                    return Err(format!("draws give {taken} points, not {points}"));
+                }
+                self.point_lots.retain(|l| l.remaining > 0);
+                Ok(())
+            }
             EventBody::Recharged { amount, lot, .. } => {
                 self.new_lot(*lot)?;
                 self.principal_lots.push(Lot {

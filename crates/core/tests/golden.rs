@@ -32,9 +32,12 @@ fn scenario() -> Vec<Event> {
         r#""at":"2026-03-01T10:05:00Z","type":"recharge","store":"S1","amount":"1000.00","staff":"E7""#,
         r#""at":"2026-03-02T15:00:00Z","type":"consume","store":"S2","amount":"300.00","staff":"E9","service":"facial""#,
         r#""at":"2026-03-03T09:00:00Z","type":"refund_consumption","store":"S2","consumption":"00000000-0000-4000-8000-000000000003","amount":"100.00""#,
+        r#""at":"2026-03-03T10:00:00Z","type":"redeem_points","store":"S1","points":100,"reason":"gift""#,
         r#""at":"2026-03-04T09:00:00Z","type":"grant_bonus","store":"S1","amount":"50.00","reason":"birthday","expires_at":"2026-03-20T00:00:00Z""#,
         r#""at":"2026-04-10T09:00:00Z","type":"recharge","store":"S1","amount":"5000.00""#,
         r#""at":"2026-04-11T09:00:00Z","type":"change_tier","store":"S1","tier":"standard","reason":"vip-review""#,
+        r#""at":"2026-04-11T11:00:00Z","type":"freeze","store":"S1","reason":"lost card""#,
+        r#""at":"2026-04-11T12:00:00Z","type":"unfreeze","store":"S1""#,
         r#""at":"2026-04-12T09:00:00Z","type":"refund_balance","store":"S1""#,
     ];
     let mut state: Option<MemberState> = None;
@@ -81,7 +84,7 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        10,
+        13,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );
@@ -129,5 +132,5 @@ fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
             n += 1;
         }
     }
-    assert!(n >= 10, "golden files present: {n}");
+    assert!(n >= 13, "golden files present: {n}");
 }

@@ -17,6 +17,9 @@ const POLICY_KEY: &str = "policy";
 /// The most commands one batch call takes.
 pub const BATCH_MAX: usize = 10_000;
 
+/// The namespace of the sweep's command ids (UUID v5 of `member|time`).
+const SWEEP_NAMESPACE: Uuid = Uuid::from_u128(0x6d65_6d62_6572_4c65_8467_6572_5377_6565);
+
 /// How often a command is re-decided when another writer moved its member first.
 const CONFLICT_RETRIES: usize = 8;
 
@@ -416,6 +419,43 @@ impl Ledger {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.clearing;
         Ok(())
+    }
+
+    /// The expiry sweep: records, for every member with bonus or points due to expire by `at`,
+    /// those expiries (one `expire` command per member, at `at`, from the member's home store).
+    /// Without it a member who never comes back keeps expired credit on the books.
+    ///
+    /// Command ids are UUID v5 of the member and the time, so running the same sweep twice
+    /// records nothing the second time. Members whose last event is after `at` are left alone
+    /// (their expiries were recorded by that event, or will be by their next).
+    pub fn expire_due(&self, at: Timestamp) -> Vec<Result<Receipt, Error>> {
+        let due: Vec<Command> = {
+            let members = self
+                .members
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut due: Vec<Command> = members
+                .values()
+                .filter(|m| m.last_at <= at)
+                .filter(|m| {
+                    let lapsed = |e: Option<Timestamp>| e.is_some_and(|e| e <= at);
+                    m.bonus_lots.iter().any(|l| lapsed(l.expires_at))
+                        || m.point_lots.iter().any(|l| lapsed(l.expires_at))
+                })
+                .map(|m| Command {
+                    id: Uuid::new_v5(&SWEEP_NAMESPACE, format!("{}|{at}", m.member).as_bytes()),
+                    at,
+                    member: m.member.clone(),
+                    store: m.home_store.clone(),
+                    action: Action::Expire,
+                })
+                .collect();
+            due.sort_by(|a, b| a.member.cmp(&b.member));
+            due
+        };
+        due.chunks(BATCH_MAX)
+            .flat_map(|chunk| self.execute_batch(chunk))
+            .collect()
     }
 
     /// A member as it is now.

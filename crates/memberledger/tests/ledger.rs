@@ -404,3 +404,35 @@ fn stores_settle_what_they_owe_and_no_more() {
     );
     assert!(l.verify().unwrap().ok());
 }
+
+#[test]
+fn the_expiry_sweep_records_what_is_due_once() {
+    let l = Ledger::in_memory();
+    l.execute(&enroll(1, "M1")).unwrap();
+    l.execute(&enroll(2, "M2")).unwrap();
+    l.execute(&cmd(
+        3,
+        "01T12:00:00",
+        "M1",
+        r#""type":"grant_bonus","amount":"30.00","reason":"w","expires_at":"2026-03-10T00:00:00Z""#,
+    ))
+    .unwrap();
+    l.execute(&cmd(
+        4,
+        "01T12:00:00",
+        "M2",
+        r#""type":"grant_bonus","amount":"40.00","reason":"w","expires_at":"2026-04-10T00:00:00Z""#,
+    ))
+    .unwrap();
+    let at = |s: &str| s.parse::<Timestamp>().unwrap();
+    let swept = l.expire_due(at("2026-03-15T00:00:00Z"));
+    assert_eq!(swept.len(), 1, "only M1 is due");
+    let r = swept[0].as_ref().unwrap();
+    assert_eq!(r.events[0].event.member, m("M1"));
+    assert_eq!(l.member(&m("M1")).unwrap().bonus.to_string(), "0.00");
+    assert_eq!(l.member(&m("M2")).unwrap().bonus.to_string(), "40.00");
+    // The same sweep again finds nothing due; a later one takes M2.
+    assert!(l.expire_due(at("2026-03-15T00:00:00Z")).is_empty());
+    assert_eq!(l.expire_due(at("2026-05-01T00:00:00Z")).len(), 1);
+    assert!(l.verify().unwrap().ok());
+}

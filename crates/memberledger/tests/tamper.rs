@@ -209,3 +209,28 @@ fn raw_sled(path: &std::path::Path) -> sled::Db {
     }
     sled::open(path).expect("the ledger's sled tree opens")
 }
+
+#[test]
+fn a_lost_tail_is_found_by_the_head_anchor() {
+    // What sled does to a damaged log: drop everything from the damage on. The records left
+    // still chain, so only the head anchor can tell acknowledged events are gone.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, records) = fresh(&dir, "base");
+    let (last, _) = records.last().unwrap();
+    match Ledger::open(&path).map(|_| ()) {
+        Ok(()) => {}
+        Err(e) => panic!("the intact ledger opens: {e}"),
+    }
+    let db = raw_sled(&path);
+    db.remove(key(*last)).unwrap();
+    db.flush().unwrap();
+    drop(db);
+    match Ledger::open(&path) {
+        Err(Error::Corrupt { position, why }) => {
+            assert_eq!(position, *last);
+            assert!(why.contains("acknowledged"), "{why}");
+        }
+        Err(other) => panic!("expected corrupt, got {other}"),
+        Ok(_) => panic!("a lost tail went unnoticed"),
+    }
+}
