@@ -80,6 +80,10 @@ DATA_KEYS = {
     "member_frozen": {"reason"},
     "member_unfrozen": {"reason"},
     "points_redeemed": {"draws", "points", "reason"},
+    "adjusted": {
+        "amount", "balance", "direction", "draws", "expires_at", "lot", "operator", "points",
+        "points_draws", "reason",
+    },
 }
 
 # The stream of inter-store settlements; every other stream is a member's.
@@ -493,6 +497,43 @@ def fold(m, e, at_key):
         if m.frozen == frozen:
             raise Bad("member %s is already %s" % (m.member, "frozen" if frozen else "unfrozen"))
         m.frozen = frozen
+
+    elif kind == "adjusted":
+        text(d["reason"], "data.reason")
+        ident(d["operator"], "data.operator")
+        timestamp(d["expires_at"], "data.expires_at", nullable=True)
+        balance, direction = d["balance"], d["direction"]
+        if balance not in ("principal", "bonus", "points") or direction not in ("credit", "debit"):
+            raise Bad("an adjustment of %s by %s" % (json.dumps(balance), json.dumps(direction)))
+        if direction == "credit":
+            m.new_lot(d["lot"], "data.lot")
+            if balance == "points":
+                m.point_lots[d["lot"]] = [integer(d["points"], "data.points", 1), d["expires_at"]]
+            else:
+                amount = money(d["amount"], "data.amount", positive=True)
+                m.lots(balance)[d["lot"]] = [amount, store, d["expires_at"]]
+        elif balance == "points":
+            taken = 0
+            for i, draw in enumerate(d["points_draws"]):
+                keys(draw, {"lot", "points"}, "data.points_draws[%d]" % i)
+                lot = integer(draw["lot"], "data.points_draws[%d].lot" % i, 1)
+                n = integer(draw["points"], "data.points_draws[%d].points" % i, 1)
+                held = m.point_lots.get(lot)
+                if held is None or held[0] < n:
+                    raise Bad("point lot %d cannot give %d points" % (lot, n))
+                held[0] -= n
+                if held[0] == 0:
+                    del m.point_lots[lot]
+                taken += n
+            if taken != integer(d["points"], "data.points", 1):
+                raise Bad("the point draws do not add up to the points adjusted")
+        else:
+            amount = money(d["amount"], "data.amount", positive=True)
+            draws = read_draws(d["draws"], "data.draws")
+            if any(dr["kind"] != balance for dr in draws) or sum_kind(draws, balance) != amount:
+                raise Bad("the draws do not add up to the amount adjusted")
+            for i, dr in enumerate(draws):
+                m.take(dr, "data.draws[%d]" % i)
 
     elif kind == "points_redeemed":
         pts = integer(d["points"], "data.points", 1)

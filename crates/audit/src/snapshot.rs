@@ -55,6 +55,8 @@ pub struct StoreReport {
     pub breakage: String,
     /// Principal kept back on balance refunds for bonus spent.
     pub clawback: String,
+    /// Net corrections by hand credited to members here (listed apart for review).
+    pub adjustments: String,
     /// What this store owes other stores now, each pair netted as in the settlement report.
     pub owed: String,
     /// What other stores owe this store now, each pair netted.
@@ -207,7 +209,8 @@ impl Snapshot {
                 | Account::Services(s)
                 | Account::Breakage(s)
                 | Account::Clawback(s)
-                | Account::Promotion(s) => vec![s.clone()],
+                | Account::Promotion(s)
+                | Account::Adjustments(s) => vec![s.clone()],
                 Account::InterStoreReceivable { creditor, debtor }
                 | Account::InterStorePayable { debtor, creditor } => {
                     vec![creditor.clone(), debtor.clone()]
@@ -242,6 +245,7 @@ impl Snapshot {
                     bonus_granted: format_cents(self.balance(&Account::Promotion(s.clone()))),
                     breakage: format_cents(-self.balance(&Account::Breakage(s.clone()))),
                     clawback: format_cents(-self.balance(&Account::Clawback(s.clone()))),
+                    adjustments: format_cents(self.balance(&Account::Adjustments(s.clone()))),
                     owed: format_cents(owed.get(s).copied().unwrap_or(0)),
                     owed_to: format_cents(owed_to.get(s).copied().unwrap_or(0)),
                 }

@@ -190,6 +190,12 @@ impl Gen {
                 home,
                 r#""type":"unfreeze","reason":"card found""#.to_owned(),
             )
+        } else if roll == 37 {
+            // A manager makes good a service complaint with bonus credit, by hand.
+            (
+                home,
+                r#""type":"adjust","balance":"bonus","direction":"credit","amount":"30.00","reason":"service complaint","operator":"MGR1""#.to_owned(),
+            )
         } else if roll < 37 {
             (home, r#""type":"freeze","reason":"lost card""#.to_owned())
         } else if roll < 56 {

@@ -69,7 +69,7 @@ pub(crate) fn run(
                 outln!(o, "stores{when}");
                 outln!(
                     o,
-                    "  {:<8} {:>14} {:>12} {:>14} {:>12} {:>10} {:>10} {:>12} {:>12}",
+                    "  {:<8} {:>14} {:>12} {:>14} {:>12} {:>10} {:>10} {:>12} {:>12} {:>12}",
                     "store",
                     "cash taken",
                     "paid out",
@@ -78,12 +78,13 @@ pub(crate) fn run(
                     "breakage",
                     "clawback",
                     "owes",
-                    "is owed"
+                    "is owed",
+                    "adjustments"
                 );
                 for r in &rows {
                     outln!(
                         o,
-                        "  {:<8} {:>14} {:>12} {:>14} {:>12} {:>10} {:>10} {:>12} {:>12}",
+                        "  {:<8} {:>14} {:>12} {:>14} {:>12} {:>10} {:>10} {:>12} {:>12} {:>12}",
                         r.store,
                         r.cash_taken,
                         r.cash_paid_out,
@@ -92,7 +93,8 @@ pub(crate) fn run(
                         r.breakage,
                         r.clawback,
                         r.owed,
-                        r.owed_to
+                        r.owed_to,
+                        r.adjustments
                     );
                 }
             }

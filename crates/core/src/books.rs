@@ -11,6 +11,7 @@
 //! | `Liabilities:Bonus:<member>` | bonus credit the member may still spend |
 //! | `Income:Services:<store>` | revenue where the service was delivered |
 //! | `Expenses:Promotion:<store>` | bonus granted by the store |
+//! | `Expenses:Adjustments:<store>` | corrections by hand of principal and bonus, for review |
 //! | `Income:Breakage:<store>` | bonus that expired or was forfeited, by the store that granted it |
 //! | `Income:Clawback:<store>` | principal kept back on a balance refund for bonus spent |
 //! | `Assets:InterStore:<creditor>:<debtor>` | what the debtor store owes the creditor store |
@@ -22,6 +23,7 @@
 
 use std::fmt;
 
+use crate::command::{Balance, Direction};
 use crate::event::{Event, EventBody, LotKind};
 use crate::id::{MemberId, StoreId};
 use crate::money::Money;
@@ -58,6 +60,8 @@ pub enum Account {
     Clawback(StoreId),
     /// `Expenses:Promotion:<store>`.
     Promotion(StoreId),
+    /// `Expenses:Adjustments:<store>`: corrections by hand, kept apart for review.
+    Adjustments(StoreId),
 }
 
 impl Account {
@@ -82,6 +86,7 @@ impl Account {
             Account::Breakage(s) => vec!["Income", "Breakage", s.as_str()],
             Account::Clawback(s) => vec!["Income", "Clawback", s.as_str()],
             Account::Promotion(s) => vec!["Expenses", "Promotion", s.as_str()],
+            Account::Adjustments(s) => vec!["Expenses", "Adjustments", s.as_str()],
         }
     }
 }
@@ -222,6 +227,25 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Bonus(member.clone()), amount.cents());
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
+        EventBody::Adjusted {
+            amount: Some(amount),
+            balance,
+            direction,
+            ..
+        } if *balance != Balance::Points => {
+            let liability = if *balance == Balance::Principal {
+                Account::Principal(member.clone())
+            } else {
+                Account::Bonus(member.clone())
+            };
+            let cents = match direction {
+                Direction::Credit => amount.cents(),
+                Direction::Debit => -amount.cents(),
+            };
+            e.post(Account::Adjustments(store.clone()), cents);
+            e.post(liability, -cents);
+        }
+        EventBody::Adjusted { .. } => {}
         EventBody::Settled { amount, creditor } => {
             // The debtor pays cash to the creditor, and the debt between them goes down.
             let cents = amount.cents();

@@ -112,6 +112,44 @@ pub enum Action {
     },
     /// Records the expiries due at the command's time and nothing else (the sweep).
     Expire,
+    /// Corrects a balance by hand, without editing history: a credit opens a lot, a debit
+    /// draws lots like a consumption would.
+    Adjust {
+        /// Which balance.
+        balance: Balance,
+        /// Credit (to the member) or debit.
+        direction: Direction,
+        /// The money moved (principal and bonus).
+        amount: Option<Money>,
+        /// The points moved (points).
+        points: Option<u64>,
+        /// Why (mandatory).
+        reason: String,
+        /// Who made the correction (mandatory).
+        operator: StaffId,
+    },
+}
+
+/// A member balance an adjustment corrects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    /// Principal.
+    Principal,
+    /// Bonus.
+    Bonus,
+    /// Points.
+    Points,
+}
+
+/// Which way an adjustment moves a balance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The member's balance goes up.
+    Credit,
+    /// The member's balance goes down.
+    Debit,
 }
 
 impl Action {
@@ -130,6 +168,7 @@ impl Action {
             Action::Unfreeze { .. } => "unfreeze",
             Action::RedeemPoints { .. } => "redeem_points",
             Action::Expire => "expire",
+            Action::Adjust { .. } => "adjust",
         }
     }
 }
@@ -167,6 +206,12 @@ struct Wire {
     to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     points: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    balance: Option<Balance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    direction: Option<Direction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    operator: Option<String>,
 }
 
 fn invalid(msg: String) -> Rejection {
@@ -321,9 +366,45 @@ impl Command {
                 }
             }
             "expire" => Action::Expire,
+            "adjust" => {
+                let balance = w
+                    .balance
+                    .take()
+                    .ok_or_else(|| invalid("`adjust` needs the field `balance`".into()))?;
+                let direction = w
+                    .direction
+                    .take()
+                    .ok_or_else(|| invalid("`adjust` needs the field `direction`".into()))?;
+                let (amount, points) = if balance == Balance::Points {
+                    let p = w
+                        .points
+                        .take()
+                        .ok_or_else(|| invalid("a points adjustment needs `points`".into()))?;
+                    if p == 0 || p > POINTS_MAX {
+                        return Err(Rejection::InvalidAmount(format!(
+                            "points must be 1-{POINTS_MAX}, not {p}"
+                        )));
+                    }
+                    (None, Some(p))
+                } else {
+                    (
+                        Some(Money::parse_positive(&req(w.amount.take(), "amount")?)?),
+                        None,
+                    )
+                };
+                Action::Adjust {
+                    balance,
+                    direction,
+                    amount,
+                    points,
+                    reason: text(Some(req(w.reason.take(), "reason")?), "reason")?
+                        .unwrap_or_default(),
+                    operator: StaffId::new(req(w.operator.take(), "operator")?)?,
+                }
+            }
             other => {
                 return Err(invalid(format!(
-                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, expire or settle"
+                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire or settle"
                 )))
             }
         };
@@ -398,6 +479,21 @@ impl Command {
                 w.reason = reason.clone();
             }
             Action::Expire => {}
+            Action::Adjust {
+                balance,
+                direction,
+                amount,
+                points,
+                reason,
+                operator,
+            } => {
+                w.balance = Some(*balance);
+                w.direction = Some(*direction);
+                w.amount = amount.map(|a| a.to_string());
+                w.points = *points;
+                w.reason = Some(reason.clone());
+                w.operator = Some(operator.to_string());
+            }
         }
         w
     }

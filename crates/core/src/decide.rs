@@ -4,7 +4,7 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use crate::command::{Action, Command};
+use crate::command::{Action, Balance, Command, Direction};
 use crate::error::Rejection;
 use crate::event::{
     event_id, Draw, Event, EventBody, LotKind, PointsDraw, Restore, EVENT_SCHEMA_VERSION,
@@ -104,6 +104,21 @@ pub fn decide_and_fold(
         Action::Unfreeze { reason } => d.unfreeze(reason.as_deref()),
         Action::RedeemPoints { points, reason } => d.redeem_points(*points, reason.as_deref()),
         Action::Expire => d.expire_only(),
+        Action::Adjust {
+            balance,
+            direction,
+            amount,
+            points,
+            reason,
+            operator,
+        } => d.adjust(
+            *balance,
+            *direction,
+            (*amount, *points),
+            reason,
+            operator,
+            policy,
+        ),
     }?;
     Ok((d.events, d.state))
 }
@@ -566,6 +581,96 @@ impl Draft<'_> {
             points,
             reason: reason.map(str::to_owned),
         });
+        Ok(())
+    }
+
+    /// A correction by hand: a credit opens a lot (bonus and points with the policy's expiry),
+    /// a debit draws lots in the order a consumption would.
+    fn adjust(
+        &mut self,
+        balance: Balance,
+        direction: Direction,
+        (amount, points): (Option<Money>, Option<u64>),
+        reason: &str,
+        operator: &StaffId,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        let at = self.cmd.at;
+        let mut body = EventBody::Adjusted {
+            amount,
+            balance,
+            direction,
+            draws: Vec::new(),
+            expires_at: None,
+            lot: None,
+            operator: operator.clone(),
+            points,
+            points_draws: Vec::new(),
+            reason: reason.to_owned(),
+        };
+        let EventBody::Adjusted {
+            draws,
+            expires_at,
+            lot,
+            points_draws,
+            ..
+        } = &mut body
+        else {
+            unreachable!("built above")
+        };
+        match (direction, balance) {
+            (Direction::Credit, b) => {
+                *lot = Some(self.next_lot());
+                *expires_at = match b {
+                    Balance::Principal => None,
+                    Balance::Bonus => policy.bonus_expiry_days.map(|d| at.plus_days(d)),
+                    Balance::Points => policy.points_expiry_days.map(|d| at.plus_days(d)),
+                };
+            }
+            (Direction::Debit, Balance::Points) => {
+                let want = points.unwrap_or(0);
+                let held = self.state.points();
+                if want > held {
+                    return Err(Rejection::InsufficientPoints(format!(
+                        "member {} holds {held} points, not {want}",
+                        self.cmd.member
+                    )));
+                }
+                let mut lots = self.state.point_lots.clone();
+                lots.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.lot));
+                let mut owed = want;
+                for l in lots {
+                    if owed == 0 {
+                        break;
+                    }
+                    let take = l.remaining.min(owed);
+                    owed -= take;
+                    points_draws.push(PointsDraw {
+                        lot: l.lot,
+                        points: take,
+                    });
+                }
+            }
+            (Direction::Debit, b) => {
+                let want = amount.unwrap_or(Money::ZERO);
+                let (held, lots) = if b == Balance::Principal {
+                    (self.state.principal(), self.state.principal_lots.clone())
+                } else {
+                    (
+                        self.state.bonus(),
+                        bonus_spend_order(&self.state.bonus_lots),
+                    )
+                };
+                if want > held {
+                    return Err(Rejection::InsufficientBalance(format!(
+                        "member {} holds {held} of that balance, not {want}",
+                        self.cmd.member
+                    )));
+                }
+                *draws = draw_fifo(&lots, want);
+            }
+        }
+        self.record(body);
         Ok(())
     }
 

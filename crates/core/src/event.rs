@@ -215,6 +215,29 @@ pub enum EventBody {
         /// What for.
         reason: Option<String>,
     },
+    /// A balance was corrected by hand. A credit opens lot `lot`; a debit lists the lots drawn.
+    Adjusted {
+        /// The money moved (principal and bonus), or null.
+        amount: Option<Money>,
+        /// Which balance.
+        balance: crate::command::Balance,
+        /// Credit or debit.
+        direction: crate::command::Direction,
+        /// Money lots drawn by a debit (principal or bonus).
+        draws: Vec<Draw>,
+        /// When a credited bonus or points lot lapses.
+        expires_at: Option<Timestamp>,
+        /// The lot a credit opened.
+        lot: Option<u32>,
+        /// Who made the correction.
+        operator: StaffId,
+        /// The points moved (points), or null.
+        points: Option<u64>,
+        /// Point lots drawn by a points debit.
+        points_draws: Vec<PointsDraw>,
+        /// Why.
+        reason: String,
+    },
     /// The event's store (the debtor) paid another store what it owed it, or part of it.
     /// Recorded in the settlements stream.
     Settled {
@@ -242,6 +265,7 @@ impl EventBody {
             EventBody::MemberFrozen { .. } => "member_frozen",
             EventBody::MemberUnfrozen { .. } => "member_unfrozen",
             EventBody::PointsRedeemed { .. } => "points_redeemed",
+            EventBody::Adjusted { .. } => "adjusted",
         }
     }
 }

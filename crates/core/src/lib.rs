@@ -19,7 +19,9 @@ mod time;
 
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use clearing::{decide_settlement, Clearing};
-pub use command::{validate_text, Action, Command, COMMAND_LINE_MAX, POINTS_MAX, TEXT_LEN_MAX};
+pub use command::{
+    validate_text, Action, Balance, Command, Direction, COMMAND_LINE_MAX, POINTS_MAX, TEXT_LEN_MAX,
+};
 pub use decide::{decide, decide_and_fold, split_bonus};
 pub use error::Rejection;
 pub use event::{

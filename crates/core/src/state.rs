@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::command::{Balance, Direction};
 use crate::event::{Draw, Event, EventBody, LotKind};
 use crate::id::{MemberId, StoreId};
 use crate::money::Money;
@@ -232,6 +233,24 @@ impl MemberState {
                 self.frozen = false;
                 Ok(())
             }
+            EventBody::Adjusted {
+                amount,
+                balance,
+                direction,
+                draws,
+                expires_at,
+                lot,
+                points,
+                points_draws,
+                ..
+            } => self.fold_adjusted(
+                event,
+                (*balance, *direction),
+                (*amount, *points),
+                draws,
+                points_draws,
+                (*lot, *expires_at),
+            ),
             EventBody::PointsRedeemed { draws, points, .. } => {
                 let mut taken = 0u64;
                 for d in draws {
@@ -498,6 +517,83 @@ impl MemberState {
             self.consumptions.remove(&consumption);
         } else {
             self.consumptions.insert(consumption, rec);
+        }
+        Ok(())
+    }
+
+    fn fold_adjusted(
+        &mut self,
+        event: &Event,
+        (balance, direction): (Balance, Direction),
+        (amount, points): (Option<Money>, Option<u64>),
+        draws: &[Draw],
+        points_draws: &[crate::event::PointsDraw],
+        (lot, expires_at): (Option<u32>, Option<Timestamp>),
+    ) -> Result<(), String> {
+        let money = || {
+            amount
+                .filter(|a| a.is_positive())
+                .ok_or("the adjustment moves no money")
+        };
+        match (direction, balance) {
+            (Direction::Credit, Balance::Points) => {
+                let lot = lot.ok_or("a credit names its lot")?;
+                self.new_lot(lot)?;
+                let n = points
+                    .filter(|p| *p > 0)
+                    .ok_or("the adjustment moves no points")?;
+                self.point_lots.push(PointLot {
+                    lot,
+                    remaining: n,
+                    expires_at,
+                });
+            }
+            (Direction::Credit, b) => {
+                let lot = lot.ok_or("a credit names its lot")?;
+                self.new_lot(lot)?;
+                let kind = if b == Balance::Principal {
+                    LotKind::Principal
+                } else {
+                    LotKind::Bonus
+                };
+                let l = Lot {
+                    lot,
+                    kind,
+                    origin_store: event.store.clone(),
+                    remaining: money()?,
+                    expires_at,
+                };
+                self.lots_mut(kind).push(l);
+            }
+            (Direction::Debit, Balance::Points) => {
+                let mut taken = 0u64;
+                for d in points_draws {
+                    let l = self
+                        .point_lots
+                        .iter_mut()
+                        .find(|l| l.lot == d.lot && l.remaining >= d.points && d.points > 0)
+                        .ok_or_else(|| {
+                            format!("point lot {} cannot give {} points", d.lot, d.points)
+                        })?;
+                    l.remaining -= d.points;
+                    taken += d.points;
+                }
+                if Some(taken) != points {
+                    return Err("the point draws do not add up".into());
+                }
+                self.point_lots.retain(|l| l.remaining > 0);
+            }
+            (Direction::Debit, b) => {
+                let kind = if b == Balance::Principal {
+                    LotKind::Principal
+                } else {
+                    LotKind::Bonus
+                };
+                check_draws_sum(draws, kind, money()?)?;
+                for d in draws {
+                    self.take_from_lot(d.kind, d.lot, d.amount)?;
+                }
+            }
         }
         Ok(())
     }

@@ -36,6 +36,7 @@ fn scenario() -> Vec<Event> {
         r#""at":"2026-03-04T09:00:00Z","type":"grant_bonus","store":"S1","amount":"50.00","reason":"birthday","expires_at":"2026-03-20T00:00:00Z""#,
         r#""at":"2026-04-10T09:00:00Z","type":"recharge","store":"S1","amount":"5000.00""#,
         r#""at":"2026-04-11T09:00:00Z","type":"change_tier","store":"S1","tier":"standard","reason":"vip-review""#,
+        r#""at":"2026-04-11T10:30:00Z","type":"adjust","store":"S1","balance":"principal","direction":"credit","amount":"10.00","reason":"till error","operator":"E7""#,
         r#""at":"2026-04-11T11:00:00Z","type":"freeze","store":"S1","reason":"lost card""#,
         r#""at":"2026-04-11T12:00:00Z","type":"unfreeze","store":"S1""#,
         r#""at":"2026-04-12T09:00:00Z","type":"refund_balance","store":"S1""#,
@@ -84,7 +85,7 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        13,
+        14,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );
@@ -132,5 +133,5 @@ fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
             n += 1;
         }
     }
-    assert!(n >= 13, "golden files present: {n}");
+    assert!(n >= 14, "golden files present: {n}");
 }

@@ -186,3 +186,82 @@ fn expire_records_only_what_is_due_and_is_refused_when_nothing_is() {
     assert_eq!(w.state().bonus().to_string(), "0.00");
     assert_eq!(w.state().principal().to_string(), "1000.00");
 }
+
+#[test]
+fn adjustments_credit_a_new_lot_and_debit_lots_in_spend_order_with_a_reason_and_operator() {
+    let mut w = given(POLICY, &[ENROLL, RECHARGE]);
+    let e = w.then_ok(r#""at":"2026-03-02T10:00:00Z","type":"adjust","balance":"bonus","direction":"credit","amount":"20.00","reason":"missed promotion","operator":"E7""#);
+    match &e[0].body {
+        EventBody::Adjusted {
+            lot,
+            expires_at,
+            operator,
+            reason,
+            ..
+        } => {
+            assert_eq!(*lot, Some(2));
+            assert_eq!(expires_at.unwrap().to_string(), "2026-04-01T10:00:00Z");
+            assert_eq!(
+                (operator.as_str(), reason.as_str()),
+                ("E7", "missed promotion")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.state().bonus().to_string(), "20.00");
+    let e = w.then_ok(r#""at":"2026-03-02T11:00:00Z","type":"adjust","balance":"principal","direction":"debit","amount":"100.00","reason":"double recharge","operator":"E7""#);
+    match &e[0].body {
+        EventBody::Adjusted { draws, .. } => {
+            assert_eq!(draws.len(), 1);
+            assert_eq!(
+                (draws[0].lot, draws[0].amount.to_string()),
+                (1, "100.00".to_owned())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.state().principal().to_string(), "900.00");
+    w.then_rejected(r#""at":"2026-03-02T12:00:00Z","type":"adjust","balance":"principal","direction":"debit","amount":"900.01","reason":"x","operator":"E7""#, "insufficient_balance");
+    w.then_ok(r#""at":"2026-03-02T12:00:00Z","type":"adjust","balance":"points","direction":"credit","points":50,"reason":"survey","operator":"E8""#);
+    w.then_rejected(r#""at":"2026-03-02T13:00:00Z","type":"adjust","balance":"points","direction":"debit","points":51,"reason":"x","operator":"E8""#, "insufficient_points");
+    w.then_ok(r#""at":"2026-03-02T13:00:00Z","type":"adjust","balance":"points","direction":"debit","points":50,"reason":"undo","operator":"E8""#);
+    assert_eq!(w.state().points(), 0);
+}
+
+#[test]
+fn adjustments_need_a_reason_and_an_operator() {
+    let mut w = given(POLICY, &[ENROLL]);
+    for (rest, code) in [
+        (
+            r#""at":"2026-03-02T10:00:00Z","type":"adjust","balance":"bonus","direction":"credit","amount":"1.00","operator":"E7""#,
+            "invalid_command",
+        ),
+        (
+            r#""at":"2026-03-02T10:00:00Z","type":"adjust","balance":"bonus","direction":"credit","amount":"1.00","reason":"x""#,
+            "invalid_command",
+        ),
+        (
+            r#""at":"2026-03-02T10:00:00Z","type":"adjust","balance":"cash","direction":"credit","amount":"1.00","reason":"x","operator":"E7""#,
+            "invalid_command",
+        ),
+        (
+            r#""at":"2026-03-02T10:00:00Z","type":"adjust","balance":"points","direction":"credit","amount":"1.00","reason":"x","operator":"E7""#,
+            "invalid_command",
+        ),
+        (
+            r#""at":"2026-03-02T10:00:00Z","type":"adjust","balance":"bonus","direction":"credit","amount":"-1.00","reason":"x","operator":"E7""#,
+            "invalid_amount",
+        ),
+    ] {
+        w.n += 1;
+        let line = format!(
+            r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M1","store":"S1",{rest}}}"#,
+            w.n
+        );
+        assert_eq!(
+            Command::from_json(&line).unwrap_err().code(),
+            code,
+            "{rest}"
+        );
+    }
+}
