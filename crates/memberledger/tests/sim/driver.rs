@@ -14,13 +14,14 @@ use memberledger::{
 use super::fault::{FaultKind, FaultStore, Faults, Injected};
 use super::model::{Ids, Model, Verdict, TIERS};
 use super::rng::{mix, Rng};
-use super::spec::{money, timestamp, Spec, Spelling};
+use super::spec::{money, timestamp, Spec};
 
 /// What a run is asked to do.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub steps: u64,
-    /// `verify()` every this many steps (and at the end).
+    /// `verify()` every this many steps; also after every crash, with the comparison of every
+    /// member that runs every 25 steps, and at the end.
     pub verify_every: u64,
     /// Run the clients of a concurrent step one after another instead of in threads.
     pub serial: bool,
@@ -31,13 +32,14 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> Config {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let steps = var("MEMBERLEDGER_SIM_STEPS").map_or(250, |v| {
+        let steps = var("MEMBERLEDGER_SIM_STEPS").map_or(200, |v| {
             v.parse().expect("MEMBERLEDGER_SIM_STEPS is a number")
         });
-        let verify_every = var("MEMBERLEDGER_SIM_VERIFY_EVERY").map_or(
-            if steps <= 2_000 { 1 } else { 100 },
-            |v| v.parse().expect("MEMBERLEDGER_SIM_VERIFY_EVERY is a number"),
-        );
+        let verify_every =
+            var("MEMBERLEDGER_SIM_VERIFY_EVERY").map_or(if steps <= 2_000 { 1 } else { 25 }, |v| {
+                v.parse()
+                    .expect("MEMBERLEDGER_SIM_VERIFY_EVERY is a number")
+            });
         Config {
             steps,
             verify_every: verify_every.max(1),
@@ -55,6 +57,7 @@ pub struct Stats {
     /// Every command line handed to the ledger or its parser, retries included.
     pub commands: u64,
     pub accepted: u64,
+    pub accepted_by_type: BTreeMap<&'static str, u64>,
     pub replayed: u64,
     pub rejected: BTreeMap<&'static str, u64>,
     pub events: u64,
@@ -85,6 +88,9 @@ impl Stats {
         self.steps += o.steps;
         self.commands += o.commands;
         self.accepted += o.accepted;
+        for (k, v) in &o.accepted_by_type {
+            *self.accepted_by_type.entry(k).or_insert(0) += v;
+        }
         self.replayed += o.replayed;
         for (k, v) in &o.rejected {
             *self.rejected.entry(k).or_insert(0) += v;
@@ -115,7 +121,7 @@ impl Stats {
              | crashes/reopens {} | injected write failures {} (before writing {}, ack lost after writing {}) \
              | lost acks replayed on retry {} | failed writes recorded on retry {} | rejections premised on an unwritten command {} \
              | batches {} | concurrent steps {} | verifies {} | clock on expiry edges -1s/0/+1s {:?} | lots expired {} (at exactly expires_at {}) \
-             | rejections by code {:?}",
+             | accepted by type {:?} | rejections by code {:?}",
             self.runs,
             self.steps,
             self.commands,
@@ -136,6 +142,7 @@ impl Stats {
             self.edges,
             self.expired,
             self.expired_at_edge,
+            self.accepted_by_type,
             self.rejected,
         )
     }
@@ -217,9 +224,7 @@ pub fn uses_sled(seed: u64, cfg: &Config) -> bool {
 impl Sim {
     pub fn new(seed: u64, cfg: Config, ctx: Arc<Mutex<Context>>) -> Sim {
         let mut rng = Rng::new(mix(seed));
-        let members = (0..rng.range(20, 50))
-            .map(|i| format!("M{i:02}"))
-            .collect();
+        let members = (0..rng.range(20, 50)).map(|i| format!("M{i:02}")).collect();
         let stores = (1..=rng.range(3, 6)).map(|i| format!("S{i}")).collect();
         let backend = if uses_sled(seed, &cfg) {
             let dir = tempfile::tempdir().expect("a temp dir");
@@ -228,7 +233,14 @@ impl Sim {
         } else {
             Backend::Memory(Arc::new(MemoryStore::new()))
         };
-        let faults = Faults::new(mix(seed ^ 0xFA17), 30, 30);
+        // Long runs fail and crash less often per step: every reopen and every failed write
+        // replays the whole log, so their cost grows with it.
+        let long = cfg.steps > 2_000;
+        let faults = if long {
+            Faults::new(mix(seed ^ 0xFA17), 10, 10)
+        } else {
+            Faults::new(mix(seed ^ 0xFA17), 30, 30)
+        };
         let mut sim = Sim {
             seed,
             cfg,
@@ -270,12 +282,27 @@ impl Sim {
     }
 
     pub fn run(mut self) -> Stats {
+        let started = std::time::Instant::now();
         for _ in 0..self.cfg.steps {
             self.one_step();
+            if self.cfg.steps > 2_000 && self.step % 2_000 == 0 {
+                eprintln!(
+                    "seed={} step={} events={} crashes={} ({:.0}s)",
+                    self.seed,
+                    self.step,
+                    self.cursor,
+                    self.stats.crashes,
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
         // Whatever is still pending is retried with faults off, then everything is checked.
         self.faults.arm(false);
         self.step += 1;
+        if let Ok(mut c) = self.ctx.lock() {
+            c.step = self.step;
+            c.lines.clear();
+        }
         let pending = std::mem::take(&mut self.pending);
         let mut subs = Vec::new();
         for spec in pending {
@@ -358,15 +385,14 @@ impl Sim {
             c.lines.clear();
         }
         let focus = self.advance_clock();
-        let crash_per_mille = if matches!(self.backend, Backend::Sled { .. }) {
-            15
-        } else {
-            25
+        let crash_per_mille = match (&self.backend, self.cfg.steps > 2_000) {
+            (Backend::Sled { .. }, false) => 15,
+            (Backend::Memory(_), false) => 25,
+            (_, true) => 5,
         };
-        let mut crashed = false;
+        let crashes = self.stats.crashes;
         if self.rng.chance(crash_per_mille) {
             self.crash();
-            crashed = true;
         }
         let mut subs = Vec::new();
         if !self.pending.is_empty() && self.rng.chance(300) {
@@ -384,7 +410,8 @@ impl Sim {
             }
         }
         let injected = self.faults.take();
-        let all = crashed || self.step % 25 == 0 || self.stats.crashes > 0 && subs.is_empty();
+        // After a crash, and every 25 steps, every member is compared, not only those touched.
+        let all = self.stats.crashes != crashes || self.step % 25 == 0;
         self.check_step(subs, injected, all);
     }
 
@@ -621,7 +648,8 @@ impl Sim {
                 match out.last_mut() {
                     Some(last)
                         if last.id == id
-                            && last.events.len() == usize::try_from(e.event.index).expect("small") =>
+                            && last.events.len()
+                                == usize::try_from(e.event.index).expect("small") =>
                     {
                         last.events.push((e.position, e.hash));
                     }
@@ -737,10 +765,12 @@ impl Sim {
                 )),
             }
         }
-        let index_of = |id: Uuid| log.iter().position(|l| l.id == id);
+        // Streams with an attempt that failed without writing: a command decided in the same
+        // group after it saw it planned, so may have been refused because of it (a retry may
+        // still have recorded it later).
         let stream_failed: HashSet<String> = subs
             .iter()
-            .filter(|s| storage(s) && index_of(s.spec.id).is_none())
+            .filter(|s| storage(s) && !after_recorded.contains(&s.spec.id))
             .map(|s| s.spec.stream().to_owned())
             .collect();
         let mut threads: BTreeMap<usize, Vec<&Sub>> = BTreeMap::new();
@@ -750,7 +780,15 @@ impl Sim {
         for subs_of_thread in threads.values() {
             let mut m = 0usize;
             for s in subs_of_thread {
-                m = self.check_sub(s, m, &log, &log_specs, &snaps, &after_recorded, &stream_failed);
+                m = self.check_sub(
+                    s,
+                    m,
+                    &log,
+                    &log_specs,
+                    &snaps,
+                    &after_recorded,
+                    &stream_failed,
+                );
             }
         }
         self.model = snaps.pop().expect("at least the start");
@@ -766,9 +804,7 @@ impl Sim {
         let touched: Vec<String> = if all {
             self.members.clone()
         } else {
-            subs.iter()
-                .filter_map(|s| s.spec.member.clone())
-                .collect()
+            subs.iter().filter_map(|s| s.spec.member.clone()).collect()
         };
         self.compare(&touched, all);
         if all || self.step % self.cfg.verify_every == 0 {
@@ -808,6 +844,11 @@ impl Sim {
                     self.fail(&format!("the receipt of {id} differs from the log"));
                 }
                 self.stats.accepted += 1;
+                *self
+                    .stats
+                    .accepted_by_type
+                    .entry(s.spec.kind.type_name())
+                    .or_insert(0) += 1;
                 if self.failed_writes.remove(&id) {
                     self.stats.failed_writes_recorded += 1;
                 }
@@ -842,7 +883,9 @@ impl Sim {
                 if after_recorded.contains(&id) {
                     // The write happened; only the acknowledgement was lost.
                     if at_log.is_none() && !self.ids.contains_key(&id) {
-                        self.fail(&format!("{id}: a lost ack but the command is not in the log"));
+                        self.fail(&format!(
+                            "{id}: a lost ack but the command is not in the log"
+                        ));
                     }
                     self.lost_acks.insert(id);
                     at_log.map_or(m, |i| m.max(i + 1))
@@ -854,24 +897,30 @@ impl Sim {
             Err(e) => {
                 let code = e.code();
                 *self.stats.rejected.entry(code).or_insert(0) += 1;
-                for (k, snap) in snaps.iter().enumerate().skip(m) {
+                // The earliest point, from `m` on, where the model refuses it with this code.
+                let real = snaps.iter().enumerate().skip(m).find_map(|(k, snap)| {
                     let overlay: Vec<&Spec> = log_specs[..k].iter().collect();
                     let ids = Ids {
                         base: &self.ids,
                         spec_of: |r: &Recorded| &r.spec,
                         overlay: &overlay,
                     };
-                    if let Verdict::Reject(c) = snap.judge(&s.spec, &ids) {
-                        if c == code {
-                            return k;
-                        }
-                    }
+                    matches!(snap.judge(&s.spec, &ids), Verdict::Reject(c) if c == code)
+                        .then_some(k)
+                });
+                if real == Some(m) {
+                    return m;
                 }
                 if stream_failed.contains(s.spec.stream()) {
-                    // Decided in the same group as a command of its member that was then not
-                    // written: the rejection saw that command.
+                    // Decided in the same group as a command of its stream that was then not
+                    // written: the rejection saw that command planned. Taking it here, rather
+                    // than at a later point that also explains it, keeps the client's later
+                    // commands free to come before that point.
                     self.stats.premised_rejections += 1;
                     return m;
+                }
+                if let Some(k) = real {
+                    return k;
                 }
                 let overlay: Vec<&Spec> = log_specs[..m].iter().collect();
                 let ids = Ids {
@@ -904,7 +953,9 @@ impl Sim {
                     w.map(|s| s.version)
                 )),
             };
-            let view = ledger.member(&id).expect("a member with a state has a view");
+            let view = ledger
+                .member(&id)
+                .expect("a member with a state has a view");
             let mut diffs = Vec::new();
             let mut diff = |what: &str, g: String, w: String| {
                 if g != w {

@@ -27,8 +27,6 @@ pub enum FaultKind {
 #[derive(Clone, Debug)]
 pub struct Injected {
     pub kind: FaultKind,
-    /// The commands the failed append carried.
-    pub commands: Vec<Uuid>,
     /// Of those, what the inner store recorded (only for `After`).
     pub recorded: Vec<Uuid>,
 }
@@ -107,13 +105,11 @@ type AppendResult = Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, Stor
 
 impl EventStore for FaultStore {
     fn append(&self, batch: Vec<Append>) -> AppendResult {
-        let commands: Vec<Uuid> = batch.iter().map(|a| a.command).collect();
         match self.faults.decide(&batch) {
             None => self.inner.append(batch),
             Some(FaultKind::Before) => {
                 self.faults.note(Injected {
                     kind: FaultKind::Before,
-                    commands,
                     recorded: Vec::new(),
                 });
                 Err(StoreError::Storage(
@@ -121,6 +117,7 @@ impl EventStore for FaultStore {
                 ))
             }
             Some(FaultKind::After) => {
+                let commands: Vec<Uuid> = batch.iter().map(|a| a.command).collect();
                 let outcome = self.inner.append(batch)?;
                 let recorded = commands
                     .iter()
@@ -130,7 +127,6 @@ impl EventStore for FaultStore {
                     .collect();
                 self.faults.note(Injected {
                     kind: FaultKind::After,
-                    commands,
                     recorded,
                 });
                 Err(StoreError::Storage(

@@ -177,7 +177,10 @@ impl Member {
         match lots.iter_mut().find(|l| l.lot == d.lot) {
             Some(l) => l.cents += cents,
             None => {
-                let at = lots.iter().position(|l| l.lot > d.lot).unwrap_or(lots.len());
+                let at = lots
+                    .iter()
+                    .position(|l| l.lot > d.lot)
+                    .unwrap_or(lots.len());
                 lots.insert(
                     at,
                     Lot {
@@ -439,6 +442,7 @@ impl Model {
                     });
                     events += 1;
                 }
+                w.window.retain(|(t, _)| *t > at - UPGRADE_WINDOW);
                 w.window.push((at, *cents));
                 let within: i64 = w
                     .window
@@ -455,9 +459,7 @@ impl Model {
                     events += 1;
                 }
             }
-            Kind::Grant {
-                cents, expires, ..
-            } => {
+            Kind::Grant { cents, expires, .. } => {
                 if expires.is_some_and(|e| e <= at) {
                     return Err("invalid_command");
                 }
@@ -538,8 +540,10 @@ impl Model {
                 }
                 let principal_left = rec.principal - rec.principal_restored;
                 let bonus_left = rec.bonus - rec.bonus_restored;
-                let proportional =
-                    half_up(i128::from(amount) * i128::from(rec.bonus), i128::from(rec.charged));
+                let proportional = half_up(
+                    i128::from(amount) * i128::from(rec.bonus),
+                    i128::from(rec.charged),
+                );
                 let bonus = proportional
                     .max((amount - principal_left).max(0))
                     .min(bonus_left.min(amount));
@@ -613,6 +617,7 @@ impl Model {
                 w.bonus.clear();
                 w.consumptions.clear();
                 w.bonus_spent = 0;
+                w.window.retain(|(t, _)| *t > at - UPGRADE_WINDOW);
                 w.window.push((at, -p));
                 events += 1;
             }

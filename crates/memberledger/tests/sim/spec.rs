@@ -141,7 +141,7 @@ impl Spec {
         }
         f.push(("store".into(), self.store.clone().into()));
         let amount = |c: i64| Value::from(money_spelled(c, sp.short_amounts));
-        let mut opt = |f: &mut Vec<(String, Value)>, k: &str, v: Option<Value>| {
+        let opt = |f: &mut Vec<(String, Value)>, k: &str, v: Option<Value>| {
             if let Some(v) = v {
                 f.push((k.to_owned(), v));
             }

@@ -1,0 +1,628 @@
+//! The generator of realistic command streams: members enrol and recharge around the bonus
+//! ladder, spend at any store, get refunds (partial, full, too much, of the wrong thing), cash
+//! out, change tier; stores settle what they owe. Clients retry with the same command id,
+//! sometimes with the content changed; the clock jumps onto expiry edges; bad input is mixed in.
+
+use memberledger::Uuid;
+use serde_json::Value;
+
+use super::driver::{Sim, EPOCH};
+use super::model::{Member, DAY, TIERS};
+use super::spec::{render_fields, Kind, Spec, Spelling};
+
+pub enum Gen {
+    Valid(Spec),
+    /// A line the parser must refuse, and the code it must give.
+    Bad(String, &'static str),
+}
+
+const RECHARGE_EDGES: [i64; 13] = [
+    49_999, 50_000, 99_999, 100_000, 199_999, 200_000, 299_999, 300_000, 499_999, 500_000, 999_999,
+    1_000_000, 2_000_000,
+];
+
+/// The smallest price whose charge at `discount` (hundredths) is above `cents`, and the
+/// largest whose charge is at most `cents`.
+fn price_edges(cents: i64, discount: i64) -> (i64, i64) {
+    let charge = |p: i64| (p * discount * 2 + 100) / 200;
+    let mut p = (cents * 100 / discount).max(1);
+    while p > 1 && charge(p) > cents {
+        p -= 1;
+    }
+    while charge(p + 1) <= cents {
+        p += 1;
+    }
+    (p + 1, p)
+}
+
+impl Sim {
+    pub(super) fn new_id(&mut self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.rng.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.rng.next_u64().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    pub(super) fn spelling(&mut self) -> Spelling {
+        if self.rng.chance(700) {
+            return Spelling::default();
+        }
+        Spelling {
+            short_amounts: self.rng.chance(500),
+            offset_time: self.rng.chance(500),
+            rotate: self.rng.index(6),
+        }
+    }
+
+    fn enrolled(&self) -> Vec<String> {
+        self.model.members.keys().cloned().collect()
+    }
+
+    fn store(&mut self) -> String {
+        let i = self.rng.index(self.stores.len());
+        self.stores[i].clone()
+    }
+
+    /// Moves the clock: mostly a little, sometimes days or months, and sometimes exactly onto
+    /// (or a second either side of) a lot's expiry or the edge of a member's 365-day window.
+    /// Returns the member whose edge it is, to act on.
+    pub(super) fn advance_clock(&mut self) -> Option<String> {
+        if self.rng.chance(120) {
+            let mut edges: Vec<(i64, String)> = Vec::new();
+            let near = |t: i64, clock: i64| t > clock && t - clock <= 45 * DAY;
+            for (m, s) in &self.model.members {
+                let times = s
+                    .bonus
+                    .iter()
+                    .filter_map(|l| l.expires)
+                    .chain(s.points.iter().filter_map(|l| l.expires))
+                    .chain(
+                        s.window
+                            .iter()
+                            .filter(|(_, c)| *c > 0)
+                            .map(|(t, _)| t + 365 * DAY),
+                    );
+                for t in times {
+                    if near(t, self.clock) {
+                        edges.push((t, m.clone()));
+                    }
+                }
+            }
+            if !edges.is_empty() {
+                edges.sort();
+                let (t, m) = edges[self.rng.index(edges.len())].clone();
+                let off = self.rng.weighted(&[1, 2, 1]);
+                self.clock = t + i64::try_from(off).expect("small") - 1;
+                self.stats.edges[off] += 1;
+                return Some(m);
+            }
+        }
+        let dt = match self.rng.weighted(&[300, 400, 200, 75, 20, 5]) {
+            0 => 0,
+            1 => self.rng.range(1, 3_600),
+            2 => self.rng.range(3_600, DAY),
+            3 => self.rng.range(DAY, 10 * DAY),
+            4 => self.rng.range(30 * DAY, 120 * DAY),
+            _ => self.rng.range(200 * DAY, 400 * DAY),
+        };
+        self.clock += dt;
+        None
+    }
+
+    pub(super) fn gen_single(&mut self, focus: Option<String>) -> Gen {
+        let roll = self.rng.below(1000);
+        if roll < 60 && !self.history.is_empty() {
+            // A retry with the same content: replayed if it was recorded.
+            let i = self.rng.index(self.history.len());
+            return Gen::Valid(self.history[i].clone());
+        }
+        if roll < 90 && !self.history.is_empty() {
+            let i = self.rng.index(self.history.len());
+            let spec = self.history[i].clone();
+            return Gen::Valid(self.changed(spec));
+        }
+        if roll < 170 {
+            return self.gen_bad();
+        }
+        let spec = self.gen_fresh(focus.as_deref(), false);
+        self.remember(&spec);
+        Gen::Valid(spec)
+    }
+
+    pub(super) fn remember(&mut self, spec: &Spec) {
+        if self.history.len() >= 400 {
+            self.history.remove(0);
+        }
+        self.history.push(spec.clone());
+    }
+
+    /// The same command id with other content: an idempotency conflict if it was recorded.
+    fn changed(&mut self, mut spec: Spec) -> Spec {
+        let bump = |c: &mut i64| *c += 1;
+        match &mut spec.kind {
+            Kind::Recharge { cents, .. }
+            | Kind::Grant { cents, .. }
+            | Kind::Consume { cents, .. } => {
+                bump(cents);
+            }
+            Kind::Refund { cents, .. } | Kind::Settle { cents, .. } => {
+                *cents = Some(cents.map_or(1, |c| c + 1));
+            }
+            Kind::Enroll { tier } => {
+                *tier = Some(if tier.as_deref() == Some("gold") {
+                    "silver".into()
+                } else {
+                    "gold".into()
+                });
+            }
+            Kind::ChangeTier { reason, .. } => *reason = Some("changed".into()),
+            Kind::RefundBalance => spec.at += 1,
+        }
+        spec
+    }
+
+    /// A fresh command. `concurrent` keeps to commands whose outcome does not depend on other
+    /// clients (no settlements, no unknown members, no times in the past).
+    pub(super) fn gen_fresh(&mut self, focus: Option<&str>, concurrent: bool) -> Spec {
+        let id = self.new_id();
+        let at = self.clock;
+        let enrolled = self.enrolled();
+        let unenrolled: Vec<String> = self
+            .members
+            .iter()
+            .filter(|m| !self.model.members.contains_key(*m))
+            .cloned()
+            .collect();
+        if focus.is_none()
+            && !concurrent
+            && !unenrolled.is_empty()
+            && (enrolled.len() < 6 || self.rng.chance(60))
+        {
+            let member = unenrolled[self.rng.index(unenrolled.len())].clone();
+            let tier = match self.rng.weighted(&[70, 25, 5]) {
+                0 => None,
+                1 => Some(TIERS[self.rng.index(TIERS.len())].name.to_owned()),
+                _ => Some("platinum".to_owned()),
+            };
+            return Spec {
+                id,
+                at,
+                member: Some(member),
+                store: self.store(),
+                kind: Kind::Enroll { tier },
+            };
+        }
+        if focus.is_none() && !concurrent && self.rng.chance(50) {
+            return self.gen_settle(id, at);
+        }
+        let member = match focus {
+            Some(m) => m.to_owned(),
+            None if enrolled.is_empty() => self.members[0].clone(),
+            None => enrolled[self.rng.index(enrolled.len())].clone(),
+        };
+        let Some(state) = self.model.member(&member).cloned() else {
+            return Spec {
+                id,
+                at,
+                member: Some(member),
+                store: self.store(),
+                kind: Kind::Enroll { tier: None },
+            };
+        };
+        let at = if !concurrent && self.rng.chance(30) && state.last_at > EPOCH {
+            state.last_at - self.rng.range(1, 2 * DAY)
+        } else {
+            at
+        };
+        let store = if self.rng.chance(500) {
+            state.home.clone()
+        } else {
+            self.store()
+        };
+        let staff = |sim: &mut Sim| {
+            sim.rng
+                .chance(500)
+                .then(|| format!("E{}", sim.rng.range(1, 9)))
+        };
+        let kind = match self.rng.weighted(&[22, 8, 32, 14, 2, 3, 1]) {
+            0 => {
+                let cents = if self.rng.chance(400) {
+                    *self.rng.pick(&RECHARGE_EDGES)
+                } else {
+                    self.rng.range(100, 300_000)
+                };
+                Kind::Recharge {
+                    cents,
+                    staff: staff(self),
+                }
+            }
+            1 => {
+                let expires = match self.rng.weighted(&[35, 50, 10, 5]) {
+                    0 => None,
+                    1 => Some(at + *self.rng.pick(&[1, 60, 3_600, DAY, 7 * DAY, 30 * DAY])),
+                    2 => Some(at),
+                    _ => Some(at - 3_600),
+                };
+                Kind::Grant {
+                    cents: self.rng.range(1, 30_000),
+                    reason: (*self.rng.pick(&["birthday", "campaign", "apology"])).to_owned(),
+                    expires,
+                }
+            }
+            2 => Kind::Consume {
+                cents: self.consume_price(&state),
+                staff: staff(self),
+                service: self
+                    .rng
+                    .chance(700)
+                    .then(|| (*self.rng.pick(&["facial", "nails", "massage"])).to_owned()),
+            },
+            3 => self.gen_refund(&member, &state),
+            4 => Kind::RefundBalance,
+            5 => {
+                let names = ["standard", "silver", "gold", "diamond", "platinum"];
+                Kind::ChangeTier {
+                    tier: (*self.rng.pick(&names)).to_owned(),
+                    reason: self.rng.chance(500).then(|| "vip".to_owned()),
+                }
+            }
+            _ => Kind::Enroll { tier: None },
+        };
+        // Now and then the command names a member who was never enrolled (who never is).
+        let member = if !concurrent && !matches!(kind, Kind::Enroll { .. }) && self.rng.chance(25) {
+            self.ghosts += 1;
+            format!("G{}", self.ghosts % 5)
+        } else {
+            member
+        };
+        Spec {
+            id,
+            at,
+            member: Some(member),
+            store,
+            kind,
+        }
+    }
+
+    fn consume_price(&mut self, m: &Member) -> i64 {
+        let balance = m.principal_total() + m.bonus_total();
+        let discount = TIERS[m.tier].discount;
+        if balance == 0 {
+            return self.rng.range(1, 50_000);
+        }
+        let (over, exact) = price_edges(balance, discount);
+        match self.rng.weighted(&[8, 7, 85]) {
+            0 => exact,
+            1 => over,
+            _ => {
+                let cap = (exact * 6 / 10).max(1);
+                if self.rng.chance(500) {
+                    self.rng.range(1, cap.min(20_000))
+                } else {
+                    self.rng.range(1, cap)
+                }
+            }
+        }
+    }
+
+    fn gen_refund(&mut self, member: &str, m: &Member) -> Kind {
+        let mut open: Vec<(u64, Uuid)> =
+            m.consumptions.iter().map(|(id, c)| (c.seq, *id)).collect();
+        open.sort();
+        let consumption = match self.rng.weighted(&[70, 10, 8, 12]) {
+            0 if !open.is_empty() => open[self.rng.index(open.len())].1,
+            1 => {
+                let made: Vec<Uuid> = self
+                    .history
+                    .iter()
+                    .filter(|s| {
+                        s.member.as_deref() == Some(member)
+                            && matches!(s.kind, Kind::Consume { .. })
+                    })
+                    .map(|s| s.id)
+                    .collect();
+                if made.is_empty() {
+                    self.new_id()
+                } else {
+                    made[self.rng.index(made.len())]
+                }
+            }
+            2 => {
+                let others: Vec<Uuid> = self
+                    .model
+                    .members
+                    .iter()
+                    .filter(|(id, _)| id.as_str() != member)
+                    .flat_map(|(_, s)| s.consumptions.keys().copied())
+                    .collect();
+                if others.is_empty() {
+                    self.new_id()
+                } else {
+                    others[self.rng.index(others.len())]
+                }
+            }
+            _ => self.new_id(),
+        };
+        let left = m
+            .consumptions
+            .get(&consumption)
+            .map_or(10_000, |c| c.charged - c.refunded);
+        let cents = match self.rng.weighted(&[40, 45, 8, 7]) {
+            0 => None,
+            1 => Some(self.rng.range(1, left)),
+            2 => Some(left),
+            _ => Some(left + 1),
+        };
+        Kind::Refund { consumption, cents }
+    }
+
+    fn gen_settle(&mut self, id: Uuid, clock: i64) -> Spec {
+        let mut debts = Vec::new();
+        for d in &self.stores {
+            for c in &self.stores {
+                let owed = self.model.owed(d, c);
+                if owed > 0 {
+                    debts.push((d.clone(), c.clone(), owed));
+                }
+            }
+        }
+        let at = match self.model.settled_at {
+            Some(t) if self.rng.chance(80) => t - self.rng.range(1, DAY),
+            _ => clock,
+        };
+        let (store, to, cents) = if debts.is_empty() || self.rng.chance(100) {
+            let d = self.store();
+            let c = self.store();
+            (d, c, self.rng.chance(500).then(|| self.rng.range(1, 1_000)))
+        } else {
+            let (d, c, owed) = debts[self.rng.index(debts.len())].clone();
+            match self.rng.weighted(&[40, 35, 10, 7]) {
+                0 => (d, c, None),
+                1 => (d, c, Some(self.rng.range(1, owed))),
+                2 => (d, c, Some(owed + 1)),
+                _ => (d.clone(), d, None),
+            }
+        };
+        Spec {
+            id,
+            at,
+            member: None,
+            store,
+            kind: Kind::Settle { to, cents },
+        }
+    }
+
+    /// A line with one defect, and the code the parser must give it.
+    fn gen_bad(&mut self) -> Gen {
+        let spec = self.gen_fresh(None, false);
+        let mut f = spec.fields(Spelling::default());
+        let set = |f: &mut Vec<(String, Value)>, k: &str, v: Value| match f
+            .iter_mut()
+            .find(|(key, _)| key == k)
+        {
+            Some(e) => e.1 = v,
+            None => f.push((k.to_owned(), v)),
+        };
+        let has = |f: &[(String, Value)], k: &str| f.iter().any(|(key, _)| key == k);
+        // Bad amounts are drawn twice as often as the other defects.
+        let code = match self.rng.below(15) {
+            0 => {
+                let line = render_fields(&f);
+                let bad = match self.rng.below(5) {
+                    0 => line[..line.len() - 1].to_owned(),
+                    1 => "{not json".to_owned(),
+                    2 => "[]".to_owned(),
+                    3 => String::new(),
+                    _ => format!("{line}}}"),
+                };
+                return Gen::Bad(bad, "invalid_command");
+            }
+            1 | 13 | 14 if has(&f, "amount") => {
+                let bad = *self.rng.pick(&[
+                    "1.001",
+                    "-1",
+                    "0",
+                    "0.00",
+                    "-0.01",
+                    "1e3",
+                    "abc",
+                    "100000000.00",
+                    "+5",
+                    "",
+                    " 1",
+                    "1,000",
+                ]);
+                set(&mut f, "amount", bad.into());
+                "invalid_amount"
+            }
+            2 if has(&f, "amount") => {
+                set(&mut f, "amount", 100.into());
+                "invalid_command"
+            }
+            3 if has(&f, "member") => {
+                let long = "x".repeat(65);
+                let bad = self
+                    .rng
+                    .pick(&["M 1", "张三", "a:b", "", long.as_str()])
+                    .to_string();
+                set(&mut f, "member", bad.into());
+                "invalid_id"
+            }
+            3 => {
+                set(&mut f, "member", "M01".into());
+                "invalid_command"
+            }
+            4 => {
+                set(
+                    &mut f,
+                    "store",
+                    (*self.rng.pick(&["S/1", "S 1", ""])).into(),
+                );
+                "invalid_id"
+            }
+            5 => {
+                let bad =
+                    *self
+                        .rng
+                        .pick(&["not-a-uuid", "00000000-0000-0000-0000-000000000000", ""]);
+                set(&mut f, "id", bad.into());
+                "invalid_command"
+            }
+            6 => {
+                let (k, v) = *self
+                    .rng
+                    .pick(&[("colour", "red"), ("phone", "13800000000")]);
+                set(&mut f, k, v.into());
+                "invalid_command"
+            }
+            7 => {
+                // A field the type does not take.
+                match spec.kind {
+                    Kind::Enroll { .. } | Kind::RefundBalance => {
+                        set(&mut f, "amount", "1.00".into());
+                    }
+                    Kind::ChangeTier { .. } => set(&mut f, "staff", "E1".into()),
+                    _ => set(&mut f, "tier", "gold".into()),
+                }
+                "invalid_command"
+            }
+            8 => {
+                let k = *self.rng.pick(&["id", "at", "type", "store"]);
+                f.retain(|(key, _)| key != k);
+                "invalid_command"
+            }
+            9 => {
+                let bad = *self.rng.pick(&[
+                    "yesterday",
+                    "2026-13-01T00:00:00Z",
+                    "2026-03-01 10:00:00",
+                    "1969-12-31T23:59:59Z",
+                ]);
+                set(&mut f, "at", bad.into());
+                "invalid_command"
+            }
+            10 if matches!(spec.kind, Kind::Recharge { .. } | Kind::Consume { .. }) => {
+                set(&mut f, "staff", "a b".into());
+                "invalid_id"
+            }
+            11 if matches!(spec.kind, Kind::Consume { .. }) => {
+                set(&mut f, "service", "".into());
+                "invalid_command"
+            }
+            11 if matches!(spec.kind, Kind::Grant { .. }) => {
+                set(&mut f, "reason", "bell\u{7}".into());
+                "invalid_command"
+            }
+            12 if matches!(spec.kind, Kind::Refund { .. }) => {
+                set(&mut f, "consumption", "xyz".into());
+                "invalid_command"
+            }
+            _ => {
+                set(&mut f, "type", "teleport".into());
+                "invalid_command"
+            }
+        };
+        Gen::Bad(render_fields(&f), code)
+    }
+
+    /// A batch for one `execute_batch` call: fresh commands, repeats of earlier ones of the
+    /// same batch (same or changed content), and retries of older ones.
+    pub(super) fn gen_batch(&mut self) -> Vec<Spec> {
+        let n = self.rng.range(2, 8);
+        let mut out: Vec<Spec> = Vec::new();
+        for _ in 0..n {
+            let roll = self.rng.below(100);
+            let spec = if roll < 12 && !out.is_empty() {
+                out[self.rng.index(out.len())].clone()
+            } else if roll < 18 && !out.is_empty() {
+                let s = out[self.rng.index(out.len())].clone();
+                self.changed(s)
+            } else if roll < 25 && !self.history.is_empty() {
+                self.history[self.rng.index(self.history.len())].clone()
+            } else {
+                let s = self.gen_fresh(None, false);
+                self.remember(&s);
+                s
+            };
+            out.push(spec);
+        }
+        out
+    }
+
+    /// Scripts for 2-4 concurrent clients: each has members of its own, and all of them send
+    /// one command about a shared member, either the same command (same id: one records it, the
+    /// others get its receipt) or the same content under different ids (they race for it).
+    /// Built so that the end state does not depend on how the threads interleave, which keeps
+    /// a seed reproducible.
+    pub(super) fn gen_concurrent(&mut self) -> Option<Vec<Vec<Spec>>> {
+        let threads = usize::try_from(self.rng.range(2, 4)).expect("small");
+        let mut pool = self.enrolled();
+        if pool.len() < 2 * threads + 1 {
+            return None;
+        }
+        let mut take = |rng: &mut super::rng::Rng| pool.remove(rng.index(pool.len()));
+        let shared = take(&mut self.rng);
+        let own: Vec<Vec<String>> = (0..threads)
+            .map(|_| {
+                let k = self.rng.range(1, 2);
+                (0..k).map(|_| take(&mut self.rng)).collect()
+            })
+            .collect();
+        let burst = {
+            let state = self.model.member(&shared).cloned().expect("enrolled");
+            let id = self.new_id();
+            let store = self.store();
+            let kind = match self.rng.weighted(&[35, 25, 40]) {
+                0 => Kind::Recharge {
+                    cents: self.rng.range(100, 120_000),
+                    staff: None,
+                },
+                1 => Kind::Grant {
+                    cents: self.rng.range(1, 10_000),
+                    reason: "campaign".into(),
+                    expires: Some(self.clock + 7 * DAY),
+                },
+                _ => Kind::Consume {
+                    cents: self.consume_price(&state),
+                    staff: None,
+                    service: None,
+                },
+            };
+            Spec {
+                id,
+                at: self.clock,
+                member: Some(shared),
+                store,
+                kind,
+            }
+        };
+        let same_id = self.rng.chance(400);
+        if same_id || !matches!(burst.kind, Kind::Consume { .. }) {
+            // Which of several racing consumptions gets recorded depends on the interleaving;
+            // a later retry of one would then too.
+            self.remember(&burst);
+        }
+        let mut scripts = Vec::new();
+        for members in own {
+            let mut script = Vec::new();
+            for m in members {
+                for _ in 0..self.rng.range(1, 2) {
+                    let s = self.gen_fresh(Some(&m), true);
+                    self.remember(&s);
+                    script.push(s);
+                }
+            }
+            let mut b = burst.clone();
+            if !same_id {
+                b.id = self.new_id();
+                if !matches!(b.kind, Kind::Consume { .. }) {
+                    self.remember(&b);
+                }
+            }
+            let at = self.rng.index(script.len() + 1);
+            script.insert(at, b);
+            scripts.push(script);
+        }
+        Some(scripts)
+    }
+}
