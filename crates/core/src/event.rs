@@ -469,6 +469,12 @@ mod tests {
         let extra_data = LINE.replace(r#""lot":1"#, r#""lot":1,"x":1"#);
         let bad_type = LINE.replace("recharged", "teleported");
         let future = LINE.replace(r#""v":1"#, r#""v":9"#);
+        // Beyond any figure a ledger records: refused, so no sum of cents can overflow later.
+        let huge = LINE.replace(
+            r#""amount":"1000.00""#,
+            r#""amount":"99999999999999999.00""#,
+        );
+        assert!(decode_event(huge.as_bytes()).is_err());
         for bad in [extra_top, extra_data, bad_type, future] {
             assert!(decode_event(bad.as_bytes()).is_err(), "{bad}");
         }

@@ -12,6 +12,11 @@ use crate::error::Rejection;
 /// The largest amount one command may carry: `99999999.99`.
 pub const AMOUNT_MAX: Money = Money(Decimal::from_parts(1_410_065_407, 2, 0, false, 2));
 
+/// The largest figure an event may record (a balance, a payout): `999999999999.99`. A log
+/// holding more was not written by a ledger; refusing it on decode keeps every sum of cents
+/// inside `i64`.
+pub const RECORDED_MAX: Money = Money(Decimal::from_parts(276_447_231, 23_283, 0, false, 2));
+
 /// An amount of the ledger's currency, exact to the cent.
 ///
 /// Always scale 2, never negative when it comes from input, and printed with exactly two
@@ -161,7 +166,11 @@ impl Money {
         d.rescale(2);
         // "-0" and "-0.00" are zero; store them without a sign.
         d.set_sign_positive(true);
-        Ok(Money(d))
+        let m = Money(d);
+        if m > RECORDED_MAX {
+            return Err(bad("is beyond any figure a ledger records"));
+        }
+        Ok(m)
     }
 }
 

@@ -370,7 +370,7 @@ mod tests {
                 "currency",
             ),
             (
-                r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"0.01","bonus":"1000000000000000000"}]}"#,
+                r#"{"tiers":[{"name":"a","discount":"1","points_per_yuan":"1"}],"recharge_bonus":[{"min":"0.01","bonus":"100000000.00"}]}"#,
                 "at most 99999999.99",
             ),
         ] {

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    canonical_json, chain_hash, check_balanced, event_id, postings, Account, Clearing, Hash,
-    MemberId, MemberState, GENESIS_HASH,
+    canonical_json, chain_hash, check_balanced, event_id, postings, Clearing, Hash, MemberId,
+    MemberState, GENESIS_HASH,
 };
 use memberledger_store::{for_each_raw, EventStore};
 
@@ -17,8 +17,8 @@ pub(crate) const SCAN_PAGE: usize = 4096;
 /// The result of folding the whole log from genesis.
 pub(crate) struct Replayed {
     pub members: Members,
-    /// The balance of every account, from the postings of every event.
-    pub trial: std::collections::BTreeMap<Account, i64>,
+    /// The sum of every account (zero in balanced books), wide enough never to overflow.
+    pub trial_total: i128,
     /// What stores owe each other.
     pub clearing: Clearing,
     pub events: u64,
@@ -32,6 +32,7 @@ pub(crate) struct Replayed {
 pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
     let mut members = Members::new();
     let mut trial = std::collections::BTreeMap::new();
+    let mut trial_total = 0i128;
     let mut clearing = Clearing::default();
     let mut prev = GENESIS_HASH;
     let mut n = 0u64;
@@ -71,7 +72,12 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
             let entry = postings(&rec.event);
             check_balanced(&entry).map_err(corrupt)?;
             for p in &entry {
-                *trial.entry(p.account.clone()).or_insert(0) += p.cents;
+                // A crafted log could push a balance past i64: that is corruption, not a panic.
+                let balance = trial.entry(p.account.clone()).or_insert(0i64);
+                *balance = balance
+                    .checked_add(p.cents)
+                    .ok_or_else(|| corrupt(format!("the balance of {} overflows", p.account)))?;
+                trial_total += i128::from(p.cents);
             }
             clearing.fold_postings(&entry);
             if canonical_json(rec.position, &rec.event).as_bytes() != raw.json.as_slice() {
@@ -125,7 +131,7 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
     }
     Ok(Replayed {
         members,
-        trial,
+        trial_total,
         clearing,
         events: n,
         head: prev,

@@ -84,13 +84,12 @@ impl Ledger {
                 points: 0,
                 problem: None,
             };
-            let imbalance: i64 = replayed.trial.values().sum();
-            if imbalance != 0 {
+            if replayed.trial_total != 0 {
                 report.problem = Some(Problem {
                     position: 0,
                     what: format!(
-                        "the trial balance is off by {}",
-                        memberledger_core::format_cents(imbalance)
+                        "the trial balance is off by {} cents",
+                        replayed.trial_total
                     ),
                 });
             }

@@ -1,0 +1,440 @@
+//! `command_sequence`: a random sequence of small commands, run through the public facade.
+//!
+//! The input is decoded with `arbitrary` into a policy variant and a list of ops (enroll,
+//! recharge, grant_bonus, consume, refund_consumption of an earlier consume, refund_balance,
+//! change_tier, settle, freeze, unfreeze, redeem_points, expire, a verbatim repeat of an
+//! earlier line, an earlier id reused for other content), each with a time step (minutes to two years, sometimes backwards), a member
+//! M0-M3 and a store S0-S2. Ops become JSON command lines, parsed with `Command::from_json`
+//! and executed on `Ledger::in_memory_with` — runs of ops flagged `batch` together through
+//! `execute_batch`, the others through `execute`.
+//!
+//! Checks, besides "nothing panics":
+//! - every call returns a receipt or a business rejection (never storage/corrupt/conflict);
+//!   a repeated line that was accepted before returns the original events, `replayed`;
+//! - `ledger.verify()` is ok (hash chain, canonical bytes, replay = projections, trial balance);
+//! - every member's lots and point lots are positive, and principal, bonus and points are the
+//!   sums of their lots, and equal (negated) the balance of the member's liability accounts
+//!   in the books;
+//! - every event's postings balance, and every event's canonical JSON decodes to itself;
+//! - the same lines run one by one with `execute` on a fresh ledger give the same outcomes
+//!   and a byte-identical export (`to_export_json` lines): batching changes nothing.
+#![no_main]
+
+use std::collections::HashMap;
+
+use arbitrary::Arbitrary;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use libfuzzer_sys::fuzz_target;
+use memberledger::{
+    check_balanced, postings, Account, Command, Error, Ledger, LotKind, Policy, RecordedEvent,
+};
+use memberledger_core::{canonical_json, decode_event, Rounding, SpendOrder};
+
+const MEMBERS: u8 = 4;
+const STORES: u8 = 3;
+const MAX_OPS: usize = 64;
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum PolicyChoice {
+    Builtin,
+    PrincipalFirst,
+    BonusFirst,
+    NoClawBack,
+    HalfEvenRounding,
+    RoundUp,
+    /// Bonus lives 7 days and points 10: expiries happen within short sequences.
+    ShortExpiry,
+    NeverExpires,
+}
+
+fn policy(choice: PolicyChoice) -> Policy {
+    let mut p = Policy::builtin();
+    match choice {
+        PolicyChoice::Builtin => {}
+        PolicyChoice::PrincipalFirst => p.spend_order = SpendOrder::PrincipalFirst,
+        PolicyChoice::BonusFirst => p.spend_order = SpendOrder::BonusFirst,
+        PolicyChoice::NoClawBack => p.refund.claw_back_used_bonus = false,
+        PolicyChoice::HalfEvenRounding => p.rounding = Rounding::HalfEven,
+        PolicyChoice::RoundUp => p.rounding = Rounding::Up,
+        PolicyChoice::ShortExpiry => {
+            p.bonus_expiry_days = Some(7);
+            p.points_expiry_days = Some(10);
+        }
+        PolicyChoice::NeverExpires => {
+            p.bonus_expiry_days = None;
+            p.points_expiry_days = None;
+        }
+    }
+    p.validate().expect("the fuzz policies are valid");
+    p
+}
+
+/// How far the clock moves before an op.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Step {
+    Same,
+    Minutes(u8),
+    Days(u8),
+    /// Past the built-in bonus expiry (365 days) and the upgrade window.
+    Year,
+    /// Past the built-in points expiry (730 days).
+    TwoYears,
+    /// Backwards: commands of members with later events are rejected as out of order.
+    Back(u8),
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Amount {
+    /// 0.00-655.35 (0.00 is rejected as an invalid amount).
+    Cents(u16),
+    /// Whole yuan up to 65535: crosses the bonus rules and tier upgrades.
+    Yuan(u16),
+    /// Exactly at the per-command maximum.
+    Max,
+}
+
+impl Amount {
+    fn wire(self) -> String {
+        match self {
+            Amount::Cents(c) => format!("{}.{:02}", c / 100, c % 100),
+            Amount::Yuan(y) => format!("{y}.00"),
+            Amount::Max => "99999999.99".into(),
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Kind {
+    Enroll { tier: Option<u8> },
+    Recharge { amount: Amount, staff: bool },
+    GrantBonus { amount: Amount, expires_in_days: Option<u16> },
+    Consume { amount: Amount, service: bool },
+    RefundConsumption { which: u8, amount: Option<Amount> },
+    RefundBalance,
+    ChangeTier { tier: u8 },
+    Settle { to: u8, amount: Option<Amount> },
+    /// Sends an earlier line again, verbatim (idempotent retry).
+    Repeat { which: u16 },
+    Freeze { reason: bool },
+    Unfreeze,
+    RedeemPoints { points: u16 },
+    /// The expiry sweep of one member.
+    Expire,
+    /// Reuses an earlier command id for this op's other content (idempotency conflict).
+    ReuseId { which: u16, amount: Amount },
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+struct Op {
+    step: Step,
+    member: u8,
+    store: u8,
+    /// Executed with the adjacent `batch` ops in one `execute_batch` call.
+    batch: bool,
+    kind: Kind,
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    policy: PolicyChoice,
+    ops: Vec<Op>,
+}
+
+fn command_id(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{:012x}", i + 1)
+}
+
+const TIERS_EXTRA: &str = "platinum"; // not in any fuzz policy: unknown_tier
+
+fn tier_name(policy: &Policy, i: u8) -> String {
+    let n = policy.tiers.len();
+    let i = usize::from(i) % (n + 1);
+    policy.tiers.get(i).map_or(TIERS_EXTRA.into(), |t| t.name.clone())
+}
+
+/// Turns the ops into command lines (deterministically: the same input gives the same lines).
+fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
+    let base: DateTime<Utc> = "2026-01-01T08:00:00Z".parse().expect("constant parses");
+    let mut t = base;
+    let mut out: Vec<(String, bool)> = Vec::new();
+    // Consume command ids by member, in order, for refunds to point at.
+    let mut consumes: Vec<(u8, String)> = Vec::new();
+    for (i, op) in input.ops.iter().take(MAX_OPS).enumerate() {
+        t = match op.step {
+            Step::Same => t,
+            Step::Minutes(m) => t + Duration::minutes(i64::from(m)),
+            Step::Days(d) => t + Duration::days(i64::from(d)),
+            Step::Year => t + Duration::days(366),
+            Step::TwoYears => t + Duration::days(731),
+            Step::Back(m) => t - Duration::minutes(i64::from(m) + 1),
+        };
+        let at = t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let member = op.member % MEMBERS;
+        let m = format!("M{member}");
+        let s = format!("S{}", op.store % STORES);
+        let mut id = command_id(i);
+        let head = |id: &str, kind: &str| {
+            format!(r#"{{"id":"{id}","at":"{at}","type":"{kind}","member":"{m}","store":"{s}""#)
+        };
+        let line = match op.kind {
+            Kind::Enroll { tier } => {
+                let mut l = head(&id, "enroll");
+                if let Some(tier) = tier {
+                    l.push_str(&format!(r#","tier":"{}""#, tier_name(policy, tier)));
+                }
+                l + "}"
+            }
+            Kind::Recharge { amount, staff } => {
+                let mut l = head(&id, "recharge");
+                l.push_str(&format!(r#","amount":"{}""#, amount.wire()));
+                if staff {
+                    l.push_str(r#","staff":"E7""#);
+                }
+                l + "}"
+            }
+            Kind::GrantBonus { amount, expires_in_days } => {
+                let mut l = head(&id, "grant_bonus");
+                l.push_str(&format!(r#","amount":"{}","reason":"birthday""#, amount.wire()));
+                if let Some(d) = expires_in_days {
+                    // 0 days: expires at the command's time, which is refused.
+                    let e = t + Duration::days(i64::from(d % 800));
+                    l.push_str(&format!(
+                        r#","expires_at":"{}""#,
+                        e.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ));
+                }
+                l + "}"
+            }
+            Kind::Consume { amount, service } => {
+                consumes.push((member, id.clone()));
+                let mut l = head(&id, "consume");
+                l.push_str(&format!(r#","amount":"{}","staff":"E9""#, amount.wire()));
+                if service {
+                    l.push_str(r#","service":"facial""#);
+                }
+                l + "}"
+            }
+            Kind::RefundConsumption { which, amount } => {
+                // Prefer the member's own consumptions; fall back to anyone's (unknown to
+                // this member), or to a consumption that was never made.
+                let own: Vec<&String> =
+                    consumes.iter().filter(|(mm, _)| *mm == member).map(|(_, c)| c).collect();
+                let pool: Vec<&String> = if own.is_empty() || which >= 224 {
+                    consumes.iter().map(|(_, c)| c).collect()
+                } else {
+                    own
+                };
+                let target = if pool.is_empty() {
+                    "7a1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10".to_owned()
+                } else {
+                    pool[usize::from(which) % pool.len()].clone()
+                };
+                let mut l = head(&id, "refund_consumption");
+                l.push_str(&format!(r#","consumption":"{target}""#));
+                if let Some(a) = amount {
+                    l.push_str(&format!(r#","amount":"{}""#, a.wire()));
+                }
+                l + "}"
+            }
+            Kind::RefundBalance => head(&id, "refund_balance") + "}",
+            Kind::ChangeTier { tier } => {
+                let mut l = head(&id, "change_tier");
+                l.push_str(&format!(r#","tier":"{}","reason":"vip""#, tier_name(policy, tier)));
+                l + "}"
+            }
+            Kind::Settle { to, amount } => {
+                let mut l = format!(
+                    r#"{{"id":"{id}","at":"{at}","type":"settle","store":"{s}","to":"S{}""#,
+                    to % STORES
+                );
+                if let Some(a) = amount {
+                    l.push_str(&format!(r#","amount":"{}""#, a.wire()));
+                }
+                l + "}"
+            }
+            Kind::Freeze { reason } => {
+                let mut l = head(&id, "freeze");
+                if reason {
+                    l.push_str(r#","reason":"lost card""#);
+                }
+                l + "}"
+            }
+            Kind::Unfreeze => head(&id, "unfreeze") + "}",
+            Kind::RedeemPoints { points } => {
+                // 0 points is rejected as an invalid amount.
+                let mut l = head(&id, "redeem_points");
+                l.push_str(&format!(r#","points":{points},"reason":"gift""#));
+                l + "}"
+            }
+            Kind::Expire => head(&id, "expire") + "}",
+            Kind::Repeat { which } => {
+                if out.is_empty() {
+                    head(&id, "refund_balance") + "}"
+                } else {
+                    out[usize::from(which) % out.len()].0.clone()
+                }
+            }
+            Kind::ReuseId { which, amount } => {
+                if i > 0 {
+                    id = command_id(usize::from(which) % i);
+                }
+                let mut l = head(&id, "recharge");
+                l.push_str(&format!(r#","amount":"{}""#, amount.wire()));
+                l + "}"
+            }
+        };
+        out.push((line, op.batch));
+    }
+    out
+}
+
+/// What a line came to: `Ok(replayed)` or the error code.
+type Outcome = Result<bool, &'static str>;
+
+struct Run {
+    outcomes: Vec<Outcome>,
+    export: Vec<String>,
+}
+
+fn check_result(
+    line: &str,
+    result: &Result<memberledger::Receipt, Error>,
+    first: &mut HashMap<memberledger::Uuid, Vec<RecordedEvent>>,
+) -> Outcome {
+    match result {
+        Ok(r) => {
+            assert!(!r.events.is_empty(), "a receipt without events: {line}");
+            for w in r.events.windows(2) {
+                assert_eq!(w[0].position + 1, w[1].position, "a command's events are not contiguous");
+            }
+            match first.get(&r.command) {
+                Some(orig) => {
+                    assert!(r.replayed, "a recorded command was recorded again: {line}");
+                    assert_eq!(orig, &r.events, "a replayed receipt differs from the original: {line}");
+                }
+                None => {
+                    assert!(!r.replayed, "a first receipt says replayed: {line}");
+                    first.insert(r.command, r.events.clone());
+                }
+            }
+            Ok(r.replayed)
+        }
+        Err(Error::Rejected(rej)) => Err(rej.code()),
+        Err(e) => panic!("{line}: an in-memory ledger failed with {e:?}"),
+    }
+}
+
+/// Runs the lines: in groups as flagged when `batched`, else one `execute` per line.
+fn run(lines: &[(String, bool)], policy: &Policy, batched: bool) -> (Ledger, Run) {
+    let trace = batched && std::env::var_os("MEMBERLEDGER_FUZZ_TRACE").is_some();
+    let ledger = Ledger::in_memory_with(policy.clone());
+    let mut outcomes = Vec::with_capacity(lines.len());
+    let mut first = HashMap::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let mut j = i + 1;
+        if batched && lines[i].1 {
+            while j < lines.len() && lines[j].1 {
+                j += 1;
+            }
+        }
+        let group = &lines[i..j];
+        // A line that does not parse is rejected before it reaches the ledger.
+        let parsed: Vec<Result<Command, &'static str>> = group
+            .iter()
+            .map(|(l, _)| Command::from_json(l).map_err(|e| e.code()))
+            .collect();
+        let cmds: Vec<Command> = parsed.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
+        let mut results = if batched && group.len() > 1 {
+            ledger.execute_batch(&cmds).into_iter()
+        } else {
+            cmds.iter().map(|c| ledger.execute(c)).collect::<Vec<_>>().into_iter()
+        };
+        for ((line, _), p) in group.iter().zip(parsed) {
+            outcomes.push(match p {
+                Err(code) => Err(code),
+                Ok(_) => {
+                    let r = results.next().expect("one result per command");
+                    check_result(line, &r, &mut first)
+                }
+            });
+        }
+        assert!(results.next().is_none(), "more results than commands");
+        if trace {
+            let outcomes = &outcomes[outcomes.len() - group.len()..];
+            for ((line, _), o) in group.iter().zip(outcomes) {
+                eprintln!("{}{line}\n    -> {o:?}", if group.len() > 1 { "[batch] " } else { "" });
+            }
+        }
+        i = j;
+    }
+    let export = ledger
+        .events(1, 256)
+        .map(|e| e.expect("an in-memory event reads back").to_export_json())
+        .collect();
+    (ledger, Run { outcomes, export })
+}
+
+fn check_invariants(ledger: &Ledger) {
+    let report = ledger.verify().expect("verify runs");
+    assert!(report.ok(), "verify found a problem: {:?}", report.problem);
+
+    // The books, from every event's postings.
+    let mut books: HashMap<Account, i64> = HashMap::new();
+    let mut n = 0u64;
+    for e in ledger.events(1, 256) {
+        let e = e.expect("an in-memory event reads back");
+        n += 1;
+        assert_eq!(e.position, n, "positions have a gap");
+        let entry = postings(&e.event);
+        check_balanced(&entry)
+            .unwrap_or_else(|why| panic!("event {} does not balance: {why}", e.position));
+        for p in entry {
+            *books.entry(p.account).or_default() += p.cents;
+        }
+        let json = canonical_json(e.position, &e.event);
+        let (pos, back) = decode_event(json.as_bytes()).expect("canonical JSON decodes");
+        assert_eq!((pos, &back), (e.position, &e.event), "an event does not round-trip");
+    }
+    assert_eq!(report.events, n);
+    assert_eq!(books.values().sum::<i64>(), 0, "the trial balance is off");
+
+    for id in ledger.member_ids() {
+        let v = ledger.member(&id).expect("a listed member has a view");
+        let (mut p, mut b) = (0i64, 0i64);
+        for l in &v.lots {
+            assert!(l.remaining.is_positive(), "member {id}: a lot is not positive: {l:?}");
+            match l.kind {
+                LotKind::Principal => {
+                    assert!(l.expires_at.is_none(), "member {id}: a principal lot expires");
+                    p += l.remaining.cents();
+                }
+                LotKind::Bonus => b += l.remaining.cents(),
+            }
+        }
+        assert_eq!(v.principal.cents(), p, "member {id}: principal is not the sum of its lots");
+        assert_eq!(v.bonus.cents(), b, "member {id}: bonus is not the sum of its lots");
+        assert!(v.point_lots.iter().all(|l| l.remaining > 0), "member {id}: an empty point lot");
+        assert_eq!(v.points, v.point_lots.iter().map(|l| l.remaining).sum::<u64>());
+        let owed = |a: Account| -books.get(&a).copied().unwrap_or(0);
+        assert_eq!(owed(Account::Principal(id.clone())), p, "member {id}: books and lots differ on principal");
+        assert_eq!(owed(Account::Bonus(id.clone())), b, "member {id}: books and lots differ on bonus");
+        // The view as of now is the fold of the member's events.
+        let as_of = ledger
+            .member_as_of(&id, "9999-12-31T23:59:59Z".parse().expect("constant parses"))
+            .expect("member_as_of runs")
+            .expect("an enrolled member has events");
+        assert_eq!(as_of, v, "member {id}: the view differs from a fold of its events");
+    }
+}
+
+fuzz_target!(|input: Input| {
+    let policy = policy(input.policy);
+    let lines = lines(&input, &policy);
+    let (ledger, first) = run(&lines, &policy, true);
+    check_invariants(&ledger);
+    // Replaying the same lines, one command per call, gives the same log byte for byte.
+    let (_, second) = run(&lines, &policy, false);
+    assert_eq!(first.outcomes, second.outcomes, "batched and single runs disagree on outcomes");
+    assert_eq!(first.export, second.export, "batched and single runs give different logs");
+});
