@@ -301,6 +301,25 @@ def read_draws(draws, what):
     return out
 
 
+def take_points(m, draws, what):
+    """Takes each `{lot, points}` draw from the member's point lots; returns the total."""
+    if not isinstance(draws, list):
+        raise Bad("%s must be a list" % what)
+    taken = 0
+    for i, draw in enumerate(draws):
+        keys(draw, {"lot", "points"}, "%s[%d]" % (what, i))
+        lot = integer(draw["lot"], "%s[%d].lot" % (what, i), 1)
+        n = integer(draw["points"], "%s[%d].points" % (what, i), 1)
+        held = m.point_lots.get(lot)
+        if held is None or held[0] < n:
+            raise Bad("point lot %d cannot give %d points" % (lot, n))
+        held[0] -= n
+        if held[0] == 0:
+            del m.point_lots[lot]
+        taken += n
+    return taken
+
+
 def sum_kind(items, kind):
     return sum((d["amount"] for d in items if d["kind"] == kind), ZERO)
 
@@ -513,18 +532,7 @@ def fold(m, e, at_key):
                 amount = money(d["amount"], "data.amount", positive=True)
                 m.lots(balance)[d["lot"]] = [amount, store, d["expires_at"]]
         elif balance == "points":
-            taken = 0
-            for i, draw in enumerate(d["points_draws"]):
-                keys(draw, {"lot", "points"}, "data.points_draws[%d]" % i)
-                lot = integer(draw["lot"], "data.points_draws[%d].lot" % i, 1)
-                n = integer(draw["points"], "data.points_draws[%d].points" % i, 1)
-                held = m.point_lots.get(lot)
-                if held is None or held[0] < n:
-                    raise Bad("point lot %d cannot give %d points" % (lot, n))
-                held[0] -= n
-                if held[0] == 0:
-                    del m.point_lots[lot]
-                taken += n
+            taken = take_points(m, d["points_draws"], "data.points_draws")
             if taken != integer(d["points"], "data.points", 1):
                 raise Bad("the point draws do not add up to the points adjusted")
         else:
@@ -538,18 +546,7 @@ def fold(m, e, at_key):
     elif kind == "points_redeemed":
         pts = integer(d["points"], "data.points", 1)
         text(d["reason"], "data.reason", nullable=True)
-        taken = 0
-        for i, draw in enumerate(d["draws"]):
-            keys(draw, {"lot", "points"}, "data.draws[%d]" % i)
-            lot = integer(draw["lot"], "data.draws[%d].lot" % i, 1)
-            n = integer(draw["points"], "data.draws[%d].points" % i, 1)
-            held = m.point_lots.get(lot)
-            if held is None or held[0] < n:
-                raise Bad("point lot %d cannot give %d points" % (lot, n))
-            held[0] -= n
-            if held[0] == 0:
-                del m.point_lots[lot]
-            taken += n
+        taken = take_points(m, d["draws"], "data.draws")
         if taken != pts:
             raise Bad("the draws give %d points, not %d" % (taken, pts))
 

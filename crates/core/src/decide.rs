@@ -12,7 +12,7 @@ use crate::event::{
 use crate::id::StaffId;
 use crate::money::{div_round, Money};
 use crate::policy::{Policy, SpendOrder};
-use crate::state::{Lot, MemberState};
+use crate::state::{Lot, MemberState, PointLot};
 use crate::time::Timestamp;
 
 /// Decides a command against the member's current state (`None` when never enrolled) and the
@@ -445,19 +445,8 @@ impl Draft<'_> {
             0
         };
         let due = target.saturating_sub(rec.points_reversed);
-        let mut owed = due;
-        let mut points_reversed = Vec::new();
-        for l in &self.state.point_lots {
-            if owed == 0 {
-                break;
-            }
-            let take = l.remaining.min(owed);
-            owed -= take;
-            points_reversed.push(PointsDraw {
-                lot: l.lot,
-                points: take,
-            });
-        }
+        // Taken back from the oldest point lots; what the member no longer holds is forgiven.
+        let (points_reversed, owed) = draw_points(&self.state.point_lots, due);
         self.record(EventBody::ConsumptionRefunded {
             consumption,
             amount,
@@ -552,30 +541,24 @@ impl Draft<'_> {
         Ok(())
     }
 
-    /// Spends points from point lots, earliest expiry first, then first-in first-out.
-    fn redeem_points(&mut self, points: u64, reason: Option<&str>) -> Result<(), Rejection> {
+    /// Draws points to spend, earliest expiry first, then first-in first-out; refused when
+    /// the member holds fewer.
+    fn spend_points(&self, want: u64) -> Result<Vec<PointsDraw>, Rejection> {
         let held = self.state.points();
-        if points > held {
+        if want > held {
             return Err(Rejection::InsufficientPoints(format!(
-                "member {} holds {held} points, not {points}",
+                "member {} holds {held} points, not {want}",
                 self.cmd.member
             )));
         }
         let mut lots = self.state.point_lots.clone();
         lots.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.lot));
-        let mut owed = points;
-        let mut draws = Vec::new();
-        for l in lots {
-            if owed == 0 {
-                break;
-            }
-            let take = l.remaining.min(owed);
-            owed -= take;
-            draws.push(PointsDraw {
-                lot: l.lot,
-                points: take,
-            });
-        }
+        Ok(draw_points(&lots, want).0)
+    }
+
+    /// Spends points from point lots, earliest expiry first, then first-in first-out.
+    fn redeem_points(&mut self, points: u64, reason: Option<&str>) -> Result<(), Rejection> {
+        let draws = self.spend_points(points)?;
         self.record(EventBody::PointsRedeemed {
             draws,
             points,
@@ -628,28 +611,7 @@ impl Draft<'_> {
                 };
             }
             (Direction::Debit, Balance::Points) => {
-                let want = points.unwrap_or(0);
-                let held = self.state.points();
-                if want > held {
-                    return Err(Rejection::InsufficientPoints(format!(
-                        "member {} holds {held} points, not {want}",
-                        self.cmd.member
-                    )));
-                }
-                let mut lots = self.state.point_lots.clone();
-                lots.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.lot));
-                let mut owed = want;
-                for l in lots {
-                    if owed == 0 {
-                        break;
-                    }
-                    let take = l.remaining.min(owed);
-                    owed -= take;
-                    points_draws.push(PointsDraw {
-                        lot: l.lot,
-                        points: take,
-                    });
-                }
+                *points_draws = self.spend_points(points.unwrap_or(0))?;
             }
             (Direction::Debit, b) => {
                 let want = amount.unwrap_or(Money::ZERO);
@@ -733,6 +695,25 @@ fn bonus_spend_order(lots: &[Lot]) -> Vec<Lot> {
     let mut v = lots.to_vec();
     v.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.lot));
     v
+}
+
+/// Draws `want` points from point lots in the order given; returns the draws and what the
+/// lots could not cover.
+fn draw_points(lots: &[PointLot], want: u64) -> (Vec<PointsDraw>, u64) {
+    let mut owed = want;
+    let mut draws = Vec::new();
+    for l in lots {
+        if owed == 0 {
+            break;
+        }
+        let take = l.remaining.min(owed);
+        owed -= take;
+        draws.push(PointsDraw {
+            lot: l.lot,
+            points: take,
+        });
+    }
+    (draws, owed)
 }
 
 /// Draws `amount` from lots in the order given.

@@ -252,22 +252,10 @@ impl MemberState {
                 (*lot, *expires_at),
             ),
             EventBody::PointsRedeemed { draws, points, .. } => {
-                let mut taken = 0u64;
-                for d in draws {
-                    let l = self
-                        .point_lots
-                        .iter_mut()
-                        .find(|l| l.lot == d.lot && l.remaining >= d.points && d.points > 0)
-                        .ok_or_else(|| {
-                            format!("point lot {} cannot give {} points", d.lot, d.points)
-                        })?;
-                    l.remaining -= d.points;
-                    taken += d.points;
-                }
+                let taken = self.take_points(draws)?;
                 if taken != *points {
                     return Err(format!("draws give {taken} points, not {points}"));
                 }
-                self.point_lots.retain(|l| l.remaining > 0);
                 Ok(())
             }
             EventBody::Recharged { amount, lot, .. } => {
@@ -494,17 +482,7 @@ impl MemberState {
         if sums != (principal, bonus) {
             return Err("restored lots do not add up to the refund".into());
         }
-        let mut taken = 0u64;
-        for p in points_reversed {
-            let l = self
-                .point_lots
-                .iter_mut()
-                .find(|l| l.lot == p.lot && l.remaining >= p.points)
-                .ok_or_else(|| format!("point lot {} cannot give {} points", p.lot, p.points))?;
-            l.remaining -= p.points;
-            taken += p.points;
-        }
-        self.point_lots.retain(|l| l.remaining > 0);
+        let taken = self.take_points(points_reversed)?;
         rec.points_reversed += taken + points_forgiven;
         if rec.points_reversed > rec.points_earned {
             return Err("more points reversed than earned".into());
@@ -566,22 +544,9 @@ impl MemberState {
                 self.lots_mut(kind).push(l);
             }
             (Direction::Debit, Balance::Points) => {
-                let mut taken = 0u64;
-                for d in points_draws {
-                    let l = self
-                        .point_lots
-                        .iter_mut()
-                        .find(|l| l.lot == d.lot && l.remaining >= d.points && d.points > 0)
-                        .ok_or_else(|| {
-                            format!("point lot {} cannot give {} points", d.lot, d.points)
-                        })?;
-                    l.remaining -= d.points;
-                    taken += d.points;
-                }
-                if Some(taken) != points {
+                if Some(self.take_points(points_draws)?) != points {
                     return Err("the point draws do not add up".into());
                 }
-                self.point_lots.retain(|l| l.remaining > 0);
             }
             (Direction::Debit, b) => {
                 let kind = if b == Balance::Principal {
@@ -596,6 +561,22 @@ impl MemberState {
             }
         }
         Ok(())
+    }
+
+    /// Takes each draw's points from its point lot (emptied lots close); returns the total.
+    fn take_points(&mut self, draws: &[crate::event::PointsDraw]) -> Result<u64, String> {
+        let mut taken = 0u64;
+        for d in draws {
+            let l = self
+                .point_lots
+                .iter_mut()
+                .find(|l| l.lot == d.lot && l.remaining >= d.points && d.points > 0)
+                .ok_or_else(|| format!("point lot {} cannot give {} points", d.lot, d.points))?;
+            l.remaining -= d.points;
+            taken += d.points;
+        }
+        self.point_lots.retain(|l| l.remaining > 0);
+        Ok(taken)
     }
 
     fn new_lot(&mut self, lot: u32) -> Result<(), String> {
