@@ -12,6 +12,7 @@
 #   FUZZ_SANITIZER   none (default: the code under test is safe Rust and this runs ~6x
 #                    faster) or address (cargo fuzz's own default; a separate build)
 #   FUZZ_TARGETS     space-separated subset of targets (default: all four)
+#   FUZZ_SEED        libFuzzer's -seed (default: 1, repeatable; 0 for a random one)
 #   CARGO_BUILD_JOBS parallel rustc jobs (default: 2)
 # A crashing input is left in fuzz/artifacts/<target>/ (reproduce with the command printed),
 # each target's libFuzzer log in fuzz/artifacts/ci-logs/<target>.log.
@@ -29,6 +30,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 toolchain="${FUZZ_TOOLCHAIN:-nightly}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 targets="${FUZZ_TARGETS:-command_line event_decode policy command_sequence}"
+# A fixed libFuzzer seed makes a smoke run repeatable: the same inputs in the same order, so a
+# crash it finds is found again, and a clean run stays clean (FUZZ_SEED=0 picks one at random).
+seed="${FUZZ_SEED:-1}"
 
 if ! cargo "+$toolchain" fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz or the $toolchain toolchain is missing:" >&2
@@ -69,7 +73,7 @@ for t in $targets; do
     t0=$SECONDS
     # -timeout: one input running longer than this is a failure (a hang), not a slow test.
     if cargo "+$toolchain" fuzz run "${fuzz_flags[@]}" "$t" "$scratch/$t" -- \
-        -max_total_time="$seconds" -timeout=20 -print_final_stats=1 >"$log" 2>&1; then
+        -max_total_time="$seconds" -seed="$seed" -timeout=20 -print_final_stats=1 >"$log" 2>&1; then
         status=ok
     else
         status=FAILED
