@@ -88,6 +88,8 @@ pub struct StoreLiability {
     pub principal: String,
     /// Bonus of lots granted here.
     pub bonus: String,
+    /// Unredeemed value of packages sold here.
+    pub packages: String,
 }
 
 /// The chain's stored-value liability.
@@ -99,6 +101,8 @@ pub struct Liability {
     pub principal: String,
     /// Bonus members may still spend.
     pub bonus: String,
+    /// The unredeemed value of members' packages.
+    pub packages: String,
     /// Points held.
     pub points: u64,
     /// By store.
@@ -144,6 +148,16 @@ impl Snapshot {
                 }
                 EventBody::BalanceRefunded { payout, .. } => {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out += payout.cents();
+                }
+                EventBody::PackagePurchased { cash, .. } if cash.is_positive() => {
+                    s.flows.entry(e.store.clone()).or_default().cash_taken += cash.cents();
+                }
+                EventBody::PackageRefunded {
+                    principal,
+                    to: memberledger::PaidFrom::Cash,
+                    ..
+                } => {
+                    s.flows.entry(e.store.clone()).or_default().cash_paid_out += principal.cents();
                 }
                 _ => {}
             }
@@ -305,11 +319,16 @@ impl Snapshot {
         rows
     }
 
-    /// The stored value the chain holds for members, in total and by store.
+    /// The stored value the chain holds for members, in total and by store (the store that
+    /// holds a lot's cash, granted its bonus, or sold a package).
     pub fn liability(&self) -> Liability {
-        let mut by_store: BTreeMap<&StoreId, (i64, i64)> = BTreeMap::new();
-        let (mut principal, mut bonus, mut points) = (0i64, 0i64, 0u64);
+        let mut by_store: BTreeMap<&StoreId, (i64, i64, i64)> = BTreeMap::new();
+        let (mut principal, mut bonus, mut packages, mut points) = (0i64, 0i64, 0i64, 0u64);
         for m in self.members.values() {
+            for p in m.packages.values() {
+                by_store.entry(&p.origin_store).or_default().2 += p.value_left().cents();
+                packages += p.value_left().cents();
+            }
             for l in m.principal_lots.iter().chain(&m.bonus_lots) {
                 let e = by_store.entry(&l.origin_store).or_default();
                 match l.kind {
@@ -329,13 +348,15 @@ impl Snapshot {
             members: self.members.len() as u64,
             principal: format_cents(principal),
             bonus: format_cents(bonus),
+            packages: format_cents(packages),
             points,
             stores: by_store
                 .into_iter()
-                .map(|(s, (p, b))| StoreLiability {
+                .map(|(s, (p, b, k))| StoreLiability {
                     store: s.to_string(),
                     principal: format_cents(p),
                     bonus: format_cents(b),
+                    packages: format_cents(k),
                 })
                 .collect(),
         }

@@ -12,6 +12,8 @@ pub struct Balances {
     pub bonus: Money,
     /// Points.
     pub points: u64,
+    /// Unredeemed value of open packages.
+    pub packages: Money,
     /// Tier.
     pub tier: String,
 }
@@ -23,12 +25,14 @@ impl Balances {
                 principal: s.principal(),
                 bonus: s.bonus(),
                 points: s.points(),
+                packages: s.package_value(),
                 tier: s.tier.clone(),
             },
             None => Balances {
                 principal: Money::ZERO,
                 bonus: Money::ZERO,
                 points: 0,
+                packages: Money::ZERO,
                 tier: String::new(),
             },
         }
@@ -54,6 +58,8 @@ pub struct StatementLine {
     pub bonus_change: String,
     /// Points change, signed.
     pub points_change: i64,
+    /// Package value change, signed.
+    pub packages_change: String,
     /// Balances after it.
     pub balance: Balances,
 }
@@ -100,6 +106,50 @@ fn describe(body: &EventBody) -> String {
         EventBody::TierChanged { from, to, reason } => format!("tier {from} → {to} ({reason})"),
         EventBody::BonusExpired { amount, .. } => format!("bonus {amount} expired"),
         EventBody::PointsExpired { points, .. } => format!("{points} points expired"),
+        EventBody::PackagePurchased {
+            service,
+            sessions,
+            price,
+            cash,
+            ..
+        } => format!(
+            "package {service} × {sessions} for {price}, paid {}",
+            if cash.is_positive() { "in cash" } else { "from the balance" }
+        ),
+        EventBody::SessionRedeemed {
+            session,
+            sessions_left,
+            amount,
+            ..
+        } => format!("package session {session} redeemed ({amount}), {sessions_left} left"),
+        EventBody::PackageRefunded {
+            sessions,
+            amount,
+            to,
+            ..
+        } => format!(
+            "package refunded: {sessions} sessions, {amount} to {}",
+            match to {
+                memberledger::PaidFrom::Cash => "cash",
+                memberledger::PaidFrom::Balance => "the balance",
+            }
+        ),
+        EventBody::PackageExpired {
+            sessions, amount, ..
+        } => format!("package expired with {sessions} sessions ({amount}) left"),
+        EventBody::PointsRedeemed { points, reason, .. } => format!(
+            "{points} points redeemed{}",
+            reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+        ),
+        EventBody::Adjusted {
+            balance,
+            direction,
+            reason,
+            operator,
+            ..
+        } => format!("adjustment: {direction:?} of {balance:?} by {operator} ({reason})"),
+        EventBody::MemberFrozen { reason } => format!("card frozen ({reason})"),
+        EventBody::MemberUnfrozen { reason } => format!("card unfrozen ({reason})"),
         _ => body.type_name().to_owned(),
     }
 }
@@ -148,6 +198,7 @@ pub fn statement(
                 bonus_change: signed(after.bonus, before.bonus),
                 points_change: i64::try_from(after.points).unwrap_or(i64::MAX)
                     - i64::try_from(before.points).unwrap_or(i64::MAX),
+                packages_change: signed(after.packages, before.packages),
                 balance: after,
             });
         }

@@ -13,6 +13,7 @@ macro_rules! outln {
 
 mod apply;
 mod demo;
+mod policy;
 mod report;
 mod show;
 
@@ -103,6 +104,11 @@ enum Cmd {
         /// The time (RFC 3339).
         #[arg(long)]
         as_of: String,
+    },
+    /// The policy history: show the version in force, list versions, publish a new one.
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCmd,
     },
     /// Builds a realistic chain on the embedded store and reports on it.
     Demo(demo::DemoArgs),
@@ -226,6 +232,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             json,
         ),
         Cmd::Expire { as_of } => expire(&open(&cli.db)?, &as_of),
+        Cmd::Policy { command } => policy::run(&open(&cli.db)?, command),
         Cmd::Demo(args) => demo::run(&args),
     }
 }
@@ -282,6 +289,7 @@ fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
     let at = report::parse_time(Some(as_of))?.expect("given");
     let results = ledger.expire_due(at);
     let (mut members, mut bonus, mut points) = (0u64, memberledger::Money::ZERO, 0u64);
+    let mut packages = memberledger::Money::ZERO;
     for r in &results {
         let receipt = r
             .as_ref()
@@ -291,6 +299,9 @@ fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
             match &e.event.body {
                 memberledger::EventBody::BonusExpired { amount, .. } => bonus = bonus.plus(*amount),
                 memberledger::EventBody::PointsExpired { points: p, .. } => points += p,
+                memberledger::EventBody::PackageExpired { amount, .. } => {
+                    packages = packages.plus(*amount);
+                }
                 _ => {}
             }
         }
@@ -298,7 +309,7 @@ fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
     let mut o = String::new();
     outln!(
         o,
-        "expired as of {at}: {members} members, bonus {bonus}, {points} points"
+        "expired as of {at}: {members} members, bonus {bonus}, {points} points, packages {packages}"
     );
     emit(&o)
 }

@@ -133,12 +133,26 @@ pub(crate) fn run(
                 json_line(&mut o, &l);
             } else {
                 outln!(o,
-                    "stored-value liability{when}: {} members hold principal {} and bonus {} ({} points)",
-                    l.members, l.principal, l.bonus, l.points
+                    "stored-value liability{when}: {} members hold principal {}, bonus {} and packages {} ({} points)",
+                    l.members, l.principal, l.bonus, l.packages, l.points
                 );
-                outln!(o, "  {:<8} {:>16} {:>14}", "store", "principal", "bonus");
+                outln!(
+                    o,
+                    "  {:<8} {:>16} {:>14} {:>14}",
+                    "store",
+                    "principal",
+                    "bonus",
+                    "packages"
+                );
                 for s in &l.stores {
-                    outln!(o, "  {:<8} {:>16} {:>14}", s.store, s.principal, s.bonus);
+                    outln!(
+                        o,
+                        "  {:<8} {:>16} {:>14} {:>14}",
+                        s.store,
+                        s.principal,
+                        s.bonus,
+                        s.packages
+                    );
                 }
             }
         }

@@ -80,5 +80,32 @@ pub(crate) fn render(v: &MemberView) -> String {
                 .unwrap_or_default()
         ));
     }
+    if !v.packages.is_empty() {
+        s.push_str(&format!("  packages ({} unredeemed):\n", v.package_value));
+        for p in &v.packages {
+            let status = match p.status {
+                memberledger::PackageStatus::Open => format!(
+                    "{}/{} sessions left, {} left",
+                    p.sessions_left,
+                    p.sessions,
+                    p.value_left()
+                ),
+                memberledger::PackageStatus::Used => "all sessions redeemed".to_owned(),
+                memberledger::PackageStatus::Refunded => "refunded".to_owned(),
+                memberledger::PackageStatus::Expired => "expired".to_owned(),
+            };
+            s.push_str(&format!(
+                "    {} {} · {} · from {}{}\n",
+                p.package,
+                p.service,
+                status,
+                p.origin_store,
+                p.expires_at
+                    .filter(|_| p.status == memberledger::PackageStatus::Open)
+                    .map(|t| format!(" · expires {t}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
     s
 }

@@ -9,6 +9,7 @@
 //! | `Assets:Cash:<store>` | cash a store took (recharges, settlements received) or paid out |
 //! | `Liabilities:Principal:<member>` | principal the chain owes the member |
 //! | `Liabilities:Bonus:<member>` | bonus credit the member may still spend |
+//! | `Liabilities:Package:<member>` | the unredeemed value of the member's packages |
 //! | `Income:Services:<store>` | revenue where the service was delivered |
 //! | `Expenses:Promotion:<store>` | bonus granted by the store |
 //! | `Expenses:Adjustments:<store>` | corrections by hand of principal and bonus, for review |
@@ -23,7 +24,7 @@
 
 use std::fmt;
 
-use crate::command::{Balance, Direction};
+use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::{Event, EventBody, LotKind};
 use crate::id::{MemberId, StoreId};
 use crate::money::Money;
@@ -45,6 +46,8 @@ pub enum Account {
     Principal(MemberId),
     /// `Liabilities:Bonus:<member>`.
     Bonus(MemberId),
+    /// `Liabilities:Package:<member>`.
+    Package(MemberId),
     /// `Liabilities:InterStore:<debtor>:<creditor>`: owed by `debtor` to `creditor`.
     InterStorePayable {
         /// The store that owes.
@@ -74,6 +77,7 @@ impl Account {
             }
             Account::Principal(m) => vec!["Liabilities", "Principal", m.as_str()],
             Account::Bonus(m) => vec!["Liabilities", "Bonus", m.as_str()],
+            Account::Package(m) => vec!["Liabilities", "Package", m.as_str()],
             Account::InterStorePayable { debtor, creditor } => {
                 vec![
                     "Liabilities",
@@ -246,6 +250,63 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(liability, -cents);
         }
         EventBody::Adjusted { .. } => {}
+        EventBody::PackagePurchased {
+            cash, draws, price, ..
+        } => {
+            // Cash taken at the store, or balance moved into the package; principal drawn
+            // from another store's lots clears to the selling store, which now owes the
+            // sessions.
+            e.post(Account::Cash(store.clone()), cash.cents());
+            for d in draws {
+                match d.kind {
+                    LotKind::Principal => {
+                        e.post(Account::Principal(member.clone()), d.amount.cents());
+                        e.clear(&d.origin_store, store, d.amount.cents());
+                    }
+                    LotKind::Bonus => e.post(Account::Bonus(member.clone()), d.amount.cents()),
+                }
+            }
+            e.post(Account::Package(member.clone()), -price.cents());
+        }
+        EventBody::SessionRedeemed {
+            amount,
+            origin_store,
+            principal,
+            ..
+        } => {
+            e.post(Account::Package(member.clone()), amount.cents());
+            e.post(Account::Services(store.clone()), -amount.cents());
+            e.clear(origin_store, store, principal.cents());
+        }
+        EventBody::PackageRefunded {
+            amount,
+            bonus,
+            origin_store,
+            principal,
+            to,
+            ..
+        } => {
+            e.post(Account::Package(member.clone()), amount.cents());
+            match to {
+                PaidFrom::Cash => {
+                    e.post(Account::Cash(store.clone()), -principal.cents());
+                    e.clear(origin_store, store, principal.cents());
+                    e.post(Account::Breakage(origin_store.clone()), -bonus.cents());
+                }
+                PaidFrom::Balance => {
+                    e.post(Account::Principal(member.clone()), -principal.cents());
+                    e.post(Account::Bonus(member.clone()), -bonus.cents());
+                }
+            }
+        }
+        EventBody::PackageExpired {
+            amount,
+            origin_store,
+            ..
+        } => {
+            e.post(Account::Package(member.clone()), amount.cents());
+            e.post(Account::Breakage(origin_store.clone()), -amount.cents());
+        }
         EventBody::Settled { amount, creditor } => {
             // The debtor pays cash to the creditor, and the debt between them goes down.
             let cents = amount.cents();
@@ -259,7 +320,8 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         | EventBody::PointsExpired { .. }
         | EventBody::PointsRedeemed { .. }
         | EventBody::MemberFrozen { .. }
-        | EventBody::MemberUnfrozen { .. } => {}
+        | EventBody::MemberUnfrozen { .. }
+        | EventBody::PolicyPublished { .. } => {}
     }
     e.finish()
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::books::{Account, Posting};
 use crate::command::{Action, Command};
+use crate::decide::envelope;
 use crate::error::Rejection;
-use crate::event::{event_id, Event, EventBody, EVENT_SCHEMA_VERSION};
+use crate::event::{Event, EventBody};
 use crate::id::StoreId;
 use crate::money::Money;
 use crate::state::FoldError;
@@ -83,8 +84,12 @@ impl Clearing {
 }
 
 /// Decides a `settle`: the command's store pays `to` all it owes it, or the amount given, which
-/// may not exceed it.
-pub fn decide_settlement(clearing: &Clearing, cmd: &Command) -> Result<Vec<Event>, Rejection> {
+/// may not exceed it. The event names the policy version in force.
+pub fn decide_settlement(
+    clearing: &Clearing,
+    cmd: &Command,
+    policy_version: u32,
+) -> Result<Vec<Event>, Rejection> {
     let Action::Settle { to, amount } = &cmd.action else {
         return Err(Rejection::InvalidCommand(format!(
             "{} is not a settlement",
@@ -111,18 +116,13 @@ pub fn decide_settlement(clearing: &Clearing, cmd: &Command) -> Result<Vec<Event
             cmd.store
         )));
     }
-    Ok(vec![Event {
-        id: event_id(cmd.id, 0),
-        command: cmd.id,
-        index: 0,
-        member: cmd.member.clone(),
-        version: clearing.version + 1,
-        at: cmd.at,
-        store: cmd.store.clone(),
-        v: EVENT_SCHEMA_VERSION,
-        body: EventBody::Settled {
+    Ok(vec![envelope(
+        cmd,
+        (0, clearing.version + 1),
+        policy_version,
+        EventBody::Settled {
             amount,
             creditor: to.clone(),
         },
-    }])
+    )])
 }

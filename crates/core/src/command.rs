@@ -15,6 +15,9 @@ pub const TEXT_LEN_MAX: usize = 128;
 /// The most points one command may redeem.
 pub const POINTS_MAX: u64 = 1_000_000_000;
 
+/// The most sessions one package may hold.
+pub const SESSIONS_MAX: u32 = 1_000;
+
 /// The longest command line accepted on the wire, in bytes.
 pub const COMMAND_LINE_MAX: usize = 16 * 1024;
 
@@ -128,6 +131,54 @@ pub enum Action {
         /// Who made the correction (mandatory).
         operator: StaffId,
     },
+    /// Buys a package (次卡/疗程卡): `sessions` sessions of a service for `amount`, paid in cash
+    /// at the command's store or from the stored balance. The package is known by this
+    /// command's id.
+    PurchasePackage {
+        /// The price of the whole package.
+        amount: Money,
+        /// How it is paid.
+        paid_from: PaidFrom,
+        /// The service the sessions are of.
+        service: String,
+        /// How many sessions, 1 to [`SESSIONS_MAX`].
+        sessions: u32,
+        /// When unredeemed sessions lapse; never when absent.
+        expires_at: Option<Timestamp>,
+        /// Who sold it.
+        staff: Option<StaffId>,
+    },
+    /// Redeems one session of a package, at any store of the chain.
+    RedeemSession {
+        /// The id of the `purchase_package` command.
+        package: Uuid,
+        /// Who served.
+        staff: Option<StaffId>,
+    },
+    /// Refunds the unredeemed sessions of a package, to cash or to the balance as the policy's
+    /// `packages.refund_to` says.
+    RefundPackage {
+        /// The id of the `purchase_package` command.
+        package: Uuid,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Publishes a new policy version, in force for commands at or after the command's time.
+    /// Not about a member: recorded in the policy stream.
+    PublishPolicy {
+        /// The new rules, validated.
+        policy: Box<crate::policy::Policy>,
+    },
+}
+
+/// How a package is paid for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaidFrom {
+    /// Cash at the command's store.
+    Cash,
+    /// The member's stored balance, split between principal and bonus by the spend order.
+    Balance,
 }
 
 /// A member balance an adjustment corrects.
@@ -169,6 +220,10 @@ impl Action {
             Action::RedeemPoints { .. } => "redeem_points",
             Action::Expire => "expire",
             Action::Adjust { .. } => "adjust",
+            Action::PurchasePackage { .. } => "purchase_package",
+            Action::RedeemSession { .. } => "redeem_session",
+            Action::RefundPackage { .. } => "refund_package",
+            Action::PublishPolicy { .. } => "publish_policy",
         }
     }
 }
@@ -212,6 +267,14 @@ struct Wire {
     direction: Option<Direction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     operator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    package: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    paid_from: Option<PaidFrom>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    policy: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sessions: Option<u32>,
 }
 
 fn invalid(msg: String) -> Rejection {
@@ -280,9 +343,12 @@ impl Command {
             w.at.take()
                 .ok_or_else(|| invalid("missing field `at`".into()))?
                 .parse()?;
-        // A settlement is between stores: it names no member and goes to their stream.
+        // A settlement is between stores and a policy is the chain's: neither names a member,
+        // and each goes to its own stream.
         let member = if kind == "settle" {
             MemberId::stores_stream()
+        } else if kind == "publish_policy" {
+            MemberId::policy_stream()
         } else {
             MemberId::new(
                 w.member
@@ -402,9 +468,57 @@ impl Command {
                     operator: StaffId::new(req(w.operator.take(), "operator")?)?,
                 }
             }
+            "purchase_package" => {
+                let sessions = w.sessions.take().ok_or_else(|| {
+                    invalid("`purchase_package` needs the field `sessions`".into())
+                })?;
+                if sessions == 0 || sessions > SESSIONS_MAX {
+                    return Err(Rejection::InvalidAmount(format!(
+                        "sessions must be 1-{SESSIONS_MAX}, not {sessions}"
+                    )));
+                }
+                let amount = Money::parse_positive(&req(w.amount.take(), "amount")?)?;
+                if amount.cents() < i64::from(sessions) {
+                    return Err(Rejection::InvalidAmount(format!(
+                        "a package of {sessions} sessions must cost at least one cent a session, not {amount}"
+                    )));
+                }
+                Action::PurchasePackage {
+                    amount,
+                    paid_from: w.paid_from.take().ok_or_else(|| {
+                        invalid("`purchase_package` needs the field `paid_from` (cash or balance)".into())
+                    })?,
+                    service: text(Some(req(w.service.take(), "service")?), "service")?
+                        .unwrap_or_default(),
+                    sessions,
+                    expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
+                    staff: staff(w.staff.take())?,
+                }
+            }
+            "redeem_session" => Action::RedeemSession {
+                package: parse_uuid("package", &req(w.package.take(), "package")?)?,
+                staff: staff(w.staff.take())?,
+            },
+            "refund_package" => Action::RefundPackage {
+                package: parse_uuid("package", &req(w.package.take(), "package")?)?,
+                reason: text(w.reason.take(), "reason")?,
+            },
+            "publish_policy" => {
+                let v = w
+                    .policy
+                    .take()
+                    .ok_or_else(|| invalid("`publish_policy` needs the field `policy`".into()))?;
+                let policy: crate::policy::Policy = serde_json::from_value(v).map_err(|e| {
+                    Rejection::InvalidPolicy(format!("policy is not valid: {e}"))
+                })?;
+                policy.validate()?;
+                Action::PublishPolicy {
+                    policy: Box::new(policy),
+                }
+            }
             other => {
                 return Err(invalid(format!(
-                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire or settle"
+                    "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle or publish_policy"
                 )))
             }
         };
@@ -493,6 +607,32 @@ impl Command {
                 w.points = *points;
                 w.reason = Some(reason.clone());
                 w.operator = Some(operator.to_string());
+            }
+            Action::PurchasePackage {
+                amount,
+                paid_from,
+                service,
+                sessions,
+                expires_at,
+                staff,
+            } => {
+                w.amount = Some(amount.to_string());
+                w.paid_from = Some(*paid_from);
+                w.service = Some(service.clone());
+                w.sessions = Some(*sessions);
+                w.expires_at = expires_at.map(|t| t.to_string());
+                w.staff = staff.as_ref().map(ToString::to_string);
+            }
+            Action::RedeemSession { package, staff } => {
+                w.package = Some(package.to_string());
+                w.staff = staff.as_ref().map(ToString::to_string);
+            }
+            Action::RefundPackage { package, reason } => {
+                w.package = Some(package.to_string());
+                w.reason = reason.clone();
+            }
+            Action::PublishPolicy { policy } => {
+                w.policy = Some(serde_json::to_value(policy).expect("policy serialises"));
             }
         }
         w

@@ -4,16 +4,17 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use crate::command::{Action, Balance, Command, Direction};
+use crate::command::{Action, Balance, Command, Direction, PaidFrom};
 use crate::error::Rejection;
 use crate::event::{
     event_id, Draw, Event, EventBody, LotKind, PointsDraw, Restore, EVENT_SCHEMA_VERSION,
 };
 use crate::id::StaffId;
 use crate::money::{div_round, Money};
-use crate::policy::{Policy, SpendOrder};
-use crate::state::{Lot, MemberState, PointLot};
+use crate::policy::{PackageRefundTo, Policy, SpendOrder};
+use crate::state::{Lot, MemberState, Package, PackageStatus, PointLot};
 use crate::time::Timestamp;
+use uuid::Uuid;
 
 /// Decides a command against the member's current state (`None` when never enrolled) and the
 /// policy in force. On success the events are complete (ids, versions, every derived figure)
@@ -41,20 +42,40 @@ pub fn decide(
 }
 
 /// [`decide`], also returning the member's state with the events folded on: what a caller
-/// that keeps projections needs, without folding the events a second time.
+/// that keeps projections needs, without folding the events a second time. The events name
+/// policy version 1 (the founding policy); see [`decide_versioned`].
 pub fn decide_and_fold(
     state: Option<&MemberState>,
     cmd: &Command,
     policy: &Policy,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
-    if let Action::Settle { .. } = cmd.action {
-        return Err(Rejection::InvalidCommand(
-            "a settlement is decided against the stores' clearing (decide_settlement)".into(),
-        ));
+    decide_versioned(state, cmd, policy, 1)
+}
+
+/// [`decide_and_fold`] under a given version of the policy (the one in force at the
+/// command's time), which every event records in its envelope.
+pub fn decide_versioned(
+    state: Option<&MemberState>,
+    cmd: &Command,
+    policy: &Policy,
+    policy_version: u32,
+) -> Result<(Vec<Event>, MemberState), Rejection> {
+    match cmd.action {
+        Action::Settle { .. } => {
+            return Err(Rejection::InvalidCommand(
+                "a settlement is decided against the stores' clearing (decide_settlement)".into(),
+            ))
+        }
+        Action::PublishPolicy { .. } => {
+            return Err(Rejection::InvalidCommand(
+                "a policy is decided against the policy history (PolicyHistory::decide)".into(),
+            ))
+        }
+        _ => {}
     }
     let Some(state) = state else {
         return match &cmd.action {
-            Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy),
+            Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy, policy_version),
             _ => Err(Rejection::MemberNotFound(cmd.member.to_string())),
         };
     };
@@ -75,6 +96,7 @@ pub fn decide_and_fold(
     }
     let mut d = Draft {
         cmd,
+        policy_version,
         state: state.clone(),
         events: Vec::new(),
     };
@@ -99,7 +121,28 @@ pub fn decide_and_fold(
         } => d.refund_consumption(*consumption, *amount, policy),
         Action::RefundBalance => d.refund_balance(policy),
         Action::ChangeTier { tier, reason } => d.change_tier(tier, reason.as_deref(), policy),
-        Action::Settle { .. } => unreachable!("handled above"),
+        Action::Settle { .. } | Action::PublishPolicy { .. } => unreachable!("handled above"),
+        Action::PurchasePackage {
+            amount,
+            paid_from,
+            service,
+            sessions,
+            expires_at,
+            staff,
+        } => d.purchase_package(
+            (*amount, *paid_from),
+            service,
+            *sessions,
+            *expires_at,
+            staff.as_ref(),
+            policy,
+        ),
+        Action::RedeemSession { package, staff } => {
+            d.redeem_session(*package, staff.as_ref(), policy)
+        }
+        Action::RefundPackage { package, reason } => {
+            d.refund_package(*package, reason.as_deref(), policy)
+        }
         Action::Freeze { reason } => d.freeze(reason.as_deref()),
         Action::Unfreeze { reason } => d.unfreeze(reason.as_deref()),
         Action::RedeemPoints { points, reason } => d.redeem_points(*points, reason.as_deref()),
@@ -127,6 +170,7 @@ fn enroll(
     cmd: &Command,
     tier: Option<&str>,
     policy: &Policy,
+    policy_version: u32,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
     let tier = match tier {
         Some(t) if policy.tier(t).is_some() => t.to_owned(),
@@ -135,8 +179,8 @@ fn enroll(
     };
     let event = envelope(
         cmd,
-        0,
-        1,
+        (0, 1),
+        policy_version,
         EventBody::MemberEnrolled {
             home_store: cmd.store.clone(),
             tier,
@@ -146,7 +190,13 @@ fn enroll(
     Ok((vec![event], state))
 }
 
-fn envelope(cmd: &Command, index: u32, version: u64, body: EventBody) -> Event {
+/// A command's event: `index` within the command, `version` of its stream.
+pub(crate) fn envelope(
+    cmd: &Command,
+    (index, version): (u32, u64),
+    policy_version: u32,
+    body: EventBody,
+) -> Event {
     Event {
         id: event_id(cmd.id, index),
         command: cmd.id,
@@ -156,6 +206,7 @@ fn envelope(cmd: &Command, index: u32, version: u64, body: EventBody) -> Event {
         at: cmd.at,
         store: cmd.store.clone(),
         v: EVENT_SCHEMA_VERSION,
+        policy: policy_version,
         body,
     }
 }
@@ -163,6 +214,7 @@ fn envelope(cmd: &Command, index: u32, version: u64, body: EventBody) -> Event {
 /// A command being decided: a working copy of the state with the events so far folded on.
 struct Draft<'a> {
     cmd: &'a Command,
+    policy_version: u32,
     state: MemberState,
     events: Vec<Event>,
 }
@@ -172,7 +224,12 @@ impl Draft<'_> {
     /// command see its effect (a recharge's tier upgrade sees the recharge).
     fn record(&mut self, body: EventBody) {
         let index = u32::try_from(self.events.len()).expect("few events per command");
-        let event = envelope(self.cmd, index, self.state.version + 1, body);
+        let event = envelope(
+            self.cmd,
+            (index, self.state.version + 1),
+            self.policy_version,
+            body,
+        );
         if let Err(e) = self.state.apply(&event) {
             panic!("decide produced an event that does not fold: {e}");
         }
@@ -223,6 +280,179 @@ impl Draft<'_> {
                 expires_at,
             });
         }
+        let due: Vec<Package> = self
+            .state
+            .packages
+            .values()
+            .filter(|p| p.status == PackageStatus::Open && p.expires_at.is_some_and(|e| e <= at))
+            .cloned()
+            .collect();
+        for p in due {
+            self.record(EventBody::PackageExpired {
+                amount: p.value_left(),
+                bonus: p.bonus_left,
+                expires_at: p.expires_at.expect("filtered on expiry"),
+                origin_store: p.origin_store,
+                package: p.package,
+                principal: p.principal_left,
+                sessions: p.sessions_left,
+            });
+        }
+    }
+
+    /// Buys a package: in cash at the command's store, or from the balance split by the spend
+    /// order and drawn from lots like a consumption (without a tier discount or points).
+    fn purchase_package(
+        &mut self,
+        (price, paid_from): (Money, PaidFrom),
+        service: &str,
+        sessions: u32,
+        expires_at: Option<Timestamp>,
+        staff: Option<&StaffId>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        if self.state.packages.contains_key(&self.cmd.id) {
+            return Err(Rejection::IdempotencyConflict(self.cmd.id.to_string()));
+        }
+        if expires_at.is_some_and(|e| e <= self.cmd.at) {
+            return Err(Rejection::InvalidCommand(format!(
+                "expires_at must be after the command's time {}",
+                self.cmd.at
+            )));
+        }
+        let (cash, principal, bonus, draws) = match paid_from {
+            PaidFrom::Cash => (price, Money::ZERO, Money::ZERO, Vec::new()),
+            PaidFrom::Balance => {
+                let (p, b) = (self.state.principal(), self.state.bonus());
+                if price > p.plus(b) {
+                    return Err(Rejection::InsufficientBalance(format!(
+                        "package price {price} exceeds the balance {} (principal {p}, bonus {b})",
+                        p.plus(b)
+                    )));
+                }
+                let bonus = split_bonus(price, p, b, policy);
+                let principal = price.minus(bonus);
+                let mut draws = draw_fifo(&self.state.principal_lots, principal);
+                draws.extend(draw_fifo(&bonus_spend_order(&self.state.bonus_lots), bonus));
+                (Money::ZERO, principal, bonus, draws)
+            }
+        };
+        let session_price = Money::from_cents(price.cents() / i64::from(sessions));
+        self.record(EventBody::PackagePurchased {
+            bonus,
+            cash,
+            draws,
+            expires_at,
+            package: self.cmd.id,
+            price,
+            principal,
+            service: service.to_owned(),
+            session_price,
+            sessions,
+            staff: staff.cloned(),
+        });
+        Ok(())
+    }
+
+    /// The open package `id`, or why it cannot be used.
+    fn package(&self, id: Uuid) -> Result<Package, Rejection> {
+        let p = self.state.packages.get(&id).ok_or_else(|| {
+            Rejection::UnknownPackage(format!("member {} has no package {id}", self.cmd.member))
+        })?;
+        match p.status {
+            PackageStatus::Open => Ok(p.clone()),
+            PackageStatus::Used => Err(Rejection::PackageExhausted(format!(
+                "all {} sessions of package {id} are redeemed",
+                p.sessions
+            ))),
+            PackageStatus::Refunded => Err(Rejection::PackageExhausted(format!(
+                "package {id} was refunded"
+            ))),
+            PackageStatus::Expired => Err(Rejection::PackageExpired(format!(
+                "package {id} expired at {}",
+                p.expires_at.map_or_else(String::new, |t| t.to_string())
+            ))),
+        }
+    }
+
+    /// Redeems one session: revenue of `session_price`, the last session taking what is
+    /// left; its bonus-funded share in proportion to how the package was paid.
+    fn redeem_session(
+        &mut self,
+        id: Uuid,
+        staff: Option<&StaffId>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        let p = self.package(id)?;
+        let last = p.sessions_left == 1;
+        let amount = if last {
+            p.value_left()
+        } else {
+            p.session_price
+        };
+        let bonus = if last {
+            p.bonus_left
+        } else {
+            share(amount, p.bonus_paid, p.price, policy)
+                .max(amount.minus(p.principal_left).max(Money::ZERO))
+                .min(p.bonus_left.min(amount))
+        };
+        self.record(EventBody::SessionRedeemed {
+            amount,
+            bonus,
+            origin_store: p.origin_store.clone(),
+            package: id,
+            principal: amount.minus(bonus),
+            session: p.sessions - p.sessions_left + 1,
+            sessions_left: p.sessions_left - 1,
+            staff: staff.cloned(),
+        });
+        Ok(())
+    }
+
+    /// Refunds a package's unredeemed value where the policy says: cash pays out the
+    /// cash-or-principal share and forfeits the bonus share; the balance gets both back as
+    /// new lots.
+    fn refund_package(
+        &mut self,
+        id: Uuid,
+        reason: Option<&str>,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        let p = self.package(id)?;
+        let to = match policy.packages.refund_to {
+            PackageRefundTo::Original => p.paid_from,
+            PackageRefundTo::Cash => PaidFrom::Cash,
+            PackageRefundTo::Balance => PaidFrom::Balance,
+        };
+        let (principal, bonus) = (p.principal_left, p.bonus_left);
+        let (mut lot, mut bonus_lot, mut expires_at) = (None, None, None);
+        if to == PaidFrom::Balance {
+            let mut next = self.next_lot();
+            if principal.is_positive() {
+                lot = Some(next);
+                next += 1;
+            }
+            if bonus.is_positive() {
+                bonus_lot = Some(next);
+                expires_at = policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d));
+            }
+        }
+        self.record(EventBody::PackageRefunded {
+            amount: p.value_left(),
+            bonus,
+            bonus_lot,
+            bonus_unspent: bonus.min(self.state.bonus_spent),
+            expires_at,
+            lot,
+            origin_store: p.origin_store.clone(),
+            package: id,
+            principal,
+            reason: reason.map(str::to_owned),
+            sessions: p.sessions_left,
+            to,
+        });
+        Ok(())
     }
 
     fn recharge(
@@ -393,14 +623,7 @@ impl Draft<'_> {
         }
         let principal_left = rec.principal.minus(rec.principal_restored);
         let bonus_left = rec.bonus.minus(rec.bonus_restored);
-        let proportional = Money::from_cents(
-            i64::try_from(div_round(
-                i128::from(amount.cents()) * i128::from(rec.bonus.cents()),
-                i128::from(rec.charged.cents()),
-                policy.rounding,
-            ))
-            .expect("a share of an amount fits"),
-        );
+        let proportional = share(amount, rec.bonus, rec.charged, policy);
         let floor = amount.minus(principal_left).max(Money::ZERO);
         let bonus = proportional.max(floor).min(bonus_left.min(amount));
         let principal = amount.minus(bonus);
@@ -505,11 +728,21 @@ impl Draft<'_> {
             return Ok(());
         }
         let refused = match action {
-            Action::Consume { .. } | Action::RedeemPoints { .. } => true,
-            Action::Recharge { .. } => !policy.freeze.allow_recharge,
-            Action::RefundConsumption { .. } | Action::RefundBalance => {
-                !policy.freeze.allow_refunds
-            }
+            Action::Consume { .. }
+            | Action::RedeemPoints { .. }
+            | Action::RedeemSession { .. }
+            | Action::PurchasePackage {
+                paid_from: PaidFrom::Balance,
+                ..
+            } => true,
+            Action::Recharge { .. }
+            | Action::PurchasePackage {
+                paid_from: PaidFrom::Cash,
+                ..
+            } => !policy.freeze.allow_recharge,
+            Action::RefundConsumption { .. }
+            | Action::RefundBalance
+            | Action::RefundPackage { .. } => !policy.freeze.allow_refunds,
             _ => false,
         };
         if refused {
@@ -673,20 +906,27 @@ pub fn split_bonus(charged: Money, principal: Money, bonus: Money, policy: &Poli
         SpendOrder::PrincipalFirst => low,
         SpendOrder::BonusFirst => high,
         SpendOrder::Proportional => {
-            let total = principal.plus(bonus).cents();
-            if total == 0 {
+            let total = principal.plus(bonus);
+            if total.is_zero() {
                 Money::ZERO
             } else {
-                let cents = div_round(
-                    i128::from(charged.cents()) * i128::from(bonus.cents()),
-                    i128::from(total),
-                    policy.rounding,
-                );
-                Money::from_cents(i64::try_from(cents).expect("a share of an amount fits"))
+                share(charged, bonus, total, policy)
             }
         }
     };
     want.max(low).min(high)
+}
+
+/// `round(amount × part / whole)` under the policy's rounding: the part's share of an amount.
+fn share(amount: Money, part: Money, whole: Money, policy: &Policy) -> Money {
+    Money::from_cents(
+        i64::try_from(div_round(
+            i128::from(amount.cents()) * i128::from(part.cents()),
+            i128::from(whole.cents()),
+            policy.rounding,
+        ))
+        .expect("a share of an amount fits"),
+    )
 }
 
 /// Bonus lots in spend order: earliest expiry first, then first-in first-out, lots without

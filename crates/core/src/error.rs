@@ -58,6 +58,16 @@ pub enum Rejection {
     /// A settlement above what the paying store owes the other.
     #[error("{0}")]
     SettlementExceedsOwed(String),
+    /// A package command names a package the member never bought.
+    #[error("{0}")]
+    UnknownPackage(String),
+    /// A package has no session left to redeem or value left to refund (all redeemed, or
+    /// refunded).
+    #[error("{0}")]
+    PackageExhausted(String),
+    /// A package passed its expiry: its sessions can no longer be redeemed or refunded.
+    #[error("{0}")]
+    PackageExpired(String),
 }
 
 impl Rejection {
@@ -79,6 +89,9 @@ impl Rejection {
             Rejection::InvalidPolicy(_) => "invalid_policy",
             Rejection::SettlementExceedsOwed(_) => "settlement_exceeds_owed",
             Rejection::InsufficientPoints(_) => "insufficient_points",
+            Rejection::UnknownPackage(_) => "unknown_package",
+            Rejection::PackageExhausted(_) => "package_exhausted",
+            Rejection::PackageExpired(_) => "package_expired",
         }
     }
 }

@@ -8,8 +8,31 @@ use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
 
-/// The schema version every event of this release is written with.
-pub const EVENT_SCHEMA_VERSION: u16 = 1;
+/// The schema version every event of this release is written with. docs/EVENTS.md lists
+/// every version and what changed; [`decode_event`] reads them all (upcasting older ones).
+///
+/// - 1: the first release's shape (14 event types).
+/// - 2: the envelope names the policy version the event was decided under (`policy`), and
+///   the package and policy events are added.
+pub const EVENT_SCHEMA_VERSION: u16 = 2;
+
+/// The event types that exist at schema version 1.
+const V1_TYPES: [&str; 14] = [
+    "member_enrolled",
+    "recharged",
+    "bonus_granted",
+    "consumed",
+    "consumption_refunded",
+    "balance_refunded",
+    "tier_changed",
+    "bonus_expired",
+    "points_expired",
+    "settled",
+    "member_frozen",
+    "member_unfrozen",
+    "points_redeemed",
+    "adjusted",
+];
 
 /// Which balance a lot belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -246,6 +269,104 @@ pub enum EventBody {
         /// The store paid.
         creditor: StoreId,
     },
+    /// A package was bought at the event's store (its origin store), known by the command id.
+    PackagePurchased {
+        /// Paid from bonus.
+        bonus: Money,
+        /// Paid in cash at the event's store.
+        cash: Money,
+        /// Lots drawn when paid from the balance, in the order drawn.
+        draws: Vec<Draw>,
+        /// When unredeemed sessions lapse.
+        expires_at: Option<Timestamp>,
+        /// The package's id (the purchase command's id).
+        package: Uuid,
+        /// The price: `cash + principal + bonus`.
+        price: Money,
+        /// Paid from principal.
+        principal: Money,
+        /// The service.
+        service: String,
+        /// Revenue of each session but the last: `floor(price / sessions)` to the cent; the
+        /// last takes the remainder.
+        session_price: Money,
+        /// Sessions bought.
+        sessions: u32,
+        /// Who sold it.
+        staff: Option<StaffId>,
+    },
+    /// One session of a package was delivered at the event's store.
+    SessionRedeemed {
+        /// Revenue recognised: `principal + bonus`.
+        amount: Money,
+        /// The share funded by bonus.
+        bonus: Money,
+        /// The store that sold the package (and holds its cash).
+        origin_store: StoreId,
+        /// The package.
+        package: Uuid,
+        /// The share funded by cash or principal, cleared between stores like principal.
+        principal: Money,
+        /// This session's number, from 1.
+        session: u32,
+        /// Sessions left after this one.
+        sessions_left: u32,
+        /// Who served.
+        staff: Option<StaffId>,
+    },
+    /// The unredeemed sessions of a package were refunded at the event's store.
+    PackageRefunded {
+        /// The unredeemed value: `principal + bonus`.
+        amount: Money,
+        /// Its bonus-funded share: back as a bonus lot (`to` balance) or forfeited (`to` cash).
+        bonus: Money,
+        /// The bonus lot opened (`to` balance, bonus share above zero).
+        bonus_lot: Option<u32>,
+        /// How much the member's bonus-spent figure goes down (the bonus share, at most what
+        /// the figure holds).
+        bonus_unspent: Money,
+        /// When the bonus lot lapses.
+        expires_at: Option<Timestamp>,
+        /// The principal lot opened (`to` balance, principal share above zero).
+        lot: Option<u32>,
+        /// The store that sold the package.
+        origin_store: StoreId,
+        /// The package.
+        package: Uuid,
+        /// Its share funded by cash or principal: paid out (`to` cash) or back as principal.
+        principal: Money,
+        /// Why.
+        reason: Option<String>,
+        /// Sessions refunded.
+        sessions: u32,
+        /// Where the value went.
+        to: crate::command::PaidFrom,
+    },
+    /// A package passed its expiry with sessions left; their value is breakage.
+    PackageExpired {
+        /// The value left: `principal + bonus`.
+        amount: Money,
+        /// Of which bonus-funded.
+        bonus: Money,
+        /// Its expiry.
+        expires_at: Timestamp,
+        /// The store that sold the package.
+        origin_store: StoreId,
+        /// The package.
+        package: Uuid,
+        /// Of which funded by cash or principal.
+        principal: Money,
+        /// Sessions that lapsed.
+        sessions: u32,
+    },
+    /// A new policy version was published, in force from the event's time. Recorded in the
+    /// policy stream.
+    PolicyPublished {
+        /// The complete policy, every default filled in (canonical JSON, keys sorted).
+        policy: serde_json::Value,
+        /// Its version number: the founding policy is 1, each publication adds one.
+        version: u32,
+    },
 }
 
 impl EventBody {
@@ -266,6 +387,11 @@ impl EventBody {
             EventBody::MemberUnfrozen { .. } => "member_unfrozen",
             EventBody::PointsRedeemed { .. } => "points_redeemed",
             EventBody::Adjusted { .. } => "adjusted",
+            EventBody::PackagePurchased { .. } => "package_purchased",
+            EventBody::SessionRedeemed { .. } => "session_redeemed",
+            EventBody::PackageRefunded { .. } => "package_refunded",
+            EventBody::PackageExpired { .. } => "package_expired",
+            EventBody::PolicyPublished { .. } => "policy_published",
         }
     }
 }
@@ -289,8 +415,11 @@ pub struct Event {
     pub at: Timestamp,
     /// The command's store.
     pub store: StoreId,
-    /// The schema version of this event's type.
+    /// The schema version it is encoded with (see [`EVENT_SCHEMA_VERSION`]).
     pub v: u16,
+    /// The version of the policy it was decided under (1 for every event of schema 1, which
+    /// predates policy history: they were all decided under the founding policy).
+    pub policy: u32,
     /// What happened.
     pub body: EventBody,
 }
@@ -362,8 +491,16 @@ fn envelope_json(position: u64, event: &Event, hash: Option<&Hash>) -> String {
             .encode_lower(&mut Uuid::encode_buffer()),
     );
     s.push_str(&format!(
-        r#"","index":{},"member":"{}","position":{position},"store":"{}","type":"{type_name}","v":{},"version":{}}}"#,
-        event.index, event.member, event.store, event.v, event.version
+        r#"","index":{},"member":"{}""#,
+        event.index, event.member
+    ));
+    // Schema 1 predates the field: its bytes are kept exactly as they were written.
+    if event.v >= 2 {
+        s.push_str(&format!(r#","policy":{}"#, event.policy));
+    }
+    s.push_str(&format!(
+        r#","position":{position},"store":"{}","type":"{type_name}","v":{},"version":{}}}"#,
+        event.store, event.v, event.version
     ));
     s
 }
@@ -379,6 +516,8 @@ struct EnvelopeIn<'a> {
     id: Uuid,
     index: u32,
     member: MemberId,
+    #[serde(default)]
+    policy: Option<u32>,
     position: u64,
     store: StoreId,
     #[serde(rename = "type", borrow)]
@@ -387,12 +526,27 @@ struct EnvelopeIn<'a> {
     version: u64,
 }
 
-/// Decodes canonical JSON back into a position and an event. Unknown fields are refused.
+/// Decodes canonical JSON of any schema version back into a position and an event. Unknown
+/// fields are refused.
+///
+/// Older versions are upcast to today's [`Event`] (the rule is in docs/EVENTS.md): a schema-1
+/// event gets `policy = 1`, and keeps `v = 1` so that [`canonical_json`] gives back its exact
+/// bytes (the chain hashes them).
 pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
     let e: EnvelopeIn<'_> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-    if e.v == 0 || e.v > EVENT_SCHEMA_VERSION {
-        return Err(format!("unknown event schema version {}", e.v));
-    }
+    let policy = match (e.v, e.policy) {
+        (1, None) if V1_TYPES.contains(&&*e.kind) => 1,
+        (1, None) => {
+            return Err(format!(
+                "event type {:?} does not exist at schema 1",
+                e.kind
+            ))
+        }
+        (1, Some(_)) => return Err("schema 1 has no field `policy`".into()),
+        (2, Some(p)) if p >= 1 => p,
+        (2, _) => return Err("schema 2 needs a policy version of at least 1".into()),
+        (v, _) => return Err(format!("unknown event schema version {v}")),
+    };
     // Re-wrap as the adjacently tagged form, type first, which serde decodes without buffering.
     let kind = serde_json::to_string(&e.kind).expect("a string serialises");
     let tagged = format!(r#"{{"type":{kind},"data":{}}}"#, e.data.get());
@@ -406,6 +560,7 @@ pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
         at: e.at,
         store: e.store,
         v: e.v,
+        policy,
         body,
     };
     Ok((e.position, event))
@@ -444,7 +599,7 @@ impl RecordedEvent {
 mod tests {
     use super::*;
 
-    const LINE: &str = r#"{"at":"2026-03-01T10:05:00Z","command":"00000000-0000-4000-8000-000000000002","data":{"amount":"1000.00","lot":1,"staff":"E7"},"id":"8d2ab1e5-a4b0-5b7a-a3c8-d2a59ba0e1c4","index":0,"member":"M1","position":2,"store":"S1","type":"recharged","v":1,"version":2}"#;
+    const LINE: &str = r#"{"at":"2026-03-01T10:05:00Z","command":"00000000-0000-4000-8000-000000000002","data":{"amount":"1000.00","lot":1,"staff":"E7"},"id":"8d2ab1e5-a4b0-5b7a-a3c8-d2a59ba0e1c4","index":0,"member":"M1","policy":3,"position":2,"store":"S1","type":"recharged","v":2,"version":2}"#;
 
     #[test]
     fn decodes_and_re_encodes_to_the_same_bytes() {
@@ -464,18 +619,40 @@ mod tests {
     }
 
     #[test]
+    fn upcasts_schema_1_and_keeps_its_bytes() {
+        let v1 = LINE
+            .replace(r#""policy":3,"#, "")
+            .replace(r#""v":2"#, r#""v":1"#);
+        let (position, event) = decode_event(v1.as_bytes()).unwrap();
+        assert_eq!((event.v, event.policy), (1, 1));
+        assert_eq!(canonical_json(position, &event), v1);
+        // A type born at schema 2 has no schema-1 form.
+        let born_later = v1.replace("recharged", "session_redeemed");
+        assert!(decode_event(born_later.as_bytes()).is_err());
+    }
+
+    #[test]
     fn refuses_unknown_fields_types_and_versions() {
-        let extra_top = LINE.replace(r#""v":1"#, r#""v":1,"x":1"#);
+        let extra_top = LINE.replace(r#""v":2"#, r#""v":2,"x":1"#);
         let extra_data = LINE.replace(r#""lot":1"#, r#""lot":1,"x":1"#);
         let bad_type = LINE.replace("recharged", "teleported");
-        let future = LINE.replace(r#""v":1"#, r#""v":9"#);
+        let future = LINE.replace(r#""v":2"#, r#""v":9"#);
+        let no_policy = LINE.replace(r#""policy":3,"#, "");
+        let v1_with_policy = LINE.replace(r#""v":2"#, r#""v":1"#);
         // Beyond any figure a ledger records: refused, so no sum of cents can overflow later.
         let huge = LINE.replace(
             r#""amount":"1000.00""#,
             r#""amount":"99999999999999999.00""#,
         );
         assert!(decode_event(huge.as_bytes()).is_err());
-        for bad in [extra_top, extra_data, bad_type, future] {
+        for bad in [
+            extra_top,
+            extra_data,
+            bad_type,
+            future,
+            no_policy,
+            v1_with_policy,
+        ] {
             assert!(decode_event(bad.as_bytes()).is_err(), "{bad}");
         }
     }

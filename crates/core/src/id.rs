@@ -84,6 +84,8 @@ opaque_id!(
 );
 /// The stream of inter-store settlements. The `@` keeps it apart from every member id.
 pub const STORES_STREAM: &str = "@stores";
+/// The stream of published policies. The `@` keeps it apart from every member id.
+pub const POLICY_STREAM: &str = "@policy";
 
 impl MemberId {
     /// The id of the stream that is not a member's: inter-store settlements.
@@ -91,16 +93,34 @@ impl MemberId {
         MemberId(STORES_STREAM.to_owned())
     }
 
-    /// True for a member's stream, false for the settlements stream.
-    pub fn is_member(&self) -> bool {
-        self.0 != STORES_STREAM
+    /// The id of the stream of published policies.
+    pub fn policy_stream() -> MemberId {
+        MemberId(POLICY_STREAM.to_owned())
     }
 
-    /// Parses a stream id as recorded in the log: a member id or the settlements stream's id.
-    /// (Commands take [`MemberId::new`], which refuses the settlements stream.)
+    /// True for a member's stream, false for the settlements and policy streams.
+    pub fn is_member(&self) -> bool {
+        self.0 != STORES_STREAM && self.0 != POLICY_STREAM
+    }
+
+    /// True for the settlements stream.
+    pub fn is_stores(&self) -> bool {
+        self.0 == STORES_STREAM
+    }
+
+    /// True for the policy stream.
+    pub fn is_policy(&self) -> bool {
+        self.0 == POLICY_STREAM
+    }
+
+    /// Parses a stream id as recorded in the log: a member id, or the settlements or policy
+    /// stream's id. (Commands take [`MemberId::new`], which refuses both.)
     pub fn decode(s: String) -> Result<MemberId, Rejection> {
         if s == STORES_STREAM {
             return Ok(MemberId::stores_stream());
+        }
+        if s == POLICY_STREAM {
+            return Ok(MemberId::policy_stream());
         }
         MemberId::new(s)
     }

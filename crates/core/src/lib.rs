@@ -11,6 +11,7 @@ mod command;
 mod decide;
 mod error;
 mod event;
+mod history;
 mod id;
 mod money;
 mod policy;
@@ -20,24 +21,26 @@ mod time;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use clearing::{decide_settlement, Clearing};
 pub use command::{
-    validate_text, Action, Balance, Command, Direction, COMMAND_LINE_MAX, POINTS_MAX, TEXT_LEN_MAX,
+    validate_text, Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX, POINTS_MAX,
+    SESSIONS_MAX, TEXT_LEN_MAX,
 };
-pub use decide::{decide, decide_and_fold, split_bonus};
+pub use decide::{decide, decide_and_fold, decide_versioned, split_bonus};
 pub use error::Rejection;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, Draw, Event, EventBody, Hash, LotKind,
     PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION, GENESIS_HASH,
 };
-pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, STORES_STREAM};
+pub use history::{PolicyHistory, PolicyVersion};
+pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::{
-    BonusRule, FreezePolicy, Policy, RefundPolicy, SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON,
-    EXPIRY_DAYS_MAX,
+    BonusRule, FreezePolicy, PackagePolicy, PackageRefundTo, Policy, RefundPolicy, SpendOrder,
+    Tier, Upgrade, DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;
 pub use state::{
-    ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, PointLot,
-    UPGRADE_WINDOW_DAYS,
+    ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, Package, PackageStatus,
+    PointLot, UPGRADE_WINDOW_DAYS,
 };
 pub use time::Timestamp;
 pub use uuid::Uuid;

@@ -104,6 +104,29 @@ impl Default for RefundPolicy {
     }
 }
 
+/// Where the unredeemed value of a refunded package goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageRefundTo {
+    /// The way it was paid: cash for a package bought with cash, the balance for one bought
+    /// from the balance.
+    #[default]
+    Original,
+    /// Always cash (the bonus share of a package bought from the balance is forfeited).
+    Cash,
+    /// Always the stored balance (principal and bonus shares back as new lots).
+    Balance,
+}
+
+/// Package (次卡/疗程卡) rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PackagePolicy {
+    /// Where a refunded package's unredeemed value goes.
+    #[serde(default)]
+    pub refund_to: PackageRefundTo,
+}
+
 fn yes() -> bool {
     true
 }
@@ -150,6 +173,9 @@ pub struct Policy {
     /// What a frozen card may still do.
     #[serde(default)]
     pub freeze: FreezePolicy,
+    /// Package rules.
+    #[serde(default)]
+    pub packages: PackagePolicy,
 }
 
 /// The largest expiry accepted, in days (100 years).
@@ -314,7 +340,8 @@ pub const DEFAULT_POLICY_JSON: &str = r#"{
   ],
   "bonus_expiry_days": 365,
   "points_expiry_days": 730,
-  "refund": {"claw_back_used_bonus": true}
+  "refund": {"claw_back_used_bonus": true},
+  "packages": {"refund_to": "original"}
 }"#;
 
 #[cfg(test)]

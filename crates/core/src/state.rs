@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::command::{Balance, Direction};
+use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::{Draw, Event, EventBody, LotKind};
 use crate::id::{MemberId, StoreId};
 use crate::money::Money;
@@ -35,6 +35,58 @@ pub struct PointLot {
     pub remaining: u64,
     /// When they lapse.
     pub expires_at: Option<Timestamp>,
+}
+
+/// Where a package stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageStatus {
+    /// Sessions left to redeem.
+    Open,
+    /// Every session redeemed.
+    Used,
+    /// The unredeemed sessions were refunded.
+    Refunded,
+    /// It lapsed with sessions left.
+    Expired,
+}
+
+/// A package (次卡/疗程卡) the member bought: a lot of sessions with its origin store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Package {
+    /// Its id: the purchase command's id.
+    pub package: Uuid,
+    /// The service.
+    pub service: String,
+    /// The store that sold it (and holds its cash).
+    pub origin_store: StoreId,
+    /// How it was paid.
+    pub paid_from: PaidFrom,
+    /// Sessions bought.
+    pub sessions: u32,
+    /// Sessions not yet redeemed (zero once closed).
+    pub sessions_left: u32,
+    /// Revenue of each session but the last.
+    pub session_price: Money,
+    /// The price.
+    pub price: Money,
+    /// Of the price, paid from bonus.
+    pub bonus_paid: Money,
+    /// Value not yet recognised, funded by cash or principal.
+    pub principal_left: Money,
+    /// Value not yet recognised, funded by bonus.
+    pub bonus_left: Money,
+    /// When unredeemed sessions lapse.
+    pub expires_at: Option<Timestamp>,
+    /// Where it stands.
+    pub status: PackageStatus,
+}
+
+impl Package {
+    /// The value not yet recognised: `principal_left + bonus_left`.
+    pub fn value_left(&self) -> Money {
+        self.principal_left.plus(self.bonus_left)
+    }
 }
 
 /// A drawn lot as a consumption remembers it, with what has been given back so far.
@@ -113,9 +165,11 @@ pub struct MemberState {
     /// Principal recharged (positive cents) and removed by balance refunds (negative) within the
     /// last 365 days of the latest event, oldest first.
     pub recharge_window: Vec<(Timestamp, i64)>,
-    /// Bonus drawn by consumptions less bonus restored, since enrollment or the last balance
-    /// refund.
+    /// Bonus drawn by consumptions and package purchases less bonus given back, since
+    /// enrollment or the last balance refund.
     pub bonus_spent: Money,
+    /// Every package bought, open or closed, by id.
+    pub packages: BTreeMap<Uuid, Package>,
 }
 
 /// Days in the upgrade window.
@@ -134,6 +188,13 @@ impl MemberState {
         self.bonus_lots
             .iter()
             .fold(Money::ZERO, |a, l| a.plus(l.remaining))
+    }
+
+    /// Value held in open packages.
+    pub fn package_value(&self) -> Money {
+        self.packages
+            .values()
+            .fold(Money::ZERO, |a, p| a.plus(p.value_left()))
     }
 
     /// Points held: the sum of point lots.
@@ -181,6 +242,7 @@ impl MemberState {
             consumptions: BTreeMap::new(),
             recharge_window: Vec::new(),
             bonus_spent: Money::ZERO,
+            packages: BTreeMap::new(),
         })
     }
 
@@ -219,6 +281,32 @@ impl MemberState {
         match &event.body {
             EventBody::MemberEnrolled { .. } => Err("member is already enrolled".into()),
             EventBody::Settled { .. } => Err("a settlement is not a member's event".into()),
+            EventBody::PolicyPublished { .. } => Err("a policy is not a member's event".into()),
+            EventBody::PackagePurchased { .. } => self.fold_package_purchased(event),
+            EventBody::SessionRedeemed { .. } => self.fold_session_redeemed(event),
+            EventBody::PackageRefunded { .. } => self.fold_package_refunded(event),
+            EventBody::PackageExpired {
+                amount,
+                bonus,
+                expires_at,
+                package,
+                principal,
+                sessions,
+                ..
+            } => {
+                let p = self.open_package(*package)?;
+                if p.expires_at != Some(*expires_at) || *expires_at > event.at {
+                    return Err(format!("package {package} does not expire as recorded"));
+                }
+                if (*sessions, *principal, *bonus)
+                    != (p.sessions_left, p.principal_left, p.bonus_left)
+                    || principal.plus(*bonus) != *amount
+                {
+                    return Err(format!("package {package} holds other figures"));
+                }
+                p.close(PackageStatus::Expired);
+                Ok(())
+            }
             EventBody::MemberFrozen { .. } => {
                 if self.frozen {
                     return Err("the member is already frozen".into());
@@ -563,6 +651,186 @@ impl MemberState {
         Ok(())
     }
 
+    /// The open package `id`, for folding onto.
+    fn open_package(&mut self, id: Uuid) -> Result<&mut Package, String> {
+        self.packages
+            .get_mut(&id)
+            .filter(|p| p.status == PackageStatus::Open)
+            .ok_or_else(|| format!("no open package {id}"))
+    }
+
+    fn fold_package_purchased(&mut self, event: &Event) -> Result<(), String> {
+        let EventBody::PackagePurchased {
+            bonus,
+            cash,
+            draws,
+            expires_at,
+            package,
+            price,
+            principal,
+            service,
+            session_price,
+            sessions,
+            ..
+        } = &event.body
+        else {
+            unreachable!("called for package_purchased")
+        };
+        if *package != event.command || self.packages.contains_key(package) {
+            return Err(format!(
+                "package {package} is not its purchase command's id, or is bought twice"
+            ));
+        }
+        if cash.plus(*principal).plus(*bonus) != *price || !price.is_positive() {
+            return Err("cash + principal + bonus != price".into());
+        }
+        let paid_from = if cash.is_positive() {
+            if !(principal.is_zero() && bonus.is_zero() && draws.is_empty()) {
+                return Err("a package is paid in cash or from the balance, not both".into());
+            }
+            PaidFrom::Cash
+        } else {
+            PaidFrom::Balance
+        };
+        let rest = i64::from(sessions.saturating_sub(1)) * session_price.cents();
+        if *sessions == 0 || !session_price.is_positive() || rest >= price.cents() {
+            return Err("the sessions' prices do not fit the price".into());
+        }
+        check_draws_sum(draws, LotKind::Principal, *principal)?;
+        check_draws_sum(draws, LotKind::Bonus, *bonus)?;
+        for d in draws {
+            self.take_from_lot(d.kind, d.lot, d.amount)?;
+        }
+        self.bonus_spent = self.bonus_spent.plus(*bonus);
+        self.packages.insert(
+            *package,
+            Package {
+                package: *package,
+                service: service.clone(),
+                origin_store: event.store.clone(),
+                paid_from,
+                sessions: *sessions,
+                sessions_left: *sessions,
+                session_price: *session_price,
+                price: *price,
+                bonus_paid: *bonus,
+                principal_left: price.minus(*bonus),
+                bonus_left: *bonus,
+                expires_at: *expires_at,
+                status: PackageStatus::Open,
+            },
+        );
+        Ok(())
+    }
+
+    fn fold_session_redeemed(&mut self, event: &Event) -> Result<(), String> {
+        let EventBody::SessionRedeemed {
+            amount,
+            bonus,
+            origin_store,
+            package,
+            principal,
+            session,
+            sessions_left,
+            ..
+        } = &event.body
+        else {
+            unreachable!("called for session_redeemed")
+        };
+        let p = self.open_package(*package)?;
+        if *origin_store != p.origin_store
+            || *session != p.sessions - p.sessions_left + 1
+            || *sessions_left + 1 != p.sessions_left
+        {
+            return Err(format!(
+                "session {session} does not follow package {package}"
+            ));
+        }
+        let due = if *sessions_left == 0 {
+            p.value_left()
+        } else {
+            p.session_price
+        };
+        if principal.plus(*bonus) != *amount || *amount != due {
+            return Err(format!(
+                "session {session} of package {package} is worth {due}"
+            ));
+        }
+        if *principal > p.principal_left || *bonus > p.bonus_left {
+            return Err(format!(
+                "session {session} takes more than package {package} holds"
+            ));
+        }
+        p.principal_left = p.principal_left.minus(*principal);
+        p.bonus_left = p.bonus_left.minus(*bonus);
+        p.sessions_left = *sessions_left;
+        if p.sessions_left == 0 {
+            p.close(PackageStatus::Used);
+        }
+        Ok(())
+    }
+
+    fn fold_package_refunded(&mut self, event: &Event) -> Result<(), String> {
+        let EventBody::PackageRefunded {
+            amount,
+            bonus,
+            bonus_lot,
+            bonus_unspent,
+            expires_at,
+            lot,
+            origin_store,
+            package,
+            principal,
+            sessions,
+            to,
+            ..
+        } = &event.body
+        else {
+            unreachable!("called for package_refunded")
+        };
+        let p = self.open_package(*package)?;
+        if (*sessions, *principal, *bonus) != (p.sessions_left, p.principal_left, p.bonus_left)
+            || principal.plus(*bonus) != *amount
+            || *origin_store != p.origin_store
+        {
+            return Err(format!("package {package} holds other figures"));
+        }
+        p.close(PackageStatus::Refunded);
+        if *bonus_unspent > *bonus || *bonus_unspent > self.bonus_spent {
+            return Err("bonus_unspent exceeds the bonus share or the bonus spent".into());
+        }
+        self.bonus_spent = self.bonus_spent.minus(*bonus_unspent);
+        match to {
+            PaidFrom::Cash => {
+                if lot.is_some() || bonus_lot.is_some() {
+                    return Err("a refund to cash opens no lot".into());
+                }
+            }
+            PaidFrom::Balance => {
+                for (kind, share, lot, expires_at) in [
+                    (LotKind::Principal, *principal, *lot, None),
+                    (LotKind::Bonus, *bonus, *bonus_lot, *expires_at),
+                ] {
+                    match lot {
+                        Some(n) if share.is_positive() => {
+                            self.new_lot(n)?;
+                            self.lots_mut(kind).push(Lot {
+                                lot: n,
+                                kind,
+                                origin_store: origin_store.clone(),
+                                remaining: share,
+                                expires_at,
+                            });
+                        }
+                        None if share.is_zero() => {}
+                        _ => return Err(format!("the {kind:?} share and its lot disagree")),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Takes each draw's points from its point lot (emptied lots close); returns the total.
     fn take_points(&mut self, draws: &[crate::event::PointsDraw]) -> Result<u64, String> {
         let mut taken = 0u64;
@@ -649,6 +917,15 @@ impl MemberState {
     }
 }
 
+impl Package {
+    fn close(&mut self, status: PackageStatus) {
+        self.status = status;
+        self.sessions_left = 0;
+        self.principal_left = Money::ZERO;
+        self.bonus_left = Money::ZERO;
+    }
+}
+
 fn check_draws_sum(draws: &[Draw], kind: LotKind, want: Money) -> Result<(), String> {
     let got = draws
         .iter()
@@ -692,6 +969,10 @@ pub struct MemberView {
     pub lots: Vec<Lot>,
     /// Open point lots.
     pub point_lots: Vec<PointLot>,
+    /// Value held in open packages.
+    pub package_value: Money,
+    /// Packages bought, open ones first, then by id.
+    pub packages: Vec<Package>,
 }
 
 impl From<&MemberState> for MemberView {
@@ -712,6 +993,12 @@ impl From<&MemberState> for MemberView {
                 .cloned()
                 .collect(),
             point_lots: s.point_lots.clone(),
+            package_value: s.package_value(),
+            packages: {
+                let mut v: Vec<Package> = s.packages.values().cloned().collect();
+                v.sort_by_key(|p| p.status != PackageStatus::Open);
+                v
+            },
         }
     }
 }

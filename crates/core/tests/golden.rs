@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use memberledger_core::{
     canonical_json, decide, decide_settlement, decode_event, postings, Clearing, Command, Event,
-    MemberState, Policy,
+    MemberState, Policy, PolicyHistory, EVENT_SCHEMA_VERSION,
 };
 
 const POLICY: &str = r#"{
@@ -24,10 +24,30 @@ const POLICY: &str = r#"{
   "points_expiry_days": 30
 }"#;
 
-/// A scripted member history that records every event type at least once.
+/// A scripted member history that records every event type at least once. The types of
+/// schema 1 come first, in the order they were first pinned, so their positions never move.
 fn scenario() -> Vec<Event> {
     let policy = Policy::from_json(POLICY).unwrap();
-    let lines = [
+    let mut state: Option<MemberState> = None;
+    let mut all = Vec::new();
+    let mut run = |lines: &[&str], first: usize, all: &mut Vec<Event>| {
+        for (i, rest) in lines.iter().enumerate() {
+            let line = format!(
+                r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M1",{rest}}}"#,
+                first + i
+            );
+            let cmd = Command::from_json(&line).unwrap();
+            let events = decide(state.as_ref(), &cmd, &policy).unwrap();
+            for e in &events {
+                match &mut state {
+                    None => state = Some(MemberState::enrolled(e).unwrap()),
+                    Some(s) => s.apply(e).unwrap(),
+                }
+            }
+            all.extend(events);
+        }
+    };
+    let schema_1 = [
         r#""at":"2026-03-01T10:00:00Z","type":"enroll","store":"S1""#,
         r#""at":"2026-03-01T10:05:00Z","type":"recharge","store":"S1","amount":"1000.00","staff":"E7""#,
         r#""at":"2026-03-02T15:00:00Z","type":"consume","store":"S2","amount":"300.00","staff":"E9","service":"facial""#,
@@ -41,23 +61,7 @@ fn scenario() -> Vec<Event> {
         r#""at":"2026-04-11T12:00:00Z","type":"unfreeze","store":"S1""#,
         r#""at":"2026-04-12T09:00:00Z","type":"refund_balance","store":"S1""#,
     ];
-    let mut state: Option<MemberState> = None;
-    let mut all = Vec::new();
-    for (i, rest) in lines.iter().enumerate() {
-        let line = format!(
-            r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M1",{rest}}}"#,
-            i + 1
-        );
-        let cmd = Command::from_json(&line).unwrap();
-        let events = decide(state.as_ref(), &cmd, &policy).unwrap();
-        for e in &events {
-            match &mut state {
-                None => state = Some(MemberState::enrolled(e).unwrap()),
-                Some(s) => s.apply(e).unwrap(),
-            }
-        }
-        all.extend(events);
-    }
+    run(&schema_1, 1, &mut all);
     // The consumption at S2 drew principal collected at S1: S1 settles with S2.
     let mut clearing = Clearing::default();
     for e in &all {
@@ -67,7 +71,24 @@ fn scenario() -> Vec<Event> {
         r#"{"id":"00000000-0000-4000-8000-000000000099","at":"2026-04-30T18:00:00Z","type":"settle","store":"S1","to":"S2","amount":"100.00"}"#,
     )
     .unwrap();
-    all.extend(decide_settlement(&clearing, &settle).unwrap());
+    all.extend(decide_settlement(&clearing, &settle, 1).unwrap());
+    // Schema 2: packages (commands 101-), then a policy publication.
+    let packages = [
+        r#""at":"2026-04-13T09:00:00Z","type":"recharge","store":"S1","amount":"2000.00""#,
+        r#""at":"2026-04-14T09:00:00Z","type":"purchase_package","store":"S2","service":"massage","sessions":10,"amount":"1000.00","paid_from":"cash","expires_at":"2026-06-01T00:00:00Z","staff":"E9""#,
+        r#""at":"2026-04-15T09:00:00Z","type":"purchase_package","store":"S1","service":"facial","sessions":3,"amount":"100.00","paid_from":"balance""#,
+        r#""at":"2026-04-16T09:00:00Z","type":"redeem_session","store":"S3","package":"00000000-0000-4000-8000-000000000103","staff":"E3""#,
+        r#""at":"2026-04-17T09:00:00Z","type":"refund_package","store":"S1","package":"00000000-0000-4000-8000-000000000103","reason":"moved away""#,
+        r#""at":"2026-04-18T09:00:00Z","type":"redeem_session","store":"S2","package":"00000000-0000-4000-8000-000000000102""#,
+        r#""at":"2026-06-02T09:00:00Z","type":"consume","store":"S1","amount":"10.00""#,
+    ];
+    run(&packages, 101, &mut all);
+    let publish = Command::from_json(
+        r#"{"id":"00000000-0000-4000-8000-000000000199","at":"2026-07-01T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"}],"recharge_bonus":[{"min":"1000.00","bonus_rate":"0.2"}]}}"#,
+    )
+    .unwrap();
+    let history = PolicyHistory::new(policy);
+    all.extend(history.decide(&publish, all.last().map(|e| e.at)).unwrap());
     all
 }
 
@@ -85,13 +106,17 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        14,
+        19,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let dir = golden_dir().join(format!("v{EVENT_SCHEMA_VERSION}"));
+    if update {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
     for (name, (position, event)) in &first_of_type {
-        let path = golden_dir().join(format!("v1/{name}.json"));
+        let path = dir.join(format!("{name}.json"));
         let encoded = canonical_json(*position, event) + "\n";
         if update {
             std::fs::write(&path, &encoded).unwrap();
@@ -133,5 +158,54 @@ fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
             n += 1;
         }
     }
-    assert!(n >= 14, "golden files present: {n}");
+    assert!(n >= 14 + 19, "golden files present: {n}");
+}
+
+/// The upcaster's promise: every schema-1 file decodes to the same event as today's file of
+/// its type (schema 1 predates policy history, so its events were decided under version 1),
+/// and folding the schema-1 form of the scenario gives the same member as folding today's.
+#[test]
+fn schema_1_files_decode_to_the_same_events_and_projection_as_today() {
+    let v1 = golden_dir().join("v1");
+    for file in std::fs::read_dir(&v1).unwrap() {
+        let path = file.unwrap().path();
+        let old = std::fs::read_to_string(&path).unwrap();
+        let new = std::fs::read_to_string(
+            golden_dir()
+                .join(format!("v{EVENT_SCHEMA_VERSION}"))
+                .join(path.file_name().unwrap()),
+        )
+        .unwrap();
+        let (p1, mut e1) = decode_event(old.trim_end().as_bytes()).unwrap();
+        let (p2, e2) = decode_event(new.trim_end().as_bytes()).unwrap();
+        assert_eq!((e1.v, e1.policy), (1, 1), "{}", path.display());
+        e1.v = e2.v;
+        assert_eq!((p1, &e1), (p2, &e2), "{}", path.display());
+    }
+    // The member's history written at schema 1 (its first 27 events, all of schema-1 types)
+    // folds to the same state as the same history written today.
+    let today: Vec<Event> = scenario()
+        .into_iter()
+        .filter(|e| e.member.is_member())
+        .take_while(|e| e.body.type_name() != "package_purchased")
+        .collect();
+    let fold = |events: &[Event]| {
+        let mut s = MemberState::enrolled(&events[0]).unwrap();
+        for e in &events[1..] {
+            s.apply(e).unwrap();
+        }
+        s
+    };
+    let as_v1: Vec<Event> = today
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut old = e.clone();
+            old.v = 1;
+            let bytes = canonical_json(i as u64 + 1, &old);
+            assert!(!bytes.contains("\"policy\""), "{bytes}");
+            decode_event(bytes.as_bytes()).unwrap().1
+        })
+        .collect();
+    assert_eq!(fold(&as_v1), fold(&today));
 }

@@ -1,10 +1,11 @@
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use memberledger_core::{
-    decide_and_fold, decide_settlement, postings, Action, Clearing, Command, MemberId, MemberState,
-    MemberView, Policy, RecordedEvent, Rejection, Timestamp, Uuid,
+    decide_settlement, decide_versioned, postings, Action, Clearing, Command, MemberId,
+    MemberState, MemberView, PackageStatus, Policy, PolicyHistory, PolicyVersion, RecordedEvent,
+    Rejection, Timestamp, Uuid,
 };
 use memberledger_store::{Append, EventStore, MemoryStore};
 use memberledger_store_sled::SledStore;
@@ -30,7 +31,10 @@ const CONFLICT_RETRIES: usize = 8;
 /// reads do not wait for writers' disk syncs.
 pub struct Ledger {
     store: Box<dyn EventStore>,
-    policy: Policy,
+    /// The policy the ledger was created with (version 1), kept in the store's meta.
+    founding: Policy,
+    /// Every policy version, and the time of the latest event.
+    policies: RwLock<Policies>,
     members: RwLock<Members>,
     clearing: RwLock<Clearing>,
     writer: Mutex<()>,
@@ -41,7 +45,7 @@ pub struct Ledger {
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ledger")
-            .field("policy", &self.policy.currency)
+            .field("currency", &self.founding.currency)
             .finish_non_exhaustive()
     }
 }
@@ -96,8 +100,9 @@ impl Ledger {
             .expect("a new memory store opens")
     }
 
-    /// A ledger over any store. A new store takes `policy` (the built-in one if `None`); an
-    /// existing one keeps its own, and `policy`, if given, must equal it.
+    /// A ledger over any store. A new store takes `policy` (the built-in one if `None`) as its
+    /// founding policy (version 1); an existing one keeps its own, and `policy`, if given, must
+    /// equal it. Later versions are published with a `publish_policy` command.
     pub fn with_store(store: Box<dyn EventStore>, policy: Option<Policy>) -> Result<Ledger, Error> {
         let policy = match store.meta(POLICY_KEY)? {
             Some(bytes) => {
@@ -133,10 +138,14 @@ impl Ledger {
                 p
             }
         };
-        let replayed = replay(store.as_ref())?;
+        let replayed = replay(store.as_ref(), &policy)?;
         Ok(Ledger {
             store,
-            policy,
+            founding: policy,
+            policies: RwLock::new(Policies {
+                history: replayed.history,
+                latest_at: replayed.latest_at,
+            }),
             members: RwLock::new(replayed.members),
             clearing: RwLock::new(replayed.clearing),
             writer: Mutex::new(()),
@@ -144,9 +153,30 @@ impl Ledger {
         })
     }
 
-    /// The policy in force.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    /// The latest policy version's rules (in force for commands at or after its time).
+    pub fn policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policies().history.current().policy)
+    }
+
+    /// The policy version in force at a time.
+    pub fn policy_at(&self, at: Timestamp) -> PolicyVersion {
+        self.policies().history.in_force(at).clone()
+    }
+
+    /// Every policy version, oldest (the founding policy) first.
+    pub fn policy_history(&self) -> PolicyHistory {
+        self.policies().history.clone()
+    }
+
+    /// The policy the ledger was created with (version 1).
+    pub fn founding_policy(&self) -> &Policy {
+        &self.founding
+    }
+
+    fn policies(&self) -> std::sync::RwLockReadGuard<'_, Policies> {
+        self.policies
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The store underneath.
@@ -256,9 +286,18 @@ impl Ledger {
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (history, latest_at) = {
+            let p = self.policies();
+            (p.history.clone(), p.latest_at)
+        };
         let mut plan = Plan {
             clearing: self.cached_clearing().clone(),
-            ..Plan::default()
+            history,
+            latest_at,
+            steps: Vec::new(),
+            appends: Vec::new(),
+            ids: HashMap::new(),
+            states: HashMap::new(),
         };
         {
             let members = self
@@ -318,6 +357,13 @@ impl Ledger {
             .clearing
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = plan.clearing;
+        *self
+            .policies
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Policies {
+            history: plan.history,
+            latest_at: plan.latest_at,
+        };
         Ok(plan
             .steps
             .into_iter()
@@ -370,14 +416,23 @@ impl Ledger {
                 Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()))
             };
         }
-        let decided = if let Action::Settle { .. } = c.action {
-            decide_settlement(&plan.clearing, c).map(|events| (events, None))
-        } else {
-            let state = plan
-                .states
-                .get(&c.member)
-                .or_else(|| members.get(&c.member));
-            decide_and_fold(state, c, &self.policy).map(|(events, next)| (events, Some(next)))
+        let in_force = plan.history.in_force(c.at);
+        let decided = match c.action {
+            Action::Settle { .. } => {
+                decide_settlement(&plan.clearing, c, in_force.version).map(|events| (events, None))
+            }
+            Action::PublishPolicy { .. } => plan
+                .history
+                .decide(c, plan.latest_at)
+                .map(|events| (events, None)),
+            _ => {
+                let state = plan
+                    .states
+                    .get(&c.member)
+                    .or_else(|| members.get(&c.member));
+                decide_versioned(state, c, &in_force.policy, in_force.version)
+                    .map(|(events, next)| (events, Some(next)))
+            }
         };
         match decided {
             Err(r) => Step::Done(Err(r.into())),
@@ -385,8 +440,12 @@ impl Ledger {
                 let expected_version = events[0].version - 1;
                 for e in &events {
                     plan.clearing.fold_postings(&postings(e));
-                    if !e.member.is_member() {
+                    plan.latest_at = plan.latest_at.max(Some(e.at));
+                    if e.member.is_stores() {
                         plan.clearing.apply(e).expect("a decided settlement folds");
+                    }
+                    if e.member.is_policy() {
+                        plan.history.apply(e).expect("a decided policy folds");
                     }
                 }
                 if let Some(next) = next {
@@ -409,7 +468,7 @@ impl Ledger {
     /// After a conflict with another writer of the same store, rebuilds the projections
     /// from the log (rare: one `Ledger` per store never conflicts with itself).
     fn reload(&self) -> Result<(), Retry> {
-        let replayed = replay(self.store.as_ref()).map_err(|_| Retry)?;
+        let replayed = replay(self.store.as_ref(), &self.founding).map_err(|_| Retry)?;
         *self
             .members
             .write()
@@ -418,6 +477,13 @@ impl Ledger {
             .clearing
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.clearing;
+        *self
+            .policies
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Policies {
+            history: replayed.history,
+            latest_at: replayed.latest_at,
+        };
         Ok(())
     }
 
@@ -441,6 +507,9 @@ impl Ledger {
                     let lapsed = |e: Option<Timestamp>| e.is_some_and(|e| e <= at);
                     m.bonus_lots.iter().any(|l| lapsed(l.expires_at))
                         || m.point_lots.iter().any(|l| lapsed(l.expires_at))
+                        || m.packages
+                            .values()
+                            .any(|p| p.status == PackageStatus::Open && lapsed(p.expires_at))
                 })
                 .map(|m| Command {
                     id: Uuid::new_v5(&SWEEP_NAMESPACE, format!("{}|{at}", m.member).as_bytes()),
@@ -574,7 +643,12 @@ struct Queue {
     leading: bool,
 }
 
-#[derive(Default)]
+/// The policy history and the latest event's time, which a publication is checked against.
+struct Policies {
+    history: PolicyHistory,
+    latest_at: Option<Timestamp>,
+}
+
 struct Plan {
     steps: Vec<Step>,
     appends: Vec<Append>,
@@ -584,6 +658,10 @@ struct Plan {
     clearing: Clearing,
     /// Members' states after this batch's planned commands.
     states: HashMap<MemberId, MemberState>,
+    /// The policy history after this batch's planned commands.
+    history: PolicyHistory,
+    /// The latest event time after this batch's planned commands.
+    latest_at: Option<Timestamp>,
 }
 
 enum Step {

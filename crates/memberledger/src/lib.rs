@@ -48,8 +48,8 @@ pub use verify::{Problem, VerifyReport};
 pub use memberledger_core::{
     check_balanced, decide, decide_settlement, format_cents, postings, Account, Action, Clearing,
     Command, Draw, Event, EventBody, Lot, LotKind, MemberId, MemberState, MemberView, Money,
-    PointLot, Policy, Posting, RecordedEvent, Rejection, Restore, StaffId, StoreId, Timestamp,
-    Uuid, COMMAND_LINE_MAX,
+    Package, PackageStatus, PaidFrom, PointLot, Policy, PolicyHistory, PolicyVersion, Posting,
+    RecordedEvent, Rejection, Restore, StaffId, StoreId, Timestamp, Uuid, COMMAND_LINE_MAX,
 };
 pub use memberledger_store::{EventStore, MemoryStore, StoreError};
 pub use memberledger_store_sled::SledStore;

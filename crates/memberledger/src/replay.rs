@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use memberledger_core::{
     canonical_json, chain_hash, check_balanced, event_id, postings, Clearing, Hash, MemberId,
-    MemberState, GENESIS_HASH,
+    MemberState, Policy, PolicyHistory, Timestamp, GENESIS_HASH,
 };
 use memberledger_store::{for_each_raw, EventStore};
 
@@ -23,13 +23,20 @@ pub(crate) struct Replayed {
     pub clearing: Clearing,
     pub events: u64,
     pub head: Hash,
+    /// The founding policy and every version published since.
+    pub history: PolicyHistory,
+    /// The time of the latest event (a new policy must take effect after it).
+    pub latest_at: Option<Timestamp>,
 }
 
 /// Folds the whole log from genesis, checking as it goes that positions are contiguous, every
 /// stored hash follows the chain rule over the stored bytes, the bytes are the canonical JSON
-/// of the event they decode to, and every event folds onto its member. The first failure is
-/// returned as `Corrupt` with its position.
-pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
+/// of the event they decode to, every event names the policy version in force at its time, and
+/// every event folds onto its stream. The first failure is returned as `Corrupt` with its
+/// position.
+pub(crate) fn replay(store: &dyn EventStore, founding: &Policy) -> Result<Replayed, Error> {
+    let mut history = PolicyHistory::new(founding.clone());
+    let mut latest_at: Option<Timestamp> = None;
     let mut members = Members::new();
     let mut trial = std::collections::BTreeMap::new();
     let mut trial_total = 0i128;
@@ -85,9 +92,20 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
                     "the stored bytes are not the canonical JSON of the event".into(),
                 ));
             }
+            latest_at = latest_at.max(Some(e.at));
             // Fold in place; a refused event ends the replay, so a part-folded state is
             // never used.
-            if !rec.event.member.is_member() {
+            if e.member.is_policy() {
+                return history.apply(e).map_err(corrupt);
+            }
+            let in_force = history.in_force(e.at).version;
+            if e.policy != in_force {
+                return Err(corrupt(format!(
+                    "the event names policy version {}, but version {in_force} was in force at {}",
+                    e.policy, e.at
+                )));
+            }
+            if e.member.is_stores() {
                 return clearing
                     .apply(&rec.event)
                     .map_err(|f| corrupt(f.to_string()));
@@ -135,5 +153,7 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
         clearing,
         events: n,
         head: prev,
+        history,
+        latest_at,
     })
 }

@@ -69,7 +69,7 @@ impl Ledger {
     /// ```
     pub fn verify(&self) -> Result<VerifyReport, Error> {
         self.quiesced(|| {
-            let replayed = match replay(self.store()) {
+            let replayed = match replay(self.store(), self.founding_policy()) {
                 Ok(r) => r,
                 Err(Error::Corrupt { position, why }) => return Ok(VerifyReport::failed(position, why)),
                 Err(e) => return Err(e),

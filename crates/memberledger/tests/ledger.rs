@@ -226,7 +226,7 @@ fn create_refuses_an_existing_ledger_and_open_keeps_its_policy() {
     .unwrap();
     drop(Ledger::create(&path, policy.clone()).unwrap());
     assert!(Ledger::create(&path, policy.clone()).is_err());
-    assert_eq!(Ledger::open(&path).unwrap().policy(), &policy);
+    assert_eq!(*Ledger::open(&path).unwrap().policy(), policy);
 }
 
 #[test]

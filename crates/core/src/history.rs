@@ -1,0 +1,168 @@
+//! Policy history: the founding policy (version 1) and every version published since, each in
+//! force from its time. A command is decided by the version in force at its `at`; its events
+//! name that version, and replay never re-evaluates a rule.
+
+use std::sync::Arc;
+
+use crate::command::{Action, Command};
+use crate::decide::envelope;
+use crate::error::Rejection;
+use crate::event::{Event, EventBody};
+use crate::policy::Policy;
+use crate::time::Timestamp;
+
+/// One version of the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyVersion {
+    /// 1 for the founding policy, then one more per publication.
+    pub version: u32,
+    /// In force for commands at or after this time; `None` for the founding policy (from the
+    /// beginning).
+    pub effective_at: Option<Timestamp>,
+    /// The rules.
+    pub policy: Arc<Policy>,
+}
+
+/// Every version of a ledger's policy, oldest first.
+///
+/// ```
+/// use memberledger_core::{Command, Policy, PolicyHistory};
+/// let mut h = PolicyHistory::new(Policy::builtin());
+/// let publish = Command::from_json(r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-06-01T00:00:00Z",
+///     "type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"}]}}"#).unwrap();
+/// let events = h.decide(&publish, None).unwrap();
+/// h.apply(&events[0]).unwrap();
+/// assert_eq!(h.in_force("2026-05-31T23:59:59Z".parse().unwrap()).version, 1);
+/// assert_eq!(h.in_force("2026-06-01T00:00:00Z".parse().unwrap()).version, 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyHistory {
+    versions: Vec<PolicyVersion>,
+}
+
+impl PolicyHistory {
+    /// A history holding only the founding policy.
+    pub fn new(founding: Policy) -> PolicyHistory {
+        PolicyHistory {
+            versions: vec![PolicyVersion {
+                version: 1,
+                effective_at: None,
+                policy: Arc::new(founding),
+            }],
+        }
+    }
+
+    /// Every version, oldest first.
+    pub fn versions(&self) -> &[PolicyVersion] {
+        &self.versions
+    }
+
+    /// The latest version.
+    pub fn current(&self) -> &PolicyVersion {
+        self.versions
+            .last()
+            .expect("the founding policy is always there")
+    }
+
+    /// The version in force at `at`: the latest whose time is at or before it.
+    pub fn in_force(&self, at: Timestamp) -> &PolicyVersion {
+        // Few versions, newest most used: a scan from the end.
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| v.effective_at.is_none_or(|t| t <= at))
+            .expect("the founding policy is in force from the beginning")
+    }
+
+    /// Decides a `publish_policy`. The new version takes effect at the command's time, which
+    /// must be after every event already recorded (`latest_at`), so no recorded command was
+    /// decided under a policy that was not yet in force for it.
+    pub fn decide(
+        &self,
+        cmd: &Command,
+        latest_at: Option<Timestamp>,
+    ) -> Result<Vec<Event>, Rejection> {
+        let Action::PublishPolicy { policy } = &cmd.action else {
+            return Err(Rejection::InvalidCommand(format!(
+                "{} is not a policy publication",
+                cmd.action.type_name()
+            )));
+        };
+        policy.validate()?;
+        if let Some(t) = latest_at.filter(|t| cmd.at <= *t) {
+            return Err(Rejection::OutOfOrder(format!(
+                "a policy cannot take effect at {}: the ledger already holds events at {t}; publish it for a later time",
+                cmd.at
+            )));
+        }
+        let current = self.current();
+        if policy.currency != current.policy.currency {
+            return Err(Rejection::InvalidPolicy(format!(
+                "a ledger keeps one currency: {} cannot become {}",
+                current.policy.currency, policy.currency
+            )));
+        }
+        if current.effective_at.is_some_and(|t| cmd.at <= t) {
+            return Err(Rejection::OutOfOrder(format!(
+                "policy version {} takes effect at {}; a new one must take effect later",
+                current.version,
+                current.effective_at.expect("checked")
+            )));
+        }
+        let version = current.version + 1;
+        let stream_version = u64::from(current.version);
+        Ok(vec![envelope(
+            cmd,
+            (0, stream_version),
+            version,
+            EventBody::PolicyPublished {
+                policy: serde_json::to_value(policy.as_ref()).expect("policy serialises"),
+                version,
+            },
+        )])
+    }
+
+    /// Folds a `policy_published` event from the policy stream. Refuses one that does not
+    /// follow (version numbers, stream versions and times in order, a valid policy).
+    pub fn apply(&mut self, event: &Event) -> Result<(), String> {
+        let EventBody::PolicyPublished { policy, version } = &event.body else {
+            return Err(format!(
+                "{} is not a policy publication",
+                event.body.type_name()
+            ));
+        };
+        let current = self.current();
+        if !event.member.is_policy() {
+            return Err("a policy is published in the policy stream".into());
+        }
+        if *version != current.version + 1
+            || event.policy != *version
+            || event.version != u64::from(current.version)
+        {
+            return Err(format!(
+                "policy version {version} (stream version {}) does not follow version {}",
+                event.version, current.version
+            ));
+        }
+        if current.effective_at.is_some_and(|t| event.at <= t) {
+            return Err(format!(
+                "policy version {version} takes effect before version {}",
+                current.version
+            ));
+        }
+        let parsed: Policy = serde_json::from_value(policy.clone())
+            .map_err(|e| format!("policy version {version} does not parse: {e}"))?;
+        parsed
+            .validate()
+            .map_err(|e| format!("policy version {version} is not valid: {e}"))?;
+        if parsed.currency != current.policy.currency {
+            return Err(format!("policy version {version} changes the currency"));
+        }
+        self.versions.push(PolicyVersion {
+            version: *version,
+            effective_at: Some(event.at),
+            policy: Arc::new(parsed),
+        });
+        Ok(())
+    }
+}
