@@ -89,6 +89,8 @@ struct Known {
     points: u64,
     frozen: bool,
     consumptions: Vec<(Uuid, i64)>,
+    /// Open packages.
+    packages: Vec<Uuid>,
 }
 
 #[derive(Default)]
@@ -164,7 +166,14 @@ impl Gen {
         let balance = k.balance_cents;
         // Members spend at any store (a quarter of visits away from home) but mostly recharge,
         // and always close their card, at home.
-        let (store, rest) = if roll < 30 && !k.consumptions.is_empty() {
+        let (store, rest) = if roll == 38 && !k.packages.is_empty() {
+            // Moving away: the unredeemed sessions go back as the policy says.
+            let p = *self.rng.pick(&k.packages);
+            (
+                home,
+                format!(r#""type":"refund_package","package":"{p}","reason":"moving away""#),
+            )
+        } else if roll < 30 && !k.consumptions.is_empty() {
             let (c, charged) = *self.rng.pick(&k.consumptions);
             let rest = if self.rng.chance(500) {
                 format!(r#""type":"refund_consumption","consumption":"{c}""#)
@@ -209,6 +218,36 @@ impl Gen {
                         i64::try_from(2000 + 1000 * self.rng.below(8)).expect("small")
                     ),
                     expires.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
+            )
+        } else if (115..127).contains(&roll) {
+            // A course of sessions at a fifth off, paid in cash or from the card.
+            let (service, price) = *self.rng.pick(SERVICES);
+            let sessions = *self.rng.pick(&[5i64, 10]);
+            let total = price * sessions * 4 / 5;
+            let paid_from = if balance >= total && self.rng.chance(500) {
+                "balance"
+            } else {
+                "cash"
+            };
+            let expires = at + Duration::days(180);
+            (
+                home,
+                format!(
+                    r#""type":"purchase_package","service":"{service}","sessions":{sessions},"amount":"{}","paid_from":"{paid_from}","expires_at":"{}""#,
+                    Money::from_cents(total),
+                    expires.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
+            )
+        } else if (127..450).contains(&roll) && !k.packages.is_empty() {
+            // A member with a course uses it on most visits.
+            let p = *self.rng.pick(&k.packages);
+            let store = if self.rng.chance(250) { away } else { home };
+            (
+                store,
+                format!(
+                    r#""type":"redeem_session","package":"{p}","staff":"E{:03}""#,
+                    self.rng.below(200)
                 ),
             )
         } else if (100..115).contains(&roll) && k.points >= 500 {
@@ -271,8 +310,33 @@ impl Gen {
             k.balance_cents = v.principal.plus(v.bonus).cents();
             k.points = v.points;
             k.frozen = v.frozen;
+            k.packages = v
+                .packages
+                .iter()
+                .filter(|p| p.status == memberledger::PackageStatus::Open)
+                .map(|p| p.package)
+                .collect();
         }
     }
+}
+
+/// The second-half policy: the built-in one with a richer recharge-bonus ladder, and package
+/// refunds going back to the card.
+fn summer_policy(id: Uuid, at: memberledger::Timestamp) -> Command {
+    let mut policy: serde_json::Value =
+        serde_json::from_str(memberledger::DEFAULT_POLICY_JSON).expect("the built-in policy");
+    policy["recharge_bonus"] = serde_json::json!([
+        {"min": "500.00", "bonus": "80.00"},
+        {"min": "1000.00", "bonus": "200.00"},
+        {"min": "3000.00", "bonus": "650.00"},
+        {"min": "5000.00", "bonus": "1250.00"},
+        {"min": "10000.00", "bonus_rate": "0.30", "tiers": ["gold", "diamond"]}
+    ]);
+    policy["packages"] = serde_json::json!({"refund_to": "balance"});
+    let line = format!(
+        r#"{{"id":"{id}","at":"{at}","type":"publish_policy","store":"HQ","policy":{policy}}}"#
+    );
+    Command::from_json(&line).expect("the demo writes valid commands")
 }
 
 /// A `settle` for every debt between stores, at `at`.
@@ -390,12 +454,29 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     let mut next_settlement = memberledger::Timestamp::from_datetime(gen.start)
         .expect("the demo's year is in range")
         .plus_days(30);
+    // Head office publishes a richer bonus ladder for the second half of the year.
+    let mut summer = Some(
+        memberledger::Timestamp::from_datetime(gen.start)
+            .expect("the demo's year is in range")
+            .plus_days(181),
+    );
+    let mut published = None;
     while i < args.commands {
         let n = (args.commands - i).min(GROUP as u64);
         let batch: Vec<Command> = (i..i + n).map(|j| gen.command(j, args.commands)).collect();
         let results = ledger.execute_batch(&batch);
         // Month end: every store pays what it owes the others.
         let last_at = batch.last().expect("non-empty").at;
+        if summer.is_some_and(|t| last_at >= t) {
+            summer = None;
+            let at = memberledger::Timestamp::from_datetime(
+                last_at.as_datetime() + Duration::seconds(1),
+            )
+            .expect("the demo's year is in range");
+            let receipt = ledger.execute(&summer_policy(gen.rng.uuid(), at))?;
+            tally(&mut t, &Ok(receipt));
+            published = Some(at);
+        }
         if last_at >= next_settlement {
             let settle = settlements(&ledger, &mut gen.rng, last_at);
             for r in ledger.execute_batch(&settle) {
@@ -433,6 +514,11 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     let report = ledger.verify()?;
     let verify_elapsed = verify_started.elapsed();
     print!("{}", summary(&ledger, &t, elapsed.as_secs_f64()));
+    if let Some(at) = published {
+        println!(
+            "policy version 2 published at {at}: a richer recharge-bonus ladder, packages refunded to the card; earlier recharges kept their bonus"
+        );
+    }
     println!(
         "year-end expiry sweep at {year_end}: {} members, bonus expired {}",
         swept.iter().filter(|r| r.is_ok()).count(),
@@ -458,11 +544,13 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
 fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
     let mut tiers: HashMap<String, u64> = HashMap::new();
     let (mut principal, mut bonus, mut points) = (Money::ZERO, Money::ZERO, 0u64);
+    let mut packages = Money::ZERO;
     ledger.for_each_member(|m| {
         *tiers.entry(m.tier.clone()).or_default() += 1;
         principal = principal.plus(m.principal());
         bonus = bonus.plus(m.bonus());
         points += m.points();
+        packages = packages.plus(m.package_value());
     });
     let rejected: u64 = t.rejected.values().sum();
     let mut s = format!(
@@ -488,9 +576,10 @@ fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
         ));
     }
     s.push_str(&format!(
-        "\nbalances held (the chain's stored-value liability)\n  principal  {:>14}\n  bonus      {:>14}\n  points     {:>14}\n",
+        "\nbalances held (the chain's stored-value liability)\n  principal  {:>14}\n  bonus      {:>14}\n  packages   {:>14}\n  points     {:>14}\n",
         principal.to_string(),
         bonus.to_string(),
+        packages.to_string(),
         points
     ));
     s.push_str("\nwhat happened\n");

@@ -160,3 +160,297 @@ fn the_python_verifier_agrees_with_verify_and_catches_tampering() {
         }
     }
 }
+
+/// Re-seals an export after tampering: every hash recomputed from genesis, as a forger who
+/// rewrites the whole chain would, so only the fold, the policy rule or the schema checks can
+/// catch the change. (Python's hashlib, since the test needs Python anyway.)
+fn reseal(py: &str, lines: &[String]) -> String {
+    const RESEAL: &str = r#"
+import hashlib, json, sys
+prev = bytes(32)
+out = []
+for line in sys.stdin.buffer.read().decode("utf-8").splitlines():
+    e = json.loads(line)
+    e.pop("hash", None)
+    body = json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    prev = hashlib.sha256(prev + body).digest()
+    e["hash"] = prev.hex()
+    out.append(json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+sys.stdout.buffer.write(("\n".join(out) + "\n").encode("utf-8"))
+"#;
+    let mut child = Command::new(py)
+        .args(["-c", RESEAL])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all((lines.join("\n") + "\n").as_bytes())
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Packages bought in cash and from the balance, sessions redeemed at other stores (the last
+/// taking the remainder), refunds to the balance and to cash, an expiry, settlements that
+/// depend on the packages' clearing, and two policy publications that change what the later
+/// commands are decided under.
+const PACKAGE_STORY: &str = r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T09:00:00Z","type":"enroll","member":"M1","store":"S1"}
+{"id":"00000000-0000-4000-8000-000000000002","at":"2026-03-01T09:00:00Z","type":"enroll","member":"M2","store":"S2"}
+{"id":"00000000-0000-4000-8000-000000000003","at":"2026-03-01T10:00:00Z","type":"recharge","member":"M1","store":"S1","amount":"1000.00"}
+{"id":"00000000-0000-4000-8000-000000000004","at":"2026-03-02T10:00:00Z","type":"purchase_package","member":"M1","store":"S2","service":"massage","sessions":3,"amount":"100.00","paid_from":"balance"}
+{"id":"00000000-0000-4000-8000-000000000005","at":"2026-03-03T10:00:00Z","type":"redeem_session","member":"M1","store":"S3","package":"00000000-0000-4000-8000-000000000004","staff":"E1"}
+{"id":"00000000-0000-4000-8000-000000000006","at":"2026-03-04T10:00:00Z","type":"purchase_package","member":"M2","store":"S2","service":"facial","sessions":4,"amount":"250.00","paid_from":"cash","expires_at":"2026-04-01T00:00:00Z"}
+{"id":"00000000-0000-4000-8000-000000000007","at":"2026-03-05T10:00:00Z","type":"refund_package","member":"M1","store":"S1","package":"00000000-0000-4000-8000-000000000004","reason":"moved"}
+{"id":"00000000-0000-4000-8000-000000000008","at":"2026-03-06T10:00:00Z","type":"redeem_session","member":"M2","store":"S1","package":"00000000-0000-4000-8000-000000000006"}
+{"id":"00000000-0000-4000-8000-000000000009","at":"2026-03-07T10:00:00Z","type":"consume","member":"M1","store":"S3","amount":"80.00"}
+{"id":"00000000-0000-4000-8000-00000000000a","at":"2026-03-10T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"}],"bonus_expiry_days":30,"packages":{"refund_to":"cash"}}}
+{"id":"00000000-0000-4000-8000-00000000000b","at":"2026-03-11T10:00:00Z","type":"purchase_package","member":"M1","store":"S1","service":"yoga","sessions":3,"amount":"100.00","paid_from":"balance","expires_at":"2026-09-01T00:00:00Z"}
+{"id":"00000000-0000-4000-8000-00000000000c","at":"2026-03-12T10:00:00Z","type":"redeem_session","member":"M1","store":"S2","package":"00000000-0000-4000-8000-00000000000b"}
+{"id":"00000000-0000-4000-8000-00000000000d","at":"2026-03-13T10:00:00Z","type":"redeem_session","member":"M1","store":"S3","package":"00000000-0000-4000-8000-00000000000b"}
+{"id":"00000000-0000-4000-8000-00000000000e","at":"2026-03-14T10:00:00Z","type":"redeem_session","member":"M1","store":"S3","package":"00000000-0000-4000-8000-00000000000b"}
+{"id":"00000000-0000-4000-8000-00000000000f","at":"2026-03-15T10:00:00Z","type":"purchase_package","member":"M1","store":"S3","service":"spa","sessions":2,"amount":"50.00","paid_from":"balance"}
+{"id":"00000000-0000-4000-8000-000000000010","at":"2026-03-16T10:00:00Z","type":"refund_package","member":"M1","store":"S2","package":"00000000-0000-4000-8000-00000000000f"}
+{"id":"00000000-0000-4000-8000-000000000011","at":"2026-04-02T10:00:00Z","type":"expire","member":"M2","store":"S2"}
+{"id":"00000000-0000-4000-8000-000000000012","at":"2026-04-03T10:00:00Z","type":"settle","store":"S1","to":"S2"}
+{"id":"00000000-0000-4000-8000-000000000013","at":"2026-04-03T11:00:00Z","type":"settle","store":"S3","to":"S2"}
+{"id":"00000000-0000-4000-8000-000000000014","at":"2026-05-01T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"0.90","points_per_yuan":"1"}]}}
+{"id":"00000000-0000-4000-8000-000000000015","at":"2026-05-02T10:00:00Z","type":"purchase_package","member":"M2","store":"S1","service":"massage","sessions":3,"amount":"90.01","paid_from":"cash"}
+{"id":"00000000-0000-4000-8000-000000000016","at":"2026-05-03T10:00:00Z","type":"redeem_session","member":"M2","store":"S3","package":"00000000-0000-4000-8000-000000000015"}
+{"id":"00000000-0000-4000-8000-000000000017","at":"2026-05-04T10:00:00Z","type":"consume","member":"M1","store":"S2","amount":"10.00"}
+"#;
+
+#[test]
+fn the_python_verifier_follows_packages_and_policy_versions() {
+    let Some(py) = python() else {
+        eprintln!("python3 not found: skipped (set MEMBERLEDGER_REQUIRE_TOOLS=1 to require it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    let o = ml(&db, &["init"]);
+    assert!(o.status.success(), "{o:?}");
+    let story = dir.path().join("story.jsonl");
+    std::fs::write(&story, PACKAGE_STORY).unwrap();
+    let o = ml(&db, &["apply", story.to_str().unwrap()]);
+    assert!(
+        o.status.success(),
+        "every command is accepted: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let export = ml(&db, &["export", "--format", "jsonl"]).stdout;
+    let file = dir.path().join("ledger.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let lines: Vec<String> = String::from_utf8(export)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // The story records every new event type, under three policy versions.
+    for t in [
+        "package_purchased",
+        "session_redeemed",
+        "package_refunded",
+        "package_expired",
+        "policy_published",
+        "settled",
+    ] {
+        let tag = format!(r#""type":"{t}""#);
+        assert!(
+            lines.iter().any(|l| l.contains(&tag)),
+            "no {t} in the story"
+        );
+    }
+    for p in 1..=3 {
+        let tag = format!(r#""policy":{p},"#);
+        assert!(
+            lines.iter().any(|l| l.contains(&tag)),
+            "no event under policy {p}"
+        );
+    }
+    for to in [r#""to":"balance""#, r#""to":"cash""#] {
+        assert!(
+            lines.iter().any(|l| l.contains(to)),
+            "no package refund {to}"
+        );
+    }
+
+    // The same figures as `memberledger verify --json`, and every member's.
+    let ours: serde_json::Value =
+        serde_json::from_slice(&ml(&db, &["verify", "--json"]).stdout).unwrap();
+    assert!(ours["problem"].is_null(), "{ours}");
+    let o = verify_py(py, &file, &["--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let theirs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in ["events", "members", "head", "principal", "bonus", "points"] {
+        assert_eq!(ours[k], theirs[k], "{k}");
+    }
+    let o = verify_py(py, &file, &["--members"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let members: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(members.len(), 2);
+    for m in &members {
+        let shown: serde_json::Value = serde_json::from_slice(
+            &ml(
+                &db,
+                &["member", "show", m["member"].as_str().unwrap(), "--json"],
+            )
+            .stdout,
+        )
+        .unwrap();
+        for k in ["tier", "principal", "bonus", "points", "package_value"] {
+            assert_eq!(shown[k], m[k], "{} {k}", m["member"]);
+        }
+    }
+    // M2 still holds the open part of a package.
+    assert_eq!(members[1]["package_value"], "60.01");
+
+    let find = |what: &str, pred: &dyn Fn(&str) -> bool| -> usize {
+        lines
+            .iter()
+            .position(|l| pred(l))
+            .unwrap_or_else(|| panic!("no line for {what}"))
+    };
+    let edit = |i: usize, from: &str, to: &str| -> Vec<String> {
+        assert!(
+            lines[i].contains(from),
+            "{from} not in line {}: {}",
+            i + 1,
+            lines[i]
+        );
+        let mut v = lines.clone();
+        v[i] = v[i].replacen(from, to, 1);
+        v
+    };
+
+    // Schema-1 events (no `policy`, the 14 original types) mixed with schema 2 still verify,
+    // with the same chain rule over their own bytes.
+    let early: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i < 4 {
+                l.replacen(r#""policy":1,"#, "", 1)
+                    .replacen(r#""v":2,"#, r#""v":1,"#, 1)
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    let f = dir.path().join("mixed.jsonl");
+    std::fs::write(&f, reseal(py, &early)).unwrap();
+    let o = verify_py(py, &f, &[]);
+    assert!(o.status.success(), "schema 1 and 2 mixed: {o:?}");
+
+    let purchase_p2 = find("a purchase under policy 2", &|l| {
+        l.contains(r#""type":"package_purchased""#) && l.contains(r#""policy":2,"#)
+    });
+    let session_p1 = find("a session under policy 1", &|l| {
+        l.contains(r#""type":"session_redeemed""#) && l.contains(r#""policy":1,"#)
+    });
+    let session_p2 = find("a session under policy 2", &|l| {
+        l.contains(r#""type":"session_redeemed""#) && l.contains(r#""policy":2,"#)
+    });
+    let publish = find("the first publication", &|l| {
+        l.contains(r#""type":"policy_published""#)
+    });
+    let refund = find("a refund to the balance", &|l| {
+        l.contains(r#""to":"balance""#)
+    });
+    let expired = find("an expiry", &|l| l.contains(r#""type":"package_expired""#));
+    let settled = find("a settlement", &|l| l.contains(r#""type":"settled""#));
+    let cases: Vec<(&str, Vec<String>, usize, &str)> = vec![
+        (
+            "an event's policy version changed",
+            edit(purchase_p2, r#""policy":2,"#, r#""policy":1,"#),
+            purchase_p2,
+            "names policy version 1, but version 2 was in force",
+        ),
+        (
+            "a session's amount changed (principal and bonus still adding up)",
+            edit(
+                session_p2,
+                r#""amount":"33.33","bonus":"4.35""#,
+                r#""amount":"33.34","bonus":"4.36""#,
+            ),
+            session_p2,
+            "is worth 33.33",
+        ),
+        (
+            "a policy published back in time, before events already recorded",
+            edit(
+                publish,
+                r#""at":"2026-03-10T00:00:00Z""#,
+                r#""at":"2026-03-06T00:00:00Z""#,
+            ),
+            publish,
+            "already holds an event at",
+        ),
+        (
+            "a publication that skips a version",
+            edit(publish, r#""version":2},"#, r#""version":3},"#),
+            publish,
+            "does not follow version 1",
+        ),
+        (
+            "a package event written as schema 1",
+            edit(session_p1, r#""policy":1,"#, "")
+                .into_iter()
+                .map(|l| {
+                    l.replacen(
+                        r#""type":"session_redeemed","v":2"#,
+                        r#""type":"session_redeemed","v":1"#,
+                        1,
+                    )
+                })
+                .collect(),
+            session_p1,
+            "does not exist at schema 1",
+        ),
+        (
+            "an unknown schema version",
+            edit(0, r#""v":2,"#, r#""v":3,"#),
+            0,
+            "unknown event schema version 3",
+        ),
+        (
+            "a refund's bonus lot numbered out of turn",
+            edit(refund, r#""bonus_lot":4,"#, r#""bonus_lot":5,"#),
+            refund,
+            "next lot number is 4",
+        ),
+        (
+            "an expired package's store changed",
+            edit(expired, r#""origin_store":"S2""#, r#""origin_store":"S1""#),
+            expired,
+            "holds 3 sessions",
+        ),
+        (
+            "a settlement above what the packages left owing",
+            edit(settled, r#""amount":"53.44""#, r#""amount":"53.45""#),
+            settled,
+            "owes it 53.44",
+        ),
+    ];
+    for (what, tampered, i, says) in cases {
+        let f = dir.path().join("tampered.jsonl");
+        std::fs::write(&f, reseal(py, &tampered)).unwrap();
+        let o = verify_py(py, &f, &[]);
+        assert_eq!(o.status.code(), Some(1), "{what}: {o:?}");
+        let said = String::from_utf8_lossy(&o.stdout);
+        let want = format!("FAILED at position {}: ", i + 1);
+        assert!(
+            said.contains(&want) && said.contains(says),
+            "{what}: expected {want}… {says} in {said}"
+        );
+    }
+}

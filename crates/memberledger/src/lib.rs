@@ -50,6 +50,7 @@ pub use memberledger_core::{
     Command, Draw, Event, EventBody, Lot, LotKind, MemberId, MemberState, MemberView, Money,
     Package, PackageStatus, PaidFrom, PointLot, Policy, PolicyHistory, PolicyVersion, Posting,
     RecordedEvent, Rejection, Restore, StaffId, StoreId, Timestamp, Uuid, COMMAND_LINE_MAX,
+    DEFAULT_POLICY_JSON,
 };
 pub use memberledger_store::{EventStore, MemoryStore, StoreError};
 pub use memberledger_store_sled::SledStore;

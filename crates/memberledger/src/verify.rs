@@ -110,6 +110,12 @@ impl Ledger {
                     what: "the cached inter-store clearing differs from a replay from genesis".into(),
                 });
             }
+            if self.policy_history() != replayed.history && report.problem.is_none() {
+                report.problem = Some(Problem {
+                    position: 0,
+                    what: "the cached policy history differs from a replay from genesis".into(),
+                });
+            }
             if cached.len() != replayed.members.len() && report.problem.is_none() {
                 report.problem = Some(Problem {
                     position: 0,
