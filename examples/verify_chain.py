@@ -13,13 +13,22 @@ from a file argument or standard input, and checks, line by line:
     hash_0 = 32 zero bytes;
   * each event id = UUID v5(namespace = command id, name = index as decimal ASCII);
   * a command's events are consecutive, indexed from 0, of one member, time and store;
+  * the schema version: 1 (the 14 original event types, no "policy" field) or 2 (with
+    "policy", the policy version the event was decided under, >= 1);
   * each member's events fold: versions 1, 2, 3, ..., times never go back, lots are
-    numbered in order, every draw, restore, expiry and refund fits the lots and adds up;
+    numbered in order, every draw, restore, expiry and refund fits the lots and adds up,
+    and every package is bought, redeemed session by session, refunded or expired with
+    the figures it holds;
   * the settlements stream ("@stores") folds the same way, and no store settles more
-    than it owes the other on the net (inter-store debts recomputed from the draws).
+    than it owes the other on the net (inter-store debts recomputed from the draws);
+  * the policy stream ("@policy") publishes versions 2, 3, ..., each taking effect at its
+    time, after the previous one and after every event before it in the log; and every
+    other event names the version in force at its time (the latest published at or
+    before it; 1, the founding policy, when none is).
 
-The fold follows the events' `data` only (never the policy), so it recomputes each
-member's principal, bonus, points and tier as the ledger holds them.
+The fold follows the events' `data` only (it never applies the policy: a published
+policy is only checked to be an object), so it recomputes each member's principal,
+bonus, points, tier and packages as the ledger holds them.
 
 On success it prints a summary (events, members, held principal/bonus/points, chain
 head) and exits 0. On the first failure it prints the position and what is wrong and
@@ -44,7 +53,8 @@ import uuid
 from datetime import datetime
 
 GENESIS = bytes(32)
-SCHEMA_VERSION = 1
+# Schema 1 has no "policy" in the envelope; schema 2 has it (docs/EVENTS.md).
+SCHEMA_VERSIONS = (1, 2)
 
 # Exact money: any rounding at all raises decimal.Inexact.
 MONEY_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
@@ -58,6 +68,7 @@ ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
 TOP_KEYS = {"at", "command", "data", "hash", "id", "index", "member", "position", "store", "type", "v", "version"}
+TOP_KEYS_V2 = TOP_KEYS | {"policy"}
 DRAW_KEYS = {"amount", "expires_at", "kind", "lot", "origin_store"}
 RESTORE_KEYS = DRAW_KEYS | {"forfeited"}
 DATA_KEYS = {
@@ -84,10 +95,31 @@ DATA_KEYS = {
         "amount", "balance", "direction", "draws", "expires_at", "lot", "operator", "points",
         "points_draws", "reason",
     },
+    "package_purchased": {
+        "bonus", "cash", "draws", "expires_at", "package", "price", "principal", "service",
+        "session_price", "sessions", "staff",
+    },
+    "session_redeemed": {"amount", "bonus", "origin_store", "package", "principal", "session", "sessions_left", "staff"},
+    "package_refunded": {
+        "amount", "bonus", "bonus_lot", "bonus_unspent", "expires_at", "lot", "origin_store", "package",
+        "principal", "reason", "sessions", "to",
+    },
+    "package_expired": {"amount", "bonus", "expires_at", "origin_store", "package", "principal", "sessions"},
+    "policy_published": {"policy", "version"},
 }
+# The event types of schema 1; the others exist from schema 2 on.
+V1_TYPES = frozenset([
+    "member_enrolled", "recharged", "bonus_granted", "consumed", "consumption_refunded", "balance_refunded",
+    "tier_changed", "bonus_expired", "points_expired", "settled", "member_frozen", "member_unfrozen",
+    "points_redeemed", "adjusted",
+])
 
-# The stream of inter-store settlements; every other stream is a member's.
+# The stream of inter-store settlements, the stream of policy versions; every other stream
+# is a member's. Each of the two holds one event type, found nowhere else.
 STORES_STREAM = "@stores"
+POLICY_STREAM = "@policy"
+STREAM_TYPES = {STORES_STREAM: "settled", POLICY_STREAM: "policy_published"}
+STREAM_OF = {t: s for s, t in STREAM_TYPES.items()}
 
 
 class Bad(Exception):
@@ -240,7 +272,8 @@ class Member:
         self.bonus_lots = {}
         self.point_lots = {}  # lot -> [remaining, expires_at]
         self.consumptions = {}  # consume command id -> record
-        self.bonus_spent = ZERO
+        self.packages = {}  # purchase command id -> Package, open or closed
+        self.bonus_spent = ZERO  # bonus drawn by consumptions and package purchases, less given back
         self.frozen = False
 
     def principal(self):
@@ -251,6 +284,18 @@ class Member:
 
     def points(self):
         return sum(l[0] for l in self.point_lots.values())
+
+    def package_value(self):
+        """The value held in open packages (principal_left + bonus_left of each)."""
+        return sum((p.value_left() for p in self.packages.values() if p.status == "open"), ZERO)
+
+    def open_package(self, v, what):
+        pid = str(uuid_str(v, what))
+        p = self.packages.get(pid)
+        if p is None or p.status != "open":
+            raise Bad("member %s has no open package %s%s"
+                      % (self.member, pid, "" if p is None else " (it is %s)" % p.status))
+        return p
 
     def lots(self, kind):
         return self.principal_lots if kind == "principal" else self.bonus_lots
@@ -278,6 +323,33 @@ class Member:
             del lots[lot]
         else:
             lots[lot][0] = left
+
+
+class Package:
+    """A package (sessions of a service) as its events leave it."""
+
+    def __init__(self, pid, origin, sessions, session_price, principal, bonus, expires_at):
+        self.package = pid
+        self.origin_store = origin
+        self.sessions = sessions
+        self.sessions_left = sessions
+        self.session_price = session_price
+        self.principal_left = principal
+        self.bonus_left = bonus
+        self.expires_at = expires_at  # the string as recorded, or None
+        self.status = "open"
+
+    def value_left(self):
+        return self.principal_left + self.bonus_left
+
+    def expired_by(self, at_key):
+        return self.expires_at is not None and timestamp(self.expires_at, "") <= at_key
+
+    def close(self, status):
+        self.status = status
+        self.sessions_left = 0
+        self.principal_left = ZERO
+        self.bonus_left = ZERO
 
 
 def read_draws(draws, what):
@@ -324,6 +396,18 @@ def sum_kind(items, kind):
     return sum((d["amount"] for d in items if d["kind"] == kind), ZERO)
 
 
+def take_draws(m, draws, principal, bonus, at_key):
+    """Takes a payment's draws (read by read_draws) from the member's lots: they must add up to
+    the principal and bonus paid, and spend no bonus lot already expired."""
+    for k, want in (("principal", principal), ("bonus", bonus)):
+        if sum_kind(draws, k) != want:
+            raise Bad("the %s draws add up to %s, not %s" % (k, sum_kind(draws, k), want))
+    for i, dr in enumerate(draws):
+        if dr["kind"] == "bonus" and dr["expires_at"] is not None and timestamp(dr["expires_at"], "") <= at_key:
+            raise Bad("data.draws[%d] spends bonus lot %d, which expired at %s" % (i, dr["lot"], dr["expires_at"]))
+        m.take(dr, "data.draws[%d]" % i)
+
+
 def fold(m, e, at_key):
     """Folds one event (already checked for envelope shape) onto member state `m`."""
     kind, d, store = e["type"], e["data"], e["store"]
@@ -359,13 +443,7 @@ def fold(m, e, at_key):
         if principal + bonus != charged:
             raise Bad("principal %s + bonus %s is not charged %s" % (principal, bonus, charged))
         draws = read_draws(d["draws"], "data.draws")
-        for k, want in (("principal", principal), ("bonus", bonus)):
-            if sum_kind(draws, k) != want:
-                raise Bad("the %s draws add up to %s, not %s" % (k, sum_kind(draws, k), want))
-        for i, dr in enumerate(draws):
-            if dr["kind"] == "bonus" and dr["expires_at"] is not None and timestamp(dr["expires_at"], "") <= at_key:
-                raise Bad("data.draws[%d] spends bonus lot %d, which expired at %s" % (i, dr["lot"], dr["expires_at"]))
-            m.take(dr, "data.draws[%d]" % i)
+        take_draws(m, draws, principal, bonus, at_key)
         earned = integer(d["points_earned"], "data.points_earned")
         timestamp(d["points_expires_at"], "data.points_expires_at", nullable=True)
         if earned > 0:
@@ -550,6 +628,139 @@ def fold(m, e, at_key):
         if taken != pts:
             raise Bad("the draws give %d points, not %d" % (taken, pts))
 
+    elif kind == "package_purchased":
+        fold_package_purchased(m, e, at_key)
+
+    elif kind == "session_redeemed":
+        p = m.open_package(d["package"], "data.package")
+        amount = money(d["amount"], "data.amount", positive=True)
+        principal = money(d["principal"], "data.principal")
+        bonus = money(d["bonus"], "data.bonus")
+        origin = ident(d["origin_store"], "data.origin_store")
+        session = integer(d["session"], "data.session", 1)
+        left = integer(d["sessions_left"], "data.sessions_left")
+        ident(d["staff"], "data.staff", nullable=True)
+        if origin != p.origin_store:
+            raise Bad("data.origin_store is %s but package %s was sold at %s" % (origin, p.package, p.origin_store))
+        if session != p.sessions - p.sessions_left + 1 or left + 1 != p.sessions_left:
+            raise Bad("session %d with %d left does not follow package %s (%d of %d sessions left)"
+                      % (session, left, p.package, p.sessions_left, p.sessions))
+        if p.expired_by(at_key):
+            raise Bad("package %s expired at %s, before this session" % (p.package, p.expires_at))
+        if principal + bonus != amount:
+            raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+        # Every session is worth session_price but the last, which takes what is left.
+        due = p.value_left() if left == 0 else p.session_price
+        if amount != due:
+            raise Bad("session %d of package %s is worth %s, not %s" % (session, p.package, due, amount))
+        if principal > p.principal_left or bonus > p.bonus_left:
+            raise Bad("session %d takes principal %s / bonus %s; package %s holds %s / %s"
+                      % (session, principal, bonus, p.package, p.principal_left, p.bonus_left))
+        p.principal_left -= principal
+        p.bonus_left -= bonus
+        p.sessions_left = left
+        if left == 0:
+            p.close("used")
+
+    elif kind == "package_refunded":
+        p = m.open_package(d["package"], "data.package")
+        amount = money(d["amount"], "data.amount")
+        principal = money(d["principal"], "data.principal")
+        bonus = money(d["bonus"], "data.bonus")
+        unspent = money(d["bonus_unspent"], "data.bonus_unspent")
+        sessions = integer(d["sessions"], "data.sessions", 1)
+        origin = ident(d["origin_store"], "data.origin_store")
+        exp = timestamp(d["expires_at"], "data.expires_at", nullable=True)
+        text(d["reason"], "data.reason", nullable=True)
+        to = d["to"]
+        if to not in ("cash", "balance"):
+            raise Bad("data.to must be cash or balance, not %s" % json.dumps(to))
+        if (sessions, principal, bonus, origin) != (p.sessions_left, p.principal_left, p.bonus_left, p.origin_store):
+            raise Bad("package %s holds %d sessions, principal %s, bonus %s from %s, not %d, %s, %s from %s"
+                      % (p.package, p.sessions_left, p.principal_left, p.bonus_left, p.origin_store,
+                         sessions, principal, bonus, origin))
+        if principal + bonus != amount:
+            raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+        if p.expired_by(at_key):
+            raise Bad("package %s expired at %s, before this refund" % (p.package, p.expires_at))
+        # The member's bonus-spent figure goes down by the bonus share, at most what it holds.
+        if unspent != min(bonus, m.bonus_spent):
+            raise Bad("bonus_unspent is %s; the bonus share is %s and the member's bonus spent %s"
+                      % (unspent, bonus, m.bonus_spent))
+        m.bonus_spent -= unspent
+        p.close("refunded")
+        if to == "cash":
+            if d["lot"] is not None or d["bonus_lot"] is not None or d["expires_at"] is not None:
+                raise Bad("a refund to cash opens no lot")
+        else:
+            # A principal lot (from the selling store, no expiry), then a bonus lot, each only
+            # for a share above zero, numbered like every other lot of the member.
+            if principal > 0:
+                m.new_lot(d["lot"], "data.lot")
+                m.principal_lots[d["lot"]] = [principal, origin, None]
+            elif d["lot"] is not None:
+                raise Bad("data.lot names a principal lot but the principal share is zero")
+            if bonus > 0:
+                if exp is not None and exp <= at_key:
+                    raise Bad("the bonus lot expires at %s, not after the refund" % d["expires_at"])
+                m.new_lot(d["bonus_lot"], "data.bonus_lot")
+                m.bonus_lots[d["bonus_lot"]] = [bonus, origin, d["expires_at"]]
+            elif d["bonus_lot"] is not None or d["expires_at"] is not None:
+                raise Bad("data.bonus_lot or data.expires_at names a bonus lot but the bonus share is zero")
+
+    elif kind == "package_expired":
+        p = m.open_package(d["package"], "data.package")
+        amount = money(d["amount"], "data.amount")
+        principal = money(d["principal"], "data.principal")
+        bonus = money(d["bonus"], "data.bonus")
+        sessions = integer(d["sessions"], "data.sessions", 1)
+        origin = ident(d["origin_store"], "data.origin_store")
+        exp = timestamp(d["expires_at"], "data.expires_at")
+        if d["expires_at"] != p.expires_at or exp > at_key:
+            raise Bad("package %s does not expire as recorded (it expires at %s)" % (p.package, json.dumps(p.expires_at)))
+        if (sessions, principal, bonus, origin) != (p.sessions_left, p.principal_left, p.bonus_left, p.origin_store):
+            raise Bad("package %s holds %d sessions, principal %s, bonus %s from %s, not %d, %s, %s from %s"
+                      % (p.package, p.sessions_left, p.principal_left, p.bonus_left, p.origin_store,
+                         sessions, principal, bonus, origin))
+        if principal + bonus != amount:
+            raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+        p.close("expired")
+
+    else:
+        raise Bad("%s is not a member's event" % kind)
+
+
+def fold_package_purchased(m, e, at_key):
+    d, store = e["data"], e["store"]
+    pid = str(uuid_str(d["package"], "data.package"))
+    if pid != e["command"]:
+        raise Bad("data.package %s is not the purchase command's id %s" % (pid, e["command"]))
+    if pid in m.packages:
+        raise Bad("package %s is bought twice" % pid)
+    text(d["service"], "data.service")
+    ident(d["staff"], "data.staff", nullable=True)
+    exp = timestamp(d["expires_at"], "data.expires_at", nullable=True)
+    if exp is not None and exp <= at_key:
+        raise Bad("the package expires at %s, not after its purchase" % d["expires_at"])
+    price = money(d["price"], "data.price", positive=True)
+    cash = money(d["cash"], "data.cash")
+    principal = money(d["principal"], "data.principal")
+    bonus = money(d["bonus"], "data.bonus")
+    if cash + principal + bonus != price:
+        raise Bad("cash %s + principal %s + bonus %s is not the price %s" % (cash, principal, bonus, price))
+    draws = read_draws(d["draws"], "data.draws")
+    if cash > 0 and (principal > 0 or bonus > 0 or draws):
+        raise Bad("a package is paid in cash or from the balance, not both")
+    sessions = integer(d["sessions"], "data.sessions", 1)
+    session_price = money(d["session_price"], "data.session_price", positive=True)
+    # floor(price / sessions) to the cent: the last session takes the remainder (> 0).
+    if session_price * 100 != (price * 100) // sessions:
+        raise Bad("session_price %s is not the price %s / %d sessions, rounded down to the cent"
+                  % (session_price, price, sessions))
+    take_draws(m, draws, principal, bonus, at_key)
+    m.bonus_spent += bonus
+    m.packages[pid] = Package(pid, store, sessions, session_price, price - bonus, bonus, d["expires_at"])
+
 
 # ---------------------------------------------------------------- inter-store clearing
 
@@ -559,6 +770,9 @@ class Clearing:
 
     Principal collected at store A and spent (or paid out on a balance refund) at store B
     leaves A holding B's cash: A owes B. Refunds reverse it; settlements pay it down.
+    A package bought at store S from principal collected at A makes A owe S; S, which now
+    holds the package's cash, owes the store that delivers a session its principal share,
+    and the store that pays a refund to cash its principal share.
     """
 
     def __init__(self):
@@ -592,6 +806,14 @@ class Clearing:
                     paid = min(decimal.Decimal(dr["amount"]), to_pay)
                     to_pay -= paid
                     self.move(dr["origin_store"], store, paid)
+        elif e["type"] == "package_purchased":
+            for dr in d["draws"]:
+                if dr["kind"] == "principal":
+                    self.move(dr["origin_store"], store, decimal.Decimal(dr["amount"]))
+        elif e["type"] == "session_redeemed":
+            self.move(d["origin_store"], store, decimal.Decimal(d["principal"]))
+        elif e["type"] == "package_refunded" and d["to"] == "cash":
+            self.move(d["origin_store"], store, decimal.Decimal(d["principal"]))
 
     def settle(self, e, at_key):
         d, store = e["data"], e["store"]
@@ -622,6 +844,37 @@ class Verifier:
         self.clearing = Clearing()
         self.command = None  # (id, index, member, at, store) of the last event
         self.commands = set()
+        self.policies = []  # (version, at key, at) of each published policy version, oldest first
+        self.latest = None  # (at key, at) of the latest event so far
+
+    def in_force(self, at_key):
+        """The policy version in force at a time: the latest published at or before it."""
+        for version, effective, _ in reversed(self.policies):
+            if effective <= at_key:
+                return version
+        return 1  # the founding policy, in force from the beginning
+
+    def publish(self, e, at_key):
+        """Folds a policy_published event of the policy stream."""
+        d = e["data"]
+        n = integer(d["version"], "data.version", 2)
+        if not isinstance(d["policy"], dict) or not d["policy"]:
+            raise Bad("data.policy must be a policy object, not %s" % json.dumps(d["policy"])[:80])
+        current = self.policies[-1][0] if self.policies else 1
+        if n != current + 1:
+            raise Bad("policy version %d does not follow version %d" % (n, current))
+        if e["version"] != current:
+            raise Bad("the policy stream is at version %d; this event says %d" % (current, e["version"]))
+        if e["policy"] != n:
+            raise Bad("the publication of policy version %d names policy %d; it must name the version it publishes"
+                      % (n, e["policy"]))
+        if self.policies and at_key <= self.policies[-1][1]:
+            raise Bad("policy version %d takes effect at %s, not after version %d (%s)"
+                      % (n, e["at"], current, self.policies[-1][2]))
+        if self.latest is not None and at_key <= self.latest[0]:
+            raise Bad("policy version %d takes effect at %s, but the log already holds an event at %s"
+                      % (n, e["at"], self.latest[1]))
+        self.policies.append((n, at_key, e["at"]))
 
     def line(self, raw):
         position = self.n + 1
@@ -645,7 +898,13 @@ class Verifier:
         self.n = position
 
     def event(self, e):
-        keys(e, TOP_KEYS, "the event")
+        v = e.get("v")
+        if "v" in e and (isinstance(v, bool) or v not in SCHEMA_VERSIONS):
+            raise Bad("unknown event schema version %s" % json.dumps(v))
+        if v == 1 and "policy" in e:
+            raise Bad("schema 1 has no field policy")
+        keys(e, TOP_KEYS_V2 if v == 2 else TOP_KEYS, "the event")
+        policy = 1 if v == 1 else integer(e["policy"], "policy", 1)  # schema 1: the founding policy
         cmd = uuid_str(e["command"], "command")
         index = integer(e["index"], "index")
         eid = uuid_str(e["id"], "id")
@@ -653,15 +912,15 @@ class Verifier:
         if eid != want:
             raise Bad("id %s is not UUID v5(command, \"%d\") = %s" % (eid, index, want))
         member = e["member"]
-        if member != STORES_STREAM:
+        if member not in STREAM_TYPES:
             ident(member, "member")
         ident(e["store"], "store")
         at_key = timestamp(e["at"], "at")
-        if e["v"] != SCHEMA_VERSION or isinstance(e["v"], bool):
-            raise Bad("unknown event schema version %s" % json.dumps(e["v"]))
         kind = e["type"]
-        if kind not in DATA_KEYS:
+        if not isinstance(kind, str) or kind not in DATA_KEYS:
             raise Bad("unknown event type %s" % json.dumps(kind))
+        if v == 1 and kind not in V1_TYPES:
+            raise Bad("event type %s does not exist at schema 1" % kind)
         keys(e["data"], DATA_KEYS[kind], "data of %s" % kind)
         version = integer(e["version"], "version", 1)
 
@@ -682,9 +941,17 @@ class Verifier:
             self.commands.add(e["command"])
         self.command = (e["command"], index) + key[1:]
 
-        if (member == STORES_STREAM) != (kind == "settled"):
-            raise Bad("%s belongs in %s, not in stream %s"
-                      % (kind, "the settlements stream" if kind == "settled" else "a member's stream", member))
+        if STREAM_OF.get(kind) != (member if member in STREAM_TYPES else None):
+            raise Bad("%s belongs in %s, not in stream %s" % (kind, STREAM_OF.get(kind) or "a member's stream", member))
+        if kind == "policy_published":
+            self.publish(e, at_key)
+            self.seen(at_key, e["at"])
+            return
+        in_force = self.in_force(at_key)
+        if policy != in_force:
+            raise Bad("the event names policy version %d, but version %d was in force at %s"
+                      % (policy, in_force, e["at"]))
+        self.seen(at_key, e["at"])
         if kind == "settled":
             self.clearing.settle(e, at_key)
             return
@@ -705,6 +972,10 @@ class Verifier:
         self.clearing.event(e)
         m.version = version
         m.last_at = at_key
+
+    def seen(self, at_key, at):
+        if self.latest is None or at_key > self.latest[0]:
+            self.latest = (at_key, at)
 
     def totals(self):
         principal = sum((m.principal() for m in self.members.values()), ZERO)
@@ -744,7 +1015,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Verify a memberledger JSONL export with only the standard library.")
     ap.add_argument("file", nargs="?", default="-", help="the export (JSON Lines); - or nothing for standard input")
     ap.add_argument("--members", action="store_true",
-                    help='print one JSON line per member: {"member","tier","principal","bonus","points"}')
+                    help='print one JSON line per member: {"member","tier","principal","bonus","points","package_value"}')
     ap.add_argument("--json", action="store_true", help="print the summary as JSON (the shape of memberledger verify --json)")
     ap.add_argument("--head", metavar="HASH", help="fail unless the chain ends at this hash (from a trusted source)")
     args = ap.parse_args(argv)
@@ -779,7 +1050,8 @@ def main(argv=None):
         for mid in sorted(v.members):
             m = v.members[mid]
             print(json.dumps({"member": mid, "tier": m.tier, "principal": format(m.principal(), "f"),
-                              "bonus": format(m.bonus(), "f"), "points": m.points()},
+                              "bonus": format(m.bonus(), "f"), "points": m.points(),
+                              "package_value": format(m.package_value(), "f")},
                              ensure_ascii=False, separators=(",", ":")))
     report(args, v, problem)
     return 1 if problem else 0

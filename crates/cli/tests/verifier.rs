@@ -93,7 +93,7 @@ fn the_python_verifier_agrees_with_verify_and_catches_tampering() {
             .stdout,
         )
         .unwrap();
-        for k in ["tier", "principal", "bonus", "points"] {
+        for k in ["tier", "principal", "bonus", "points", "package_value"] {
             assert_eq!(shown[k], m[k], "{} {k}", m["member"]);
         }
     }

@@ -289,13 +289,16 @@ impl MemberState {
                 amount,
                 bonus,
                 expires_at,
+                origin_store,
                 package,
                 principal,
                 sessions,
-                ..
             } => {
                 let p = self.open_package(*package)?;
-                if p.expires_at != Some(*expires_at) || *expires_at > event.at {
+                if p.expires_at != Some(*expires_at)
+                    || *expires_at > event.at
+                    || *origin_store != p.origin_store
+                {
                     return Err(format!("package {package} does not expire as recorded"));
                 }
                 if (*sessions, *principal, *bonus)
@@ -482,11 +485,12 @@ impl MemberState {
                 lot,
                 amount,
                 expires_at,
-                ..
+                origin_store,
             } => {
                 let l = self.find_lot(LotKind::Bonus, *lot)?;
                 if l.remaining != *amount
                     || l.expires_at != Some(*expires_at)
+                    || l.origin_store != *origin_store
                     || *expires_at > event.at
                 {
                     return Err(format!("bonus lot {lot} does not expire as recorded"));
@@ -692,9 +696,15 @@ impl MemberState {
         } else {
             PaidFrom::Balance
         };
-        let rest = i64::from(sessions.saturating_sub(1)) * session_price.cents();
-        if *sessions == 0 || !session_price.is_positive() || rest >= price.cents() {
-            return Err("the sessions' prices do not fit the price".into());
+        if *sessions == 0
+            || *sessions > crate::command::SESSIONS_MAX
+            || session_price.cents() != price.cents() / i64::from(*sessions)
+            || !session_price.is_positive()
+        {
+            return Err("session_price is not floor(price / sessions) of a valid count".into());
+        }
+        if expires_at.is_some_and(|t| t <= event.at) {
+            return Err("the package expires before it is bought".into());
         }
         check_draws_sum(draws, LotKind::Principal, *principal)?;
         check_draws_sum(draws, LotKind::Bonus, *bonus)?;
@@ -738,6 +748,9 @@ impl MemberState {
             unreachable!("called for session_redeemed")
         };
         let p = self.open_package(*package)?;
+        if p.expires_at.is_some_and(|t| t <= event.at) {
+            return Err(format!("package {package} has expired"));
+        }
         if *origin_store != p.origin_store
             || *session != p.sessions - p.sessions_left + 1
             || *sessions_left + 1 != p.sessions_left
@@ -789,6 +802,9 @@ impl MemberState {
             unreachable!("called for package_refunded")
         };
         let p = self.open_package(*package)?;
+        if p.expires_at.is_some_and(|t| t <= event.at) {
+            return Err(format!("package {package} has expired"));
+        }
         if (*sessions, *principal, *bonus) != (p.sessions_left, p.principal_left, p.bonus_left)
             || principal.plus(*bonus) != *amount
             || *origin_store != p.origin_store
@@ -802,7 +818,7 @@ impl MemberState {
         self.bonus_spent = self.bonus_spent.minus(*bonus_unspent);
         match to {
             PaidFrom::Cash => {
-                if lot.is_some() || bonus_lot.is_some() {
+                if lot.is_some() || bonus_lot.is_some() || expires_at.is_some() {
                     return Err("a refund to cash opens no lot".into());
                 }
             }

@@ -92,6 +92,13 @@ pub(crate) fn replay(store: &dyn EventStore, founding: &Policy) -> Result<Replay
                     "the stored bytes are not the canonical JSON of the event".into(),
                 ));
             }
+            // A policy takes effect strictly after every event before it, so no recorded
+            // event was decided before its policy was in force.
+            if e.member.is_policy() && latest_at.is_some_and(|t| e.at <= t) {
+                return Err(corrupt(
+                    "the policy takes effect at or before an event already recorded".into(),
+                ));
+            }
             latest_at = latest_at.max(Some(e.at));
             // Fold in place; a refused event ends the replay, so a part-folded state is
             // never used.

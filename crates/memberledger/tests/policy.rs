@@ -197,3 +197,42 @@ fn an_event_naming_a_policy_not_in_force_is_corrupt() {
         other => panic!("expected corrupt at 1, got {other:?}"),
     }
 }
+
+#[test]
+fn a_policy_back_dated_before_a_recorded_event_is_corrupt() {
+    // A forger records a publication dated before an event already in the log, as if the
+    // event had been decided under it.
+    let founding = Policy::from_json(FOUNDING).unwrap();
+    let enroll = cmd(
+        1,
+        "03-01T10:00:00",
+        r#""type":"enroll","member":"M1","store":"S1""#,
+    );
+    let enrolled = memberledger::decide(None, &enroll, &founding).unwrap();
+    let back = publish(2, "02-01T00:00:00", DOUBLE);
+    let published = memberledger::PolicyHistory::new(founding.clone())
+        .decide(&back, None)
+        .unwrap();
+    let store = MemoryStore::new();
+    store
+        .set_meta("policy", founding.to_json().as_bytes())
+        .unwrap();
+    for (c, events) in [(&enroll, enrolled), (&back, published)] {
+        store
+            .append(vec![memberledger_store::Append {
+                command: c.id,
+                digest: c.digest(),
+                member: c.member.clone(),
+                expected_version: 0,
+                events,
+            }])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
+    }
+    match Ledger::with_store(Box::new(store), None) {
+        Err(Error::Corrupt { position: 2, why }) => assert!(why.contains("policy"), "{why}"),
+        other => panic!("expected corrupt at 2, got {other:?}"),
+    }
+}
