@@ -551,7 +551,7 @@ impl Draft<'_> {
     ) -> Result<(), Rejection> {
         // A consumption is known by its command id; the facade's idempotency check stops a
         // reused id first, but the core refuses it on its own too rather than fold it twice.
-        if self.state.consumptions.contains_key(&self.cmd.id) {
+        if self.state.keeps_consumptions && self.state.consumptions.contains_key(&self.cmd.id) {
             return Err(Rejection::IdempotencyConflict(self.cmd.id.to_string()));
         }
         let tier = self.state.tier.clone();
@@ -607,6 +607,11 @@ impl Draft<'_> {
         amount: Option<Money>,
         policy: &Policy,
     ) -> Result<(), Rejection> {
+        if !self.state.keeps_consumptions {
+            return Err(Rejection::InvalidCommand(
+                "a refund is decided on a member folded with its consumption records".into(),
+            ));
+        }
         let rec = self.state.consumptions.get(&consumption).cloned().ok_or_else(|| {
             Rejection::UnknownConsumption(format!(
                 "member {} has no refundable consumption {consumption} (never made, fully refunded, or closed by a balance refund)",

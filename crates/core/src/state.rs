@@ -170,6 +170,11 @@ pub struct MemberState {
     pub bonus_spent: Money,
     /// Every package bought, open or closed, by id.
     pub packages: BTreeMap<Uuid, Package>,
+    /// Whether `consumptions` is kept. A state folded without the records (see
+    /// [`MemberState::without_consumption_records`]) is the compact projection a ledger caches
+    /// for every member; it cannot decide a consumption refund, for which the member's own
+    /// events are folded again with the records.
+    pub keeps_consumptions: bool,
 }
 
 /// Days in the upgrade window.
@@ -243,7 +248,17 @@ impl MemberState {
             recharge_window: Vec::new(),
             bonus_spent: Money::ZERO,
             packages: BTreeMap::new(),
+            keeps_consumptions: true,
         })
+    }
+
+    /// The same member without the refundable-consumption records, folding on without them:
+    /// what a ledger keeps in memory for every member (a consumption refund, rare, re-reads
+    /// the member's events). Balances, lots, points and packages are the same either way.
+    pub fn without_consumption_records(mut self) -> MemberState {
+        self.consumptions = BTreeMap::new();
+        self.keeps_consumptions = false;
+        self
     }
 
     /// Folds one event onto the state. Holds no business rule: every figure comes from the
@@ -408,6 +423,9 @@ impl MemberState {
                     _ => return Err("points_earned and points_lot disagree".into()),
                 }
                 self.bonus_spent = self.bonus_spent.plus(*bonus);
+                if !self.keeps_consumptions {
+                    return Ok(());
+                }
                 let record = ConsumptionRecord {
                     store: event.store.clone(),
                     charged: *charged,
@@ -532,6 +550,13 @@ impl MemberState {
         points_reversed: &[crate::event::PointsDraw],
         points_forgiven: u64,
     ) -> Result<(), String> {
+        if !self.keeps_consumptions {
+            return self.fold_refund_without_record(
+                (principal, bonus, amount),
+                restored,
+                points_reversed,
+            );
+        }
         let mut rec = self
             .consumptions
             .get(&consumption)
@@ -560,15 +585,18 @@ impl MemberState {
                 .find(|d| d.draw.lot == r.lot && d.draw.kind == r.kind)
                 .ok_or_else(|| format!("lot {} was not drawn by {consumption}", r.lot))?;
             drawn.restored = drawn.restored.plus(r.amount);
-            if drawn.restored > drawn.draw.amount {
-                return Err(format!("lot {} restored beyond its draw", r.lot));
+            if drawn.restored > drawn.draw.amount
+                || r.origin_store != drawn.draw.origin_store
+                || r.expires_at != drawn.draw.expires_at
+            {
+                return Err(format!("lot {} restored beyond or unlike its draw", r.lot));
             }
             match r.kind {
                 LotKind::Principal => sums.0 = sums.0.plus(r.amount),
                 LotKind::Bonus => sums.1 = sums.1.plus(r.amount),
             }
             if !r.forfeited {
-                self.give_back_to_lot(&drawn.draw, r.amount);
+                self.give_back_to_lot(r);
             }
         }
         if sums != (principal, bonus) {
@@ -587,6 +615,42 @@ impl MemberState {
             self.consumptions.remove(&consumption);
         } else {
             self.consumptions.insert(consumption, rec);
+        }
+        Ok(())
+    }
+
+    /// A consumption refund folded without the consumption's record: the figures must add up
+    /// and the restores re-open their lots; what the record would check (never more than was
+    /// drawn) was checked when it was decided, and `verify` checks it again with records.
+    fn fold_refund_without_record(
+        &mut self,
+        (principal, bonus, amount): (Money, Money, Money),
+        restored: &[crate::event::Restore],
+        points_reversed: &[crate::event::PointsDraw],
+    ) -> Result<(), String> {
+        if principal.plus(bonus) != amount || !amount.is_positive() {
+            return Err("refund does not add up".into());
+        }
+        let mut sums = (Money::ZERO, Money::ZERO);
+        for r in restored {
+            if !r.amount.is_positive() {
+                return Err(format!("lot {} is restored nothing", r.lot));
+            }
+            match r.kind {
+                LotKind::Principal => sums.0 = sums.0.plus(r.amount),
+                LotKind::Bonus => sums.1 = sums.1.plus(r.amount),
+            }
+            if !r.forfeited {
+                self.give_back_to_lot(r);
+            }
+        }
+        if sums != (principal, bonus) {
+            return Err("restored lots do not add up to the refund".into());
+        }
+        self.take_points(points_reversed)?;
+        self.bonus_spent = self.bonus_spent.minus(bonus);
+        if self.bonus_spent.is_negative() {
+            return Err("bonus spent goes below zero".into());
         }
         Ok(())
     }
@@ -907,20 +971,19 @@ impl MemberState {
         Ok(())
     }
 
-    /// Gives an amount back to the lot a draw came from, re-opening it in lot order if it was
-    /// emptied.
-    fn give_back_to_lot(&mut self, draw: &Draw, amount: Money) {
-        let lots = self.lots_mut(draw.kind);
-        match lots.binary_search_by_key(&draw.lot, |l| l.lot) {
-            Ok(i) => lots[i].remaining = lots[i].remaining.plus(amount),
+    /// Gives a restore's amount back to its lot, re-opening it in lot order if it was emptied.
+    fn give_back_to_lot(&mut self, r: &crate::event::Restore) {
+        let lots = self.lots_mut(r.kind);
+        match lots.binary_search_by_key(&r.lot, |l| l.lot) {
+            Ok(i) => lots[i].remaining = lots[i].remaining.plus(r.amount),
             Err(i) => lots.insert(
                 i,
                 Lot {
-                    lot: draw.lot,
-                    kind: draw.kind,
-                    origin_store: draw.origin_store.clone(),
-                    remaining: amount,
-                    expires_at: draw.expires_at,
+                    lot: r.lot,
+                    kind: r.kind,
+                    origin_store: r.origin_store.clone(),
+                    remaining: r.amount,
+                    expires_at: r.expires_at,
                 },
             ),
         }
