@@ -229,42 +229,27 @@ impl Action {
 }
 
 /// The flat wire form. Every field is optional here; [`Command::from_wire`] checks which ones
-/// each type needs and allows.
+/// each type needs and allows. Fields are declared in the sorted order of their JSON names, so
+/// serialising it writes the canonical JSON (sorted keys) directly.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    at: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    member: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    store: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     amount: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    staff: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    service: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    expires_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    consumption: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    tier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    to: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    points: Option<u64>,
+    at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     balance: Option<Balance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    consumption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     direction: Option<Direction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    member: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -272,9 +257,25 @@ struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     paid_from: Option<PaidFrom>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    points: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     policy: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     sessions: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    staff: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    store: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
 }
 
 fn invalid(msg: String) -> Rejection {
@@ -640,9 +641,8 @@ impl Command {
 
     /// The command's canonical JSON: its wire form with sorted keys and no spaces.
     pub fn to_json(&self) -> String {
-        serde_json::to_value(self.to_wire())
-            .expect("wire serialises")
-            .to_string()
+        // `Wire` declares its fields in sorted order, and a policy is a sorted JSON value.
+        serde_json::to_string(&self.to_wire()).expect("wire serialises")
     }
 
     /// SHA-256 of the canonical JSON: what idempotency compares.
@@ -690,6 +690,17 @@ mod tests {
             assert_eq!(c, again);
             assert_eq!(c.to_json(), again.to_json());
         }
+    }
+
+    #[test]
+    fn canonical_json_has_sorted_keys() {
+        let c = Command::from_json(&line(
+            r#""type":"purchase_package","service":"massage","sessions":3,"amount":"100.00","paid_from":"cash","staff":"E1","expires_at":"2026-09-01T00:00:00Z""#,
+        ))
+        .unwrap();
+        let json = c.to_json();
+        let sorted: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(sorted.to_string(), json);
     }
 
     #[test]
