@@ -372,7 +372,7 @@ fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
     let mlen = usize::from(take(&mut v, 1).ok_or_else(short)?[0]);
     let member = std::str::from_utf8(take(&mut v, mlen).ok_or_else(short)?)
         .ok()
-        .and_then(|m| MemberId::decode(m.to_owned()).ok())
+        .and_then(|m| MemberId::decode_str(m).ok())
         .ok_or_else(|| corrupt("bad member id"))?;
     let count = u32::from_be_bytes(
         take(&mut v, 4)
