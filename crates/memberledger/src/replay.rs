@@ -58,7 +58,7 @@ pub(crate) fn replay(store: &dyn EventStore) -> Result<Replayed, Error> {
             }
             // The store's index must agree with what the event says of itself.
             let e = &rec.event;
-            match store.command(e.command)? {
+            match store.command_place(e.command)? {
                 Some(c)
                     if c.member == e.member
                         && position >= c.first_position
