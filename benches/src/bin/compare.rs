@@ -296,18 +296,19 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
         .expect("export");
     drop(journal);
     drop(ledger);
+    let rss_before = rss_kib();
     let t = Instant::now();
     let ledger = Ledger::open_existing(&path).expect("reopens");
     let open_secs = t.elapsed().as_secs_f64();
+    let per_member = (rss_kib() - rss_before) * 1024.0;
     drop(ledger);
     // Open and verify in one replay, as `memberledger verify` does; its heap is the ledger's.
-    let (before, rss_before) = (ALLOCATOR.allocated(), rss_kib());
+    let before = ALLOCATOR.allocated();
     let t = Instant::now();
     let (ledger, report) = Ledger::open_verified(&path).expect("reopens");
     let verify_secs = t.elapsed().as_secs_f64();
     assert!(report.ok(), "{report:?}");
     let heap = ALLOCATOR.allocated().saturating_sub(before);
-    let per_member = (rss_kib() - rss_before) * 1024.0;
     let ids = ledger.member_ids();
     let members = (ids.len() as f64).max(1.0);
     // The projections alone: the heap of an exact copy of every member's state, map included.
