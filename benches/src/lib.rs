@@ -25,9 +25,19 @@ impl Rng {
 /// recharges (a quarter), grants (a tenth) and consumptions (the rest, a quarter of them away
 /// from home), one second apart so times never go back.
 pub fn workload(n: u64, members: u64, stores: u64, seed: u64) -> Vec<Command> {
+    workload_iter(n, members, stores, seed).collect()
+}
+
+/// [`workload`] made one command at a time, so a run at scale holds only what it executes.
+pub fn workload_iter(
+    n: u64,
+    members: u64,
+    stores: u64,
+    seed: u64,
+) -> impl Iterator<Item = Command> {
     let mut rng = Rng(seed);
     (0..n)
-        .map(|i| {
+        .map(move |i| {
             let member = if i < members { i } else { rng.below(members) };
             let home = member % stores;
             let roll = rng.below(100);
@@ -49,7 +59,6 @@ pub fn workload(n: u64, members: u64, stores: u64, seed: u64) -> Vec<Command> {
             );
             Command::from_json(&line).expect("the workload is valid")
         })
-        .collect()
 }
 
 /// The time of the `i`-th command: one second apart from 2026-01-01.

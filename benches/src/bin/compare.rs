@@ -4,19 +4,31 @@
 //!
 //! ```text
 //! cargo run --release -p memberledger-benches --bin compare -- --commands 1000000 --members 100000 --stores 50
+//! # the issue's scale and 10x either side (stores stay 50); hledger only where it is quick:
+//! cargo run --release -p memberledger-benches --bin compare -- --scale 0.1,1,10 --systems memberledger,sqlite,sled
 //! ```
+//!
+//! `--scale X` runs `X` times 1,000,000 commands over `X` times 100,000 members (a list runs
+//! one after another). Commands are generated as they are executed, so a run holds only its
+//! own state. Memory per member is measured with a counting allocator: the heap the opened
+//! ledger holds (projections, store index, sled's cache) and, apart, the heap of an exact copy
+//! of every member projection, each divided by the members.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Instant;
 
-use memberledger::{Command, Ledger, MemberState, Policy};
-use memberledger_benches::workload;
+use memberledger::{Command, Ledger, MemberId, MemberState, Policy};
+use memberledger_benches::workload_iter;
 use memberledger_core::{
     canonical_json, chain_hash, decide_and_fold, decode_event, Hash, GENESIS_HASH,
 };
 use serde_json::{json, Value};
+
+/// Counts the heap in use, for memory per member projection.
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
 
 /// Commands per durable group (one transaction, one sync).
 const GROUP: usize = 1000;
@@ -29,6 +41,8 @@ struct Args {
     stores: u64,
     dir: Option<PathBuf>,
     system: Option<String>,
+    systems: Vec<String>,
+    scales: Vec<f64>,
 }
 
 fn args() -> Args {
@@ -38,6 +52,10 @@ fn args() -> Args {
         stores: 50,
         dir: None,
         system: None,
+        systems: ["memberledger", "sqlite", "sled", "hledger"]
+            .map(str::to_owned)
+            .to_vec(),
+        scales: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -48,7 +66,16 @@ fn args() -> Args {
             "--stores" => a.stores = v().parse().expect("a number"),
             "--dir" => a.dir = Some(PathBuf::from(v())),
             "--system" => a.system = Some(v()),
-            other => panic!("unknown argument {other}; use --commands --members --stores"),
+            "--systems" => a.systems = v().split(',').map(str::to_owned).collect(),
+            "--scale" => {
+                a.scales = v()
+                    .split(',')
+                    .map(|x| x.parse().expect("a number"))
+                    .collect();
+            }
+            other => panic!(
+                "unknown argument {other}; use --commands --members --stores, or --scale, and --systems"
+            ),
         }
     }
     a
@@ -68,7 +95,25 @@ fn main() {
             };
             println!("{result}");
         }
-        None => orchestrate(&a),
+        None if a.scales.is_empty() => orchestrate(&a),
+        None => {
+            for &x in &a.scales {
+                let scaled = |base: f64| {
+                    let n = (base * x).round().max(1.0);
+                    format!("{n:.0}").parse().expect("a whole number")
+                };
+                let run = Args {
+                    commands: scaled(1_000_000.0),
+                    members: scaled(100_000.0),
+                    stores: a.stores,
+                    dir: None,
+                    system: None,
+                    systems: a.systems.clone(),
+                    scales: Vec::new(),
+                };
+                orchestrate(&run);
+            }
+        }
     }
 }
 
@@ -76,7 +121,8 @@ fn orchestrate(a: &Args) {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let me = std::env::current_exe().expect("own path");
     let mut results: Vec<Value> = Vec::new();
-    for system in ["memberledger", "sqlite", "sled", "hledger"] {
+    for system in &a.systems {
+        let system = system.as_str();
         eprintln!("running {system} …");
         let out = Process::new(&me)
             .args(["--system", system, "--dir"])
@@ -147,8 +193,21 @@ fn print_table(a: &Args, results: &[Value]) {
         }
     }
     if let Some(m) = by("memberledger") {
+        if let Some(b) = f(m, "projection_bytes_per_member") {
+            println!(
+                "memory per member projection (heap of the projections / members): {b:.0} bytes"
+            );
+        }
+        if let Some(b) = f(m, "ledger_heap_bytes_per_member") {
+            println!(
+                "heap of the open ledger / members (projections, index, sled cache): {b:.0} bytes"
+            );
+        }
         if let Some(b) = f(m, "bytes_per_member") {
-            println!("memory per member projection (RSS growth on open / members): {b:.0} bytes");
+            println!("RSS growth on open / members: {b:.0} bytes");
+        }
+        if let Some(x) = f(m, "open_replay_events_per_s") {
+            println!("open + replay (no verify report) events/s: {x:.0}");
         }
     }
 }
@@ -190,29 +249,43 @@ fn percentile(mut v: Vec<f64>, per_mille: usize) -> f64 {
     v.get(i).copied().unwrap_or(0.0)
 }
 
-fn commands(a: &Args) -> Vec<Command> {
-    workload(a.commands + SINGLES as u64, a.members, a.stores, 7)
+/// The workload: the bulk in durable groups, then the singles timed one by one; generated as
+/// it is consumed.
+fn commands(a: &Args) -> impl Iterator<Item = Command> {
+    workload_iter(a.commands + SINGLES as u64, a.members, a.stores, 7)
+}
+
+/// The bulk of the workload in groups of [`GROUP`], and the singles after it.
+fn groups(
+    all: &mut impl Iterator<Item = Command>,
+    bulk: u64,
+) -> impl Iterator<Item = Vec<Command>> + '_ {
+    let mut left = bulk;
+    std::iter::from_fn(move || {
+        let n = usize::try_from(left.min(GROUP as u64)).expect("small");
+        left -= n as u64;
+        (n > 0).then(|| all.by_ref().take(n).collect())
+    })
 }
 
 fn run_memberledger(a: &Args, dir: &Path) -> Value {
-    let all = commands(a);
-    let (bulk, singles) = all.split_at(usize::try_from(a.commands).expect("fits in memory"));
+    let mut all = commands(a);
     let path = dir.join("memberledger");
     let ledger = Ledger::open(&path).expect("opens");
     let t = Instant::now();
     let mut ok = 0u64;
-    for chunk in bulk.chunks(GROUP) {
+    for chunk in groups(&mut all, a.commands) {
         ok += ledger
-            .execute_batch(chunk)
+            .execute_batch(&chunk)
             .iter()
             .filter(|r| r.is_ok())
             .count() as u64;
     }
     let secs = t.elapsed().as_secs_f64();
     let mut lat = Vec::with_capacity(SINGLES);
-    for c in singles {
+    for c in all {
         let t = Instant::now();
-        let _ = ledger.execute(c);
+        let _ = ledger.execute(&c);
         lat.push(t.elapsed().as_secs_f64() * 1e6);
     }
     let events = ledger.store().head().expect("head").position;
@@ -223,15 +296,29 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
         .expect("export");
     drop(journal);
     drop(ledger);
-    let before = rss_kib();
+    let rss_before = rss_kib();
     let t = Instant::now();
     let ledger = Ledger::open_existing(&path).expect("reopens");
     let open_secs = t.elapsed().as_secs_f64();
-    let members = ledger.member_ids().len() as f64;
-    let per_member = (rss_kib() - before) * 1024.0 / members.max(1.0);
+    let per_member = (rss_kib() - rss_before) * 1024.0;
+    drop(ledger);
+    // Open and verify in one replay, as `memberledger verify` does; its heap is the ledger's.
+    let before = ALLOCATOR.allocated();
     let t = Instant::now();
-    assert!(ledger.verify().expect("verifies").ok());
+    let (ledger, report) = Ledger::open_verified(&path).expect("reopens");
     let verify_secs = t.elapsed().as_secs_f64();
+    assert!(report.ok(), "{report:?}");
+    let heap = ALLOCATOR.allocated().saturating_sub(before);
+    let ids = ledger.member_ids();
+    let members = (ids.len() as f64).max(1.0);
+    // The projections alone: the heap of an exact copy of every member's state, map included.
+    let before = ALLOCATOR.allocated();
+    let copy: HashMap<MemberId, MemberState> = ids
+        .iter()
+        .map(|id| (id.clone(), ledger.member_state(id).expect("a member")))
+        .collect();
+    let projections = ALLOCATOR.allocated().saturating_sub(before);
+    drop(copy);
     json!({
         "system": "memberledger",
         "commands": a.commands, "recorded": ok, "events": events,
@@ -240,15 +327,16 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
         "replay_events_per_s": events as f64 / verify_secs,
         "p50_us": percentile(lat.clone(), 500), "p99_us": percentile(lat, 990),
         "peak_rss_mib": peak_rss_mib(), "disk_mib": disk_mib(&path),
-        "bytes_per_member": per_member,
+        "bytes_per_member": per_member / members,
+        "ledger_heap_bytes_per_member": heap as f64 / members,
+        "projection_bytes_per_member": projections as f64 / members,
     })
 }
 
 /// The same decisions (our core), stored the way an integrator would with SQLite: an events
 /// table and a balances table kept in step, WAL, one transaction per group, synchronous=FULL.
 fn run_sqlite(a: &Args, dir: &Path) -> Value {
-    let all = commands(a);
-    let (bulk, singles) = all.split_at(usize::try_from(a.commands).expect("fits in memory"));
+    let mut all = commands(a);
     let path = dir.join("sqlite.db");
     let mut conn = rusqlite::Connection::open(&path).expect("opens");
     conn.execute_batch(
@@ -298,14 +386,14 @@ fn run_sqlite(a: &Args, dir: &Path) -> Value {
         tx.commit().expect("commit");
     };
     let t = Instant::now();
-    for chunk in bulk.chunks(GROUP) {
-        group(&mut conn, chunk, &mut states, &mut head);
+    for chunk in groups(&mut all, a.commands) {
+        group(&mut conn, &chunk, &mut states, &mut head);
     }
     let secs = t.elapsed().as_secs_f64();
     let mut lat = Vec::with_capacity(SINGLES);
-    for c in singles {
+    for c in all {
         let t = Instant::now();
-        group(&mut conn, std::slice::from_ref(c), &mut states, &mut head);
+        group(&mut conn, std::slice::from_ref(&c), &mut states, &mut head);
         lat.push(t.elapsed().as_secs_f64() * 1e6);
     }
     drop(states);
@@ -349,16 +437,15 @@ fn run_sqlite(a: &Args, dir: &Path) -> Value {
 /// The limit of the embedded store: the same event bytes inserted into sled, one key per
 /// event, flushed and fdatasync'ed once per group; replay is a scan with the chain check.
 fn run_sled(a: &Args, dir: &Path) -> Value {
-    let all = commands(a);
-    let (bulk, _) = all.split_at(usize::try_from(a.commands).expect("fits in memory"));
+    let mut all = commands(a);
     // The bytes, decided in memory beforehand (not timed).
     let policy = Policy::builtin();
     let mut states: HashMap<String, MemberState> = HashMap::new();
-    let mut groups: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut batches: Vec<Vec<Vec<u8>>> = Vec::new();
     let mut p = 0u64;
-    for chunk in bulk.chunks(GROUP) {
+    for chunk in groups(&mut all, a.commands) {
         let mut g = Vec::new();
-        for c in chunk {
+        for c in &chunk {
             if let Ok((events, next)) = decide_and_fold(states.get(c.member.as_str()), c, &policy) {
                 for e in &events {
                     p += 1;
@@ -367,7 +454,7 @@ fn run_sled(a: &Args, dir: &Path) -> Value {
                 states.insert(c.member.to_string(), next);
             }
         }
-        groups.push(g);
+        batches.push(g);
     }
     drop(states);
     let path = dir.join("sled");
@@ -375,7 +462,7 @@ fn run_sled(a: &Args, dir: &Path) -> Value {
     let file = std::fs::File::open(path.join("db")).expect("data file");
     let t = Instant::now();
     let mut pos = 0u64;
-    for g in &groups {
+    for g in &batches {
         let mut b = sled::Batch::default();
         for bytes in g {
             pos += 1;
@@ -386,7 +473,7 @@ fn run_sled(a: &Args, dir: &Path) -> Value {
         file.sync_data().expect("fdatasync");
     }
     let secs = t.elapsed().as_secs_f64();
-    drop(groups);
+    drop(batches);
     let t = Instant::now();
     let mut prev = GENESIS_HASH;
     let mut n = 0u64;

@@ -256,10 +256,10 @@ fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
 }
 
 fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
-    // Opening replays the whole log with the same checks; a damaged log fails there, and that
-    // is a verify failure with its position, not an I/O error.
-    let report = match Ledger::open_existing(db) {
-        Ok(ledger) => ledger.verify()?,
+    // Opening replays the whole log with every check `verify` makes, once; a damaged log
+    // fails there, and that is a verify failure with its position, not an I/O error.
+    let report = match Ledger::open_verified(db) {
+        Ok((_ledger, report)) => report,
         Err(memberledger::Error::Corrupt { position, why }) => {
             memberledger::VerifyReport::failed(position, why)
         }

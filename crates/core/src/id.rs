@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use compact_str::CompactString;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Rejection;
 
@@ -31,16 +32,23 @@ pub fn validate_id(kind: &str, s: &str) -> Result<(), Rejection> {
 macro_rules! opaque_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Held inline (no heap allocation) up to 24 bytes, so cloning a typical id is a copy.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(CompactString);
 
         impl $name {
             /// Validates and wraps an id.
             pub fn new(s: impl Into<String>) -> Result<Self, Rejection> {
                 let s = s.into();
                 validate_id($kind, &s)?;
-                Ok(Self(s))
+                Ok(Self(CompactString::from(s)))
+            }
+
+            /// Validates and wraps an id given as a slice (no allocation for short ids).
+            fn from_valid_str(s: &str) -> Result<Self, Rejection> {
+                validate_id($kind, s)?;
+                Ok(Self(CompactString::new(s)))
             }
 
             /// The id as a string slice.
@@ -68,10 +76,16 @@ macro_rules! opaque_id {
             }
         }
 
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                Self::decode(s).map_err(serde::de::Error::custom)
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::decode_str(&s).map_err(serde::de::Error::custom)
             }
         }
     };
@@ -90,12 +104,12 @@ pub const POLICY_STREAM: &str = "@policy";
 impl MemberId {
     /// The id of the stream that is not a member's: inter-store settlements.
     pub fn stores_stream() -> MemberId {
-        MemberId(STORES_STREAM.to_owned())
+        MemberId(CompactString::const_new(STORES_STREAM))
     }
 
     /// The id of the stream of published policies.
     pub fn policy_stream() -> MemberId {
-        MemberId(POLICY_STREAM.to_owned())
+        MemberId(CompactString::const_new(POLICY_STREAM))
     }
 
     /// True for a member's stream, false for the settlements and policy streams.
@@ -116,25 +130,30 @@ impl MemberId {
     /// Parses a stream id as recorded in the log: a member id, or the settlements or policy
     /// stream's id. (Commands take [`MemberId::new`], which refuses both.)
     pub fn decode(s: String) -> Result<MemberId, Rejection> {
+        MemberId::decode_str(&s)
+    }
+
+    /// [`MemberId::decode`] of a slice.
+    pub fn decode_str(s: &str) -> Result<MemberId, Rejection> {
         if s == STORES_STREAM {
             return Ok(MemberId::stores_stream());
         }
         if s == POLICY_STREAM {
             return Ok(MemberId::policy_stream());
         }
-        MemberId::new(s)
+        MemberId::from_valid_str(s)
     }
 }
 
 impl StoreId {
-    fn decode(s: String) -> Result<StoreId, Rejection> {
-        StoreId::new(s)
+    fn decode_str(s: &str) -> Result<StoreId, Rejection> {
+        StoreId::from_valid_str(s)
     }
 }
 
 impl StaffId {
-    fn decode(s: String) -> Result<StaffId, Rejection> {
-        StaffId::new(s)
+    fn decode_str(s: &str) -> Result<StaffId, Rejection> {
+        StaffId::from_valid_str(s)
     }
 }
 
@@ -157,6 +176,19 @@ mod tests {
     fn accepts_ids_that_fit_account_names() {
         assert!(MemberId::new("M-001_a.b").is_ok());
         assert!(MemberId::new("x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn serde_round_trip_and_debug() {
+        let id = MemberId::new("M-001").unwrap();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"M-001\"");
+        assert_eq!(serde_json::from_str::<MemberId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<MemberId>("\"a b\"").is_err());
+        assert_eq!(format!("{id:?}"), "MemberId(\"M-001\")");
+        let stores: MemberId = serde_json::from_str("\"@stores\"").unwrap();
+        assert!(!stores.is_member());
+        assert!(StoreId::new("@stores").is_err());
     }
 
     #[test]

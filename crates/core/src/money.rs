@@ -1,4 +1,5 @@
-//! Exact money: a `Decimal` with two places, parsed and printed as a string.
+//! Exact money: a whole number of cents in an `i64`, parsed and printed as a string with two
+//! decimals.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,17 +11,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::Rejection;
 
 /// The largest amount one command may carry: `99999999.99`.
-pub const AMOUNT_MAX: Money = Money(Decimal::from_parts(1_410_065_407, 2, 0, false, 2));
+pub const AMOUNT_MAX: Money = Money(9_999_999_999);
 
 /// The largest figure an event may record (a balance, a payout): `999999999999.99`. A log
 /// holding more was not written by a ledger; refusing it on decode keeps every sum of cents
 /// inside `i64`.
-pub const RECORDED_MAX: Money = Money(Decimal::from_parts(276_447_231, 23_283, 0, false, 2));
+pub const RECORDED_MAX: Money = Money(99_999_999_999_999);
 
 /// An amount of the ledger's currency, exact to the cent.
 ///
-/// Always scale 2, never negative when it comes from input, and printed with exactly two
-/// decimals (`"1000.00"`). Arithmetic is checked: an overflow is a bug, never a wrap.
+/// A whole number of cents (an `i64`), so arithmetic is integer arithmetic; never negative
+/// when it comes from input, and printed with exactly two decimals (`"1000.00"`). Arithmetic
+/// is checked: an overflow is a bug, never a wrap.
 ///
 /// ```
 /// use memberledger_core::Money;
@@ -30,61 +32,64 @@ pub const RECORDED_MAX: Money = Money(Decimal::from_parts(276_447_231, 23_283, 0
 /// assert!("-1.00".parse::<Money>().is_err());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Money(Decimal);
+pub struct Money(i64);
 
 impl Money {
     /// Zero.
-    pub const ZERO: Money = Money(Decimal::ZERO);
+    pub const ZERO: Money = Money(0);
 
     /// Builds an amount from a whole number of cents.
-    pub fn from_cents(cents: i64) -> Money {
-        Money(Decimal::new(cents, 2))
+    pub const fn from_cents(cents: i64) -> Money {
+        Money(cents)
     }
 
     /// The amount as a whole number of cents.
-    pub fn cents(self) -> i64 {
-        // Every Money is scale 2 and bounded well inside i64 by the command limits and checked
-        // arithmetic, so the conversion cannot fail for a value this crate built.
-        (self.0 * Decimal::ONE_HUNDRED)
-            .to_i64()
-            .expect("money fits in i64 cents")
+    pub const fn cents(self) -> i64 {
+        self.0
     }
 
-    /// The underlying decimal (scale 2).
+    /// The amount as a decimal (scale 2).
     pub fn as_decimal(self) -> Decimal {
-        self.0
+        Decimal::new(self.0, 2)
     }
 
     /// Rounds any decimal to the cent with the given rounding.
     pub fn round(value: Decimal, rounding: Rounding) -> Money {
-        let mut d = value.round_dp_with_strategy(2, rounding.strategy());
-        d.rescale(2);
-        Money(d)
+        let d = value.round_dp_with_strategy(2, rounding.strategy());
+        // Every figure a ledger rounds (an amount times a rate of at most ten) is far inside
+        // i64 cents; a value beyond it is a bug, never a wrap.
+        Money(
+            (d * Decimal::ONE_HUNDRED)
+                .to_i64()
+                .expect("money fits in i64 cents"),
+        )
     }
 
     /// `self + other`; panics on overflow, which no bounded ledger reaches.
+    #[inline]
     pub fn plus(self, other: Money) -> Money {
         Money(self.0.checked_add(other.0).expect("money overflow"))
     }
 
     /// `self - other`; panics on overflow, which no bounded ledger reaches.
+    #[inline]
     pub fn minus(self, other: Money) -> Money {
         Money(self.0.checked_sub(other.0).expect("money overflow"))
     }
 
     /// True when strictly above zero.
-    pub fn is_positive(self) -> bool {
-        self.0 > Decimal::ZERO
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
     }
 
     /// True when zero.
-    pub fn is_zero(self) -> bool {
-        self.0.is_zero()
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
     }
 
     /// True when below zero.
-    pub fn is_negative(self) -> bool {
-        self.0 < Decimal::ZERO
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
     }
 
     /// Parses an amount that a command carries: positive, at most two decimals, at most
@@ -159,26 +164,40 @@ impl Money {
         if frac.is_some_and(|f| f.len() > 2) {
             return Err(bad("has more than two decimals"));
         }
-        let mut d = Decimal::from_str(s).map_err(|_| bad("is not a decimal number"))?;
-        if d.is_sign_negative() && !d.is_zero() {
+        // At most 32 characters, so the digits fit a u128 without overflow.
+        let value = |p: &str| {
+            p.bytes()
+                .fold(0u128, |acc, b| acc * 10 + u128::from(b - b'0'))
+        };
+        let cents = value(int) * 100
+            + frac.map_or(0, |f| {
+                if f.len() == 1 {
+                    value(f) * 10
+                } else {
+                    value(f)
+                }
+            });
+        // A number no 96-bit decimal holds was never a decimal number to this parser.
+        const DECIMAL_MAX: u128 = 79_228_162_514_264_337_593_543_950_335;
+        if value(int) > DECIMAL_MAX {
+            return Err(bad("is not a decimal number"));
+        }
+        if s.starts_with('-') && cents != 0 {
             return Err(bad("is negative"));
         }
-        d.rescale(2);
-        // "-0" and "-0.00" are zero; store them without a sign.
-        d.set_sign_positive(true);
-        let m = Money(d);
-        if m > RECORDED_MAX {
-            return Err(bad("is beyond any figure a ledger records"));
+        // "-0" and "-0.00" are zero; stored without a sign.
+        match i64::try_from(cents) {
+            Ok(c) if c <= RECORDED_MAX.0 => Ok(Money(c)),
+            _ => Err(bad("is beyond any figure a ledger records")),
         }
-        Ok(m)
     }
 }
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = self.0;
-        d.rescale(2);
-        write!(f, "{d}")
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
     }
 }
 
@@ -265,6 +284,27 @@ mod tests {
         }
         assert!(Money::parse_positive("0.00").is_err());
         assert!(Money::parse_positive("0.01").is_ok());
+    }
+
+    #[test]
+    fn cents_arithmetic_and_edges() {
+        let a = Money::from_cents(150);
+        assert_eq!(Money::ZERO.minus(a).to_string(), "-1.50");
+        assert_eq!(Money::from_cents(-5).to_string(), "-0.05");
+        assert_eq!(a.plus(a).cents(), 300);
+        assert_eq!(a.as_decimal(), Decimal::new(150, 2));
+        assert_eq!("-0.00".parse::<Money>().unwrap(), Money::ZERO);
+        assert_eq!("007.1".parse::<Money>().unwrap().cents(), 710);
+        assert_eq!(
+            Money::parse_unbounded("999999999999.99").unwrap(),
+            RECORDED_MAX
+        );
+        assert!(Money::parse_unbounded("1000000000000.00").is_err());
+        assert!(Money::parse_unbounded("99999999999999999999999999999999").is_err());
+        assert_eq!(
+            Money::round(Decimal::new(-1005, 3), Rounding::HalfUp).cents(),
+            -101
+        );
     }
 
     #[test]

@@ -58,23 +58,15 @@ impl Ledger {
 
     /// Opens the sled ledger in `path`, failing when there is none (rather than creating one).
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Ledger, Error> {
-        let path = path.as_ref();
-        let missing = || {
-            Error::Storage(format!(
-                "no ledger at {}; create one first (memberledger init)",
-                path.display()
-            ))
-        };
-        // sled keeps its log in a file named `db`; without it there is no ledger here, and
-        // opening would create one.
-        if !path.join("db").is_file() {
-            return Err(missing());
-        }
-        let store = SledStore::open(path)?;
-        if store.meta(POLICY_KEY)?.is_none() {
-            return Err(missing());
-        }
-        Ledger::with_store(Box::new(store), None)
+        Ledger::with_store(Box::new(existing_store(path.as_ref())?), None)
+    }
+
+    /// Opens the existing sled ledger in `path` and verifies it, in one replay: the replay
+    /// that builds the projections makes every check [`verify`](Ledger::verify) makes, and
+    /// its totals are the report (`open_existing` then `verify` replays twice). A damaged log
+    /// is `Err(Error::Corrupt)` with its first bad position, as from `open_existing`.
+    pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
+        Ledger::assemble(Box::new(existing_store(path.as_ref())?), None)
     }
 
     /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there.
@@ -104,6 +96,14 @@ impl Ledger {
     /// founding policy (version 1); an existing one keeps its own, and `policy`, if given, must
     /// equal it. Later versions are published with a `publish_policy` command.
     pub fn with_store(store: Box<dyn EventStore>, policy: Option<Policy>) -> Result<Ledger, Error> {
+        Ledger::assemble(store, policy).map(|(ledger, _)| ledger)
+    }
+
+    /// [`with_store`](Ledger::with_store), with the report of the replay it made.
+    fn assemble(
+        store: Box<dyn EventStore>,
+        policy: Option<Policy>,
+    ) -> Result<(Ledger, crate::VerifyReport), Error> {
         let policy = match store.meta(POLICY_KEY)? {
             Some(bytes) => {
                 let stored = std::str::from_utf8(&bytes)
@@ -139,18 +139,22 @@ impl Ledger {
             }
         };
         let replayed = replay(store.as_ref(), &policy)?;
-        Ok(Ledger {
-            store,
-            founding: policy,
-            policies: RwLock::new(Policies {
-                history: replayed.history,
-                latest_at: replayed.latest_at,
-            }),
-            members: RwLock::new(replayed.members),
-            clearing: RwLock::new(replayed.clearing),
-            writer: Mutex::new(()),
-            queue: Mutex::new(Queue::default()),
-        })
+        let report = crate::verify::report_of(&replayed);
+        Ok((
+            Ledger {
+                store,
+                founding: policy,
+                policies: RwLock::new(Policies {
+                    history: replayed.history,
+                    latest_at: replayed.latest_at,
+                }),
+                members: RwLock::new(replayed.members),
+                clearing: RwLock::new(replayed.clearing),
+                writer: Mutex::new(()),
+                queue: Mutex::new(Queue::default()),
+            },
+            report,
+        ))
     }
 
     /// The latest policy version's rules (in force for commands at or after its time).
@@ -686,4 +690,24 @@ pub(crate) fn fold_checked(
         position: e.position,
         why: f.to_string(),
     })
+}
+
+/// The sled store of an existing ledger: there must be one, with its policy.
+fn existing_store(path: &Path) -> Result<SledStore, Error> {
+    let missing = || {
+        Error::Storage(format!(
+            "no ledger at {}; create one first (memberledger init)",
+            path.display()
+        ))
+    };
+    // sled keeps its log in a file named `db`; without it there is no ledger here, and
+    // opening would create one.
+    if !path.join("db").is_file() {
+        return Err(missing());
+    }
+    let store = SledStore::open(path)?;
+    if store.meta(POLICY_KEY)?.is_none() {
+        return Err(missing());
+    }
+    Ok(store)
 }

@@ -2,9 +2,10 @@ use std::collections::HashMap;
 
 use memberledger_core::{
     canonical_json, chain_hash, check_balanced, event_id, postings, Clearing, Hash, MemberId,
-    MemberState, Policy, PolicyHistory, Timestamp, GENESIS_HASH,
+    MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, GENESIS_HASH,
 };
-use memberledger_store::{for_each_raw, EventStore};
+use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
+use rayon::prelude::*;
 
 use crate::Error;
 
@@ -29,121 +30,227 @@ pub(crate) struct Replayed {
     pub latest_at: Option<Timestamp>,
 }
 
-/// Folds the whole log from genesis, checking as it goes that positions are contiguous, every
-/// stored hash follows the chain rule over the stored bytes, the bytes are the canonical JSON
-/// of the event they decode to, every event names the policy version in force at its time, and
-/// every event folds onto its stream. The first failure is returned as `Corrupt` with its
-/// position.
-pub(crate) fn replay(store: &dyn EventStore, founding: &Policy) -> Result<Replayed, Error> {
-    let mut history = PolicyHistory::new(founding.clone());
-    let mut latest_at: Option<Timestamp> = None;
-    let mut members = Members::new();
-    let mut trial = std::collections::BTreeMap::new();
-    let mut trial_total = 0i128;
-    let mut clearing = Clearing::default();
-    let mut prev = GENESIS_HASH;
-    let mut n = 0u64;
-    let mut failure: Option<Error> = None;
-    let scan = for_each_raw(store, SCAN_PAGE, |raw| {
-        let position = raw.position;
+/// What can be checked of one stored event on its own, in parallel with the others: each
+/// stored record carries its hash and the previous one's, so every link of the chain is
+/// independent of the rest.
+struct Checked {
+    position: u64,
+    hash: Hash,
+    chain_ok: bool,
+    decoded: Result<Decoded, StoreError>,
+}
+
+struct Decoded {
+    rec: RecordedEvent,
+    id_ok: bool,
+    entry: Vec<Posting>,
+    balanced: Result<(), String>,
+    canonical_ok: bool,
+}
+
+/// Checks one stored event against the stored hash before it: the chain link, that it
+/// decodes, its id, its journal entry, and that the bytes are its canonical JSON.
+fn check_one(prev: &Hash, raw: &RawEvent) -> Checked {
+    let chain_ok = chain_hash(prev, &raw.json) == raw.hash;
+    let decoded = raw.decode().map(|rec| {
+        let id_ok = rec.event.id == event_id(rec.event.command, rec.event.index);
+        let entry = postings(&rec.event);
+        let balanced = check_balanced(&entry);
+        let canonical_ok = canonical_json(rec.position, &rec.event).as_bytes() == raw.json;
+        Decoded {
+            rec,
+            id_ok,
+            entry,
+            balanced,
+            canonical_ok,
+        }
+    });
+    Checked {
+        position: raw.position,
+        hash: raw.hash,
+        chain_ok,
+        decoded,
+    }
+}
+
+/// Reads a page from `from` and checks each event of it in parallel; `prev` is the stored
+/// hash before `from`.
+fn read_page(store: &dyn EventStore, from: u64, prev: Hash) -> Result<Vec<Checked>, StoreError> {
+    let page = store.read_raw(from, SCAN_PAGE)?;
+    Ok((0..page.len())
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|i| {
+            let prev = if i == 0 { &prev } else { &page[i - 1].hash };
+            check_one(prev, &page[i])
+        })
+        .collect())
+}
+
+/// The sequential half of the replay: what needs the events in order.
+struct Fold {
+    members: Members,
+    trial: std::collections::BTreeMap<memberledger_core::Account, i64>,
+    trial_total: i128,
+    clearing: Clearing,
+    prev: Hash,
+    n: u64,
+    /// The store's place of the command being read (a command's events are contiguous).
+    place: Option<(memberledger_core::Uuid, Option<CommandPlace>)>,
+    history: PolicyHistory,
+    latest_at: Option<Timestamp>,
+}
+
+impl Fold {
+    /// Applies the checks in the order a sequential replay makes them, so the first failure
+    /// found (and its message) does not depend on the parallel part.
+    fn event(&mut self, store: &dyn EventStore, c: Checked) -> Result<(), Error> {
+        let position = c.position;
         let corrupt = |why: String| Error::Corrupt { position, why };
-        let mut check = || -> Result<(), Error> {
-            if position != n + 1 {
-                return Err(Error::Corrupt {
-                    position: n + 1,
-                    why: format!("event {} is missing (the log jumps to {position})", n + 1),
-                });
+        if position != self.n + 1 {
+            return Err(Error::Corrupt {
+                position: self.n + 1,
+                why: format!(
+                    "event {} is missing (the log jumps to {position})",
+                    self.n + 1
+                ),
+            });
+        }
+        if !c.chain_ok {
+            return Err(corrupt("the hash does not follow the chain (bytes changed, or an event removed, inserted or moved)".into()));
+        }
+        let d = c.decoded?;
+        if !d.id_ok {
+            return Err(corrupt(
+                "the event id is not UUID v5 of its command and index".into(),
+            ));
+        }
+        // The store's index must agree with what the event says of itself.
+        let e = &d.rec.event;
+        let place = match &self.place {
+            Some((id, place)) if *id == e.command => place,
+            _ => {
+                let place = store.command_place(e.command)?;
+                &self.place.insert((e.command, place)).1
             }
-            if chain_hash(&prev, &raw.json) != raw.hash {
-                return Err(corrupt("the hash does not follow the chain (bytes changed, or an event removed, inserted or moved)".into()));
-            }
-            let rec = raw.decode()?;
-            if rec.event.id != event_id(rec.event.command, rec.event.index) {
-                return Err(corrupt(
-                    "the event id is not UUID v5 of its command and index".into(),
-                ));
-            }
-            // The store's index must agree with what the event says of itself.
-            let e = &rec.event;
-            match store.command(e.command)? {
-                Some(c)
-                    if c.member == e.member
-                        && position >= c.first_position
-                        && position - c.first_position == u64::from(e.index)
-                        && e.index < c.count => {}
-                _ => return Err(corrupt(format!(
-                    "the store's index does not place this event as event {} of command {} of member {}",
-                    e.index, e.command, e.member
-                ))),
-            }
-            let entry = postings(&rec.event);
-            check_balanced(&entry).map_err(corrupt)?;
-            for p in &entry {
-                // A crafted log could push a balance past i64: that is corruption, not a panic.
-                let balance = trial.entry(p.account.clone()).or_insert(0i64);
-                *balance = balance
-                    .checked_add(p.cents)
-                    .ok_or_else(|| corrupt(format!("the balance of {} overflows", p.account)))?;
-                trial_total += i128::from(p.cents);
-            }
-            clearing.fold_postings(&entry);
-            if canonical_json(rec.position, &rec.event).as_bytes() != raw.json.as_slice() {
-                return Err(corrupt(
-                    "the stored bytes are not the canonical JSON of the event".into(),
-                ));
-            }
-            // A policy takes effect strictly after every event before it, so no recorded
-            // event was decided before its policy was in force.
-            if e.member.is_policy() && latest_at.is_some_and(|t| e.at <= t) {
-                return Err(corrupt(
-                    "the policy takes effect at or before an event already recorded".into(),
-                ));
-            }
-            latest_at = latest_at.max(Some(e.at));
-            // Fold in place; a refused event ends the replay, so a part-folded state is
-            // never used.
-            if e.member.is_policy() {
-                return history.apply(e).map_err(corrupt);
-            }
-            let in_force = history.in_force(e.at).version;
+        };
+        match place {
+            Some(c)
+                if c.member == e.member
+                    && position >= c.first_position
+                    && position - c.first_position == u64::from(e.index)
+                    && e.index < c.count => {}
+            _ => return Err(corrupt(format!(
+                "the store's index does not place this event as event {} of command {} of member {}",
+                e.index, e.command, e.member
+            ))),
+        }
+        d.balanced.map_err(corrupt)?;
+        self.clearing.fold_postings(&d.entry);
+        for p in d.entry {
+            // A crafted log could push a balance past i64: that is corruption, not a panic.
+            let overflow = || corrupt(format!("the balance of {} overflows", p.account));
+            let balance = match self.trial.get_mut(&p.account) {
+                Some(b) => b,
+                None => self.trial.entry(p.account.clone()).or_insert(0),
+            };
+            *balance = balance.checked_add(p.cents).ok_or_else(overflow)?;
+            self.trial_total += i128::from(p.cents);
+        }
+        if !d.canonical_ok {
+            return Err(corrupt(
+                "the stored bytes are not the canonical JSON of the event".into(),
+            ));
+        }
+        // A policy takes effect strictly after every event before it, so no recorded event
+        // was decided before its policy was in force; every other event names the version in
+        // force at its time.
+        let rec = d.rec;
+        let e = &rec.event;
+        if e.member.is_policy() && self.latest_at.is_some_and(|t| e.at <= t) {
+            return Err(corrupt(
+                "the policy takes effect at or before an event already recorded".into(),
+            ));
+        }
+        self.latest_at = self.latest_at.max(Some(e.at));
+        if !e.member.is_policy() {
+            let in_force = self.history.in_force(e.at).version;
             if e.policy != in_force {
                 return Err(corrupt(format!(
                     "the event names policy version {}, but version {in_force} was in force at {}",
                     e.policy, e.at
                 )));
             }
-            if e.member.is_stores() {
-                return clearing
+        }
+        // Fold in place; a refused event ends the replay, so a part-folded state is never
+        // used.
+        if e.member.is_policy() {
+            self.history.apply(e).map_err(corrupt)?;
+        } else if e.member.is_stores() {
+            self.clearing
+                .apply(&rec.event)
+                .map_err(|f| corrupt(f.to_string()))?;
+        } else {
+            match self.members.get_mut(&rec.event.member) {
+                Some(state) => state
                     .apply(&rec.event)
-                    .map_err(|f| corrupt(f.to_string()));
-            }
-            match members.get_mut(&rec.event.member) {
-                Some(state) => state.apply(&rec.event).map_err(|f| corrupt(f.to_string())),
+                    .map_err(|f| corrupt(f.to_string()))?,
                 None => {
                     let state =
                         MemberState::enrolled(&rec.event).map_err(|f| corrupt(f.to_string()))?;
-                    members.insert(rec.event.member.clone(), state);
-                    Ok(())
+                    self.members.insert(rec.event.member.clone(), state);
                 }
             }
-        };
-        match check() {
-            Ok(()) => {
-                prev = raw.hash;
-                n = position;
-                Ok(())
-            }
-            Err(e) => {
-                failure = Some(e);
-                // Stop the scan: only the first bad position matters.
-                Err(memberledger_store::StoreError::Storage("stop".into()))
-            }
         }
-    });
-    if let Some(e) = failure {
-        return Err(e);
+        self.prev = c.hash;
+        self.n = position;
+        Ok(())
     }
-    scan?;
+
+    fn page(&mut self, store: &dyn EventStore, page: Vec<Checked>) -> Result<(), Error> {
+        page.into_iter().try_for_each(|c| self.event(store, c))
+    }
+}
+
+/// Folds the whole log from genesis, checking as it goes that positions are contiguous, every
+/// stored hash follows the chain rule over the stored bytes, the bytes are the canonical JSON
+/// of the event they decode to, every event names the policy version in force at its time,
+/// and every event folds onto its stream. The first failure is returned as `Corrupt` with its
+/// position.
+///
+/// One pass, on every core: while one page is folded in order, the next is read and its
+/// events checked in parallel (chain links, decoding, ids, journal entries, canonical bytes).
+pub(crate) fn replay(store: &dyn EventStore, founding: &Policy) -> Result<Replayed, Error> {
+    let mut fold = Fold {
+        members: Members::new(),
+        trial: std::collections::BTreeMap::new(),
+        trial_total: 0,
+        clearing: Clearing::default(),
+        prev: GENESIS_HASH,
+        n: 0,
+        place: None,
+        history: PolicyHistory::new(founding.clone()),
+        latest_at: None,
+    };
+    let mut next = read_page(store, 1, GENESIS_HASH)?;
+    while let Some(last) = next.last() {
+        let (from, prev) = (last.position + 1, last.hash);
+        let page = std::mem::take(&mut next);
+        let (folded, following) =
+            rayon::join(|| fold.page(store, page), || read_page(store, from, prev));
+        folded?;
+        next = following?;
+    }
+    let Fold {
+        members,
+        trial_total,
+        clearing,
+        prev,
+        n,
+        history,
+        latest_at,
+        ..
+    } = fold;
     let head = store.head()?;
     if head.position != n || head.hash != prev {
         return Err(Error::Corrupt {

@@ -1,7 +1,7 @@
 use memberledger_core::{Hash, Money};
 use serde::Serialize;
 
-use crate::replay::replay;
+use crate::replay::{replay, Replayed};
 use crate::{Error, Ledger};
 
 /// What [`Ledger::verify`] checked and found.
@@ -75,28 +75,8 @@ impl Ledger {
                 Err(e) => return Err(e),
             };
             let cached = self.cached_members();
-            let mut report = VerifyReport {
-                events: replayed.events,
-                members: replayed.members.len() as u64,
-                head: hex(&replayed.head),
-                principal: Money::ZERO,
-                bonus: Money::ZERO,
-                points: 0,
-                problem: None,
-            };
-            if replayed.trial_total != 0 {
-                report.problem = Some(Problem {
-                    position: 0,
-                    what: format!(
-                        "the trial balance is off by {} cents",
-                        replayed.trial_total
-                    ),
-                });
-            }
+            let mut report = report_of(&replayed);
             for (id, fresh) in &replayed.members {
-                report.principal = report.principal.plus(fresh.principal());
-                report.bonus = report.bonus.plus(fresh.bonus());
-                report.points += fresh.points();
                 if cached.get(id) != Some(fresh) && report.problem.is_none() {
                     report.problem = Some(Problem {
                         position: 0,
@@ -129,6 +109,32 @@ impl Ledger {
             Ok(report)
         })
     }
+}
+
+/// The report of a replay that succeeded: its counts and totals, and a trial balance that is
+/// not zero as the problem.
+pub(crate) fn report_of(replayed: &Replayed) -> VerifyReport {
+    let mut report = VerifyReport {
+        events: replayed.events,
+        members: replayed.members.len() as u64,
+        head: hex(&replayed.head),
+        principal: Money::ZERO,
+        bonus: Money::ZERO,
+        points: 0,
+        problem: None,
+    };
+    if replayed.trial_total != 0 {
+        report.problem = Some(Problem {
+            position: 0,
+            what: format!("the trial balance is off by {} cents", replayed.trial_total),
+        });
+    }
+    for fresh in replayed.members.values() {
+        report.principal = report.principal.plus(fresh.principal());
+        report.bonus = report.bonus.plus(fresh.bonus());
+        report.points += fresh.points();
+    }
+    report
 }
 
 fn hex(h: &Hash) -> String {

@@ -209,6 +209,34 @@ fn a_sled_ledger_reopens_to_the_same_state() {
 }
 
 #[test]
+fn open_verified_replays_once_and_reports_what_verify_reports() {
+    // More events than one replay page, so the pipelined pages meet.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    {
+        let l = Ledger::open(&path).unwrap();
+        let mut commands: Vec<Command> = (0..50).map(|i| enroll(i, &format!("M{i}"))).collect();
+        commands.extend(
+            (50..9_050).map(|i| recharge(i, &format!("M{}", i % 50), &format!("{}.05", i % 7 + 1))),
+        );
+        for chunk in commands.chunks(1_000) {
+            for r in l.execute_batch(chunk) {
+                r.unwrap();
+            }
+        }
+    }
+    let expected = Ledger::open_existing(&path).unwrap().verify().unwrap();
+    assert!(expected.ok(), "{expected:?}");
+    assert!(expected.events > 9_000);
+    let (l, report) = Ledger::open_verified(&path).unwrap();
+    assert_eq!(report, expected);
+    assert_eq!(l.verify().unwrap(), expected);
+    drop(l);
+    let e = Ledger::open_verified(dir.path().join("nothing")).unwrap_err();
+    assert_eq!(e.code(), "storage");
+}
+
+#[test]
 fn open_existing_refuses_a_missing_ledger() {
     let dir = tempfile::tempdir().unwrap();
     let e = Ledger::open_existing(dir.path().join("nothing")).unwrap_err();

@@ -4,20 +4,28 @@
 //! first event, whose value holds the command id, its digest, the member, and each event's
 //! chain hash and canonical JSON. Settings live under `m` + name. One key per command keeps
 //! sled's per-insert cost per command, not per event. The command and member indexes are
-//! rebuilt in memory when the store opens (one sequential scan).
+//! rebuilt in memory when the store opens (one sequential scan), compactly: a command's place
+//! (not its digest, which is read back from its record when an id is used again) and each
+//! member's positions as varint deltas.
 //!
 //! Durability: sled's `flush()` only calls `sync_file_range`, which neither flushes the device
 //! cache nor the file's metadata, so every append also `fdatasync`s sled's data file before it
-//! returns. An acknowledged append survives a crash of the process or the machine.
+//! returns. An acknowledged append survives a crash of the process or the machine. That is
+//! the one sync an append waits for: the head anchor (`memberledger.head`, which turns a tail
+//! that sled silently dropped into `Corrupt`) is rewritten after each append and made durable
+//! by a background thread shortly after.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use memberledger_core::{chain_hash, MemberId, RecordedEvent, Uuid};
 use memberledger_store::{
-    Append, AppendConflict, CommandRecord, EventStore, Head, Index, RawEvent, Sealed, StoreError,
+    Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, Index, RawEvent, Sealed,
+    StoreError,
 };
 use sha2::{Digest, Sha256};
 
@@ -35,9 +43,64 @@ pub struct SledStore {
     path: PathBuf,
     index: Mutex<Index>,
     /// Set when a write failed after sled took it: appends are refused until a reopen.
-    failed: std::sync::atomic::AtomicBool,
+    failed: Arc<AtomicBool>,
     /// The head anchor: the last acknowledged position and hash, written after sled.
     anchor: Mutex<File>,
+    /// Syncs the anchor in the background, so an append waits for one sync (sled's), not two.
+    syncer: Option<AnchorSyncer>,
+}
+
+/// How often the background thread makes a changed head anchor durable.
+const ANCHOR_SYNC_EVERY: Duration = Duration::from_millis(200);
+
+/// The thread that `fdatasync`s the head anchor after appends changed it.
+///
+/// The anchor is written (to the page cache) after every append, once sled's data is already
+/// durable, so it never runs ahead of the durable log: a process that is killed leaves it
+/// exact, and a machine that loses power leaves it at the last background sync, at most
+/// [`ANCHOR_SYNC_EVERY`] behind, still a lower bound the log must reach.
+struct AnchorSyncer {
+    dirty: Arc<AtomicBool>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AnchorSyncer {
+    fn start(file: File, failed: Arc<AtomicBool>) -> std::io::Result<AnchorSyncer> {
+        let dirty = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let flag = Arc::clone(&dirty);
+        let thread = std::thread::Builder::new()
+            .name("memberledger-anchor".into())
+            .spawn(move || loop {
+                let last = !matches!(
+                    stopped.recv_timeout(ANCHOR_SYNC_EVERY),
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                );
+                if flag.swap(false, Ordering::SeqCst) && file.sync_data().is_err() {
+                    // A disk that cannot sync the anchor cannot be trusted with appends.
+                    failed.store(true, Ordering::SeqCst);
+                }
+                if last {
+                    return;
+                }
+            })?;
+        Ok(AnchorSyncer {
+            dirty,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for AnchorSyncer {
+    /// Syncs a last time and stops the thread.
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The anchor file, beside sled's files.
@@ -75,19 +138,25 @@ impl SledStore {
             .truncate(false)
             .open(&anchor_path)
             .map_err(|e| storage("cannot open the head anchor", e))?;
+        let failed = Arc::new(AtomicBool::new(false));
+        let syncer = anchor
+            .try_clone()
+            .and_then(|f| AnchorSyncer::start(f, Arc::clone(&failed)))
+            .map_err(|e| storage("cannot start the head anchor's syncer", e))?;
         let store = SledStore {
             db,
             data_file,
             path,
             index: Mutex::new(Index::default()),
-            failed: std::sync::atomic::AtomicBool::new(false),
+            failed,
             anchor: Mutex::new(anchor),
+            syncer: Some(syncer),
         };
         let index = store.rebuild_index()?;
         let head = index.head();
         *store.index.lock().map_err(|_| poisoned())? = index;
         if new_ledger {
-            store.write_anchor(head)?;
+            store.write_anchor(head, true)?;
         } else {
             store.check_anchor(head)?;
         }
@@ -126,7 +195,7 @@ impl SledStore {
                     why: format!("the log jumps from {} to {first}", expected - 1),
                 });
             }
-            if index.command(rec.record.command).is_some() {
+            if index.has_command(rec.record.command) {
                 return Err(StoreError::Corrupt {
                     position: first,
                     why: format!("command {} is recorded twice", rec.record.command),
@@ -140,19 +209,27 @@ impl SledStore {
                     .map(|(i, (hash, _))| (first + i as u64, *hash)),
             );
         }
+        index.shrink_to_fit();
         Ok(index)
     }
 
-    /// Records the acknowledged head outside sled, durably. sled recovers a damaged log by
-    /// silently dropping everything after the damage; comparing its head with this anchor on
-    /// open turns that loss into a `Corrupt` error instead of a shorter, valid-looking log.
-    fn write_anchor(&self, head: Head) -> Result<(), StoreError> {
+    /// Records the acknowledged head outside sled. sled recovers a damaged log by silently
+    /// dropping everything after the damage; comparing its head with this anchor on open turns
+    /// that loss into a `Corrupt` error instead of a shorter, valid-looking log. The write goes
+    /// to the page cache; the [`AnchorSyncer`] makes it durable shortly after (or `sync` now).
+    fn write_anchor(&self, head: Head, sync: bool) -> Result<(), StoreError> {
         let mut f = self.anchor.lock().map_err(|_| poisoned())?;
         let line = format!("{:020} {}\n", head.position, hex_hash(&head.hash));
         f.seek(SeekFrom::Start(0))
             .and_then(|_| f.write_all(line.as_bytes()))
-            .and_then(|()| f.sync_data())
-            .map_err(|e| storage("cannot write the head anchor", e))
+            .and_then(|()| if sync { f.sync_data() } else { Ok(()) })
+            .map_err(|e| storage("cannot write the head anchor", e))?;
+        if !sync {
+            if let Some(s) = &self.syncer {
+                s.dirty.store(true, Ordering::SeqCst);
+            }
+        }
+        Ok(())
     }
 
     /// Checks the log reaches the anchored head, with the anchored hash there. The log may be
@@ -300,10 +377,11 @@ fn key_position(key: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
-/// A command's record as stored: the command record and each event's hash and JSON.
-struct Record {
+/// A command's record as stored: the command record and each event's hash and JSON (borrowed
+/// from the stored value).
+struct Record<'a> {
     record: CommandRecord,
-    events: Vec<([u8; 32], Vec<u8>)>,
+    events: Vec<([u8; 32], &'a [u8])>,
 }
 
 fn encode_record(s: &Sealed) -> Vec<u8> {
@@ -341,7 +419,7 @@ fn encode_record(s: &Sealed) -> Vec<u8> {
     v
 }
 
-fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
+fn decode_record(first: u64, mut v: &[u8]) -> Result<Record<'_>, StoreError> {
     let corrupt = |why: &str| StoreError::Corrupt {
         position: first,
         why: format!("stored record: {why}"),
@@ -372,7 +450,7 @@ fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
     let mlen = usize::from(take(&mut v, 1).ok_or_else(short)?[0]);
     let member = std::str::from_utf8(take(&mut v, mlen).ok_or_else(short)?)
         .ok()
-        .and_then(|m| MemberId::decode(m.to_owned()).ok())
+        .and_then(|m| MemberId::decode_str(m).ok())
         .ok_or_else(|| corrupt("bad member id"))?;
     let count = u32::from_be_bytes(
         take(&mut v, 4)
@@ -399,7 +477,7 @@ fn decode_record(first: u64, mut v: &[u8]) -> Result<Record, StoreError> {
                 .try_into()
                 .map_err(|_| short())?,
         );
-        let json = take(&mut v, len as usize).ok_or_else(short)?.to_vec();
+        let json = take(&mut v, len as usize).ok_or_else(short)?;
         events.push((hash, json));
     }
     if !v.is_empty() {
@@ -423,7 +501,7 @@ impl EventStore for SledStore {
         batch: Vec<Append>,
     ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
         let mut index = self.index()?;
-        if self.failed.load(std::sync::atomic::Ordering::SeqCst) {
+        if self.failed.load(Ordering::SeqCst) {
             return Err(StoreError::Storage(
                 "an earlier write failed part-way; reopen the ledger to continue".into(),
             ));
@@ -446,12 +524,12 @@ impl EventStore for SledStore {
                 .map_err(|e| storage("write failed", e))
                 .and_then(|()| self.durable(largest));
             if let Err(e) = written {
-                self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                self.failed.store(true, Ordering::SeqCst);
                 return Err(e);
             }
             index.commit(&sealed);
-            if let Err(e) = self.write_anchor(index.head()) {
-                self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+            if let Err(e) = self.write_anchor(index.head(), false) {
+                self.failed.store(true, Ordering::SeqCst);
                 return Err(e);
             }
         }
@@ -462,7 +540,31 @@ impl EventStore for SledStore {
     }
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
-        Ok(self.index()?.command(id).cloned())
+        let Some(place) = self.index()?.command(id) else {
+            return Ok(None);
+        };
+        // The index keeps no digest: read it back from the command's record.
+        let first = place.first_position;
+        let value = self
+            .db
+            .get(event_key(first))
+            .map_err(|e| storage("cannot read the log", e))?
+            .ok_or_else(|| StoreError::Corrupt {
+                position: first,
+                why: "indexed command is missing".into(),
+            })?;
+        let rec = decode_record(first, &value)?.record;
+        if rec.command != id {
+            return Err(StoreError::Corrupt {
+                position: first,
+                why: format!("the record holds command {}, not {id}", rec.command),
+            });
+        }
+        Ok(Some(rec))
+    }
+
+    fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {
+        Ok(self.index()?.command(id))
     }
 
     fn head(&self) -> Result<Head, StoreError> {
@@ -496,7 +598,7 @@ impl EventStore for SledStore {
                     out.push(RawEvent {
                         position,
                         hash,
-                        json,
+                        json: json.to_vec(),
                     });
                 }
             }
@@ -505,7 +607,7 @@ impl EventStore for SledStore {
     }
 
     fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
-        Ok(self.index()?.member_positions(member).to_vec())
+        Ok(self.index()?.member_positions(member))
     }
 
     fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {

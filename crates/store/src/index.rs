@@ -19,12 +19,82 @@ pub struct Sealed {
     pub json: Vec<String>,
 }
 
-/// Head, command ids and member streams of a log.
+/// Where a command's events are: what the index keeps of each command. (The digest stays
+/// with the store, which reads it back only for a command id used again.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandPlace {
+    /// The member it was about.
+    pub member: MemberId,
+    /// The position of its first event.
+    pub first_position: u64,
+    /// How many events it recorded.
+    pub count: u32,
+}
+
+/// One command in the index: 16 bytes beside its 16-byte id.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    first_position: u64,
+    /// The member's number in `Index::streams`.
+    member: u32,
+    count: u32,
+}
+
+/// One member's stream: its event positions, delta-encoded as LEB128 varints (a command's
+/// events are contiguous, so most deltas take one byte).
+#[derive(Debug)]
+struct Stream {
+    id: MemberId,
+    /// Deltas between successive positions (the first from 0).
+    deltas: Vec<u8>,
+    /// The last position (0 before the first event).
+    last: u64,
+    /// How many events (the stream version).
+    version: u64,
+}
+
+impl Stream {
+    fn push(&mut self, position: u64) {
+        let mut d = position - self.last;
+        loop {
+            let byte = u8::try_from(d & 0x7f).expect("seven bits");
+            d >>= 7;
+            if d == 0 {
+                self.deltas.push(byte);
+                break;
+            }
+            self.deltas.push(byte | 0x80);
+        }
+        self.last = position;
+        self.version += 1;
+    }
+
+    fn positions(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(usize::try_from(self.version).unwrap_or(0));
+        let (mut at, mut d, mut shift) = (0u64, 0u64, 0u32);
+        for &b in &self.deltas {
+            d |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                at += d;
+                out.push(at);
+                d = 0;
+                shift = 0;
+            } else {
+                shift += 7;
+            }
+        }
+        out
+    }
+}
+
+/// Head, command ids and member streams of a log, kept compact: about 32 bytes a command and,
+/// a member, its id once plus a byte or three an event.
 #[derive(Debug)]
 pub struct Index {
     head: Head,
-    commands: HashMap<Uuid, CommandRecord>,
-    members: HashMap<MemberId, Vec<u64>>,
+    commands: HashMap<Uuid, Slot>,
+    members: HashMap<MemberId, u32>,
+    streams: Vec<Stream>,
 }
 
 impl Default for Index {
@@ -36,6 +106,7 @@ impl Default for Index {
             },
             commands: HashMap::new(),
             members: HashMap::new(),
+            streams: Vec::new(),
         }
     }
 }
@@ -46,19 +117,47 @@ impl Index {
         self.head
     }
 
-    /// A command's record.
-    pub fn command(&self, id: Uuid) -> Option<&CommandRecord> {
-        self.commands.get(&id)
+    /// Where a command's events are, if it is recorded.
+    pub fn command(&self, id: Uuid) -> Option<CommandPlace> {
+        self.commands.get(&id).map(|s| CommandPlace {
+            member: self.streams[s.member as usize].id.clone(),
+            first_position: s.first_position,
+            count: s.count,
+        })
     }
 
-    /// A member's event positions.
-    pub fn member_positions(&self, member: &MemberId) -> &[u64] {
-        self.members.get(member).map_or(&[], Vec::as_slice)
+    /// True when the command id is recorded.
+    pub fn has_command(&self, id: Uuid) -> bool {
+        self.commands.contains_key(&id)
+    }
+
+    /// How many commands are recorded.
+    pub fn commands(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// A member's event positions, in version order.
+    pub fn member_positions(&self, member: &MemberId) -> Vec<u64> {
+        self.stream(member).map_or_else(Vec::new, Stream::positions)
     }
 
     /// A member's version.
     pub fn member_version(&self, member: &MemberId) -> u64 {
-        self.member_positions(member).len() as u64
+        self.stream(member).map_or(0, |s| s.version)
+    }
+
+    fn stream(&self, member: &MemberId) -> Option<&Stream> {
+        self.members.get(member).map(|&i| &self.streams[i as usize])
+    }
+
+    /// Gives back spare capacity (after rebuilding an index on open).
+    pub fn shrink_to_fit(&mut self) {
+        self.commands.shrink_to_fit();
+        self.members.shrink_to_fit();
+        self.streams.shrink_to_fit();
+        for s in &mut self.streams {
+            s.deltas.shrink_to_fit();
+        }
     }
 
     /// Checks each append against the index (and the ones before it in the batch), and seals
@@ -78,7 +177,7 @@ impl Index {
             let actual = *versions
                 .entry(&a.member)
                 .or_insert_with(|| self.member_version(&a.member));
-            if self.commands.contains_key(&a.command) || !ids.insert(a.command) {
+            if self.has_command(a.command) || !ids.insert(a.command) {
                 outcome.push(Err(AppendConflict::Duplicate(a.command)));
                 continue;
             }
@@ -131,13 +230,34 @@ impl Index {
     /// Adds one command already in the log (when rebuilding the index on open). Positions must
     /// follow the head without a gap.
     pub fn add(&mut self, record: CommandRecord, events: impl Iterator<Item = (u64, Hash)>) {
-        let positions = self.members.entry(record.member.clone()).or_default();
+        let slot = match self.members.get(&record.member) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.streams.len()).expect("fewer than 2^32 members");
+                self.streams.push(Stream {
+                    id: record.member.clone(),
+                    deltas: Vec::new(),
+                    last: 0,
+                    version: 0,
+                });
+                self.members.insert(record.member, i);
+                i
+            }
+        };
+        let stream = &mut self.streams[slot as usize];
         for (position, hash) in events {
             debug_assert_eq!(position, self.head.position + 1, "positions are contiguous");
-            positions.push(position);
+            stream.push(position);
             self.head = Head { position, hash };
         }
-        self.commands.insert(record.command, record);
+        self.commands.insert(
+            record.command,
+            Slot {
+                first_position: record.first_position,
+                member: slot,
+                count: record.count,
+            },
+        );
     }
 }
 
@@ -164,4 +284,25 @@ fn check_shape(a: &Append) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_round_trip_through_the_varints() {
+        let mut s = Stream {
+            id: MemberId::new("m").unwrap(),
+            deltas: Vec::new(),
+            last: 0,
+            version: 0,
+        };
+        let positions = [1, 2, 3, 130, 131, 20_000, 5_000_000_000, 5_000_000_001];
+        for p in positions {
+            s.push(p);
+        }
+        assert_eq!(s.positions(), positions);
+        assert_eq!(s.version, positions.len() as u64);
+    }
 }

@@ -11,7 +11,7 @@ mod memory;
 
 pub mod conformance;
 
-pub use index::{Index, Sealed};
+pub use index::{CommandPlace, Index, Sealed};
 pub use memory::MemoryStore;
 
 use memberledger_core::{Event, Hash, MemberId, RecordedEvent, Uuid};
@@ -141,6 +141,16 @@ pub trait EventStore: Send + Sync {
 
     /// The record of a command id, if recorded.
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError>;
+
+    /// Where a command's events are, without its digest: what replay checks each event
+    /// against. Stores that keep digests on disk answer this from memory.
+    fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {
+        Ok(self.command(id)?.map(|c| CommandPlace {
+            member: c.member,
+            first_position: c.first_position,
+            count: c.count,
+        }))
+    }
 
     /// The end of the log.
     fn head(&self) -> Result<Head, StoreError>;

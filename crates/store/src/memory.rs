@@ -5,13 +5,17 @@ use std::sync::Mutex;
 
 use memberledger_core::{MemberId, RecordedEvent, Uuid};
 
-use crate::{Append, AppendConflict, CommandRecord, EventStore, Head, Index, RawEvent, StoreError};
+use crate::{
+    Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, Index, RawEvent,
+    StoreError,
+};
 
 #[derive(Default)]
 struct Inner {
     index: Index,
     log: Vec<RawEvent>,
     meta: HashMap<String, Vec<u8>>,
+    digests: HashMap<Uuid, [u8; 32]>,
 }
 
 /// A store that keeps everything in memory. Gone when dropped.
@@ -49,6 +53,9 @@ impl EventStore for MemoryStore {
                 });
             }
         }
+        for s in &sealed {
+            inner.digests.insert(s.record.command, s.record.digest);
+        }
         inner.index.commit(&sealed);
         Ok(outcome
             .into_iter()
@@ -57,7 +64,18 @@ impl EventStore for MemoryStore {
     }
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
-        Ok(self.lock()?.index.command(id).cloned())
+        let inner = self.lock()?;
+        Ok(inner.index.command(id).map(|p| CommandRecord {
+            command: id,
+            member: p.member,
+            digest: inner.digests[&id],
+            first_position: p.first_position,
+            count: p.count,
+        }))
+    }
+
+    fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {
+        Ok(self.lock()?.index.command(id))
     }
 
     fn head(&self) -> Result<Head, StoreError> {
@@ -71,7 +89,7 @@ impl EventStore for MemoryStore {
     }
 
     fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
-        Ok(self.lock()?.index.member_positions(member).to_vec())
+        Ok(self.lock()?.index.member_positions(member))
     }
 
     fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
