@@ -66,7 +66,7 @@ impl Ledger {
     /// its totals are the report (`open_existing` then `verify` replays twice). A damaged log
     /// is `Err(Error::Corrupt)` with its first bad position, as from `open_existing`.
     pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
-        Ledger::assemble(Box::new(existing_store(path.as_ref())?), None)
+        Ledger::assemble(Box::new(existing_store(path.as_ref())?), None, true)
     }
 
     /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there.
@@ -96,13 +96,15 @@ impl Ledger {
     /// founding policy (version 1); an existing one keeps its own, and `policy`, if given, must
     /// equal it. Later versions are published with a `publish_policy` command.
     pub fn with_store(store: Box<dyn EventStore>, policy: Option<Policy>) -> Result<Ledger, Error> {
-        Ledger::assemble(store, policy).map(|(ledger, _)| ledger)
+        Ledger::assemble(store, policy, false).map(|(ledger, _)| ledger)
     }
 
-    /// [`with_store`](Ledger::with_store), with the report of the replay it made.
+    /// [`with_store`](Ledger::with_store), with the report of the replay it made (with every
+    /// check of `verify` when `full`).
     fn assemble(
         store: Box<dyn EventStore>,
         policy: Option<Policy>,
+        full: bool,
     ) -> Result<(Ledger, crate::VerifyReport), Error> {
         let policy = match store.meta(POLICY_KEY)? {
             Some(bytes) => {
@@ -138,8 +140,14 @@ impl Ledger {
                 p
             }
         };
-        let replayed = replay(store.as_ref(), &policy)?;
+        let mut replayed = replay(store.as_ref(), &policy, full)?;
         let report = crate::verify::report_of(&replayed);
+        if full {
+            replayed.members = std::mem::take(&mut replayed.members)
+                .into_iter()
+                .map(|(id, state)| (id, state.without_consumption_records()))
+                .collect();
+        }
         Ok((
             Ledger {
                 store,
@@ -429,13 +437,23 @@ impl Ledger {
                 .history
                 .decide(c, plan.latest_at)
                 .map(|events| (events, None)),
+            Action::RefundConsumption { .. } => {
+                // The cached member has no consumption records: fold its events again, with
+                // what this batch has planned for it, to decide the refund.
+                let state = match self.full_state(&c.member, &plan.appends) {
+                    Ok(s) => s,
+                    Err(e) => return Step::Done(Err(e)),
+                };
+                decide_versioned(state.as_ref(), c, &in_force.policy, in_force.version)
+                    .map(|(events, next)| (events, Some(next.without_consumption_records())))
+            }
             _ => {
                 let state = plan
                     .states
                     .get(&c.member)
                     .or_else(|| members.get(&c.member));
                 decide_versioned(state, c, &in_force.policy, in_force.version)
-                    .map(|(events, next)| (events, Some(next)))
+                    .map(|(events, next)| (events, Some(next.without_consumption_records())))
             }
         };
         match decided {
@@ -472,7 +490,7 @@ impl Ledger {
     /// After a conflict with another writer of the same store, rebuilds the projections
     /// from the log (rare: one `Ledger` per store never conflicts with itself).
     fn reload(&self) -> Result<(), Retry> {
-        let replayed = replay(self.store.as_ref(), &self.founding).map_err(|_| Retry)?;
+        let replayed = replay(self.store.as_ref(), &self.founding, false).map_err(|_| Retry)?;
         *self
             .members
             .write()
@@ -537,12 +555,37 @@ impl Ledger {
     }
 
     /// A member's full state as it is now (lots, refundable consumptions, window).
+    ///
+    /// The ledger keeps every member in memory without the records of refundable
+    /// consumptions; this folds the member's events again to give them too (reading the
+    /// member's events from the store). A member never enrolled, or a store that cannot be
+    /// read, gives `None`.
     pub fn member_state(&self, id: &MemberId) -> Option<MemberState> {
-        self.members
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(id)
-            .cloned()
+        self.quiesced(|| self.full_state(id, &[]).ok().flatten())
+    }
+
+    /// A member folded from its stored events and then `pending` (appends planned but not yet
+    /// written), with its refundable-consumption records.
+    fn full_state(&self, id: &MemberId, pending: &[Append]) -> Result<Option<MemberState>, Error> {
+        let mut state: Option<MemberState> = None;
+        for rec in self.store.member_events(id)? {
+            fold_checked(&mut state, &rec)?;
+        }
+        for e in pending
+            .iter()
+            .filter(|a| a.member == *id)
+            .flat_map(|a| &a.events)
+        {
+            let r = match &mut state {
+                None => MemberState::enrolled(e).map(|s| state = Some(s)),
+                Some(s) => s.apply(e),
+            };
+            r.map_err(|f| Error::Corrupt {
+                position: 0,
+                why: f.to_string(),
+            })?;
+        }
+        Ok(state)
     }
 
     /// A member as of a past time: the fold of the member's events recorded at or before it.

@@ -99,6 +99,9 @@ struct Fold {
     place: Option<(memberledger_core::Uuid, Option<CommandPlace>)>,
     history: PolicyHistory,
     latest_at: Option<Timestamp>,
+    /// Whether members keep their refundable-consumption records (the full checks of
+    /// `verify`), or fold without them (the compact projection a ledger caches).
+    records: bool,
 }
 
 impl Fold {
@@ -196,8 +199,11 @@ impl Fold {
                     .apply(&rec.event)
                     .map_err(|f| corrupt(f.to_string()))?,
                 None => {
-                    let state =
+                    let mut state =
                         MemberState::enrolled(&rec.event).map_err(|f| corrupt(f.to_string()))?;
+                    if !self.records {
+                        state = state.without_consumption_records();
+                    }
                     self.members.insert(rec.event.member.clone(), state);
                 }
             }
@@ -218,9 +224,17 @@ impl Fold {
 /// and every event folds onto its stream. The first failure is returned as `Corrupt` with its
 /// position.
 ///
+/// With `records`, members keep their refundable-consumption records, so every refund is also
+/// checked against what its consumption drew (what `verify` does); without, they fold into the
+/// compact projection a ledger caches.
+///
 /// One pass, on every core: while one page is folded in order, the next is read and its
 /// events checked in parallel (chain links, decoding, ids, journal entries, canonical bytes).
-pub(crate) fn replay(store: &dyn EventStore, founding: &Policy) -> Result<Replayed, Error> {
+pub(crate) fn replay(
+    store: &dyn EventStore,
+    founding: &Policy,
+    records: bool,
+) -> Result<Replayed, Error> {
     let mut fold = Fold {
         members: Members::new(),
         trial: std::collections::BTreeMap::new(),
@@ -231,6 +245,7 @@ pub(crate) fn replay(store: &dyn EventStore, founding: &Policy) -> Result<Replay
         place: None,
         history: PolicyHistory::new(founding.clone()),
         latest_at: None,
+        records,
     };
     let mut next = read_page(store, 1, GENESIS_HASH)?;
     while let Some(last) = next.last() {
