@@ -261,6 +261,16 @@ impl MemberState {
         self
     }
 
+    /// Gives back the spare capacity of every list: a ledger does it to each member once the
+    /// log is replayed, since most members are not touched again soon.
+    pub fn shrink_to_fit(&mut self) {
+        self.principal_lots.shrink_to_fit();
+        self.bonus_lots.shrink_to_fit();
+        self.point_lots.shrink_to_fit();
+        self.recharge_window.shrink_to_fit();
+        self.tier.shrink_to_fit();
+    }
+
     /// Folds one event onto the state. Holds no business rule: every figure comes from the
     /// event. Checks that the event fits (versions, lots, amounts) and refuses it otherwise.
     ///

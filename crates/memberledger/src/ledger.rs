@@ -148,6 +148,10 @@ impl Ledger {
                 .map(|(id, state)| (id, state.without_consumption_records()))
                 .collect();
         }
+        for state in replayed.members.values_mut() {
+            state.shrink_to_fit();
+        }
+        replayed.members.shrink_to_fit();
         Ok((
             Ledger {
                 store,
