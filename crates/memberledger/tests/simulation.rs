@@ -3,10 +3,11 @@
 //! every step against an independent reference model and the ledger's invariants.
 //!
 //! Each run draws, from its seed alone: 20-50 members and 3-6 stores; a stream mixing every
-//! command type (settlements included) with retries of earlier command ids (same content: must
-//! be replayed; changed content: `idempotency_conflict`), a clock that steps onto bonus and
-//! point expiries and the edge of the 365-day upgrade window (a second before, at, a second
-//! after), and bad input (malformed JSON, bad amounts and ids, unknown fields, unknown members,
+//! member command type (freezes, point redemptions, adjustments by hand and packages included)
+//! and settlements, with retries of earlier command ids (same content: must be replayed; changed
+//! content: `idempotency_conflict`), a clock that steps onto bonus, point and package expiries
+//! and the edge of the 365-day upgrade window (a second before, at, a second after), and bad
+//! input (malformed JSON, bad amounts and ids, unknown fields, unknown members,
 //! times out of order) that must be refused with its code and record nothing. Some steps are
 //! one `execute_batch`; some run 2-4 client threads at once. The store underneath (memory, or
 //! sled in a temporary directory, as the seed says) fails 3% of appends before writing and 3%
@@ -16,7 +17,8 @@
 //! After every step: the commands the log gained are exactly those the model accepts in log
 //! order, and every client's answer (receipt, replay, rejection code) is what the model gives
 //! at a point of that order consistent with the client's own order; each member's lots, points,
-//! tier, open consumptions and book accounts equal the model's; what stores owe each other
+//! tier, frozen flag, open consumptions, packages (sessions and value left, status) and book
+//! accounts equal the model's; what stores owe each other
 //! equals the model's; the running trial balance is zero; no command id appears twice in the
 //! log; and `verify()` passes (every step; in runs over 2,000 steps every 25 steps and after
 //! every crash, or every N steps with `MEMBERLEDGER_SIM_VERIFY_EVERY=N`). Every member is

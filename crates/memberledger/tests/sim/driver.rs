@@ -12,7 +12,10 @@ use memberledger::{
 };
 
 use super::fault::{FaultKind, FaultStore, Faults, Injected};
-use super::model::{Ids, Model, Verdict, TIERS};
+use super::model::{
+    Ids, Model, RefundTo, Verdict, FREEZE_ALLOWS_RECHARGE, FREEZE_ALLOWS_REFUNDS,
+    PACKAGE_REFUND_TO, TIERS,
+};
 use super::rng::{mix, Rng};
 use super::spec::{money, timestamp, Spec};
 
@@ -61,6 +64,8 @@ pub struct Stats {
     pub replayed: u64,
     pub rejected: BTreeMap<&'static str, u64>,
     pub events: u64,
+    /// Events in the log by type.
+    pub events_by_type: BTreeMap<&'static str, u64>,
     pub crashes: u64,
     pub faults_before: u64,
     pub faults_after: u64,
@@ -76,7 +81,7 @@ pub struct Stats {
     pub verifies: u64,
     /// Clock steps onto an expiry or window edge: one second before, at, one second after.
     pub edges: [u64; 3],
-    /// Bonus and point lots that expired at exactly their `expires_at`.
+    /// Bonus and point lots and packages that expired at exactly their `expires_at`.
     pub expired_at_edge: u64,
     pub expired: u64,
     pub members_max: u64,
@@ -96,6 +101,9 @@ impl Stats {
             *self.rejected.entry(k).or_insert(0) += v;
         }
         self.events += o.events;
+        for (k, v) in &o.events_by_type {
+            *self.events_by_type.entry(k).or_insert(0) += v;
+        }
         self.crashes += o.crashes;
         self.faults_before += o.faults_before;
         self.faults_after += o.faults_after;
@@ -121,7 +129,7 @@ impl Stats {
              | crashes/reopens {} | injected write failures {} (before writing {}, ack lost after writing {}) \
              | lost acks replayed on retry {} | failed writes recorded on retry {} | rejections premised on an unwritten command {} \
              | batches {} | concurrent steps {} | verifies {} | clock on expiry edges -1s/0/+1s {:?} | lots expired {} (at exactly expires_at {}) \
-             | accepted by type {:?} | rejections by code {:?}",
+             | accepted by type {:?} | events by type {:?} | rejections by code {:?}",
             self.runs,
             self.steps,
             self.commands,
@@ -143,6 +151,7 @@ impl Stats {
             self.expired,
             self.expired_at_edge,
             self.accepted_by_type,
+            self.events_by_type,
             self.rejected,
         )
     }
@@ -353,6 +362,15 @@ impl Sim {
         assert_eq!(p.points_expiry_days, Some(730));
         assert!(p.refund.claw_back_used_bonus);
         assert_eq!(p.recharge_bonus.len(), 5);
+        assert_eq!(p.spend_order, memberledger_core::SpendOrder::Proportional);
+        assert_eq!(p.freeze.allow_recharge, FREEZE_ALLOWS_RECHARGE);
+        assert_eq!(p.freeze.allow_refunds, FREEZE_ALLOWS_REFUNDS);
+        let refund_to = match p.packages.refund_to {
+            memberledger_core::PackageRefundTo::Original => RefundTo::Original,
+            memberledger_core::PackageRefundTo::Cash => RefundTo::Cash,
+            memberledger_core::PackageRefundTo::Balance => RefundTo::Balance,
+        };
+        assert_eq!(refund_to, PACKAGE_REFUND_TO);
     }
 
     /// Fails the run with everything needed to reproduce it.
@@ -622,9 +640,15 @@ impl Sim {
                     self.trial, e.position
                 ));
             }
+            *self
+                .stats
+                .events_by_type
+                .entry(e.event.body.type_name())
+                .or_insert(0) += 1;
             match &e.event.body {
                 EventBody::BonusExpired { expires_at, .. }
-                | EventBody::PointsExpired { expires_at, .. } => {
+                | EventBody::PointsExpired { expires_at, .. }
+                | EventBody::PackageExpired { expires_at, .. } => {
                     self.stats.expired += 1;
                     if *expires_at == e.event.at {
                         self.stats.expired_at_edge += 1;
@@ -981,6 +1005,57 @@ impl Sim {
                 timestamp(want.last_at).to_string(),
             );
             diff("home", got.home_store.to_string(), want.home.clone());
+            diff("frozen", got.frozen.to_string(), want.frozen.to_string());
+            diff(
+                "package value",
+                view.package_value.to_string(),
+                money(want.package_value()),
+            );
+            let packages_got: Vec<String> = got
+                .packages
+                .iter()
+                .map(|(id, p)| {
+                    format!(
+                        "{id}@{} {:?} {} {}/{} x{} = {} ({} bonus) left {}+{} until {:?}",
+                        p.origin_store,
+                        p.paid_from,
+                        serde_json::to_value(p.status).expect("a status serialises"),
+                        p.sessions_left,
+                        p.sessions,
+                        p.session_price,
+                        p.price,
+                        p.bonus_paid,
+                        p.principal_left,
+                        p.bonus_left,
+                        p.expires_at.map(|t| t.to_string())
+                    )
+                })
+                .collect();
+            let packages_want: Vec<String> = want
+                .packages
+                .iter()
+                .map(|(id, p)| {
+                    format!(
+                        "{id}@{} {} {} {}/{} x{} = {} ({} bonus) left {}+{} until {:?}",
+                        p.store,
+                        if p.cash { "Cash" } else { "Balance" },
+                        serde_json::Value::from(p.status.name()),
+                        p.sessions_left,
+                        p.sessions,
+                        money(p.session_price),
+                        money(p.price),
+                        money(p.bonus_paid),
+                        money(p.principal_left),
+                        money(p.bonus_left),
+                        p.expires.map(|t| timestamp(t).to_string())
+                    )
+                })
+                .collect();
+            diff(
+                "packages",
+                packages_got.join("; "),
+                packages_want.join("; "),
+            );
             diff(
                 "bonus_spent",
                 got.bonus_spent.to_string(),
@@ -1114,6 +1189,11 @@ impl Sim {
                 "books bonus",
                 book(Account::Bonus(id.clone())).to_string(),
                 want.bonus_total().to_string(),
+            );
+            diff(
+                "books package",
+                book(Account::Package(id.clone())).to_string(),
+                want.package_value().to_string(),
             );
             if !diffs.is_empty() {
                 self.fail(&format!(

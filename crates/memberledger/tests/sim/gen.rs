@@ -1,14 +1,17 @@
 //! The generator of realistic command streams: members enrol and recharge around the bonus
 //! ladder, spend at any store, get refunds (partial, full, too much, of the wrong thing), cash
-//! out, change tier; stores settle what they owe. Clients retry with the same command id,
-//! sometimes with the content changed; the clock jumps onto expiry edges; bad input is mixed in.
+//! out, change tier, lose their card (freeze) and find it again, redeem points, have balances
+//! corrected by hand, buy packages (in cash or from the balance) and redeem their sessions at
+//! any store or get them refunded; stores settle what they owe. Clients retry with the same
+//! command id, sometimes with the content changed; the clock jumps onto expiry edges (bonus,
+//! points, packages, the upgrade window); bad input is mixed in.
 
 use memberledger::Uuid;
 use serde_json::Value;
 
 use super::driver::{Sim, EPOCH};
-use super::model::{Member, DAY, TIERS};
-use super::spec::{render_fields, Kind, Spec, Spelling};
+use super::model::{Member, PkgStatus, DAY, TIERS};
+use super::spec::{money, render_fields, Bal, Kind, Spec, Spelling};
 
 pub enum Gen {
     Valid(Spec),
@@ -76,6 +79,12 @@ impl Sim {
                     .iter()
                     .filter_map(|l| l.expires)
                     .chain(s.points.iter().filter_map(|l| l.expires))
+                    .chain(
+                        s.packages
+                            .values()
+                            .filter(|p| p.status == PkgStatus::Open)
+                            .filter_map(|p| p.expires),
+                    )
                     .chain(
                         s.window
                             .iter()
@@ -157,6 +166,25 @@ impl Sim {
             }
             Kind::ChangeTier { reason, .. } => *reason = Some("changed".into()),
             Kind::RefundBalance => spec.at += 1,
+            Kind::Freeze { reason }
+            | Kind::Unfreeze { reason }
+            | Kind::RefundPackage { reason, .. } => {
+                *reason = if reason.as_deref() == Some("changed") {
+                    None
+                } else {
+                    Some("changed".into())
+                };
+            }
+            Kind::RedeemPoints { points, .. } => *points += 1,
+            Kind::Adjust { qty, .. } => bump(qty),
+            Kind::PurchasePackage { cents, .. } => bump(cents),
+            Kind::RedeemSession { staff, .. } => {
+                *staff = if staff.is_some() {
+                    None
+                } else {
+                    Some("E9".into())
+                };
+            }
         }
         spec
     }
@@ -224,7 +252,62 @@ impl Sim {
                 .chance(500)
                 .then(|| format!("E{}", sim.rng.range(1, 9)))
         };
-        let kind = match self.rng.weighted(&[22, 8, 32, 14, 2, 3, 1]) {
+        // An open package that lapses within a second of now (the clock may have stepped onto
+        // its edge): redeem or refund it, half the time.
+        let edge_package = state
+            .packages
+            .iter()
+            .find(|(_, p)| {
+                p.status == PkgStatus::Open && p.expires.is_some_and(|e| (e - at).abs() <= 1)
+            })
+            .map(|(id, _)| *id);
+        if let Some(package) = edge_package.filter(|_| self.rng.chance(500)) {
+            let kind = if self.rng.chance(800) {
+                Kind::RedeemSession {
+                    package,
+                    staff: staff(self),
+                }
+            } else {
+                Kind::RefundPackage {
+                    package,
+                    reason: None,
+                }
+            };
+            return Spec {
+                id,
+                at,
+                member: Some(member),
+                store,
+                kind,
+            };
+        }
+        // A lost card is usually found again within a few commands. Members with points redeem
+        // them now and then; members with open packages come back for their sessions.
+        let has_points = state.points_total() > 0;
+        let has_package = state.packages.values().any(|p| p.status == PkgStatus::Open);
+        let pick = if state.frozen && self.rng.chance(250) {
+            7
+        } else {
+            // recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier,
+            // enroll (again), freeze or unfreeze, redeem_points, adjust, purchase_package,
+            // redeem_session, refund_package.
+            self.rng.weighted(&[
+                22,
+                8,
+                30,
+                13,
+                2,
+                3,
+                1,
+                3,
+                if has_points { 5 } else { 1 },
+                2,
+                5,
+                if has_package { 30 } else { 1 },
+                if has_package { 3 } else { 1 },
+            ])
+        };
+        let kind = match pick {
             0 => {
                 let cents = if self.rng.chance(400) {
                     *self.rng.pick(&RECHARGE_EDGES)
@@ -266,7 +349,22 @@ impl Sim {
                     reason: self.rng.chance(500).then(|| "vip".to_owned()),
                 }
             }
-            _ => Kind::Enroll { tier: None },
+            6 => Kind::Enroll { tier: None },
+            7 => self.gen_freeze(&state),
+            8 => self.gen_redeem_points(&state),
+            9 => self.gen_adjust(&state),
+            10 => self.gen_purchase(&state, at),
+            11 => Kind::RedeemSession {
+                package: self.pick_package(&member, &state),
+                staff: staff(self),
+            },
+            _ => Kind::RefundPackage {
+                package: self.pick_package(&member, &state),
+                reason: self
+                    .rng
+                    .chance(400)
+                    .then(|| (*self.rng.pick(&["moving away", "unhappy", "duplicate"])).to_owned()),
+            },
         };
         // Now and then the command names a member who was never enrolled (who never is).
         let member = if !concurrent && !matches!(kind, Kind::Enroll { .. }) && self.rng.chance(25) {
@@ -356,6 +454,193 @@ impl Sim {
         Kind::Refund { consumption, cents }
     }
 
+    /// Freezes an unfrozen card and unfreezes a frozen one, mostly; the other way round now
+    /// and then (`member_frozen`, `invalid_command`).
+    fn gen_freeze(&mut self, m: &Member) -> Kind {
+        let freeze = if m.frozen {
+            self.rng.chance(200)
+        } else {
+            self.rng.chance(850)
+        };
+        if freeze {
+            Kind::Freeze {
+                reason: self
+                    .rng
+                    .chance(600)
+                    .then(|| (*self.rng.pick(&["lost card", "suspicious activity"])).to_owned()),
+            }
+        } else {
+            Kind::Unfreeze {
+                reason: self
+                    .rng
+                    .chance(500)
+                    .then(|| (*self.rng.pick(&["card found", "verified"])).to_owned()),
+            }
+        }
+    }
+
+    /// Points for a gift or a service: mostly what the member holds, sometimes all of it or
+    /// one more.
+    fn gen_redeem_points(&mut self, m: &Member) -> Kind {
+        let held = m.points_total();
+        let points = if held == 0 {
+            u64::try_from(self.rng.range(1, 500)).expect("positive")
+        } else {
+            let h = i64::try_from(held).expect("points fit");
+            let p = match self.rng.weighted(&[65, 15, 12, 8]) {
+                0 => self.rng.range(1, h.min(3_000)),
+                1 => h,
+                2 => h + 1,
+                _ => *self.rng.pick(&[100, 500, 1_000, 5_000]),
+            };
+            u64::try_from(p).expect("positive")
+        };
+        Kind::RedeemPoints {
+            points,
+            reason: self
+                .rng
+                .chance(600)
+                .then(|| (*self.rng.pick(&["gift", "service", "voucher"])).to_owned()),
+        }
+    }
+
+    /// A correction by hand: a credit, or a debit of what is held (all of it, or one more).
+    fn gen_adjust(&mut self, m: &Member) -> Kind {
+        let balance = [Bal::Principal, Bal::Bonus, Bal::Points][self.rng.weighted(&[40, 35, 25])];
+        let credit = self.rng.chance(550);
+        let held = match balance {
+            Bal::Principal => m.principal_total(),
+            Bal::Bonus => m.bonus_total(),
+            Bal::Points => i64::try_from(m.points_total()).expect("points fit"),
+        };
+        let qty = if credit {
+            if balance == Bal::Points {
+                self.rng.range(1, 2_000)
+            } else {
+                self.rng.range(1, 50_000)
+            }
+        } else if held == 0 {
+            self.rng.range(1, 1_000)
+        } else {
+            match self.rng.weighted(&[65, 20, 15]) {
+                0 => self.rng.range(1, held),
+                1 => held,
+                _ => held + 1,
+            }
+        };
+        Kind::Adjust {
+            balance,
+            credit,
+            qty,
+            reason: (*self
+                .rng
+                .pick(&["correction", "system error", "goodwill", "audit"]))
+            .to_owned(),
+            operator: format!("OP{}", self.rng.range(1, 3)),
+        }
+    }
+
+    /// A package: 1-1000 sessions at a realistic price (or one cent a session), in cash or
+    /// from the balance (mostly within it; sometimes all of it or a cent more), with or without
+    /// an expiry (now and then one at or before the command's time).
+    fn gen_purchase(&mut self, m: &Member, at: i64) -> Kind {
+        let sessions: u32 = match self.rng.weighted(&[20, 30, 22, 16, 8, 4]) {
+            0 => *self.rng.pick(&[1, 2]),
+            1 => *self.rng.pick(&[3, 5, 6]),
+            2 => *self.rng.pick(&[10, 12]),
+            3 => u32::try_from(self.rng.range(2, 30)).expect("small"),
+            4 => u32::try_from(self.rng.range(31, 200)).expect("small"),
+            _ => *self.rng.pick(&[999, 1_000]),
+        };
+        let n = i64::from(sessions);
+        let balance = m.principal_total() + m.bonus_total();
+        let cash = if balance < n {
+            self.rng.chance(900)
+        } else {
+            self.rng.chance(400)
+        };
+        let mut cents = if self.rng.chance(50) {
+            n
+        } else {
+            self.rng.range(3_000, 60_000) * n + self.rng.range(0, 99)
+        };
+        if !cash && balance >= n {
+            cents = match self.rng.weighted(&[70, 10, 8, 12]) {
+                0 => cents.min(self.rng.range(n, balance)),
+                1 => balance,
+                2 => balance + 1,
+                _ => cents,
+            };
+        }
+        let expires = match self.rng.weighted(&[45, 33, 14, 5, 3]) {
+            0 => None,
+            1 => Some(at + *self.rng.pick(&[30, 60, 90, 180, 365]) * DAY),
+            2 => Some(at + *self.rng.pick(&[3_600, DAY, 3 * DAY, 7 * DAY])),
+            3 => Some(at),
+            _ => Some(at - 3_600),
+        };
+        Kind::PurchasePackage {
+            cents,
+            cash,
+            service: (*self
+                .rng
+                .pick(&["massage", "facial", "nails", "spa", "hair"]))
+            .to_owned(),
+            sessions,
+            expires,
+            staff: self
+                .rng
+                .chance(500)
+                .then(|| format!("E{}", self.rng.range(1, 9))),
+        }
+    }
+
+    /// A package to redeem or refund: mostly an open one of the member's, sometimes a closed
+    /// one, one bought in a command that may not have been recorded, another member's, or none.
+    fn pick_package(&mut self, member: &str, m: &Member) -> Uuid {
+        let (open, closed): (Vec<(&Uuid, _)>, Vec<_>) = m
+            .packages
+            .iter()
+            .partition(|(_, p)| p.status == PkgStatus::Open);
+        let open: Vec<Uuid> = open.into_iter().map(|(id, _)| *id).collect();
+        let closed: Vec<Uuid> = closed.into_iter().map(|(id, _)| *id).collect();
+        match self.rng.weighted(&[75, 8, 7, 5, 5]) {
+            0 if !open.is_empty() => open[self.rng.index(open.len())],
+            1 if !closed.is_empty() => closed[self.rng.index(closed.len())],
+            2 => {
+                let bought: Vec<Uuid> = self
+                    .history
+                    .iter()
+                    .filter(|s| {
+                        s.member.as_deref() == Some(member)
+                            && matches!(s.kind, Kind::PurchasePackage { .. })
+                    })
+                    .map(|s| s.id)
+                    .collect();
+                if bought.is_empty() {
+                    self.new_id()
+                } else {
+                    bought[self.rng.index(bought.len())]
+                }
+            }
+            3 => {
+                let others: Vec<Uuid> = self
+                    .model
+                    .members
+                    .iter()
+                    .filter(|(id, _)| id.as_str() != member)
+                    .flat_map(|(_, s)| s.packages.keys().copied())
+                    .collect();
+                if others.is_empty() {
+                    self.new_id()
+                } else {
+                    others[self.rng.index(others.len())]
+                }
+            }
+            _ => self.new_id(),
+        }
+    }
+
     fn gen_settle(&mut self, id: Uuid, clock: i64) -> Spec {
         let mut debts = Vec::new();
         for d in &self.stores {
@@ -405,7 +690,7 @@ impl Sim {
         };
         let has = |f: &[(String, Value)], k: &str| f.iter().any(|(key, _)| key == k);
         // Bad amounts are drawn twice as often as the other defects.
-        let code = match self.rng.below(15) {
+        let code = match self.rng.below(17) {
             0 => {
                 let line = render_fields(&f);
                 let bad = match self.rng.below(5) {
@@ -501,15 +786,39 @@ impl Sim {
                 set(&mut f, "at", bad.into());
                 "invalid_command"
             }
-            10 if matches!(spec.kind, Kind::Recharge { .. } | Kind::Consume { .. }) => {
+            10 if matches!(
+                spec.kind,
+                Kind::Recharge { .. }
+                    | Kind::Consume { .. }
+                    | Kind::PurchasePackage { .. }
+                    | Kind::RedeemSession { .. }
+            ) =>
+            {
                 set(&mut f, "staff", "a b".into());
                 "invalid_id"
             }
-            11 if matches!(spec.kind, Kind::Consume { .. }) => {
+            10 if matches!(spec.kind, Kind::Adjust { .. }) => {
+                set(&mut f, "operator", "a b".into());
+                "invalid_id"
+            }
+            11 if matches!(
+                spec.kind,
+                Kind::Consume { .. } | Kind::PurchasePackage { .. }
+            ) =>
+            {
                 set(&mut f, "service", "".into());
                 "invalid_command"
             }
-            11 if matches!(spec.kind, Kind::Grant { .. }) => {
+            11 if matches!(
+                spec.kind,
+                Kind::Grant { .. }
+                    | Kind::Adjust { .. }
+                    | Kind::Freeze { .. }
+                    | Kind::Unfreeze { .. }
+                    | Kind::RedeemPoints { .. }
+                    | Kind::RefundPackage { .. }
+            ) =>
+            {
                 set(&mut f, "reason", "bell\u{7}".into());
                 "invalid_command"
             }
@@ -517,12 +826,86 @@ impl Sim {
                 set(&mut f, "consumption", "xyz".into());
                 "invalid_command"
             }
+            12 if matches!(
+                spec.kind,
+                Kind::RedeemSession { .. } | Kind::RefundPackage { .. }
+            ) =>
+            {
+                let bad = *self
+                    .rng
+                    .pick(&["xyz", "00000000-0000-0000-0000-000000000000"]);
+                set(&mut f, "package", bad.into());
+                "invalid_command"
+            }
+            15 | 16
+                if !matches!(
+                    spec.kind,
+                    Kind::RedeemPoints { .. } | Kind::Adjust { .. } | Kind::PurchasePackage { .. }
+                ) =>
+            {
+                set(&mut f, "type", "teleport".into());
+                "invalid_command"
+            }
+            15 | 16 => {
+                let (k, v, code) = self.bad_number(&spec.kind);
+                match v {
+                    Some(v) => set(&mut f, k, v),
+                    None => f.retain(|(key, _)| key != k),
+                }
+                code
+            }
             _ => {
                 set(&mut f, "type", "teleport".into());
                 "invalid_command"
             }
         };
         Gen::Bad(render_fields(&f), code)
+    }
+
+    /// A defect in a field of the newer commands (points, sessions, the adjustment's fields):
+    /// the field, its bad value (`None`: left out) and the code the parser must give.
+    fn bad_number(&mut self, kind: &Kind) -> (&'static str, Option<Value>, &'static str) {
+        match kind {
+            Kind::RedeemPoints { .. } => self
+                .rng
+                .pick(&[
+                    ("points", Some(Value::from(0)), "invalid_amount"),
+                    (
+                        "points",
+                        Some(Value::from(1_000_000_001u64)),
+                        "invalid_amount",
+                    ),
+                    ("points", Some(Value::from(-5)), "invalid_command"),
+                    ("points", Some(Value::from("10")), "invalid_command"),
+                    ("points", None, "invalid_command"),
+                ])
+                .clone(),
+            Kind::PurchasePackage { sessions, .. } => {
+                let below = (*sessions > 1).then(|| money(i64::from(*sessions) - 1));
+                match (self.rng.below(7), below) {
+                    (0, Some(b)) => ("amount", Some(b.into()), "invalid_amount"),
+                    (0 | 1, _) => ("sessions", Some(0.into()), "invalid_amount"),
+                    (2, _) => ("sessions", Some(1_001.into()), "invalid_amount"),
+                    (3, _) => ("sessions", Some((-1).into()), "invalid_command"),
+                    (4, _) => ("paid_from", Some("card".into()), "invalid_command"),
+                    (5, _) => ("paid_from", None, "invalid_command"),
+                    _ => ("expires_at", Some("soon".into()), "invalid_command"),
+                }
+            }
+            Kind::Adjust { balance, .. } => match (self.rng.below(6), balance) {
+                (0, _) => ("reason", None, "invalid_command"),
+                (1, _) => ("operator", None, "invalid_command"),
+                (2, _) => ("direction", Some("sideways".into()), "invalid_command"),
+                (3, _) => ("balance", Some("cash".into()), "invalid_command"),
+                (_, Bal::Points) if self.rng.chance(500) => {
+                    ("points", Some(0.into()), "invalid_amount")
+                }
+                // A points adjustment takes no amount, a money one no points.
+                (_, Bal::Points) => ("amount", Some("1.00".into()), "invalid_command"),
+                _ => ("points", Some(5.into()), "invalid_command"),
+            },
+            _ => unreachable!("only for the kinds with such fields"),
+        }
     }
 
     /// A batch for one `execute_batch` call: fresh commands, repeats of earlier ones of the

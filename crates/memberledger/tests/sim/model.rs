@@ -2,8 +2,10 @@
 //! from the design alone, in whole cents and seconds. It never calls `decide` or `apply`.
 //!
 //! Per member: principal lots (first-in first-out), bonus lots with expiry, point lots with
-//! expiry, the tier, the open consumptions (for refunds), the bonus spent (for the claw-back)
-//! and the recharges of the last 365 days (for upgrades). Between stores: what each owes each.
+//! expiry, the tier, whether the card is frozen, the open consumptions (for refunds), the
+//! packages bought (sessions and value left, by how they were paid), the bonus spent (for the
+//! claw-back) and the recharges of the last 365 days (for upgrades). Between stores: what each
+//! owes each.
 //! Lots are numbered as the design numbers them (one sequence per member for principal, bonus
 //! and point lots), so the model's lots can be compared one for one with the ledger's.
 
@@ -12,12 +14,29 @@ use std::sync::Arc;
 
 use memberledger::Uuid;
 
-use super::spec::{Kind, Spec};
+use super::spec::{Bal, Kind, Spec};
 
 pub const DAY: i64 = 86_400;
 const BONUS_EXPIRY: i64 = 365 * DAY;
 const POINTS_EXPIRY: i64 = 730 * DAY;
 const UPGRADE_WINDOW: i64 = 365 * DAY;
+
+/// DEFAULT_POLICY_JSON's `freeze`: a frozen card may still be recharged (and sold a package for
+/// cash), and refunded. Spending is always refused.
+pub const FREEZE_ALLOWS_RECHARGE: bool = true;
+pub const FREEZE_ALLOWS_REFUNDS: bool = true;
+
+/// Where a refunded package's value goes (`packages.refund_to`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundTo {
+    /// The way it was paid.
+    Original,
+    Cash,
+    Balance,
+}
+
+/// DEFAULT_POLICY_JSON's `packages.refund_to`.
+pub const PACKAGE_REFUND_TO: RefundTo = RefundTo::Original;
 
 /// A tier of the built-in policy.
 pub struct TierDef {
@@ -125,6 +144,58 @@ pub struct Consumption {
     pub points_reversed: u64,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PkgStatus {
+    Open,
+    Used,
+    Refunded,
+    Expired,
+}
+
+impl PkgStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            PkgStatus::Open => "open",
+            PkgStatus::Used => "used",
+            PkgStatus::Refunded => "refunded",
+            PkgStatus::Expired => "expired",
+        }
+    }
+}
+
+/// A package (次卡/疗程卡): sessions of a service, with the value not yet recognised split by
+/// what funded it (cash or principal, and bonus).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// The store that sold it.
+    pub store: String,
+    pub cash: bool,
+    pub sessions: u32,
+    pub sessions_left: u32,
+    /// `floor(price / sessions)`: every session but the last.
+    pub session_price: i64,
+    pub price: i64,
+    pub bonus_paid: i64,
+    pub principal_left: i64,
+    pub bonus_left: i64,
+    pub expires: Option<i64>,
+    pub status: PkgStatus,
+}
+
+impl Package {
+    pub fn value_left(&self) -> i64 {
+        self.principal_left + self.bonus_left
+    }
+
+    /// Closed packages hold nothing.
+    fn close(&mut self, status: PkgStatus) {
+        self.status = status;
+        self.sessions_left = 0;
+        self.principal_left = 0;
+        self.bonus_left = 0;
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub home: String,
@@ -136,6 +207,9 @@ pub struct Member {
     pub bonus: Vec<Lot>,
     pub points: Vec<PointLot>,
     pub consumptions: BTreeMap<Uuid, Consumption>,
+    pub frozen: bool,
+    /// Every package bought, by its purchase command's id.
+    pub packages: BTreeMap<Uuid, Package>,
     pub bonus_spent: i64,
     /// Principal recharged (+) and refunded (−), by time.
     pub window: Vec<(i64, i64)>,
@@ -154,18 +228,71 @@ impl Member {
         self.points.iter().map(|l| l.points).sum()
     }
 
+    /// The value left in open packages.
+    pub fn package_value(&self) -> i64 {
+        self.packages.values().map(Package::value_left).sum()
+    }
+
     fn new_lot(&mut self) -> u32 {
         let n = self.next_lot;
         self.next_lot += 1;
         n
     }
 
-    /// Lots due at `at` expire; returns how many events that records.
+    /// Lots and open packages due at `at` expire; returns how many events that records.
     fn expire(&mut self, at: i64) -> u64 {
         let before = self.bonus.len() + self.points.len();
         self.bonus.retain(|l| l.expires.is_none_or(|e| e > at));
         self.points.retain(|l| l.expires.is_none_or(|e| e > at));
-        u64::try_from(before - self.bonus.len() - self.points.len()).expect("few lots")
+        let mut n = u64::try_from(before - self.bonus.len() - self.points.len()).expect("few");
+        for p in self.packages.values_mut() {
+            if p.status == PkgStatus::Open && p.expires.is_some_and(|e| e <= at) {
+                p.close(PkgStatus::Expired);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Pays `charged` from the balance (a consumption, a package): bonus part
+    /// `round(charged × B / (P + B))` clamped to what each balance can pay, principal drawn
+    /// first-in first-out, bonus earliest expiry first. Returns (principal, bonus, draws).
+    fn pay(&mut self, charged: i64) -> Result<(i64, i64, Vec<Drawn>), &'static str> {
+        let (p, b) = (self.principal_total(), self.bonus_total());
+        if charged > p + b {
+            return Err("insufficient_balance");
+        }
+        let low = (charged - p).max(0);
+        let high = b.min(charged);
+        let bonus = half_up(i128::from(charged) * i128::from(b), i128::from(p + b))
+            .max(low)
+            .min(high);
+        let principal = charged - bonus;
+        let order: Vec<usize> = (0..self.principal.len()).collect();
+        let mut draws = draw(&mut self.principal, &order, principal, true);
+        let order = bonus_order(&self.bonus);
+        draws.extend(draw(&mut self.bonus, &order, bonus, false));
+        Ok((principal, bonus, draws))
+    }
+
+    /// Spends points, earliest expiry first (then lot order; lots without expiry last).
+    fn spend_points(&mut self, want: u64) -> Result<(), &'static str> {
+        if want > self.points_total() {
+            return Err("insufficient_points");
+        }
+        let mut order: Vec<usize> = (0..self.points.len()).collect();
+        order.sort_by_key(|&i| {
+            let l = &self.points[i];
+            (l.expires.is_none(), l.expires, l.lot)
+        });
+        let mut owed = want;
+        for i in order {
+            let take = self.points[i].points.min(owed);
+            self.points[i].points -= take;
+            owed -= take;
+        }
+        self.points.retain(|l| l.points > 0);
+        Ok(())
     }
 
     fn give_back(&mut self, principal: bool, d: &Drawn, cents: i64) {
@@ -193,6 +320,16 @@ impl Member {
             }
         }
     }
+}
+
+/// Bonus lots in spend order: earliest expiry first, then lot order, lots without expiry last.
+fn bonus_order(lots: &[Lot]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..lots.len()).collect();
+    order.sort_by_key(|&i| {
+        let l = &lots[i];
+        (l.expires.is_none(), l.expires, l.lot)
+    });
+    order
 }
 
 /// Takes `want` from lots in the order given by `order` (indexes into `lots`), dropping emptied
@@ -344,6 +481,58 @@ impl Model {
         self.consumptions_made += u64::from(change.consumed);
     }
 
+    /// A correction by hand: a credit opens a lot (bonus and points expire as the policy
+    /// says), a debit draws like a consumption would and may not exceed what is held.
+    fn adjust(
+        w: &mut Member,
+        balance: Bal,
+        credit: bool,
+        qty: i64,
+        spec: &Spec,
+    ) -> Result<(), &'static str> {
+        let at = spec.at;
+        match (credit, balance) {
+            (true, Bal::Points) => {
+                let lot = w.new_lot();
+                w.points.push(PointLot {
+                    lot,
+                    points: u64::try_from(qty).expect("positive"),
+                    expires: Some(at + POINTS_EXPIRY),
+                });
+            }
+            (true, b) => {
+                let lot = w.new_lot();
+                let l = Lot {
+                    lot,
+                    store: spec.store.clone(),
+                    cents: qty,
+                    expires: (b == Bal::Bonus).then_some(at + BONUS_EXPIRY),
+                };
+                if b == Bal::Principal {
+                    w.principal.push(l);
+                } else {
+                    w.bonus.push(l);
+                }
+            }
+            (false, Bal::Points) => w.spend_points(u64::try_from(qty).expect("positive"))?,
+            (false, Bal::Principal) => {
+                if qty > w.principal_total() {
+                    return Err("insufficient_balance");
+                }
+                let order: Vec<usize> = (0..w.principal.len()).collect();
+                draw(&mut w.principal, &order, qty, true);
+            }
+            (false, Bal::Bonus) => {
+                if qty > w.bonus_total() {
+                    return Err("insufficient_balance");
+                }
+                let order = bonus_order(&w.bonus);
+                draw(&mut w.bonus, &order, qty, false);
+            }
+        }
+        Ok(())
+    }
+
     fn settle(&self, spec: &Spec) -> Result<(Change, u64), &'static str> {
         let Kind::Settle { to, cents } = &spec.kind else {
             unreachable!("only settlements have no member")
@@ -389,6 +578,8 @@ impl Model {
                 bonus: Vec::new(),
                 points: Vec::new(),
                 consumptions: BTreeMap::new(),
+                frozen: false,
+                packages: BTreeMap::new(),
                 bonus_spent: 0,
                 window: Vec::new(),
             };
@@ -411,6 +602,24 @@ impl Model {
         let mut debts = Vec::new();
         let at = spec.at;
         let store = &spec.store;
+        if w.frozen {
+            let refused = match &spec.kind {
+                Kind::Consume { .. }
+                | Kind::RedeemPoints { .. }
+                | Kind::RedeemSession { .. }
+                | Kind::PurchasePackage { cash: false, .. } => true,
+                Kind::Recharge { .. } | Kind::PurchasePackage { cash: true, .. } => {
+                    !FREEZE_ALLOWS_RECHARGE
+                }
+                Kind::Refund { .. } | Kind::RefundBalance | Kind::RefundPackage { .. } => {
+                    !FREEZE_ALLOWS_REFUNDS
+                }
+                _ => false,
+            };
+            if refused {
+                return Err("member_frozen");
+            }
+        }
         match &spec.kind {
             Kind::Enroll { .. } | Kind::Settle { .. } => unreachable!("handled above"),
             Kind::Recharge { cents, .. } => {
@@ -478,24 +687,7 @@ impl Model {
                 if charged == 0 {
                     return Err("invalid_amount");
                 }
-                let (p, b) = (w.principal_total(), w.bonus_total());
-                if charged > p + b {
-                    return Err("insufficient_balance");
-                }
-                let low = (charged - p).max(0);
-                let high = b.min(charged);
-                let bonus = half_up(i128::from(charged) * i128::from(b), i128::from(p + b))
-                    .max(low)
-                    .min(high);
-                let principal = charged - bonus;
-                let order: Vec<usize> = (0..w.principal.len()).collect();
-                let mut draws = draw(&mut w.principal, &order, principal, true);
-                let mut order: Vec<usize> = (0..w.bonus.len()).collect();
-                order.sort_by_key(|&i| {
-                    let l = &w.bonus[i];
-                    (l.expires.is_none(), l.expires, l.lot)
-                });
-                draws.extend(draw(&mut w.bonus, &order, bonus, false));
+                let (principal, bonus, draws) = w.pay(charged)?;
                 for d in draws.iter().filter(|d| d.principal) {
                     debts.push((d.store.clone(), store.clone(), d.cents));
                 }
@@ -625,6 +817,139 @@ impl Model {
                 w.tier = tier_index(tier).ok_or("unknown_tier")?;
                 events += 1;
             }
+            Kind::Freeze { .. } => {
+                if w.frozen {
+                    return Err("member_frozen");
+                }
+                w.frozen = true;
+                events += 1;
+            }
+            Kind::Unfreeze { .. } => {
+                if !w.frozen {
+                    return Err("invalid_command");
+                }
+                w.frozen = false;
+                events += 1;
+            }
+            Kind::RedeemPoints { points, .. } => {
+                w.spend_points(*points)?;
+                events += 1;
+            }
+            Kind::Adjust {
+                balance,
+                credit,
+                qty,
+                ..
+            } => {
+                Self::adjust(&mut w, *balance, *credit, *qty, spec)?;
+                events += 1;
+            }
+            Kind::PurchasePackage {
+                cents,
+                cash,
+                sessions,
+                expires,
+                ..
+            } => {
+                if expires.is_some_and(|e| e <= at) {
+                    return Err("invalid_command");
+                }
+                let bonus = if *cash {
+                    0
+                } else {
+                    let (_, bonus, draws) = w.pay(*cents)?;
+                    for d in draws.iter().filter(|d| d.principal) {
+                        debts.push((d.store.clone(), store.clone(), d.cents));
+                    }
+                    bonus
+                };
+                w.bonus_spent += bonus;
+                w.packages.insert(
+                    spec.id,
+                    Package {
+                        store: store.clone(),
+                        cash: *cash,
+                        sessions: *sessions,
+                        sessions_left: *sessions,
+                        session_price: *cents / i64::from(*sessions),
+                        price: *cents,
+                        bonus_paid: bonus,
+                        principal_left: *cents - bonus,
+                        bonus_left: bonus,
+                        expires: *expires,
+                        status: PkgStatus::Open,
+                    },
+                );
+                events += 1;
+            }
+            Kind::RedeemSession { package, .. } => {
+                let p = open_package(&mut w, *package)?;
+                let (amount, bonus) = if p.sessions_left == 1 {
+                    (p.value_left(), p.bonus_left)
+                } else {
+                    let amount = p.session_price;
+                    let share = half_up(
+                        i128::from(amount) * i128::from(p.bonus_paid),
+                        i128::from(p.price),
+                    );
+                    let bonus = share
+                        .max((amount - p.principal_left).max(0))
+                        .min(p.bonus_left.min(amount));
+                    (amount, bonus)
+                };
+                let principal = amount - bonus;
+                p.principal_left -= principal;
+                p.bonus_left -= bonus;
+                p.sessions_left -= 1;
+                assert!(
+                    p.principal_left >= 0 && p.bonus_left >= 0,
+                    "model: a session takes no more than its package holds"
+                );
+                if p.sessions_left == 0 {
+                    assert_eq!(p.value_left(), 0, "model: the sessions add up to the price");
+                    p.close(PkgStatus::Used);
+                }
+                debts.push((p.store.clone(), store.clone(), principal));
+                events += 1;
+            }
+            Kind::RefundPackage { package, .. } => {
+                let p = open_package(&mut w, *package)?.clone();
+                let to_cash = match PACKAGE_REFUND_TO {
+                    RefundTo::Original => p.cash,
+                    RefundTo::Cash => true,
+                    RefundTo::Balance => false,
+                };
+                let unspent = p.bonus_left.min(w.bonus_spent);
+                w.bonus_spent -= unspent;
+                if to_cash {
+                    // The selling store holds the cash; the paying store pays it out.
+                    debts.push((p.store.clone(), store.clone(), p.principal_left));
+                } else {
+                    if p.principal_left > 0 {
+                        let lot = w.new_lot();
+                        w.principal.push(Lot {
+                            lot,
+                            store: p.store.clone(),
+                            cents: p.principal_left,
+                            expires: None,
+                        });
+                    }
+                    if p.bonus_left > 0 {
+                        let lot = w.new_lot();
+                        w.bonus.push(Lot {
+                            lot,
+                            store: p.store.clone(),
+                            cents: p.bonus_left,
+                            expires: Some(at + BONUS_EXPIRY),
+                        });
+                    }
+                }
+                w.packages
+                    .get_mut(package)
+                    .expect("found above")
+                    .close(PkgStatus::Refunded);
+                events += 1;
+            }
         }
         w.last_at = at;
         w.version += events;
@@ -635,5 +960,15 @@ impl Model {
             consumed: matches!(spec.kind, Kind::Consume { .. }),
         };
         Ok((change, events))
+    }
+}
+
+/// The open package `id` of a member, or why it cannot be used.
+fn open_package(w: &mut Member, id: Uuid) -> Result<&mut Package, &'static str> {
+    let p = w.packages.get_mut(&id).ok_or("unknown_package")?;
+    match p.status {
+        PkgStatus::Open => Ok(p),
+        PkgStatus::Used | PkgStatus::Refunded => Err("package_exhausted"),
+        PkgStatus::Expired => Err("package_expired"),
     }
 }

@@ -38,6 +38,59 @@ pub enum Kind {
         to: String,
         cents: Option<i64>,
     },
+    Freeze {
+        reason: Option<String>,
+    },
+    Unfreeze {
+        reason: Option<String>,
+    },
+    RedeemPoints {
+        points: u64,
+        reason: Option<String>,
+    },
+    /// A correction by hand: `qty` is cents for principal and bonus, points for points.
+    Adjust {
+        balance: Bal,
+        credit: bool,
+        qty: i64,
+        reason: String,
+        operator: String,
+    },
+    PurchasePackage {
+        cents: i64,
+        /// Paid in cash at the store (else from the balance).
+        cash: bool,
+        service: String,
+        sessions: u32,
+        expires: Option<i64>,
+        staff: Option<String>,
+    },
+    RedeemSession {
+        package: Uuid,
+        staff: Option<String>,
+    },
+    RefundPackage {
+        package: Uuid,
+        reason: Option<String>,
+    },
+}
+
+/// The balance an adjustment corrects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bal {
+    Principal,
+    Bonus,
+    Points,
+}
+
+impl Bal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Bal::Principal => "principal",
+            Bal::Bonus => "bonus",
+            Bal::Points => "points",
+        }
+    }
 }
 
 /// One command: `member` is `None` only for a settlement.
@@ -111,6 +164,13 @@ impl Kind {
             Kind::RefundBalance => "refund_balance",
             Kind::ChangeTier { .. } => "change_tier",
             Kind::Settle { .. } => "settle",
+            Kind::Freeze { .. } => "freeze",
+            Kind::Unfreeze { .. } => "unfreeze",
+            Kind::RedeemPoints { .. } => "redeem_points",
+            Kind::Adjust { .. } => "adjust",
+            Kind::PurchasePackage { .. } => "purchase_package",
+            Kind::RedeemSession { .. } => "redeem_session",
+            Kind::RefundPackage { .. } => "refund_package",
         }
     }
 }
@@ -186,6 +246,59 @@ impl Spec {
             Kind::Settle { to, cents } => {
                 opt(&mut f, "to", Some(to.clone().into()));
                 opt(&mut f, "amount", cents.map(amount));
+            }
+            Kind::Freeze { reason } | Kind::Unfreeze { reason } => {
+                opt(&mut f, "reason", reason.clone().map(Value::from));
+            }
+            Kind::RedeemPoints { points, reason } => {
+                opt(&mut f, "points", Some((*points).into()));
+                opt(&mut f, "reason", reason.clone().map(Value::from));
+            }
+            Kind::Adjust {
+                balance,
+                credit,
+                qty,
+                reason,
+                operator,
+            } => {
+                opt(&mut f, "balance", Some(balance.name().into()));
+                let direction = if *credit { "credit" } else { "debit" };
+                opt(&mut f, "direction", Some(direction.into()));
+                if *balance == Bal::Points {
+                    opt(&mut f, "points", Some((*qty).into()));
+                } else {
+                    opt(&mut f, "amount", Some(amount(*qty)));
+                }
+                opt(&mut f, "reason", Some(reason.clone().into()));
+                opt(&mut f, "operator", Some(operator.clone().into()));
+            }
+            Kind::PurchasePackage {
+                cents,
+                cash,
+                service,
+                sessions,
+                expires,
+                staff,
+            } => {
+                opt(&mut f, "amount", Some(amount(*cents)));
+                let paid = if *cash { "cash" } else { "balance" };
+                opt(&mut f, "paid_from", Some(paid.into()));
+                opt(&mut f, "service", Some(service.clone().into()));
+                opt(&mut f, "sessions", Some((*sessions).into()));
+                opt(
+                    &mut f,
+                    "expires_at",
+                    expires.map(|e| time_spelled(e, sp.offset_time).into()),
+                );
+                opt(&mut f, "staff", staff.clone().map(Value::from));
+            }
+            Kind::RedeemSession { package, staff } => {
+                opt(&mut f, "package", Some(package.to_string().into()));
+                opt(&mut f, "staff", staff.clone().map(Value::from));
+            }
+            Kind::RefundPackage { package, reason } => {
+                opt(&mut f, "package", Some(package.to_string().into()));
+                opt(&mut f, "reason", reason.clone().map(Value::from));
             }
         }
         let n = f.len();
