@@ -337,6 +337,7 @@ class Package:
         self.principal_left = principal
         self.bonus_left = bonus
         self.expires_at = expires_at  # the string as recorded, or None
+        self.bonus_expires_at = None  # the earliest expiry of the bonus lots that paid for it
         self.status = "open"
 
     def value_left(self):
@@ -701,10 +702,17 @@ def fold(m, e, at_key):
             elif d["lot"] is not None:
                 raise Bad("data.lot names a principal lot but the principal share is zero")
             if bonus > 0:
+                # The bonus share keeps the earliest expiry of the bonus lots that paid for the
+                # package; once that has passed it is forfeited and opens no lot.
+                if d["expires_at"] != p.bonus_expires_at:
+                    raise Bad("the bonus share expires at %s, not %s like the bonus that paid for it"
+                              % (d["expires_at"], p.bonus_expires_at))
                 if exp is not None and exp <= at_key:
-                    raise Bad("the bonus lot expires at %s, not after the refund" % d["expires_at"])
-                m.new_lot(d["bonus_lot"], "data.bonus_lot")
-                m.bonus_lots[d["bonus_lot"]] = [bonus, origin, d["expires_at"]]
+                    if d["bonus_lot"] is not None:
+                        raise Bad("the bonus share expired at %s: it is forfeited, not credited" % d["expires_at"])
+                else:
+                    m.new_lot(d["bonus_lot"], "data.bonus_lot")
+                    m.bonus_lots[d["bonus_lot"]] = [bonus, origin, d["expires_at"]]
             elif d["bonus_lot"] is not None or d["expires_at"] is not None:
                 raise Bad("data.bonus_lot or data.expires_at names a bonus lot but the bonus share is zero")
 
@@ -760,6 +768,9 @@ def fold_package_purchased(m, e, at_key):
     take_draws(m, draws, principal, bonus, at_key)
     m.bonus_spent += bonus
     m.packages[pid] = Package(pid, store, sessions, session_price, price - bonus, bonus, d["expires_at"])
+    # The bonus share refunded to the balance keeps the earliest expiry of the bonus that paid.
+    expiries = [x["expires_at"] for x in draws if x["kind"] == "bonus" and x["expires_at"] is not None]
+    m.packages[pid].bonus_expires_at = min(expiries, key=lambda t: timestamp(t, "")) if expiries else None
 
 
 # ---------------------------------------------------------------- inter-store clearing

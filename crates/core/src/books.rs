@@ -281,6 +281,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         EventBody::PackageRefunded {
             amount,
             bonus,
+            bonus_lot,
             origin_store,
             principal,
             to,
@@ -295,7 +296,12 @@ pub fn postings(event: &Event) -> Vec<Posting> {
                 }
                 PaidFrom::Balance => {
                     e.post(Account::Principal(member.clone()), -principal.cents());
-                    e.post(Account::Bonus(member.clone()), -bonus.cents());
+                    if bonus_lot.is_some() {
+                        e.post(Account::Bonus(member.clone()), -bonus.cents());
+                    } else {
+                        // Past its expiry: forfeited.
+                        e.post(Account::Breakage(origin_store.clone()), -bonus.cents());
+                    }
                 }
             }
         }

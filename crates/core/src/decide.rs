@@ -412,7 +412,7 @@ impl Draft<'_> {
 
     /// Refunds a package's unredeemed value where the policy says: cash pays out the
     /// cash-or-principal share and forfeits the bonus share; the balance gets both back as
-    /// new lots.
+    /// new lots, the bonus with the expiry of the bonus that paid for it (forfeited if past).
     fn refund_package(
         &mut self,
         id: Uuid,
@@ -434,8 +434,12 @@ impl Draft<'_> {
                 next += 1;
             }
             if bonus.is_positive() {
-                bonus_lot = Some(next);
-                expires_at = policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d));
+                // Back with the expiry of the bonus that paid for it: a refund never renews
+                // bonus, and bonus already past its expiry is forfeited.
+                expires_at = p.bonus_expires_at;
+                if !expires_at.is_some_and(|t| t <= self.cmd.at) {
+                    bonus_lot = Some(next);
+                }
             }
         }
         self.record(EventBody::PackageRefunded {

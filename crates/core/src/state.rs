@@ -78,6 +78,9 @@ pub struct Package {
     pub bonus_left: Money,
     /// When unredeemed sessions lapse.
     pub expires_at: Option<Timestamp>,
+    /// The earliest expiry of the bonus lots drawn to pay for it: the bonus share refunded to
+    /// the balance keeps it (and is forfeited once it has passed).
+    pub bonus_expires_at: Option<Timestamp>,
     /// Where it stands.
     pub status: PackageStatus,
 }
@@ -801,6 +804,11 @@ impl MemberState {
                 principal_left: price.minus(*bonus),
                 bonus_left: *bonus,
                 expires_at: *expires_at,
+                bonus_expires_at: draws
+                    .iter()
+                    .filter(|d| d.kind == LotKind::Bonus)
+                    .filter_map(|d| d.expires_at)
+                    .min(),
                 status: PackageStatus::Open,
             },
         );
@@ -885,6 +893,7 @@ impl MemberState {
         {
             return Err(format!("package {package} holds other figures"));
         }
+        let bonus_expires_at = p.bonus_expires_at;
         p.close(PackageStatus::Refunded);
         if *bonus_unspent > *bonus || *bonus_unspent > self.bonus_spent {
             return Err("bonus_unspent exceeds the bonus share or the bonus spent".into());
@@ -897,12 +906,22 @@ impl MemberState {
                 }
             }
             PaidFrom::Balance => {
+                // The bonus share keeps the expiry of the bonus that paid for it; past it, the
+                // share is forfeited and opens no lot.
+                let bonus_expiry = bonus.is_positive().then_some(bonus_expires_at).flatten();
+                let forfeited = bonus_expiry.is_some_and(|t| t <= event.at);
+                if *expires_at != bonus_expiry {
+                    return Err("the bonus share's expiry is not its bonus's".into());
+                }
                 for (kind, share, lot, expires_at) in [
                     (LotKind::Principal, *principal, *lot, None),
                     (LotKind::Bonus, *bonus, *bonus_lot, *expires_at),
                 ] {
                     match lot {
-                        Some(n) if share.is_positive() => {
+                        None if kind == LotKind::Bonus && forfeited => {}
+                        Some(n)
+                            if share.is_positive() && !(kind == LotKind::Bonus && forfeited) =>
+                        {
                             self.new_lot(n)?;
                             self.lots_mut(kind).push(Lot {
                                 lot: n,

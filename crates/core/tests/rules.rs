@@ -1619,3 +1619,30 @@ fn a_frozen_card_cannot_use_packages_but_may_buy_one_in_cash() {
     s.when(r#"{"type":"refund_package","package":"p1"}"#)
         .then_accepted();
 }
+
+#[test]
+fn a_package_refund_to_the_balance_never_renews_bonus() {
+    // 1000.00 recharged with 150.00 bonus expiring in 365 days (2027-01-01T09:02); a 115.00
+    // package from the balance takes 15.00 of it. Refunded within the year, the bonus share
+    // comes back with that same expiry; refunded after it, it is forfeited.
+    let policy = with(SPEND, json!({"bonus_expiry_days": 365}));
+    let buy = [
+        ENROLL,
+        r#"{"type":"recharge","amount":"1000.00"}"#,
+        r#"{"id":"p1","type":"purchase_package","service":"facial","sessions":2,"amount":"115.00","paid_from":"balance"}"#,
+    ];
+    let mut s = given(&policy, &buy);
+    s.when(r#"{"at":"2026-06-01T00:00:00Z","type":"refund_package","package":"p1"}"#)
+        .then_events(json!([{
+            "type": "package_refunded", "to": "balance", "bonus": "15.00", "bonus_lot": 4,
+            "expires_at": "2027-01-01T09:02:00Z"
+        }]));
+    let mut s = given(&policy, &buy);
+    s.when(r#"{"at":"2027-02-01T00:00:00Z","type":"refund_package","package":"p1"}"#)
+        .then_events(json!([
+            {"type": "bonus_expired", "amount": "135.00"},
+            {"type": "package_refunded", "to": "balance", "principal": "100.00", "bonus": "15.00",
+             "lot": 3, "bonus_lot": null, "expires_at": "2027-01-01T09:02:00Z"}
+        ]));
+    s.then_view(json!({"principal": "1000.00", "bonus": "0.00"}));
+}

@@ -179,6 +179,9 @@ pub struct Package {
     pub principal_left: i64,
     pub bonus_left: i64,
     pub expires: Option<i64>,
+    /// The earliest expiry of the bonus lots that paid for it: the bonus share refunded to
+    /// the balance keeps it.
+    pub bonus_expires: Option<i64>,
     pub status: PkgStatus,
 }
 
@@ -854,14 +857,19 @@ impl Model {
                 if expires.is_some_and(|e| e <= at) {
                     return Err("invalid_command");
                 }
-                let bonus = if *cash {
-                    0
+                let (bonus, bonus_expires) = if *cash {
+                    (0, None)
                 } else {
                     let (_, bonus, draws) = w.pay(*cents)?;
                     for d in draws.iter().filter(|d| d.principal) {
                         debts.push((d.store.clone(), store.clone(), d.cents));
                     }
-                    bonus
+                    let earliest = draws
+                        .iter()
+                        .filter(|d| !d.principal)
+                        .filter_map(|d| d.expires)
+                        .min();
+                    (bonus, earliest)
                 };
                 w.bonus_spent += bonus;
                 w.packages.insert(
@@ -877,6 +885,7 @@ impl Model {
                         principal_left: *cents - bonus,
                         bonus_left: bonus,
                         expires: *expires,
+                        bonus_expires,
                         status: PkgStatus::Open,
                     },
                 );
@@ -934,13 +943,15 @@ impl Model {
                             expires: None,
                         });
                     }
-                    if p.bonus_left > 0 {
+                    // The bonus share keeps the expiry of the bonus that paid for it, and is
+                    // forfeited once that has passed.
+                    if p.bonus_left > 0 && !p.bonus_expires.is_some_and(|e| e <= at) {
                         let lot = w.new_lot();
                         w.bonus.push(Lot {
                             lot,
                             store: p.store.clone(),
                             cents: p.bonus_left,
-                            expires: Some(at + BONUS_EXPIRY),
+                            expires: p.bonus_expires,
                         });
                     }
                 }
