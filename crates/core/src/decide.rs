@@ -437,7 +437,7 @@ impl Draft<'_> {
                 // Back with the expiry of the bonus that paid for it: a refund never renews
                 // bonus, and bonus already past its expiry is forfeited.
                 expires_at = p.bonus_expires_at;
-                if !expires_at.is_some_and(|t| t <= self.cmd.at) {
+                if expires_at.is_none_or(|t| t > self.cmd.at) {
                     bonus_lot = Some(next);
                 }
             }
