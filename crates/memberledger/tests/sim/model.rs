@@ -945,7 +945,7 @@ impl Model {
                     }
                     // The bonus share keeps the expiry of the bonus that paid for it, and is
                     // forfeited once that has passed.
-                    if p.bonus_left > 0 && !p.bonus_expires.is_some_and(|e| e <= at) {
+                    if p.bonus_left > 0 && p.bonus_expires.is_none_or(|e| e > at) {
                         let lot = w.new_lot();
                         w.bonus.push(Lot {
                             lot,
