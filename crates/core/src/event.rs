@@ -547,10 +547,12 @@ pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
         (2, _) => return Err("schema 2 needs a policy version of at least 1".into()),
         (v, _) => return Err(format!("unknown event schema version {v}")),
     };
-    // Re-wrap as the adjacently tagged form, type first, which serde decodes without buffering.
-    let kind = serde_json::to_string(&e.kind).expect("a string serialises");
-    let tagged = format!(r#"{{"type":{kind},"data":{}}}"#, e.data.get());
-    let body: EventBody = serde_json::from_str(&tagged).map_err(|err| err.to_string())?;
+    let body = EventBody::deserialize(Tagged {
+        kind: &e.kind,
+        data: e.data.get(),
+        at: 0,
+    })
+    .map_err(|err| err.to_string())?;
     let event = Event {
         id: e.id,
         command: e.command,
@@ -564,6 +566,64 @@ pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
         body,
     };
     Ok((e.position, event))
+}
+
+/// The adjacently tagged form of a body, `{"type": kind, "data": …}`, presented to serde
+/// without writing it out: the type first, so the derived decoder reads `data` straight from
+/// the stored bytes without buffering.
+struct Tagged<'a> {
+    kind: &'a str,
+    data: &'a str,
+    /// Entries handed out so far.
+    at: u8,
+}
+
+impl<'de> serde::Deserializer<'de> for Tagged<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+impl<'de> serde::de::MapAccess<'de> for Tagged<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let key = match self.at {
+            0 => "type",
+            1 => "data",
+            _ => return Ok(None),
+        };
+        seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.at += 1;
+        if self.at == 1 {
+            return seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(self.kind));
+        }
+        let mut de = serde_json::Deserializer::from_str(self.data);
+        let value = seed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
 }
 
 /// The chain rule: `SHA-256(prev ‖ canonical_json)`.

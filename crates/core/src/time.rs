@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Rejection;
@@ -60,9 +60,49 @@ impl Timestamp {
     }
 }
 
+/// Parses the form the ledger writes, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, without going through
+/// a general RFC 3339 parser (events hold several times each, and replay reads them all).
+/// Anything else, or anything out of range, is left to the general parser.
+fn parse_utc(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let seps = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if seps.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let nanos = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = num(20..20 + digits.len())?;
+            let scale = 10u32.pow(u32::try_from(9 - digits.len()).ok()?);
+            n * scale
+        }
+        _ => return None,
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    let (month, day) = (num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if second > 59 {
+        return None; // a leap second: the general parser's business
+    }
+    NaiveDate::from_ymd_opt(year, month, day)?
+        .and_hms_nano_opt(hour, minute, second, nanos)
+        .map(|t| t.and_utc())
+}
+
 impl FromStr for Timestamp {
     type Err = Rejection;
     fn from_str(s: &str) -> Result<Timestamp, Rejection> {
+        if let Some(t) = parse_utc(s) {
+            return Timestamp::from_datetime(t);
+        }
         let t = DateTime::parse_from_rfc3339(s).map_err(|e| {
             Rejection::InvalidCommand(format!(
                 "time {s:?} is not RFC 3339 (like 2026-03-01T10:00:00Z): {e}"
@@ -73,8 +113,49 @@ impl FromStr for Timestamp {
 }
 
 impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC with a `Z`, and a fraction of 3, 6 or 9 digits only when there is one
+    /// (chrono's `AutoSi`), written digit by digit: no allocation.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        let t = self.0;
+        let nanos = t.nanosecond();
+        let Ok(year) = u32::try_from(t.year()) else {
+            return f.write_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+        };
+        if nanos >= 1_000_000_000 || year > 9999 {
+            // A leap second, or a year a Timestamp never holds: chrono's own form.
+            return f.write_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+        }
+        let mut buf = [0u8; 30];
+        let mut put = |at: usize, value: u32, width: usize| {
+            let mut v = value;
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + u8::try_from(v % 10).expect("a digit");
+                v /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, t.month(), 2);
+        put(8, t.day(), 2);
+        put(11, t.hour(), 2);
+        put(14, t.minute(), 2);
+        put(17, t.second(), 2);
+        let mut len = 19;
+        let (value, width) = match nanos {
+            0 => (0, 0),
+            n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+            n if n % 1_000 == 0 => (n / 1_000, 6),
+            n => (n, 9),
+        };
+        if width > 0 {
+            put(20, value, width);
+            buf[19] = b'.';
+            len = 20 + width;
+        }
+        for (i, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
+            buf[i] = c;
+        }
+        buf[len] = b'Z';
+        f.write_str(std::str::from_utf8(&buf[..=len]).expect("ASCII"))
     }
 }
 
@@ -94,5 +175,42 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast paths write and read exactly what chrono does.
+        #[test]
+        fn fast_paths_agree_with_chrono(secs in 0i64..253_402_300_799, nanos in prop_oneof![
+            Just(0u32), (0u32..1000).prop_map(|m| m * 1_000_000), (0u32..1_000_000).prop_map(|u| u * 1000), 0u32..1_000_000_000
+        ]) {
+            let t = DateTime::<Utc>::from_timestamp(secs, nanos).expect("in range");
+            let ours = Timestamp(t).to_string();
+            prop_assert_eq!(&ours, &t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+            prop_assert_eq!(parse_utc(&ours), Some(t));
+            let general = DateTime::parse_from_rfc3339(&ours).expect("parses").with_timezone(&Utc);
+            prop_assert_eq!(general, t);
+        }
+
+        /// Whatever the fast parser accepts, chrono reads the same.
+        #[test]
+        fn the_fast_parser_accepts_nothing_chrono_reads_otherwise(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,10})?Z?") {
+            if let Some(t) = parse_utc(&s) {
+                let general = DateTime::parse_from_rfc3339(&s).expect("chrono reads it").with_timezone(&Utc);
+                prop_assert_eq!(general, t);
+            }
+        }
+    }
+
+    #[test]
+    fn other_forms_still_parse() {
+        let t: Timestamp = "2026-03-01T18:00:00.5+08:00".parse().unwrap();
+        assert_eq!(t.to_string(), "2026-03-01T10:00:00.500Z");
+        assert!("2026-02-30T00:00:00Z".parse::<Timestamp>().is_err());
     }
 }

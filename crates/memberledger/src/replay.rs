@@ -90,7 +90,7 @@ fn read_page(store: &dyn EventStore, from: u64, prev: Hash) -> Result<Vec<Checke
 /// The sequential half of the replay: what needs the events in order.
 struct Fold {
     members: Members,
-    trial: std::collections::BTreeMap<memberledger_core::Account, i64>,
+    trial: HashMap<memberledger_core::Account, i64>,
     trial_total: i128,
     clearing: Clearing,
     prev: Hash,
@@ -237,7 +237,7 @@ pub(crate) fn replay(
 ) -> Result<Replayed, Error> {
     let mut fold = Fold {
         members: Members::new(),
-        trial: std::collections::BTreeMap::new(),
+        trial: HashMap::new(),
         trial_total: 0,
         clearing: Clearing::default(),
         prev: GENESIS_HASH,

@@ -179,8 +179,12 @@ fn an_inserted_record_is_found_where_it_was_put() {
     assert_eq!(pos, *k);
 }
 
-/// The event count stored in a record's header (after format, command, digest and member).
-fn count_events(record: &[u8]) -> u64 {
+/// The event count stored in the header of a key's record (after format, command, digest and
+/// member). `build` appends one command at a time, so each key is a chunk of one record: the
+/// chunk format byte and the record's length come first.
+fn count_events(value: &[u8]) -> u64 {
+    assert_eq!(value[0], 2, "a chunk");
+    let record = &value[5..];
     let mlen = usize::from(record[49]);
     let at = 50 + mlen;
     u64::from(u32::from_be_bytes(record[at..at + 4].try_into().unwrap()))

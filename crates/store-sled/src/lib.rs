@@ -1,9 +1,13 @@
 //! The sled store: the embedded, on-disk default.
 //!
-//! Layout: one sled tree. Each command is **one** key, `e` + the big-endian position of its
-//! first event, whose value holds the command id, its digest, the member, and each event's
-//! chain hash and canonical JSON. Settings live under `m` + name. One key per command keeps
-//! sled's per-insert cost per command, not per event. The command and member indexes are
+//! Layout: one sled tree. Each command is one **record**: the command id, its digest, the
+//! member, and each event's chain hash and canonical JSON, closed by a checksum of its header.
+//! The records of one append are stored in **chunks** of consecutive records, each chunk one
+//! key, `e` + the big-endian position of its first event, of at most [`CHUNK_BYTES`]: sled's
+//! cost is per key (an insert costs about as much as writing 20 KiB), so a chunk of some fifty
+//! commands costs about what one command did. A value that starts with the record format byte
+//! instead of the chunk format byte is a single record (the layout of the first release).
+//! Settings live under `m` + name. The command and member indexes are
 //! rebuilt in memory when the store opens (one sequential scan), compactly: a command's place
 //! (not its digest, which is read back from its record when an id is used again) and each
 //! member's positions as varint deltas.
@@ -32,6 +36,11 @@ use sha2::{Digest, Sha256};
 const EVENT_PREFIX: u8 = b'e';
 const META_PREFIX: u8 = b'm';
 const RECORD_FORMAT: u8 = 1;
+/// The first byte of a chunk: then `(u32 length, record)` until the end of the value.
+const CHUNK_FORMAT: u8 = 2;
+/// The most bytes of records one key takes (a larger record is a chunk on its own). Below
+/// sled's blob threshold, so chunks stay in its log.
+pub const CHUNK_BYTES: usize = 24 * 1024;
 /// Bytes of the SHA-256 checksum that closes every record.
 const CHECKSUM_LEN: usize = 32;
 
@@ -169,25 +178,38 @@ impl SledStore {
     }
 
     /// Reads every record, checking as it goes what names the first bad position exactly:
-    /// each header against its checksum, each event's hash against the chain, positions
-    /// without a gap, and each command id once.
+    /// each header against its checksum, the chain link into each key, positions without a
+    /// gap, and each command id once. The rest of the chain (every hash against the bytes
+    /// before it) is checked by the replay a ledger makes on open, on every core, so it is not
+    /// hashed twice here.
     fn rebuild_index(&self) -> Result<Index, StoreError> {
         let mut index = Index::default();
+        // The key before: its first position, the hash before it, and its value.
+        let mut previous: Option<(u64, [u8; 32], sled::IVec)> = None;
         for item in self.db.scan_prefix([EVENT_PREFIX]) {
             let (key, value) = item.map_err(|e| storage("cannot read the log", e))?;
             let first = key_position(&key)?;
             let head = index.head();
             let expected = head.position + 1;
-            let rec = decode_record(expected.min(first), &value)?;
-            let mut prev = head.hash;
-            for (i, (hash, json)) in rec.events.iter().enumerate() {
-                if chain_hash(&prev, json) != *hash {
+            let records = decode_chunk(expected.min(first), &value)?;
+            // The first event of each key must follow the one before it: a key moved, swapped
+            // or dropped is named where it is, before its positions confuse the index. (Every
+            // other link is checked by the replay a ledger makes on open.)
+            if let Some((hash, json)) = records[0].events.first() {
+                if chain_hash(&head.hash, json) != *hash {
+                    // Name the first bad link: it may be inside the key before (a stored hash
+                    // changed there breaks only the link out of it).
+                    let position = previous
+                        .as_ref()
+                        .and_then(|(start, prev_hash, value)| {
+                            first_bad_link(*start, *prev_hash, value)
+                        })
+                        .unwrap_or(expected);
                     return Err(StoreError::Corrupt {
-                        position: expected + i as u64,
+                        position,
                         why: "the hash does not follow the chain (bytes changed, or an event removed, inserted or moved)".into(),
                     });
                 }
-                prev = *hash;
             }
             if first != expected {
                 return Err(StoreError::Corrupt {
@@ -195,19 +217,24 @@ impl SledStore {
                     why: format!("the log jumps from {} to {first}", expected - 1),
                 });
             }
-            if index.has_command(rec.record.command) {
-                return Err(StoreError::Corrupt {
-                    position: first,
-                    why: format!("command {} is recorded twice", rec.record.command),
-                });
+            let hash_before = head.hash;
+            for rec in records {
+                let first = rec.record.first_position;
+                if index.has_command(rec.record.command) {
+                    return Err(StoreError::Corrupt {
+                        position: first,
+                        why: format!("command {} is recorded twice", rec.record.command),
+                    });
+                }
+                index.add(
+                    rec.record,
+                    rec.events
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (hash, _))| (first + i as u64, *hash)),
+                );
             }
-            index.add(
-                rec.record,
-                rec.events
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (hash, _))| (first + i as u64, *hash)),
-            );
+            previous = Some((expected, hash_before, value));
         }
         index.shrink_to_fit();
         Ok(index)
@@ -419,6 +446,85 @@ fn encode_record(s: &Sealed) -> Vec<u8> {
     v
 }
 
+/// The first position in a stored value (starting at `first`, after `prev`) whose stored
+/// hash does not follow the chain, if any.
+fn first_bad_link(first: u64, mut prev: [u8; 32], value: &[u8]) -> Option<u64> {
+    let records = decode_chunk(first, value).ok()?;
+    for rec in records {
+        for (i, (hash, json)) in rec.events.iter().enumerate() {
+            if chain_hash(&prev, json) != *hash {
+                return Some(rec.record.first_position + i as u64);
+            }
+            prev = *hash;
+        }
+    }
+    None
+}
+
+/// Lays sealed records out in chunks of at most [`CHUNK_BYTES`] (a larger record alone):
+/// each chunk's first position and value.
+fn encode_chunks(sealed: &[Sealed]) -> Vec<(u64, Vec<u8>)> {
+    let mut chunks: Vec<(u64, Vec<u8>)> = Vec::new();
+    for s in sealed {
+        let record = encode_record(s);
+        let fits = chunks
+            .last()
+            .is_some_and(|(_, c)| c.len() + 4 + record.len() <= CHUNK_BYTES);
+        if !fits {
+            chunks.push((s.record.first_position, vec![CHUNK_FORMAT]));
+        }
+        let chunk = &mut chunks.last_mut().expect("pushed above").1;
+        chunk.extend_from_slice(
+            &u32::try_from(record.len())
+                .expect("records are small")
+                .to_be_bytes(),
+        );
+        chunk.extend_from_slice(&record);
+    }
+    chunks
+}
+
+/// The records of one stored value, the first at position `first`: a chunk, or a single
+/// record of the first release's layout.
+fn decode_chunk(first: u64, v: &[u8]) -> Result<Vec<Record<'_>>, StoreError> {
+    match v.first() {
+        Some(&RECORD_FORMAT) => return Ok(vec![decode_record(first, v)?]),
+        Some(&CHUNK_FORMAT) => {}
+        _ => {
+            return Err(StoreError::Corrupt {
+                position: first,
+                why: "stored record: unknown format".into(),
+            })
+        }
+    }
+    let mut rest = &v[1..];
+    let mut position = first;
+    let mut records = Vec::new();
+    while !rest.is_empty() {
+        let truncated = || StoreError::Corrupt {
+            position,
+            why: "stored record: truncated".into(),
+        };
+        let len: [u8; 4] = rest
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(truncated)?;
+        let len = usize::try_from(u32::from_be_bytes(len)).map_err(|_| truncated())?;
+        let bytes = rest.get(4..4 + len).ok_or_else(truncated)?;
+        rest = &rest[4 + len..];
+        let rec = decode_record(position, bytes)?;
+        position += u64::from(rec.record.count);
+        records.push(rec);
+    }
+    if records.is_empty() {
+        return Err(StoreError::Corrupt {
+            position: first,
+            why: "stored record: an empty chunk".into(),
+        });
+    }
+    Ok(records)
+}
+
 fn decode_record(first: u64, mut v: &[u8]) -> Result<Record<'_>, StoreError> {
     let corrupt = |why: &str| StoreError::Corrupt {
         position: first,
@@ -510,10 +616,9 @@ impl EventStore for SledStore {
         if !sealed.is_empty() {
             let mut b = sled::Batch::default();
             let mut largest = 0;
-            for s in &sealed {
-                let record = encode_record(s);
-                largest = largest.max(record.len());
-                b.insert(&event_key(s.record.first_position), record);
+            for (first, chunk) in encode_chunks(&sealed) {
+                largest = largest.max(chunk.len());
+                b.insert(&event_key(first), chunk);
             }
             // Once sled has the records, a failure leaves it holding positions the index has
             // not taken: refuse further appends (which would reuse them) until a reopen reads
@@ -543,17 +648,25 @@ impl EventStore for SledStore {
         let Some(place) = self.index()?.command(id) else {
             return Ok(None);
         };
-        // The index keeps no digest: read it back from the command's record.
+        // The index keeps no digest: read it back from the command's record, in the chunk
+        // that holds its first position.
         let first = place.first_position;
-        let value = self
+        let missing = || StoreError::Corrupt {
+            position: first,
+            why: "indexed command is missing".into(),
+        };
+        let (key, value) = self
             .db
-            .get(event_key(first))
+            .range(event_key(0)..=event_key(first))
+            .next_back()
+            .transpose()
             .map_err(|e| storage("cannot read the log", e))?
-            .ok_or_else(|| StoreError::Corrupt {
-                position: first,
-                why: "indexed command is missing".into(),
-            })?;
-        let rec = decode_record(first, &value)?.record;
+            .ok_or_else(missing)?;
+        let rec = decode_chunk(key_position(&key)?, &value)?
+            .into_iter()
+            .find(|r| r.record.first_position == first)
+            .ok_or_else(missing)?
+            .record;
         if rec.command != id {
             return Err(StoreError::Corrupt {
                 position: first,
@@ -590,16 +703,17 @@ impl EventStore for SledStore {
                 break;
             }
             let (k, v) = item.map_err(|e| storage("cannot read the log", e))?;
-            let first = key_position(&k)?;
-            let rec = decode_record(first, &v)?;
-            for (i, (hash, json)) in rec.events.into_iter().enumerate() {
-                let position = first + i as u64;
-                if position >= from && out.len() < limit {
-                    out.push(RawEvent {
-                        position,
-                        hash,
-                        json: json.to_vec(),
-                    });
+            for rec in decode_chunk(key_position(&k)?, &v)? {
+                let first = rec.record.first_position;
+                for (i, (hash, json)) in rec.events.into_iter().enumerate() {
+                    let position = first + i as u64;
+                    if position >= from && out.len() < limit {
+                        out.push(RawEvent {
+                            position,
+                            hash,
+                            json: json.to_vec(),
+                        });
+                    }
                 }
             }
         }
@@ -630,5 +744,72 @@ impl EventStore for SledStore {
             .insert(k, value)
             .map_err(|e| storage("cannot write a setting", e))?;
         self.durable(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memberledger_core::{decide, Command, Policy};
+    use memberledger_store::Index;
+
+    fn sealed(n: u32) -> Vec<Sealed> {
+        let policy = Policy::builtin();
+        let batch = (1..=n)
+            .map(|i| {
+                let c = Command::from_json(&format!(
+                    r#"{{"id":"00000000-0000-4000-8000-{i:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{i}","store":"S1"}}"#
+                ))
+                .unwrap();
+                Append {
+                    command: c.id,
+                    digest: c.digest(),
+                    member: c.member.clone(),
+                    expected_version: 0,
+                    events: decide(None, &c, &policy).unwrap(),
+                }
+            })
+            .collect();
+        Index::default().seal(batch).unwrap().1
+    }
+
+    #[test]
+    fn a_single_record_of_the_first_layout_still_reads() {
+        let s = sealed(1);
+        let value = encode_record(&s[0]);
+        assert_eq!(value[0], RECORD_FORMAT);
+        let records = decode_chunk(1, &value).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].record, s[0].record);
+        assert_eq!(records[0].events[0].1, s[0].json[0].as_bytes());
+    }
+
+    #[test]
+    fn chunks_hold_consecutive_records_and_name_a_damaged_one() {
+        let s = sealed(200);
+        let chunks = encode_chunks(&s);
+        assert!(chunks.len() > 1);
+        let mut next = 1;
+        for (first, value) in &chunks {
+            assert_eq!(*first, next);
+            let records = decode_chunk(*first, value).unwrap();
+            next = records.last().unwrap().record.first_position + 1;
+        }
+        assert_eq!(next, 201);
+        // A record's length cut short: the record it belongs to is named.
+        let (first, value) = &chunks[1];
+        let mut cut = value.clone();
+        cut.truncate(value.len() - 10);
+        let last = decode_chunk(*first, value)
+            .unwrap()
+            .last()
+            .unwrap()
+            .record
+            .first_position;
+        match decode_chunk(*first, &cut) {
+            Err(StoreError::Corrupt { position, .. }) => assert_eq!(position, last),
+            Err(other) => panic!("expected corrupt, got {other:?}"),
+            Ok(_) => panic!("a truncated chunk decoded"),
+        }
     }
 }
