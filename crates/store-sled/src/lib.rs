@@ -525,6 +525,41 @@ fn decode_chunk(first: u64, v: &[u8]) -> Result<Vec<Record<'_>>, StoreError> {
     Ok(records)
 }
 
+/// The record holding `position` in a stored value starting at `first`: the records before it
+/// are stepped over by their lengths and event counts, and only this one is decoded and
+/// checked (a member's events are read one chunk each).
+fn record_at(first: u64, v: &[u8], position: u64) -> Result<Record<'_>, StoreError> {
+    if v.first() != Some(&CHUNK_FORMAT) {
+        return decode_record(first, v);
+    }
+    let mut rest = &v[1..];
+    let mut at = first;
+    while let Some(len) = rest.get(..4) {
+        let len = usize::try_from(u32::from_be_bytes(len.try_into().expect("four bytes")))
+            .unwrap_or(usize::MAX);
+        let Some(bytes) = rest.get(4..4usize.saturating_add(len)) else {
+            break;
+        };
+        // The event count, after format, command, digest and the member's length and bytes.
+        let count = bytes.get(49).and_then(|&m| {
+            let from = 50 + usize::from(m);
+            bytes
+                .get(from..from + 4)
+                .map(|c| u64::from(u32::from_be_bytes(c.try_into().expect("four bytes"))))
+        });
+        match count {
+            Some(n) if position < at + n => return decode_record(at, bytes),
+            Some(n) if n > 0 => at += n,
+            _ => return decode_record(at, bytes),
+        }
+        rest = &rest[4 + len..];
+    }
+    Err(StoreError::Corrupt {
+        position,
+        why: "indexed event is missing".into(),
+    })
+}
+
 fn decode_record(first: u64, mut v: &[u8]) -> Result<Record<'_>, StoreError> {
     let corrupt = |why: &str| StoreError::Corrupt {
         position: first,
@@ -718,6 +753,37 @@ impl EventStore for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
+        positions
+            .iter()
+            .map(|&p| {
+                let missing = || StoreError::Corrupt {
+                    position: p,
+                    why: "indexed event is missing".into(),
+                };
+                let (key, value) = self
+                    .db
+                    .range(event_key(0)..=event_key(p))
+                    .next_back()
+                    .transpose()
+                    .map_err(|e| storage("cannot read the log", e))?
+                    .ok_or_else(missing)?;
+                let rec = record_at(key_position(&key)?, &value, p)?;
+                let i = p
+                    .checked_sub(rec.record.first_position)
+                    .and_then(|i| usize::try_from(i).ok())
+                    .ok_or_else(missing)?;
+                let (hash, json) = rec.events.get(i).ok_or_else(missing)?;
+                RawEvent {
+                    position: p,
+                    hash: *hash,
+                    json: json.to_vec(),
+                }
+                .decode()
+            })
+            .collect()
     }
 
     fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {

@@ -66,6 +66,18 @@ fn a_large_append_is_chunked_and_reads_back_whole() {
             vec![i as u64 + 1]
         );
     }
+    // A member's events are found inside their chunks.
+    for i in [0usize, 1, 299, 598, 599] {
+        let events = store.member_events(&commands[i].member).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].position, i as u64 + 1);
+        assert_eq!(events[0].event.command, commands[i].id);
+    }
+    let picked = store.read_positions(&[600, 1, 250]).unwrap();
+    assert_eq!(
+        picked.iter().map(|e| e.position).collect::<Vec<_>>(),
+        [600, 1, 250]
+    );
     // Reading from the middle of a chunk starts at that position.
     let from = store.read_raw(333, 3).unwrap();
     assert_eq!(
