@@ -555,7 +555,8 @@ impl Ledger {
 
     /// A member as it is now.
     pub fn member(&self, id: &MemberId) -> Option<MemberView> {
-        self.member_state(id).as_ref().map(MemberView::from)
+        // From the cached projection: O(1), no read of the log.
+        self.cached_members().get(id).map(MemberView::from)
     }
 
     /// A member's full state as it is now (lots, refundable consumptions, window).
