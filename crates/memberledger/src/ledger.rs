@@ -359,7 +359,16 @@ impl Ledger {
             self.reload()?;
             return Err(Retry);
         }
-        let recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
+        let mut recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
+        // A receipt takes its events; only an append repeated in the batch keeps a copy.
+        let repeated: std::collections::HashSet<usize> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::SameAs(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
         {
             let mut members = self
                 .members
@@ -389,7 +398,11 @@ impl Ledger {
                 Step::Appended(i) => Ok(Receipt {
                     command: c.id,
                     replayed: false,
-                    events: recorded[i].clone(),
+                    events: if repeated.contains(&i) {
+                        recorded[i].clone()
+                    } else {
+                        std::mem::take(&mut recorded[i])
+                    },
                 }),
                 Step::SameAs(i) => Ok(Receipt {
                     command: c.id,

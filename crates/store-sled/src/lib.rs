@@ -673,10 +673,7 @@ impl EventStore for SledStore {
                 return Err(e);
             }
         }
-        Ok(outcome
-            .into_iter()
-            .map(|o| o.map(|i| sealed[i].events.clone()))
-            .collect())
+        Ok(Index::outcomes(outcome, sealed))
     }
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {

@@ -4,7 +4,13 @@
 
 use std::collections::HashMap;
 
-use memberledger_core::{Hash, MemberId, RecordedEvent, Uuid, GENESIS_HASH};
+use memberledger_core::{
+    canonical_json, chain_hash, Hash, MemberId, RecordedEvent, Uuid, GENESIS_HASH,
+};
+use rayon::prelude::*;
+
+/// Batches with more events than this write their canonical JSON on every core.
+const PARALLEL_SEAL_EVENTS: u64 = 64;
 
 use crate::{Append, AppendConflict, CommandRecord, Head, StoreError};
 
@@ -162,21 +168,25 @@ impl Index {
 
     /// Checks each append against the index (and the ones before it in the batch), and seals
     /// the accepted ones after the current head. Nothing changes until [`commit`](Self::commit).
+    ///
+    /// Positions are given out first; the canonical JSON of a large batch is then written on
+    /// every core, and the chain hashed in order.
     #[allow(clippy::type_complexity)]
     pub fn seal(
         &self,
         batch: Vec<Append>,
     ) -> Result<(Vec<Result<usize, AppendConflict>>, Vec<Sealed>), StoreError> {
         let mut outcome = Vec::with_capacity(batch.len());
-        let mut sealed: Vec<Sealed> = Vec::new();
-        let mut head = self.head;
-        let mut versions: HashMap<&MemberId, u64> = HashMap::new();
+        let mut accepted: Vec<(Append, u64)> = Vec::new();
+        let mut next = self.head.position + 1;
+        let mut versions: HashMap<MemberId, u64> = HashMap::new();
         let mut ids = std::collections::HashSet::new();
-        for a in &batch {
-            check_shape(a)?;
-            let actual = *versions
-                .entry(&a.member)
-                .or_insert_with(|| self.member_version(&a.member));
+        for a in batch {
+            check_shape(&a)?;
+            let actual = match versions.get(&a.member) {
+                Some(&v) => v,
+                None => self.member_version(&a.member),
+            };
             if self.has_command(a.command) || !ids.insert(a.command) {
                 outcome.push(Err(AppendConflict::Duplicate(a.command)));
                 continue;
@@ -189,32 +199,77 @@ impl Index {
                 }));
                 continue;
             }
-            versions.insert(&a.member, actual + a.events.len() as u64);
-            let mut events = Vec::with_capacity(a.events.len());
-            let mut json = Vec::with_capacity(a.events.len());
-            for e in &a.events {
-                let (r, j) = RecordedEvent::seal(head.position + 1, e.clone(), &head.hash);
-                head = Head {
-                    position: r.position,
-                    hash: r.hash,
-                };
-                events.push(r);
-                json.push(j);
-            }
-            outcome.push(Ok(sealed.len()));
-            sealed.push(Sealed {
-                record: CommandRecord {
-                    command: a.command,
-                    member: a.member.clone(),
-                    digest: a.digest,
-                    first_position: events[0].position,
-                    count: u32::try_from(events.len()).expect("checked in check_shape"),
-                },
-                events,
-                json,
-            });
+            versions.insert(a.member.clone(), actual + a.events.len() as u64);
+            outcome.push(Ok(accepted.len()));
+            let first = next;
+            next += a.events.len() as u64;
+            accepted.push((a, first));
         }
+        let encode = |(a, first): &(Append, u64)| -> Vec<String> {
+            a.events
+                .iter()
+                .zip(*first..)
+                .map(|(e, position)| canonical_json(position, e))
+                .collect()
+        };
+        let json: Vec<Vec<String>> = if next - self.head.position > PARALLEL_SEAL_EVENTS {
+            accepted.par_iter().with_min_len(16).map(encode).collect()
+        } else {
+            accepted.iter().map(encode).collect()
+        };
+        let mut prev = self.head.hash;
+        let sealed = accepted
+            .into_iter()
+            .zip(json)
+            .map(|((a, first), json)| {
+                let events: Vec<RecordedEvent> = a
+                    .events
+                    .into_iter()
+                    .zip(first..)
+                    .zip(&json)
+                    .map(|((event, position), j)| {
+                        let hash = chain_hash(&prev, j.as_bytes());
+                        prev = hash;
+                        RecordedEvent {
+                            position,
+                            event,
+                            hash,
+                        }
+                    })
+                    .collect();
+                Sealed {
+                    record: CommandRecord {
+                        command: a.command,
+                        member: a.member,
+                        digest: a.digest,
+                        first_position: first,
+                        count: u32::try_from(events.len()).expect("checked in check_shape"),
+                    },
+                    events,
+                    json,
+                }
+            })
+            .collect();
         Ok((outcome, sealed))
+    }
+
+    /// The result of each append of a batch once its sealed commands are durable: the
+    /// recorded events of an accepted one (moved out, in order), or its conflict.
+    pub fn outcomes(
+        outcome: Vec<Result<usize, AppendConflict>>,
+        sealed: Vec<Sealed>,
+    ) -> Vec<Result<Vec<RecordedEvent>, AppendConflict>> {
+        let mut events = sealed.into_iter().map(|s| s.events);
+        outcome
+            .into_iter()
+            .map(|o| {
+                o.map(|_| {
+                    events
+                        .next()
+                        .expect("one sealed command per accepted append")
+                })
+            })
+            .collect()
     }
 
     /// Records sealed commands as durable.

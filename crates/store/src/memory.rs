@@ -57,10 +57,7 @@ impl EventStore for MemoryStore {
             inner.digests.insert(s.record.command, s.record.digest);
         }
         inner.index.commit(&sealed);
-        Ok(outcome
-            .into_iter()
-            .map(|o| o.map(|i| sealed[i].events.clone()))
-            .collect())
+        Ok(Index::outcomes(outcome, sealed))
     }
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
