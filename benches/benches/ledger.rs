@@ -21,8 +21,9 @@ fn fold(c: &mut Criterion) {
     g.throughput(Throughput::Elements(events.len() as u64));
     g.bench_function("events_into_member_states", |b| {
         b.iter(|| {
-            let mut members: std::collections::HashMap<&str, MemberState> =
-                std::collections::HashMap::new();
+            // Keyed like the ledger's projections (aHash).
+            let mut members: std::collections::HashMap<&str, MemberState, ahash::RandomState> =
+                std::collections::HashMap::default();
             for e in &events {
                 match members.get_mut(e.member.as_str()) {
                     Some(s) => s.apply(e).unwrap(),
