@@ -25,7 +25,7 @@
 use std::fmt;
 
 use crate::command::{Balance, Direction, PaidFrom};
-use crate::event::{Event, EventBody, LotKind};
+use crate::event::{Draw, Event, EventBody, LotKind};
 use crate::id::{MemberId, StoreId};
 use crate::money::Money;
 
@@ -143,6 +143,20 @@ impl Entry {
         }
     }
 
+    /// Books lots drawn to pay at `store` (a consumption, a package from the balance): each
+    /// lot's liability goes down, and principal collected at another store clears to `store`.
+    fn spend(&mut self, member: &MemberId, store: &StoreId, draws: &[Draw]) {
+        for d in draws {
+            match d.kind {
+                LotKind::Principal => {
+                    self.post(Account::Principal(member.clone()), d.amount.cents());
+                    self.clear(&d.origin_store, store, d.amount.cents());
+                }
+                LotKind::Bonus => self.post(Account::Bonus(member.clone()), d.amount.cents()),
+            }
+        }
+    }
+
     fn finish(mut self) -> Vec<Posting> {
         self.0.retain(|p| p.cents != 0);
         self.0
@@ -166,15 +180,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Bonus(member.clone()), -amount.cents());
         }
         EventBody::Consumed { charged, draws, .. } => {
-            for d in draws {
-                match d.kind {
-                    LotKind::Principal => {
-                        e.post(Account::Principal(member.clone()), d.amount.cents());
-                        e.clear(&d.origin_store, store, d.amount.cents());
-                    }
-                    LotKind::Bonus => e.post(Account::Bonus(member.clone()), d.amount.cents()),
-                }
-            }
+            e.spend(member, store, draws);
             e.post(Account::Services(store.clone()), -charged.cents());
         }
         EventBody::ConsumptionRefunded {
@@ -257,15 +263,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             // from another store's lots clears to the selling store, which now owes the
             // sessions.
             e.post(Account::Cash(store.clone()), cash.cents());
-            for d in draws {
-                match d.kind {
-                    LotKind::Principal => {
-                        e.post(Account::Principal(member.clone()), d.amount.cents());
-                        e.clear(&d.origin_store, store, d.amount.cents());
-                    }
-                    LotKind::Bonus => e.post(Account::Bonus(member.clone()), d.amount.cents()),
-                }
-            }
+            e.spend(member, store, draws);
             e.post(Account::Package(member.clone()), -price.cents());
         }
         EventBody::SessionRedeemed {
