@@ -2,8 +2,9 @@
 //!
 //! The input is decoded with `arbitrary` into a policy variant and a list of ops (enroll,
 //! recharge, grant_bonus, consume, refund_consumption of an earlier consume, refund_balance,
-//! change_tier, settle, freeze, unfreeze, redeem_points, expire, a verbatim repeat of an
-//! earlier line, an earlier id reused for other content), each with a time step (minutes to two years, sometimes backwards), a member
+//! change_tier, settle, freeze, unfreeze, redeem_points, expire, purchase_package,
+//! redeem_session and refund_package of an earlier package, adjust, publish_policy, a verbatim
+//! repeat of an earlier line, an earlier id reused for other content), each with a time step (minutes to two years, sometimes backwards), a member
 //! M0-M3 and a store S0-S2. Ops become JSON command lines, parsed with `Command::from_json`
 //! and executed on `Ledger::in_memory_with` — runs of ops flagged `batch` together through
 //! `execute_batch`, the others through `execute`.
@@ -28,7 +29,7 @@ use libfuzzer_sys::fuzz_target;
 use memberledger::{
     check_balanced, postings, Account, Command, Error, Ledger, LotKind, Policy, RecordedEvent,
 };
-use memberledger_core::{canonical_json, decode_event, Rounding, SpendOrder};
+use memberledger_core::{canonical_json, decode_event, PackageRefundTo, Rounding, SpendOrder};
 
 const MEMBERS: u8 = 4;
 const STORES: u8 = 3;
@@ -122,6 +123,15 @@ enum Kind {
     Expire,
     /// Reuses an earlier command id for this op's other content (idempotency conflict).
     ReuseId { which: u16, amount: Amount },
+    /// A package of 1-16 sessions (0: refused), in cash or from the balance.
+    BuyPackage { amount: Amount, sessions: u8, cash: bool, expires_in_days: Option<u8> },
+    RedeemSession { which: u8 },
+    RefundPackage { which: u8 },
+    /// A correction by hand of principal, bonus or points, either way.
+    Adjust { balance: u8, credit: bool, amount: Amount },
+    /// A new policy version at this op's time (refused when events are recorded at or after
+    /// it): a richer bonus ladder, and package refunds to cash or the balance.
+    PublishPolicy { richer: bool, refund_to_cash: bool },
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -159,6 +169,8 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     // Consume command ids by member, in order, for refunds to point at.
     let mut consumes: Vec<(u8, String)> = Vec::new();
+    // Package purchase ids by member, for sessions and refunds to point at.
+    let mut packages: Vec<(u8, String)> = Vec::new();
     for (i, op) in input.ops.iter().take(MAX_OPS).enumerate() {
         t = match op.step {
             Step::Same => t,
@@ -273,6 +285,91 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
                 } else {
                     out[usize::from(which) % out.len()].0.clone()
                 }
+            }
+            Kind::BuyPackage {
+                amount,
+                sessions,
+                cash,
+                expires_in_days,
+            } => {
+                packages.push((member, id.clone()));
+                let mut l = head(&id, "purchase_package");
+                l.push_str(&format!(
+                    r#","service":"massage","sessions":{},"amount":"{}","paid_from":"{}""#,
+                    sessions % 17,
+                    amount.wire(),
+                    if cash { "cash" } else { "balance" }
+                ));
+                if let Some(d) = expires_in_days {
+                    let e = t + Duration::days(i64::from(d));
+                    l.push_str(&format!(
+                        r#","expires_at":"{}""#,
+                        e.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ));
+                }
+                l + "}"
+            }
+            Kind::RedeemSession { which } | Kind::RefundPackage { which } => {
+                let own: Vec<&String> =
+                    packages.iter().filter(|(mm, _)| *mm == member).map(|(_, c)| c).collect();
+                let target = if own.is_empty() || which >= 240 {
+                    "5b1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10".to_owned()
+                } else {
+                    own[usize::from(which) % own.len()].clone()
+                };
+                let kind = if matches!(op.kind, Kind::RedeemSession { .. }) {
+                    "redeem_session"
+                } else {
+                    "refund_package"
+                };
+                let mut l = head(&id, kind);
+                l.push_str(&format!(r#","package":"{target}""#));
+                l + "}"
+            }
+            Kind::Adjust {
+                balance,
+                credit,
+                amount,
+            } => {
+                let mut l = head(&id, "adjust");
+                let direction = if credit { "credit" } else { "debit" };
+                match balance % 3 {
+                    0 => l.push_str(&format!(
+                        r#","balance":"principal","direction":"{direction}","amount":"{}""#,
+                        amount.wire()
+                    )),
+                    1 => l.push_str(&format!(
+                        r#","balance":"bonus","direction":"{direction}","amount":"{}""#,
+                        amount.wire()
+                    )),
+                    _ => l.push_str(&format!(
+                        r#","balance":"points","direction":"{direction}","points":{}"#,
+                        u32::from(balance)
+                    )),
+                }
+                l + r#","reason":"till error","operator":"MGR1"}"#
+            }
+            Kind::PublishPolicy {
+                richer,
+                refund_to_cash,
+            } => {
+                let mut p = policy.clone();
+                if richer {
+                    for r in &mut p.recharge_bonus {
+                        if let Some(b) = r.bonus.as_mut() {
+                            *b = b.plus(*b);
+                        }
+                    }
+                }
+                p.packages.refund_to = if refund_to_cash {
+                    PackageRefundTo::Cash
+                } else {
+                    PackageRefundTo::Balance
+                };
+                format!(
+                    r#"{{"id":"{id}","at":"{at}","type":"publish_policy","store":"HQ","policy":{}}}"#,
+                    p.to_json()
+                )
             }
             Kind::ReuseId { which, amount } => {
                 if i > 0 {
@@ -417,6 +514,11 @@ fn check_invariants(ledger: &Ledger) {
         assert!(v.point_lots.iter().all(|l| l.remaining > 0), "member {id}: an empty point lot");
         assert_eq!(v.points, v.point_lots.iter().map(|l| l.remaining).sum::<u64>());
         let owed = |a: Account| -books.get(&a).copied().unwrap_or(0);
+        assert_eq!(owed(Account::Package(id.clone())), v.package_value.cents(), "member {id}: books and packages differ");
+        for pk in &v.packages {
+            assert!(pk.sessions_left <= pk.sessions, "member {id}: a package holds more sessions than bought");
+            assert!(!pk.principal_left.is_negative() && !pk.bonus_left.is_negative());
+        }
         assert_eq!(owed(Account::Principal(id.clone())), p, "member {id}: books and lots differ on principal");
         assert_eq!(owed(Account::Bonus(id.clone())), b, "member {id}: books and lots differ on bonus");
         // The view as of now is the fold of the member's events.
