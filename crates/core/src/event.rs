@@ -635,20 +635,6 @@ pub fn chain_hash(prev: &Hash, canonical: &[u8]) -> Hash {
 }
 
 impl RecordedEvent {
-    /// Seals an event at a position after `prev`.
-    pub fn seal(position: u64, event: Event, prev: &Hash) -> (RecordedEvent, String) {
-        let json = canonical_json(position, &event);
-        let hash = chain_hash(prev, json.as_bytes());
-        (
-            RecordedEvent {
-                position,
-                event,
-                hash,
-            },
-            json,
-        )
-    }
-
     /// The export line: the canonical JSON with `hash` (lowercase hex) added, keys still sorted.
     pub fn to_export_json(&self) -> String {
         envelope_json(self.position, &self.event, Some(&self.hash))
