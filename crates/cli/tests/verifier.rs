@@ -37,6 +37,21 @@ fn ml(db: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// One member line of the verifier's `--members` output agrees with `member show --json`.
+fn assert_member_shown(db: &Path, m: &serde_json::Value) {
+    let shown: serde_json::Value = serde_json::from_slice(
+        &ml(
+            db,
+            &["member", "show", m["member"].as_str().unwrap(), "--json"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    for k in ["tier", "principal", "bonus", "points", "package_value"] {
+        assert_eq!(shown[k], m[k], "{} {k}", m["member"]);
+    }
+}
+
 #[test]
 fn the_python_verifier_agrees_with_verify_and_catches_tampering() {
     let Some(py) = python() else {
@@ -85,17 +100,7 @@ fn the_python_verifier_agrees_with_verify_and_catches_tampering() {
         .collect();
     assert_eq!(members.len() as u64, ours["members"].as_u64().unwrap());
     for m in members.iter().step_by(7) {
-        let shown: serde_json::Value = serde_json::from_slice(
-            &ml(
-                &db,
-                &["member", "show", m["member"].as_str().unwrap(), "--json"],
-            )
-            .stdout,
-        )
-        .unwrap();
-        for k in ["tier", "principal", "bonus", "points", "package_value"] {
-            assert_eq!(shown[k], m[k], "{} {k}", m["member"]);
-        }
+        assert_member_shown(&db, m);
     }
 
     // Tampering: each case fails and names the first bad position.
@@ -299,17 +304,7 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
         .collect();
     assert_eq!(members.len(), 2);
     for m in &members {
-        let shown: serde_json::Value = serde_json::from_slice(
-            &ml(
-                &db,
-                &["member", "show", m["member"].as_str().unwrap(), "--json"],
-            )
-            .stdout,
-        )
-        .unwrap();
-        for k in ["tier", "principal", "bonus", "points", "package_value"] {
-            assert_eq!(shown[k], m[k], "{} {k}", m["member"]);
-        }
+        assert_member_shown(&db, m);
     }
     // M2 still holds the open part of a package.
     assert_eq!(members[1]["package_value"], "60.01");

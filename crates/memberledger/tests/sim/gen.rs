@@ -46,6 +46,15 @@ impl Sim {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
+    /// One of `ids` at random, or a fresh id when there are none.
+    fn pick_or_new(&mut self, ids: &[Uuid]) -> Uuid {
+        if ids.is_empty() {
+            self.new_id()
+        } else {
+            ids[self.rng.index(ids.len())]
+        }
+    }
+
     pub(super) fn spelling(&mut self) -> Spelling {
         if self.rng.chance(700) {
             return Spelling::default();
@@ -419,11 +428,7 @@ impl Sim {
                     })
                     .map(|s| s.id)
                     .collect();
-                if made.is_empty() {
-                    self.new_id()
-                } else {
-                    made[self.rng.index(made.len())]
-                }
+                self.pick_or_new(&made)
             }
             2 => {
                 let others: Vec<Uuid> = self
@@ -433,11 +438,7 @@ impl Sim {
                     .filter(|(id, _)| id.as_str() != member)
                     .flat_map(|(_, s)| s.consumptions.keys().copied())
                     .collect();
-                if others.is_empty() {
-                    self.new_id()
-                } else {
-                    others[self.rng.index(others.len())]
-                }
+                self.pick_or_new(&others)
             }
             _ => self.new_id(),
         };
@@ -617,11 +618,7 @@ impl Sim {
                     })
                     .map(|s| s.id)
                     .collect();
-                if bought.is_empty() {
-                    self.new_id()
-                } else {
-                    bought[self.rng.index(bought.len())]
-                }
+                self.pick_or_new(&bought)
             }
             3 => {
                 let others: Vec<Uuid> = self
@@ -631,11 +628,7 @@ impl Sim {
                     .filter(|(id, _)| id.as_str() != member)
                     .flat_map(|(_, s)| s.packages.keys().copied())
                     .collect();
-                if others.is_empty() {
-                    self.new_id()
-                } else {
-                    others[self.rng.index(others.len())]
-                }
+                self.pick_or_new(&others)
             }
             _ => self.new_id(),
         }
