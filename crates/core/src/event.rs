@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::canon;
 use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -426,7 +427,7 @@ pub struct Event {
 
 /// The id of the `index`-th event of a command.
 pub fn event_id(command: Uuid, index: u32) -> Uuid {
-    Uuid::new_v5(&command, index.to_string().as_bytes())
+    Uuid::new_v5(&command, itoa::Buffer::new().format(index).as_bytes())
 }
 
 /// A SHA-256 chain hash.
@@ -454,55 +455,15 @@ pub struct RecordedEvent {
 /// its fields in sorted order, and the envelope below is written in sorted order by hand. The
 /// golden files and `verify` (which re-encodes every stored event) hold it to that.
 pub fn canonical_json(position: u64, event: &Event) -> String {
-    envelope_json(position, event, None)
+    let mut out = Vec::with_capacity(640);
+    canon::put_event(&mut out, position, event, None);
+    String::from_utf8(out).expect("canonical JSON is UTF-8")
 }
 
-fn envelope_json(position: u64, event: &Event, hash: Option<&Hash>) -> String {
-    // serde_json writes an adjacently tagged enum as {"type":…,"data":…}; the data part is
-    // what goes under "data".
-    let body = serde_json::to_string(&event.body).expect("events serialise");
-    let type_name = event.body.type_name();
-    let prefix_len = r#"{"type":"","data":"#.len() + type_name.len();
-    debug_assert!(body.starts_with(&format!(r#"{{"type":"{type_name}","data":"#)));
-    let data = &body[prefix_len..body.len() - 1];
-    let mut s = String::with_capacity(body.len() + 320);
-    // Ids are [A-Za-z0-9_.-], uuids and times have nothing to escape.
-    s.push_str(r#"{"at":""#);
-    s.push_str(&event.at.to_string());
-    s.push_str(r#"","command":""#);
-    s.push_str(
-        event
-            .command
-            .hyphenated()
-            .encode_lower(&mut Uuid::encode_buffer()),
-    );
-    s.push_str(r#"","data":"#);
-    s.push_str(data);
-    if let Some(h) = hash {
-        s.push_str(r#","hash":""#);
-        s.push_str(&hex::encode(h));
-        s.push('"');
-    }
-    s.push_str(r#","id":""#);
-    s.push_str(
-        event
-            .id
-            .hyphenated()
-            .encode_lower(&mut Uuid::encode_buffer()),
-    );
-    s.push_str(&format!(
-        r#"","index":{},"member":"{}""#,
-        event.index, event.member
-    ));
-    // Schema 1 predates the field: its bytes are kept exactly as they were written.
-    if event.v >= 2 {
-        s.push_str(&format!(r#","policy":{}"#, event.policy));
-    }
-    s.push_str(&format!(
-        r#","position":{position},"store":"{}","type":"{type_name}","v":{},"version":{}}}"#,
-        event.store, event.v, event.version
-    ));
-    s
+/// Appends [`canonical_json`] to a buffer the caller reuses (no allocation once it is large
+/// enough): what `verify` compares every stored event with.
+pub fn write_canonical_json(out: &mut Vec<u8>, position: u64, event: &Event) {
+    canon::put_event(out, position, event, None);
 }
 
 /// The envelope as decoded: the body's `data` is kept raw and decoded once its type is known.
@@ -533,20 +494,31 @@ struct EnvelopeIn<'a> {
 /// event gets `policy = 1`, and keeps `v = 1` so that [`canonical_json`] gives back its exact
 /// bytes (the chain hashes them).
 pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
+    // The canonical layout is read directly; anything else goes through serde, which reads
+    // any layout and says what is wrong.
+    if let Some(read) = std::str::from_utf8(json).ok().and_then(canon::take_event) {
+        let kind = read.event.body.type_name();
+        let policy = schema_policy(
+            read.event.v,
+            read.policy_present.then_some(read.event.policy),
+            kind,
+        )?;
+        return Ok((
+            read.position,
+            Event {
+                policy,
+                ..read.event
+            },
+        ));
+    }
+    decode_event_serde(json)
+}
+
+/// [`decode_event`] through serde alone: any layout of the same JSON, with serde's words for
+/// what is wrong.
+pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {
     let e: EnvelopeIn<'_> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-    let policy = match (e.v, e.policy) {
-        (1, None) if V1_TYPES.contains(&&*e.kind) => 1,
-        (1, None) => {
-            return Err(format!(
-                "event type {:?} does not exist at schema 1",
-                e.kind
-            ))
-        }
-        (1, Some(_)) => return Err("schema 1 has no field `policy`".into()),
-        (2, Some(p)) if p >= 1 => p,
-        (2, _) => return Err("schema 2 needs a policy version of at least 1".into()),
-        (v, _) => return Err(format!("unknown event schema version {v}")),
-    };
+    let policy = schema_policy(e.v, e.policy, &e.kind)?;
     let body = EventBody::deserialize(Tagged {
         kind: &e.kind,
         data: e.data.get(),
@@ -566,6 +538,20 @@ pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
         body,
     };
     Ok((e.position, event))
+}
+
+/// The policy version an event of schema `v` names, by the rules of each schema version
+/// (docs/EVENTS.md): schema 1 has no `policy` (upcast to 1) and only its 14 types; schema 2
+/// names a version of at least 1.
+fn schema_policy(v: u16, policy: Option<u32>, kind: &str) -> Result<u32, String> {
+    Ok(match (v, policy) {
+        (1, None) if V1_TYPES.contains(&kind) => 1,
+        (1, None) => return Err(format!("event type {kind:?} does not exist at schema 1")),
+        (1, Some(_)) => return Err("schema 1 has no field `policy`".into()),
+        (2, Some(p)) if p >= 1 => p,
+        (2, _) => return Err("schema 2 needs a policy version of at least 1".into()),
+        (v, _) => return Err(format!("unknown event schema version {v}")),
+    })
 }
 
 /// The adjacently tagged form of a body, `{"type": kind, "data": …}`, presented to serde
@@ -637,7 +623,9 @@ pub fn chain_hash(prev: &Hash, canonical: &[u8]) -> Hash {
 impl RecordedEvent {
     /// The export line: the canonical JSON with `hash` (lowercase hex) added, keys still sorted.
     pub fn to_export_json(&self) -> String {
-        envelope_json(self.position, &self.event, Some(&self.hash))
+        let mut out = Vec::with_capacity(720);
+        canon::put_event(&mut out, self.position, &self.event, Some(&self.hash));
+        String::from_utf8(out).expect("canonical JSON is UTF-8")
     }
 }
 

@@ -146,13 +146,13 @@ impl MemberId {
 }
 
 impl StoreId {
-    fn decode_str(s: &str) -> Result<StoreId, Rejection> {
+    pub(crate) fn decode_str(s: &str) -> Result<StoreId, Rejection> {
         StoreId::from_valid_str(s)
     }
 }
 
 impl StaffId {
-    fn decode_str(s: &str) -> Result<StaffId, Rejection> {
+    pub(crate) fn decode_str(s: &str) -> Result<StaffId, Rejection> {
         StaffId::from_valid_str(s)
     }
 }

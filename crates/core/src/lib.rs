@@ -6,6 +6,7 @@
 //! command, which is what makes replay byte-identical and simulation possible.
 
 mod books;
+mod canon;
 mod clearing;
 mod command;
 mod decide;
@@ -27,8 +28,9 @@ pub use command::{
 pub use decide::{decide, decide_and_fold, decide_versioned, split_bonus};
 pub use error::Rejection;
 pub use event::{
-    canonical_json, chain_hash, decode_event, event_id, Draw, Event, EventBody, Hash, LotKind,
-    PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION, GENESIS_HASH,
+    canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,
+    EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
+    GENESIS_HASH,
 };
 pub use history::{PolicyHistory, PolicyVersion};
 pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};

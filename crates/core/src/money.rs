@@ -193,6 +193,25 @@ impl Money {
     }
 }
 
+impl Money {
+    /// Reads an amount in the form events write it (`Display`'s: digits without a leading
+    /// zero, a point, two decimals, never negative) within the recorded range; `None` for
+    /// anything else (the canonical reader then leaves the event to serde).
+    pub(crate) fn parse_canonical(s: &[u8]) -> Option<Money> {
+        let (int, frac) = s.split_at(s.len().checked_sub(3)?);
+        let [b'.', d1, d2] = *frac else { return None };
+        if int.is_empty() || int.len() > 15 || (int.len() > 1 && int[0] == b'0') {
+            return None;
+        }
+        let digit = |b: u8| b.is_ascii_digit().then(|| i64::from(b - b'0'));
+        let whole = int
+            .iter()
+            .try_fold(0i64, |n, &b| Some(n * 10 + digit(b)?))?;
+        let cents = whole * 100 + digit(d1)? * 10 + digit(d2)?;
+        (cents <= RECORDED_MAX.0).then_some(Money(cents))
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };

@@ -112,20 +112,18 @@ impl FromStr for Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    /// RFC 3339 in UTC with a `Z`, and a fraction of 3, 6 or 9 digits only when there is one
-    /// (chrono's `AutoSi`), written digit by digit: no allocation.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// Writes the ledger's form of the time into `buf` (RFC 3339 in UTC with a `Z`, and a
+    /// fraction of 3, 6 or 9 digits only when there is one: chrono's `AutoSi`), digit by
+    /// digit, and returns its length; `None` for a leap second or a year past 9999, which
+    /// chrono writes.
+    fn ascii(&self, buf: &mut [u8; 30]) -> Option<usize> {
         let t = self.0;
         let nanos = t.nanosecond();
-        let Ok(year) = u32::try_from(t.year()) else {
-            return f.write_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
-        };
+        let year = u32::try_from(t.year()).ok()?;
         if nanos >= 1_000_000_000 || year > 9999 {
-            // A leap second, or a year a Timestamp never holds: chrono's own form.
-            return f.write_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+            return None;
         }
-        let mut buf = [0u8; 30];
         let mut put = |at: usize, value: u32, width: usize| {
             let mut v = value;
             for i in (at..at + width).rev() {
@@ -155,7 +153,29 @@ impl fmt::Display for Timestamp {
             buf[i] = c;
         }
         buf[len] = b'Z';
-        f.write_str(std::str::from_utf8(&buf[..=len]).expect("ASCII"))
+        Some(len + 1)
+    }
+
+    /// Appends [`Display`](fmt::Display)'s form to `out` (the canonical encoder's path).
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
+        let mut buf = [0u8; 30];
+        match self.ascii(&mut buf) {
+            Some(len) => out.extend_from_slice(&buf[..len]),
+            None => out.extend_from_slice(self.to_string().as_bytes()),
+        }
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC with a `Z`, and a fraction of 3, 6 or 9 digits only when there is one
+    /// (chrono's `AutoSi`), written digit by digit: no allocation.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 30];
+        match self.ascii(&mut buf) {
+            Some(len) => f.write_str(std::str::from_utf8(&buf[..len]).expect("ASCII")),
+            // A leap second, or a year a Timestamp never holds: chrono's own form.
+            None => f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        }
     }
 }
 

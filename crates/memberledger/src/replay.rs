@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    canonical_json, chain_hash, check_balanced, event_id, postings, Clearing, Hash, MemberId,
+    chain_hash, check_balanced, event_id, postings, write_canonical_json, Clearing, Hash, MemberId,
     MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
@@ -50,6 +50,12 @@ struct Decoded {
     canonical_ok: bool,
 }
 
+thread_local! {
+    /// Each replay thread's buffer for re-encoding events (`verify` compares every stored
+    /// event with its canonical JSON).
+    static CANONICAL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Checks one stored event against the stored hash before it: the chain link, that it
 /// decodes, its id, its journal entry, and (when `full`) that the bytes are its canonical JSON.
 fn check_one(prev: &Hash, raw: &RawEvent, full: bool) -> Checked {
@@ -58,7 +64,12 @@ fn check_one(prev: &Hash, raw: &RawEvent, full: bool) -> Checked {
         let id_ok = rec.event.id == event_id(rec.event.command, rec.event.index);
         let entry = postings(&rec.event);
         let balanced = check_balanced(&entry);
-        let canonical_ok = !full || canonical_json(rec.position, &rec.event).as_bytes() == raw.json;
+        let canonical_ok = !full
+            || CANONICAL.with_borrow_mut(|buf| {
+                buf.clear();
+                write_canonical_json(buf, rec.position, &rec.event);
+                *buf == raw.json
+            });
         Decoded {
             rec,
             id_ok,
@@ -97,7 +108,7 @@ fn read_page(
 /// The sequential half of the replay: what needs the events in order.
 struct Fold {
     members: Members,
-    trial: HashMap<memberledger_core::Account, i64>,
+    trial: HashMap<memberledger_core::Account, i64, ahash::RandomState>,
     trial_total: i128,
     clearing: Clearing,
     prev: Hash,
@@ -245,7 +256,7 @@ pub(crate) fn replay(
 ) -> Result<Replayed, Error> {
     let mut fold = Fold {
         members: Members::default(),
-        trial: HashMap::new(),
+        trial: HashMap::default(),
         trial_total: 0,
         clearing: Clearing::default(),
         prev: GENESIS_HASH,
