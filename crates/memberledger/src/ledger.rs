@@ -3,12 +3,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use memberledger_core::{
-    decide_settlement, decide_versioned, postings, Action, Clearing, Command, MemberId,
+    decide_settlement, decide_versioned, postings, Action, Clearing, Command, Event, MemberId,
     MemberState, MemberView, PackageStatus, Policy, PolicyHistory, PolicyVersion, RecordedEvent,
     Rejection, Timestamp, Uuid,
 };
 use memberledger_store::{Append, EventStore, MemoryStore};
 use memberledger_store_sled::SledStore;
+use rayon::prelude::*;
 
 use crate::replay::{replay, Members};
 use crate::{Error, Receipt};
@@ -320,9 +321,30 @@ impl Ledger {
                 .members
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for c in commands {
-                let step = self.plan_one(&members, &mut plan, c);
-                plan.steps.push(step);
+            // A command's digest depends on nothing else: computed on every core.
+            let digests: Vec<[u8; 32]> = commands
+                .par_iter()
+                .with_min_len(32)
+                .map(Command::digest)
+                .collect();
+            match self.decide_by_member(&members, &plan, commands, &digests) {
+                Some(decided) => {
+                    for ((c, digest), d) in commands.iter().zip(digests).zip(decided) {
+                        let step = match d {
+                            Decided::Done(step) => step,
+                            Decided::Events(events, next) => {
+                                record(&mut plan, c, digest, events, next.map(|b| *b))
+                            }
+                        };
+                        plan.steps.push(step);
+                    }
+                }
+                None => {
+                    for (c, digest) in commands.iter().zip(digests) {
+                        let step = self.plan_one(&members, &mut plan, c, digest);
+                        plan.steps.push(step);
+                    }
+                }
             }
         }
         let appends = std::mem::take(&mut plan.appends);
@@ -413,30 +435,38 @@ impl Ledger {
             .collect())
     }
 
-    fn plan_one(&self, members: &Members, plan: &mut Plan, c: &Command) -> Step {
-        let digest = c.digest();
-        match self.store.command(c.id) {
-            Err(e) => return Step::Done(Err(e.into())),
-            Ok(Some(rec)) => {
-                if rec.digest != digest {
-                    return Step::Done(
-                        Err(Rejection::IdempotencyConflict(c.id.to_string()).into()),
-                    );
-                }
-                let positions: Vec<u64> =
-                    (rec.first_position..rec.first_position + u64::from(rec.count)).collect();
-                return Step::Done(
-                    self.store
-                        .read_positions(&positions)
-                        .map(|events| Receipt {
-                            command: c.id,
-                            replayed: true,
-                            events,
-                        })
-                        .map_err(Error::from),
-                );
-            }
-            Ok(None) => {}
+    /// The step of a command whose id the store already holds: its recorded events again
+    /// (an idempotent repeat) or a conflict (the same id with other content); `None` for a new
+    /// command.
+    fn recorded(&self, c: &Command, digest: [u8; 32]) -> Option<Step> {
+        let rec = match self.store.command(c.id) {
+            Err(e) => return Some(Step::Done(Err(e.into()))),
+            Ok(None) => return None,
+            Ok(Some(rec)) => rec,
+        };
+        if rec.digest != digest {
+            return Some(Step::Done(Err(Rejection::IdempotencyConflict(
+                c.id.to_string(),
+            )
+            .into())));
+        }
+        let positions: Vec<u64> =
+            (rec.first_position..rec.first_position + u64::from(rec.count)).collect();
+        Some(Step::Done(
+            self.store
+                .read_positions(&positions)
+                .map(|events| Receipt {
+                    command: c.id,
+                    replayed: true,
+                    events,
+                })
+                .map_err(Error::from),
+        ))
+    }
+
+    fn plan_one(&self, members: &Members, plan: &mut Plan, c: &Command, digest: [u8; 32]) -> Step {
+        if let Some(step) = self.recorded(c, digest) {
+            return step;
         }
         if let Some(&(i, d)) = plan.ids.get(&c.id) {
             return if d == digest {
@@ -475,33 +505,86 @@ impl Ledger {
         };
         match decided {
             Err(r) => Step::Done(Err(r.into())),
-            Ok((events, next)) => {
-                let expected_version = events[0].version - 1;
-                for e in &events {
-                    plan.clearing.fold_postings(&postings(e));
-                    plan.latest_at = plan.latest_at.max(Some(e.at));
-                    if e.member.is_stores() {
-                        plan.clearing.apply(e).expect("a decided settlement folds");
-                    }
-                    if e.member.is_policy() {
-                        plan.history.apply(e).expect("a decided policy folds");
-                    }
-                }
-                if let Some(next) = next {
-                    plan.states.insert(c.member.clone(), next);
-                }
-                let i = plan.appends.len();
-                plan.ids.insert(c.id, (i, digest));
-                plan.appends.push(Append {
-                    command: c.id,
-                    digest,
-                    member: c.member.clone(),
-                    expected_version,
-                    events,
-                });
-                Step::Appended(i)
-            }
+            Ok((events, next)) => record(plan, c, digest, events, next),
         }
+    }
+
+    /// Decides a batch on every core when its commands are independent across members: none
+    /// settles, publishes a policy or refunds a consumption (those read what every member or
+    /// the log holds), and no id appears twice. Each member's commands are decided in order
+    /// against that member's state, the members in parallel; the result is what deciding the
+    /// batch in order gives, since a member's decisions read only that member's state and the
+    /// policy history, which such a batch does not change. `None` when the batch does not
+    /// qualify (it is then planned in order).
+    fn decide_by_member(
+        &self,
+        members: &Members,
+        plan: &Plan,
+        commands: &[Command],
+        digests: &[[u8; 32]],
+    ) -> Option<Vec<Decided>> {
+        if commands.len() < PARALLEL_MIN
+            || commands.iter().any(|c| {
+                matches!(
+                    c.action,
+                    Action::Settle { .. }
+                        | Action::PublishPolicy { .. }
+                        | Action::RefundConsumption { .. }
+                )
+            })
+        {
+            return None;
+        }
+        let mut ids = std::collections::HashSet::with_capacity(commands.len());
+        if !commands.iter().all(|c| ids.insert(c.id)) {
+            return None;
+        }
+        // Each member's commands, in batch order.
+        let mut by_member: HashMap<&MemberId, Vec<usize>, ahash::RandomState> = HashMap::default();
+        for (i, c) in commands.iter().enumerate() {
+            by_member.entry(&c.member).or_default().push(i);
+        }
+        let groups: Vec<Vec<usize>> = by_member.into_values().collect();
+        let decided: Vec<Vec<(usize, Decided)>> = groups
+            .into_par_iter()
+            .with_min_len(16)
+            .map(|group| {
+                let mut state: Option<MemberState> = None;
+                let mut last_decided = None;
+                let mut out: Vec<(usize, Decided)> = group
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, i)| {
+                        let c = &commands[i];
+                        if let Some(step) = self.recorded(c, digests[i]) {
+                            return (i, Decided::Done(step));
+                        }
+                        let in_force = plan.history.in_force(c.at);
+                        let current = state.as_ref().or_else(|| members.get(&c.member));
+                        match decide_versioned(current, c, &in_force.policy, in_force.version) {
+                            Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
+                            Ok((events, next)) => {
+                                state = Some(next.without_consumption_records());
+                                last_decided = Some(k);
+                                (i, Decided::Events(events, None))
+                            }
+                        }
+                    })
+                    .collect();
+                // The member's state after the batch goes with its last recorded command.
+                if let Some((_, Decided::Events(_, next))) = last_decided.map(|k| &mut out[k]) {
+                    *next = state.map(Box::new);
+                }
+                out
+            })
+            .collect();
+        let mut out: Vec<Option<Decided>> = std::iter::repeat_with(|| None)
+            .take(commands.len())
+            .collect();
+        for (i, d) in decided.into_iter().flatten() {
+            out[i] = Some(d);
+        }
+        out.into_iter().collect()
     }
 
     /// After a conflict with another writer of the same store, rebuilds the projections
@@ -736,6 +819,52 @@ enum Step {
     Appended(usize),
     /// A repeat, in the same batch, of the i-th append.
     SameAs(usize),
+}
+
+/// A command decided ahead of the plan (see `Ledger::decide_by_member`).
+enum Decided {
+    /// Finished without appending.
+    Done(Step),
+    /// The events to append, and the member's state after them.
+    Events(Vec<Event>, Option<Box<MemberState>>),
+}
+
+/// Batches at least this large are decided by member on every core when they qualify.
+const PARALLEL_MIN: usize = 64;
+
+/// Adds a decided command to the plan: the clearing, the latest time, the policy history and
+/// the member's state move on, and its events become the next append.
+fn record(
+    plan: &mut Plan,
+    c: &Command,
+    digest: [u8; 32],
+    events: Vec<Event>,
+    next: Option<MemberState>,
+) -> Step {
+    let expected_version = events[0].version - 1;
+    for e in &events {
+        plan.clearing.fold_postings(&postings(e));
+        plan.latest_at = plan.latest_at.max(Some(e.at));
+        if e.member.is_stores() {
+            plan.clearing.apply(e).expect("a decided settlement folds");
+        }
+        if e.member.is_policy() {
+            plan.history.apply(e).expect("a decided policy folds");
+        }
+    }
+    if let Some(next) = next {
+        plan.states.insert(c.member.clone(), next);
+    }
+    let i = plan.appends.len();
+    plan.ids.insert(c.id, (i, digest));
+    plan.appends.push(Append {
+        command: c.id,
+        digest,
+        member: c.member.clone(),
+        expected_version,
+        events,
+    });
+    Step::Appended(i)
 }
 
 /// Folds a stored event, reporting a fold failure as corruption at its position.
