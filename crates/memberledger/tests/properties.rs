@@ -127,19 +127,21 @@ proptest! {
         });
     }
 
-    /// Large batches with no settlement, policy or consumption refund are decided member by
-    /// member on every core: the receipts and the log must be those of one by one, retries of
-    /// commands recorded by an earlier batch included.
+    /// Large batches are planned and appended in pieces, and those with no settlement,
+    /// policy or consumption refund are decided member by member on every core: the receipts
+    /// and the log must be those of one by one, retries of commands recorded earlier (by an
+    /// earlier batch, or an earlier piece of the same one) included.
     #[test]
-    fn batches_decided_by_member_equal_one_by_one(
-        steps in prop::collection::vec(step(), 64..300),
-        split in 64usize..160,
+    fn large_batches_equal_one_by_one(
+        steps in prop::collection::vec(step(), 64..700),
+        split in 64usize..700,
+        refunds in any::<bool>(),
         retries in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
     ) {
         let steps: Vec<Step> = steps
             .into_iter()
             .map(|mut s| {
-                if s.op == 7 {
+                if s.op == 7 && !refunds {
                     s.op = 4;
                 }
                 s.member = u8::try_from(s.pick % 24).unwrap();
