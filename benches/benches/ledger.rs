@@ -2,6 +2,10 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+/// The allocator the CLI and the comparison harness use.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use memberledger::{Ledger, MemberState, Policy};
 use memberledger_benches::workload;
 use memberledger_core::{canonical_json, chain_hash, decide_and_fold, Event, GENESIS_HASH};

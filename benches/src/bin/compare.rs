@@ -30,9 +30,10 @@ const USAGE: &str = "usage: compare [--commands N --members N --stores N | --sca
   --scale S runs S x (1,000,000 commands, 100,000 members, 50 stores); the default is one run of
   the given (or default) size with every system.";
 
-/// Counts the heap in use, for memory per member projection.
+/// Counts the heap in use, for memory per member projection; mimalloc underneath, as the CLI
+/// uses (every system runs in a process of this binary, so all have the same allocator).
 #[global_allocator]
-static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 /// Commands per durable group (one transaction, one sync).
 const GROUP: usize = 1000;

@@ -22,6 +22,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// A ledger opens by folding every event into many small allocations on every core; mimalloc
+/// serves those from per-thread heaps (the system allocator serialises the threads on its
+/// arenas and takes minutes to free a million members). An embedding host chooses its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use memberledger::{Ledger, Policy};
 
 #[derive(Parser)]
