@@ -3,6 +3,8 @@
 //! Checks: `decode_event` never panics; an event that decodes re-encodes with
 //! `canonical_json(position, &event)` to bytes that decode again to the same position and
 //! event, and re-encoding those gives the same bytes (the canonical form is a fixed point).
+//! The canonical bytes are read by the canonical reader; the same JSON with a space added is
+//! not canonical and goes through serde: both must give the same event.
 //! Also encodes the export form (`to_export_json`) of the decoded event, which must parse
 //! as JSON.
 #![no_main]
@@ -20,6 +22,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(position, position2, "position changed: {json}");
     assert_eq!(event, event2, "event changed by a round trip: {json}");
     assert_eq!(json, canonical_json(position2, &event2), "canonical JSON is not a fixed point");
+    let spaced = format!("{{ {}", &json[1..]);
+    let (position3, event3) = decode_event(spaced.as_bytes())
+        .unwrap_or_else(|e| panic!("serde does not read what the canonical reader read: {e}\n{json}"));
+    assert_eq!((position3, &event3), (position2, &event2), "serde and the canonical reader disagree: {json}");
     // The canonical JSON is valid JSON with sorted keys: re-serialising its parsed form (a
     // BTreeMap-backed Value) gives the same bytes.
     let v: serde_json::Value = serde_json::from_str(&json)
