@@ -25,8 +25,8 @@ fn fold(c: &mut Criterion) {
     g.throughput(Throughput::Elements(events.len() as u64));
     g.bench_function("events_into_member_states", |b| {
         b.iter(|| {
-            // Keyed like the ledger's projections (aHash).
-            let mut members: std::collections::HashMap<&str, MemberState, ahash::RandomState> =
+            // Keyed and boxed like the ledger's projections (aHash).
+            let mut members: std::collections::HashMap<&str, Box<MemberState>, ahash::RandomState> =
                 std::collections::HashMap::default();
             for e in &events {
                 match members.get_mut(e.member.as_str()) {
@@ -34,7 +34,8 @@ fn fold(c: &mut Criterion) {
                     None => {
                         // As a ledger caches members: without consumption records.
                         let s = MemberState::enrolled(e).unwrap();
-                        members.insert(e.member.as_str(), s.without_consumption_records());
+                        members
+                            .insert(e.member.as_str(), Box::new(s.without_consumption_records()));
                     }
                 }
             }

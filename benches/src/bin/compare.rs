@@ -322,9 +322,9 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
     let ids = ledger.member_ids();
     let members = (ids.len() as f64).max(1.0);
     // The projections alone: the heap of a copy of every member's state as the ledger caches
-    // it after opening, map included.
+    // it after opening, map included (each projection boxed, as the ledger's map holds them).
     let before = ALLOCATOR.allocated();
-    let copy: HashMap<MemberId, MemberState> = ids
+    let copy: HashMap<MemberId, Box<MemberState>> = ids
         .iter()
         .map(|id| {
             let state = ledger.member_state(id).expect("a member");
@@ -332,7 +332,7 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
             // its lists shrunk to fit after the replay on open.
             let mut state = state.without_consumption_records();
             state.shrink_to_fit();
-            (id.clone(), state)
+            (id.clone(), Box::new(state))
         })
         .collect();
     let projections = ALLOCATOR.allocated().saturating_sub(before);

@@ -322,15 +322,15 @@ impl Snapshot {
     /// The stored value the chain holds for members, in total and by store (the store that
     /// holds a lot's cash, granted its bonus, or sold a package).
     pub fn liability(&self) -> Liability {
-        let mut by_store: BTreeMap<&StoreId, (i64, i64, i64)> = BTreeMap::new();
+        let mut by_store: BTreeMap<StoreId, (i64, i64, i64)> = BTreeMap::new();
         let (mut principal, mut bonus, mut packages, mut points) = (0i64, 0i64, 0i64, 0u64);
         for m in self.members.values() {
-            for p in m.packages.values() {
-                by_store.entry(&p.origin_store).or_default().2 += p.value_left().cents();
+            for p in m.packages().values() {
+                by_store.entry(p.origin_store.clone()).or_default().2 += p.value_left().cents();
                 packages += p.value_left().cents();
             }
-            for l in m.principal_lots.iter().chain(&m.bonus_lots) {
-                let e = by_store.entry(&l.origin_store).or_default();
+            for l in m.lots(LotKind::Principal).chain(m.lots(LotKind::Bonus)) {
+                let e = by_store.entry(l.origin_store).or_default();
                 match l.kind {
                     LotKind::Principal => {
                         e.0 += l.remaining.cents();

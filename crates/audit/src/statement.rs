@@ -26,7 +26,7 @@ impl Balances {
                 bonus: s.bonus(),
                 points: s.points(),
                 packages: s.package_value(),
-                tier: s.tier.clone(),
+                tier: s.tier.to_string(),
             },
             None => Balances {
                 principal: Money::ZERO,

@@ -546,7 +546,7 @@ fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
     let (mut principal, mut bonus, mut points) = (Money::ZERO, Money::ZERO, 0u64);
     let mut packages = Money::ZERO;
     ledger.for_each_member(|m| {
-        *tiers.entry(m.tier.clone()).or_default() += 1;
+        *tiers.entry(m.tier.to_string()).or_default() += 1;
         principal = principal.plus(m.principal());
         bonus = bonus.plus(m.bonus());
         points += m.points();

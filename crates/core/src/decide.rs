@@ -248,12 +248,13 @@ impl Draft<'_> {
     /// Every bonus and point lot whose expiry is at or before the command's time expires first.
     fn expire(&mut self) {
         let at = self.cmd.at;
+        if self.state.next_expiry().is_none_or(|e| e > at) {
+            return;
+        }
         let due: Vec<Lot> = self
             .state
-            .bonus_lots
-            .iter()
+            .lots(LotKind::Bonus)
             .filter(|l| l.expires_at.is_some_and(|e| e <= at))
-            .cloned()
             .collect();
         for l in due {
             self.record(EventBody::BonusExpired {
@@ -265,7 +266,7 @@ impl Draft<'_> {
         }
         let due: Vec<(u32, u64, Timestamp)> = self
             .state
-            .point_lots
+            .point_lots()
             .iter()
             .filter_map(|l| {
                 l.expires_at
@@ -282,7 +283,7 @@ impl Draft<'_> {
         }
         let due: Vec<Package> = self
             .state
-            .packages
+            .packages()
             .values()
             .filter(|p| p.status == PackageStatus::Open && p.expires_at.is_some_and(|e| e <= at))
             .cloned()
@@ -311,7 +312,7 @@ impl Draft<'_> {
         staff: Option<&StaffId>,
         policy: &Policy,
     ) -> Result<(), Rejection> {
-        if self.state.packages.contains_key(&self.cmd.id) {
+        if self.state.packages().contains_key(&self.cmd.id) {
             return Err(Rejection::IdempotencyConflict(self.cmd.id.to_string()));
         }
         if expires_at.is_some_and(|e| e <= self.cmd.at) {
@@ -332,8 +333,11 @@ impl Draft<'_> {
                 }
                 let bonus = split_bonus(price, p, b, policy);
                 let principal = price.minus(bonus);
-                let mut draws = draw_fifo(&self.state.principal_lots, principal);
-                draws.extend(draw_fifo(&bonus_spend_order(&self.state.bonus_lots), bonus));
+                let mut draws = draw_fifo(&self.state.principal_lots(), principal);
+                draws.extend(draw_fifo(
+                    &bonus_spend_order(&self.state.bonus_lots()),
+                    bonus,
+                ));
                 (Money::ZERO, principal, bonus, draws)
             }
         };
@@ -356,7 +360,7 @@ impl Draft<'_> {
 
     /// The open package `id`, or why it cannot be used.
     fn package(&self, id: Uuid) -> Result<Package, Rejection> {
-        let p = self.state.packages.get(&id).ok_or_else(|| {
+        let p = self.state.packages().get(&id).ok_or_else(|| {
             Rejection::UnknownPackage(format!("member {} has no package {id}", self.cmd.member))
         })?;
         match p.status {
@@ -514,7 +518,7 @@ impl Draft<'_> {
             });
         if let Some((t, reason)) = target {
             self.record(EventBody::TierChanged {
-                from: self.state.tier.clone(),
+                from: self.state.tier.to_string(),
                 to: t.name.clone(),
                 reason: reason.into(),
             });
@@ -555,10 +559,10 @@ impl Draft<'_> {
     ) -> Result<(), Rejection> {
         // A consumption is known by its command id; the facade's idempotency check stops a
         // reused id first, but the core refuses it on its own too rather than fold it twice.
-        if self.state.keeps_consumptions && self.state.consumptions.contains_key(&self.cmd.id) {
+        if self.state.keeps_consumptions && self.state.consumptions().contains_key(&self.cmd.id) {
             return Err(Rejection::IdempotencyConflict(self.cmd.id.to_string()));
         }
-        let tier = self.state.tier.clone();
+        let tier = self.state.tier.to_string();
         let (discount, points_per_yuan) = policy
             .tier(&tier)
             .map_or((Decimal::ONE, Decimal::ZERO), |t| {
@@ -579,8 +583,11 @@ impl Draft<'_> {
         }
         let bonus = split_bonus(charged, p, b, policy);
         let principal = charged.minus(bonus);
-        let mut draws = draw_fifo(&self.state.principal_lots, principal);
-        draws.extend(draw_fifo(&bonus_spend_order(&self.state.bonus_lots), bonus));
+        let mut draws = draw_fifo(&self.state.principal_lots(), principal);
+        draws.extend(draw_fifo(
+            &bonus_spend_order(&self.state.bonus_lots()),
+            bonus,
+        ));
         let points_earned = (principal.as_decimal() * points_per_yuan)
             .floor()
             .to_u64()
@@ -616,7 +623,7 @@ impl Draft<'_> {
                 "a refund is decided on a member folded with its consumption records".into(),
             ));
         }
-        let rec = self.state.consumptions.get(&consumption).cloned().ok_or_else(|| {
+        let rec = self.state.consumptions().get(&consumption).cloned().ok_or_else(|| {
             Rejection::UnknownConsumption(format!(
                 "member {} has no refundable consumption {consumption} (never made, fully refunded, or closed by a balance refund)",
                 self.cmd.member
@@ -678,7 +685,7 @@ impl Draft<'_> {
         };
         let due = target.saturating_sub(rec.points_reversed);
         // Taken back from the oldest point lots; what the member no longer holds is forgiven.
-        let (points_reversed, owed) = draw_points(&self.state.point_lots, due);
+        let (points_reversed, owed) = draw_points(&self.state.point_lots(), due);
         self.record(EventBody::ConsumptionRefunded {
             consumption,
             amount,
@@ -708,9 +715,9 @@ impl Draft<'_> {
         };
         let draws = self
             .state
-            .principal_lots
+            .principal_lots()
             .iter()
-            .chain(&self.state.bonus_lots)
+            .chain(&self.state.bonus_lots())
             .map(|l| Draw {
                 lot: l.lot,
                 kind: l.kind,
@@ -793,7 +800,7 @@ impl Draft<'_> {
                 self.cmd.member
             )));
         }
-        let mut lots = self.state.point_lots.clone();
+        let mut lots = self.state.point_lots();
         lots.sort_by_key(|l| (l.expires_at.is_none(), l.expires_at, l.lot));
         Ok(draw_points(&lots, want).0)
     }
@@ -858,11 +865,11 @@ impl Draft<'_> {
             (Direction::Debit, b) => {
                 let want = amount.unwrap_or(Money::ZERO);
                 let (held, lots) = if b == Balance::Principal {
-                    (self.state.principal(), self.state.principal_lots.clone())
+                    (self.state.principal(), self.state.principal_lots())
                 } else {
                     (
                         self.state.bonus(),
-                        bonus_spend_order(&self.state.bonus_lots),
+                        bonus_spend_order(&self.state.bonus_lots()),
                     )
                 };
                 if want > held {
@@ -899,7 +906,7 @@ impl Draft<'_> {
             return Err(Rejection::UnknownTier(tier.to_owned()));
         }
         self.record(EventBody::TierChanged {
-            from: self.state.tier.clone(),
+            from: self.state.tier.to_string(),
             to: tier.to_owned(),
             reason: reason.unwrap_or("manual").to_owned(),
         });

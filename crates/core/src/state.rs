@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,7 +12,8 @@ use crate::id::{MemberId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
 
-/// A lot of principal or bonus.
+/// A lot of principal or bonus, as read from a member ([`MemberState::lots`]; the state keeps
+/// it in a compact form).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Lot {
     /// The lot's number within the member (shared numbering with point lots).
@@ -26,7 +28,7 @@ pub struct Lot {
     pub expires_at: Option<Timestamp>,
 }
 
-/// A lot of points.
+/// A lot of points, as read from a member ([`MemberState::point_lots`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PointLot {
     /// The lot's number.
@@ -141,44 +143,123 @@ pub struct FoldError {
 }
 
 /// A member as the fold of its events.
+///
+/// Compact, since a ledger caches one for every member: the lots, point lots and recharge
+/// window live in one list of 28-byte entries (a lot's origin store is a number into the
+/// member's own table of stores, the home store being 0), and the rarely used parts (packages,
+/// refundable consumptions, origin stores other than home) sit behind one optional box. Read
+/// them with [`principal_lots`](Self::principal_lots), [`bonus_lots`](Self::bonus_lots),
+/// [`point_lots`](Self::point_lots), [`recharge_window`](Self::recharge_window),
+/// [`packages`](Self::packages) and [`consumptions`](Self::consumptions). A member's lots may come
+/// from up to 65,535 stores other than its home store; a log beyond that does not fold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberState {
     /// The member.
     pub member: MemberId,
     /// The store that opened the card.
     pub home_store: StoreId,
-    /// The tier held.
-    pub tier: String,
+    /// The tier held (inline up to 24 bytes: no allocation for a tier name).
+    pub tier: CompactString,
     /// Whether the card is frozen.
     pub frozen: bool,
+    /// Whether the refundable-consumption records are kept. A state folded without them (see
+    /// [`MemberState::without_consumption_records`]) is the compact projection a ledger caches
+    /// for every member; it cannot decide a consumption refund, for which the member's own
+    /// events are folded again with the records.
+    pub keeps_consumptions: bool,
     /// The member stream's version: the number of events folded.
     pub version: u64,
     /// The time of the last event.
     pub last_at: Timestamp,
     /// The next lot number to give out.
     pub next_lot: u32,
-    /// Principal lots, by lot number (first-in first-out).
-    pub principal_lots: Vec<Lot>,
-    /// Bonus lots, by lot number.
-    pub bonus_lots: Vec<Lot>,
-    /// Point lots, by lot number.
-    pub point_lots: Vec<PointLot>,
-    /// Consumptions that can still be refunded, by consume command id.
-    pub consumptions: BTreeMap<Uuid, ConsumptionRecord>,
-    /// Principal recharged (positive cents) and removed by balance refunds (negative) within the
-    /// last 365 days of the latest event, oldest first.
-    pub recharge_window: Vec<(Timestamp, i64)>,
     /// Bonus drawn by consumptions and package purchases less bonus given back, since
     /// enrollment or the last balance refund.
     pub bonus_spent: Money,
-    /// Every package bought, open or closed, by id.
-    pub packages: BTreeMap<Uuid, Package>,
-    /// Whether `consumptions` is kept. A state folded without the records (see
-    /// [`MemberState::without_consumption_records`]) is the compact projection a ledger caches
-    /// for every member; it cannot decide a consumption refund, for which the member's own
-    /// events are folded again with the records.
-    pub keeps_consumptions: bool,
+    /// Open lots of every kind and the recharge window: each kind's lots by lot number, the
+    /// window's entries oldest first.
+    holdings: Vec<Holding>,
+    /// Packages, refundable consumptions and origin stores other than home; `None` while all
+    /// are empty.
+    rare: Option<Box<Rare>>,
 }
+
+/// What a member holds that few members have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Rare {
+    /// Origin stores of lots other than the home store: store number `i + 1` is `stores[i]`.
+    stores: Vec<StoreId>,
+    /// Consumptions that can still be refunded, by consume command id.
+    consumptions: BTreeMap<Uuid, ConsumptionRecord>,
+    /// Every package bought, open or closed, by id.
+    packages: BTreeMap<Uuid, Package>,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.stores.is_empty() && self.consumptions.is_empty() && self.packages.is_empty()
+    }
+}
+
+/// What one entry of [`MemberState`]'s holdings is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HoldingKind {
+    Principal,
+    Bonus,
+    Points,
+    /// An entry of the recharge window: `time` is when, `amount` the signed cents.
+    Recharge,
+}
+
+impl From<LotKind> for HoldingKind {
+    fn from(k: LotKind) -> HoldingKind {
+        match k {
+            LotKind::Principal => HoldingKind::Principal,
+            LotKind::Bonus => HoldingKind::Bonus,
+        }
+    }
+}
+
+/// One lot (principal, bonus or points) or one recharge-window entry, in 28 bytes: the
+/// figure is kept as bytes so the entry aligns on 4 (Timestamps do), and the origin store as
+/// the member's store number. Exact: every figure and time is kept whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Holding {
+    /// A lot's expiry, or a window entry's time.
+    time: Option<Timestamp>,
+    /// Cents (`i64`, lots of money and window entries) or points (`u64`), native-endian.
+    amount: [u8; 8],
+    /// The lot number (0 for a window entry).
+    lot: u32,
+    /// The origin store's number: 0 is the home store (0 for points and window entries).
+    origin: u16,
+    kind: HoldingKind,
+}
+
+impl Holding {
+    fn cents(&self) -> Money {
+        Money::from_cents(i64::from_ne_bytes(self.amount))
+    }
+
+    fn set_cents(&mut self, m: Money) {
+        self.amount = m.cents().to_ne_bytes();
+    }
+
+    fn points(&self) -> u64 {
+        u64::from_ne_bytes(self.amount)
+    }
+
+    fn set_points(&mut self, p: u64) {
+        self.amount = p.to_ne_bytes();
+    }
+
+    fn is_lot(&self, kind: HoldingKind, lot: u32) -> bool {
+        self.kind == kind && self.lot == lot
+    }
+}
+
+static NO_PACKAGES: BTreeMap<Uuid, Package> = BTreeMap::new();
+static NO_CONSUMPTIONS: BTreeMap<Uuid, ConsumptionRecord> = BTreeMap::new();
 
 /// Days in the upgrade window.
 pub const UPGRADE_WINDOW_DAYS: u32 = 365;
@@ -186,40 +267,195 @@ pub const UPGRADE_WINDOW_DAYS: u32 = 365;
 impl MemberState {
     /// The principal balance: the sum of principal lots.
     pub fn principal(&self) -> Money {
-        self.principal_lots
-            .iter()
-            .fold(Money::ZERO, |a, l| a.plus(l.remaining))
+        self.sum_of(HoldingKind::Principal)
     }
 
     /// The bonus balance: the sum of bonus lots.
     pub fn bonus(&self) -> Money {
-        self.bonus_lots
+        self.sum_of(HoldingKind::Bonus)
+    }
+
+    fn sum_of(&self, kind: HoldingKind) -> Money {
+        self.holdings
             .iter()
-            .fold(Money::ZERO, |a, l| a.plus(l.remaining))
+            .filter(|h| h.kind == kind)
+            .fold(Money::ZERO, |a, h| a.plus(h.cents()))
     }
 
     /// Value held in open packages.
     pub fn package_value(&self) -> Money {
-        self.packages
+        self.packages()
             .values()
             .fold(Money::ZERO, |a, p| a.plus(p.value_left()))
     }
 
     /// Points held: the sum of point lots.
     pub fn points(&self) -> u64 {
-        self.point_lots.iter().map(|l| l.remaining).sum()
+        self.holdings
+            .iter()
+            .filter(|h| h.kind == HoldingKind::Points)
+            .map(Holding::points)
+            .sum()
+    }
+
+    /// Open principal lots, by lot number (first-in first-out).
+    pub fn principal_lots(&self) -> Vec<Lot> {
+        self.lots(LotKind::Principal).collect()
+    }
+
+    /// Open bonus lots, by lot number.
+    pub fn bonus_lots(&self) -> Vec<Lot> {
+        self.lots(LotKind::Bonus).collect()
+    }
+
+    /// Open lots of one kind, by lot number, without collecting them.
+    pub fn lots(&self, kind: LotKind) -> impl Iterator<Item = Lot> + '_ {
+        let hk = HoldingKind::from(kind);
+        self.holdings
+            .iter()
+            .filter(move |h| h.kind == hk)
+            .map(move |h| Lot {
+                lot: h.lot,
+                kind,
+                origin_store: self.store(h.origin).clone(),
+                remaining: h.cents(),
+                expires_at: h.time,
+            })
+    }
+
+    /// Open point lots, by lot number.
+    pub fn point_lots(&self) -> Vec<PointLot> {
+        self.holdings
+            .iter()
+            .filter(|h| h.kind == HoldingKind::Points)
+            .map(|h| PointLot {
+                lot: h.lot,
+                remaining: h.points(),
+                expires_at: h.time,
+            })
+            .collect()
+    }
+
+    /// Principal recharged (positive cents) and removed by balance refunds (negative) within
+    /// the last 365 days of the latest event, oldest first.
+    pub fn recharge_window(&self) -> Vec<(Timestamp, i64)> {
+        self.window().collect()
+    }
+
+    fn window(&self) -> impl Iterator<Item = (Timestamp, i64)> + '_ {
+        self.holdings
+            .iter()
+            .filter(|h| h.kind == HoldingKind::Recharge)
+            .filter_map(|h| h.time.map(|t| (t, h.cents().cents())))
+    }
+
+    /// Every package bought, open or closed, by id.
+    pub fn packages(&self) -> &BTreeMap<Uuid, Package> {
+        self.rare.as_ref().map_or(&NO_PACKAGES, |r| &r.packages)
+    }
+
+    /// Consumptions that can still be refunded, by consume command id (always empty when
+    /// [`keeps_consumptions`](Self::keeps_consumptions) is false).
+    pub fn consumptions(&self) -> &BTreeMap<Uuid, ConsumptionRecord> {
+        self.rare
+            .as_ref()
+            .map_or(&NO_CONSUMPTIONS, |r| &r.consumptions)
+    }
+
+    /// The earliest expiry of an open bonus lot, point lot or package: from then on, the
+    /// member has something to expire.
+    pub fn next_expiry(&self) -> Option<Timestamp> {
+        let lots = self
+            .holdings
+            .iter()
+            .filter(|h| matches!(h.kind, HoldingKind::Bonus | HoldingKind::Points))
+            .filter_map(|h| h.time);
+        let packages = self
+            .packages()
+            .values()
+            .filter(|p| p.status == PackageStatus::Open)
+            .filter_map(|p| p.expires_at);
+        lots.chain(packages).min()
     }
 
     /// Principal recharged less principal removed by balance refunds in `(at − 365 days, at]`.
     pub fn recharged_within_365d(&self, at: Timestamp) -> Money {
         let from = at.minus_days(UPGRADE_WINDOW_DAYS);
         let cents: i64 = self
-            .recharge_window
-            .iter()
+            .window()
             .filter(|(t, _)| *t > from && *t <= at)
-            .map(|(_, c)| *c)
+            .map(|(_, c)| c)
             .sum();
         Money::from_cents(cents.max(0))
+    }
+
+    /// The store numbered `n` in this member's table (0 is the home store).
+    fn store(&self, n: u16) -> &StoreId {
+        match n.checked_sub(1) {
+            None => &self.home_store,
+            Some(i) => &self.rare.as_ref().expect("a numbered store").stores[usize::from(i)],
+        }
+    }
+
+    /// The number of `store` in this member's table, adding it if it is new.
+    fn store_number(&mut self, store: &StoreId) -> Result<u16, String> {
+        if *store == self.home_store {
+            return Ok(0);
+        }
+        let stores = &mut self.rare_mut().stores;
+        let i = match stores.iter().position(|s| s == store) {
+            Some(i) => i,
+            None => {
+                stores.push(store.clone());
+                stores.len() - 1
+            }
+        };
+        u16::try_from(i + 1).map_err(|_| "a member's lots come from too many stores".to_owned())
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the box of rare parts once it holds nothing, so equal members compare equal.
+    fn tidy_rare(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_empty()) {
+            self.rare = None;
+        }
+    }
+
+    fn packages_mut(&mut self) -> &mut BTreeMap<Uuid, Package> {
+        &mut self.rare_mut().packages
+    }
+
+    /// Opens a lot of money at the end of its kind's lots.
+    fn push_lot(
+        &mut self,
+        kind: LotKind,
+        lot: u32,
+        origin_store: &StoreId,
+        remaining: Money,
+        expires_at: Option<Timestamp>,
+    ) -> Result<(), String> {
+        let origin = self.store_number(origin_store)?;
+        self.holdings.push(Holding {
+            time: expires_at,
+            amount: remaining.cents().to_ne_bytes(),
+            lot,
+            origin,
+            kind: kind.into(),
+        });
+        Ok(())
+    }
+
+    fn push_point_lot(&mut self, lot: u32, points: u64, expires_at: Option<Timestamp>) {
+        self.holdings.push(Holding {
+            time: expires_at,
+            amount: points.to_ne_bytes(),
+            lot,
+            origin: 0,
+            kind: HoldingKind::Points,
+        });
     }
 
     /// Starts a member from its first event, which must be `member_enrolled`.
@@ -239,19 +475,15 @@ impl MemberState {
         Ok(MemberState {
             member: event.member.clone(),
             home_store: home_store.clone(),
-            tier: tier.clone(),
+            tier: CompactString::new(tier),
             frozen: false,
+            keeps_consumptions: true,
             version: 1,
             last_at: event.at,
             next_lot: 1,
-            principal_lots: Vec::new(),
-            bonus_lots: Vec::new(),
-            point_lots: Vec::new(),
-            consumptions: BTreeMap::new(),
-            recharge_window: Vec::new(),
             bonus_spent: Money::ZERO,
-            packages: BTreeMap::new(),
-            keeps_consumptions: true,
+            holdings: Vec::new(),
+            rare: None,
         })
     }
 
@@ -259,19 +491,27 @@ impl MemberState {
     /// what a ledger keeps in memory for every member (a consumption refund, rare, re-reads
     /// the member's events). Balances, lots, points and packages are the same either way.
     pub fn without_consumption_records(mut self) -> MemberState {
-        self.consumptions = BTreeMap::new();
-        self.keeps_consumptions = false;
+        self.drop_consumption_records();
         self
+    }
+
+    /// [`without_consumption_records`](Self::without_consumption_records) in place.
+    pub fn drop_consumption_records(&mut self) {
+        if let Some(r) = &mut self.rare {
+            r.consumptions = BTreeMap::new();
+        }
+        self.tidy_rare();
+        self.keeps_consumptions = false;
     }
 
     /// Gives back the spare capacity of every list: a ledger does it to each member once the
     /// log is replayed, since most members are not touched again soon.
     pub fn shrink_to_fit(&mut self) {
-        self.principal_lots.shrink_to_fit();
-        self.bonus_lots.shrink_to_fit();
-        self.point_lots.shrink_to_fit();
-        self.recharge_window.shrink_to_fit();
+        self.holdings.shrink_to_fit();
         self.tier.shrink_to_fit();
+        if let Some(r) = &mut self.rare {
+            r.stores.shrink_to_fit();
+        }
     }
 
     /// Folds one event onto the state. Holds no business rule: every figure comes from the
@@ -379,13 +619,7 @@ impl MemberState {
             }
             EventBody::Recharged { amount, lot, .. } => {
                 self.new_lot(*lot)?;
-                self.principal_lots.push(Lot {
-                    lot: *lot,
-                    kind: LotKind::Principal,
-                    origin_store: event.store.clone(),
-                    remaining: *amount,
-                    expires_at: None,
-                });
+                self.push_lot(LotKind::Principal, *lot, &event.store, *amount, None)?;
                 self.push_window(event.at, amount.cents());
                 Ok(())
             }
@@ -396,14 +630,7 @@ impl MemberState {
                 ..
             } => {
                 self.new_lot(*lot)?;
-                self.bonus_lots.push(Lot {
-                    lot: *lot,
-                    kind: LotKind::Bonus,
-                    origin_store: event.store.clone(),
-                    remaining: *amount,
-                    expires_at: *expires_at,
-                });
-                Ok(())
+                self.push_lot(LotKind::Bonus, *lot, &event.store, *amount, *expires_at)
             }
             EventBody::Consumed {
                 charged,
@@ -426,11 +653,7 @@ impl MemberState {
                 match (points_lot, *points_earned) {
                     (Some(lot), n) if n > 0 => {
                         self.new_lot(*lot)?;
-                        self.point_lots.push(PointLot {
-                            lot: *lot,
-                            remaining: n,
-                            expires_at: *points_expires_at,
-                        });
+                        self.push_point_lot(*lot, n, *points_expires_at);
                     }
                     (None, 0) => {}
                     _ => return Err("points_earned and points_lot disagree".into()),
@@ -457,7 +680,12 @@ impl MemberState {
                     points_earned: *points_earned,
                     points_reversed: 0,
                 };
-                if self.consumptions.insert(event.command, record).is_some() {
+                if self
+                    .rare_mut()
+                    .consumptions
+                    .insert(event.command, record)
+                    .is_some()
+                {
                     return Err("the consumption is recorded twice".into());
                 }
                 Ok(())
@@ -500,7 +728,10 @@ impl MemberState {
                 for d in draws {
                     self.take_from_lot(d.kind, d.lot, d.amount)?;
                 }
-                self.consumptions.clear();
+                if let Some(r) = &mut self.rare {
+                    r.consumptions.clear();
+                }
+                self.tidy_rare();
                 self.bonus_spent = Money::ZERO;
                 self.push_window(event.at, -principal.cents());
                 Ok(())
@@ -509,7 +740,7 @@ impl MemberState {
                 if *from != self.tier {
                     return Err(format!("tier is {}, not {from}", self.tier));
                 }
-                self.tier.clone_from(to);
+                self.tier = CompactString::new(to);
                 Ok(())
             }
             EventBody::BonusExpired {
@@ -519,9 +750,9 @@ impl MemberState {
                 origin_store,
             } => {
                 let l = self.find_lot(LotKind::Bonus, *lot)?;
-                if l.remaining != *amount
-                    || l.expires_at != Some(*expires_at)
-                    || l.origin_store != *origin_store
+                if l.cents() != *amount
+                    || l.time != Some(*expires_at)
+                    || self.store(l.origin) != origin_store
                     || *expires_at > event.at
                 {
                     return Err(format!("bonus lot {lot} does not expire as recorded"));
@@ -534,18 +765,15 @@ impl MemberState {
                 expires_at,
             } => {
                 let i = self
-                    .point_lots
+                    .holdings
                     .iter()
-                    .position(|l| l.lot == *lot)
+                    .position(|l| l.is_lot(HoldingKind::Points, *lot))
                     .ok_or_else(|| format!("no point lot {lot}"))?;
-                let l = &self.point_lots[i];
-                if l.remaining != *points
-                    || l.expires_at != Some(*expires_at)
-                    || *expires_at > event.at
-                {
+                let l = &self.holdings[i];
+                if l.points() != *points || l.time != Some(*expires_at) || *expires_at > event.at {
                     return Err(format!("point lot {lot} does not expire as recorded"));
                 }
-                self.point_lots.remove(i);
+                self.holdings.remove(i);
                 Ok(())
             }
         }
@@ -571,7 +799,7 @@ impl MemberState {
             );
         }
         let mut rec = self
-            .consumptions
+            .consumptions()
             .get(&consumption)
             .cloned()
             .ok_or_else(|| format!("no refundable consumption {consumption}"))?;
@@ -609,7 +837,7 @@ impl MemberState {
                 LotKind::Bonus => sums.1 = sums.1.plus(r.amount),
             }
             if !r.forfeited {
-                self.give_back_to_lot(r);
+                self.give_back_to_lot(r)?;
             }
         }
         if sums != (principal, bonus) {
@@ -624,11 +852,13 @@ impl MemberState {
         if self.bonus_spent.is_negative() {
             return Err("bonus spent goes below zero".into());
         }
+        let consumptions = &mut self.rare_mut().consumptions;
         if rec.refunded == rec.charged {
-            self.consumptions.remove(&consumption);
+            consumptions.remove(&consumption);
         } else {
-            self.consumptions.insert(consumption, rec);
+            consumptions.insert(consumption, rec);
         }
+        self.tidy_rare();
         Ok(())
     }
 
@@ -654,7 +884,7 @@ impl MemberState {
                 LotKind::Bonus => sums.1 = sums.1.plus(r.amount),
             }
             if !r.forfeited {
-                self.give_back_to_lot(r);
+                self.give_back_to_lot(r)?;
             }
         }
         if sums != (principal, bonus) {
@@ -689,11 +919,7 @@ impl MemberState {
                 let n = points
                     .filter(|p| *p > 0)
                     .ok_or("the adjustment moves no points")?;
-                self.point_lots.push(PointLot {
-                    lot,
-                    remaining: n,
-                    expires_at,
-                });
+                self.push_point_lot(lot, n, expires_at);
             }
             (Direction::Credit, b) => {
                 let lot = lot.ok_or("a credit names its lot")?;
@@ -703,14 +929,7 @@ impl MemberState {
                 } else {
                     LotKind::Bonus
                 };
-                let l = Lot {
-                    lot,
-                    kind,
-                    origin_store: event.store.clone(),
-                    remaining: money()?,
-                    expires_at,
-                };
-                self.lots_mut(kind).push(l);
+                self.push_lot(kind, lot, &event.store, money()?, expires_at)?;
             }
             (Direction::Debit, Balance::Points) => {
                 if Some(self.take_points(points_draws)?) != points {
@@ -734,8 +953,9 @@ impl MemberState {
 
     /// The open package `id`, for folding onto.
     fn open_package(&mut self, id: Uuid) -> Result<&mut Package, String> {
-        self.packages
-            .get_mut(&id)
+        self.rare
+            .as_mut()
+            .and_then(|r| r.packages.get_mut(&id))
             .filter(|p| p.status == PackageStatus::Open)
             .ok_or_else(|| format!("no open package {id}"))
     }
@@ -757,7 +977,7 @@ impl MemberState {
         else {
             unreachable!("called for package_purchased")
         };
-        if *package != event.command || self.packages.contains_key(package) {
+        if *package != event.command || self.packages().contains_key(package) {
             return Err(format!(
                 "package {package} is not its purchase command's id, or is bought twice"
             ));
@@ -789,7 +1009,7 @@ impl MemberState {
             self.take_from_lot(d.kind, d.lot, d.amount)?;
         }
         self.bonus_spent = self.bonus_spent.plus(*bonus);
-        self.packages.insert(
+        self.packages_mut().insert(
             *package,
             Package {
                 package: *package,
@@ -923,13 +1143,7 @@ impl MemberState {
                             if share.is_positive() && !(kind == LotKind::Bonus && forfeited) =>
                         {
                             self.new_lot(n)?;
-                            self.lots_mut(kind).push(Lot {
-                                lot: n,
-                                kind,
-                                origin_store: origin_store.clone(),
-                                remaining: share,
-                                expires_at,
-                            });
+                            self.push_lot(kind, n, origin_store, share, expires_at)?;
                         }
                         None if share.is_zero() => {}
                         _ => return Err(format!("the {kind:?} share and its lot disagree")),
@@ -945,14 +1159,19 @@ impl MemberState {
         let mut taken = 0u64;
         for d in draws {
             let l = self
-                .point_lots
+                .holdings
                 .iter_mut()
-                .find(|l| l.lot == d.lot && l.remaining >= d.points && d.points > 0)
+                .find(|l| {
+                    l.is_lot(HoldingKind::Points, d.lot) && l.points() >= d.points && d.points > 0
+                })
                 .ok_or_else(|| format!("point lot {} cannot give {} points", d.lot, d.points))?;
-            l.remaining -= d.points;
+            l.set_points(l.points() - d.points);
             taken += d.points;
         }
-        self.point_lots.retain(|l| l.remaining > 0);
+        if !draws.is_empty() {
+            self.holdings
+                .retain(|l| l.kind != HoldingKind::Points || l.points() > 0);
+        }
         Ok(taken)
     }
 
@@ -964,64 +1183,69 @@ impl MemberState {
         Ok(())
     }
 
-    fn lots_mut(&mut self, kind: LotKind) -> &mut Vec<Lot> {
-        match kind {
-            LotKind::Principal => &mut self.principal_lots,
-            LotKind::Bonus => &mut self.bonus_lots,
-        }
-    }
-
-    fn find_lot(&self, kind: LotKind, lot: u32) -> Result<&Lot, String> {
-        let lots = match kind {
-            LotKind::Principal => &self.principal_lots,
-            LotKind::Bonus => &self.bonus_lots,
-        };
-        lots.iter()
-            .find(|l| l.lot == lot)
+    fn find_lot(&self, kind: LotKind, lot: u32) -> Result<&Holding, String> {
+        self.holdings
+            .iter()
+            .find(|l| l.is_lot(kind.into(), lot))
             .ok_or_else(|| format!("no open {kind:?} lot {lot}"))
     }
 
     /// Takes an amount from a lot; an emptied lot is dropped (a refund re-creates it).
     fn take_from_lot(&mut self, kind: LotKind, lot: u32, amount: Money) -> Result<(), String> {
-        let lots = self.lots_mut(kind);
-        let i = lots
+        let i = self
+            .holdings
             .iter()
-            .position(|l| l.lot == lot)
+            .position(|l| l.is_lot(kind.into(), lot))
             .ok_or_else(|| format!("no open {kind:?} lot {lot}"))?;
-        let left = lots[i].remaining.minus(amount);
+        let left = self.holdings[i].cents().minus(amount);
         if left.is_negative() || !amount.is_positive() {
             return Err(format!("cannot take {amount} from {kind:?} lot {lot}"));
         }
         if left.is_zero() {
-            lots.remove(i);
+            self.holdings.remove(i);
         } else {
-            lots[i].remaining = left;
+            self.holdings[i].set_cents(left);
         }
         Ok(())
     }
 
     /// Gives a restore's amount back to its lot, re-opening it in lot order if it was emptied.
-    fn give_back_to_lot(&mut self, r: &crate::event::Restore) {
-        let lots = self.lots_mut(r.kind);
-        match lots.binary_search_by_key(&r.lot, |l| l.lot) {
-            Ok(i) => lots[i].remaining = lots[i].remaining.plus(r.amount),
-            Err(i) => lots.insert(
-                i,
-                Lot {
-                    lot: r.lot,
-                    kind: r.kind,
-                    origin_store: r.origin_store.clone(),
-                    remaining: r.amount,
-                    expires_at: r.expires_at,
-                },
-            ),
+    fn give_back_to_lot(&mut self, r: &crate::event::Restore) -> Result<(), String> {
+        let kind = HoldingKind::from(r.kind);
+        if let Some(l) = self.holdings.iter_mut().find(|l| l.is_lot(kind, r.lot)) {
+            l.set_cents(l.cents().plus(r.amount));
+            return Ok(());
         }
+        let origin = self.store_number(&r.origin_store)?;
+        let at = self
+            .holdings
+            .iter()
+            .position(|l| l.kind == kind && l.lot > r.lot)
+            .unwrap_or(self.holdings.len());
+        self.holdings.insert(
+            at,
+            Holding {
+                time: r.expires_at,
+                amount: r.amount.cents().to_ne_bytes(),
+                lot: r.lot,
+                origin,
+                kind,
+            },
+        );
+        Ok(())
     }
 
     fn push_window(&mut self, at: Timestamp, cents: i64) {
         let from = at.minus_days(UPGRADE_WINDOW_DAYS);
-        self.recharge_window.retain(|(t, _)| *t > from);
-        self.recharge_window.push((at, cents));
+        self.holdings
+            .retain(|h| h.kind != HoldingKind::Recharge || h.time.is_some_and(|t| t > from));
+        self.holdings.push(Holding {
+            time: Some(at),
+            amount: cents.to_ne_bytes(),
+            lot: 0,
+            origin: 0,
+            kind: HoldingKind::Recharge,
+        });
     }
 }
 
@@ -1088,25 +1312,35 @@ impl From<&MemberState> for MemberView {
         MemberView {
             member: s.member.clone(),
             home_store: s.home_store.clone(),
-            tier: s.tier.clone(),
+            tier: s.tier.to_string(),
             principal: s.principal(),
             bonus: s.bonus(),
             points: s.points(),
             version: s.version,
             frozen: s.frozen,
             lots: s
-                .principal_lots
-                .iter()
-                .chain(&s.bonus_lots)
-                .cloned()
+                .lots(LotKind::Principal)
+                .chain(s.lots(LotKind::Bonus))
                 .collect(),
-            point_lots: s.point_lots.clone(),
+            point_lots: s.point_lots(),
             package_value: s.package_value(),
             packages: {
-                let mut v: Vec<Package> = s.packages.values().cloned().collect();
+                let mut v: Vec<Package> = s.packages().values().cloned().collect();
                 v.sort_by_key(|p| p.status != PackageStatus::Open);
                 v
             },
         }
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+
+    /// A ledger caches one `MemberState` for every member: keep it compact.
+    #[test]
+    fn the_projection_stays_compact() {
+        assert_eq!(std::mem::size_of::<Holding>(), 28);
+        assert_eq!(std::mem::size_of::<MemberState>(), 144);
     }
 }

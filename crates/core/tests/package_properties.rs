@@ -154,7 +154,7 @@ proptest! {
                 bought.push(cmd.id);
             }
             log.extend(events);
-            for p in state.packages.values() {
+            for p in state.packages().values() {
                 prop_assert!(p.sessions_left <= p.sessions);
                 prop_assert!(!p.principal_left.is_negative() && !p.bonus_left.is_negative());
                 prop_assert_eq!(p.status == PackageStatus::Open, p.sessions_left > 0);
@@ -194,7 +194,7 @@ proptest! {
             }
         }
         for (id, l) in &per {
-            let p = &state.packages[id];
+            let p = &state.packages()[id];
             let open = p.value_left().cents();
             prop_assert_eq!(l.recognised_principal + l.recognised_bonus + open, l.price);
             prop_assert_eq!(l.recognised_principal + p.principal_left.cents(), l.paid_principal);

@@ -288,7 +288,7 @@ fn command(
             let made = consumes.get(m).map(Vec::as_slice).unwrap_or_default();
             let open: Vec<Uuid> = states
                 .get(&member(*m))
-                .map(|st| st.consumptions.keys().copied().collect())
+                .map(|st| st.consumptions().keys().copied().collect())
                 .unwrap_or_default();
             let ids = if pick % 10 == 1 || open.is_empty() {
                 made
@@ -302,7 +302,7 @@ fn command(
             };
             let left = states
                 .get(&member(*m))
-                .and_then(|st| st.consumptions.get(&consumption))
+                .and_then(|st| st.consumptions().get(&consumption))
                 .map_or(10_000, |r| r.charged.minus(r.refunded).cents());
             json!({"type":"refund_consumption","member":member(*m),"store":store(*s),
                 "consumption":consumption.to_string(),
@@ -348,7 +348,7 @@ fn expected_rejection(
         return Some("out_of_order");
     }
     let live_bonus = s
-        .bonus_lots
+        .bonus_lots()
         .iter()
         .filter(|l| !due(l.expires_at, cmd.at))
         .fold(Money::ZERO, |a, l| a.plus(l.remaining));
@@ -375,7 +375,7 @@ fn expected_rejection(
         Action::RefundConsumption {
             consumption,
             amount,
-        } => match s.consumptions.get(consumption) {
+        } => match s.consumptions().get(consumption) {
             None => Some("unknown_consumption"),
             Some(r) if amount.is_some_and(|a| a > r.charged.minus(r.refunded)) => {
                 Some("refund_exceeds_original")
@@ -400,7 +400,7 @@ fn sum(amounts: impl IntoIterator<Item = Money>) -> Money {
 
 /// Every open lot holds something; no balance is negative.
 fn check_lots(s: &MemberState) {
-    for l in s.principal_lots.iter().chain(&s.bonus_lots) {
+    for l in s.principal_lots().iter().chain(&s.bonus_lots()) {
         assert!(
             l.remaining.is_positive(),
             "lot {} holds {}",
@@ -408,19 +408,19 @@ fn check_lots(s: &MemberState) {
             l.remaining
         );
     }
-    for l in &s.point_lots {
+    for l in &s.point_lots() {
         assert!(l.remaining > 0, "point lot {} is empty", l.lot);
     }
     assert!(
         !s.principal().is_negative() && !s.bonus().is_negative() && !s.bonus_spent.is_negative()
     );
     assert!(
-        s.principal_lots.windows(2).all(|w| w[0].lot < w[1].lot),
+        s.principal_lots().windows(2).all(|w| w[0].lot < w[1].lot),
         "principal lots in lot order"
     );
-    assert!(s.bonus_lots.iter().all(|l| l.kind == LotKind::Bonus));
+    assert!(s.bonus_lots().iter().all(|l| l.kind == LotKind::Bonus));
     assert!(s
-        .principal_lots
+        .principal_lots()
         .iter()
         .all(|l| l.kind == LotKind::Principal && l.expires_at.is_none()));
 }
@@ -484,11 +484,11 @@ fn check_accepted(
     if let Some(pre) = &pre {
         // After the expiries, nothing due is left.
         assert!(
-            pre.bonus_lots.iter().all(|l| !due(l.expires_at, cmd.at)),
+            pre.bonus_lots().iter().all(|l| !due(l.expires_at, cmd.at)),
             "a due bonus lot did not expire"
         );
         assert!(
-            pre.point_lots.iter().all(|l| !due(l.expires_at, cmd.at)),
+            pre.point_lots().iter().all(|l| !due(l.expires_at, cmd.at)),
             "a due point lot did not expire"
         );
     }
@@ -506,7 +506,7 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
         EventBody::Recharged { amount, lot, .. } => {
             assert!(amount.is_positive());
             assert_eq!((p1, b1, n1), (p0.plus(*amount), b0, n0));
-            let l = now.principal_lots.last().expect("the new lot");
+            let l = now.principal_lots().pop().expect("the new lot");
             assert_eq!(
                 (l.lot, l.remaining, &l.origin_store),
                 (*lot, *amount, &e.store)
@@ -525,8 +525,8 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             );
             assert_eq!((p1, b1, n1), (p0, b0.plus(*amount), n0));
             let l = now
-                .bonus_lots
-                .iter()
+                .bonus_lots()
+                .into_iter()
                 .find(|l| l.lot == *lot)
                 .expect("the new lot");
             assert_eq!(
@@ -557,9 +557,9 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             for d in draws {
                 assert!(d.amount.is_positive());
                 let lots = if d.kind == LotKind::Principal {
-                    &prev.principal_lots
+                    &prev.principal_lots()
                 } else {
-                    &prev.bonus_lots
+                    &prev.bonus_lots()
                 };
                 let l = lots
                     .iter()
@@ -653,18 +653,21 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             );
             assert_eq!(
                 draws.len(),
-                prev.principal_lots.len() + prev.bonus_lots.len()
+                prev.principal_lots().len() + prev.bonus_lots().len()
             );
             assert_eq!((p1, b1, n1), (Money::ZERO, Money::ZERO, n0));
             assert!(
-                now.principal_lots.is_empty()
-                    && now.bonus_lots.is_empty()
-                    && now.consumptions.is_empty()
+                now.principal_lots().is_empty()
+                    && now.bonus_lots().is_empty()
+                    && now.consumptions().is_empty()
             );
             assert!(now.bonus_spent.is_zero());
         }
         EventBody::TierChanged { from, to, .. } => {
-            assert_eq!((from, to), (&prev.tier, &now.tier));
+            assert_eq!(
+                (from.as_str(), to.as_str()),
+                (prev.tier.as_str(), now.tier.as_str())
+            );
             assert!(policy.tier(to).is_some());
             assert_eq!((p1, b1, n1), (p0, b0, n0));
         }
@@ -676,7 +679,7 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
         } => {
             assert!(*expires_at <= at);
             assert_eq!((p1, b1, n1), (p0, b0.minus(*amount), n0));
-            assert!(now.bonus_lots.iter().all(|l| l.lot != *lot));
+            assert!(now.bonus_lots().iter().all(|l| l.lot != *lot));
         }
         EventBody::PointsExpired {
             points, expires_at, ..
@@ -785,7 +788,10 @@ fn check_command(
                     }),
                     Some(t),
                 ) => {
-                    assert_eq!((f, to), (&pre.tier, &policy.tiers[t].name));
+                    assert_eq!(
+                        (f.as_str(), to.as_str()),
+                        (pre.tier.as_str(), policy.tiers[t].name.as_str())
+                    );
                     let want = if single(t) {
                         "upgrade:single_recharge"
                     } else {
@@ -828,7 +834,10 @@ fn check_command(
                 panic!("consume records consumed: {bodies:?}")
             };
             let t = policy.tier(&pre.tier).expect("policy tier");
-            assert_eq!((tier, price, discount), (&pre.tier, amount, &t.discount));
+            assert_eq!(
+                (tier.as_str(), price, discount),
+                (pre.tier.as_str(), amount, &t.discount)
+            );
             assert_eq!(
                 *charged,
                 Money::round(amount.as_decimal() * t.discount, policy.rounding)
@@ -852,9 +861,9 @@ fn check_command(
             );
             // The draws are principal lots first-in first-out, then bonus lots earliest expiry
             // first, first-in first-out among equals, lots without expiry last.
-            let mut plots = pre.principal_lots.clone();
+            let mut plots = pre.principal_lots();
             plots.sort_by_key(|l| l.lot);
-            let mut blots = pre.bonus_lots.clone();
+            let mut blots = pre.bonus_lots();
             blots.sort_by(|a, b| match (a.expires_at, b.expires_at) {
                 (Some(x), Some(y)) => x.cmp(&y).then(a.lot.cmp(&b.lot)),
                 (Some(_), None) => std::cmp::Ordering::Less,
@@ -874,7 +883,7 @@ fn check_command(
             }
             let got: Vec<_> = draws.iter().map(|d| (d.lot, d.kind, d.amount)).collect();
             assert_eq!(got, want, "draw order");
-            assert!(after.consumptions.contains_key(&cmd.id));
+            assert!(after.consumptions().contains_key(&cmd.id));
         }
         Action::RefundConsumption {
             consumption,
@@ -893,7 +902,7 @@ fn check_command(
             else {
                 panic!("refund records consumption_refunded: {bodies:?}")
             };
-            let rec = pre.consumptions.get(consumption).expect("refundable");
+            let rec = pre.consumptions().get(consumption).expect("refundable");
             let left = rec.charged.minus(rec.refunded);
             assert_eq!((c, *a), (consumption, amount.unwrap_or(left)));
             let principal_left = rec.principal.minus(rec.principal_restored);
@@ -951,7 +960,7 @@ fn check_command(
                 "points reversed so far"
             );
             assert!(accounted <= rec.points_earned);
-            assert_eq!(after.consumptions.contains_key(consumption), !complete);
+            assert_eq!(after.consumptions().contains_key(consumption), !complete);
         }
         Action::RefundBalance => {
             assert!(matches!(

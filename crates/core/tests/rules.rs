@@ -911,15 +911,15 @@ fn a_second_partial_refund_then_the_remainder_equals_one_full_refund() {
             "points_reversed":[{"lot":3,"points":130}]}]));
 
     let (a, b) = (full.member("M1"), parts.member("M1"));
-    assert_eq!(a.principal_lots, b.principal_lots);
-    assert_eq!(a.bonus_lots, b.bonus_lots);
-    assert_eq!(a.point_lots, b.point_lots);
+    assert_eq!(a.principal_lots(), b.principal_lots());
+    assert_eq!(a.bonus_lots(), b.bonus_lots());
+    assert_eq!(a.point_lots(), b.point_lots());
     assert_eq!(a.bonus_spent, b.bonus_spent);
     assert_eq!(
         (b.principal(), b.bonus(), b.points()),
         (money("1000.00"), money("150.00"), 0)
     );
-    assert!(b.consumptions.is_empty());
+    assert!(b.consumptions().is_empty());
 }
 
 #[test]

@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use memberledger_core::{
     decide_settlement, decide_versioned, postings, Action, Clearing, Command, Event, MemberId,
-    MemberState, MemberView, PackageStatus, Policy, PolicyHistory, PolicyVersion, RecordedEvent,
-    Rejection, Timestamp, Uuid,
+    MemberState, MemberView, Policy, PolicyHistory, PolicyVersion, RecordedEvent, Rejection,
+    Timestamp, Uuid,
 };
 use memberledger_store::{Append, AppendConflict, EventStore, MemoryStore, StoreError};
 use memberledger_store_sled::SledStore;
@@ -143,13 +143,10 @@ impl Ledger {
         };
         let mut replayed = replay(store.as_ref(), &policy, full)?;
         let report = crate::verify::report_of(&replayed);
-        if full {
-            replayed.members = std::mem::take(&mut replayed.members)
-                .into_iter()
-                .map(|(id, state)| (id, state.without_consumption_records()))
-                .collect();
-        }
         for state in replayed.members.values_mut() {
+            if full {
+                state.drop_consumption_records();
+            }
             state.shrink_to_fit();
         }
         replayed.members.shrink_to_fit();
@@ -415,7 +412,7 @@ impl Ledger {
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for (member, state) in plan.states {
-                members.insert(member, state);
+                members.insert(member, Box::new(state));
             }
         }
         *self
@@ -546,7 +543,7 @@ impl Ledger {
                 let state = plan
                     .states
                     .get(&c.member)
-                    .or_else(|| members.get(&c.member));
+                    .or_else(|| members.get(&c.member).map(|s| &**s));
                 decide_versioned(state, c, &in_force.policy, in_force.version)
                     .map(|(events, next)| (events, Some(next.without_consumption_records())))
             }
@@ -615,7 +612,7 @@ impl Ledger {
                         let current = state
                             .as_ref()
                             .or_else(|| plan.states.get(&c.member))
-                            .or_else(|| members.get(&c.member));
+                            .or_else(|| members.get(&c.member).map(|s| &**s));
                         match decide_versioned(current, c, &in_force.policy, in_force.version) {
                             Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
                             Ok((events, next)) => {
@@ -680,14 +677,7 @@ impl Ledger {
             let mut due: Vec<Command> = members
                 .values()
                 .filter(|m| m.last_at <= at)
-                .filter(|m| {
-                    let lapsed = |e: Option<Timestamp>| e.is_some_and(|e| e <= at);
-                    m.bonus_lots.iter().any(|l| lapsed(l.expires_at))
-                        || m.point_lots.iter().any(|l| lapsed(l.expires_at))
-                        || m.packages
-                            .values()
-                            .any(|p| p.status == PackageStatus::Open && lapsed(p.expires_at))
-                })
+                .filter(|m| m.next_expiry().is_some_and(|e| e <= at))
                 .map(|m| Command {
                     id: Uuid::new_v5(&SWEEP_NAMESPACE, format!("{}|{at}", m.member).as_bytes()),
                     at,
@@ -707,7 +697,9 @@ impl Ledger {
     /// A member as it is now.
     pub fn member(&self, id: &MemberId) -> Option<MemberView> {
         // From the cached projection: O(1), no read of the log.
-        self.cached_members().get(id).map(MemberView::from)
+        self.cached_members()
+            .get(id)
+            .map(|s| MemberView::from(&**s))
     }
 
     /// A member's full state as it is now (lots, refundable consumptions, window).
@@ -775,7 +767,7 @@ impl Ledger {
             .members
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        members.values().for_each(&mut f);
+        members.values().for_each(|s| f(s));
     }
 
     /// Streams the log from position `from`, decoded, in pages of `page`.

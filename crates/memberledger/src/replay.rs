@@ -11,8 +11,10 @@ use crate::Error;
 
 /// Member projections by id.
 /// (aHash: several times faster than the standard SipHash on ids, and still keyed at random, so
-/// member ids chosen to collide cannot slow the ledger down.)
-pub(crate) type Members = HashMap<MemberId, MemberState, ahash::RandomState>;
+/// member ids chosen to collide cannot slow the ledger down. Each projection is boxed: the
+/// table keeps spare slots, an eighth to a half of them empty after a resize, and an empty
+/// slot then costs a pointer, not a whole `MemberState`.)
+pub(crate) type Members = HashMap<MemberId, Box<MemberState>, ahash::RandomState>;
 
 /// Pages read at a time when scanning the log.
 pub(crate) const SCAN_PAGE: usize = 4096;
@@ -222,7 +224,8 @@ impl Fold {
                     if !self.records {
                         state = state.without_consumption_records();
                     }
-                    self.members.insert(rec.event.member.clone(), state);
+                    self.members
+                        .insert(rec.event.member.clone(), Box::new(state));
                 }
             }
         }

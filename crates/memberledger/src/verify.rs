@@ -1,4 +1,4 @@
-use memberledger_core::{Hash, Money};
+use memberledger_core::{Hash, MemberState, Money};
 use serde::Serialize;
 
 use crate::replay::{replay, Replayed};
@@ -77,8 +77,8 @@ impl Ledger {
             let cached = self.cached_members();
             let mut report = report_of(&replayed);
             for (id, fresh) in &replayed.members {
-                let compact = fresh.clone().without_consumption_records();
-                if cached.get(id) != Some(&compact) && report.problem.is_none() {
+                let compact = MemberState::clone(fresh).without_consumption_records();
+                if cached.get(id).map(|s| &**s) != Some(&compact) && report.problem.is_none() {
                     report.problem = Some(Problem {
                         position: 0,
                         what: format!("the cached projection of member {id} differs from a replay from genesis"),

@@ -122,8 +122,8 @@ proptest! {
         prop_assert!(report.ok(), "{:?}", report.problem);
         // Nothing negative anywhere, and lots are never empty.
         a.for_each_member(|m| {
-            assert!(m.principal_lots.iter().chain(&m.bonus_lots).all(|l| l.remaining.is_positive()));
-            assert!(m.point_lots.iter().all(|l| l.remaining > 0));
+            assert!(m.principal_lots().iter().chain(&m.bonus_lots()).all(|l| l.remaining.is_positive()));
+            assert!(m.point_lots().iter().all(|l| l.remaining > 0));
         });
     }
 

@@ -319,7 +319,7 @@ pub fn realistic(seed: u64, members: usize, stores: usize, commands: usize) -> R
                 .expect("enrolled members exist");
             let balance = cents_of(state.principal()) + cents_of(state.bonus());
             let refundable: Vec<(Uuid, u64)> = state
-                .consumptions
+                .consumptions()
                 .iter()
                 .map(|(id, c)| (*id, cents_of(c.charged) - cents_of(c.refunded)))
                 .filter(|(_, left)| *left > 0)

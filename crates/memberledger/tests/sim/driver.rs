@@ -986,7 +986,11 @@ impl Sim {
                     diffs.push(format!("{what}: ledger {g}, model {w}"));
                 }
             };
-            diff("tier", got.tier.clone(), TIERS[want.tier].name.to_owned());
+            diff(
+                "tier",
+                got.tier.to_string(),
+                TIERS[want.tier].name.to_owned(),
+            );
             diff(
                 "principal",
                 view.principal.to_string(),
@@ -1012,7 +1016,7 @@ impl Sim {
                 money(want.package_value()),
             );
             let packages_got: Vec<String> = got
-                .packages
+                .packages()
                 .iter()
                 .map(|(id, p)| {
                     format!(
@@ -1091,15 +1095,19 @@ impl Sim {
             };
             diff(
                 "principal lots",
-                lots(&got.principal_lots),
+                lots(&got.principal_lots()),
                 model_lots(&want.principal),
             );
-            diff("bonus lots", lots(&got.bonus_lots), model_lots(&want.bonus));
+            diff(
+                "bonus lots",
+                lots(&got.bonus_lots()),
+                model_lots(&want.bonus),
+            );
             diff(
                 "point lots",
                 format!(
                     "{:?}",
-                    got.point_lots
+                    got.point_lots()
                         .iter()
                         .map(|l| (l.lot, l.remaining, l.expires_at.map(|t| t.to_string())))
                         .collect::<Vec<_>>()
@@ -1113,7 +1121,7 @@ impl Sim {
                 ),
             );
             let consumptions_got: Vec<String> = got
-                .consumptions
+                .consumptions()
                 .iter()
                 .map(|(id, c)| {
                     let draws: Vec<String> = c
