@@ -7,7 +7,7 @@ use memberledger_core::{
     MemberState, MemberView, Policy, PolicyHistory, PolicyVersion, RecordedEvent, Rejection,
     Timestamp, Uuid,
 };
-use memberledger_store::{Append, AppendConflict, EventStore, MemoryStore, StoreError};
+use memberledger_store::{Append, EventStore, MemoryStore};
 use memberledger_store_sled::SledStore;
 use rayon::prelude::*;
 
@@ -310,15 +310,9 @@ impl Ledger {
             latest_at,
             steps: Vec::new(),
             appends: Vec::new(),
-            stored: 0,
             ids: HashMap::new(),
             states: HashMap::new(),
         };
-        // The batch is planned and appended in pieces, each piece appended (and synced) while
-        // the next is planned: deciding and writing overlap, and every command is still
-        // acknowledged only once the whole batch is durable.
-        let mut appended: Vec<Result<Vec<RecordedEvent>, AppendConflict>> = Vec::new();
-        let mut failure: Option<StoreError> = None;
         {
             let members = self
                 .members
@@ -330,65 +324,35 @@ impl Ledger {
                 .with_min_len(32)
                 .map(Command::digest)
                 .collect();
-            let piece = if commands.len() >= 2 * PIECE {
-                PIECE
-            } else {
-                commands.len().max(1)
-            };
-            // Takes in what an append returned; true when the batch must stop (a storage
-            // failure, or a conflict with another writer).
-            let mut take = |result: Option<Result<Vec<_>, StoreError>>| {
-                match result {
-                    Some(Ok(outcomes)) => appended.extend(outcomes),
-                    Some(Err(e)) => failure = Some(e),
-                    None => {}
+            self.plan_batch(&members, &mut plan, commands, &digests);
+        }
+        let appends = std::mem::take(&mut plan.appends);
+        let appended = if appends.is_empty() {
+            Vec::new()
+        } else {
+            match self.store.append(appends) {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = Error::from(e);
+                    // The store may have written some or all of the batch before failing (a
+                    // write that landed but whose acknowledgement was lost): what it holds is
+                    // unknown here, so the projections are rebuilt from it rather than kept.
+                    // Otherwise reads and `verify` show the member without a command that a
+                    // retry then reports as recorded, and settlements are decided against a
+                    // stale clearing. If the store cannot be read either, the next conflict
+                    // reloads.
+                    let _ = self.reload();
+                    return Ok(plan
+                        .steps
+                        .into_iter()
+                        .map(|s| match s {
+                            Step::Done(r) => r,
+                            _ => Err(e.clone()),
+                        })
+                        .collect());
                 }
-                failure.is_some() || appended.iter().any(Result::is_err)
-            };
-            let mut in_flight: Option<Vec<Append>> = None;
-            for (cmds, ds) in commands.chunks(piece).zip(digests.chunks(piece)) {
-                // A consumption refund reads the member's events from the store: the piece
-                // before must be in it first.
-                if cmds
-                    .iter()
-                    .any(|c| matches!(c.action, Action::RefundConsumption { .. }))
-                    && take(in_flight.take().map(|a| self.store.append(a)))
-                {
-                    break;
-                }
-                let ((), result) = rayon::join(
-                    || self.plan_piece(&members, &mut plan, cmds, ds),
-                    || in_flight.take().map(|a| self.store.append(a)),
-                );
-                if take(result) {
-                    break;
-                }
-                let appends = std::mem::take(&mut plan.appends);
-                plan.stored += appends.len();
-                in_flight = (!appends.is_empty()).then_some(appends);
             }
-            take(in_flight.take().map(|a| self.store.append(a)));
-        }
-        if let Some(e) = failure {
-            let e = Error::from(e);
-            // The store may have written some or all of the batch before failing (a write
-            // that landed but whose acknowledgement was lost): what it holds is unknown here,
-            // so the projections are rebuilt from it rather than kept. Otherwise reads and
-            // `verify` show the member without a command that a retry then reports as
-            // recorded, and settlements are decided against a stale clearing. If the store
-            // cannot be read either, the next conflict reloads.
-            let _ = self.reload();
-            let planned = plan.steps.len();
-            return Ok(plan
-                .steps
-                .into_iter()
-                .map(|s| match s {
-                    Step::Done(r) => r,
-                    _ => Err(e.clone()),
-                })
-                .chain(commands[planned..].iter().map(|_| Err(e.clone())))
-                .collect());
-        }
+        };
         if appended.iter().any(Result::is_err) {
             // Another writer of the same store moved a member or recorded a command id first.
             // What did get in is durable; re-read the members touched and decide again: the
@@ -450,9 +414,8 @@ impl Ledger {
             .collect())
     }
 
-    /// Plans a piece of a batch: decided by member on every core when it qualifies, else in
-    /// order.
-    fn plan_piece(
+    /// Plans a batch: decided by member on every core when it qualifies, else in order.
+    fn plan_batch(
         &self,
         members: &Members,
         plan: &mut Plan,
@@ -581,11 +544,7 @@ impl Ledger {
             return None;
         }
         let mut ids = std::collections::HashSet::with_capacity(commands.len());
-        // An id planned by an earlier piece may not be in the store yet: planned in order.
-        if !commands
-            .iter()
-            .all(|c| !plan.ids.contains_key(&c.id) && ids.insert(c.id))
-        {
+        if !commands.iter().all(|c| ids.insert(c.id)) {
             return None;
         }
         // Each member's commands, in batch order.
@@ -611,7 +570,6 @@ impl Ledger {
                         let in_force = plan.history.in_force(c.at);
                         let current = state
                             .as_ref()
-                            .or_else(|| plan.states.get(&c.member))
                             .or_else(|| members.get(&c.member).map(|s| &**s));
                         match decide_versioned(current, c, &in_force.policy, in_force.version) {
                             Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
@@ -846,11 +804,7 @@ struct Policies {
 
 struct Plan {
     steps: Vec<Step>,
-    /// Planned appends not yet handed to the store.
     appends: Vec<Append>,
-    /// Appends handed to the store before those (the first of `appends` is append number
-    /// `stored` of the batch).
-    stored: usize,
     /// Command ids planned in this batch: their append index and digest.
     ids: HashMap<Uuid, (usize, [u8; 32])>,
     /// The clearing after this batch's planned commands.
@@ -883,10 +837,6 @@ enum Decided {
 /// Batches at least this large are decided by member on every core when they qualify.
 const PARALLEL_MIN: usize = 64;
 
-/// A batch of at least twice this many commands is planned and appended in pieces of this
-/// many, each appended while the next is planned.
-const PIECE: usize = 250;
-
 /// Adds a decided command to the plan: the clearing, the latest time, the policy history and
 /// the member's state move on, and its events become the next append.
 fn record(
@@ -910,7 +860,7 @@ fn record(
     if let Some(next) = next {
         plan.states.insert(c.member.clone(), next);
     }
-    let i = plan.stored + plan.appends.len();
+    let i = plan.appends.len();
     plan.ids.insert(c.id, (i, digest));
     plan.appends.push(Append {
         command: c.id,

@@ -127,10 +127,9 @@ proptest! {
         });
     }
 
-    /// Large batches are planned and appended in pieces, and those with no settlement,
-    /// policy or consumption refund are decided member by member on every core: the receipts
-    /// and the log must be those of one by one, retries of commands recorded earlier (by an
-    /// earlier batch, or an earlier piece of the same one) included.
+    /// Large batches with no settlement, policy or consumption refund are decided member by
+    /// member on every core (with refunds, in order): the receipts and the log must be those
+    /// of one by one, retries of commands recorded by an earlier batch included.
     #[test]
     fn large_batches_equal_one_by_one(
         steps in prop::collection::vec(step(), 64..700),

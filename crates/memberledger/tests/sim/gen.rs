@@ -904,8 +904,8 @@ impl Sim {
     /// A batch for one `execute_batch` call: fresh commands, repeats of earlier ones of the
     /// same batch (same or changed content), and retries of older ones.
     pub(super) fn gen_batch(&mut self) -> Vec<Spec> {
-        // Now and then a batch large enough to be decided by member on every core and
-        // appended in pieces (64 and 500 commands).
+        // Now and then a batch large enough to be decided by member on every core (64
+        // commands).
         let n = if self.rng.below(25) == 0 {
             self.rng.range(64, 600)
         } else {
