@@ -338,6 +338,9 @@ class Package:
         self.bonus_left = bonus
         self.expires_at = expires_at  # the string as recorded, or None
         self.bonus_expires_at = None  # the earliest expiry of the bonus lots that paid for it
+        # The bonus it drew that still counts in the member's bonus spent: all of it, until a
+        # balance refund settles the period it was bought in.
+        self.bonus_counted = bonus
         self.status = "open"
 
     def value_left(self):
@@ -561,6 +564,8 @@ def fold(m, e, at_key):
         if m.principal_lots or m.bonus_lots:
             raise Bad("the draws leave lots open")
         m.consumptions.clear()
+        for p in m.packages.values():
+            p.bonus_counted = ZERO
         m.bonus_spent = ZERO
 
     elif kind == "tier_changed":
@@ -684,10 +689,12 @@ def fold(m, e, at_key):
             raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
         if p.expired_by(at_key):
             raise Bad("package %s expired at %s, before this refund" % (p.package, p.expires_at))
-        # The member's bonus-spent figure goes down by the bonus share, at most what it holds.
-        if unspent != min(bonus, m.bonus_spent):
-            raise Bad("bonus_unspent is %s; the bonus share is %s and the member's bonus spent %s"
-                      % (unspent, bonus, m.bonus_spent))
+        # The member's bonus-spent figure goes down by the bonus share, at most what the
+        # package still counts in it (nothing once a balance refund settled its period) and
+        # what it holds.
+        if unspent != min(bonus, p.bonus_counted, m.bonus_spent):
+            raise Bad("bonus_unspent is %s; the bonus share is %s, the package counts %s and the member's bonus spent %s"
+                      % (unspent, bonus, p.bonus_counted, m.bonus_spent))
         m.bonus_spent -= unspent
         p.close("refunded")
         if to == "cash":

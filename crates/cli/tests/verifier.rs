@@ -204,7 +204,8 @@ sys.stdout.buffer.write(("\n".join(out) + "\n").encode("utf-8"))
 /// Packages bought in cash and from the balance, sessions redeemed at other stores (the last
 /// taking the remainder), refunds to the balance and to cash, an expiry, settlements that
 /// depend on the packages' clearing, and two policy publications that change what the later
-/// commands are decided under.
+/// commands are decided under; and a package bought before a balance refund and refunded
+/// after it, which gives none of its bonus back to the new period's bonus spent.
 const PACKAGE_STORY: &str = r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T09:00:00Z","type":"enroll","member":"M1","store":"S1"}
 {"id":"00000000-0000-4000-8000-000000000002","at":"2026-03-01T09:00:00Z","type":"enroll","member":"M2","store":"S2"}
 {"id":"00000000-0000-4000-8000-000000000003","at":"2026-03-01T10:00:00Z","type":"recharge","member":"M1","store":"S1","amount":"1000.00"}
@@ -228,6 +229,16 @@ const PACKAGE_STORY: &str = r#"{"id":"00000000-0000-4000-8000-000000000001","at"
 {"id":"00000000-0000-4000-8000-000000000015","at":"2026-05-02T10:00:00Z","type":"purchase_package","member":"M2","store":"S1","service":"massage","sessions":3,"amount":"90.01","paid_from":"cash"}
 {"id":"00000000-0000-4000-8000-000000000016","at":"2026-05-03T10:00:00Z","type":"redeem_session","member":"M2","store":"S3","package":"00000000-0000-4000-8000-000000000015"}
 {"id":"00000000-0000-4000-8000-000000000017","at":"2026-05-04T10:00:00Z","type":"consume","member":"M1","store":"S2","amount":"10.00"}
+{"id":"00000000-0000-4000-8000-000000000018","at":"2026-05-05T09:00:00Z","type":"enroll","member":"M3","store":"S1"}
+{"id":"00000000-0000-4000-8000-000000000019","at":"2026-05-05T10:00:00Z","type":"recharge","member":"M3","store":"S1","amount":"1000.00"}
+{"id":"00000000-0000-4000-8000-000000000020","at":"2026-05-05T11:00:00Z","type":"grant_bonus","member":"M3","store":"S1","amount":"200.00","reason":"campaign"}
+{"id":"00000000-0000-4000-8000-00000000001a","at":"2026-05-06T10:00:00Z","type":"purchase_package","member":"M3","store":"S1","service":"facial","sessions":2,"amount":"115.00","paid_from":"balance"}
+{"id":"00000000-0000-4000-8000-00000000001b","at":"2026-05-07T10:00:00Z","type":"refund_balance","member":"M3","store":"S1"}
+{"id":"00000000-0000-4000-8000-00000000001c","at":"2026-05-08T10:00:00Z","type":"recharge","member":"M3","store":"S1","amount":"1000.00"}
+{"id":"00000000-0000-4000-8000-000000000021","at":"2026-05-08T11:00:00Z","type":"grant_bonus","member":"M3","store":"S1","amount":"200.00","reason":"campaign"}
+{"id":"00000000-0000-4000-8000-00000000001d","at":"2026-05-09T10:00:00Z","type":"consume","member":"M3","store":"S1","amount":"115.00"}
+{"id":"00000000-0000-4000-8000-00000000001e","at":"2026-05-10T10:00:00Z","type":"refund_package","member":"M3","store":"S1","package":"00000000-0000-4000-8000-00000000001a"}
+{"id":"00000000-0000-4000-8000-00000000001f","at":"2026-05-11T10:00:00Z","type":"refund_consumption","member":"M3","store":"S1","consumption":"00000000-0000-4000-8000-00000000001d"}
 "#;
 
 #[test]
@@ -278,6 +289,12 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
             "no event under policy {p}"
         );
     }
+    assert!(
+        lines.iter().any(|l| l.contains(r#""bonus_unspent":"0.00""#)
+            && l.contains(r#""type":"package_refunded""#)
+            && !l.contains(r#""bonus":"0.00""#)),
+        "no package refund after a balance refund"
+    );
     for to in [r#""to":"balance""#, r#""to":"cash""#] {
         assert!(
             lines.iter().any(|l| l.contains(to)),
@@ -302,7 +319,7 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(members.len(), 2);
+    assert_eq!(members.len(), 3);
     for m in &members {
         assert_member_shown(&db, m);
     }

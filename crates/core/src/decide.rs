@@ -450,7 +450,9 @@ impl Draft<'_> {
             amount: p.value_left(),
             bonus,
             bonus_lot,
-            bonus_unspent: bonus.min(self.state.bonus_spent),
+            // What the package's bonus still counts in `bonus_spent`: none of it after a
+            // balance refund settled the period it was bought in.
+            bonus_unspent: bonus.min(p.bonus_counted).min(self.state.bonus_spent),
             expires_at,
             lot,
             origin_store: p.origin_store.clone(),

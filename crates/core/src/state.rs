@@ -85,6 +85,12 @@ pub struct Package {
     pub bonus_expires_at: Option<Timestamp>,
     /// Where it stands.
     pub status: PackageStatus,
+    /// The bonus it drew that still counts in the member's `bonus_spent`: what it drew when
+    /// bought, and zero once a balance refund closed the period it was bought in (its bonus
+    /// was settled by that refund's claw-back). A refund of the package gives back no more
+    /// than this to `bonus_spent`.
+    #[serde(skip)]
+    pub bonus_counted: Money,
 }
 
 impl Package {
@@ -730,6 +736,10 @@ impl MemberState {
                 }
                 if let Some(r) = &mut self.rare {
                     r.consumptions.clear();
+                    // Open packages stay open, their bonus settled by this claw-back.
+                    for p in r.packages.values_mut() {
+                        p.bonus_counted = Money::ZERO;
+                    }
                 }
                 self.tidy_rare();
                 self.bonus_spent = Money::ZERO;
@@ -1030,6 +1040,7 @@ impl MemberState {
                     .filter_map(|d| d.expires_at)
                     .min(),
                 status: PackageStatus::Open,
+                bonus_counted: *bonus,
             },
         );
         Ok(())

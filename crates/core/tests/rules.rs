@@ -1646,3 +1646,31 @@ fn a_package_refund_to_the_balance_never_renews_bonus() {
         ]));
     s.then_view(json!({"principal": "1000.00", "bonus": "0.00"}));
 }
+
+#[test]
+fn a_package_bought_before_a_balance_refund_gives_no_bonus_back_to_the_next_period() {
+    // The balance refund settled the package's 15.00 bonus (claw-back); a consumption after it
+    // draws bonus of the new period. Refunding the package must not take its old bonus off the
+    // new period's `bonus_spent`, or refunding that consumption would take it below zero.
+    let mut s = given(
+        SPEND,
+        &[
+            ENROLL,
+            r#"{"type":"recharge","amount":"1000.00"}"#,
+            r#"{"id":"p1","type":"purchase_package","service":"facial","sessions":2,"amount":"115.00","paid_from":"balance"}"#,
+            r#"{"type":"refund_balance"}"#,
+            r#"{"type":"recharge","amount":"1000.00"}"#,
+            r#"{"id":"c1","type":"consume","amount":"115.00"}"#,
+        ],
+    );
+    let spent = s.member("M1").bonus_spent;
+    assert!(spent.is_positive(), "the consumption drew bonus: {spent:?}");
+    s.when(r#"{"type":"refund_package","package":"p1"}"#)
+        .then_events(json!([{
+            "type": "package_refunded", "to": "balance", "bonus": "15.00", "bonus_unspent": "0.00"
+        }]));
+    assert_eq!(s.member("M1").bonus_spent, spent);
+    s.when(r#"{"type":"refund_consumption","consumption":"c1"}"#)
+        .then_events(json!([{"type": "consumption_refunded", "amount": "115.00"}]));
+    assert_eq!(s.member("M1").bonus_spent, Money::ZERO);
+}

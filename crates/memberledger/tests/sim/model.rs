@@ -182,6 +182,9 @@ pub struct Package {
     /// The earliest expiry of the bonus lots that paid for it: the bonus share refunded to
     /// the balance keeps it.
     pub bonus_expires: Option<i64>,
+    /// The bonus it drew that still counts in `bonus_spent`: zero once a balance refund
+    /// settled the period it was bought in.
+    pub bonus_counted: i64,
     pub status: PkgStatus,
 }
 
@@ -811,6 +814,9 @@ impl Model {
                 w.principal.clear();
                 w.bonus.clear();
                 w.consumptions.clear();
+                for p in w.packages.values_mut() {
+                    p.bonus_counted = 0;
+                }
                 w.bonus_spent = 0;
                 w.window.retain(|(t, _)| *t > at - UPGRADE_WINDOW);
                 w.window.push((at, -p));
@@ -886,6 +892,7 @@ impl Model {
                         bonus_left: bonus,
                         expires: *expires,
                         bonus_expires,
+                        bonus_counted: bonus,
                         status: PkgStatus::Open,
                     },
                 );
@@ -928,7 +935,7 @@ impl Model {
                     RefundTo::Cash => true,
                     RefundTo::Balance => false,
                 };
-                let unspent = p.bonus_left.min(w.bonus_spent);
+                let unspent = p.bonus_left.min(p.bonus_counted).min(w.bonus_spent);
                 w.bonus_spent -= unspent;
                 if to_cash {
                     // The selling store holds the cash; the paying store pays it out.
