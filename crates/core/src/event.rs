@@ -666,6 +666,18 @@ mod tests {
     }
 
     #[test]
+    fn a_published_policy_with_a_float_round_trips_exactly() {
+        // A number beyond u64 in a published policy's free-form JSON is a float: it must
+        // read back to the same float, or the event would change between write and read.
+        let line = r#"{"at":"2026-07-01T00:00:00Z","command":"00000000-0000-4000-8000-000000000199","data":{"policy":{"x":8888888888888888888888888888888888888888888888888888888888882},"version":2},"id":"01daa897-4160-5efd-8f53-d38646f0fe5c","index":0,"member":"@policy","policy":2,"position":28,"store":"HQ","type":"policy_published","v":2,"version":1}"#;
+        let (position, event) = decode_event(line.as_bytes()).unwrap();
+        let json = canonical_json(position, &event);
+        let (_, again) = decode_event(json.as_bytes()).unwrap();
+        assert_eq!(again, event);
+        assert_eq!(canonical_json(position, &again), json);
+    }
+
+    #[test]
     fn refuses_unknown_fields_types_and_versions() {
         let extra_top = LINE.replace(r#""v":2"#, r#""v":2,"x":1"#);
         let extra_data = LINE.replace(r#""lot":1"#, r#""lot":1,"x":1"#);
