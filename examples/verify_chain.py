@@ -356,6 +356,17 @@ class Package:
         self.bonus_left = ZERO
 
 
+def check_package_left(p, sessions, principal, bonus, origin, amount):
+    """A package closed with what it still holds (a refund or an expiry): the figures recorded
+    must be the package's, and its two shares must add up to the amount."""
+    if (sessions, principal, bonus, origin) != (p.sessions_left, p.principal_left, p.bonus_left, p.origin_store):
+        raise Bad("package %s holds %d sessions, principal %s, bonus %s from %s, not %d, %s, %s from %s"
+                  % (p.package, p.sessions_left, p.principal_left, p.bonus_left, p.origin_store,
+                     sessions, principal, bonus, origin))
+    if principal + bonus != amount:
+        raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+
+
 def read_draws(draws, what):
     if not isinstance(draws, list):
         raise Bad("%s must be a list" % what)
@@ -681,12 +692,7 @@ def fold(m, e, at_key):
         to = d["to"]
         if to not in ("cash", "balance"):
             raise Bad("data.to must be cash or balance, not %s" % json.dumps(to))
-        if (sessions, principal, bonus, origin) != (p.sessions_left, p.principal_left, p.bonus_left, p.origin_store):
-            raise Bad("package %s holds %d sessions, principal %s, bonus %s from %s, not %d, %s, %s from %s"
-                      % (p.package, p.sessions_left, p.principal_left, p.bonus_left, p.origin_store,
-                         sessions, principal, bonus, origin))
-        if principal + bonus != amount:
-            raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+        check_package_left(p, sessions, principal, bonus, origin, amount)
         if p.expired_by(at_key):
             raise Bad("package %s expired at %s, before this refund" % (p.package, p.expires_at))
         # The member's bonus-spent figure goes down by the bonus share, at most what the
@@ -733,12 +739,7 @@ def fold(m, e, at_key):
         exp = timestamp(d["expires_at"], "data.expires_at")
         if d["expires_at"] != p.expires_at or exp > at_key:
             raise Bad("package %s does not expire as recorded (it expires at %s)" % (p.package, json.dumps(p.expires_at)))
-        if (sessions, principal, bonus, origin) != (p.sessions_left, p.principal_left, p.bonus_left, p.origin_store):
-            raise Bad("package %s holds %d sessions, principal %s, bonus %s from %s, not %d, %s, %s from %s"
-                      % (p.package, p.sessions_left, p.principal_left, p.bonus_left, p.origin_store,
-                         sessions, principal, bonus, origin))
-        if principal + bonus != amount:
-            raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+        check_package_left(p, sessions, principal, bonus, origin, amount)
         p.close("expired")
 
     else:
