@@ -433,6 +433,13 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             .with_timezone(&Utc),
         step_ms: (year_ms / i64::try_from(args.commands).expect("bounded")).max(1),
     };
+    // The demo runs a simulated year: its clock is the simulation's, which reads the year's
+    // end (where the closing sweep is dated), so no simulated command is ahead of it.
+    ledger.set_clock(memberledger::Clock::fixed(
+        memberledger::Timestamp::from_datetime(gen.start)
+            .expect("the demo's year is in range")
+            .plus_days(366),
+    ));
     println!(
         "memberledger demo · seed {} · {} stores · {} members · {} commands over 2026\nledger: {} (sled, on disk)",
         args.seed,

@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// arenas and takes minutes to free a million members). An embedding host chooses its own.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use memberledger::{Ledger, Policy};
+use memberledger::{Clock, Ledger, Policy};
 
 #[derive(Parser)]
 #[command(
@@ -45,8 +45,32 @@ struct Cli {
         default_value = "./memberledger-data"
     )]
     db: PathBuf,
+    /// The time the ledger takes as now (RFC 3339), instead of the machine's clock: commands
+    /// dated more than --max-skew-secs after it are refused as `future_time`. For re-running
+    /// recorded history and for tests.
+    #[arg(long, global = true, env = "MEMBERLEDGER_NOW")]
+    now: Option<String>,
+    /// How far ahead of the clock a command may be dated, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "MEMBERLEDGER_MAX_SKEW_SECS",
+        default_value_t = memberledger::DEFAULT_MAX_SKEW_SECS
+    )]
+    max_skew_secs: u32,
     #[command(subcommand)]
     command: Cmd,
+}
+
+impl Cli {
+    /// The clock the ledger is given: the machine's, or the fixed `--now`.
+    fn clock(&self) -> Result<Clock, Fail> {
+        let clock = match report::parse_time(self.now.as_deref())? {
+            Some(now) => Clock::fixed(now),
+            None => Clock::system(),
+        };
+        Ok(clock.with_max_skew_secs(self.max_skew_secs))
+    }
 }
 
 #[derive(Subcommand)]
@@ -212,6 +236,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8, Fail> {
+    let clock = cli.clock()?;
+    let open = |db: &Path| open(db, &clock);
     match cli.command {
         Cmd::Init { policy } => init(&cli.db, policy.as_deref()),
         Cmd::Apply { file } => apply::run(&open(&cli.db)?, &file),
@@ -243,8 +269,10 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     }
 }
 
-fn open(db: &Path) -> Result<Ledger, Fail> {
-    Ok(Ledger::open_existing(db)?)
+fn open(db: &Path, clock: &Clock) -> Result<Ledger, Fail> {
+    let ledger = Ledger::open_existing(db)?;
+    ledger.set_clock(clock.clone());
+    Ok(ledger)
 }
 
 fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
@@ -297,9 +325,7 @@ fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
     let (mut members, mut bonus, mut points) = (0u64, memberledger::Money::ZERO, 0u64);
     let mut packages = memberledger::Money::ZERO;
     for r in &results {
-        let receipt = r
-            .as_ref()
-            .map_err(|e| Fail::usage(format!("{}: {e}", e.code())))?;
+        let receipt = r.as_ref().map_err(|e| Fail::from(e.clone()))?;
         members += 1;
         for e in &receipt.events {
             match &e.event.body {

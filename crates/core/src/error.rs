@@ -68,6 +68,11 @@ pub enum Rejection {
     /// A package passed its expiry: its sessions can no longer be redeemed or refunded.
     #[error("{0}")]
     PackageExpired(String),
+    /// The command is dated further ahead of the host's clock than the ledger allows (the
+    /// facade checks it; the core reads no clock). Recording it would make every later command
+    /// of the member `out_of_order` until that time.
+    #[error("{0}")]
+    FutureTime(String),
 }
 
 impl Rejection {
@@ -92,6 +97,7 @@ impl Rejection {
             Rejection::UnknownPackage(_) => "unknown_package",
             Rejection::PackageExhausted(_) => "package_exhausted",
             Rejection::PackageExpired(_) => "package_expired",
+            Rejection::FutureTime(_) => "future_time",
         }
     }
 }

@@ -12,7 +12,7 @@ use memberledger_store_sled::SledStore;
 use rayon::prelude::*;
 
 use crate::replay::{replay, Members};
-use crate::{Error, Receipt};
+use crate::{Clock, Error, Receipt};
 
 const POLICY_KEY: &str = "policy";
 
@@ -41,6 +41,8 @@ pub struct Ledger {
     writer: Mutex<()>,
     /// Single commands waiting for the next group commit, and whether a thread is leading one.
     queue: Mutex<Queue>,
+    /// The host's clock: commands dated too far ahead of it are refused.
+    clock: RwLock<Clock>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -162,6 +164,7 @@ impl Ledger {
                 clearing: RwLock::new(replayed.clearing),
                 writer: Mutex::new(()),
                 queue: Mutex::new(Queue::default()),
+                clock: RwLock::new(Clock::system()),
             },
             report,
         ))
@@ -191,6 +194,25 @@ impl Ledger {
         self.policies
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Gives the ledger the host's clock (every ledger starts with [`Clock::system`]): a
+    /// command or an expiry sweep dated more than the clock's skew ahead of it is refused as
+    /// `future_time`. Tests pass a fixed clock; re-running recorded history passes
+    /// [`Clock::unbounded`].
+    pub fn set_clock(&self, clock: Clock) {
+        *self
+            .clock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = clock;
+    }
+
+    /// The ledger's clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The store underneath.
@@ -305,6 +327,7 @@ impl Ledger {
             (p.history.clone(), p.latest_at)
         };
         let mut plan = Plan {
+            clock: self.clock().snapshot(),
             clearing: self.cached_clearing().clone(),
             history,
             latest_at,
@@ -483,6 +506,9 @@ impl Ledger {
                 Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()))
             };
         }
+        if let Err(r) = plan.clock.check(c.at) {
+            return Step::Done(Err(r.into()));
+        }
         let in_force = plan.history.in_force(c.at);
         let decided = match c.action {
             Action::Settle { .. } => {
@@ -567,6 +593,9 @@ impl Ledger {
                         if let Some(step) = self.recorded(c, digests[i]) {
                             return (i, Decided::Done(step));
                         }
+                        if let Err(r) = plan.clock.check(c.at) {
+                            return (i, Decided::Done(Step::Done(Err(r.into()))));
+                        }
                         let in_force = plan.history.in_force(c.at);
                         let current = state
                             .as_ref()
@@ -627,6 +656,11 @@ impl Ledger {
     /// records nothing the second time. Members whose last event is after `at` are left alone
     /// (their expiries were recorded by that event, or will be by their next).
     pub fn expire_due(&self, at: Timestamp) -> Vec<Result<Receipt, Error>> {
+        // A sweep dated in the far future (a typo in its date) would lock every member it
+        // touches: refused once, before any member is looked at.
+        if let Err(r) = self.clock().check(at) {
+            return vec![Err(r.into())];
+        }
         let due: Vec<Command> = {
             let members = self
                 .members
@@ -803,6 +837,8 @@ struct Policies {
 }
 
 struct Plan {
+    /// The ledger's clock, read once for the whole batch.
+    clock: Clock,
     steps: Vec<Step>,
     appends: Vec<Append>,
     /// Command ids planned in this batch: their append index and digest.

@@ -34,12 +34,14 @@
 //! Business rules live in [`decide`]; [`MemberState::apply`] only folds. Time and ids come in
 //! with each command, so the same commands always give a byte-identical log.
 
+mod clock;
 mod error;
 mod ledger;
 mod receipt;
 mod replay;
 mod verify;
 
+pub use clock::{Clock, DEFAULT_MAX_SKEW_SECS};
 pub use error::Error;
 pub use ledger::{Ledger, BATCH_MAX};
 pub use receipt::Receipt;

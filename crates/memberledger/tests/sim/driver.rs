@@ -203,6 +203,8 @@ pub struct Sim {
     pub(super) members: Vec<String>,
     pub(super) stores: Vec<String>,
     pub(super) clock: i64,
+    /// The ledger's clock: the simulation's, read by the ledger through `Clock::from_fn`.
+    now: Arc<std::sync::atomic::AtomicI64>,
     pub(super) step: u64,
     pub(super) stats: Stats,
     pub(super) ghosts: u64,
@@ -261,6 +263,7 @@ impl Sim {
             members,
             stores,
             clock: EPOCH,
+            now: Arc::new(std::sync::atomic::AtomicI64::new(EPOCH)),
             step: 0,
             stats: Stats {
                 runs: 1,
@@ -337,6 +340,10 @@ impl Sim {
         let store = FaultStore::new(inner, Arc::clone(&self.faults));
         let ledger = Ledger::with_store(Box::new(store), policy)
             .unwrap_or_else(|e| self.fail(&format!("the ledger does not open: {e}")));
+        let now = Arc::clone(&self.now);
+        ledger.set_clock(memberledger::Clock::from_fn(move || {
+            super::spec::timestamp(now.load(std::sync::atomic::Ordering::SeqCst))
+        }));
         self.ledger = Some(ledger);
     }
 
@@ -403,6 +410,9 @@ impl Sim {
             c.lines.clear();
         }
         let focus = self.advance_clock();
+        self.model.now = self.clock;
+        self.now
+            .store(self.clock, std::sync::atomic::Ordering::SeqCst);
         let crash_per_mille = match (&self.backend, self.cfg.steps > 2_000) {
             (Backend::Sled { .. }, false) => 15,
             (Backend::Memory(_), false) => 25,

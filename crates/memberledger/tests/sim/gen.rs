@@ -248,6 +248,10 @@ impl Sim {
         };
         let at = if !concurrent && self.rng.chance(30) && state.last_at > EPOCH {
             state.last_at - self.rng.range(1, 2 * DAY)
+        } else if !concurrent && self.rng.chance(8) {
+            // A terminal whose clock runs ahead: within the ledger's skew it is accepted, beyond
+            // it refused (`future_time`), never recorded to lock the member out.
+            at + self.rng.range(3_000, 400 * DAY)
         } else {
             at
         };

@@ -414,7 +414,13 @@ pub struct Model {
     pub settled_at: Option<i64>,
     /// Consumptions made so far (their `seq`).
     pub consumptions_made: u64,
+    /// The ledger's clock (seconds): a command dated more than [`MAX_SKEW_SECS`] after it is
+    /// refused as `future_time`.
+    pub now: i64,
 }
+
+/// The ledger's default skew: commands may be dated up to an hour ahead of its clock.
+pub const MAX_SKEW_SECS: i64 = 3_600;
 
 impl Model {
     pub fn member(&self, m: &str) -> Option<&Member> {
@@ -462,6 +468,9 @@ impl Model {
             } else {
                 Verdict::Reject("idempotency_conflict")
             };
+        }
+        if spec.at > self.now + MAX_SKEW_SECS {
+            return Verdict::Reject("future_time");
         }
         let result = match &spec.member {
             None => self.settle(spec),
