@@ -242,55 +242,65 @@ impl Ledger {
     pub fn execute(&self, command: &Command) -> Result<Receipt, Error> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let lead = {
-            let mut q = self
-                .queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut q = self.queue();
             q.waiting.push((command.clone(), tx));
             !std::mem::replace(&mut q.leading, true)
         };
         if lead {
-            self.lead_group_commits();
+            self.commit_group();
         }
-        rx.recv().unwrap_or_else(|_| {
-            Err(Error::Storage(
-                "the thread writing this command's group failed; retry with the same id".into(),
-            ))
-        })
+        loop {
+            match rx.recv() {
+                Ok(Answer::Done(result)) => return result,
+                // The previous leader passed the lead on: this command heads the next group.
+                Ok(Answer::Lead) => self.commit_group(),
+                Err(_) => {
+                    return Err(Error::Storage(
+                        "the thread writing this command's group failed; retry with the same id"
+                            .into(),
+                    ))
+                }
+            }
+        }
     }
 
-    /// Writes queued commands in groups until none are left. The leader flag is cleared even
-    /// if a group panics, so later commands are not stranded.
-    fn lead_group_commits(&self) {
-        struct Lead<'a>(&'a Mutex<Queue>);
-        impl Drop for Lead<'_> {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Commits one group of queued commands (the leader's own first), answers each, and passes
+    /// the lead to the first command still waiting, or gives it up when none is. A leader
+    /// commits one group only, so under steady load every caller gets its answer after at most
+    /// the group ahead of it and its own. The lead is passed on even if the group panics, so
+    /// later commands are never stranded.
+    fn commit_group(&self) {
+        struct PassOn<'a>(&'a Ledger);
+        impl Drop for PassOn<'_> {
             fn drop(&mut self) {
-                let mut q = self
-                    .0
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut q = self.0.queue();
+                while let Some((_, tx)) = q.waiting.first() {
+                    if tx.send(Answer::Lead).is_ok() {
+                        return;
+                    }
+                    // Its caller is gone (its thread panicked): nobody waits for that command,
+                    // and nobody was told it was recorded.
+                    q.waiting.remove(0);
+                }
                 q.leading = false;
             }
         }
-        let _lead = Lead(&self.queue);
-        loop {
-            let group: Vec<Waiting> = {
-                let mut q = self
-                    .queue
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if q.waiting.is_empty() {
-                    q.leading = false;
-                    return;
-                }
-                let n = q.waiting.len().min(BATCH_MAX);
-                q.waiting.drain(..n).collect()
-            };
-            let (commands, senders): (Vec<Command>, Vec<_>) = group.into_iter().unzip();
-            for (tx, result) in senders.into_iter().zip(self.execute_batch(&commands)) {
-                // A waiter that went away (its thread panicked) needs no answer.
-                let _ = tx.send(result);
-            }
+        let _pass_on = PassOn(self);
+        let group: Vec<Waiting> = {
+            let mut q = self.queue();
+            let n = q.waiting.len().min(BATCH_MAX);
+            q.waiting.drain(..n).collect()
+        };
+        let (commands, senders): (Vec<Command>, Vec<_>) = group.into_iter().unzip();
+        for (tx, result) in senders.into_iter().zip(self.execute_batch(&commands)) {
+            // A waiter that went away (its thread panicked) needs no answer.
+            let _ = tx.send(Answer::Done(result));
         }
     }
 
@@ -822,7 +832,13 @@ impl Ledger {
 struct Retry;
 
 /// A command waiting for a group commit, and where to send its result.
-type Waiting = (Command, std::sync::mpsc::SyncSender<Result<Receipt, Error>>);
+type Waiting = (Command, std::sync::mpsc::SyncSender<Answer>);
+
+/// What a waiting caller of `execute` is told: its result, or that it now leads.
+enum Answer {
+    Done(Result<Receipt, Error>),
+    Lead,
+}
 
 #[derive(Default)]
 struct Queue {
