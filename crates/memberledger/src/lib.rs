@@ -38,6 +38,7 @@ mod error;
 mod ledger;
 mod receipt;
 mod replay;
+mod restore;
 mod verify;
 
 pub use error::Error;
