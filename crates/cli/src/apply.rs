@@ -105,7 +105,8 @@ fn read_line(reader: &mut impl BufRead) -> Result<Line, Fail> {
     Ok(String::from_utf8(bytes).map_or(Line::NotUtf8, Line::Text))
 }
 
-/// Skips the rest of a line through the reader's own buffer; returns the bytes skipped.
+/// Skips the rest of a line through the reader's own buffer; returns the bytes skipped, its
+/// line ending left out.
 fn skip_line(reader: &mut impl BufRead) -> std::io::Result<u64> {
     let mut skipped = 0u64;
     loop {
@@ -117,14 +118,16 @@ fn skip_line(reader: &mut impl BufRead) -> std::io::Result<u64> {
         if buf.is_empty() {
             return Ok(skipped);
         }
-        let (used, end) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        reader.consume(used);
-        skipped += used as u64;
-        if end {
-            return Ok(skipped);
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(skipped + i as u64);
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+                skipped += n as u64;
+            }
         }
     }
 }
