@@ -36,9 +36,13 @@ fn open_export(file: &str) -> Result<Box<dyn BufRead>, Fail> {
 /// `memberledger restore --from FILE`: the ledger at `db` rebuilt from the export. A tampered
 /// export is exit 1 naming its first bad position and line, and leaves nothing at `db`.
 pub(crate) fn run(db: &Path, args: &RestoreArgs) -> Result<u8, Fail> {
-    let policy = crate::read_policy(args.policy.as_deref())?;
+    let policy = args
+        .policy
+        .as_deref()
+        .map(|p| crate::read_policy(Some(p)))
+        .transpose()?;
     let export = open_export(&args.from)?;
-    let (ledger, report) = match Ledger::restore(db, Some(policy), export) {
+    let (ledger, report) = match Ledger::restore(db, policy, export) {
         Ok(restored) => restored,
         Err(Error::Corrupt { position, why }) => {
             return Err(Fail::rejected(format!(
@@ -61,9 +65,9 @@ pub(crate) fn run(db: &Path, args: &RestoreArgs) -> Result<u8, Fail> {
 /// `memberledger verify --export FILE`: the export restored into memory, with every check of
 /// `verify`, and the same report (exit 1 naming the first bad position).
 pub(crate) fn verify_export(file: &str, policy: Option<&Path>, json: bool) -> Result<u8, Fail> {
-    let policy = crate::read_policy(policy)?;
+    let policy = policy.map(|p| crate::read_policy(Some(p))).transpose()?;
     let export = open_export(file)?;
-    let report = match Ledger::restore_into(Box::new(MemoryStore::new()), Some(policy), export) {
+    let report = match Ledger::restore_into(Box::new(MemoryStore::new()), policy, export) {
         Ok((_ledger, report)) => report,
         Err(Error::Corrupt { position, why }) => VerifyReport::failed(position, why),
         Err(e) => return Err(e.into()),

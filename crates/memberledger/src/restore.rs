@@ -25,7 +25,7 @@ use std::path::Path;
 
 use memberledger_core::{
     canonical_json, chain_hash, decode_event, Event, EventBody, Hash, Policy, RecordedEvent,
-    GENESIS_HASH,
+    Rejection, GENESIS_HASH,
 };
 use memberledger_store::{Append, EventStore};
 use memberledger_store_sled::SledStore;
@@ -50,7 +50,8 @@ impl Ledger {
     /// error is `corrupt` with the first bad position and the export's line number.
     ///
     /// `policy` is the founding policy when the export does not begin with one (the built-in
-    /// policy when `None`). Returns the ledger and the report of its verification.
+    /// policy when `None`); when it does, a `policy` given must equal it (`invalid_policy`).
+    /// Returns the ledger and the report of its verification.
     ///
     /// ```
     /// use memberledger::{Command, Ledger};
@@ -112,7 +113,17 @@ impl Ledger {
         let mut lines = ExportLines::new(export);
         let first = lines.next_event()?;
         let founding = match first.as_ref().and_then(founding_policy) {
-            Some(p) => p?,
+            Some(carried) => {
+                let carried = carried?;
+                if policy.as_ref().is_some_and(|p| *p != carried) {
+                    return Err(Rejection::InvalidPolicy(
+                        "the export carries its founding policy, and it differs from the one given"
+                            .into(),
+                    )
+                    .into());
+                }
+                carried
+            }
             None => policy.unwrap_or_else(Policy::builtin),
         };
         founding.validate()?;

@@ -195,3 +195,35 @@ fn restore_refuses_an_existing_ledger_and_leaves_it_alone() {
     assert_eq!(std::fs::read_dir(&path).unwrap().count(), before);
     assert!(Ledger::open_existing(&path).is_ok());
 }
+
+#[test]
+fn restore_takes_the_founding_policy_given_when_the_export_carries_none() {
+    let hkd = memberledger::Policy::from_json(&DEFAULT_POLICY_JSON.replace("CNY", "HKD")).unwrap();
+    let original = Ledger::in_memory_with(hkd.clone());
+    let enroll = format!(
+        r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}}"#,
+        id(1)
+    );
+    original
+        .execute(&Command::from_json(&enroll).unwrap())
+        .unwrap();
+    let (restored, _) = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        Some(hkd.clone()),
+        export(&original).as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(*restored.founding_policy(), hkd);
+    assert_eq!(restored.policy().currency, "HKD");
+    let (default, _) = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        None,
+        export(&original).as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        default.policy().currency,
+        "CNY",
+        "the built-in policy by default"
+    );
+}
