@@ -223,7 +223,11 @@ impl<R: BufRead> ExportLines<R> {
             why: format!("line {line}: {why}"),
         };
         if self.buf.last() == Some(&b'\n') {
+            // A line ends with LF, or CRLF (line endings frame the events; they are not hashed).
             self.buf.pop();
+            if self.buf.last() == Some(&b'\r') {
+                self.buf.pop();
+            }
         } else if u64::try_from(self.buf.len()).is_ok_and(|l| l > LINE_MAX) {
             return Err(bad(format!("longer than {LINE_MAX} bytes")));
         }

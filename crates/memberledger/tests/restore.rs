@@ -178,6 +178,14 @@ fn restore_refuses_a_line_that_is_not_the_canonical_export() {
     let (position, why) = restore_err(&spaced);
     assert_eq!(position, 1);
     assert!(why.contains("not the canonical export"), "{why}");
+    // Line endings frame the events: CRLF reads as LF.
+    let (crlf, _) = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        None,
+        text.replace('\n', "\r\n").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(export(&crlf), text);
     let (position, why) = restore_err(&text.replacen('{', "[", 1));
     assert_eq!(position, 1);
     assert!(why.contains("line 1: not JSON"), "{why}");
