@@ -520,24 +520,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     let report = ledger.verify()?;
     let verify_elapsed = verify_started.elapsed();
     let mut o = summary(&ledger, &t, elapsed.as_secs_f64());
-    o.push_str(&format!(
-        "of which {} generated (--commands {}); on top: {} month-end settlements, {} policy publication, {} members' expiries in the year-end sweep\n",
-        t.recorded - extra.settlements - extra.publications - extra.sweeps,
-        args.commands,
-        extra.settlements,
-        extra.publications,
-        extra.sweeps
-    ));
-    if let Some(at) = published {
-        o.push_str(&format!(
-            "policy version 2 published at {at}: a richer recharge-bonus ladder, packages refunded to the card; earlier recharges kept their bonus\n"
-        ));
-    }
-    o.push_str(&format!(
-        "year-end expiry sweep at {year_end}: {} members, bonus expired {}\n",
-        extra.sweeps,
-        t.bonus_expired.minus(expired_before)
-    ));
+    o.push_str(&extra.describe(&t, args.commands, published, year_end, expired_before));
     match &report.problem {
         None => o.push_str(&format!(
             "\nverify: ok in {:.2} s — {} events, chain intact, replay from genesis equals the projections\n  chain head {}\n",
@@ -562,6 +545,39 @@ struct Extra {
     settlements: u64,
     publications: u64,
     sweeps: u64,
+}
+
+impl Extra {
+    /// What was recorded on top of the generated commands.
+    fn describe(
+        &self,
+        t: &Tally,
+        commands: u64,
+        published: Option<memberledger::Timestamp>,
+        year_end: memberledger::Timestamp,
+        expired_before: Money,
+    ) -> String {
+        let mut o = String::new();
+        o.push_str(&format!(
+            "of which {} generated (--commands {}); on top: {} month-end settlements, {} policy publication, {} members' expiries in the year-end sweep\n",
+            t.recorded - self.settlements - self.publications - self.sweeps,
+            commands,
+            self.settlements,
+            self.publications,
+            self.sweeps
+        ));
+        if let Some(at) = published {
+            o.push_str(&format!(
+                "policy version 2 published at {at}: a richer recharge-bonus ladder, packages refunded to the card; earlier recharges kept their bonus\n"
+            ));
+        }
+        o.push_str(&format!(
+            "year-end expiry sweep at {year_end}: {} members, bonus expired {}\n",
+            self.sweeps,
+            t.bonus_expired.minus(expired_before)
+        ));
+        o
+    }
 }
 
 fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
