@@ -42,6 +42,9 @@ const LINE_MAX: u64 = 1 << 20;
 /// Events appended through the store at a time.
 const APPEND_EVENTS: usize = 4096;
 
+/// The most events one command records (the stores' bound on one append).
+const COMMAND_EVENTS_MAX: usize = 10_000;
+
 impl Ledger {
     /// Rebuilds a sled ledger at `path` from a `jsonl` export (see the module documentation
     /// of `restore` for every check). `path` must not hold a ledger, or anything else: a
@@ -314,6 +317,18 @@ impl Batch {
         });
         if !continues {
             self.close()?;
+        } else if self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.len() >= COMMAND_EVENTS_MAX)
+        {
+            return Err(Error::Corrupt {
+                position: line.rec.position,
+                why: format!(
+                    "line {}: command {} has more than {COMMAND_EVENTS_MAX} events",
+                    line.line, line.rec.event.command
+                ),
+            });
         }
         self.open.get_or_insert_with(Vec::new).push(line);
         self.events += 1;
