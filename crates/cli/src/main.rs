@@ -229,7 +229,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("memberledger: {}", f.message);
+                // Not `eprintln!`: a standard error that cannot be written (`2>/dev/full`)
+                // must not turn the failure into a panic; the exit code still says it.
+                let _ = writeln!(std::io::stderr(), "memberledger: {}", f.message);
             }
             ExitCode::from(f.code)
         }

@@ -260,6 +260,23 @@ fn init_with_a_closed_or_full_stdout_exits_2_with_a_message_not_a_panic() {
 }
 
 #[test]
+fn a_failure_with_a_full_stderr_is_its_exit_code_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin()
+        .arg("--db")
+        .arg(dir.path().join("none"))
+        .arg("verify")
+        .stderr(dev_full())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "no ledger: exit 2, not a panic's 101"
+    );
+}
+
+#[test]
 fn apply_stops_reading_and_exits_2_when_its_receipts_cannot_be_written() {
     let (dir, db) = new_ledger();
     let input: String = (1..=3000)
