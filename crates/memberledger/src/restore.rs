@@ -46,11 +46,22 @@ const APPEND_EVENTS: usize = 4096;
 const COMMAND_EVENTS_MAX: usize = 10_000;
 
 impl Ledger {
-    /// Rebuilds a sled ledger at `path` from a `jsonl` export (see the module documentation
-    /// of `restore` for every check). `path` must not hold a ledger, or anything else: a
-    /// directory that exists must be empty. On any failure nothing is left at `path` (a
-    /// directory this call created is removed again; one that was empty is emptied), and the
-    /// error is `corrupt` with the first bad position and the export's line number.
+    /// Rebuilds a sled ledger at `path` from a `jsonl` export.
+    ///
+    /// Every line must be exactly the canonical export of the event it holds, at the next
+    /// position, with the hash that follows the chain; the events are appended through the
+    /// store command by command, and each hash the store seals must equal the exported one;
+    /// the ledger is then assembled with every check of [`verify`](Ledger::verify). It ends
+    /// with the export's head, member views and reports. The first failed check is
+    /// `Err(Error::Corrupt)` with its position, the message naming the export's line.
+    ///
+    /// The export does not carry the digest of each command's content: a restored ledger
+    /// answers a command sent again with an id recorded before the restore with
+    /// `idempotency_conflict` (its content cannot be compared), and never records it twice.
+    ///
+    /// `path` must not hold a ledger, or anything else: a directory that exists must be
+    /// empty (else `Error::Storage`). On any failure nothing is left at `path` (a directory
+    /// this call created is removed again; one that was empty is emptied).
     ///
     /// `policy` is the founding policy when the export does not begin with one (the built-in
     /// policy when `None`); when it does, a `policy` given must equal it (`invalid_policy`).
