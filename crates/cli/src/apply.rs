@@ -2,16 +2,48 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 
-use memberledger::{Command, Error, Ledger, Receipt, Uuid};
+use memberledger::{Command, Error, Ledger, Receipt, Rejection, Uuid, COMMAND_LINE_MAX};
 
 use crate::Fail;
 
 /// Commands executed with one durable write, at most.
 const GROUP_MAX: usize = 1000;
 
+/// The byte order mark, as it reads in UTF-8 text.
+const BOM: char = '\u{feff}';
+
+/// A line of input, read in bounded memory.
+enum Line {
+    /// The end of the input.
+    Eof,
+    /// A line of text, without its line ending.
+    Text(String),
+    /// A line over the limit, skipped unread: its length in bytes.
+    TooLong(u64),
+    /// A line that is not UTF-8.
+    NotUtf8,
+}
+
+/// One input line, numbered from 1, parsed into a command or the error of its receipt.
+struct Parsed {
+    line: u64,
+    command: Result<Command, (Option<Uuid>, Error)>,
+}
+
+/// Where receipts go, and what was done so far (for the message when output fails).
+struct Receipts<W> {
+    out: W,
+    /// Commands recorded (or replayed) durably.
+    durable: u64,
+    /// Receipts written.
+    printed: u64,
+}
+
 /// Runs a batch. Lines are grouped while more input is already buffered (so a pipe or a file
 /// gets group commit, and someone typing gets each receipt at once); every receipt is printed
-/// only once its command is durable.
+/// only once its command is durable. When the receipts cannot be written (the reader went
+/// away, a full disk) no further command is read: the message says how many commands were
+/// durable and how many receipts were printed, and the exit is 2.
 pub(crate) fn run(ledger: &Ledger, file: &str) -> Result<u8, Fail> {
     let input: Box<dyn Read> = if file == "-" {
         Box::new(std::io::stdin())
@@ -23,17 +55,26 @@ pub(crate) fn run(ledger: &Ledger, file: &str) -> Result<u8, Fail> {
     };
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let stdout = std::io::stdout();
-    let mut out = std::io::LineWriter::new(stdout.lock());
-    let mut group: Vec<Result<Command, (Option<Uuid>, Error)>> = Vec::new();
+    let mut out = Receipts {
+        out: std::io::LineWriter::new(stdout.lock()),
+        durable: 0,
+        printed: 0,
+    };
+    let mut group: Vec<Parsed> = Vec::new();
     let mut any_rejected = false;
-    let mut line = String::new();
+    let mut number = 0u64;
     loop {
-        line.clear();
-        let n = read_line(&mut reader, &mut line)?;
-        if n > 0 && !line.trim().is_empty() {
-            group.push(parse(line.trim_end_matches(['\n', '\r'])));
+        let line = read_line(&mut reader)?;
+        let eof = matches!(line, Line::Eof);
+        if !eof {
+            number += 1;
+            if let Some(command) = parse(line, number) {
+                group.push(Parsed {
+                    line: number,
+                    command,
+                });
+            }
         }
-        let eof = n == 0;
         if !group.is_empty() && (eof || group.len() >= GROUP_MAX || reader.buffer().is_empty()) {
             any_rejected |= flush(ledger, &mut group, &mut out)?;
         }
@@ -41,88 +82,158 @@ pub(crate) fn run(ledger: &Ledger, file: &str) -> Result<u8, Fail> {
             break;
         }
     }
-    out.flush()?;
+    out.out.flush().map_err(|e| out.failed(&e))?;
     Ok(u8::from(any_rejected))
 }
 
-/// Reads one line, refusing to buffer more than a command line may hold (plus slack), so a
-/// huge line is an error of that line, not an out-of-memory.
-fn read_line(reader: &mut impl BufRead, line: &mut String) -> Result<usize, Fail> {
-    let limit = memberledger::COMMAND_LINE_MAX as u64 + 2;
+/// Reads one line, holding at most a command line's worth of it (plus a line ending): the
+/// rest of a longer line is skipped as it streams by, so any input, endless or without a
+/// newline, is read in bounded memory.
+fn read_line(reader: &mut impl BufRead) -> Result<Line, Fail> {
+    let limit = COMMAND_LINE_MAX as u64 + 2;
     let mut bytes = Vec::new();
     let n = reader.by_ref().take(limit).read_until(b'\n', &mut bytes)?;
+    if n == 0 {
+        return Ok(Line::Eof);
+    }
     if n as u64 == limit && bytes.last() != Some(&b'\n') {
-        // Skip the rest of the overlong line and report it as one bad line.
-        let mut skipped = Vec::new();
-        reader.read_until(b'\n', &mut skipped)?;
-        line.push_str("\u{0}too long");
-        return Ok(n + skipped.len());
+        return Ok(Line::TooLong(n as u64 + skip_line(reader)?));
     }
-    match String::from_utf8(bytes) {
-        Ok(s) => line.push_str(&s),
-        Err(_) => line.push_str("\u{0}not utf-8"),
+    while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+        bytes.pop();
     }
-    Ok(n)
+    Ok(String::from_utf8(bytes).map_or(Line::NotUtf8, Line::Text))
 }
 
-fn parse(line: &str) -> Result<Command, (Option<Uuid>, Error)> {
-    if let Some(why) = line.strip_prefix('\u{0}') {
-        let msg = if why == "too long" {
-            format!(
-                "command line is longer than {} bytes",
-                memberledger::COMMAND_LINE_MAX
-            )
-        } else {
-            "command line is not UTF-8".to_owned()
+/// Skips the rest of a line through the reader's own buffer; returns the bytes skipped, its
+/// line ending left out.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<u64> {
+    let mut skipped = 0u64;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         };
-        return Err((None, memberledger::Rejection::InvalidCommand(msg).into()));
+        if buf.is_empty() {
+            return Ok(skipped);
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(skipped + i as u64);
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+                skipped += n as u64;
+            }
+        }
     }
-    Command::from_json(line).map_err(|e| {
+}
+
+/// The command of a line (`None` for a blank line), or the error of its receipt.
+fn parse(line: Line, number: u64) -> Option<Result<Command, (Option<Uuid>, Error)>> {
+    let invalid = |msg: String| Some(Err((None, Rejection::InvalidCommand(msg).into())));
+    let text = match line {
+        Line::Eof => return None,
+        Line::TooLong(n) => {
+            return invalid(format!(
+                "the line is longer than {COMMAND_LINE_MAX} bytes ({n} bytes, skipped)"
+            ))
+        }
+        Line::NotUtf8 => return invalid("the line is not UTF-8".into()),
+        Line::Text(text) => text,
+    };
+    // A byte order mark is accepted at the very start of the input only.
+    let text = match text.strip_prefix(BOM) {
+        Some(rest) if number == 1 => rest,
+        _ => &text,
+    };
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(Command::from_json(text).map_err(|e| {
         // Echo the id back when the line has a readable one, so the caller can match it.
-        let id = serde_json::from_str::<serde_json::Value>(line)
+        let id = serde_json::from_str::<serde_json::Value>(text)
             .ok()
             .and_then(|v| {
                 v.get("id")
                     .and_then(|i| i.as_str())
                     .and_then(|s| Uuid::try_parse(s).ok())
             });
-        (id, e.into())
-    })
+        match text.find(BOM) {
+            Some(at) => (
+                id,
+                Rejection::InvalidCommand(format!(
+                    "{e} (the line holds a byte order mark, U+FEFF, at byte {at}: one is accepted only at the very start of the input)"
+                ))
+                .into(),
+            ),
+            None => (id, e.into()),
+        }
+    }))
+}
+
+impl<W: Write> Receipts<W> {
+    /// Writes one receipt.
+    fn write(&mut self, receipt: &serde_json::Value) -> Result<(), Fail> {
+        writeln!(self.out, "{receipt}").map_err(|e| self.failed(&e))?;
+        self.printed += 1;
+        Ok(())
+    }
+
+    /// The failure of the output: what was done, and that nothing more will be.
+    fn failed(&self, e: &std::io::Error) -> Fail {
+        Fail::usage(format!(
+            "cannot write the receipts to standard output ({e}): stopped reading commands; {} commands were durable, {} receipts were printed (send the commands again with the same ids for their receipts)",
+            self.durable, self.printed
+        ))
+    }
+}
+
+/// A failed receipt, with the number of the input line it answers.
+fn error_receipt(id: Option<Uuid>, e: &Error, line: u64) -> serde_json::Value {
+    let mut json = Receipt::error_json(id, e);
+    if let Some(o) = json.as_object_mut() {
+        o.insert("line".into(), line.into());
+    }
+    json
 }
 
 /// Executes a group and prints its receipts in order. Returns whether any was rejected.
 fn flush(
     ledger: &Ledger,
-    group: &mut Vec<Result<Command, (Option<Uuid>, Error)>>,
-    out: &mut impl Write,
+    group: &mut Vec<Parsed>,
+    out: &mut Receipts<impl Write>,
 ) -> Result<bool, Fail> {
     let commands: Vec<Command> = group
         .iter()
-        .filter_map(|c| c.as_ref().ok().cloned())
+        .filter_map(|p| p.command.as_ref().ok().cloned())
         .collect();
-    let mut results = ledger.execute_batch(&commands).into_iter();
+    let results = ledger.execute_batch(&commands);
+    out.durable += results.iter().filter(|r| r.is_ok()).count() as u64;
+    let mut results = results.into_iter();
     let mut rejected = false;
-    for item in group.drain(..) {
-        let receipt = match item {
+    for p in group.drain(..) {
+        let receipt = match p.command {
             Err((id, e)) => Err((id, e)),
             Ok(c) => results
                 .next()
                 .expect("one result per command")
                 .map_err(|e| (Some(c.id), e)),
         };
-        let json = match receipt {
-            Ok(r) => r.to_json(),
+        match receipt {
+            Ok(r) => out.write(&r.to_json())?,
             Err((id, e)) => {
+                out.write(&error_receipt(id, &e, p.line))?;
                 if matches!(e, Error::Storage(_) | Error::Corrupt { .. }) {
-                    // The medium failed: print what was not acknowledged, then stop.
-                    writeln!(out, "{}", Receipt::error_json(id, &e))?;
+                    // The medium failed: what was not acknowledged is printed; stop.
                     return Err(Fail::usage(format!("{}: {e}", e.code())));
                 }
                 rejected = true;
-                Receipt::error_json(id, &e)
             }
-        };
-        writeln!(out, "{json}")?;
+        }
     }
     Ok(rejected)
 }

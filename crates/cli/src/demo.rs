@@ -24,7 +24,9 @@ pub(crate) struct DemoArgs {
     /// Members who join over the year.
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     members: u32,
-    /// Commands over the year, enrollments included.
+    /// Commands generated over the year, enrollments included. The month-end settlements
+    /// between stores, the mid-year policy publication and the year-end expiry sweep come on
+    /// top.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     commands: u64,
     /// Where to build the ledger (must not hold one); a new temporary directory by default.
@@ -440,14 +442,14 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             .expect("the demo's year is in range")
             .plus_days(366),
     ));
-    println!(
-        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2026\nledger: {} (sled, on disk)",
+    crate::emit(&format!(
+        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2026 (settlements, a policy publication and the expiry sweep on top)\nledger: {} (sled, on disk)\n",
         args.seed,
         args.stores,
         args.members,
         args.commands,
         dir.display()
-    );
+    ))?;
     let bar = ProgressBar::new(args.commands);
     bar.set_style(
         ProgressStyle::with_template(
@@ -468,6 +470,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             .plus_days(181),
     );
     let mut published = None;
+    let mut extra = Extra::default();
     while i < args.commands {
         let n = (args.commands - i).min(GROUP as u64);
         let batch: Vec<Command> = (i..i + n).map(|j| gen.command(j, args.commands)).collect();
@@ -483,10 +486,12 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             let receipt = ledger.execute(&summer_policy(gen.rng.uuid(), at))?;
             tally(&mut t, &Ok(receipt));
             published = Some(at);
+            extra.publications += 1;
         }
         if last_at >= next_settlement {
             let settle = settlements(&ledger, &mut gen.rng, last_at);
             for r in ledger.execute_batch(&settle) {
+                extra.settlements += u64::from(r.is_ok());
                 tally(&mut t, &r);
             }
             next_settlement = next_settlement.plus_days(30);
@@ -516,36 +521,70 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     for r in &swept {
         tally(&mut t, r);
     }
+    extra.sweeps = swept.iter().filter(|r| r.is_ok()).count() as u64;
     let elapsed = started.elapsed();
     let verify_started = Instant::now();
     let report = ledger.verify()?;
     let verify_elapsed = verify_started.elapsed();
-    print!("{}", summary(&ledger, &t, elapsed.as_secs_f64()));
-    if let Some(at) = published {
-        println!(
-            "policy version 2 published at {at}: a richer recharge-bonus ladder, packages refunded to the card; earlier recharges kept their bonus"
-        );
-    }
-    println!(
-        "year-end expiry sweep at {year_end}: {} members, bonus expired {}",
-        swept.iter().filter(|r| r.is_ok()).count(),
-        t.bonus_expired.minus(expired_before)
-    );
+    let mut o = summary(&ledger, &t, elapsed.as_secs_f64());
+    o.push_str(&extra.describe(&t, args.commands, published, year_end, expired_before));
     match &report.problem {
-        None => println!(
-            "\nverify: ok in {:.2} s — {} events, chain intact, replay from genesis equals the projections\n  chain head {}",
+        None => o.push_str(&format!(
+            "\nverify: ok in {:.2} s — {} events, chain intact, replay from genesis equals the projections\n  chain head {}\n",
             verify_elapsed.as_secs_f64(),
             report.events,
             report.head
-        ),
-        Some(p) => println!("\nverify: FAILED at position {}: {}", p.position, p.what),
+        )),
+        Some(p) => o.push_str(&format!("\nverify: FAILED at position {}: {}\n", p.position, p.what)),
     }
-    println!(
-        "\nTry it:\n  memberledger --db {0} member show {1}\n  memberledger --db {0} verify\n  memberledger --db {0} export --format jsonl | head",
+    o.push_str(&format!(
+        "\nTry it:\n  memberledger --db {0} member show {1}\n  memberledger --db {0} verify\n  memberledger --db {0} export --format jsonl | head\n",
         dir.display(),
         Gen::member_id(0)
-    );
+    ));
+    crate::emit(&o)?;
     Ok(u8::from(!report.ok()))
+}
+
+/// Commands the demo records on top of the generated ones.
+#[derive(Default)]
+struct Extra {
+    settlements: u64,
+    publications: u64,
+    sweeps: u64,
+}
+
+impl Extra {
+    /// What was recorded on top of the generated commands.
+    fn describe(
+        &self,
+        t: &Tally,
+        commands: u64,
+        published: Option<memberledger::Timestamp>,
+        year_end: memberledger::Timestamp,
+        expired_before: Money,
+    ) -> String {
+        let mut o = String::new();
+        o.push_str(&format!(
+            "of which {} generated (--commands {}); on top: {} month-end settlements, {} policy publication, {} members' expiries in the year-end sweep\n",
+            t.recorded - self.settlements - self.publications - self.sweeps,
+            commands,
+            self.settlements,
+            self.publications,
+            self.sweeps
+        ));
+        if let Some(at) = published {
+            o.push_str(&format!(
+                "policy version 2 published at {at}: a richer recharge-bonus ladder, packages refunded to the card; earlier recharges kept their bonus\n"
+            ));
+        }
+        o.push_str(&format!(
+            "year-end expiry sweep at {year_end}: {} members, bonus expired {}\n",
+            self.sweeps,
+            t.bonus_expired.minus(expired_before)
+        ));
+        o
+    }
 }
 
 fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {

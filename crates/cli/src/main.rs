@@ -15,6 +15,7 @@ mod apply;
 mod demo;
 mod policy;
 mod report;
+mod restore;
 mod show;
 
 use std::io::Write;
@@ -96,7 +97,18 @@ enum Cmd {
         /// Prints the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Verifies a `jsonl` export (FILE, or - for standard input) instead of a ledger: no
+        /// database is opened or written.
+        #[arg(long, value_name = "FILE")]
+        export: Option<String>,
+        /// With --export: the founding policy, when the export does not begin with one
+        /// (the built-in policy by default).
+        #[arg(long, value_name = "FILE", requires = "export")]
+        policy: Option<PathBuf>,
     },
+    /// Rebuilds a ledger at --db from a `jsonl` export, verifying every line and hash; refuses
+    /// a tampered export at its first bad position, and a --db that holds a ledger.
+    Restore(restore::RestoreArgs),
     /// Writes the whole log to standard output.
     Export {
         /// The format.
@@ -214,12 +226,25 @@ impl From<std::io::Error> for Fail {
     }
 }
 
-/// Writes text to standard output; a closed pipe ends the program quietly.
+/// Writes text to standard output; a closed pipe ends the program quietly (for what only
+/// reads the ledger), any other failure is exit 2 with the reason.
 pub(crate) fn emit(text: &str) -> Result<u8, Fail> {
+    write_stdout(text)?;
+    Ok(0)
+}
+
+/// Writes text to standard output after a change to the ledger (`done`): whatever the
+/// failure, a closed pipe included, it is exit 2 with a message that says what was done.
+pub(crate) fn emit_done(text: &str, done: &str) -> Result<u8, Fail> {
+    write_stdout(text)
+        .map_err(|e| Fail::usage(format!("{done}, but cannot write to standard output: {e}")))?;
+    Ok(0)
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(0)
+    out.flush()
 }
 
 fn main() -> ExitCode {
@@ -228,7 +253,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("memberledger: {}", f.message);
+                // Not `eprintln!`: a standard error that cannot be written (`2>/dev/full`)
+                // must not turn the failure into a panic; the exit code still says it.
+                let _ = writeln!(std::io::stderr(), "memberledger: {}", f.message);
             }
             ExitCode::from(f.code)
         }
@@ -244,7 +271,15 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Cmd::Member {
             command: MemberCmd::Show { id, json, as_of },
         } => show::member(&open(&cli.db)?, &id, json, as_of.as_deref()),
-        Cmd::Verify { json } => verify(&cli.db, json),
+        Cmd::Verify {
+            json, export: None, ..
+        } => verify(&cli.db, json),
+        Cmd::Verify {
+            json,
+            export: Some(file),
+            policy,
+        } => restore::verify_export(&file, policy.as_deref(), json),
+        Cmd::Restore(args) => restore::run(&cli.db, &args),
         Cmd::Export { format } => export(&open(&cli.db)?, format),
         Cmd::Report {
             report,
@@ -275,18 +310,22 @@ fn open(db: &Path, clock: &Clock) -> Result<Ledger, Fail> {
     Ok(ledger)
 }
 
-fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
-    let policy = match policy {
-        None => Policy::builtin(),
+/// The policy in a file, or the built-in one.
+pub(crate) fn read_policy(policy: Option<&Path>) -> Result<Policy, Fail> {
+    match policy {
+        None => Ok(Policy::builtin()),
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| Fail::usage(format!("cannot read {}: {e}", p.display())))?;
-            Policy::from_json(&text).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))?
+            Policy::from_json(&text).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))
         }
-    };
-    Ledger::create(db, policy)?;
-    println!("created a ledger at {}", db.display());
-    Ok(0)
+    }
+}
+
+fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
+    Ledger::create(db, read_policy(policy)?)?;
+    let done = format!("created a ledger at {}", db.display());
+    emit_done(&format!("{done}\n"), &done)
 }
 
 fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
@@ -299,12 +338,17 @@ fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
         }
         Err(e) => return Err(e.into()),
     };
+    print_report(&report, json)
+}
+
+/// Prints a verify report (as JSON, or as text); exit 1 when it names a problem.
+pub(crate) fn print_report(report: &memberledger::VerifyReport, json: bool) -> Result<u8, Fail> {
     let mut o = String::new();
     if json {
         outln!(
             o,
             "{}",
-            serde_json::to_string(&report).expect("report serialises")
+            serde_json::to_string(report).expect("report serialises")
         );
     } else if let Some(p) = &report.problem {
         outln!(o, "verify: FAILED at position {}: {}", p.position, p.what);
@@ -338,12 +382,9 @@ fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
             }
         }
     }
-    let mut o = String::new();
-    outln!(
-        o,
-        "expired as of {at}: {members} members, bonus {bonus}, {points} points, packages {packages}"
-    );
-    emit(&o)
+    let done =
+        format!("expired as of {at}: {members} members, bonus {bonus}, {points} points, packages {packages}");
+    emit_done(&format!("{done}\n"), &done)
 }
 
 fn export(ledger: &Ledger, format: Format) -> Result<u8, Fail> {

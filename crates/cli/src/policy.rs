@@ -146,9 +146,7 @@ fn publish(
     };
     let receipt = ledger.execute(&command)?;
     let version = receipt.events.first().map_or(0, |e| e.event.policy);
-    let mut o = String::new();
-    outln!(
-        o,
+    let done = format!(
         "{} policy version {version}, in force from {at} (command {id})",
         if receipt.replayed {
             "already published:"
@@ -156,5 +154,5 @@ fn publish(
             "published"
         }
     );
-    crate::emit(&o)
+    crate::emit_done(&format!("{done}\n"), &done)
 }

@@ -169,7 +169,15 @@ pub(crate) fn member_statement(
 ) -> Result<u8, Fail> {
     let mut o = String::new();
     let member = MemberId::new(id).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))?;
-    let Some(st) = statement(ledger, &member, parse_time(from)?, parse_time(to)?)? else {
+    let (start, end) = (parse_time(from)?, parse_time(to)?);
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            return Err(Fail::usage(format!(
+                "--from {start} is after --to {end}: a statement's period must not end before it starts"
+            )));
+        }
+    }
+    let Some(st) = statement(ledger, &member, start, end)? else {
         return Err(Fail::rejected(format!(
             "member_not_found: member {id} is not enrolled"
         )));

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::replay::{replay, Members};
 use crate::{Clock, Error, Receipt};
 
-const POLICY_KEY: &str = "policy";
+pub(crate) const POLICY_KEY: &str = "policy";
 
 /// The most commands one batch call takes.
 pub const BATCH_MAX: usize = 10_000;
@@ -104,7 +104,7 @@ impl Ledger {
 
     /// [`with_store`](Ledger::with_store), with the report of the replay it made (with every
     /// check of `verify` when `full`).
-    fn assemble(
+    pub(crate) fn assemble(
         store: Box<dyn EventStore>,
         policy: Option<Policy>,
         full: bool,

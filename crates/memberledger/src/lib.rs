@@ -39,6 +39,7 @@ mod error;
 mod ledger;
 mod receipt;
 mod replay;
+mod restore;
 mod verify;
 
 pub use clock::{Clock, DEFAULT_MAX_SKEW_SECS};

@@ -1,0 +1,237 @@
+//! The way back: a ledger rebuilt from its `jsonl` export ends with the same log, head,
+//! member views and clearing, and a tampered export is refused at its first bad position.
+
+use memberledger::{Command, Error, Ledger, MemoryStore, DEFAULT_POLICY_JSON};
+
+fn id(n: u128) -> String {
+    uuid::Uuid::from_u128(0x7100_0000_0000_4000_8000_0000_0000_0000 | n).to_string()
+}
+
+/// A ledger with members, packages, refunds, a settlement, a policy publication and a sweep.
+fn story() -> Ledger {
+    let ledger = Ledger::in_memory();
+    let mut n = 0u128;
+    let mut run = |at: &str, rest: &str| {
+        n += 1;
+        let line = format!(r#"{{"id":"{}","at":"2026-{at}Z",{rest}}}"#, id(n));
+        let c = Command::from_json(&line).unwrap();
+        ledger.execute(&c).unwrap();
+    };
+    for m in ["M1", "M2", "M3"] {
+        run(
+            "03-01T10:00:00",
+            &format!(r#""type":"enroll","member":"{m}","store":"S1""#),
+        );
+        run(
+            "03-01T11:00:00",
+            &format!(r#""type":"recharge","member":"{m}","store":"S1","amount":"1000.00""#),
+        );
+        run(
+            "03-02T11:00:00",
+            &format!(
+                r#""type":"consume","member":"{m}","store":"S2","amount":"120.00","service":"nails""#
+            ),
+        );
+    }
+    run(
+        "03-03T09:00:00",
+        r#""type":"settle","store":"S1","to":"S2","amount":"50.00""#,
+    );
+    let policy: serde_json::Value = serde_json::from_str(DEFAULT_POLICY_JSON).unwrap();
+    run(
+        "03-04T09:00:00",
+        &format!(r#""type":"publish_policy","store":"HQ","policy":{policy}"#),
+    );
+    run(
+        "03-05T09:00:00",
+        r#""type":"grant_bonus","member":"M2","store":"S1","amount":"10.00","expires_at":"2026-03-06T00:00:00Z","reason":"birthday""#,
+    );
+    run(
+        "03-07T09:00:00",
+        r#""type":"expire","member":"M2","store":"S1""#,
+    );
+    ledger
+}
+
+fn export(ledger: &Ledger) -> String {
+    ledger
+        .events(1, 100)
+        .map(|e| e.unwrap().to_export_json() + "\n")
+        .collect()
+}
+
+fn restore_err(export: &str) -> (u64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("restored");
+    match Ledger::restore(&path, None, export.as_bytes()) {
+        Err(Error::Corrupt { position, why }) => {
+            assert!(!path.exists(), "a refused restore leaves nothing behind");
+            (position, why)
+        }
+        other => panic!("expected corrupt, got {:?}", other.map(|(_, r)| r)),
+    }
+}
+
+#[test]
+fn restore_rebuilds_the_same_log_head_members_and_clearing() {
+    let original = story();
+    let text = export(&original);
+    let dir = tempfile::tempdir().unwrap();
+    let (restored, report) = Ledger::restore(dir.path().join("r"), None, text.as_bytes()).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report, original.verify().unwrap());
+    assert_eq!(
+        export(&restored),
+        text,
+        "export → restore → export is byte-identical"
+    );
+    for m in original.member_ids() {
+        assert_eq!(restored.member(&m), original.member(&m));
+    }
+    assert_eq!(restored.member_ids().len(), 3);
+    assert_eq!(restored.clearing(), original.clearing());
+    assert_eq!(restored.policy_history(), original.policy_history());
+    assert!(restored.verify().unwrap().ok());
+    // Reopened from disk: the same.
+    drop(restored);
+    let reopened = Ledger::open_existing(dir.path().join("r")).unwrap();
+    assert_eq!(export(&reopened), text);
+}
+
+#[test]
+fn a_retry_of_a_command_recorded_before_the_restore_is_an_idempotency_conflict() {
+    let original = story();
+    let (restored, _) = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        None,
+        export(&original).as_bytes(),
+    )
+    .unwrap();
+    let enroll = format!(
+        r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}}"#,
+        id(1)
+    );
+    let err = restored
+        .execute(&Command::from_json(&enroll).unwrap())
+        .unwrap_err();
+    assert_eq!(err.code(), "idempotency_conflict");
+    assert_eq!(export(&restored), export(&original), "nothing recorded");
+    // A new command goes on from the restored head.
+    let next = format!(
+        r#"{{"id":"{}","at":"2026-04-01T10:00:00Z","type":"recharge","member":"M1","store":"S1","amount":"5.00"}}"#,
+        id(999)
+    );
+    assert!(restored
+        .execute(&Command::from_json(&next).unwrap())
+        .is_ok());
+}
+
+#[test]
+fn restore_refuses_a_changed_amount_at_its_position() {
+    let text = export(&story());
+    let lines: Vec<&str> = text.lines().collect();
+    let k = lines
+        .iter()
+        .position(|l| l.contains(r#""amount":"1000.00""#))
+        .unwrap();
+    let changed = text.replacen(r#""amount":"1000.00""#, r#""amount":"9000.00""#, 1);
+    let (position, why) = restore_err(&changed);
+    assert_eq!(position, k as u64 + 1);
+    assert!(
+        why.starts_with(&format!("line {}: the hash does not follow", k + 1)),
+        "{why}"
+    );
+}
+
+#[test]
+fn restore_refuses_a_dropped_line_at_its_position() {
+    let text = export(&story());
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.remove(4);
+    let (position, why) = restore_err(&(lines.join("\n") + "\n"));
+    assert_eq!(position, 5);
+    assert!(
+        why.contains("line 5: holds position 6 where position 5 belongs"),
+        "{why}"
+    );
+}
+
+#[test]
+fn restore_refuses_a_swapped_pair_at_its_position() {
+    let text = export(&story());
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(6, 7);
+    let (position, why) = restore_err(&(lines.join("\n") + "\n"));
+    assert_eq!(position, 7);
+    assert!(why.starts_with("line 7:"), "{why}");
+}
+
+#[test]
+fn restore_refuses_a_line_that_is_not_the_canonical_export() {
+    let text = export(&story());
+    // The same JSON with a space: the bytes the chain hashed are not these.
+    let spaced = text.replacen(
+        r#""type":"member_enrolled""#,
+        r#""type": "member_enrolled""#,
+        1,
+    );
+    let (position, why) = restore_err(&spaced);
+    assert_eq!(position, 1);
+    assert!(why.contains("not the canonical export"), "{why}");
+    // Line endings frame the events: CRLF reads as LF.
+    let (crlf, _) = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        None,
+        text.replace('\n', "\r\n").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(export(&crlf), text);
+    let (position, why) = restore_err(&text.replacen('{', "[", 1));
+    assert_eq!(position, 1);
+    assert!(why.contains("line 1: not JSON"), "{why}");
+}
+
+#[test]
+fn restore_refuses_an_existing_ledger_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("existing");
+    drop(Ledger::open(&path).unwrap());
+    let before = std::fs::read_dir(&path).unwrap().count();
+    let err = Ledger::restore(&path, None, export(&story()).as_bytes()).unwrap_err();
+    assert_eq!(err.code(), "storage");
+    assert!(err.to_string().contains("a ledger already exists"), "{err}");
+    assert_eq!(std::fs::read_dir(&path).unwrap().count(), before);
+    assert!(Ledger::open_existing(&path).is_ok());
+}
+
+#[test]
+fn restore_takes_the_founding_policy_given_when_the_export_carries_none() {
+    let hkd = memberledger::Policy::from_json(&DEFAULT_POLICY_JSON.replace("CNY", "HKD")).unwrap();
+    let original = Ledger::in_memory_with(hkd.clone());
+    let enroll = format!(
+        r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}}"#,
+        id(1)
+    );
+    original
+        .execute(&Command::from_json(&enroll).unwrap())
+        .unwrap();
+    let (restored, _) = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        Some(hkd.clone()),
+        export(&original).as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(*restored.founding_policy(), hkd);
+    assert_eq!(restored.policy().currency, "HKD");
+    let (default, _) = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        None,
+        export(&original).as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        default.policy().currency,
+        "CNY",
+        "the built-in policy by default"
+    );
+}
