@@ -100,7 +100,7 @@ pub fn decide_versioned(
         state: state.clone(),
         events: Vec::new(),
     };
-    d.expire();
+    d.expire()?;
     d.frozen_gate(&cmd.action, policy)?;
     match &cmd.action {
         Action::Enroll { .. } => unreachable!("handled above"),
@@ -222,23 +222,43 @@ struct Draft<'a> {
 impl Draft<'_> {
     /// Records an event and folds it onto the working state, so later rules of the same
     /// command see its effect (a recharge's tier upgrade sees the recharge).
-    fn record(&mut self, body: EventBody) {
-        let index = u32::try_from(self.events.len()).expect("few events per command");
-        let event = envelope(
-            self.cmd,
-            (index, self.state.version + 1),
-            self.policy_version,
-            body,
-        );
+    ///
+    /// Refused with `limit_exceeded`, recording nothing, when the event or the member's running
+    /// totals after it would pass what an event may record (`crate::bounds`), or the member's
+    /// lot numbers or stream version would run out.
+    fn record(&mut self, body: EventBody) -> Result<(), Rejection> {
+        let limit = Rejection::LimitExceeded;
+        crate::bounds::check_event(&body)
+            .map_err(|why| limit(format!("{}: {why}", body.type_name())))?;
+        let member = &self.cmd.member;
+        // An event opens at most two lots (a package refunded to the balance).
+        if self.state.next_lot > u32::MAX - 2 {
+            return Err(limit(format!(
+                "member {member} has used every lot number (the last is {})",
+                u32::MAX
+            )));
+        }
+        let version = self.state.version.checked_add(1).ok_or_else(|| {
+            limit(format!("member {member}'s stream is at its last version"))
+        })?;
+        let index = u32::try_from(self.events.len())
+            .map_err(|_| limit("a command records too many events".into()))?;
+        let event = envelope(self.cmd, (index, version), self.policy_version, body);
+        let before = self.state.totals();
         if let Err(e) = self.state.apply(&event) {
             panic!("decide produced an event that does not fold: {e}");
         }
+        self.state
+            .totals()
+            .check_growth(&before, member.as_str())
+            .map_err(limit)?;
         // Assertions in pairs: the entry balances here, before it is written, and `verify`
         // checks it again after it is read back.
         if let Err(e) = crate::books::check_balanced(&crate::books::postings(&event)) {
             panic!("decide produced an unbalanced event: {e}");
         }
         self.events.push(event);
+        Ok(())
     }
 
     fn next_lot(&self) -> u32 {
@@ -246,10 +266,10 @@ impl Draft<'_> {
     }
 
     /// Every bonus and point lot whose expiry is at or before the command's time expires first.
-    fn expire(&mut self) {
+    fn expire(&mut self) -> Result<(), Rejection> {
         let at = self.cmd.at;
         if self.state.next_expiry().is_none_or(|e| e > at) {
-            return;
+            return Ok(());
         }
         let due: Vec<Lot> = self
             .state
@@ -262,7 +282,7 @@ impl Draft<'_> {
                 amount: l.remaining,
                 origin_store: l.origin_store,
                 expires_at: l.expires_at.expect("filtered on expiry"),
-            });
+            })?;
         }
         let due: Vec<(u32, u64, Timestamp)> = self
             .state
@@ -279,7 +299,7 @@ impl Draft<'_> {
                 lot,
                 points,
                 expires_at,
-            });
+            })?;
         }
         let due: Vec<Package> = self
             .state
@@ -297,8 +317,9 @@ impl Draft<'_> {
                 package: p.package,
                 principal: p.principal_left,
                 sessions: p.sessions_left,
-            });
+            })?;
         }
+        Ok(())
     }
 
     /// Buys a package: in cash at the command's store, or from the balance split by the spend
@@ -354,7 +375,7 @@ impl Draft<'_> {
             session_price,
             sessions,
             staff: staff.cloned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -410,7 +431,7 @@ impl Draft<'_> {
             session: p.sessions - p.sessions_left + 1,
             sessions_left: p.sessions_left - 1,
             staff: staff.cloned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -461,7 +482,7 @@ impl Draft<'_> {
             reason: reason.map(str::to_owned),
             sessions: p.sessions_left,
             to,
-        });
+        })?;
         Ok(())
     }
 
@@ -476,7 +497,7 @@ impl Draft<'_> {
             amount,
             lot: self.next_lot(),
             staff: staff.cloned(),
-        });
+        })?;
         if let Some((i, rule)) = policy.bonus_rule(&tier_before, amount) {
             let bonus = match (rule.bonus, rule.bonus_rate) {
                 (Some(b), _) => b,
@@ -490,15 +511,14 @@ impl Draft<'_> {
                     expires_at: policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)),
                     reason: "recharge".into(),
                     rule: Some(u32::try_from(i).expect("at most 256 rules")),
-                });
+                })?;
             }
         }
-        self.upgrade_after_recharge(amount, policy);
-        Ok(())
+        self.upgrade_after_recharge(amount, policy)
     }
 
     /// The highest tier above the current one whose upgrade condition holds.
-    fn upgrade_after_recharge(&mut self, amount: Money, policy: &Policy) {
+    fn upgrade_after_recharge(&mut self, amount: Money, policy: &Policy) -> Result<(), Rejection> {
         // A tier the policy no longer lists counts as the lowest.
         let current = policy.tier_index(&self.state.tier).unwrap_or(0);
         let window = self.state.recharged_within_365d(self.cmd.at);
@@ -523,8 +543,9 @@ impl Draft<'_> {
                 from: self.state.tier.to_string(),
                 to: t.name.clone(),
                 reason: reason.into(),
-            });
+            })?;
         }
+        Ok(())
     }
 
     fn grant_bonus(
@@ -548,7 +569,7 @@ impl Draft<'_> {
             expires_at,
             reason: reason.to_owned(),
             rule: None,
-        });
+        })?;
         Ok(())
     }
 
@@ -610,7 +631,7 @@ impl Draft<'_> {
             points_expires_at: points_lot
                 .and(policy.points_expiry_days)
                 .map(|d| self.cmd.at.plus_days(d)),
-        });
+        })?;
         Ok(())
     }
 
@@ -697,7 +718,7 @@ impl Draft<'_> {
             points_reversed,
             points_forgiven: owed,
             service_store: rec.store.clone(),
-        });
+        })?;
         Ok(())
     }
 
@@ -735,7 +756,7 @@ impl Draft<'_> {
             clawback,
             payout: p.minus(clawback),
             draws,
-        });
+        })?;
         Ok(())
     }
 
@@ -775,7 +796,7 @@ impl Draft<'_> {
         }
         self.record(EventBody::MemberFrozen {
             reason: reason.unwrap_or("lost card").to_owned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -788,7 +809,7 @@ impl Draft<'_> {
         }
         self.record(EventBody::MemberUnfrozen {
             reason: reason.unwrap_or("card found").to_owned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -814,7 +835,7 @@ impl Draft<'_> {
             draws,
             points,
             reason: reason.map(str::to_owned),
-        });
+        })?;
         Ok(())
     }
 
@@ -883,7 +904,7 @@ impl Draft<'_> {
                 *draws = draw_fifo(&lots, want);
             }
         }
-        self.record(body);
+        self.record(body)?;
         Ok(())
     }
 
@@ -911,7 +932,7 @@ impl Draft<'_> {
             from: self.state.tier.to_string(),
             to: tier.to_owned(),
             reason: reason.unwrap_or("manual").to_owned(),
-        });
+        })?;
         Ok(())
     }
 }

@@ -68,6 +68,11 @@ pub enum Rejection {
     /// A package passed its expiry: its sessions can no longer be redeemed or refunded.
     #[error("{0}")]
     PackageExpired(String),
+    /// The command would record a figure (an amount, a running total, points, a lot number,
+    /// a stream version) beyond what an event may hold (`crate::bounds`): refused, so the log
+    /// always decodes.
+    #[error("{0}")]
+    LimitExceeded(String),
 }
 
 impl Rejection {
@@ -92,6 +97,7 @@ impl Rejection {
             Rejection::UnknownPackage(_) => "unknown_package",
             Rejection::PackageExhausted(_) => "package_exhausted",
             Rejection::PackageExpired(_) => "package_expired",
+            Rejection::LimitExceeded(_) => "limit_exceeded",
         }
     }
 }

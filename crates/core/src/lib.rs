@@ -6,6 +6,7 @@
 //! command, which is what makes replay byte-identical and simulation possible.
 
 mod books;
+mod bounds;
 mod canon;
 mod clearing;
 mod command;
@@ -19,6 +20,7 @@ mod policy;
 mod state;
 mod time;
 
+pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use clearing::{decide_settlement, Clearing};
 pub use command::{

@@ -8,15 +8,12 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::bounds::money_recordable;
 use crate::error::Rejection;
 
 /// The largest amount one command may carry: `99999999.99`.
 pub const AMOUNT_MAX: Money = Money(9_999_999_999);
 
-/// The largest figure an event may record (a balance, a payout): `999999999999.99`. A log
-/// holding more was not written by a ledger; refusing it on decode keeps every sum of cents
-/// inside `i64`.
-pub const RECORDED_MAX: Money = Money(99_999_999_999_999);
 
 /// An amount of the ledger's currency, exact to the cent.
 ///
@@ -69,6 +66,13 @@ impl Money {
     #[inline]
     pub fn plus(self, other: Money) -> Money {
         Money(self.0.checked_add(other.0).expect("money overflow"))
+    }
+
+    /// `self + other`, or `None` on overflow: for sums of recorded figures whose count is not
+    /// bounded (a fold of a log of any length).
+    #[inline]
+    pub fn checked_plus(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
     }
 
     /// `self - other`; panics on overflow, which no bounded ledger reaches.
@@ -187,7 +191,7 @@ impl Money {
         }
         // "-0" and "-0.00" are zero; stored without a sign.
         match i64::try_from(cents) {
-            Ok(c) if c <= RECORDED_MAX.0 => Ok(Money(c)),
+            Ok(c) if money_recordable(c) => Ok(Money(c)),
             _ => Err(bad("is beyond any figure a ledger records")),
         }
     }
@@ -208,7 +212,7 @@ impl Money {
             .iter()
             .try_fold(0i64, |n, &b| Some(n * 10 + digit(b)?))?;
         let cents = whole * 100 + digit(d1)? * 10 + digit(d2)?;
-        (cents <= RECORDED_MAX.0).then_some(Money(cents))
+        money_recordable(cents).then_some(Money(cents))
     }
 }
 
@@ -273,6 +277,7 @@ impl Rounding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::RECORDED_MAX;
 
     #[test]
     fn parses_and_prints_two_decimals() {
