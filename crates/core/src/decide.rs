@@ -60,6 +60,7 @@ pub fn decide_versioned(
     policy: &Policy,
     policy_version: u32,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
+    cmd.validate()?;
     match cmd.action {
         Action::Settle { .. } => {
             return Err(Rejection::InvalidCommand(
@@ -927,6 +928,12 @@ impl Draft<'_> {
     ) -> Result<(), Rejection> {
         if policy.tier(tier).is_none() {
             return Err(Rejection::UnknownTier(tier.to_owned()));
+        }
+        if self.state.tier == tier {
+            return Err(Rejection::InvalidCommand(format!(
+                "member {} already holds tier {tier}: there is nothing to change",
+                self.cmd.member
+            )));
         }
         self.record(EventBody::TierChanged {
             from: self.state.tier.to_string(),

@@ -19,6 +19,7 @@ mod money;
 mod policy;
 mod state;
 mod time;
+mod validate;
 
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use books::{check_balanced, format_cents, postings, Account, Posting};

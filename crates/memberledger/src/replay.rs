@@ -169,7 +169,7 @@ impl Fold {
             ))),
         }
         d.balanced.map_err(corrupt)?;
-        self.clearing.fold_postings(&d.entry);
+        self.clearing.fold_postings(e.at, &d.entry);
         for p in d.entry {
             // A crafted log could push a balance past i64: that is corruption, not a panic.
             let overflow = || corrupt(format!("the balance of {} overflows", p.account));
