@@ -78,16 +78,12 @@ pub(crate) fn money_beyond(name: &str, verb: &str, cents: i128) -> String {
         |_| format!("{cents} cents"),
         |c| Money::from_cents(c).to_string(),
     );
-    format!(
-        "{name} {verb} {shown}, outside what an event may record (0.00 to {RECORDED_MAX})"
-    )
+    format!("{name} {verb} {shown}, outside what an event may record (0.00 to {RECORDED_MAX})")
 }
 
 /// The message for a points figure beyond the bound.
 pub(crate) fn points_beyond(name: &str, verb: &str, points: u128) -> String {
-    format!(
-        "{name} {verb} {points} points, above what an event may record ({POINTS_RECORDED_MAX})"
-    )
+    format!("{name} {verb} {points} points, above what an event may record ({POINTS_RECORDED_MAX})")
 }
 
 /// Hands every figure of a body to the checker.
@@ -127,7 +123,11 @@ fn figures(body: &EventBody, c: &mut Checker) {
             restored,
             ..
         } => {
-            for (n, m) in [("amount", amount), ("bonus", bonus), ("principal", principal)] {
+            for (n, m) in [
+                ("amount", amount),
+                ("bonus", bonus),
+                ("principal", principal),
+            ] {
                 c.money(n, *m);
             }
             c.restores(restored);
@@ -205,7 +205,11 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             principal,
             ..
         } => {
-            for (n, m) in [("amount", amount), ("bonus", bonus), ("principal", principal)] {
+            for (n, m) in [
+                ("amount", amount),
+                ("bonus", bonus),
+                ("principal", principal),
+            ] {
                 c.money(n, *m);
             }
         }
@@ -216,7 +220,11 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             principal,
             ..
         } => {
-            for (n, m) in [("amount", amount), ("bonus", bonus), ("principal", principal)] {
+            for (n, m) in [
+                ("amount", amount),
+                ("bonus", bonus),
+                ("principal", principal),
+            ] {
                 c.money(n, *m);
             }
             c.money("bonus unspent", *bonus_unspent);
@@ -247,8 +255,16 @@ impl Totals {
             ("principal balance", self.principal, before.principal),
             ("bonus balance", self.bonus, before.bonus),
             ("bonus spent", self.bonus_spent, before.bonus_spent),
-            ("value held in packages", self.package_value, before.package_value),
-            ("principal recharged within 365 days", self.window, before.window),
+            (
+                "value held in packages",
+                self.package_value,
+                before.package_value,
+            ),
+            (
+                "principal recharged within 365 days",
+                self.window,
+                before.window,
+            ),
         ];
         for (name, now, was) in money {
             if now > max && now > was {

@@ -137,7 +137,10 @@ pub fn decide_settlement(
             clearing.last_at.expect("checked")
         )));
     }
-    if let Some(t) = clearing.last_movement(&cmd.store, to).filter(|t| cmd.at < *t) {
+    if let Some(t) = clearing
+        .last_movement(&cmd.store, to)
+        .filter(|t| cmd.at < *t)
+    {
         return Err(Rejection::OutOfOrder(format!(
             "a settlement between stores {} and {to} cannot be dated {}: their last inter-store movement is at {t}, and a settlement dated before the debt it pays would show more settled than owed as of that date; date it at or after {t}",
             cmd.store, cmd.at

@@ -239,9 +239,11 @@ impl Draft<'_> {
                 u32::MAX
             )));
         }
-        let version = self.state.version.checked_add(1).ok_or_else(|| {
-            limit(format!("member {member}'s stream is at its last version"))
-        })?;
+        let version = self
+            .state
+            .version
+            .checked_add(1)
+            .ok_or_else(|| limit(format!("member {member}'s stream is at its last version")))?;
         let index = u32::try_from(self.events.len())
             .map_err(|_| limit("a command records too many events".into()))?;
         let event = envelope(self.cmd, (index, version), self.policy_version, body);

@@ -21,8 +21,8 @@ mod state;
 mod time;
 mod validate;
 
-pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
+pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use clearing::{decide_settlement, Clearing};
 pub use command::{
     validate_text, Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX, POINTS_MAX,

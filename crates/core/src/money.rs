@@ -14,7 +14,6 @@ use crate::error::Rejection;
 /// The largest amount one command may carry: `99999999.99`.
 pub const AMOUNT_MAX: Money = Money(9_999_999_999);
 
-
 /// An amount of the ledger's currency, exact to the cent.
 ///
 /// A whole number of cents (an `i64`), so arithmetic is integer arithmetic; never negative

@@ -192,12 +192,11 @@ pub const EXPIRY_DAYS_MAX: u32 = 36_500;
 impl Policy {
     /// Decodes and validates a policy.
     pub fn from_json(json: &str) -> Result<Policy, Rejection> {
-        let p: Policy = serde_json::from_str(json).map_err(|e| {
-            match json.trim_start().chars().next() {
+        let p: Policy =
+            serde_json::from_str(json).map_err(|e| match json.trim_start().chars().next() {
                 Some('{') | None => Rejection::InvalidPolicy(format!("policy is not valid: {e}")),
                 Some(_) => not_an_object(),
-            }
-        })?;
+            })?;
         p.validate()?;
         Ok(p)
     }

@@ -64,7 +64,9 @@ impl Command {
                 match (balance, amount, points) {
                     (Balance::Points, None, Some(p)) => points_in_range(*p)?,
                     (Balance::Points, _, _) => {
-                        return Err(invalid("a points adjustment moves `points` and no `amount`"))
+                        return Err(invalid(
+                            "a points adjustment moves `points` and no `amount`",
+                        ))
                     }
                     (_, Some(a), None) => positive(*a)?,
                     _ => {

@@ -110,7 +110,7 @@ fn read_page(
 /// The sequential half of the replay: what needs the events in order.
 struct Fold {
     members: Members,
-    trial: HashMap<memberledger_core::Account, i64, ahash::RandomState>,
+    trial: HashMap<memberledger_core::Account, i128, ahash::RandomState>,
     trial_total: i128,
     clearing: Clearing,
     prev: Hash,
@@ -177,7 +177,9 @@ impl Fold {
                 Some(b) => b,
                 None => self.trial.entry(p.account.clone()).or_insert(0),
             };
-            *balance = balance.checked_add(p.cents).ok_or_else(overflow)?;
+            *balance = balance
+                .checked_add(i128::from(p.cents))
+                .ok_or_else(overflow)?;
             self.trial_total += i128::from(p.cents);
         }
         if !d.canonical_ok {

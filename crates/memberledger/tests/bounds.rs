@@ -16,7 +16,12 @@ fn cmd(n: u64, rest: &str) -> Command {
 
 fn recharges(from: u64, count: u64) -> Vec<Command> {
     (from..from + count)
-        .map(|n| cmd(n, r#""type":"recharge","member":"M1","amount":"99999999.99""#))
+        .map(|n| {
+            cmd(
+                n,
+                r#""type":"recharge","member":"M1","amount":"99999999.99""#,
+            )
+        })
         .collect()
 }
 
