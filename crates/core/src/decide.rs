@@ -229,16 +229,8 @@ impl Draft<'_> {
     /// lot numbers or stream version would run out.
     fn record(&mut self, body: EventBody) -> Result<(), Rejection> {
         let limit = Rejection::LimitExceeded;
-        crate::bounds::check_event(&body)
-            .map_err(|why| limit(format!("{}: {why}", body.type_name())))?;
+        self.check_room(&body)?;
         let member = &self.cmd.member;
-        // An event opens at most two lots (a package refunded to the balance).
-        if self.state.next_lot > u32::MAX - 2 {
-            return Err(limit(format!(
-                "member {member} has used every lot number (the last is {})",
-                u32::MAX
-            )));
-        }
         let version = self
             .state
             .version
@@ -261,6 +253,36 @@ impl Draft<'_> {
             panic!("decide produced an unbalanced event: {e}");
         }
         self.events.push(event);
+        Ok(())
+    }
+
+    /// What an event needs before it folds: its figures within the bounds, a lot number to
+    /// open (at most two per event: a package refunded to the balance), and room in the
+    /// member's table of origin stores for a lot from a new store.
+    fn check_room(&self, body: &EventBody) -> Result<(), Rejection> {
+        let limit = Rejection::LimitExceeded;
+        let member = &self.cmd.member;
+        crate::bounds::check_event(body)
+            .map_err(|why| limit(format!("{}: {why}", body.type_name())))?;
+        if self.state.next_lot > u32::MAX - 2 {
+            return Err(limit(format!(
+                "member {member} has used every lot number (the last is {})",
+                u32::MAX
+            )));
+        }
+        let origin = match body {
+            EventBody::PackageRefunded { origin_store, .. } => Some(origin_store),
+            EventBody::Recharged { .. }
+            | EventBody::BonusGranted { .. }
+            | EventBody::Adjusted { .. } => Some(&self.cmd.store),
+            _ => None,
+        };
+        if origin.is_some_and(|s| !self.state.can_hold_lots_from(s)) {
+            return Err(limit(format!(
+                "member {member} already holds lots from {} stores besides its home store, the most a member's lots may come from",
+                u16::MAX
+            )));
+        }
         Ok(())
     }
 
@@ -504,7 +526,9 @@ impl Draft<'_> {
         if let Some((i, rule)) = policy.bonus_rule(&tier_before, amount) {
             let bonus = match (rule.bonus, rule.bonus_rate) {
                 (Some(b), _) => b,
-                (None, Some(rate)) => Money::round(amount.as_decimal() * rate, policy.rounding),
+                (None, Some(rate)) => amount
+                    .checked_times(rate, policy.rounding)
+                    .ok_or_else(|| beyond("the recharge bonus"))?,
                 (None, None) => Money::ZERO,
             };
             if bonus.is_positive() {
@@ -594,7 +618,9 @@ impl Draft<'_> {
             .map_or((Decimal::ONE, Decimal::ZERO), |t| {
                 (t.discount, t.points_per_yuan)
             });
-        let charged = Money::round(price.as_decimal() * discount, policy.rounding);
+        let charged = price
+            .checked_times(discount, policy.rounding)
+            .ok_or_else(|| beyond("the discounted price"))?;
         if !charged.is_positive() {
             return Err(Rejection::InvalidAmount(format!(
                 "price {price} at discount {discount} charges nothing"
@@ -614,10 +640,11 @@ impl Draft<'_> {
             &bonus_spend_order(&self.state.bonus_lots()),
             bonus,
         ));
-        let points_earned = (principal.as_decimal() * points_per_yuan)
-            .floor()
-            .to_u64()
-            .expect("points fit in u64");
+        let points_earned = principal
+            .as_decimal()
+            .checked_mul(points_per_yuan)
+            .and_then(|p| p.floor().to_u64())
+            .ok_or_else(|| beyond("the points earned"))?;
         let points_lot = (points_earned > 0).then(|| self.next_lot());
         self.record(EventBody::Consumed {
             service: service.cloned(),
@@ -944,6 +971,15 @@ impl Draft<'_> {
         })?;
         Ok(())
     }
+}
+
+/// The refusal of a figure a policy multiplies beyond any number of cents (only a policy built
+/// by hand, never a validated one, gets there).
+fn beyond(figure: &str) -> Rejection {
+    Rejection::LimitExceeded(format!(
+        "{figure} is beyond any figure an event may record ({})",
+        crate::bounds::RECORDED_MAX
+    ))
 }
 
 /// The bonus part of a charge under the policy's spend order. The principal part is the rest.

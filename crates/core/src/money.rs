@@ -51,14 +51,21 @@ impl Money {
 
     /// Rounds any decimal to the cent with the given rounding.
     pub fn round(value: Decimal, rounding: Rounding) -> Money {
-        let d = value.round_dp_with_strategy(2, rounding.strategy());
         // Every figure a ledger rounds (an amount times a rate of at most ten) is far inside
         // i64 cents; a value beyond it is a bug, never a wrap.
-        Money(
-            (d * Decimal::ONE_HUNDRED)
-                .to_i64()
-                .expect("money fits in i64 cents"),
-        )
+        Money::checked_round(value, rounding).expect("money fits in i64 cents")
+    }
+
+    /// `amount × rate` rounded to the cent, or `None` beyond `i64` cents: what `decide` uses,
+    /// so a policy built by hand with an absurd rate is a refusal, never a panic.
+    pub fn checked_times(self, rate: Decimal, rounding: Rounding) -> Option<Money> {
+        Money::checked_round(self.as_decimal().checked_mul(rate)?, rounding)
+    }
+
+    /// [`round`](Money::round), or `None` when the value is beyond `i64` cents.
+    pub fn checked_round(value: Decimal, rounding: Rounding) -> Option<Money> {
+        let d = value.round_dp_with_strategy(2, rounding.strategy());
+        d.checked_mul(Decimal::ONE_HUNDRED)?.to_i64().map(Money)
     }
 
     /// `self + other`; panics on overflow, which no bounded ledger reaches.

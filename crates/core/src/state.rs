@@ -430,6 +430,16 @@ impl MemberState {
         }
     }
 
+    /// Whether a lot may open with `store` as its origin: the home store, a store already in
+    /// the member's table, or a new one while the table has room (65,535 stores besides home).
+    pub(crate) fn can_hold_lots_from(&self, store: &StoreId) -> bool {
+        *store == self.home_store
+            || self
+                .rare
+                .as_ref()
+                .is_none_or(|r| r.stores.len() < usize::from(u16::MAX) || r.stores.contains(store))
+    }
+
     /// The number of `store` in this member's table, adding it if it is new.
     fn store_number(&mut self, store: &StoreId) -> Result<u16, String> {
         if *store == self.home_store {

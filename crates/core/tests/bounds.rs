@@ -103,3 +103,19 @@ fn a_settlement_of_more_than_one_event_may_record_is_refused() {
     let part = cmd(10, r#""type":"settle","to":"S2","amount":"99999999.99""#);
     assert!(decide_settlement(&clearing, &part, 1).is_ok());
 }
+
+#[test]
+fn a_policy_built_by_hand_with_an_absurd_rate_is_a_refusal_not_a_panic() {
+    let mut policy = Policy::builtin();
+    for rule in &mut policy.recharge_bonus {
+        rule.bonus = None;
+        rule.bonus_rate = Some(memberledger_core::Decimal::MAX);
+    }
+    let state = enrolled();
+    let recharge = cmd(
+        2,
+        r#""type":"recharge","member":"M1","amount":"99999999.99""#,
+    );
+    let e = decide(Some(&state), &recharge, &policy).unwrap_err();
+    assert_eq!(e.code(), "limit_exceeded", "{e}");
+}
