@@ -116,8 +116,8 @@ proptest::proptest! {
             cmd(1, r#""type":"enroll","member":"M0""#),
             cmd(2, r#""type":"enroll","member":"M1""#),
         ];
-        // M0 starts 998 recharges in: its bonus within two recharges of the bound.
-        start.extend((3..1001).map(|n| cmd(n, r#""type":"recharge","member":"M0","amount":"99999999.99""#)));
+        // M0 starts 999 recharges in: its bonus one recharge short of the bound.
+        start.extend((3..1002).map(|n| cmd(n, r#""type":"recharge","member":"M0","amount":"99999999.99""#)));
         for r in ledger.execute_batch(&start) {
             r.unwrap();
         }
@@ -132,6 +132,17 @@ proptest::proptest! {
                 );
                 limited += usize::from(e.code() == "limit_exceeded");
             }
+        }
+        // Each member's balance refund records its every figure: it must be decodable too.
+        for (n, member) in [(5000, 0), (5001, 1)] {
+            let _ = ledger.execute(&near_the_bounds(n, 9, member, 1, n, 0));
+        }
+        for rec in ledger.events(1, 4096) {
+            proptest::prop_assert!(rec.is_ok(), "{rec:?}");
+            let rec = rec.unwrap();
+            let json = memberledger_core::canonical_json(rec.position, &rec.event);
+            let decoded = memberledger_core::decode_event(json.as_bytes());
+            proptest::prop_assert!(decoded.is_ok(), "{json}: {decoded:?}");
         }
         let report = ledger.verify().unwrap();
         proptest::prop_assert!(report.ok(), "{:?} after {limited} refusals", report.problem);
