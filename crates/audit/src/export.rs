@@ -62,7 +62,7 @@ pub fn export(ledger: &Ledger, format: Format, out: &mut dyn Write) -> Result<u6
 struct Writer<'a> {
     out: &'a mut dyn Write,
     currency: String,
-    balances: BTreeMap<Account, i64>,
+    balances: BTreeMap<Account, i128>,
     last_date: Option<String>,
     format: Format,
 }
@@ -175,7 +175,7 @@ impl Writer<'_> {
             Format::Jsonl => unreachable!("handled above"),
         }
         for p in entry {
-            *self.balances.entry(p.account).or_default() += p.cents;
+            *self.balances.entry(p.account).or_default() += i128::from(p.cents);
         }
         if self.last_date.as_ref().is_none_or(|d| *d < date) {
             self.last_date = Some(date);

@@ -16,17 +16,17 @@ pub struct Snapshot {
     pub as_of: Option<Timestamp>,
     /// Events folded.
     pub events: u64,
-    accounts: BTreeMap<Account, i64>,
+    accounts: BTreeMap<Account, i128>,
     members: HashMap<MemberId, MemberState>,
     flows: BTreeMap<StoreId, Flows>,
     /// Inter-store debts accrued per (debtor, creditor), in cents.
-    accrued: BTreeMap<(StoreId, StoreId), i64>,
+    accrued: BTreeMap<(StoreId, StoreId), i128>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Flows {
-    cash_taken: i64,
-    cash_paid_out: i64,
+    cash_taken: i128,
+    cash_paid_out: i128,
 }
 
 /// One account's balance in a trial balance.
@@ -103,8 +103,8 @@ pub struct Liability {
     pub bonus: String,
     /// The unredeemed value of members' packages.
     pub packages: String,
-    /// Points held.
-    pub points: u64,
+    /// Points held (a `u128`: the sum over any number of members at the recorded bound).
+    pub points: u128,
     /// By store.
     pub stores: Vec<StoreLiability>,
 }
@@ -137,27 +137,31 @@ impl Snapshot {
                     if !settlement {
                         *s.accrued
                             .entry((debtor.clone(), creditor.clone()))
-                            .or_default() -= p.cents;
+                            .or_default() -= i128::from(p.cents);
                     }
                 }
-                *s.accounts.entry(p.account).or_default() += p.cents;
+                *s.accounts.entry(p.account).or_default() += i128::from(p.cents);
             }
             match &e.body {
                 EventBody::Recharged { amount, .. } => {
-                    s.flows.entry(e.store.clone()).or_default().cash_taken += amount.cents();
+                    s.flows.entry(e.store.clone()).or_default().cash_taken +=
+                        i128::from(amount.cents());
                 }
                 EventBody::BalanceRefunded { payout, .. } => {
-                    s.flows.entry(e.store.clone()).or_default().cash_paid_out += payout.cents();
+                    s.flows.entry(e.store.clone()).or_default().cash_paid_out +=
+                        i128::from(payout.cents());
                 }
                 EventBody::PackagePurchased { cash, .. } if cash.is_positive() => {
-                    s.flows.entry(e.store.clone()).or_default().cash_taken += cash.cents();
+                    s.flows.entry(e.store.clone()).or_default().cash_taken +=
+                        i128::from(cash.cents());
                 }
                 EventBody::PackageRefunded {
                     principal,
                     to: memberledger::PaidFrom::Cash,
                     ..
                 } => {
-                    s.flows.entry(e.store.clone()).or_default().cash_paid_out += principal.cents();
+                    s.flows.entry(e.store.clone()).or_default().cash_paid_out +=
+                        i128::from(principal.cents());
                 }
                 _ => {}
             }
@@ -179,7 +183,7 @@ impl Snapshot {
     }
 
     /// The balance of one account, in cents (debit positive).
-    pub fn balance(&self, account: &Account) -> i64 {
+    pub fn balance(&self, account: &Account) -> i128 {
         self.accounts.get(account).copied().unwrap_or(0)
     }
 
@@ -199,12 +203,12 @@ impl Snapshot {
     }
 
     /// The sum of every account: zero in balanced books.
-    pub fn trial_balance_total(&self) -> i64 {
+    pub fn trial_balance_total(&self) -> i128 {
         self.accounts.values().sum()
     }
 
     /// Every account's balance in cents, by account.
-    pub fn accounts(&self) -> &BTreeMap<Account, i64> {
+    pub fn accounts(&self) -> &BTreeMap<Account, i128> {
         &self.accounts
     }
 
@@ -241,8 +245,8 @@ impl Snapshot {
     /// Each store's figures, by store id.
     pub fn store_reports(&self) -> Vec<StoreReport> {
         // Net of what the other store owes back, as the settlement report shows it.
-        let mut owed: HashMap<&StoreId, i64> = HashMap::new();
-        let mut owed_to: HashMap<&StoreId, i64> = HashMap::new();
+        let mut owed: HashMap<&StoreId, i128> = HashMap::new();
+        let mut owed_to: HashMap<&StoreId, i128> = HashMap::new();
         for (debtor, creditor, _, outstanding) in self.net_pairs() {
             *owed.entry(debtor).or_default() += outstanding;
             *owed_to.entry(creditor).or_default() += outstanding;
@@ -285,8 +289,8 @@ impl Snapshot {
     /// cents. Debts run both ways between two stores (each spends the other's members'
     /// principal, and refunds reverse it); the store that owes on the net is the debtor (when
     /// all is settled, the one that owed on the net).
-    fn net_pairs(&self) -> Vec<(&StoreId, &StoreId, i64, i64)> {
-        let mut raw: BTreeMap<(&StoreId, &StoreId), (i64, i64)> = BTreeMap::new();
+    fn net_pairs(&self) -> Vec<(&StoreId, &StoreId, i128, i128)> {
+        let mut raw: BTreeMap<(&StoreId, &StoreId), (i128, i128)> = BTreeMap::new();
         for (a, c) in &self.accounts {
             if let Account::InterStorePayable { debtor, creditor } = a {
                 let accrued = self
@@ -322,27 +326,30 @@ impl Snapshot {
     /// The stored value the chain holds for members, in total and by store (the store that
     /// holds a lot's cash, granted its bonus, or sold a package).
     pub fn liability(&self) -> Liability {
-        let mut by_store: BTreeMap<StoreId, (i64, i64, i64)> = BTreeMap::new();
-        let (mut principal, mut bonus, mut packages, mut points) = (0i64, 0i64, 0i64, 0u64);
+        // In i128 (points in u128): any number of members at the recorded bound sum exactly.
+        let mut by_store: BTreeMap<StoreId, (i128, i128, i128)> = BTreeMap::new();
+        let (mut principal, mut bonus, mut packages, mut points) = (0i128, 0i128, 0i128, 0u128);
         for m in self.members.values() {
             for p in m.packages().values() {
-                by_store.entry(p.origin_store.clone()).or_default().2 += p.value_left().cents();
-                packages += p.value_left().cents();
+                let value = i128::from(p.value_left().cents());
+                by_store.entry(p.origin_store.clone()).or_default().2 += value;
+                packages += value;
             }
             for l in m.lots(LotKind::Principal).chain(m.lots(LotKind::Bonus)) {
                 let e = by_store.entry(l.origin_store).or_default();
+                let cents = i128::from(l.remaining.cents());
                 match l.kind {
                     LotKind::Principal => {
-                        e.0 += l.remaining.cents();
-                        principal += l.remaining.cents();
+                        e.0 += cents;
+                        principal += cents;
                     }
                     LotKind::Bonus => {
-                        e.1 += l.remaining.cents();
-                        bonus += l.remaining.cents();
+                        e.1 += cents;
+                        bonus += cents;
                     }
                 }
             }
-            points += m.points();
+            points += u128::from(m.points());
         }
         Liability {
             members: self.members.len() as u64,

@@ -206,7 +206,7 @@ fn check_named_accounts(tool: &str, got: &BTreeMap<String, String>, s: &Snapshot
     }
     let mut non_zero = 0;
     for a in &accounts {
-        let want = s.balance(a);
+        let want = i64::try_from(s.balance(a)).unwrap();
         let shown = got.get(&a.to_string()).map_or(Some(0), |t| {
             parse_cents(t.strip_suffix(" CNY").unwrap_or(t))
         });
@@ -445,7 +445,7 @@ fn bean_check_accepts_the_export_and_its_accounts_map_back_to_ours() {
     let want: BTreeMap<String, i64> = snapshot
         .accounts()
         .iter()
-        .map(|(a, c)| (a.to_string(), *c))
+        .map(|(a, c)| (a.to_string(), i64::try_from(*c).unwrap()))
         .collect();
     assert_eq!(
         directed, want,
@@ -563,7 +563,7 @@ fn csv_sums_per_account_equal_the_snapshot_and_every_event_balances() {
     let want: BTreeMap<String, i64> = snapshot
         .accounts()
         .iter()
-        .map(|(a, c)| (a.to_string(), *c))
+        .map(|(a, c)| (a.to_string(), i64::try_from(*c).unwrap()))
         .collect();
     assert_eq!(
         by_account, want,
@@ -652,7 +652,7 @@ fn exports_of_a_log_out_of_date_order_still_check() {
         let want: BTreeMap<String, i64> = snapshot
             .accounts()
             .iter()
-            .map(|(a, c)| (a.to_string(), *c))
+            .map(|(a, c)| (a.to_string(), i64::try_from(*c).unwrap()))
             .collect();
         assert_eq!(directed, want);
     }

@@ -114,7 +114,7 @@ proptest! {
         // Each store's cash is what it took less what it paid out (no settlements yet).
         for r in &reports {
             let cash = s.balance(&Account::Cash(memberledger::StoreId::new(r.store.clone()).unwrap()));
-            prop_assert_eq!(cash, cents(&r.cash_taken) - cents(&r.cash_paid_out), "{:?}", r);
+            prop_assert_eq!(cash, i128::from(cents(&r.cash_taken) - cents(&r.cash_paid_out)), "{:?}", r);
         }
     }
 
@@ -135,7 +135,7 @@ proptest! {
             bonus += m.bonus().cents();
             points += m.points();
         }
-        let (mut principal_accounts, mut bonus_accounts) = (0i64, 0i64);
+        let (mut principal_accounts, mut bonus_accounts) = (0i128, 0i128);
         for (a, c) in s.accounts() {
             match a {
                 Account::Principal(_) => principal_accounts += c,
@@ -145,9 +145,9 @@ proptest! {
         }
         prop_assert_eq!(cents(&l.principal), principal);
         prop_assert_eq!(cents(&l.bonus), bonus);
-        prop_assert_eq!(l.points, points);
-        prop_assert_eq!(principal, -principal_accounts);
-        prop_assert_eq!(bonus, -bonus_accounts);
+        prop_assert_eq!(l.points, u128::from(points));
+        prop_assert_eq!(i128::from(principal), -principal_accounts);
+        prop_assert_eq!(i128::from(bonus), -bonus_accounts);
         prop_assert_eq!(l.stores.iter().map(|x| cents(&x.principal)).sum::<i64>(), principal);
         prop_assert_eq!(l.stores.iter().map(|x| cents(&x.bonus)).sum::<i64>(), bonus);
     }
@@ -196,7 +196,7 @@ proptest! {
             prop_assert_eq!(&st.closing.tier, &m.tier);
             prop_assert_eq!(
                 -s.balance(&Account::Principal(id.clone())),
-                st.closing.principal.cents()
+                i128::from(st.closing.principal.cents())
             );
             let (mut p, mut b, mut pts) = (0i64, 0i64, 0i64);
             for line in &st.lines {

@@ -231,11 +231,11 @@ fn the_period_figures_match_the_books_as_of_its_end() {
     let books = Snapshot::as_of(&ledger, Some(end)).expect("snapshot");
     assert_eq!(
         -books.balance(&Account::Principal(m1())),
-        st.closing.principal.cents()
+        i128::from(st.closing.principal.cents())
     );
     assert_eq!(
         -books.balance(&Account::Bonus(m1())),
-        st.closing.bonus.cents()
+        i128::from(st.closing.bonus.cents())
     );
     assert_eq!(st.closing.bonus.to_string(), "173.91");
 }

@@ -215,7 +215,7 @@ const PACKAGE_STORY: &str = r#"{"id":"00000000-0000-4000-8000-000000000001","at"
 {"id":"00000000-0000-4000-8000-000000000007","at":"2026-03-05T10:00:00Z","type":"refund_package","member":"M1","store":"S1","package":"00000000-0000-4000-8000-000000000004","reason":"moved"}
 {"id":"00000000-0000-4000-8000-000000000008","at":"2026-03-06T10:00:00Z","type":"redeem_session","member":"M2","store":"S1","package":"00000000-0000-4000-8000-000000000006"}
 {"id":"00000000-0000-4000-8000-000000000009","at":"2026-03-07T10:00:00Z","type":"consume","member":"M1","store":"S3","amount":"80.00"}
-{"id":"00000000-0000-4000-8000-00000000000a","at":"2026-03-10T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"}],"bonus_expiry_days":30,"packages":{"refund_to":"cash"}}}
+{"id":"00000000-0000-4000-8000-00000000000a","at":"2026-03-10T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"},{"name":"silver","discount":"0.95","points_per_yuan":"1"},{"name":"gold","discount":"0.90","points_per_yuan":"1.5"},{"name":"diamond","discount":"0.85","points_per_yuan":"2"}],"bonus_expiry_days":30,"packages":{"refund_to":"cash"}}}
 {"id":"00000000-0000-4000-8000-00000000000b","at":"2026-03-11T10:00:00Z","type":"purchase_package","member":"M1","store":"S1","service":"yoga","sessions":3,"amount":"100.00","paid_from":"balance","expires_at":"2026-09-01T00:00:00Z"}
 {"id":"00000000-0000-4000-8000-00000000000c","at":"2026-03-12T10:00:00Z","type":"redeem_session","member":"M1","store":"S2","package":"00000000-0000-4000-8000-00000000000b"}
 {"id":"00000000-0000-4000-8000-00000000000d","at":"2026-03-13T10:00:00Z","type":"redeem_session","member":"M1","store":"S3","package":"00000000-0000-4000-8000-00000000000b"}
@@ -225,7 +225,7 @@ const PACKAGE_STORY: &str = r#"{"id":"00000000-0000-4000-8000-000000000001","at"
 {"id":"00000000-0000-4000-8000-000000000011","at":"2026-04-02T10:00:00Z","type":"expire","member":"M2","store":"S2"}
 {"id":"00000000-0000-4000-8000-000000000012","at":"2026-04-03T10:00:00Z","type":"settle","store":"S1","to":"S2"}
 {"id":"00000000-0000-4000-8000-000000000013","at":"2026-04-03T11:00:00Z","type":"settle","store":"S3","to":"S2"}
-{"id":"00000000-0000-4000-8000-000000000014","at":"2026-05-01T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"0.90","points_per_yuan":"1"}]}}
+{"id":"00000000-0000-4000-8000-000000000014","at":"2026-05-01T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"0.90","points_per_yuan":"1"},{"name":"silver","discount":"0.95","points_per_yuan":"1"},{"name":"gold","discount":"0.90","points_per_yuan":"1.5"},{"name":"diamond","discount":"0.85","points_per_yuan":"2"}]}}
 {"id":"00000000-0000-4000-8000-000000000015","at":"2026-05-02T10:00:00Z","type":"purchase_package","member":"M2","store":"S1","service":"massage","sessions":3,"amount":"90.01","paid_from":"cash"}
 {"id":"00000000-0000-4000-8000-000000000016","at":"2026-05-03T10:00:00Z","type":"redeem_session","member":"M2","store":"S3","package":"00000000-0000-4000-8000-000000000015"}
 {"id":"00000000-0000-4000-8000-000000000017","at":"2026-05-04T10:00:00Z","type":"consume","member":"M1","store":"S2","amount":"10.00"}

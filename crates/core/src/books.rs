@@ -27,7 +27,6 @@ use std::fmt;
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::{Draw, Event, EventBody, LotKind};
 use crate::id::{MemberId, StoreId};
-use crate::money::Money;
 
 /// A ledger account.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -332,7 +331,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
 
 /// Checks that postings sum to zero.
 pub fn check_balanced(postings: &[Posting]) -> Result<(), String> {
-    let sum: i64 = postings.iter().map(|p| p.cents).sum();
+    let sum: i128 = postings.iter().map(|p| i128::from(p.cents)).sum();
     if sum != 0 {
         return Err(format!(
             "the entry does not balance: debits and credits differ by {}",
@@ -342,9 +341,11 @@ pub fn check_balanced(postings: &[Posting]) -> Result<(), String> {
     Ok(())
 }
 
-/// Signed cents as a decimal with two places: `-1006` → `"-10.06"`.
-pub fn format_cents(cents: i64) -> String {
+/// Signed cents as a decimal with two places: `-1006` → `"-10.06"`. Takes any integer up to
+/// `i128`, so sums over a whole chain print without overflow.
+pub fn format_cents(cents: impl Into<i128>) -> String {
+    let cents: i128 = cents.into();
     let sign = if cents < 0 { "-" } else { "" };
-    let m = Money::from_cents(i64::try_from(cents.unsigned_abs()).expect("bounded"));
-    format!("{sign}{m}")
+    let abs = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }

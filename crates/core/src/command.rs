@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::Rejection;
-use crate::id::{validate_id, MemberId, StaffId, StoreId};
+use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
 
@@ -296,12 +296,15 @@ pub fn validate_text(field: &str, s: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// Reads a UUID's syntax; [`Command::validate`] refuses the nil one.
 fn parse_uuid(field: &str, s: &str) -> Result<Uuid, Rejection> {
-    let u = Uuid::try_parse(s).map_err(|_| invalid(format!("{field} {s:?} is not a UUID")))?;
-    if u.is_nil() {
-        return Err(invalid(format!("{field} must not be the nil UUID")));
-    }
-    Ok(u)
+    Uuid::try_parse(s).map_err(|_| invalid(format!("{field} {s:?} is not a UUID")))
+}
+
+/// Reads an amount's syntax (two decimals at most, not negative, at most the maximum);
+/// [`Command::validate`] refuses zero.
+fn parse_amount(s: &str) -> Result<Money, Rejection> {
+    s.parse()
 }
 
 impl Command {
@@ -329,6 +332,8 @@ impl Command {
         Command::from_wire(wire)
     }
 
+    /// Reads the wire form's fields into a command; every value is then checked by
+    /// [`Command::validate`], the one definition of a well-formed command.
     fn from_wire(mut w: Wire) -> Result<Command, Rejection> {
         let kind = w
             .kind
@@ -366,70 +371,54 @@ impl Command {
             f.ok_or_else(|| invalid(format!("`{kind}` needs the field `{name}`")))
         };
         let staff = |f: Option<String>| f.map(StaffId::new).transpose();
-        let text = |f: Option<String>, name: &str| -> Result<Option<String>, Rejection> {
-            if let Some(s) = &f {
-                validate_text(name, s)?;
-            }
-            Ok(f)
-        };
-        // A tier is named like an id (the policy's names are ids), so a command's every field
-        // is bounded and its canonical JSON always parses back within the line limit.
-        let tier = |f: Option<String>| -> Result<Option<String>, Rejection> {
-            if let Some(t) = &f {
-                validate_id("tier", t)?;
-            }
-            Ok(f)
-        };
+        // Free text and tier names are checked by `validate` (a tier is named like an id, so
+        // a command's every field is bounded and its canonical JSON parses back within the
+        // line limit).
         let action = match kind.as_str() {
             "enroll" => Action::Enroll {
-                tier: tier(w.tier.take())?,
+                tier: w.tier.take(),
             },
             "recharge" => Action::Recharge {
-                amount: Money::parse_positive(&req(w.amount.take(), "amount")?)?,
+                amount: parse_amount(&req(w.amount.take(), "amount")?)?,
                 staff: staff(w.staff.take())?,
             },
             "grant_bonus" => Action::GrantBonus {
-                amount: Money::parse_positive(&req(w.amount.take(), "amount")?)?,
-                reason: text(Some(req(w.reason.take(), "reason")?), "reason")?.unwrap_or_default(),
+                amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+                reason: req(w.reason.take(), "reason")?,
                 expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
             },
             "consume" => Action::Consume {
-                amount: Money::parse_positive(&req(w.amount.take(), "amount")?)?,
+                amount: parse_amount(&req(w.amount.take(), "amount")?)?,
                 staff: staff(w.staff.take())?,
-                service: text(w.service.take(), "service")?,
+                service: w.service.take(),
             },
             "refund_consumption" => Action::RefundConsumption {
                 consumption: parse_uuid("consumption", &req(w.consumption.take(), "consumption")?)?,
-                amount: w.amount.take().map(|s| Money::parse_positive(&s)).transpose()?,
+                amount: w.amount.take().map(|s| parse_amount(&s)).transpose()?,
             },
             "refund_balance" => Action::RefundBalance,
             "change_tier" => Action::ChangeTier {
-                tier: tier(Some(req(w.tier.take(), "tier")?))?.unwrap_or_default(),
-                reason: text(w.reason.take(), "reason")?,
+                tier: req(w.tier.take(), "tier")?,
+                reason: w.reason.take(),
             },
             "settle" => Action::Settle {
                 to: StoreId::new(req(w.to.take(), "to")?)?,
-                amount: w.amount.take().map(|s| Money::parse_positive(&s)).transpose()?,
+                amount: w.amount.take().map(|s| parse_amount(&s)).transpose()?,
             },
             "freeze" => Action::Freeze {
-                reason: text(w.reason.take(), "reason")?,
+                reason: w.reason.take(),
             },
             "unfreeze" => Action::Unfreeze {
-                reason: text(w.reason.take(), "reason")?,
+                reason: w.reason.take(),
             },
             "redeem_points" => {
                 let points = w
                     .points
                     .take()
                     .ok_or_else(|| invalid("`redeem_points` needs the field `points`".into()))?;
-                if points == 0 || points > POINTS_MAX {
-                    return Err(Rejection::InvalidAmount(format!(
-                        "points must be 1-{POINTS_MAX}, not {points}"
-                    )));
-                }
                 Action::RedeemPoints {
                     points,
-                    reason: text(w.reason.take(), "reason")?,
+                    reason: w.reason.take(),
                 }
             }
             "expire" => Action::Expire,
@@ -447,15 +436,10 @@ impl Command {
                         .points
                         .take()
                         .ok_or_else(|| invalid("a points adjustment needs `points`".into()))?;
-                    if p == 0 || p > POINTS_MAX {
-                        return Err(Rejection::InvalidAmount(format!(
-                            "points must be 1-{POINTS_MAX}, not {p}"
-                        )));
-                    }
                     (None, Some(p))
                 } else {
                     (
-                        Some(Money::parse_positive(&req(w.amount.take(), "amount")?)?),
+                        Some(parse_amount(&req(w.amount.take(), "amount")?)?),
                         None,
                     )
                 };
@@ -464,8 +448,7 @@ impl Command {
                     direction,
                     amount,
                     points,
-                    reason: text(Some(req(w.reason.take(), "reason")?), "reason")?
-                        .unwrap_or_default(),
+                    reason: req(w.reason.take(), "reason")?,
                     operator: StaffId::new(req(w.operator.take(), "operator")?)?,
                 }
             }
@@ -473,24 +456,13 @@ impl Command {
                 let sessions = w.sessions.take().ok_or_else(|| {
                     invalid("`purchase_package` needs the field `sessions`".into())
                 })?;
-                if sessions == 0 || sessions > SESSIONS_MAX {
-                    return Err(Rejection::InvalidAmount(format!(
-                        "sessions must be 1-{SESSIONS_MAX}, not {sessions}"
-                    )));
-                }
-                let amount = Money::parse_positive(&req(w.amount.take(), "amount")?)?;
-                if amount.cents() < i64::from(sessions) {
-                    return Err(Rejection::InvalidAmount(format!(
-                        "a package of {sessions} sessions must cost at least one cent a session, not {amount}"
-                    )));
-                }
+                let amount = parse_amount(&req(w.amount.take(), "amount")?)?;
                 Action::PurchasePackage {
                     amount,
                     paid_from: w.paid_from.take().ok_or_else(|| {
                         invalid("`purchase_package` needs the field `paid_from` (cash or balance)".into())
                     })?,
-                    service: text(Some(req(w.service.take(), "service")?), "service")?
-                        .unwrap_or_default(),
+                    service: req(w.service.take(), "service")?,
                     sessions,
                     expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
                     staff: staff(w.staff.take())?,
@@ -502,17 +474,14 @@ impl Command {
             },
             "refund_package" => Action::RefundPackage {
                 package: parse_uuid("package", &req(w.package.take(), "package")?)?,
-                reason: text(w.reason.take(), "reason")?,
+                reason: w.reason.take(),
             },
             "publish_policy" => {
                 let v = w
                     .policy
                     .take()
                     .ok_or_else(|| invalid("`publish_policy` needs the field `policy`".into()))?;
-                let policy: crate::policy::Policy = serde_json::from_value(v).map_err(|e| {
-                    Rejection::InvalidPolicy(format!("policy is not valid: {e}"))
-                })?;
-                policy.validate()?;
+                let policy = crate::policy::Policy::from_value(v)?;
                 Action::PublishPolicy {
                     policy: Box::new(policy),
                 }
@@ -530,13 +499,15 @@ impl Command {
                 "`{kind}` does not take the field `{field}`"
             )));
         }
-        Ok(Command {
+        let command = Command {
             id,
             at,
             member,
             store,
             action,
-        })
+        };
+        command.validate()?;
+        Ok(command)
     }
 
     fn to_wire(&self) -> Wire {

@@ -60,6 +60,7 @@ pub fn decide_versioned(
     policy: &Policy,
     policy_version: u32,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
+    cmd.validate()?;
     match cmd.action {
         Action::Settle { .. } => {
             return Err(Rejection::InvalidCommand(
@@ -100,7 +101,7 @@ pub fn decide_versioned(
         state: state.clone(),
         events: Vec::new(),
     };
-    d.expire();
+    d.expire()?;
     d.frozen_gate(&cmd.action, policy)?;
     match &cmd.action {
         Action::Enroll { .. } => unreachable!("handled above"),
@@ -222,23 +223,67 @@ struct Draft<'a> {
 impl Draft<'_> {
     /// Records an event and folds it onto the working state, so later rules of the same
     /// command see its effect (a recharge's tier upgrade sees the recharge).
-    fn record(&mut self, body: EventBody) {
-        let index = u32::try_from(self.events.len()).expect("few events per command");
-        let event = envelope(
-            self.cmd,
-            (index, self.state.version + 1),
-            self.policy_version,
-            body,
-        );
+    ///
+    /// Refused with `limit_exceeded`, recording nothing, when the event or the member's running
+    /// totals after it would pass what an event may record (`crate::bounds`), or the member's
+    /// lot numbers or stream version would run out.
+    fn record(&mut self, body: EventBody) -> Result<(), Rejection> {
+        let limit = Rejection::LimitExceeded;
+        self.check_room(&body)?;
+        let member = &self.cmd.member;
+        let version = self
+            .state
+            .version
+            .checked_add(1)
+            .ok_or_else(|| limit(format!("member {member}'s stream is at its last version")))?;
+        let index = u32::try_from(self.events.len())
+            .map_err(|_| limit("a command records too many events".into()))?;
+        let event = envelope(self.cmd, (index, version), self.policy_version, body);
+        let before = self.state.totals();
         if let Err(e) = self.state.apply(&event) {
             panic!("decide produced an event that does not fold: {e}");
         }
+        self.state
+            .totals()
+            .check_growth(&before, member.as_str())
+            .map_err(limit)?;
         // Assertions in pairs: the entry balances here, before it is written, and `verify`
         // checks it again after it is read back.
         if let Err(e) = crate::books::check_balanced(&crate::books::postings(&event)) {
             panic!("decide produced an unbalanced event: {e}");
         }
         self.events.push(event);
+        Ok(())
+    }
+
+    /// What an event needs before it folds: its figures within the bounds, a lot number to
+    /// open (at most two per event: a package refunded to the balance), and room in the
+    /// member's table of origin stores for a lot from a new store.
+    fn check_room(&self, body: &EventBody) -> Result<(), Rejection> {
+        let limit = Rejection::LimitExceeded;
+        let member = &self.cmd.member;
+        crate::bounds::check_event(body)
+            .map_err(|why| limit(format!("{}: {why}", body.type_name())))?;
+        if self.state.next_lot > u32::MAX - 2 {
+            return Err(limit(format!(
+                "member {member} has used every lot number (the last is {})",
+                u32::MAX
+            )));
+        }
+        let origin = match body {
+            EventBody::PackageRefunded { origin_store, .. } => Some(origin_store),
+            EventBody::Recharged { .. }
+            | EventBody::BonusGranted { .. }
+            | EventBody::Adjusted { .. } => Some(&self.cmd.store),
+            _ => None,
+        };
+        if origin.is_some_and(|s| !self.state.can_hold_lots_from(s)) {
+            return Err(limit(format!(
+                "member {member} already holds lots from {} stores besides its home store, the most a member's lots may come from",
+                u16::MAX
+            )));
+        }
+        Ok(())
     }
 
     fn next_lot(&self) -> u32 {
@@ -246,10 +291,10 @@ impl Draft<'_> {
     }
 
     /// Every bonus and point lot whose expiry is at or before the command's time expires first.
-    fn expire(&mut self) {
+    fn expire(&mut self) -> Result<(), Rejection> {
         let at = self.cmd.at;
         if self.state.next_expiry().is_none_or(|e| e > at) {
-            return;
+            return Ok(());
         }
         let due: Vec<Lot> = self
             .state
@@ -262,7 +307,7 @@ impl Draft<'_> {
                 amount: l.remaining,
                 origin_store: l.origin_store,
                 expires_at: l.expires_at.expect("filtered on expiry"),
-            });
+            })?;
         }
         let due: Vec<(u32, u64, Timestamp)> = self
             .state
@@ -279,7 +324,7 @@ impl Draft<'_> {
                 lot,
                 points,
                 expires_at,
-            });
+            })?;
         }
         let due: Vec<Package> = self
             .state
@@ -297,8 +342,9 @@ impl Draft<'_> {
                 package: p.package,
                 principal: p.principal_left,
                 sessions: p.sessions_left,
-            });
+            })?;
         }
+        Ok(())
     }
 
     /// Buys a package: in cash at the command's store, or from the balance split by the spend
@@ -354,7 +400,7 @@ impl Draft<'_> {
             session_price,
             sessions,
             staff: staff.cloned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -410,7 +456,7 @@ impl Draft<'_> {
             session: p.sessions - p.sessions_left + 1,
             sessions_left: p.sessions_left - 1,
             staff: staff.cloned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -461,7 +507,7 @@ impl Draft<'_> {
             reason: reason.map(str::to_owned),
             sessions: p.sessions_left,
             to,
-        });
+        })?;
         Ok(())
     }
 
@@ -476,11 +522,13 @@ impl Draft<'_> {
             amount,
             lot: self.next_lot(),
             staff: staff.cloned(),
-        });
+        })?;
         if let Some((i, rule)) = policy.bonus_rule(&tier_before, amount) {
             let bonus = match (rule.bonus, rule.bonus_rate) {
                 (Some(b), _) => b,
-                (None, Some(rate)) => Money::round(amount.as_decimal() * rate, policy.rounding),
+                (None, Some(rate)) => amount
+                    .checked_times(rate, policy.rounding)
+                    .ok_or_else(|| beyond("the recharge bonus"))?,
                 (None, None) => Money::ZERO,
             };
             if bonus.is_positive() {
@@ -490,15 +538,14 @@ impl Draft<'_> {
                     expires_at: policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)),
                     reason: "recharge".into(),
                     rule: Some(u32::try_from(i).expect("at most 256 rules")),
-                });
+                })?;
             }
         }
-        self.upgrade_after_recharge(amount, policy);
-        Ok(())
+        self.upgrade_after_recharge(amount, policy)
     }
 
     /// The highest tier above the current one whose upgrade condition holds.
-    fn upgrade_after_recharge(&mut self, amount: Money, policy: &Policy) {
+    fn upgrade_after_recharge(&mut self, amount: Money, policy: &Policy) -> Result<(), Rejection> {
         // A tier the policy no longer lists counts as the lowest.
         let current = policy.tier_index(&self.state.tier).unwrap_or(0);
         let window = self.state.recharged_within_365d(self.cmd.at);
@@ -523,8 +570,9 @@ impl Draft<'_> {
                 from: self.state.tier.to_string(),
                 to: t.name.clone(),
                 reason: reason.into(),
-            });
+            })?;
         }
+        Ok(())
     }
 
     fn grant_bonus(
@@ -548,7 +596,7 @@ impl Draft<'_> {
             expires_at,
             reason: reason.to_owned(),
             rule: None,
-        });
+        })?;
         Ok(())
     }
 
@@ -570,7 +618,9 @@ impl Draft<'_> {
             .map_or((Decimal::ONE, Decimal::ZERO), |t| {
                 (t.discount, t.points_per_yuan)
             });
-        let charged = Money::round(price.as_decimal() * discount, policy.rounding);
+        let charged = price
+            .checked_times(discount, policy.rounding)
+            .ok_or_else(|| beyond("the discounted price"))?;
         if !charged.is_positive() {
             return Err(Rejection::InvalidAmount(format!(
                 "price {price} at discount {discount} charges nothing"
@@ -590,10 +640,11 @@ impl Draft<'_> {
             &bonus_spend_order(&self.state.bonus_lots()),
             bonus,
         ));
-        let points_earned = (principal.as_decimal() * points_per_yuan)
-            .floor()
-            .to_u64()
-            .expect("points fit in u64");
+        let points_earned = principal
+            .as_decimal()
+            .checked_mul(points_per_yuan)
+            .and_then(|p| p.floor().to_u64())
+            .ok_or_else(|| beyond("the points earned"))?;
         let points_lot = (points_earned > 0).then(|| self.next_lot());
         self.record(EventBody::Consumed {
             service: service.cloned(),
@@ -610,7 +661,7 @@ impl Draft<'_> {
             points_expires_at: points_lot
                 .and(policy.points_expiry_days)
                 .map(|d| self.cmd.at.plus_days(d)),
-        });
+        })?;
         Ok(())
     }
 
@@ -697,7 +748,7 @@ impl Draft<'_> {
             points_reversed,
             points_forgiven: owed,
             service_store: rec.store.clone(),
-        });
+        })?;
         Ok(())
     }
 
@@ -735,7 +786,7 @@ impl Draft<'_> {
             clawback,
             payout: p.minus(clawback),
             draws,
-        });
+        })?;
         Ok(())
     }
 
@@ -775,7 +826,7 @@ impl Draft<'_> {
         }
         self.record(EventBody::MemberFrozen {
             reason: reason.unwrap_or("lost card").to_owned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -788,7 +839,7 @@ impl Draft<'_> {
         }
         self.record(EventBody::MemberUnfrozen {
             reason: reason.unwrap_or("card found").to_owned(),
-        });
+        })?;
         Ok(())
     }
 
@@ -814,7 +865,7 @@ impl Draft<'_> {
             draws,
             points,
             reason: reason.map(str::to_owned),
-        });
+        })?;
         Ok(())
     }
 
@@ -883,7 +934,7 @@ impl Draft<'_> {
                 *draws = draw_fifo(&lots, want);
             }
         }
-        self.record(body);
+        self.record(body)?;
         Ok(())
     }
 
@@ -907,13 +958,28 @@ impl Draft<'_> {
         if policy.tier(tier).is_none() {
             return Err(Rejection::UnknownTier(tier.to_owned()));
         }
+        if self.state.tier == tier {
+            return Err(Rejection::InvalidCommand(format!(
+                "member {} already holds tier {tier}: there is nothing to change",
+                self.cmd.member
+            )));
+        }
         self.record(EventBody::TierChanged {
             from: self.state.tier.to_string(),
             to: tier.to_owned(),
             reason: reason.unwrap_or("manual").to_owned(),
-        });
+        })?;
         Ok(())
     }
+}
+
+/// The refusal of a figure a policy multiplies beyond any number of cents (only a policy built
+/// by hand, never a validated one, gets there).
+fn beyond(figure: &str) -> Rejection {
+    Rejection::LimitExceeded(format!(
+        "{figure} is beyond any figure an event may record ({})",
+        crate::bounds::RECORDED_MAX
+    ))
 }
 
 /// The bonus part of a charge under the policy's spend order. The principal part is the rest.

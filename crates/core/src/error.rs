@@ -73,6 +73,11 @@ pub enum Rejection {
     /// of the member `out_of_order` until that time.
     #[error("{0}")]
     FutureTime(String),
+    /// The command would record a figure (an amount, a running total, points, a lot number,
+    /// a stream version) beyond what an event may hold (`crate::bounds`): refused, so the log
+    /// always decodes.
+    #[error("{0}")]
+    LimitExceeded(String),
 }
 
 impl Rejection {
@@ -98,6 +103,7 @@ impl Rejection {
             Rejection::PackageExhausted(_) => "package_exhausted",
             Rejection::PackageExpired(_) => "package_expired",
             Rejection::FutureTime(_) => "future_time",
+            Rejection::LimitExceeded(_) => "limit_exceeded",
         }
     }
 }

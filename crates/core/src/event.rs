@@ -503,6 +503,7 @@ pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
             read.policy_present.then_some(read.event.policy),
             kind,
         )?;
+        crate::bounds::check_event(&read.event.body)?;
         return Ok((
             read.position,
             Event {
@@ -525,6 +526,7 @@ pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {
         at: 0,
     })
     .map_err(|err| err.to_string())?;
+    crate::bounds::check_event(&body)?;
     let event = Event {
         id: e.id,
         command: e.command,

@@ -27,7 +27,8 @@ pub struct PolicyVersion {
 ///
 /// ```
 /// use memberledger_core::{Command, Policy, PolicyHistory};
-/// let mut h = PolicyHistory::new(Policy::builtin());
+/// let founding = r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#;
+/// let mut h = PolicyHistory::new(Policy::from_json(founding).unwrap());
 /// let publish = Command::from_json(r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-06-01T00:00:00Z",
 ///     "type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"}]}}"#).unwrap();
 /// let events = h.decide(&publish, None).unwrap();
@@ -88,7 +89,7 @@ impl PolicyHistory {
                 cmd.action.type_name()
             )));
         };
-        policy.validate()?;
+        cmd.validate()?;
         if let Some(t) = latest_at.filter(|t| cmd.at <= *t) {
             return Err(Rejection::OutOfOrder(format!(
                 "a policy cannot take effect at {}: the ledger already holds events at {t}; publish it for a later time",
@@ -109,7 +110,29 @@ impl PolicyHistory {
                 current.effective_at.expect("checked")
             )));
         }
-        let version = current.version + 1;
+        // Members hold the tiers of the version replaced: each must stay defined (adding
+        // tiers is fine), or they would be charged by no tier and could not be moved back.
+        let missing: Vec<&str> = current
+            .policy
+            .tiers
+            .iter()
+            .map(|t| t.name.as_str())
+            .filter(|name| policy.tier(name).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Rejection::InvalidPolicy(format!(
+                "the new policy drops the tier{} {} of version {}, which members may hold; keep every tier (new ones may be added)",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                current.version
+            )));
+        }
+        let version = current.version.checked_add(1).ok_or_else(|| {
+            Rejection::LimitExceeded(format!(
+                "policy version {} is the last a ledger can record",
+                current.version
+            ))
+        })?;
         let stream_version = u64::from(current.version);
         Ok(vec![envelope(
             cmd,

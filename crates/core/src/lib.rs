@@ -6,6 +6,7 @@
 //! command, which is what makes replay byte-identical and simulation possible.
 
 mod books;
+mod bounds;
 mod canon;
 mod clearing;
 mod command;
@@ -18,8 +19,10 @@ mod money;
 mod policy;
 mod state;
 mod time;
+mod validate;
 
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
+pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use clearing::{decide_settlement, Clearing};
 pub use command::{
     validate_text, Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX, POINTS_MAX,

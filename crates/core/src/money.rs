@@ -8,15 +8,11 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::bounds::money_recordable;
 use crate::error::Rejection;
 
 /// The largest amount one command may carry: `99999999.99`.
 pub const AMOUNT_MAX: Money = Money(9_999_999_999);
-
-/// The largest figure an event may record (a balance, a payout): `999999999999.99`. A log
-/// holding more was not written by a ledger; refusing it on decode keeps every sum of cents
-/// inside `i64`.
-pub const RECORDED_MAX: Money = Money(99_999_999_999_999);
 
 /// An amount of the ledger's currency, exact to the cent.
 ///
@@ -55,20 +51,34 @@ impl Money {
 
     /// Rounds any decimal to the cent with the given rounding.
     pub fn round(value: Decimal, rounding: Rounding) -> Money {
-        let d = value.round_dp_with_strategy(2, rounding.strategy());
         // Every figure a ledger rounds (an amount times a rate of at most ten) is far inside
         // i64 cents; a value beyond it is a bug, never a wrap.
-        Money(
-            (d * Decimal::ONE_HUNDRED)
-                .to_i64()
-                .expect("money fits in i64 cents"),
-        )
+        Money::checked_round(value, rounding).expect("money fits in i64 cents")
+    }
+
+    /// `amount × rate` rounded to the cent, or `None` beyond `i64` cents: what `decide` uses,
+    /// so a policy built by hand with an absurd rate is a refusal, never a panic.
+    pub fn checked_times(self, rate: Decimal, rounding: Rounding) -> Option<Money> {
+        Money::checked_round(self.as_decimal().checked_mul(rate)?, rounding)
+    }
+
+    /// [`round`](Money::round), or `None` when the value is beyond `i64` cents.
+    pub fn checked_round(value: Decimal, rounding: Rounding) -> Option<Money> {
+        let d = value.round_dp_with_strategy(2, rounding.strategy());
+        d.checked_mul(Decimal::ONE_HUNDRED)?.to_i64().map(Money)
     }
 
     /// `self + other`; panics on overflow, which no bounded ledger reaches.
     #[inline]
     pub fn plus(self, other: Money) -> Money {
         Money(self.0.checked_add(other.0).expect("money overflow"))
+    }
+
+    /// `self + other`, or `None` on overflow: for sums of recorded figures whose count is not
+    /// bounded (a fold of a log of any length).
+    #[inline]
+    pub fn checked_plus(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
     }
 
     /// `self - other`; panics on overflow, which no bounded ledger reaches.
@@ -187,7 +197,7 @@ impl Money {
         }
         // "-0" and "-0.00" are zero; stored without a sign.
         match i64::try_from(cents) {
-            Ok(c) if c <= RECORDED_MAX.0 => Ok(Money(c)),
+            Ok(c) if money_recordable(c) => Ok(Money(c)),
             _ => Err(bad("is beyond any figure a ledger records")),
         }
     }
@@ -208,7 +218,7 @@ impl Money {
             .iter()
             .try_fold(0i64, |n, &b| Some(n * 10 + digit(b)?))?;
         let cents = whole * 100 + digit(d1)? * 10 + digit(d2)?;
-        (cents <= RECORDED_MAX.0).then_some(Money(cents))
+        money_recordable(cents).then_some(Money(cents))
     }
 }
 
@@ -273,6 +283,7 @@ impl Rounding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::RECORDED_MAX;
 
     #[test]
     fn parses_and_prints_two_decimals() {

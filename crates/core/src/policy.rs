@@ -178,13 +178,35 @@ pub struct Policy {
     pub packages: PackagePolicy,
 }
 
+/// The refusal of a policy that is not a JSON object (an array, a string, a number).
+fn not_an_object() -> Rejection {
+    Rejection::InvalidPolicy(
+        r#"a policy must be a JSON object, like {"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#
+            .into(),
+    )
+}
+
 /// The largest expiry accepted, in days (100 years).
 pub const EXPIRY_DAYS_MAX: u32 = 36_500;
 
 impl Policy {
     /// Decodes and validates a policy.
     pub fn from_json(json: &str) -> Result<Policy, Rejection> {
-        let p: Policy = serde_json::from_str(json)
+        let p: Policy =
+            serde_json::from_str(json).map_err(|e| match json.trim_start().chars().next() {
+                Some('{') | None => Rejection::InvalidPolicy(format!("policy is not valid: {e}")),
+                Some(_) => not_an_object(),
+            })?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Decodes and validates a policy given as a JSON value (a command's `policy` field).
+    pub fn from_value(value: serde_json::Value) -> Result<Policy, Rejection> {
+        if !value.is_object() {
+            return Err(not_an_object());
+        }
+        let p: Policy = serde_json::from_value(value)
             .map_err(|e| Rejection::InvalidPolicy(format!("policy is not valid: {e}")))?;
         p.validate()?;
         Ok(p)

@@ -281,27 +281,54 @@ impl MemberState {
         self.sum_of(HoldingKind::Bonus)
     }
 
+    /// The sum of one kind's lots; never panics, saturating at `i64::MAX` cents (a sum no
+    /// ledger records: `decide` keeps every total within [`crate::RECORDED_MAX`]).
     fn sum_of(&self, kind: HoldingKind) -> Money {
-        self.holdings
+        let sum: i128 = self
+            .holdings
             .iter()
             .filter(|h| h.kind == kind)
-            .fold(Money::ZERO, |a, h| a.plus(h.cents()))
+            .map(|h| i128::from(h.cents().cents()))
+            .sum();
+        Money::from_cents(i64::try_from(sum).unwrap_or(i64::MAX))
     }
 
-    /// Value held in open packages.
-    pub fn package_value(&self) -> Money {
-        self.packages()
+    /// Every running total, summed in one pass without overflow: what `decide` holds to the
+    /// bounds.
+    pub(crate) fn totals(&self) -> crate::bounds::Totals {
+        let mut t = crate::bounds::Totals::default();
+        for h in &self.holdings {
+            let cents = i128::from(h.cents().cents());
+            match h.kind {
+                HoldingKind::Principal => t.principal += cents,
+                HoldingKind::Bonus => t.bonus += cents,
+                HoldingKind::Recharge => t.window += cents,
+                HoldingKind::Points => t.points += u128::from(h.points()),
+            }
+        }
+        t.bonus_spent = i128::from(self.bonus_spent.cents());
+        t.package_value = self
+            .packages()
             .values()
-            .fold(Money::ZERO, |a, p| a.plus(p.value_left()))
+            .map(|p| i128::from(p.principal_left.cents()) + i128::from(p.bonus_left.cents()))
+            .sum();
+        t
     }
 
-    /// Points held: the sum of point lots.
+    /// Value held in open packages (saturating like [`principal`](Self::principal)).
+    pub fn package_value(&self) -> Money {
+        Money::from_cents(i64::try_from(self.totals().package_value).unwrap_or(i64::MAX))
+    }
+
+    /// Points held: the sum of point lots (saturating at `u64::MAX`, which no ledger records).
     pub fn points(&self) -> u64 {
-        self.holdings
+        let sum: u128 = self
+            .holdings
             .iter()
             .filter(|h| h.kind == HoldingKind::Points)
-            .map(Holding::points)
-            .sum()
+            .map(|h| u128::from(h.points()))
+            .sum();
+        u64::try_from(sum).unwrap_or(u64::MAX)
     }
 
     /// Open principal lots, by lot number (first-in first-out).
@@ -387,12 +414,12 @@ impl MemberState {
     /// Principal recharged less principal removed by balance refunds in `(at − 365 days, at]`.
     pub fn recharged_within_365d(&self, at: Timestamp) -> Money {
         let from = at.minus_days(UPGRADE_WINDOW_DAYS);
-        let cents: i64 = self
+        let cents: i128 = self
             .window()
             .filter(|(t, _)| *t > from && *t <= at)
-            .map(|(_, c)| c)
+            .map(|(_, c)| i128::from(c))
             .sum();
-        Money::from_cents(cents.max(0))
+        Money::from_cents(i64::try_from(cents.max(0)).unwrap_or(i64::MAX))
     }
 
     /// The store numbered `n` in this member's table (0 is the home store).
@@ -401,6 +428,16 @@ impl MemberState {
             None => &self.home_store,
             Some(i) => &self.rare.as_ref().expect("a numbered store").stores[usize::from(i)],
         }
+    }
+
+    /// Whether a lot may open with `store` as its origin: the home store, a store already in
+    /// the member's table, or a new one while the table has room (65,535 stores besides home).
+    pub(crate) fn can_hold_lots_from(&self, store: &StoreId) -> bool {
+        *store == self.home_store
+            || self
+                .rare
+                .as_ref()
+                .is_none_or(|r| r.stores.len() < usize::from(u16::MAX) || r.stores.contains(store))
     }
 
     /// The number of `store` in this member's table, adding it if it is new.
@@ -664,7 +701,7 @@ impl MemberState {
                     (None, 0) => {}
                     _ => return Err("points_earned and points_lot disagree".into()),
                 }
-                self.bonus_spent = self.bonus_spent.plus(*bonus);
+                self.add_bonus_spent(*bonus)?;
                 if !self.keeps_consumptions {
                     return Ok(());
                 }
@@ -843,8 +880,8 @@ impl MemberState {
                 return Err(format!("lot {} restored beyond or unlike its draw", r.lot));
             }
             match r.kind {
-                LotKind::Principal => sums.0 = sums.0.plus(r.amount),
-                LotKind::Bonus => sums.1 = sums.1.plus(r.amount),
+                LotKind::Principal => sums.0 = add_restored(sums.0, r)?,
+                LotKind::Bonus => sums.1 = add_restored(sums.1, r)?,
             }
             if !r.forfeited {
                 self.give_back_to_lot(r)?;
@@ -854,10 +891,12 @@ impl MemberState {
             return Err("restored lots do not add up to the refund".into());
         }
         let taken = self.take_points(points_reversed)?;
-        rec.points_reversed += taken + points_forgiven;
-        if rec.points_reversed > rec.points_earned {
-            return Err("more points reversed than earned".into());
-        }
+        rec.points_reversed = rec
+            .points_reversed
+            .checked_add(taken)
+            .and_then(|p| p.checked_add(points_forgiven))
+            .filter(|p| *p <= rec.points_earned)
+            .ok_or("more points reversed than earned")?;
         self.bonus_spent = self.bonus_spent.minus(bonus);
         if self.bonus_spent.is_negative() {
             return Err("bonus spent goes below zero".into());
@@ -890,8 +929,8 @@ impl MemberState {
                 return Err(format!("lot {} is restored nothing", r.lot));
             }
             match r.kind {
-                LotKind::Principal => sums.0 = sums.0.plus(r.amount),
-                LotKind::Bonus => sums.1 = sums.1.plus(r.amount),
+                LotKind::Principal => sums.0 = add_restored(sums.0, r)?,
+                LotKind::Bonus => sums.1 = add_restored(sums.1, r)?,
             }
             if !r.forfeited {
                 self.give_back_to_lot(r)?;
@@ -1018,7 +1057,7 @@ impl MemberState {
         for d in draws {
             self.take_from_lot(d.kind, d.lot, d.amount)?;
         }
-        self.bonus_spent = self.bonus_spent.plus(*bonus);
+        self.add_bonus_spent(*bonus)?;
         self.packages_mut().insert(
             *package,
             Package {
@@ -1177,7 +1216,9 @@ impl MemberState {
                 })
                 .ok_or_else(|| format!("point lot {} cannot give {} points", d.lot, d.points))?;
             l.set_points(l.points() - d.points);
-            taken += d.points;
+            taken = taken
+                .checked_add(d.points)
+                .ok_or("the point draws overflow")?;
         }
         if !draws.is_empty() {
             self.holdings
@@ -1190,7 +1231,9 @@ impl MemberState {
         if lot != self.next_lot {
             return Err(format!("expected lot number {}, got {lot}", self.next_lot));
         }
-        self.next_lot += 1;
+        self.next_lot = lot
+            .checked_add(1)
+            .ok_or("a member's lot numbers are exhausted")?;
         Ok(())
     }
 
@@ -1224,7 +1267,8 @@ impl MemberState {
     fn give_back_to_lot(&mut self, r: &crate::event::Restore) -> Result<(), String> {
         let kind = HoldingKind::from(r.kind);
         if let Some(l) = self.holdings.iter_mut().find(|l| l.is_lot(kind, r.lot)) {
-            l.set_cents(l.cents().plus(r.amount));
+            let sum = l.cents().checked_plus(r.amount);
+            l.set_cents(sum.ok_or_else(|| format!("lot {} overflows", r.lot))?);
             return Ok(());
         }
         let origin = self.store_number(&r.origin_store)?;
@@ -1243,6 +1287,16 @@ impl MemberState {
                 kind,
             },
         );
+        Ok(())
+    }
+
+    /// Adds bonus drawn to the bonus spent, refusing an overflow (only a forged log reaches
+    /// one: `decide` keeps it within the bounds).
+    fn add_bonus_spent(&mut self, bonus: Money) -> Result<(), String> {
+        self.bonus_spent = self
+            .bonus_spent
+            .checked_plus(bonus)
+            .ok_or("bonus spent overflows")?;
         Ok(())
     }
 
@@ -1270,14 +1324,25 @@ impl Package {
 }
 
 fn check_draws_sum(draws: &[Draw], kind: LotKind, want: Money) -> Result<(), String> {
-    let got = draws
+    let got: i128 = draws
         .iter()
         .filter(|d| d.kind == kind)
-        .fold(Money::ZERO, |a, d| a.plus(d.amount));
-    if got != want {
+        .map(|d| i128::from(d.amount.cents()))
+        .sum();
+    if got != i128::from(want.cents()) {
+        let got = i64::try_from(got).map_or_else(
+            |_| format!("{got} cents"),
+            |c| Money::from_cents(c).to_string(),
+        );
         return Err(format!("{kind:?} draws add up to {got}, not {want}"));
     }
     Ok(())
+}
+
+/// Adds a restore to a running sum, refusing an overflow (only a forged log reaches one).
+fn add_restored(sum: Money, r: &crate::event::Restore) -> Result<Money, String> {
+    sum.checked_plus(r.amount)
+        .ok_or_else(|| "restored lots overflow".to_owned())
 }
 
 fn fold_error(event: &Event, why: String) -> FoldError {

@@ -11,7 +11,12 @@ use crate::error::Rejection;
 /// A point in time, in UTC. Commands carry it; the core never reads a clock.
 ///
 /// Parsed from RFC 3339 with any offset (normalised to UTC), printed as
-/// `2026-03-01T10:00:00Z` (fractions of a second only when present). Years 1970-9999.
+/// `2026-03-01T10:00:00Z` (fractions of a second only when present).
+///
+/// The one definition of a valid time, for commands, every time field of an event, the
+/// CLI's `--as-of`/`--from`/`--to` and event decoding alike: RFC 3339, in UTC years
+/// 1970-9999, and never a leap second (`:60`), which most date libraries (Python's
+/// `datetime` among them) cannot represent.
 ///
 /// ```
 /// use memberledger_core::Timestamp;
@@ -27,6 +32,13 @@ impl Timestamp {
         if !(1970..=9999).contains(&t.year()) {
             return Err(Rejection::InvalidCommand(format!(
                 "time {t} is outside the years 1970-9999"
+            )));
+        }
+        // chrono keeps a leap second as a nanosecond count of a second or more.
+        if t.nanosecond() >= 1_000_000_000 {
+            return Err(Rejection::InvalidCommand(format!(
+                "time {} is a leap second (:60), which the ledger does not record; use :59 or the next minute",
+                t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
             )));
         }
         Ok(Timestamp(t))

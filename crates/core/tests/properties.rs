@@ -385,7 +385,14 @@ fn expected_rejection(
         Action::RefundBalance => {
             (principal.is_zero() && live_bonus.is_zero()).then_some("insufficient_balance")
         }
-        Action::ChangeTier { tier, .. } => policy.tier(tier).is_none().then_some("unknown_tier"),
+        Action::ChangeTier { tier, .. } => {
+            if policy.tier(tier).is_none() {
+                Some("unknown_tier")
+            } else {
+                // The tier already held: nothing to change (issue 11, item 15).
+                (s.tier == tier.as_str()).then_some("invalid_command")
+            }
+        }
         _ => panic!("no such command is generated"),
     }
 }

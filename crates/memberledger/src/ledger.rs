@@ -506,6 +506,11 @@ impl Ledger {
     }
 
     fn plan_one(&self, members: &Members, plan: &mut Plan, c: &Command, digest: [u8; 32]) -> Step {
+        // However the command was built (a struct literal skips `from_json`), it is checked as
+        // the wire form is before anything reads its stream; the deciders check it again.
+        if let Err(r) = c.validate() {
+            return Step::Done(Err(r.into()));
+        }
         if let Some(step) = self.recorded(c, digest) {
             return step;
         }
@@ -900,7 +905,7 @@ fn record(
 ) -> Step {
     let expected_version = events[0].version - 1;
     for e in &events {
-        plan.clearing.fold_postings(&postings(e));
+        plan.clearing.fold_postings(e.at, &postings(e));
         plan.latest_at = plan.latest_at.max(Some(e.at));
         if e.member.is_stores() {
             plan.clearing.apply(e).expect("a decided settlement folds");

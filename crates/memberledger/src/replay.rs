@@ -110,7 +110,7 @@ fn read_page(
 /// The sequential half of the replay: what needs the events in order.
 struct Fold {
     members: Members,
-    trial: HashMap<memberledger_core::Account, i64, ahash::RandomState>,
+    trial: HashMap<memberledger_core::Account, i128, ahash::RandomState>,
     trial_total: i128,
     clearing: Clearing,
     prev: Hash,
@@ -169,7 +169,7 @@ impl Fold {
             ))),
         }
         d.balanced.map_err(corrupt)?;
-        self.clearing.fold_postings(&d.entry);
+        self.clearing.fold_postings(e.at, &d.entry);
         for p in d.entry {
             // A crafted log could push a balance past i64: that is corruption, not a panic.
             let overflow = || corrupt(format!("the balance of {} overflows", p.account));
@@ -177,7 +177,9 @@ impl Fold {
                 Some(b) => b,
                 None => self.trial.entry(p.account.clone()).or_insert(0),
             };
-            *balance = balance.checked_add(p.cents).ok_or_else(overflow)?;
+            *balance = balance
+                .checked_add(i128::from(p.cents))
+                .ok_or_else(overflow)?;
             self.trial_total += i128::from(p.cents);
         }
         if !d.canonical_ok {

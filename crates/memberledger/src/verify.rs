@@ -130,11 +130,17 @@ pub(crate) fn report_of(replayed: &Replayed) -> VerifyReport {
             what: format!("the trial balance is off by {} cents", replayed.trial_total),
         });
     }
+    // Summed in i128 (any number of members at the recorded bound), shown saturating at
+    // the largest Money.
+    let (mut principal, mut bonus) = (0i128, 0i128);
     for fresh in replayed.members.values() {
-        report.principal = report.principal.plus(fresh.principal());
-        report.bonus = report.bonus.plus(fresh.bonus());
-        report.points += fresh.points();
+        principal += i128::from(fresh.principal().cents());
+        bonus += i128::from(fresh.bonus().cents());
+        report.points = report.points.saturating_add(fresh.points());
     }
+    let money = |c: i128| Money::from_cents(i64::try_from(c).unwrap_or(i64::MAX));
+    report.principal = money(principal);
+    report.bonus = money(bonus);
     report
 }
 

@@ -234,7 +234,8 @@ fn a_sled_ledger_and_a_memory_ledger_record_the_same_bytes() {
     }
     let sled = unbounded(Ledger::open_existing(&path).unwrap());
     let n = export(&mem).len();
-    assert!(n > 200, "the sequence records plenty, not {n}");
+    // (About 190 events: a change to the tier already held is refused since issue 11.)
+    assert!(n > 150, "the sequence records plenty, not {n}");
     assert_eq!(export(&mem), export(&sled));
     assert!(sled.verify().unwrap().ok());
 }

@@ -665,6 +665,16 @@ impl Sim {
                 _ => (d.clone(), d, None),
             }
         };
+        // Now and then dated before the pair's last movement: refused (issue 11, item 8).
+        let pair = if store < to {
+            (store.clone(), to.clone())
+        } else {
+            (to.clone(), store.clone())
+        };
+        let at = match self.model.moved_at.get(&pair) {
+            Some(&t) if self.rng.chance(100) => t - self.rng.range(1, DAY),
+            _ => at,
+        };
         Spec {
             id,
             at,

@@ -382,6 +382,8 @@ pub enum Verdict {
 pub struct Change {
     member: Option<(String, Member)>,
     debts: Vec<(String, String, i64)>,
+    /// The command's time: when its debts moved.
+    at: i64,
     settled_at: Option<i64>,
     consumed: bool,
 }
@@ -412,6 +414,8 @@ pub struct Model {
     /// Net debt between two stores, keyed (a, b) with a < b: positive when a owes b.
     pub debts: BTreeMap<(String, String), i64>,
     pub settled_at: Option<i64>,
+    /// The latest time debt moved between two stores, keyed (a, b) with a < b.
+    pub moved_at: BTreeMap<(String, String), i64>,
     /// Consumptions made so far (their `seq`).
     pub consumptions_made: u64,
     /// The ledger's clock (seconds): a command dated more than [`MAX_SKEW_SECS`] after it is
@@ -486,6 +490,18 @@ impl Model {
         if let Some((m, state)) = change.member {
             self.members.insert(m, Arc::new(state));
         }
+        // A movement is what the command posts to one store's debt to another, net.
+        let mut moved: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for (d, c, cents) in &change.debts {
+            if d != c {
+                *moved.entry((d.clone(), c.clone())).or_insert(0) += cents;
+            }
+        }
+        for ((d, c), _) in moved.into_iter().filter(|(_, net)| *net != 0) {
+            let pair = if d < c { (d, c) } else { (c, d) };
+            let t = self.moved_at.entry(pair).or_insert(change.at);
+            *t = (*t).max(change.at);
+        }
         for (d, c, cents) in change.debts {
             Model::add_debt(&mut self.debts, &d, &c, cents);
         }
@@ -558,6 +574,15 @@ impl Model {
         if self.settled_at.is_some_and(|t| spec.at < t) {
             return Err("out_of_order");
         }
+        // Never dated before the pair's last movement (issue 11, item 8).
+        let pair = if spec.store < *to {
+            (spec.store.clone(), to.clone())
+        } else {
+            (to.clone(), spec.store.clone())
+        };
+        if self.moved_at.get(&pair).is_some_and(|t| spec.at < *t) {
+            return Err("out_of_order");
+        }
         let owed = self.owed(&spec.store, to);
         let amount = cents.unwrap_or(owed);
         if amount == 0 || amount > owed {
@@ -567,6 +592,7 @@ impl Model {
             Change {
                 member: None,
                 debts: vec![(spec.store.clone(), to.clone(), -amount)],
+                at: spec.at,
                 settled_at: Some(spec.at),
                 consumed: false,
             },
@@ -601,6 +627,7 @@ impl Model {
             let change = Change {
                 member: Some((m.to_owned(), state)),
                 debts: Vec::new(),
+                at: spec.at,
                 settled_at: None,
                 consumed: false,
             };
@@ -832,7 +859,11 @@ impl Model {
                 events += 1;
             }
             Kind::ChangeTier { tier, .. } => {
-                w.tier = tier_index(tier).ok_or("unknown_tier")?;
+                let to = tier_index(tier).ok_or("unknown_tier")?;
+                if to == w.tier {
+                    return Err("invalid_command"); // the tier already held (issue 11)
+                }
+                w.tier = to;
                 events += 1;
             }
             Kind::Freeze { .. } => {
@@ -983,6 +1014,7 @@ impl Model {
         let change = Change {
             member: Some((m.to_owned(), w)),
             debts,
+            at,
             settled_at: None,
             consumed: matches!(spec.kind, Kind::Consume { .. }),
         };

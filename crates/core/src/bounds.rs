@@ -1,0 +1,287 @@
+//! The bounds of every figure an event records, and the one check both sides use: `decide`
+//! refuses a command whose events or running totals would pass them (`limit_exceeded`), and
+//! `decode_event` refuses a stored event that passes them. So whatever a ledger records, it
+//! can read back.
+//!
+//! - money: `0` to [`RECORDED_MAX`] cents, in every field of every event and in every running
+//!   total a member's fold keeps (principal, bonus, bonus spent, package value, the net
+//!   recharge window), so a later event that records a total (a balance refund's principal)
+//!   still decodes;
+//! - points: `0` to [`POINTS_RECORDED_MAX`], in every field and in the points a member holds;
+//! - lot numbers (`u32`) and stream versions (`u64`): a member is refused a command once its
+//!   next lot number or version would leave the type (see `Draft::record` in decide).
+
+use crate::event::{Draw, EventBody, PointsDraw, Restore};
+use crate::money::Money;
+
+/// The largest figure an event may record (a balance, a payout): `999999999999.99`. A log
+/// holding more was not written by a ledger; refusing it on decode keeps every sum of cents
+/// inside `i64`.
+pub const RECORDED_MAX: Money = Money::from_cents(99_999_999_999_999);
+
+/// The most points an event may record, and a member may hold: `999999999999999`.
+pub const POINTS_RECORDED_MAX: u64 = 999_999_999_999_999;
+
+/// True when an amount of cents lies within what an event may record: `0..=RECORDED_MAX`.
+/// The one test of a recorded amount: the money decoder and [`check_event`] both use it.
+pub const fn money_recordable(cents: i64) -> bool {
+    cents >= 0 && cents <= RECORDED_MAX.cents()
+}
+
+/// Checks every money and points figure of an event body against the bounds. The one
+/// check of an event's figures: `decide` runs it on every event it makes and
+/// [`decode_event`](crate::decode_event) on every event it reads.
+pub fn check_event(body: &EventBody) -> Result<(), String> {
+    let mut c = Checker(Ok(()));
+    figures(body, &mut c);
+    c.0
+}
+
+/// Collects the first figure beyond its bound.
+struct Checker(Result<(), String>);
+
+impl Checker {
+    fn money(&mut self, name: &str, m: Money) {
+        if self.0.is_ok() && !money_recordable(m.cents()) {
+            self.0 = Err(money_beyond(name, "is", i128::from(m.cents())));
+        }
+    }
+
+    fn points(&mut self, name: &str, p: u64) {
+        if self.0.is_ok() && p > POINTS_RECORDED_MAX {
+            self.0 = Err(points_beyond(name, "is", u128::from(p)));
+        }
+    }
+
+    fn draws(&mut self, draws: &[Draw]) {
+        for d in draws {
+            self.money("a draw's amount", d.amount);
+        }
+    }
+
+    fn restores(&mut self, restored: &[Restore]) {
+        for r in restored {
+            self.money("a restored amount", r.amount);
+        }
+    }
+
+    fn point_draws(&mut self, draws: &[PointsDraw]) {
+        for d in draws {
+            self.points("a point draw", d.points);
+        }
+    }
+}
+
+/// The message for a money figure beyond the bound.
+pub(crate) fn money_beyond(name: &str, verb: &str, cents: i128) -> String {
+    let shown = i64::try_from(cents).map_or_else(
+        |_| format!("{cents} cents"),
+        |c| Money::from_cents(c).to_string(),
+    );
+    format!("{name} {verb} {shown}, outside what an event may record (0.00 to {RECORDED_MAX})")
+}
+
+/// The message for a points figure beyond the bound.
+pub(crate) fn points_beyond(name: &str, verb: &str, points: u128) -> String {
+    format!("{name} {verb} {points} points, above what an event may record ({POINTS_RECORDED_MAX})")
+}
+
+/// Hands every figure of a body to the checker.
+fn figures(body: &EventBody, c: &mut Checker) {
+    match body {
+        EventBody::MemberEnrolled { .. }
+        | EventBody::TierChanged { .. }
+        | EventBody::MemberFrozen { .. }
+        | EventBody::MemberUnfrozen { .. }
+        | EventBody::PolicyPublished { .. } => {}
+        EventBody::Recharged { amount, .. }
+        | EventBody::BonusGranted { amount, .. }
+        | EventBody::BonusExpired { amount, .. }
+        | EventBody::Settled { amount, .. } => c.money("amount", *amount),
+        EventBody::Consumed {
+            bonus,
+            charged,
+            draws,
+            points_earned,
+            price,
+            principal,
+            ..
+        } => {
+            for (n, m) in [("bonus", bonus), ("charged", charged), ("price", price)] {
+                c.money(n, *m);
+            }
+            c.money("principal", *principal);
+            c.draws(draws);
+            c.points("points earned", *points_earned);
+        }
+        EventBody::ConsumptionRefunded {
+            amount,
+            bonus,
+            points_forgiven,
+            points_reversed,
+            principal,
+            restored,
+            ..
+        } => {
+            for (n, m) in [
+                ("amount", amount),
+                ("bonus", bonus),
+                ("principal", principal),
+            ] {
+                c.money(n, *m);
+            }
+            c.restores(restored);
+            c.points("points forgiven", *points_forgiven);
+            c.point_draws(points_reversed);
+        }
+        EventBody::BalanceRefunded {
+            bonus_forfeited,
+            bonus_spent,
+            clawback,
+            draws,
+            payout,
+            principal,
+        } => {
+            c.money("bonus forfeited", *bonus_forfeited);
+            c.money("bonus spent", *bonus_spent);
+            c.money("clawback", *clawback);
+            c.money("payout", *payout);
+            c.money("principal", *principal);
+            c.draws(draws);
+        }
+        EventBody::PointsExpired { points, .. } => c.points("points", *points),
+        EventBody::PointsRedeemed { draws, points, .. } => {
+            c.points("points", *points);
+            c.point_draws(draws);
+        }
+        EventBody::Adjusted {
+            amount,
+            draws,
+            points,
+            points_draws,
+            ..
+        } => {
+            if let Some(a) = amount {
+                c.money("amount", *a);
+            }
+            if let Some(p) = points {
+                c.points("points", *p);
+            }
+            c.draws(draws);
+            c.point_draws(points_draws);
+        }
+        _ => package_figures(body, c),
+    }
+}
+
+/// [`figures`] for the package events.
+fn package_figures(body: &EventBody, c: &mut Checker) {
+    match body {
+        EventBody::PackagePurchased {
+            bonus,
+            cash,
+            draws,
+            price,
+            principal,
+            session_price,
+            ..
+        } => {
+            for (n, m) in [("bonus", bonus), ("cash", cash), ("price", price)] {
+                c.money(n, *m);
+            }
+            c.money("principal", *principal);
+            c.money("session price", *session_price);
+            c.draws(draws);
+        }
+        EventBody::SessionRedeemed {
+            amount,
+            bonus,
+            principal,
+            ..
+        }
+        | EventBody::PackageExpired {
+            amount,
+            bonus,
+            principal,
+            ..
+        } => {
+            for (n, m) in [
+                ("amount", amount),
+                ("bonus", bonus),
+                ("principal", principal),
+            ] {
+                c.money(n, *m);
+            }
+        }
+        EventBody::PackageRefunded {
+            amount,
+            bonus,
+            bonus_unspent,
+            principal,
+            ..
+        } => {
+            for (n, m) in [
+                ("amount", amount),
+                ("bonus", bonus),
+                ("principal", principal),
+            ] {
+                c.money(n, *m);
+            }
+            c.money("bonus unspent", *bonus_unspent);
+        }
+        other => unreachable!("{} has no package figures", other.type_name()),
+    }
+}
+
+/// A member's running totals, summed without overflow: what `decide` compares with the
+/// bounds after each event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub principal: i128,
+    pub bonus: i128,
+    pub bonus_spent: i128,
+    pub package_value: i128,
+    /// Principal recharged less principal refunded, over the recharge window kept.
+    pub window: i128,
+    pub points: u128,
+}
+
+impl Totals {
+    /// Refuses a total beyond its bound that this event made larger (a member a ledger of an
+    /// earlier release let pass the bound may still bring it down).
+    pub fn check_growth(&self, before: &Totals, member: &str) -> Result<(), String> {
+        let max = i128::from(RECORDED_MAX.cents());
+        let money = [
+            ("principal balance", self.principal, before.principal),
+            ("bonus balance", self.bonus, before.bonus),
+            ("bonus spent", self.bonus_spent, before.bonus_spent),
+            (
+                "value held in packages",
+                self.package_value,
+                before.package_value,
+            ),
+            (
+                "principal recharged within 365 days",
+                self.window,
+                before.window,
+            ),
+        ];
+        for (name, now, was) in money {
+            if now > max && now > was {
+                return Err(money_beyond(
+                    &format!("member {member}'s {name}"),
+                    "would be",
+                    now,
+                ));
+            }
+        }
+        if self.points > u128::from(POINTS_RECORDED_MAX) && self.points > before.points {
+            return Err(points_beyond(
+                &format!("member {member}'s points"),
+                "would be",
+                self.points,
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! The one definition of a well-formed command, whichever way it was built: parsed from its
+//! wire form ([`Command::from_json`] ends with it) or written as a struct literal (the
+//! ledger's `execute` runs it on every command, and so do the core's deciders).
+
+use crate::command::{validate_text, Action, Balance, Command, POINTS_MAX, SESSIONS_MAX};
+use crate::error::Rejection;
+use crate::id::validate_id;
+use crate::money::{Money, AMOUNT_MAX};
+use uuid::Uuid;
+
+impl Command {
+    /// Checks every field the way the wire form does, with the same codes: a non-nil id
+    /// (`invalid_command`); a stream that matches the action (a member command names a member,
+    /// not `@stores` or `@policy`: `invalid_id`; `settle` and `publish_policy` name none:
+    /// `invalid_command`); amounts above zero and at most [`AMOUNT_MAX`], points 1 to
+    /// [`POINTS_MAX`], sessions 1 to [`SESSIONS_MAX`] (`invalid_amount`); free text of 1 to 128
+    /// characters without control characters, tier names shaped like ids, non-nil ids of
+    /// consumptions and packages, and a valid policy.
+    pub fn validate(&self) -> Result<(), Rejection> {
+        uuid_set("id", self.id)?;
+        self.check_stream()?;
+        let text = |name: &str, t: &Option<String>| match t {
+            Some(s) => validate_text(name, s),
+            None => Ok(()),
+        };
+        match &self.action {
+            Action::Enroll { tier } => tier.as_deref().map_or(Ok(()), |t| validate_id("tier", t)),
+            Action::Recharge { amount, .. } => positive(*amount),
+            Action::GrantBonus { amount, reason, .. } => {
+                positive(*amount)?;
+                validate_text("reason", reason)
+            }
+            Action::Consume {
+                amount, service, ..
+            } => {
+                positive(*amount)?;
+                text("service", service)
+            }
+            Action::RefundConsumption {
+                consumption,
+                amount,
+            } => {
+                uuid_set("consumption", *consumption)?;
+                amount.map_or(Ok(()), positive)
+            }
+            Action::RefundBalance | Action::Expire => Ok(()),
+            Action::ChangeTier { tier, reason } => {
+                validate_id("tier", tier)?;
+                text("reason", reason)
+            }
+            Action::Settle { amount, .. } => amount.map_or(Ok(()), positive),
+            Action::Freeze { reason } | Action::Unfreeze { reason } => text("reason", reason),
+            Action::RedeemPoints { points, reason } => {
+                points_in_range(*points)?;
+                text("reason", reason)
+            }
+            Action::Adjust {
+                balance,
+                amount,
+                points,
+                reason,
+                ..
+            } => {
+                match (balance, amount, points) {
+                    (Balance::Points, None, Some(p)) => points_in_range(*p)?,
+                    (Balance::Points, _, _) => {
+                        return Err(invalid(
+                            "a points adjustment moves `points` and no `amount`",
+                        ))
+                    }
+                    (_, Some(a), None) => positive(*a)?,
+                    _ => {
+                        return Err(invalid(
+                            "a principal or bonus adjustment moves an `amount` and no `points`",
+                        ))
+                    }
+                }
+                validate_text("reason", reason)
+            }
+            Action::PurchasePackage {
+                amount,
+                service,
+                sessions,
+                ..
+            } => package(*amount, *sessions, service),
+            Action::RedeemSession { package, .. } => uuid_set("package", *package),
+            Action::RefundPackage { package, reason } => {
+                uuid_set("package", *package)?;
+                text("reason", reason)
+            }
+            Action::PublishPolicy { policy } => policy.validate(),
+        }
+    }
+
+    /// A member command names a member's stream; a settlement the settlements stream, a
+    /// publication the policy stream.
+    fn check_stream(&self) -> Result<(), Rejection> {
+        let kind = self.action.type_name();
+        match &self.action {
+            Action::Settle { .. } if !self.member.is_stores() => Err(invalid(&format!(
+                "a settlement is between stores and names no member, not {}",
+                self.member
+            ))),
+            Action::PublishPolicy { .. } if !self.member.is_policy() => Err(invalid(&format!(
+                "a policy is the chain's and names no member, not {}",
+                self.member
+            ))),
+            Action::Settle { .. } | Action::PublishPolicy { .. } => Ok(()),
+            _ if !self.member.is_member() => Err(Rejection::InvalidId(format!(
+                "`{kind}` needs a member id; {} is the name of a stream, not a member",
+                self.member
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn invalid(msg: &str) -> Rejection {
+    Rejection::InvalidCommand(msg.to_owned())
+}
+
+fn uuid_set(field: &str, u: Uuid) -> Result<(), Rejection> {
+    if u.is_nil() {
+        return Err(invalid(&format!("{field} must not be the nil UUID")));
+    }
+    Ok(())
+}
+
+/// An amount a command carries: above zero, at most [`AMOUNT_MAX`].
+fn positive(m: Money) -> Result<(), Rejection> {
+    if !m.is_positive() {
+        return Err(Rejection::InvalidAmount(format!(
+            "amount {m} must be above zero"
+        )));
+    }
+    if m > AMOUNT_MAX {
+        return Err(Rejection::InvalidAmount(format!(
+            "amount {m} is above the maximum of {AMOUNT_MAX}"
+        )));
+    }
+    Ok(())
+}
+
+fn points_in_range(points: u64) -> Result<(), Rejection> {
+    if points == 0 || points > POINTS_MAX {
+        return Err(Rejection::InvalidAmount(format!(
+            "points must be 1-{POINTS_MAX}, not {points}"
+        )));
+    }
+    Ok(())
+}
+
+/// A package: 1 to [`SESSIONS_MAX`] sessions, at least a cent each, and a service named.
+fn package(amount: Money, sessions: u32, service: &str) -> Result<(), Rejection> {
+    if sessions == 0 || sessions > SESSIONS_MAX {
+        return Err(Rejection::InvalidAmount(format!(
+            "sessions must be 1-{SESSIONS_MAX}, not {sessions}"
+        )));
+    }
+    positive(amount)?;
+    if amount.cents() < i64::from(sessions) {
+        return Err(Rejection::InvalidAmount(format!(
+            "a package of {sessions} sessions must cost at least one cent a session, not {amount}"
+        )));
+    }
+    validate_text("service", service)
+}
