@@ -90,6 +90,8 @@ struct Known {
     balance_cents: i64,
     points: u64,
     frozen: bool,
+    /// The tier held (empty until the first receipt is learnt).
+    tier: String,
     consumptions: Vec<(Uuid, i64)>,
     /// Open packages.
     packages: Vec<Uuid>,
@@ -190,7 +192,13 @@ impl Gen {
         } else if roll < 33 && balance > 0 {
             (home, r#""type":"refund_balance""#.to_owned())
         } else if roll < 36 {
-            let tier = *self.rng.pick(&["standard", "silver", "gold", "diamond"]);
+            // A manager moves the member to another tier (moving to the tier held is refused).
+            let held = k.tier.clone();
+            let others: Vec<&str> = ["standard", "silver", "gold", "diamond"]
+                .into_iter()
+                .filter(|t| *t != held)
+                .collect();
+            let tier = *self.rng.pick(&others);
             (
                 home,
                 format!(r#""type":"change_tier","tier":"{tier}","reason":"service-recovery""#),
@@ -312,6 +320,7 @@ impl Gen {
             k.balance_cents = v.principal.plus(v.bonus).cents();
             k.points = v.points;
             k.frozen = v.frozen;
+            k.tier = v.tier.to_string();
             k.packages = v
                 .packages
                 .iter()
