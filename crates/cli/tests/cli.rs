@@ -136,7 +136,7 @@ fn init_apply_show_verify_export_across_processes() {
     let o = run(&db, &["verify"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(
-        stdout(&o).contains("verify: ok — 5 events"),
+        stdout(&o).contains("verify: ok — 6 events"),
         "{}",
         stdout(&o)
     );
@@ -147,10 +147,13 @@ fn init_apply_show_verify_export_across_processes() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 5);
-    assert_eq!(lines[4]["position"], 5);
-    assert_eq!(lines[4]["type"], "consumption_refunded");
-    assert_eq!(lines[4]["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(lines.len(), 6);
+    // The founding policy's record comes first: the export carries the rules.
+    assert_eq!(lines[0]["type"], "policy_published");
+    assert_eq!(lines[0]["data"]["version"], 1);
+    assert_eq!(lines[5]["position"], 6);
+    assert_eq!(lines[5]["type"], "consumption_refunded");
+    assert_eq!(lines[5]["hash"].as_str().unwrap().len(), 64);
     // Export is deterministic.
     assert_eq!(
         export.stdout,
@@ -269,9 +272,10 @@ fn apply_rejects_bad_lines_with_their_codes_and_keeps_going() {
         "the id is echoed back when readable"
     );
     assert!(r[1]["command"].is_null());
-    // Only the two good commands were recorded (enroll; recharge + its bonus).
+    // Only the founding policy's record and the two good commands were recorded (enroll;
+    // recharge + its bonus).
     let export = stdout(&run(&db, &["export", "--format", "jsonl"]));
-    assert_eq!(export.lines().count(), 3);
+    assert_eq!(export.lines().count(), 4);
     assert_eq!(run(&db, &["verify"]).status.code(), Some(0));
 }
 
@@ -313,7 +317,8 @@ fn verify_names_the_first_bad_position_of_a_damaged_ledger() {
     assert!(run(&db, &["init"]).status.success());
     let o = run_stdin(&db, &["apply", "-"], &story());
     assert!(o.status.success());
-    // Damage the third event's stored bytes ("300.00" → "301.00" in the consumption's price).
+    // Damage the consumption's stored bytes ("300.00" → "301.00" in its price; position 5, after
+    // the founding policy's record).
     {
         let sled = raw_sled(&db);
         // The batch was stored in chunks: find the one holding the consumption.
@@ -332,7 +337,7 @@ fn verify_names_the_first_bad_position_of_a_damaged_ledger() {
     let o = run(&db, &["verify"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(
-        stdout(&o).contains("FAILED at position 4"),
+        stdout(&o).contains("FAILED at position 5"),
         "{}",
         stdout(&o)
     );

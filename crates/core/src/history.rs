@@ -8,7 +8,9 @@ use crate::command::{Action, Command};
 use crate::decide::envelope;
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
-use crate::founding::{founding_at, founding_command_id, is_founding_command, is_founding_event};
+use crate::founding::{
+    founding_at, founding_command_id, is_founding_command, is_founding_event, FOUNDING_STORE,
+};
 use crate::policy::Policy;
 use crate::time::Timestamp;
 
@@ -196,9 +198,12 @@ impl PolicyHistory {
         parsed
             .validate()
             .map_err(|e| format!("the founding policy is not valid: {e}"))?;
-        if event.at != founding_at() || event.command != founding_command_id(&parsed) {
+        if event.at != founding_at()
+            || event.store.as_str() != FOUNDING_STORE
+            || event.command != founding_command_id(&parsed)
+        {
             return Err(
-                "a founding policy's record has the fixed time 1970-01-01T00:00:00Z and the id UUID v5 of its policy".into(),
+                "a founding policy's record has the fixed time 1970-01-01T00:00:00Z, store HQ and the id UUID v5 of its policy".into(),
             );
         }
         if parsed != *self.versions[0].policy {
