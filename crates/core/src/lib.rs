@@ -31,7 +31,7 @@ pub use error::Rejection;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,
     EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
-    GENESIS_HASH,
+    GENESIS_HASH, JSON_INTEGER_MAX,
 };
 pub use founding::{
     founding_at, founding_command, founding_command_id, is_founding_command, is_founding_event,
