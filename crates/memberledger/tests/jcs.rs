@@ -46,24 +46,74 @@ fn generated() -> Ledger {
     };
     for member in ["M1", "M2"] {
         run(&m(member, "2026-01-01T10:00:00Z", r#""type":"enroll""#));
-        run(&m(member, "2026-01-01T11:00:00Z", r#""type":"recharge","amount":"5000.00","staff":"E7""#));
-        run(&m(member, "2026-01-01T12:00:00Z", r#""type":"grant_bonus","amount":"50.00","reason":"生日 \"VIP\" \\ ☃ 😀","expires_at":"2026-02-01T00:00:00Z""#));
+        run(&m(
+            member,
+            "2026-01-01T11:00:00Z",
+            r#""type":"recharge","amount":"5000.00","staff":"E7""#,
+        ));
+        run(&m(
+            member,
+            "2026-01-01T12:00:00Z",
+            r#""type":"grant_bonus","amount":"50.00","reason":"生日 \"VIP\" \\ ☃ 😀","expires_at":"2026-02-01T00:00:00Z""#,
+        ));
     }
-    run(r#""member":"M1","at":"2026-01-02T10:00:00.5+08:00","store":"S2","type":"consume","amount":"300.00","service":"facial","staff":"E9""#);
-    run(&m("M1", "2026-01-03T10:00:00Z", r#""type":"refund_consumption","consumption":"00000000-0000-4000-8000-000000000007","amount":"100.00""#));
-    run(&m("M1", "2026-01-04T10:00:00Z", r#""type":"redeem_points","points":10,"reason":"gift""#));
-    run(&m("M1", "2026-01-05T10:00:00Z", r#""type":"adjust","balance":"bonus","direction":"credit","amount":"10.00","reason":"till error","operator":"E7""#));
-    run(&m("M1", "2026-01-06T10:00:00Z", r#""type":"freeze","reason":"lost card""#));
+    run(
+        r#""member":"M1","at":"2026-01-02T10:00:00.5+08:00","store":"S2","type":"consume","amount":"300.00","service":"facial","staff":"E9""#,
+    );
+    run(&m(
+        "M1",
+        "2026-01-03T10:00:00Z",
+        r#""type":"refund_consumption","consumption":"00000000-0000-4000-8000-000000000007","amount":"100.00""#,
+    ));
+    run(&m(
+        "M1",
+        "2026-01-04T10:00:00Z",
+        r#""type":"redeem_points","points":10,"reason":"gift""#,
+    ));
+    run(&m(
+        "M1",
+        "2026-01-05T10:00:00Z",
+        r#""type":"adjust","balance":"bonus","direction":"credit","amount":"10.00","reason":"till error","operator":"E7""#,
+    ));
+    run(&m(
+        "M1",
+        "2026-01-06T10:00:00Z",
+        r#""type":"freeze","reason":"lost card""#,
+    ));
     run(&m("M1", "2026-01-07T10:00:00Z", r#""type":"unfreeze""#));
-    run(&m("M1", "2026-01-08T10:00:00Z", r#""type":"change_tier","tier":"gold","reason":"vip""#));
-    run(&m("M2", "2026-01-09T10:00:00Z", r#""type":"purchase_package","service":"massage","sessions":3,"amount":"100.00","paid_from":"balance","expires_at":"2026-03-01T00:00:00Z""#));
-    run(r#""member":"M2","at":"2026-01-10T10:00:00Z","store":"S3","type":"redeem_session","package":"00000000-0000-4000-8000-000000000014""#);
-    run(&m("M2", "2026-01-11T10:00:00Z", r#""type":"purchase_package","service":"spa","sessions":2,"amount":"50.00","paid_from":"cash""#));
-    run(&m("M2", "2026-01-12T10:00:00Z", r#""type":"refund_package","package":"00000000-0000-4000-8000-000000000016""#));
+    run(&m(
+        "M1",
+        "2026-01-08T10:00:00Z",
+        r#""type":"change_tier","tier":"gold","reason":"vip""#,
+    ));
+    run(&m(
+        "M2",
+        "2026-01-09T10:00:00Z",
+        r#""type":"purchase_package","service":"massage","sessions":3,"amount":"100.00","paid_from":"balance","expires_at":"2026-03-01T00:00:00Z""#,
+    ));
+    run(
+        r#""member":"M2","at":"2026-01-10T10:00:00Z","store":"S3","type":"redeem_session","package":"00000000-0000-4000-8000-000000000014""#,
+    );
+    run(&m(
+        "M2",
+        "2026-01-11T10:00:00Z",
+        r#""type":"purchase_package","service":"spa","sessions":2,"amount":"50.00","paid_from":"cash""#,
+    ));
+    run(&m(
+        "M2",
+        "2026-01-12T10:00:00Z",
+        r#""type":"refund_package","package":"00000000-0000-4000-8000-000000000016""#,
+    ));
     run(r#""at":"2026-01-13T10:00:00Z","store":"S1","type":"settle","to":"S2","amount":"10.00""#);
-    run(r#""at":"2026-01-14T00:00:00Z","store":"HQ","type":"publish_policy","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"},{"name":"gold","discount":"0.9","points_per_yuan":"1.5"}],"bonus_expiry_days":30,"points_expiry_days":9000}"#);
+    run(
+        r#""at":"2026-01-14T00:00:00Z","store":"HQ","type":"publish_policy","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"},{"name":"gold","discount":"0.9","points_per_yuan":"1.5"}],"bonus_expiry_days":30,"points_expiry_days":9000}"#,
+    );
     run(&m("M2", "2026-04-01T10:00:00Z", r#""type":"expire""#));
-    run(&m("M1", "2026-04-02T10:00:00Z", r#""type":"refund_balance""#));
+    run(&m(
+        "M1",
+        "2026-04-02T10:00:00Z",
+        r#""type":"refund_balance""#,
+    ));
     l
 }
 
