@@ -377,6 +377,13 @@ fn demo_builds_a_verified_ledger_deterministically() {
     let eb = run(&b, &["export", "--format", "jsonl"]).stdout;
     assert!(ea.len() > 100_000, "the demo records plenty");
     assert_eq!(ea, eb, "the same seed gives a byte-identical log");
+    // Its first event is the founding policy's record: the export carries the rules.
+    let first: serde_json::Value =
+        serde_json::from_slice(ea.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(
+        (&first["type"], &first["member"], &first["data"]["version"]),
+        (&"policy_published".into(), &"@policy".into(), &1.into())
+    );
     // The demo refuses to build over an existing ledger.
     let o = bin()
         .args(["demo", "--commands", "10", "--out"])

@@ -474,6 +474,19 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
     }
 }
 
+/// The same log as a ledger written before founding records existed: the record left out,
+/// positions and the policy stream's versions one lower (hashes to be resealed).
+fn as_old_ledger(lines: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let mut old: Vec<serde_json::Value> = lines[1..].to_vec();
+    for e in &mut old {
+        e["position"] = (e["position"].as_u64().unwrap() - 1).into();
+        if e["member"] == "@policy" {
+            e["version"] = (e["version"].as_u64().unwrap() - 1).into();
+        }
+    }
+    old
+}
+
 /// The founding policy is read from the chain: `--policies` prints it (version 1, from
 /// position 1) and every later version. A log without a founding record (a ledger written
 /// before they existed) verifies with the note "founding policy not in the chain (old
@@ -515,13 +528,7 @@ fn the_python_verifier_reads_the_founding_policy_from_the_chain_and_reports_old_
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let mut old: Vec<serde_json::Value> = lines[1..].to_vec();
-    for e in &mut old {
-        e["position"] = (e["position"].as_u64().unwrap() - 1).into();
-        if e["member"] == "@policy" {
-            e["version"] = (e["version"].as_u64().unwrap() - 1).into();
-        }
-    }
+    let old = as_old_ledger(&lines);
     let text = |events: &[serde_json::Value]| -> Vec<String> {
         events.iter().map(|e| e.to_string()).collect()
     };
