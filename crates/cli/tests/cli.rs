@@ -471,3 +471,66 @@ fn apply_reports_a_line_that_is_not_utf8_and_goes_on() {
     assert_eq!(r[0]["error"]["code"], "invalid_command");
     assert!(r[1..].iter().all(|r| r["ok"] == true));
 }
+
+/// A ledger written before founding records existed (its policy only in the settings): `verify`
+/// passes with the note "founding policy not in the chain (old ledger)" and writes nothing; the
+/// next command that opens it to write records the founding policy, and the note is gone.
+#[test]
+fn verify_reports_an_old_ledger_without_failing_and_a_write_records_its_founding_policy() {
+    use memberledger::{decide, EventStore, MemberState, Policy, SledStore};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    {
+        let store = SledStore::open(&db).unwrap();
+        let policy = Policy::builtin();
+        store
+            .set_meta("policy", policy.to_json().as_bytes())
+            .unwrap();
+        let cmd = memberledger::Command::from_json(
+            r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#,
+        )
+        .unwrap();
+        let events = decide(None::<&MemberState>, &cmd, &policy).unwrap();
+        let appended = store
+            .append(vec![memberledger_store::Append {
+                command: cmd.id,
+                digest: cmd.digest(),
+                member: cmd.member.clone(),
+                expected_version: 0,
+                events,
+            }])
+            .unwrap();
+        assert!(appended.iter().all(Result::is_ok));
+    }
+    let o = run(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        stdout(&o).contains("verify: ok — 1 events"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("founding policy not in the chain (old ledger)"),
+        "{}",
+        stdout(&o)
+    );
+    // `verify` wrote nothing; `member show` opens to write and records the founding policy.
+    assert_eq!(run(&db, &["member", "show", "M1"]).status.code(), Some(0));
+    let o = run(&db, &["verify"]);
+    assert!(
+        stdout(&o).contains("verify: ok — 2 events"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("old ledger"), "{}", stdout(&o));
+    let export = stdout(&run(&db, &["export", "--format", "jsonl"]));
+    let last: serde_json::Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (&last["type"], &last["data"]["version"], &last["at"]),
+        (
+            &"policy_published".into(),
+            &1.into(),
+            &"1970-01-01T00:00:00Z".into()
+        )
+    );
+}
