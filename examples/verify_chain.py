@@ -21,10 +21,14 @@ from a file argument or standard input, and checks, line by line:
     the figures it holds;
   * the settlements stream ("@stores") folds the same way, and no store settles more
     than it owes the other on the net (inter-store debts recomputed from the draws);
-  * the policy stream ("@policy") publishes versions 2, 3, ..., each taking effect at its
-    time, after the previous one and after every event before it in the log; and every
-    other event names the version in force at its time (the latest published at or
-    before it; 1, the founding policy, when none is).
+  * the policy stream ("@policy") holds the founding policy's record (version 1: the
+    first event of the log, or, in a ledger written before founding records existed,
+    appended once later; time 1970-01-01T00:00:00Z, store HQ, command id UUID v5 of its
+    policy's canonical JSON in the founding namespace) and publishes versions 2, 3, ...,
+    each taking effect at its time, after the previous one and after every event before
+    it in the log; and every other event names the version in force at its time (the
+    latest published at or before it; 1, the founding policy, when none is). A log
+    without a founding record is reported as an old ledger, not a failure.
 
 The fold follows the events' `data` only (it never applies the policy: a published
 policy is only checked to be an object), so it recomputes each member's principal,
@@ -38,6 +42,7 @@ exits 1. A usage or I/O error exits 2.
     python3 verify_chain.py --json ledger.jsonl        # same shape as `memberledger verify --json`
     python3 verify_chain.py --members ledger.jsonl     # one JSON line per member on stdout
     python3 verify_chain.py --head HASH ledger.jsonl   # also require this chain head (64 hex digits)
+    python3 verify_chain.py --policies ledger.jsonl    # one JSON line per policy version, read from the chain
 
 Money is `decimal.Decimal` throughout, with inexact arithmetic trapped: no floats.
 """
@@ -53,6 +58,13 @@ import uuid
 from datetime import datetime
 
 GENESIS = bytes(32)
+
+# The founding policy's record (docs/EVENTS.md): its fixed time, store and command-id namespace.
+FOUNDING_AT = "1970-01-01T00:00:00Z"
+FOUNDING_STORE = "HQ"
+FOUNDING_NAMESPACE = uuid.UUID("6d656d62-6572-4c65-8467-506f6c696379")
+OLD_LEDGER_NOTE = ("founding policy not in the chain (old ledger): version 1 is only in the ledger's "
+                   "settings; the next command that opens it to write (anything but verify) records it")
 # Schema 1 has no "policy" in the envelope; schema 2 has it (docs/EVENTS.md).
 SCHEMA_VERSIONS = (1, 2)
 
@@ -865,6 +877,9 @@ class Verifier:
         self.commands = set()
         self.policies = []  # (version, at key, at) of each published policy version, oldest first
         self.latest = None  # (at key, at) of the latest event so far
+        self.policy_stream = 0  # the policy stream's version
+        self.founding = None  # (position, policy) of the founding policy's record
+        self.published = []  # (version, position, at, policy) of each version read from the chain
 
     def in_force(self, at_key):
         """The policy version in force at a time: the latest published at or before it."""
@@ -873,17 +888,35 @@ class Verifier:
                 return version
         return 1  # the founding policy, in force from the beginning
 
+    def found(self, e):
+        """Folds the founding policy's record: once, at its fixed time, store and id."""
+        d = e["data"]
+        if self.founding is not None:
+            raise Bad("the founding policy is recorded twice (first at position %d)" % self.founding[0])
+        if e["version"] != self.policy_stream + 1 or e["policy"] != 1:
+            raise Bad("the founding policy's record (stream version %s, policy %s) does not follow stream version %d"
+                      % (e["version"], e["policy"], self.policy_stream))
+        want = uuid.uuid5(FOUNDING_NAMESPACE, canonical(d["policy"]).decode("utf-8"))
+        if e["at"] != FOUNDING_AT or e["store"] != FOUNDING_STORE or uuid.UUID(e["command"]) != want:
+            raise Bad("the founding policy's record has time %s, store %s and command id %s (UUID v5 of its policy)"
+                      % (FOUNDING_AT, FOUNDING_STORE, want))
+        self.founding = (e["position"], d["policy"])
+        self.published.insert(0, (1, e["position"], None, d["policy"]))
+        self.policy_stream += 1
+
     def publish(self, e, at_key):
         """Folds a policy_published event of the policy stream."""
         d = e["data"]
-        n = integer(d["version"], "data.version", 2)
+        n = integer(d["version"], "data.version", 1)
         if not isinstance(d["policy"], dict) or not d["policy"]:
             raise Bad("data.policy must be a policy object, not %s" % json.dumps(d["policy"])[:80])
+        if n == 1:
+            return self.found(e)
         current = self.policies[-1][0] if self.policies else 1
         if n != current + 1:
             raise Bad("policy version %d does not follow version %d" % (n, current))
-        if e["version"] != current:
-            raise Bad("the policy stream is at version %d; this event says %d" % (current, e["version"]))
+        if e["version"] != self.policy_stream + 1:
+            raise Bad("the policy stream is at version %d; this event says %d" % (self.policy_stream, e["version"]))
         if e["policy"] != n:
             raise Bad("the publication of policy version %d names policy %d; it must name the version it publishes"
                       % (n, e["policy"]))
@@ -894,6 +927,8 @@ class Verifier:
             raise Bad("policy version %d takes effect at %s, but the log already holds an event at %s"
                       % (n, e["at"], self.latest[1]))
         self.policies.append((n, at_key, e["at"]))
+        self.published.append((n, e["position"], e["at"], d["policy"]))
+        self.policy_stream += 1
 
     def line(self, raw):
         position = self.n + 1
@@ -964,7 +999,8 @@ class Verifier:
             raise Bad("%s belongs in %s, not in stream %s" % (kind, STREAM_OF.get(kind) or "a member's stream", member))
         if kind == "policy_published":
             self.publish(e, at_key)
-            self.seen(at_key, e["at"])
+            if e["data"]["version"] != 1:  # the founding record is in force from the beginning
+                self.seen(at_key, e["at"])
             return
         in_force = self.in_force(at_key)
         if policy != in_force:
@@ -1020,14 +1056,16 @@ def report(args, v, problem):
                    "principal": format(p, "f"), "bonus": format(b, "f"), "points": pts, "problem": None}
         print(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
         return
-    # With --members, stdout carries only the member lines; the summary goes to stderr.
-    out = sys.stderr if args.members else sys.stdout
+    # With --members or --policies, stdout carries only those lines; the summary goes to stderr.
+    out = sys.stderr if args.members or args.policies else sys.stdout
     if problem:
         print("verify_chain: FAILED at position %d: %s" % problem, file=out)
     else:
         p, b, pts = v.totals()
         print("verify_chain: ok - %d events, %d members, chain head %s\n  held: principal %s, bonus %s, points %d"
               % (v.n, len(v.members), v.prev.hex(), format(p, "f"), format(b, "f"), pts), file=out)
+        if v.founding is None:
+            print("  " + OLD_LEDGER_NOTE, file=out)
 
 
 def main(argv=None):
@@ -1037,6 +1075,8 @@ def main(argv=None):
                     help='print one JSON line per member: {"member","tier","principal","bonus","points","package_value"}')
     ap.add_argument("--json", action="store_true", help="print the summary as JSON (the shape of memberledger verify --json)")
     ap.add_argument("--head", metavar="HASH", help="fail unless the chain ends at this hash (from a trusted source)")
+    ap.add_argument("--policies", action="store_true",
+                    help='print one JSON line per policy version read from the chain: {"version","position","effective_at","policy"}')
     args = ap.parse_args(argv)
 
     try:
@@ -1072,6 +1112,10 @@ def main(argv=None):
                               "bonus": format(m.bonus(), "f"), "points": m.points(),
                               "package_value": format(m.package_value(), "f")},
                              ensure_ascii=False, separators=(",", ":")))
+    if args.policies and problem is None:
+        for version, position, effective_at, policy in v.published:
+            print(json.dumps({"version": version, "position": position, "effective_at": effective_at,
+                              "policy": policy}, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
     report(args, v, problem)
     return 1 if problem else 0
 

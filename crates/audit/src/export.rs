@@ -72,9 +72,12 @@ impl Writer<'_> {
         match self.format {
             Format::Jsonl => Ok(()),
             Format::Csv => writeln!(self.out, "position,at,event,command,type,member,store,account,amount,currency").map_err(io),
+            // The commodity is declared with its format (two decimals, after the amount), and
+            // every account before its first use, so `hledger check --strict` passes.
             Format::Hledger => writeln!(
                 self.out,
-                "; memberledger export: one transaction per event that moves money.\n; Comments name the event's log position, time, id and command.\n"
+                "; memberledger export: one transaction per event that moves money.\n; Comments name the event's log position, time, id and command.\n\ncommodity 1000.00 {}\n",
+                self.currency
             )
             .map_err(io),
             Format::Beancount => writeln!(
@@ -122,6 +125,11 @@ impl Writer<'_> {
                 }
             }
             Format::Hledger => {
+                for p in &entry {
+                    if !self.balances.contains_key(&p.account) {
+                        writeln!(self.out, "account {}", p.account).map_err(io)?;
+                    }
+                }
                 writeln!(
                     self.out,
                     "{date} {title}  ; position:{}, at:{}, event:{}, command:{}",

@@ -292,6 +292,29 @@ fn hledger_reads_the_journal_checks_its_assertions_and_agrees_with_the_snapshot(
     );
 }
 
+/// `hledger check --strict` also requires every account and commodity to be declared: the
+/// journal declares the commodity (with its two-decimal format) and each account before its
+/// first use (issue 11, item 13).
+#[test]
+fn hledger_check_strict_passes_with_every_account_and_the_commodity_declared() {
+    if !have_tool("hledger") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = export_to(dir.path(), "ledger.journal", Format::Hledger);
+    run_ok("hledger", &["-f", path_str(&journal), "check", "--strict"]);
+    let text = std::fs::read_to_string(&journal).expect("the journal reads");
+    assert!(text.contains("\ncommodity 1000.00 CNY\n"));
+    // One declaration per account, no more.
+    let declared = text.lines().filter(|l| l.starts_with("account ")).count();
+    let used: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(declared, used.len());
+}
+
 #[test]
 fn hledger_refuses_a_journal_with_one_wrong_assertion() {
     if !have_tool("hledger") {

@@ -328,21 +328,30 @@ fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
     emit_done(&format!("{done}\n"), &done)
 }
 
+/// What `verify` says of a ledger written before founding records existed (not a failure:
+/// its next writable open records the founding policy in the chain).
+const OLD_LEDGER_NOTE: &str = "founding policy not in the chain (old ledger): version 1 is only in the ledger's settings; the next command that opens it to write (anything but verify) records it";
+
 fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
     // Opening replays the whole log with every check `verify` makes, once; a damaged log
     // fails there, and that is a verify failure with its position, not an I/O error.
-    let report = match Ledger::open_verified(db) {
-        Ok((_ledger, report)) => report,
+    let (report, old_ledger) = match Ledger::open_verified(db) {
+        Ok((ledger, report)) => (report, !ledger.founding_policy_in_chain()),
         Err(memberledger::Error::Corrupt { position, why }) => {
-            memberledger::VerifyReport::failed(position, why)
+            (memberledger::VerifyReport::failed(position, why), false)
         }
         Err(e) => return Err(e.into()),
     };
-    print_report(&report, json)
+    print_report(&report, json, old_ledger)
 }
 
-/// Prints a verify report (as JSON, or as text); exit 1 when it names a problem.
-pub(crate) fn print_report(report: &memberledger::VerifyReport, json: bool) -> Result<u8, Fail> {
+/// Prints a verify report (as JSON, or as text, noting a ledger whose founding policy is not
+/// in the chain); exit 1 when it names a problem.
+pub(crate) fn print_report(
+    report: &memberledger::VerifyReport,
+    json: bool,
+    old_ledger: bool,
+) -> Result<u8, Fail> {
     let mut o = String::new();
     if json {
         outln!(
@@ -358,6 +367,9 @@ pub(crate) fn print_report(report: &memberledger::VerifyReport, json: bool) -> R
             "verify: ok — {} events, {} members, chain head {}\n  held: principal {} · bonus {} · points {}",
             report.events, report.members, report.head, report.principal, report.bonus, report.points
         );
+        if old_ledger {
+            outln!(o, "  {OLD_LEDGER_NOTE}");
+        }
     }
     emit(&o)?;
     Ok(u8::from(!report.ok()))

@@ -67,10 +67,11 @@ pub(crate) fn run(db: &Path, args: &RestoreArgs) -> Result<u8, Fail> {
 pub(crate) fn verify_export(file: &str, policy: Option<&Path>, json: bool) -> Result<u8, Fail> {
     let policy = policy.map(|p| crate::read_policy(Some(p))).transpose()?;
     let export = open_export(file)?;
-    let report = match Ledger::restore_into(Box::new(MemoryStore::new()), policy, export) {
-        Ok((_ledger, report)) => report,
-        Err(Error::Corrupt { position, why }) => VerifyReport::failed(position, why),
-        Err(e) => return Err(e.into()),
-    };
-    crate::print_report(&report, json)
+    let (report, old_ledger) =
+        match Ledger::restore_into(Box::new(MemoryStore::new()), policy, export) {
+            Ok((ledger, report)) => (report, !ledger.founding_policy_in_chain()),
+            Err(Error::Corrupt { position, why }) => (VerifyReport::failed(position, why), false),
+            Err(e) => return Err(e.into()),
+        };
+    crate::print_report(&report, json, old_ledger)
 }

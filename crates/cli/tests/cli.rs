@@ -136,7 +136,7 @@ fn init_apply_show_verify_export_across_processes() {
     let o = run(&db, &["verify"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(
-        stdout(&o).contains("verify: ok — 5 events"),
+        stdout(&o).contains("verify: ok — 6 events"),
         "{}",
         stdout(&o)
     );
@@ -147,10 +147,13 @@ fn init_apply_show_verify_export_across_processes() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 5);
-    assert_eq!(lines[4]["position"], 5);
-    assert_eq!(lines[4]["type"], "consumption_refunded");
-    assert_eq!(lines[4]["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(lines.len(), 6);
+    // The founding policy's record comes first: the export carries the rules.
+    assert_eq!(lines[0]["type"], "policy_published");
+    assert_eq!(lines[0]["data"]["version"], 1);
+    assert_eq!(lines[5]["position"], 6);
+    assert_eq!(lines[5]["type"], "consumption_refunded");
+    assert_eq!(lines[5]["hash"].as_str().unwrap().len(), 64);
     // Export is deterministic.
     assert_eq!(
         export.stdout,
@@ -269,9 +272,10 @@ fn apply_rejects_bad_lines_with_their_codes_and_keeps_going() {
         "the id is echoed back when readable"
     );
     assert!(r[1]["command"].is_null());
-    // Only the two good commands were recorded (enroll; recharge + its bonus).
+    // Only the founding policy's record and the two good commands were recorded (enroll;
+    // recharge + its bonus).
     let export = stdout(&run(&db, &["export", "--format", "jsonl"]));
-    assert_eq!(export.lines().count(), 3);
+    assert_eq!(export.lines().count(), 4);
     assert_eq!(run(&db, &["verify"]).status.code(), Some(0));
 }
 
@@ -313,7 +317,8 @@ fn verify_names_the_first_bad_position_of_a_damaged_ledger() {
     assert!(run(&db, &["init"]).status.success());
     let o = run_stdin(&db, &["apply", "-"], &story());
     assert!(o.status.success());
-    // Damage the third event's stored bytes ("300.00" → "301.00" in the consumption's price).
+    // Damage the consumption's stored bytes ("300.00" → "301.00" in its price; position 5, after
+    // the founding policy's record).
     {
         let sled = raw_sled(&db);
         // The batch was stored in chunks: find the one holding the consumption.
@@ -332,7 +337,7 @@ fn verify_names_the_first_bad_position_of_a_damaged_ledger() {
     let o = run(&db, &["verify"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(
-        stdout(&o).contains("FAILED at position 4"),
+        stdout(&o).contains("FAILED at position 5"),
         "{}",
         stdout(&o)
     );
@@ -372,6 +377,13 @@ fn demo_builds_a_verified_ledger_deterministically() {
     let eb = run(&b, &["export", "--format", "jsonl"]).stdout;
     assert!(ea.len() > 100_000, "the demo records plenty");
     assert_eq!(ea, eb, "the same seed gives a byte-identical log");
+    // Its first event is the founding policy's record: the export carries the rules.
+    let first: serde_json::Value =
+        serde_json::from_slice(ea.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(
+        (&first["type"], &first["member"], &first["data"]["version"]),
+        (&"policy_published".into(), &"@policy".into(), &1.into())
+    );
     // The demo refuses to build over an existing ledger.
     let o = bin()
         .args(["demo", "--commands", "10", "--out"])
@@ -458,4 +470,67 @@ fn apply_reports_a_line_that_is_not_utf8_and_goes_on() {
     assert_eq!(r.len(), 5);
     assert_eq!(r[0]["error"]["code"], "invalid_command");
     assert!(r[1..].iter().all(|r| r["ok"] == true));
+}
+
+/// A ledger written before founding records existed (its policy only in the settings): `verify`
+/// passes with the note "founding policy not in the chain (old ledger)" and writes nothing; the
+/// next command that opens it to write records the founding policy, and the note is gone.
+#[test]
+fn verify_reports_an_old_ledger_without_failing_and_a_write_records_its_founding_policy() {
+    use memberledger::{decide, EventStore, MemberState, Policy, SledStore};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    {
+        let store = SledStore::open(&db).unwrap();
+        let policy = Policy::builtin();
+        store
+            .set_meta("policy", policy.to_json().as_bytes())
+            .unwrap();
+        let cmd = memberledger::Command::from_json(
+            r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#,
+        )
+        .unwrap();
+        let events = decide(None::<&MemberState>, &cmd, &policy).unwrap();
+        let appended = store
+            .append(vec![memberledger_store::Append {
+                command: cmd.id,
+                digest: cmd.digest(),
+                member: cmd.member.clone(),
+                expected_version: 0,
+                events,
+            }])
+            .unwrap();
+        assert!(appended.iter().all(Result::is_ok));
+    }
+    let o = run(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        stdout(&o).contains("verify: ok — 1 events"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("founding policy not in the chain (old ledger)"),
+        "{}",
+        stdout(&o)
+    );
+    // `verify` wrote nothing; `member show` opens to write and records the founding policy.
+    assert_eq!(run(&db, &["member", "show", "M1"]).status.code(), Some(0));
+    let o = run(&db, &["verify"]);
+    assert!(
+        stdout(&o).contains("verify: ok — 2 events"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("old ledger"), "{}", stdout(&o));
+    let export = stdout(&run(&db, &["export", "--format", "jsonl"]));
+    let last: serde_json::Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (&last["type"], &last["data"]["version"], &last["at"]),
+        (
+            &"policy_published".into(),
+            &1.into(),
+            &"1970-01-01T00:00:00Z".into()
+        )
+    );
 }

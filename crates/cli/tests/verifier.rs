@@ -350,7 +350,8 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            if i < 4 {
+            // (Line 1 is the founding policy's record, of a type born at schema 2.)
+            if (1..5).contains(&i) {
                 l.replacen(r#""policy":1,"#, "", 1)
                     .replacen(r#""v":2,"#, r#""v":1,"#, 1)
             } else {
@@ -373,7 +374,7 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
         l.contains(r#""type":"session_redeemed""#) && l.contains(r#""policy":2,"#)
     });
     let publish = find("the first publication", &|l| {
-        l.contains(r#""type":"policy_published""#)
+        l.contains(r#""type":"policy_published""#) && l.contains(r#""version":2},"#)
     });
     let refund = find("a refund to the balance", &|l| {
         l.contains(r#""to":"balance""#)
@@ -429,6 +430,12 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
             "does not exist at schema 1",
         ),
         (
+            "the founding policy changed (its command id no longer its policy's)",
+            edit(0, r#""rounding":"half_up""#, r#""rounding":"half_even""#),
+            0,
+            "UUID v5 of its policy",
+        ),
+        (
             "an unknown schema version",
             edit(0, r#""v":2,"#, r#""v":3,"#),
             0,
@@ -465,4 +472,108 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
             "{what}: expected {want}… {says} in {said}"
         );
     }
+}
+
+/// The same log as a ledger written before founding records existed: the record left out,
+/// positions and the policy stream's versions one lower (hashes to be resealed).
+fn as_old_ledger(lines: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let mut old: Vec<serde_json::Value> = lines[1..].to_vec();
+    for e in &mut old {
+        e["position"] = (e["position"].as_u64().unwrap() - 1).into();
+        if e["member"] == "@policy" {
+            e["version"] = (e["version"].as_u64().unwrap() - 1).into();
+        }
+    }
+    old
+}
+
+/// The founding policy is read from the chain: `--policies` prints it (version 1, from
+/// position 1) and every later version. A log without a founding record (a ledger written
+/// before they existed) verifies with the note "founding policy not in the chain (old
+/// ledger)", and once its record is appended, at the end, in force from the beginning, it
+/// verifies without it.
+#[test]
+fn the_python_verifier_reads_the_founding_policy_from_the_chain_and_reports_old_ledgers() {
+    let Some(py) = python() else {
+        eprintln!("python3 not found: skipped (set MEMBERLEDGER_REQUIRE_TOOLS=1 to require it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    assert!(ml(&db, &["init"]).status.success());
+    let cmds = dir.path().join("cmds.jsonl");
+    std::fs::write(&cmds, PACKAGE_STORY).unwrap();
+    ml(&db, &["apply", cmds.to_str().unwrap()]);
+    let export = String::from_utf8(ml(&db, &["export", "--format", "jsonl"]).stdout).unwrap();
+    let file = dir.path().join("ledger.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let o = verify_py(py, &file, &["--policies"]);
+    assert!(o.status.success(), "{o:?}");
+    let versions: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(versions.len(), 3);
+    assert_eq!(versions[0]["version"], 1);
+    assert_eq!(versions[0]["position"], 1);
+    assert!(versions[0]["effective_at"].is_null());
+    assert_eq!(versions[0]["policy"]["rounding"], "half_up");
+    assert_eq!(versions[1]["effective_at"], "2026-03-10T00:00:00Z");
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("old ledger"));
+
+    // The same log as an old ledger wrote it: no founding record, positions and the policy
+    // stream's versions one lower.
+    let lines: Vec<serde_json::Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let old = as_old_ledger(&lines);
+    let text = |events: &[serde_json::Value]| -> Vec<String> {
+        events.iter().map(|e| e.to_string()).collect()
+    };
+    let old_file = dir.path().join("old.jsonl");
+    std::fs::write(&old_file, reseal(py, &text(&old))).unwrap();
+    let o = verify_py(py, &old_file, &[]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("founding policy not in the chain (old ledger)"),
+        "{o:?}"
+    );
+    // Its upcast: the founding record appended, in force from the beginning.
+    let mut founding = lines[0].clone();
+    founding["position"] = (old.len() as u64 + 1).into();
+    founding["version"] = 3.into();
+    let mut upcast = old.clone();
+    upcast.push(founding);
+    let upcast_file = dir.path().join("upcast.jsonl");
+    std::fs::write(&upcast_file, reseal(py, &text(&upcast))).unwrap();
+    let o = verify_py(py, &upcast_file, &[]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("old ledger"),
+        "{o:?}"
+    );
+    // Recorded twice (the same record again, or another policy's): refused there.
+    let mut twice = upcast.clone();
+    let mut again = lines[0].clone();
+    let other = uuid::Uuid::from_u128(0xff);
+    again["command"] = other.to_string().into();
+    again["id"] = uuid::Uuid::new_v5(&other, b"0").to_string().into();
+    again["position"] = (upcast.len() as u64 + 1).into();
+    again["version"] = 4.into();
+    twice.push(again);
+    let twice_file = dir.path().join("twice.jsonl");
+    std::fs::write(&twice_file, reseal(py, &text(&twice))).unwrap();
+    let o = verify_py(py, &twice_file, &[]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(&format!(
+            "FAILED at position {}: the founding policy is recorded twice",
+            twice.len()
+        )),
+        "{said}"
+    );
 }

@@ -527,6 +527,9 @@ pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {
     })
     .map_err(|err| err.to_string())?;
     crate::bounds::check_event(&body)?;
+    if let EventBody::PolicyPublished { policy, .. } = &body {
+        jcs_numbers(policy)?;
+    }
     let event = Event {
         id: e.id,
         command: e.command,
@@ -540,6 +543,35 @@ pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {
         body,
     };
     Ok((e.position, event))
+}
+
+/// The largest integer written the same way by every JSON writer, RFC 8785 (JCS) included:
+/// 2^53 - 1, the last integer an IEEE 754 double holds exactly.
+pub const JSON_INTEGER_MAX: u64 = (1 << 53) - 1;
+
+/// Refuses a number in a policy's free-form JSON that is not an integer within
+/// ±[`JSON_INTEGER_MAX`]. Every number a valid policy holds is such an integer (expiry days);
+/// within that range serde_json and JCS write numbers identically, so an event's canonical
+/// bytes are its JCS bytes (docs/AUDIT.md). A float or a larger integer would be written
+/// differently by a JCS library (`1e+21`, `1.5e-7`), so it is refused when decoded.
+fn jcs_numbers(v: &serde_json::Value) -> Result<(), String> {
+    match v {
+        serde_json::Value::Number(n) => {
+            let fits = n.as_u64().is_some_and(|n| n <= JSON_INTEGER_MAX)
+                || n.as_i64()
+                    .is_some_and(|n| n.unsigned_abs() <= JSON_INTEGER_MAX);
+            if fits {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the policy holds the number {n}: only integers up to 2^53 - 1 in size are allowed"
+                ))
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(jcs_numbers),
+        serde_json::Value::Object(map) => map.values().try_for_each(jcs_numbers),
+        _ => Ok(()),
+    }
 }
 
 /// The policy version an event of schema `v` names, by the rules of each schema version
@@ -668,15 +700,33 @@ mod tests {
     }
 
     #[test]
-    fn a_published_policy_with_a_float_round_trips_exactly() {
-        // A number beyond u64 in a published policy's free-form JSON is a float: it must
-        // read back to the same float, or the event would change between write and read.
-        let line = r#"{"at":"2026-07-01T00:00:00Z","command":"00000000-0000-4000-8000-000000000199","data":{"policy":{"x":8888888888888888888888888888888888888888888888888888888888882},"version":2},"id":"01daa897-4160-5efd-8f53-d38646f0fe5c","index":0,"member":"@policy","policy":2,"position":28,"store":"HQ","type":"policy_published","v":2,"version":1}"#;
-        let (position, event) = decode_event(line.as_bytes()).unwrap();
-        let json = canonical_json(position, &event);
-        let (_, again) = decode_event(json.as_bytes()).unwrap();
-        assert_eq!(again, event);
-        assert_eq!(canonical_json(position, &again), json);
+    fn a_published_policy_holds_only_numbers_that_jcs_writes_alike() {
+        // A float (a number beyond u64 is read as one) or an integer beyond 2^53 - 1 in a
+        // published policy's free-form JSON would be written differently by a JCS library:
+        // refused, so the canonical form stays JCS (docs/AUDIT.md).
+        let line = r#"{"at":"2026-07-01T00:00:00Z","command":"00000000-0000-4000-8000-000000000199","data":{"policy":{"x":N},"version":2},"id":"01daa897-4160-5efd-8f53-d38646f0fe5c","index":0,"member":"@policy","policy":2,"position":28,"store":"HQ","type":"policy_published","v":2,"version":1}"#;
+        for bad in [
+            "8888888888888888888888888888888888888888888888888888888888882",
+            "1.5",
+            "1e3",
+            "-0",
+            "9007199254740992",
+            "[1,{\"y\":0.1}]",
+        ] {
+            let json = line.replace('N', bad);
+            let e = decode_event(json.as_bytes()).unwrap_err();
+            assert!(e.contains("only integers"), "{bad}: {e}");
+        }
+        for good in [
+            "9007199254740991",
+            "-9007199254740991",
+            "365",
+            "[1,{\"y\":null}]",
+        ] {
+            let json = line.replace('N', good);
+            let (position, event) = decode_event(json.as_bytes()).unwrap();
+            assert_eq!(canonical_json(position, &event), json, "{good}");
+        }
     }
 
     #[test]

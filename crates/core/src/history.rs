@@ -8,6 +8,9 @@ use crate::command::{Action, Command};
 use crate::decide::envelope;
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
+use crate::founding::{
+    founding_at, founding_command_id, is_founding_command, is_founding_event, FOUNDING_STORE,
+};
 use crate::policy::Policy;
 use crate::time::Timestamp;
 
@@ -39,10 +42,16 @@ pub struct PolicyVersion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyHistory {
     versions: Vec<PolicyVersion>,
+    /// Events of the policy stream folded so far (its version).
+    stream_version: u64,
+    /// Whether the founding policy's record has been folded (it is in the chain).
+    founding_in_chain: bool,
 }
 
 impl PolicyHistory {
-    /// A history holding only the founding policy.
+    /// A history holding only the founding policy, known from outside the chain (the
+    /// store's settings) and not yet recorded in it: fold its record
+    /// ([`founding_command`](crate::founding_command)) to put it there.
     pub fn new(founding: Policy) -> PolicyHistory {
         PolicyHistory {
             versions: vec![PolicyVersion {
@@ -50,7 +59,33 @@ impl PolicyHistory {
                 effective_at: None,
                 policy: Arc::new(founding),
             }],
+            stream_version: 0,
+            founding_in_chain: false,
         }
+    }
+
+    /// The history a chain starts with: the founding policy read from its founding record
+    /// (the first event of a ledger's log, or any later one of an old ledger's). Refuses an
+    /// event that is not one (see [`is_founding_event`](crate::is_founding_event)), or whose
+    /// time, store, command id or policy is not the founding record's.
+    pub fn from_founding_event(event: &Event) -> Result<PolicyHistory, String> {
+        let EventBody::PolicyPublished { policy, .. } = &event.body else {
+            return Err(format!(
+                "{} is not a founding policy record",
+                event.body.type_name()
+            ));
+        };
+        let parsed: Policy = serde_json::from_value(policy.clone())
+            .map_err(|e| format!("the founding policy does not parse: {e}"))?;
+        let mut history = PolicyHistory::new(parsed);
+        history.apply(event)?;
+        Ok(history)
+    }
+
+    /// Whether the founding policy's record is in the chain (false for a ledger written
+    /// before founding records existed, until its first writable open records it).
+    pub fn founding_in_chain(&self) -> bool {
+        self.founding_in_chain
     }
 
     /// Every version, oldest first.
@@ -90,6 +125,9 @@ impl PolicyHistory {
             )));
         };
         cmd.validate()?;
+        if is_founding_command(cmd) {
+            return self.decide_founding(cmd, policy);
+        }
         if let Some(t) = latest_at.filter(|t| cmd.at <= *t) {
             return Err(Rejection::OutOfOrder(format!(
                 "a policy cannot take effect at {}: the ledger already holds events at {t}; publish it for a later time",
@@ -133,10 +171,9 @@ impl PolicyHistory {
                 current.version
             ))
         })?;
-        let stream_version = u64::from(current.version);
         Ok(vec![envelope(
             cmd,
-            (0, stream_version),
+            (0, self.stream_version + 1),
             version,
             EventBody::PolicyPublished {
                 policy: serde_json::to_value(policy.as_ref()).expect("policy serialises"),
@@ -145,8 +182,67 @@ impl PolicyHistory {
         )])
     }
 
-    /// Folds a `policy_published` event from the policy stream. Refuses one that does not
-    /// follow (version numbers, stream versions and times in order, a valid policy).
+    /// Decides the founding record: recorded once, and only of the founding policy.
+    fn decide_founding(&self, cmd: &Command, policy: &Policy) -> Result<Vec<Event>, Rejection> {
+        if self.founding_in_chain {
+            return Err(Rejection::OutOfOrder(
+                "the founding policy is already recorded in the chain".into(),
+            ));
+        }
+        if *policy != *self.versions[0].policy {
+            return Err(Rejection::InvalidPolicy(
+                "a founding record must hold the ledger's founding policy".into(),
+            ));
+        }
+        Ok(vec![envelope(
+            cmd,
+            (0, self.stream_version + 1),
+            1,
+            EventBody::PolicyPublished {
+                policy: serde_json::to_value(policy).expect("policy serialises"),
+                version: 1,
+            },
+        )])
+    }
+
+    /// Folds a founding record: once, at its fixed time and id, holding the founding policy.
+    fn apply_founding(&mut self, event: &Event, policy: &serde_json::Value) -> Result<(), String> {
+        if self.founding_in_chain {
+            return Err("the founding policy is recorded twice".into());
+        }
+        if event.version != self.stream_version + 1 || event.policy != 1 {
+            return Err(format!(
+                "the founding policy's record (stream version {}, policy {}) does not follow stream version {}",
+                event.version, event.policy, self.stream_version
+            ));
+        }
+        let parsed: Policy = serde_json::from_value(policy.clone())
+            .map_err(|e| format!("the founding policy does not parse: {e}"))?;
+        parsed
+            .validate()
+            .map_err(|e| format!("the founding policy is not valid: {e}"))?;
+        if event.at != founding_at()
+            || event.store.as_str() != FOUNDING_STORE
+            || event.command != founding_command_id(&parsed)
+        {
+            return Err(
+                "a founding policy's record has the fixed time 1970-01-01T00:00:00Z, store HQ and the id UUID v5 of its policy".into(),
+            );
+        }
+        if parsed != *self.versions[0].policy {
+            return Err(
+                "the founding policy in the chain differs from the ledger's founding policy (its settings)".into(),
+            );
+        }
+        self.founding_in_chain = true;
+        self.stream_version += 1;
+        Ok(())
+    }
+
+    /// Folds a `policy_published` event from the policy stream: a publication (version 2 on)
+    /// or the founding policy's record (version 1). Refuses one that does not follow (version
+    /// numbers, stream versions and times in order, a valid policy; the founding record once,
+    /// equal to the founding policy).
     pub fn apply(&mut self, event: &Event) -> Result<(), String> {
         let EventBody::PolicyPublished { policy, version } = &event.body else {
             return Err(format!(
@@ -154,13 +250,16 @@ impl PolicyHistory {
                 event.body.type_name()
             ));
         };
-        let current = self.current();
         if !event.member.is_policy() {
             return Err("a policy is published in the policy stream".into());
         }
+        if is_founding_event(event) {
+            return self.apply_founding(event, policy);
+        }
+        let current = self.current();
         if *version != current.version + 1
             || event.policy != *version
-            || event.version != u64::from(current.version)
+            || event.version != self.stream_version + 1
         {
             return Err(format!(
                 "policy version {version} (stream version {}) does not follow version {}",
@@ -186,6 +285,7 @@ impl PolicyHistory {
             effective_at: Some(event.at),
             policy: Arc::new(parsed),
         });
+        self.stream_version += 1;
         Ok(())
     }
 }

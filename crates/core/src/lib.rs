@@ -13,6 +13,7 @@ mod command;
 mod decide;
 mod error;
 mod event;
+mod founding;
 mod history;
 mod id;
 mod money;
@@ -33,7 +34,11 @@ pub use error::Rejection;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,
     EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
-    GENESIS_HASH,
+    GENESIS_HASH, JSON_INTEGER_MAX,
+};
+pub use founding::{
+    founding_at, founding_command, founding_command_id, is_founding_command, is_founding_event,
+    policy_canonical_bytes, FOUNDING_AT, FOUNDING_NAMESPACE, FOUNDING_STORE,
 };
 pub use history::{PolicyHistory, PolicyVersion};
 pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};

@@ -153,6 +153,32 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
 }
 
+/// The founding policy's record (a `policy_published` of version 1 at 1970-01-01T00:00:00Z,
+/// the first event of a new ledger) has its own golden file: the same type as a
+/// publication, another meaning.
+#[test]
+fn the_founding_policy_record_encodes_to_its_golden_bytes() {
+    let policy = Policy::from_json(POLICY).unwrap();
+    let history = PolicyHistory::new(policy.clone());
+    let events = history
+        .decide(&memberledger_core::founding_command(&policy), None)
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(memberledger_core::is_founding_event(&events[0]));
+    let encoded = canonical_json(1, &events[0]) + "\n";
+    let path = golden_dir()
+        .join(format!("v{EVENT_SCHEMA_VERSION}"))
+        .join("policy_published.founding.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &encoded).unwrap();
+    }
+    let golden =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(encoded, golden);
+    let history = PolicyHistory::from_founding_event(&events[0]).unwrap();
+    assert_eq!(*history.current().policy, policy);
+}
+
 #[test]
 fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
     let mut n = 0;
@@ -179,7 +205,10 @@ fn every_golden_file_of_every_version_still_decodes_to_the_same_bytes() {
             n += 1;
         }
     }
-    assert!(n >= 14 + 19, "golden files present: {n}");
+    assert!(
+        n >= 34,
+        "golden files present: {n} (14 of v1, 19 + the founding record of v2)"
+    );
 }
 
 /// The upcaster's promise: every schema-1 file decodes to the same event as today's file of

@@ -68,8 +68,11 @@ impl Ledger {
     /// that builds the projections makes every check [`verify`](Ledger::verify) makes, and
     /// its totals are the report (`open_existing` then `verify` replays twice). A damaged log
     /// is `Err(Error::Corrupt)` with its first bad position, as from `open_existing`.
+    ///
+    /// It writes nothing: a ledger written before founding records existed is verified as it
+    /// is, and [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
     pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
-        Ledger::assemble(Box::new(existing_store(path.as_ref())?), None, true)
+        Ledger::assemble(Box::new(existing_store(path.as_ref())?), None, Open::Verify)
     }
 
     /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there.
@@ -98,17 +101,31 @@ impl Ledger {
     /// A ledger over any store. A new store takes `policy` (the built-in one if `None`) as its
     /// founding policy (version 1); an existing one keeps its own, and `policy`, if given, must
     /// equal it. Later versions are published with a `publish_policy` command.
+    ///
+    /// The founding policy is recorded in the chain: a new ledger's first event (position 1,
+    /// stream `@policy`) is its record ([`founding_command`](memberledger_core::founding_command)),
+    /// and a ledger written before founding records existed gets it appended now (the
+    /// upcast, docs/EVENTS.md), so its exports carry the policy from then on.
     pub fn with_store(store: Box<dyn EventStore>, policy: Option<Policy>) -> Result<Ledger, Error> {
-        Ledger::assemble(store, policy, false).map(|(ledger, _)| ledger)
+        Ledger::assemble(store, policy, Open::Write).map(|(ledger, _)| ledger)
+    }
+
+    /// Whether the founding policy is recorded in the chain. False only for a ledger written
+    /// before founding records existed that was opened without writing
+    /// ([`open_verified`](Ledger::open_verified)): "founding policy not in the chain (old
+    /// ledger)"; any writable open records it.
+    pub fn founding_policy_in_chain(&self) -> bool {
+        self.policies().history.founding_in_chain()
     }
 
     /// [`with_store`](Ledger::with_store), with the report of the replay it made (with every
-    /// check of `verify` when `full`).
+    /// check of `verify`, and no founding record written, for [`Open::Verify`]).
     pub(crate) fn assemble(
         store: Box<dyn EventStore>,
         policy: Option<Policy>,
-        full: bool,
+        open: Open,
     ) -> Result<(Ledger, crate::VerifyReport), Error> {
+        let full = open == Open::Verify;
         let policy = match store.meta(POLICY_KEY)? {
             Some(bytes) => {
                 let stored = std::str::from_utf8(&bytes)
@@ -152,22 +169,31 @@ impl Ledger {
             state.shrink_to_fit();
         }
         replayed.members.shrink_to_fit();
-        Ok((
-            Ledger {
-                store,
-                founding: policy,
-                policies: RwLock::new(Policies {
-                    history: replayed.history,
-                    latest_at: replayed.latest_at,
-                }),
-                members: RwLock::new(replayed.members),
-                clearing: RwLock::new(replayed.clearing),
-                writer: Mutex::new(()),
-                queue: Mutex::new(Queue::default()),
-                clock: RwLock::new(Clock::system()),
-            },
-            report,
-        ))
+        let ledger = Ledger {
+            store,
+            founding: policy,
+            policies: RwLock::new(Policies {
+                history: replayed.history,
+                latest_at: replayed.latest_at,
+            }),
+            members: RwLock::new(replayed.members),
+            clearing: RwLock::new(replayed.clearing),
+            writer: Mutex::new(()),
+            queue: Mutex::new(Queue::default()),
+            clock: RwLock::new(Clock::system()),
+        };
+        if open == Open::Write && !ledger.founding_policy_in_chain() {
+            ledger.record_founding_policy()?;
+        }
+        Ok((ledger, report))
+    }
+
+    /// Records the founding policy in the chain: the first event of a new ledger, or the
+    /// upcast of an old one (its record appended, in force from the beginning).
+    fn record_founding_policy(&self) -> Result<(), Error> {
+        let founding = memberledger_core::founding_command(&self.founding);
+        let mut results = self.execute_batch(std::slice::from_ref(&founding));
+        results.pop().expect("one result per command").map(|_| ())
     }
 
     /// The latest policy version's rules (in force for commands at or after its time).
@@ -835,6 +861,14 @@ impl Ledger {
 }
 
 struct Retry;
+
+/// How a ledger is opened: to write (the founding policy is recorded in the chain if it is
+/// not yet), or only to verify (nothing is written).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    Write,
+    Verify,
+}
 
 /// A command waiting for a group commit, and where to send its result.
 type Waiting = (Command, std::sync::mpsc::SyncSender<Answer>);

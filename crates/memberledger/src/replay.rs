@@ -1,8 +1,9 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    chain_hash, check_balanced, event_id, postings, write_canonical_json, Clearing, Hash, MemberId,
-    MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, GENESIS_HASH,
+    chain_hash, check_balanced, event_id, is_founding_event, postings, write_canonical_json,
+    Clearing, Hash, MemberId, MemberState, Policy, PolicyHistory, Posting, RecordedEvent,
+    Timestamp, GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
 use rayon::prelude::*;
@@ -192,7 +193,11 @@ impl Fold {
         // force at its time.
         let rec = d.rec;
         let e = &rec.event;
-        if e.member.is_policy() && self.latest_at.is_some_and(|t| e.at <= t) {
+        // (The founding policy's record is in force from the beginning, wherever it stands.)
+        if e.member.is_policy()
+            && !is_founding_event(e)
+            && self.latest_at.is_some_and(|t| e.at <= t)
+        {
             return Err(corrupt(
                 "the policy takes effect at or before an event already recorded".into(),
             ));

@@ -153,7 +153,9 @@ impl Ledger {
         }
         batch.close()?;
         batch.append(store.as_ref())?;
-        let (ledger, report) = Ledger::assemble(store, None, true)?;
+        // Assembled as for `verify`: nothing is written, so the restored log is the export's
+        // (an old export without the founding record gets it on the first writable open).
+        let (ledger, report) = Ledger::assemble(store, None, crate::ledger::Open::Verify)?;
         if let Some(p) = &report.problem {
             return Err(Error::Corrupt {
                 position: p.position,

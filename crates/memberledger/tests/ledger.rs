@@ -72,7 +72,8 @@ fn rejected_commands_record_nothing_and_may_be_retried() {
         l.execute(&consume).unwrap_err().code(),
         "insufficient_balance"
     );
-    assert_eq!(l.store().head().unwrap().position, 1);
+    // The founding policy's record (position 1) and the enrollment.
+    assert_eq!(l.store().head().unwrap().position, 2);
     let r = cmd(
         4,
         "02T11:00:00",
@@ -85,7 +86,7 @@ fn rejected_commands_record_nothing_and_may_be_retried() {
         l.execute(&recharge(3, "M1", "100.00")).unwrap_err().code(),
         "out_of_order"
     );
-    assert_eq!(l.store().head().unwrap().position, 2);
+    assert_eq!(l.store().head().unwrap().position, 3);
     // The rejected command was not recorded, so its id is still free.
     assert!(
         !l.execute(&cmd(
@@ -147,7 +148,8 @@ fn oversized_batches_are_refused_whole() {
     assert!(out
         .iter()
         .all(|r| r.as_ref().is_err_and(|e| e.code() == "invalid_command")));
-    assert_eq!(l.store().head().unwrap().position, 0);
+    // Nothing but the founding policy's record.
+    assert_eq!(l.store().head().unwrap().position, 1);
 }
 
 #[test]
@@ -313,10 +315,11 @@ fn tampering_with_a_stored_event_is_found_at_its_position() {
         ))
         .unwrap();
     }
-    // Change "300.00" to "900.00" inside the stored bytes of the consumption (position 4).
+    // Change "300.00" to "900.00" inside the stored bytes of the consumption (position 5,
+    // after the founding policy's record).
     {
         let db = raw_sled(&path);
-        let key = [&[b'e'][..], &4u64.to_be_bytes()].concat();
+        let key = [&[b'e'][..], &5u64.to_be_bytes()].concat();
         let mut v = db.get(&key).unwrap().unwrap().to_vec();
         let needle = b"\"price\":\"300.00\"";
         let at = v
@@ -328,7 +331,7 @@ fn tampering_with_a_stored_event_is_found_at_its_position() {
         db.flush().unwrap();
     }
     match Ledger::open(&path).unwrap_err() {
-        Error::Corrupt { position, .. } => assert_eq!(position, 4),
+        Error::Corrupt { position, .. } => assert_eq!(position, 5),
         other => panic!("expected corrupt, got {other}"),
     }
 }

@@ -338,12 +338,17 @@ impl Sim {
             ),
         };
         let store = FaultStore::new(inner, Arc::clone(&self.faults));
+        // The first open records the founding policy in the chain: no fault is injected
+        // there (the model has no command for it).
+        let armed = self.faults.armed();
+        self.faults.arm(false);
         let ledger = Ledger::with_store(Box::new(store), policy)
             .unwrap_or_else(|e| self.fail(&format!("the ledger does not open: {e}")));
         let now = Arc::clone(&self.now);
         ledger.set_clock(memberledger::Clock::from_fn(move || {
             super::spec::timestamp(now.load(std::sync::atomic::Ordering::SeqCst))
         }));
+        self.faults.arm(armed);
         self.ledger = Some(ledger);
     }
 
@@ -636,6 +641,10 @@ impl Sim {
                 ));
             }
             self.cursor = e.position;
+            if memberledger_core::is_founding_event(&e.event) {
+                // The founding policy's record, written by the first open: no client's.
+                continue;
+            }
             let entry = postings(&e.event);
             if let Err(why) = check_balanced(&entry) {
                 self.fail(&format!("event at {} does not balance: {why}", e.position));

@@ -61,6 +61,10 @@ impl Faults {
         self.armed.store(on, Ordering::SeqCst);
     }
 
+    pub fn armed(&self) -> bool {
+        self.armed.load(Ordering::SeqCst)
+    }
+
     /// The failures injected since the last call.
     pub fn take(&self) -> Vec<Injected> {
         std::mem::take(&mut self.log.lock().expect("fault log").injected)
