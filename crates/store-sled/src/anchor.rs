@@ -60,6 +60,11 @@ pub(crate) fn read_anchor(dir: &Path) -> Result<Option<String>, StoreError> {
     }
 }
 
+/// The position an anchor's text names, if it is well formed.
+pub(crate) fn position(text: Option<&str>) -> Option<u64> {
+    text?.split_whitespace().next()?.parse().ok()
+}
+
 /// What opening finds of the anchor, and what to do.
 pub(crate) enum Found {
     /// A new ledger (empty log, never anchored): create the anchor, then record it.

@@ -58,12 +58,13 @@ pub(crate) fn guarded<T>(
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".into());
-            let what: String = what.chars().take(200).collect();
+            let what: String = what.chars().take(80).collect();
             Err(StoreError::Corrupt {
                 position: 0,
                 why: format!(
-                    "sled's files in {} are damaged: sled failed reading them ({what})",
-                    dir.display()
+                    "sled's data file {} or a blob file under {} is damaged: sled failed reading it ({what}…)",
+                    dir.join("db").display(),
+                    dir.join("blobs").display()
                 ),
             })
         }
@@ -88,10 +89,7 @@ pub(crate) fn sled_error(dir: &Path, what: &str, e: sled::Error) -> StoreError {
                     dir.join("blobs").join(blob.to_string()).display(),
                     dir.join("db").display()
                 ),
-                None => format!(
-                    "sled's files in {} are damaged (its data file db, its conf or a snap.* snapshot file)",
-                    dir.display()
-                ),
+                None => format!("{} is damaged", unplaced_damage(dir)),
             },
         },
         sled::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => StoreError::Corrupt {
@@ -121,5 +119,25 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
             Some(inner) => inner.to_string(),
             None => e.to_string(),
         },
+    }
+}
+
+/// The file sled most likely means when it reports damage without a place: its snapshot
+/// (`snap.*`, checked by a checksum when sled opens), else its `conf`.
+fn unplaced_damage(dir: &Path) -> String {
+    let snapshots: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("snap."))
+        .map(|e| e.path().display().to_string())
+        .collect();
+    if snapshots.is_empty() {
+        format!("sled's configuration file {}", dir.join("conf").display())
+    } else {
+        format!(
+            "sled's snapshot {} (a summary of its log: moved aside, sled rebuilds it from the log, and the head anchor checks nothing was lost)",
+            snapshots.join(", ")
+        )
     }
 }

@@ -177,10 +177,9 @@ impl SledStore {
             let copy = readonly::private_copy(&origin)?;
             (copy.path().to_path_buf(), Some((origin, copy)))
         } else {
-            remove_unfinished_snapshots(&origin)?;
             (origin, None)
         };
-        let db = open_sled(&path)?;
+        let db = open_clearing_unfinished_snapshots(&path)?;
         let data_file =
             File::open(path.join("db")).map_err(|e| storage("cannot open sled's data file", e))?;
         // Make the directory entries of a new database durable too.
@@ -200,7 +199,10 @@ impl SledStore {
             writer,
             read_only,
         };
-        let index = guarded(&store.path, || store.rebuild_index())?;
+        let (index, torn) = guarded(&store.path, || store.rebuild_index(anchor::position(text.as_deref())))?;
+        if let Some(from) = torn {
+            store.remove_torn_tail(from)?;
+        }
         let head = index.head();
         *store.index.lock().map_err(|_| poisoned())? = index;
         store.settle_anchor(text.as_deref(), head)?;
@@ -326,7 +328,12 @@ impl SledStore {
     /// gap, and each command id once. The rest of the chain (every hash against the bytes
     /// before it) is checked by the replay a ledger makes on open, on every core, so it is not
     /// hashed twice here.
-    fn rebuild_index(&self) -> Result<Index, StoreError> {
+    ///
+    /// A break in the chain (or a gap) strictly after the anchored position is the torn tail
+    /// of a write that failed before it was acknowledged (sled 0.34 can keep part of a batch
+    /// that failed on a full disk): the index stops before it, and its first key's position
+    /// is returned so the tail can be removed. A break at or before the anchor is `Corrupt`.
+    fn rebuild_index(&self, anchored: Option<u64>) -> Result<(Index, Option<u64>), StoreError> {
         let mut index = Index::default();
         // The key before: its first position, the hash before it, and its value.
         let mut previous: Option<(u64, [u8; 32], sled::IVec)> = None;
@@ -335,6 +342,9 @@ impl SledStore {
             let first = key_position(&key)?;
             let head = index.head();
             let expected = head.position + 1;
+            if anchored.is_some_and(|a| head.position >= a) && !follows(head, first, &value) {
+                return Ok((index, Some(first)));
+            }
             let records = decode_chunk(expected.min(first), &value)?;
             // The first event of each key must follow the one before it: a key moved, swapped
             // or dropped is named where it is, before its positions confuse the index. (Every
@@ -381,7 +391,30 @@ impl SledStore {
             previous = Some((expected, hash_before, value));
         }
         index.shrink_to_fit();
-        Ok(index)
+        Ok((index, None))
+    }
+
+    /// Removes the keys from position `from` on: the torn tail of a write that failed before
+    /// it was acknowledged, which a later append would otherwise interleave with.
+    fn remove_torn_tail(&self, from: u64) -> Result<(), StoreError> {
+        let keys: Vec<sled::IVec> = guarded(&self.path, || {
+            self.db()
+                .range(event_key(from)..=event_key(u64::MAX))
+                .keys()
+                .collect::<Result<_, _>>()
+                .map_err(|e| sled_error(&self.path, "cannot read the log", e))
+        })?;
+        let mut batch = sled::Batch::default();
+        for k in &keys {
+            batch.remove(k);
+        }
+        self.write_durably(move |db| db.apply_batch(batch))?;
+        eprintln!(
+            "memberledger: warning: removed {} stored chunk(s) from position {from} on in {}: part of a write that failed before it was acknowledged (a full disk?)",
+            keys.len(),
+            self.path.display()
+        );
+        Ok(())
     }
 
     /// Records the acknowledged head outside sled. sled recovers a damaged log by silently
@@ -432,13 +465,46 @@ impl SledStore {
     }
 }
 
-/// Removes the unfinished snapshots (`snap.*.generating`) sled left when it could not finish
-/// writing one (a full disk): sled would read such a file as its latest snapshot and report
-/// the whole store damaged. A snapshot only speeds up sled's opening; the log holds the data.
-fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
+/// Whether a stored value starting at `first` continues the log after `head`: no gap, and its
+/// first event chains from the head's hash.
+fn follows(head: Head, first: u64, value: &[u8]) -> bool {
+    first == head.position + 1
+        && decode_chunk(first, value).is_ok_and(|records| {
+            records[0]
+                .events
+                .first()
+                .is_some_and(|(hash, json)| chain_hash(&head.hash, json) == *hash)
+        })
+}
+
+/// Opens sled, clearing the unfinished snapshots (`snap.*.generating`) sled leaves when it
+/// cannot finish writing one (a full disk): sled reads such a file as its latest snapshot and
+/// reports the whole store damaged. A snapshot only speeds up sled's opening; the log holds
+/// the data. They are removed only after an open that failed for another reason than a lock
+/// held elsewhere (so never under a process writing a snapshot), then the open is retried:
+/// an open that fails on a full disk leaves none behind, and one that finds one recovers.
+fn open_clearing_unfinished_snapshots(path: &Path) -> Result<sled::Db, StoreError> {
+    match open_sled(path) {
+        Err(StoreError::Storage(why)) if why.contains("open in another process") => {
+            Err(StoreError::Storage(why))
+        }
+        Err(e) => {
+            if remove_unfinished_snapshots(path)? {
+                open_sled(path)
+            } else {
+                Err(e)
+            }
+        }
+        ok => ok,
+    }
+}
+
+/// Removes the `snap.*.generating` files in `dir`, saying so; whether there were any.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<bool, StoreError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
+        return Ok(false);
     };
+    let mut removed = false;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with("snap.") && name.ends_with(".generating") {
@@ -455,9 +521,10 @@ fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
                 "memberledger: warning: removed {}, a snapshot sled did not finish writing (a full disk?); the log it summarises is intact",
                 entry.path().display()
             );
+            removed = true;
         }
     }
-    Ok(())
+    Ok(removed)
 }
 
 /// How long `open` waits for a lock that a closing handle still holds.

@@ -92,3 +92,38 @@ impl Writer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_write_that_never_finishes_is_a_storage_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer::start(dir.path()).unwrap();
+        // Stands for sled waiting forever on a buffer a failed blob write left claimed.
+        let (_release, stuck) = mpsc::channel::<()>();
+        let started = Instant::now();
+        let r = writer.run(Duration::from_millis(200), move || {
+            let _ = stuck.recv();
+            Ok(())
+        });
+        assert!(matches!(r, Err(StoreError::Storage(ref why)) if why.contains("did not finish")));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Closing does not wait for the stuck thread either.
+        let started = Instant::now();
+        writer.close((), Duration::from_millis(200));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_panic_in_a_write_is_an_error_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer::start(dir.path()).unwrap();
+        let r: Result<(), _> = writer.run(Duration::from_secs(5), || panic!("damaged"));
+        assert!(matches!(r, Err(StoreError::Corrupt { .. })));
+        assert_eq!(writer.run(Duration::from_secs(5), || Ok(7)).unwrap(), 7);
+        writer.close((), Duration::from_secs(5));
+    }
+}
