@@ -122,8 +122,8 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// The file sled most likely means when it reports damage without a place: its snapshot
-/// (`snap.*`, checked by a checksum when sled opens), else its `conf`.
+/// The files sled may mean when it reports damage without a place: its data file, its
+/// snapshot (`snap.*`) if there is one, else its `conf`.
 fn unplaced_damage(dir: &Path) -> String {
     let snapshots: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
@@ -132,12 +132,13 @@ fn unplaced_damage(dir: &Path) -> String {
         .filter(|e| e.file_name().to_string_lossy().starts_with("snap."))
         .map(|e| e.path().display().to_string())
         .collect();
-    if snapshots.is_empty() {
-        format!("sled's configuration file {}", dir.join("conf").display())
+    let other = if snapshots.is_empty() {
+        format!("its configuration file {}", dir.join("conf").display())
     } else {
-        format!(
-            "sled's snapshot {} (a summary of its log: moved aside, sled rebuilds it from the log, and the head anchor checks nothing was lost)",
-            snapshots.join(", ")
-        )
-    }
+        format!("its snapshot {}", snapshots.join(", "))
+    };
+    format!(
+        "sled's data file {} or {other}",
+        dir.join("db").display()
+    )
 }
