@@ -162,8 +162,10 @@ fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
     std::fs::write(&input, commands(50, 8000)).unwrap();
     let mut full = 0;
     for trial in 0..trials {
-        let Some(fs) = Tmpfs::mount(&dir.path().join(format!("fs{trial}")), 1536 + 256 * (trial % 4))
-        else {
+        let Some(fs) = Tmpfs::mount(
+            &dir.path().join(format!("fs{trial}")),
+            1536 + 256 * (trial % 4),
+        ) else {
             eprintln!("skipped: mounting a tmpfs needs root");
             return;
         };
@@ -183,7 +185,10 @@ fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
             o.status.success() || o.status.code() == Some(2),
             "trial {trial}: {o:?}"
         );
-        assert!(!String::from_utf8_lossy(&o.stderr).contains("corrupt"), "{o:?}");
+        assert!(
+            !String::from_utf8_lossy(&o.stderr).contains("corrupt"),
+            "{o:?}"
+        );
         // Space freed: everything acknowledged is there.
         fs.resize(16 * 1024);
         let o = run(&db, &["verify"]);
@@ -202,7 +207,10 @@ fn damages(base: &Path) -> Vec<(String, Box<dyn Fn(&Path)>)> {
     for pct in (5..100).step_by(5) {
         for snapshot in [false, true] {
             v.push((
-                format!("db cut to {pct} %{}", if snapshot { "" } else { ", no snapshot" }),
+                format!(
+                    "db cut to {pct} %{}",
+                    if snapshot { "" } else { ", no snapshot" }
+                ),
                 Box::new(move |d: &Path| {
                     if !snapshot {
                         remove_matching(d, "snap.");
@@ -218,11 +226,26 @@ fn damages(base: &Path) -> Vec<(String, Box<dyn Fn(&Path)>)> {
             Box::new(move |d: &Path| flip(&d.join("db"), size * i / 13)),
         ));
     }
-    v.push(("snapshot deleted".into(), Box::new(|d: &Path| remove_matching(d, "snap."))));
-    v.push(("snapshot cut".into(), Box::new(|d: &Path| cut(&first(d, "snap."), 40))));
-    v.push(("snapshot flipped".into(), Box::new(|d: &Path| flip(&first(d, "snap."), 20))));
-    v.push(("conf deleted".into(), Box::new(|d: &Path| rm(&d.join("conf")))));
-    v.push(("anchor deleted".into(), Box::new(|d: &Path| rm(&d.join("memberledger.head")))));
+    v.push((
+        "snapshot deleted".into(),
+        Box::new(|d: &Path| remove_matching(d, "snap.")),
+    ));
+    v.push((
+        "snapshot cut".into(),
+        Box::new(|d: &Path| cut(&first(d, "snap."), 40)),
+    ));
+    v.push((
+        "snapshot flipped".into(),
+        Box::new(|d: &Path| flip(&first(d, "snap."), 20)),
+    ));
+    v.push((
+        "conf deleted".into(),
+        Box::new(|d: &Path| rm(&d.join("conf"))),
+    ));
+    v.push((
+        "anchor deleted".into(),
+        Box::new(|d: &Path| rm(&d.join("memberledger.head"))),
+    ));
     v.push((
         "anchor emptied".into(),
         Box::new(|d: &Path| cut(&d.join("memberledger.head"), 0)),
@@ -249,7 +272,12 @@ fn damage_to_sled_files_is_reported_with_the_file_never_a_panic_nor_a_silent_los
     let input = dir.path().join("commands.jsonl");
     std::fs::write(&input, commands(50, 3700)).unwrap();
     assert!(run(&base, &["init"]).status.success());
-    let o = run_with(&base, &["apply", "-"], Some(&input), Duration::from_secs(120));
+    let o = run_with(
+        &base,
+        &["apply", "-"],
+        Some(&input),
+        Duration::from_secs(120),
+    );
     assert!(o.status.success(), "{o:?}");
     let acked = acknowledged(&o.stdout);
     let o = run(&base, &["verify", "--json"]);
@@ -275,7 +303,10 @@ fn damage_to_sled_files_is_reported_with_the_file_never_a_panic_nor_a_silent_los
                     p["position"].as_u64() > Some(0) || why.contains(&d.display().to_string()),
                     "{what}: neither a position nor the file: {why}"
                 );
-                assert!(!why.contains("backtrace") && !why.contains("Inline("), "{why}");
+                assert!(
+                    !why.contains("backtrace") && !why.contains("Inline("),
+                    "{why}"
+                );
             }
             _ => panic!("{what}: {o:?}"),
         }
@@ -295,14 +326,18 @@ fn a_read_only_ledger_serves_verify_export_and_member_show_and_refuses_apply() {
     let input = dir.path().join("commands.jsonl");
     std::fs::write(&input, commands(5, 20)).unwrap();
     assert!(run(&db, &["init"]).status.success());
-    assert!(run_with(&db, &["apply", "-"], Some(&input), Duration::from_secs(60))
-        .status
-        .success());
+    assert!(
+        run_with(&db, &["apply", "-"], Some(&input), Duration::from_secs(60))
+            .status
+            .success()
+    );
     let before = run(&db, &["export"]).stdout;
     let root = sh("test \"$(id -u)\" = 0");
     let p = db.display();
     let made = if root {
-        sh(&format!("mount --bind '{p}' '{p}' && mount -o remount,bind,ro '{p}'"))
+        sh(&format!(
+            "mount --bind '{p}' '{p}' && mount -o remount,bind,ro '{p}'"
+        ))
     } else {
         sh(&format!("chmod -R a-w '{p}'"))
     };

@@ -105,7 +105,10 @@ pub(crate) fn sled_error(dir: &Path, what: &str, e: sled::Error) -> StoreError {
             dir.display(),
             io_message(&io)
         )),
-        other => StoreError::Storage(format!("{what} (sled's files in {}): {other}", dir.display())),
+        other => StoreError::Storage(format!(
+            "{what} (sled's files in {}): {other}",
+            dir.display()
+        )),
     }
 }
 
@@ -115,7 +118,10 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
         std::io::ErrorKind::StorageFull => "no space left on the device".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
-        _ => match e.get_ref().and_then(|inner| inner.downcast_ref::<std::io::Error>()) {
+        _ => match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+        {
             Some(inner) => inner.to_string(),
             None => e.to_string(),
         },
@@ -137,8 +143,5 @@ fn unplaced_damage(dir: &Path) -> String {
     } else {
         format!("its snapshot {}", snapshots.join(", "))
     };
-    format!(
-        "sled's data file {} or {other}",
-        dir.join("db").display()
-    )
+    format!("sled's data file {} or {other}", dir.join("db").display())
 }

@@ -26,6 +26,7 @@
 //! is opened from a private copy, for reading only (see `readonly`).
 
 mod anchor;
+mod blobs;
 mod guard;
 mod readonly;
 mod writer;
@@ -81,6 +82,8 @@ pub struct SledStore {
     syncer: Option<AnchorSyncer>,
     /// Runs every write to sled, so a stuck write is an error, not a hang.
     writer: Writer,
+    /// sled's blob files already made durable.
+    blobs: Arc<blobs::SyncedBlobs>,
     /// Set when the ledger's directory cannot be written: this store reads a private copy
     /// (removed on drop) and refuses every write.
     read_only: Option<(PathBuf, tempfile::TempDir)>,
@@ -180,8 +183,12 @@ impl SledStore {
             (origin, None)
         };
         let db = open_clearing_unfinished_snapshots(&path)?;
-        let data_file =
-            File::open(path.join("db")).map_err(|e| storage("cannot open sled's data file", e))?;
+        let data_file = File::open(path.join("db")).map_err(|e| {
+            storage(
+                &format!("cannot open sled's data file {}", path.join("db").display()),
+                e,
+            )
+        })?;
         // Make the directory entries of a new database durable too.
         File::open(&path)
             .and_then(|d| d.sync_all())
@@ -197,9 +204,12 @@ impl SledStore {
             anchor: Mutex::new(None),
             syncer: None,
             writer,
+            blobs: Arc::default(),
             read_only,
         };
-        let (index, torn) = guarded(&store.path, || store.rebuild_index(anchor::position(text.as_deref())))?;
+        let (index, torn) = guarded(&store.path, || {
+            store.rebuild_index(anchor::position(text.as_deref()))
+        })?;
         if let Some(from) = torn {
             store.remove_torn_tail(from)?;
         }
@@ -229,7 +239,12 @@ impl SledStore {
             .read(true)
             .write(true)
             .open(&anchor_path)
-            .map_err(|e| storage("cannot open the head anchor", e))?;
+            .map_err(|e| {
+                storage(
+                    &format!("cannot open the head anchor {}", anchor_path.display()),
+                    e,
+                )
+            })?;
         let syncer = anchor
             .try_clone()
             .and_then(|f| AnchorSyncer::start(f, Arc::clone(&self.failed)))
@@ -255,7 +270,9 @@ impl SledStore {
     }
 
     fn db(&self) -> &sled::Db {
-        self.db.as_ref().expect("sled is open until the store is dropped")
+        self.db
+            .as_ref()
+            .expect("sled is open until the store is dropped")
     }
 
     /// A raw sled key, read at the store boundary.
@@ -286,36 +303,29 @@ impl SledStore {
     }
 
     /// Runs a write to sled on the writer thread and makes it durable (sled's flush, then
-    /// `fdatasync`, and the blob files when `largest_record` may be in one), waiting at most
-    /// [`WRITE_WAIT`]. Any failure (or a write still running then) stops further writes
+    /// `fdatasync`, and any blob file sled wrote), waiting at most [`WRITE_WAIT`]. Any failure (or a write still running then) stops further writes
     /// until a reopen: sled may hold part of it.
     fn write_durably(
         &self,
         write: impl FnOnce(&sled::Db) -> sled::Result<()> + Send + 'static,
     ) -> Result<(), StoreError> {
-        self.write_durably_for(WRITE_WAIT, 0, write)
-    }
-
-    fn write_durably_for(
-        &self,
-        wait: Duration,
-        largest_record: usize,
-        write: impl FnOnce(&sled::Db) -> sled::Result<()> + Send + 'static,
-    ) -> Result<(), StoreError> {
         let db = self.db().clone();
         let data_file = Arc::clone(&self.data_file);
         let dir = self.path.clone();
-        let written = self.writer.run(wait, move || {
+        let blobs = Arc::clone(&self.blobs);
+        let written = self.writer.run(WRITE_WAIT, move || {
             write(&db).map_err(|e| sled_error(&dir, "write failed", e))?;
-            db.flush().map_err(|e| sled_error(&dir, "flush failed", e))?;
+            db.flush()
+                .map_err(|e| sled_error(&dir, "flush failed", e))?;
             data_file.sync_data().map_err(|e| {
-                storage(&format!("fdatasync of {} failed", dir.join("db").display()), e)
+                storage(
+                    &format!("fdatasync of {} failed", dir.join("db").display()),
+                    e,
+                )
             })?;
-            if largest_record >= BLOB_THRESHOLD {
-                sync_dir_files(&dir.join("blobs"))
-                    .map_err(|e| storage("cannot sync sled's blob files", e))?;
-            }
-            Ok(())
+            blobs
+                .sync_new(&dir.join("blobs"))
+                .map_err(|e| storage("cannot sync sled's blob files", e))
         });
         if written.is_err() {
             self.failed.store(true, Ordering::SeqCst);
@@ -329,20 +339,23 @@ impl SledStore {
     /// before it) is checked by the replay a ledger makes on open, on every core, so it is not
     /// hashed twice here.
     ///
-    /// A break in the chain (or a gap) strictly after the anchored position is the torn tail
-    /// of a write that failed before it was acknowledged (sled 0.34 can keep part of a batch
-    /// that failed on a full disk): the index stops before it, and its first key's position
-    /// is returned so the tail can be removed. A break at or before the anchor is `Corrupt`.
+    /// A gap in the positions after the anchored head is the torn tail of a write that failed
+    /// before it was acknowledged (sled 0.34 can keep some keys of a batch that failed on a
+    /// full disk and lose the ones before them; one batch's keys are consecutive from the head,
+    /// so a torn one always shows as a gap): the index stops before it, and its first key's
+    /// position is returned so the tail can be removed. A gap at or before the anchor, or a key
+    /// that does not chain, is `Corrupt`.
     fn rebuild_index(&self, anchored: Option<u64>) -> Result<(Index, Option<u64>), StoreError> {
         let mut index = Index::default();
         // The key before: its first position, the hash before it, and its value.
         let mut previous: Option<(u64, [u8; 32], sled::IVec)> = None;
         for item in self.db().scan_prefix([EVENT_PREFIX]) {
-            let (key, value) = item.map_err(|e| sled_error(&self.path, "cannot read the log", e))?;
+            let (key, value) =
+                item.map_err(|e| sled_error(&self.path, "cannot read the log", e))?;
             let first = key_position(&key)?;
             let head = index.head();
             let expected = head.position + 1;
-            if anchored.is_some_and(|a| head.position >= a) && !follows(head, first, &value) {
+            if anchored.is_some_and(|a| head.position >= a) && first > expected {
                 return Ok((index, Some(first)));
             }
             let records = decode_chunk(expected.min(first), &value)?;
@@ -465,18 +478,6 @@ impl SledStore {
     }
 }
 
-/// Whether a stored value starting at `first` continues the log after `head`: no gap, and its
-/// first event chains from the head's hash.
-fn follows(head: Head, first: u64, value: &[u8]) -> bool {
-    first == head.position + 1
-        && decode_chunk(first, value).is_ok_and(|records| {
-            records[0]
-                .events
-                .first()
-                .is_some_and(|(hash, json)| chain_hash(&head.hash, json) == *hash)
-        })
-}
-
 /// Opens sled, clearing the unfinished snapshots (`snap.*.generating`) sled leaves when it
 /// cannot finish writing one (a full disk): sled reads such a file as its latest snapshot and
 /// reports the whole store damaged. A snapshot only speeds up sled's opening; the log holds
@@ -568,24 +569,6 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
             }
         }
     }
-}
-
-/// Records at least this large may be stored by sled in a blob file of their own (sled 0.34
-/// moves values above an eighth of its 512 KiB segments, so this is on the safe side).
-const BLOB_THRESHOLD: usize = 32 * 1024;
-
-/// `fsync`s every file in a directory, and the directory.
-fn sync_dir_files(dir: &Path) -> std::io::Result<()> {
-    if !dir.is_dir() {
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_file() {
-            File::open(&path)?.sync_all()?;
-        }
-    }
-    File::open(dir)?.sync_all()
 }
 
 fn poisoned() -> StoreError {
@@ -856,15 +839,13 @@ impl EventStore for SledStore {
         let (outcome, sealed) = index.seal(batch)?;
         if !sealed.is_empty() {
             let mut b = sled::Batch::default();
-            let mut largest = 0;
             for (first, chunk) in encode_chunks(&sealed) {
-                largest = largest.max(chunk.len());
                 b.insert(&event_key(first), chunk);
             }
             // Once sled has the records, a failure leaves it holding positions the index has
             // not taken: `write_durably` refuses further appends (which would reuse them)
             // until a reopen reads back what sled really holds.
-            self.write_durably_for(WRITE_WAIT, largest, move |db| db.apply_batch(b))?;
+            self.write_durably(move |db| db.apply_batch(b))?;
             index.commit(&sealed);
             if let Err(e) = self.write_anchor(index.head()) {
                 self.failed.store(true, Ordering::SeqCst);

@@ -161,7 +161,10 @@ fn a_cut_data_file_without_its_snapshot_is_corrupt_never_a_panic() {
                     position > 0 || why.contains(&path.display().to_string()),
                     "{pct} %: neither a position nor the file: {why}"
                 );
-                assert!(!why.contains("backtrace") && !why.contains("Inline("), "{why}");
+                assert!(
+                    !why.contains("backtrace") && !why.contains("Inline("),
+                    "{why}"
+                );
             }
             Err(other) => panic!("{pct} %: {other:?}"),
         }
