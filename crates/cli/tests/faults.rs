@@ -200,9 +200,12 @@ fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
     assert!(full > 0, "no trial filled the disk");
 }
 
-/// The damages of the campaign over a copy of a ledger: what to do to it, and its name.
-fn damages(base: &Path) -> Vec<(String, Box<dyn Fn(&Path)>)> {
-    let mut v: Vec<(String, Box<dyn Fn(&Path)>)> = Vec::new();
+/// One damage of the campaign: its name, and what it does to a copy of the ledger.
+type Damage = (String, Box<dyn Fn(&Path)>);
+
+/// The damages of the campaign over a copy of a ledger.
+fn damages(base: &Path) -> Vec<Damage> {
+    let mut v: Vec<Damage> = Vec::new();
     let size = std::fs::metadata(base.join("db")).unwrap().len();
     for pct in (5..100).step_by(5) {
         for snapshot in [false, true] {

@@ -83,12 +83,9 @@ impl Writer {
             Ok(())
         });
         drop(self.jobs.take());
-        match (closed, self.thread.take()) {
-            (Ok(()), Some(t)) => {
-                let _ = t.join();
-            }
-            // Still stuck in sled: detach the thread rather than wait for it.
-            _ => {}
+        // A close still stuck in sled leaves its thread detached rather than waited for.
+        if let (Ok(()), Some(t)) = (closed, self.thread.take()) {
+            let _ = t.join();
         }
     }
 }
