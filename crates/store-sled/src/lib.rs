@@ -176,12 +176,21 @@ impl SledStore {
     /// opened from a private copy, for reading only.
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
         let origin = path.as_ref().to_path_buf();
-        let (path, read_only) = if readonly::is_read_only(&origin) {
+        if readonly::is_read_only(&origin) {
             let copy = readonly::private_copy(&origin)?;
-            (copy.path().to_path_buf(), Some((origin, copy)))
-        } else {
-            (origin, None)
-        };
+            let read = copy.path().to_path_buf();
+            // Errors name the ledger's own files, not the private copy's.
+            return SledStore::open_in(read.clone(), Some((origin.clone(), copy)))
+                .map_err(|e| readonly::name_origin(e, &read, &origin));
+        }
+        SledStore::open_in(origin, None)
+    }
+
+    /// [`open`](SledStore::open) in `path`, which is a private copy when `read_only` is set.
+    fn open_in(
+        path: PathBuf,
+        read_only: Option<(PathBuf, tempfile::TempDir)>,
+    ) -> Result<SledStore, StoreError> {
         let db = open_clearing_unfinished_snapshots(&path)?;
         let data_file = File::open(path.join("db")).map_err(|e| {
             storage(

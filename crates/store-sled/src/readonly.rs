@@ -43,6 +43,19 @@ pub(crate) fn is_read_only(dir: &Path) -> bool {
     }
 }
 
+/// The error with the private copy's directory replaced by the ledger's own.
+pub(crate) fn name_origin(e: StoreError, copy: &Path, origin: &Path) -> StoreError {
+    let (copy, origin) = (copy.display().to_string(), origin.display().to_string());
+    match e {
+        StoreError::Corrupt { position, why } => StoreError::Corrupt {
+            position,
+            why: why.replace(&copy, &origin),
+        },
+        StoreError::Storage(why) => StoreError::Storage(why.replace(&copy, &origin)),
+        other => other,
+    }
+}
+
 /// Copies the ledger in `dir` into a new private temporary directory.
 pub(crate) fn private_copy(dir: &Path) -> Result<tempfile::TempDir, StoreError> {
     let fail = |e: std::io::Error| {
