@@ -22,8 +22,10 @@
 //! Faults: every call into sled is guarded (a panic of sled's on damaged files is `Corrupt`
 //! naming the file, see `guard`), every write runs on a writer thread with a bounded wait (a
 //! full disk can leave sled waiting forever, see `writer`), an unfinished snapshot
-//! (`snap.*.generating`) is removed before sled opens, and a directory that cannot be written
-//! is opened from a private copy, for reading only (see `readonly`).
+//! (`snap.*.generating`) that made sled's open fail is removed and the open retried, the torn
+//! tail of an unacknowledged write is removed, the blob files sled writes are synced (see
+//! `blobs`), and a directory that cannot be written is opened from a private copy, for reading
+//! only (see `readonly`).
 
 mod anchor;
 mod blobs;
@@ -312,8 +314,9 @@ impl SledStore {
     }
 
     /// Runs a write to sled on the writer thread and makes it durable (sled's flush, then
-    /// `fdatasync`, and any blob file sled wrote), waiting at most [`WRITE_WAIT`]. Any failure (or a write still running then) stops further writes
-    /// until a reopen: sled may hold part of it.
+    /// `fdatasync`, and any blob file sled wrote), waiting at most [`WRITE_WAIT`]. Any
+    /// failure (or a write still running then) stops further writes until a reopen: sled may
+    /// hold part of it.
     fn write_durably(
         &self,
         write: impl FnOnce(&sled::Db) -> sled::Result<()> + Send + 'static,
