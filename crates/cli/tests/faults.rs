@@ -3,8 +3,9 @@
 //! never a false `corrupt` after a full disk, never a silent loss: either the error names the
 //! file or a position, or `verify` passes with every acknowledged command there.
 //!
-//! `MEMBERLEDGER_DISKFULL_TRIALS=40` runs a longer disk-full campaign (it needs to mount a
-//! tmpfs, so root; elsewhere it says it is skipped).
+//! `MEMBERLEDGER_DISKFULL_TRIALS=40` runs a longer disk-full campaign. The disk is a small
+//! tmpfs when the tests may mount one (root); elsewhere a limit on the size of the files the
+//! binary writes (`prlimit --fsize`), whose writes then fail as on a full disk.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -18,7 +19,30 @@ fn bin() -> Command {
 
 /// Runs the binary with a watchdog: a run longer than `limit` is a hang, and fails the test.
 fn run_with(db: &Path, args: &[&str], stdin: Option<&Path>, limit: Duration) -> Output {
-    let mut cmd = bin();
+    run_limited(db, args, stdin, limit, None)
+}
+
+/// [`run_with`], the files it writes limited to `fsize` bytes when given (`RLIMIT_FSIZE`, with
+/// `SIGXFSZ` ignored, so a write past it fails with `EFBIG` as a full disk fails with `ENOSPC`).
+fn run_limited(
+    db: &Path,
+    args: &[&str],
+    stdin: Option<&Path>,
+    limit: Duration,
+    fsize: Option<u64>,
+) -> Output {
+    let mut cmd = match fsize {
+        None => bin(),
+        Some(n) => {
+            let mut c = Command::new("sh");
+            c.args([
+                "-c",
+                &format!(r#"trap '' XFSZ; exec prlimit --fsize={n} "$0" "$@""#),
+                env!("CARGO_BIN_EXE_memberledger"),
+            ]);
+            c
+        }
+    };
     cmd.arg("--db").arg(db).args(args);
     cmd.stdin(match stdin {
         Some(f) => Stdio::from(std::fs::File::open(f).unwrap()),
@@ -151,6 +175,44 @@ impl Drop for Tmpfs {
     }
 }
 
+/// A disk that fills: a small tmpfs when this process may mount one (root), else a limit on
+/// the size of the files the binary writes.
+enum Full {
+    Tmpfs(Tmpfs),
+    SizeLimit(PathBuf, u64),
+}
+
+impl Full {
+    fn new(dir: &Path, trial: u64) -> Full {
+        match Tmpfs::mount(dir, 1536 + 256 * (trial % 4)) {
+            Some(fs) => Full::Tmpfs(fs),
+            None => {
+                std::fs::create_dir_all(dir).unwrap();
+                Full::SizeLimit(dir.to_path_buf(), 500_000 + 150_000 * (trial % 4))
+            }
+        }
+    }
+    fn dir(&self) -> &Path {
+        match self {
+            Full::Tmpfs(fs) => &fs.0,
+            Full::SizeLimit(dir, _) => dir,
+        }
+    }
+    fn limit(&self) -> Option<u64> {
+        match self {
+            Full::Tmpfs(_) => None,
+            Full::SizeLimit(_, n) => Some(*n),
+        }
+    }
+    /// Frees space: a larger tmpfs, or no limit.
+    fn free(&mut self) {
+        match self {
+            Full::Tmpfs(fs) => fs.resize(16 * 1024),
+            Full::SizeLimit(dir, _) => *self = Full::SizeLimit(std::mem::take(dir), u64::MAX),
+        }
+    }
+}
+
 #[test]
 fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
     let trials: u64 = std::env::var("MEMBERLEDGER_DISKFULL_TRIALS")
@@ -162,16 +224,11 @@ fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
     std::fs::write(&input, commands(50, 8000)).unwrap();
     let mut full = 0;
     for trial in 0..trials {
-        let Some(fs) = Tmpfs::mount(
-            &dir.path().join(format!("fs{trial}")),
-            1536 + 256 * (trial % 4),
-        ) else {
-            eprintln!("skipped: mounting a tmpfs needs root");
-            return;
-        };
-        let db = fs.0.join("ledger");
+        let mut disk = Full::new(&dir.path().join(format!("fs{trial}")), trial);
+        let db = disk.dir().join("ledger");
         assert!(run(&db, &["init"]).status.success());
-        let o = run_with(&db, &["apply", "-"], Some(&input), Duration::from_secs(120));
+        let minutes = Duration::from_secs(120);
+        let o = run_limited(&db, &["apply", "-"], Some(&input), minutes, disk.limit());
         let acked = acknowledged(&o.stdout);
         let err = String::from_utf8_lossy(&o.stderr);
         if o.status.code() == Some(2) {
@@ -180,7 +237,7 @@ fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
             assert!(!err.contains("Os {") && !err.contains("backtrace"), "{err}");
         }
         // Opening again on the full disk: a storage error or a valid ledger, never `corrupt`.
-        let o = run(&db, &["verify"]);
+        let o = run_limited(&db, &["verify"], None, minutes, disk.limit());
         assert!(
             o.status.success() || o.status.code() == Some(2),
             "trial {trial}: {o:?}"
@@ -190,7 +247,7 @@ fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
             "{o:?}"
         );
         // Space freed: everything acknowledged is there.
-        fs.resize(16 * 1024);
+        disk.free();
         let o = run(&db, &["verify"]);
         assert!(o.status.success(), "trial {trial}: {o:?}");
         let held = recorded(&db);

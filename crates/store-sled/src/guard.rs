@@ -116,6 +116,7 @@ pub(crate) fn sled_error(dir: &Path, what: &str, e: sled::Error) -> StoreError {
 pub(crate) fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::StorageFull => "no space left on the device".into(),
+        std::io::ErrorKind::FileTooLarge => "a file grew beyond the size allowed".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
         _ => match e
