@@ -246,6 +246,15 @@ fn a_full_disk_is_a_storage_error_never_a_hang_nor_a_false_corrupt() {
             !String::from_utf8_lossy(&o.stderr).contains("corrupt"),
             "{o:?}"
         );
+        // And it leaves no unfinished snapshot behind.
+        let unfinished = std::fs::read_dir(&db)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".generating"));
+        assert!(
+            !unfinished,
+            "trial {trial}: an unfinished snapshot was left"
+        );
         // Space freed: everything acknowledged is there.
         disk.free();
         let o = run(&db, &["verify"]);

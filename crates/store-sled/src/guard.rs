@@ -100,6 +100,22 @@ pub(crate) fn sled_error(dir: &Path, what: &str, e: sled::Error) -> StoreError {
                 dir.join("blobs").display()
             ),
         },
+        sled::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+            ) =>
+        {
+            StoreError::Corrupt {
+                position: 0,
+                why: format!(
+                    "sled's data file {} or a blob file under {} is cut short or damaged ({})",
+                    dir.join("db").display(),
+                    dir.join("blobs").display(),
+                    io_message(&io)
+                ),
+            }
+        }
         sled::Error::Io(io) => StoreError::Storage(format!(
             "{what} (sled's files in {}): {}",
             dir.display(),

@@ -497,16 +497,19 @@ impl SledStore {
 /// held elsewhere (so never under a process writing a snapshot), then the open is retried:
 /// an open that fails on a full disk leaves none behind, and one that finds one recovers.
 fn open_clearing_unfinished_snapshots(path: &Path) -> Result<sled::Db, StoreError> {
+    let held_elsewhere = |e: &StoreError| matches!(e, StoreError::Storage(why) if why.contains("open in another process"));
     match open_sled(path) {
-        Err(StoreError::Storage(why)) if why.contains("open in another process") => {
-            Err(StoreError::Storage(why))
-        }
+        Err(e) if held_elsewhere(&e) => Err(e),
         Err(e) => {
-            if remove_unfinished_snapshots(path)? {
-                open_sled(path)
-            } else {
-                Err(e)
+            if !remove_unfinished_snapshots(path)? {
+                return Err(e);
             }
+            let again = open_sled(path);
+            if again.as_ref().is_err_and(|e| !held_elsewhere(e)) {
+                // Still failing (the disk still full): leave no unfinished snapshot behind.
+                remove_unfinished_snapshots(path)?;
+            }
+            again
         }
         ok => ok,
     }
