@@ -424,7 +424,7 @@ fn damaged_sled_files_are_reported_as_corrupt_not_a_panic() {
     // anchor notices the acknowledged events are gone; never a quietly shorter ledger.
     let said = stdout(&o);
     assert!(
-        said.contains("FAILED at position 0: sled's files")
+        said.contains("FAILED at position 0: sled's")
             || (said.contains("FAILED at position 1") && said.contains("acknowledged")),
         "{said}"
     );

@@ -18,9 +18,23 @@
 //! the one sync an append waits for: the head anchor (`memberledger.head`, which turns a tail
 //! that sled silently dropped into `Corrupt`) is rewritten after each append and made durable
 //! by a background thread shortly after.
+//!
+//! Faults: every call into sled is guarded (a panic of sled's on damaged files is `Corrupt`
+//! naming the file, see `guard`), every write runs on a writer thread with a bounded wait (a
+//! full disk can leave sled waiting forever, see `writer`), an unfinished snapshot
+//! (`snap.*.generating`) that made sled's open fail is removed and the open retried, the torn
+//! tail of an unacknowledged write is removed, the blob files sled writes are synced (see
+//! `blobs`), and a directory that cannot be written is opened from a private copy, for reading
+//! only (see `readonly`).
+
+mod anchor;
+mod blobs;
+mod guard;
+mod readonly;
+mod writer;
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -33,6 +47,10 @@ use memberledger_store::{
 };
 use sha2::{Digest, Sha256};
 
+use anchor::{anchor_line, hex_hash, ANCHORED_KEY, ANCHOR_FILE};
+use guard::{guarded, sled_error};
+use writer::Writer;
+
 const EVENT_PREFIX: u8 = b'e';
 const META_PREFIX: u8 = b'm';
 const RECORD_FORMAT: u8 = 1;
@@ -44,19 +62,33 @@ pub const CHUNK_BYTES: usize = 24 * 1024;
 /// Bytes of the SHA-256 checksum that closes every record.
 const CHECKSUM_LEN: usize = 32;
 
+/// How long an append waits for sled to write and sync: a write still running then (sled
+/// stuck on a full disk) is a `Storage` error, and the store takes no more appends.
+pub const WRITE_WAIT: Duration = Duration::from_secs(30);
+/// How long dropping the store waits for sled to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
 /// A ledger's log in a sled database on disk.
 pub struct SledStore {
-    db: sled::Db,
+    /// sled's database; `None` only while being dropped (it is closed on the writer thread).
+    db: Option<sled::Db>,
     /// sled's data file, opened once, to `fdatasync` after each flush.
-    data_file: File,
+    data_file: Arc<File>,
     path: PathBuf,
     index: Mutex<Index>,
     /// Set when a write failed after sled took it: appends are refused until a reopen.
     failed: Arc<AtomicBool>,
     /// The head anchor: the last acknowledged position and hash, written after sled.
-    anchor: Mutex<File>,
+    anchor: Mutex<Option<File>>,
     /// Syncs the anchor in the background, so an append waits for one sync (sled's), not two.
     syncer: Option<AnchorSyncer>,
+    /// Runs every write to sled, so a stuck write is an error, not a hang.
+    writer: Writer,
+    /// sled's blob files already made durable.
+    blobs: Arc<blobs::SyncedBlobs>,
+    /// Set when the ledger's directory cannot be written: this store reads a private copy
+    /// (removed on drop) and refuses every write.
+    read_only: Option<(PathBuf, tempfile::TempDir)>,
 }
 
 /// How often the background thread makes a changed head anchor durable.
@@ -112,8 +144,20 @@ impl Drop for AnchorSyncer {
     }
 }
 
-/// The anchor file, beside sled's files.
-const ANCHOR_FILE: &str = "memberledger.head";
+impl Drop for SledStore {
+    /// Closes sled on the writer thread, waiting at most [`CLOSE_WAIT`]: after a failed write
+    /// sled's own close may wait forever, and dropping the store must not.
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let wait = if self.failed.load(Ordering::SeqCst) {
+                Duration::from_secs(1)
+            } else {
+                CLOSE_WAIT
+            };
+            self.writer.close(db, wait);
+        }
+    }
+}
 
 fn storage(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Storage(format!("{what}: {e}"))
@@ -128,53 +172,177 @@ fn event_key(position: u64) -> [u8; 9] {
 
 impl SledStore {
     /// Opens (or creates) the store in a directory. Fails with `Storage` when another process
-    /// holds it, and with `Corrupt` when the log cannot be read back as written.
+    /// holds it, and with `Corrupt` when the log cannot be read back as written (naming the
+    /// position, or sled's file when the damage is in sled's own files) or when its head
+    /// anchor is missing, empty or ahead of the log. A directory that cannot be written is
+    /// opened from a private copy, for reading only.
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
-        let path = path.as_ref().to_path_buf();
-        let db = open_sled(&path)?;
-        let data_file =
-            File::open(path.join("db")).map_err(|e| storage("cannot open sled's data file", e))?;
+        let origin = path.as_ref().to_path_buf();
+        if readonly::is_read_only(&origin) {
+            let copy = readonly::private_copy(&origin)?;
+            let read = copy.path().to_path_buf();
+            // Errors name the ledger's own files, not the private copy's.
+            return SledStore::open_in(read.clone(), Some((origin.clone(), copy)))
+                .map_err(|e| readonly::name_origin(e, &read, &origin));
+        }
+        SledStore::open_in(origin, None)
+    }
+
+    /// [`open`](SledStore::open) in `path`, which is a private copy when `read_only` is set.
+    fn open_in(
+        path: PathBuf,
+        read_only: Option<(PathBuf, tempfile::TempDir)>,
+    ) -> Result<SledStore, StoreError> {
+        let db = open_clearing_unfinished_snapshots(&path)?;
+        let data_file = File::open(path.join("db")).map_err(|e| {
+            storage(
+                &format!("cannot open sled's data file {}", path.join("db").display()),
+                e,
+            )
+        })?;
         // Make the directory entries of a new database durable too.
         File::open(&path)
             .and_then(|d| d.sync_all())
             .map_err(|e| storage("cannot sync the ledger directory", e))?;
-        let anchor_path = path.join(ANCHOR_FILE);
-        let new_ledger = !anchor_path.exists();
-        let anchor = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&anchor_path)
-            .map_err(|e| storage("cannot open the head anchor", e))?;
-        let failed = Arc::new(AtomicBool::new(false));
-        let syncer = anchor
-            .try_clone()
-            .and_then(|f| AnchorSyncer::start(f, Arc::clone(&failed)))
-            .map_err(|e| storage("cannot start the head anchor's syncer", e))?;
-        let store = SledStore {
-            db,
-            data_file,
+        let writer = Writer::start(&path).map_err(|e| storage("cannot start the writer", e))?;
+        let text = anchor::read_anchor(&path)?;
+        let mut store = SledStore {
+            db: Some(db),
+            data_file: Arc::new(data_file),
             path,
             index: Mutex::new(Index::default()),
-            failed,
-            anchor: Mutex::new(anchor),
-            syncer: Some(syncer),
+            failed: Arc::new(AtomicBool::new(false)),
+            anchor: Mutex::new(None),
+            syncer: None,
+            writer,
+            blobs: Arc::default(),
+            read_only,
         };
-        let index = store.rebuild_index()?;
+        let (index, torn) = guarded(&store.path, || {
+            store.rebuild_index(anchor::position(text.as_deref()))
+        })?;
+        if let Some(from) = torn {
+            store.remove_torn_tail(from)?;
+        }
         let head = index.head();
         *store.index.lock().map_err(|_| poisoned())? = index;
-        if new_ledger {
-            store.write_anchor(head, true)?;
-        } else {
-            store.check_anchor(head)?;
-        }
+        store.settle_anchor(text.as_deref(), head)?;
         Ok(store)
     }
 
-    /// The directory the store lives in.
+    /// Checks the log against the head anchor (creating it for a new ledger, and recording in
+    /// sled that the ledger has one), then opens it for the in-place rewrites of appends.
+    fn settle_anchor(&mut self, text: Option<&str>, head: Head) -> Result<(), StoreError> {
+        let anchored = self.raw_get(ANCHORED_KEY)?.is_some();
+        match anchor::judge(&self.path, text, anchored, head)? {
+            anchor::Found::New => anchor::create_anchor(&self.path, head)?,
+            anchor::Found::Anchored { position, hash } => {
+                self.check_anchor(position, &hash, head)?;
+            }
+        }
+        if !anchored {
+            // Only once the anchor file is in place, so a crash between the two leaves an
+            // anchor without the record of it (fine), never the record without the anchor.
+            self.write_durably(move |db| db.insert(ANCHORED_KEY, &b"1"[..]).map(|_| ()))?;
+        }
+        let anchor_path = self.path.join(ANCHOR_FILE);
+        let anchor = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&anchor_path)
+            .map_err(|e| {
+                storage(
+                    &format!("cannot open the head anchor {}", anchor_path.display()),
+                    e,
+                )
+            })?;
+        let syncer = anchor
+            .try_clone()
+            .and_then(|f| AnchorSyncer::start(f, Arc::clone(&self.failed)))
+            .map_err(|e| storage("cannot start the head anchor's syncer", e))?;
+        *self.anchor.lock().map_err(|_| poisoned())? = Some(anchor);
+        self.syncer = Some(syncer);
+        Ok(())
+    }
+
+    /// The directory the store lives in (for a ledger opened read-only: its own directory,
+    /// not the private copy read).
     pub fn path(&self) -> &Path {
-        &self.path
+        match &self.read_only {
+            Some((origin, _)) => origin,
+            None => &self.path,
+        }
+    }
+
+    /// Whether the ledger's directory could not be written, so this store reads a private
+    /// copy of it and refuses every write.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.is_some()
+    }
+
+    fn db(&self) -> &sled::Db {
+        self.db
+            .as_ref()
+            .expect("sled is open until the store is dropped")
+    }
+
+    /// A raw sled key, read at the store boundary.
+    fn raw_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        guarded(&self.path, || {
+            self.db()
+                .get(key)
+                .map_err(|e| sled_error(&self.path, "cannot read a setting", e))
+        })
+    }
+
+    /// Refuses a write when the store cannot take one: opened read-only, or after a write
+    /// that failed part-way.
+    fn check_writable(&self) -> Result<(), StoreError> {
+        if let Some((origin, _)) = &self.read_only {
+            return Err(StoreError::Storage(format!(
+                "the ledger at {} is read-only here (its directory cannot be written): \
+                 it was opened for reading, from a private copy; writes are refused",
+                origin.display()
+            )));
+        }
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(StoreError::Storage(
+                "an earlier write failed part-way; reopen the ledger to continue".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs a write to sled on the writer thread and makes it durable (sled's flush, then
+    /// `fdatasync`, and any blob file sled wrote), waiting at most [`WRITE_WAIT`]. Any
+    /// failure (or a write still running then) stops further writes until a reopen: sled may
+    /// hold part of it.
+    fn write_durably(
+        &self,
+        write: impl FnOnce(&sled::Db) -> sled::Result<()> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let db = self.db().clone();
+        let data_file = Arc::clone(&self.data_file);
+        let dir = self.path.clone();
+        let blobs = Arc::clone(&self.blobs);
+        let written = self.writer.run(WRITE_WAIT, move || {
+            write(&db).map_err(|e| sled_error(&dir, "write failed", e))?;
+            db.flush()
+                .map_err(|e| sled_error(&dir, "flush failed", e))?;
+            data_file.sync_data().map_err(|e| {
+                storage(
+                    &format!("fdatasync of {} failed", dir.join("db").display()),
+                    e,
+                )
+            })?;
+            blobs
+                .sync_new(&dir.join("blobs"))
+                .map_err(|e| storage("cannot sync sled's blob files", e))
+        });
+        if written.is_err() {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        written
     }
 
     /// Reads every record, checking as it goes what names the first bad position exactly:
@@ -182,15 +350,26 @@ impl SledStore {
     /// gap, and each command id once. The rest of the chain (every hash against the bytes
     /// before it) is checked by the replay a ledger makes on open, on every core, so it is not
     /// hashed twice here.
-    fn rebuild_index(&self) -> Result<Index, StoreError> {
+    ///
+    /// A gap in the positions after the anchored head is the torn tail of a write that failed
+    /// before it was acknowledged (sled 0.34 can keep some keys of a batch that failed on a
+    /// full disk and lose the ones before them; one batch's keys are consecutive from the head,
+    /// so a torn one always shows as a gap): the index stops before it, and its first key's
+    /// position is returned so the tail can be removed. A gap at or before the anchor, or a key
+    /// that does not chain, is `Corrupt`.
+    fn rebuild_index(&self, anchored: Option<u64>) -> Result<(Index, Option<u64>), StoreError> {
         let mut index = Index::default();
         // The key before: its first position, the hash before it, and its value.
         let mut previous: Option<(u64, [u8; 32], sled::IVec)> = None;
-        for item in self.db.scan_prefix([EVENT_PREFIX]) {
-            let (key, value) = item.map_err(|e| storage("cannot read the log", e))?;
+        for item in self.db().scan_prefix([EVENT_PREFIX]) {
+            let (key, value) =
+                item.map_err(|e| sled_error(&self.path, "cannot read the log", e))?;
             let first = key_position(&key)?;
             let head = index.head();
             let expected = head.position + 1;
+            if anchored.is_some_and(|a| head.position >= a) && first > expected {
+                return Ok((index, Some(first)));
+            }
             let records = decode_chunk(expected.min(first), &value)?;
             // The first event of each key must follow the one before it: a key moved, swapped
             // or dropped is named where it is, before its positions confuse the index. (Every
@@ -237,49 +416,54 @@ impl SledStore {
             previous = Some((expected, hash_before, value));
         }
         index.shrink_to_fit();
-        Ok(index)
+        Ok((index, None))
+    }
+
+    /// Removes the keys from position `from` on: the torn tail of a write that failed before
+    /// it was acknowledged, which a later append would otherwise interleave with.
+    fn remove_torn_tail(&self, from: u64) -> Result<(), StoreError> {
+        let keys: Vec<sled::IVec> = guarded(&self.path, || {
+            self.db()
+                .range(event_key(from)..=event_key(u64::MAX))
+                .keys()
+                .collect::<Result<_, _>>()
+                .map_err(|e| sled_error(&self.path, "cannot read the log", e))
+        })?;
+        let mut batch = sled::Batch::default();
+        for k in &keys {
+            batch.remove(k);
+        }
+        self.write_durably(move |db| db.apply_batch(batch))?;
+        eprintln!(
+            "memberledger: warning: removed {} stored chunk(s) from position {from} on in {}: part of a write that failed before it was acknowledged (a full disk?)",
+            keys.len(),
+            self.path.display()
+        );
+        Ok(())
     }
 
     /// Records the acknowledged head outside sled. sled recovers a damaged log by silently
     /// dropping everything after the damage; comparing its head with this anchor on open turns
     /// that loss into a `Corrupt` error instead of a shorter, valid-looking log. The write goes
-    /// to the page cache; the [`AnchorSyncer`] makes it durable shortly after (or `sync` now).
-    fn write_anchor(&self, head: Head, sync: bool) -> Result<(), StoreError> {
+    /// to the page cache, in place (a line of fixed length, so the file is never empty or
+    /// short); the [`AnchorSyncer`] makes it durable shortly after.
+    fn write_anchor(&self, head: Head) -> Result<(), StoreError> {
         let mut f = self.anchor.lock().map_err(|_| poisoned())?;
-        let line = format!("{:020} {}\n", head.position, hex_hash(&head.hash));
+        let f = f
+            .as_mut()
+            .ok_or_else(|| StoreError::Storage("the head anchor is not open".into()))?;
         f.seek(SeekFrom::Start(0))
-            .and_then(|_| f.write_all(line.as_bytes()))
-            .and_then(|()| if sync { f.sync_data() } else { Ok(()) })
+            .and_then(|_| f.write_all(anchor_line(head).as_bytes()))
             .map_err(|e| storage("cannot write the head anchor", e))?;
-        if !sync {
-            if let Some(s) = &self.syncer {
-                s.dirty.store(true, Ordering::SeqCst);
-            }
+        if let Some(s) = &self.syncer {
+            s.dirty.store(true, Ordering::SeqCst);
         }
         Ok(())
     }
 
     /// Checks the log reaches the anchored head, with the anchored hash there. The log may be
     /// ahead of the anchor (a crash between sled's sync and the anchor's), never behind it.
-    fn check_anchor(&self, head: Head) -> Result<(), StoreError> {
-        let mut text = String::new();
-        self.anchor
-            .lock()
-            .map_err(|_| poisoned())?
-            .read_to_string(&mut text)
-            .map_err(|e| storage("cannot read the head anchor", e))?;
-        if text.is_empty() {
-            // Created, then the process stopped before the first anchor was written.
-            return Ok(());
-        }
-        let bad = |why: String| StoreError::Corrupt { position: 0, why };
-        let mut parts = text.split_whitespace();
-        let (Some(pos), Some(hash), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(bad(format!("the head anchor {ANCHOR_FILE} is damaged")));
-        };
-        let anchored: u64 = pos
-            .parse()
-            .map_err(|_| bad(format!("the head anchor {ANCHOR_FILE} is damaged")))?;
+    fn check_anchor(&self, anchored: u64, hash: &str, head: Head) -> Result<(), StoreError> {
         if anchored > head.position {
             return Err(StoreError::Corrupt {
                 position: head.position + 1,
@@ -291,7 +475,7 @@ impl SledStore {
         }
         if anchored > 0 {
             let at = self.read_raw(anchored, 1)?;
-            if at.first().map(|r| hex_hash(&r.hash)) != Some(hash.to_owned()) {
+            if at.first().map(|r| hex_hash(&r.hash)).as_deref() != Some(hash) {
                 return Err(StoreError::Corrupt {
                     position: anchored,
                     why: "the event differs from the one acknowledged there".into(),
@@ -301,23 +485,62 @@ impl SledStore {
         Ok(())
     }
 
-    /// Makes what sled wrote durable: sled's flush, then a real `fdatasync` of its data file,
-    /// and of its blob files when a record was large enough for sled to put it in one.
-    fn durable(&self, largest_record: usize) -> Result<(), StoreError> {
-        self.db.flush().map_err(|e| storage("flush failed", e))?;
-        self.data_file
-            .sync_data()
-            .map_err(|e| storage("fdatasync failed", e))?;
-        if largest_record >= BLOB_THRESHOLD {
-            sync_dir_files(&self.path.join("blobs"))
-                .map_err(|e| storage("cannot sync sled's blob files", e))?;
-        }
-        Ok(())
-    }
-
     fn index(&self) -> Result<std::sync::MutexGuard<'_, Index>, StoreError> {
         self.index.lock().map_err(|_| poisoned())
     }
+}
+
+/// Opens sled, clearing the unfinished snapshots (`snap.*.generating`) sled leaves when it
+/// cannot finish writing one (a full disk): sled reads such a file as its latest snapshot and
+/// reports the whole store damaged. A snapshot only speeds up sled's opening; the log holds
+/// the data. They are removed only after an open that failed for another reason than a lock
+/// held elsewhere (so never under a process writing a snapshot), then the open is retried:
+/// an open that fails on a full disk leaves none behind, and one that finds one recovers.
+fn open_clearing_unfinished_snapshots(path: &Path) -> Result<sled::Db, StoreError> {
+    let held_elsewhere = |e: &StoreError| matches!(e, StoreError::Storage(why) if why.contains("open in another process"));
+    match open_sled(path) {
+        Err(e) if held_elsewhere(&e) => Err(e),
+        Err(e) => {
+            if !remove_unfinished_snapshots(path)? {
+                return Err(e);
+            }
+            let again = open_sled(path);
+            if again.as_ref().is_err_and(|e| !held_elsewhere(e)) {
+                // Still failing (the disk still full): leave no unfinished snapshot behind.
+                remove_unfinished_snapshots(path)?;
+            }
+            again
+        }
+        ok => ok,
+    }
+}
+
+/// Removes the `snap.*.generating` files in `dir`, saying so; whether there were any.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<bool, StoreError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(false);
+    };
+    let mut removed = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path()).map_err(|e| {
+                storage(
+                    &format!(
+                        "cannot remove the unfinished snapshot {}",
+                        entry.path().display()
+                    ),
+                    e,
+                )
+            })?;
+            eprintln!(
+                "memberledger: warning: removed {}, a snapshot sled did not finish writing (a full disk?); the log it summarises is intact",
+                entry.path().display()
+            );
+            removed = true;
+        }
+    }
+    Ok(removed)
 }
 
 /// How long `open` waits for a lock that a closing handle still holds.
@@ -325,15 +548,18 @@ const LOCK_WAIT_MS: u64 = 1000;
 
 /// Opens sled, waiting a moment for a lock released by a handle being dropped (sled's
 /// background threads let go of the file shortly after the last handle), and reporting a lock
-/// held for longer as a ledger open elsewhere.
+/// held for longer as a ledger open elsewhere. sled's panics and corruption errors are
+/// `Corrupt` naming the file.
 fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     let mut waited_ms = 0;
     loop {
-        match sled::Config::new()
-            .path(path)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-        {
+        let opened = guarded(path, || {
+            Ok(sled::Config::new()
+                .path(path)
+                .mode(sled::Mode::HighThroughput)
+                .open())
+        })?;
+        match opened {
             Ok(db) => return Ok(db),
             // sled reports a held lock as an I/O error wrapping `WouldBlock`.
             Err(sled::Error::Io(io))
@@ -349,43 +575,15 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 waited_ms += 50;
             }
-            // sled found its own files damaged: that is corruption, not a failing disk.
-            Err(sled::Error::Corruption { .. }) => {
-                return Err(StoreError::Corrupt {
-                    position: 0,
-                    why: format!("sled's files at {} are damaged", path.display()),
-                })
-            }
             Err(e) => {
-                return Err(storage(
+                return Err(sled_error(
+                    path,
                     &format!("cannot open the ledger at {}", path.display()),
                     e,
                 ))
             }
         }
     }
-}
-
-/// Records at least this large may be stored by sled in a blob file of their own (sled 0.34
-/// moves values above an eighth of its 512 KiB segments, so this is on the safe side).
-const BLOB_THRESHOLD: usize = 32 * 1024;
-
-/// `fsync`s every file in a directory, and the directory.
-fn sync_dir_files(dir: &Path) -> std::io::Result<()> {
-    if !dir.is_dir() {
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_file() {
-            File::open(&path)?.sync_all()?;
-        }
-    }
-    File::open(dir)?.sync_all()
-}
-
-fn hex_hash(h: &[u8; 32]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn poisoned() -> StoreError {
@@ -652,33 +850,19 @@ impl EventStore for SledStore {
         batch: Vec<Append>,
     ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
         let mut index = self.index()?;
-        if self.failed.load(Ordering::SeqCst) {
-            return Err(StoreError::Storage(
-                "an earlier write failed part-way; reopen the ledger to continue".into(),
-            ));
-        }
+        self.check_writable()?;
         let (outcome, sealed) = index.seal(batch)?;
         if !sealed.is_empty() {
             let mut b = sled::Batch::default();
-            let mut largest = 0;
             for (first, chunk) in encode_chunks(&sealed) {
-                largest = largest.max(chunk.len());
                 b.insert(&event_key(first), chunk);
             }
             // Once sled has the records, a failure leaves it holding positions the index has
-            // not taken: refuse further appends (which would reuse them) until a reopen reads
-            // back what sled really holds.
-            let written = self
-                .db
-                .apply_batch(b)
-                .map_err(|e| storage("write failed", e))
-                .and_then(|()| self.durable(largest));
-            if let Err(e) = written {
-                self.failed.store(true, Ordering::SeqCst);
-                return Err(e);
-            }
+            // not taken: `write_durably` refuses further appends (which would reuse them)
+            // until a reopen reads back what sled really holds.
+            self.write_durably(move |db| db.apply_batch(b))?;
             index.commit(&sealed);
-            if let Err(e) = self.write_anchor(index.head(), false) {
+            if let Err(e) = self.write_anchor(index.head()) {
                 self.failed.store(true, Ordering::SeqCst);
                 return Err(e);
             }
@@ -687,6 +871,52 @@ impl EventStore for SledStore {
     }
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
+        guarded(&self.path, || self.command_inner(id))
+    }
+
+    fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {
+        Ok(self.index()?.command(id))
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        Ok(self.index()?.head())
+    }
+
+    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
+        guarded(&self.path, || self.read_raw_inner(from, limit))
+    }
+
+    fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
+        guarded(&self.path, || {
+            positions.iter().map(|&p| self.read_position(p)).collect()
+        })
+    }
+
+    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
+        Ok(self.index()?.member_positions(member))
+    }
+
+    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
+        Ok(self.index()?.member_version(member))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = [&[META_PREFIX], key.as_bytes()].concat();
+        Ok(self.raw_get(&k)?.map(|v| v.to_vec()))
+    }
+
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let _writer = self.index()?;
+        self.check_writable()?;
+        let k = [&[META_PREFIX], key.as_bytes()].concat();
+        let value = value.to_vec();
+        self.write_durably(move |db| db.insert(k, value).map(|_| ()))
+    }
+}
+
+/// The reads behind [`EventStore`]'s methods, each called at the store boundary (`guarded`).
+impl SledStore {
+    fn command_inner(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
         let Some(place) = self.index()?.command(id) else {
             return Ok(None);
         };
@@ -698,11 +928,11 @@ impl EventStore for SledStore {
             why: "indexed command is missing".into(),
         };
         let (key, value) = self
-            .db
+            .db()
             .range(event_key(0)..=event_key(first))
             .next_back()
             .transpose()
-            .map_err(|e| storage("cannot read the log", e))?
+            .map_err(|e| sled_error(&self.path, "cannot read the log", e))?
             .ok_or_else(missing)?;
         let rec = decode_chunk(key_position(&key)?, &value)?
             .into_iter()
@@ -718,33 +948,25 @@ impl EventStore for SledStore {
         Ok(Some(rec))
     }
 
-    fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {
-        Ok(self.index()?.command(id))
-    }
-
-    fn head(&self) -> Result<Head, StoreError> {
-        Ok(self.index()?.head())
-    }
-
-    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
+    fn read_raw_inner(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
         let from = from.max(1);
         let mut out = Vec::new();
         // The record holding `from` is the last one starting at or before it.
         let start = match self
-            .db
+            .db()
             .range(event_key(0)..=event_key(from))
             .next_back()
             .transpose()
-            .map_err(|e| storage("cannot read the log", e))?
+            .map_err(|e| sled_error(&self.path, "cannot read the log", e))?
         {
             Some((k, _)) => key_position(&k)?,
             None => return Ok(out),
         };
-        for item in self.db.range(event_key(start)..=event_key(u64::MAX)) {
+        for item in self.db().range(event_key(start)..=event_key(u64::MAX)) {
             if out.len() >= limit {
                 break;
             }
-            let (k, v) = item.map_err(|e| storage("cannot read the log", e))?;
+            let (k, v) = item.map_err(|e| sled_error(&self.path, "cannot read the log", e))?;
             // Every header was checked when the store opened, and sled's files stay locked
             // while it is open: reading the log does not hash them again.
             for rec in decode_chunk_with(key_position(&k)?, &v, false)? {
@@ -764,61 +986,30 @@ impl EventStore for SledStore {
         Ok(out)
     }
 
-    fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
-        positions
-            .iter()
-            .map(|&p| {
-                let missing = || StoreError::Corrupt {
-                    position: p,
-                    why: "indexed event is missing".into(),
-                };
-                let (key, value) = self
-                    .db
-                    .range(event_key(0)..=event_key(p))
-                    .next_back()
-                    .transpose()
-                    .map_err(|e| storage("cannot read the log", e))?
-                    .ok_or_else(missing)?;
-                let rec = record_at(key_position(&key)?, &value, p)?;
-                let i = p
-                    .checked_sub(rec.record.first_position)
-                    .and_then(|i| usize::try_from(i).ok())
-                    .ok_or_else(missing)?;
-                let (hash, json) = rec.events.get(i).ok_or_else(missing)?;
-                RawEvent {
-                    position: p,
-                    hash: *hash,
-                    json: json.to_vec(),
-                }
-                .decode()
-            })
-            .collect()
-    }
-
-    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
-        Ok(self.index()?.member_positions(member))
-    }
-
-    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
-        Ok(self.index()?.member_version(member))
-    }
-
-    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let k = [&[META_PREFIX], key.as_bytes()].concat();
-        Ok(self
-            .db
-            .get(k)
-            .map_err(|e| storage("cannot read a setting", e))?
-            .map(|v| v.to_vec()))
-    }
-
-    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        let _writer = self.index()?;
-        let k = [&[META_PREFIX], key.as_bytes()].concat();
-        self.db
-            .insert(k, value)
-            .map_err(|e| storage("cannot write a setting", e))?;
-        self.durable(0)
+    fn read_position(&self, p: u64) -> Result<RecordedEvent, StoreError> {
+        let missing = || StoreError::Corrupt {
+            position: p,
+            why: "indexed event is missing".into(),
+        };
+        let (key, value) = self
+            .db()
+            .range(event_key(0)..=event_key(p))
+            .next_back()
+            .transpose()
+            .map_err(|e| sled_error(&self.path, "cannot read the log", e))?
+            .ok_or_else(missing)?;
+        let rec = record_at(key_position(&key)?, &value, p)?;
+        let i = p
+            .checked_sub(rec.record.first_position)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(missing)?;
+        let (hash, json) = rec.events.get(i).ok_or_else(missing)?;
+        RawEvent {
+            position: p,
+            hash: *hash,
+            json: json.to_vec(),
+        }
+        .decode()
     }
 }
 
