@@ -80,7 +80,16 @@ fn facts(dir: &Path) -> Vec<(&'static str, String)> {
     ml(&db, &["init"]);
     let cmds = dir.join("cmds.jsonl");
     std::fs::write(&cmds, format!("{CMDS}\n")).unwrap();
-    ml(&db, &["apply", cmds.to_str().unwrap()]);
+    // The history runs into 2028: the ledger's clock is told so (as the doc shows).
+    ml(
+        &db,
+        &[
+            "--now",
+            "2028-12-31T00:00:00Z",
+            "apply",
+            cmds.to_str().unwrap(),
+        ],
+    );
     let export = ml(&db, &["export", "--format", "jsonl"]);
     let lines: Vec<&str> = export.lines().collect();
     let (c1, c2) = (without_hash(lines[0]), without_hash(lines[1]));

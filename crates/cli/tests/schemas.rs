@@ -28,7 +28,7 @@ const COMMANDS: &str = r#"{"id":"00000000-0000-4000-8000-000000000001","at":"202
 {"id":"00000000-0000-4000-8000-000000000010","at":"2026-03-09T11:00:00Z","type":"purchase_package","member":"M2","store":"S2","service":"facial","sessions":2,"amount":"80.00","paid_from":"cash","expires_at":"2026-03-20T00:00:00Z"}
 {"id":"00000000-0000-4000-8000-000000000011","at":"2026-03-21T10:00:00Z","type":"expire","member":"M2","store":"S2"}
 {"id":"00000000-0000-4000-8000-000000000012","at":"2026-03-22T10:00:00Z","type":"settle","store":"S1","to":"S2","amount":"10.00"}
-{"id":"00000000-0000-4000-8000-000000000013","at":"2026-04-01T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"},{"name":"silver","discount":"0.95","points_per_yuan":"1"},{"name":"gold","discount":"0.9","points_per_yuan":"1.5"}],"bonus_expiry_days":30}}
+{"id":"00000000-0000-4000-8000-000000000013","at":"2026-04-01T00:00:00Z","type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"},{"name":"silver","discount":"0.95","points_per_yuan":"1"},{"name":"gold","discount":"0.9","points_per_yuan":"1.5"},{"name":"diamond","discount":"0.8","points_per_yuan":"2"}],"bonus_expiry_days":30}}
 {"id":"00000000-0000-4000-8000-000000000014","at":"2026-04-02T10:00:00Z","type":"refund_balance","member":"M1","store":"S1"}"#;
 
 fn schema_dir() -> PathBuf {

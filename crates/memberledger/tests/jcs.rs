@@ -84,7 +84,7 @@ fn generated() -> Ledger {
     run(&m(
         "M1",
         "2026-01-08T10:00:00Z",
-        r#""type":"change_tier","tier":"gold","reason":"vip""#,
+        r#""type":"change_tier","tier":"diamond","reason":"vip""#,
     ));
     run(&m(
         "M2",
@@ -106,7 +106,7 @@ fn generated() -> Ledger {
     ));
     run(r#""at":"2026-01-13T10:00:00Z","store":"S1","type":"settle","to":"S2","amount":"10.00""#);
     run(
-        r#""at":"2026-01-14T00:00:00Z","store":"HQ","type":"publish_policy","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"},{"name":"gold","discount":"0.9","points_per_yuan":"1.5"}],"bonus_expiry_days":30,"points_expiry_days":9000}"#,
+        r#""at":"2026-01-14T00:00:00Z","store":"HQ","type":"publish_policy","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"},{"name":"silver","discount":"0.95","points_per_yuan":"1"},{"name":"gold","discount":"0.9","points_per_yuan":"1.5"},{"name":"diamond","discount":"0.8","points_per_yuan":"2"}],"bonus_expiry_days":30,"points_expiry_days":9000}"#,
     );
     run(&m("M2", "2026-04-01T10:00:00Z", r#""type":"expire""#));
     run(&m(

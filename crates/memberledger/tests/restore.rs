@@ -176,7 +176,7 @@ fn restore_refuses_a_line_that_is_not_the_canonical_export() {
         1,
     );
     let (position, why) = restore_err(&spaced);
-    assert_eq!(position, 1);
+    assert_eq!(position, 2, "position 1 is the founding policy's record");
     assert!(why.contains("not the canonical export"), "{why}");
     // Line endings frame the events: CRLF reads as LF.
     let (crlf, _) = Ledger::restore_into(
@@ -204,34 +204,75 @@ fn restore_refuses_an_existing_ledger_and_leaves_it_alone() {
     assert!(Ledger::open_existing(&path).is_ok());
 }
 
-#[test]
-fn restore_takes_the_founding_policy_given_when_the_export_carries_none() {
-    let hkd = memberledger::Policy::from_json(&DEFAULT_POLICY_JSON.replace("CNY", "HKD")).unwrap();
-    let original = Ledger::in_memory_with(hkd.clone());
+/// The export of a ledger written before founding records existed: its policy only in the
+/// settings, its first event a member's.
+fn old_export(policy: &memberledger::Policy) -> String {
+    use memberledger::EventStore;
+    let store = MemoryStore::new();
+    store
+        .set_meta("policy", policy.to_json().as_bytes())
+        .unwrap();
     let enroll = format!(
         r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}}"#,
         id(1)
     );
-    original
-        .execute(&Command::from_json(&enroll).unwrap())
+    let cmd = Command::from_json(&enroll).unwrap();
+    let events = memberledger::decide(None, &cmd, policy).unwrap();
+    let appended = store
+        .append(vec![memberledger_store::Append {
+            command: cmd.id,
+            digest: cmd.digest(),
+            member: cmd.member.clone(),
+            expected_version: 0,
+            events,
+        }])
         .unwrap();
+    assert!(appended.iter().all(Result::is_ok));
+    store
+        .read_positions(&[1])
+        .unwrap()
+        .iter()
+        .map(|e| e.to_export_json() + "\n")
+        .collect()
+}
+
+#[test]
+fn restore_takes_the_founding_policy_given_when_the_export_carries_none() {
+    let hkd = memberledger::Policy::from_json(&DEFAULT_POLICY_JSON.replace("CNY", "HKD")).unwrap();
+    let text = old_export(&hkd);
     let (restored, _) = Ledger::restore_into(
         Box::new(MemoryStore::new()),
         Some(hkd.clone()),
-        export(&original).as_bytes(),
+        text.as_bytes(),
     )
     .unwrap();
     assert_eq!(*restored.founding_policy(), hkd);
     assert_eq!(restored.policy().currency, "HKD");
-    let (default, _) = Ledger::restore_into(
-        Box::new(MemoryStore::new()),
-        None,
-        export(&original).as_bytes(),
-    )
-    .unwrap();
+    assert!(!restored.founding_policy_in_chain(), "restored as it was");
+    assert_eq!(export(&restored), text, "nothing added by the restore");
+    let (default, _) =
+        Ledger::restore_into(Box::new(MemoryStore::new()), None, text.as_bytes()).unwrap();
     assert_eq!(
         default.policy().currency,
         "CNY",
         "the built-in policy by default"
     );
+}
+
+#[test]
+fn restore_takes_the_founding_policy_an_export_carries() {
+    let hkd = memberledger::Policy::from_json(&DEFAULT_POLICY_JSON.replace("CNY", "HKD")).unwrap();
+    let original = Ledger::in_memory_with(hkd.clone());
+    let text = export(&original);
+    let (restored, _) =
+        Ledger::restore_into(Box::new(MemoryStore::new()), None, text.as_bytes()).unwrap();
+    assert_eq!(*restored.founding_policy(), hkd);
+    assert!(restored.founding_policy_in_chain());
+    let err = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        Some(memberledger::Policy::builtin()),
+        text.as_bytes(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_policy");
 }
