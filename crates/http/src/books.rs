@@ -56,7 +56,7 @@ macro_rules! report_route {
             get,
             path = $path,
             tag = "books",
-            params(("as_of" = Option<String>, Query, description = "As of a past time (RFC 3339), by replay")),
+            params(("as_of" = Option<String>, Query, format = DateTime, example = "2026-03-31T00:00:00Z", description = "As of a past time (RFC 3339), by replay")),
             responses(
                 (status = 200, description = $what, body = $body),
                 (status = 400, description = "A malformed time", body = ErrorBody),

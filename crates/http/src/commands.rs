@@ -67,7 +67,7 @@ pub(crate) async fn post(
     let ledger = state.ledger().clone();
     let results = extract::blocking(move || match commands.as_slice() {
         [one] => vec![ledger.execute(one)],
-        many if many.is_empty() => Vec::new(),
+        [] => Vec::new(),
         many => ledger.execute_batch(many),
     })
     .await?;

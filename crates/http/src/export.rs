@@ -84,7 +84,7 @@ fn format(name: Option<&str>) -> Result<(Format, &'static str), ApiError> {
     get,
     path = "/v1/export",
     tag = "books",
-    params(("format" = Option<String>, Query, description = "jsonl (default), hledger, beancount or csv")),
+    params(("format" = Option<crate::schema::ExportFormat>, Query, description = "jsonl (default), hledger, beancount or csv")),
     responses(
         (status = 200, description = "The export, streamed", content(
             (String = "application/jsonl"),

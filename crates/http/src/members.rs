@@ -38,8 +38,8 @@ pub(crate) fn path_member(path: Result<Path<String>, PathRejection>) -> Result<M
     path = "/v1/members/{id}",
     tag = "members",
     params(
-        ("id" = String, Path, description = "The member id"),
-        ("as_of" = Option<String>, Query, description = "As of a past time (RFC 3339), by replay"),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", example = "M1", description = "The member id"),
+        ("as_of" = Option<String>, Query, format = DateTime, example = "2026-03-31T00:00:00Z", description = "As of a past time (RFC 3339), by replay"),
     ),
     responses(
         (status = 200, description = "The member view", body = crate::schema::MemberView),
@@ -78,9 +78,9 @@ pub(crate) async fn view(
     path = "/v1/members/{id}/statement",
     tag = "members",
     params(
-        ("id" = String, Path, description = "The member id"),
-        ("from" = Option<String>, Query, description = "Start of the period (RFC 3339, inclusive)"),
-        ("to" = Option<String>, Query, description = "End of the period (RFC 3339, inclusive)"),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", example = "M1", description = "The member id"),
+        ("from" = Option<String>, Query, format = DateTime, example = "2026-03-31T00:00:00Z", description = "Start of the period (RFC 3339, inclusive)"),
+        ("to" = Option<String>, Query, format = DateTime, example = "2026-03-31T00:00:00Z", description = "End of the period (RFC 3339, inclusive)"),
     ),
     responses(
         (status = 200, description = "The statement", body = crate::schema::Statement),
@@ -124,7 +124,7 @@ pub(crate) async fn statement(
     get,
     path = "/v1/members/{id}/events",
     tag = "members",
-    params(("id" = String, Path, description = "The member id")),
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,64}$", example = "M1", description = "The member id")),
     responses(
         (status = 200, description = "The member's events", body = [crate::schema::Object]),
         (status = 400, description = "A malformed id", body = ErrorBody),

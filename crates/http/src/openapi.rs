@@ -50,6 +50,7 @@ impl Modify for Bearer {
         health::readyz,
         health::metrics,
     ),
+    components(schemas(crate::schema::ExportFormat)),
     modifiers(&Bearer),
 )]
 struct ApiDoc;

@@ -36,7 +36,7 @@ fn out(v: &PolicyVersion) -> VersionOut<'_> {
     get,
     path = "/v1/policy",
     tag = "policy",
-    params(("as_of" = Option<String>, Query, description = "The time (RFC 3339); the latest version when absent")),
+    params(("as_of" = Option<String>, Query, format = DateTime, example = "2026-03-31T00:00:00Z", description = "The time (RFC 3339); the latest version when absent")),
     responses(
         (status = 200, description = "The version in force", body = crate::schema::PolicyVersion),
         (status = 400, description = "A malformed time", body = ErrorBody),

@@ -8,6 +8,20 @@ use utoipa::ToSchema;
 
 use crate::error::ErrorBody;
 
+/// The format of an export.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// One event per line: the canonical JSON plus its hash (docs/AUDIT.md).
+    Jsonl,
+    /// An hledger / ledger-cli journal closed by balance assertions.
+    Hledger,
+    /// A beancount file closed by balance directives.
+    Beancount,
+    /// One row per posting.
+    Csv,
+}
+
 /// A command's type.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -34,8 +48,13 @@ pub enum CommandType {
 /// A command, as one line of `memberledger apply` takes it (DESIGN §7). Which fields a type
 /// needs is checked by the ledger; unknown or misplaced fields are refused.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10", "at": "2026-03-01T10:00:00Z",
+    "type": "recharge", "member": "M1", "store": "S1", "amount": "1000.00", "staff": "E7"}))]
 pub struct Command {
     /// The command id (a UUID, not nil): the idempotency key.
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     id: String,
     /// When it happened (RFC 3339); at most the server's skew ahead of its clock.
     #[schema(format = DateTime)]
@@ -89,7 +108,7 @@ pub type Object = std::collections::BTreeMap<String, serde_json::Value>;
 #[serde(untagged)]
 pub enum Commands {
     /// One command: answered with its receipt, or an error with the status of its class.
-    One(Command),
+    One(Box<Command>),
     /// A batch: answered 200 with one receipt per command, in order.
     Many(Vec<Command>),
 }

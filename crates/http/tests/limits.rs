@@ -59,6 +59,7 @@ fn shutdown_answers_the_request_in_flight_then_stops_accepting() {
             .set("Authorization", &auth)
             .call()
             .map(|r| r.into_string().unwrap())
+            .map_err(|e| e.to_string())
     });
     std::thread::sleep(Duration::from_millis(500));
     let addr = s.addr;

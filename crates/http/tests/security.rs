@@ -58,7 +58,7 @@ fn a_command_with_a_wrong_token_is_refused_401() {
         "Bearer mlt_nope",
         "Basic aHE6aHE=",
         "Bearer ",
-        &s.token("hq").to_owned(),
+        s.token("hq"),
     ] {
         let a = s.call(
             "POST",
