@@ -50,7 +50,7 @@ pub(crate) async fn access(
         %path,
         status,
         %role,
-        ms = started.elapsed().as_secs_f64() * 1000.0,
+        us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "request"
     );
     response
