@@ -1,7 +1,5 @@
 //! `POST /v1/commands`: one command or a batch in, one receipt each out, once durable.
 
-use std::time::Instant;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -21,8 +19,8 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// One element of the body: a command, or why it is not one (and its id when readable).
 type Parsed = Result<Command, (Option<Uuid>, Error)>;
 
-/// Sends commands. The answer comes only once they are durable (the ledger syncs the disk;
-/// that blocking call runs on tokio's blocking pool). The command id is the idempotency key:
+/// Sends commands. The answer comes only once they are durable: the commands of concurrent
+/// requests are written together, one disk sync per group. The command id is the idempotency key:
 /// sending a command again returns its original receipt (`replayed: true`).
 #[utoipa::path(
     post,
@@ -63,17 +61,11 @@ pub(crate) async fn post(
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
         .collect();
-    let started = Instant::now();
-    let ledger = state.ledger().clone();
-    let results = extract::blocking(move || match commands.as_slice() {
-        [one] => vec![ledger.execute(one)],
-        [] => Vec::new(),
-        many => ledger.execute_batch(many),
-    })
-    .await?;
-    if !results.is_empty() {
-        state.metrics().write(results.len(), started.elapsed());
-    }
+    let results = if commands.is_empty() {
+        Vec::new()
+    } else {
+        state.execute(commands).await?
+    };
     answer(&state, parsed, results, batch)
 }
 

@@ -13,10 +13,12 @@
 //! - `GET /v1/policy`, `GET /v1/policy/versions`, `POST /v1/policy`.
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
 //!
-//! **The async story.** The ledger's calls block: `execute` returns only after an
+//! **The async story.** The ledger's calls block: `execute_batch` returns only after an
 //! `fdatasync`, reports and `verify` replay the log. Every such call runs on tokio's blocking
-//! pool (`spawn_blocking`), never on the async threads; commands from concurrent requests
-//! meet in the ledger's own group commit, so many requests share one disk sync.
+//! pool (`spawn_blocking`), never on the async threads. Commands are group-committed across
+//! requests: those of concurrent requests queue up, and one blocking task hands each group to
+//! `execute_batch` (one disk sync for the group, each request's commands in order and
+//! together) and answers each request with its own receipts; no thread waits per request.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -39,6 +41,7 @@ mod commands;
 mod error;
 mod export;
 mod extract;
+mod group;
 mod health;
 mod members;
 mod metrics;

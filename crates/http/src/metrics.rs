@@ -134,12 +134,12 @@ impl Metrics {
                 "memberledger_commands_total{{type=\"{kind}\",outcome=\"{outcome}\"}} {n}"
             );
         }
-        o.push_str("# HELP memberledger_command_duration_seconds Time from a request's commands reaching the ledger to their durable answer.\n");
+        o.push_str("# HELP memberledger_command_duration_seconds Time to decide and durably write one group of commands.\n");
         o.push_str("# TYPE memberledger_command_duration_seconds histogram\n");
         inner
             .latency
             .write(&mut o, "memberledger_command_duration_seconds");
-        o.push_str("# HELP memberledger_write_commands Commands handed to the ledger in one call (one durable write; concurrent single commands are grouped further by the ledger).\n");
+        o.push_str("# HELP memberledger_write_commands Group-commit sizes: commands written with one disk sync.\n");
         o.push_str("# TYPE memberledger_write_commands histogram\n");
         inner
             .write_sizes

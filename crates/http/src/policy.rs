@@ -148,8 +148,15 @@ pub(crate) async fn publish(
     })
     .map_err(|e| ApiError::bad_request("invalid_command", e.to_string()))?;
     let command = Command::from_json(&text)?;
-    let ledger = state.ledger().clone();
-    let receipt = extract::blocking(move || ledger.execute(&command)).await??;
+    let receipt = state
+        .execute(vec![command])
+        .await?
+        .pop()
+        .unwrap_or_else(|| {
+            Err(memberledger::Error::Storage(
+                "no result for the command".into(),
+            ))
+        })?;
     state.metrics().command(
         "publish_policy",
         if receipt.replayed { "replayed" } else { "ok" },

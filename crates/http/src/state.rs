@@ -9,6 +9,8 @@ use memberledger::{Ledger, BATCH_MAX};
 use tokio::sync::Semaphore;
 
 use crate::auth::{Role, Tokens};
+use crate::error::ApiError;
+use crate::group::Committer;
 use crate::metrics::Metrics;
 
 /// The server's limits.
@@ -82,7 +84,8 @@ struct Inner {
     ledger: Arc<Ledger>,
     tokens: Tokens,
     config: Config,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
+    committer: Arc<Committer>,
     limiter: RateLimiter,
     permits: Semaphore,
     stopping: AtomicBool,
@@ -102,7 +105,8 @@ impl AppState {
             ledger,
             tokens,
             config,
-            metrics: Metrics::default(),
+            metrics: Arc::default(),
+            committer: Arc::default(),
             limiter: RateLimiter::default(),
             permits,
             stopping: AtomicBool::new(false),
@@ -127,6 +131,19 @@ impl AppState {
     /// The counters.
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// Executes one request's commands in the next group commit; one result per command,
+    /// once durable.
+    pub(crate) async fn execute(
+        &self,
+        commands: Vec<memberledger::Command>,
+    ) -> Result<Vec<Result<memberledger::Receipt, memberledger::Error>>, ApiError> {
+        let inner = &self.0;
+        inner
+            .committer
+            .execute(&inner.ledger, &inner.metrics, commands)
+            .await
     }
 
     /// The slots of the concurrency limit.
