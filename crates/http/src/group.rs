@@ -112,3 +112,28 @@ fn take_group(waiting: &mut Vec<Pending>) -> Vec<Pending> {
         .max(1);
     waiting.drain(..n).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(n: usize) -> Pending {
+        let line = r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#;
+        let command = Command::from_json(line).unwrap();
+        Pending {
+            commands: vec![command; n],
+            answer: oneshot::channel().0,
+        }
+    }
+
+    #[test]
+    fn a_group_takes_whole_requests_up_to_the_batch_limit() {
+        let mut waiting = vec![pending(3), pending(BATCH_MAX - 3), pending(1)];
+        let group = take_group(&mut waiting);
+        assert_eq!(group.len(), 2, "3 + (BATCH_MAX - 3) commands fill a group");
+        assert_eq!(waiting.len(), 1);
+        let mut waiting = vec![pending(1), pending(1)];
+        assert_eq!(take_group(&mut waiting).len(), 2);
+        assert!(waiting.is_empty());
+    }
+}

@@ -215,3 +215,50 @@ fn a_batch_gets_one_receipt_per_command_in_order_with_refusals_in_place() {
         assert_eq!(*got, want);
     }
 }
+
+#[test]
+fn concurrent_requests_committed_together_each_get_their_own_receipts() {
+    let server = std::sync::Arc::new(Server::start_on_disk(Config::default()));
+    let clients: Vec<_> = (0..16u32)
+        .map(|t| {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                let member = format!("C{t}");
+                let mut n = t * 1000;
+                let mut next = |rest: String, minute: u32| {
+                    n += 1;
+                    command(n, &format!("2026-03-01T10:{minute:02}:00Z"), &rest)
+                };
+                let enroll = next(format!(r#""type":"enroll","member":"{member}","store":"S1""#), 0);
+                assert_eq!(server.post("hq", "/v1/commands", &enroll).status, 200);
+                for i in 1..=10 {
+                    let line = next(format!(r#""type":"recharge","member":"{member}","store":"S1","amount":"{i}.00""#), i);
+                    let a = server.post("hq", "/v1/commands", &line);
+                    assert_eq!(a.status, 200, "{}", a.body);
+                    assert_eq!(a.json()["command"], Value::from(line[7..43].to_owned()));
+                }
+                // A batch stays in order and whole among the other requests.
+                let batch: Vec<String> = (11..=15)
+                    .map(|i| next(format!(r#""type":"recharge","member":"{member}","store":"S1","amount":"1.00""#), i))
+                    .collect();
+                let a = server.post("hq", "/v1/commands", &format!("[{}]", batch.join(",")));
+                let receipts = a.json();
+                for (r, line) in receipts.as_array().unwrap().iter().zip(&batch) {
+                    assert_eq!(r["ok"], true);
+                    assert_eq!(r["command"], Value::from(line[7..43].to_owned()));
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    for t in 0..16 {
+        let view = server.get("auditor", &format!("/v1/members/C{t}")).json();
+        assert_eq!(view["principal"], "60.00", "1 + 2 + … + 10 + 5 × 1");
+    }
+    assert_eq!(
+        server.get("hq", "/v1/verify").json()["problem"],
+        Value::Null
+    );
+}
