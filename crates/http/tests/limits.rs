@@ -122,3 +122,58 @@ fn policy_is_read_and_published_through_its_endpoints() {
     let bad = s.post("hq", "/v1/policy", r#"{"id":"00000000-0000-4000-8000-0000000000ab","at":"2026-05-01T00:00:00Z","policy":{"nope":1}}"#);
     assert_eq!(bad.status, 400, "{}", bad.body);
 }
+
+#[test]
+fn an_export_larger_than_its_buffer_streams_and_a_client_that_leaves_holds_nothing_up() {
+    use std::io::{Read, Write};
+    let s = Server::start(Config::default());
+    let batch: Vec<String> = (0..600u32)
+        .flat_map(|m| {
+            [
+                common::command(
+                    2 * m + 1,
+                    "2026-03-01T10:00:00Z",
+                    &format!(r#""type":"enroll","member":"E{m}","store":"S1""#),
+                ),
+                common::command(
+                    2 * m + 2,
+                    "2026-03-01T10:01:00Z",
+                    &format!(
+                        r#""type":"recharge","member":"E{m}","store":"S1","amount":"1000.00""#
+                    ),
+                ),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        s.post("hq", "/v1/commands", &format!("[{}]", batch.join(",")))
+            .status,
+        200
+    );
+    let full = s.get("auditor", "/v1/export");
+    assert_eq!(full.status, 200);
+    assert!(
+        full.body.len() > 512 << 10,
+        "larger than the chunks in flight: {}",
+        full.body.len()
+    );
+    assert_eq!(full.body.lines().count(), 1800);
+    // A client that reads a little and goes away.
+    for _ in 0..3 {
+        let mut conn = std::net::TcpStream::connect(s.addr).unwrap();
+        let request = format!(
+            "GET /v1/export HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+            s.token("auditor")
+        );
+        conn.write_all(request.as_bytes()).unwrap();
+        let mut some = [0u8; 4096];
+        conn.read_exact(&mut some).unwrap();
+        drop(conn);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let again = s.get("auditor", "/v1/export");
+    assert_eq!(
+        again.body, full.body,
+        "the server goes on and exports the same"
+    );
+}
