@@ -16,7 +16,9 @@ mod demo;
 mod policy;
 mod report;
 mod restore;
+mod serve;
 mod show;
+mod token;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -154,6 +156,13 @@ enum Cmd {
     },
     /// Builds a realistic chain on the embedded store and reports on it.
     Demo(demo::DemoArgs),
+    /// Serves the ledger over HTTP (see the README's "HTTP" section) until SIGTERM or ctrl-c.
+    Serve(serve::ServeArgs),
+    /// Bearer tokens for `serve`.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -301,6 +310,8 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Cmd::Expire { as_of } => expire(&open(&cli.db)?, &as_of),
         Cmd::Policy { command } => policy::run(&open(&cli.db)?, command),
         Cmd::Demo(args) => demo::run(&args),
+        Cmd::Serve(args) => serve::run(Ledger::open_existing(&cli.db)?, clock.clone(), &args),
+        Cmd::Token { command } => token::run(&command),
     }
 }
 

@@ -1,0 +1,62 @@
+//! # memberledger-http
+//!
+//! The HTTP adapter over the memberledger facade: a thin translation that holds no business
+//! rule. Its JSON is the CLI's wire format: commands in, receipts out, reports and views in
+//! the shapes of `--json`. `memberledger serve` runs it.
+//!
+//! - `POST /v1/commands`: one command or an array (at most the batch limit), one receipt
+//!   each, answered once durable. The command id is the idempotency key; an
+//!   `Idempotency-Key` header, when present, must equal it.
+//! - `GET /v1/members/{id}` (`?as_of=`), `…/statement?from=&to=`, `…/events`.
+//! - `GET /v1/reports/{trial-balance|stores|settlement|liability}` (`?as_of=`), `GET
+//!   /v1/verify`, `GET /v1/export?format=jsonl|hledger|beancount|csv` (streamed).
+//! - `GET /v1/policy`, `GET /v1/policy/versions`, `POST /v1/policy`.
+//! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
+//!
+//! **The async story.** The ledger's calls block: `execute_batch` returns only after an
+//! `fdatasync`, reports and `verify` replay the log. Every such call runs on tokio's blocking
+//! pool (`spawn_blocking`), never on the async threads. Commands are group-committed across
+//! requests: those of concurrent requests queue up, and one blocking task hands each group to
+//! `execute_batch` (one disk sync for the group, each request's commands in order and
+//! together) and answers each request with its own receipts; no thread waits per request.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use memberledger::{Clock, Ledger};
+//! use memberledger_http::{serve, shutdown_signal, AppState, Config, Tokens};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let ledger = Ledger::open("./memberledger-data")?;
+//! ledger.set_clock(Clock::system());
+//! let tokens = Tokens::load("tokens".as_ref())?;
+//! let state = AppState::new(Arc::new(ledger), tokens, Config::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! serve(listener, state, shutdown_signal()).await?;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod books;
+mod commands;
+mod error;
+mod export;
+mod extract;
+mod group;
+mod health;
+mod members;
+mod metrics;
+mod middleware;
+mod openapi;
+mod permit;
+mod policy;
+mod schema;
+mod server;
+mod state;
+
+pub use auth::{add_token, new_token, token_hash, Role, Tokens};
+pub use commands::IDEMPOTENCY_KEY;
+pub use error::{status_of, ApiError, ErrorBody};
+pub use metrics::Metrics;
+pub use openapi::openapi_json;
+pub use server::{app, app_with, serve, shutdown_signal};
+pub use state::{AppState, Caller, Config};

@@ -1,0 +1,66 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the schema types.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{books, commands, export, health, members, policy};
+
+/// The bearer scheme every `/v1` path but the document itself requires.
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token from `memberledger token add --role R`: hq, store:<id>, auditor or member:<id>",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "memberledger",
+        description = "The HTTP adapter of memberledger: commands in, receipts out (the wire format of the CLI). Errors are `{\"code\",\"message\"}` with a status per class.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        commands::post,
+        members::view,
+        members::statement,
+        members::events,
+        books::trial_balance,
+        books::stores,
+        books::settlement,
+        books::liability,
+        books::verify,
+        export::export,
+        policy::show,
+        policy::versions,
+        policy::publish,
+        health::healthz,
+        health::readyz,
+        health::metrics,
+    ),
+    components(schemas(crate::schema::ExportFormat)),
+    modifiers(&Bearer),
+)]
+struct ApiDoc;
+
+/// The OpenAPI document, pretty JSON with a final newline: what `/v1/openapi.json` serves
+/// and `docs/openapi.json` holds.
+pub fn openapi_json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut text = doc.to_pretty_json().expect("the document serialises");
+    text.push('\n');
+    text
+}
