@@ -631,6 +631,10 @@ impl Ledger {
                     .enumerate()
                     .map(|(k, i)| {
                         let c = &commands[i];
+                        // The same order of checks as `plan_one`: the command's own form first.
+                        if let Err(r) = c.validate() {
+                            return (i, Decided::Done(Step::Done(Err(r.into()))));
+                        }
                         if let Some(step) = self.recorded(c, digests[i]) {
                             return (i, Decided::Done(step));
                         }

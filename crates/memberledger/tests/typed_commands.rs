@@ -149,3 +149,36 @@ fn a_typed_command_names_the_stream_of_its_action() {
     assert_eq!(ledger.store().head().unwrap(), head, "nothing recorded");
     assert!(ledger.verify().unwrap().ok());
 }
+
+#[test]
+fn a_large_batch_checks_each_typed_command_first_as_a_small_one_does() {
+    // 64 commands or more with no cross-member command are decided member by member: the
+    // command's own form is still checked before its id is looked up.
+    let ledger = enrolled();
+    let head = ledger.store().head().unwrap();
+    let (defective, codes): (Vec<Command>, Vec<&str>) = defects().into_iter().unzip();
+    let mut batch = defective.clone();
+    // The first defect again, this time with an id already recorded (the enrollment's):
+    // still its form's code, not a replay or an idempotency conflict.
+    let mut reused = defective[0].clone();
+    reused.id = id(1);
+    batch.push(reused);
+    let mut wants: Vec<&str> = codes.clone();
+    wants.push(codes[0]);
+    // More of the defects with ids of their own (all but the nil id, which is the defect).
+    let padding: Vec<(Command, &str)> = defects()
+        .into_iter()
+        .filter(|(c, _)| !c.id.is_nil())
+        .collect();
+    while batch.len() < 80 {
+        let (mut again, code) = padding[batch.len() % padding.len()].clone();
+        again.id = id(1000 + u128::try_from(batch.len()).unwrap());
+        batch.push(again);
+        wants.push(code);
+    }
+    let results = ledger.execute_batch(&batch);
+    for (i, (r, want)) in results.iter().zip(&wants).enumerate() {
+        assert_eq!(r.as_ref().unwrap_err().code(), *want, "#{i}");
+    }
+    assert_eq!(ledger.store().head().unwrap(), head, "nothing recorded");
+}
