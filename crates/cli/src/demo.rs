@@ -439,7 +439,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
         rng,
         args_stores: args.stores,
         members,
-        start: DateTime::parse_from_rfc3339("2026-01-01T08:00:00Z")
+        start: DateTime::parse_from_rfc3339("2025-01-01T08:00:00Z")
             .expect("constant")
             .with_timezone(&Utc),
         step_ms: (year_ms / i64::try_from(args.commands).expect("bounded")).max(1),
@@ -452,7 +452,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             .plus_days(366),
     ));
     crate::emit(&format!(
-        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2026 (settlements, a policy publication and the expiry sweep on top)\nledger: {} (sled, on disk)\n",
+        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2025 (settlements, a policy publication and the expiry sweep on top)\nledger: {} (sled, on disk)\n",
         args.seed,
         args.stores,
         args.members,

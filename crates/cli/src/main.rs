@@ -107,6 +107,10 @@ enum Cmd {
         /// (the built-in policy by default).
         #[arg(long, value_name = "FILE", requires = "export")]
         policy: Option<PathBuf>,
+        /// The chain head you pinned (from an earlier `verify` or `export`): a ledger or
+        /// export that ends at another head (cut short, extended or rewritten) fails.
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
     },
     /// Rebuilds a ledger at --db from a `jsonl` export, verifying every line and hash; refuses
     /// a tampered export at its first bad position, and a --db that holds a ledger.
@@ -281,13 +285,17 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             command: MemberCmd::Show { id, json, as_of },
         } => show::member(&open(&cli.db)?, &id, json, as_of.as_deref()),
         Cmd::Verify {
-            json, export: None, ..
-        } => verify(&cli.db, json),
+            json,
+            export: None,
+            head,
+            ..
+        } => verify(&cli.db, json, head.as_deref()),
         Cmd::Verify {
             json,
             export: Some(file),
             policy,
-        } => restore::verify_export(&file, policy.as_deref(), json),
+            head,
+        } => restore::verify_export(&file, policy.as_deref(), json, head.as_deref()),
         Cmd::Restore(args) => restore::run(&cli.db, &args),
         Cmd::Export { format } => export(&open(&cli.db)?, format),
         Cmd::Report {
@@ -343,7 +351,25 @@ fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
 /// its next writable open records the founding policy in the chain).
 const OLD_LEDGER_NOTE: &str = "founding policy not in the chain (old ledger): version 1 is only in the ledger's settings; the next command that opens it to write (anything but verify) records it";
 
-fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
+/// The report, failed when its chain ends at another head than the one pinned.
+pub(crate) fn pinned(
+    mut report: memberledger::VerifyReport,
+    head: Option<&str>,
+) -> memberledger::VerifyReport {
+    if let Some(pin) = head.filter(|pin| report.ok() && !report.head.eq_ignore_ascii_case(pin)) {
+        report.problem = Some(memberledger::Problem {
+            position: report.events,
+            what: format!(
+                "the chain ends at position {} with head {}, not at the pinned head {pin}: \
+                 it was cut short, extended or rewritten",
+                report.events, report.head
+            ),
+        });
+    }
+    report
+}
+
+fn verify(db: &Path, json: bool, head: Option<&str>) -> Result<u8, Fail> {
     // Opening replays the whole log with every check `verify` makes, once; a damaged log
     // fails there, and that is a verify failure with its position, not an I/O error.
     let (report, old_ledger) = match Ledger::open_verified(db) {
@@ -353,7 +379,7 @@ fn verify(db: &Path, json: bool) -> Result<u8, Fail> {
         }
         Err(e) => return Err(e.into()),
     };
-    print_report(&report, json, old_ledger)
+    print_report(&pinned(report, head), json, old_ledger)
 }
 
 /// Prints a verify report (as JSON, or as text, noting a ledger whose founding policy is not

@@ -18,6 +18,10 @@ pub(crate) struct RestoreArgs {
     /// default).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// The chain head you pinned: an export that ends at another head (cut short, extended or
+    /// rewritten) is refused, and nothing is restored.
+    #[arg(long, value_name = "HASH")]
+    head: Option<String>,
 }
 
 /// Opens an export file, or standard input for `-`.
@@ -52,6 +56,15 @@ pub(crate) fn run(db: &Path, args: &RestoreArgs) -> Result<u8, Fail> {
         Err(e) => return Err(e.into()),
     };
     drop(ledger);
+    let report = crate::pinned(report, args.head.as_deref());
+    if let Some(p) = &report.problem {
+        // The directory was new or empty: leave it so.
+        remove_contents(db);
+        return Err(Fail::rejected(format!(
+            "restore refused: {}; nothing was restored",
+            p.what
+        )));
+    }
     let done = format!(
         "restored {} events, {} members into {}; verify: ok, chain head {}",
         report.events,
@@ -64,7 +77,12 @@ pub(crate) fn run(db: &Path, args: &RestoreArgs) -> Result<u8, Fail> {
 
 /// `memberledger verify --export FILE`: the export restored into memory, with every check of
 /// `verify`, and the same report (exit 1 naming the first bad position).
-pub(crate) fn verify_export(file: &str, policy: Option<&Path>, json: bool) -> Result<u8, Fail> {
+pub(crate) fn verify_export(
+    file: &str,
+    policy: Option<&Path>,
+    json: bool,
+    head: Option<&str>,
+) -> Result<u8, Fail> {
     let policy = policy.map(|p| crate::read_policy(Some(p))).transpose()?;
     let export = open_export(file)?;
     let (report, old_ledger) =
@@ -73,5 +91,19 @@ pub(crate) fn verify_export(file: &str, policy: Option<&Path>, json: bool) -> Re
             Err(Error::Corrupt { position, why }) => (VerifyReport::failed(position, why), false),
             Err(e) => return Err(e.into()),
         };
-    crate::print_report(&report, json, old_ledger)
+    crate::print_report(&crate::pinned(report, head), json, old_ledger)
+}
+
+/// Empties the directory a refused restore wrote (it was new or empty before).
+fn remove_contents(db: &Path) {
+    if let Ok(entries) = std::fs::read_dir(db) {
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+    }
 }

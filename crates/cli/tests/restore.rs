@@ -209,3 +209,46 @@ fn restore_refuses_a_directory_that_holds_a_ledger() {
         "the ledger is untouched"
     );
 }
+
+#[test]
+fn a_cut_export_is_refused_against_the_pinned_head() {
+    // Dropping the last lines leaves a valid, shorter chain: only the head pinned from the
+    // ledger tells. `--head` makes restore and verify (of an export or a ledger) check it.
+    let dir = tempfile::tempdir().unwrap();
+    let (db, export) = demo(dir.path());
+    let head = serde_json::from_str::<serde_json::Value>(&text(&run(&db, &["verify", "--json"])))
+        .unwrap()["head"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let full = dir.path().join("full.jsonl");
+    std::fs::write(&full, &export).unwrap();
+    let lines: Vec<&str> = export.lines().collect();
+    let cut = dir.path().join("cut.jsonl");
+    std::fs::write(&cut, lines[..lines.len() - 3].join("\n") + "\n").unwrap();
+    let nowhere = dir.path().join("nowhere");
+    let f = full.to_str().unwrap();
+    let c = cut.to_str().unwrap();
+    // The whole export matches its head; the cut one verifies on its own but not against it.
+    assert!(run(&nowhere, &["verify", "--export", f, "--head", &head])
+        .status
+        .success());
+    assert!(run(&nowhere, &["verify", "--export", c]).status.success());
+    let o = run(&nowhere, &["verify", "--export", c, "--head", &head]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("not at the pinned head"), "{}", text(&o));
+    // Restore refuses the cut export and leaves nothing; the whole one restores.
+    let cut_db = dir.path().join("cut-db");
+    let o = run(&cut_db, &["restore", "--from", c, "--head", &head]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pinned head"), "{}", stderr(&o));
+    assert!(std::fs::read_dir(&cut_db).map_or(true, |mut d| d.next().is_none()));
+    let good = dir.path().join("good-db");
+    assert!(run(&good, &["restore", "--from", f, "--head", &head])
+        .status
+        .success());
+    // And a ledger's own verify against a head it does not end at.
+    let o = run(&db, &["verify", "--head", &"0".repeat(64)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(run(&db, &["verify", "--head", &head]).status.success());
+}

@@ -162,6 +162,7 @@ impl Ledger {
                 why: p.what.clone(),
             });
         }
+        tiers_defined(&ledger)?;
         Ok((ledger, report))
     }
 }
@@ -177,6 +178,27 @@ fn founding_policy(first: &ExportLine) -> Option<Result<Policy, Error>> {
             }),
         ),
         _ => None,
+    }
+}
+
+/// Refuses a restored ledger whose members hold a tier its policy does not define: a
+/// founding policy given for an export that carries none (taken on trust) must still define
+/// every tier the log's members hold, or they would be charged by no tier.
+fn tiers_defined(ledger: &Ledger) -> Result<(), Error> {
+    let policy = ledger.policy();
+    let mut missing: Option<(String, String)> = None;
+    ledger.for_each_member(|m| {
+        if missing.is_none() && policy.tier(&m.tier).is_none() {
+            missing = Some((m.tier.to_string(), m.member.to_string()));
+        }
+    });
+    match missing {
+        None => Ok(()),
+        Some((tier, member)) => Err(Rejection::InvalidPolicy(format!(
+            "the policy does not define tier {tier:?}, which member {member} holds in the export; \
+             give the ledger's own founding policy (--policy)"
+        ))
+        .into()),
     }
 }
 

@@ -207,13 +207,18 @@ fn restore_refuses_an_existing_ledger_and_leaves_it_alone() {
 /// The export of a ledger written before founding records existed: its policy only in the
 /// settings, its first event a member's.
 fn old_export(policy: &memberledger::Policy) -> String {
+    old_export_of(policy, r#""type":"enroll""#)
+}
+
+/// [`old_export`] of one enrollment, `enroll` its type and fields.
+fn old_export_of(policy: &memberledger::Policy, enroll: &str) -> String {
     use memberledger::EventStore;
     let store = MemoryStore::new();
     store
         .set_meta("policy", policy.to_json().as_bytes())
         .unwrap();
     let enroll = format!(
-        r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}}"#,
+        r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","member":"M1","store":"S1",{enroll}}}"#,
         id(1)
     );
     let cmd = Command::from_json(&enroll).unwrap();
@@ -275,4 +280,29 @@ fn restore_takes_the_founding_policy_an_export_carries() {
     )
     .unwrap_err();
     assert_eq!(err.code(), "invalid_policy");
+}
+
+#[test]
+fn restore_refuses_a_policy_given_that_drops_a_tier_the_members_hold() {
+    // An old export whose member holds gold, restored with a policy of one tier: refused, so
+    // no member is left in a tier the policy does not define (issue 11, item 10).
+    let text = old_export_of(
+        &memberledger::Policy::builtin(),
+        r#""type":"enroll","tier":"gold""#,
+    );
+    let one_tier = memberledger::Policy::from_json(
+        r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#,
+    )
+    .unwrap();
+    let err = Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        Some(one_tier),
+        text.as_bytes(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_policy", "{err}");
+    assert!(err.to_string().contains("\"gold\""), "{err}");
+    let (restored, _) =
+        Ledger::restore_into(Box::new(MemoryStore::new()), None, text.as_bytes()).unwrap();
+    assert_eq!(restored.member_ids().len(), 1);
 }
