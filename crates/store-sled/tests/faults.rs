@@ -260,3 +260,136 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Every file under `d` (relative path, bytes).
+fn files_of(d: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![d.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(d).unwrap().to_path_buf();
+                out.push((rel, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn sled_files_without_a_ledger_are_corrupt_never_a_new_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    // What an interrupted create leaves: sled's files, no anchor yet.
+    let path = dir.path().join("interrupted");
+    drop(sled::open(&path).unwrap());
+    let before = files_of(&path);
+    let why = corrupt_why(SledStore::open(&path));
+    assert!(why.contains("sled's files are here"), "{why}");
+    assert!(why.contains("interrupted"), "{why}");
+    assert_eq!(files_of(&path), before, "the open wrote to the directory");
+    assert!(!path.join("memberledger.head").exists());
+    // A log whose anchor is gone and whose data file is cut or empty.
+    let path = dir.path().join("cut");
+    ledger(&path, 300, 10);
+    std::fs::remove_file(path.join("memberledger.head")).unwrap();
+    for e in std::fs::read_dir(&path).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("snap.") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    std::fs::write(path.join("db"), b"").unwrap();
+    let before = files_of(&path);
+    let why = corrupt_why(SledStore::open(&path));
+    assert!(why.contains("hold no ledger"), "{why}");
+    corrupt_why(SledStore::open_copy(&path));
+    assert_eq!(files_of(&path), before, "the open wrote to the directory");
+    // Absent and empty directories are new ledgers.
+    assert_eq!(
+        SledStore::open(dir.path().join("absent"))
+            .unwrap()
+            .head()
+            .unwrap()
+            .position,
+        0
+    );
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let store = SledStore::open(dir.path().join("empty")).unwrap();
+    assert!(!store.found_existing());
+}
+
+#[test]
+fn a_copy_opened_for_reading_never_writes_to_the_ledger_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    ledger(&path, 2000, 40);
+    let before = files_of(&path);
+    let store = SledStore::open_copy(&path).unwrap();
+    assert!(store.is_read_only());
+    assert_eq!(store.path(), path);
+    assert_eq!(store.head().unwrap().position, 2000);
+    assert!(matches!(
+        store.set_meta("x", b"y"),
+        Err(StoreError::Storage(_))
+    ));
+    drop(store);
+    assert_eq!(files_of(&path), before);
+    // Damaged: the snapshot gone and the log cut. A writable open lets sled rewrite it.
+    for e in std::fs::read_dir(&path).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("snap.") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let db = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path.join("db"))
+        .unwrap();
+    db.set_len(db.metadata().unwrap().len() / 3).unwrap();
+    drop(db);
+    let before = files_of(&path);
+    for _ in 0..2 {
+        corrupt_why(SledStore::open_copy(&path));
+        assert_eq!(files_of(&path), before, "reading a copy changed the ledger");
+    }
+    // Not while another process (here: another handle) holds the ledger.
+    let other = dir.path().join("held");
+    ledger(&other, 10, 10);
+    let held = SledStore::open(&other).unwrap();
+    match SledStore::open_copy(&other) {
+        Err(StoreError::Storage(why)) => assert!(why.contains("open in another process"), "{why}"),
+        Err(e) => panic!("{e:?}"),
+        Ok(_) => panic!("copied a ledger being written"),
+    }
+    drop(held);
+}
+
+#[test]
+fn stale_read_only_copies_of_dead_processes_are_removed() {
+    if !Path::new("/proc/self").exists() {
+        eprintln!("skipped: processes cannot be looked up here");
+        return;
+    }
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let tmp = std::env::temp_dir();
+    let stale = tmp.join(format!("memberledger-readonly-{dead}-stale-test"));
+    let live = tmp.join(format!(
+        "memberledger-readonly-{}-live-test",
+        std::process::id()
+    ));
+    for d in [&stale, &live] {
+        std::fs::create_dir_all(d.join("blobs")).unwrap();
+        std::fs::write(d.join("db"), b"x").unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    ledger(&path, 5, 5);
+    let store = SledStore::open_copy(&path).unwrap();
+    assert!(!stale.exists(), "a dead process's copy was left");
+    assert!(live.exists(), "a live process's copy was removed");
+    drop(store);
+    std::fs::remove_dir_all(&live).unwrap();
+}
