@@ -24,8 +24,10 @@
 //! full disk can leave sled waiting forever, see `writer`), an unfinished snapshot
 //! (`snap.*.generating`) that made sled's open fail is removed and the open retried, the torn
 //! tail of an unacknowledged write is removed, the blob files sled writes are synced (see
-//! `blobs`), and a directory that cannot be written is opened from a private copy, for reading
-//! only (see `readonly`).
+//! `blobs`), a directory that cannot be written is opened from a private copy, for reading
+//! only, as is any ledger on demand ([`SledStore::open_copy`], which `verify` uses, so it
+//! never writes; see `readonly`), and a directory holding sled's files but no ledger is
+//! `Corrupt`, never a new ledger (see `existing`).
 
 mod anchor;
 mod blobs;
