@@ -609,3 +609,30 @@ fn verify_never_writes_to_the_ledger_directory() {
     }
     assert_eq!(std::fs::read_dir(d.join("blobs")).unwrap().count(), blobs);
 }
+
+#[test]
+fn commands_that_open_a_cut_log_leave_its_files_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = demo(dir.path());
+    let d = dir.path().join("cut");
+    copy_dir(&base, &d);
+    remove_matching(&d, "snap.");
+    cut(&d.join("db"), 100_000);
+    let before = files_of(&d);
+    let input = dir.path().join("commands.jsonl");
+    std::fs::write(&input, commands(1, 1)).unwrap();
+    for args in [
+        &["member", "show", "M0000001"][..],
+        &["export"],
+        &["apply", input.to_str().unwrap()],
+        &["member", "show", "M0000001"],
+    ] {
+        let o = run(&d, args);
+        assert!(!o.status.success(), "{args:?} on a cut log: {o:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("corrupt"),
+            "{args:?}: {o:?}"
+        );
+        assert_unchanged(&d, &before, "a command changed a cut ledger");
+    }
+}

@@ -72,3 +72,27 @@ pub(crate) fn anchor_lost(dir: &Path) -> bool {
     let anchor = dir.join(ANCHOR_FILE);
     !std::fs::metadata(&anchor).is_ok_and(|m| m.len() > 0) && !ledger_files(dir).is_empty()
 }
+
+/// sled's segment size when its `conf` does not say (sled 0.34's default).
+const SEGMENT_SIZE: u64 = 512 * 1024;
+
+/// Whether sled's data file in `dir` ends inside a segment: sled writes its log in whole
+/// segments, so a `db` that does not end on a segment boundary was cut (or a process died
+/// mid-write). sled's recovery would rewrite it (zeroing the log from the cut on and, at a
+/// later open, deleting the blob files no longer referenced), so its open is first tried
+/// on a private copy: only when the copy opens whole is the ledger itself opened.
+pub(crate) fn cut_short(dir: &Path) -> bool {
+    let Ok(len) = std::fs::metadata(dir.join("db")).map(|m| m.len()) else {
+        return false;
+    };
+    let segment = std::fs::read(dir.join("conf"))
+        .ok()
+        .and_then(|c| {
+            String::from_utf8_lossy(&c)
+                .lines()
+                .find_map(|l| l.strip_prefix("segment_size: ")?.trim().parse::<u64>().ok())
+        })
+        .filter(|&s| s > 0)
+        .unwrap_or(SEGMENT_SIZE);
+    len > 0 && len % segment != 0
+}

@@ -199,6 +199,15 @@ impl SledStore {
                 Ok(_) => holds_no_ledger(&origin, &existing::ledger_files(&origin), "no anchor"),
             });
         }
+        if existing::cut_short(&origin) {
+            // sled's recovery would rewrite the cut log: find out on a copy whether the cut
+            // lost anything acknowledged (then `Corrupt`, the files as they were); if it did
+            // not (a process killed mid-write), open the ledger itself. Without space for a
+            // copy, or with the ledger held elsewhere, the open goes on as before.
+            if let Err(e @ StoreError::Corrupt { .. }) = SledStore::open_copy(&origin) {
+                return Err(e);
+            }
+        }
         SledStore::open_in(origin, None)
     }
 

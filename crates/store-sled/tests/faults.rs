@@ -406,3 +406,36 @@ fn stale_read_only_copies_of_dead_processes_are_removed() {
     drop(store);
     std::fs::remove_dir_all(&live).unwrap();
 }
+
+#[test]
+fn a_writable_open_of_a_cut_log_leaves_its_files_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    ledger(&path, 2000, 40);
+    for e in std::fs::read_dir(&path).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("snap.") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let db = path.join("db");
+    let f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    f.set_len(100_000).unwrap();
+    drop(f);
+    let before = files_of(&path);
+    // sled's recovery used to zero the cut log and extend `db`, and the next open deleted
+    // the blob files: the open is judged on a copy first.
+    for _ in 0..2 {
+        corrupt_why(SledStore::open(&path));
+        assert_unchanged(&path, &before, "a writable open changed a cut ledger");
+    }
+    // A data file that ends inside a segment but lost nothing acknowledged (a process killed
+    // mid-write) still opens, in place.
+    let whole = dir.path().join("whole");
+    ledger(&whole, 300, 10);
+    let mut bytes = std::fs::read(whole.join("db")).unwrap();
+    bytes.extend_from_slice(&[0u8; 1000]);
+    std::fs::write(whole.join("db"), bytes).unwrap();
+    let store = SledStore::open(&whole).unwrap();
+    assert!(!store.is_read_only());
+    assert_eq!(store.head().unwrap().position, 300);
+}
