@@ -153,9 +153,21 @@ pub(crate) fn remove_stale_copies(tmp: &Path) {
         let owned = entry
             .metadata()
             .is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink());
-        if owned && !proc.join(pid.to_string()).exists() {
+        if owned && !alive(&proc.join(pid.to_string())) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+/// Whether the process at `/proc/<pid>` is running: it exists and is not a zombie (killed,
+/// not yet reaped), which can no longer use its copy.
+fn alive(proc_pid: &Path) -> bool {
+    match std::fs::read_to_string(proc_pid.join("stat")) {
+        // The state follows the command name in parentheses: `pid (name) S …`.
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X'))),
+        Err(_) => proc_pid.exists(),
     }
 }
 
