@@ -492,3 +492,147 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Fails naming the files under `d` that differ from `before` (added, removed or changed).
+fn assert_unchanged(d: &Path, before: &[(PathBuf, Vec<u8>)], what: &str) {
+    let after = files_of(d);
+    let mut changed: Vec<&PathBuf> = before
+        .iter()
+        .filter(|f| !after.contains(f))
+        .chain(after.iter().filter(|f| !before.contains(f)))
+        .map(|(p, _)| p)
+        .collect();
+    changed.dedup();
+    assert!(changed.is_empty(), "{what}: {changed:?}");
+}
+
+/// Every file under `d` (relative path, bytes), to compare a directory before and after.
+fn files_of(d: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![d.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(d).unwrap().to_path_buf();
+                out.push((rel, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A small demo ledger in `dir/demo` (about 6,800 events, a few blob files).
+fn demo(dir: &Path) -> PathBuf {
+    let base = dir.join("demo");
+    let o = bin()
+        .args(["demo", "--members", "300", "--commands", "5000", "--out"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    base
+}
+
+#[test]
+fn sled_files_holding_no_ledger_are_corrupt_and_never_taken_for_a_new_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = demo(dir.path());
+    // The outside tester's case: the snapshot and the anchor deleted, the log cut to 100 kB,
+    // which sled recovers as an empty log.
+    let d = dir.path().join("cut");
+    copy_dir(&base, &d);
+    remove_matching(&d, "snap.");
+    rm(&d.join("memberledger.head"));
+    cut(&d.join("db"), 100_000);
+    let before = files_of(&d);
+    let o = run(&d, &["verify", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let what = report["problem"]["what"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        what.contains("sled's files are here") && what.contains("hold no ledger"),
+        "{report}"
+    );
+    assert!(what.contains("interrupted"), "{what}");
+    for args in [&["init"][..], &["member", "show", "M0000001"], &["export"]] {
+        let o = run(&d, args);
+        assert!(
+            !o.status.success(),
+            "{args:?} succeeded over a damaged ledger: {o:?}"
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("hold no ledger"),
+            "{args:?}: {o:?}"
+        );
+    }
+    let export = dir.path().join("export.jsonl");
+    std::fs::write(&export, run(&base, &["export"]).stdout).unwrap();
+    let o = run(&d, &["restore", "--from", export.to_str().unwrap()]);
+    assert!(!o.status.success(), "restore over a damaged ledger: {o:?}");
+    assert_unchanged(&d, &before, "the damaged ledger was changed");
+    // An absent or empty directory is still a new ledger.
+    let new = dir.path().join("new");
+    assert!(run(&new, &["init"]).status.success());
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(run(&empty, &["init"]).status.success());
+    assert_eq!(run(&empty, &["verify"]).status.code(), Some(0));
+}
+
+#[test]
+fn verify_never_writes_to_the_ledger_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = demo(dir.path());
+    let blobs = std::fs::read_dir(base.join("blobs")).unwrap().count();
+    assert!(blobs > 0, "the demo has blob files");
+    // A sound ledger: verify passes and leaves every byte as it was.
+    let before = files_of(&base);
+    assert_eq!(run(&base, &["verify"]).status.code(), Some(0));
+    assert_unchanged(&base, &before, "verify changed a sound ledger");
+    // The tester's case: the snapshot deleted, the log cut. sled's recovery on a writable open
+    // zeroed the cut region and extended `db`, and the next open deleted every blob file.
+    let d = dir.path().join("cut");
+    copy_dir(&base, &d);
+    remove_matching(&d, "snap.");
+    cut(&d.join("db"), 100_000);
+    let before = files_of(&d);
+    for _ in 0..2 {
+        let o = run(&d, &["verify"]);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        assert_unchanged(&d, &before, "verify changed a damaged ledger");
+    }
+    assert_eq!(std::fs::read_dir(d.join("blobs")).unwrap().count(), blobs);
+}
+
+#[test]
+fn commands_that_open_a_cut_log_leave_its_files_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = demo(dir.path());
+    let d = dir.path().join("cut");
+    copy_dir(&base, &d);
+    remove_matching(&d, "snap.");
+    cut(&d.join("db"), 100_000);
+    let before = files_of(&d);
+    let input = dir.path().join("commands.jsonl");
+    std::fs::write(&input, commands(1, 1)).unwrap();
+    for args in [
+        &["member", "show", "M0000001"][..],
+        &["export"],
+        &["apply", input.to_str().unwrap()],
+        &["member", "show", "M0000001"],
+    ] {
+        let o = run(&d, args);
+        assert!(!o.status.success(), "{args:?} on a cut log: {o:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("corrupt"),
+            "{args:?}: {o:?}"
+        );
+        assert_unchanged(&d, &before, "a command changed a cut ledger");
+    }
+}

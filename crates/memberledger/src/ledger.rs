@@ -55,13 +55,18 @@ impl std::fmt::Debug for Ledger {
 
 impl Ledger {
     /// Opens the sled ledger in `path`, creating it with the built-in policy if there is none.
+    ///
+    /// A directory that holds sled's files but no ledger is `Corrupt`, never a new ledger.
     pub fn open(path: impl AsRef<Path>) -> Result<Ledger, Error> {
-        Ledger::with_store(Box::new(SledStore::open(path)?), None)
+        let store = SledStore::open(path)?;
+        refuse_files_without_a_ledger(&store)?;
+        Ledger::with_store(Box::new(store), None)
     }
 
     /// Opens the sled ledger in `path`, failing when there is none (rather than creating one).
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Ledger, Error> {
-        Ledger::with_store(Box::new(existing_store(path.as_ref())?), None)
+        let store = existing_store(path.as_ref(), |p| SledStore::open(p))?;
+        Ledger::with_store(Box::new(store), None)
     }
 
     /// Opens the existing sled ledger in `path` and verifies it, in one replay: the replay
@@ -69,13 +74,19 @@ impl Ledger {
     /// its totals are the report (`open_existing` then `verify` replays twice). A damaged log
     /// is `Err(Error::Corrupt)` with its first bad position, as from `open_existing`.
     ///
-    /// It writes nothing: a ledger written before founding records existed is verified as it
-    /// is, and [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
+    /// It writes nothing to `path`: it reads a private copy of the ledger
+    /// ([`SledStore::open_copy`]), so not even sled's recovery of damaged files changes them,
+    /// and the ledger it returns refuses writes. A ledger written before founding records
+    /// existed is verified as it is, and
+    /// [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
     pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
-        Ledger::assemble(Box::new(existing_store(path.as_ref())?), None, Open::Verify)
+        let store = existing_store(path.as_ref(), |p| SledStore::open_copy(p))?;
+        Ledger::assemble(Box::new(store), None, Open::Verify)
     }
 
-    /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there.
+    /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there, and
+    /// with `Corrupt` if sled's files are there without a ledger (a damaged ledger, or an
+    /// interrupted `create`): only an absent or empty directory takes a new ledger.
     pub fn create(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
         let store = SledStore::open(path.as_ref())?;
         if store.meta(POLICY_KEY)?.is_some() || store.head()?.position > 0 {
@@ -84,6 +95,7 @@ impl Ledger {
                 path.as_ref().display()
             )));
         }
+        refuse_files_without_a_ledger(&store)?;
         Ledger::with_store(Box::new(store), Some(policy))
     }
 
@@ -982,22 +994,32 @@ pub(crate) fn fold_checked(
     })
 }
 
-/// The sled store of an existing ledger: there must be one, with its policy.
-fn existing_store(path: &Path) -> Result<SledStore, Error> {
-    let missing = || {
-        Error::Storage(format!(
+/// The sled store of an existing ledger, opened by `open` (in place, or from a copy): there
+/// must be one, with its policy. A directory without a ledger's files is "no ledger";
+/// one with sled's files but no ledger in them is `Corrupt`.
+fn existing_store(
+    path: &Path,
+    open: impl FnOnce(&Path) -> Result<SledStore, memberledger_store::StoreError>,
+) -> Result<SledStore, Error> {
+    // Without any of a ledger's files there is no ledger here, and opening would create one.
+    if !SledStore::holds_ledger_files(path) {
+        return Err(Error::Storage(format!(
             "no ledger at {}; create one first (memberledger init)",
             path.display()
-        ))
-    };
-    // sled keeps its log in a file named `db`; without it there is no ledger here, and
-    // opening would create one.
-    if !path.join("db").is_file() {
-        return Err(missing());
+        )));
     }
-    let store = SledStore::open(path)?;
-    if store.meta(POLICY_KEY)?.is_none() {
-        return Err(missing());
-    }
+    let store = open(path)?;
+    refuse_files_without_a_ledger(&store)?;
     Ok(store)
+}
+
+/// `Corrupt` when the store was opened over a ledger's files (sled's, the anchor) and holds
+/// no ledger: no policy setting and no events (a damaged ledger, or an interrupted create).
+fn refuse_files_without_a_ledger(store: &SledStore) -> Result<(), Error> {
+    if store.found_existing() && store.meta(POLICY_KEY)?.is_none() && store.head()?.position == 0 {
+        return Err(store
+            .no_ledger_error("no policy setting and no events")
+            .into());
+    }
+    Ok(())
 }

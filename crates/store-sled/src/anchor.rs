@@ -78,13 +78,16 @@ pub(crate) enum Found {
     },
 }
 
-/// Judges the anchor file's text (`None`: no file) given whether sled records an anchor and
-/// the log's head. A missing or empty anchor is only new for an empty log never anchored.
+/// Judges the anchor file's text (`None`: no file) given whether sled records an anchor, the
+/// log's head and the ledger files the directory held before sled opened it (`found`). A
+/// missing or empty anchor is only new for an empty log never anchored, in a directory that
+/// held none of a ledger's files.
 pub(crate) fn judge(
     dir: &Path,
     text: Option<&str>,
     anchored: bool,
     head: Head,
+    found: &[std::path::PathBuf],
 ) -> Result<Found, StoreError> {
     let path = dir.join(ANCHOR_FILE);
     let damaged = |why: &str| StoreError::Corrupt {
@@ -96,7 +99,16 @@ pub(crate) fn judge(
         ),
     };
     let text = match text {
-        None | Some("") if !anchored && head.position == 0 => return Ok(Found::New),
+        None | Some("") if !anchored && head.position == 0 && found.is_empty() => {
+            return Ok(Found::New)
+        }
+        None | Some("") if !anchored && head.position == 0 => {
+            return Err(crate::existing::holds_no_ledger(
+                dir,
+                found,
+                "no events and no head anchor",
+            ))
+        }
         None => return Err(damaged("is missing")),
         Some("") => return Err(damaged("is empty")),
         Some(t) => t,

@@ -24,11 +24,14 @@
 //! full disk can leave sled waiting forever, see `writer`), an unfinished snapshot
 //! (`snap.*.generating`) that made sled's open fail is removed and the open retried, the torn
 //! tail of an unacknowledged write is removed, the blob files sled writes are synced (see
-//! `blobs`), and a directory that cannot be written is opened from a private copy, for reading
-//! only (see `readonly`).
+//! `blobs`), a directory that cannot be written is opened from a private copy, for reading
+//! only, as is any ledger on demand ([`SledStore::open_copy`], which `verify` uses, so it
+//! never writes; see `readonly`), and a directory holding sled's files but no ledger is
+//! `Corrupt`, never a new ledger (see `existing`).
 
 mod anchor;
 mod blobs;
+mod existing;
 mod guard;
 mod readonly;
 mod writer;
@@ -50,6 +53,8 @@ use sha2::{Digest, Sha256};
 use anchor::{anchor_line, hex_hash, ANCHORED_KEY, ANCHOR_FILE};
 use guard::{guarded, sled_error};
 use writer::Writer;
+
+pub use existing::holds_no_ledger;
 
 const EVENT_PREFIX: u8 = b'e';
 const META_PREFIX: u8 = b'm';
@@ -86,9 +91,11 @@ pub struct SledStore {
     writer: Writer,
     /// sled's blob files already made durable.
     blobs: Arc<blobs::SyncedBlobs>,
-    /// Set when the ledger's directory cannot be written: this store reads a private copy
-    /// (removed on drop) and refuses every write.
-    read_only: Option<(PathBuf, tempfile::TempDir)>,
+    /// Set when this store reads a private copy of the ledger's directory (removed on drop)
+    /// and refuses every write: the directory cannot be written, or a copy was asked for.
+    read_only: Option<readonly::Copy>,
+    /// The ledger files the directory held before sled opened it (empty: a new ledger).
+    found: Vec<PathBuf>,
 }
 
 /// How often the background thread makes a changed head anchor durable.
@@ -176,23 +183,65 @@ impl SledStore {
     /// position, or sled's file when the damage is in sled's own files) or when its head
     /// anchor is missing, empty or ahead of the log. A directory that cannot be written is
     /// opened from a private copy, for reading only.
+    ///
+    /// A directory that holds sled's files (a non-empty `db`, `conf`, `snap.*`, `blobs`) or
+    /// the anchor is never a new ledger: when it holds no events and no anchor, or no data
+    /// file, it is `Corrupt` naming the files ([`holds_no_ledger`]), and nothing is written.
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
         let origin = path.as_ref().to_path_buf();
         if readonly::is_read_only(&origin) {
-            let copy = readonly::private_copy(&origin)?;
-            let read = copy.path().to_path_buf();
-            // Errors name the ledger's own files, not the private copy's.
-            return SledStore::open_in(read.clone(), Some((origin.clone(), copy)))
-                .map_err(|e| readonly::name_origin(e, &read, &origin));
+            return SledStore::open_copy_because(&origin, readonly::NOT_WRITABLE);
+        }
+        if existing::anchor_lost(&origin) {
+            // Bound to fail: find out why on a copy, so sled's recovery changes nothing here.
+            return Err(match SledStore::open_copy(&origin) {
+                Err(e) => e,
+                Ok(_) => holds_no_ledger(&origin, &existing::ledger_files(&origin), "no anchor"),
+            });
+        }
+        if existing::cut_short(&origin) {
+            // sled's recovery would rewrite the cut log: find out on a copy whether the cut
+            // lost anything acknowledged (then `Corrupt`, the files as they were); if it did
+            // not (a process killed mid-write), open the ledger itself. Without space for a
+            // copy, or with the ledger held elsewhere, the open goes on as before.
+            if let Err(e @ StoreError::Corrupt { .. }) = SledStore::open_copy(&origin) {
+                return Err(e);
+            }
         }
         SledStore::open_in(origin, None)
     }
 
+    /// Opens the ledger in `path` from a private copy, for reading only: nothing is ever
+    /// written to `path` (not by sled's recovery of damaged files either, which rewrites
+    /// them). The copy (reflinked where the file system shares extents between the ledger and
+    /// the temporary directory, else copied) is taken while holding sled's lock, so never
+    /// from a ledger another process is writing (`Storage`: "open in another process"), and
+    /// removed when the store is dropped; copies left by a process that died are removed on
+    /// the next such open. Every write is refused.
+    pub fn open_copy(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        SledStore::open_copy_because(path.as_ref(), readonly::ASKED)
+    }
+
+    fn open_copy_because(origin: &Path, why: &'static str) -> Result<SledStore, StoreError> {
+        let origin = origin.to_path_buf();
+        let copy = readonly::private_copy(&origin, why)?;
+        let read = copy.dir.path().to_path_buf();
+        // Errors name the ledger's own files, not the private copy's.
+        SledStore::open_in(read.clone(), Some(copy))
+            .map_err(|e| readonly::name_origin(e, &read, &origin))
+    }
+
     /// [`open`](SledStore::open) in `path`, which is a private copy when `read_only` is set.
-    fn open_in(
-        path: PathBuf,
-        read_only: Option<(PathBuf, tempfile::TempDir)>,
-    ) -> Result<SledStore, StoreError> {
+    fn open_in(path: PathBuf, read_only: Option<readonly::Copy>) -> Result<SledStore, StoreError> {
+        let found = existing::ledger_files(&path);
+        if !found.is_empty() && existing::data_file_missing(&path) {
+            // sled would create a new data file over what is left of a ledger.
+            return Err(existing::holds_no_ledger(
+                &path,
+                &found,
+                "sled's data file db is missing or empty",
+            ));
+        }
         let db = open_clearing_unfinished_snapshots(&path)?;
         let data_file = File::open(path.join("db")).map_err(|e| {
             storage(
@@ -217,6 +266,7 @@ impl SledStore {
             writer,
             blobs: Arc::default(),
             read_only,
+            found,
         };
         let (index, torn) = guarded(&store.path, || {
             store.rebuild_index(anchor::position(text.as_deref()))
@@ -234,7 +284,7 @@ impl SledStore {
     /// sled that the ledger has one), then opens it for the in-place rewrites of appends.
     fn settle_anchor(&mut self, text: Option<&str>, head: Head) -> Result<(), StoreError> {
         let anchored = self.raw_get(ANCHORED_KEY)?.is_some();
-        match anchor::judge(&self.path, text, anchored, head)? {
+        match anchor::judge(&self.path, text, anchored, head, &self.found)? {
             anchor::Found::New => anchor::create_anchor(&self.path, head)?,
             anchor::Found::Anchored { position, hash } => {
                 self.check_anchor(position, &hash, head)?;
@@ -269,15 +319,34 @@ impl SledStore {
     /// not the private copy read).
     pub fn path(&self) -> &Path {
         match &self.read_only {
-            Some((origin, _)) => origin,
+            Some(copy) => &copy.origin,
             None => &self.path,
         }
     }
 
-    /// Whether the ledger's directory could not be written, so this store reads a private
-    /// copy of it and refuses every write.
+    /// Whether this store reads a private copy of the ledger's directory and refuses every
+    /// write (the directory could not be written, or [`open_copy`](SledStore::open_copy)).
     pub fn is_read_only(&self) -> bool {
         self.read_only.is_some()
+    }
+
+    /// Whether the directory held a ledger's files (sled's, or the anchor) before this store
+    /// opened it; false for a new ledger, in a directory that was absent or empty of them.
+    /// A caller that finds no ledger in such a store (no settings, no events) must report
+    /// it damaged ([`holds_no_ledger`]), never take it for a new one.
+    pub fn found_existing(&self) -> bool {
+        !self.found.is_empty()
+    }
+
+    /// [`holds_no_ledger`] for this store's directory and the files it held.
+    pub fn no_ledger_error(&self, what: &str) -> StoreError {
+        holds_no_ledger(self.path(), &self.found, what)
+    }
+
+    /// Whether `path` holds a ledger's files (a non-empty `db`, `conf`, `snap.*`, `blobs`, the
+    /// head anchor), without opening it: a directory that does is never a new ledger.
+    pub fn holds_ledger_files(path: impl AsRef<Path>) -> bool {
+        !existing::ledger_files(path.as_ref()).is_empty()
     }
 
     fn db(&self) -> &sled::Db {
@@ -298,11 +367,12 @@ impl SledStore {
     /// Refuses a write when the store cannot take one: opened read-only, or after a write
     /// that failed part-way.
     fn check_writable(&self) -> Result<(), StoreError> {
-        if let Some((origin, _)) = &self.read_only {
+        if let Some(copy) = &self.read_only {
             return Err(StoreError::Storage(format!(
-                "the ledger at {} is read-only here (its directory cannot be written): \
-                 it was opened for reading, from a private copy; writes are refused",
-                origin.display()
+                "the ledger at {} is read-only here ({}): it was opened for reading, from a \
+                 private copy; writes are refused",
+                copy.origin.display(),
+                copy.why
             )));
         }
         if self.failed.load(Ordering::SeqCst) {

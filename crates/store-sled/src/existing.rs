@@ -1,0 +1,98 @@
+//! What a directory holds before sled opens it: a directory holding sled's files (a non-empty
+//! data file `db`, or `conf`, a snapshot `snap.*`, the blob directory `blobs`) or the head
+//! anchor is never a new ledger, whatever sled reads back from them.
+//!
+//! sled recovers a cut or damaged log by dropping everything from the damage on, and can end
+//! with nothing at all; with the anchor gone too, that looked like a new ledger, and `init`
+//! succeeded over it. Such a directory is `Corrupt`, naming its files, and so is the
+//! directory an `init` left when it was interrupted before it finished (sled's files created,
+//! no anchor or no policy yet): the message says how to recover from both.
+
+use std::path::{Path, PathBuf};
+
+use memberledger_store::StoreError;
+
+use crate::anchor::ANCHOR_FILE;
+
+/// The files of a ledger found in `dir`: a non-empty `db`, `conf`, `snap.*`, `blobs`, and the
+/// head anchor. Empty for an absent or empty directory (a new ledger).
+pub(crate) fn ledger_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            match name.as_str() {
+                "db" => e.metadata().is_ok_and(|m| m.len() > 0),
+                "conf" | "blobs" | ANCHOR_FILE => true,
+                n => n.starts_with("snap."),
+            }
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Whether sled's data file in `dir` is missing or empty (sled would create it).
+pub(crate) fn data_file_missing(dir: &Path) -> bool {
+    !std::fs::metadata(dir.join("db")).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
+/// The error for a directory whose ledger files (`files`) hold no ledger: `what` says what
+/// is missing (no data file, no head anchor, no policy setting and no events).
+pub fn holds_no_ledger(dir: &Path, files: &[PathBuf], what: &str) -> StoreError {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into())
+        })
+        .collect();
+    StoreError::Corrupt {
+        position: 0,
+        why: format!(
+            "sled's files are here ({} in {}) but hold no ledger ({what}): the ledger is \
+             damaged (its log lost or cut, its head anchor gone), or an `init` was interrupted \
+             before it finished. Restore the ledger from a backup \
+             (memberledger restore --from EXPORT --db NEW_DIR); only if this directory never \
+             recorded a command (an interrupted init) remove it and run init again",
+            names.join(", "),
+            dir.display()
+        ),
+    }
+}
+
+/// Whether `dir` holds a ledger's files but its head anchor is missing or empty: the open can
+/// only fail (`Corrupt`), so it is made on a private copy, leaving sled's files as they are
+/// (sled's recovery rewrites a damaged log when it opens it).
+pub(crate) fn anchor_lost(dir: &Path) -> bool {
+    let anchor = dir.join(ANCHOR_FILE);
+    !std::fs::metadata(&anchor).is_ok_and(|m| m.len() > 0) && !ledger_files(dir).is_empty()
+}
+
+/// sled's segment size when its `conf` does not say (sled 0.34's default).
+const SEGMENT_SIZE: u64 = 512 * 1024;
+
+/// Whether sled's data file in `dir` ends inside a segment: sled writes its log in whole
+/// segments, so a `db` that does not end on a segment boundary was cut (or a process died
+/// mid-write). sled's recovery would rewrite it (zeroing the log from the cut on and, at a
+/// later open, deleting the blob files no longer referenced), so its open is first tried
+/// on a private copy: only when the copy opens whole is the ledger itself opened.
+pub(crate) fn cut_short(dir: &Path) -> bool {
+    let Ok(len) = std::fs::metadata(dir.join("db")).map(|m| m.len()) else {
+        return false;
+    };
+    let segment = std::fs::read(dir.join("conf"))
+        .ok()
+        .and_then(|c| {
+            String::from_utf8_lossy(&c)
+                .lines()
+                .find_map(|l| l.strip_prefix("segment_size: ")?.trim().parse::<u64>().ok())
+        })
+        .filter(|&s| s > 0)
+        .unwrap_or(SEGMENT_SIZE);
+    len > 0 && len % segment != 0
+}
