@@ -1,4 +1,4 @@
-//! Given/when/then tests for every rule of DESIGN.md §3, with worked numbers.
+//! Given/when/then tests for every business rule of docs/RULES.md, with worked numbers.
 //!
 //! The harness at the top folds `given` commands (JSON lines, with short names for ids) through
 //! `decide` and `MemberState::apply` under a policy written out in JSON below, then decides the
