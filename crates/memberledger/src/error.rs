@@ -46,7 +46,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Error {
         match e {
             StoreError::Corrupt { position, why } => Error::Corrupt { position, why },
-            StoreError::Storage(why) => Error::Storage(why),
+            StoreError::Storage { why, .. } => Error::Storage(why),
             other => Error::Storage(other.to_string()),
         }
     }

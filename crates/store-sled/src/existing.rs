@@ -10,9 +10,90 @@
 
 use std::path::{Path, PathBuf};
 
-use memberledger_store::StoreError;
+use memberledger_store::{EventStore, StoreError};
 
-use crate::anchor::ANCHOR_FILE;
+use crate::anchor::{ANCHORED_KEY, ANCHOR_FILE};
+use crate::guard::{guarded, sled_error};
+use crate::record::SLED_SEGMENT_SIZE;
+use crate::{SledStore, META_PREFIX};
+
+/// Creating and opening a ledger that must (not) be there, without the caller knowing sled's
+/// files.
+impl SledStore {
+    /// Whether a ledger lives at `path`: the directory holds a ledger's files (sled's, or the
+    /// head anchor). Nothing is opened or written. A directory that does is never a new ledger
+    /// ([`create`](SledStore::create) refuses it); one that does not has no ledger to open
+    /// ([`open_existing`](SledStore::open_existing) refuses it).
+    ///
+    /// ```
+    /// use memberledger_store_sled::SledStore;
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("ledger");
+    /// assert!(!SledStore::exists(&path));
+    /// drop(SledStore::create(&path)?);
+    /// assert!(SledStore::exists(&path));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exists(path: impl AsRef<Path>) -> bool {
+        !ledger_files(path.as_ref()).is_empty()
+    }
+
+    /// Creates a new ledger's store in `path` (a directory absent or empty of a ledger's
+    /// files). `AlreadyExists` when a ledger is there (it holds events or settings, or another
+    /// process has it open); `Corrupt` when sled's files are there without a ledger
+    /// ([`holds_no_ledger`]).
+    pub fn create(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        let path = path.as_ref();
+        if !SledStore::exists(path) {
+            return SledStore::open(path);
+        }
+        let already = || StoreError::AlreadyExists {
+            location: path.display().to_string(),
+        };
+        let store = match SledStore::open(path) {
+            Err(StoreError::Locked { .. }) => return Err(already()),
+            opened => opened?,
+        };
+        if store.holds_anything()? {
+            return Err(already());
+        }
+        Err(store.no_ledger_error("no settings and no events"))
+    }
+
+    /// Opens the ledger in `path`, which must be there: `NoLedger` when the directory holds
+    /// none of a ledger's files (nothing is created), `Corrupt` when they hold no ledger (no
+    /// settings and no events: a damaged ledger or an interrupted create).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        let path = path.as_ref();
+        if !SledStore::exists(path) {
+            return Err(StoreError::NoLedger {
+                location: path.display().to_string(),
+            });
+        }
+        let store = SledStore::open(path)?;
+        if !store.holds_anything()? {
+            return Err(store.no_ledger_error("no settings and no events"));
+        }
+        Ok(store)
+    }
+
+    /// Whether the store holds an event or a setting of its user's (not the store's own
+    /// record that it has an anchor).
+    fn holds_anything(&self) -> Result<bool, StoreError> {
+        if self.head()?.position > 0 {
+            return Ok(true);
+        }
+        guarded(&self.path, || {
+            for key in self.db().scan_prefix([META_PREFIX]).keys() {
+                let key = key.map_err(|e| sled_error(&self.path, "cannot read a setting", e))?;
+                if key.as_ref() != ANCHORED_KEY {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+    }
+}
 
 /// The files of a ledger found in `dir`: a non-empty `db`, `conf`, `snap.*`, `blobs`, and the
 /// head anchor. Empty for an absent or empty directory (a new ledger).
@@ -73,9 +154,6 @@ pub(crate) fn anchor_lost(dir: &Path) -> bool {
     !std::fs::metadata(&anchor).is_ok_and(|m| m.len() > 0) && !ledger_files(dir).is_empty()
 }
 
-/// sled's segment size when its `conf` does not say (sled 0.34's default).
-const SEGMENT_SIZE: u64 = 512 * 1024;
-
 /// Whether sled's data file in `dir` ends inside a segment: sled writes its log in whole
 /// segments, so a `db` that does not end on a segment boundary was cut (or a process died
 /// mid-write). sled's recovery would rewrite it (zeroing the log from the cut on and, at a
@@ -93,6 +171,6 @@ pub(crate) fn cut_short(dir: &Path) -> bool {
                 .find_map(|l| l.strip_prefix("segment_size: ")?.trim().parse::<u64>().ok())
         })
         .filter(|&s| s > 0)
-        .unwrap_or(SEGMENT_SIZE);
+        .unwrap_or_else(|| u64::try_from(SLED_SEGMENT_SIZE).unwrap_or(u64::MAX));
     len > 0 && len % segment != 0
 }

@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Once;
 
-use memberledger_store::StoreError;
+use memberledger_store::{Cause, StoreError};
 
 thread_local! {
     /// Set while this thread is inside sled on the store's behalf: a panic there is reported
@@ -116,15 +116,18 @@ pub(crate) fn sled_error(dir: &Path, what: &str, e: sled::Error) -> StoreError {
                 ),
             }
         }
-        sled::Error::Io(io) => StoreError::Storage(format!(
-            "{what} (sled's files in {}): {}",
-            dir.display(),
-            io_message(&io)
-        )),
-        other => StoreError::Storage(format!(
-            "{what} (sled's files in {}): {other}",
-            dir.display()
-        )),
+        sled::Error::Io(io) => StoreError::Storage {
+            why: format!(
+                "{what} (sled's files in {}): {}",
+                dir.display(),
+                io_message(&io)
+            ),
+            source: Some(Cause::new(io)),
+        },
+        other => StoreError::Storage {
+            why: format!("{what} (sled's files in {}): {other}", dir.display()),
+            source: Some(Cause::new(other)),
+        },
     }
 }
 

@@ -77,7 +77,10 @@ pub(crate) fn name_origin(e: StoreError, copy: &Path, origin: &Path) -> StoreErr
             position,
             why: why.replace(&copy, &origin),
         },
-        StoreError::Storage(why) => StoreError::Storage(why.replace(&copy, &origin)),
+        StoreError::Storage { why, source } => StoreError::Storage {
+            why: why.replace(&copy, &origin),
+            source,
+        },
         other => other,
     }
 }
@@ -86,7 +89,7 @@ pub(crate) fn name_origin(e: StoreError, copy: &Path, origin: &Path) -> StoreErr
 /// on sled's data file meanwhile (refused while another process has the ledger open).
 pub(crate) fn private_copy(dir: &Path, why: &'static str) -> Result<Copy, StoreError> {
     let fail = |e: std::io::Error| {
-        StoreError::Storage(format!(
+        StoreError::storage(format!(
             "the ledger at {} is read from a private copy ({why}), and copying it failed: {e}",
             dir.display()
         ))
@@ -124,10 +127,10 @@ fn lock_shared(dir: &Path) -> Result<Option<std::fs::File>, StoreError> {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    Err(StoreError::Storage(format!(
-        "the ledger at {} is open in another process",
-        dir.display()
-    )))
+    Err(StoreError::Locked {
+        location: dir.display().to_string(),
+        source: None,
+    })
 }
 
 /// Removes the private copies in `tmp` whose owner process is gone (killed before it could

@@ -56,7 +56,7 @@ impl Writer {
         let job: Job = Box::new(move || {
             let _ = reply.send(guarded(&dir, f));
         });
-        let stopped = || StoreError::Storage("the store's writer has stopped".into());
+        let stopped = || StoreError::storage("the store's writer has stopped");
         self.jobs
             .as_ref()
             .ok_or_else(stopped)?
@@ -64,7 +64,7 @@ impl Writer {
             .map_err(|_| stopped())?;
         match result.recv_timeout(wait) {
             Ok(r) => r,
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(StoreError::Storage(format!(
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(StoreError::storage(format!(
                 "writing to sled's files in {} did not finish within {} s (is the disk full?); \
                  nothing more is acknowledged until the ledger is reopened",
                 self.dir.display(),
@@ -106,7 +106,9 @@ mod tests {
             let _ = stuck.recv();
             Ok(())
         });
-        assert!(matches!(r, Err(StoreError::Storage(ref why)) if why.contains("did not finish")));
+        assert!(
+            matches!(r, Err(StoreError::Storage { ref why, .. }) if why.contains("did not finish"))
+        );
         assert!(started.elapsed() < Duration::from_secs(5));
         // Closing does not wait for the stuck thread either.
         let started = Instant::now();

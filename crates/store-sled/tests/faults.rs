@@ -194,12 +194,12 @@ fn a_ledger_that_cannot_be_written_opens_for_reading_and_refuses_writes() {
         events: decide(None, &c, &Policy::builtin()).unwrap(),
     }]);
     match refused {
-        Err(StoreError::Storage(why)) => assert!(why.contains("read-only"), "{why}"),
+        Err(StoreError::Storage { why, .. }) => assert!(why.contains("read-only"), "{why}"),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
         store.set_meta("x", b"y"),
-        Err(StoreError::Storage(_))
+        Err(StoreError::Storage { .. })
     ));
 }
 
@@ -345,7 +345,7 @@ fn a_copy_opened_for_reading_never_writes_to_the_ledger_directory() {
     assert_eq!(store.head().unwrap().position, 2000);
     assert!(matches!(
         store.set_meta("x", b"y"),
-        Err(StoreError::Storage(_))
+        Err(StoreError::Storage { .. })
     ));
     drop(store);
     assert_unchanged(&path, &before, "the directory changed");
@@ -371,7 +371,9 @@ fn a_copy_opened_for_reading_never_writes_to_the_ledger_directory() {
     ledger(&other, 10, 10);
     let held = SledStore::open(&other).unwrap();
     match SledStore::open_copy(&other) {
-        Err(StoreError::Storage(why)) => assert!(why.contains("open in another process"), "{why}"),
+        Err(e @ StoreError::Locked { .. }) => {
+            assert!(e.to_string().contains("open in another process"), "{e}")
+        }
         Err(e) => panic!("{e:?}"),
         Ok(_) => panic!("copied a ledger being written"),
     }

@@ -11,7 +11,7 @@ use memberledger_core::{
     chain_hash, decide, Command, Event, MemberId, MemberState, Policy, Uuid, GENESIS_HASH,
 };
 
-use crate::{for_each_raw, Append, AppendConflict, EventStore};
+use crate::{for_each_raw, Append, AppendConflict, EventStore, StoreError};
 
 /// Makes stores for the suite.
 pub trait Harness {
@@ -50,7 +50,7 @@ fn append_for(store: &dyn EventStore, n: u64, member: &str, json_rest: &str) -> 
         command: cmd.id,
         digest: cmd.digest(),
         member,
-        expected_version: events.len() as u64,
+        expected_version: u64::try_from(events.len()).expect("a short stream"),
         events: evs,
     }
 }
@@ -190,16 +190,22 @@ pub fn batch_items_are_independent<H: Harness>(h: &H) {
     assert_eq!(s.member_version(&MemberId::new("M1").unwrap()).unwrap(), 5);
 }
 
-/// A malformed append is an error of the call and records nothing.
+/// A malformed append (a caller's bug) is an `InvalidAppend` error of the call and records
+/// nothing: events of another member, no events, versions that do not follow the expected one.
 pub fn malformed_append_is_an_error<H: Harness>(h: &H) {
     let s = h.fresh();
+    let invalid = |r| matches!(r, Err(StoreError::InvalidAppend(_)));
     let mut a = enroll(&s, 1, "M1");
     a.member = MemberId::new("M2").unwrap();
-    assert!(s.append(vec![a]).is_err());
+    assert!(invalid(s.append(vec![a])));
     let mut b = enroll(&s, 2, "M1");
     b.events.clear();
-    assert!(s.append(vec![b]).is_err());
+    assert!(invalid(s.append(vec![b])));
+    let mut c = enroll(&s, 3, "M1");
+    c.events[0].version = 2;
+    assert!(invalid(s.append(vec![c])));
     assert_eq!(s.head().unwrap().position, 0);
+    assert_eq!(s.command(cmd_id(3)).unwrap(), None);
 }
 
 /// Pages of `read_raw` cover the log exactly.

@@ -6,11 +6,13 @@
 //! command id and digest (idempotency); the store gives each event its global position and
 //! chain hash, and returns only once the append is durable.
 
+mod error;
 mod index;
 mod memory;
 
 pub mod conformance;
 
+pub use error::{AppendConflict, Cause, StoreError};
 pub use index::{CommandPlace, Index, Sealed};
 pub use memory::MemoryStore;
 
@@ -44,46 +46,6 @@ pub struct Append {
     pub expected_version: u64,
     /// The events, with versions `expected_version + 1 ..`.
     pub events: Vec<Event>,
-}
-
-/// Why one append of a batch was refused; the others may still succeed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AppendConflict {
-    /// Another writer moved the member's stream since the command was decided.
-    #[error("member {member} is at version {actual}, not {expected}")]
-    Version {
-        /// The member.
-        member: String,
-        /// The version the command was decided against.
-        expected: u64,
-        /// The version in the store.
-        actual: u64,
-    },
-    /// The command id is already recorded.
-    #[error("command {0} is already recorded")]
-    Duplicate(Uuid),
-}
-
-/// A failure of the storage itself.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The medium failed (I/O, lock held by another process, full disk). Nothing of the
-    /// failing call was acknowledged.
-    #[error("{0}")]
-    Storage(String),
-    /// What is stored cannot be read back as written: named by its first bad position.
-    #[error("corrupt at position {position}: {why}")]
-    Corrupt {
-        /// The first position that is wrong.
-        position: u64,
-        /// What is wrong.
-        why: String,
-    },
-    /// The append was malformed (a bug in the caller, not a business outcome).
-    #[error("invalid append: {0}")]
-    InvalidAppend(String),
 }
 
 /// An event as stored: position, chain hash, and the exact canonical bytes that were hashed.

@@ -33,7 +33,7 @@ impl MemoryStore {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
         self.inner
             .lock()
-            .map_err(|_| StoreError::Storage("a writer panicked while holding the store".into()))
+            .map_err(|_| StoreError::storage("a writer panicked while holding the store"))
     }
 }
 

@@ -116,8 +116,8 @@ impl EventStore for FaultStore {
                     kind: FaultKind::Before,
                     recorded: Vec::new(),
                 });
-                Err(StoreError::Storage(
-                    "injected: the write failed before anything was written".into(),
+                Err(StoreError::storage(
+                    "injected: the write failed before anything was written",
                 ))
             }
             Some(FaultKind::After) => {
@@ -133,8 +133,8 @@ impl EventStore for FaultStore {
                     kind: FaultKind::After,
                     recorded,
                 });
-                Err(StoreError::Storage(
-                    "injected: written, but the acknowledgement was lost".into(),
+                Err(StoreError::storage(
+                    "injected: written, but the acknowledgement was lost",
                 ))
             }
         }
