@@ -49,6 +49,8 @@ const _: () = assert!(ID_LEN_MAX <= u8::MAX as usize);
 
 /// The most events one record may hold: a record claiming more is damaged.
 pub(crate) const RECORD_EVENTS_MAX: u32 = 10_000;
+/// Every command the store accepts fits in a record.
+const _: () = assert!(memberledger_store::COMMAND_EVENTS_MAX <= RECORD_EVENTS_MAX as usize);
 
 pub(crate) fn event_key(position: u64) -> [u8; 9] {
     let mut k = [0u8; 9];

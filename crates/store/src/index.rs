@@ -8,26 +8,10 @@ use std::collections::HashMap;
 /// keyed at random, so ids chosen to collide cannot slow a store down.
 type Map<K, V> = HashMap<K, V, ahash::RandomState>;
 
-use memberledger_core::{
-    canonical_json, chain_hash, Hash, MemberId, RecordedEvent, Uuid, GENESIS_HASH,
-};
-use rayon::prelude::*;
+use memberledger_core::{Hash, MemberId, RecordedEvent, Uuid, GENESIS_HASH};
 
-/// Batches with more events than this write their canonical JSON on every core.
-const PARALLEL_SEAL_EVENTS: u64 = 64;
-
-use crate::{Append, AppendConflict, CommandRecord, Head, StoreError};
-
-/// A command's events sealed for writing: their recorded form and exact canonical bytes.
-#[derive(Clone, Debug)]
-pub struct Sealed {
-    /// The command's record.
-    pub record: CommandRecord,
-    /// Its events with positions and hashes.
-    pub events: Vec<RecordedEvent>,
-    /// The canonical JSON of each event, as hashed.
-    pub json: Vec<String>,
-}
+use crate::seal::{LogView, Sealing};
+use crate::{Append, AppendConflict, CommandRecord, Head, Sealed, StoreError};
 
 /// Where a command's events are: what the index keeps of each command. (The digest stays
 /// with the store, which reads it back only for a command id used again.)
@@ -172,108 +156,19 @@ impl Index {
 
     /// Checks each append against the index (and the ones before it in the batch), and seals
     /// the accepted ones after the current head. Nothing changes until [`commit`](Self::commit).
-    ///
-    /// Positions are given out first; the canonical JSON of a large batch is then written on
-    /// every core, and the chain hashed in order.
-    #[allow(clippy::type_complexity)]
-    pub fn seal(
-        &self,
-        batch: Vec<Append>,
-    ) -> Result<(Vec<Result<usize, AppendConflict>>, Vec<Sealed>), StoreError> {
-        let mut outcome = Vec::with_capacity(batch.len());
-        let mut accepted: Vec<(Append, u64)> = Vec::new();
-        let mut next = self.head.position + 1;
-        let mut versions: HashMap<MemberId, u64> = HashMap::new();
-        let mut ids = std::collections::HashSet::new();
-        for a in batch {
-            check_shape(&a)?;
-            let actual = match versions.get(&a.member) {
-                Some(&v) => v,
-                None => self.member_version(&a.member),
-            };
-            if self.has_command(a.command) || !ids.insert(a.command) {
-                outcome.push(Err(AppendConflict::Duplicate(a.command)));
-                continue;
-            }
-            if actual != a.expected_version {
-                outcome.push(Err(AppendConflict::Version {
-                    member: a.member.to_string(),
-                    expected: a.expected_version,
-                    actual,
-                }));
-                continue;
-            }
-            versions.insert(a.member.clone(), actual + a.events.len() as u64);
-            outcome.push(Ok(accepted.len()));
-            let first = next;
-            next += a.events.len() as u64;
-            accepted.push((a, first));
-        }
-        let encode = |(a, first): &(Append, u64)| -> Vec<String> {
-            a.events
-                .iter()
-                .zip(*first..)
-                .map(|(e, position)| canonical_json(position, e))
-                .collect()
-        };
-        let json: Vec<Vec<String>> = if next - self.head.position > PARALLEL_SEAL_EVENTS {
-            accepted.par_iter().with_min_len(16).map(encode).collect()
-        } else {
-            accepted.iter().map(encode).collect()
-        };
-        let mut prev = self.head.hash;
-        let sealed = accepted
-            .into_iter()
-            .zip(json)
-            .map(|((a, first), json)| {
-                let events: Vec<RecordedEvent> = a
-                    .events
-                    .into_iter()
-                    .zip(first..)
-                    .zip(&json)
-                    .map(|((event, position), j)| {
-                        let hash = chain_hash(&prev, j.as_bytes());
-                        prev = hash;
-                        RecordedEvent {
-                            position,
-                            event,
-                            hash,
-                        }
-                    })
-                    .collect();
-                Sealed {
-                    record: CommandRecord {
-                        command: a.command,
-                        member: a.member,
-                        digest: a.digest,
-                        first_position: first,
-                        count: u32::try_from(events.len()).expect("checked in check_shape"),
-                    },
-                    events,
-                    json,
-                }
-            })
-            .collect();
-        Ok((outcome, sealed))
+    /// See [`seal`](crate::seal()).
+    pub fn seal(&self, batch: Vec<Append>) -> Result<Sealing, StoreError> {
+        crate::seal::seal(self, batch)
     }
 
     /// The result of each append of a batch once its sealed commands are durable: the
-    /// recorded events of an accepted one (moved out, in order), or its conflict.
+    /// recorded events of an accepted one (moved out, in order), or its conflict. See
+    /// [`outcomes`](crate::outcomes).
     pub fn outcomes(
         outcome: Vec<Result<usize, AppendConflict>>,
         sealed: Vec<Sealed>,
     ) -> Vec<Result<Vec<RecordedEvent>, AppendConflict>> {
-        let mut events = sealed.into_iter().map(|s| s.events);
-        outcome
-            .into_iter()
-            .map(|o| {
-                o.map(|_| {
-                    events
-                        .next()
-                        .expect("one sealed command per accepted append")
-                })
-            })
-            .collect()
+        crate::seal::outcomes(outcome, sealed)
     }
 
     /// Records sealed commands as durable.
@@ -320,29 +215,18 @@ impl Index {
     }
 }
 
-/// An append must be well formed before anything is sealed: events of its member and command,
-/// versions following the expected one, a bounded count.
-fn check_shape(a: &Append) -> Result<(), StoreError> {
-    let bad = |why: String| Err(StoreError::InvalidAppend(why));
-    if a.events.is_empty() || a.events.len() > 10_000 {
-        return bad(format!(
-            "command {} has {} events",
-            a.command,
-            a.events.len()
-        ));
+impl LogView for Index {
+    fn head(&self) -> Head {
+        self.head
     }
-    for (i, e) in a.events.iter().enumerate() {
-        if e.member != a.member || e.command != a.command || e.index as usize != i {
-            return bad(format!("event {i} of command {} is not its own", a.command));
-        }
-        if e.version != a.expected_version + i as u64 + 1 {
-            return bad(format!(
-                "event {i} of command {} has version {}",
-                a.command, e.version
-            ));
-        }
+
+    fn member_version(&self, member: &MemberId) -> u64 {
+        Index::member_version(self, member)
     }
-    Ok(())
+
+    fn has_command(&self, id: Uuid) -> bool {
+        Index::has_command(self, id)
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,14 @@
 mod error;
 mod index;
 mod memory;
+mod seal;
 
 pub mod conformance;
 
 pub use error::{AppendConflict, Cause, StoreError};
-pub use index::{CommandPlace, Index, Sealed};
+pub use index::{CommandPlace, Index};
 pub use memory::MemoryStore;
+pub use seal::{outcomes, seal, LogView, Sealed, Sealing, COMMAND_EVENTS_MAX};
 
 use memberledger_core::{Event, Hash, MemberId, RecordedEvent, Uuid};
 
