@@ -33,10 +33,22 @@ pub fn cmd_id(n: u64) -> Uuid {
 /// state, as a writer does (reads the member's events from the store, folds them, decides), and
 /// returns the append. Deciding again after a conflict re-reads what other writers appended.
 pub fn append_for(store: &dyn EventStore, n: u64, member: &str, json_rest: &str) -> Append {
+    let at = format!("2026-03-01T10:{:02}:00Z", n % 60);
+    append_at(store, n, &at, member, json_rest)
+}
+
+/// [`append_for`] at a given time (RFC 3339): writers racing on one member give their commands
+/// one time, so that any order they land in is a valid one.
+pub fn append_at(
+    store: &dyn EventStore,
+    n: u64,
+    at: &str,
+    member: &str,
+    json_rest: &str,
+) -> Append {
     let line = format!(
-        r#"{{"id":"{}","at":"2026-03-01T10:{:02}:00Z","member":"{member}","store":"S1",{json_rest}}}"#,
+        r#"{{"id":"{}","at":"{at}","member":"{member}","store":"S1",{json_rest}}}"#,
         cmd_id(n),
-        n % 60
     );
     let cmd = Command::from_json(&line).expect("suite commands are valid");
     let member = MemberId::new(member).expect("valid");

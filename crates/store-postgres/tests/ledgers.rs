@@ -1,0 +1,99 @@
+//! A ledger in a schema: created once, found again, refused where it must (not) be; its
+//! migrations versioned and applied once. Needs `MEMBERLEDGER_PG_URL` (see tests/common).
+
+mod common;
+
+use std::error::Error as _;
+
+use memberledger_store::{EventStore, StoreError};
+use memberledger_store_postgres::{PgStore, MIGRATIONS};
+
+#[test]
+fn create_over_a_ledger_is_already_exists() {
+    let Some(url) = common::url() else { return };
+    let schema = common::fresh_schema("kinds");
+    let store = PgStore::create(&url, &schema).unwrap();
+    store.set_meta("policy", b"{}").unwrap();
+    let again = PgStore::create(&url, &schema).map(|_| ());
+    common::drop_schema(&url, &schema);
+    assert!(
+        matches!(again, Err(StoreError::AlreadyExists { ref location }) if location.contains(&schema)),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn open_existing_where_there_is_none_is_no_ledger_and_creates_nothing() {
+    let Some(url) = common::url() else { return };
+    let schema = common::fresh_schema("none");
+    assert!(!PgStore::exists(&url, &schema).unwrap());
+    let opened = PgStore::open_existing(&url, &schema).map(|_| ());
+    assert!(
+        matches!(opened, Err(StoreError::NoLedger { .. })),
+        "{opened:?}"
+    );
+    assert!(
+        !PgStore::exists(&url, &schema).unwrap(),
+        "asking created it"
+    );
+    drop(PgStore::create(&url, &schema).unwrap());
+    assert!(PgStore::exists(&url, &schema).unwrap());
+    common::drop_schema(&url, &schema);
+}
+
+#[test]
+fn migrations_are_recorded_and_applied_once() {
+    let Some(url) = common::url() else { return };
+    let schema = common::fresh_schema("mig");
+    let store = PgStore::open(&url, &schema).unwrap();
+    assert!(store.migrate().unwrap().is_empty(), "already current");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let recorded: Vec<(i32, String)> = client
+        .query(
+            &format!("SELECT version, name FROM \"{schema}\".schema_migrations ORDER BY version"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let known: Vec<(i32, String)> = MIGRATIONS
+        .iter()
+        .map(|m| (m.version, m.name.to_owned()))
+        .collect();
+    assert_eq!(recorded, known);
+    // A schema newer than this build knows is refused, and nothing is changed.
+    client
+        .execute(
+            &format!("INSERT INTO \"{schema}\".schema_migrations (version, name) VALUES (99, 'x')"),
+            &[],
+        )
+        .unwrap();
+    let newer = PgStore::open(&url, &schema).map(|_| ());
+    common::drop_schema(&url, &schema);
+    assert!(
+        matches!(newer, Err(StoreError::Storage { ref why, .. }) if why.contains("newer")),
+        "{newer:?}"
+    );
+}
+
+#[test]
+fn a_schema_name_that_is_not_an_identifier_is_refused() {
+    let Some(url) = common::url() else { return };
+    for bad in ["", "Brand", "a-b", "1abc", "x\"; DROP TABLE events; --"] {
+        let opened = PgStore::open(&url, bad).map(|_| ());
+        assert!(
+            matches!(opened, Err(StoreError::Storage { .. })),
+            "{bad}: {opened:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_server_is_a_retryable_storage_error_with_its_source() {
+    let url = "postgresql://nobody@%2Fnonexistent-memberledger-socket-dir:5432/none";
+    let err = PgStore::open(url, "memberledger").map(|_| ()).unwrap_err();
+    assert!(matches!(err, StoreError::Storage { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(err.source().is_some(), "the driver's error is kept");
+}
