@@ -1,5 +1,6 @@
 //! The books and projections as of a time, folded from the log.
 
+use memberledger::events::{BalanceRefunded, PackagePurchased, PackageRefunded, Recharged};
 use std::collections::{BTreeMap, HashMap};
 
 use memberledger::{
@@ -143,23 +144,25 @@ impl Snapshot {
                 *s.accounts.entry(p.account).or_default() += i128::from(p.cents);
             }
             match &e.body {
-                EventBody::Recharged { amount, .. } => {
+                EventBody::Recharged(Recharged { amount, .. }) => {
                     s.flows.entry(e.store.clone()).or_default().cash_taken +=
                         i128::from(amount.cents());
                 }
-                EventBody::BalanceRefunded { payout, .. } => {
+                EventBody::BalanceRefunded(BalanceRefunded { payout, .. }) => {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out +=
                         i128::from(payout.cents());
                 }
-                EventBody::PackagePurchased { cash, .. } if cash.is_positive() => {
+                EventBody::PackagePurchased(PackagePurchased { cash, .. })
+                    if cash.is_positive() =>
+                {
                     s.flows.entry(e.store.clone()).or_default().cash_taken +=
                         i128::from(cash.cents());
                 }
-                EventBody::PackageRefunded {
+                EventBody::PackageRefunded(PackageRefunded {
                     principal,
                     to: memberledger::PaidFrom::Cash,
                     ..
-                } => {
+                }) => {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out +=
                         i128::from(principal.cents());
                 }

@@ -26,6 +26,7 @@ use std::fmt;
 
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::{Draw, Event, EventBody, LotKind};
+use crate::events::*;
 use crate::id::{MemberId, StoreId};
 
 /// A ledger account.
@@ -170,24 +171,24 @@ pub fn postings(event: &Event) -> Vec<Posting> {
     let store = &event.store;
     let mut e = Entry::default();
     match &event.body {
-        EventBody::Recharged { amount, .. } => {
+        EventBody::Recharged(Recharged { amount, .. }) => {
             e.post(Account::Cash(store.clone()), amount.cents());
             e.post(Account::Principal(member.clone()), -amount.cents());
         }
-        EventBody::BonusGranted { amount, .. } => {
+        EventBody::BonusGranted(BonusGranted { amount, .. }) => {
             e.post(Account::Promotion(store.clone()), amount.cents());
             e.post(Account::Bonus(member.clone()), -amount.cents());
         }
-        EventBody::Consumed { charged, draws, .. } => {
+        EventBody::Consumed(Consumed { charged, draws, .. }) => {
             e.spend(member, store, draws);
             e.post(Account::Services(store.clone()), -charged.cents());
         }
-        EventBody::ConsumptionRefunded {
+        EventBody::ConsumptionRefunded(ConsumptionRefunded {
             amount,
             restored,
             service_store,
             ..
-        } => {
+        }) => {
             e.post(Account::Services(service_store.clone()), amount.cents());
             for r in restored {
                 let cents = r.amount.cents();
@@ -203,7 +204,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
                 }
             }
         }
-        EventBody::BalanceRefunded { payout, draws, .. } => {
+        EventBody::BalanceRefunded(BalanceRefunded { payout, draws, .. }) => {
             // The payout is allocated to principal lots in the order drawn; what a lot does
             // not pay out is kept by the store that holds its cash, as claw-back income.
             let mut to_pay = *payout;
@@ -228,20 +229,20 @@ pub fn postings(event: &Event) -> Vec<Posting> {
                 }
             }
         }
-        EventBody::BonusExpired {
+        EventBody::BonusExpired(BonusExpired {
             amount,
             origin_store,
             ..
-        } => {
+        }) => {
             e.post(Account::Bonus(member.clone()), amount.cents());
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
-        EventBody::Adjusted {
+        EventBody::Adjusted(Adjusted {
             amount: Some(amount),
             balance,
             direction,
             ..
-        } if *balance != Balance::Points => {
+        }) if *balance != Balance::Points => {
             let liability = if *balance == Balance::Principal {
                 Account::Principal(member.clone())
             } else {
@@ -255,9 +256,9 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(liability, -cents);
         }
         EventBody::Adjusted { .. } => {}
-        EventBody::PackagePurchased {
+        EventBody::PackagePurchased(PackagePurchased {
             cash, draws, price, ..
-        } => {
+        }) => {
             // Cash taken at the store, or balance moved into the package; principal drawn
             // from another store's lots clears to the selling store, which now owes the
             // sessions.
@@ -265,17 +266,17 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.spend(member, store, draws);
             e.post(Account::Package(member.clone()), -price.cents());
         }
-        EventBody::SessionRedeemed {
+        EventBody::SessionRedeemed(SessionRedeemed {
             amount,
             origin_store,
             principal,
             ..
-        } => {
+        }) => {
             e.post(Account::Package(member.clone()), amount.cents());
             e.post(Account::Services(store.clone()), -amount.cents());
             e.clear(origin_store, store, principal.cents());
         }
-        EventBody::PackageRefunded {
+        EventBody::PackageRefunded(PackageRefunded {
             amount,
             bonus,
             bonus_lot,
@@ -283,7 +284,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             principal,
             to,
             ..
-        } => {
+        }) => {
             e.post(Account::Package(member.clone()), amount.cents());
             match to {
                 PaidFrom::Cash => {
@@ -302,15 +303,15 @@ pub fn postings(event: &Event) -> Vec<Posting> {
                 }
             }
         }
-        EventBody::PackageExpired {
+        EventBody::PackageExpired(PackageExpired {
             amount,
             origin_store,
             ..
-        } => {
+        }) => {
             e.post(Account::Package(member.clone()), amount.cents());
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
-        EventBody::Settled { amount, creditor } => {
+        EventBody::Settled(Settled { amount, creditor }) => {
             // The debtor pays cash to the creditor, and the debt between them goes down.
             let cents = amount.cents();
             e.post(Account::Cash(store.clone()), -cents);

@@ -12,6 +12,7 @@
 //!   next lot number or version would leave the type (see `Draft::record` in decide).
 
 use crate::event::{Draw, EventBody, PointsDraw, Restore};
+use crate::events::*;
 use crate::money::Money;
 
 /// The largest figure an event may record (a balance, a payout): `999999999999.99`. A log
@@ -94,11 +95,11 @@ fn figures(body: &EventBody, c: &mut Checker) {
         | EventBody::MemberFrozen { .. }
         | EventBody::MemberUnfrozen { .. }
         | EventBody::PolicyPublished { .. } => {}
-        EventBody::Recharged { amount, .. }
-        | EventBody::BonusGranted { amount, .. }
-        | EventBody::BonusExpired { amount, .. }
-        | EventBody::Settled { amount, .. } => c.money("amount", *amount),
-        EventBody::Consumed {
+        EventBody::Recharged(Recharged { amount, .. })
+        | EventBody::BonusGranted(BonusGranted { amount, .. })
+        | EventBody::BonusExpired(BonusExpired { amount, .. })
+        | EventBody::Settled(Settled { amount, .. }) => c.money("amount", *amount),
+        EventBody::Consumed(Consumed {
             bonus,
             charged,
             draws,
@@ -106,7 +107,7 @@ fn figures(body: &EventBody, c: &mut Checker) {
             price,
             principal,
             ..
-        } => {
+        }) => {
             for (n, m) in [("bonus", bonus), ("charged", charged), ("price", price)] {
                 c.money(n, *m);
             }
@@ -114,7 +115,7 @@ fn figures(body: &EventBody, c: &mut Checker) {
             c.draws(draws);
             c.points("points earned", *points_earned);
         }
-        EventBody::ConsumptionRefunded {
+        EventBody::ConsumptionRefunded(ConsumptionRefunded {
             amount,
             bonus,
             points_forgiven,
@@ -122,7 +123,7 @@ fn figures(body: &EventBody, c: &mut Checker) {
             principal,
             restored,
             ..
-        } => {
+        }) => {
             for (n, m) in [
                 ("amount", amount),
                 ("bonus", bonus),
@@ -134,14 +135,14 @@ fn figures(body: &EventBody, c: &mut Checker) {
             c.points("points forgiven", *points_forgiven);
             c.point_draws(points_reversed);
         }
-        EventBody::BalanceRefunded {
+        EventBody::BalanceRefunded(BalanceRefunded {
             bonus_forfeited,
             bonus_spent,
             clawback,
             draws,
             payout,
             principal,
-        } => {
+        }) => {
             c.money("bonus forfeited", *bonus_forfeited);
             c.money("bonus spent", *bonus_spent);
             c.money("clawback", *clawback);
@@ -149,18 +150,18 @@ fn figures(body: &EventBody, c: &mut Checker) {
             c.money("principal", *principal);
             c.draws(draws);
         }
-        EventBody::PointsExpired { points, .. } => c.points("points", *points),
-        EventBody::PointsRedeemed { draws, points, .. } => {
+        EventBody::PointsExpired(PointsExpired { points, .. }) => c.points("points", *points),
+        EventBody::PointsRedeemed(PointsRedeemed { draws, points, .. }) => {
             c.points("points", *points);
             c.point_draws(draws);
         }
-        EventBody::Adjusted {
+        EventBody::Adjusted(Adjusted {
             amount,
             draws,
             points,
             points_draws,
             ..
-        } => {
+        }) => {
             if let Some(a) = amount {
                 c.money("amount", *a);
             }
@@ -177,7 +178,7 @@ fn figures(body: &EventBody, c: &mut Checker) {
 /// [`figures`] for the package events.
 fn package_figures(body: &EventBody, c: &mut Checker) {
     match body {
-        EventBody::PackagePurchased {
+        EventBody::PackagePurchased(PackagePurchased {
             bonus,
             cash,
             draws,
@@ -185,7 +186,7 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             principal,
             session_price,
             ..
-        } => {
+        }) => {
             for (n, m) in [("bonus", bonus), ("cash", cash), ("price", price)] {
                 c.money(n, *m);
             }
@@ -193,18 +194,18 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             c.money("session price", *session_price);
             c.draws(draws);
         }
-        EventBody::SessionRedeemed {
+        EventBody::SessionRedeemed(SessionRedeemed {
             amount,
             bonus,
             principal,
             ..
-        }
-        | EventBody::PackageExpired {
+        })
+        | EventBody::PackageExpired(PackageExpired {
             amount,
             bonus,
             principal,
             ..
-        } => {
+        }) => {
             for (n, m) in [
                 ("amount", amount),
                 ("bonus", bonus),
@@ -213,13 +214,13 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
                 c.money(n, *m);
             }
         }
-        EventBody::PackageRefunded {
+        EventBody::PackageRefunded(PackageRefunded {
             amount,
             bonus,
             bonus_unspent,
             principal,
             ..
-        } => {
+        }) => {
             for (n, m) in [
                 ("amount", amount),
                 ("bonus", bonus),

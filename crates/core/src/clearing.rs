@@ -8,6 +8,7 @@ use crate::command::{Action, Command};
 use crate::decide::envelope;
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
+use crate::events::*;
 use crate::id::StoreId;
 use crate::money::Money;
 use crate::state::FoldError;
@@ -182,9 +183,9 @@ pub fn decide_settlement(
         cmd,
         (0, version),
         policy_version,
-        EventBody::Settled {
+        EventBody::Settled(Settled {
             amount,
             creditor: to.clone(),
-        },
+        }),
     )])
 }

@@ -9,6 +9,7 @@ use crate::error::Rejection;
 use crate::event::{
     event_id, Draw, Event, EventBody, LotKind, PointsDraw, Restore, EVENT_SCHEMA_VERSION,
 };
+use crate::events::*;
 use crate::id::StaffId;
 use crate::money::{div_round, Money};
 use crate::policy::{PackageRefundTo, Policy, SpendOrder};
@@ -182,10 +183,10 @@ fn enroll(
         cmd,
         (0, 1),
         policy_version,
-        EventBody::MemberEnrolled {
+        EventBody::MemberEnrolled(MemberEnrolled {
             home_store: cmd.store.clone(),
             tier,
-        },
+        }),
     );
     let state = MemberState::enrolled(&event).expect("a decided enrollment folds");
     Ok((vec![event], state))
@@ -271,7 +272,7 @@ impl Draft<'_> {
             )));
         }
         let origin = match body {
-            EventBody::PackageRefunded { origin_store, .. } => Some(origin_store),
+            EventBody::PackageRefunded(PackageRefunded { origin_store, .. }) => Some(origin_store),
             EventBody::Recharged { .. }
             | EventBody::BonusGranted { .. }
             | EventBody::Adjusted { .. } => Some(&self.cmd.store),
@@ -302,12 +303,12 @@ impl Draft<'_> {
             .filter(|l| l.expires_at.is_some_and(|e| e <= at))
             .collect();
         for l in due {
-            self.record(EventBody::BonusExpired {
+            self.record(EventBody::BonusExpired(BonusExpired {
                 lot: l.lot,
                 amount: l.remaining,
                 origin_store: l.origin_store,
                 expires_at: l.expires_at.expect("filtered on expiry"),
-            })?;
+            }))?;
         }
         let due: Vec<(u32, u64, Timestamp)> = self
             .state
@@ -320,11 +321,11 @@ impl Draft<'_> {
             })
             .collect();
         for (lot, points, expires_at) in due {
-            self.record(EventBody::PointsExpired {
+            self.record(EventBody::PointsExpired(PointsExpired {
                 lot,
                 points,
                 expires_at,
-            })?;
+            }))?;
         }
         let due: Vec<Package> = self
             .state
@@ -334,7 +335,7 @@ impl Draft<'_> {
             .cloned()
             .collect();
         for p in due {
-            self.record(EventBody::PackageExpired {
+            self.record(EventBody::PackageExpired(PackageExpired {
                 amount: p.value_left(),
                 bonus: p.bonus_left,
                 expires_at: p.expires_at.expect("filtered on expiry"),
@@ -342,7 +343,7 @@ impl Draft<'_> {
                 package: p.package,
                 principal: p.principal_left,
                 sessions: p.sessions_left,
-            })?;
+            }))?;
         }
         Ok(())
     }
@@ -388,7 +389,7 @@ impl Draft<'_> {
             }
         };
         let session_price = Money::from_cents(price.cents() / i64::from(sessions));
-        self.record(EventBody::PackagePurchased {
+        self.record(EventBody::PackagePurchased(PackagePurchased {
             bonus,
             cash,
             draws,
@@ -400,7 +401,7 @@ impl Draft<'_> {
             session_price,
             sessions,
             staff: staff.cloned(),
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -447,7 +448,7 @@ impl Draft<'_> {
                 .max(amount.minus(p.principal_left).max(Money::ZERO))
                 .min(p.bonus_left.min(amount))
         };
-        self.record(EventBody::SessionRedeemed {
+        self.record(EventBody::SessionRedeemed(SessionRedeemed {
             amount,
             bonus,
             origin_store: p.origin_store.clone(),
@@ -456,7 +457,7 @@ impl Draft<'_> {
             session: p.sessions - p.sessions_left + 1,
             sessions_left: p.sessions_left - 1,
             staff: staff.cloned(),
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -492,7 +493,7 @@ impl Draft<'_> {
                 }
             }
         }
-        self.record(EventBody::PackageRefunded {
+        self.record(EventBody::PackageRefunded(PackageRefunded {
             amount: p.value_left(),
             bonus,
             bonus_lot,
@@ -507,7 +508,7 @@ impl Draft<'_> {
             reason: reason.map(str::to_owned),
             sessions: p.sessions_left,
             to,
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -518,11 +519,11 @@ impl Draft<'_> {
         policy: &Policy,
     ) -> Result<(), Rejection> {
         let tier_before = self.state.tier.clone();
-        self.record(EventBody::Recharged {
+        self.record(EventBody::Recharged(Recharged {
             amount,
             lot: self.next_lot(),
             staff: staff.cloned(),
-        })?;
+        }))?;
         if let Some((i, rule)) = policy.bonus_rule(&tier_before, amount) {
             let bonus = match (rule.bonus, rule.bonus_rate) {
                 (Some(b), _) => b,
@@ -532,13 +533,13 @@ impl Draft<'_> {
                 (None, None) => Money::ZERO,
             };
             if bonus.is_positive() {
-                self.record(EventBody::BonusGranted {
+                self.record(EventBody::BonusGranted(BonusGranted {
                     amount: bonus,
                     lot: self.next_lot(),
                     expires_at: policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)),
                     reason: "recharge".into(),
                     rule: Some(u32::try_from(i).expect("at most 256 rules")),
-                })?;
+                }))?;
             }
         }
         self.upgrade_after_recharge(amount, policy)
@@ -566,11 +567,11 @@ impl Draft<'_> {
                 }
             });
         if let Some((t, reason)) = target {
-            self.record(EventBody::TierChanged {
+            self.record(EventBody::TierChanged(TierChanged {
                 from: self.state.tier.to_string(),
                 to: t.name.clone(),
                 reason: reason.into(),
-            })?;
+            }))?;
         }
         Ok(())
     }
@@ -590,13 +591,13 @@ impl Draft<'_> {
         }
         let expires_at =
             expires_at.or_else(|| policy.bonus_expiry_days.map(|d| self.cmd.at.plus_days(d)));
-        self.record(EventBody::BonusGranted {
+        self.record(EventBody::BonusGranted(BonusGranted {
             amount,
             lot: self.next_lot(),
             expires_at,
             reason: reason.to_owned(),
             rule: None,
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -646,7 +647,7 @@ impl Draft<'_> {
             .and_then(|p| p.floor().to_u64())
             .ok_or_else(|| beyond("the points earned"))?;
         let points_lot = (points_earned > 0).then(|| self.next_lot());
-        self.record(EventBody::Consumed {
+        self.record(EventBody::Consumed(Consumed {
             service: service.cloned(),
             staff: staff.cloned(),
             tier,
@@ -661,7 +662,7 @@ impl Draft<'_> {
             points_expires_at: points_lot
                 .and(policy.points_expiry_days)
                 .map(|d| self.cmd.at.plus_days(d)),
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -739,7 +740,7 @@ impl Draft<'_> {
         let due = target.saturating_sub(rec.points_reversed);
         // Taken back from the oldest point lots; what the member no longer holds is forgiven.
         let (points_reversed, owed) = draw_points(&self.state.point_lots(), due);
-        self.record(EventBody::ConsumptionRefunded {
+        self.record(EventBody::ConsumptionRefunded(ConsumptionRefunded {
             consumption,
             amount,
             principal,
@@ -748,7 +749,7 @@ impl Draft<'_> {
             points_reversed,
             points_forgiven: owed,
             service_store: rec.store.clone(),
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -779,14 +780,14 @@ impl Draft<'_> {
                 expires_at: l.expires_at,
             })
             .collect();
-        self.record(EventBody::BalanceRefunded {
+        self.record(EventBody::BalanceRefunded(BalanceRefunded {
             principal: p,
             bonus_forfeited: b,
             bonus_spent: spent,
             clawback,
             payout: p.minus(clawback),
             draws,
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -824,9 +825,9 @@ impl Draft<'_> {
         if self.state.frozen {
             return Err(Rejection::MemberFrozen(self.cmd.member.to_string()));
         }
-        self.record(EventBody::MemberFrozen {
+        self.record(EventBody::MemberFrozen(MemberFrozen {
             reason: reason.unwrap_or("lost card").to_owned(),
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -837,9 +838,9 @@ impl Draft<'_> {
                 self.cmd.member
             )));
         }
-        self.record(EventBody::MemberUnfrozen {
+        self.record(EventBody::MemberUnfrozen(MemberUnfrozen {
             reason: reason.unwrap_or("card found").to_owned(),
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -861,11 +862,11 @@ impl Draft<'_> {
     /// Spends points from point lots, earliest expiry first, then first-in first-out.
     fn redeem_points(&mut self, points: u64, reason: Option<&str>) -> Result<(), Rejection> {
         let draws = self.spend_points(points)?;
-        self.record(EventBody::PointsRedeemed {
+        self.record(EventBody::PointsRedeemed(PointsRedeemed {
             draws,
             points,
             reason: reason.map(str::to_owned),
-        })?;
+        }))?;
         Ok(())
     }
 
@@ -881,7 +882,7 @@ impl Draft<'_> {
         policy: &Policy,
     ) -> Result<(), Rejection> {
         let at = self.cmd.at;
-        let mut body = EventBody::Adjusted {
+        let mut body = EventBody::Adjusted(Adjusted {
             amount,
             balance,
             direction,
@@ -892,14 +893,14 @@ impl Draft<'_> {
             points,
             points_draws: Vec::new(),
             reason: reason.to_owned(),
-        };
-        let EventBody::Adjusted {
+        });
+        let EventBody::Adjusted(Adjusted {
             draws,
             expires_at,
             lot,
             points_draws,
             ..
-        } = &mut body
+        }) = &mut body
         else {
             unreachable!("built above")
         };
@@ -964,11 +965,11 @@ impl Draft<'_> {
                 self.cmd.member
             )));
         }
-        self.record(EventBody::TierChanged {
+        self.record(EventBody::TierChanged(TierChanged {
             from: self.state.tier.to_string(),
             to: tier.to_owned(),
             reason: reason.unwrap_or("manual").to_owned(),
-        })?;
+        }))?;
         Ok(())
     }
 }

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::command::{Action, Command};
 use crate::event::{Event, EventBody};
+use crate::events::*;
 use crate::id::{MemberId, StoreId};
 use crate::policy::Policy;
 use crate::time::Timestamp;
@@ -91,5 +92,8 @@ pub fn is_founding_command(cmd: &Command) -> bool {
 /// [`PolicyHistory::from_founding_event`](crate::PolicyHistory::from_founding_event) check
 /// the rest: its time, store, command id and policy.)
 pub fn is_founding_event(event: &Event) -> bool {
-    matches!(event.body, EventBody::PolicyPublished { version: 1, .. }) && event.member.is_policy()
+    matches!(
+        event.body,
+        EventBody::PolicyPublished(PolicyPublished { version: 1, .. })
+    ) && event.member.is_policy()
 }

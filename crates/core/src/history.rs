@@ -8,6 +8,7 @@ use crate::command::{Action, Command};
 use crate::decide::envelope;
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
+use crate::events::*;
 use crate::founding::{
     founding_at, founding_command_id, is_founding_command, is_founding_event, FOUNDING_STORE,
 };
@@ -69,7 +70,7 @@ impl PolicyHistory {
     /// event that is not one (see [`is_founding_event`](crate::is_founding_event)), or whose
     /// time, store, command id or policy is not the founding record's.
     pub fn from_founding_event(event: &Event) -> Result<PolicyHistory, String> {
-        let EventBody::PolicyPublished { policy, .. } = &event.body else {
+        let EventBody::PolicyPublished(PolicyPublished { policy, .. }) = &event.body else {
             return Err(format!(
                 "{} is not a founding policy record",
                 event.body.type_name()
@@ -175,10 +176,10 @@ impl PolicyHistory {
             cmd,
             (0, self.stream_version + 1),
             version,
-            EventBody::PolicyPublished {
+            EventBody::PolicyPublished(PolicyPublished {
                 policy: serde_json::to_value(policy.as_ref()).expect("policy serialises"),
                 version,
-            },
+            }),
         )])
     }
 
@@ -198,10 +199,10 @@ impl PolicyHistory {
             cmd,
             (0, self.stream_version + 1),
             1,
-            EventBody::PolicyPublished {
+            EventBody::PolicyPublished(PolicyPublished {
                 policy: serde_json::to_value(policy).expect("policy serialises"),
                 version: 1,
-            },
+            }),
         )])
     }
 
@@ -244,7 +245,7 @@ impl PolicyHistory {
     /// numbers, stream versions and times in order, a valid policy; the founding record once,
     /// equal to the founding policy).
     pub fn apply(&mut self, event: &Event) -> Result<(), String> {
-        let EventBody::PolicyPublished { policy, version } = &event.body else {
+        let EventBody::PolicyPublished(PolicyPublished { policy, version }) = &event.body else {
             return Err(format!(
                 "{} is not a policy publication",
                 event.body.type_name()

@@ -7,7 +7,6 @@
 
 mod books;
 mod bounds;
-mod canon;
 mod clearing;
 mod command;
 mod decide;
@@ -36,6 +35,18 @@ pub use event::{
     EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
     GENESIS_HASH, JSON_INTEGER_MAX,
 };
+
+/// One struct per event type, each wrapped by its [`EventBody`] variant
+/// (`EventBody::Recharged(events::Recharged { .. })`): a fold, a report or a test takes the
+/// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
+pub mod events {
+    pub use crate::event::data::{
+        Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
+        MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
+        PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
+        SessionRedeemed, Settled, TierChanged,
+    };
+}
 pub use founding::{
     founding_at, founding_command, founding_command_id, is_founding_command, is_founding_event,
     policy_canonical_bytes, FOUNDING_AT, FOUNDING_NAMESPACE, FOUNDING_STORE,

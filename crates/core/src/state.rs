@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::{Draw, Event, EventBody, LotKind};
+use crate::events::*;
 use crate::id::{MemberId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -503,7 +504,7 @@ impl MemberState {
 
     /// Starts a member from its first event, which must be `member_enrolled`.
     pub fn enrolled(event: &Event) -> Result<MemberState, FoldError> {
-        let EventBody::MemberEnrolled { home_store, tier } = &event.body else {
+        let EventBody::MemberEnrolled(MemberEnrolled { home_store, tier }) = &event.body else {
             return Err(fold_error(
                 event,
                 "the first event of a member must be member_enrolled".into(),
@@ -596,7 +597,7 @@ impl MemberState {
             EventBody::PackagePurchased { .. } => self.fold_package_purchased(event),
             EventBody::SessionRedeemed { .. } => self.fold_session_redeemed(event),
             EventBody::PackageRefunded { .. } => self.fold_package_refunded(event),
-            EventBody::PackageExpired {
+            EventBody::PackageExpired(PackageExpired {
                 amount,
                 bonus,
                 expires_at,
@@ -604,7 +605,7 @@ impl MemberState {
                 package,
                 principal,
                 sessions,
-            } => {
+            }) => {
                 let p = self.open_package(*package)?;
                 if p.expires_at != Some(*expires_at)
                     || *expires_at > event.at
@@ -635,7 +636,7 @@ impl MemberState {
                 self.frozen = false;
                 Ok(())
             }
-            EventBody::Adjusted {
+            EventBody::Adjusted(Adjusted {
                 amount,
                 balance,
                 direction,
@@ -645,7 +646,7 @@ impl MemberState {
                 points,
                 points_draws,
                 ..
-            } => self.fold_adjusted(
+            }) => self.fold_adjusted(
                 event,
                 (*balance, *direction),
                 (*amount, *points),
@@ -653,29 +654,29 @@ impl MemberState {
                 points_draws,
                 (*lot, *expires_at),
             ),
-            EventBody::PointsRedeemed { draws, points, .. } => {
+            EventBody::PointsRedeemed(PointsRedeemed { draws, points, .. }) => {
                 let taken = self.take_points(draws)?;
                 if taken != *points {
                     return Err(format!("draws give {taken} points, not {points}"));
                 }
                 Ok(())
             }
-            EventBody::Recharged { amount, lot, .. } => {
+            EventBody::Recharged(Recharged { amount, lot, .. }) => {
                 self.new_lot(*lot)?;
                 self.push_lot(LotKind::Principal, *lot, &event.store, *amount, None)?;
                 self.push_window(event.at, amount.cents());
                 Ok(())
             }
-            EventBody::BonusGranted {
+            EventBody::BonusGranted(BonusGranted {
                 amount,
                 lot,
                 expires_at,
                 ..
-            } => {
+            }) => {
                 self.new_lot(*lot)?;
                 self.push_lot(LotKind::Bonus, *lot, &event.store, *amount, *expires_at)
             }
-            EventBody::Consumed {
+            EventBody::Consumed(Consumed {
                 charged,
                 principal,
                 bonus,
@@ -684,7 +685,7 @@ impl MemberState {
                 points_lot,
                 points_expires_at,
                 ..
-            } => {
+            }) => {
                 if principal.plus(*bonus) != *charged {
                     return Err("principal + bonus != charged".into());
                 }
@@ -733,7 +734,7 @@ impl MemberState {
                 }
                 Ok(())
             }
-            EventBody::ConsumptionRefunded {
+            EventBody::ConsumptionRefunded(ConsumptionRefunded {
                 consumption,
                 amount,
                 principal,
@@ -742,7 +743,7 @@ impl MemberState {
                 points_reversed,
                 points_forgiven,
                 service_store,
-            } => self.fold_refund(
+            }) => self.fold_refund(
                 service_store,
                 *consumption,
                 *amount,
@@ -752,14 +753,14 @@ impl MemberState {
                 points_reversed,
                 *points_forgiven,
             ),
-            EventBody::BalanceRefunded {
+            EventBody::BalanceRefunded(BalanceRefunded {
                 principal,
                 bonus_forfeited,
                 bonus_spent,
                 clawback,
                 payout,
                 draws,
-            } => {
+            }) => {
                 if *principal != self.principal() || *bonus_forfeited != self.bonus() {
                     return Err("balances differ from the state".into());
                 }
@@ -783,19 +784,19 @@ impl MemberState {
                 self.push_window(event.at, -principal.cents());
                 Ok(())
             }
-            EventBody::TierChanged { from, to, .. } => {
+            EventBody::TierChanged(TierChanged { from, to, .. }) => {
                 if *from != self.tier {
                     return Err(format!("tier is {}, not {from}", self.tier));
                 }
                 self.tier = CompactString::new(to);
                 Ok(())
             }
-            EventBody::BonusExpired {
+            EventBody::BonusExpired(BonusExpired {
                 lot,
                 amount,
                 expires_at,
                 origin_store,
-            } => {
+            }) => {
                 let l = self.find_lot(LotKind::Bonus, *lot)?;
                 if l.cents() != *amount
                     || l.time != Some(*expires_at)
@@ -806,11 +807,11 @@ impl MemberState {
                 }
                 self.take_from_lot(LotKind::Bonus, *lot, *amount)
             }
-            EventBody::PointsExpired {
+            EventBody::PointsExpired(PointsExpired {
                 lot,
                 points,
                 expires_at,
-            } => {
+            }) => {
                 let i = self
                     .holdings
                     .iter()
@@ -1010,7 +1011,7 @@ impl MemberState {
     }
 
     fn fold_package_purchased(&mut self, event: &Event) -> Result<(), String> {
-        let EventBody::PackagePurchased {
+        let EventBody::PackagePurchased(PackagePurchased {
             bonus,
             cash,
             draws,
@@ -1022,7 +1023,7 @@ impl MemberState {
             session_price,
             sessions,
             ..
-        } = &event.body
+        }) = &event.body
         else {
             unreachable!("called for package_purchased")
         };
@@ -1086,7 +1087,7 @@ impl MemberState {
     }
 
     fn fold_session_redeemed(&mut self, event: &Event) -> Result<(), String> {
-        let EventBody::SessionRedeemed {
+        let EventBody::SessionRedeemed(SessionRedeemed {
             amount,
             bonus,
             origin_store,
@@ -1095,7 +1096,7 @@ impl MemberState {
             session,
             sessions_left,
             ..
-        } = &event.body
+        }) = &event.body
         else {
             unreachable!("called for session_redeemed")
         };
@@ -1136,7 +1137,7 @@ impl MemberState {
     }
 
     fn fold_package_refunded(&mut self, event: &Event) -> Result<(), String> {
-        let EventBody::PackageRefunded {
+        let EventBody::PackageRefunded(PackageRefunded {
             amount,
             bonus,
             bonus_lot,
@@ -1149,7 +1150,7 @@ impl MemberState {
             sessions,
             to,
             ..
-        } = &event.body
+        }) = &event.body
         else {
             unreachable!("called for package_refunded")
         };

@@ -2,6 +2,7 @@
 //! figure an event records, any running total, lot number or stream version passes what
 //! `decode_event` reads back; the two share one bound and one check.
 
+use memberledger_core::events::Adjusted;
 use memberledger_core::{
     check_event, decide, decide_settlement, decode_event, Account, Clearing, Command, EventBody,
     MemberState, Policy, Posting, StoreId, POINTS_RECORDED_MAX, RECORDED_MAX,
@@ -56,7 +57,7 @@ fn points_beyond_the_bound_are_refused_when_decided_and_when_decoded() {
     };
     let mut events = decide(Some(&state), &credit(2, 1000), &Policy::builtin()).unwrap();
     // Forge the figure up to the bound (decide takes at most 1e9 points per command).
-    if let EventBody::Adjusted { points, .. } = &mut events[0].body {
+    if let EventBody::Adjusted(Adjusted { points, .. }) = &mut events[0].body {
         *points = Some(POINTS_RECORDED_MAX - 5);
     }
     assert!(check_event(&events[0].body).is_ok());
@@ -67,7 +68,7 @@ fn points_beyond_the_bound_are_refused_when_decided_and_when_decoded() {
         "{msg}"
     );
     // The decoder holds an event to the same bound.
-    if let EventBody::Adjusted { points, .. } = &mut events[0].body {
+    if let EventBody::Adjusted(Adjusted { points, .. }) = &mut events[0].body {
         *points = Some(POINTS_RECORDED_MAX + 1);
     }
     let json = memberledger_core::canonical_json(3, &events[0]);

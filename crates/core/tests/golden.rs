@@ -6,6 +6,7 @@
 //! memberledger-core --test golden`, then review the diff. Files of released versions never
 //! change.
 
+use memberledger_core::events::PolicyPublished;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -102,10 +103,10 @@ fn scenario() -> Vec<Event> {
         store: StoreId::new("HQ").unwrap(),
         v: EVENT_SCHEMA_VERSION,
         policy: 2,
-        body: EventBody::PolicyPublished {
+        body: EventBody::PolicyPublished(PolicyPublished {
             policy: serde_json::to_value(&published).unwrap(),
             version: 2,
-        },
+        }),
     };
     let mut history = PolicyHistory::new(policy);
     history.apply(&event).unwrap();

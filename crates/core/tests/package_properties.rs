@@ -8,6 +8,9 @@
 //! paid for it); points never go negative; every event's entry balances and the member's
 //! liabilities in the books equal the projection; a replay of the events equals the live state.
 
+use memberledger_core::events::{
+    PackageExpired, PackagePurchased, PackageRefunded, SessionRedeemed,
+};
 use std::collections::BTreeMap;
 
 use memberledger_core::{
@@ -165,14 +168,14 @@ proptest! {
         let mut per: BTreeMap<Uuid, Ledgered> = BTreeMap::new();
         for e in &log {
             match &e.body {
-                EventBody::PackagePurchased { package, price, cash, principal, bonus, sessions, .. } => {
+                EventBody::PackagePurchased(PackagePurchased { package, price, cash, principal, bonus, sessions, .. }) => {
                     let l = per.entry(*package).or_default();
                     l.price = price.cents();
                     l.paid_principal = cash.cents() + principal.cents();
                     l.paid_bonus = bonus.cents();
                     l.sessions = *sessions;
                 }
-                EventBody::SessionRedeemed { package, principal, bonus, sessions_left, .. } => {
+                EventBody::SessionRedeemed(SessionRedeemed { package, principal, bonus, sessions_left, .. }) => {
                     let l = per.get_mut(package).expect("bought first");
                     prop_assert!(!l.closed, "a session of a closed package");
                     l.recognised_principal += principal.cents();
@@ -181,8 +184,8 @@ proptest! {
                     prop_assert_eq!(l.sessions - l.sessions_used, *sessions_left);
                     l.closed = *sessions_left == 0;
                 }
-                EventBody::PackageRefunded { package, principal, bonus, sessions, .. }
-                | EventBody::PackageExpired { package, principal, bonus, sessions, .. } => {
+                EventBody::PackageRefunded(PackageRefunded { package, principal, bonus, sessions, .. })
+                | EventBody::PackageExpired(PackageExpired { package, principal, bonus, sessions, .. }) => {
                     let l = per.get_mut(package).expect("bought first");
                     prop_assert!(!l.closed);
                     l.recognised_principal += principal.cents();

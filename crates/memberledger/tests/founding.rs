@@ -2,6 +2,7 @@
 //! old ledger (policy only in the store's settings) gets it appended on its first writable
 //! open, and a ledger whose settings and founding record disagree is corrupt.
 
+use memberledger::events::PolicyPublished;
 use memberledger::{
     decide, Command, Error, EventBody, EventStore, Ledger, Policy, PolicyHistory, SledStore,
 };
@@ -67,7 +68,7 @@ fn a_new_ledger_records_its_founding_policy_as_its_first_event() {
         assert_eq!((first.event.version, first.event.policy), (1, 1));
         assert_eq!(first.event.at.to_string(), FOUNDING_AT);
         assert_eq!(first.event.command, founding_command_id(&policy));
-        let EventBody::PolicyPublished { version, .. } = &first.event.body else {
+        let EventBody::PolicyPublished(PolicyPublished { version, .. }) = &first.event.body else {
             panic!("not a policy record: {:?}", first.event.body);
         };
         assert_eq!(*version, 1);

@@ -2,6 +2,7 @@
 //! time, earlier commands keep what they were given, every event names the version it was
 //! decided under, and a replay from disk agrees without re-evaluating a rule.
 
+use memberledger::events::{BonusGranted, PolicyPublished};
 use memberledger::{
     Command, Error, EventBody, EventStore, Ledger, MemberId, MemoryStore, Money, Policy, Timestamp,
 };
@@ -63,7 +64,7 @@ fn a_bonus_rule_published_mid_stream_applies_from_its_time_on_and_on_replay() {
     assert!(e.member.is_policy());
     assert!(matches!(
         e.body,
-        EventBody::PolicyPublished { version: 2, .. }
+        EventBody::PolicyPublished(PolicyPublished { version: 2, .. })
     ));
     assert_eq!(e.policy, 2);
 
@@ -77,7 +78,7 @@ fn a_bonus_rule_published_mid_stream_applies_from_its_time_on_and_on_replay() {
         .events
         .iter()
         .filter_map(|r| match &r.event.body {
-            EventBody::BonusGranted { amount, .. } => Some(*amount),
+            EventBody::BonusGranted(BonusGranted { amount, .. }) => Some(*amount),
             _ => None,
         })
         .collect();

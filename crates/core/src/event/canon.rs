@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::command::{Balance, Direction, PaidFrom};
+use crate::event::data::*;
 use crate::event::{Draw, Event, EventBody, Hash, LotKind, PointsDraw, Restore};
 use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
@@ -352,13 +353,15 @@ canon_struct!(Restore {
 canon_struct!(PointsDraw { lot, points });
 
 /// Every body but `policy_published` (its policy is free-form JSON, left to serde): the
-/// variant, its type name and its fields in sorted order.
+/// variant (and its struct), its type name and its fields in sorted order.
 macro_rules! canon_bodies {
     ($($v:ident $name:literal { $($f:ident),* }),* $(,)?) => {
+        $(canon_struct!($v { $($f),* });)*
+
         /// Appends the body's `data` object; false for a body left to serde.
         fn put_data(body: &EventBody, out: &mut Vec<u8>) -> bool {
             match body {
-                $(EventBody::$v { $($f),* } => { put_fields!(out; $($f),*); true })*
+                $(EventBody::$v(data) => { data.put(out); true })*
                 _ => false,
             }
         }
@@ -366,7 +369,7 @@ macro_rules! canon_bodies {
         /// Reads the `data` object of a body of this type.
         fn take_data(kind: &str, r: &mut Reader<'_>) -> Option<EventBody> {
             match kind {
-                $($name => { take_fields!(r; $($f),*); Some(EventBody::$v { $($f),* }) })*
+                $($name => Some(EventBody::$v(Canon::take(r)?)),)*
                 _ => None,
             }
         }
