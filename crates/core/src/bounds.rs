@@ -48,6 +48,12 @@ impl Checker {
         }
     }
 
+    fn moneys(&mut self, figures: &[(&str, Money)]) {
+        for (name, m) in figures {
+            self.money(name, *m);
+        }
+    }
+
     fn points(&mut self, name: &str, p: u64) {
         if self.0.is_ok() && p > POINTS_RECORDED_MAX {
             self.0 = Err(points_beyond(name, "is", u128::from(p)));
@@ -90,86 +96,59 @@ pub(crate) fn points_beyond(name: &str, verb: &str, points: u128) -> String {
 /// Hands every figure of a body to the checker.
 fn figures(body: &EventBody, c: &mut Checker) {
     match body {
-        EventBody::MemberEnrolled { .. }
-        | EventBody::TierChanged { .. }
-        | EventBody::MemberFrozen { .. }
-        | EventBody::MemberUnfrozen { .. }
-        | EventBody::PolicyPublished { .. } => {}
+        EventBody::MemberEnrolled(_)
+        | EventBody::TierChanged(_)
+        | EventBody::MemberFrozen(_)
+        | EventBody::MemberUnfrozen(_)
+        | EventBody::PolicyPublished(_) => {}
         EventBody::Recharged(Recharged { amount, .. })
         | EventBody::BonusGranted(BonusGranted { amount, .. })
         | EventBody::BonusExpired(BonusExpired { amount, .. })
         | EventBody::Settled(Settled { amount, .. }) => c.money("amount", *amount),
-        EventBody::Consumed(Consumed {
-            bonus,
-            charged,
-            draws,
-            points_earned,
-            price,
-            principal,
-            ..
-        }) => {
-            for (n, m) in [("bonus", bonus), ("charged", charged), ("price", price)] {
-                c.money(n, *m);
-            }
-            c.money("principal", *principal);
-            c.draws(draws);
-            c.points("points earned", *points_earned);
+        EventBody::Consumed(b) => {
+            c.moneys(&[
+                ("bonus", b.bonus),
+                ("charged", b.charged),
+                ("price", b.price),
+                ("principal", b.principal),
+            ]);
+            c.draws(&b.draws);
+            c.points("points earned", b.points_earned);
         }
-        EventBody::ConsumptionRefunded(ConsumptionRefunded {
-            amount,
-            bonus,
-            points_forgiven,
-            points_reversed,
-            principal,
-            restored,
-            ..
-        }) => {
-            for (n, m) in [
-                ("amount", amount),
-                ("bonus", bonus),
-                ("principal", principal),
-            ] {
-                c.money(n, *m);
-            }
-            c.restores(restored);
-            c.points("points forgiven", *points_forgiven);
-            c.point_draws(points_reversed);
+        EventBody::ConsumptionRefunded(b) => {
+            c.moneys(&[
+                ("amount", b.amount),
+                ("bonus", b.bonus),
+                ("principal", b.principal),
+            ]);
+            c.restores(&b.restored);
+            c.points("points forgiven", b.points_forgiven);
+            c.point_draws(&b.points_reversed);
         }
-        EventBody::BalanceRefunded(BalanceRefunded {
-            bonus_forfeited,
-            bonus_spent,
-            clawback,
-            draws,
-            payout,
-            principal,
-        }) => {
-            c.money("bonus forfeited", *bonus_forfeited);
-            c.money("bonus spent", *bonus_spent);
-            c.money("clawback", *clawback);
-            c.money("payout", *payout);
-            c.money("principal", *principal);
-            c.draws(draws);
+        EventBody::BalanceRefunded(b) => {
+            c.moneys(&[
+                ("bonus forfeited", b.bonus_forfeited),
+                ("bonus spent", b.bonus_spent),
+                ("clawback", b.clawback),
+                ("payout", b.payout),
+                ("principal", b.principal),
+            ]);
+            c.draws(&b.draws);
         }
-        EventBody::PointsExpired(PointsExpired { points, .. }) => c.points("points", *points),
-        EventBody::PointsRedeemed(PointsRedeemed { draws, points, .. }) => {
-            c.points("points", *points);
-            c.point_draws(draws);
+        EventBody::PointsExpired(b) => c.points("points", b.points),
+        EventBody::PointsRedeemed(b) => {
+            c.points("points", b.points);
+            c.point_draws(&b.draws);
         }
-        EventBody::Adjusted(Adjusted {
-            amount,
-            draws,
-            points,
-            points_draws,
-            ..
-        }) => {
-            if let Some(a) = amount {
-                c.money("amount", *a);
+        EventBody::Adjusted(b) => {
+            if let Some(a) = b.amount {
+                c.money("amount", a);
             }
-            if let Some(p) = points {
-                c.points("points", *p);
+            if let Some(p) = b.points {
+                c.points("points", p);
             }
-            c.draws(draws);
-            c.point_draws(points_draws);
+            c.draws(&b.draws);
+            c.point_draws(&b.points_draws);
         }
         _ => package_figures(body, c),
     }
@@ -178,21 +157,15 @@ fn figures(body: &EventBody, c: &mut Checker) {
 /// [`figures`] for the package events.
 fn package_figures(body: &EventBody, c: &mut Checker) {
     match body {
-        EventBody::PackagePurchased(PackagePurchased {
-            bonus,
-            cash,
-            draws,
-            price,
-            principal,
-            session_price,
-            ..
-        }) => {
-            for (n, m) in [("bonus", bonus), ("cash", cash), ("price", price)] {
-                c.money(n, *m);
-            }
-            c.money("principal", *principal);
-            c.money("session price", *session_price);
-            c.draws(draws);
+        EventBody::PackagePurchased(b) => {
+            c.moneys(&[
+                ("bonus", b.bonus),
+                ("cash", b.cash),
+                ("price", b.price),
+                ("principal", b.principal),
+                ("session price", b.session_price),
+            ]);
+            c.draws(&b.draws);
         }
         EventBody::SessionRedeemed(SessionRedeemed {
             amount,
@@ -205,32 +178,19 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             bonus,
             principal,
             ..
-        }) => {
-            for (n, m) in [
-                ("amount", amount),
-                ("bonus", bonus),
-                ("principal", principal),
-            ] {
-                c.money(n, *m);
-            }
-        }
-        EventBody::PackageRefunded(PackageRefunded {
-            amount,
-            bonus,
-            bonus_unspent,
-            principal,
-            ..
-        }) => {
-            for (n, m) in [
-                ("amount", amount),
-                ("bonus", bonus),
-                ("principal", principal),
-            ] {
-                c.money(n, *m);
-            }
-            c.money("bonus unspent", *bonus_unspent);
-        }
-        other => unreachable!("{} has no package figures", other.type_name()),
+        }) => c.moneys(&[
+            ("amount", *amount),
+            ("bonus", *bonus),
+            ("principal", *principal),
+        ]),
+        EventBody::PackageRefunded(b) => c.moneys(&[
+            ("amount", b.amount),
+            ("bonus", b.bonus),
+            ("principal", b.principal),
+            ("bonus unspent", b.bonus_unspent),
+        ]),
+        // Every other body is matched by `figures`.
+        _ => {}
     }
 }
 

@@ -11,9 +11,9 @@ use crate::event::{
 };
 use crate::events::*;
 use crate::id::StaffId;
+use crate::member::{Lot, MemberState, Package, PackageStatus, PointLot};
 use crate::money::{div_round, Money};
 use crate::policy::{PackageRefundTo, Policy, SpendOrder};
-use crate::state::{Lot, MemberState, Package, PackageStatus, PointLot};
 use crate::time::Timestamp;
 use uuid::Uuid;
 

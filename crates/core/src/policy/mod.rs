@@ -1,5 +1,8 @@
 //! The policy: the chain's rules, a JSON file validated on load.
 
+pub(crate) mod founding;
+pub(crate) mod history;
+
 use std::collections::HashSet;
 
 use rust_decimal::Decimal;

@@ -9,7 +9,7 @@ use crate::decide::envelope;
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
 use crate::events::*;
-use crate::founding::{
+use crate::policy::founding::{
     founding_at, founding_command_id, is_founding_command, is_founding_event, FOUNDING_STORE,
 };
 use crate::policy::Policy;

@@ -10,8 +10,8 @@ use crate::error::Rejection;
 use crate::event::{Event, EventBody};
 use crate::events::*;
 use crate::id::StoreId;
+use crate::member::FoldError;
 use crate::money::Money;
-use crate::state::FoldError;
 use crate::time::Timestamp;
 
 /// What stores owe each other, and the settlements stream's position.
