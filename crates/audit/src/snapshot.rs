@@ -171,16 +171,16 @@ impl Snapshot {
             if !e.member.is_member() {
                 continue;
             }
-            let fold = match s.members.get_mut(&e.member) {
-                Some(m) => m.apply(e),
-                None => MemberState::enrolled(e).map(|m| {
-                    s.members.insert(e.member.clone(), m);
-                }),
-            };
-            fold.map_err(|f| Error::Corrupt {
-                position: rec.position,
-                why: f.to_string(),
-            })?;
+            MemberState::fold_next(s.members.get_mut(&e.member), e)
+                .map(|started| {
+                    if let Some(m) = started {
+                        s.members.insert(e.member.clone(), m);
+                    }
+                })
+                .map_err(|f| Error::Corrupt {
+                    position: rec.position,
+                    why: f.to_string(),
+                })?;
         }
         Ok(s)
     }

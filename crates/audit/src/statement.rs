@@ -183,11 +183,7 @@ pub fn statement(
             opening = Some(Balances::of(state.as_ref()));
         }
         let before = Balances::of(state.as_ref());
-        let fold = match &mut state {
-            Some(s) => s.apply(e),
-            None => MemberState::enrolled(e).map(|s| state = Some(s)),
-        };
-        fold.map_err(|f| Error::Corrupt {
+        MemberState::fold_onto(&mut state, e).map_err(|f| Error::Corrupt {
             position: rec.position,
             why: f.to_string(),
         })?;

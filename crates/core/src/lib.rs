@@ -17,14 +17,14 @@ mod money;
 mod policy;
 mod time;
 
-pub use books::clearing::{decide_settlement, Clearing};
+pub use books::clearing::Clearing;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use command::{
     validate_text, Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX, POINTS_MAX,
     SESSIONS_MAX, TEXT_LEN_MAX,
 };
-pub use decide::{decide, decide_and_fold, decide_versioned, split_bonus};
+pub use decide::{decide, split_bonus, Context, Decision};
 pub use error::Rejection;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,

@@ -1,7 +1,9 @@
 //! Freezes, points redemption and the expiry sweep, as given / when / then.
 
 use memberledger_core::events::{Adjusted, BonusExpired, MemberFrozen, PointsRedeemed};
-use memberledger_core::{decide, Command, Event, EventBody, MemberState, Policy, Rejection};
+use memberledger_core::{
+    decide, Command, Context, Decision, Event, EventBody, MemberState, Policy, Rejection,
+};
 
 const POLICY: &str = r#"{
   "tiers": [{"name": "standard", "discount": "1.00", "points_per_yuan": "1"}],
@@ -39,7 +41,11 @@ impl World {
 
     fn when(&mut self, rest: &str) -> Result<Vec<Event>, Rejection> {
         let c = self.cmd(rest);
-        decide(self.state.as_ref(), &c, &self.policy)
+        decide(
+            &Context::founding(&self.policy).with_member(self.state.as_ref()),
+            &c,
+        )
+        .map(Decision::into_events)
     }
 
     fn then_ok(&mut self, rest: &str) -> Vec<Event> {

@@ -14,8 +14,8 @@ use memberledger_core::events::{
 use std::collections::BTreeMap;
 
 use memberledger_core::{
-    decide, postings, Account, Command, Event, EventBody, MemberState, Money, PackageStatus,
-    Policy, Timestamp, Uuid,
+    decide, postings, Account, Command, Context, Decision, Event, EventBody, MemberState, Money,
+    PackageStatus, Policy, Timestamp, Uuid,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -113,7 +113,7 @@ proptest! {
             Command::from_json(&v.to_string()).expect("generated command parses")
         };
         let enroll = next_cmd(&mut clock, json!({"type": "enroll"}));
-        let mut log: Vec<Event> = decide(None, &enroll, &policy).expect("enrolls");
+        let mut log: Vec<Event> = decide(&Context::founding(&policy).with_member(None), &enroll).map(Decision::into_events).expect("enrolls");
         let mut state = MemberState::enrolled(&log[0]).expect("folds");
         let mut bought: Vec<Uuid> = Vec::new();
         for op in &script {
@@ -148,7 +148,7 @@ proptest! {
                 Op::RedeemPoints(n) => json!({"type": "redeem_points", "points": n}),
             };
             let cmd = next_cmd(&mut clock, body);
-            let Ok(events) = decide(Some(&state), &cmd, &policy) else { continue };
+            let Ok(events) = decide(&Context::founding(&policy).with_member(Some(&state)), &cmd).map(Decision::into_events) else { continue };
             for e in &events {
                 state.apply(e).expect("decided events fold");
                 prop_assert!(memberledger_core::check_balanced(&postings(e)).is_ok());

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use memberledger_core::{
-    canonical_json, decide, event_id, split_bonus, Action, Command, Decimal, Event, EventBody,
-    LotKind, MemberState, Money, Policy, Rejection, Timestamp, Uuid,
+    canonical_json, decide, event_id, split_bonus, Action, Command, Context, Decimal, Decision,
+    Event, EventBody, LotKind, MemberState, Money, Policy, Rejection, Timestamp, Uuid,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -215,7 +215,11 @@ fn run(
         let cmd = command(i, at, &step.op, stores, &states, &consumes);
         let before = states.get(cmd.member.as_str()).cloned();
         let expected = expected_rejection(before.as_ref(), &cmd, policy);
-        let result = decide(before.as_ref(), &cmd, policy);
+        let result = decide(
+            &Context::founding(policy).with_member(before.as_ref()),
+            &cmd,
+        )
+        .map(Decision::into_events);
         match &result {
             Ok(events) => {
                 assert_eq!(
@@ -1043,7 +1047,11 @@ fn redecide<'a>(commands: impl IntoIterator<Item = &'a Command>, policy: &Policy
     let mut states: BTreeMap<String, MemberState> = BTreeMap::new();
     let mut out = Vec::new();
     for cmd in commands {
-        let result = decide(states.get(cmd.member.as_str()), cmd, policy);
+        let result = decide(
+            &Context::founding(policy).with_member(states.get(cmd.member.as_str())),
+            cmd,
+        )
+        .map(Decision::into_events);
         if let Ok(events) = &result {
             for e in events {
                 match states.get_mut(e.member.as_str()) {

@@ -4,7 +4,8 @@
 
 use memberledger::events::PolicyPublished;
 use memberledger::{
-    decide, Command, Error, EventBody, EventStore, Ledger, Policy, PolicyHistory, SledStore,
+    decide, Command, Context, Decision, Error, EventBody, EventStore, Ledger, Policy,
+    PolicyHistory, SledStore,
 };
 use memberledger_core::{founding_command_id, is_founding_event, FOUNDING_AT};
 use memberledger_store::Append;
@@ -29,12 +30,11 @@ fn write_old_ledger(path: &std::path::Path, policy: &Policy) {
     let mut state = None;
     for line in [ENROLL, RECHARGE] {
         let cmd = Command::from_json(line).unwrap();
-        let events = decide(state.as_ref(), &cmd, policy).unwrap();
+        let events = decide(&Context::founding(policy).with_member(state.as_ref()), &cmd)
+            .map(Decision::into_events)
+            .unwrap();
         for e in &events {
-            match &mut state {
-                None => state = Some(memberledger::MemberState::enrolled(e).unwrap()),
-                Some(s) => s.apply(e).unwrap(),
-            }
+            memberledger::MemberState::fold_onto(&mut state, e).unwrap();
         }
         let expected_version = events[0].version - 1;
         let appended = store

@@ -172,7 +172,12 @@ fn an_event_naming_a_policy_not_in_force_is_corrupt() {
         "03-01T10:00:00",
         r#""type":"enroll","member":"M1","store":"S1""#,
     );
-    let mut events = memberledger::decide(None, &enroll, ledger.founding_policy()).unwrap();
+    let mut events = memberledger::decide(
+        &memberledger::Context::founding(ledger.founding_policy()).with_member(None),
+        &enroll,
+    )
+    .map(memberledger::Decision::into_events)
+    .unwrap();
     events[0].policy = 2;
     let store = MemoryStore::new();
     store
@@ -209,11 +214,17 @@ fn a_policy_back_dated_before_a_recorded_event_is_corrupt() {
         "03-01T10:00:00",
         r#""type":"enroll","member":"M1","store":"S1""#,
     );
-    let enrolled = memberledger::decide(None, &enroll, &founding).unwrap();
+    let enrolled = memberledger::decide(
+        &memberledger::Context::founding(&founding).with_member(None),
+        &enroll,
+    )
+    .map(memberledger::Decision::into_events)
+    .unwrap();
     let back = publish(2, "02-01T00:00:00", DOUBLE);
-    let published = memberledger::PolicyHistory::new(founding.clone())
-        .decide(&back, None)
-        .unwrap();
+    let history = memberledger::PolicyHistory::new(founding.clone());
+    let published = memberledger::decide(&memberledger::Context::new(&history), &back)
+        .unwrap()
+        .events;
     let store = MemoryStore::new();
     store
         .set_meta("policy", founding.to_json().as_bytes())

@@ -1086,7 +1086,7 @@ impl SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use memberledger_core::{decide, Command, Policy};
+    use memberledger_core::{decide, Command, Context, Decision, Policy};
     use memberledger_store::Index;
 
     fn sealed(n: u32) -> Vec<Sealed> {
@@ -1102,7 +1102,7 @@ mod tests {
                     digest: c.digest(),
                     member: c.member.clone(),
                     expected_version: 0,
-                    events: decide(None, &c, &policy).unwrap(),
+                    events: decide(&Context::founding(&policy).with_member(None), &c).map(Decision::into_events).unwrap(),
                 }
             })
             .collect();

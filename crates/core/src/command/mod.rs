@@ -209,6 +209,13 @@ pub enum Direction {
 }
 
 impl Action {
+    /// Whether deciding it reads the member's refundable-consumption records: a caller that
+    /// caches members without them (see [`crate::MemberState::without_consumption_records`])
+    /// gathers a state folded with them into the [`crate::Context`].
+    pub fn needs_consumption_records(&self) -> bool {
+        matches!(self, Action::RefundConsumption { .. })
+    }
+
     /// The wire name of the action.
     pub fn type_name(&self) -> &'static str {
         match self {

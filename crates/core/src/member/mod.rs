@@ -247,7 +247,8 @@ impl MemberState {
         Money::from_cents(i64::try_from(cents.max(0)).unwrap_or(i64::MAX))
     }
 
-    /// Starts a member from its first event, which must be `member_enrolled`.
+    /// Starts a member from its first event, which must be `member_enrolled` (see
+    /// [`fold_next`](Self::fold_next), which starts or extends a member).
     pub fn enrolled(event: &Event) -> Result<MemberState, FoldError> {
         let EventBody::MemberEnrolled(MemberEnrolled { home_store, tier }) = &event.body else {
             return Err(fold_error(
@@ -274,6 +275,52 @@ impl MemberState {
             holdings: Vec::new(),
             rare: None,
         })
+    }
+
+    /// The one place a member's fold starts or goes on: the first event of a member (no state
+    /// yet) starts it (it must be `member_enrolled`, version 1), any later one is
+    /// [`apply`](Self::apply)'d onto `state` in place. Returns the state a first event started,
+    /// `None` when it extended `state`.
+    ///
+    /// ```
+    /// use memberledger_core::{decide, Command, Context, MemberState, Policy};
+    /// let policy = Policy::builtin();
+    /// let enroll = Command::from_json(r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#).unwrap();
+    /// let events = decide(&Context::founding(&policy), &enroll).unwrap().events;
+    /// let mut state = None;
+    /// for e in &events {
+    ///     MemberState::fold_onto(&mut state, e).unwrap();
+    /// }
+    /// assert_eq!(state.unwrap().version, 1);
+    /// ```
+    pub fn fold_next(
+        state: Option<&mut MemberState>,
+        event: &Event,
+    ) -> Result<Option<MemberState>, FoldError> {
+        match state {
+            Some(s) => s.apply(event).map(|()| None),
+            None => MemberState::enrolled(event).map(Some),
+        }
+    }
+
+    /// [`fold_next`](Self::fold_next) onto an optional state: starts it from the first event,
+    /// extends it with every later one.
+    pub fn fold_onto(slot: &mut Option<MemberState>, event: &Event) -> Result<(), FoldError> {
+        if let Some(started) = MemberState::fold_next(slot.as_mut(), event)? {
+            *slot = Some(started);
+        }
+        Ok(())
+    }
+
+    /// A member folded from its events, in order (`None` for no events).
+    pub fn replay<'e>(
+        events: impl IntoIterator<Item = &'e Event>,
+    ) -> Result<Option<MemberState>, FoldError> {
+        let mut state = None;
+        for e in events {
+            MemberState::fold_onto(&mut state, e)?;
+        }
+        Ok(state)
     }
 
     /// The same member without the refundable-consumption records, folding on without them:

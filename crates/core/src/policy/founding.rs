@@ -57,10 +57,10 @@ pub fn founding_at() -> Timestamp {
 /// The command that records `policy` as the founding policy (version 1) in the chain.
 ///
 /// ```
-/// use memberledger_core::{founding_command, Policy, PolicyHistory};
+/// use memberledger_core::{decide, founding_command, Context, Policy, PolicyHistory};
 /// let policy = Policy::builtin();
 /// let history = PolicyHistory::new(policy.clone());
-/// let events = history.decide(&founding_command(&policy), None).unwrap();
+/// let events = decide(&Context::new(&history), &founding_command(&policy)).unwrap().events;
 /// assert!(memberledger_core::is_founding_event(&events[0]));
 /// assert_eq!(PolicyHistory::from_founding_event(&events[0]).unwrap().current().policy.as_ref(), &policy);
 /// ```
