@@ -21,8 +21,8 @@ pub use books::clearing::Clearing;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use command::{
-    validate_text, Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX, POINTS_MAX,
-    SESSIONS_MAX, TEXT_LEN_MAX,
+    validate_text, Action, Balance, Command, CommandBuilder, Direction, PaidFrom, COMMAND_LINE_MAX,
+    POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
 pub use decide::{decide, split_bonus, Context, Decision};
 pub use error::Rejection;
@@ -55,8 +55,8 @@ pub use policy::founding::{
 };
 pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
-    BonusRule, FreezePolicy, PackagePolicy, PackageRefundTo, Policy, RefundPolicy, SpendOrder,
-    Tier, Upgrade, DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
+    BonusRule, FreezePolicy, PackagePolicy, PackageRefundTo, Policy, PolicyBuilder, RefundPolicy,
+    SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;
 pub use time::Timestamp;

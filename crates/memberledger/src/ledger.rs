@@ -720,12 +720,18 @@ impl Ledger {
                 .values()
                 .filter(|m| m.last_at <= at)
                 .filter(|m| m.next_expiry().is_some_and(|e| e <= at))
-                .map(|m| Command {
-                    id: Uuid::new_v5(&SWEEP_NAMESPACE, format!("{}|{at}", m.member).as_bytes()),
-                    at,
-                    member: m.member.clone(),
-                    store: m.home_store.clone(),
-                    action: Action::Expire,
+                // Every cached member's sweep command is well formed.
+                .filter_map(|m| {
+                    let id =
+                        Uuid::new_v5(&SWEEP_NAMESPACE, format!("{}|{at}", m.member).as_bytes());
+                    Command::new(
+                        id,
+                        at,
+                        m.member.clone(),
+                        m.home_store.clone(),
+                        Action::Expire,
+                    )
+                    .ok()
                 })
                 .collect();
             due.sort_by(|a, b| a.member.cmp(&b.member));

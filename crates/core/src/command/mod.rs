@@ -1,7 +1,10 @@
 //! Commands: what a caller asks the ledger to do, and their wire form (one JSON object).
 
+mod build;
 mod validate;
 mod wire;
+
+pub use build::CommandBuilder;
 
 use wire::{invalid, Wire};
 
@@ -29,7 +32,11 @@ pub const COMMAND_LINE_MAX: usize = 16 * 1024;
 /// A command: who, when, where, and what to do.
 ///
 /// `id` is the caller's idempotency key; `at` is the caller's time (the core reads no clock).
+///
+/// Make one with [`Command::build`] (checked, like [`Command::from_json`]) or parse its JSON
+/// form; it cannot be written as a literal outside this crate (it may grow).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Command {
     /// Idempotency key, chosen by the caller.
     pub id: Uuid,

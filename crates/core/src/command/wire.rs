@@ -20,47 +20,47 @@ type Req<'a> = &'a dyn Fn(Option<String>, &str) -> Result<String, Rejection>;
 #[serde(deny_unknown_fields)]
 pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    amount: Option<String>,
+    pub(super) amount: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    at: Option<String>,
+    pub(super) at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    balance: Option<Balance>,
+    pub(super) balance: Option<Balance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    consumption: Option<String>,
+    pub(super) consumption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    direction: Option<Direction>,
+    pub(super) direction: Option<Direction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    expires_at: Option<String>,
+    pub(super) expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
+    pub(super) id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    member: Option<String>,
+    pub(super) member: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    operator: Option<String>,
+    pub(super) operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    package: Option<String>,
+    pub(super) package: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    paid_from: Option<PaidFrom>,
+    pub(super) paid_from: Option<PaidFrom>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    points: Option<u64>,
+    pub(super) points: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    policy: Option<serde_json::Value>,
+    pub(super) policy: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    service: Option<String>,
+    pub(super) service: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    sessions: Option<u32>,
+    pub(super) sessions: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    staff: Option<String>,
+    pub(super) staff: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    store: Option<String>,
+    pub(super) store: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    tier: Option<String>,
+    pub(super) tier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    to: Option<String>,
+    pub(super) to: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    kind: Option<String>,
+    pub(super) kind: Option<String>,
 }
 
 pub(super) fn invalid(msg: String) -> Rejection {

@@ -15,6 +15,7 @@ use super::MemberState;
 /// A lot of principal or bonus, as read from a member ([`MemberState::lots`]; the state keeps
 /// it in a compact form).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Lot {
     /// The lot's number within the member (shared numbering with point lots).
     pub lot: u32,
@@ -30,6 +31,7 @@ pub struct Lot {
 
 /// A lot of points, as read from a member ([`MemberState::point_lots`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PointLot {
     /// The lot's number.
     pub lot: u32,
@@ -55,6 +57,7 @@ pub enum PackageStatus {
 
 /// A package (次卡/疗程卡) the member bought: a lot of sessions with its origin store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Package {
     /// Its id: the purchase command's id.
     pub package: Uuid,
@@ -145,6 +148,7 @@ impl Package {
 
 /// What a member holds, as shown to people and adapters (DESIGN §7's member view).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct MemberView {
     /// The member.
     pub member: MemberId,

@@ -14,6 +14,7 @@ use crate::time::Timestamp;
 
 /// One version of the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PolicyVersion {
     /// 1 for the founding policy, then one more per publication.
     pub version: u32,

@@ -1,5 +1,6 @@
 //! The policy: the chain's rules, a JSON file validated on load.
 
+mod builder;
 pub(crate) mod founding;
 pub(crate) mod history;
 
@@ -7,6 +8,8 @@ use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+pub use builder::PolicyBuilder;
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -28,6 +31,7 @@ pub enum SpendOrder {
 /// A named tier, from lowest to highest in the policy's list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Tier {
     /// The tier's name, an id (`[A-Za-z0-9_.-]`).
     pub name: String,
@@ -43,6 +47,7 @@ pub struct Tier {
 /// Upgrade conditions of a tier; either one is enough.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Upgrade {
     /// One recharge of at least this amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +60,7 @@ pub struct Upgrade {
 /// A recharge-bonus rule: recharging at least `min` gives a fixed `bonus` or a `bonus_rate`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct BonusRule {
     /// The smallest recharge the rule applies to.
     pub min: Money,
@@ -72,6 +78,7 @@ pub struct BonusRule {
 /// What a frozen card may still do. Spending (consumptions, points) is always refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FreezePolicy {
     /// Recharges are accepted while frozen.
     #[serde(default = "yes")]
@@ -93,6 +100,7 @@ impl Default for FreezePolicy {
 /// What a balance refund (退卡) does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RefundPolicy {
     /// Deduct the bonus already spent from the principal paid out.
     #[serde(default = "yes")]
@@ -124,6 +132,7 @@ pub enum PackageRefundTo {
 /// Package (次卡/疗程卡) rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PackagePolicy {
     /// Where a refunded package's unredeemed value goes.
     #[serde(default)]
@@ -149,6 +158,7 @@ fn cny() -> String {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Policy {
     /// ISO 4217 code of the ledger's one currency.
     #[serde(default = "cny")]
