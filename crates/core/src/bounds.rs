@@ -23,6 +23,19 @@ pub const RECORDED_MAX: Money = Money::from_cents(99_999_999_999_999);
 /// The most points an event may record, and a member may hold: `999999999999999`.
 pub const POINTS_RECORDED_MAX: u64 = 999_999_999_999_999;
 
+// The relations between the limits, checked when the crate compiles:
+// - an amount a command may carry can be recorded;
+const _: () = assert!(crate::money::AMOUNT_MAX.cents() <= RECORDED_MAX.cents());
+// - the points a command may redeem can be recorded;
+const _: () = assert!(crate::command::POINTS_MAX <= POINTS_RECORDED_MAX);
+// - every recorded figure is an integer every JSON writer (RFC 8785 included) writes alike
+//   (cents are written as decimal strings, but a sum of them is compared as an integer by
+//   readers that parse it), so canonical bytes are JCS bytes (docs/AUDIT.md);
+const _: () = assert!(POINTS_RECORDED_MAX <= crate::event::JSON_INTEGER_MAX);
+const _: () = assert!(RECORDED_MAX.cents().unsigned_abs() <= crate::event::JSON_INTEGER_MAX);
+// - a member's running totals (at most five of them, each within RECORDED_MAX) sum inside i64.
+const _: () = assert!(RECORDED_MAX.cents() <= i64::MAX / 5);
+
 /// True when an amount of cents lies within what an event may record: `0..=RECORDED_MAX`.
 /// The one test of a recorded amount: the money decoder and [`check_event`] both use it.
 pub const fn money_recordable(cents: i64) -> bool {
