@@ -8,7 +8,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use memberledger::{Ledger, MemberState, Policy};
 use memberledger_benches::workload;
-use memberledger_core::{canonical_json, chain_hash, decide_and_fold, Event, GENESIS_HASH};
+use memberledger_core::{
+    canonical_json, chain_hash, decide as decide_command, Context, Event, GENESIS_HASH,
+};
 
 /// Events of a workload, decided on an in-memory ledger.
 fn events(n: u64) -> Vec<Event> {
@@ -29,14 +31,10 @@ fn fold(c: &mut Criterion) {
             let mut members: std::collections::HashMap<&str, Box<MemberState>, ahash::RandomState> =
                 std::collections::HashMap::default();
             for e in &events {
-                match members.get_mut(e.member.as_str()) {
-                    Some(s) => s.apply(e).unwrap(),
-                    None => {
-                        // As a ledger caches members: without consumption records.
-                        let s = MemberState::enrolled(e).unwrap();
-                        members
-                            .insert(e.member.as_str(), Box::new(s.without_consumption_records()));
-                    }
+                let current = members.get_mut(e.member.as_str()).map(|s| &mut **s);
+                if let Some(s) = MemberState::fold_next(current, e).unwrap() {
+                    // As a ledger caches members: without consumption records.
+                    members.insert(e.member.as_str(), Box::new(s.without_consumption_records()));
                 }
             }
             members.len()
@@ -57,7 +55,10 @@ fn decide(c: &mut Criterion) {
             let mut accepted = 0;
             for cmd in &commands {
                 let state = states.get(cmd.member.as_str());
-                if let Ok((_, next)) = decide_and_fold(state, cmd, &policy) {
+                if let Ok((_, next)) =
+                    decide_command(&Context::founding(&policy).with_member(state), cmd)
+                        .map(|d| (d.events, d.member.expect("a member's command")))
+                {
                     states.insert(cmd.member.to_string(), next.without_consumption_records());
                     accepted += 1;
                 }

@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memberledger_core::{
-    check_balanced, decide_and_fold, postings, Command, MemberState, Policy,
+    check_balanced, decide, Context, Decision, postings, Command, MemberState, Policy,
 };
 
 /// The fixed script. `{tier}` is replaced with each tier of the policy in turn.
@@ -31,15 +31,12 @@ fn step(state: &mut Option<MemberState>, line: &str, policy: &Policy) {
     let cmd = Command::from_json(line).expect("the script's lines parse");
     // Business rejections are fine (a tiny discount may charge nothing, a rule may not
     // apply); a panic is not.
-    if let Ok((events, next)) = decide_and_fold(state.as_ref(), &cmd, policy) {
+    if let Ok((events, next)) = decide(&Context::founding(policy).with_member(state.as_ref()), &cmd).map(|d| (d.events, d.member.expect("a member's command"))) {
         // The state returned is the fold of the events: check it by folding them again.
         let mut folded = state.clone();
         for e in &events {
             check_balanced(&postings(e)).expect("a decided event balances");
-            match &mut folded {
-                None => folded = Some(MemberState::enrolled(e).expect("enrollment folds")),
-                Some(s) => s.apply(e).expect("a decided event folds"),
-            }
+            MemberState::fold_onto(&mut folded, e).expect("a decided event folds");
         }
         assert_eq!(folded.as_ref(), Some(&next), "decide_and_fold's state differs from the fold");
         *state = Some(next);

@@ -22,7 +22,7 @@ use std::time::Instant;
 use memberledger::{Command, Ledger, MemberId, MemberState, Policy};
 use memberledger_benches::workload_iter;
 use memberledger_core::{
-    canonical_json, chain_hash, decide_and_fold, decode_event, Hash, GENESIS_HASH,
+    canonical_json, chain_hash, decide, decode_event, Context, Hash, GENESIS_HASH,
 };
 use serde_json::{json, Value};
 
@@ -373,8 +373,11 @@ fn run_sqlite(a: &Args, dir: &Path) -> Value {
                  head: &mut (u64, Hash)| {
         let tx = conn.transaction().expect("tx");
         for c in chunk {
-            let Ok((events, next)) = decide_and_fold(states.get(c.member.as_str()), c, &policy)
-            else {
+            let Ok((events, next)) = decide(
+                &Context::founding(&policy).with_member(states.get(c.member.as_str())),
+                c,
+            )
+            .map(|d| (d.events, d.member.expect("a member's command"))) else {
                 continue;
             };
             tx.execute(
@@ -430,14 +433,10 @@ fn run_sqlite(a: &Args, dir: &Path) -> Value {
         prev = chain_hash(&prev, j.as_bytes());
         assert_eq!(prev.as_slice(), h.as_slice());
         let (_, e) = decode_event(j.as_bytes()).expect("decodes");
-        match members.get_mut(e.member.as_str()) {
-            Some(s) => s.apply(&e).expect("folds"),
-            None => {
-                members.insert(
-                    e.member.to_string(),
-                    MemberState::enrolled(&e).expect("folds"),
-                );
-            }
+        if let Some(s) =
+            MemberState::fold_next(members.get_mut(e.member.as_str()), &e).expect("folds")
+        {
+            members.insert(e.member.to_string(), s);
         }
         n += 1;
     }
@@ -464,7 +463,12 @@ fn run_sled(a: &Args, dir: &Path) -> Value {
     for chunk in groups(&mut all, a.commands) {
         let mut g = Vec::new();
         for c in &chunk {
-            if let Ok((events, next)) = decide_and_fold(states.get(c.member.as_str()), c, &policy) {
+            if let Ok((events, next)) = decide(
+                &Context::founding(&policy).with_member(states.get(c.member.as_str())),
+                c,
+            )
+            .map(|d| (d.events, d.member.expect("a member's command")))
+            {
                 for e in &events {
                     p += 1;
                     g.push(canonical_json(p, e).into_bytes());

@@ -1,5 +1,6 @@
 //! The books and projections as of a time, folded from the log.
 
+use memberledger::events::{BalanceRefunded, PackagePurchased, PackageRefunded, Recharged};
 use std::collections::{BTreeMap, HashMap};
 
 use memberledger::{
@@ -143,23 +144,25 @@ impl Snapshot {
                 *s.accounts.entry(p.account).or_default() += i128::from(p.cents);
             }
             match &e.body {
-                EventBody::Recharged { amount, .. } => {
+                EventBody::Recharged(Recharged { amount, .. }) => {
                     s.flows.entry(e.store.clone()).or_default().cash_taken +=
                         i128::from(amount.cents());
                 }
-                EventBody::BalanceRefunded { payout, .. } => {
+                EventBody::BalanceRefunded(BalanceRefunded { payout, .. }) => {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out +=
                         i128::from(payout.cents());
                 }
-                EventBody::PackagePurchased { cash, .. } if cash.is_positive() => {
+                EventBody::PackagePurchased(PackagePurchased { cash, .. })
+                    if cash.is_positive() =>
+                {
                     s.flows.entry(e.store.clone()).or_default().cash_taken +=
                         i128::from(cash.cents());
                 }
-                EventBody::PackageRefunded {
+                EventBody::PackageRefunded(PackageRefunded {
                     principal,
                     to: memberledger::PaidFrom::Cash,
                     ..
-                } => {
+                }) => {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out +=
                         i128::from(principal.cents());
                 }
@@ -168,16 +171,16 @@ impl Snapshot {
             if !e.member.is_member() {
                 continue;
             }
-            let fold = match s.members.get_mut(&e.member) {
-                Some(m) => m.apply(e),
-                None => MemberState::enrolled(e).map(|m| {
-                    s.members.insert(e.member.clone(), m);
-                }),
-            };
-            fold.map_err(|f| Error::Corrupt {
-                position: rec.position,
-                why: f.to_string(),
-            })?;
+            MemberState::fold_next(s.members.get_mut(&e.member), e)
+                .map(|started| {
+                    if let Some(m) = started {
+                        s.members.insert(e.member.clone(), m);
+                    }
+                })
+                .map_err(|f| Error::Corrupt {
+                    position: rec.position,
+                    why: f.to_string(),
+                })?;
         }
         Ok(s)
     }

@@ -1,5 +1,10 @@
 //! Member statements (对账单): every movement of a period with running balances.
 
+use memberledger::events::{
+    Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
+    MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
+    PackageRefunded, PointsExpired, PointsRedeemed, Recharged, SessionRedeemed, TierChanged,
+};
 use memberledger::{Error, EventBody, Ledger, MemberId, MemberState, Money, Timestamp};
 use serde::Serialize;
 
@@ -87,69 +92,69 @@ fn signed(after: Money, before: Money) -> String {
 
 fn describe(body: &EventBody) -> String {
     match body {
-        EventBody::MemberEnrolled { tier, .. } => format!("card opened, tier {tier}"),
-        EventBody::Recharged { amount, .. } => format!("recharge {amount}"),
-        EventBody::BonusGranted { amount, reason, expires_at, .. } => format!(
+        EventBody::MemberEnrolled(MemberEnrolled { tier, .. }) => format!("card opened, tier {tier}"),
+        EventBody::Recharged(Recharged { amount, .. }) => format!("recharge {amount}"),
+        EventBody::BonusGranted(BonusGranted { amount, reason, expires_at, .. }) => format!(
             "bonus {amount} ({reason}){}",
             expires_at.map(|t| format!(", expires {t}")).unwrap_or_default()
         ),
-        EventBody::Consumed { service, price, charged, .. } => format!(
+        EventBody::Consumed(Consumed { service, price, charged, .. }) => format!(
             "{} price {price}, charged {charged}",
             service.as_deref().unwrap_or("service")
         ),
-        EventBody::ConsumptionRefunded { consumption, amount, .. } => {
+        EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, .. }) => {
             format!("refund {amount} of consumption {consumption}")
         }
-        EventBody::BalanceRefunded { payout, clawback, bonus_forfeited, .. } => format!(
+        EventBody::BalanceRefunded(BalanceRefunded { payout, clawback, bonus_forfeited, .. }) => format!(
             "card refunded: paid out {payout} (kept {clawback} for bonus used, {bonus_forfeited} bonus forfeited)"
         ),
-        EventBody::TierChanged { from, to, reason } => format!("tier {from} → {to} ({reason})"),
-        EventBody::BonusExpired { amount, .. } => format!("bonus {amount} expired"),
-        EventBody::PointsExpired { points, .. } => format!("{points} points expired"),
-        EventBody::PackagePurchased {
+        EventBody::TierChanged(TierChanged { from, to, reason }) => format!("tier {from} → {to} ({reason})"),
+        EventBody::BonusExpired(BonusExpired { amount, .. }) => format!("bonus {amount} expired"),
+        EventBody::PointsExpired(PointsExpired { points, .. }) => format!("{points} points expired"),
+        EventBody::PackagePurchased(PackagePurchased {
             service,
             sessions,
             price,
             cash,
             ..
-        } => format!(
+        }) => format!(
             "package {service} × {sessions} for {price}, paid {}",
             if cash.is_positive() { "in cash" } else { "from the balance" }
         ),
-        EventBody::SessionRedeemed {
+        EventBody::SessionRedeemed(SessionRedeemed {
             session,
             sessions_left,
             amount,
             ..
-        } => format!("package session {session} redeemed ({amount}), {sessions_left} left"),
-        EventBody::PackageRefunded {
+        }) => format!("package session {session} redeemed ({amount}), {sessions_left} left"),
+        EventBody::PackageRefunded(PackageRefunded {
             sessions,
             amount,
             to,
             ..
-        } => format!(
+        }) => format!(
             "package refunded: {sessions} sessions, {amount} to {}",
             match to {
                 memberledger::PaidFrom::Cash => "cash",
                 memberledger::PaidFrom::Balance => "the balance",
             }
         ),
-        EventBody::PackageExpired {
+        EventBody::PackageExpired(PackageExpired {
             sessions, amount, ..
-        } => format!("package expired with {sessions} sessions ({amount}) left"),
-        EventBody::PointsRedeemed { points, reason, .. } => format!(
+        }) => format!("package expired with {sessions} sessions ({amount}) left"),
+        EventBody::PointsRedeemed(PointsRedeemed { points, reason, .. }) => format!(
             "{points} points redeemed{}",
             reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
         ),
-        EventBody::Adjusted {
+        EventBody::Adjusted(Adjusted {
             balance,
             direction,
             reason,
             operator,
             ..
-        } => format!("adjustment: {direction:?} of {balance:?} by {operator} ({reason})"),
-        EventBody::MemberFrozen { reason } => format!("card frozen ({reason})"),
-        EventBody::MemberUnfrozen { reason } => format!("card unfrozen ({reason})"),
+        }) => format!("adjustment: {direction:?} of {balance:?} by {operator} ({reason})"),
+        EventBody::MemberFrozen(MemberFrozen { reason }) => format!("card frozen ({reason})"),
+        EventBody::MemberUnfrozen(MemberUnfrozen { reason }) => format!("card unfrozen ({reason})"),
         _ => body.type_name().to_owned(),
     }
 }
@@ -178,11 +183,7 @@ pub fn statement(
             opening = Some(Balances::of(state.as_ref()));
         }
         let before = Balances::of(state.as_ref());
-        let fold = match &mut state {
-            Some(s) => s.apply(e),
-            None => MemberState::enrolled(e).map(|s| state = Some(s)),
-        };
-        fold.map_err(|f| Error::Corrupt {
+        MemberState::fold_onto(&mut state, e).map_err(|f| Error::Corrupt {
             position: rec.position,
             why: f.to_string(),
         })?;

@@ -2,6 +2,9 @@
 //!
 //! Deterministic for a seed: the same seed gives the same commands and so a byte-identical log.
 
+use memberledger::events::{
+    BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded, Recharged, Settled,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -303,7 +306,7 @@ impl Gen {
         };
         let k = &mut self.members[n];
         for e in &receipt.events {
-            if let EventBody::Consumed { charged, .. } = &e.event.body {
+            if let EventBody::Consumed(Consumed { charged, .. }) = &e.event.body {
                 k.consumptions.push((command.id, charged.cents()));
                 if k.consumptions.len() > 4 {
                     k.consumptions.remove(0);
@@ -314,7 +317,7 @@ impl Gen {
             }
         }
         k.consumptions.retain(|(c, _)| !receipt.events.iter().any(|e| {
-            matches!(&e.event.body, EventBody::ConsumptionRefunded { consumption, .. } if consumption == c)
+            matches!(&e.event.body, EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, .. }) if consumption == c)
         }));
         if let Some(v) = ledger.member(&command.member) {
             k.balance_cents = v.principal.plus(v.bonus).cents();
@@ -388,24 +391,26 @@ fn tally(t: &mut Tally, result: &Result<Receipt, memberledger::Error>) {
         *t.by_type.entry(e.event.body.type_name()).or_default() += 1;
         let store = t.stores.entry(e.event.store.to_string()).or_default();
         match &e.event.body {
-            EventBody::Consumed { charged, draws, .. } => {
+            EventBody::Consumed(Consumed { charged, draws, .. }) => {
                 store.consumptions += 1;
                 store.revenue = store.revenue.plus(*charged);
                 if draws.iter().any(|d| d.origin_store != e.event.store) {
                     store.cross_store += 1;
                 }
             }
-            EventBody::Recharged { amount, .. } => store.recharged = store.recharged.plus(*amount),
-            EventBody::BonusGranted { amount, .. } => {
+            EventBody::Recharged(Recharged { amount, .. }) => {
+                store.recharged = store.recharged.plus(*amount)
+            }
+            EventBody::BonusGranted(BonusGranted { amount, .. }) => {
                 t.bonus_granted = t.bonus_granted.plus(*amount)
             }
-            EventBody::BonusExpired { amount, .. } => {
+            EventBody::BonusExpired(BonusExpired { amount, .. }) => {
                 t.bonus_expired = t.bonus_expired.plus(*amount)
             }
-            EventBody::BalanceRefunded { payout, .. } => {
+            EventBody::BalanceRefunded(BalanceRefunded { payout, .. }) => {
                 t.refunded_cash = t.refunded_cash.plus(*payout)
             }
-            EventBody::Settled { amount, .. } => t.settled = t.settled.plus(*amount),
+            EventBody::Settled(Settled { amount, .. }) => t.settled = t.settled.plus(*amount),
             _ => {}
         }
     }

@@ -20,6 +20,7 @@ mod serve;
 mod show;
 mod token;
 
+use memberledger::events::{BonusExpired, PackageExpired, PointsExpired};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -422,9 +423,13 @@ fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
         members += 1;
         for e in &receipt.events {
             match &e.event.body {
-                memberledger::EventBody::BonusExpired { amount, .. } => bonus = bonus.plus(*amount),
-                memberledger::EventBody::PointsExpired { points: p, .. } => points += p,
-                memberledger::EventBody::PackageExpired { amount, .. } => {
+                memberledger::EventBody::BonusExpired(BonusExpired { amount, .. }) => {
+                    bonus = bonus.plus(*amount)
+                }
+                memberledger::EventBody::PointsExpired(PointsExpired { points: p, .. }) => {
+                    points += p
+                }
+                memberledger::EventBody::PackageExpired(PackageExpired { amount, .. }) => {
                     packages = packages.plus(*amount);
                 }
                 _ => {}

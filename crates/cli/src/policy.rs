@@ -135,15 +135,16 @@ fn publish(
             format!("{}|{at}", policy.to_json()).as_bytes(),
         )
     });
-    let command = Command {
+    let command = Command::new(
         id,
         at,
-        member: MemberId::policy_stream(),
+        MemberId::policy_stream(),
         store,
-        action: Action::PublishPolicy {
+        Action::PublishPolicy {
             policy: Box::new(policy),
         },
-    };
+    )
+    .map_err(memberledger::Error::from)?;
     let receipt = ledger.execute(&command)?;
     let version = receipt.events.first().map_or(0, |e| e.event.policy);
     let done = format!(

@@ -477,7 +477,7 @@ fn apply_reports_a_line_that_is_not_utf8_and_goes_on() {
 /// next command that opens it to write records the founding policy, and the note is gone.
 #[test]
 fn verify_reports_an_old_ledger_without_failing_and_a_write_records_its_founding_policy() {
-    use memberledger::{decide, EventStore, MemberState, Policy, SledStore};
+    use memberledger::{decide, Context, Decision, EventStore, MemberState, Policy, SledStore};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger");
     {
@@ -490,7 +490,12 @@ fn verify_reports_an_old_ledger_without_failing_and_a_write_records_its_founding
             r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#,
         )
         .unwrap();
-        let events = decide(None::<&MemberState>, &cmd, &policy).unwrap();
+        let events = decide(
+            &Context::founding(&policy).with_member(None::<&MemberState>),
+            &cmd,
+        )
+        .map(Decision::into_events)
+        .unwrap();
         let appended = store
             .append(vec![memberledger_store::Append {
                 command: cmd.id,

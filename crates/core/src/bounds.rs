@@ -12,6 +12,7 @@
 //!   next lot number or version would leave the type (see `Draft::record` in decide).
 
 use crate::event::{Draw, EventBody, PointsDraw, Restore};
+use crate::events::*;
 use crate::money::Money;
 
 /// The largest figure an event may record (a balance, a payout): `999999999999.99`. A log
@@ -21,6 +22,19 @@ pub const RECORDED_MAX: Money = Money::from_cents(99_999_999_999_999);
 
 /// The most points an event may record, and a member may hold: `999999999999999`.
 pub const POINTS_RECORDED_MAX: u64 = 999_999_999_999_999;
+
+// The relations between the limits, checked when the crate compiles:
+// - an amount a command may carry can be recorded;
+const _: () = assert!(crate::money::AMOUNT_MAX.cents() <= RECORDED_MAX.cents());
+// - the points a command may redeem can be recorded;
+const _: () = assert!(crate::command::POINTS_MAX <= POINTS_RECORDED_MAX);
+// - every recorded figure is an integer every JSON writer (RFC 8785 included) writes alike
+//   (cents are written as decimal strings, but a sum of them is compared as an integer by
+//   readers that parse it), so canonical bytes are JCS bytes (docs/AUDIT.md);
+const _: () = assert!(POINTS_RECORDED_MAX <= crate::event::JSON_INTEGER_MAX);
+const _: () = assert!(RECORDED_MAX.cents().unsigned_abs() <= crate::event::JSON_INTEGER_MAX);
+// - a member's running totals (at most five of them, each within RECORDED_MAX) sum inside i64.
+const _: () = assert!(RECORDED_MAX.cents() <= i64::MAX / 5);
 
 /// True when an amount of cents lies within what an event may record: `0..=RECORDED_MAX`.
 /// The one test of a recorded amount: the money decoder and [`check_event`] both use it.
@@ -44,6 +58,12 @@ impl Checker {
     fn money(&mut self, name: &str, m: Money) {
         if self.0.is_ok() && !money_recordable(m.cents()) {
             self.0 = Err(money_beyond(name, "is", i128::from(m.cents())));
+        }
+    }
+
+    fn moneys(&mut self, figures: &[(&str, Money)]) {
+        for (name, m) in figures {
+            self.money(name, *m);
         }
     }
 
@@ -89,86 +109,59 @@ pub(crate) fn points_beyond(name: &str, verb: &str, points: u128) -> String {
 /// Hands every figure of a body to the checker.
 fn figures(body: &EventBody, c: &mut Checker) {
     match body {
-        EventBody::MemberEnrolled { .. }
-        | EventBody::TierChanged { .. }
-        | EventBody::MemberFrozen { .. }
-        | EventBody::MemberUnfrozen { .. }
-        | EventBody::PolicyPublished { .. } => {}
-        EventBody::Recharged { amount, .. }
-        | EventBody::BonusGranted { amount, .. }
-        | EventBody::BonusExpired { amount, .. }
-        | EventBody::Settled { amount, .. } => c.money("amount", *amount),
-        EventBody::Consumed {
-            bonus,
-            charged,
-            draws,
-            points_earned,
-            price,
-            principal,
-            ..
-        } => {
-            for (n, m) in [("bonus", bonus), ("charged", charged), ("price", price)] {
-                c.money(n, *m);
-            }
-            c.money("principal", *principal);
-            c.draws(draws);
-            c.points("points earned", *points_earned);
+        EventBody::MemberEnrolled(_)
+        | EventBody::TierChanged(_)
+        | EventBody::MemberFrozen(_)
+        | EventBody::MemberUnfrozen(_)
+        | EventBody::PolicyPublished(_) => {}
+        EventBody::Recharged(Recharged { amount, .. })
+        | EventBody::BonusGranted(BonusGranted { amount, .. })
+        | EventBody::BonusExpired(BonusExpired { amount, .. })
+        | EventBody::Settled(Settled { amount, .. }) => c.money("amount", *amount),
+        EventBody::Consumed(b) => {
+            c.moneys(&[
+                ("bonus", b.bonus),
+                ("charged", b.charged),
+                ("price", b.price),
+                ("principal", b.principal),
+            ]);
+            c.draws(&b.draws);
+            c.points("points earned", b.points_earned);
         }
-        EventBody::ConsumptionRefunded {
-            amount,
-            bonus,
-            points_forgiven,
-            points_reversed,
-            principal,
-            restored,
-            ..
-        } => {
-            for (n, m) in [
-                ("amount", amount),
-                ("bonus", bonus),
-                ("principal", principal),
-            ] {
-                c.money(n, *m);
-            }
-            c.restores(restored);
-            c.points("points forgiven", *points_forgiven);
-            c.point_draws(points_reversed);
+        EventBody::ConsumptionRefunded(b) => {
+            c.moneys(&[
+                ("amount", b.amount),
+                ("bonus", b.bonus),
+                ("principal", b.principal),
+            ]);
+            c.restores(&b.restored);
+            c.points("points forgiven", b.points_forgiven);
+            c.point_draws(&b.points_reversed);
         }
-        EventBody::BalanceRefunded {
-            bonus_forfeited,
-            bonus_spent,
-            clawback,
-            draws,
-            payout,
-            principal,
-        } => {
-            c.money("bonus forfeited", *bonus_forfeited);
-            c.money("bonus spent", *bonus_spent);
-            c.money("clawback", *clawback);
-            c.money("payout", *payout);
-            c.money("principal", *principal);
-            c.draws(draws);
+        EventBody::BalanceRefunded(b) => {
+            c.moneys(&[
+                ("bonus forfeited", b.bonus_forfeited),
+                ("bonus spent", b.bonus_spent),
+                ("clawback", b.clawback),
+                ("payout", b.payout),
+                ("principal", b.principal),
+            ]);
+            c.draws(&b.draws);
         }
-        EventBody::PointsExpired { points, .. } => c.points("points", *points),
-        EventBody::PointsRedeemed { draws, points, .. } => {
-            c.points("points", *points);
-            c.point_draws(draws);
+        EventBody::PointsExpired(b) => c.points("points", b.points),
+        EventBody::PointsRedeemed(b) => {
+            c.points("points", b.points);
+            c.point_draws(&b.draws);
         }
-        EventBody::Adjusted {
-            amount,
-            draws,
-            points,
-            points_draws,
-            ..
-        } => {
-            if let Some(a) = amount {
-                c.money("amount", *a);
+        EventBody::Adjusted(b) => {
+            if let Some(a) = b.amount {
+                c.money("amount", a);
             }
-            if let Some(p) = points {
-                c.points("points", *p);
+            if let Some(p) = b.points {
+                c.points("points", p);
             }
-            c.draws(draws);
-            c.point_draws(points_draws);
+            c.draws(&b.draws);
+            c.point_draws(&b.points_draws);
         }
         _ => package_figures(body, c),
     }
@@ -177,59 +170,40 @@ fn figures(body: &EventBody, c: &mut Checker) {
 /// [`figures`] for the package events.
 fn package_figures(body: &EventBody, c: &mut Checker) {
     match body {
-        EventBody::PackagePurchased {
-            bonus,
-            cash,
-            draws,
-            price,
-            principal,
-            session_price,
-            ..
-        } => {
-            for (n, m) in [("bonus", bonus), ("cash", cash), ("price", price)] {
-                c.money(n, *m);
-            }
-            c.money("principal", *principal);
-            c.money("session price", *session_price);
-            c.draws(draws);
+        EventBody::PackagePurchased(b) => {
+            c.moneys(&[
+                ("bonus", b.bonus),
+                ("cash", b.cash),
+                ("price", b.price),
+                ("principal", b.principal),
+                ("session price", b.session_price),
+            ]);
+            c.draws(&b.draws);
         }
-        EventBody::SessionRedeemed {
+        EventBody::SessionRedeemed(SessionRedeemed {
             amount,
             bonus,
             principal,
             ..
-        }
-        | EventBody::PackageExpired {
+        })
+        | EventBody::PackageExpired(PackageExpired {
             amount,
             bonus,
             principal,
             ..
-        } => {
-            for (n, m) in [
-                ("amount", amount),
-                ("bonus", bonus),
-                ("principal", principal),
-            ] {
-                c.money(n, *m);
-            }
-        }
-        EventBody::PackageRefunded {
-            amount,
-            bonus,
-            bonus_unspent,
-            principal,
-            ..
-        } => {
-            for (n, m) in [
-                ("amount", amount),
-                ("bonus", bonus),
-                ("principal", principal),
-            ] {
-                c.money(n, *m);
-            }
-            c.money("bonus unspent", *bonus_unspent);
-        }
-        other => unreachable!("{} has no package figures", other.type_name()),
+        }) => c.moneys(&[
+            ("amount", *amount),
+            ("bonus", *bonus),
+            ("principal", *principal),
+        ]),
+        EventBody::PackageRefunded(b) => c.moneys(&[
+            ("amount", b.amount),
+            ("bonus", b.bonus),
+            ("principal", b.principal),
+            ("bonus unspent", b.bonus_unspent),
+        ]),
+        // Every other body is matched by `figures`.
+        _ => {}
     }
 }
 

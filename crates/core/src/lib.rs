@@ -7,50 +7,57 @@
 
 mod books;
 mod bounds;
-mod canon;
-mod clearing;
 mod command;
 mod decide;
 mod error;
 mod event;
-mod founding;
-mod history;
 mod id;
+mod member;
 mod money;
 mod policy;
-mod state;
 mod time;
-mod validate;
 
+pub use books::clearing::Clearing;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
-pub use clearing::{decide_settlement, Clearing};
 pub use command::{
-    validate_text, Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX, POINTS_MAX,
-    SESSIONS_MAX, TEXT_LEN_MAX,
+    validate_text, Action, Balance, Command, CommandBuilder, Direction, PaidFrom, COMMAND_LINE_MAX,
+    POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
-pub use decide::{decide, decide_and_fold, decide_versioned, split_bonus};
+pub use decide::{decide, split_bonus, Context, Decision};
 pub use error::Rejection;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,
     EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
     GENESIS_HASH, JSON_INTEGER_MAX,
 };
-pub use founding::{
+
+/// One struct per event type, each wrapped by its [`EventBody`] variant
+/// (`EventBody::Recharged(events::Recharged { .. })`): a fold, a report or a test takes the
+/// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
+pub mod events {
+    pub use crate::event::data::{
+        Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
+        MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
+        PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
+        SessionRedeemed, Settled, TierChanged,
+    };
+}
+pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
+pub use member::{
+    ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, Package, PackageStatus,
+    PointLot, TierName, UPGRADE_WINDOW_DAYS,
+};
+pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
+pub use policy::founding::{
     founding_at, founding_command, founding_command_id, is_founding_command, is_founding_event,
     policy_canonical_bytes, FOUNDING_AT, FOUNDING_NAMESPACE, FOUNDING_STORE,
 };
-pub use history::{PolicyHistory, PolicyVersion};
-pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
-pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
+pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
-    BonusRule, FreezePolicy, PackagePolicy, PackageRefundTo, Policy, RefundPolicy, SpendOrder,
-    Tier, Upgrade, DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
+    BonusRule, FreezePolicy, PackagePolicy, PackageRefundTo, Policy, PolicyBuilder, RefundPolicy,
+    SpendOrder, Tier, Upgrade, DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;
-pub use state::{
-    ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, Package, PackageStatus,
-    PointLot, UPGRADE_WINDOW_DAYS,
-};
 pub use time::Timestamp;
 pub use uuid::Uuid;

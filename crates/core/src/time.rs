@@ -44,6 +44,17 @@ impl Timestamp {
         Ok(Timestamp(t))
     }
 
+    /// The system clock's time now. For callers that make commands: `decide` never calls it
+    /// (a command carries its time, which is what makes replay byte-identical).
+    pub fn now() -> Timestamp {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+        let t = DateTime::from_timestamp(secs, since.subsec_nanos()).unwrap_or_default();
+        Timestamp::from_datetime(t).unwrap_or(Timestamp(DateTime::UNIX_EPOCH))
+    }
+
     /// The chrono value.
     pub fn as_datetime(self) -> DateTime<Utc> {
         self.0

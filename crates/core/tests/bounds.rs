@@ -2,8 +2,9 @@
 //! figure an event records, any running total, lot number or stream version passes what
 //! `decode_event` reads back; the two share one bound and one check.
 
+use memberledger_core::events::Adjusted;
 use memberledger_core::{
-    check_event, decide, decide_settlement, decode_event, Account, Clearing, Command, EventBody,
+    check_event, decide, decode_event, Account, Clearing, Command, Context, Decision, EventBody,
     MemberState, Policy, Posting, StoreId, POINTS_RECORDED_MAX, RECORDED_MAX,
 };
 
@@ -16,12 +17,22 @@ fn cmd(n: u64, rest: &str) -> Command {
 
 fn enrolled() -> MemberState {
     let policy = Policy::builtin();
-    let events = decide(None, &cmd(1, r#""type":"enroll","member":"M1""#), &policy).unwrap();
+    let events = decide(
+        &Context::founding(&policy).with_member(None),
+        &cmd(1, r#""type":"enroll","member":"M1""#),
+    )
+    .map(Decision::into_events)
+    .unwrap();
     MemberState::enrolled(&events[0]).unwrap()
 }
 
 fn limit(state: &MemberState, c: &Command) -> String {
-    let e = decide(Some(state), c, &Policy::builtin()).unwrap_err();
+    let e = decide(
+        &Context::founding(&Policy::builtin()).with_member(Some(state)),
+        c,
+    )
+    .map(Decision::into_events)
+    .unwrap_err();
     assert_eq!(e.code(), "limit_exceeded", "{e}");
     e.to_string()
 }
@@ -54,9 +65,14 @@ fn points_beyond_the_bound_are_refused_when_decided_and_when_decoded() {
             ),
         )
     };
-    let mut events = decide(Some(&state), &credit(2, 1000), &Policy::builtin()).unwrap();
+    let mut events = decide(
+        &Context::founding(&Policy::builtin()).with_member(Some(&state)),
+        &credit(2, 1000),
+    )
+    .map(Decision::into_events)
+    .unwrap();
     // Forge the figure up to the bound (decide takes at most 1e9 points per command).
-    if let EventBody::Adjusted { points, .. } = &mut events[0].body {
+    if let EventBody::Adjusted(Adjusted { points, .. }) = &mut events[0].body {
         *points = Some(POINTS_RECORDED_MAX - 5);
     }
     assert!(check_event(&events[0].body).is_ok());
@@ -67,7 +83,7 @@ fn points_beyond_the_bound_are_refused_when_decided_and_when_decoded() {
         "{msg}"
     );
     // The decoder holds an event to the same bound.
-    if let EventBody::Adjusted { points, .. } = &mut events[0].body {
+    if let EventBody::Adjusted(Adjusted { points, .. }) = &mut events[0].body {
         *points = Some(POINTS_RECORDED_MAX + 1);
     }
     let json = memberledger_core::canonical_json(3, &events[0]);
@@ -97,11 +113,13 @@ fn a_settlement_of_more_than_one_event_may_record_is_refused() {
     }
     assert_eq!(clearing.outstanding(&s1, &s2).cents(), i64::MAX);
     let all = cmd(9, r#""type":"settle","to":"S2""#);
-    let e = decide_settlement(&clearing, &all, 1).unwrap_err();
+    let policy = Policy::builtin();
+    let ctx = Context::founding(&policy).with_clearing(&clearing);
+    let e = decide(&ctx, &all).unwrap_err();
     assert_eq!(e.code(), "limit_exceeded", "{e}");
     // In parts, it settles.
     let part = cmd(10, r#""type":"settle","to":"S2","amount":"99999999.99""#);
-    assert!(decide_settlement(&clearing, &part, 1).is_ok());
+    assert!(decide(&ctx, &part).is_ok());
 }
 
 #[test]
@@ -116,6 +134,11 @@ fn a_policy_built_by_hand_with_an_absurd_rate_is_a_refusal_not_a_panic() {
         2,
         r#""type":"recharge","member":"M1","amount":"99999999.99""#,
     );
-    let e = decide(Some(&state), &recharge, &policy).unwrap_err();
+    let e = decide(
+        &Context::founding(&policy).with_member(Some(&state)),
+        &recharge,
+    )
+    .map(Decision::into_events)
+    .unwrap_err();
     assert_eq!(e.code(), "limit_exceeded", "{e}");
 }

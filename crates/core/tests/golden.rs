@@ -6,13 +6,13 @@
 //! memberledger-core --test golden`, then review the diff. Files of released versions never
 //! change.
 
+use memberledger_core::events::PolicyPublished;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use memberledger_core::{
-    canonical_json, decide, decide_settlement, decode_event, event_id, postings, Clearing, Command,
-    Event, EventBody, MemberId, MemberState, Policy, PolicyHistory, StoreId, Uuid,
-    EVENT_SCHEMA_VERSION,
+    canonical_json, decide, decode_event, event_id, postings, Clearing, Command, Context, Event,
+    EventBody, MemberId, MemberState, Policy, PolicyHistory, StoreId, Uuid, EVENT_SCHEMA_VERSION,
 };
 
 const POLICY: &str = r#"{
@@ -38,12 +38,13 @@ fn scenario() -> Vec<Event> {
                 first + i
             );
             let cmd = Command::from_json(&line).unwrap();
-            let events = decide(state.as_ref(), &cmd, &policy).unwrap();
+            let d = decide(
+                &Context::founding(&policy).with_member(state.as_ref()),
+                &cmd,
+            );
+            let events = d.unwrap().events;
             for e in &events {
-                match &mut state {
-                    None => state = Some(MemberState::enrolled(e).unwrap()),
-                    Some(s) => s.apply(e).unwrap(),
-                }
+                MemberState::fold_onto(&mut state, e).unwrap();
             }
             all.extend(events);
         }
@@ -72,7 +73,7 @@ fn scenario() -> Vec<Event> {
         r#"{"id":"00000000-0000-4000-8000-000000000099","at":"2026-04-30T18:00:00Z","type":"settle","store":"S1","to":"S2","amount":"100.00"}"#,
     )
     .unwrap();
-    all.extend(decide_settlement(&clearing, &settle, 1).unwrap());
+    all.extend(settled(&clearing, &settle));
     // Schema 2: packages (commands 101-), then a policy publication.
     let packages = [
         r#""at":"2026-04-13T09:00:00Z","type":"recharge","store":"S1","amount":"2000.00""#,
@@ -102,10 +103,10 @@ fn scenario() -> Vec<Event> {
         store: StoreId::new("HQ").unwrap(),
         v: EVENT_SCHEMA_VERSION,
         policy: 2,
-        body: EventBody::PolicyPublished {
+        body: EventBody::PolicyPublished(PolicyPublished {
             policy: serde_json::to_value(&published).unwrap(),
             version: 2,
-        },
+        }),
     };
     let mut history = PolicyHistory::new(policy);
     history.apply(&event).unwrap();
@@ -160,9 +161,12 @@ fn every_event_type_encodes_to_its_golden_bytes() {
 fn the_founding_policy_record_encodes_to_its_golden_bytes() {
     let policy = Policy::from_json(POLICY).unwrap();
     let history = PolicyHistory::new(policy.clone());
-    let events = history
-        .decide(&memberledger_core::founding_command(&policy), None)
-        .unwrap();
+    let events = decide(
+        &Context::new(&history),
+        &memberledger_core::founding_command(&policy),
+    )
+    .unwrap()
+    .events;
     assert_eq!(events.len(), 1);
     assert!(memberledger_core::is_founding_event(&events[0]));
     let encoded = canonical_json(1, &events[0]) + "\n";
@@ -258,4 +262,11 @@ fn schema_1_files_decode_to_the_same_events_and_projection_as_today() {
         })
         .collect();
     assert_eq!(fold(&as_v1), fold(&today));
+}
+
+/// A settlement decided against the stores' clearing (under the founding policy).
+fn settled(clearing: &Clearing, settle: &Command) -> Vec<Event> {
+    let founding = Policy::builtin();
+    let ctx = Context::founding(&founding).with_clearing(clearing);
+    decide(&ctx, settle).unwrap().events
 }

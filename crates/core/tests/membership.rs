@@ -1,6 +1,9 @@
 //! Freezes, points redemption and the expiry sweep, as given / when / then.
 
-use memberledger_core::{decide, Command, Event, EventBody, MemberState, Policy, Rejection};
+use memberledger_core::events::{Adjusted, BonusExpired, MemberFrozen, PointsRedeemed};
+use memberledger_core::{
+    decide, Command, Context, Decision, Event, EventBody, MemberState, Policy, Rejection,
+};
 
 const POLICY: &str = r#"{
   "tiers": [{"name": "standard", "discount": "1.00", "points_per_yuan": "1"}],
@@ -38,7 +41,11 @@ impl World {
 
     fn when(&mut self, rest: &str) -> Result<Vec<Event>, Rejection> {
         let c = self.cmd(rest);
-        decide(self.state.as_ref(), &c, &self.policy)
+        decide(
+            &Context::founding(&self.policy).with_member(self.state.as_ref()),
+            &c,
+        )
+        .map(Decision::into_events)
     }
 
     fn then_ok(&mut self, rest: &str) -> Vec<Event> {
@@ -78,7 +85,9 @@ fn a_frozen_card_cannot_spend_but_can_recharge_and_be_refunded_by_default() {
         ],
     );
     let e = w.then_ok(r#""at":"2026-03-03T10:00:00Z","type":"freeze","reason":"lost card""#);
-    assert!(matches!(&e[0].body, EventBody::MemberFrozen { reason } if reason == "lost card"));
+    assert!(
+        matches!(&e[0].body, EventBody::MemberFrozen(MemberFrozen { reason }) if reason == "lost card")
+    );
     assert!(w.state().frozen);
     w.then_rejected(
         r#""at":"2026-03-03T11:00:00Z","type":"consume","amount":"10.00""#,
@@ -151,7 +160,7 @@ fn redeem_points_draws_earliest_expiry_first_and_rejects_more_than_held() {
         r#""at":"2026-03-06T10:00:00Z","type":"redeem_points","points":120,"reason":"gift""#,
     );
     match &e[0].body {
-        EventBody::PointsRedeemed { draws, points, .. } => {
+        EventBody::PointsRedeemed(PointsRedeemed { draws, points, .. }) => {
             assert_eq!(*points, 120);
             let d: Vec<(u32, u64)> = draws.iter().map(|d| (d.lot, d.points)).collect();
             assert_eq!(d, vec![(2, 100), (3, 20)]);
@@ -181,7 +190,7 @@ fn expire_records_only_what_is_due_and_is_refused_when_nothing_is() {
     let e = w.then_ok(r#""at":"2026-03-31T12:00:00Z","type":"expire""#);
     assert_eq!(e.len(), 1);
     assert!(
-        matches!(&e[0].body, EventBody::BonusExpired { amount, .. } if amount.to_string() == "30.00")
+        matches!(&e[0].body, EventBody::BonusExpired(BonusExpired { amount, .. }) if amount.to_string() == "30.00")
     );
     assert_eq!(w.state().bonus().to_string(), "0.00");
     assert_eq!(w.state().principal().to_string(), "1000.00");
@@ -192,13 +201,13 @@ fn adjustments_credit_a_new_lot_and_debit_lots_in_spend_order_with_a_reason_and_
     let mut w = given(POLICY, &[ENROLL, RECHARGE]);
     let e = w.then_ok(r#""at":"2026-03-02T10:00:00Z","type":"adjust","balance":"bonus","direction":"credit","amount":"20.00","reason":"missed promotion","operator":"E7""#);
     match &e[0].body {
-        EventBody::Adjusted {
+        EventBody::Adjusted(Adjusted {
             lot,
             expires_at,
             operator,
             reason,
             ..
-        } => {
+        }) => {
             assert_eq!(*lot, Some(2));
             assert_eq!(expires_at.unwrap().to_string(), "2026-04-01T10:00:00Z");
             assert_eq!(
@@ -211,7 +220,7 @@ fn adjustments_credit_a_new_lot_and_debit_lots_in_spend_order_with_a_reason_and_
     assert_eq!(w.state().bonus().to_string(), "20.00");
     let e = w.then_ok(r#""at":"2026-03-02T11:00:00Z","type":"adjust","balance":"principal","direction":"debit","amount":"100.00","reason":"double recharge","operator":"E7""#);
     match &e[0].body {
-        EventBody::Adjusted { draws, .. } => {
+        EventBody::Adjusted(Adjusted { draws, .. }) => {
             assert_eq!(draws.len(), 1);
             assert_eq!(
                 (draws[0].lot, draws[0].amount.to_string()),

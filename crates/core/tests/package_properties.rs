@@ -8,11 +8,14 @@
 //! paid for it); points never go negative; every event's entry balances and the member's
 //! liabilities in the books equal the projection; a replay of the events equals the live state.
 
+use memberledger_core::events::{
+    PackageExpired, PackagePurchased, PackageRefunded, SessionRedeemed,
+};
 use std::collections::BTreeMap;
 
 use memberledger_core::{
-    decide, postings, Account, Command, Event, EventBody, MemberState, Money, PackageStatus,
-    Policy, Timestamp, Uuid,
+    decide, postings, Account, Command, Context, Decision, Event, EventBody, MemberState, Money,
+    PackageStatus, Policy, Timestamp, Uuid,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -110,7 +113,7 @@ proptest! {
             Command::from_json(&v.to_string()).expect("generated command parses")
         };
         let enroll = next_cmd(&mut clock, json!({"type": "enroll"}));
-        let mut log: Vec<Event> = decide(None, &enroll, &policy).expect("enrolls");
+        let mut log: Vec<Event> = decide(&Context::founding(&policy).with_member(None), &enroll).map(Decision::into_events).expect("enrolls");
         let mut state = MemberState::enrolled(&log[0]).expect("folds");
         let mut bought: Vec<Uuid> = Vec::new();
         for op in &script {
@@ -145,7 +148,7 @@ proptest! {
                 Op::RedeemPoints(n) => json!({"type": "redeem_points", "points": n}),
             };
             let cmd = next_cmd(&mut clock, body);
-            let Ok(events) = decide(Some(&state), &cmd, &policy) else { continue };
+            let Ok(events) = decide(&Context::founding(&policy).with_member(Some(&state)), &cmd).map(Decision::into_events) else { continue };
             for e in &events {
                 state.apply(e).expect("decided events fold");
                 prop_assert!(memberledger_core::check_balanced(&postings(e)).is_ok());
@@ -165,14 +168,14 @@ proptest! {
         let mut per: BTreeMap<Uuid, Ledgered> = BTreeMap::new();
         for e in &log {
             match &e.body {
-                EventBody::PackagePurchased { package, price, cash, principal, bonus, sessions, .. } => {
+                EventBody::PackagePurchased(PackagePurchased { package, price, cash, principal, bonus, sessions, .. }) => {
                     let l = per.entry(*package).or_default();
                     l.price = price.cents();
                     l.paid_principal = cash.cents() + principal.cents();
                     l.paid_bonus = bonus.cents();
                     l.sessions = *sessions;
                 }
-                EventBody::SessionRedeemed { package, principal, bonus, sessions_left, .. } => {
+                EventBody::SessionRedeemed(SessionRedeemed { package, principal, bonus, sessions_left, .. }) => {
                     let l = per.get_mut(package).expect("bought first");
                     prop_assert!(!l.closed, "a session of a closed package");
                     l.recognised_principal += principal.cents();
@@ -181,8 +184,8 @@ proptest! {
                     prop_assert_eq!(l.sessions - l.sessions_used, *sessions_left);
                     l.closed = *sessions_left == 0;
                 }
-                EventBody::PackageRefunded { package, principal, bonus, sessions, .. }
-                | EventBody::PackageExpired { package, principal, bonus, sessions, .. } => {
+                EventBody::PackageRefunded(PackageRefunded { package, principal, bonus, sessions, .. })
+                | EventBody::PackageExpired(PackageExpired { package, principal, bonus, sessions, .. }) => {
                     let l = per.get_mut(package).expect("bought first");
                     prop_assert!(!l.closed);
                     l.recognised_principal += principal.cents();

@@ -9,12 +9,16 @@
 //! For every sequence: a replay of the log equals the live state, deciding the same commands
 //! again gives byte-identical events, and deciding only the accepted ones gives the same log.
 
+use memberledger_core::events::{
+    BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded, MemberEnrolled,
+    PointsExpired, Recharged, TierChanged,
+};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use memberledger_core::{
-    canonical_json, decide, event_id, split_bonus, Action, Command, Decimal, Event, EventBody,
-    LotKind, MemberState, Money, Policy, Rejection, Timestamp, Uuid,
+    canonical_json, decide, event_id, split_bonus, Action, Command, Context, Decimal, Decision,
+    Event, EventBody, LotKind, MemberState, Money, Policy, Rejection, Timestamp, Uuid,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -211,7 +215,11 @@ fn run(
         let cmd = command(i, at, &step.op, stores, &states, &consumes);
         let before = states.get(cmd.member.as_str()).cloned();
         let expected = expected_rejection(before.as_ref(), &cmd, policy);
-        let result = decide(before.as_ref(), &cmd, policy);
+        let result = decide(
+            &Context::founding(policy).with_member(before.as_ref()),
+            &cmd,
+        )
+        .map(Decision::into_events);
         match &result {
             Ok(events) => {
                 assert_eq!(
@@ -224,8 +232,10 @@ fn run(
                 let after = check_accepted(before.as_ref(), &cmd, events, policy, past);
                 for e in events {
                     match &e.body {
-                        EventBody::Recharged { amount, .. } => past.push((e.at, amount.cents())),
-                        EventBody::BalanceRefunded { principal, .. } => {
+                        EventBody::Recharged(Recharged { amount, .. }) => {
+                            past.push((e.at, amount.cents()))
+                        }
+                        EventBody::BalanceRefunded(BalanceRefunded { principal, .. }) => {
                             past.push((e.at, -principal.cents()));
                         }
                         _ => {}
@@ -510,7 +520,7 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
     let (p1, b1, n1) = (now.principal(), now.bonus(), now.points());
     match &e.body {
         EventBody::MemberEnrolled { .. } => panic!("member_enrolled on an enrolled member"),
-        EventBody::Recharged { amount, lot, .. } => {
+        EventBody::Recharged(Recharged { amount, lot, .. }) => {
             assert!(amount.is_positive());
             assert_eq!((p1, b1, n1), (p0.plus(*amount), b0, n0));
             let l = now.principal_lots().pop().expect("the new lot");
@@ -519,12 +529,12 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
                 (*lot, *amount, &e.store)
             );
         }
-        EventBody::BonusGranted {
+        EventBody::BonusGranted(BonusGranted {
             amount,
             lot,
             expires_at,
             ..
-        } => {
+        }) => {
             assert!(amount.is_positive());
             assert!(
                 expires_at.is_none_or(|x| x > at),
@@ -541,14 +551,14 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
                 (*amount, &e.store, *expires_at)
             );
         }
-        EventBody::Consumed {
+        EventBody::Consumed(Consumed {
             charged,
             principal,
             bonus,
             draws,
             points_earned,
             ..
-        } => {
+        }) => {
             assert_eq!(
                 principal.plus(*bonus),
                 *charged,
@@ -584,7 +594,7 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             );
             assert_eq!(now.bonus_spent, prev.bonus_spent.plus(*bonus));
         }
-        EventBody::ConsumptionRefunded {
+        EventBody::ConsumptionRefunded(ConsumptionRefunded {
             amount,
             principal,
             bonus,
@@ -592,7 +602,7 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             points_reversed,
             points_forgiven,
             ..
-        } => {
+        }) => {
             assert!(amount.is_positive());
             assert_eq!(
                 principal.plus(*bonus),
@@ -632,14 +642,14 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             }
             assert_eq!(now.bonus_spent, prev.bonus_spent.minus(*bonus));
         }
-        EventBody::BalanceRefunded {
+        EventBody::BalanceRefunded(BalanceRefunded {
             principal,
             bonus_forfeited,
             bonus_spent,
             clawback,
             payout,
             draws,
-        } => {
+        }) => {
             assert_eq!(
                 (*principal, *bonus_forfeited, *bonus_spent),
                 (p0, b0, prev.bonus_spent)
@@ -670,7 +680,7 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             );
             assert!(now.bonus_spent.is_zero());
         }
-        EventBody::TierChanged { from, to, .. } => {
+        EventBody::TierChanged(TierChanged { from, to, .. }) => {
             assert_eq!(
                 (from.as_str(), to.as_str()),
                 (prev.tier.as_str(), now.tier.as_str())
@@ -678,19 +688,19 @@ fn check_event(prev: &MemberState, now: &MemberState, e: &Event, at: Timestamp, 
             assert!(policy.tier(to).is_some());
             assert_eq!((p1, b1, n1), (p0, b0, n0));
         }
-        EventBody::BonusExpired {
+        EventBody::BonusExpired(BonusExpired {
             amount,
             expires_at,
             lot,
             ..
-        } => {
+        }) => {
             assert!(*expires_at <= at);
             assert_eq!((p1, b1, n1), (p0, b0.minus(*amount), n0));
             assert!(now.bonus_lots().iter().all(|l| l.lot != *lot));
         }
-        EventBody::PointsExpired {
+        EventBody::PointsExpired(PointsExpired {
             points, expires_at, ..
-        } => {
+        }) => {
             assert!(*expires_at <= at && *points > 0);
             assert_eq!((p1, b1, n1 + points), (p0, b0, n0));
         }
@@ -714,13 +724,14 @@ fn check_command(
         };
         let want = tier.clone().unwrap_or_else(|| policy.tiers[0].name.clone());
         assert!(
-            matches!(bodies.as_slice(), [EventBody::MemberEnrolled { tier, home_store }] if *tier == want && *home_store == cmd.store)
+            matches!(bodies.as_slice(), [EventBody::MemberEnrolled(MemberEnrolled { tier, home_store })] if *tier == want && *home_store == cmd.store)
         );
         return;
     };
     match &cmd.action {
         Action::Recharge { amount, .. } => {
-            let [EventBody::Recharged { amount: a, .. }, rest @ ..] = bodies.as_slice() else {
+            let [EventBody::Recharged(Recharged { amount: a, .. }), rest @ ..] = bodies.as_slice()
+            else {
                 panic!("recharge records recharged first: {bodies:?}")
             };
             assert_eq!(a, amount);
@@ -732,13 +743,13 @@ fn check_command(
                     (None, Some(rate)) => Money::round(amount.as_decimal() * rate, policy.rounding),
                     (None, None) => unreachable!("validated policy"),
                 };
-                let Some(EventBody::BonusGranted {
+                let Some(EventBody::BonusGranted(BonusGranted {
                     amount: b,
                     rule: r,
                     reason,
                     expires_at,
                     ..
-                }) = next
+                })) = next
                 else {
                     panic!("a recharge bonus is due: {bodies:?}")
                 };
@@ -788,11 +799,11 @@ fn check_command(
             match (next, highest) {
                 (None, None) => {}
                 (
-                    Some(EventBody::TierChanged {
+                    Some(EventBody::TierChanged(TierChanged {
                         from: f,
                         to,
                         reason,
-                    }),
+                    })),
                     Some(t),
                 ) => {
                     assert_eq!(
@@ -819,12 +830,12 @@ fn check_command(
         } => {
             let want = expires_at.or_else(|| policy.bonus_expiry_days.map(|d| cmd.at.plus_days(d)));
             assert!(
-                matches!(bodies.as_slice(), [EventBody::BonusGranted { amount: a, reason: r, rule: None, expires_at: x, .. }]
+                matches!(bodies.as_slice(), [EventBody::BonusGranted(BonusGranted { amount: a, reason: r, rule: None, expires_at: x, .. })]
                 if a == amount && r == reason && *x == want)
             );
         }
         Action::Consume { amount, .. } => {
-            let [EventBody::Consumed {
+            let [EventBody::Consumed(Consumed {
                 tier,
                 price,
                 discount,
@@ -836,7 +847,7 @@ fn check_command(
                 points_lot,
                 points_expires_at,
                 ..
-            }] = bodies.as_slice()
+            })] = bodies.as_slice()
             else {
                 panic!("consume records consumed: {bodies:?}")
             };
@@ -896,7 +907,7 @@ fn check_command(
             consumption,
             amount,
         } => {
-            let [EventBody::ConsumptionRefunded {
+            let [EventBody::ConsumptionRefunded(ConsumptionRefunded {
                 consumption: c,
                 amount: a,
                 principal,
@@ -905,7 +916,7 @@ fn check_command(
                 points_reversed,
                 points_forgiven,
                 ..
-            }] = bodies.as_slice()
+            })] = bodies.as_slice()
             else {
                 panic!("refund records consumption_refunded: {bodies:?}")
             };
@@ -978,7 +989,7 @@ fn check_command(
         Action::ChangeTier { tier, reason } => {
             let want = reason.clone().unwrap_or_else(|| "manual".into());
             assert!(
-                matches!(bodies.as_slice(), [EventBody::TierChanged { from, to, reason: r }]
+                matches!(bodies.as_slice(), [EventBody::TierChanged(TierChanged { from, to, reason: r })]
                 if *from == pre.tier && to == tier && *r == want)
             );
         }
@@ -1036,7 +1047,11 @@ fn redecide<'a>(commands: impl IntoIterator<Item = &'a Command>, policy: &Policy
     let mut states: BTreeMap<String, MemberState> = BTreeMap::new();
     let mut out = Vec::new();
     for cmd in commands {
-        let result = decide(states.get(cmd.member.as_str()), cmd, policy);
+        let result = decide(
+            &Context::founding(policy).with_member(states.get(cmd.member.as_str())),
+            cmd,
+        )
+        .map(Decision::into_events);
         if let Ok(events) = &result {
             for e in events {
                 match states.get_mut(e.member.as_str()) {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use memberledger_core::{
-    decide, event_id, split_bonus, Command, Event, MemberState, MemberView, Money, Policy,
-    Rejection, Timestamp, Uuid,
+    decide, event_id, split_bonus, Command, Context, Decision, Event, MemberState, MemberView,
+    Money, Policy, Rejection, Timestamp, Uuid,
 };
 use serde_json::{json, Value};
 
@@ -189,7 +189,11 @@ impl Spec {
     }
 
     fn decide(&self, cmd: &Command) -> Result<Vec<Event>, Rejection> {
-        decide(self.members.get(cmd.member.as_str()), cmd, &self.policy)
+        decide(
+            &Context::founding(&self.policy).with_member(self.members.get(cmd.member.as_str())),
+            cmd,
+        )
+        .map(Decision::into_events)
     }
 
     fn record(&mut self, events: &[Event]) {

@@ -3,9 +3,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use memberledger_core::{
-    decide_settlement, decide_versioned, postings, Action, Clearing, Command, Event, MemberId,
-    MemberState, MemberView, Policy, PolicyHistory, PolicyVersion, RecordedEvent, Rejection,
-    Timestamp, Uuid,
+    decide, postings, Action, Clearing, Command, Context, Event, MemberId, MemberState, MemberView,
+    Policy, PolicyHistory, PolicyVersion, RecordedEvent, Rejection, Timestamp, Uuid,
 };
 use memberledger_store::{Append, EventStore, MemoryStore};
 use memberledger_store_sled::SledStore;
@@ -562,37 +561,31 @@ impl Ledger {
         if let Err(r) = plan.clock.check(c.at) {
             return Step::Done(Err(r.into()));
         }
-        let in_force = plan.history.in_force(c.at);
-        let decided = match c.action {
-            Action::Settle { .. } => {
-                decide_settlement(&plan.clearing, c, in_force.version).map(|events| (events, None))
-            }
-            Action::PublishPolicy { .. } => plan
-                .history
-                .decide(c, plan.latest_at)
-                .map(|events| (events, None)),
-            Action::RefundConsumption { .. } => {
-                // The cached member has no consumption records: fold its events again, with
-                // what this batch has planned for it, to decide the refund.
-                let state = match self.full_state(&c.member, &plan.appends) {
-                    Ok(s) => s,
-                    Err(e) => return Step::Done(Err(e)),
-                };
-                decide_versioned(state.as_ref(), c, &in_force.policy, in_force.version)
-                    .map(|(events, next)| (events, Some(next.without_consumption_records())))
-            }
-            _ => {
-                let state = plan
-                    .states
-                    .get(&c.member)
-                    .or_else(|| members.get(&c.member).map(|s| &**s));
-                decide_versioned(state, c, &in_force.policy, in_force.version)
-                    .map(|(events, next)| (events, Some(next.without_consumption_records())))
-            }
+        // Gather what the decision reads; the core decides. A consumption refund reads the
+        // member's consumption records, which the cached projection does not keep: its events
+        // are folded again, with what this batch has planned for it.
+        let full;
+        let member = if c.action.needs_consumption_records() {
+            full = match self.full_state(&c.member, &plan.appends) {
+                Ok(s) => s,
+                Err(e) => return Step::Done(Err(e)),
+            };
+            full.as_ref()
+        } else {
+            plan.states
+                .get(&c.member)
+                .or_else(|| members.get(&c.member).map(|s| &**s))
         };
-        match decided {
+        let ctx = Context::new(&plan.history)
+            .with_member(member)
+            .with_clearing(&plan.clearing)
+            .with_latest_at(plan.latest_at);
+        match decide(&ctx, c) {
             Err(r) => Step::Done(Err(r.into())),
-            Ok((events, next)) => record(plan, c, digest, events, next),
+            Ok(d) => {
+                let next = d.member.map(MemberState::without_consumption_records);
+                record(plan, c, digest, d.events, next)
+            }
         }
     }
 
@@ -653,16 +646,16 @@ impl Ledger {
                         if let Err(r) = plan.clock.check(c.at) {
                             return (i, Decided::Done(Step::Done(Err(r.into()))));
                         }
-                        let in_force = plan.history.in_force(c.at);
                         let current = state
                             .as_ref()
                             .or_else(|| members.get(&c.member).map(|s| &**s));
-                        match decide_versioned(current, c, &in_force.policy, in_force.version) {
+                        let ctx = Context::new(&plan.history).with_member(current);
+                        match decide(&ctx, c) {
                             Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
-                            Ok((events, next)) => {
-                                state = Some(next.without_consumption_records());
+                            Ok(d) => {
+                                state = d.member.map(MemberState::without_consumption_records);
                                 last_decided = Some(k);
-                                (i, Decided::Events(events, None))
+                                (i, Decided::Events(d.events, None))
                             }
                         }
                     })
@@ -727,12 +720,18 @@ impl Ledger {
                 .values()
                 .filter(|m| m.last_at <= at)
                 .filter(|m| m.next_expiry().is_some_and(|e| e <= at))
-                .map(|m| Command {
-                    id: Uuid::new_v5(&SWEEP_NAMESPACE, format!("{}|{at}", m.member).as_bytes()),
-                    at,
-                    member: m.member.clone(),
-                    store: m.home_store.clone(),
-                    action: Action::Expire,
+                // Every cached member's sweep command is well formed.
+                .filter_map(|m| {
+                    let id =
+                        Uuid::new_v5(&SWEEP_NAMESPACE, format!("{}|{at}", m.member).as_bytes());
+                    Command::new(
+                        id,
+                        at,
+                        m.member.clone(),
+                        m.home_store.clone(),
+                        Action::Expire,
+                    )
+                    .ok()
                 })
                 .collect();
             due.sort_by(|a, b| a.member.cmp(&b.member));
@@ -773,11 +772,7 @@ impl Ledger {
             .filter(|a| a.member == *id)
             .flat_map(|a| &a.events)
         {
-            let r = match &mut state {
-                None => MemberState::enrolled(e).map(|s| state = Some(s)),
-                Some(s) => s.apply(e),
-            };
-            r.map_err(|f| Error::Corrupt {
+            MemberState::fold_onto(&mut state, e).map_err(|f| Error::Corrupt {
                 position: 0,
                 why: f.to_string(),
             })?;
@@ -984,11 +979,7 @@ pub(crate) fn fold_checked(
     state: &mut Option<MemberState>,
     e: &RecordedEvent,
 ) -> Result<(), Error> {
-    let r = match state {
-        None => MemberState::enrolled(&e.event).map(|s| *state = Some(s)),
-        Some(s) => s.apply(&e.event),
-    };
-    r.map_err(|f| Error::Corrupt {
+    MemberState::fold_onto(state, &e.event).map_err(|f| Error::Corrupt {
         position: e.position,
         why: f.to_string(),
     })

@@ -48,9 +48,11 @@ pub use ledger::{Ledger, BATCH_MAX};
 pub use receipt::Receipt;
 pub use verify::{Problem, VerifyReport};
 
+/// One struct per event type (see [`EventBody`]).
+pub use memberledger_core::events;
 pub use memberledger_core::{
-    check_balanced, decide, decide_settlement, format_cents, postings, Account, Action, Clearing,
-    Command, Draw, Event, EventBody, Lot, LotKind, MemberId, MemberState, MemberView, Money,
+    check_balanced, decide, format_cents, postings, Account, Action, Clearing, Command, Context,
+    Decision, Draw, Event, EventBody, Lot, LotKind, MemberId, MemberState, MemberView, Money,
     Package, PackageStatus, PaidFrom, PointLot, Policy, PolicyHistory, PolicyVersion, Posting,
     RecordedEvent, Rejection, Restore, StaffId, StoreId, Timestamp, Uuid, COMMAND_LINE_MAX,
     DEFAULT_POLICY_JSON,

@@ -1,9 +1,8 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    chain_hash, check_balanced, event_id, is_founding_event, postings, write_canonical_json,
-    Clearing, Hash, MemberId, MemberState, Policy, PolicyHistory, Posting, RecordedEvent,
-    Timestamp, GENESIS_HASH,
+    chain_hash, check_balanced, event_id, postings, write_canonical_json, Clearing, Hash, MemberId,
+    MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
 use rayon::prelude::*;
@@ -188,30 +187,15 @@ impl Fold {
                 "the stored bytes are not the canonical JSON of the event".into(),
             ));
         }
-        // A policy takes effect strictly after every event before it, so no recorded event
-        // was decided before its policy was in force; every other event names the version in
+        // The policy rules decide applied, checked of the recorded event by the core: a
+        // publication after every event before it, every other event naming the version in
         // force at its time.
         let rec = d.rec;
         let e = &rec.event;
-        // (The founding policy's record is in force from the beginning, wherever it stands.)
-        if e.member.is_policy()
-            && !is_founding_event(e)
-            && self.latest_at.is_some_and(|t| e.at <= t)
-        {
-            return Err(corrupt(
-                "the policy takes effect at or before an event already recorded".into(),
-            ));
-        }
+        self.history
+            .check_recorded(e, self.latest_at)
+            .map_err(corrupt)?;
         self.latest_at = self.latest_at.max(Some(e.at));
-        if !e.member.is_policy() {
-            let in_force = self.history.in_force(e.at).version;
-            if e.policy != in_force {
-                return Err(corrupt(format!(
-                    "the event names policy version {}, but version {in_force} was in force at {}",
-                    e.policy, e.at
-                )));
-            }
-        }
         // Fold in place; a refused event ends the replay, so a part-folded state is never
         // used.
         if e.member.is_policy() {
@@ -221,19 +205,15 @@ impl Fold {
                 .apply(&rec.event)
                 .map_err(|f| corrupt(f.to_string()))?;
         } else {
-            match self.members.get_mut(&rec.event.member) {
-                Some(state) => state
-                    .apply(&rec.event)
-                    .map_err(|f| corrupt(f.to_string()))?,
-                None => {
-                    let mut state =
-                        MemberState::enrolled(&rec.event).map_err(|f| corrupt(f.to_string()))?;
-                    if !self.records {
-                        state = state.without_consumption_records();
-                    }
-                    self.members
-                        .insert(rec.event.member.clone(), Box::new(state));
+            let current = self.members.get_mut(&rec.event.member).map(|s| &mut **s);
+            let started =
+                MemberState::fold_next(current, &rec.event).map_err(|f| corrupt(f.to_string()))?;
+            if let Some(mut state) = started {
+                if !self.records {
+                    state = state.without_consumption_records();
                 }
+                self.members
+                    .insert(rec.event.member.clone(), Box::new(state));
             }
         }
         self.prev = c.hash;

@@ -20,6 +20,7 @@
 //! version 1, that is the founding policy; otherwise the caller names it (the built-in policy
 //! when `None`).
 
+use memberledger_core::events::PolicyPublished;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
@@ -171,7 +172,7 @@ impl Ledger {
 /// version 1.
 fn founding_policy(first: &ExportLine) -> Option<Result<Policy, Error>> {
     match &first.rec.event.body {
-        EventBody::PolicyPublished { policy, version: 1 } => Some(
+        EventBody::PolicyPublished(PolicyPublished { policy, version: 1 }) => Some(
             Policy::from_json(&policy.to_string()).map_err(|e| Error::Corrupt {
                 position: first.rec.position,
                 why: format!("line {}: the founding policy: {e}", first.line),

@@ -2,8 +2,10 @@
 //! old ledger (policy only in the store's settings) gets it appended on its first writable
 //! open, and a ledger whose settings and founding record disagree is corrupt.
 
+use memberledger::events::PolicyPublished;
 use memberledger::{
-    decide, Command, Error, EventBody, EventStore, Ledger, Policy, PolicyHistory, SledStore,
+    decide, Command, Context, Decision, Error, EventBody, EventStore, Ledger, Policy,
+    PolicyHistory, SledStore,
 };
 use memberledger_core::{founding_command_id, is_founding_event, FOUNDING_AT};
 use memberledger_store::Append;
@@ -28,12 +30,11 @@ fn write_old_ledger(path: &std::path::Path, policy: &Policy) {
     let mut state = None;
     for line in [ENROLL, RECHARGE] {
         let cmd = Command::from_json(line).unwrap();
-        let events = decide(state.as_ref(), &cmd, policy).unwrap();
+        let events = decide(&Context::founding(policy).with_member(state.as_ref()), &cmd)
+            .map(Decision::into_events)
+            .unwrap();
         for e in &events {
-            match &mut state {
-                None => state = Some(memberledger::MemberState::enrolled(e).unwrap()),
-                Some(s) => s.apply(e).unwrap(),
-            }
+            memberledger::MemberState::fold_onto(&mut state, e).unwrap();
         }
         let expected_version = events[0].version - 1;
         let appended = store
@@ -67,7 +68,7 @@ fn a_new_ledger_records_its_founding_policy_as_its_first_event() {
         assert_eq!((first.event.version, first.event.policy), (1, 1));
         assert_eq!(first.event.at.to_string(), FOUNDING_AT);
         assert_eq!(first.event.command, founding_command_id(&policy));
-        let EventBody::PolicyPublished { version, .. } = &first.event.body else {
+        let EventBody::PolicyPublished(PolicyPublished { version, .. }) = &first.event.body else {
             panic!("not a policy record: {:?}", first.event.body);
         };
         assert_eq!(*version, 1);

@@ -2,6 +2,7 @@
 //! time, earlier commands keep what they were given, every event names the version it was
 //! decided under, and a replay from disk agrees without re-evaluating a rule.
 
+use memberledger::events::{BonusGranted, PolicyPublished};
 use memberledger::{
     Command, Error, EventBody, EventStore, Ledger, MemberId, MemoryStore, Money, Policy, Timestamp,
 };
@@ -63,7 +64,7 @@ fn a_bonus_rule_published_mid_stream_applies_from_its_time_on_and_on_replay() {
     assert!(e.member.is_policy());
     assert!(matches!(
         e.body,
-        EventBody::PolicyPublished { version: 2, .. }
+        EventBody::PolicyPublished(PolicyPublished { version: 2, .. })
     ));
     assert_eq!(e.policy, 2);
 
@@ -77,7 +78,7 @@ fn a_bonus_rule_published_mid_stream_applies_from_its_time_on_and_on_replay() {
         .events
         .iter()
         .filter_map(|r| match &r.event.body {
-            EventBody::BonusGranted { amount, .. } => Some(*amount),
+            EventBody::BonusGranted(BonusGranted { amount, .. }) => Some(*amount),
             _ => None,
         })
         .collect();
@@ -171,7 +172,12 @@ fn an_event_naming_a_policy_not_in_force_is_corrupt() {
         "03-01T10:00:00",
         r#""type":"enroll","member":"M1","store":"S1""#,
     );
-    let mut events = memberledger::decide(None, &enroll, ledger.founding_policy()).unwrap();
+    let mut events = memberledger::decide(
+        &memberledger::Context::founding(ledger.founding_policy()).with_member(None),
+        &enroll,
+    )
+    .map(memberledger::Decision::into_events)
+    .unwrap();
     events[0].policy = 2;
     let store = MemoryStore::new();
     store
@@ -208,11 +214,17 @@ fn a_policy_back_dated_before_a_recorded_event_is_corrupt() {
         "03-01T10:00:00",
         r#""type":"enroll","member":"M1","store":"S1""#,
     );
-    let enrolled = memberledger::decide(None, &enroll, &founding).unwrap();
+    let enrolled = memberledger::decide(
+        &memberledger::Context::founding(&founding).with_member(None),
+        &enroll,
+    )
+    .map(memberledger::Decision::into_events)
+    .unwrap();
     let back = publish(2, "02-01T00:00:00", DOUBLE);
-    let published = memberledger::PolicyHistory::new(founding.clone())
-        .decide(&back, None)
-        .unwrap();
+    let history = memberledger::PolicyHistory::new(founding.clone());
+    let published = memberledger::decide(&memberledger::Context::new(&history), &back)
+        .unwrap()
+        .events;
     let store = MemoryStore::new();
     store
         .set_meta("policy", founding.to_json().as_bytes())

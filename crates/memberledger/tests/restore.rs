@@ -222,7 +222,12 @@ fn old_export_of(policy: &memberledger::Policy, enroll: &str) -> String {
         id(1)
     );
     let cmd = Command::from_json(&enroll).unwrap();
-    let events = memberledger::decide(None, &cmd, policy).unwrap();
+    let events = memberledger::decide(
+        &memberledger::Context::founding(policy).with_member(None),
+        &cmd,
+    )
+    .map(memberledger::Decision::into_events)
+    .unwrap();
     let appended = store
         .append(vec![memberledger_store::Append {
             command: cmd.id,

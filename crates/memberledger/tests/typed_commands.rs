@@ -13,13 +13,17 @@ fn at() -> Timestamp {
 }
 
 fn typed(n: u128, member: MemberId, action: Action) -> Command {
-    Command {
-        id: id(n),
-        at: at(),
-        member,
-        store: StoreId::new("S1").unwrap(),
-        action,
-    }
+    // A command cannot be written as a literal: a well-formed one is built, then its fields
+    // are set as a caller could, to whatever `execute` must check.
+    let mut c = Command::build(id(1), at(), "S1")
+        .member("M1")
+        .expire()
+        .unwrap();
+    c.id = id(n);
+    c.member = member;
+    c.store = StoreId::new("S1").unwrap();
+    c.action = action;
+    c
 }
 
 fn m1() -> MemberId {

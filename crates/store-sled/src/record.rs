@@ -310,7 +310,7 @@ pub(crate) fn decode_record_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use memberledger_core::{decide, Command, Policy};
+    use memberledger_core::{decide, Command, Context, Decision, Policy};
     use memberledger_store::{Append, Index};
 
     fn sealed(n: u32) -> Vec<Sealed> {
@@ -326,7 +326,9 @@ mod tests {
                     digest: c.digest(),
                     member: c.member.clone(),
                     expected_version: 0,
-                    events: decide(None, &c, &policy).unwrap(),
+                    events: decide(&Context::founding(&policy).with_member(None), &c)
+                        .map(Decision::into_events)
+                        .unwrap(),
                 }
             })
             .collect();

@@ -1,7 +1,7 @@
 //! One append of many commands is stored in chunks of several records per key, and every
 //! command, event and member reads back after a reopen as if each had its own key.
 
-use memberledger_core::{decide, Command, Policy};
+use memberledger_core::{decide, Command, Context, Decision, Policy};
 use memberledger_store::{Append, EventStore};
 use memberledger_store_sled::{SledStore, CHUNK_BYTES};
 
@@ -26,7 +26,9 @@ fn a_large_append_is_chunked_and_reads_back_whole() {
             digest: c.digest(),
             member: c.member.clone(),
             expected_version: 0,
-            events: decide(None, c, &policy).unwrap(),
+            events: decide(&Context::founding(&policy).with_member(None), c)
+                .map(Decision::into_events)
+                .unwrap(),
         })
         .collect();
     let store = SledStore::open(&path).unwrap();

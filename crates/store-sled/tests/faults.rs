@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use memberledger_core::{decide, Command, Policy};
+use memberledger_core::{decide, Command, Context, Decision, Policy};
 use memberledger_store::{Append, EventStore, StoreError};
 use memberledger_store_sled::SledStore;
 
@@ -28,7 +28,9 @@ fn ledger(path: &Path, n: u32, per: u32) {
                     digest: c.digest(),
                     member: c.member.clone(),
                     expected_version: 0,
-                    events: decide(None, &c, &policy).unwrap(),
+                    events: decide(&Context::founding(&policy).with_member(None), &c)
+                        .map(Decision::into_events)
+                        .unwrap(),
                 }
             })
             .collect();
@@ -94,7 +96,9 @@ fn ledger_more(path: &Path, from: u32, to: u32) {
                 digest: c.digest(),
                 member: c.member.clone(),
                 expected_version: 0,
-                events: decide(None, &c, &policy).unwrap(),
+                events: decide(&Context::founding(&policy).with_member(None), &c)
+                    .map(Decision::into_events)
+                    .unwrap(),
             }
         })
         .collect();
@@ -191,7 +195,9 @@ fn a_ledger_that_cannot_be_written_opens_for_reading_and_refuses_writes() {
         digest: c.digest(),
         member: c.member.clone(),
         expected_version: 0,
-        events: decide(None, &c, &Policy::builtin()).unwrap(),
+        events: decide(&Context::founding(&Policy::builtin()).with_member(None), &c)
+            .map(Decision::into_events)
+            .unwrap(),
     }]);
     match refused {
         Err(StoreError::Storage { why, .. }) => assert!(why.contains("read-only"), "{why}"),

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use memberledger_core::{
-    chain_hash, decide, Command, Event, MemberId, MemberState, Policy, Uuid, GENESIS_HASH,
+    chain_hash, decide, Command, Context, Decision, Event, MemberId, MemberState, Policy, Uuid,
+    GENESIS_HASH,
 };
 
 use crate::{for_each_raw, Append, AppendConflict, EventStore, StoreError};
@@ -53,14 +54,13 @@ pub fn append_at(
     let cmd = Command::from_json(&line).expect("suite commands are valid");
     let member = MemberId::new(member).expect("valid");
     let events = store.member_events(&member).expect("read");
-    let mut state: Option<MemberState> = None;
-    for e in &events {
-        match &mut state {
-            None => state = Some(MemberState::enrolled(&e.event).expect("folds")),
-            Some(s) => s.apply(&e.event).expect("folds"),
-        }
-    }
-    let evs: Vec<Event> = decide(state.as_ref(), &cmd, &Policy::builtin()).expect("decides");
+    let state = MemberState::replay(events.iter().map(|e| &e.event)).expect("folds");
+    let evs: Vec<Event> = decide(
+        &Context::founding(&Policy::builtin()).with_member(state.as_ref()),
+        &cmd,
+    )
+    .map(Decision::into_events)
+    .expect("decides");
     Append {
         command: cmd.id,
         digest: cmd.digest(),

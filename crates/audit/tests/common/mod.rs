@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+use memberledger::events::{BalanceRefunded, Consumed, ConsumptionRefunded};
 use std::collections::BTreeMap;
 
 use memberledger::{Command, EventBody, Ledger, LotKind, MemberId, Receipt, Uuid};
@@ -159,12 +160,14 @@ impl Outcome {
                     let e = &e.event;
                     *self.events.entry(e.body.type_name()).or_default() += 1;
                     match &e.body {
-                        EventBody::Consumed { draws, .. } => {
+                        EventBody::Consumed(Consumed { draws, .. }) => {
                             self.cross_store += usize::from(draws.iter().any(|d| {
                                 d.kind == LotKind::Principal && d.origin_store != e.store
                             }));
                         }
-                        EventBody::ConsumptionRefunded { restored, .. } => {
+                        EventBody::ConsumptionRefunded(ConsumptionRefunded {
+                            restored, ..
+                        }) => {
                             self.forfeited += restored.iter().filter(|r| r.forfeited).count();
                             // A complete refund is the one whose command named no amount.
                             if line.contains(r#""amount""#) {
@@ -173,7 +176,7 @@ impl Outcome {
                                 self.full_refunds += 1;
                             }
                         }
-                        EventBody::BalanceRefunded { clawback, .. } => {
+                        EventBody::BalanceRefunded(BalanceRefunded { clawback, .. }) => {
                             self.clawbacks += usize::from(clawback.is_positive());
                         }
                         _ => {}

@@ -2,6 +2,7 @@
 //! store, fed by the generator, crashed and reopened now and then, and checked after every
 //! step against the reference model and the invariants.
 
+use memberledger::events::{BonusExpired, PackageExpired, PointsExpired};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -665,9 +666,9 @@ impl Sim {
                 .entry(e.event.body.type_name())
                 .or_insert(0) += 1;
             match &e.event.body {
-                EventBody::BonusExpired { expires_at, .. }
-                | EventBody::PointsExpired { expires_at, .. }
-                | EventBody::PackageExpired { expires_at, .. } => {
+                EventBody::BonusExpired(BonusExpired { expires_at, .. })
+                | EventBody::PointsExpired(PointsExpired { expires_at, .. })
+                | EventBody::PackageExpired(PackageExpired { expires_at, .. }) => {
                     self.stats.expired += 1;
                     if *expires_at == e.event.at {
                         self.stats.expired_at_edge += 1;

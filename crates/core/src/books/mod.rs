@@ -22,10 +22,13 @@
 //! cash for a service B delivered, so A owes B that amount, lot by lot. A balance refund paid at
 //! store R from principal collected at A makes A owe R what R paid out for it.
 
+pub(crate) mod clearing;
+
 use std::fmt;
 
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::{Draw, Event, EventBody, LotKind};
+use crate::events::*;
 use crate::id::{MemberId, StoreId};
 
 /// A ledger account.
@@ -170,94 +173,32 @@ pub fn postings(event: &Event) -> Vec<Posting> {
     let store = &event.store;
     let mut e = Entry::default();
     match &event.body {
-        EventBody::Recharged { amount, .. } => {
+        EventBody::Recharged(Recharged { amount, .. }) => {
             e.post(Account::Cash(store.clone()), amount.cents());
             e.post(Account::Principal(member.clone()), -amount.cents());
         }
-        EventBody::BonusGranted { amount, .. } => {
+        EventBody::BonusGranted(BonusGranted { amount, .. }) => {
             e.post(Account::Promotion(store.clone()), amount.cents());
             e.post(Account::Bonus(member.clone()), -amount.cents());
         }
-        EventBody::Consumed { charged, draws, .. } => {
+        EventBody::Consumed(Consumed { charged, draws, .. }) => {
             e.spend(member, store, draws);
             e.post(Account::Services(store.clone()), -charged.cents());
         }
-        EventBody::ConsumptionRefunded {
-            amount,
-            restored,
-            service_store,
-            ..
-        } => {
-            e.post(Account::Services(service_store.clone()), amount.cents());
-            for r in restored {
-                let cents = r.amount.cents();
-                match (r.kind, r.forfeited) {
-                    (_, true) => e.post(Account::Breakage(r.origin_store.clone()), -cents),
-                    (LotKind::Principal, false) => {
-                        e.post(Account::Principal(member.clone()), -cents)
-                    }
-                    (LotKind::Bonus, false) => e.post(Account::Bonus(member.clone()), -cents),
-                }
-                if r.kind == LotKind::Principal {
-                    e.clear(&r.origin_store, service_store, -cents);
-                }
-            }
-        }
-        EventBody::BalanceRefunded { payout, draws, .. } => {
-            // The payout is allocated to principal lots in the order drawn; what a lot does
-            // not pay out is kept by the store that holds its cash, as claw-back income.
-            let mut to_pay = *payout;
-            for d in draws {
-                let cents = d.amount.cents();
-                match d.kind {
-                    LotKind::Principal => {
-                        e.post(Account::Principal(member.clone()), cents);
-                        let paid = d.amount.min(to_pay);
-                        to_pay = to_pay.minus(paid);
-                        e.post(Account::Cash(store.clone()), -paid.cents());
-                        e.clear(&d.origin_store, store, paid.cents());
-                        e.post(
-                            Account::Clawback(d.origin_store.clone()),
-                            -(cents - paid.cents()),
-                        );
-                    }
-                    LotKind::Bonus => {
-                        e.post(Account::Bonus(member.clone()), cents);
-                        e.post(Account::Breakage(d.origin_store.clone()), -cents);
-                    }
-                }
-            }
-        }
-        EventBody::BonusExpired {
+        EventBody::ConsumptionRefunded(b) => e.consumption_refunded(member, b),
+        EventBody::BalanceRefunded(b) => e.balance_refunded(member, store, b),
+        EventBody::BonusExpired(BonusExpired {
             amount,
             origin_store,
             ..
-        } => {
+        }) => {
             e.post(Account::Bonus(member.clone()), amount.cents());
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
-        EventBody::Adjusted {
-            amount: Some(amount),
-            balance,
-            direction,
-            ..
-        } if *balance != Balance::Points => {
-            let liability = if *balance == Balance::Principal {
-                Account::Principal(member.clone())
-            } else {
-                Account::Bonus(member.clone())
-            };
-            let cents = match direction {
-                Direction::Credit => amount.cents(),
-                Direction::Debit => -amount.cents(),
-            };
-            e.post(Account::Adjustments(store.clone()), cents);
-            e.post(liability, -cents);
-        }
-        EventBody::Adjusted { .. } => {}
-        EventBody::PackagePurchased {
+        EventBody::Adjusted(b) => e.adjusted(member, store, b),
+        EventBody::PackagePurchased(PackagePurchased {
             cash, draws, price, ..
-        } => {
+        }) => {
             // Cash taken at the store, or balance moved into the package; principal drawn
             // from another store's lots clears to the selling store, which now owes the
             // sessions.
@@ -265,52 +206,26 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.spend(member, store, draws);
             e.post(Account::Package(member.clone()), -price.cents());
         }
-        EventBody::SessionRedeemed {
+        EventBody::SessionRedeemed(SessionRedeemed {
             amount,
             origin_store,
             principal,
             ..
-        } => {
+        }) => {
             e.post(Account::Package(member.clone()), amount.cents());
             e.post(Account::Services(store.clone()), -amount.cents());
             e.clear(origin_store, store, principal.cents());
         }
-        EventBody::PackageRefunded {
-            amount,
-            bonus,
-            bonus_lot,
-            origin_store,
-            principal,
-            to,
-            ..
-        } => {
-            e.post(Account::Package(member.clone()), amount.cents());
-            match to {
-                PaidFrom::Cash => {
-                    e.post(Account::Cash(store.clone()), -principal.cents());
-                    e.clear(origin_store, store, principal.cents());
-                    e.post(Account::Breakage(origin_store.clone()), -bonus.cents());
-                }
-                PaidFrom::Balance => {
-                    e.post(Account::Principal(member.clone()), -principal.cents());
-                    if bonus_lot.is_some() {
-                        e.post(Account::Bonus(member.clone()), -bonus.cents());
-                    } else {
-                        // Past its expiry: forfeited.
-                        e.post(Account::Breakage(origin_store.clone()), -bonus.cents());
-                    }
-                }
-            }
-        }
-        EventBody::PackageExpired {
+        EventBody::PackageRefunded(b) => e.package_refunded(member, store, b),
+        EventBody::PackageExpired(PackageExpired {
             amount,
             origin_store,
             ..
-        } => {
+        }) => {
             e.post(Account::Package(member.clone()), amount.cents());
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
-        EventBody::Settled { amount, creditor } => {
+        EventBody::Settled(Settled { amount, creditor }) => {
             // The debtor pays cash to the creditor, and the debt between them goes down.
             let cents = amount.cents();
             e.post(Account::Cash(store.clone()), -cents);
@@ -327,6 +242,95 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         | EventBody::PolicyPublished { .. } => {}
     }
     e.finish()
+}
+
+impl Entry {
+    /// A consumption refund: the service's revenue goes down, each restored lot's liability
+    /// up (or, past its expiry, the store that granted it keeps it as breakage).
+    fn consumption_refunded(&mut self, member: &MemberId, b: &ConsumptionRefunded) {
+        let service_store = &b.service_store;
+        self.post(Account::Services(service_store.clone()), b.amount.cents());
+        for r in &b.restored {
+            let cents = r.amount.cents();
+            match (r.kind, r.forfeited) {
+                (_, true) => self.post(Account::Breakage(r.origin_store.clone()), -cents),
+                (LotKind::Principal, false) => {
+                    self.post(Account::Principal(member.clone()), -cents)
+                }
+                (LotKind::Bonus, false) => self.post(Account::Bonus(member.clone()), -cents),
+            }
+            if r.kind == LotKind::Principal {
+                self.clear(&r.origin_store, service_store, -cents);
+            }
+        }
+    }
+
+    /// A balance refund: the payout is allocated to principal lots in the order drawn; what a
+    /// lot does not pay out is kept by the store that holds its cash, as claw-back income.
+    fn balance_refunded(&mut self, member: &MemberId, store: &StoreId, b: &BalanceRefunded) {
+        let mut to_pay = b.payout;
+        for d in &b.draws {
+            let cents = d.amount.cents();
+            match d.kind {
+                LotKind::Principal => {
+                    self.post(Account::Principal(member.clone()), cents);
+                    let paid = d.amount.min(to_pay);
+                    to_pay = to_pay.minus(paid);
+                    self.post(Account::Cash(store.clone()), -paid.cents());
+                    self.clear(&d.origin_store, store, paid.cents());
+                    self.post(
+                        Account::Clawback(d.origin_store.clone()),
+                        -(cents - paid.cents()),
+                    );
+                }
+                LotKind::Bonus => {
+                    self.post(Account::Bonus(member.clone()), cents);
+                    self.post(Account::Breakage(d.origin_store.clone()), -cents);
+                }
+            }
+        }
+    }
+
+    /// A correction of money (a points correction posts nothing).
+    fn adjusted(&mut self, member: &MemberId, store: &StoreId, b: &Adjusted) {
+        let Some(amount) = b.amount.filter(|_| b.balance != Balance::Points) else {
+            return;
+        };
+        let liability = if b.balance == Balance::Principal {
+            Account::Principal(member.clone())
+        } else {
+            Account::Bonus(member.clone())
+        };
+        let cents = match b.direction {
+            Direction::Credit => amount.cents(),
+            Direction::Debit => -amount.cents(),
+        };
+        self.post(Account::Adjustments(store.clone()), cents);
+        self.post(liability, -cents);
+    }
+
+    /// A package refund: paid out in cash (the bonus share forfeited) or back to the balance
+    /// (the bonus share forfeited when past its expiry).
+    fn package_refunded(&mut self, member: &MemberId, store: &StoreId, b: &PackageRefunded) {
+        let (origin_store, principal, bonus) = (&b.origin_store, b.principal, b.bonus);
+        self.post(Account::Package(member.clone()), b.amount.cents());
+        match b.to {
+            PaidFrom::Cash => {
+                self.post(Account::Cash(store.clone()), -principal.cents());
+                self.clear(origin_store, store, principal.cents());
+                self.post(Account::Breakage(origin_store.clone()), -bonus.cents());
+            }
+            PaidFrom::Balance => {
+                self.post(Account::Principal(member.clone()), -principal.cents());
+                if b.bonus_lot.is_some() {
+                    self.post(Account::Bonus(member.clone()), -bonus.cents());
+                } else {
+                    // Past its expiry: forfeited.
+                    self.post(Account::Breakage(origin_store.clone()), -bonus.cents());
+                }
+            }
+        }
+    }
 }
 
 /// Checks that postings sum to zero.

@@ -4,18 +4,17 @@
 
 use std::sync::Arc;
 
-use crate::command::{Action, Command};
-use crate::decide::envelope;
-use crate::error::Rejection;
 use crate::event::{Event, EventBody};
-use crate::founding::{
-    founding_at, founding_command_id, is_founding_command, is_founding_event, FOUNDING_STORE,
+use crate::events::*;
+use crate::policy::founding::{
+    founding_at, founding_command_id, is_founding_event, FOUNDING_STORE,
 };
 use crate::policy::Policy;
 use crate::time::Timestamp;
 
 /// One version of the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PolicyVersion {
     /// 1 for the founding policy, then one more per publication.
     pub version: u32,
@@ -29,12 +28,13 @@ pub struct PolicyVersion {
 /// Every version of a ledger's policy, oldest first.
 ///
 /// ```
-/// use memberledger_core::{Command, Policy, PolicyHistory};
+/// use memberledger_core::{decide, Command, Context, Policy, PolicyHistory};
 /// let founding = r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#;
 /// let mut h = PolicyHistory::new(Policy::from_json(founding).unwrap());
 /// let publish = Command::from_json(r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-06-01T00:00:00Z",
 ///     "type":"publish_policy","store":"HQ","policy":{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"2"}]}}"#).unwrap();
-/// let events = h.decide(&publish, None).unwrap();
+/// let events = decide(&Context::new(&h), &publish).unwrap().events;
+/// assert_eq!(events[0].policy, 2); // a publication names the version it makes
 /// h.apply(&events[0]).unwrap();
 /// assert_eq!(h.in_force("2026-05-31T23:59:59Z".parse().unwrap()).version, 1);
 /// assert_eq!(h.in_force("2026-06-01T00:00:00Z".parse().unwrap()).version, 2);
@@ -69,7 +69,7 @@ impl PolicyHistory {
     /// event that is not one (see [`is_founding_event`](crate::is_founding_event)), or whose
     /// time, store, command id or policy is not the founding record's.
     pub fn from_founding_event(event: &Event) -> Result<PolicyHistory, String> {
-        let EventBody::PolicyPublished { policy, .. } = &event.body else {
+        let EventBody::PolicyPublished(PolicyPublished { policy, .. }) = &event.body else {
             return Err(format!(
                 "{} is not a founding policy record",
                 event.body.type_name()
@@ -80,6 +80,11 @@ impl PolicyHistory {
         let mut history = PolicyHistory::new(parsed);
         history.apply(event)?;
         Ok(history)
+    }
+
+    /// Events of the policy stream folded so far.
+    pub(crate) fn stream_version(&self) -> u64 {
+        self.stream_version
     }
 
     /// Whether the founding policy's record is in the chain (false for a ledger written
@@ -110,99 +115,32 @@ impl PolicyHistory {
             .expect("the founding policy is in force from the beginning")
     }
 
-    /// Decides a `publish_policy`. The new version takes effect at the command's time, which
-    /// must be after every event already recorded (`latest_at`), so no recorded command was
-    /// decided under a policy that was not yet in force for it.
-    pub fn decide(
+    /// Checks that a recorded event keeps the policy rules `decide` applied when it was
+    /// recorded: a publication takes effect after every event before it (`latest_at`; the
+    /// founding record is in force from the beginning, wherever it stands), and any other
+    /// event names the version in force at its time. What a replay asks of each event before
+    /// folding it.
+    pub fn check_recorded(
         &self,
-        cmd: &Command,
+        event: &Event,
         latest_at: Option<Timestamp>,
-    ) -> Result<Vec<Event>, Rejection> {
-        let Action::PublishPolicy { policy } = &cmd.action else {
-            return Err(Rejection::InvalidCommand(format!(
-                "{} is not a policy publication",
-                cmd.action.type_name()
-            )));
-        };
-        cmd.validate()?;
-        if is_founding_command(cmd) {
-            return self.decide_founding(cmd, policy);
+    ) -> Result<(), String> {
+        if event.member.is_policy() {
+            if !is_founding_event(event) && latest_at.is_some_and(|t| event.at <= t) {
+                return Err(
+                    "the policy takes effect at or before an event already recorded".into(),
+                );
+            }
+            return Ok(());
         }
-        if let Some(t) = latest_at.filter(|t| cmd.at <= *t) {
-            return Err(Rejection::OutOfOrder(format!(
-                "a policy cannot take effect at {}: the ledger already holds events at {t}; publish it for a later time",
-                cmd.at
-            )));
-        }
-        let current = self.current();
-        if policy.currency != current.policy.currency {
-            return Err(Rejection::InvalidPolicy(format!(
-                "a ledger keeps one currency: {} cannot become {}",
-                current.policy.currency, policy.currency
-            )));
-        }
-        if current.effective_at.is_some_and(|t| cmd.at <= t) {
-            return Err(Rejection::OutOfOrder(format!(
-                "policy version {} takes effect at {}; a new one must take effect later",
-                current.version,
-                current.effective_at.expect("checked")
-            )));
-        }
-        // Members hold the tiers of the version replaced: each must stay defined (adding
-        // tiers is fine), or they would be charged by no tier and could not be moved back.
-        let missing: Vec<&str> = current
-            .policy
-            .tiers
-            .iter()
-            .map(|t| t.name.as_str())
-            .filter(|name| policy.tier(name).is_none())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Rejection::InvalidPolicy(format!(
-                "the new policy drops the tier{} {} of version {}, which members may hold; keep every tier (new ones may be added)",
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", "),
-                current.version
-            )));
-        }
-        let version = current.version.checked_add(1).ok_or_else(|| {
-            Rejection::LimitExceeded(format!(
-                "policy version {} is the last a ledger can record",
-                current.version
-            ))
-        })?;
-        Ok(vec![envelope(
-            cmd,
-            (0, self.stream_version + 1),
-            version,
-            EventBody::PolicyPublished {
-                policy: serde_json::to_value(policy.as_ref()).expect("policy serialises"),
-                version,
-            },
-        )])
-    }
-
-    /// Decides the founding record: recorded once, and only of the founding policy.
-    fn decide_founding(&self, cmd: &Command, policy: &Policy) -> Result<Vec<Event>, Rejection> {
-        if self.founding_in_chain {
-            return Err(Rejection::OutOfOrder(
-                "the founding policy is already recorded in the chain".into(),
+        let in_force = self.in_force(event.at).version;
+        if event.policy != in_force {
+            return Err(format!(
+                "the event names policy version {}, but version {in_force} was in force at {}",
+                event.policy, event.at
             ));
         }
-        if *policy != *self.versions[0].policy {
-            return Err(Rejection::InvalidPolicy(
-                "a founding record must hold the ledger's founding policy".into(),
-            ));
-        }
-        Ok(vec![envelope(
-            cmd,
-            (0, self.stream_version + 1),
-            1,
-            EventBody::PolicyPublished {
-                policy: serde_json::to_value(policy).expect("policy serialises"),
-                version: 1,
-            },
-        )])
+        Ok(())
     }
 
     /// Folds a founding record: once, at its fixed time and id, holding the founding policy.
@@ -244,7 +182,7 @@ impl PolicyHistory {
     /// numbers, stream versions and times in order, a valid policy; the founding record once,
     /// equal to the founding policy).
     pub fn apply(&mut self, event: &Event) -> Result<(), String> {
-        let EventBody::PolicyPublished { policy, version } = &event.body else {
+        let EventBody::PolicyPublished(PolicyPublished { policy, version }) = &event.body else {
             return Err(format!(
                 "{} is not a policy publication",
                 event.body.type_name()

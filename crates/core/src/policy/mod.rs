@@ -1,9 +1,15 @@
 //! The policy: the chain's rules, a JSON file validated on load.
 
+mod builder;
+pub(crate) mod founding;
+pub(crate) mod history;
+
 use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+pub use builder::PolicyBuilder;
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -25,6 +31,7 @@ pub enum SpendOrder {
 /// A named tier, from lowest to highest in the policy's list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Tier {
     /// The tier's name, an id (`[A-Za-z0-9_.-]`).
     pub name: String,
@@ -40,6 +47,7 @@ pub struct Tier {
 /// Upgrade conditions of a tier; either one is enough.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Upgrade {
     /// One recharge of at least this amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +60,7 @@ pub struct Upgrade {
 /// A recharge-bonus rule: recharging at least `min` gives a fixed `bonus` or a `bonus_rate`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct BonusRule {
     /// The smallest recharge the rule applies to.
     pub min: Money,
@@ -69,6 +78,7 @@ pub struct BonusRule {
 /// What a frozen card may still do. Spending (consumptions, points) is always refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FreezePolicy {
     /// Recharges are accepted while frozen.
     #[serde(default = "yes")]
@@ -90,6 +100,7 @@ impl Default for FreezePolicy {
 /// What a balance refund (退卡) does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RefundPolicy {
     /// Deduct the bonus already spent from the principal paid out.
     #[serde(default = "yes")]
@@ -121,6 +132,7 @@ pub enum PackageRefundTo {
 /// Package (次卡/疗程卡) rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PackagePolicy {
     /// Where a refunded package's unredeemed value goes.
     #[serde(default)]
@@ -146,6 +158,7 @@ fn cny() -> String {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Policy {
     /// ISO 4217 code of the ledger's one currency.
     #[serde(default = "cny")]

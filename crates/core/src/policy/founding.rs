@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::command::{Action, Command};
 use crate::event::{Event, EventBody};
+use crate::events::*;
 use crate::id::{MemberId, StoreId};
 use crate::policy::Policy;
 use crate::time::Timestamp;
@@ -56,10 +57,10 @@ pub fn founding_at() -> Timestamp {
 /// The command that records `policy` as the founding policy (version 1) in the chain.
 ///
 /// ```
-/// use memberledger_core::{founding_command, Policy, PolicyHistory};
+/// use memberledger_core::{decide, founding_command, Context, Policy, PolicyHistory};
 /// let policy = Policy::builtin();
 /// let history = PolicyHistory::new(policy.clone());
-/// let events = history.decide(&founding_command(&policy), None).unwrap();
+/// let events = decide(&Context::new(&history), &founding_command(&policy)).unwrap().events;
 /// assert!(memberledger_core::is_founding_event(&events[0]));
 /// assert_eq!(PolicyHistory::from_founding_event(&events[0]).unwrap().current().policy.as_ref(), &policy);
 /// ```
@@ -91,5 +92,8 @@ pub fn is_founding_command(cmd: &Command) -> bool {
 /// [`PolicyHistory::from_founding_event`](crate::PolicyHistory::from_founding_event) check
 /// the rest: its time, store, command id and policy.)
 pub fn is_founding_event(event: &Event) -> bool {
-    matches!(event.body, EventBody::PolicyPublished { version: 1, .. }) && event.member.is_policy()
+    matches!(
+        event.body,
+        EventBody::PolicyPublished(PolicyPublished { version: 1, .. })
+    ) && event.member.is_policy()
 }

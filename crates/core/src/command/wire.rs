@@ -1,0 +1,411 @@
+//! The wire form of a command: one flat JSON object, read field by field and written with
+//! sorted keys.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX};
+use crate::error::Rejection;
+use crate::id::{MemberId, StaffId, StoreId};
+use crate::money::Money;
+use crate::time::Timestamp;
+
+/// A reader of a required field, naming the command type when it is missing.
+type Req<'a> = &'a dyn Fn(Option<String>, &str) -> Result<String, Rejection>;
+
+/// The flat wire form. Every field is optional here; [`Command::from_wire`] checks which ones
+/// each type needs and allows. Fields are declared in the sorted order of their JSON names, so
+/// serialising it writes the canonical JSON (sorted keys) directly.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Wire {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) amount: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) balance: Option<Balance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) consumption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) direction: Option<Direction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) member: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) operator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) package: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) paid_from: Option<PaidFrom>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) points: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) policy: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sessions: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) staff: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) store: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) to: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub(super) kind: Option<String>,
+}
+
+pub(super) fn invalid(msg: String) -> Rejection {
+    Rejection::InvalidCommand(msg)
+}
+
+/// Reads a UUID's syntax; [`Command::validate`] refuses the nil one.
+fn parse_uuid(field: &str, s: &str) -> Result<Uuid, Rejection> {
+    Uuid::try_parse(s).map_err(|_| invalid(format!("{field} {s:?} is not a UUID")))
+}
+
+/// Reads an amount's syntax (two decimals at most, not negative, at most the maximum);
+/// [`Command::validate`] refuses zero.
+fn parse_amount(s: &str) -> Result<Money, Rejection> {
+    s.parse()
+}
+
+impl Command {
+    /// Parses one command from its JSON wire form. Unknown fields, fields the type does not
+    /// take, missing fields, and bad values are rejected with the matching error code.
+    ///
+    /// ```
+    /// use memberledger_core::{Command, Action};
+    /// let c = Command::from_json(r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","at":"2026-03-01T10:00:00Z",
+    ///     "type":"recharge","member":"M1","store":"S1","amount":"1000.00"}"#).unwrap();
+    /// assert!(matches!(c.action, Action::Recharge { .. }));
+    /// let e = Command::from_json(r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","at":"2026-03-01T10:00:00Z",
+    ///     "type":"recharge","member":"M1","store":"S1","amount":"10.001"}"#).unwrap_err();
+    /// assert_eq!(e.code(), "invalid_amount");
+    /// ```
+    pub fn from_json(line: &str) -> Result<Command, Rejection> {
+        if line.len() > COMMAND_LINE_MAX {
+            return Err(invalid(format!(
+                "command is {} bytes; the limit is {COMMAND_LINE_MAX}",
+                line.len()
+            )));
+        }
+        let wire: Wire = serde_json::from_str(line)
+            .map_err(|e| invalid(format!("command is not a valid JSON object: {e}")))?;
+        Command::from_wire(wire)
+    }
+
+    /// Reads the wire form's fields into a command; every value is then checked by
+    /// [`Command::validate`], the one definition of a well-formed command.
+    pub(super) fn from_wire(mut w: Wire) -> Result<Command, Rejection> {
+        let kind = w
+            .kind
+            .take()
+            .ok_or_else(|| invalid("missing field `type`".into()))?;
+        let id = parse_uuid(
+            "id",
+            &w.id
+                .take()
+                .ok_or_else(|| invalid("missing field `id`".into()))?,
+        )?;
+        let at: Timestamp =
+            w.at.take()
+                .ok_or_else(|| invalid("missing field `at`".into()))?
+                .parse()?;
+        // A settlement is between stores and a policy is the chain's: neither names a member,
+        // and each goes to its own stream.
+        let member = if kind == "settle" {
+            MemberId::stores_stream()
+        } else if kind == "publish_policy" {
+            MemberId::policy_stream()
+        } else {
+            MemberId::new(
+                w.member
+                    .take()
+                    .ok_or_else(|| invalid("missing field `member`".into()))?,
+            )?
+        };
+        let store = StoreId::new(
+            w.store
+                .take()
+                .ok_or_else(|| invalid("missing field `store`".into()))?,
+        )?;
+        let action = read_action(&kind, &mut w)?;
+        // Whatever is left was not taken by this type.
+        let left = serde_json::to_value(&w).expect("wire serialises");
+        if let Some(field) = left.as_object().and_then(|o| o.keys().next()) {
+            return Err(invalid(format!(
+                "`{kind}` does not take the field `{field}`"
+            )));
+        }
+        let command = Command {
+            id,
+            at,
+            member,
+            store,
+            action,
+        };
+        command.validate()?;
+        Ok(command)
+    }
+
+    pub(super) fn to_wire(&self) -> Wire {
+        let mut w = Wire {
+            id: Some(self.id.to_string()),
+            at: Some(self.at.to_string()),
+            kind: Some(self.action.type_name().to_owned()),
+            member: self.member.is_member().then(|| self.member.to_string()),
+            store: Some(self.store.to_string()),
+            ..Wire::default()
+        };
+        put_action(&self.action, &mut w);
+        w
+    }
+}
+
+/// Reads the fields of a command type's action out of the wire form (what is left is refused
+/// by the caller).
+fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
+    let req = |f: Option<String>, name: &str| {
+        f.ok_or_else(|| invalid(format!("`{kind}` needs the field `{name}`")))
+    };
+    let staff = |f: Option<String>| f.map(StaffId::new).transpose();
+    // Free text and tier names are checked by `validate` (a tier is named like an id, so
+    // a command's every field is bounded and its canonical JSON parses back within the
+    // line limit).
+    Ok(match kind {
+        "enroll" => Action::Enroll {
+            tier: w.tier.take(),
+        },
+        "recharge" => Action::Recharge {
+            amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+            staff: staff(w.staff.take())?,
+        },
+        "grant_bonus" => Action::GrantBonus {
+            amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+            reason: req(w.reason.take(), "reason")?,
+            expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
+        },
+        "consume" => Action::Consume {
+            amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+            staff: staff(w.staff.take())?,
+            service: w.service.take(),
+        },
+        "refund_consumption" => Action::RefundConsumption {
+            consumption: parse_uuid("consumption", &req(w.consumption.take(), "consumption")?)?,
+            amount: w.amount.take().map(|s| parse_amount(&s)).transpose()?,
+        },
+        "refund_balance" => Action::RefundBalance,
+        "change_tier" => Action::ChangeTier {
+            tier: req(w.tier.take(), "tier")?,
+            reason: w.reason.take(),
+        },
+        "settle" => Action::Settle {
+            to: StoreId::new(req(w.to.take(), "to")?)?,
+            amount: w.amount.take().map(|s| parse_amount(&s)).transpose()?,
+        },
+        "freeze" => Action::Freeze {
+            reason: w.reason.take(),
+        },
+        "unfreeze" => Action::Unfreeze {
+            reason: w.reason.take(),
+        },
+        "redeem_points" => {
+            let points = w
+                .points
+                .take()
+                .ok_or_else(|| invalid("`redeem_points` needs the field `points`".into()))?;
+            Action::RedeemPoints {
+                points,
+                reason: w.reason.take(),
+            }
+        }
+        "expire" => Action::Expire,
+        "adjust" => read_adjust(w, &req)?,
+        "purchase_package" => read_package(w, &req)?,
+        "redeem_session" => Action::RedeemSession {
+            package: parse_uuid("package", &req(w.package.take(), "package")?)?,
+            staff: staff(w.staff.take())?,
+        },
+        "refund_package" => Action::RefundPackage {
+            package: parse_uuid("package", &req(w.package.take(), "package")?)?,
+            reason: w.reason.take(),
+        },
+        "publish_policy" => {
+            let v = w
+                .policy
+                .take()
+                .ok_or_else(|| invalid("`publish_policy` needs the field `policy`".into()))?;
+            let policy = crate::policy::Policy::from_value(v)?;
+            Action::PublishPolicy {
+                policy: Box::new(policy),
+            }
+        }
+        other => {
+            return Err(invalid(format!(
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle or publish_policy"
+            )))
+        }
+    })
+}
+
+/// The fields of an `adjust`.
+fn read_adjust(w: &mut Wire, req: Req<'_>) -> Result<Action, Rejection> {
+    let balance = w
+        .balance
+        .take()
+        .ok_or_else(|| invalid("`adjust` needs the field `balance`".into()))?;
+    let direction = w
+        .direction
+        .take()
+        .ok_or_else(|| invalid("`adjust` needs the field `direction`".into()))?;
+    let (amount, points) = if balance == Balance::Points {
+        let p = w
+            .points
+            .take()
+            .ok_or_else(|| invalid("a points adjustment needs `points`".into()))?;
+        (None, Some(p))
+    } else {
+        (Some(parse_amount(&req(w.amount.take(), "amount")?)?), None)
+    };
+    Ok(Action::Adjust {
+        balance,
+        direction,
+        amount,
+        points,
+        reason: req(w.reason.take(), "reason")?,
+        operator: StaffId::new(req(w.operator.take(), "operator")?)?,
+    })
+}
+
+/// The fields of a `purchase_package`.
+fn read_package(w: &mut Wire, req: Req<'_>) -> Result<Action, Rejection> {
+    let sessions = w
+        .sessions
+        .take()
+        .ok_or_else(|| invalid("`purchase_package` needs the field `sessions`".into()))?;
+    let amount = parse_amount(&req(w.amount.take(), "amount")?)?;
+    Ok(Action::PurchasePackage {
+        amount,
+        paid_from: w.paid_from.take().ok_or_else(|| {
+            invalid("`purchase_package` needs the field `paid_from` (cash or balance)".into())
+        })?,
+        service: req(w.service.take(), "service")?,
+        sessions,
+        expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
+        staff: w.staff.take().map(StaffId::new).transpose()?,
+    })
+}
+
+/// Writes the fields of an action into the wire form.
+fn put_action(action: &Action, w: &mut Wire) {
+    match action {
+        Action::Enroll { tier } => w.tier = tier.clone(),
+        Action::Recharge { amount, staff } => {
+            w.amount = Some(amount.to_string());
+            w.staff = staff.as_ref().map(ToString::to_string);
+        }
+        Action::GrantBonus {
+            amount,
+            reason,
+            expires_at,
+        } => {
+            w.amount = Some(amount.to_string());
+            w.reason = Some(reason.clone());
+            w.expires_at = expires_at.map(|t| t.to_string());
+        }
+        Action::Consume {
+            amount,
+            staff,
+            service,
+        } => {
+            w.amount = Some(amount.to_string());
+            w.staff = staff.as_ref().map(ToString::to_string);
+            w.service = service.clone();
+        }
+        Action::RefundConsumption {
+            consumption,
+            amount,
+        } => {
+            w.consumption = Some(consumption.to_string());
+            w.amount = amount.map(|a| a.to_string());
+        }
+        Action::RefundBalance => {}
+        Action::ChangeTier { tier, reason } => {
+            w.tier = Some(tier.clone());
+            w.reason = reason.clone();
+        }
+        Action::Settle { to, amount } => {
+            w.to = Some(to.to_string());
+            w.amount = amount.map(|a| a.to_string());
+        }
+        Action::Freeze { reason } | Action::Unfreeze { reason } => w.reason = reason.clone(),
+        Action::RedeemPoints { points, reason } => {
+            w.points = Some(*points);
+            w.reason = reason.clone();
+        }
+        Action::Expire => {}
+        Action::Adjust { .. }
+        | Action::PurchasePackage { .. }
+        | Action::RedeemSession { .. }
+        | Action::RefundPackage { .. }
+        | Action::PublishPolicy { .. } => put_action_more(action, w),
+    }
+}
+
+/// [`put_action`] for the corrections, packages and policies.
+fn put_action_more(action: &Action, w: &mut Wire) {
+    match action {
+        Action::Adjust {
+            balance,
+            direction,
+            amount,
+            points,
+            reason,
+            operator,
+        } => {
+            w.balance = Some(*balance);
+            w.direction = Some(*direction);
+            w.amount = amount.map(|a| a.to_string());
+            w.points = *points;
+            w.reason = Some(reason.clone());
+            w.operator = Some(operator.to_string());
+        }
+        Action::PurchasePackage {
+            amount,
+            paid_from,
+            service,
+            sessions,
+            expires_at,
+            staff,
+        } => {
+            w.amount = Some(amount.to_string());
+            w.paid_from = Some(*paid_from);
+            w.service = Some(service.clone());
+            w.sessions = Some(*sessions);
+            w.expires_at = expires_at.map(|t| t.to_string());
+            w.staff = staff.as_ref().map(ToString::to_string);
+        }
+        Action::RedeemSession { package, staff } => {
+            w.package = Some(package.to_string());
+            w.staff = staff.as_ref().map(ToString::to_string);
+        }
+        Action::RefundPackage { package, reason } => {
+            w.package = Some(package.to_string());
+            w.reason = reason.clone();
+        }
+        Action::PublishPolicy { policy } => {
+            w.policy = Some(serde_json::to_value(policy).expect("policy serialises"));
+        }
+        // The other actions are written by `put_action`.
+        _ => {}
+    }
+}

@@ -1,0 +1,82 @@
+//! Corrections by hand: a credit opens a lot, a debit draws lots.
+
+use super::consume::{bonus_spend_order, draw_fifo};
+use super::draft::Draft;
+use crate::command::{Balance, Direction};
+use crate::error::Rejection;
+use crate::event::EventBody;
+use crate::events::*;
+use crate::id::StaffId;
+use crate::money::Money;
+use crate::policy::Policy;
+
+impl Draft<'_> {
+    /// A correction by hand: a credit opens a lot (bonus and points with the policy's expiry),
+    /// a debit draws lots in the order a consumption would.
+    pub(super) fn adjust(
+        &mut self,
+        balance: Balance,
+        direction: Direction,
+        (amount, points): (Option<Money>, Option<u64>),
+        reason: &str,
+        operator: &StaffId,
+        policy: &Policy,
+    ) -> Result<(), Rejection> {
+        let at = self.cmd.at;
+        let mut body = EventBody::Adjusted(Adjusted {
+            amount,
+            balance,
+            direction,
+            draws: Vec::new(),
+            expires_at: None,
+            lot: None,
+            operator: operator.clone(),
+            points,
+            points_draws: Vec::new(),
+            reason: reason.to_owned(),
+        });
+        let EventBody::Adjusted(Adjusted {
+            draws,
+            expires_at,
+            lot,
+            points_draws,
+            ..
+        }) = &mut body
+        else {
+            unreachable!("built above")
+        };
+        match (direction, balance) {
+            (Direction::Credit, b) => {
+                *lot = Some(self.next_lot());
+                *expires_at = match b {
+                    Balance::Principal => None,
+                    Balance::Bonus => policy.bonus_expiry_days.map(|d| at.plus_days(d)),
+                    Balance::Points => policy.points_expiry_days.map(|d| at.plus_days(d)),
+                };
+            }
+            (Direction::Debit, Balance::Points) => {
+                *points_draws = self.spend_points(points.unwrap_or(0))?;
+            }
+            (Direction::Debit, b) => {
+                let want = amount.unwrap_or(Money::ZERO);
+                let (held, lots) = if b == Balance::Principal {
+                    (self.state.principal(), self.state.principal_lots())
+                } else {
+                    (
+                        self.state.bonus(),
+                        bonus_spend_order(&self.state.bonus_lots()),
+                    )
+                };
+                if want > held {
+                    return Err(Rejection::InsufficientBalance(format!(
+                        "member {} holds {held} of that balance, not {want}",
+                        self.cmd.member
+                    )));
+                }
+                *draws = draw_fifo(&lots, want);
+            }
+        }
+        self.record(body)?;
+        Ok(())
+    }
+}

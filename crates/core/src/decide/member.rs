@@ -1,0 +1,154 @@
+//! A member's command: the checks every one passes (enrolled or not, its own stream, time in
+//! order), the expiries due first, the frozen card's gate, then the rule of its action.
+
+use super::draft::Draft;
+use super::envelope;
+use crate::command::{Action, Command};
+use crate::error::Rejection;
+use crate::event::{Event, EventBody};
+use crate::events::MemberEnrolled;
+use crate::member::MemberState;
+use crate::policy::Policy;
+
+/// Decides a member's command under `policy` (version `policy_version`, in force at its time)
+/// against the member's state (`None`: never enrolled). Settlements and publications are
+/// routed elsewhere by [`super::decide`].
+pub(super) fn decide_member(
+    state: Option<&MemberState>,
+    cmd: &Command,
+    policy: &Policy,
+    policy_version: u32,
+) -> Result<(Vec<Event>, MemberState), Rejection> {
+    let Some(state) = state else {
+        return match &cmd.action {
+            Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy, policy_version),
+            _ => Err(Rejection::MemberNotFound(cmd.member.to_string())),
+        };
+    };
+    if let Action::Enroll { .. } = cmd.action {
+        return Err(Rejection::MemberExists(cmd.member.to_string()));
+    }
+    if state.member != cmd.member {
+        return Err(Rejection::InvalidCommand(format!(
+            "state of member {} given for a command of member {}",
+            state.member, cmd.member
+        )));
+    }
+    if cmd.at < state.last_at {
+        return Err(Rejection::OutOfOrder(format!(
+            "command time {} is before member {}'s last event at {}",
+            cmd.at, cmd.member, state.last_at
+        )));
+    }
+    let mut d = Draft {
+        cmd,
+        policy_version,
+        state: state.clone(),
+        events: Vec::new(),
+    };
+    d.expire()?;
+    d.frozen_gate(&cmd.action, policy)?;
+    d.dispatch(policy)?;
+    Ok((d.events, d.state))
+}
+
+impl Draft<'_> {
+    /// The rule of the command's action.
+    fn dispatch(&mut self, policy: &Policy) -> Result<(), Rejection> {
+        match &self.cmd.action {
+            Action::Recharge { amount, staff } => self.recharge(*amount, staff.as_ref(), policy),
+            Action::GrantBonus {
+                amount,
+                reason,
+                expires_at,
+            } => self.grant_bonus(*amount, reason, *expires_at, policy),
+            Action::Consume {
+                amount,
+                staff,
+                service,
+            } => self.consume(*amount, staff.as_ref(), service.as_ref(), policy),
+            Action::RefundConsumption {
+                consumption,
+                amount,
+            } => self.refund_consumption(*consumption, *amount, policy),
+            Action::RefundBalance => self.refund_balance(policy),
+            Action::ChangeTier { tier, reason } => {
+                self.change_tier(tier, reason.as_deref(), policy)
+            }
+            Action::PurchasePackage {
+                amount,
+                paid_from,
+                service,
+                sessions,
+                expires_at,
+                staff,
+            } => self.purchase_package(
+                (*amount, *paid_from),
+                service,
+                *sessions,
+                *expires_at,
+                staff.as_ref(),
+                policy,
+            ),
+            Action::RedeemSession { package, staff } => {
+                self.redeem_session(*package, staff.as_ref(), policy)
+            }
+            Action::RefundPackage { package, reason } => {
+                self.refund_package(*package, reason.as_deref(), policy)
+            }
+            Action::Freeze { reason } => self.freeze(reason.as_deref()),
+            Action::Unfreeze { reason } => self.unfreeze(reason.as_deref()),
+            Action::RedeemPoints { points, reason } => {
+                self.redeem_points(*points, reason.as_deref())
+            }
+            Action::Expire => self.expire_only(),
+            Action::Adjust {
+                balance,
+                direction,
+                amount,
+                points,
+                reason,
+                operator,
+            } => self.adjust(
+                *balance,
+                *direction,
+                (*amount, *points),
+                reason,
+                operator,
+                policy,
+            ),
+            // Decided before a draft is made (enrollment, settlement, publication).
+            Action::Enroll { .. } | Action::Settle { .. } | Action::PublishPolicy { .. } => {
+                Err(Rejection::InvalidCommand(format!(
+                    "{} is not decided on a member's state",
+                    self.cmd.action.type_name()
+                )))
+            }
+        }
+    }
+}
+
+/// Opens a card: the first event of a member's stream.
+fn enroll(
+    cmd: &Command,
+    tier: Option<&str>,
+    policy: &Policy,
+    policy_version: u32,
+) -> Result<(Vec<Event>, MemberState), Rejection> {
+    let tier = match tier {
+        Some(t) if policy.tier(t).is_some() => t.to_owned(),
+        Some(t) => return Err(Rejection::UnknownTier(t.to_owned())),
+        None => policy.tiers[0].name.clone(),
+    };
+    let event = envelope(
+        cmd,
+        (0, 1),
+        policy_version,
+        EventBody::MemberEnrolled(MemberEnrolled {
+            home_store: cmd.store.clone(),
+            tier,
+        }),
+    );
+    let state = MemberState::enrolled(&event).expect("a decided enrollment folds");
+    Ok((vec![event], state))
+}

@@ -1,0 +1,129 @@
+//! Folding the refunds: a consumption refund (with or without the consumption's record).
+
+use crate::event::LotKind;
+use crate::events::*;
+use crate::money::Money;
+
+use super::holdings::add_restored;
+use super::MemberState;
+
+impl MemberState {
+    pub(super) fn fold_refund(&mut self, b: &ConsumptionRefunded) -> Result<(), String> {
+        let ConsumptionRefunded {
+            service_store,
+            restored,
+            points_reversed,
+            ..
+        } = b;
+        let (consumption, amount, principal, bonus) =
+            (b.consumption, b.amount, b.principal, b.bonus);
+        let points_forgiven = b.points_forgiven;
+        if !self.keeps_consumptions {
+            return self.fold_refund_without_record(
+                (principal, bonus, amount),
+                restored,
+                points_reversed,
+            );
+        }
+        let mut rec = self
+            .consumptions()
+            .get(&consumption)
+            .cloned()
+            .ok_or_else(|| format!("no refundable consumption {consumption}"))?;
+        if rec.store != *service_store {
+            return Err(format!(
+                "consumption {consumption} was delivered at {}, not {service_store}",
+                rec.store
+            ));
+        }
+        if principal.plus(bonus) != amount || rec.refunded.plus(amount) > rec.charged {
+            return Err("refund does not add up or exceeds the consumption".into());
+        }
+        rec.refunded = rec.refunded.plus(amount);
+        rec.principal_restored = rec.principal_restored.plus(principal);
+        rec.bonus_restored = rec.bonus_restored.plus(bonus);
+        if rec.principal_restored > rec.principal || rec.bonus_restored > rec.bonus {
+            return Err("refund restores more than was drawn".into());
+        }
+        let mut sums = (Money::ZERO, Money::ZERO);
+        for r in restored {
+            let drawn = rec
+                .draws
+                .iter_mut()
+                .find(|d| d.draw.lot == r.lot && d.draw.kind == r.kind)
+                .ok_or_else(|| format!("lot {} was not drawn by {consumption}", r.lot))?;
+            drawn.restored = drawn.restored.plus(r.amount);
+            if drawn.restored > drawn.draw.amount
+                || r.origin_store != drawn.draw.origin_store
+                || r.expires_at != drawn.draw.expires_at
+            {
+                return Err(format!("lot {} restored beyond or unlike its draw", r.lot));
+            }
+            match r.kind {
+                LotKind::Principal => sums.0 = add_restored(sums.0, r)?,
+                LotKind::Bonus => sums.1 = add_restored(sums.1, r)?,
+            }
+            if !r.forfeited {
+                self.give_back_to_lot(r)?;
+            }
+        }
+        if sums != (principal, bonus) {
+            return Err("restored lots do not add up to the refund".into());
+        }
+        let taken = self.take_points(points_reversed)?;
+        rec.points_reversed = rec
+            .points_reversed
+            .checked_add(taken)
+            .and_then(|p| p.checked_add(points_forgiven))
+            .filter(|p| *p <= rec.points_earned)
+            .ok_or("more points reversed than earned")?;
+        self.bonus_spent = self.bonus_spent.minus(bonus);
+        if self.bonus_spent.is_negative() {
+            return Err("bonus spent goes below zero".into());
+        }
+        let consumptions = &mut self.rare_mut().consumptions;
+        if rec.refunded == rec.charged {
+            consumptions.remove(&consumption);
+        } else {
+            consumptions.insert(consumption, rec);
+        }
+        self.tidy_rare();
+        Ok(())
+    }
+
+    /// A consumption refund folded without the consumption's record: the figures must add up
+    /// and the restores re-open their lots; what the record would check (never more than was
+    /// drawn) was checked when it was decided, and `verify` checks it again with records.
+    fn fold_refund_without_record(
+        &mut self,
+        (principal, bonus, amount): (Money, Money, Money),
+        restored: &[crate::event::Restore],
+        points_reversed: &[crate::event::PointsDraw],
+    ) -> Result<(), String> {
+        if principal.plus(bonus) != amount || !amount.is_positive() {
+            return Err("refund does not add up".into());
+        }
+        let mut sums = (Money::ZERO, Money::ZERO);
+        for r in restored {
+            if !r.amount.is_positive() {
+                return Err(format!("lot {} is restored nothing", r.lot));
+            }
+            match r.kind {
+                LotKind::Principal => sums.0 = add_restored(sums.0, r)?,
+                LotKind::Bonus => sums.1 = add_restored(sums.1, r)?,
+            }
+            if !r.forfeited {
+                self.give_back_to_lot(r)?;
+            }
+        }
+        if sums != (principal, bonus) {
+            return Err("restored lots do not add up to the refund".into());
+        }
+        self.take_points(points_reversed)?;
+        self.bonus_spent = self.bonus_spent.minus(bonus);
+        if self.bonus_spent.is_negative() {
+            return Err("bonus spent goes below zero".into());
+        }
+        Ok(())
+    }
+}
