@@ -149,26 +149,8 @@ impl Fold {
                 "the event id is not UUID v5 of its command and index".into(),
             ));
         }
-        // The store's index must agree with what the event says of itself.
         let e = &d.rec.event;
-        let place = match &self.place {
-            Some((id, place)) if *id == e.command => place,
-            _ => {
-                let place = store.command_place(e.command)?;
-                &self.place.insert((e.command, place)).1
-            }
-        };
-        match place {
-            Some(c)
-                if c.member == e.member
-                    && position >= c.first_position
-                    && position - c.first_position == u64::from(e.index)
-                    && e.index < c.count => {}
-            _ => return Err(corrupt(format!(
-                "the store's index does not place this event as event {} of command {} of member {}",
-                e.index, e.command, e.member
-            ))),
-        }
+        self.check_place(store, e, position)?;
         d.balanced.map_err(corrupt)?;
         self.clearing.fold_postings(e.at, &d.entry);
         for p in d.entry {
@@ -212,6 +194,45 @@ impl Fold {
                 )));
             }
         }
+        self.fold(rec, position)?;
+        self.prev = c.hash;
+        self.n = position;
+        Ok(())
+    }
+
+    /// Checks that the store's index agrees with what the event says of itself.
+    fn check_place(
+        &mut self,
+        store: &dyn EventStore,
+        e: &memberledger_core::Event,
+        position: u64,
+    ) -> Result<(), Error> {
+        let corrupt = |why: String| Error::Corrupt { position, why };
+        let place = match &self.place {
+            Some((id, place)) if *id == e.command => place,
+            _ => {
+                let place = store.command_place(e.command)?;
+                &self.place.insert((e.command, place)).1
+            }
+        };
+        match place {
+            Some(c)
+                if c.member == e.member
+                    && position >= c.first_position
+                    && position - c.first_position == u64::from(e.index)
+                    && e.index < c.count => {}
+            _ => return Err(corrupt(format!(
+                "the store's index does not place this event as event {} of command {} of member {}",
+                e.index, e.command, e.member
+            ))),
+        }
+        Ok(())
+    }
+
+    /// Folds a checked event onto its stream: the policy history, the clearing or a member.
+    fn fold(&mut self, rec: RecordedEvent, position: u64) -> Result<(), Error> {
+        let corrupt = |why: String| Error::Corrupt { position, why };
+        let e = &rec.event;
         // Fold in place; a refused event ends the replay, so a part-folded state is never
         // used.
         if e.member.is_policy() {
@@ -236,8 +257,6 @@ impl Fold {
                 }
             }
         }
-        self.prev = c.hash;
-        self.n = position;
         Ok(())
     }
 
