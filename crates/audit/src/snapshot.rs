@@ -2,10 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use memberledger::{
-    format_cents, postings, Account, Error, EventBody, Ledger, LotKind, MemberId, MemberState,
-    StoreId, Timestamp,
-};
+use memberledger::domain::{format_cents, postings, Account, EventBody, LotKind, MemberState};
+use memberledger::{Error, Ledger, MemberId, StoreId, Timestamp};
 use serde::Serialize;
 
 /// The ledger as of a time: every account's balance, every member's state, and each store's
@@ -125,7 +123,7 @@ impl Snapshot {
             }
             s.events += 1;
             let entry = postings(e);
-            memberledger::check_balanced(&entry).map_err(|why| Error::Corrupt {
+            memberledger::domain::check_balanced(&entry).map_err(|why| Error::Corrupt {
                 position: rec.position,
                 why,
             })?;
@@ -157,7 +155,7 @@ impl Snapshot {
                 }
                 EventBody::PackageRefunded {
                     principal,
-                    to: memberledger::PaidFrom::Cash,
+                    to: memberledger::domain::PaidFrom::Cash,
                     ..
                 } => {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out +=

@@ -260,6 +260,33 @@ impl Fold {
         Ok(())
     }
 
+    /// Folds the log from the position after `n` to its end, checking that the end is the
+    /// store's head.
+    fn run(&mut self, store: &dyn EventStore, full: bool) -> Result<(), Error> {
+        let mut next = read_page(store, self.n + 1, self.prev, full)?;
+        while let Some(last) = next.last() {
+            let (from, prev) = (last.position + 1, last.hash);
+            let page = std::mem::take(&mut next);
+            let (folded, following) = rayon::join(
+                || self.page(store, page),
+                || read_page(store, from, prev, full),
+            );
+            folded?;
+            next = following?;
+        }
+        let head = store.head()?;
+        if head.position != self.n || head.hash != self.prev {
+            return Err(Error::Corrupt {
+                position: self.n + 1,
+                why: format!(
+                    "the store's head is at {} but the log ends at {}",
+                    head.position, self.n
+                ),
+            });
+        }
+        Ok(())
+    }
+
     fn page(&mut self, store: &dyn EventStore, page: Vec<Checked>) -> Result<(), Error> {
         page.into_iter().try_for_each(|c| self.event(store, c))
     }
@@ -295,17 +322,7 @@ pub(crate) fn replay(
         latest_at: None,
         records: full,
     };
-    let mut next = read_page(store, 1, GENESIS_HASH, full)?;
-    while let Some(last) = next.last() {
-        let (from, prev) = (last.position + 1, last.hash);
-        let page = std::mem::take(&mut next);
-        let (folded, following) = rayon::join(
-            || fold.page(store, page),
-            || read_page(store, from, prev, full),
-        );
-        folded?;
-        next = following?;
-    }
+    fold.run(store, full)?;
     let Fold {
         members,
         trial_total,
@@ -316,16 +333,6 @@ pub(crate) fn replay(
         latest_at,
         ..
     } = fold;
-    let head = store.head()?;
-    if head.position != n || head.hash != prev {
-        return Err(Error::Corrupt {
-            position: n + 1,
-            why: format!(
-                "the store's head is at {} but the log ends at {n}",
-                head.position
-            ),
-        });
-    }
     Ok(Replayed {
         members,
         trial_total,
@@ -335,4 +342,50 @@ pub(crate) fn replay(
         history,
         latest_at,
     })
+}
+
+/// The cached projections of a ledger as of a position of its log: where a catch-up starts,
+/// and what it ends with.
+pub(crate) struct Projections {
+    pub members: Members,
+    pub clearing: Clearing,
+    pub history: PolicyHistory,
+    pub latest_at: Option<Timestamp>,
+    /// The last position folded into them, and its stored hash.
+    pub position: u64,
+    pub hash: Hash,
+}
+
+/// Folds onto `from` only what the log holds after `from.position`, with the checks of a
+/// replay (chain links from `from.hash`, decoding, ids, the store's index, journal entries,
+/// policy versions, and that the log ends at the store's head): what a ledger does after a
+/// write whose outcome it does not know, instead of replaying from genesis. Returns the
+/// projections however far it got (members part-folded only up to the first bad event),
+/// and the first failure.
+pub(crate) fn catch_up(
+    store: &dyn EventStore,
+    from: Projections,
+) -> (Projections, Result<(), Error>) {
+    let mut fold = Fold {
+        members: from.members,
+        trial: HashMap::default(),
+        trial_total: 0,
+        clearing: from.clearing,
+        prev: from.hash,
+        n: from.position,
+        place: None,
+        history: from.history,
+        latest_at: from.latest_at,
+        records: false,
+    };
+    let result = fold.run(store, false);
+    let caught = Projections {
+        members: fold.members,
+        clearing: fold.clearing,
+        history: fold.history,
+        latest_at: fold.latest_at,
+        position: fold.n,
+        hash: fold.prev,
+    };
+    (caught, result)
 }

@@ -33,6 +33,7 @@ mod anchor;
 mod blobs;
 mod existing;
 mod guard;
+mod held;
 mod readonly;
 mod writer;
 
@@ -55,6 +56,7 @@ use guard::{guarded, sled_error};
 use writer::Writer;
 
 pub use existing::holds_no_ledger;
+pub use held::is_held_elsewhere;
 
 const EVENT_PREFIX: u8 = b'e';
 const META_PREFIX: u8 = b'm';

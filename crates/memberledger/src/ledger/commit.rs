@@ -1,10 +1,10 @@
 use std::collections::HashSet;
 
 use memberledger_core::{Command, RecordedEvent, Rejection};
+use memberledger_store::AppendConflict;
 
 use super::plan::{Plan, Step};
 use super::{Ledger, Policies, BATCH_MAX, CONFLICT_RETRIES};
-use crate::replay::replay;
 use crate::{Error, Receipt};
 
 impl Ledger {
@@ -43,9 +43,8 @@ impl Ledger {
                 // The previous leader passed the lead on: this command heads the next group.
                 Ok(Answer::Lead) => self.commit_group(),
                 Err(_) => {
-                    return Err(Error::Storage(
-                        "the thread writing this command's group failed; retry with the same id"
-                            .into(),
+                    return Err(Error::storage(
+                        "the thread writing this command's group failed; retry with the same id",
                     ))
                 }
             }
@@ -105,9 +104,9 @@ impl Ledger {
         let mut attempt = 0;
         loop {
             match self.try_batch(commands) {
-                Err(Retry) if attempt < CONFLICT_RETRIES => attempt += 1,
-                Err(Retry) => {
-                    let e = Error::Conflict("retries ran out".into());
+                Err(Retry(_)) if attempt < CONFLICT_RETRIES => attempt += 1,
+                Err(Retry(conflict)) => {
+                    let e = Error::Conflict(conflict);
                     return commands.iter().map(|_| Err(e.clone())).collect();
                 }
                 Ok(results) => return results,
@@ -135,14 +134,16 @@ impl Ledger {
                 Err(e) => return Ok(self.after_failed_write(plan.steps, &Error::from(e))),
             }
         };
-        if appended.iter().any(Result::is_err) {
+        if let Some(conflict) = appended.iter().find_map(|r| r.as_ref().err()) {
             // Another writer of the same store moved a member or recorded a command id first.
             // What did get in is durable; re-read the members touched and decide again: the
             // retry sees our recorded commands, and theirs, as they are.
-            self.reload()?;
-            return Err(Retry);
+            // (If the store cannot be read, the next attempt's conflict catches up again.)
+            let _ = self.catch_up();
+            return Err(Retry(conflict.clone()));
         }
         let recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
+        self.advance_tail(&recorded);
         let steps = self.publish(plan);
         Ok(receipts(steps, commands, recorded))
     }
@@ -151,10 +152,11 @@ impl Ledger {
     /// it before failing (a write that landed but whose acknowledgement was lost), so what it
     /// holds is unknown here and the projections are brought up to date from it rather than
     /// kept. Otherwise reads and `verify` show the member without a command that a retry then
-    /// reports as recorded, and settlements are decided against a stale clearing. If the
-    /// store cannot be read either, the next conflict reloads.
+    /// reports as recorded, and settlements are decided against a stale clearing. Only what
+    /// follows the last position the projections hold is read ([`Ledger::catch_up`]). If the
+    /// store cannot be read either, the next failure or conflict catches up again.
     fn after_failed_write(&self, steps: Vec<Step>, e: &Error) -> Vec<Result<Receipt, Error>> {
-        let _ = self.reload();
+        let _ = self.catch_up();
         steps
             .into_iter()
             .map(|s| match s {
@@ -189,31 +191,10 @@ impl Ledger {
         };
         plan.steps
     }
-
-    /// After a conflict with another writer of the same store, rebuilds the projections
-    /// from the log (rare: one `Ledger` per store never conflicts with itself).
-    pub(super) fn reload(&self) -> Result<(), Retry> {
-        let replayed = replay(self.store.as_ref(), &self.founding, false).map_err(|_| Retry)?;
-        *self
-            .members
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.members;
-        *self
-            .clearing
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.clearing;
-        *self
-            .policies
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Policies {
-            history: replayed.history,
-            latest_at: replayed.latest_at,
-        };
-        Ok(())
-    }
 }
 
-pub(super) struct Retry;
+/// One attempt at a batch met another writer: the conflict the store reported.
+pub(super) struct Retry(AppendConflict);
 
 /// A command waiting for a group commit, and where to send its result.
 type Waiting = (Command, std::sync::mpsc::SyncSender<Answer>);

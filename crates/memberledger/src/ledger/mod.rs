@@ -1,9 +1,9 @@
 //! The ledger: one brand's store, policy and member projections, in rooms.
 //!
 //! - [`open`]: opening, creating and assembling a ledger (and refusing what is not one);
-//! - [`commit`]: `execute` and `execute_batch`, the bounded group-commit leader, and catching
-//!   up after a failed write;
+//! - [`commit`]: `execute` and `execute_batch`, the bounded group-commit leader;
 //! - [`plan`]: planning a batch (deciding each command against the cached projections);
+//! - [`recover`]: catching up with the log after a failed write or another writer;
 //! - [`sweep`]: the expiry sweep;
 //! - [`reads`]: member views, statements' events, policies, the clock.
 
@@ -19,6 +19,7 @@ mod commit;
 mod open;
 mod plan;
 mod reads;
+mod recover;
 mod sweep;
 
 pub(crate) use open::Open;
@@ -52,6 +53,9 @@ pub struct Ledger {
     queue: Mutex<commit::Queue>,
     /// The host's clock: commands dated too far ahead of it are refused.
     clock: RwLock<Clock>,
+    /// The last position of the log the projections hold (`None`: not known, the next
+    /// catch-up replays from genesis).
+    tail: Mutex<Option<recover::Tail>>,
 }
 
 impl std::fmt::Debug for Ledger {

@@ -1,18 +1,23 @@
+#[cfg(feature = "sled")]
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
 use memberledger_core::{Policy, Rejection};
 use memberledger_store::{EventStore, MemoryStore};
+#[cfg(feature = "sled")]
 use memberledger_store_sled::SledStore;
 
-use super::{commit::Queue, Ledger, Policies, POLICY_KEY};
+use super::{commit::Queue, recover::Tail, Ledger, Policies, POLICY_KEY};
 use crate::replay::replay;
 use crate::{Clock, Error};
 
+/// The ledger on disk, in sled (the default `sled` feature).
+#[cfg(feature = "sled")]
 impl Ledger {
     /// Opens the sled ledger in `path`, creating it with the built-in policy if there is none.
     ///
-    /// A directory that holds sled's files but no ledger is `Corrupt`, never a new ledger.
+    /// A directory that holds sled's files but no ledger is `Corrupt`, never a new ledger. A
+    /// ledger open elsewhere (another process, or another `Ledger` in this one) is `locked`.
     pub fn open(path: impl AsRef<Path>) -> Result<Ledger, Error> {
         let store = SledStore::open(path)?;
         refuse_files_without_a_ledger(&store)?;
@@ -46,13 +51,64 @@ impl Ledger {
     pub fn create(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
         let store = SledStore::open(path.as_ref())?;
         if store.meta(POLICY_KEY)?.is_some() || store.head()?.position > 0 {
-            return Err(Error::Storage(format!(
+            return Err(Error::AlreadyExists(format!(
                 "a ledger already exists at {}",
                 path.as_ref().display()
             )));
         }
         refuse_files_without_a_ledger(&store)?;
         Ledger::with_store(Box::new(store), Some(policy))
+    }
+
+    /// Opens the sled ledger in `path`, creating it with `policy` as its founding policy if
+    /// there is none: what a host calls at every start. An existing ledger must have been
+    /// created with `policy` (`invalid_policy` otherwise; later versions are published with
+    /// `publish_policy` commands and do not change the founding one).
+    ///
+    /// ```
+    /// use memberledger::{Ledger, Policy};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("ledger");
+    /// let ledger = Ledger::create_or_open(&path, Policy::builtin())?; // created
+    /// ledger.close();
+    /// let again = Ledger::create_or_open(&path, Policy::builtin())?; // opened
+    /// assert_eq!(*again.founding_policy(), Policy::builtin());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_or_open(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
+        let store = SledStore::open(path)?;
+        refuse_files_without_a_ledger(&store)?;
+        Ledger::with_store(Box::new(store), Some(policy))
+    }
+}
+
+impl Ledger {
+    /// Closes the ledger, releasing its store: for a ledger on disk, sled's lock on the
+    /// directory, so the same path can be opened again (in this process or another) once
+    /// this returns. Every command acknowledged before is durable already; nothing is lost by
+    /// not calling it, but the lock is held until the `Ledger` is dropped.
+    ///
+    /// A ledger shared between threads as an `Arc<Ledger>` is closed when its last clone is
+    /// dropped: take it back with `Arc::try_unwrap` (or `Arc::into_inner`) and close it. A
+    /// clone forgotten somewhere (a thread still running, a handle stored in a struct) keeps
+    /// the store open, and opening the same path again fails with `locked`.
+    ///
+    /// ```
+    /// use memberledger::Ledger;
+    /// # #[cfg(feature = "sled")] {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("ledger");
+    /// let ledger = std::sync::Arc::new(Ledger::open(&path)?);
+    /// let clone = std::sync::Arc::clone(&ledger);
+    /// std::thread::spawn(move || drop(clone)).join().unwrap();
+    /// std::sync::Arc::into_inner(ledger).expect("the last clone").close();
+    /// let again = Ledger::open_existing(&path)?; // the lock was released
+    /// # drop(again);
+    /// # }
+    /// # Ok::<(), memberledger::Error>(())
+    /// ```
+    pub fn close(self) {
+        drop(self);
     }
 
     /// A ledger in memory with the built-in policy (for tests and trials).
@@ -149,6 +205,10 @@ impl Ledger {
             writer: Mutex::new(()),
             queue: Mutex::new(Queue::default()),
             clock: RwLock::new(Clock::system()),
+            tail: Mutex::new(Some(Tail {
+                position: replayed.events,
+                hash: replayed.head,
+            })),
         };
         if open == Open::Write && !ledger.founding_policy_in_chain() {
             ledger.record_founding_policy()?;
@@ -173,6 +233,7 @@ pub(crate) enum Open {
     Verify,
 }
 
+#[cfg(feature = "sled")]
 /// The sled store of an existing ledger, opened by `open` (in place, or from a copy): there
 /// must be one, with its policy. A directory without a ledger's files is "no ledger";
 /// one with sled's files but no ledger in them is `Corrupt`.
@@ -182,7 +243,7 @@ fn existing_store(
 ) -> Result<SledStore, Error> {
     // Without any of a ledger's files there is no ledger here, and opening would create one.
     if !SledStore::holds_ledger_files(path) {
-        return Err(Error::Storage(format!(
+        return Err(Error::NoLedger(format!(
             "no ledger at {}; create one first (memberledger init)",
             path.display()
         )));
@@ -192,6 +253,7 @@ fn existing_store(
     Ok(store)
 }
 
+#[cfg(feature = "sled")]
 /// `Corrupt` when the store was opened over a ledger's files (sled's, the anchor) and holds
 /// no ledger: no policy setting and no events (a damaged ledger, or an interrupted create).
 fn refuse_files_without_a_ledger(store: &SledStore) -> Result<(), Error> {

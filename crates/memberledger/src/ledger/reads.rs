@@ -2,9 +2,9 @@ use std::sync::Arc;
 
 use memberledger_core::{
     Clearing, MemberId, MemberState, MemberView, Policy, PolicyHistory, PolicyVersion,
-    RecordedEvent, Timestamp,
+    RecordedEvent, Timestamp, Uuid,
 };
-use memberledger_store::{Append, EventStore};
+use memberledger_store::{Append, CommandRecord, EventStore, Head};
 
 use super::{Ledger, Policies};
 use crate::replay::Members;
@@ -56,8 +56,29 @@ impl Ledger {
             .clone()
     }
 
-    /// The store underneath.
-    pub fn store(&self) -> &dyn EventStore {
+    /// The end of the log: its last position and chain hash (position 0 and the genesis hash
+    /// for an empty store). Read from the store, so it includes what another writer of the
+    /// same store recorded.
+    pub fn head(&self) -> Result<Head, Error> {
+        Ok(self.store.head()?)
+    }
+
+    /// A member's recorded events, oldest first, read from the store (none for a member never
+    /// enrolled): what a statement or an audit of one member reads. Read-only, like every
+    /// accessor of a ledger: events are recorded only by commands, through `execute`.
+    pub fn member_events(&self, id: &MemberId) -> Result<Vec<RecordedEvent>, Error> {
+        Ok(self.store.member_events(id)?)
+    }
+
+    /// What the store remembers of a command id (its member, digest, first position and
+    /// number of events), if it was recorded: whether a command got in, without executing it
+    /// again.
+    pub fn command_record(&self, id: Uuid) -> Result<Option<CommandRecord>, Error> {
+        Ok(self.store.command(id)?)
+    }
+
+    /// The store underneath, for this crate's own reads (replays, verify, restore).
+    pub(crate) fn event_store(&self) -> &dyn EventStore {
         self.store.as_ref()
     }
 
