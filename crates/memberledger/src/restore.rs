@@ -117,7 +117,7 @@ impl Ledger {
     }
 
     /// Rebuilds a ledger from a `jsonl` export into an empty store (a
-    /// [`MemoryStore`](crate::MemoryStore) to verify an export with no database at all), with
+    /// [`MemoryStore`](crate::store::MemoryStore) to verify an export with no database at all), with
     /// every check of [`restore`](Ledger::restore). Returns the ledger and the report of its
     /// verification; a failed check is `Err(Error::Corrupt)` naming the first bad position.
     pub fn restore_into(
