@@ -146,12 +146,12 @@ pub use memberledger_core::{
 pub mod domain {
     pub use memberledger_core::{
         check_balanced, decide, decide_settlement, format_cents, postings, Account, Action,
-        Balance, BonusRule, Clearing, Command, ConsumptionRecord, Direction, Draw, DrawnLot, Event,
-        EventBody, FoldError, FreezePolicy, Hash, Lot, LotKind, MemberId, MemberState, MemberView,
-        Money, Package, PackagePolicy, PackageRefundTo, PackageStatus, PaidFrom, PointLot,
-        PointsDraw, Policy, PolicyHistory, PolicyVersion, Posting, RecordedEvent, RefundPolicy,
-        Rejection, Restore, Rounding, SpendOrder, StaffId, StoreId, Tier, Timestamp, Upgrade, Uuid,
-        COMMAND_LINE_MAX, DEFAULT_POLICY_JSON,
+        Balance, BonusRule, Clearing, Command, ConsumptionRecord, Decimal, Direction, Draw,
+        DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Lot, LotKind, MemberId,
+        MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo, PackageStatus,
+        PaidFrom, PointLot, PointsDraw, Policy, PolicyHistory, PolicyVersion, Posting,
+        RecordedEvent, RefundPolicy, Rejection, Restore, Rounding, SpendOrder, StaffId, StoreId,
+        Tier, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX, DEFAULT_POLICY_JSON,
     };
 }
 
