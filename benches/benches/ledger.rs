@@ -6,7 +6,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 /// The allocator the CLI and the comparison harness use.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use memberledger::{Ledger, MemberState, Policy};
+use memberledger::domain::MemberState;
+use memberledger::{Ledger, Policy};
 use memberledger_benches::workload;
 use memberledger_core::{
     canonical_json, chain_hash, decide as decide_command, Context, Event, GENESIS_HASH,
@@ -107,7 +108,7 @@ fn replay_and_verify(c: &mut Criterion) {
         for chunk in workload(20_000, 1_000, 20, 3).chunks(1000) {
             ledger.execute_batch(chunk);
         }
-        ledger.store().head().unwrap().position
+        ledger.head().unwrap().position
     };
     let mut g = c.benchmark_group("replay_and_verify");
     g.throughput(Throughput::Elements(n));

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Instant;
 
-use memberledger::{Command, Ledger, MemberId, MemberState, Policy};
+use memberledger::domain::MemberState;
+use memberledger::{Command, Ledger, MemberId, Policy};
 use memberledger_benches::workload_iter;
 use memberledger_core::{
     canonical_json, chain_hash, decide, decode_event, Context, Hash, GENESIS_HASH,
@@ -298,7 +299,7 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
         let _ = ledger.execute(&c);
         lat.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    let events = ledger.store().head().expect("head").position;
+    let events = ledger.head().expect("head").position;
     // Our export, for hledger.
     let mut journal =
         std::io::BufWriter::new(std::fs::File::create(dir.join("journal")).expect("journal"));

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use memberledger::{format_cents, postings, Account, Error, Ledger, RecordedEvent};
+use memberledger::domain::{format_cents, postings, Account, RecordedEvent};
+use memberledger::{Error, Ledger};
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl Writer<'_> {
         }
         let e = &rec.event;
         let entry = postings(e);
-        memberledger::check_balanced(&entry).map_err(|why| Error::Corrupt {
+        memberledger::domain::check_balanced(&entry).map_err(|why| Error::Corrupt {
             position: rec.position,
             why,
         })?;

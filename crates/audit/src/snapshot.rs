@@ -1,12 +1,10 @@
 //! The books and projections as of a time, folded from the log.
 
-use memberledger::events::{BalanceRefunded, PackagePurchased, PackageRefunded, Recharged};
+use memberledger::domain::events::{BalanceRefunded, PackagePurchased, PackageRefunded, Recharged};
 use std::collections::{BTreeMap, HashMap};
 
-use memberledger::{
-    format_cents, postings, Account, Error, EventBody, Ledger, LotKind, MemberId, MemberState,
-    StoreId, Timestamp,
-};
+use memberledger::domain::{format_cents, postings, Account, EventBody, LotKind, MemberState};
+use memberledger::{Error, Ledger, MemberId, StoreId, Timestamp};
 use serde::Serialize;
 
 /// The ledger as of a time: every account's balance, every member's state, and each store's
@@ -126,7 +124,7 @@ impl Snapshot {
             }
             s.events += 1;
             let entry = postings(e);
-            memberledger::check_balanced(&entry).map_err(|why| Error::Corrupt {
+            memberledger::domain::check_balanced(&entry).map_err(|why| Error::Corrupt {
                 position: rec.position,
                 why,
             })?;
@@ -160,7 +158,7 @@ impl Snapshot {
                 }
                 EventBody::PackageRefunded(PackageRefunded {
                     principal,
-                    to: memberledger::PaidFrom::Cash,
+                    to: memberledger::domain::PaidFrom::Cash,
                     ..
                 }) => {
                     s.flows.entry(e.store.clone()).or_default().cash_paid_out +=

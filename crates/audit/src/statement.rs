@@ -1,11 +1,12 @@
 //! Member statements (对账单): every movement of a period with running balances.
 
-use memberledger::events::{
+use memberledger::domain::events::{
     Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
     MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
     PackageRefunded, PointsExpired, PointsRedeemed, Recharged, SessionRedeemed, TierChanged,
 };
-use memberledger::{Error, EventBody, Ledger, MemberId, MemberState, Money, Timestamp};
+use memberledger::domain::{EventBody, MemberState};
+use memberledger::{Error, Ledger, MemberId, Money, Timestamp};
 use serde::Serialize;
 
 /// A member's balances at a point of the statement.
@@ -87,7 +88,7 @@ pub struct Statement {
 }
 
 fn signed(after: Money, before: Money) -> String {
-    memberledger::format_cents(after.cents() - before.cents())
+    memberledger::domain::format_cents(after.cents() - before.cents())
 }
 
 fn describe(body: &EventBody) -> String {
@@ -135,8 +136,8 @@ fn describe(body: &EventBody) -> String {
         }) => format!(
             "package refunded: {sessions} sessions, {amount} to {}",
             match to {
-                memberledger::PaidFrom::Cash => "cash",
-                memberledger::PaidFrom::Balance => "the balance",
+                memberledger::domain::PaidFrom::Cash => "cash",
+                memberledger::domain::PaidFrom::Balance => "the balance",
             }
         ),
         EventBody::PackageExpired(PackageExpired {
@@ -166,7 +167,7 @@ pub fn statement(
     from: Option<Timestamp>,
     to: Option<Timestamp>,
 ) -> Result<Option<Statement>, Error> {
-    let events = ledger.store().member_events(member)?;
+    let events = ledger.member_events(member)?;
     if events.is_empty() {
         return Ok(None);
     }

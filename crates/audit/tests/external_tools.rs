@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use memberledger::{format_cents, postings, Account, MemberId, StoreId, Timestamp};
+use memberledger::domain::{format_cents, postings, Account};
+use memberledger::{MemberId, StoreId, Timestamp};
 use memberledger_audit::{
     bean_account, bean_component, bean_component_to_id, export, Format, Snapshot,
 };

@@ -5,7 +5,8 @@
 
 mod common;
 
-use memberledger::{Account, Ledger, Timestamp};
+use memberledger::domain::Account;
+use memberledger::{Ledger, Timestamp};
 use memberledger_audit::{statement, Snapshot};
 use proptest::prelude::*;
 

@@ -11,7 +11,8 @@
 //! | 04-15 10:00 | the birthday bonus expired (recorded before the next command) | | −50.00 → 123.91 | |
 //! | 04-15 10:00 | consume 100.00 at S1: bonus round(100 × 123.91 / 950) = 13.04 | −86.96 → 739.13 | −13.04 → 110.87 | +86 → 260 |
 
-use memberledger::{Account, Command, Ledger, MemberId, StoreId, Timestamp};
+use memberledger::domain::Account;
+use memberledger::{Command, Ledger, MemberId, StoreId, Timestamp};
 use memberledger_audit::{statement, Snapshot, Statement};
 
 const CONSUME: &str = "00000000-0000-4000-8000-000000000003";

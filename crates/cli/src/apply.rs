@@ -2,7 +2,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 
-use memberledger::{Command, Error, Ledger, Receipt, Rejection, Uuid, COMMAND_LINE_MAX};
+use memberledger::domain::{Rejection, COMMAND_LINE_MAX};
+use memberledger::{Command, Error, Ledger, Receipt, Uuid};
 
 use crate::Fail;
 

@@ -2,7 +2,7 @@
 //!
 //! Deterministic for a seed: the same seed gives the same commands and so a byte-identical log.
 
-use memberledger::events::{
+use memberledger::domain::events::{
     BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded, Recharged, Settled,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use memberledger::{Command, EventBody, Ledger, Money, Policy, Receipt, Uuid};
+use memberledger::domain::EventBody;
+use memberledger::{Command, Ledger, Money, Policy, Receipt, Uuid};
 
 use crate::Fail;
 
@@ -327,7 +328,7 @@ impl Gen {
             k.packages = v
                 .packages
                 .iter()
-                .filter(|p| p.status == memberledger::PackageStatus::Open)
+                .filter(|p| p.status == memberledger::domain::PackageStatus::Open)
                 .map(|p| p.package)
                 .collect();
         }
@@ -338,7 +339,8 @@ impl Gen {
 /// refunds going back to the card.
 fn summer_policy(id: Uuid, at: memberledger::Timestamp) -> Command {
     let mut policy: serde_json::Value =
-        serde_json::from_str(memberledger::DEFAULT_POLICY_JSON).expect("the built-in policy");
+        serde_json::from_str(memberledger::domain::DEFAULT_POLICY_JSON)
+            .expect("the built-in policy");
     policy["recharge_bonus"] = serde_json::json!([
         {"min": "500.00", "bonus": "80.00"},
         {"min": "1000.00", "bonus": "200.00"},

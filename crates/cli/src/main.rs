@@ -20,7 +20,7 @@ mod serve;
 mod show;
 mod token;
 
-use memberledger::events::{BonusExpired, PackageExpired, PointsExpired};
+use memberledger::domain::events::{BonusExpired, PackageExpired, PointsExpired};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -358,14 +358,14 @@ pub(crate) fn pinned(
     head: Option<&str>,
 ) -> memberledger::VerifyReport {
     if let Some(pin) = head.filter(|pin| report.ok() && !report.head.eq_ignore_ascii_case(pin)) {
-        report.problem = Some(memberledger::Problem {
-            position: report.events,
-            what: format!(
+        report.problem = Some(memberledger::Problem::new(
+            report.events,
+            format!(
                 "the chain ends at position {} with head {}, not at the pinned head {pin}: \
                  it was cut short, extended or rewritten",
                 report.events, report.head
             ),
-        });
+        ));
     }
     report
 }
@@ -423,13 +423,15 @@ fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
         members += 1;
         for e in &receipt.events {
             match &e.event.body {
-                memberledger::EventBody::BonusExpired(BonusExpired { amount, .. }) => {
+                memberledger::domain::EventBody::BonusExpired(BonusExpired { amount, .. }) => {
                     bonus = bonus.plus(*amount)
                 }
-                memberledger::EventBody::PointsExpired(PointsExpired { points: p, .. }) => {
-                    points += p
-                }
-                memberledger::EventBody::PackageExpired(PackageExpired { amount, .. }) => {
+                memberledger::domain::EventBody::PointsExpired(PointsExpired {
+                    points: p, ..
+                }) => points += p,
+                memberledger::domain::EventBody::PackageExpired(PackageExpired {
+                    amount, ..
+                }) => {
                     packages = packages.plus(*amount);
                 }
                 _ => {}

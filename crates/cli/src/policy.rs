@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use clap::Subcommand;
-use memberledger::{Action, Command, Ledger, MemberId, Policy, PolicyVersion, StoreId, Uuid};
+use memberledger::domain::PolicyVersion;
+use memberledger::{Action, Command, Ledger, MemberId, Policy, StoreId, Uuid};
 use serde::Serialize;
 
 use crate::report::parse_time;

@@ -22,7 +22,7 @@ pub(crate) enum Report {
 pub(crate) fn parse_time(s: Option<&str>) -> Result<Option<Timestamp>, Fail> {
     s.map(|t| {
         t.parse()
-            .map_err(|e: memberledger::Rejection| Fail::usage(e.to_string()))
+            .map_err(|e: memberledger::domain::Rejection| Fail::usage(e.to_string()))
     })
     .transpose()
 }
@@ -47,7 +47,7 @@ pub(crate) fn run(
     match report {
         Report::TrialBalance => {
             let rows = snap.trial_balance();
-            let total = memberledger::format_cents(snap.trial_balance_total());
+            let total = memberledger::domain::format_cents(snap.trial_balance_total());
             if json {
                 json_line(
                     &mut o,

@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use memberledger::{Error, Ledger, MemoryStore, VerifyReport};
+use memberledger::store::MemoryStore;
+use memberledger::{Error, Ledger, VerifyReport};
 
 use crate::Fail;
 

@@ -16,7 +16,7 @@ pub(crate) fn member(
         Some(t) => {
             let at: Timestamp = t
                 .parse()
-                .map_err(|e: memberledger::Rejection| Fail::usage(e.to_string()))?;
+                .map_err(|e: memberledger::domain::Rejection| Fail::usage(e.to_string()))?;
             ledger.member_as_of(&member, at)?
         }
     };
@@ -55,8 +55,8 @@ pub(crate) fn render(v: &MemberView) -> String {
         s.push_str("  lots:\n");
         for l in &v.lots {
             let kind = match l.kind {
-                memberledger::LotKind::Principal => "principal",
-                memberledger::LotKind::Bonus => "bonus",
+                memberledger::domain::LotKind::Principal => "principal",
+                memberledger::domain::LotKind::Bonus => "bonus",
             };
             s.push_str(&format!(
                 "    #{:<4} {:<9} {:>12}  from {:<8} {}\n",
@@ -84,15 +84,15 @@ pub(crate) fn render(v: &MemberView) -> String {
         s.push_str(&format!("  packages ({} unredeemed):\n", v.package_value));
         for p in &v.packages {
             let status = match p.status {
-                memberledger::PackageStatus::Open => format!(
+                memberledger::domain::PackageStatus::Open => format!(
                     "{}/{} sessions left, {} left",
                     p.sessions_left,
                     p.sessions,
                     p.value_left()
                 ),
-                memberledger::PackageStatus::Used => "all sessions redeemed".to_owned(),
-                memberledger::PackageStatus::Refunded => "refunded".to_owned(),
-                memberledger::PackageStatus::Expired => "expired".to_owned(),
+                memberledger::domain::PackageStatus::Used => "all sessions redeemed".to_owned(),
+                memberledger::domain::PackageStatus::Refunded => "refunded".to_owned(),
+                memberledger::domain::PackageStatus::Expired => "expired".to_owned(),
             };
             s.push_str(&format!(
                 "    {} {} · {} · from {}{}\n",
@@ -101,7 +101,7 @@ pub(crate) fn render(v: &MemberView) -> String {
                 status,
                 p.origin_store,
                 p.expires_at
-                    .filter(|_| p.status == memberledger::PackageStatus::Open)
+                    .filter(|_| p.status == memberledger::domain::PackageStatus::Open)
                     .map(|t| format!(" · expires {t}"))
                     .unwrap_or_default()
             ));

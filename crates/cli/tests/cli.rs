@@ -477,7 +477,9 @@ fn apply_reports_a_line_that_is_not_utf8_and_goes_on() {
 /// next command that opens it to write records the founding policy, and the note is gone.
 #[test]
 fn verify_reports_an_old_ledger_without_failing_and_a_write_records_its_founding_policy() {
-    use memberledger::{decide, Context, Decision, EventStore, MemberState, Policy, SledStore};
+    use memberledger::domain::{decide, Context, Decision, MemberState};
+    use memberledger::store::{EventStore, SledStore};
+    use memberledger::Policy;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger");
     {

@@ -189,8 +189,7 @@ fn acknowledged_commands_survive_sigkill_exactly_once() {
         }
         for (id, events) in &by_command {
             let rec = ledger
-                .store()
-                .command(*id)
+                .command_record(*id)
                 .unwrap()
                 .expect("every command in the log is indexed");
             assert_eq!(rec.count as usize, events.len(), "command {id} is whole");

@@ -233,7 +233,7 @@ fn commands_acknowledged_over_http_survive_sigkill_exactly_once() {
     assert!(!log.contains(&token["mlt_".len()..]), "not even in part");
 }
 
-fn hex_of(e: &memberledger::RecordedEvent) -> String {
+fn hex_of(e: &memberledger::domain::RecordedEvent) -> String {
     let json: serde_json::Value = serde_json::from_str(&e.to_export_json()).unwrap();
     json["hash"].as_str().unwrap().to_owned()
 }

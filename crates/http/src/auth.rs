@@ -28,7 +28,7 @@ pub enum Role {
 impl Role {
     /// Parses `hq`, `store:<id>`, `auditor` or `member:<id>`.
     pub fn parse(s: &str) -> Result<Role, String> {
-        let id_err = |e: memberledger::Rejection| format!("role {s:?}: {e}");
+        let id_err = |e: memberledger::domain::Rejection| format!("role {s:?}: {e}");
         match s.split_once(':') {
             None if s == "hq" => Ok(Role::Hq),
             None if s == "auditor" => Ok(Role::Auditor),

@@ -38,7 +38,7 @@ async fn report(
         Ok::<_, memberledger::Error>(match which {
             Report::TrialBalance => json!({
                 "accounts": snap.trial_balance(),
-                "total": memberledger::format_cents(snap.trial_balance_total()),
+                "total": memberledger::domain::format_cents(snap.trial_balance_total()),
             }),
             Report::Stores => json!(snap.store_reports()),
             Report::Settlement => json!(snap.settlement()),

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use memberledger::{Command, Error, Receipt, Rejection, Uuid};
+use memberledger::domain::Rejection;
+use memberledger::{Command, Error, Receipt, Uuid};
 use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ErrorBody};
@@ -152,7 +153,7 @@ fn answer(
             Ok(c) => {
                 let r = results
                     .next()
-                    .unwrap_or_else(|| Err(Error::Storage("no result for a command".into())));
+                    .unwrap_or_else(|| Err(Error::storage("no result for a command")));
                 (c.action.type_name(), r.map_err(|e| (Some(c.id), e)))
             }
         };

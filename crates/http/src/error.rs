@@ -65,7 +65,8 @@ pub fn status_of(code: &str) -> StatusCode {
         c if c.starts_with("invalid_") => StatusCode::BAD_REQUEST,
         "member_not_found" => StatusCode::NOT_FOUND,
         "idempotency_conflict" | "out_of_order" | "concurrency_conflict" => StatusCode::CONFLICT,
-        "storage" | "corrupt" => StatusCode::SERVICE_UNAVAILABLE,
+        "already_exists" => StatusCode::CONFLICT,
+        "storage" | "corrupt" | "locked" | "no_ledger" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
@@ -77,8 +78,8 @@ impl From<memberledger::Error> for ApiError {
     }
 }
 
-impl From<memberledger::Rejection> for ApiError {
-    fn from(e: memberledger::Rejection) -> ApiError {
+impl From<memberledger::domain::Rejection> for ApiError {
+    fn from(e: memberledger::domain::Rejection) -> ApiError {
         memberledger::Error::from(e).into()
     }
 }
@@ -108,6 +109,8 @@ mod tests {
             ("insufficient_balance", 422),
             ("future_time", 422),
             ("storage", 503),
+            ("locked", 503),
+            ("already_exists", 409),
         ] {
             assert_eq!(status_of(code).as_u16(), status, "{code}");
         }

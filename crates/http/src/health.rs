@@ -41,8 +41,8 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Response, Ap
         ));
     }
     let ledger = state.ledger().clone();
-    let head = extract::blocking(move || ledger.store().head()).await?;
-    let head = head.map_err(memberledger::Error::from)?;
+    let head = extract::blocking(move || ledger.head()).await?;
+    let head = head?;
     Ok(Json(json!({"status": "ok", "position": head.position})).into_response())
 }
 
@@ -66,8 +66,8 @@ pub(crate) async fn metrics(
 ) -> Result<Response, ApiError> {
     permit::read_books(&caller)?;
     let ledger = state.ledger().clone();
-    let head = extract::blocking(move || ledger.store().head()).await?;
-    let position = head.map_err(memberledger::Error::from)?.position;
+    let head = extract::blocking(move || ledger.head()).await?;
+    let position = head?.position;
     let text = state.metrics().render(position);
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

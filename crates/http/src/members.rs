@@ -146,8 +146,8 @@ pub(crate) async fn events(
         return Err(extract::member_not_found(&member));
     }
     let ledger = state.ledger().clone();
-    let events = extract::blocking(move || ledger.store().member_events(&member)).await?;
-    let events = events.map_err(memberledger::Error::from)?;
+    let events = extract::blocking(move || ledger.member_events(&member)).await?;
+    let events = events?;
     let mut body = String::from("[");
     for (i, e) in events.iter().enumerate() {
         if i > 0 {

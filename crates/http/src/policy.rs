@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use memberledger::{Command, PolicyVersion};
+use memberledger::domain::PolicyVersion;
+use memberledger::Command;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -152,11 +153,7 @@ pub(crate) async fn publish(
         .execute(vec![command])
         .await?
         .pop()
-        .unwrap_or_else(|| {
-            Err(memberledger::Error::Storage(
-                "no result for the command".into(),
-            ))
-        })?;
+        .unwrap_or_else(|| Err(memberledger::Error::storage("no result for the command")))?;
     state.metrics().command(
         "publish_policy",
         if receipt.replayed { "replayed" } else { "ok" },

@@ -119,7 +119,6 @@ fn the_scenario_over_http_gives_the_library_receipts_views_statement_and_reports
 
     let events = server.get("store:S2", "/v1/members/M1/events");
     let want: Vec<Value> = lib
-        .store()
         .member_events(&MemberId::new("M1").unwrap())
         .unwrap()
         .iter()
@@ -131,7 +130,7 @@ fn the_scenario_over_http_gives_the_library_receipts_views_statement_and_reports
     let reports = [
         (
             "trial-balance",
-            json!({"accounts": snap.trial_balance(), "total": memberledger::format_cents(snap.trial_balance_total())}),
+            json!({"accounts": snap.trial_balance(), "total": memberledger::domain::format_cents(snap.trial_balance_total())}),
         ),
         ("stores", json!(snap.store_reports())),
         ("settlement", json!(snap.settlement())),

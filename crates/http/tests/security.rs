@@ -83,7 +83,7 @@ fn a_store_token_acting_for_another_store_is_refused_403() {
     // A store never publishes a policy, not even through a command of its own store.
     let policy = format!(
         r#""type":"publish_policy","store":"S2","policy":{}"#,
-        memberledger::DEFAULT_POLICY_JSON
+        memberledger::domain::DEFAULT_POLICY_JSON
     );
     let publish = command(5, "2026-03-02T00:00:00Z", &policy);
     let a = s.post("store:S2", "/v1/commands", &publish);

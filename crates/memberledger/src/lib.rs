@@ -13,7 +13,10 @@
 //!
 //! # let dir = tempfile::tempdir()?;
 //! # let path = dir.path().join("ledger");
+//! # #[cfg(feature = "sled")]
 //! let ledger = Ledger::open(&path)?; // sled on disk, built-in policy
+//! # #[cfg(not(feature = "sled"))]
+//! # let ledger = Ledger::in_memory();
 //! for line in [
 //!     r#"{"id":"8b0e4f2a-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#,
 //!     r#"{"id":"8b0e4f2a-0000-4000-8000-000000000002","at":"2026-03-01T10:05:00Z","type":"recharge","member":"M1","store":"S1","amount":"1000.00"}"#,
@@ -31,8 +34,91 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Business rules live in [`decide`]; [`MemberState::apply`] only folds. Time and ids come in
-//! with each command, so the same commands always give a byte-identical log.
+//! Business rules live in [`domain::decide`]; [`domain::MemberState::apply`] only folds. Time
+//! and ids come in with each command, so the same commands always give a byte-identical log.
+//!
+//! ## What is where
+//!
+//! - At the root, the handful every user names: [`Ledger`], [`Command`] and [`Action`],
+//!   [`MemberId`], [`StoreId`], [`Money`], [`Timestamp`], [`Uuid`] (with `Uuid::new_v4()`
+//!   for new command ids), [`Policy`], [`MemberView`], [`Receipt`], [`Error`],
+//!   [`VerifyReport`], [`Clock`].
+//! - [`domain`]: every other type of the core a signature names (events, member states,
+//!   policy versions and rules, the books' postings, rejections).
+//! - [`store`]: the [`EventStore`](store::EventStore) trait and what it takes and returns,
+//!   the in-memory store and, with the `sled` feature, the store on disk.
+//!
+//! ## Features
+//!
+//! - `sled` (default): the embedded store on disk: [`Ledger::open`], [`Ledger::create`],
+//!   [`Ledger::create_or_open`], [`Ledger::open_existing`], [`Ledger::open_verified`],
+//!   [`Ledger::restore`] and `store::SledStore`. Without it (`default-features = false`) the
+//!   ledger runs on any [`EventStore`](store::EventStore) through [`Ledger::with_store`], or
+//!   in memory.
+//!
+//! ## Errors
+//!
+//! Every failure is an [`Error`] with a stable [`code`](Error::code); the table on [`Error`]
+//! says which to retry ([`is_retryable`](Error::is_retryable)). A rejected command records
+//! nothing. A storage error means the command was not acknowledged: retry it with the same
+//! id (a retry of a command that did get in returns its original receipt). After such an
+//! error the ledger reads only the events that follow the last position it knew, to learn
+//! what the store kept.
+//!
+//! ## Threads and async
+//!
+//! A [`Ledger`] is `Send + Sync`: share one `Arc<Ledger>` between threads. Its calls
+//! **block**: [`execute`](Ledger::execute) returns once the command is durable, which for a
+//! ledger on disk means after an `fsync`, and a caller may commit the group of commands queued
+//! behind it before it gets its own answer (one group at most). Reads
+//! ([`member`](Ledger::member), [`member_ids`](Ledger::member_ids)) answer from memory and do
+//! not wait for writers, but [`member_state`](Ledger::member_state),
+//! [`member_events`](Ledger::member_events), [`events`](Ledger::events) and
+//! [`verify`](Ledger::verify) read the store.
+//!
+//! From an async runtime, run every call that writes or reads the store on the blocking
+//! pool, never on the runtime's worker threads: with tokio, `spawn_blocking`. Many
+//! concurrent `execute`s from `spawn_blocking` tasks are committed together, one `fsync` per
+//! group. (`examples/tokio_pos.rs` is the same as a program: `cargo run -p memberledger
+//! --example tokio_pos`.)
+//!
+//! ```
+//! use std::sync::Arc;
+//! use memberledger::{Command, Error, Ledger, Receipt};
+//!
+//! /// What a handler of an async server calls: the ledger's blocking work on tokio's
+//! /// blocking pool.
+//! async fn execute(ledger: &Arc<Ledger>, command: Command) -> Result<Receipt, Error> {
+//!     let ledger = Arc::clone(ledger);
+//!     tokio::task::spawn_blocking(move || ledger.execute(&command))
+//!         .await
+//!         .expect("the ledger does not panic")
+//! }
+//!
+//! #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let ledger = Arc::new(Ledger::in_memory());
+//!     let enroll = Command::from_json(r#"{"id":"8b0e4f2a-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#)?;
+//!     execute(&ledger, enroll).await?;
+//!     // Four terminals recharging at once (the same minute: a member's commands must not
+//!     // go back in time, and these may be committed in any order): each awaits its receipt.
+//!     let terminals: Vec<_> = (2..6u128)
+//!         .map(|n| {
+//!             let ledger = Arc::clone(&ledger);
+//!             tokio::spawn(async move {
+//!                 let line = format!(r#"{{"id":"{}","at":"2026-03-01T10:05:00Z","type":"recharge","member":"M1","store":"S1","amount":"100.00"}}"#, memberledger::Uuid::from_u128(n));
+//!                 execute(&ledger, Command::from_json(&line)?).await
+//!             })
+//!         })
+//!         .collect();
+//!     for t in terminals {
+//!         assert!(!t.await?.map_err(|e| e.to_string())?.replayed);
+//!     }
+//!     let m1 = tokio::task::spawn_blocking(move || ledger.member(&"M1".parse().unwrap())).await?;
+//!     assert!(m1.is_some());
+//!     Ok(())
+//! }
+//! ```
 
 mod clock;
 mod error;
@@ -48,14 +134,43 @@ pub use ledger::{Ledger, BATCH_MAX};
 pub use receipt::Receipt;
 pub use verify::{Problem, VerifyReport};
 
-/// One struct per event type (see [`EventBody`]).
-pub use memberledger_core::events;
+// The flat prelude: what nearly every user of the ledger names.
 pub use memberledger_core::{
-    check_balanced, decide, format_cents, postings, Account, Action, Clearing, Command, Context,
-    Decision, Draw, Event, EventBody, Lot, LotKind, MemberId, MemberState, MemberView, Money,
-    Package, PackageStatus, PaidFrom, PointLot, Policy, PolicyHistory, PolicyVersion, Posting,
-    RecordedEvent, Rejection, Restore, StaffId, StoreId, Timestamp, Uuid, COMMAND_LINE_MAX,
-    DEFAULT_POLICY_JSON,
+    Action, Command, MemberId, MemberView, Money, Policy, StoreId, Timestamp, Uuid,
 };
-pub use memberledger_store::{EventStore, MemoryStore, StoreError};
-pub use memberledger_store_sled::SledStore;
+
+/// The domain types of the core, grouped: commands and their parts, events, members' states
+/// and views, policies and their versions, money and ids, the books, and the rules
+/// themselves ([`decide`](domain::decide)). Every type a public signature of this crate
+/// names is here (or in the flat prelude at the crate root).
+pub mod domain {
+    pub use memberledger_core::events;
+    pub use memberledger_core::{
+        check_balanced, decide, format_cents, postings, Account, Action, Balance, BonusRule,
+        Clearing, Command, CommandBuilder, ConsumptionRecord, Context, Decimal, Decision,
+        Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Lot, LotKind,
+        MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
+        PackageStatus, PaidFrom, PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory,
+        PolicyVersion, Posting, RecordedEvent, RefundPolicy, Rejection, Restore, Rounding,
+        SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX,
+        DEFAULT_POLICY_JSON,
+    };
+}
+
+/// The storage side, grouped: the [`EventStore`](store::EventStore) trait a ledger runs on
+/// (for [`Ledger::with_store`] and [`Ledger::restore_into`]), what it takes and gives back
+/// ([`Append`](store::Append), [`Head`](store::Head), [`RawEvent`](store::RawEvent), …), the
+/// in-memory store, and, with the default `sled` feature, the embedded store on disk.
+pub mod store {
+    pub use memberledger_store::{
+        Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, MemoryStore,
+        RawEvent, StoreError,
+    };
+    #[cfg(feature = "sled")]
+    pub use memberledger_store_sled::SledStore;
+}
+
+/// The README's Rust examples, compiled and run as doctests so they cannot go stale.
+#[cfg(all(doctest, feature = "sled"))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

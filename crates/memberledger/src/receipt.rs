@@ -5,6 +5,7 @@ use crate::Error;
 
 /// What a successful command recorded. Returned only once the events are durable.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Receipt {
     /// The command id.
     pub command: Uuid,

@@ -148,26 +148,8 @@ impl Fold {
                 "the event id is not UUID v5 of its command and index".into(),
             ));
         }
-        // The store's index must agree with what the event says of itself.
         let e = &d.rec.event;
-        let place = match &self.place {
-            Some((id, place)) if *id == e.command => place,
-            _ => {
-                let place = store.command_place(e.command)?;
-                &self.place.insert((e.command, place)).1
-            }
-        };
-        match place {
-            Some(c)
-                if c.member == e.member
-                    && position >= c.first_position
-                    && position - c.first_position == u64::from(e.index)
-                    && e.index < c.count => {}
-            _ => return Err(corrupt(format!(
-                "the store's index does not place this event as event {} of command {} of member {}",
-                e.index, e.command, e.member
-            ))),
-        }
+        self.check_place(store, e, position)?;
         d.balanced.map_err(corrupt)?;
         self.clearing.fold_postings(e.at, &d.entry);
         for p in d.entry {
@@ -196,6 +178,45 @@ impl Fold {
             .check_recorded(e, self.latest_at)
             .map_err(corrupt)?;
         self.latest_at = self.latest_at.max(Some(e.at));
+        self.fold(rec, position)?;
+        self.prev = c.hash;
+        self.n = position;
+        Ok(())
+    }
+
+    /// Checks that the store's index agrees with what the event says of itself.
+    fn check_place(
+        &mut self,
+        store: &dyn EventStore,
+        e: &memberledger_core::Event,
+        position: u64,
+    ) -> Result<(), Error> {
+        let corrupt = |why: String| Error::Corrupt { position, why };
+        let place = match &self.place {
+            Some((id, place)) if *id == e.command => place,
+            _ => {
+                let place = store.command_place(e.command)?;
+                &self.place.insert((e.command, place)).1
+            }
+        };
+        match place {
+            Some(c)
+                if c.member == e.member
+                    && position >= c.first_position
+                    && position - c.first_position == u64::from(e.index)
+                    && e.index < c.count => {}
+            _ => return Err(corrupt(format!(
+                "the store's index does not place this event as event {} of command {} of member {}",
+                e.index, e.command, e.member
+            ))),
+        }
+        Ok(())
+    }
+
+    /// Folds a checked event onto its stream: the policy history, the clearing or a member.
+    fn fold(&mut self, rec: RecordedEvent, position: u64) -> Result<(), Error> {
+        let corrupt = |why: String| Error::Corrupt { position, why };
+        let e = &rec.event;
         // Fold in place; a refused event ends the replay, so a part-folded state is never
         // used.
         if e.member.is_policy() {
@@ -216,8 +237,33 @@ impl Fold {
                     .insert(rec.event.member.clone(), Box::new(state));
             }
         }
-        self.prev = c.hash;
-        self.n = position;
+        Ok(())
+    }
+
+    /// Folds the log from the position after `n` to its end, checking that the end is the
+    /// store's head.
+    fn run(&mut self, store: &dyn EventStore, full: bool) -> Result<(), Error> {
+        let mut next = read_page(store, self.n + 1, self.prev, full)?;
+        while let Some(last) = next.last() {
+            let (from, prev) = (last.position + 1, last.hash);
+            let page = std::mem::take(&mut next);
+            let (folded, following) = rayon::join(
+                || self.page(store, page),
+                || read_page(store, from, prev, full),
+            );
+            folded?;
+            next = following?;
+        }
+        let head = store.head()?;
+        if head.position != self.n || head.hash != self.prev {
+            return Err(Error::Corrupt {
+                position: self.n + 1,
+                why: format!(
+                    "the store's head is at {} but the log ends at {}",
+                    head.position, self.n
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -256,17 +302,7 @@ pub(crate) fn replay(
         latest_at: None,
         records: full,
     };
-    let mut next = read_page(store, 1, GENESIS_HASH, full)?;
-    while let Some(last) = next.last() {
-        let (from, prev) = (last.position + 1, last.hash);
-        let page = std::mem::take(&mut next);
-        let (folded, following) = rayon::join(
-            || fold.page(store, page),
-            || read_page(store, from, prev, full),
-        );
-        folded?;
-        next = following?;
-    }
+    fold.run(store, full)?;
     let Fold {
         members,
         trial_total,
@@ -277,16 +313,6 @@ pub(crate) fn replay(
         latest_at,
         ..
     } = fold;
-    let head = store.head()?;
-    if head.position != n || head.hash != prev {
-        return Err(Error::Corrupt {
-            position: n + 1,
-            why: format!(
-                "the store's head is at {} but the log ends at {n}",
-                head.position
-            ),
-        });
-    }
     Ok(Replayed {
         members,
         trial_total,
@@ -296,4 +322,50 @@ pub(crate) fn replay(
         history,
         latest_at,
     })
+}
+
+/// The cached projections of a ledger as of a position of its log: where a catch-up starts,
+/// and what it ends with.
+pub(crate) struct Projections {
+    pub members: Members,
+    pub clearing: Clearing,
+    pub history: PolicyHistory,
+    pub latest_at: Option<Timestamp>,
+    /// The last position folded into them, and its stored hash.
+    pub position: u64,
+    pub hash: Hash,
+}
+
+/// Folds onto `from` only what the log holds after `from.position`, with the checks of a
+/// replay (chain links from `from.hash`, decoding, ids, the store's index, journal entries,
+/// policy versions, and that the log ends at the store's head): what a ledger does after a
+/// write whose outcome it does not know, instead of replaying from genesis. Returns the
+/// projections however far it got (members part-folded only up to the first bad event),
+/// and the first failure.
+pub(crate) fn catch_up(
+    store: &dyn EventStore,
+    from: Projections,
+) -> (Projections, Result<(), Error>) {
+    let mut fold = Fold {
+        members: from.members,
+        trial: HashMap::default(),
+        trial_total: 0,
+        clearing: from.clearing,
+        prev: from.hash,
+        n: from.position,
+        place: None,
+        history: from.history,
+        latest_at: from.latest_at,
+        records: false,
+    };
+    let result = fold.run(store, false);
+    let caught = Projections {
+        members: fold.members,
+        clearing: fold.clearing,
+        history: fold.history,
+        latest_at: fold.latest_at,
+        position: fold.n,
+        hash: fold.prev,
+    };
+    (caught, result)
 }

@@ -22,6 +22,7 @@
 
 use memberledger_core::events::PolicyPublished;
 use std::io::{BufRead, Read};
+#[cfg(feature = "sled")]
 use std::path::Path;
 
 use memberledger_core::{
@@ -29,6 +30,7 @@ use memberledger_core::{
     Rejection, GENESIS_HASH,
 };
 use memberledger_store::{Append, EventStore};
+#[cfg(feature = "sled")]
 use memberledger_store_sled::SledStore;
 
 use crate::{Error, Ledger, VerifyReport};
@@ -61,7 +63,7 @@ impl Ledger {
     /// `idempotency_conflict` (its content cannot be compared), and never records it twice.
     ///
     /// `path` must not hold a ledger, or anything else: a directory that exists must be
-    /// empty (else `Error::Storage`). On any failure nothing is left at `path` (a directory
+    /// empty (else `Error::Storage`; `already_exists` when it holds a ledger). On any failure nothing is left at `path` (a directory
     /// this call created is removed again; one that was empty is emptied).
     ///
     /// `policy` is the founding policy when the export does not begin with one (the built-in
@@ -79,6 +81,7 @@ impl Ledger {
     /// assert_eq!(restored.member_ids().len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg(feature = "sled")]
     pub fn restore(
         path: impl AsRef<Path>,
         policy: Option<Policy>,
@@ -88,17 +91,21 @@ impl Ledger {
         let created = match std::fs::read_dir(path) {
             Ok(mut entries) => {
                 if entries.next().is_some() {
-                    let what = if path.join("db").exists() {
-                        "a ledger already exists at"
-                    } else {
-                        "restore needs a new or empty directory, not"
-                    };
-                    return Err(Error::Storage(format!("{what} {}", path.display())));
+                    if SledStore::holds_ledger_files(path) {
+                        return Err(Error::AlreadyExists(format!(
+                            "a ledger already exists at {}",
+                            path.display()
+                        )));
+                    }
+                    return Err(Error::storage(format!(
+                        "restore needs a new or empty directory, not {}",
+                        path.display()
+                    )));
                 }
                 false
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-            Err(e) => return Err(Error::Storage(format!("{}: {e}", path.display()))),
+            Err(e) => return Err(Error::storage(format!("{}: {e}", path.display()))),
         };
         let result = SledStore::open(path)
             .map_err(Error::from)
@@ -111,7 +118,7 @@ impl Ledger {
     }
 
     /// Rebuilds a ledger from a `jsonl` export into an empty store (a
-    /// [`MemoryStore`](crate::MemoryStore) to verify an export with no database at all), with
+    /// [`MemoryStore`](crate::store::MemoryStore) to verify an export with no database at all), with
     /// every check of [`restore`](Ledger::restore). Returns the ledger and the report of its
     /// verification; a failed check is `Err(Error::Corrupt)` naming the first bad position.
     pub fn restore_into(
@@ -121,7 +128,7 @@ impl Ledger {
     ) -> Result<(Ledger, VerifyReport), Error> {
         let head = store.head()?;
         if head.position > 0 || store.meta(crate::ledger::POLICY_KEY)?.is_some() {
-            return Err(Error::Storage(
+            return Err(Error::AlreadyExists(
                 "restore needs an empty store; this one holds a ledger".into(),
             ));
         }
@@ -204,6 +211,7 @@ fn tiers_defined(ledger: &Ledger) -> Result<(), Error> {
 }
 
 /// Removes what a failed restore wrote at `path`.
+#[cfg(feature = "sled")]
 fn remove_restored(path: &Path, created: bool) {
     if created {
         let _ = std::fs::remove_dir_all(path);
@@ -251,7 +259,7 @@ impl<R: BufRead> ExportLines<R> {
         let n = (&mut self.reader)
             .take(LINE_MAX + 1)
             .read_until(b'\n', &mut self.buf)
-            .map_err(|e| Error::Storage(format!("cannot read the export: {e}")))?;
+            .map_err(|e| Error::storage(format!("cannot read the export: {e}")))?;
         if n == 0 {
             return Ok(None);
         }

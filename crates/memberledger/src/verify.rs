@@ -6,6 +6,7 @@ use crate::{Error, Ledger};
 
 /// What [`Ledger::verify`] checked and found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct VerifyReport {
     /// Events checked.
     pub events: u64,
@@ -48,11 +49,23 @@ impl VerifyReport {
 
 /// The first thing found wrong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Problem {
     /// The first bad position (0: not tied to one event).
     pub position: u64,
     /// What is wrong.
     pub what: String,
+}
+
+impl Problem {
+    /// A problem at `position` (0: not tied to one event): what a host adds to a report
+    /// when its own check fails (a pinned head that differs, say).
+    pub fn new(position: u64, what: impl Into<String>) -> Problem {
+        Problem {
+            position,
+            what: what.into(),
+        }
+    }
 }
 
 impl Ledger {
@@ -69,7 +82,7 @@ impl Ledger {
     /// ```
     pub fn verify(&self) -> Result<VerifyReport, Error> {
         self.quiesced(|| {
-            let replayed = match replay(self.store(), self.founding_policy(), true) {
+            let replayed = match replay(self.event_store(), self.founding_policy(), true) {
                 Ok(r) => r,
                 Err(Error::Corrupt { position, why }) => return Ok(VerifyReport::failed(position, why)),
                 Err(e) => return Err(e),

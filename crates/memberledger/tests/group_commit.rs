@@ -1,6 +1,7 @@
 //! Group commit under steady load: the thread that leads a group gets its own answer back
 //! (issue 12: the leader used to commit groups until the queue was empty, which under steady
 //! load it never is).
+#![cfg(feature = "sled")]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,11 +1,13 @@
 //! Policy history: a new version published mid-stream applies to commands at or after its
 //! time, earlier commands keep what they were given, every event names the version it was
 //! decided under, and a replay from disk agrees without re-evaluating a rule.
+// Without the `sled` feature only the tests of a ledger in memory run.
+#![cfg_attr(not(feature = "sled"), allow(dead_code, unused_imports))]
 
-use memberledger::events::{BonusGranted, PolicyPublished};
-use memberledger::{
-    Command, Error, EventBody, EventStore, Ledger, MemberId, MemoryStore, Money, Policy, Timestamp,
-};
+use memberledger::domain::events::{BonusGranted, PolicyPublished};
+use memberledger::domain::EventBody;
+use memberledger::store::{EventStore, MemoryStore};
+use memberledger::{Command, Error, Ledger, MemberId, Money, Policy, Timestamp};
 
 /// Recharging 1000.00 gives 150.00 bonus.
 const FOUNDING: &str = r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}],
@@ -35,6 +37,7 @@ fn t(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
+#[cfg(feature = "sled")]
 #[test]
 fn a_bonus_rule_published_mid_stream_applies_from_its_time_on_and_on_replay() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,11 +175,11 @@ fn an_event_naming_a_policy_not_in_force_is_corrupt() {
         "03-01T10:00:00",
         r#""type":"enroll","member":"M1","store":"S1""#,
     );
-    let mut events = memberledger::decide(
-        &memberledger::Context::founding(ledger.founding_policy()).with_member(None),
+    let mut events = memberledger::domain::decide(
+        &memberledger::domain::Context::founding(ledger.founding_policy()).with_member(None),
         &enroll,
     )
-    .map(memberledger::Decision::into_events)
+    .map(memberledger::domain::Decision::into_events)
     .unwrap();
     events[0].policy = 2;
     let store = MemoryStore::new();
@@ -214,17 +217,18 @@ fn a_policy_back_dated_before_a_recorded_event_is_corrupt() {
         "03-01T10:00:00",
         r#""type":"enroll","member":"M1","store":"S1""#,
     );
-    let enrolled = memberledger::decide(
-        &memberledger::Context::founding(&founding).with_member(None),
+    let enrolled = memberledger::domain::decide(
+        &memberledger::domain::Context::founding(&founding).with_member(None),
         &enroll,
     )
-    .map(memberledger::Decision::into_events)
+    .map(memberledger::domain::Decision::into_events)
     .unwrap();
     let back = publish(2, "02-01T00:00:00", DOUBLE);
-    let history = memberledger::PolicyHistory::new(founding.clone());
-    let published = memberledger::decide(&memberledger::Context::new(&history), &back)
-        .unwrap()
-        .events;
+    let history = memberledger::domain::PolicyHistory::new(founding.clone());
+    let published =
+        memberledger::domain::decide(&memberledger::domain::Context::new(&history), &back)
+            .unwrap()
+            .events;
     let store = MemoryStore::new();
     store
         .set_meta("policy", founding.to_json().as_bytes())

@@ -13,10 +13,10 @@ fn cmd(n: u64, at: &str, rest: &str) -> Command {
 }
 
 fn refused(ledger: &Ledger, c: &Command, code: &str) -> String {
-    let head = ledger.store().head().unwrap();
+    let head = ledger.head().unwrap();
     let e = ledger.execute(c).unwrap_err();
     assert_eq!(e.code(), code, "{e}");
-    assert_eq!(ledger.store().head().unwrap(), head, "nothing recorded");
+    assert_eq!(ledger.head().unwrap(), head, "nothing recorded");
     e.to_string()
 }
 

@@ -51,6 +51,7 @@
 //! puts whichever commands arrive together into one append, so which of them share an injected
 //! failure can vary from run to run; a failure that needs one such interleaving may take a few
 //! runs of its seed (or `MEMBERLEDGER_SIM_SERIAL=1`) to show again.
+#![cfg(feature = "sled")]
 
 mod sim;
 

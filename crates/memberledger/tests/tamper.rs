@@ -1,5 +1,6 @@
 //! Tampering with a sled ledger on disk: any changed byte, a deleted, swapped or inserted
 //! record is found, and named by its first bad position.
+#![cfg(feature = "sled")]
 
 use std::path::Path;
 

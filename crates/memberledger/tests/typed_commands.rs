@@ -85,7 +85,7 @@ fn defects() -> Vec<(Command, &'static str)> {
 #[test]
 fn a_typed_command_is_checked_like_its_wire_form() {
     let ledger = enrolled();
-    let head = ledger.store().head().unwrap();
+    let head = ledger.head().unwrap();
     for (cmd, code) in defects() {
         let e = ledger.execute(&cmd).unwrap_err();
         assert_eq!(e.code(), code, "{cmd:?}: {e}");
@@ -96,14 +96,14 @@ fn a_typed_command_is_checked_like_its_wire_form() {
         let batch = ledger.execute_batch(std::slice::from_ref(&cmd));
         assert_eq!(batch[0].as_ref().unwrap_err().code(), code);
     }
-    assert_eq!(ledger.store().head().unwrap(), head, "nothing recorded");
+    assert_eq!(ledger.head().unwrap(), head, "nothing recorded");
     assert!(ledger.verify().unwrap().ok());
 }
 
 #[test]
 fn a_typed_command_names_the_stream_of_its_action() {
     let ledger = enrolled();
-    let head = ledger.store().head().unwrap();
+    let head = ledger.head().unwrap();
     let stores = MemberId::decode_str("@stores").unwrap();
     let policy = MemberId::decode_str("@policy").unwrap();
     let cases = [
@@ -150,7 +150,7 @@ fn a_typed_command_names_the_stream_of_its_action() {
         let e = ledger.execute(&cmd).unwrap_err();
         assert_eq!(e.code(), code, "{cmd:?}: {e}");
     }
-    assert_eq!(ledger.store().head().unwrap(), head, "nothing recorded");
+    assert_eq!(ledger.head().unwrap(), head, "nothing recorded");
     assert!(ledger.verify().unwrap().ok());
 }
 
@@ -159,7 +159,7 @@ fn a_large_batch_checks_each_typed_command_first_as_a_small_one_does() {
     // 64 commands or more with no cross-member command are decided member by member: the
     // command's own form is still checked before its id is looked up.
     let ledger = enrolled();
-    let head = ledger.store().head().unwrap();
+    let head = ledger.head().unwrap();
     let (defective, codes): (Vec<Command>, Vec<&str>) = defects().into_iter().unzip();
     let mut batch = defective.clone();
     // The first defect again, this time with an id already recorded (the enrollment's):
@@ -184,5 +184,5 @@ fn a_large_batch_checks_each_typed_command_first_as_a_small_one_does() {
     for (i, (r, want)) in results.iter().zip(&wants).enumerate() {
         assert_eq!(r.as_ref().unwrap_err().code(), *want, "#{i}");
     }
-    assert_eq!(ledger.store().head().unwrap(), head, "nothing recorded");
+    assert_eq!(ledger.head().unwrap(), head, "nothing recorded");
 }

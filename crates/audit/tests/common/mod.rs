@@ -8,10 +8,11 @@
 
 #![allow(dead_code)]
 
-use memberledger::events::{BalanceRefunded, Consumed, ConsumptionRefunded};
+use memberledger::domain::events::{BalanceRefunded, Consumed, ConsumptionRefunded};
 use std::collections::BTreeMap;
 
-use memberledger::{Command, EventBody, Ledger, LotKind, MemberId, Receipt, Uuid};
+use memberledger::domain::{EventBody, LotKind};
+use memberledger::{Command, Ledger, MemberId, Receipt, Uuid};
 
 /// Minutes from 2025-01-01T00:00:00Z to a time on the wire: `2025-03-04T05:06:00Z`.
 pub fn timestamp(minutes: u64) -> String {

@@ -172,7 +172,7 @@ impl Server {
 
     /// The chain's last position, read from the ledger itself.
     pub fn position(&self) -> u64 {
-        self.ledger.store().head().unwrap().position
+        self.ledger.head().unwrap().position
     }
 
     /// Stops the server (gracefully) and waits for it.

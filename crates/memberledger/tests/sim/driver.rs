@@ -2,15 +2,14 @@
 //! store, fed by the generator, crashed and reopened now and then, and checked after every
 //! step against the reference model and the invariants.
 
-use memberledger::events::{BonusExpired, PackageExpired, PointsExpired};
+use memberledger::domain::events::{BonusExpired, PackageExpired, PointsExpired};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use memberledger::{
-    check_balanced, postings, Account, Command, Error, EventBody, EventStore, Ledger, MemberId,
-    MemoryStore, Policy, Receipt, SledStore, StoreId, Uuid,
-};
+use memberledger::domain::{check_balanced, postings, Account, EventBody};
+use memberledger::store::{EventStore, MemoryStore, SledStore};
+use memberledger::{Command, Error, Ledger, MemberId, Policy, Receipt, StoreId, Uuid};
 
 use super::fault::{FaultKind, FaultStore, Faults, Injected};
 use super::model::{
@@ -707,7 +706,6 @@ impl Sim {
         self.stats.events = self.cursor;
         let head = self
             .ledger()
-            .store()
             .head()
             .unwrap_or_else(|e| self.fail(&format!("head: {e}")));
         if head.position != self.cursor {
@@ -760,8 +758,7 @@ impl Sim {
             } else if after_recorded.contains(&lc.id) {
                 let digest = self
                     .ledger()
-                    .store()
-                    .command(lc.id)
+                    .command_record(lc.id)
                     .ok()
                     .flatten()
                     .map(|r| r.digest);
@@ -1085,7 +1082,7 @@ impl Sim {
                 got.bonus_spent.to_string(),
                 money(want.bonus_spent),
             );
-            let lots = |ls: &[memberledger::Lot]| -> String {
+            let lots = |ls: &[memberledger::domain::Lot]| -> String {
                 ls.iter()
                     .map(|l| {
                         format!(

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use memberledger::{EventStore, MemberId, RecordedEvent, StoreError, Uuid};
+use memberledger::domain::RecordedEvent;
+use memberledger::store::{EventStore, StoreError};
+use memberledger::{MemberId, Uuid};
 use memberledger_store::{Append, AppendConflict, CommandRecord, Head, RawEvent};
 
 use super::rng::mix;

@@ -1,0 +1,266 @@
+#[cfg(feature = "sled")]
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+
+use memberledger_core::{Policy, Rejection};
+use memberledger_store::{EventStore, MemoryStore};
+#[cfg(feature = "sled")]
+use memberledger_store_sled::SledStore;
+
+use super::{commit::Queue, recover::Tail, Ledger, Policies, POLICY_KEY};
+use crate::replay::replay;
+use crate::{Clock, Error};
+
+/// The ledger on disk, in sled (the default `sled` feature).
+#[cfg(feature = "sled")]
+impl Ledger {
+    /// Opens the sled ledger in `path`, creating it with the built-in policy if there is none.
+    ///
+    /// A directory that holds sled's files but no ledger is `Corrupt`, never a new ledger. A
+    /// ledger open elsewhere (another process, or another `Ledger` in this one) is `locked`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Ledger, Error> {
+        let store = SledStore::open(path)?;
+        refuse_files_without_a_ledger(&store)?;
+        Ledger::with_store(Box::new(store), None)
+    }
+
+    /// Opens the sled ledger in `path`, failing when there is none (rather than creating one).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Ledger, Error> {
+        let store = existing_store(path.as_ref(), |p| SledStore::open(p))?;
+        Ledger::with_store(Box::new(store), None)
+    }
+
+    /// Opens the existing sled ledger in `path` and verifies it, in one replay: the replay
+    /// that builds the projections makes every check [`verify`](Ledger::verify) makes, and
+    /// its totals are the report (`open_existing` then `verify` replays twice). A damaged log
+    /// is `Err(Error::Corrupt)` with its first bad position, as from `open_existing`.
+    ///
+    /// It writes nothing to `path`: it reads a private copy of the ledger
+    /// ([`SledStore::open_copy`]), so not even sled's recovery of damaged files changes them,
+    /// and the ledger it returns refuses writes. A ledger written before founding records
+    /// existed is verified as it is, and
+    /// [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
+    pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
+        let store = existing_store(path.as_ref(), |p| SledStore::open_copy(p))?;
+        Ledger::assemble(Box::new(store), None, Open::Verify)
+    }
+
+    /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there, and
+    /// with `Corrupt` if sled's files are there without a ledger (a damaged ledger, or an
+    /// interrupted `create`): only an absent or empty directory takes a new ledger.
+    pub fn create(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
+        let store = SledStore::open(path.as_ref())?;
+        if store.meta(POLICY_KEY)?.is_some() || store.head()?.position > 0 {
+            return Err(Error::AlreadyExists(format!(
+                "a ledger already exists at {}",
+                path.as_ref().display()
+            )));
+        }
+        refuse_files_without_a_ledger(&store)?;
+        Ledger::with_store(Box::new(store), Some(policy))
+    }
+
+    /// Opens the sled ledger in `path`, creating it with `policy` as its founding policy if
+    /// there is none: what a host calls at every start. An existing ledger must have been
+    /// created with `policy` (`invalid_policy` otherwise; later versions are published with
+    /// `publish_policy` commands and do not change the founding one).
+    ///
+    /// ```
+    /// use memberledger::{Ledger, Policy};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("ledger");
+    /// let ledger = Ledger::create_or_open(&path, Policy::builtin())?; // created
+    /// ledger.close();
+    /// let again = Ledger::create_or_open(&path, Policy::builtin())?; // opened
+    /// assert_eq!(*again.founding_policy(), Policy::builtin());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_or_open(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
+        let store = SledStore::open(path)?;
+        refuse_files_without_a_ledger(&store)?;
+        Ledger::with_store(Box::new(store), Some(policy))
+    }
+}
+
+impl Ledger {
+    /// Closes the ledger, releasing its store: for a ledger on disk, sled's lock on the
+    /// directory, so the same path can be opened again (in this process or another) once
+    /// this returns. Every command acknowledged before is durable already; nothing is lost by
+    /// not calling it, but the lock is held until the `Ledger` is dropped.
+    ///
+    /// A ledger shared between threads as an `Arc<Ledger>` is closed when its last clone is
+    /// dropped: take it back with `Arc::try_unwrap` (or `Arc::into_inner`) and close it. A
+    /// clone forgotten somewhere (a thread still running, a handle stored in a struct) keeps
+    /// the store open, and opening the same path again fails with `locked`.
+    ///
+    /// ```
+    /// use memberledger::Ledger;
+    /// # #[cfg(feature = "sled")] {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("ledger");
+    /// let ledger = std::sync::Arc::new(Ledger::open(&path)?);
+    /// let clone = std::sync::Arc::clone(&ledger);
+    /// std::thread::spawn(move || drop(clone)).join().unwrap();
+    /// std::sync::Arc::into_inner(ledger).expect("the last clone").close();
+    /// let again = Ledger::open_existing(&path)?; // the lock was released
+    /// # drop(again);
+    /// # }
+    /// # Ok::<(), memberledger::Error>(())
+    /// ```
+    pub fn close(self) {
+        drop(self);
+    }
+
+    /// A ledger in memory with the built-in policy (for tests and trials).
+    pub fn in_memory() -> Ledger {
+        Ledger::in_memory_with(Policy::builtin())
+    }
+
+    /// A ledger in memory with a policy.
+    pub fn in_memory_with(policy: Policy) -> Ledger {
+        Ledger::with_store(Box::new(MemoryStore::new()), Some(policy))
+            .expect("a new memory store opens")
+    }
+
+    /// A ledger over any store. A new store takes `policy` (the built-in one if `None`) as its
+    /// founding policy (version 1); an existing one keeps its own, and `policy`, if given, must
+    /// equal it. Later versions are published with a `publish_policy` command.
+    ///
+    /// The founding policy is recorded in the chain: a new ledger's first event (position 1,
+    /// stream `@policy`) is its record ([`founding_command`](memberledger_core::founding_command)),
+    /// and a ledger written before founding records existed gets it appended now (the
+    /// upcast, docs/EVENTS.md), so its exports carry the policy from then on.
+    pub fn with_store(store: Box<dyn EventStore>, policy: Option<Policy>) -> Result<Ledger, Error> {
+        Ledger::assemble(store, policy, Open::Write).map(|(ledger, _)| ledger)
+    }
+
+    /// Whether the founding policy is recorded in the chain. False only for a ledger written
+    /// before founding records existed that was opened without writing
+    /// ([`open_verified`](Ledger::open_verified)): "founding policy not in the chain (old
+    /// ledger)"; any writable open records it.
+    pub fn founding_policy_in_chain(&self) -> bool {
+        self.policies().history.founding_in_chain()
+    }
+
+    /// [`with_store`](Ledger::with_store), with the report of the replay it made (with every
+    /// check of `verify`, and no founding record written, for [`Open::Verify`]).
+    pub(crate) fn assemble(
+        store: Box<dyn EventStore>,
+        policy: Option<Policy>,
+        open: Open,
+    ) -> Result<(Ledger, crate::VerifyReport), Error> {
+        let full = open == Open::Verify;
+        let policy = match store.meta(POLICY_KEY)? {
+            Some(bytes) => {
+                let stored = std::str::from_utf8(&bytes)
+                    .map_err(|e| Error::Corrupt {
+                        position: 0,
+                        why: format!("stored policy: {e}"),
+                    })
+                    .and_then(|s| {
+                        Policy::from_json(s).map_err(|e| Error::Corrupt {
+                            position: 0,
+                            why: format!("stored policy: {e}"),
+                        })
+                    })?;
+                if policy.as_ref().is_some_and(|p| *p != stored) {
+                    return Err(Rejection::InvalidPolicy(
+                        "the ledger already has a different policy".into(),
+                    )
+                    .into());
+                }
+                stored
+            }
+            None if store.head()?.position > 0 => {
+                return Err(Error::Corrupt {
+                    position: 0,
+                    why: "the ledger has events but its policy is missing".into(),
+                })
+            }
+            None => {
+                let p = policy.unwrap_or_else(Policy::builtin);
+                p.validate()?;
+                store.set_meta(POLICY_KEY, p.to_json().as_bytes())?;
+                p
+            }
+        };
+        let mut replayed = replay(store.as_ref(), &policy, full)?;
+        let report = crate::verify::report_of(&replayed);
+        for state in replayed.members.values_mut() {
+            if full {
+                state.drop_consumption_records();
+            }
+            state.shrink_to_fit();
+        }
+        replayed.members.shrink_to_fit();
+        let ledger = Ledger {
+            store,
+            founding: policy,
+            policies: RwLock::new(Policies {
+                history: replayed.history,
+                latest_at: replayed.latest_at,
+            }),
+            members: RwLock::new(replayed.members),
+            clearing: RwLock::new(replayed.clearing),
+            writer: Mutex::new(()),
+            queue: Mutex::new(Queue::default()),
+            clock: RwLock::new(Clock::system()),
+            tail: Mutex::new(Some(Tail {
+                position: replayed.events,
+                hash: replayed.head,
+            })),
+        };
+        if open == Open::Write && !ledger.founding_policy_in_chain() {
+            ledger.record_founding_policy()?;
+        }
+        Ok((ledger, report))
+    }
+
+    /// Records the founding policy in the chain: the first event of a new ledger, or the
+    /// upcast of an old one (its record appended, in force from the beginning).
+    fn record_founding_policy(&self) -> Result<(), Error> {
+        let founding = memberledger_core::founding_command(&self.founding);
+        let mut results = self.execute_batch(std::slice::from_ref(&founding));
+        results.pop().expect("one result per command").map(|_| ())
+    }
+}
+
+/// How a ledger is opened: to write (the founding policy is recorded in the chain if it is
+/// not yet), or only to verify (nothing is written).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    Write,
+    Verify,
+}
+
+#[cfg(feature = "sled")]
+/// The sled store of an existing ledger, opened by `open` (in place, or from a copy): there
+/// must be one, with its policy. A directory without a ledger's files is "no ledger";
+/// one with sled's files but no ledger in them is `Corrupt`.
+fn existing_store(
+    path: &Path,
+    open: impl FnOnce(&Path) -> Result<SledStore, memberledger_store::StoreError>,
+) -> Result<SledStore, Error> {
+    // Without any of a ledger's files there is no ledger here, and opening would create one.
+    if !SledStore::holds_ledger_files(path) {
+        return Err(Error::NoLedger(format!(
+            "no ledger at {}; create one first (memberledger init)",
+            path.display()
+        )));
+    }
+    let store = open(path)?;
+    refuse_files_without_a_ledger(&store)?;
+    Ok(store)
+}
+
+#[cfg(feature = "sled")]
+/// `Corrupt` when the store was opened over a ledger's files (sled's, the anchor) and holds
+/// no ledger: no policy setting and no events (a damaged ledger, or an interrupted create).
+fn refuse_files_without_a_ledger(store: &SledStore) -> Result<(), Error> {
+    if store.found_existing() && store.meta(POLICY_KEY)?.is_none() && store.head()?.position == 0 {
+        return Err(store
+            .no_ledger_error("no policy setting and no events")
+            .into());
+    }
+    Ok(())
+}

@@ -1,0 +1,309 @@
+use std::collections::HashMap;
+
+use memberledger_core::{
+    decide, postings, Action, Clearing, Command, Context, Event, MemberId, MemberState,
+    PolicyHistory, Rejection, Timestamp, Uuid,
+};
+use memberledger_store::Append;
+use rayon::prelude::*;
+
+use super::Ledger;
+use crate::replay::Members;
+use crate::{Clock, Error, Receipt};
+
+impl Ledger {
+    /// Plans a batch against the cached projections: each command's step, and the appends,
+    /// member states, clearing and policy history after it.
+    pub(super) fn plan(&self, commands: &[Command]) -> Plan {
+        let (history, latest_at) = {
+            let p = self.policies();
+            (p.history.clone(), p.latest_at)
+        };
+        let mut plan = Plan {
+            clock: self.clock().snapshot(),
+            clearing: self.cached_clearing().clone(),
+            history,
+            latest_at,
+            steps: Vec::new(),
+            appends: Vec::new(),
+            ids: HashMap::new(),
+            states: HashMap::new(),
+        };
+        let members = self
+            .members
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A command's digest depends on nothing else: computed on every core.
+        let digests: Vec<[u8; 32]> = commands
+            .par_iter()
+            .with_min_len(32)
+            .map(Command::digest)
+            .collect();
+        self.plan_batch(&members, &mut plan, commands, &digests);
+        plan
+    }
+
+    /// Plans a batch: decided by member on every core when it qualifies, else in order.
+    fn plan_batch(
+        &self,
+        members: &Members,
+        plan: &mut Plan,
+        commands: &[Command],
+        digests: &[[u8; 32]],
+    ) {
+        match self.decide_by_member(members, plan, commands, digests) {
+            Some(decided) => {
+                for ((c, &digest), d) in commands.iter().zip(digests).zip(decided) {
+                    let step = match d {
+                        Decided::Done(step) => step,
+                        Decided::Events(events, next) => {
+                            record(plan, c, digest, events, next.map(|b| *b))
+                        }
+                    };
+                    plan.steps.push(step);
+                }
+            }
+            None => {
+                for (c, &digest) in commands.iter().zip(digests) {
+                    let step = self.plan_one(members, plan, c, digest);
+                    plan.steps.push(step);
+                }
+            }
+        }
+    }
+
+    /// The step of a command whose id the store already holds: its recorded events again
+    /// (an idempotent repeat) or a conflict (the same id with other content); `None` for a new
+    /// command.
+    fn recorded(&self, c: &Command, digest: [u8; 32]) -> Option<Step> {
+        let rec = match self.store.command(c.id) {
+            Err(e) => return Some(Step::Done(Err(e.into()))),
+            Ok(None) => return None,
+            Ok(Some(rec)) => rec,
+        };
+        if rec.digest != digest {
+            return Some(Step::Done(Err(Rejection::IdempotencyConflict(
+                c.id.to_string(),
+            )
+            .into())));
+        }
+        let positions: Vec<u64> =
+            (rec.first_position..rec.first_position + u64::from(rec.count)).collect();
+        Some(Step::Done(
+            self.store
+                .read_positions(&positions)
+                .map(|events| Receipt {
+                    command: c.id,
+                    replayed: true,
+                    events,
+                })
+                .map_err(Error::from),
+        ))
+    }
+
+    fn plan_one(&self, members: &Members, plan: &mut Plan, c: &Command, digest: [u8; 32]) -> Step {
+        // However the command was built (a struct literal skips `from_json`), it is checked as
+        // the wire form is before anything reads its stream; the deciders check it again.
+        if let Err(r) = c.validate() {
+            return Step::Done(Err(r.into()));
+        }
+        if let Some(step) = self.recorded(c, digest) {
+            return step;
+        }
+        if let Some(&(i, d)) = plan.ids.get(&c.id) {
+            return if d == digest {
+                Step::SameAs(i)
+            } else {
+                Step::Done(Err(Rejection::IdempotencyConflict(c.id.to_string()).into()))
+            };
+        }
+        if let Err(r) = plan.clock.check(c.at) {
+            return Step::Done(Err(r.into()));
+        }
+        // Gather what the decision reads; the core decides. A consumption refund reads the
+        // member's consumption records, which the cached projection does not keep: its events
+        // are folded again, with what this batch has planned for it.
+        let full;
+        let member = if c.action.needs_consumption_records() {
+            full = match self.full_state(&c.member, &plan.appends) {
+                Ok(s) => s,
+                Err(e) => return Step::Done(Err(e)),
+            };
+            full.as_ref()
+        } else {
+            plan.states
+                .get(&c.member)
+                .or_else(|| members.get(&c.member).map(|s| &**s))
+        };
+        let ctx = Context::new(&plan.history)
+            .with_member(member)
+            .with_clearing(&plan.clearing)
+            .with_latest_at(plan.latest_at);
+        match decide(&ctx, c) {
+            Err(r) => Step::Done(Err(r.into())),
+            Ok(d) => {
+                let next = d.member.map(MemberState::without_consumption_records);
+                record(plan, c, digest, d.events, next)
+            }
+        }
+    }
+
+    /// Decides a batch on every core when its commands are independent across members: none
+    /// settles, publishes a policy or refunds a consumption (those read what every member or
+    /// the log holds), and no id appears twice. Each member's commands are decided in order
+    /// against that member's state, the members in parallel; the result is what deciding the
+    /// batch in order gives, since a member's decisions read only that member's state and the
+    /// policy history, which such a batch does not change. `None` when the batch does not
+    /// qualify (it is then planned in order).
+    fn decide_by_member(
+        &self,
+        members: &Members,
+        plan: &Plan,
+        commands: &[Command],
+        digests: &[[u8; 32]],
+    ) -> Option<Vec<Decided>> {
+        if commands.len() < PARALLEL_MIN
+            || commands.iter().any(|c| {
+                matches!(
+                    c.action,
+                    Action::Settle { .. }
+                        | Action::PublishPolicy { .. }
+                        | Action::RefundConsumption { .. }
+                )
+            })
+        {
+            return None;
+        }
+        let mut ids = std::collections::HashSet::with_capacity(commands.len());
+        if !commands.iter().all(|c| ids.insert(c.id)) {
+            return None;
+        }
+        // Each member's commands, in batch order.
+        let mut by_member: HashMap<&MemberId, Vec<usize>, ahash::RandomState> = HashMap::default();
+        for (i, c) in commands.iter().enumerate() {
+            by_member.entry(&c.member).or_default().push(i);
+        }
+        let groups: Vec<Vec<usize>> = by_member.into_values().collect();
+        let decided: Vec<Vec<(usize, Decided)>> = groups
+            .into_par_iter()
+            .with_min_len(16)
+            .map(|group| {
+                let mut state: Option<MemberState> = None;
+                let mut last_decided = None;
+                let mut out: Vec<(usize, Decided)> = group
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, i)| {
+                        let c = &commands[i];
+                        // The same order of checks as `plan_one`: the command's own form first.
+                        if let Err(r) = c.validate() {
+                            return (i, Decided::Done(Step::Done(Err(r.into()))));
+                        }
+                        if let Some(step) = self.recorded(c, digests[i]) {
+                            return (i, Decided::Done(step));
+                        }
+                        if let Err(r) = plan.clock.check(c.at) {
+                            return (i, Decided::Done(Step::Done(Err(r.into()))));
+                        }
+                        let current = state
+                            .as_ref()
+                            .or_else(|| members.get(&c.member).map(|s| &**s));
+                        let ctx = Context::new(&plan.history).with_member(current);
+                        match decide(&ctx, c) {
+                            Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
+                            Ok(d) => {
+                                state = d.member.map(MemberState::without_consumption_records);
+                                last_decided = Some(k);
+                                (i, Decided::Events(d.events, None))
+                            }
+                        }
+                    })
+                    .collect();
+                // The member's state after the batch goes with its last recorded command.
+                if let Some((_, Decided::Events(_, next))) = last_decided.map(|k| &mut out[k]) {
+                    *next = state.map(Box::new);
+                }
+                out
+            })
+            .collect();
+        let mut out: Vec<Option<Decided>> = std::iter::repeat_with(|| None)
+            .take(commands.len())
+            .collect();
+        for (i, d) in decided.into_iter().flatten() {
+            out[i] = Some(d);
+        }
+        out.into_iter().collect()
+    }
+}
+
+pub(super) struct Plan {
+    /// The ledger's clock, read once for the whole batch.
+    pub(super) clock: Clock,
+    pub(super) steps: Vec<Step>,
+    pub(super) appends: Vec<Append>,
+    /// Command ids planned in this batch: their append index and digest.
+    pub(super) ids: HashMap<Uuid, (usize, [u8; 32])>,
+    /// The clearing after this batch's planned commands.
+    pub(super) clearing: Clearing,
+    /// Members' states after this batch's planned commands.
+    pub(super) states: HashMap<MemberId, MemberState>,
+    /// The policy history after this batch's planned commands.
+    pub(super) history: PolicyHistory,
+    /// The latest event time after this batch's planned commands.
+    pub(super) latest_at: Option<Timestamp>,
+}
+
+pub(super) enum Step {
+    /// Finished without appending: a replay, a rejection or an error.
+    Done(Result<Receipt, Error>),
+    /// Appended as the i-th append.
+    Appended(usize),
+    /// A repeat, in the same batch, of the i-th append.
+    SameAs(usize),
+}
+
+/// A command decided ahead of the plan (see `Ledger::decide_by_member`).
+enum Decided {
+    /// Finished without appending.
+    Done(Step),
+    /// The events to append, and the member's state after them.
+    Events(Vec<Event>, Option<Box<MemberState>>),
+}
+
+/// Batches at least this large are decided by member on every core when they qualify.
+const PARALLEL_MIN: usize = 64;
+
+/// Adds a decided command to the plan: the clearing, the latest time, the policy history and
+/// the member's state move on, and its events become the next append.
+fn record(
+    plan: &mut Plan,
+    c: &Command,
+    digest: [u8; 32],
+    events: Vec<Event>,
+    next: Option<MemberState>,
+) -> Step {
+    let expected_version = events[0].version - 1;
+    for e in &events {
+        plan.clearing.fold_postings(e.at, &postings(e));
+        plan.latest_at = plan.latest_at.max(Some(e.at));
+        if e.member.is_stores() {
+            plan.clearing.apply(e).expect("a decided settlement folds");
+        }
+        if e.member.is_policy() {
+            plan.history.apply(e).expect("a decided policy folds");
+        }
+    }
+    if let Some(next) = next {
+        plan.states.insert(c.member.clone(), next);
+    }
+    let i = plan.appends.len();
+    plan.ids.insert(c.id, (i, digest));
+    plan.appends.push(Append {
+        command: c.id,
+        digest,
+        member: c.member.clone(),
+        expected_version,
+        events,
+    });
+    Step::Appended(i)
+}
