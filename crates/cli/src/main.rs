@@ -23,6 +23,7 @@ mod report;
 mod restore;
 mod serve;
 mod show;
+mod statement;
 mod token;
 mod verify;
 
@@ -243,7 +244,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             from,
             to,
             json,
-        } => report::member_statement(
+        } => statement::run(
             &open(&cli.db)?,
             &member,
             from.as_deref(),
