@@ -13,26 +13,37 @@ macro_rules! outln {
 
 mod apply;
 mod demo;
+mod expire;
+mod export;
+mod fail;
+mod init;
+mod output;
 mod policy;
 mod report;
 mod restore;
 mod serve;
 mod show;
+mod statement;
 mod token;
+mod verify;
 
-use memberledger::domain::events::{BonusExpired, PackageExpired, PointsExpired};
+pub(crate) use fail::Fail;
+pub(crate) use init::read_policy;
+pub(crate) use output::{emit, emit_done};
+pub(crate) use verify::{pinned, print_report};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// A ledger opens by folding every event into many small allocations on every core; mimalloc
 /// serves those from per-thread heaps (the system allocator serialises the threads on its
 /// arenas and takes minutes to free a million members). An embedding host chooses its own.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use memberledger::{Clock, Ledger, Policy};
+use memberledger::{Clock, Ledger};
 
 #[derive(Parser)]
 #[command(
@@ -120,7 +131,7 @@ enum Cmd {
     Export {
         /// The format.
         #[arg(long, value_enum, default_value = "jsonl")]
-        format: Format,
+        format: export::Format,
     },
     /// Reports on the books: trial-balance, stores, settlement, liability.
     Report {
@@ -185,82 +196,6 @@ enum MemberCmd {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    /// One event per line: canonical JSON plus its hash (see docs/AUDIT.md).
-    Jsonl,
-    /// An hledger / ledger-cli journal closed by balance assertions.
-    Hledger,
-    /// A beancount file closed by balance directives.
-    Beancount,
-    /// One row per posting.
-    Csv,
-}
-
-/// A failure the CLI reports: the message and the exit code.
-pub(crate) struct Fail {
-    code: u8,
-    message: String,
-}
-
-impl Fail {
-    pub(crate) fn usage(message: impl Into<String>) -> Fail {
-        Fail {
-            code: 2,
-            message: message.into(),
-        }
-    }
-    pub(crate) fn rejected(message: impl Into<String>) -> Fail {
-        Fail {
-            code: 1,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<memberledger::Error> for Fail {
-    fn from(e: memberledger::Error) -> Fail {
-        match e {
-            memberledger::Error::Rejected(r) => Fail::rejected(format!("{}: {r}", r.code())),
-            other => Fail::usage(format!("{}: {other}", other.code())),
-        }
-    }
-}
-
-impl From<std::io::Error> for Fail {
-    fn from(e: std::io::Error) -> Fail {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            // The reader went away (`| head`): stop quietly, as Unix tools do.
-            return Fail {
-                code: 0,
-                message: String::new(),
-            };
-        }
-        Fail::usage(format!("I/O error: {e}"))
-    }
-}
-
-/// Writes text to standard output; a closed pipe ends the program quietly (for what only
-/// reads the ledger), any other failure is exit 2 with the reason.
-pub(crate) fn emit(text: &str) -> Result<u8, Fail> {
-    write_stdout(text)?;
-    Ok(0)
-}
-
-/// Writes text to standard output after a change to the ledger (`done`): whatever the
-/// failure, a closed pipe included, it is exit 2 with a message that says what was done.
-pub(crate) fn emit_done(text: &str, done: &str) -> Result<u8, Fail> {
-    write_stdout(text)
-        .map_err(|e| Fail::usage(format!("{done}, but cannot write to standard output: {e}")))?;
-    Ok(0)
-}
-
-fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -280,7 +215,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     let clock = cli.clock()?;
     let open = |db: &Path| open(db, &clock);
     match cli.command {
-        Cmd::Init { policy } => init(&cli.db, policy.as_deref()),
+        Cmd::Init { policy } => init::run(&cli.db, policy.as_deref()),
         Cmd::Apply { file } => apply::run(&open(&cli.db)?, &file),
         Cmd::Member {
             command: MemberCmd::Show { id, json, as_of },
@@ -290,7 +225,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             export: None,
             head,
             ..
-        } => verify(&cli.db, json, head.as_deref()),
+        } => verify::run(&cli.db, json, head.as_deref()),
         Cmd::Verify {
             json,
             export: Some(file),
@@ -298,7 +233,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             head,
         } => restore::verify_export(&file, policy.as_deref(), json, head.as_deref()),
         Cmd::Restore(args) => restore::run(&cli.db, &args),
-        Cmd::Export { format } => export(&open(&cli.db)?, format),
+        Cmd::Export { format } => export::run(&open(&cli.db)?, format),
         Cmd::Report {
             report,
             as_of,
@@ -309,14 +244,14 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             from,
             to,
             json,
-        } => report::member_statement(
+        } => statement::run(
             &open(&cli.db)?,
             &member,
             from.as_deref(),
             to.as_deref(),
             json,
         ),
-        Cmd::Expire { as_of } => expire(&open(&cli.db)?, &as_of),
+        Cmd::Expire { as_of } => expire::run(&open(&cli.db)?, &as_of),
         Cmd::Policy { command } => policy::run(&open(&cli.db)?, command),
         Cmd::Demo(args) => demo::run(&args),
         Cmd::Serve(args) => serve::run(Ledger::open_existing(&cli.db)?, clock.clone(), &args),
@@ -328,137 +263,4 @@ fn open(db: &Path, clock: &Clock) -> Result<Ledger, Fail> {
     let ledger = Ledger::open_existing(db)?;
     ledger.set_clock(clock.clone());
     Ok(ledger)
-}
-
-/// The policy in a file, or the built-in one.
-pub(crate) fn read_policy(policy: Option<&Path>) -> Result<Policy, Fail> {
-    match policy {
-        None => Ok(Policy::builtin()),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", p.display())))?;
-            Policy::from_json(&text).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))
-        }
-    }
-}
-
-fn init(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
-    Ledger::create(db, read_policy(policy)?)?;
-    let done = format!("created a ledger at {}", db.display());
-    emit_done(&format!("{done}\n"), &done)
-}
-
-/// What `verify` says of a ledger written before founding records existed (not a failure:
-/// its next writable open records the founding policy in the chain).
-const OLD_LEDGER_NOTE: &str = "founding policy not in the chain (old ledger): version 1 is only in the ledger's settings; the next command that opens it to write (anything but verify) records it";
-
-/// The report, failed when its chain ends at another head than the one pinned.
-pub(crate) fn pinned(
-    mut report: memberledger::VerifyReport,
-    head: Option<&str>,
-) -> memberledger::VerifyReport {
-    if let Some(pin) = head.filter(|pin| report.ok() && !report.head.eq_ignore_ascii_case(pin)) {
-        report.problem = Some(memberledger::Problem::new(
-            report.events,
-            format!(
-                "the chain ends at position {} with head {}, not at the pinned head {pin}: \
-                 it was cut short, extended or rewritten",
-                report.events, report.head
-            ),
-        ));
-    }
-    report
-}
-
-fn verify(db: &Path, json: bool, head: Option<&str>) -> Result<u8, Fail> {
-    // Opening replays the whole log with every check `verify` makes, once; a damaged log
-    // fails there, and that is a verify failure with its position, not an I/O error.
-    let (report, old_ledger) = match Ledger::open_verified(db) {
-        Ok((ledger, report)) => (report, !ledger.founding_policy_in_chain()),
-        Err(memberledger::Error::Corrupt { position, why }) => {
-            (memberledger::VerifyReport::failed(position, why), false)
-        }
-        Err(e) => return Err(e.into()),
-    };
-    print_report(&pinned(report, head), json, old_ledger)
-}
-
-/// Prints a verify report (as JSON, or as text, noting a ledger whose founding policy is not
-/// in the chain); exit 1 when it names a problem.
-pub(crate) fn print_report(
-    report: &memberledger::VerifyReport,
-    json: bool,
-    old_ledger: bool,
-) -> Result<u8, Fail> {
-    let mut o = String::new();
-    if json {
-        outln!(
-            o,
-            "{}",
-            serde_json::to_string(report).expect("report serialises")
-        );
-    } else if let Some(p) = &report.problem {
-        outln!(o, "verify: FAILED at position {}: {}", p.position, p.what);
-    } else {
-        outln!(
-            o,
-            "verify: ok — {} events, {} members, chain head {}\n  held: principal {} · bonus {} · points {}",
-            report.events, report.members, report.head, report.principal, report.bonus, report.points
-        );
-        if old_ledger {
-            outln!(o, "  {OLD_LEDGER_NOTE}");
-        }
-    }
-    emit(&o)?;
-    Ok(u8::from(!report.ok()))
-}
-
-fn expire(ledger: &Ledger, as_of: &str) -> Result<u8, Fail> {
-    let at = report::parse_time(Some(as_of))?.expect("given");
-    let results = ledger.expire_due(at);
-    let (mut members, mut bonus, mut points) = (0u64, memberledger::Money::ZERO, 0u64);
-    let mut packages = memberledger::Money::ZERO;
-    for r in &results {
-        let receipt = r.as_ref().map_err(|e| Fail::from(e.clone()))?;
-        members += 1;
-        for e in &receipt.events {
-            match &e.event.body {
-                memberledger::domain::EventBody::BonusExpired(BonusExpired { amount, .. }) => {
-                    bonus = bonus.plus(*amount)
-                }
-                memberledger::domain::EventBody::PointsExpired(PointsExpired {
-                    points: p, ..
-                }) => points += p,
-                memberledger::domain::EventBody::PackageExpired(PackageExpired {
-                    amount, ..
-                }) => {
-                    packages = packages.plus(*amount);
-                }
-                _ => {}
-            }
-        }
-    }
-    let done =
-        format!("expired as of {at}: {members} members, bonus {bonus}, {points} points, packages {packages}");
-    emit_done(&format!("{done}\n"), &done)
-}
-
-fn export(ledger: &Ledger, format: Format) -> Result<u8, Fail> {
-    use memberledger_audit::Format as F;
-    let format = match format {
-        Format::Jsonl => F::Jsonl,
-        Format::Hledger => F::Hledger,
-        Format::Beancount => F::Beancount,
-        Format::Csv => F::Csv,
-    };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match memberledger_audit::export(ledger, format, &mut out) {
-        Ok(_) => {}
-        Err(memberledger_audit::ExportError::Io(e)) => return Err(e.into()),
-        Err(memberledger_audit::ExportError::Ledger(e)) => return Err(e.into()),
-        Err(e) => return Err(Fail::usage(e.to_string())),
-    }
-    out.flush()?;
-    Ok(0)
 }

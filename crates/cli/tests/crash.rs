@@ -13,22 +13,7 @@ use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
 use memberledger::{Ledger, Uuid};
-
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use memberledger_testkit::Rng;
 
 /// The commands of the campaign, in order: 40 members enrolled, then a mix.
 fn commands(n: usize, rng: &mut Rng) -> Vec<(Uuid, String)> {
@@ -81,7 +66,7 @@ fn acknowledged_commands_survive_sigkill_exactly_once() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed);
     eprintln!("crash campaign: {kills} kills, seed {seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger");
     let status = Process::new(env!("CARGO_BIN_EXE_memberledger"))

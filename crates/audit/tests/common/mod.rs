@@ -222,46 +222,8 @@ pub fn run_batch(ledger: &Ledger, lines: &[String]) -> Outcome {
     out
 }
 
-/// A small deterministic generator (SplitMix64).
-pub struct Rng(u64);
-
-impl Rng {
-    /// Seeded.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `percent`/100.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// One element.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        let i =
-            usize::try_from(self.below(u64::try_from(items.len()).expect("small"))).expect("small");
-        &items[i]
-    }
-}
+/// The test kit's seeded generator.
+pub use memberledger_testkit::Rng;
 
 /// A ledger built by [`realistic`], with the commands that built it.
 pub struct Realistic {
@@ -304,11 +266,11 @@ pub fn realistic(seed: u64, members: usize, stores: usize, commands: usize) -> R
     for n in 0..commands {
         minutes += rng.between(1, 2 * mean_gap);
         let id = command_id(u64::try_from(n).expect("small") + 1);
-        let enroll_now = enrolled < members && (enrolled == 0 || rng.chance(45));
+        let enroll_now = enrolled < members && (enrolled == 0 || rng.percent(45));
         let (i, rest, store) = if enroll_now {
             let i = enrolled;
             enrolled += 1;
-            let rest = if rng.chance(20) {
+            let rest = if rng.percent(20) {
                 format!(
                     r#""type":"enroll","tier":"{}""#,
                     rng.pick(&["standard", "silver"])
@@ -330,20 +292,20 @@ pub fn realistic(seed: u64, members: usize, stores: usize, commands: usize) -> R
                 .map(|(id, c)| (*id, cents_of(c.charged) - cents_of(c.refunded)))
                 .filter(|(_, left)| *left > 0)
                 .collect();
-            let at_home = rng.chance(65);
+            let at_home = rng.percent(65);
             let store = if at_home {
                 homes[i].clone()
             } else {
                 rng.pick(&store_ids).clone()
             };
-            let roll = if balance < yuan(100) && rng.chance(70) {
+            let roll = if balance < yuan(100) && rng.percent(70) {
                 0
             } else {
                 rng.below(100)
             };
             let rest = match roll {
                 0..=21 => {
-                    let cents = if rng.chance(15) {
+                    let cents = if rng.percent(15) {
                         rng.between(yuan(1), yuan(900))
                     } else {
                         *rng.pick(&[
@@ -369,7 +331,7 @@ pub fn realistic(seed: u64, members: usize, stores: usize, commands: usize) -> R
                 22..=31 => {
                     let cents = rng.between(yuan(5), yuan(200));
                     let reason = rng.pick(&["birthday", "campaign", "apology"]);
-                    if rng.chance(80) {
+                    if rng.percent(80) {
                         let expires = minutes + rng.between(7, 120) * 24 * 60;
                         format!(
                             r#""type":"grant_bonus","amount":"{}","reason":"{reason}","expires_at":"{}""#,
@@ -384,7 +346,7 @@ pub fn realistic(seed: u64, members: usize, stores: usize, commands: usize) -> R
                     }
                 }
                 32..=71 => {
-                    let cents = if rng.chance(4) || balance < 2 {
+                    let cents = if rng.percent(4) || balance < 2 {
                         // More than the card holds: refused, records nothing.
                         balance + rng.between(1, yuan(500))
                     } else {
@@ -401,9 +363,9 @@ pub fn realistic(seed: u64, members: usize, stores: usize, commands: usize) -> R
                     let (c, left) = *rng.pick(&refundable);
                     // Refunds go back to the store that delivered the service, whatever the
                     // command's store says.
-                    if rng.chance(45) || left < 2 {
+                    if rng.percent(45) || left < 2 {
                         format!(r#""type":"refund_consumption","consumption":"{c}""#)
-                    } else if rng.chance(5) {
+                    } else if rng.percent(5) {
                         format!(
                             r#""type":"refund_consumption","consumption":"{c}","amount":"{}""#,
                             amount(left + 1)

@@ -1,0 +1,76 @@
+//! What the demo counts as the year is recorded.
+
+use memberledger::domain::events::{
+    BalanceRefunded, BonusExpired, BonusGranted, Consumed, Recharged, Settled,
+};
+use std::collections::BTreeMap;
+
+use memberledger::domain::EventBody;
+use memberledger::{Money, Receipt};
+
+/// What one store did over the year.
+#[derive(Default)]
+pub(super) struct StoreStats {
+    pub(super) consumptions: u64,
+    pub(super) revenue: Money,
+    pub(super) cross_store: u64,
+    pub(super) recharged: Money,
+}
+
+/// Counts over every command the demo sent.
+#[derive(Default)]
+pub(super) struct Tally {
+    pub(super) recorded: u64,
+    pub(super) events: u64,
+    pub(super) rejected: BTreeMap<String, u64>,
+    pub(super) by_type: BTreeMap<&'static str, u64>,
+    pub(super) stores: BTreeMap<String, StoreStats>,
+    pub(super) bonus_granted: Money,
+    pub(super) bonus_expired: Money,
+    pub(super) refunded_cash: Money,
+    pub(super) settled: Money,
+}
+
+impl Tally {
+    /// Counts one command's result: its rejection code, or its events.
+    pub(super) fn count(&mut self, result: &Result<Receipt, memberledger::Error>) {
+        let receipt = match result {
+            Ok(r) => r,
+            Err(e) => {
+                *self.rejected.entry(e.code().to_owned()).or_default() += 1;
+                return;
+            }
+        };
+        self.recorded += 1;
+        self.events += receipt.events.len() as u64;
+        for e in &receipt.events {
+            *self.by_type.entry(e.event.body.type_name()).or_default() += 1;
+            let store = self.stores.entry(e.event.store.to_string()).or_default();
+            match &e.event.body {
+                EventBody::Consumed(Consumed { charged, draws, .. }) => {
+                    store.consumptions += 1;
+                    store.revenue = store.revenue.plus(*charged);
+                    if draws.iter().any(|d| d.origin_store != e.event.store) {
+                        store.cross_store += 1;
+                    }
+                }
+                EventBody::Recharged(Recharged { amount, .. }) => {
+                    store.recharged = store.recharged.plus(*amount);
+                }
+                EventBody::BonusGranted(BonusGranted { amount, .. }) => {
+                    self.bonus_granted = self.bonus_granted.plus(*amount);
+                }
+                EventBody::BonusExpired(BonusExpired { amount, .. }) => {
+                    self.bonus_expired = self.bonus_expired.plus(*amount);
+                }
+                EventBody::BalanceRefunded(BalanceRefunded { payout, .. }) => {
+                    self.refunded_cash = self.refunded_cash.plus(*payout);
+                }
+                EventBody::Settled(Settled { amount, .. }) => {
+                    self.settled = self.settled.plus(*amount)
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! `memberledger init`: creates a new ledger.
+
+use std::path::Path;
+
+use memberledger::{Ledger, Policy};
+
+use crate::{emit_done, Fail};
+
+/// The policy in a file, or the built-in one.
+pub(crate) fn read_policy(policy: Option<&Path>) -> Result<Policy, Fail> {
+    match policy {
+        None => Ok(Policy::builtin()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", p.display())))?;
+            Policy::from_json(&text).map_err(|e| Fail::usage(format!("{}: {e}", e.code())))
+        }
+    }
+}
+
+/// Creates a ledger at `db` under the policy in a file, or the built-in one.
+pub(crate) fn run(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
+    Ledger::create(db, read_policy(policy)?)?;
+    let done = format!("created a ledger at {}", db.display());
+    emit_done(&format!("{done}\n"), &done)
+}

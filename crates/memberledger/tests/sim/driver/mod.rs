@@ -1,0 +1,412 @@
+//! The simulation: one seeded run of a ledger (in memory or sled) behind a fault-injecting
+//! store, fed by the generator, crashed and reopened now and then, and checked after every
+//! step against the reference model and the invariants.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use memberledger::domain::{check_balanced, postings, Account, EventBody};
+use memberledger::store::{EventStore, MemoryStore, SledStore};
+use memberledger::{Command, Error, Ledger, MemberId, Policy, Receipt, StoreId, Uuid};
+
+use super::fault::{FaultKind, FaultStore, Faults, Injected};
+use super::model::{
+    Ids, Model, RefundTo, Verdict, FREEZE_ALLOWS_RECHARGE, FREEZE_ALLOWS_REFUNDS,
+    PACKAGE_REFUND_TO, TIERS,
+};
+use super::rng::{mix, Rng};
+use super::spec::{money, timestamp, Spec};
+
+mod check;
+mod step;
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub steps: u64,
+    /// `verify()` every this many steps; also after every crash, with the comparison of every
+    /// member that runs every 25 steps, and at the end.
+    pub verify_every: u64,
+    /// Run the clients of a concurrent step one after another instead of in threads.
+    pub serial: bool,
+    /// Force the store (`memory` or `sled`) instead of letting the seed choose.
+    pub store: Option<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Config {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let steps = var("MEMBERLEDGER_SIM_STEPS").map_or(200, |v| {
+            v.parse().expect("MEMBERLEDGER_SIM_STEPS is a number")
+        });
+        let verify_every =
+            var("MEMBERLEDGER_SIM_VERIFY_EVERY").map_or(if steps <= 2_000 { 1 } else { 25 }, |v| {
+                v.parse()
+                    .expect("MEMBERLEDGER_SIM_VERIFY_EVERY is a number")
+            });
+        Config {
+            steps,
+            verify_every: verify_every.max(1),
+            serial: var("MEMBERLEDGER_SIM_SERIAL").is_some_and(|v| v != "0"),
+            store: var("MEMBERLEDGER_SIM_STORE"),
+        }
+    }
+}
+
+/// Figures of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub runs: u64,
+    pub steps: u64,
+    /// Every command line handed to the ledger or its parser, retries included.
+    pub commands: u64,
+    pub accepted: u64,
+    pub accepted_by_type: BTreeMap<&'static str, u64>,
+    pub replayed: u64,
+    pub rejected: BTreeMap<&'static str, u64>,
+    pub events: u64,
+    /// Events in the log by type.
+    pub events_by_type: BTreeMap<&'static str, u64>,
+    pub crashes: u64,
+    pub faults_before: u64,
+    pub faults_after: u64,
+    pub storage_errors: u64,
+    /// Commands whose acknowledgement was lost and whose retry returned the original receipt.
+    pub lost_acks_replayed: u64,
+    /// Commands whose write failed and whose retry recorded them.
+    pub failed_writes_recorded: u64,
+    /// Rejections decided against a command of the same group that then failed to be written.
+    pub premised_rejections: u64,
+    pub batches: u64,
+    pub concurrent_steps: u64,
+    pub verifies: u64,
+    /// Clock steps onto an expiry or window edge: one second before, at, one second after.
+    pub edges: [u64; 3],
+    /// Bonus and point lots and packages that expired at exactly their `expires_at`.
+    pub expired_at_edge: u64,
+    pub expired: u64,
+    pub members_max: u64,
+}
+
+impl Stats {
+    pub fn add(&mut self, o: &Stats) {
+        self.runs += o.runs;
+        self.steps += o.steps;
+        self.commands += o.commands;
+        self.accepted += o.accepted;
+        for (k, v) in &o.accepted_by_type {
+            *self.accepted_by_type.entry(k).or_insert(0) += v;
+        }
+        self.replayed += o.replayed;
+        for (k, v) in &o.rejected {
+            *self.rejected.entry(k).or_insert(0) += v;
+        }
+        self.events += o.events;
+        for (k, v) in &o.events_by_type {
+            *self.events_by_type.entry(k).or_insert(0) += v;
+        }
+        self.crashes += o.crashes;
+        self.faults_before += o.faults_before;
+        self.faults_after += o.faults_after;
+        self.storage_errors += o.storage_errors;
+        self.lost_acks_replayed += o.lost_acks_replayed;
+        self.failed_writes_recorded += o.failed_writes_recorded;
+        self.premised_rejections += o.premised_rejections;
+        self.batches += o.batches;
+        self.concurrent_steps += o.concurrent_steps;
+        self.verifies += o.verifies;
+        for i in 0..3 {
+            self.edges[i] += o.edges[i];
+        }
+        self.expired_at_edge += o.expired_at_edge;
+        self.expired += o.expired;
+        self.members_max = self.members_max.max(o.members_max);
+    }
+
+    pub fn summary(&self) -> String {
+        let rejected: u64 = self.rejected.values().sum();
+        format!(
+            "runs {} | steps {} | commands {} (accepted {}, replayed {}, rejected {rejected}, storage errors {}) | events {} \
+             | crashes/reopens {} | injected write failures {} (before writing {}, ack lost after writing {}) \
+             | lost acks replayed on retry {} | failed writes recorded on retry {} | rejections premised on an unwritten command {} \
+             | batches {} | concurrent steps {} | verifies {} | clock on expiry edges -1s/0/+1s {:?} | lots expired {} (at exactly expires_at {}) \
+             | accepted by type {:?} | events by type {:?} | rejections by code {:?}",
+            self.runs,
+            self.steps,
+            self.commands,
+            self.accepted,
+            self.replayed,
+            self.storage_errors,
+            self.events,
+            self.crashes,
+            self.faults_before + self.faults_after,
+            self.faults_before,
+            self.faults_after,
+            self.lost_acks_replayed,
+            self.failed_writes_recorded,
+            self.premised_rejections,
+            self.batches,
+            self.concurrent_steps,
+            self.verifies,
+            self.edges,
+            self.expired,
+            self.expired_at_edge,
+            self.accepted_by_type,
+            self.events_by_type,
+            self.rejected,
+        )
+    }
+}
+
+/// Where a failing run is, for the message of a panic raised outside our checks.
+#[derive(Default)]
+pub struct Context {
+    pub step: u64,
+    pub lines: Vec<String>,
+}
+
+enum Backend {
+    Memory(Arc<MemoryStore>),
+    Sled {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+    },
+}
+
+/// A recorded command: its spec and the positions and hashes of its events.
+pub struct Recorded {
+    pub spec: Spec,
+    pub events: Vec<(u64, [u8; 32])>,
+}
+
+/// One command handed to the ledger and what came back.
+pub struct Sub {
+    pub thread: usize,
+    pub spec: Spec,
+    pub cmd: Command,
+    pub outcome: Result<Receipt, Error>,
+}
+
+/// A command as found in the new part of the log.
+pub(crate) struct LogCmd {
+    id: Uuid,
+    events: Vec<(u64, [u8; 32])>,
+}
+
+pub struct Sim {
+    pub(super) seed: u64,
+    pub(super) cfg: Config,
+    pub(super) rng: Rng,
+    pub(super) model: Model,
+    pub(super) ids: HashMap<Uuid, Recorded>,
+    pub(super) history: Vec<Spec>,
+    pub(super) pending: Vec<Spec>,
+    pub(super) members: Vec<String>,
+    pub(super) stores: Vec<String>,
+    pub(super) clock: i64,
+    /// The ledger's clock: the simulation's, read by the ledger through `Clock::from_fn`.
+    now: Arc<std::sync::atomic::AtomicI64>,
+    pub(super) step: u64,
+    pub(super) stats: Stats,
+    pub(super) ghosts: u64,
+    ledger: Option<Ledger>,
+    backend: Backend,
+    faults: Arc<Faults>,
+    cursor: u64,
+    seen: HashSet<Uuid>,
+    accounts: BTreeMap<Account, i64>,
+    trial: i64,
+    lost_acks: HashSet<Uuid>,
+    failed_writes: HashSet<Uuid>,
+    ctx: Arc<Mutex<Context>>,
+}
+
+/// 2026-01-01T08:00:00Z.
+pub const EPOCH: i64 = 1_767_254_400;
+
+pub fn uses_sled(seed: u64, cfg: &Config) -> bool {
+    match cfg.store.as_deref() {
+        Some("sled") => true,
+        Some("memory") => false,
+        Some(other) => panic!("MEMBERLEDGER_SIM_STORE is memory or sled, not {other}"),
+        None => seed % 3 == 0,
+    }
+}
+
+impl Sim {
+    pub fn new(seed: u64, cfg: Config, ctx: Arc<Mutex<Context>>) -> Sim {
+        let mut rng = Rng::new(mix(seed));
+        let members = (0..rng.range(20, 50)).map(|i| format!("M{i:02}")).collect();
+        let stores = (1..=rng.range(3, 6)).map(|i| format!("S{i}")).collect();
+        let backend = if uses_sled(seed, &cfg) {
+            let dir = tempfile::tempdir().expect("a temp dir");
+            let path = dir.path().join("ledger");
+            Backend::Sled { _dir: dir, path }
+        } else {
+            Backend::Memory(Arc::new(MemoryStore::new()))
+        };
+        // Long runs fail and crash less often per step: every reopen and every failed write
+        // replays the whole log, so their cost grows with it.
+        let long = cfg.steps > 2_000;
+        let faults = if long {
+            Faults::new(mix(seed ^ 0xFA17), 10, 10)
+        } else {
+            Faults::new(mix(seed ^ 0xFA17), 30, 30)
+        };
+        let mut sim = Sim {
+            seed,
+            cfg,
+            rng,
+            model: Model::default(),
+            ids: HashMap::new(),
+            history: Vec::new(),
+            pending: Vec::new(),
+            members,
+            stores,
+            clock: EPOCH,
+            now: Arc::new(std::sync::atomic::AtomicI64::new(EPOCH)),
+            step: 0,
+            stats: Stats {
+                runs: 1,
+                ..Stats::default()
+            },
+            ghosts: 0,
+            ledger: None,
+            backend,
+            faults,
+            cursor: 0,
+            seen: HashSet::new(),
+            accounts: BTreeMap::new(),
+            trial: 0,
+            lost_acks: HashSet::new(),
+            failed_writes: HashSet::new(),
+            ctx,
+        };
+        sim.open(Some(Policy::builtin()));
+        sim.check_policy();
+        sim
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Memory(_) => "memory",
+            Backend::Sled { .. } => "sled",
+        }
+    }
+
+    pub fn run(mut self) -> Stats {
+        let started = std::time::Instant::now();
+        for _ in 0..self.cfg.steps {
+            self.one_step();
+            if self.cfg.steps > 2_000 && self.step % 2_000 == 0 {
+                eprintln!(
+                    "seed={} step={} events={} crashes={} ({:.0}s)",
+                    self.seed,
+                    self.step,
+                    self.cursor,
+                    self.stats.crashes,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        // Whatever is still pending is retried with faults off, then everything is checked.
+        self.faults.arm(false);
+        self.step += 1;
+        if let Ok(mut c) = self.ctx.lock() {
+            c.step = self.step;
+            c.lines.clear();
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut subs = Vec::new();
+        for spec in pending {
+            self.submit(0, spec, &mut subs, false);
+        }
+        self.check_step(subs, Vec::new(), true);
+        self.stats.steps = self.cfg.steps;
+        self.stats.members_max = u64::try_from(self.model.members.len()).expect("few");
+        self.stats
+    }
+
+    fn ledger(&self) -> &Ledger {
+        self.ledger.as_ref().expect("the ledger is open")
+    }
+
+    fn open(&mut self, policy: Option<Policy>) {
+        let inner: Arc<dyn EventStore> = match &self.backend {
+            Backend::Memory(m) => Arc::clone(m) as Arc<dyn EventStore>,
+            Backend::Sled { path, .. } => Arc::new(
+                SledStore::open(path).unwrap_or_else(|e| self.fail(&format!("sled reopen: {e}"))),
+            ),
+        };
+        let store = FaultStore::new(inner, Arc::clone(&self.faults));
+        // The first open records the founding policy in the chain: no fault is injected
+        // there (the model has no command for it).
+        let armed = self.faults.armed();
+        self.faults.arm(false);
+        let ledger = Ledger::with_store(Box::new(store), policy)
+            .unwrap_or_else(|e| self.fail(&format!("the ledger does not open: {e}")));
+        let now = Arc::clone(&self.now);
+        ledger.set_clock(memberledger::Clock::from_fn(move || {
+            super::spec::timestamp(now.load(std::sync::atomic::Ordering::SeqCst))
+        }));
+        self.faults.arm(armed);
+        self.ledger = Some(ledger);
+    }
+
+    /// The process dies between two commands: the ledger is dropped and opened again over
+    /// what the store holds (sled reopens its directory).
+    pub(super) fn crash(&mut self) {
+        self.ledger = None;
+        self.open(None);
+        self.stats.crashes += 1;
+    }
+
+    /// The model hard-codes the built-in policy; make sure that is the policy in force.
+    fn check_policy(&self) {
+        use memberledger_core::Decimal;
+        let p = self.ledger().policy();
+        assert_eq!(p.tiers.len(), TIERS.len());
+        for (t, m) in p.tiers.iter().zip(&TIERS) {
+            assert_eq!(t.name, m.name);
+            assert_eq!(t.discount, Decimal::new(m.discount, 2));
+            assert_eq!(t.points_per_yuan, Decimal::new(m.points_x10, 1));
+        }
+        assert_eq!(p.bonus_expiry_days, Some(365));
+        assert_eq!(p.points_expiry_days, Some(730));
+        assert!(p.refund.claw_back_used_bonus);
+        assert_eq!(p.recharge_bonus.len(), 5);
+        assert_eq!(p.spend_order, memberledger_core::SpendOrder::Proportional);
+        assert_eq!(p.freeze.allow_recharge, FREEZE_ALLOWS_RECHARGE);
+        assert_eq!(p.freeze.allow_refunds, FREEZE_ALLOWS_REFUNDS);
+        let refund_to = match p.packages.refund_to {
+            memberledger_core::PackageRefundTo::Original => RefundTo::Original,
+            memberledger_core::PackageRefundTo::Cash => RefundTo::Cash,
+            memberledger_core::PackageRefundTo::Balance => RefundTo::Balance,
+        };
+        assert_eq!(refund_to, PACKAGE_REFUND_TO);
+    }
+
+    /// Fails the run with everything needed to reproduce it.
+    pub(super) fn fail(&self, what: &str) -> ! {
+        let lines = self
+            .ctx
+            .lock()
+            .map(|c| c.lines.join("\n    "))
+            .unwrap_or_default();
+        panic!(
+            "simulation failed: seed={} step={} store={}\n  {what}\n  commands of this step:\n    {lines}\n  reproduce: MEMBERLEDGER_SIM_SEED={} MEMBERLEDGER_SIM_STEPS={} cargo test -p memberledger --test simulation",
+            self.seed,
+            self.step,
+            self.backend_name(),
+            self.seed,
+            self.cfg.steps
+        );
+    }
+
+    fn note_line(&self, line: String) {
+        if let Ok(mut c) = self.ctx.lock() {
+            c.lines.push(line);
+        }
+    }
+}

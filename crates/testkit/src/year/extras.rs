@@ -1,0 +1,43 @@
+//! The commands of a year that no member sends: head office's policy publication and the
+//! month-end settlements between stores.
+
+use memberledger::domain::DEFAULT_POLICY_JSON;
+use memberledger::{Command, Ledger, Timestamp, Uuid};
+
+use crate::Rng;
+
+/// The second-half policy: the built-in one with a richer recharge-bonus ladder, and package
+/// refunds going back to the card.
+#[must_use]
+pub fn summer_policy(id: Uuid, at: Timestamp) -> Command {
+    let mut policy: serde_json::Value =
+        serde_json::from_str(DEFAULT_POLICY_JSON).expect("the built-in policy");
+    policy["recharge_bonus"] = serde_json::json!([
+        {"min": "500.00", "bonus": "80.00"},
+        {"min": "1000.00", "bonus": "200.00"},
+        {"min": "3000.00", "bonus": "650.00"},
+        {"min": "5000.00", "bonus": "1250.00"},
+        {"min": "10000.00", "bonus_rate": "0.30", "tiers": ["gold", "diamond"]}
+    ]);
+    policy["packages"] = serde_json::json!({"refund_to": "balance"});
+    let line = format!(
+        r#"{{"id":"{id}","at":"{at}","type":"publish_policy","store":"HQ","policy":{policy}}}"#
+    );
+    Command::from_json(&line).expect("the generator writes valid commands")
+}
+
+/// A `settle` for every debt between stores in the ledger, at `at`, with ids from `rng`.
+pub fn settlements(ledger: &Ledger, rng: &mut Rng, at: Timestamp) -> Vec<Command> {
+    ledger
+        .clearing()
+        .debts()
+        .into_iter()
+        .map(|(debtor, creditor, amount)| {
+            let line = format!(
+                r#"{{"id":"{}","at":"{at}","type":"settle","store":"{debtor}","to":"{creditor}","amount":"{amount}"}}"#,
+                rng.uuid()
+            );
+            Command::from_json(&line).expect("the generator writes valid commands")
+        })
+        .collect()
+}

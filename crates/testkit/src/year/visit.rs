@@ -1,0 +1,144 @@
+//! What a returning member does on a visit: one roll in a thousand chooses, what the generator
+//! knows of the member narrows it.
+//!
+//! The order of the branches and of the draws inside them is the stream: changing either
+//! changes every command after it (and the demo's chain head).
+
+use chrono::{DateTime, Duration, Utc};
+use memberledger::Money;
+
+use super::catalogue::{RECHARGES, SERVICES, TIERS};
+use super::Year;
+
+/// A store (by number) and the command's fields after `member` and `store`.
+type Visit = (u32, String);
+
+impl Year {
+    /// Member `n`'s next command: at home, or at the `away` store for some spending.
+    pub(super) fn visit(&mut self, n: usize, at: DateTime<Utc>, away: u32) -> Visit {
+        let roll = self.rng.below(1000);
+        let k = &self.members[n];
+        let home = k.home;
+        let balance = k.balance_cents;
+        // Members spend at any store (a quarter of visits away from home) but mostly recharge,
+        // and always close their card, at home.
+        if roll == 38 && !k.packages.is_empty() {
+            // Moving away: the unredeemed sessions go back as the policy says.
+            let p = *self.rng.pick(&self.members[n].packages);
+            let rest = format!(r#""type":"refund_package","package":"{p}","reason":"moving away""#);
+            (home, rest)
+        } else if roll < 30 && !k.consumptions.is_empty() {
+            (home, self.refund_consumption(n))
+        } else if roll < 33 && balance > 0 {
+            (home, r#""type":"refund_balance""#.to_owned())
+        } else if roll < 36 {
+            (home, self.change_tier(n))
+        } else if k.frozen && roll < 400 {
+            // A lost card turns up again soon after.
+            (
+                home,
+                r#""type":"unfreeze","reason":"card found""#.to_owned(),
+            )
+        } else if roll == 37 {
+            // A manager makes good a service complaint with bonus credit, by hand.
+            (
+                home,
+                r#""type":"adjust","balance":"bonus","direction":"credit","amount":"30.00","reason":"service complaint","operator":"MGR1""#.to_owned(),
+            )
+        } else if roll < 37 {
+            (home, r#""type":"freeze","reason":"lost card""#.to_owned())
+        } else if roll < 56 {
+            (home, self.grant_bonus(at))
+        } else {
+            self.spend(n, at, away, roll)
+        }
+    }
+
+    /// The rolls from 56 up: buying and using courses, points, recharges and services.
+    fn spend(&mut self, n: usize, at: DateTime<Utc>, away: u32, roll: u64) -> Visit {
+        let k = &self.members[n];
+        let home = k.home;
+        let balance = k.balance_cents;
+        if (115..127).contains(&roll) {
+            (home, self.purchase_package(balance, at))
+        } else if (127..450).contains(&roll) && !k.packages.is_empty() {
+            // A member with a course uses it on most visits.
+            let p = *self.rng.pick(&self.members[n].packages);
+            let store = if self.rng.chance(250) { away } else { home };
+            let staff = self.rng.below(200);
+            let rest = format!(r#""type":"redeem_session","package":"{p}","staff":"E{staff:03}""#);
+            (store, rest)
+        } else if (100..115).contains(&roll) && k.points >= 500 {
+            let points = 100 * (1 + self.rng.below(k.points / 100).min(9));
+            let rest = format!(r#""type":"redeem_points","points":{points},"reason":"gift""#);
+            (home, rest)
+        } else if roll < 100 || (balance < 30_000 && self.rng.chance(800)) {
+            let store = if self.rng.chance(100) { away } else { home };
+            let amount = Money::from_cents(*self.rng.pick(RECHARGES));
+            let staff = self.rng.below(200);
+            let rest = format!(r#""type":"recharge","amount":"{amount}","staff":"E{staff:03}""#);
+            (store, rest)
+        } else {
+            let store = if self.rng.chance(250) { away } else { home };
+            let (service, price) = *self.rng.pick(SERVICES);
+            let rest = format!(
+                r#""type":"consume","amount":"{}","staff":"E{:03}","service":"{service}""#,
+                Money::from_cents(price),
+                self.rng.below(200)
+            );
+            (store, rest)
+        }
+    }
+
+    /// A full or partial refund of one of the member's last consumptions.
+    fn refund_consumption(&mut self, n: usize) -> String {
+        let (c, charged) = *self.rng.pick(&self.members[n].consumptions);
+        if self.rng.chance(500) {
+            format!(r#""type":"refund_consumption","consumption":"{c}""#)
+        } else {
+            let part = 1 + self.rng.below(u64::try_from(charged).expect("positive"));
+            format!(
+                r#""type":"refund_consumption","consumption":"{c}","amount":"{}""#,
+                Money::from_cents(i64::try_from(part).expect("small"))
+            )
+        }
+    }
+
+    /// A manager moves the member to another tier (moving to the tier held is refused).
+    fn change_tier(&mut self, n: usize) -> String {
+        let held = &self.members[n].tier;
+        let others: Vec<&str> = TIERS.into_iter().filter(|t| *t != held.as_str()).collect();
+        let tier = *self.rng.pick(&others);
+        format!(r#""type":"change_tier","tier":"{tier}","reason":"service-recovery""#)
+    }
+
+    /// A birthday bonus that lapses within a few months.
+    fn grant_bonus(&mut self, at: DateTime<Utc>) -> String {
+        let days = 20 + self.rng.below(100);
+        let expires = at + Duration::days(i64::try_from(days).expect("small"));
+        let amount =
+            Money::from_cents(i64::try_from(2000 + 1000 * self.rng.below(8)).expect("small"));
+        format!(
+            r#""type":"grant_bonus","amount":"{amount}","reason":"birthday","expires_at":"{}""#,
+            expires.format("%Y-%m-%dT%H:%M:%SZ")
+        )
+    }
+
+    /// A course of sessions at a fifth off, paid in cash or from the card.
+    fn purchase_package(&mut self, balance: i64, at: DateTime<Utc>) -> String {
+        let (service, price) = *self.rng.pick(SERVICES);
+        let sessions = *self.rng.pick(&[5i64, 10]);
+        let total = price * sessions * 4 / 5;
+        let paid_from = if balance >= total && self.rng.chance(500) {
+            "balance"
+        } else {
+            "cash"
+        };
+        let expires = at + Duration::days(180);
+        format!(
+            r#""type":"purchase_package","service":"{service}","sessions":{sessions},"amount":"{}","paid_from":"{paid_from}","expires_at":"{}""#,
+            Money::from_cents(total),
+            expires.format("%Y-%m-%dT%H:%M:%SZ")
+        )
+    }
+}

@@ -1,0 +1,62 @@
+//! The year generator is pinned: the same seed and shape give the same commands, so the demo's
+//! chain head does not move when the generator's code does.
+
+use memberledger::{Ledger, Policy};
+use memberledger_testkit::year::{Shape, Year};
+use sha2::{Digest, Sha256};
+
+/// The demo's chain head (`memberledger demo`, seed 42, the default shape).
+const DEMO_HEAD: &str = "32916574f67682228e21b53a64e7f1e98e502766ab50178ff2ca11737ba91724";
+
+/// A year as the demo records it, on an in-memory ledger: its chain head.
+fn head_of_year(seed: u64, shape: Shape) -> String {
+    let ledger = Ledger::in_memory_with(Policy::builtin());
+    let mut year = Year::new(seed, shape);
+    ledger.set_clock(memberledger::Clock::fixed(year.end()));
+    year.record(&ledger, |_| {}, |_| {})
+        .expect("the year records");
+    year.close(&ledger, |_| {});
+    let report = ledger.verify().expect("the ledger verifies");
+    assert!(report.ok(), "{:?}", report.problem);
+    report.head
+}
+
+/// A small year (the demo's code path: groups, learning, the policy publication, settlements,
+/// the sweep) fast enough for a debug build.
+const SMALL: Shape = Shape {
+    stores: 5,
+    members: 200,
+    commands: 3_000,
+    days: 365,
+};
+
+#[test]
+fn small_year_chain_head_is_pinned() {
+    assert_eq!(
+        head_of_year(42, SMALL),
+        "bd34176fe1ecdfd6ee270789ee78be0bf7ae980853f6d65edd2ccf9276401053"
+    );
+}
+
+/// The generator alone, open-loop (nothing learnt): the digest of its first commands.
+#[test]
+fn open_loop_commands_are_pinned() {
+    let mut year = Year::new(42, Shape::default());
+    let mut digest = Sha256::new();
+    for i in 0..2_000 {
+        digest.update(year.command(i).to_json().as_bytes());
+        digest.update(b"\n");
+    }
+    assert_eq!(
+        hex::encode(digest.finalize()),
+        "804853b4b9c16aaf5fae59af988362146c3f743e9fa7ca66a5c4b4226c07ca7c"
+    );
+}
+
+/// The full demo (100,000 commands): slow in a debug build, so run it in release:
+/// `cargo test --release -p memberledger-testkit --test year -- --ignored`.
+#[test]
+#[ignore = "the full demo year: run in release"]
+fn demo_year_chain_head_is_pinned() {
+    assert_eq!(head_of_year(42, Shape::default()), DEMO_HEAD);
+}
