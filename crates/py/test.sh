@@ -29,4 +29,4 @@ python3 -m venv "$work/test"
 cd crates/py
 "$work/test/bin/python" -m pytest -q -p no:cacheprovider tests
 "$work/test/bin/python" -m doctest -v python/memberledger/__init__.py >/dev/null
-"$work/test/bin/mypy" --strict --no-incremental python/memberledger tests
+"$work/test/bin/mypy" --strict --no-incremental --cache-dir /dev/null python/memberledger tests
