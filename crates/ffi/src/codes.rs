@@ -155,6 +155,27 @@ mod tests {
         }
     }
 
+    /// Every code docs/RULES.md lists (its "Codes" table) has a number of its own: a new
+    /// code cannot reach C as `ML_UNKNOWN` unnoticed.
+    #[test]
+    fn every_code_the_rules_list_has_its_own_number() {
+        let rules = include_str!("../../../docs/RULES.md");
+        let table = rules
+            .split("| code | meaning |")
+            .nth(1)
+            .expect("the Codes table of docs/RULES.md");
+        let listed: Vec<&str> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| l.split('`').nth(1))
+            .collect();
+        assert!(listed.len() >= 20, "{listed:?}");
+        for name in listed {
+            assert_ne!(by_name(name).number, ML_UNKNOWN, "{name} has no number");
+        }
+    }
+
     #[test]
     fn an_unknown_string_code_maps_to_unknown() {
         assert_eq!(by_name("no_such_code").number, ML_UNKNOWN);
