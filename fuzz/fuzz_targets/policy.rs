@@ -7,9 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memberledger_core::{
-    check_balanced, decide, Context, Decision, postings, Command, MemberState, Policy,
-};
+use memberledger_core::{check_balanced, decide, postings, Command, Context, MemberState, Policy};
 
 /// The fixed script. `{tier}` is replaced with each tier of the policy in turn.
 const SCRIPT: &[&str] = &[
@@ -31,14 +29,23 @@ fn step(state: &mut Option<MemberState>, line: &str, policy: &Policy) {
     let cmd = Command::from_json(line).expect("the script's lines parse");
     // Business rejections are fine (a tiny discount may charge nothing, a rule may not
     // apply); a panic is not.
-    if let Ok((events, next)) = decide(&Context::founding(policy).with_member(state.as_ref()), &cmd).map(|d| (d.events, d.member.expect("a member's command"))) {
+    let ctx = Context::founding(policy).with_member(state.as_ref());
+    if let Ok(decision) = decide(&ctx, &cmd) {
+        let (events, next) = (
+            decision.events,
+            decision.member.expect("a member's command"),
+        );
         // The state returned is the fold of the events: check it by folding them again.
         let mut folded = state.clone();
         for e in &events {
             check_balanced(&postings(e)).expect("a decided event balances");
             MemberState::fold_onto(&mut folded, e).expect("a decided event folds");
         }
-        assert_eq!(folded.as_ref(), Some(&next), "decide_and_fold's state differs from the fold");
+        assert_eq!(
+            folded.as_ref(),
+            Some(&next),
+            "the decision's state differs from the fold"
+        );
         *state = Some(next);
     }
 }
@@ -54,7 +61,11 @@ fuzz_target!(|data: &[u8]| {
     let again = Policy::from_json(&canonical)
         .unwrap_or_else(|e| panic!("canonical policy {canonical} does not load: {e}"));
     assert_eq!(policy, again, "policy changed by a round trip: {canonical}");
-    assert_eq!(canonical, again.to_json(), "canonical policy JSON is not a fixed point");
+    assert_eq!(
+        canonical,
+        again.to_json(),
+        "canonical policy JSON is not a fixed point"
+    );
 
     let mut state = None;
     for line in SCRIPT {

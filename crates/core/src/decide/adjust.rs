@@ -23,7 +23,7 @@ impl Draft<'_> {
         policy: &Policy,
     ) -> Result<(), Rejection> {
         let at = self.cmd.at;
-        let mut body = EventBody::Adjusted(Adjusted {
+        let mut adjusted = Adjusted {
             amount,
             balance,
             direction,
@@ -34,28 +34,18 @@ impl Draft<'_> {
             points,
             points_draws: Vec::new(),
             reason: reason.to_owned(),
-        });
-        let EventBody::Adjusted(Adjusted {
-            draws,
-            expires_at,
-            lot,
-            points_draws,
-            ..
-        }) = &mut body
-        else {
-            unreachable!("built above")
         };
         match (direction, balance) {
             (Direction::Credit, b) => {
-                *lot = Some(self.next_lot());
-                *expires_at = match b {
+                adjusted.lot = Some(self.next_lot());
+                adjusted.expires_at = match b {
                     Balance::Principal => None,
                     Balance::Bonus => policy.bonus_expiry_days.map(|d| at.plus_days(d)),
                     Balance::Points => policy.points_expiry_days.map(|d| at.plus_days(d)),
                 };
             }
             (Direction::Debit, Balance::Points) => {
-                *points_draws = self.spend_points(points.unwrap_or(0))?;
+                adjusted.points_draws = self.spend_points(points.unwrap_or(0))?;
             }
             (Direction::Debit, b) => {
                 let want = amount.unwrap_or(Money::ZERO);
@@ -73,10 +63,10 @@ impl Draft<'_> {
                         self.cmd.member
                     )));
                 }
-                *draws = draw_fifo(&lots, want);
+                adjusted.draws = draw_fifo(&lots, want);
             }
         }
-        self.record(body)?;
+        self.record(EventBody::Adjusted(adjusted))?;
         Ok(())
     }
 }

@@ -53,7 +53,7 @@ struct EnvelopeIn<'a> {
 /// fields are refused.
 ///
 /// Older versions are upcast to today's [`Event`] (the rule is in docs/EVENTS.md): a schema-1
-/// event gets `policy = 1`, and keeps `v = 1` so that [`canonical_json`] gives back its exact
+/// event gets `policy = 1`, and keeps `v = 1` so that [`canonical_json`](crate::canonical_json) gives back its exact
 /// bytes (the chain hashes them).
 pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
     // The canonical layout is read directly; anything else goes through serde, which reads
