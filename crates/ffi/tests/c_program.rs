@@ -13,20 +13,19 @@ fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory cargo put this crate's libraries in (the test runs from `…/deps`).
+/// The directory cargo put this crate's libraries in. `cargo test` leaves them beside the
+/// test in `…/deps`; `cargo build` also copies them up to the profile's directory.
 fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test's path");
-    let deps = exe.parent().expect("deps");
-    let dir = deps
+    let deps = exe.parent().expect("deps").to_path_buf();
+    let profile = deps
         .parent()
         .expect("the profile's directory")
         .to_path_buf();
-    assert!(
-        dir.join("libmemberledger_ffi.a").exists(),
-        "no libmemberledger_ffi.a in {}",
-        dir.display()
-    );
-    dir
+    [deps, profile]
+        .into_iter()
+        .find(|d| d.join("libmemberledger_ffi.a").exists())
+        .unwrap_or_else(|| panic!("no libmemberledger_ffi.a beside {}", exe.display()))
 }
 
 fn tool_present(tool: &str) -> bool {
