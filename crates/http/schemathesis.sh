@@ -57,6 +57,9 @@ done
 [ -n "$addr" ] || { echo "the server did not start" >&2; cat "$work/server.log" >&2; exit 2; }
 
 status=0
+# One worker: Python 3.11's AST constructor is not thread-safe, and Hypothesis parses lambda
+# sources while describing strategies; two workers failed now and then with "AST constructor
+# recursion depth mismatch", an error of the tool, not of the server.
 # From the throwaway directory: schemathesis keeps its cache in the working directory.
 cd "$work"
 "$venv/bin/schemathesis" run "http://$addr/v1/openapi.json" \
@@ -64,7 +67,7 @@ cd "$work"
     --header "Authorization: Bearer $token" \
     --max-examples "$examples" \
     --seed 13 \
-    --workers 2 \
+    --workers 1 \
     --no-color \
     --generation-database none \
     --report-dir "$work/report" || status=$?
