@@ -5,6 +5,7 @@
 //! - [`plan`]: planning a batch (deciding each command against the cached projections);
 //! - [`recover`]: catching up with the log after a failed write or another writer;
 //! - [`sweep`]: the expiry sweep;
+//! - [`quote`]: dry runs of commands, planned and sealed as a write would be, never written;
 //! - [`reads`]: member views, statements' events, policies, the clock.
 
 use std::sync::{Mutex, RwLock};
@@ -18,11 +19,13 @@ use crate::Clock;
 mod commit;
 mod open;
 mod plan;
+mod quote;
 mod reads;
 mod recover;
 mod sweep;
 
 pub(crate) use open::Open;
+pub use quote::Quote;
 
 pub(crate) const POLICY_KEY: &str = "policy";
 
