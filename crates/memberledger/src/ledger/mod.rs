@@ -5,6 +5,7 @@
 //! - [`plan`]: planning a batch (deciding each command against the cached projections);
 //! - [`recover`]: catching up with the log after a failed write or another writer;
 //! - [`sweep`]: the expiry sweep;
+//! - [`feed`]: the change feed (`events_after`, the blocking tail `wait_for_events`);
 //! - [`quote`]: dry runs of commands, planned and sealed as a write would be, never written;
 //! - [`reads`]: member views, statements' events, policies, the clock.
 
@@ -17,6 +18,7 @@ use crate::replay::Members;
 use crate::Clock;
 
 mod commit;
+mod feed;
 mod open;
 mod plan;
 mod quote;
@@ -25,6 +27,7 @@ mod recover;
 mod sweep;
 
 pub(crate) use open::Open;
+pub use feed::FEED_PAGE_MAX;
 pub use quote::Quote;
 
 pub(crate) const POLICY_KEY: &str = "policy";
@@ -59,6 +62,8 @@ pub struct Ledger {
     /// The last position of the log the projections hold (`None`: not known, the next
     /// catch-up replays from genesis).
     tail: Mutex<Option<recover::Tail>>,
+    /// Rung by every commit, for the change feed's waiting tails.
+    feed: feed::Bell,
 }
 
 impl std::fmt::Debug for Ledger {
