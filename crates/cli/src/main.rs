@@ -259,7 +259,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Cmd::Expire { as_of } => expire::run(&open(&cli.db)?, &as_of),
         Cmd::Policy { command } => policy::run(&open(&cli.db)?, command),
         Cmd::Demo(args) => demo::run(&args),
-        Cmd::Serve(args) => serve::run(Ledger::open_existing(&cli.db)?, clock.clone(), &args),
+        Cmd::Serve(args) => serve::run(&cli.db, clock.clone(), &args),
         Cmd::Token { command } => token::run(&command),
     }
 }
