@@ -238,7 +238,10 @@ fn flush(
     } else {
         let results = ledger.execute_batch(&commands);
         out.durable += results.iter().filter(|r| r.is_ok()).count() as u64;
-        results.into_iter().map(|r| r.map(|r| r.to_json())).collect()
+        results
+            .into_iter()
+            .map(|r| r.map(|r| r.to_json()))
+            .collect()
     };
     let mut results = results.into_iter();
     let mut rejected = false;

@@ -45,7 +45,10 @@ fn dry_run_prints_what_apply_records_and_records_nothing() {
 
     let applied = lines(&run(&db, &["apply", file.to_str().unwrap()]));
     for (q, a) in quoted.iter().zip(&applied) {
-        assert_eq!(q["events"], a["events"], "the same events, positions and hashes");
+        assert_eq!(
+            q["events"], a["events"],
+            "the same events, positions and hashes"
+        );
     }
     // The member quoted after the last line is the member recorded.
     let shown = lines(&run(&db, &["member", "show", "M1", "--json"]));

@@ -81,7 +81,10 @@ pub(crate) async fn events(
             format!("limit must be from 1 to {LIMIT_MAX}"),
         ));
     }
-    let under_timeout = state.config().timeout.saturating_sub(Duration::from_secs(1));
+    let under_timeout = state
+        .config()
+        .timeout
+        .saturating_sub(Duration::from_secs(1));
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(WAIT_MAX_SECS)).min(under_timeout);
     let ledger = state.ledger().clone();
     let page = extract::blocking(move || ledger.wait_for_events(after, limit, wait)).await??;

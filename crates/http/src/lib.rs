@@ -60,10 +60,10 @@ pub mod webhook;
 
 pub use auth::{add_token, new_token, token_hash, Role, Tokens};
 pub use commands::IDEMPOTENCY_KEY;
-pub use feed::{LIMIT_MAX as FEED_LIMIT_MAX, WAIT_MAX_SECS as FEED_WAIT_MAX_SECS};
 pub use error::{status_of, ApiError, ErrorBody};
+pub use feed::{LIMIT_MAX as FEED_LIMIT_MAX, WAIT_MAX_SECS as FEED_WAIT_MAX_SECS};
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
-pub use signature::{hmac_sha256, signature, SIGNATURE_HEADER};
 pub use server::{app, app_with, serve, shutdown_signal};
+pub use signature::{hmac_sha256, signature, SIGNATURE_HEADER};
 pub use state::{AppState, Caller, Config};

@@ -9,7 +9,7 @@
 //! acknowledged page ended: a page may be delivered again after a crash (at least once), never
 //! skipped. A receiver that is down or failing is retried with exponential backoff up to a
 //! cap, for as long as it takes; what was committed meanwhile is delivered when it is back.
-//! Receivers deduplicate by `position` (or `hash`).
+//! Receivers deduplicate by the event's `id` (or its `position`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -152,7 +152,10 @@ impl Delivery {
 
     /// Whether to stop: a stop was sent, or the `Webhook` was dropped.
     fn stopping(&self) -> bool {
-        !matches!(self.stopped.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty))
+        !matches!(
+            self.stopped.try_recv(),
+            Err(std::sync::mpsc::TryRecvError::Empty)
+        )
     }
 
     /// Sleeps `d` unless stopped first; true when stopped.

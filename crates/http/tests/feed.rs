@@ -20,7 +20,11 @@ fn enroll(n: u32, member: &str) -> String {
 fn events_are_paged_in_chain_order_with_positions_and_hashes() {
     let s = Server::start(Config::default());
     for n in 1..=5 {
-        assert_eq!(s.post("hq", "/v1/commands", &enroll(n, &format!("M{n}"))).status, 200);
+        assert_eq!(
+            s.post("hq", "/v1/commands", &enroll(n, &format!("M{n}")))
+                .status,
+            200
+        );
     }
     let head = s.ledger.head().unwrap();
     let mut after = 0;
@@ -62,7 +66,10 @@ fn events_long_poll_answers_as_soon_as_a_command_is_committed() {
     assert_eq!(page["events"][0]["position"], head + 1);
     assert_eq!(page["events"][0]["member"], "M1");
     assert_eq!(page["next"], head + 1);
-    assert!(start.elapsed() < Duration::from_secs(10), "answered by the commit, not the wait");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "answered by the commit, not the wait"
+    );
 }
 
 #[test]
@@ -81,7 +88,10 @@ fn events_long_poll_ends_empty_when_the_wait_is_over() {
 fn events_refuse_a_bad_query_and_roles_that_do_not_read_the_books() {
     let s = Server::start(Config::default());
     assert_eq!(s.get("hq", "/v1/events?limit=0").code(), "invalid_query");
-    assert_eq!(s.get("hq", "/v1/events?limit=100000").code(), "invalid_query");
+    assert_eq!(
+        s.get("hq", "/v1/events?limit=100000").code(),
+        "invalid_query"
+    );
     assert_eq!(s.get("hq", "/v1/events?after=-1").code(), "invalid_query");
     assert_eq!(s.get("store:S1", "/v1/events").status, 403);
     assert_eq!(s.get("member:M1", "/v1/events").status, 403);
@@ -115,10 +125,21 @@ fn dry_run_answers_what_executing_records_and_records_nothing() {
     let a = s.post("hq", "/v1/commands?dry_run=true", &spend);
     assert_eq!((a.status, a.code().as_str()), (422, "insufficient_balance"));
     // A batch: later commands see earlier ones.
-    let batch = format!("[{},{}]", enroll(4, "M2"), command(5, "2026-03-01T12:00:00Z", r#""type":"recharge","member":"M2","store":"S1","amount":"100.00""#));
+    let batch = format!(
+        "[{},{}]",
+        enroll(4, "M2"),
+        command(
+            5,
+            "2026-03-01T12:00:00Z",
+            r#""type":"recharge","member":"M2","store":"S1","amount":"100.00""#
+        )
+    );
     let a = s.post("hq", "/v1/commands?dry_run=true", &batch);
     assert_eq!(a.status, 200);
     assert!(a.json().as_array().unwrap().iter().all(|r| r["ok"] == true));
     assert_eq!(s.position(), head);
-    assert_eq!(s.post("hq", "/v1/commands?dry_run=maybe", &spend).code(), "invalid_query");
+    assert_eq!(
+        s.post("hq", "/v1/commands?dry_run=maybe", &spend).code(),
+        "invalid_query"
+    );
 }

@@ -1,6 +1,6 @@
 //! Webhooks: a receiver on loopback that is stopped, fails, drops answers and comes back, and
 //! a deliverer restarted from its cursor, still end with every event exactly once after
-//! deduplication by position, in chain order, every signature verified.
+//! deduplication by event id, in chain order, every signature verified.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -24,11 +24,11 @@ const ANSWER_500: u8 = 1;
 /// it again.
 const ANSWER_NOTHING: u8 = 2;
 
-/// What the receiver saw: each delivered event's (position, hash) in arrival order, and the
+/// What the receiver saw: each delivered event's (id, position, hash) in arrival order, and the
 /// deliveries whose signature did not verify.
 #[derive(Default)]
 struct Seen {
-    events: Vec<(u64, String)>,
+    events: Vec<(String, u64, String)>,
     bad_signatures: usize,
 }
 
@@ -73,7 +73,8 @@ impl Receiver {
 }
 
 fn handle(conn: TcpStream, seen: &Mutex<Seen>, mode: u8) {
-    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut reader = BufReader::new(conn);
     let mut length = 0usize;
     let mut sig = String::new();
@@ -101,7 +102,9 @@ fn handle(conn: TcpStream, seen: &Mutex<Seen>, mode: u8) {
     }
     let mut conn = reader.into_inner();
     if mode == ANSWER_500 {
-        let _ = conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ = conn.write_all(
+            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
         return;
     }
     {
@@ -112,6 +115,7 @@ fn handle(conn: TcpStream, seen: &Mutex<Seen>, mode: u8) {
             let page: Value = serde_json::from_slice(&body).unwrap();
             for e in page["events"].as_array().unwrap() {
                 seen.events.push((
+                    e["id"].as_str().unwrap().to_owned(),
                     e["position"].as_u64().unwrap(),
                     e["hash"].as_str().unwrap().to_owned(),
                 ));
@@ -119,7 +123,8 @@ fn handle(conn: TcpStream, seen: &Mutex<Seen>, mode: u8) {
         }
     }
     if mode == ANSWER_OK {
-        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ =
+            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     }
 }
 
@@ -136,7 +141,7 @@ fn delivered_up_to(seen: &Mutex<Seen>) -> u64 {
         .unwrap()
         .events
         .iter()
-        .map(|e| e.0)
+        .map(|e| e.1)
         .max()
         .unwrap_or(0)
 }
@@ -161,7 +166,11 @@ fn webhook_delivers_every_event_once_after_dedup_in_order_across_receiver_and_se
         retry_min: Duration::from_millis(10),
         retry_max: Duration::from_millis(200),
         timeout: Duration::from_secs(5),
-        ..WebhookConfig::new(format!("http://{addr}/hook"), SECRET.to_vec(), cursor.clone())
+        ..WebhookConfig::new(
+            format!("http://{addr}/hook"),
+            SECRET.to_vec(),
+            cursor.clone(),
+        )
     };
     let mut webhook = Webhook::start(Arc::clone(&ledger), config.clone()).unwrap();
     let mut chunks = commands.chunks(50);
@@ -212,13 +221,14 @@ fn webhook_delivers_every_event_once_after_dedup_in_order_across_receiver_and_se
 
     let seen = seen.lock().unwrap();
     assert_eq!(seen.bad_signatures, 0);
-    // Deduplicated by position, first arrival kept: every event once, in chain order.
-    let mut firsts: Vec<(u64, String)> = Vec::new();
-    for e in &seen.events {
-        if !firsts.iter().any(|f| f.0 == e.0) {
-            firsts.push(e.clone());
-        }
-    }
+    // Deduplicated by event id, first arrival kept: every event once, in chain order.
+    let mut ids = std::collections::HashSet::new();
+    let firsts: Vec<(u64, String)> = seen
+        .events
+        .iter()
+        .filter(|e| ids.insert(e.0.clone()))
+        .map(|e| (e.1, e.2.clone()))
+        .collect();
     let log: Vec<(u64, String)> = ledger
         .events(1, 100)
         .map(|e| {
@@ -227,7 +237,10 @@ fn webhook_delivers_every_event_once_after_dedup_in_order_across_receiver_and_se
         })
         .collect();
     assert_eq!(firsts, log);
-    assert!(seen.events.len() > log.len(), "some pages were delivered again (at least once)");
+    assert!(
+        seen.events.len() > log.len(),
+        "some pages were delivered again (at least once)"
+    );
 }
 
 #[test]

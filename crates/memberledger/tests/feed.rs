@@ -70,9 +70,7 @@ fn wait_for_events_is_woken_by_a_commit() {
         })
     };
     std::thread::sleep(Duration::from_millis(200));
-    let receipt = ledger
-        .execute(&steady::workload(1, 1, 1, 9)[0])
-        .unwrap();
+    let receipt = ledger.execute(&steady::workload(1, 1, 1, 9)[0]).unwrap();
     let (page, waited) = tail.join().unwrap();
     assert_eq!(page, receipt.events);
     assert!(waited < Duration::from_secs(30), "woken by the commit");

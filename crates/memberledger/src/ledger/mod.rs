@@ -26,8 +26,8 @@ mod reads;
 mod recover;
 mod sweep;
 
-pub(crate) use open::Open;
 pub use feed::FEED_PAGE_MAX;
+pub(crate) use open::Open;
 pub use quote::Quote;
 
 pub(crate) const POLICY_KEY: &str = "policy";

@@ -44,10 +44,9 @@ impl Quote {
         };
         let mut v = receipt.to_json();
         v["dry_run"] = json!(true);
-        v["member"] = self
-            .member
-            .as_ref()
-            .map_or(Value::Null, |m| serde_json::to_value(m).unwrap_or(Value::Null));
+        v["member"] = self.member.as_ref().map_or(Value::Null, |m| {
+            serde_json::to_value(m).unwrap_or(Value::Null)
+        });
         v
     }
 }
@@ -103,10 +102,7 @@ impl Ledger {
                 .map(|(outcome, sealed)| outcomes(outcome, sealed))
         };
         let sealed: Vec<Result<Vec<RecordedEvent>, Error>> = match sealed {
-            Ok(s) => s
-                .into_iter()
-                .map(|r| r.map_err(Error::Conflict))
-                .collect(),
+            Ok(s) => s.into_iter().map(|r| r.map_err(Error::Conflict)).collect(),
             Err(e) => return commands.iter().map(|_| Err(e.clone())).collect(),
         };
         let mut after = MembersAfter::new(self);
@@ -196,12 +192,10 @@ impl<'a> MembersAfter<'a> {
         id: &MemberId,
         events: &[RecordedEvent],
     ) -> Result<Option<MemberView>, Error> {
-        let state = self.states.entry(id.clone()).or_insert_with(|| {
-            self.ledger
-                .cached_members()
-                .get(id)
-                .map(|s| (**s).clone())
-        });
+        let state = self
+            .states
+            .entry(id.clone())
+            .or_insert_with(|| self.ledger.cached_members().get(id).map(|s| (**s).clone()));
         for e in events {
             MemberState::fold_onto(state, &e.event).map_err(|f| Error::Corrupt {
                 position: e.position,
