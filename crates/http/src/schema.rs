@@ -130,7 +130,7 @@ pub struct Receipt {
     dry_run: Option<bool>,
     /// On a quote: the member as it would be after the command (`null` for a command of no
     /// member's stream).
-    member: Option<MemberView>,
+    member: Option<Box<MemberView>>,
 }
 
 /// The answer to `POST /v1/commands`: one receipt, or one per command of a batch.
