@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 
 use memberledger::domain::{Rejection, COMMAND_LINE_MAX};
-use memberledger::{Command, Error, Ledger, Receipt, Uuid};
+use memberledger::{Command, Error, Ledger, Receipt, Uuid, BATCH_MAX};
 
 use crate::Fail;
 
@@ -45,7 +45,11 @@ struct Receipts<W> {
 /// only once its command is durable. When the receipts cannot be written (the reader went
 /// away, a full disk) no further command is read: the message says how many commands were
 /// durable and how many receipts were printed, and the exit is 2.
-pub(crate) fn run(ledger: &Ledger, file: &str) -> Result<u8, Fail> {
+///
+/// With `dry_run`, the whole input is quoted as one batch ([`Ledger::quote_batch`]: later
+/// lines see earlier ones) and nothing is recorded: each line gets the receipt it would get,
+/// marked `"dry_run":true`, with the member after it; the exit codes are apply's.
+pub(crate) fn run(ledger: &Ledger, file: &str, dry_run: bool) -> Result<u8, Fail> {
     let input: Box<dyn Read> = if file == "-" {
         Box::new(std::io::stdin())
     } else {
@@ -76,8 +80,19 @@ pub(crate) fn run(ledger: &Ledger, file: &str) -> Result<u8, Fail> {
                 });
             }
         }
-        if !group.is_empty() && (eof || group.len() >= GROUP_MAX || reader.buffer().is_empty()) {
-            any_rejected |= flush(ledger, &mut group, &mut out)?;
+        if dry_run {
+            if group.len() > BATCH_MAX {
+                return Err(Fail::usage(format!(
+                    "a dry run quotes at most {BATCH_MAX} commands at once; split the input"
+                )));
+            }
+            if eof && !group.is_empty() {
+                any_rejected |= flush(ledger, &mut group, &mut out, true)?;
+            }
+        } else if !group.is_empty()
+            && (eof || group.len() >= GROUP_MAX || reader.buffer().is_empty())
+        {
+            any_rejected |= flush(ledger, &mut group, &mut out, false)?;
         }
         if eof {
             break;
@@ -202,18 +217,32 @@ fn error_receipt(id: Option<Uuid>, e: &Error, line: u64) -> serde_json::Value {
     json
 }
 
-/// Executes a group and prints its receipts in order. Returns whether any was rejected.
+/// Executes (or, for a dry run, quotes) a group and prints its receipts in order. Returns
+/// whether any was rejected.
 fn flush(
     ledger: &Ledger,
     group: &mut Vec<Parsed>,
     out: &mut Receipts<impl Write>,
+    dry_run: bool,
 ) -> Result<bool, Fail> {
     let commands: Vec<Command> = group
         .iter()
         .filter_map(|p| p.command.as_ref().ok().cloned())
         .collect();
-    let results = ledger.execute_batch(&commands);
-    out.durable += results.iter().filter(|r| r.is_ok()).count() as u64;
+    let results: Vec<Result<serde_json::Value, Error>> = if dry_run {
+        ledger
+            .quote_batch(&commands)
+            .into_iter()
+            .map(|r| r.map(|q| q.to_json()))
+            .collect()
+    } else {
+        let results = ledger.execute_batch(&commands);
+        out.durable += results.iter().filter(|r| r.is_ok()).count() as u64;
+        results
+            .into_iter()
+            .map(|r| r.map(|r| r.to_json()))
+            .collect()
+    };
     let mut results = results.into_iter();
     let mut rejected = false;
     for p in group.drain(..) {
@@ -225,7 +254,7 @@ fn flush(
                 .map_err(|e| (Some(c.id), e)),
         };
         match receipt {
-            Ok(r) => out.write(&r.to_json())?,
+            Ok(r) => out.write(&r)?,
             Err((id, e)) => {
                 out.write(&error_receipt(id, &e, p.line))?;
                 if matches!(e, Error::Storage(_) | Error::Corrupt { .. }) {

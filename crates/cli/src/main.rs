@@ -100,6 +100,11 @@ enum Cmd {
     Apply {
         /// The JSON Lines file, or - for standard input.
         file: String,
+        /// Prints what would be recorded (each receipt marked `"dry_run":true`, with the
+        /// member after it) and records nothing. The input is quoted as one batch (at most
+        /// 10,000 commands): later lines see earlier ones.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Shows members.
     Member {
@@ -216,7 +221,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     let open = |db: &Path| open(db, &clock);
     match cli.command {
         Cmd::Init { policy } => init::run(&cli.db, policy.as_deref()),
-        Cmd::Apply { file } => apply::run(&open(&cli.db)?, &file),
+        Cmd::Apply { file, dry_run } => apply::run(&open(&cli.db)?, &file, dry_run),
         Cmd::Member {
             command: MemberCmd::Show { id, json, as_of },
         } => show::member(&open(&cli.db)?, &id, json, as_of.as_deref()),
@@ -254,7 +259,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Cmd::Expire { as_of } => expire::run(&open(&cli.db)?, &as_of),
         Cmd::Policy { command } => policy::run(&open(&cli.db)?, command),
         Cmd::Demo(args) => demo::run(&args),
-        Cmd::Serve(args) => serve::run(Ledger::open_existing(&cli.db)?, clock.clone(), &args),
+        Cmd::Serve(args) => serve::run(&cli.db, clock.clone(), &args),
         Cmd::Token { command } => token::run(&command),
     }
 }

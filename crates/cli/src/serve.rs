@@ -1,11 +1,12 @@
 //! `memberledger serve`: the HTTP adapter over the ledger at --db.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use memberledger::{Clock, Ledger};
+use memberledger_http::webhook::{Webhook, WebhookConfig};
 use memberledger_http::{AppState, Config, Tokens};
 
 use crate::Fail;
@@ -39,10 +40,43 @@ pub(crate) struct ServeArgs {
     /// Requests served at once.
     #[arg(long, default_value_t = Config::default().concurrency)]
     concurrency: usize,
+    /// POSTs every event, signed, in order and at least once, to this URL (`http://`).
+    #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
+    webhook: Option<String>,
+    /// The file holding the webhook's HMAC-SHA256 key (its trailing newline ignored).
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    webhook_secret_file: Option<PathBuf>,
+    /// The webhook's cursor file: the last position the receiver acknowledged (by default
+    /// beside the ledger: `<db>.webhook-cursor`).
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    webhook_cursor: Option<PathBuf>,
+}
+
+/// The webhook's configuration from the flags, if one is asked for.
+fn webhook_config(db: &Path, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fail> {
+    let (Some(url), Some(secret_file)) = (&args.webhook, &args.webhook_secret_file) else {
+        return Ok(None);
+    };
+    let mut secret = std::fs::read(secret_file).map_err(|e| {
+        Fail::usage(format!(
+            "cannot read the webhook secret {}: {e}",
+            secret_file.display()
+        ))
+    })?;
+    while secret.last().is_some_and(u8::is_ascii_whitespace) {
+        secret.pop();
+    }
+    let cursor = args.webhook_cursor.clone().unwrap_or_else(|| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(".webhook-cursor");
+        PathBuf::from(p)
+    });
+    Ok(Some(WebhookConfig::new(url.clone(), secret, cursor)))
 }
 
 /// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
-pub(crate) fn run(ledger: Ledger, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
+pub(crate) fn run(db: &Path, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
+    let ledger = Ledger::open_existing(db)?;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -67,7 +101,12 @@ pub(crate) fn run(ledger: Ledger, clock: Clock, args: &ServeArgs) -> Result<u8, 
         timeout: Duration::from_secs(args.timeout_secs.max(1)),
         concurrency: args.concurrency,
     };
-    let state = AppState::new(Arc::new(ledger), tokens, config);
+    let ledger = Arc::new(ledger);
+    let webhook = match webhook_config(db, args)? {
+        Some(c) => Some(Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage)?),
+        None => None,
+    };
+    let state = AppState::new(ledger, tokens, config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -77,5 +116,8 @@ pub(crate) fn run(ledger: Ledger, clock: Clock, args: &ServeArgs) -> Result<u8, 
         tracing::info!(target: "memberledger_http::request", "listening on http://{local}");
         memberledger_http::serve(listener, state, memberledger_http::shutdown_signal()).await
     })?;
+    if let Some(w) = webhook {
+        w.stop();
+    }
     Ok(0)
 }

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use memberledger::domain::Rejection;
@@ -23,12 +23,20 @@ type Parsed = Result<Command, (Option<Uuid>, Error)>;
 /// Sends commands. The answer comes only once they are durable: the commands of concurrent
 /// requests are written together, one disk sync per group. The command id is the idempotency key:
 /// sending a command again returns its original receipt (`replayed: true`).
+///
+/// With `?dry_run=true` nothing is recorded: each command is quoted (decided as executing
+/// would decide it, the batch in order) and its receipt is what executing now would return,
+/// marked `"dry_run":true` and with the member's view after it (`"member"`). A command already
+/// recorded is quoted with `replayed: true` and its recorded events.
 #[utoipa::path(
     post,
     path = "/v1/commands",
     tag = "commands",
     request_body(content = crate::schema::Commands, description = "One command, or an array of at most the batch limit"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "When present, must equal the command's id (one command only)")),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "When present, must equal the command's id (one command only)"),
+        ("dry_run" = Option<bool>, Query, description = "Quote the commands: answer what executing would record, and record nothing"),
+    ),
     responses(
         (status = 200, description = "The receipt of the command, or of each command of a batch in order (each `ok` or refused)", body = crate::schema::Receipts),
         (status = 400, description = "Malformed body or command, `invalid_*`, or an Idempotency-Key that is not the command id", body = ErrorBody),
@@ -47,9 +55,12 @@ pub(crate) async fn post(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
+    uri: Uri,
     body: Body,
 ) -> Result<Response, ApiError> {
     permit::send_commands(&caller)?;
+    let q: DryRun = extract::query(&uri)?;
+    let dry_run = q.dry_run.unwrap_or(false);
     let bytes = extract::body(&headers, body, state.config().body_max).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_request("invalid_command", "the body is not UTF-8"))?;
@@ -62,12 +73,30 @@ pub(crate) async fn post(
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
         .collect();
-    let results = if commands.is_empty() {
+    let results: Vec<Result<serde_json::Value, Error>> = if commands.is_empty() {
         Vec::new()
+    } else if dry_run {
+        let ledger = state.ledger().clone();
+        extract::blocking(move || ledger.quote_batch(&commands))
+            .await?
+            .into_iter()
+            .map(|r| r.map(|q| q.to_json()))
+            .collect()
     } else {
-        state.execute(commands).await?
+        state
+            .execute(commands)
+            .await?
+            .into_iter()
+            .map(|r| r.map(|r| r.to_json()))
+            .collect()
     };
-    answer(&state, parsed, results, batch)
+    answer(&state, parsed, results, batch, dry_run)
+}
+
+/// The query of `POST /v1/commands`.
+#[derive(serde::Deserialize)]
+struct DryRun {
+    dry_run: Option<bool>,
 }
 
 /// The commands of a body (an object, or an array of at most `max`), each parsed by the
@@ -142,8 +171,9 @@ fn check_key(headers: &HeaderMap, parsed: &[Parsed], batch: bool) -> Result<(), 
 fn answer(
     state: &AppState,
     parsed: Vec<Parsed>,
-    results: Vec<Result<Receipt, Error>>,
+    results: Vec<Result<serde_json::Value, Error>>,
     batch: bool,
+    dry_run: bool,
 ) -> Result<Response, ApiError> {
     let mut results = results.into_iter();
     let mut receipts = Vec::with_capacity(parsed.len());
@@ -158,11 +188,14 @@ fn answer(
             }
         };
         let label = match &outcome {
-            Ok(r) if r.replayed => "replayed",
+            Ok(r) if r["replayed"] == true => "replayed",
             Ok(_) => "ok",
             Err((_, e)) => e.code(),
         };
-        state.metrics().command(kind, label);
+        // A quote records nothing: the command counters count what was recorded.
+        if !dry_run {
+            state.metrics().command(kind, label);
+        }
         receipts.push(outcome);
     }
     if let Some(Err((_, e))) = receipts
@@ -173,7 +206,7 @@ fn answer(
     }
     if !batch {
         return match receipts.pop() {
-            Some(Ok(r)) => Ok(Json(r.to_json()).into_response()),
+            Some(Ok(r)) => Ok(Json(r).into_response()),
             Some(Err((_, e))) => Err(e.into()),
             None => Err(Rejection::InvalidCommand("no command".into()).into()),
         };
@@ -181,7 +214,7 @@ fn answer(
     let body: Vec<serde_json::Value> = receipts
         .iter()
         .map(|r| match r {
-            Ok(r) => r.to_json(),
+            Ok(r) => r.clone(),
             Err((id, e)) => Receipt::error_json(*id, e),
         })
         .collect();

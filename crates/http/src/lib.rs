@@ -11,6 +11,8 @@
 //! - `GET /v1/reports/{trial-balance|stores|settlement|liability}` (`?as_of=`), `GET
 //!   /v1/verify`, `GET /v1/export?format=jsonl|hledger|beancount|csv` (streamed).
 //! - `GET /v1/policy`, `GET /v1/policy/versions`, `POST /v1/policy`.
+//! - `GET /v1/events?after=N&limit=M&wait=S`: the change feed, a long poll; and
+//!   [`webhook`]: every event pushed to a URL, signed, at least once, in order.
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
 //!
 //! **The async story.** The ledger's calls block: `execute_batch` returns only after an
@@ -41,6 +43,7 @@ mod commands;
 mod error;
 mod export;
 mod extract;
+mod feed;
 mod group;
 mod health;
 mod members;
@@ -51,12 +54,16 @@ mod permit;
 mod policy;
 mod schema;
 mod server;
+mod signature;
 mod state;
+pub mod webhook;
 
 pub use auth::{add_token, new_token, token_hash, Role, Tokens};
 pub use commands::IDEMPOTENCY_KEY;
 pub use error::{status_of, ApiError, ErrorBody};
+pub use feed::{LIMIT_MAX as FEED_LIMIT_MAX, WAIT_MAX_SECS as FEED_WAIT_MAX_SECS};
 pub use metrics::Metrics;
 pub use openapi::openapi_json;
 pub use server::{app, app_with, serve, shutdown_signal};
+pub use signature::{hmac_sha256, signature, SIGNATURE_HEADER};
 pub use state::{AppState, Caller, Config};

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{books, commands, export, health, members, policy};
+use crate::{books, commands, export, feed, health, members, policy};
 
 /// The bearer scheme every `/v1` path but the document itself requires.
 struct Bearer;
@@ -43,6 +43,7 @@ impl Modify for Bearer {
         books::liability,
         books::verify,
         export::export,
+        feed::events,
         policy::show,
         policy::versions,
         policy::publish,

@@ -126,6 +126,11 @@ pub struct Receipt {
     events: Option<Vec<Object>>,
     /// Why it was refused.
     error: Option<ErrorBody>,
+    /// Present and true on a quote (`?dry_run=true`): nothing was recorded.
+    dry_run: Option<bool>,
+    /// On a quote: the member as it would be after the command (`null` for a command of no
+    /// member's stream).
+    member: Option<Box<MemberView>>,
 }
 
 /// The answer to `POST /v1/commands`: one receipt, or one per command of a batch.

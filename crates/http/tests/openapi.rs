@@ -91,12 +91,31 @@ fn the_schemas_describe_the_facade_json_exactly() {
         assert_eq!(a.status, 200, "{}", a.body);
         conforms(&doc, "Receipt", &{
             let mut v = a.json();
-            v.as_object_mut()
-                .unwrap()
-                .insert("error".into(), Value::Null);
+            let o = v.as_object_mut().unwrap();
+            // Written on a refusal only, and on a quote only.
+            for key in ["error", "dry_run", "member"] {
+                o.insert(key.into(), Value::Null);
+            }
             v
         });
     }
+    let quote = s.post(
+        "hq",
+        "/v1/commands?dry_run=true",
+        &command(
+            5,
+            "2026-03-01T10:00:00Z",
+            r#""type":"recharge","member":"M1","store":"S1","amount":"10.00""#,
+        ),
+    );
+    conforms(&doc, "Receipt", &{
+        let mut v = quote.json();
+        v.as_object_mut()
+            .unwrap()
+            .insert("error".into(), Value::Null);
+        v
+    });
+    conforms(&doc, "EventPage", &s.get("hq", "/v1/events?limit=1").json());
     let view = s.get("hq", "/v1/members/M1").json();
     conforms(&doc, "MemberView", &view);
     conforms(&doc, "Lot", &view["lots"][0]);

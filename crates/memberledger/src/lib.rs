@@ -130,7 +130,7 @@ mod verify;
 
 pub use clock::{Clock, DEFAULT_MAX_SKEW_SECS};
 pub use error::Error;
-pub use ledger::{Ledger, BATCH_MAX};
+pub use ledger::{Ledger, Quote, BATCH_MAX, FEED_PAGE_MAX};
 pub use receipt::Receipt;
 pub use verify::{Problem, VerifyReport};
 

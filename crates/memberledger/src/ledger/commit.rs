@@ -145,6 +145,9 @@ impl Ledger {
         let recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
         self.advance_tail(&recorded);
         let steps = self.publish(plan);
+        if !recorded.is_empty() {
+            self.feed.ring();
+        }
         Ok(receipts(steps, commands, recorded))
     }
 

@@ -5,6 +5,8 @@
 //! - [`plan`]: planning a batch (deciding each command against the cached projections);
 //! - [`recover`]: catching up with the log after a failed write or another writer;
 //! - [`sweep`]: the expiry sweep;
+//! - [`feed`]: the change feed (`events_after`, the blocking tail `wait_for_events`);
+//! - [`quote`]: dry runs of commands, planned and sealed as a write would be, never written;
 //! - [`reads`]: member views, statements' events, policies, the clock.
 
 use std::sync::{Mutex, RwLock};
@@ -16,13 +18,17 @@ use crate::replay::Members;
 use crate::Clock;
 
 mod commit;
+mod feed;
 mod open;
 mod plan;
+mod quote;
 mod reads;
 mod recover;
 mod sweep;
 
+pub use feed::FEED_PAGE_MAX;
 pub(crate) use open::Open;
+pub use quote::Quote;
 
 pub(crate) const POLICY_KEY: &str = "policy";
 
@@ -56,6 +62,8 @@ pub struct Ledger {
     /// The last position of the log the projections hold (`None`: not known, the next
     /// catch-up replays from genesis).
     tail: Mutex<Option<recover::Tail>>,
+    /// Rung by every commit, for the change feed's waiting tails.
+    feed: feed::Bell,
 }
 
 impl std::fmt::Debug for Ledger {

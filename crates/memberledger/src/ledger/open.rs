@@ -209,6 +209,7 @@ impl Ledger {
                 position: replayed.events,
                 hash: replayed.head,
             })),
+            feed: Default::default(),
         };
         if open == Open::Write && !ledger.founding_policy_in_chain() {
             ledger.record_founding_policy()?;
