@@ -56,7 +56,7 @@ def seq(policy, ops):
     return b + boolean(False)
 
 seeds = {
- # DESIGN §7's story: enroll, recharge, consume at another store, partial refund, settle.
+ # The classic story: enroll, recharge, consume at another store, partial refund, settle.
  'design_story': seq('Builtin', [
    (('Minutes',0), 1, 1, False, ('Enroll',)),
    (('Minutes',5), 1, 1, False, ('Recharge',('Yuan',1000),True)),

@@ -1,4 +1,4 @@
-//! `command_line`: arbitrary bytes as one command line of the wire format (DESIGN §7).
+//! `command_line`: arbitrary bytes as one command line of the wire format (docs/schemas/command.schema.json).
 //!
 //! Checks: `Command::from_json` never panics; a command that parses round-trips through its
 //! canonical JSON (`to_json`) to an equal command with the same canonical JSON and digest; and

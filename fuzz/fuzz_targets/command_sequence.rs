@@ -26,9 +26,8 @@ use std::collections::HashMap;
 use arbitrary::Arbitrary;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use libfuzzer_sys::fuzz_target;
-use memberledger::{
-    check_balanced, postings, Account, Command, Error, Ledger, LotKind, Policy, RecordedEvent,
-};
+use memberledger::domain::{check_balanced, postings, Account, LotKind, RecordedEvent};
+use memberledger::{Command, Error, Ledger, Policy};
 use memberledger_core::{canonical_json, decode_event, PackageRefundTo, Rounding, SpendOrder};
 
 const MEMBERS: u8 = 4;

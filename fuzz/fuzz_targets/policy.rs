@@ -1,4 +1,4 @@
-//! `policy`: arbitrary bytes as a policy file (DESIGN §7).
+//! `policy`: arbitrary bytes as a policy file (docs/RULES.md §5).
 //!
 //! Checks: `Policy::from_json` never panics; a valid policy round-trips through its canonical
 //! JSON (`to_json`) to an equal policy; and deciding a fixed script of commands under it

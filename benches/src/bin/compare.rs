@@ -23,7 +23,7 @@ use memberledger::domain::MemberState;
 use memberledger::{Command, Ledger, MemberId, Policy};
 use memberledger_benches::workload_iter;
 use memberledger_core::{
-    canonical_json, chain_hash, decide, decode_event, Context, Hash, GENESIS_HASH,
+    canonical_json, chain_hash, decide, decode_event, Context, Event, Hash, GENESIS_HASH,
 };
 use serde_json::{json, Value};
 
@@ -357,7 +357,40 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
 fn run_sqlite(a: &Args, dir: &Path) -> Value {
     let mut all = commands(a);
     let path = dir.join("sqlite.db");
-    let mut conn = rusqlite::Connection::open(&path).expect("opens");
+    let mut conn = sqlite_open(&path);
+    let mut side = SqliteSide {
+        policy: Policy::builtin(),
+        states: HashMap::new(),
+        head: (0, GENESIS_HASH),
+    };
+    let t = Instant::now();
+    for chunk in groups(&mut all, a.commands) {
+        side.group(&mut conn, &chunk);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let mut lat = Vec::with_capacity(SINGLES);
+    for c in all {
+        let t = Instant::now();
+        side.group(&mut conn, std::slice::from_ref(&c));
+        lat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    drop(side);
+    let t = Instant::now();
+    let n = sqlite_replay(&conn);
+    let replay_secs = t.elapsed().as_secs_f64();
+    json!({
+        "system": "sqlite",
+        "commands_per_s": a.commands as f64 / secs,
+        "replay_events_per_s": n as f64 / replay_secs,
+        "p50_us": percentile(lat.clone(), 500), "p99_us": percentile(lat, 990),
+        "peak_rss_mib": peak_rss_mib(),
+        "disk_mib": disk_mib(&path) + disk_mib(&dir.join("sqlite.db-wal")),
+    })
+}
+
+/// A new SQLite database with the integrator's schema: events, command ids, balances.
+fn sqlite_open(path: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("opens");
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
          CREATE TABLE events (position INTEGER PRIMARY KEY, command BLOB NOT NULL, member TEXT NOT NULL, json TEXT NOT NULL, hash BLOB NOT NULL);
@@ -365,62 +398,69 @@ fn run_sqlite(a: &Args, dir: &Path) -> Value {
          CREATE TABLE balances (member TEXT PRIMARY KEY, principal INTEGER NOT NULL, bonus INTEGER NOT NULL, points INTEGER NOT NULL, version INTEGER NOT NULL);",
     )
     .expect("schema");
-    let policy = Policy::builtin();
-    let mut states: HashMap<String, MemberState> = HashMap::new();
-    let mut head: (u64, Hash) = (0, GENESIS_HASH);
-    let group = |conn: &mut rusqlite::Connection,
-                 chunk: &[Command],
-                 states: &mut HashMap<String, MemberState>,
-                 head: &mut (u64, Hash)| {
+    conn
+}
+
+/// What the SQLite design keeps in memory between groups: each member's state and the chain head.
+struct SqliteSide {
+    policy: Policy,
+    states: HashMap<String, MemberState>,
+    head: (u64, Hash),
+}
+
+impl SqliteSide {
+    /// Decides a group of commands and records them in one transaction (a refusal records nothing).
+    fn group(&mut self, conn: &mut rusqlite::Connection, chunk: &[Command]) {
         let tx = conn.transaction().expect("tx");
         for c in chunk {
             let Ok((events, next)) = decide(
-                &Context::founding(&policy).with_member(states.get(c.member.as_str())),
+                &Context::founding(&self.policy).with_member(self.states.get(c.member.as_str())),
                 c,
             )
             .map(|d| (d.events, d.member.expect("a member's command"))) else {
                 continue;
             };
-            tx.execute(
-                "INSERT INTO commands (id, digest) VALUES (?1, ?2)",
-                rusqlite::params![c.id.as_bytes().to_vec(), c.digest().to_vec()],
-            )
-            .expect("command");
-            for e in &events {
-                let p = head.0 + 1;
-                let j = canonical_json(p, e);
-                let h = chain_hash(&head.1, j.as_bytes());
-                tx.execute(
-                    "INSERT INTO events (position, command, member, json, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    rusqlite::params![i64::try_from(p).expect("fits"), c.id.as_bytes().to_vec(), c.member.as_str(), j, h.to_vec()],
-                )
-                .expect("event");
-                *head = (p, h);
-            }
-            tx.execute(
-                "INSERT INTO balances (member, principal, bonus, points, version) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(member) DO UPDATE SET principal=excluded.principal, bonus=excluded.bonus, points=excluded.points, version=excluded.version",
-                rusqlite::params![c.member.as_str(), next.principal().cents(), next.bonus().cents(), i64::try_from(next.points()).expect("fits"), i64::try_from(next.version).expect("fits")],
-            )
-            .expect("balance");
-            states.insert(c.member.to_string(), next);
+            self.record(&tx, c, &events, &next);
+            self.states.insert(c.member.to_string(), next);
         }
         tx.commit().expect("commit");
-    };
-    let t = Instant::now();
-    for chunk in groups(&mut all, a.commands) {
-        group(&mut conn, &chunk, &mut states, &mut head);
     }
-    let secs = t.elapsed().as_secs_f64();
-    let mut lat = Vec::with_capacity(SINGLES);
-    for c in all {
-        let t = Instant::now();
-        group(&mut conn, std::slice::from_ref(&c), &mut states, &mut head);
-        lat.push(t.elapsed().as_secs_f64() * 1e6);
+
+    /// One command's rows: its id, its events (sealed onto the chain) and the member's balances.
+    fn record(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        c: &Command,
+        events: &[Event],
+        next: &MemberState,
+    ) {
+        tx.execute(
+            "INSERT INTO commands (id, digest) VALUES (?1, ?2)",
+            rusqlite::params![c.id.as_bytes().to_vec(), c.digest().to_vec()],
+        )
+        .expect("command");
+        for e in events {
+            let p = self.head.0 + 1;
+            let j = canonical_json(p, e);
+            let h = chain_hash(&self.head.1, j.as_bytes());
+            tx.execute(
+                "INSERT INTO events (position, command, member, json, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![i64::try_from(p).expect("fits"), c.id.as_bytes().to_vec(), c.member.as_str(), j, h.to_vec()],
+            )
+            .expect("event");
+            self.head = (p, h);
+        }
+        tx.execute(
+            "INSERT INTO balances (member, principal, bonus, points, version) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(member) DO UPDATE SET principal=excluded.principal, bonus=excluded.bonus, points=excluded.points, version=excluded.version",
+            rusqlite::params![c.member.as_str(), next.principal().cents(), next.bonus().cents(), i64::try_from(next.points()).expect("fits"), i64::try_from(next.version).expect("fits")],
+        )
+        .expect("balance");
     }
-    drop(states);
-    // Replay and verify from the table: decode, chain, fold.
-    let t = Instant::now();
+}
+
+/// Replays and verifies the events table: decode, chain, fold. Returns the events read.
+fn sqlite_replay(conn: &rusqlite::Connection) -> u64 {
     let mut stmt = conn
         .prepare("SELECT json, hash FROM events ORDER BY position")
         .expect("select");
@@ -441,15 +481,7 @@ fn run_sqlite(a: &Args, dir: &Path) -> Value {
         }
         n += 1;
     }
-    let replay_secs = t.elapsed().as_secs_f64();
-    json!({
-        "system": "sqlite",
-        "commands_per_s": a.commands as f64 / secs,
-        "replay_events_per_s": n as f64 / replay_secs,
-        "p50_us": percentile(lat.clone(), 500), "p99_us": percentile(lat, 990),
-        "peak_rss_mib": peak_rss_mib(),
-        "disk_mib": disk_mib(&path) + disk_mib(&dir.join("sqlite.db-wal")),
-    })
+    n
 }
 
 /// The limit of the embedded store: the same event bytes inserted into sled, one key per

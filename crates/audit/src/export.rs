@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use memberledger::domain::{format_cents, postings, Account, RecordedEvent};
+use memberledger::domain::{format_cents, postings, Account, Posting, RecordedEvent};
 use memberledger::{Error, Ledger};
 
 /// An export format.
@@ -104,83 +104,10 @@ impl Writer<'_> {
             return Ok(());
         }
         let date = e.at.to_string()[..10].to_owned();
-        let title = format!("{} {} at {}", e.body.type_name(), e.member, e.store);
         match self.format {
-            Format::Csv => {
-                for p in &entry {
-                    writeln!(
-                        self.out,
-                        "{},{},{},{},{},{},{},{},{},{}",
-                        rec.position,
-                        e.at,
-                        e.id,
-                        e.command,
-                        e.body.type_name(),
-                        e.member,
-                        e.store,
-                        p.account,
-                        format_cents(p.cents),
-                        self.currency
-                    )
-                    .map_err(io)?;
-                }
-            }
-            Format::Hledger => {
-                for p in &entry {
-                    if !self.balances.contains_key(&p.account) {
-                        writeln!(self.out, "account {}", p.account).map_err(io)?;
-                    }
-                }
-                writeln!(
-                    self.out,
-                    "{date} {title}  ; position:{}, at:{}, event:{}, command:{}",
-                    rec.position, e.at, e.id, e.command
-                )
-                .map_err(io)?;
-                for p in &entry {
-                    writeln!(
-                        self.out,
-                        "    {:<48}  {:>14} {}",
-                        p.account.to_string(),
-                        format_cents(p.cents),
-                        self.currency
-                    )
-                    .map_err(io)?;
-                }
-                writeln!(self.out).map_err(io)?;
-            }
-            Format::Beancount => {
-                for p in &entry {
-                    if !self.balances.contains_key(&p.account) {
-                        // Opened at the epoch: the log is in append order, not date order
-                        // across members, so the first use is not always the earliest date.
-                        writeln!(
-                            self.out,
-                            "1970-01-01 open {} {}",
-                            bean_account(&p.account),
-                            self.currency
-                        )
-                        .map_err(io)?;
-                    }
-                }
-                writeln!(
-                    self.out,
-                    "{date} * \"{title}\"\n  position: {}\n  at: \"{}\"\n  event: \"{}\"\n  command: \"{}\"",
-                    rec.position, e.at, e.id, e.command
-                )
-                .map_err(io)?;
-                for p in &entry {
-                    writeln!(
-                        self.out,
-                        "  {:<48}  {:>14} {}",
-                        bean_account(&p.account),
-                        format_cents(p.cents),
-                        self.currency
-                    )
-                    .map_err(io)?;
-                }
-                writeln!(self.out).map_err(io)?;
-            }
+            Format::Csv => self.csv_rows(rec, &entry)?,
+            Format::Hledger => self.hledger_transaction(rec, &entry, &date)?,
+            Format::Beancount => self.beancount_transaction(rec, &entry, &date)?,
             Format::Jsonl => unreachable!("handled above"),
         }
         for p in entry {
@@ -190,6 +117,109 @@ impl Writer<'_> {
             self.last_date = Some(date);
         }
         Ok(())
+    }
+
+    /// One CSV row per posting of the event.
+    fn csv_rows(&mut self, rec: &RecordedEvent, entry: &[Posting]) -> Result<(), ExportError> {
+        let e = &rec.event;
+        for p in entry {
+            writeln!(
+                self.out,
+                "{},{},{},{},{},{},{},{},{},{}",
+                rec.position,
+                e.at,
+                e.id,
+                e.command,
+                e.body.type_name(),
+                e.member,
+                e.store,
+                p.account,
+                format_cents(p.cents),
+                self.currency
+            )
+            .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// One hledger transaction, declaring each account before its first use.
+    fn hledger_transaction(
+        &mut self,
+        rec: &RecordedEvent,
+        entry: &[Posting],
+        date: &str,
+    ) -> Result<(), ExportError> {
+        let e = &rec.event;
+        for p in entry {
+            if !self.balances.contains_key(&p.account) {
+                writeln!(self.out, "account {}", p.account).map_err(io)?;
+            }
+        }
+        writeln!(
+            self.out,
+            "{date} {}  ; position:{}, at:{}, event:{}, command:{}",
+            title(rec),
+            rec.position,
+            e.at,
+            e.id,
+            e.command
+        )
+        .map_err(io)?;
+        for p in entry {
+            writeln!(
+                self.out,
+                "    {:<48}  {:>14} {}",
+                p.account.to_string(),
+                format_cents(p.cents),
+                self.currency
+            )
+            .map_err(io)?;
+        }
+        writeln!(self.out).map_err(io)
+    }
+
+    /// One beancount transaction, opening each account before its first use.
+    fn beancount_transaction(
+        &mut self,
+        rec: &RecordedEvent,
+        entry: &[Posting],
+        date: &str,
+    ) -> Result<(), ExportError> {
+        let e = &rec.event;
+        for p in entry {
+            if !self.balances.contains_key(&p.account) {
+                // Opened at the epoch: the log is in append order, not date order
+                // across members, so the first use is not always the earliest date.
+                writeln!(
+                    self.out,
+                    "1970-01-01 open {} {}",
+                    bean_account(&p.account),
+                    self.currency
+                )
+                .map_err(io)?;
+            }
+        }
+        writeln!(
+            self.out,
+            "{date} * \"{}\"\n  position: {}\n  at: \"{}\"\n  event: \"{}\"\n  command: \"{}\"",
+            title(rec),
+            rec.position,
+            e.at,
+            e.id,
+            e.command
+        )
+        .map_err(io)?;
+        for p in entry {
+            writeln!(
+                self.out,
+                "  {:<48}  {:>14} {}",
+                bean_account(&p.account),
+                format_cents(p.cents),
+                self.currency
+            )
+            .map_err(io)?;
+        }
+        writeln!(self.out).map_err(io)
     }
 
     /// Closes the journal with the balance of every account, so the tool checks our figures.
@@ -234,6 +264,12 @@ impl Writer<'_> {
         }
         self.out.flush().map_err(io)
     }
+}
+
+/// A transaction's title: the event's type, member and store.
+fn title(rec: &RecordedEvent) -> String {
+    let e = &rec.event;
+    format!("{} {} at {}", e.body.type_name(), e.member, e.store)
 }
 
 fn next_day(date: &str) -> String {

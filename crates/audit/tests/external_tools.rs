@@ -7,6 +7,9 @@
 //! A missing tool skips its test with a note on stderr, unless `MEMBERLEDGER_REQUIRE_TOOLS=1`
 //! (CI), where it fails the test.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,6 +3,9 @@
 //! liability accounts, a snapshot as of a past time equals a ledger that only ever saw the
 //! commands up to it, and statements add up.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use memberledger::domain::Account;

@@ -7,6 +7,9 @@
 //! After an intended change: `MEMBERLEDGER_BLESS=1 cargo test -p memberledger-cli --test
 //! audit_doc` rewrites docs/AUDIT.md; review the diff.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

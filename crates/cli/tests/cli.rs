@@ -1,5 +1,8 @@
 //! The CLI as a user runs it: separate processes over one sled ledger on disk.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

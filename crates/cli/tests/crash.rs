@@ -7,6 +7,9 @@
 //! `MEMBERLEDGER_CRASH_KILLS=500 cargo test -p memberledger-cli --test crash -- --nocapture`
 //! runs a long campaign.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Process, Stdio};

@@ -1,6 +1,9 @@
 //! The independent verifier (`examples/verify_chain.py`, Python standard library only) agrees
 //! with `memberledger verify` on a real export, and catches what `verify` catches.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

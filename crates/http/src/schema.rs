@@ -45,7 +45,7 @@ pub enum CommandType {
     PublishPolicy,
 }
 
-/// A command, as one line of `memberledger apply` takes it (DESIGN §7). Which fields a type
+/// A command, as one line of `memberledger apply` takes it (docs/schemas/command.schema.json). Which fields a type
 /// needs is checked by the ledger; unknown or misplaced fields are refused.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10", "at": "2026-03-01T10:00:00Z",

@@ -1,6 +1,9 @@
 //! The library's scenario over HTTP gives the library's receipts, views, statement and
 //! reports, byte for byte in JSON.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use common::{command, Server};

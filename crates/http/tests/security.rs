@@ -1,5 +1,8 @@
 //! Every security case is a clear 4xx with its code, and records nothing.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use common::{command, Server};

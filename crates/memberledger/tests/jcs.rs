@@ -4,6 +4,9 @@
 //! export line) of a generated ledger with every event type, policy versions and the founding
 //! policy's record.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 use memberledger::{Command, Ledger};
 use memberledger_core::canonical_json;
 

@@ -51,6 +51,9 @@
 //! puts whichever commands arrive together into one append, so which of them share an injected
 //! failure can vary from run to run; a failure that needs one such interleaving may take a few
 //! runs of its seed (or `MEMBERLEDGER_SIM_SERIAL=1`) to show again.
+
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
 #![cfg(feature = "sled")]
 
 mod sim;

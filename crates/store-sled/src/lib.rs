@@ -101,7 +101,7 @@ pub struct SledStore {
 }
 
 impl Drop for SledStore {
-    /// Closes sled on the writer thread, waiting at most [`CLOSE_WAIT`]: after a failed write
+    /// Closes sled on the writer thread, waiting at most `CLOSE_WAIT`: after a failed write
     /// sled's own close may wait forever, and dropping the store must not.
     fn drop(&mut self) {
         if let Some(db) = self.db.take() {

@@ -1,5 +1,5 @@
 //! Shared by the audit integration tests: deterministic ledgers built from JSON Lines commands
-//! (DESIGN §7), times without a date library, and exact parsing of amounts into cents.
+//! (docs/schemas/command.schema.json), times without a date library, and exact parsing of amounts into cents.
 //!
 //! Two generators:
 //! - [`realistic`]: a chain of stores and members over more than a year, every command type,

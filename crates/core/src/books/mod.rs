@@ -1,7 +1,7 @@
 //! The books: every event posts a balanced journal entry, derived from the event alone.
 //!
 //! Amounts are signed cents, debits positive and credits negative, so an entry balances when
-//! its postings sum to zero. Accounts (DESIGN §4, with a store under each income and expense
+//! its postings sum to zero. Accounts (docs/RULES.md §20, with a store under each income and expense
 //! so every store's figures can be read off the books):
 //!
 //! | account | what it holds |

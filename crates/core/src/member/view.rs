@@ -146,7 +146,7 @@ impl Package {
     }
 }
 
-/// What a member holds, as shown to people and adapters (DESIGN §7's member view).
+/// What a member holds, as shown to people and adapters (docs/schemas/member.schema.json).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct MemberView {

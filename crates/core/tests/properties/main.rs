@@ -9,6 +9,9 @@
 //! For every sequence: a replay of the log equals the live state, deciding the same commands
 //! again gives byte-identical events, and deciding only the accepted ones gives the same log.
 
+// Test scenarios read top to bottom, one step after another: no line limit here.
+#![allow(clippy::too_many_lines)]
+
 use memberledger_core::events::{BalanceRefunded, Recharged};
 use std::collections::BTreeMap;
 

@@ -1,12 +1,12 @@
-//! The reference model: what DESIGN §2-§4 say a ledger with the built-in policy holds, written
-//! from the design alone, in whole cents and seconds. It never calls `decide` or `apply`.
+//! The reference model: what docs/RULES.md (§6-§21) says a ledger with the built-in policy holds, written
+//! from the rules alone, in whole cents and seconds. It never calls `decide` or `apply`.
 //!
 //! Per member: principal lots (first-in first-out), bonus lots with expiry, point lots with
 //! expiry, the tier, whether the card is frozen, the open consumptions (for refunds), the
 //! packages bought (sessions and value left, by how they were paid), the bonus spent (for the
 //! claw-back) and the recharges of the last 365 days (for upgrades). Between stores: what each
 //! owes each.
-//! Lots are numbered as the design numbers them (one sequence per member for principal, bonus
+//! Lots are numbered as docs/RULES.md §6 numbers them (one sequence per member for principal, bonus
 //! and point lots), so the model's lots can be compared one for one with the ledger's.
 
 use std::collections::{BTreeMap, HashMap};
