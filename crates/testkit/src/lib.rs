@@ -5,6 +5,9 @@
 //! - [`year`]: the realistic workload generator, a chain's year of commands (the CLI's demo is
 //!   built on it; the same seed gives the same commands and so the same chain head).
 //! - [`steady`]: the open-loop stream the benchmarks time (enroll, recharge, grant, consume).
+//! - [`model`]: the reference model, the built-in policy's rules written again from
+//!   docs/RULES.md in cents and seconds; the simulation and the property tests check the
+//!   ledger against it.
 //! - [`Given`]: a given/when/then harness over an in-memory ledger, to write a business rule
 //!   as it reads in docs/RULES.md.
 //!
@@ -21,6 +24,7 @@
 //! ```
 
 mod given;
+pub mod model;
 mod rng;
 pub mod steady;
 pub mod year;
