@@ -50,6 +50,7 @@ use std::sync::Arc;
 use memberledger::Uuid;
 
 mod decide;
+mod from_command;
 mod member;
 mod policy;
 mod spec;
