@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use memberledger::domain::{format_cents, postings, Account, RecordedEvent};
+use memberledger::domain::{format_cents, postings, Account, Posting, RecordedEvent};
 use memberledger::{Error, Ledger};
 
 /// An export format.
@@ -125,62 +125,8 @@ impl Writer<'_> {
                     .map_err(io)?;
                 }
             }
-            Format::Hledger => {
-                for p in &entry {
-                    if !self.balances.contains_key(&p.account) {
-                        writeln!(self.out, "account {}", p.account).map_err(io)?;
-                    }
-                }
-                writeln!(
-                    self.out,
-                    "{date} {title}  ; position:{}, at:{}, event:{}, command:{}",
-                    rec.position, e.at, e.id, e.command
-                )
-                .map_err(io)?;
-                for p in &entry {
-                    writeln!(
-                        self.out,
-                        "    {:<48}  {:>14} {}",
-                        p.account.to_string(),
-                        format_cents(p.cents),
-                        self.currency
-                    )
-                    .map_err(io)?;
-                }
-                writeln!(self.out).map_err(io)?;
-            }
-            Format::Beancount => {
-                for p in &entry {
-                    if !self.balances.contains_key(&p.account) {
-                        // Opened at the epoch: the log is in append order, not date order
-                        // across members, so the first use is not always the earliest date.
-                        writeln!(
-                            self.out,
-                            "1970-01-01 open {} {}",
-                            bean_account(&p.account),
-                            self.currency
-                        )
-                        .map_err(io)?;
-                    }
-                }
-                writeln!(
-                    self.out,
-                    "{date} * \"{title}\"\n  position: {}\n  at: \"{}\"\n  event: \"{}\"\n  command: \"{}\"",
-                    rec.position, e.at, e.id, e.command
-                )
-                .map_err(io)?;
-                for p in &entry {
-                    writeln!(
-                        self.out,
-                        "  {:<48}  {:>14} {}",
-                        bean_account(&p.account),
-                        format_cents(p.cents),
-                        self.currency
-                    )
-                    .map_err(io)?;
-                }
-                writeln!(self.out).map_err(io)?;
-            }
+            Format::Hledger => self.hledger(rec, &entry, &date, &title)?,
+            Format::Beancount => self.beancount(rec, &entry, &date, &title)?,
             Format::Jsonl => unreachable!("handled above"),
         }
         for p in entry {
@@ -189,6 +135,82 @@ impl Writer<'_> {
         if self.last_date.as_ref().is_none_or(|d| *d < date) {
             self.last_date = Some(date);
         }
+        Ok(())
+    }
+
+    /// One event as an hledger transaction, declaring accounts on first use.
+    fn hledger(
+        &mut self,
+        rec: &RecordedEvent,
+        entry: &[Posting],
+        date: &str,
+        title: &str,
+    ) -> Result<(), ExportError> {
+        let e = &rec.event;
+        for p in entry {
+            if !self.balances.contains_key(&p.account) {
+                writeln!(self.out, "account {}", p.account).map_err(io)?;
+            }
+        }
+        writeln!(
+            self.out,
+            "{date} {title}  ; position:{}, at:{}, event:{}, command:{}",
+            rec.position, e.at, e.id, e.command
+        )
+        .map_err(io)?;
+        for p in entry {
+            writeln!(
+                self.out,
+                "    {:<48}  {:>14} {}",
+                p.account.to_string(),
+                format_cents(p.cents),
+                self.currency
+            )
+            .map_err(io)?;
+        }
+        writeln!(self.out).map_err(io)?;
+        Ok(())
+    }
+
+    /// One event as a beancount transaction, opening accounts on first use.
+    fn beancount(
+        &mut self,
+        rec: &RecordedEvent,
+        entry: &[Posting],
+        date: &str,
+        title: &str,
+    ) -> Result<(), ExportError> {
+        let e = &rec.event;
+        for p in entry {
+            if !self.balances.contains_key(&p.account) {
+                // Opened at the epoch: the log is in append order, not date order
+                // across members, so the first use is not always the earliest date.
+                writeln!(
+                    self.out,
+                    "1970-01-01 open {} {}",
+                    bean_account(&p.account),
+                    self.currency
+                )
+                .map_err(io)?;
+            }
+        }
+        writeln!(
+            self.out,
+            "{date} * \"{title}\"\n  position: {}\n  at: \"{}\"\n  event: \"{}\"\n  command: \"{}\"",
+            rec.position, e.at, e.id, e.command
+        )
+        .map_err(io)?;
+        for p in entry {
+            writeln!(
+                self.out,
+                "  {:<48}  {:>14} {}",
+                bean_account(&p.account),
+                format_cents(p.cents),
+                self.currency
+            )
+            .map_err(io)?;
+        }
+        writeln!(self.out).map_err(io)?;
         Ok(())
     }
 
