@@ -3,7 +3,7 @@
 //! not write (hledger, ledger, beancount, a spreadsheet, a JSON parser) can check.
 //!
 //! ```
-//! use memberledger::{Command, Ledger};
+//! use memberledger::{Command, Ledger, Money};
 //! use memberledger_audit::Snapshot;
 //!
 //! let ledger = Ledger::in_memory();
@@ -17,9 +17,11 @@
 //! let books = Snapshot::as_of(&ledger, None)?;
 //! assert_eq!(books.trial_balance_total(), 0);
 //! // S1 holds the cash of the principal S2 spent: S1 owes S2 260.87.
-//! let owed = books.settlement();
+//! let owed = books.settlement()?;
 //! assert_eq!((owed[0].debtor.as_str(), owed[0].creditor.as_str()), ("S1", "S2"));
-//! assert_eq!(owed[0].outstanding, "260.87");
+//! assert_eq!(owed[0].outstanding, Money::from_cents(26_087));
+//! // Report money is `Money`: it serializes to the same string the CLI prints.
+//! assert_eq!(serde_json::to_string(&owed[0].outstanding)?, r#""260.87""#);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -3,8 +3,8 @@
 use memberledger::domain::events::{BalanceRefunded, PackagePurchased, PackageRefunded, Recharged};
 use std::collections::{BTreeMap, HashMap};
 
-use memberledger::domain::{format_cents, postings, Account, EventBody, LotKind, MemberState};
-use memberledger::{Error, Ledger, MemberId, StoreId, Timestamp};
+use memberledger::domain::{postings, Account, EventBody, LotKind, MemberState};
+use memberledger::{Error, Ledger, MemberId, Money, StoreId, Timestamp};
 use serde::Serialize;
 
 /// The ledger as of a time: every account's balance, every member's state, and each store's
@@ -20,6 +20,9 @@ pub struct Snapshot {
     flows: BTreeMap<StoreId, Flows>,
     /// Inter-store debts accrued per (debtor, creditor), in cents.
     accrued: BTreeMap<(StoreId, StoreId), i128>,
+    /// The position of the last event folded: where a total beyond the recorded bounds is
+    /// reported.
+    last_position: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -34,7 +37,7 @@ pub struct AccountBalance {
     /// The account name (`Assets:Cash:S1`).
     pub account: String,
     /// Signed balance, debit positive: `"-826.09"`.
-    pub balance: String,
+    pub balance: Money,
 }
 
 /// One store's figures.
@@ -43,23 +46,23 @@ pub struct StoreReport {
     /// The store.
     pub store: String,
     /// Cash taken for recharges.
-    pub cash_taken: String,
+    pub cash_taken: Money,
     /// Cash paid out on balance refunds.
-    pub cash_paid_out: String,
+    pub cash_paid_out: Money,
     /// Revenue of services delivered here, less refunds.
-    pub revenue: String,
+    pub revenue: Money,
     /// Bonus granted here.
-    pub bonus_granted: String,
+    pub bonus_granted: Money,
     /// Bonus granted here that expired or was forfeited.
-    pub breakage: String,
+    pub breakage: Money,
     /// Principal kept back on balance refunds for bonus spent.
-    pub clawback: String,
+    pub clawback: Money,
     /// Net corrections by hand credited to members here (listed apart for review).
-    pub adjustments: String,
+    pub adjustments: Money,
     /// What this store owes other stores now, each pair netted as in the settlement report.
-    pub owed: String,
+    pub owed: Money,
     /// What other stores owe this store now, each pair netted.
-    pub owed_to: String,
+    pub owed_to: Money,
 }
 
 /// What one store owes another.
@@ -70,11 +73,11 @@ pub struct PairSettlement {
     /// The store owed (it delivered the service or paid out).
     pub creditor: String,
     /// Accrued by cross-store spending and refunds.
-    pub owed: String,
+    pub owed: Money,
     /// Paid by settlements.
-    pub settled: String,
+    pub settled: Money,
     /// Still to pay.
-    pub outstanding: String,
+    pub outstanding: Money,
 }
 
 /// Stored value held for members by one store (by the store that took the cash or granted
@@ -84,11 +87,11 @@ pub struct StoreLiability {
     /// The store.
     pub store: String,
     /// Principal of lots collected here.
-    pub principal: String,
+    pub principal: Money,
     /// Bonus of lots granted here.
-    pub bonus: String,
+    pub bonus: Money,
     /// Unredeemed value of packages sold here.
-    pub packages: String,
+    pub packages: Money,
 }
 
 /// The chain's stored-value liability.
@@ -97,11 +100,11 @@ pub struct Liability {
     /// Members with a card.
     pub members: u64,
     /// Principal owed to members.
-    pub principal: String,
+    pub principal: Money,
     /// Bonus members may still spend.
-    pub bonus: String,
+    pub bonus: Money,
     /// The unredeemed value of members' packages.
-    pub packages: String,
+    pub packages: Money,
     /// Points held (a `u128`: the sum over any number of members at the recorded bound).
     pub points: u128,
     /// By store.
@@ -123,6 +126,7 @@ impl Snapshot {
                 continue;
             }
             s.events += 1;
+            s.last_position = rec.position;
             let entry = postings(e);
             memberledger::domain::check_balanced(&entry).map_err(|why| Error::Corrupt {
                 position: rec.position,
@@ -183,24 +187,38 @@ impl Snapshot {
         Ok(s)
     }
 
+    /// A sum of cents as [`Money`]. The recorded bounds keep every member's figures inside
+    /// `i64`; a chain-wide total beyond it is reported as [`Error::Corrupt`] at the last
+    /// position folded, never rounded or saturated.
+    fn money(&self, cents: i128) -> Result<Money, Error> {
+        i64::try_from(cents)
+            .map(Money::from_cents)
+            .map_err(|_| Error::Corrupt {
+                position: self.last_position,
+                why: format!("a total of {cents} cents is beyond what a report can hold"),
+            })
+    }
+
     /// The balance of one account, in cents (debit positive).
     pub fn balance(&self, account: &Account) -> i128 {
         self.accounts.get(account).copied().unwrap_or(0)
     }
 
     /// Every account with a non-zero balance, by name.
-    pub fn trial_balance(&self) -> Vec<AccountBalance> {
-        let mut rows: Vec<AccountBalance> = self
+    pub fn trial_balance(&self) -> Result<Vec<AccountBalance>, Error> {
+        let mut rows = self
             .accounts
             .iter()
             .filter(|(_, c)| **c != 0)
-            .map(|(a, c)| AccountBalance {
-                account: a.to_string(),
-                balance: format_cents(*c),
+            .map(|(a, c)| {
+                Ok(AccountBalance {
+                    account: a.to_string(),
+                    balance: self.money(*c)?,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<AccountBalance>, Error>>()?;
         rows.sort_by(|a, b| a.account.cmp(&b.account));
-        rows
+        Ok(rows)
     }
 
     /// The sum of every account: zero in balanced books.
@@ -244,7 +262,7 @@ impl Snapshot {
     }
 
     /// Each store's figures, by store id.
-    pub fn store_reports(&self) -> Vec<StoreReport> {
+    pub fn store_reports(&self) -> Result<Vec<StoreReport>, Error> {
         // Net of what the other store owes back, as the settlement report shows it.
         let mut owed: HashMap<&StoreId, i128> = HashMap::new();
         let mut owed_to: HashMap<&StoreId, i128> = HashMap::new();
@@ -256,32 +274,35 @@ impl Snapshot {
             .iter()
             .map(|s| {
                 let f = self.flows.get(s).copied().unwrap_or_default();
-                StoreReport {
+                let account = |a: fn(StoreId) -> Account| self.balance(&a(s.clone()));
+                Ok(StoreReport {
                     store: s.to_string(),
-                    cash_taken: format_cents(f.cash_taken),
-                    cash_paid_out: format_cents(f.cash_paid_out),
-                    revenue: format_cents(-self.balance(&Account::Services(s.clone()))),
-                    bonus_granted: format_cents(self.balance(&Account::Promotion(s.clone()))),
-                    breakage: format_cents(-self.balance(&Account::Breakage(s.clone()))),
-                    clawback: format_cents(-self.balance(&Account::Clawback(s.clone()))),
-                    adjustments: format_cents(self.balance(&Account::Adjustments(s.clone()))),
-                    owed: format_cents(owed.get(s).copied().unwrap_or(0)),
-                    owed_to: format_cents(owed_to.get(s).copied().unwrap_or(0)),
-                }
+                    cash_taken: self.money(f.cash_taken)?,
+                    cash_paid_out: self.money(f.cash_paid_out)?,
+                    revenue: self.money(-account(Account::Services))?,
+                    bonus_granted: self.money(account(Account::Promotion))?,
+                    breakage: self.money(-account(Account::Breakage))?,
+                    clawback: self.money(-account(Account::Clawback))?,
+                    adjustments: self.money(account(Account::Adjustments))?,
+                    owed: self.money(owed.get(s).copied().unwrap_or(0))?,
+                    owed_to: self.money(owed_to.get(s).copied().unwrap_or(0))?,
+                })
             })
             .collect()
     }
 
     /// What each store owes each other store: accrued, settled, outstanding.
-    pub fn settlement(&self) -> Vec<PairSettlement> {
+    pub fn settlement(&self) -> Result<Vec<PairSettlement>, Error> {
         self.net_pairs()
             .into_iter()
-            .map(|(debtor, creditor, owed, outstanding)| PairSettlement {
-                debtor: debtor.to_string(),
-                creditor: creditor.to_string(),
-                owed: format_cents(owed),
-                settled: format_cents(owed - outstanding),
-                outstanding: format_cents(outstanding),
+            .map(|(debtor, creditor, owed, outstanding)| {
+                Ok(PairSettlement {
+                    debtor: debtor.to_string(),
+                    creditor: creditor.to_string(),
+                    owed: self.money(owed)?,
+                    settled: self.money(owed - outstanding)?,
+                    outstanding: self.money(outstanding)?,
+                })
             })
             .collect()
     }
@@ -326,7 +347,7 @@ impl Snapshot {
 
     /// The stored value the chain holds for members, in total and by store (the store that
     /// holds a lot's cash, granted its bonus, or sold a package).
-    pub fn liability(&self) -> Liability {
+    pub fn liability(&self) -> Result<Liability, Error> {
         // In i128 (points in u128): any number of members at the recorded bound sum exactly.
         let mut by_store: BTreeMap<StoreId, (i128, i128, i128)> = BTreeMap::new();
         let (mut principal, mut bonus, mut packages, mut points) = (0i128, 0i128, 0i128, 0u128);
@@ -352,21 +373,49 @@ impl Snapshot {
             }
             points += u128::from(m.points());
         }
-        Liability {
+        Ok(Liability {
             members: self.members.len() as u64,
-            principal: format_cents(principal),
-            bonus: format_cents(bonus),
-            packages: format_cents(packages),
+            principal: self.money(principal)?,
+            bonus: self.money(bonus)?,
+            packages: self.money(packages)?,
             points,
             stores: by_store
                 .into_iter()
-                .map(|(s, (p, b, k))| StoreLiability {
-                    store: s.to_string(),
-                    principal: format_cents(p),
-                    bonus: format_cents(b),
-                    packages: format_cents(k),
+                .map(|(s, (p, b, k))| {
+                    Ok(StoreLiability {
+                        store: s.to_string(),
+                        principal: self.money(p)?,
+                        bonus: self.money(b)?,
+                        packages: self.money(k)?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<Vec<StoreLiability>, Error>>()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_total_beyond_i64_is_reported_corrupt_not_saturated() {
+        let s = Snapshot {
+            last_position: 7,
+            ..Snapshot::default()
+        };
+        let beyond = i128::from(i64::MAX) + 1;
+        match s.money(beyond) {
+            Err(Error::Corrupt { position, why }) => {
+                assert_eq!(position, 7);
+                assert!(why.contains(&beyond.to_string()), "{why}");
+            }
+            other => panic!("expected corrupt, got {other:?}"),
         }
+        assert_eq!(s.money(-12_345), Ok(Money::from_cents(-12_345)));
+        assert_eq!(
+            s.money(i128::from(i64::MIN)),
+            Ok(Money::from_cents(i64::MIN))
+        );
     }
 }

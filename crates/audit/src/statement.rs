@@ -59,13 +59,13 @@ pub struct StatementLine {
     /// What happened, for people.
     pub description: String,
     /// Principal change, signed.
-    pub principal_change: String,
+    pub principal_change: Money,
     /// Bonus change, signed.
-    pub bonus_change: String,
+    pub bonus_change: Money,
     /// Points change, signed.
     pub points_change: i64,
     /// Package value change, signed.
-    pub packages_change: String,
+    pub packages_change: Money,
     /// Balances after it.
     pub balance: Balances,
 }
@@ -87,8 +87,10 @@ pub struct Statement {
     pub closing: Balances,
 }
 
-fn signed(after: Money, before: Money) -> String {
-    memberledger::domain::format_cents(after.cents() - before.cents())
+/// A change between two balances. Each lies in `0..=RECORDED_MAX`, so the difference
+/// fits in `i64` whatever its sign.
+fn signed(after: Money, before: Money) -> Money {
+    after.minus(before)
 }
 
 fn describe(body: &EventBody) -> String {

@@ -74,8 +74,8 @@ fn check_lines(st: &Statement, rows: &[Row]) {
         let got = (
             l.kind,
             l.store.as_str(),
-            l.principal_change.as_str(),
-            l.bonus_change.as_str(),
+            l.principal_change.to_string(),
+            l.bonus_change.to_string(),
             l.points_change,
             l.balance.principal.to_string(),
             l.balance.bonus.to_string(),
@@ -84,8 +84,8 @@ fn check_lines(st: &Statement, rows: &[Row]) {
         let want = (
             want.0,
             want.1,
-            want.2,
-            want.3,
+            want.2.to_owned(),
+            want.3.to_owned(),
             want.4,
             want.5.to_owned(),
             want.6.to_owned(),

@@ -51,28 +51,29 @@ pub(crate) fn run(
         Report::Settlement => settlement,
         Report::Liability => liability,
     };
-    print(&mut o, &snap, &when, json);
+    print(&mut o, &snap, &when, json)?;
     crate::emit(&o)
 }
 
 /// Every account's balance and the total (zero).
-fn trial_balance(o: &mut String, snap: &Snapshot, when: &str, json: bool) {
-    let rows = snap.trial_balance();
+fn trial_balance(o: &mut String, snap: &Snapshot, when: &str, json: bool) -> Result<(), Fail> {
+    let rows = snap.trial_balance()?;
     let total = memberledger::domain::format_cents(snap.trial_balance_total());
     if json {
         json_line(o, &serde_json::json!({"accounts": rows, "total": total}));
     } else {
         outln!(o, "trial balance{when} ({} events)", snap.events);
         for r in &rows {
-            outln!(o, "  {:<52} {:>16}", r.account, r.balance);
+            outln!(o, "  {:<52} {:>16}", r.account, r.balance.to_string());
         }
         outln!(o, "  {:<52} {:>16}", "total", total);
     }
+    Ok(())
 }
 
 /// Per store: cash, revenue, bonus, breakage, claw-back, debts, adjustments.
-fn stores(o: &mut String, snap: &Snapshot, when: &str, json: bool) {
-    let rows = snap.store_reports();
+fn stores(o: &mut String, snap: &Snapshot, when: &str, json: bool) -> Result<(), Fail> {
+    let rows = snap.store_reports()?;
     if json {
         json_line(o, &rows);
     } else {
@@ -96,23 +97,24 @@ fn stores(o: &mut String, snap: &Snapshot, when: &str, json: bool) {
                 o,
                 "  {:<8} {:>14} {:>12} {:>14} {:>12} {:>10} {:>10} {:>12} {:>12} {:>12}",
                 r.store,
-                r.cash_taken,
-                r.cash_paid_out,
-                r.revenue,
-                r.bonus_granted,
-                r.breakage,
-                r.clawback,
-                r.owed,
-                r.owed_to,
-                r.adjustments
+                r.cash_taken.to_string(),
+                r.cash_paid_out.to_string(),
+                r.revenue.to_string(),
+                r.bonus_granted.to_string(),
+                r.breakage.to_string(),
+                r.clawback.to_string(),
+                r.owed.to_string(),
+                r.owed_to.to_string(),
+                r.adjustments.to_string()
             );
         }
     }
+    Ok(())
 }
 
 /// Per pair of stores: owed, settled, outstanding.
-fn settlement(o: &mut String, snap: &Snapshot, when: &str, json: bool) {
-    let rows = snap.settlement();
+fn settlement(o: &mut String, snap: &Snapshot, when: &str, json: bool) -> Result<(), Fail> {
+    let rows = snap.settlement()?;
     if json {
         json_line(o, &rows);
     } else {
@@ -135,17 +137,18 @@ fn settlement(o: &mut String, snap: &Snapshot, when: &str, json: bool) {
                 "  {:<8} {:<8} {:>14} {:>14} {:>14}",
                 r.debtor,
                 r.creditor,
-                r.owed,
-                r.settled,
-                r.outstanding
+                r.owed.to_string(),
+                r.settled.to_string(),
+                r.outstanding.to_string()
             );
         }
     }
+    Ok(())
 }
 
 /// Stored value held for members, in total and by store.
-fn liability(o: &mut String, snap: &Snapshot, when: &str, json: bool) {
-    let l = snap.liability();
+fn liability(o: &mut String, snap: &Snapshot, when: &str, json: bool) -> Result<(), Fail> {
+    let l = snap.liability()?;
     if json {
         json_line(o, &l);
     } else {
@@ -166,10 +169,11 @@ fn liability(o: &mut String, snap: &Snapshot, when: &str, json: bool) {
                 o,
                 "  {:<8} {:>16} {:>14} {:>14}",
                 s.store,
-                s.principal,
-                s.bonus,
-                s.packages
+                s.principal.to_string(),
+                s.bonus.to_string(),
+                s.packages.to_string()
             );
         }
     }
+    Ok(())
 }

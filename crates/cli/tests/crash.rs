@@ -18,43 +18,12 @@ use std::time::Duration;
 use memberledger::{Ledger, Uuid};
 use memberledger_testkit::Rng;
 
-/// The commands of the campaign, in order: 40 members enrolled, then a mix.
-fn commands(n: usize, rng: &mut Rng) -> Vec<(Uuid, String)> {
-    (0..n)
-        .map(|i| {
-            let id = Uuid::from_u128(0xc000_0000_0000_4000_8000_0000_0000_0000 | i as u128);
-            let member = if i < 40 { i as u64 } else { rng.below(40) };
-            let rest = if i < 40 {
-                r#""type":"enroll""#.to_owned()
-            } else {
-                match rng.below(10) {
-                    0..=3 => format!(
-                        r#""type":"recharge","amount":"{}.00""#,
-                        100 + rng.below(900)
-                    ),
-                    4 => {
-                        r#""type":"grant_bonus","amount":"10.00","reason":"crash-test""#.to_owned()
-                    }
-                    _ => format!(r#""type":"consume","amount":"{}.50""#, 10 + rng.below(200)),
-                }
-            };
-            // One command a second from the start of the year: times never go back.
-            let secs = i as u64;
-            let at = format!(
-                "2026-01-{:02}T{:02}:{:02}:{:02}Z",
-                1 + secs / 86_400,
-                (secs / 3600) % 24,
-                (secs / 60) % 60,
-                secs % 60
-            );
-            (
-                id,
-                format!(
-                    r#"{{"id":"{id}","at":"{at}","member":"M{member}","store":"S{}",{rest}}}"#,
-                    member % 4
-                ),
-            )
-        })
+/// The commands of the campaign, in order: the test kit's steady stream (40 members enrolled
+/// first, then recharges, grants and consumptions at home and away, one second apart).
+fn commands(n: usize, seed: u64) -> Vec<(Uuid, String)> {
+    let n = u64::try_from(n).expect("a campaign's length fits");
+    memberledger_testkit::steady::workload_iter(n, 40, 4, seed)
+        .map(|c| (c.id, c.to_json()))
         .collect()
 }
 
@@ -79,7 +48,7 @@ fn acknowledged_commands_survive_sigkill_exactly_once() {
         .status()
         .unwrap();
     assert!(status.success());
-    let all = commands(400 + kills * 150, &mut rng);
+    let all = commands(400 + kills * 150, seed);
     // Receipts acknowledged so far: command id → the positions and hashes of its events.
     let mut acked: HashMap<Uuid, Vec<(u64, String)>> = HashMap::new();
     let mut next = 0; // the first command not yet acknowledged

@@ -37,12 +37,12 @@ async fn report(
         let snap = Snapshot::as_of(&ledger, as_of)?;
         Ok::<_, memberledger::Error>(match which {
             Report::TrialBalance => json!({
-                "accounts": snap.trial_balance(),
+                "accounts": snap.trial_balance()?,
                 "total": memberledger::domain::format_cents(snap.trial_balance_total()),
             }),
-            Report::Stores => json!(snap.store_reports()),
-            Report::Settlement => json!(snap.settlement()),
-            Report::Liability => json!(snap.liability()),
+            Report::Stores => json!(snap.store_reports()?),
+            Report::Settlement => json!(snap.settlement()?),
+            Report::Liability => json!(snap.liability()?),
         })
     })
     .await??;

@@ -1,6 +1,8 @@
 //! Webhooks: a receiver on loopback that is stopped, fails, drops answers and comes back, and
 //! a deliverer restarted from its cursor, still end with every event exactly once after
 //! deduplication by event id, in chain order, every signature verified.
+// Test scenarios read top to bottom, as one story each.
+#![allow(clippy::too_many_lines)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -54,6 +54,7 @@ fn quote_equals_what_executing_records_for_a_year_of_commands() {
         members: 60,
         commands: 3_000,
         days: 365,
+        ..Shape::default()
     };
     for seed in [1, 2] {
         let mut year = Year::new(seed, shape);

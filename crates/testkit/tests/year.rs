@@ -2,7 +2,7 @@
 //! chain head does not move when the generator's code does.
 
 use memberledger::{Ledger, Policy};
-use memberledger_testkit::year::{Shape, Year};
+use memberledger_testkit::year::{Mix, Shape, Year};
 use sha2::{Digest, Sha256};
 
 /// The demo's chain head (`memberledger demo`, seed 42, the default shape).
@@ -28,6 +28,7 @@ const SMALL: Shape = Shape {
     members: 200,
     commands: 3_000,
     days: 365,
+    mix: Mix::DEMO,
 };
 
 #[test]
@@ -59,4 +60,30 @@ fn open_loop_commands_are_pinned() {
 #[ignore = "the full demo year: run in release"]
 fn demo_year_chain_head_is_pinned() {
     assert_eq!(head_of_year(42, Shape::default()), DEMO_HEAD);
+}
+
+/// The mix is the shape's: a kind of command with no share is asked for only when a band before
+/// it falls through to it, a larger share asks for more of it (open-loop, so only kinds that
+/// need nothing learnt are counted).
+#[test]
+fn the_shapes_mix_sets_what_members_ask_for() {
+    let count = |mix: Mix, kind: &str| {
+        let mut year = Year::new(42, Shape { mix, ..SMALL });
+        let kind = format!(r#""type":"{kind}""#);
+        (0..SMALL.commands)
+            .filter(|&i| year.command(i).to_json().contains(&kind))
+            .count()
+    };
+    let no_grants = Mix {
+        grant_bonus: 0,
+        ..Mix::DEMO
+    };
+    // Only the package refund's roll, with no package known, falls through to a grant.
+    assert!(10 * count(no_grants, "grant_bonus") < count(Mix::DEMO, "grant_bonus"));
+    let more_tier_changes = Mix {
+        change_tier: 200,
+        ..Mix::DEMO
+    };
+    assert!(count(more_tier_changes, "change_tier") > 3 * count(Mix::DEMO, "change_tier").max(1));
+    assert_eq!(Shape::default().mix, Mix::DEMO);
 }

@@ -61,7 +61,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
         stores: args.stores,
         members: args.members,
         commands: args.commands,
-        days: 365,
+        ..Shape::default()
     };
     let mut year = Year::new(args.seed, shape);
     // The demo runs a simulated year: its clock is the simulation's, which reads the year's

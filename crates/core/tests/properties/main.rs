@@ -8,6 +8,7 @@
 //! events record, every split adds up, no lot is ever empty or negative, expiries come first.
 //! For every sequence: a replay of the log equals the live state, deciding the same commands
 //! again gives byte-identical events, and deciding only the accepted ones gives the same log.
+//! Under the built-in policy, every outcome is also the test kit's reference model's (`model.rs`).
 
 // Test scenarios read top to bottom, one step after another: no line limit here.
 #![allow(clippy::too_many_lines)]
@@ -332,10 +333,12 @@ fn command(
 }
 
 mod checks;
+mod model;
 mod oracle;
 mod replay;
 
 use checks::*;
+use model::*;
 use oracle::*;
 use replay::*;
 
@@ -372,6 +375,16 @@ proptest! {
         let only_accepted = redecide(outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(c, _)| c), &policy);
         prop_assert!(only_accepted.iter().all(|(_, r)| r.is_ok()));
         prop_assert_eq!(log(&only_accepted), log(&outcomes));
+    }
+
+    #[test]
+    fn under_the_built_in_policy_every_outcome_is_the_reference_models(
+        stores in 2usize..=4,
+        script in steps(60),
+    ) {
+        let policy = Policy::from_json(memberledger_core::DEFAULT_POLICY_JSON).expect("the built-in policy");
+        let (outcomes, _) = run(&policy, stores, &script);
+        agree_with_model(&outcomes);
     }
 
     #[test]

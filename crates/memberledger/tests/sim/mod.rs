@@ -3,8 +3,8 @@
 mod driver;
 mod fault;
 mod gen;
-mod model;
 mod rng;
-mod spec;
+
+use memberledger_testkit::model;
 
 pub use driver::{uses_sled, Config, Context, Sim, Stats};

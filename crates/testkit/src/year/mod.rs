@@ -29,6 +29,7 @@
 mod catalogue;
 mod extras;
 mod known;
+mod mix;
 mod record;
 mod visit;
 
@@ -37,6 +38,7 @@ use memberledger::{Command, Ledger, Receipt, Timestamp, Uuid};
 
 pub use extras::{settlements, summer_policy};
 use known::Known;
+pub use mix::Mix;
 pub use record::{HeadOffice, GROUP};
 
 use crate::Rng;
@@ -52,16 +54,19 @@ pub struct Shape {
     pub commands: u64,
     /// Days the commands are spread over, from 2025-01-01 08:00 UTC.
     pub days: u32,
+    /// What returning members do, in shares of a thousand visits.
+    pub mix: Mix,
 }
 
 impl Default for Shape {
-    /// The demo's: 20 stores, 5,000 members, 100,000 commands over 365 days.
+    /// The demo's: 20 stores, 5,000 members, 100,000 commands over 365 days, the demo's mix.
     fn default() -> Shape {
         Shape {
             stores: 20,
             members: 5_000,
             commands: 100_000,
             days: 365,
+            mix: Mix::DEMO,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! What a returning member does on a visit: one roll in a thousand chooses, what the generator
-//! knows of the member narrows it.
+//! What a returning member does on a visit: one roll in a thousand chooses (its bands are the
+//! shape's [`Mix`](super::Mix)), what the generator knows of the member narrows it.
 //!
 //! The order of the branches and of the draws inside them is the stream: changing either
 //! changes every command after it (and the demo's chain head).
@@ -17,62 +17,64 @@ impl Year {
     /// Member `n`'s next command: at home, or at the `away` store for some spending.
     pub(super) fn visit(&mut self, n: usize, at: DateTime<Utc>, away: u32) -> Visit {
         let roll = self.rng.below(1000);
+        let b = self.shape.mix.bands();
         let k = &self.members[n];
         let home = k.home;
         let balance = k.balance_cents;
         // Members spend at any store (a quarter of visits away from home) but mostly recharge,
         // and always close their card, at home.
-        if roll == 38 && !k.packages.is_empty() {
+        if (b.adjust..b.refund_package).contains(&roll) && !k.packages.is_empty() {
             // Moving away: the unredeemed sessions go back as the policy says.
             let p = *self.rng.pick(&self.members[n].packages);
             let rest = format!(r#""type":"refund_package","package":"{p}","reason":"moving away""#);
             (home, rest)
-        } else if roll < 30 && !k.consumptions.is_empty() {
+        } else if roll < b.refund_consumption && !k.consumptions.is_empty() {
             (home, self.refund_consumption(n))
-        } else if roll < 33 && balance > 0 {
+        } else if roll < b.refund_balance && balance > 0 {
             (home, r#""type":"refund_balance""#.to_owned())
-        } else if roll < 36 {
+        } else if roll < b.change_tier {
             (home, self.change_tier(n))
-        } else if k.frozen && roll < 400 {
+        } else if k.frozen && roll < u64::from(self.shape.mix.unfreeze_below) {
             // A lost card turns up again soon after.
             (
                 home,
                 r#""type":"unfreeze","reason":"card found""#.to_owned(),
             )
-        } else if roll == 37 {
+        } else if (b.freeze..b.adjust).contains(&roll) {
             // A manager makes good a service complaint with bonus credit, by hand.
             (
                 home,
                 r#""type":"adjust","balance":"bonus","direction":"credit","amount":"30.00","reason":"service complaint","operator":"MGR1""#.to_owned(),
             )
-        } else if roll < 37 {
+        } else if roll < b.freeze {
             (home, r#""type":"freeze","reason":"lost card""#.to_owned())
-        } else if roll < 56 {
+        } else if roll < b.grant_bonus {
             (home, self.grant_bonus(at))
         } else {
             self.spend(n, at, away, roll)
         }
     }
 
-    /// The rolls from 56 up: buying and using courses, points, recharges and services.
+    /// The rolls past the grants: buying and using courses, points, recharges and services.
     fn spend(&mut self, n: usize, at: DateTime<Utc>, away: u32, roll: u64) -> Visit {
+        let b = self.shape.mix.bands();
         let k = &self.members[n];
         let home = k.home;
         let balance = k.balance_cents;
-        if (115..127).contains(&roll) {
+        if (b.redeem_points..b.purchase_package).contains(&roll) {
             (home, self.purchase_package(balance, at))
-        } else if (127..450).contains(&roll) && !k.packages.is_empty() {
+        } else if (b.purchase_package..b.redeem_session).contains(&roll) && !k.packages.is_empty() {
             // A member with a course uses it on most visits.
             let p = *self.rng.pick(&self.members[n].packages);
             let store = if self.rng.chance(250) { away } else { home };
             let staff = self.rng.below(200);
             let rest = format!(r#""type":"redeem_session","package":"{p}","staff":"E{staff:03}""#);
             (store, rest)
-        } else if (100..115).contains(&roll) && k.points >= 500 {
+        } else if (b.recharge..b.redeem_points).contains(&roll) && k.points >= 500 {
             let points = 100 * (1 + self.rng.below(k.points / 100).min(9));
             let rest = format!(r#""type":"redeem_points","points":{points},"reason":"gift""#);
             (home, rest)
-        } else if roll < 100 || (balance < 30_000 && self.rng.chance(800)) {
+        } else if roll < b.recharge || (balance < 30_000 && self.rng.chance(800)) {
             let store = if self.rng.chance(100) { away } else { home };
             let amount = Money::from_cents(*self.rng.pick(RECHARGES));
             let staff = self.rng.below(200);

@@ -11,12 +11,12 @@ use memberledger::store::{EventStore, MemoryStore, SledStore};
 use memberledger::{Command, Error, Ledger, MemberId, Policy, Receipt, StoreId, Uuid};
 
 use super::fault::{FaultKind, FaultStore, Faults, Injected};
+use super::model::{money, timestamp, Spec};
 use super::model::{
     Ids, Model, RefundTo, Verdict, FREEZE_ALLOWS_RECHARGE, FREEZE_ALLOWS_REFUNDS,
     PACKAGE_REFUND_TO, TIERS,
 };
 use super::rng::{mix, Rng};
-use super::spec::{money, timestamp, Spec};
 
 mod check;
 mod step;
@@ -348,7 +348,7 @@ impl Sim {
             .unwrap_or_else(|e| self.fail(&format!("the ledger does not open: {e}")));
         let now = Arc::clone(&self.now);
         ledger.set_clock(memberledger::Clock::from_fn(move || {
-            super::spec::timestamp(now.load(std::sync::atomic::Ordering::SeqCst))
+            super::model::timestamp(now.load(std::sync::atomic::Ordering::SeqCst))
         }));
         self.faults.arm(armed);
         self.ledger = Some(ledger);

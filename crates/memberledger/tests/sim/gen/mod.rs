@@ -10,8 +10,8 @@ use memberledger::Uuid;
 use serde_json::Value;
 
 use super::driver::{Sim, EPOCH};
+use super::model::{money, render_fields, Bal, Kind, Spec, Spelling};
 use super::model::{Member, PkgStatus, DAY, TIERS};
-use super::spec::{money, render_fields, Bal, Kind, Spec, Spelling};
 
 mod kinds;
 

@@ -1,54 +1,57 @@
 //! Commands as the simulation thinks of them (amounts in cents, times in seconds), and their
 //! wire form, spelled in more than one way: the same content may be written with short
 //! amounts, another UTC offset or another key order, and must still count as the same command.
+//! [`Spec::command`] turns one into the ledger's own [`Command`].
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use memberledger::domain::{Command, Rejection};
 use memberledger::Uuid;
 use serde_json::Value;
 
+///
+/// Fields are the wire form's (`cents` is `amount`, `expires` is `expires_at`); see
+/// docs/RULES.md for what each command does.
+#[allow(missing_docs)] // The fields are the wire form's, documented there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
-    Enroll {
-        tier: Option<String>,
-    },
-    Recharge {
-        cents: i64,
-        staff: Option<String>,
-    },
+    /// `enroll`.
+    Enroll { tier: Option<String> },
+    /// `recharge`.
+    Recharge { cents: i64, staff: Option<String> },
+    /// `grant_bonus`.
     Grant {
         cents: i64,
         reason: String,
         expires: Option<i64>,
     },
+    /// `consume`: `cents` is the list price, before the tier's discount.
     Consume {
         cents: i64,
         staff: Option<String>,
         service: Option<String>,
     },
+    /// `refund_consumption` (all that is left when `cents` is `None`).
     Refund {
         consumption: Uuid,
         cents: Option<i64>,
     },
+    /// `refund_balance`.
     RefundBalance,
+    /// `change_tier`.
     ChangeTier {
         tier: String,
         reason: Option<String>,
     },
-    Settle {
-        to: String,
-        cents: Option<i64>,
-    },
-    Freeze {
-        reason: Option<String>,
-    },
-    Unfreeze {
-        reason: Option<String>,
-    },
-    RedeemPoints {
-        points: u64,
-        reason: Option<String>,
-    },
-    /// A correction by hand: `qty` is cents for principal and bonus, points for points.
+    /// `settle` (all that is owed when `cents` is `None`).
+    Settle { to: String, cents: Option<i64> },
+    /// `freeze`.
+    Freeze { reason: Option<String> },
+    /// `unfreeze`.
+    Unfreeze { reason: Option<String> },
+    /// `redeem_points`.
+    RedeemPoints { points: u64, reason: Option<String> },
+    /// `adjust`, a correction by hand: `qty` is cents for principal and bonus, points for
+    /// points.
     Adjust {
         balance: Bal,
         credit: bool,
@@ -56,19 +59,21 @@ pub enum Kind {
         reason: String,
         operator: String,
     },
+    /// `purchase_package`: `cash` is paid in cash at the store (else from the balance).
     PurchasePackage {
         cents: i64,
-        /// Paid in cash at the store (else from the balance).
         cash: bool,
         service: String,
         sessions: u32,
         expires: Option<i64>,
         staff: Option<String>,
     },
+    /// `redeem_session`.
     RedeemSession {
         package: Uuid,
         staff: Option<String>,
     },
+    /// `refund_package`.
     RefundPackage {
         package: Uuid,
         reason: Option<String>,
@@ -78,12 +83,16 @@ pub enum Kind {
 /// The balance an adjustment corrects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bal {
+    /// The principal balance.
     Principal,
+    /// The bonus balance.
     Bonus,
+    /// The points.
     Points,
 }
 
 impl Bal {
+    /// The balance as the wire form names it.
     pub fn name(self) -> &'static str {
         match self {
             Bal::Principal => "principal",
@@ -96,10 +105,15 @@ impl Bal {
 /// One command: `member` is `None` only for a settlement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
+    /// The command id (the idempotency key).
     pub id: Uuid,
+    /// When, in seconds since the epoch.
     pub at: i64,
+    /// The member (`None` for a settlement).
     pub member: Option<String>,
+    /// The store it is made at.
     pub store: String,
+    /// What it does.
     pub kind: Kind,
 }
 
@@ -154,6 +168,7 @@ fn money_spelled(cents: i64, short: bool) -> String {
 }
 
 impl Kind {
+    /// The wire form's `type`.
     pub fn type_name(&self) -> &'static str {
         match self {
             Kind::Enroll { .. } => "enroll",
@@ -200,59 +215,87 @@ impl Spec {
             f.push(("member".into(), m.clone().into()));
         }
         f.push(("store".into(), self.store.clone().into()));
-        let amount = |c: i64| Value::from(money_spelled(c, sp.short_amounts));
-        let opt = |f: &mut Vec<(String, Value)>, k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                f.push((k.to_owned(), v));
-            }
-        };
-        match &self.kind {
-            Kind::Enroll { tier } => opt(&mut f, "tier", tier.clone().map(Value::from)),
+        self.kind.fields(&mut Fields { f: &mut f, sp });
+        let n = f.len();
+        f.rotate_left(sp.rotate % n);
+        f
+    }
+
+    /// The wire form, spelled as `sp` says.
+    pub fn render(&self, sp: Spelling) -> String {
+        render_fields(&self.fields(sp))
+    }
+
+    /// The command as the ledger's own type (read from its usual wire form, so a spec the
+    /// ledger would refuse as malformed gives that rejection).
+    pub fn command(&self) -> Result<Command, Rejection> {
+        Command::from_json(&self.render(Spelling::default()))
+    }
+}
+
+/// The fields of a wire form being written, in order.
+struct Fields<'a> {
+    f: &'a mut Vec<(String, Value)>,
+    sp: Spelling,
+}
+
+impl Fields<'_> {
+    fn put(&mut self, k: &str, v: impl Into<Value>) {
+        self.f.push((k.to_owned(), v.into()));
+    }
+
+    fn opt<V: Into<Value>>(&mut self, k: &str, v: Option<V>) {
+        if let Some(v) = v {
+            self.put(k, v);
+        }
+    }
+
+    fn amount(&mut self, k: &str, cents: Option<i64>) {
+        let short = self.sp.short_amounts;
+        self.opt(k, cents.map(|c| money_spelled(c, short)));
+    }
+
+    fn time(&mut self, k: &str, secs: Option<i64>) {
+        let offset = self.sp.offset_time;
+        self.opt(k, secs.map(|t| time_spelled(t, offset)));
+    }
+}
+
+impl Kind {
+    /// Writes the fields after `store`: balance commands here, the rest in `other_fields`.
+    fn fields(&self, f: &mut Fields<'_>) {
+        match self {
+            Kind::Enroll { tier } => f.opt("tier", tier.clone()),
             Kind::Recharge { cents, staff } => {
-                opt(&mut f, "amount", Some(amount(*cents)));
-                opt(&mut f, "staff", staff.clone().map(Value::from));
+                f.amount("amount", Some(*cents));
+                f.opt("staff", staff.clone());
             }
             Kind::Grant {
                 cents,
                 reason,
                 expires,
             } => {
-                opt(&mut f, "amount", Some(amount(*cents)));
-                opt(&mut f, "reason", Some(reason.clone().into()));
-                opt(
-                    &mut f,
-                    "expires_at",
-                    expires.map(|e| time_spelled(e, sp.offset_time).into()),
-                );
+                f.amount("amount", Some(*cents));
+                f.put("reason", reason.clone());
+                f.time("expires_at", *expires);
             }
             Kind::Consume {
                 cents,
                 staff,
                 service,
             } => {
-                opt(&mut f, "amount", Some(amount(*cents)));
-                opt(&mut f, "staff", staff.clone().map(Value::from));
-                opt(&mut f, "service", service.clone().map(Value::from));
+                f.amount("amount", Some(*cents));
+                f.opt("staff", staff.clone());
+                f.opt("service", service.clone());
             }
             Kind::Refund { consumption, cents } => {
-                opt(&mut f, "consumption", Some(consumption.to_string().into()));
-                opt(&mut f, "amount", cents.map(amount));
+                f.put("consumption", consumption.to_string());
+                f.amount("amount", *cents);
             }
             Kind::RefundBalance => {}
-            Kind::ChangeTier { tier, reason } => {
-                opt(&mut f, "tier", Some(tier.clone().into()));
-                opt(&mut f, "reason", reason.clone().map(Value::from));
-            }
             Kind::Settle { to, cents } => {
-                opt(&mut f, "to", Some(to.clone().into()));
-                opt(&mut f, "amount", cents.map(amount));
-            }
-            Kind::Freeze { reason } | Kind::Unfreeze { reason } => {
-                opt(&mut f, "reason", reason.clone().map(Value::from));
-            }
-            Kind::RedeemPoints { points, reason } => {
-                opt(&mut f, "points", Some((*points).into()));
-                opt(&mut f, "reason", reason.clone().map(Value::from));
+                f.put("to", to.clone());
+                f.amount("amount", *cents);
             }
             Kind::Adjust {
                 balance,
@@ -261,16 +304,31 @@ impl Spec {
                 reason,
                 operator,
             } => {
-                opt(&mut f, "balance", Some(balance.name().into()));
-                let direction = if *credit { "credit" } else { "debit" };
-                opt(&mut f, "direction", Some(direction.into()));
+                f.put("balance", balance.name());
+                f.put("direction", if *credit { "credit" } else { "debit" });
                 if *balance == Bal::Points {
-                    opt(&mut f, "points", Some((*qty).into()));
+                    f.put("points", *qty);
                 } else {
-                    opt(&mut f, "amount", Some(amount(*qty)));
+                    f.amount("amount", Some(*qty));
                 }
-                opt(&mut f, "reason", Some(reason.clone().into()));
-                opt(&mut f, "operator", Some(operator.clone().into()));
+                f.put("reason", reason.clone());
+                f.put("operator", operator.clone());
+            }
+            _ => self.other_fields(f),
+        }
+    }
+
+    /// Writes the fields of standing and package commands.
+    fn other_fields(&self, f: &mut Fields<'_>) {
+        match self {
+            Kind::ChangeTier { tier, reason } => {
+                f.put("tier", tier.clone());
+                f.opt("reason", reason.clone());
+            }
+            Kind::Freeze { reason } | Kind::Unfreeze { reason } => f.opt("reason", reason.clone()),
+            Kind::RedeemPoints { points, reason } => {
+                f.put("points", *points);
+                f.opt("reason", reason.clone());
             }
             Kind::PurchasePackage {
                 cents,
@@ -280,34 +338,23 @@ impl Spec {
                 expires,
                 staff,
             } => {
-                opt(&mut f, "amount", Some(amount(*cents)));
-                let paid = if *cash { "cash" } else { "balance" };
-                opt(&mut f, "paid_from", Some(paid.into()));
-                opt(&mut f, "service", Some(service.clone().into()));
-                opt(&mut f, "sessions", Some((*sessions).into()));
-                opt(
-                    &mut f,
-                    "expires_at",
-                    expires.map(|e| time_spelled(e, sp.offset_time).into()),
-                );
-                opt(&mut f, "staff", staff.clone().map(Value::from));
+                f.amount("amount", Some(*cents));
+                f.put("paid_from", if *cash { "cash" } else { "balance" });
+                f.put("service", service.clone());
+                f.put("sessions", *sessions);
+                f.time("expires_at", *expires);
+                f.opt("staff", staff.clone());
             }
             Kind::RedeemSession { package, staff } => {
-                opt(&mut f, "package", Some(package.to_string().into()));
-                opt(&mut f, "staff", staff.clone().map(Value::from));
+                f.put("package", package.to_string());
+                f.opt("staff", staff.clone());
             }
             Kind::RefundPackage { package, reason } => {
-                opt(&mut f, "package", Some(package.to_string().into()));
-                opt(&mut f, "reason", reason.clone().map(Value::from));
+                f.put("package", package.to_string());
+                f.opt("reason", reason.clone());
             }
+            _ => unreachable!("fields() writes the balance commands"),
         }
-        let n = f.len();
-        f.rotate_left(sp.rotate % n);
-        f
-    }
-
-    pub fn render(&self, sp: Spelling) -> String {
-        render_fields(&self.fields(sp))
     }
 }
 

@@ -1,0 +1,188 @@
+//! The model's answer to a member's command: what it records, or the code it refuses with.
+//! One file per command family, as core's `decide/` is laid out: money in
+//! ([`balance`]: recharge, grant, consume), money back ([`refund`]), the card's standing
+//! ([`status`]: tier, freeze, points, adjustments), [`package`]s, and settlements between
+//! stores ([`settle`]).
+
+use std::collections::BTreeMap;
+
+use memberledger::Uuid;
+
+use super::member::{Member, Package, PkgStatus};
+use super::policy::{tier_index, FREEZE_ALLOWS_RECHARGE, FREEZE_ALLOWS_REFUNDS};
+use super::spec::{Kind, Spec};
+use super::{Change, Model};
+
+mod balance;
+mod package;
+mod refund;
+mod settle;
+mod status;
+
+/// What the model says of a command it judged: the change and how many events it records, or
+/// the code it is refused with.
+pub(crate) type Outcome = Result<(Change, u64), &'static str>;
+
+/// A member's command under way: the member as the command changes them, the events counted
+/// so far (expiries first) and what stores come to owe each other.
+pub(crate) struct Draft<'a> {
+    pub(crate) w: Member,
+    pub(crate) events: u64,
+    pub(crate) debts: Vec<(String, String, i64)>,
+    pub(crate) spec: &'a Spec,
+}
+
+impl Draft<'_> {
+    /// The command's time.
+    pub(crate) fn at(&self) -> i64 {
+        self.spec.at
+    }
+
+    /// The store the command is made at.
+    pub(crate) fn store(&self) -> String {
+        self.spec.store.clone()
+    }
+
+    /// `debtor` comes to owe `creditor` this much (negative: owes less).
+    pub(crate) fn owe(&mut self, debtor: &str, creditor: &str, cents: i64) {
+        self.debts
+            .push((debtor.to_owned(), creditor.to_owned(), cents));
+    }
+
+    /// Every accepted member command records one event of its own, after the expiries and
+    /// before what it triggers (a recharge's bonus and upgrade count themselves).
+    fn finish(mut self, m: &str) -> (Change, u64) {
+        self.events += 1;
+        self.w.last_at = self.spec.at;
+        self.w.version += self.events;
+        let change = Change {
+            member: Some((m.to_owned(), self.w)),
+            debts: self.debts,
+            at: self.spec.at,
+            settled_at: None,
+            consumed: matches!(self.spec.kind, Kind::Consume { .. }),
+        };
+        (change, self.events)
+    }
+}
+
+impl Model {
+    /// Judges a member's command (idempotency and the clock already checked).
+    pub(crate) fn member_command(&self, m: &str, spec: &Spec) -> Outcome {
+        let Some(before) = self.member(m) else {
+            return enroll(m, spec);
+        };
+        if let Kind::Enroll { .. } = spec.kind {
+            return Err("member_exists");
+        }
+        if spec.at < before.last_at {
+            return Err("out_of_order");
+        }
+        let mut w = before.clone();
+        let events = w.expire(spec.at);
+        if w.frozen && frozen_refuses(&spec.kind) {
+            return Err("member_frozen");
+        }
+        let mut d = Draft {
+            w,
+            events,
+            debts: Vec::new(),
+            spec,
+        };
+        self.dispatch(&mut d)?;
+        Ok(d.finish(m))
+    }
+
+    /// Routes a member's command to its family.
+    fn dispatch(&self, d: &mut Draft<'_>) -> Result<(), &'static str> {
+        match &d.spec.kind {
+            Kind::Enroll { .. } | Kind::Settle { .. } => Err("invalid_command"),
+            Kind::Recharge { cents, .. } => {
+                d.recharge(*cents);
+                Ok(())
+            }
+            Kind::Grant { cents, expires, .. } => d.grant(*cents, *expires),
+            Kind::Consume { cents, .. } => d.consume(*cents, self.consumptions_made),
+            Kind::Refund { consumption, cents } => d.refund_consumption(*consumption, *cents),
+            Kind::RefundBalance => d.refund_balance(),
+            Kind::ChangeTier { tier, .. } => d.change_tier(tier),
+            Kind::Freeze { .. } => d.freeze(),
+            Kind::Unfreeze { .. } => d.unfreeze(),
+            Kind::RedeemPoints { points, .. } => d.w.spend_points(*points),
+            Kind::Adjust {
+                balance,
+                credit,
+                qty,
+                ..
+            } => d.adjust(*balance, *credit, *qty),
+            Kind::PurchasePackage {
+                cents,
+                cash,
+                sessions,
+                expires,
+                ..
+            } => d.purchase_package(*cents, *cash, *sessions, *expires),
+            Kind::RedeemSession { package, .. } => d.redeem_session(*package),
+            Kind::RefundPackage { package, .. } => d.refund_package(*package),
+        }
+    }
+}
+
+/// A first command: only an enrolment in a tier the policy has is accepted.
+fn enroll(m: &str, spec: &Spec) -> Outcome {
+    let Kind::Enroll { tier } = &spec.kind else {
+        return Err("member_not_found");
+    };
+    let tier = match tier {
+        None => 0,
+        Some(t) => tier_index(t).ok_or("unknown_tier")?,
+    };
+    let state = Member {
+        home: spec.store.clone(),
+        tier,
+        last_at: spec.at,
+        version: 1,
+        next_lot: 1,
+        principal: Vec::new(),
+        bonus: Vec::new(),
+        points: Vec::new(),
+        consumptions: BTreeMap::new(),
+        frozen: false,
+        packages: BTreeMap::new(),
+        bonus_spent: 0,
+        window: Vec::new(),
+    };
+    let change = Change {
+        member: Some((m.to_owned(), state)),
+        debts: Vec::new(),
+        at: spec.at,
+        settled_at: None,
+        consumed: false,
+    };
+    Ok((change, 1))
+}
+
+/// What a frozen card refuses: every spend; recharges and refunds as the policy says.
+fn frozen_refuses(kind: &Kind) -> bool {
+    match kind {
+        Kind::Consume { .. }
+        | Kind::RedeemPoints { .. }
+        | Kind::RedeemSession { .. }
+        | Kind::PurchasePackage { cash: false, .. } => true,
+        Kind::Recharge { .. } | Kind::PurchasePackage { cash: true, .. } => !FREEZE_ALLOWS_RECHARGE,
+        Kind::Refund { .. } | Kind::RefundBalance | Kind::RefundPackage { .. } => {
+            !FREEZE_ALLOWS_REFUNDS
+        }
+        _ => false,
+    }
+}
+
+/// The open package `id` of a member, or why it cannot be used.
+fn open_package(w: &mut Member, id: Uuid) -> Result<&mut Package, &'static str> {
+    let p = w.packages.get_mut(&id).ok_or("unknown_package")?;
+    match p.status {
+        PkgStatus::Open => Ok(p),
+        PkgStatus::Used | PkgStatus::Refunded => Err("package_exhausted"),
+        PkgStatus::Expired => Err("package_expired"),
+    }
+}

@@ -1,0 +1,156 @@
+//! The way back from the ledger's own [`Command`] to a [`Spec`], so a test that drives the
+//! core with real commands can ask the model about them.
+
+use memberledger::domain::{Action, Balance, Command, Direction, Money, PaidFrom, Timestamp};
+
+use super::spec::{Bal, Kind, Spec};
+
+fn secs(t: Timestamp) -> i64 {
+    t.as_datetime().timestamp()
+}
+
+fn cents(m: Money) -> i64 {
+    m.cents()
+}
+
+impl Spec {
+    /// The spec of a command the model knows: every member command and settlements; `None`
+    /// for what the model does not judge (policy publication, the clock's sweep of expiries).
+    ///
+    /// ```
+    /// use memberledger::domain::Command;
+    /// use memberledger_testkit::model::{Kind, Spec};
+    ///
+    /// let c = Command::from_json(r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10",
+    ///     "at":"2026-03-01T10:00:00Z","type":"recharge","member":"M1","store":"S1",
+    ///     "amount":"1000.00"}"#).unwrap();
+    /// let spec = Spec::from_command(&c).unwrap();
+    /// assert_eq!(spec.kind, Kind::Recharge { cents: 100_000, staff: None });
+    /// assert_eq!(spec.command().unwrap(), c);
+    /// ```
+    pub fn from_command(c: &Command) -> Option<Spec> {
+        let member = (!c.member.is_stores()).then(|| c.member.as_str().to_owned());
+        Some(Spec {
+            id: c.id,
+            at: secs(c.at),
+            member,
+            store: c.store.as_str().to_owned(),
+            kind: balance_kind(&c.action).or_else(|| other_kind(&c.action))?,
+        })
+    }
+}
+
+/// Commands that move money in or out of the balance, and settlements.
+fn balance_kind(a: &Action) -> Option<Kind> {
+    let staff =
+        |s: &Option<memberledger::domain::StaffId>| s.as_ref().map(|s| s.as_str().to_owned());
+    Some(match a {
+        Action::Enroll { tier } => Kind::Enroll { tier: tier.clone() },
+        Action::Recharge { amount, staff: s } => Kind::Recharge {
+            cents: cents(*amount),
+            staff: staff(s),
+        },
+        Action::GrantBonus {
+            amount,
+            reason,
+            expires_at,
+        } => Kind::Grant {
+            cents: cents(*amount),
+            reason: reason.clone(),
+            expires: expires_at.map(secs),
+        },
+        Action::Consume {
+            amount,
+            staff: s,
+            service,
+        } => Kind::Consume {
+            cents: cents(*amount),
+            staff: staff(s),
+            service: service.clone(),
+        },
+        Action::RefundConsumption {
+            consumption,
+            amount,
+        } => Kind::Refund {
+            consumption: *consumption,
+            cents: amount.map(cents),
+        },
+        Action::RefundBalance => Kind::RefundBalance,
+        Action::Settle { to, amount } => Kind::Settle {
+            to: to.as_str().to_owned(),
+            cents: amount.map(cents),
+        },
+        _ => return None,
+    })
+}
+
+/// The card's standing, corrections by hand and packages.
+fn other_kind(a: &Action) -> Option<Kind> {
+    let staff =
+        |s: &Option<memberledger::domain::StaffId>| s.as_ref().map(|s| s.as_str().to_owned());
+    Some(match a {
+        Action::ChangeTier { tier, reason } => Kind::ChangeTier {
+            tier: tier.clone(),
+            reason: reason.clone(),
+        },
+        Action::Freeze { reason } => Kind::Freeze {
+            reason: reason.clone(),
+        },
+        Action::Unfreeze { reason } => Kind::Unfreeze {
+            reason: reason.clone(),
+        },
+        Action::RedeemPoints { points, reason } => Kind::RedeemPoints {
+            points: *points,
+            reason: reason.clone(),
+        },
+        Action::Adjust {
+            balance,
+            direction,
+            amount,
+            points,
+            reason,
+            operator,
+        } => {
+            let balance = match balance {
+                Balance::Principal => Bal::Principal,
+                Balance::Bonus => Bal::Bonus,
+                _ => Bal::Points,
+            };
+            let qty = match balance {
+                Bal::Points => i64::try_from(points.unwrap_or(0)).ok()?,
+                _ => amount.map_or(0, cents),
+            };
+            Kind::Adjust {
+                balance,
+                credit: *direction == Direction::Credit,
+                qty,
+                reason: reason.clone(),
+                operator: operator.as_str().to_owned(),
+            }
+        }
+        Action::PurchasePackage {
+            amount,
+            paid_from,
+            service,
+            sessions,
+            expires_at,
+            staff: s,
+        } => Kind::PurchasePackage {
+            cents: cents(*amount),
+            cash: *paid_from == PaidFrom::Cash,
+            service: service.clone(),
+            sessions: *sessions,
+            expires: expires_at.map(secs),
+            staff: staff(s),
+        },
+        Action::RedeemSession { package, staff: s } => Kind::RedeemSession {
+            package: *package,
+            staff: staff(s),
+        },
+        Action::RefundPackage { package, reason } => Kind::RefundPackage {
+            package: *package,
+            reason: reason.clone(),
+        },
+        _ => return None,
+    })
+}
