@@ -4,6 +4,7 @@
 //! - [`commit`]: `execute` and `execute_batch`, the bounded group-commit leader;
 //! - [`plan`]: planning a batch (deciding each command against the cached projections);
 //! - [`recover`]: catching up with the log after a failed write or another writer;
+//! - [`shared`]: a ledger whose store other processes write too (PostgreSQL);
 //! - [`sweep`]: the expiry sweep;
 //! - [`reads`]: member views, statements' events, policies, the clock.
 
@@ -20,6 +21,7 @@ mod open;
 mod plan;
 mod reads;
 mod recover;
+mod shared;
 mod sweep;
 
 pub(crate) use open::Open;
@@ -56,6 +58,9 @@ pub struct Ledger {
     /// The last position of the log the projections hold (`None`: not known, the next
     /// catch-up replays from genesis).
     tail: Mutex<Option<recover::Tail>>,
+    /// Whether other processes append to the store too: each batch and each member read
+    /// first catch up with what they appended ([`shared`]).
+    shared: bool,
 }
 
 impl std::fmt::Debug for Ledger {
