@@ -296,3 +296,64 @@ fn a_process_killed_mid_stream_loses_no_acknowledged_command_and_its_rerun_compl
     let out = ok(&cli(&schema.db(), &["verify"]));
     assert!(out.starts_with("verify: ok"), "{out}");
 }
+
+/// A small generated year on the embedded store, in `dir`: its verify head.
+fn small_year_on_disk(dir: &Path) -> String {
+    use memberledger_testkit::year::{Shape, Year};
+    let ledger = Ledger::open(dir).unwrap();
+    let shape = Shape {
+        stores: 3,
+        members: 60,
+        commands: 800,
+        days: 365,
+    };
+    let mut year = Year::new(7, shape);
+    ledger.set_clock(memberledger::Clock::fixed(year.end()));
+    year.record(&ledger, |_| {}, |_| {}).unwrap();
+    year.close(&ledger, |_| {});
+    let report = ledger.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problem);
+    report.head
+}
+
+#[test]
+fn migrate_copies_an_embedded_ledger_with_the_same_head_and_member_views() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url, "migrate");
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("ledger");
+    let head = small_year_on_disk(&from);
+    let out = ok(&cli(
+        "./unused",
+        &["migrate", "--from", from.to_str().unwrap(), "--to", &schema.db()],
+    ));
+    assert!(out.contains(&format!("chain head {head}")), "{out}");
+    let source = Ledger::open_existing(&from).unwrap();
+    let copy = schema.open();
+    assert_eq!(copy.verify().unwrap().head, head);
+    assert_eq!(source.member_ids(), copy.member_ids());
+    for id in source.member_ids() {
+        assert_eq!(source.member(&id), copy.member(&id), "member {id}");
+    }
+    drop(source);
+    let out = ok(&cli(&schema.db(), &["verify", "--head", &head]));
+    assert!(out.starts_with("verify: ok"), "{out}");
+    // A schema that holds a ledger is not written over.
+    let again = cli(
+        "./unused",
+        &["migrate", "--from", from.to_str().unwrap(), "--to", &schema.db()],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already_exists"));
+}
+
+#[test]
+fn migrate_refuses_a_target_that_is_not_a_postgres_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(
+        "./unused",
+        &["migrate", "--from", dir.path().to_str().unwrap(), "--to", "/tmp/x"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--to takes a PostgreSQL URL"));
+}
