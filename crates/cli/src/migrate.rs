@@ -59,9 +59,9 @@ pub(crate) fn run(args: &MigrateArgs) -> Result<u8, Fail> {
             None,
             BufReader::with_capacity(1 << 16, Chunks::new(rx)),
         );
-        let written = writer.join().unwrap_or_else(|_| {
-            Err(Fail::usage("the export of the source ledger failed"))
-        });
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(Fail::usage("the export of the source ledger failed")));
         written.and(restored.map_err(Fail::from))
     })?;
     same_ledger(&source, &copy, &checked, &report)?;
@@ -99,7 +99,9 @@ fn same_ledger(
     }
     let ids = source.member_ids();
     if ids != copy.member_ids() {
-        return Err(Fail::rejected("migrate: the copy holds other members than the source"));
+        return Err(Fail::rejected(
+            "migrate: the copy holds other members than the source",
+        ));
     }
     if let Some(id) = ids.iter().find(|id| source.member(id) != copy.member(id)) {
         return Err(Fail::rejected(format!(

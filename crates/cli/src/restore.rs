@@ -48,7 +48,10 @@ pub(crate) fn run(db: &Db, args: &RestoreArgs) -> Result<u8, Fail> {
         .transpose()?;
     let (report, dir) = match db {
         Db::Dir(dir) => (restore_dir(dir, policy, args)?, Some(dir)),
-        Db::Postgres { url, schema } => (restore_postgres(url, schema.as_deref(), policy, args)?, None),
+        Db::Postgres { url, schema } => (
+            restore_postgres(url, schema.as_deref(), policy, args)?,
+            None,
+        ),
     };
     let report = crate::pinned(report, args.head.as_deref());
     if let Some(p) = &report.problem {
@@ -119,7 +122,8 @@ fn restore_postgres(
     if !checked.ok() {
         return Ok(checked);
     }
-    let store = PgStore::create(url, schema.unwrap_or(PgStore::DEFAULT_SCHEMA)).map_err(Error::from)?;
+    let store =
+        PgStore::create(url, schema.unwrap_or(PgStore::DEFAULT_SCHEMA)).map_err(Error::from)?;
     let (_, report) = Ledger::restore_into(Box::new(store), policy, open_export(&args.from)?)?;
     Ok(report)
 }

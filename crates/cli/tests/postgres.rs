@@ -25,7 +25,9 @@ fn url() -> Option<String> {
                 std::env::var("MEMBERLEDGER_REQUIRE_PG").as_deref() != Ok("1"),
                 "MEMBERLEDGER_REQUIRE_PG=1 but MEMBERLEDGER_PG_URL is not set"
             );
-            eprintln!("SKIPPED: these tests need MEMBERLEDGER_PG_URL (eval \"$(scripts/pg-start.sh)\")");
+            eprintln!(
+                "SKIPPED: these tests need MEMBERLEDGER_PG_URL (eval \"$(scripts/pg-start.sh)\")"
+            );
             None
         }
     }
@@ -244,7 +246,10 @@ fn four_processes_on_shared_members_equal_a_serial_replay_and_lose_or_double_not
     let ledger = schema.open();
     let chain: HashSet<Uuid> = chain_commands(&ledger).into_iter().collect();
     let acked: HashSet<Uuid> = answered.difference(&conflicted).copied().collect();
-    assert!(acked.is_subset(&chain), "every acknowledged command is in the chain");
+    assert!(
+        acked.is_subset(&chain),
+        "every acknowledged command is in the chain"
+    );
     assert_eq!(chain.len(), 2 * MEMBERS + acked.len(), "nothing else is");
     assert_serial_replay(&ledger, &by_id);
     let out = ok(&cli(&schema.db(), &["verify"]));
@@ -252,7 +257,10 @@ fn four_processes_on_shared_members_equal_a_serial_replay_and_lose_or_double_not
     // Re-running every file records only what was answered concurrency_conflict.
     let again: HashSet<Uuid> = rerun(&schema.db(), &files).into_iter().collect();
     assert_eq!(again, conflicted);
-    assert!(rerun(&schema.db(), &files).is_empty(), "a third run records nothing");
+    assert!(
+        rerun(&schema.db(), &files).is_empty(),
+        "a third run records nothing"
+    );
 }
 
 #[test]
@@ -282,7 +290,10 @@ fn a_process_killed_mid_stream_loses_no_acknowledged_command_and_its_rerun_compl
     let ledger = schema.open();
     let chain: HashSet<Uuid> = chain_commands(&ledger).into_iter().collect();
     for (id, ok, ..) in &acked {
-        assert!(!ok || chain.contains(id), "acknowledged {id} is in the chain");
+        assert!(
+            !ok || chain.contains(id),
+            "acknowledged {id} is in the chain"
+        );
     }
     let out = ok(&cli(&schema.db(), &["verify"]));
     assert!(out.starts_with("verify: ok"), "{out}");
@@ -290,7 +301,10 @@ fn a_process_killed_mid_stream_loses_no_acknowledged_command_and_its_rerun_compl
     ok(&cli(&schema.db(), &["apply", &files[0]]));
     let ledger = schema.open();
     let chain: HashSet<Uuid> = chain_commands(&ledger).into_iter().collect();
-    let victims: Vec<Uuid> = writer_lines(0, per_writer).iter().map(|l| command_id(l)).collect();
+    let victims: Vec<Uuid> = writer_lines(0, per_writer)
+        .iter()
+        .map(|l| command_id(l))
+        .collect();
     assert!(victims.iter().all(|c| chain.contains(c)));
     assert_serial_replay(&ledger, &by_id);
     let out = ok(&cli(&schema.db(), &["verify"]));
@@ -325,7 +339,13 @@ fn migrate_copies_an_embedded_ledger_with_the_same_head_and_member_views() {
     let head = small_year_on_disk(&from);
     let out = ok(&cli(
         "./unused",
-        &["migrate", "--from", from.to_str().unwrap(), "--to", &schema.db()],
+        &[
+            "migrate",
+            "--from",
+            from.to_str().unwrap(),
+            "--to",
+            &schema.db(),
+        ],
     ));
     assert!(out.contains(&format!("chain head {head}")), "{out}");
     let source = Ledger::open_existing(&from).unwrap();
@@ -341,7 +361,13 @@ fn migrate_copies_an_embedded_ledger_with_the_same_head_and_member_views() {
     // A schema that holds a ledger is not written over.
     let again = cli(
         "./unused",
-        &["migrate", "--from", from.to_str().unwrap(), "--to", &schema.db()],
+        &[
+            "migrate",
+            "--from",
+            from.to_str().unwrap(),
+            "--to",
+            &schema.db(),
+        ],
     );
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already_exists"));
@@ -352,7 +378,13 @@ fn migrate_refuses_a_target_that_is_not_a_postgres_url() {
     let dir = tempfile::tempdir().unwrap();
     let out = cli(
         "./unused",
-        &["migrate", "--from", dir.path().to_str().unwrap(), "--to", "/tmp/x"],
+        &[
+            "migrate",
+            "--from",
+            dir.path().to_str().unwrap(),
+            "--to",
+            "/tmp/x",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to takes a PostgreSQL URL"));

@@ -92,7 +92,11 @@ impl Ledger {
 
     /// Creates a new ledger under `policy` in `schema` of the database at `url`:
     /// `already_exists` when the schema holds one.
-    pub fn create_postgres(url: &str, schema: Option<&str>, policy: Policy) -> Result<Ledger, Error> {
+    pub fn create_postgres(
+        url: &str,
+        schema: Option<&str>,
+        policy: Policy,
+    ) -> Result<Ledger, Error> {
         let store = memberledger_store_postgres::PgStore::create(url, pg_schema(schema))?;
         Ledger::with_shared_store(Box::new(store), Some(policy))
     }
