@@ -180,7 +180,7 @@ fn assert_serial_replay(ledger: &Ledger, by_id: &HashMap<Uuid, String>) {
     }
     assert_eq!(serial.member_ids(), ledger.member_ids());
     for m in 0..MEMBERS {
-        let m = MemberId::new(&format!("M{m}")).unwrap();
+        let m = MemberId::new(format!("M{m}")).unwrap();
         assert_eq!(serial.member(&m), ledger.member(&m), "member {m}");
     }
 }
