@@ -1,5 +1,6 @@
 //! The comparison harness: one workload through memberledger, an equivalent SQLite design,
-//! raw sled inserts of the same bytes, and hledger replaying our export; one table of figures
+//! raw sled inserts of the same bytes, hledger replaying our export and, when
+//! `MEMBERLEDGER_PG_URL` is set, the facade on PostgreSQL (one and four writers); one table of figures
 //! and ratios. Each system runs in its own child process so peak memory is its own.
 //!
 //! ```text
@@ -26,6 +27,9 @@ use memberledger_core::{
     canonical_json, chain_hash, decide, decode_event, Context, Event, Hash, GENESIS_HASH,
 };
 use serde_json::{json, Value};
+
+#[path = "compare/postgres.rs"]
+mod postgres;
 
 const USAGE: &str = "usage: compare [--commands N --members N --stores N | --scale 0.1,1,10] [--systems memberledger,sqlite,sled,hledger] [--dir DIR]
   --scale S runs S x (1,000,000 commands, 100,000 members, 50 stores); the default is one run of
@@ -63,6 +67,10 @@ fn args() -> Args {
             .to_vec(),
         scales: Vec::new(),
     };
+    // The Postgres column, in the same run, when a database is given.
+    if std::env::var_os("MEMBERLEDGER_PG_URL").is_some_and(|u| !u.is_empty()) {
+        a.systems.push("postgres".to_owned());
+    }
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut v = || it.next().unwrap_or_else(|| panic!("{k} needs a value"));
@@ -101,6 +109,7 @@ fn main() {
                 "memberledger" => run_memberledger(&a, &dir),
                 "sqlite" => run_sqlite(&a, &dir),
                 "sled" => run_sled(&a, &dir),
+                "postgres" => postgres::run(&a, &dir),
                 "hledger" => run_hledger(&dir),
                 other => panic!("unknown system {other}"),
             };
@@ -167,6 +176,7 @@ fn print_table(a: &Args, results: &[Value]) {
         "{:<14} {:>16} {:>18} {:>14} {:>14} {:>12} {:>12}",
         "system", "commands/s", "replay events/s", "peak MiB", "disk MiB", "p50 µs", "p99 µs"
     );
+    // (postgres: commands/s of one writer; four writers on one ledger below the table.)
     let f = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
     let cell = |x: Option<f64>, d: usize| x.map_or("-".to_owned(), |x| format!("{x:.d$}"));
     for r in results {
@@ -188,6 +198,11 @@ fn print_table(a: &Args, results: &[Value]) {
         }
         if let (Some(x), Some(y)) = (f(m, "replay_events_per_s"), f(q, "replay_events_per_s")) {
             println!("memberledger / SQLite, replay events/s:    {:.2}x", x / y);
+        }
+    }
+    if let Some(p) = by("postgres") {
+        if let Some(x) = f(p, "commands_per_s_4_writers") {
+            println!("\npostgres, 4 writers on one ledger, durable commands/s: {x:.0}");
         }
     }
     if let (Some(m), Some(s)) = (by("memberledger"), by("sled")) {

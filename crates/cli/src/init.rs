@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use memberledger::{Ledger, Policy};
+use memberledger::Policy;
 
-use crate::{emit_done, Fail};
+use crate::{emit_done, Db, Fail};
 
 /// The policy in a file, or the built-in one.
 pub(crate) fn read_policy(policy: Option<&Path>) -> Result<Policy, Fail> {
@@ -19,8 +19,8 @@ pub(crate) fn read_policy(policy: Option<&Path>) -> Result<Policy, Fail> {
 }
 
 /// Creates a ledger at `db` under the policy in a file, or the built-in one.
-pub(crate) fn run(db: &Path, policy: Option<&Path>) -> Result<u8, Fail> {
-    Ledger::create(db, read_policy(policy)?)?;
-    let done = format!("created a ledger at {}", db.display());
+pub(crate) fn run(db: &Db, policy: Option<&Path>) -> Result<u8, Fail> {
+    db.create(read_policy(policy)?)?;
+    let done = format!("created a ledger at {}", db.describe());
     emit_done(&format!("{done}\n"), &done)
 }

@@ -12,11 +12,13 @@ macro_rules! outln {
 }
 
 mod apply;
+mod db;
 mod demo;
 mod expire;
 mod export;
 mod fail;
 mod init;
+mod migrate;
 mod output;
 mod policy;
 mod report;
@@ -27,13 +29,14 @@ mod statement;
 mod token;
 mod verify;
 
+pub(crate) use db::Db;
 pub(crate) use fail::Fail;
 pub(crate) use init::read_policy;
 pub(crate) use output::{emit, emit_done};
 pub(crate) use verify::{pinned, print_report};
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -52,14 +55,16 @@ use memberledger::{Clock, Ledger};
     about = "An event-sourced ledger for stored-value membership cards"
 )]
 struct Cli {
-    /// The ledger directory.
+    /// The ledger: a directory (sled on disk), or a PostgreSQL URL
+    /// (`postgres://user@host/db`, with `?schema=NAME` for a ledger in another schema than
+    /// `memberledger`) that many processes may write at once.
     #[arg(
         long,
         global = true,
         env = "MEMBERLEDGER_DB",
         default_value = "./memberledger-data"
     )]
-    db: PathBuf,
+    db: String,
     /// The time the ledger takes as now (RFC 3339), instead of the machine's clock: commands
     /// dated more than --max-skew-secs after it are refused as `future_time`. For re-running
     /// recorded history and for tests.
@@ -132,6 +137,9 @@ enum Cmd {
     /// Rebuilds a ledger at --db from a `jsonl` export, verifying every line and hash; refuses
     /// a tampered export at its first bad position, and a --db that holds a ledger.
     Restore(restore::RestoreArgs),
+    /// Copies the embedded ledger in --from into PostgreSQL (--to), re-verifying the chain;
+    /// ends with the same chain head and member views, and prints the head.
+    Migrate(migrate::MigrateArgs),
     /// Writes the whole log to standard output.
     Export {
         /// The format.
@@ -218,54 +226,50 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8, Fail> {
     let clock = cli.clock()?;
-    let open = |db: &Path| open(db, &clock);
+    let db = Db::parse(&cli.db);
+    let open = |db: &Db| open(db, &clock);
     match cli.command {
-        Cmd::Init { policy } => init::run(&cli.db, policy.as_deref()),
-        Cmd::Apply { file, dry_run } => apply::run(&open(&cli.db)?, &file, dry_run),
+        Cmd::Init { policy } => init::run(&db, policy.as_deref()),
+        Cmd::Apply { file, dry_run } => apply::run(&open(&db)?, &file, dry_run),
         Cmd::Member {
             command: MemberCmd::Show { id, json, as_of },
-        } => show::member(&open(&cli.db)?, &id, json, as_of.as_deref()),
+        } => show::member(&open(&db)?, &id, json, as_of.as_deref()),
         Cmd::Verify {
             json,
             export: None,
             head,
             ..
-        } => verify::run(&cli.db, json, head.as_deref()),
+        } => verify::run(&db, json, head.as_deref()),
         Cmd::Verify {
             json,
             export: Some(file),
             policy,
             head,
         } => restore::verify_export(&file, policy.as_deref(), json, head.as_deref()),
-        Cmd::Restore(args) => restore::run(&cli.db, &args),
-        Cmd::Export { format } => export::run(&open(&cli.db)?, format),
+        Cmd::Restore(args) => restore::run(&db, &args),
+        Cmd::Export { format } => export::run(&open(&db)?, format),
         Cmd::Report {
             report,
             as_of,
             json,
-        } => report::run(&open(&cli.db)?, report, as_of.as_deref(), json),
+        } => report::run(&open(&db)?, report, as_of.as_deref(), json),
         Cmd::Statement {
             member,
             from,
             to,
             json,
-        } => statement::run(
-            &open(&cli.db)?,
-            &member,
-            from.as_deref(),
-            to.as_deref(),
-            json,
-        ),
-        Cmd::Expire { as_of } => expire::run(&open(&cli.db)?, &as_of),
-        Cmd::Policy { command } => policy::run(&open(&cli.db)?, command),
+        } => statement::run(&open(&db)?, &member, from.as_deref(), to.as_deref(), json),
+        Cmd::Expire { as_of } => expire::run(&open(&db)?, &as_of),
+        Cmd::Policy { command } => policy::run(&open(&db)?, command),
         Cmd::Demo(args) => demo::run(&args),
-        Cmd::Serve(args) => serve::run(&cli.db, clock.clone(), &args),
+        Cmd::Migrate(args) => migrate::run(&args),
+        Cmd::Serve(args) => serve::run(&db, clock.clone(), &args),
         Cmd::Token { command } => token::run(&command),
     }
 }
 
-fn open(db: &Path, clock: &Clock) -> Result<Ledger, Fail> {
-    let ledger = Ledger::open_existing(db)?;
+fn open(db: &Db, clock: &Clock) -> Result<Ledger, Fail> {
+    let ledger = db.open_existing()?;
     ledger.set_clock(clock.clone());
     Ok(ledger)
 }

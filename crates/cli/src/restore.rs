@@ -4,10 +4,10 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use memberledger::store::MemoryStore;
+use memberledger::store::{MemoryStore, PgStore};
 use memberledger::{Error, Ledger, VerifyReport};
 
-use crate::Fail;
+use crate::{Db, Fail};
 
 /// Options of `restore`.
 #[derive(clap::Args)]
@@ -40,27 +40,25 @@ fn open_export(file: &str) -> Result<Box<dyn BufRead>, Fail> {
 
 /// `memberledger restore --from FILE`: the ledger at `db` rebuilt from the export. A tampered
 /// export is exit 1 naming its first bad position and line, and leaves nothing at `db`.
-pub(crate) fn run(db: &Path, args: &RestoreArgs) -> Result<u8, Fail> {
+pub(crate) fn run(db: &Db, args: &RestoreArgs) -> Result<u8, Fail> {
     let policy = args
         .policy
         .as_deref()
         .map(|p| crate::read_policy(Some(p)))
         .transpose()?;
-    let export = open_export(&args.from)?;
-    let (ledger, report) = match Ledger::restore(db, policy, export) {
-        Ok(restored) => restored,
-        Err(Error::Corrupt { position, why }) => {
-            return Err(Fail::rejected(format!(
-                "restore refused: the export is damaged at position {position}: {why}; nothing was restored"
-            )))
-        }
-        Err(e) => return Err(e.into()),
+    let (report, dir) = match db {
+        Db::Dir(dir) => (restore_dir(dir, policy, args)?, Some(dir)),
+        Db::Postgres { url, schema } => (
+            restore_postgres(url, schema.as_deref(), policy, args)?,
+            None,
+        ),
     };
-    drop(ledger);
     let report = crate::pinned(report, args.head.as_deref());
     if let Some(p) = &report.problem {
         // The directory was new or empty: leave it so.
-        remove_contents(db);
+        if let Some(dir) = dir {
+            remove_contents(dir);
+        }
         return Err(Fail::rejected(format!(
             "restore refused: {}; nothing was restored",
             p.what
@@ -70,10 +68,64 @@ pub(crate) fn run(db: &Path, args: &RestoreArgs) -> Result<u8, Fail> {
         "restored {} events, {} members into {}; verify: ok, chain head {}",
         report.events,
         report.members,
-        db.display(),
+        db.describe(),
         report.head
     );
     crate::emit_done(&format!("{done}\n"), &done)
+}
+
+/// A refused restore: the export is damaged.
+fn damaged(position: u64, why: &str) -> Fail {
+    Fail::rejected(format!(
+        "restore refused: the export is damaged at position {position}: {why}; nothing was restored"
+    ))
+}
+
+/// Restores into a new or empty directory; the report of its verification.
+fn restore_dir(
+    dir: &Path,
+    policy: Option<memberledger::Policy>,
+    args: &RestoreArgs,
+) -> Result<VerifyReport, Fail> {
+    let export = open_export(&args.from)?;
+    match Ledger::restore(dir, policy, export) {
+        Ok((_, report)) => Ok(report),
+        Err(Error::Corrupt { position, why }) => Err(damaged(position, &why)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Restores into a new PostgreSQL schema. The export is first verified in memory (with the
+/// pinned head), so a damaged or unpinned export writes nothing to the database; it is read
+/// twice, so it must be a file.
+fn restore_postgres(
+    url: &str,
+    schema: Option<&str>,
+    policy: Option<memberledger::Policy>,
+    args: &RestoreArgs,
+) -> Result<VerifyReport, Fail> {
+    if args.from == "-" {
+        return Err(Fail::usage(
+            "a restore into PostgreSQL reads the export twice (verified before anything is \
+             written): give a file, not standard input",
+        ));
+    }
+    let checked = match Ledger::restore_into(
+        Box::new(MemoryStore::new()),
+        policy.clone(),
+        open_export(&args.from)?,
+    ) {
+        Ok((_, report)) => crate::pinned(report, args.head.as_deref()),
+        Err(Error::Corrupt { position, why }) => return Err(damaged(position, &why)),
+        Err(e) => return Err(e.into()),
+    };
+    if !checked.ok() {
+        return Ok(checked);
+    }
+    let store =
+        PgStore::create(url, schema.unwrap_or(PgStore::DEFAULT_SCHEMA)).map_err(Error::from)?;
+    let (_, report) = Ledger::restore_into(Box::new(store), policy, open_export(&args.from)?)?;
+    Ok(report)
 }
 
 /// `memberledger verify --export FILE`: the export restored into memory, with every check of

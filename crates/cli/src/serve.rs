@@ -1,14 +1,15 @@
 //! `memberledger serve`: the HTTP adapter over the ledger at --db.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use memberledger::{Clock, Ledger};
+use memberledger::Clock;
 use memberledger_http::webhook::{Webhook, WebhookConfig};
 use memberledger_http::{AppState, Config, Tokens};
 
+use crate::db::Db;
 use crate::Fail;
 
 /// Where the tokens file is by default.
@@ -53,7 +54,7 @@ pub(crate) struct ServeArgs {
 }
 
 /// The webhook's configuration from the flags, if one is asked for.
-fn webhook_config(db: &Path, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fail> {
+fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fail> {
     let (Some(url), Some(secret_file)) = (&args.webhook, &args.webhook_secret_file) else {
         return Ok(None);
     };
@@ -66,17 +67,27 @@ fn webhook_config(db: &Path, args: &ServeArgs) -> Result<Option<WebhookConfig>, 
     while secret.last().is_some_and(u8::is_ascii_whitespace) {
         secret.pop();
     }
-    let cursor = args.webhook_cursor.clone().unwrap_or_else(|| {
-        let mut p = db.as_os_str().to_owned();
-        p.push(".webhook-cursor");
-        PathBuf::from(p)
-    });
+    // The cursor lives beside a ledger on disk; a ledger in PostgreSQL has no directory of
+    // its own, so it is named.
+    let cursor = match (&args.webhook_cursor, db) {
+        (Some(c), _) => c.clone(),
+        (None, Db::Dir(dir)) => {
+            let mut p = dir.as_os_str().to_owned();
+            p.push(".webhook-cursor");
+            PathBuf::from(p)
+        }
+        (None, Db::Postgres { .. }) => {
+            return Err(Fail::usage(
+                "a ledger in PostgreSQL needs --webhook-cursor FILE for the webhook's cursor",
+            ))
+        }
+    };
     Ok(Some(WebhookConfig::new(url.clone(), secret, cursor)))
 }
 
 /// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
-pub(crate) fn run(db: &Path, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
-    let ledger = Ledger::open_existing(db)?;
+pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
+    let ledger = db.open_existing()?;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1,10 +1,6 @@
 //! `memberledger verify` of a ledger, and the report every verify prints.
 
-use std::path::Path;
-
-use memberledger::Ledger;
-
-use crate::{emit, Fail};
+use crate::{emit, Db, Fail};
 
 /// What `verify` says of a ledger written before founding records existed (not a failure:
 /// its next writable open records the founding policy in the chain).
@@ -29,10 +25,10 @@ pub(crate) fn pinned(
 }
 
 /// Verifies the ledger at `db` (against a pinned head when given) and prints the report.
-pub(crate) fn run(db: &Path, json: bool, head: Option<&str>) -> Result<u8, Fail> {
+pub(crate) fn run(db: &Db, json: bool, head: Option<&str>) -> Result<u8, Fail> {
     // Opening replays the whole log with every check `verify` makes, once; a damaged log
     // fails there, and that is a verify failure with its position, not an I/O error.
-    let (report, old_ledger) = match Ledger::open_verified(db) {
+    let (report, old_ledger) = match db.open_verified() {
         Ok((ledger, report)) => (report, !ledger.founding_policy_in_chain()),
         Err(memberledger::Error::Corrupt { position, why }) => {
             (memberledger::VerifyReport::failed(position, why), false)

@@ -55,6 +55,10 @@
 //!   [`Ledger::restore`] and `store::SledStore`. Without it (`default-features = false`) the
 //!   ledger runs on any [`EventStore`](store::EventStore) through [`Ledger::with_store`], or
 //!   in memory.
+//! - `postgres` (off by default): the PostgreSQL store, one ledger that many processes
+//!   write at once: `Ledger::open_postgres` and `store::PgStore`. Any store other processes
+//!   append to is opened with [`Ledger::with_shared_store`], which keeps the projections
+//!   current by reading what the others appended.
 //!
 //! ## Errors
 //!
@@ -166,6 +170,8 @@ pub mod store {
         Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, MemoryStore,
         RawEvent, StoreError,
     };
+    #[cfg(feature = "postgres")]
+    pub use memberledger_store_postgres::PgStore;
     #[cfg(feature = "sled")]
     pub use memberledger_store_sled::SledStore;
 }

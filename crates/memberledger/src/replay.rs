@@ -240,9 +240,12 @@ impl Fold {
         Ok(())
     }
 
-    /// Folds the log from the position after `n` to its end, checking that the end is the
-    /// store's head.
+    /// Folds the log from the position after `n` to its end, checking that the end reaches
+    /// the store's head as it was before the first read (with the same hash when it ends
+    /// there). Other writers of a shared store may append while it reads: a log that ends
+    /// past that head is theirs, chained like the rest.
     fn run(&mut self, store: &dyn EventStore, full: bool) -> Result<(), Error> {
+        let head = store.head()?;
         let mut next = read_page(store, self.n + 1, self.prev, full)?;
         while let Some(last) = next.last() {
             let (from, prev) = (last.position + 1, last.hash);
@@ -254,8 +257,8 @@ impl Fold {
             folded?;
             next = following?;
         }
-        let head = store.head()?;
-        if head.position != self.n || head.hash != self.prev {
+        let short = head.position > self.n;
+        if short || (head.position == self.n && head.hash != self.prev) {
             return Err(Error::Corrupt {
                 position: self.n + 1,
                 why: format!(

@@ -124,6 +124,12 @@ impl Ledger {
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.shared {
+            // Others may have appended since the last batch: decide against what they did.
+            if let Err(e) = self.catch_up() {
+                return Ok(commands.iter().map(|_| Err(e.clone())).collect());
+            }
+        }
         let mut plan = self.plan(commands);
         let appends = std::mem::take(&mut plan.appends);
         let appended = if appends.is_empty() {
@@ -143,8 +149,14 @@ impl Ledger {
             return Err(Retry(conflict.clone()));
         }
         let recorded: Vec<Vec<RecordedEvent>> = appended.into_iter().flatten().collect();
-        self.advance_tail(&recorded);
-        let steps = self.publish(plan);
+        let steps = if self.advance_tail(&recorded) {
+            self.publish(plan)
+        } else {
+            // Others' events came first: the projections fold theirs and ours from the tail.
+            // (If the store cannot be read, the next batch or read catches up again.)
+            let _ = self.catch_up();
+            plan.steps
+        };
         if !recorded.is_empty() {
             self.feed.ring();
         }

@@ -4,6 +4,7 @@
 //! - [`commit`]: `execute` and `execute_batch`, the bounded group-commit leader;
 //! - [`plan`]: planning a batch (deciding each command against the cached projections);
 //! - [`recover`]: catching up with the log after a failed write or another writer;
+//! - [`shared`]: a ledger whose store other processes write too (PostgreSQL);
 //! - [`sweep`]: the expiry sweep;
 //! - [`feed`]: the change feed (`events_after`, the blocking tail `wait_for_events`);
 //! - [`quote`]: dry runs of commands, planned and sealed as a write would be, never written;
@@ -24,6 +25,7 @@ mod plan;
 mod quote;
 mod reads;
 mod recover;
+mod shared;
 mod sweep;
 
 pub use feed::FEED_PAGE_MAX;
@@ -64,6 +66,9 @@ pub struct Ledger {
     tail: Mutex<Option<recover::Tail>>,
     /// Rung by every commit, for the change feed's waiting tails.
     feed: feed::Bell,
+    /// Whether other processes append to the store too: each batch and each member read
+    /// first catch up with what they appended ([`shared`]).
+    shared: bool,
 }
 
 impl std::fmt::Debug for Ledger {

@@ -150,6 +150,7 @@ impl Ledger {
         open: Open,
     ) -> Result<(Ledger, crate::VerifyReport), Error> {
         let full = open == Open::Verify;
+        let shared = open == Open::Shared;
         let policy = match store.meta(POLICY_KEY)? {
             Some(bytes) => {
                 let stored = std::str::from_utf8(&bytes)
@@ -210,8 +211,9 @@ impl Ledger {
                 hash: replayed.head,
             })),
             feed: Default::default(),
+            shared,
         };
-        if open == Open::Write && !ledger.founding_policy_in_chain() {
+        if open != Open::Verify && !ledger.founding_policy_in_chain() {
             ledger.record_founding_policy()?;
         }
         Ok((ledger, report))
@@ -227,11 +229,14 @@ impl Ledger {
 }
 
 /// How a ledger is opened: to write (the founding policy is recorded in the chain if it is
-/// not yet), or only to verify (nothing is written).
+/// not yet), alone or beside other writers of its store, or only to verify (nothing is
+/// written).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Open {
     Write,
     Verify,
+    /// To write a store other processes write too ([`Ledger::with_shared_store`]).
+    Shared,
 }
 
 #[cfg(feature = "sled")]

@@ -84,6 +84,7 @@ impl Ledger {
 
     /// A member as it is now.
     pub fn member(&self, id: &MemberId) -> Option<MemberView> {
+        self.refresh_if_shared();
         // From the cached projection: O(1), no read of the log.
         self.cached_members()
             .get(id)
@@ -140,6 +141,7 @@ impl Ledger {
 
     /// Every member id, sorted.
     pub fn member_ids(&self) -> Vec<MemberId> {
+        self.refresh_if_shared();
         let members = self
             .members
             .read()

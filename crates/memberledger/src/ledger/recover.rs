@@ -24,9 +24,10 @@ impl Ledger {
     }
 
     /// After a batch is written: its events follow the tail when nothing else was written
-    /// in between, and become the tail; otherwise (another writer's events interleaved) the
-    /// tail is no longer known and the next catch-up replays from genesis.
-    pub(super) fn advance_tail(&self, recorded: &[Vec<RecordedEvent>]) {
+    /// in between, and become the tail (true). Otherwise (another writer's events came first
+    /// or interleaved) the tail stays where it was (false): the caller catches up from it,
+    /// folding the others' events and the batch's own.
+    pub(super) fn advance_tail(&self, recorded: &[Vec<RecordedEvent>]) -> bool {
         let mut tail = self.tail();
         let mut next = *tail;
         for e in recorded.iter().flatten() {
@@ -35,7 +36,10 @@ impl Ledger {
                 hash: e.hash,
             });
         }
-        *tail = next;
+        if next.is_some() {
+            *tail = next;
+        }
+        next.is_some()
     }
 
     /// Brings the projections up to the log: folds what follows the tail onto them, or, with

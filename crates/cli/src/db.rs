@@ -1,0 +1,132 @@
+//! Where the ledger is: `--db DIR` (sled on disk) or `--db postgres://…` (PostgreSQL: a URL is
+//! recognised by its scheme, `postgres://` or `postgresql://`). A `schema=NAME` parameter of
+//! the URL names the ledger's schema (`memberledger` by default; a schema per brand).
+
+use std::path::PathBuf;
+
+use memberledger::{Ledger, Policy, VerifyReport};
+
+use crate::Fail;
+
+/// A ledger's place, as --db gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Db {
+    /// A sled ledger in a directory.
+    Dir(PathBuf),
+    /// A ledger in a schema of a PostgreSQL database.
+    Postgres {
+        /// The connection URL, without the `schema` parameter.
+        url: String,
+        /// The ledger's schema (`None`: the default one).
+        schema: Option<String>,
+    },
+}
+
+impl Db {
+    /// Reads --db: a URL with a PostgreSQL scheme, else a directory.
+    pub(crate) fn parse(db: &str) -> Db {
+        if !(db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            return Db::Dir(PathBuf::from(db));
+        }
+        let Some((base, query)) = db.split_once('?') else {
+            return Db::Postgres {
+                url: db.to_owned(),
+                schema: None,
+            };
+        };
+        let mut schema = None;
+        let rest: Vec<&str> = query
+            .split('&')
+            .filter(|kv| match kv.strip_prefix("schema=") {
+                Some(s) => {
+                    schema = Some(s.to_owned());
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let url = if rest.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", rest.join("&"))
+        };
+        Db::Postgres { url, schema }
+    }
+
+    /// The place in words, for messages: the directory, or the schema (never the URL, which
+    /// may hold a password).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Db::Dir(p) => p.display().to_string(),
+            Db::Postgres { schema, .. } => format!(
+                "PostgreSQL schema {}",
+                schema.as_deref().unwrap_or("memberledger")
+            ),
+        }
+    }
+
+    /// Opens the ledger that must be there.
+    pub(crate) fn open_existing(&self) -> Result<Ledger, Fail> {
+        Ok(match self {
+            Db::Dir(p) => Ledger::open_existing(p)?,
+            Db::Postgres { url, schema } => Ledger::open_postgres_existing(url, schema.as_deref())?,
+        })
+    }
+
+    /// Creates a new ledger under `policy`.
+    pub(crate) fn create(&self, policy: Policy) -> Result<Ledger, Fail> {
+        Ok(match self {
+            Db::Dir(p) => Ledger::create(p, policy)?,
+            Db::Postgres { url, schema } => {
+                Ledger::create_postgres(url, schema.as_deref(), policy)?
+            }
+        })
+    }
+
+    /// Opens the existing ledger and verifies it. On disk this writes nothing (a private
+    /// copy is read); on PostgreSQL the ledger is opened (as every process writing it does)
+    /// and verified with every check of `verify`.
+    pub(crate) fn open_verified(&self) -> Result<(Ledger, VerifyReport), memberledger::Error> {
+        match self {
+            Db::Dir(p) => Ledger::open_verified(p),
+            Db::Postgres { url, schema } => {
+                let ledger = Ledger::open_postgres_existing(url, schema.as_deref())?;
+                let report = ledger.verify()?;
+                Ok((ledger, report))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Db;
+
+    #[test]
+    fn a_db_with_a_postgres_scheme_is_a_database_and_anything_else_a_directory() {
+        assert_eq!(Db::parse("./data"), Db::Dir("./data".into()));
+        assert_eq!(Db::parse("postgres:/x"), Db::Dir("postgres:/x".into()));
+        assert_eq!(
+            Db::parse("postgresql://u@h/db"),
+            Db::Postgres {
+                url: "postgresql://u@h/db".into(),
+                schema: None
+            }
+        );
+    }
+
+    #[test]
+    fn the_schema_parameter_names_the_schema_and_leaves_the_url() {
+        assert_eq!(
+            Db::parse("postgres://u@h/db?connect_timeout=5&schema=brand_a"),
+            Db::Postgres {
+                url: "postgres://u@h/db?connect_timeout=5".into(),
+                schema: Some("brand_a".into())
+            }
+        );
+        assert_eq!(
+            Db::parse("postgres://u@h/db?schema=b").describe(),
+            "PostgreSQL schema b"
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! Many processes on one PostgreSQL ledger: `memberledger apply --db postgres://…` in four
+//! processes at once on shared members, with and without one of them killed mid-stream, and
+//! `migrate` of an embedded ledger into PostgreSQL.
+//!
+//! They need `MEMBERLEDGER_PG_URL` (`eval "$(scripts/pg-start.sh)"`); without it they say they
+//! are skipped, or fail when `MEMBERLEDGER_REQUIRE_PG=1` (CI).
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use memberledger::{Ledger, MemberId, Uuid};
+
+/// Members the writers share.
+const MEMBERS: usize = 40;
+/// Writer processes.
+const WRITERS: usize = 4;
+
+fn url() -> Option<String> {
+    match std::env::var("MEMBERLEDGER_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("MEMBERLEDGER_REQUIRE_PG").as_deref() != Ok("1"),
+                "MEMBERLEDGER_REQUIRE_PG=1 but MEMBERLEDGER_PG_URL is not set"
+            );
+            eprintln!(
+                "SKIPPED: these tests need MEMBERLEDGER_PG_URL (eval \"$(scripts/pg-start.sh)\")"
+            );
+            None
+        }
+    }
+}
+
+/// A schema of this test's own, dropped when dropped.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Schema {
+    fn new(url: &str, tag: &str) -> Schema {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Schema {
+            url: url.to_owned(),
+            name: format!("cli_{tag}_{}_{nanos}", std::process::id()),
+        }
+    }
+
+    /// The --db of the ledger in this schema.
+    fn db(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}schema={}", self.url, self.name)
+    }
+
+    fn open(&self) -> Ledger {
+        Ledger::open_postgres_existing(&self.url, Some(&self.name)).unwrap()
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
+        }
+    }
+}
+
+fn cli(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_memberledger"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x5a5a_0000_0000_4000_8000_0000_0000_0000 | n)
+}
+
+/// Enrolls the members and loads their cards.
+fn setup_lines() -> Vec<String> {
+    (0..MEMBERS)
+        .flat_map(|m| {
+            let n = u128::try_from(m).unwrap();
+            [
+                format!(r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{m}","store":"S1"}}"#, id(n * 2)),
+                format!(r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"recharge","member":"M{m}","store":"S1","amount":"100000.00"}}"#, id(n * 2 + 1)),
+            ]
+        })
+        .collect()
+}
+
+/// One writer's commands: recharges and consumptions on members every writer touches, all
+/// at one time (so no order of them goes back in time) and never beyond a card's balance.
+fn writer_lines(writer: usize, count: usize) -> Vec<String> {
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64 ^ u64::try_from(writer).unwrap();
+    (0..count)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let member = usize::try_from(x % u64::try_from(MEMBERS).unwrap()).unwrap();
+            let n = 1_000_000 * u128::try_from(writer + 1).unwrap() + u128::try_from(i).unwrap();
+            let store = 1 + writer;
+            if x % 3 == 0 {
+                format!(r#"{{"id":"{}","at":"2026-03-01T11:00:00Z","type":"recharge","member":"M{member}","store":"S{store}","amount":"10.00"}}"#, id(n))
+            } else {
+                format!(r#"{{"id":"{}","at":"2026-03-01T11:00:00Z","type":"consume","member":"M{member}","store":"S{store}","amount":"3.00","service":"facial"}}"#, id(n))
+            }
+        })
+        .collect()
+}
+
+fn write_file(dir: &Path, name: &str, lines: &[String]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Starts `apply` of a file.
+fn spawn_apply(db: &str, file: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_memberledger"))
+        .args(["--db", db, "apply", file])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The receipts an apply printed: command id → (ok, replayed, error code).
+fn answers(stdout: &str) -> Vec<(Uuid, bool, bool, Option<String>)> {
+    stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["command"].as_str().unwrap().parse().unwrap(),
+                v["ok"].as_bool().unwrap(),
+                v["replayed"].as_bool().unwrap_or(false),
+                v["error"]["code"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+/// The commands of the chain in its order (each once), after the founding record.
+fn chain_commands(ledger: &Ledger) -> Vec<Uuid> {
+    let mut seen = HashSet::new();
+    ledger
+        .events(1, 1000)
+        .map(|e| e.unwrap().event.command)
+        .filter(|c| seen.insert(*c))
+        .skip(1)
+        .collect()
+}
+
+/// Every member view of the shared ledger equals a serial replay: the chain's commands, in
+/// chain order, applied to a fresh ledger in memory.
+fn assert_serial_replay(ledger: &Ledger, by_id: &HashMap<Uuid, String>) {
+    let serial = Ledger::in_memory();
+    for c in chain_commands(ledger) {
+        let command = memberledger::Command::from_json(&by_id[&c]).unwrap();
+        let r = serial.execute(&command).unwrap();
+        assert!(!r.replayed, "the chain holds command {c} once");
+    }
+    assert_eq!(serial.member_ids(), ledger.member_ids());
+    for m in 0..MEMBERS {
+        let m = MemberId::new(format!("M{m}")).unwrap();
+        assert_eq!(serial.member(&m), ledger.member(&m), "member {m}");
+    }
+}
+
+/// Sets a ledger up in `schema` with the shared members; the files of the writers, and every
+/// command's line by id.
+fn prepare(schema: &Schema, dir: &Path, per_writer: usize) -> (Vec<String>, HashMap<Uuid, String>) {
+    ok(&cli(&schema.db(), &["init"]));
+    let setup = setup_lines();
+    let f = write_file(dir, "setup.jsonl", &setup);
+    ok(&cli(&schema.db(), &["apply", &f]));
+    let mut by_id = HashMap::new();
+    let mut files = Vec::new();
+    for line in &setup {
+        by_id.insert(command_id(line), line.clone());
+    }
+    for w in 0..WRITERS {
+        let lines = writer_lines(w, per_writer);
+        for line in &lines {
+            by_id.insert(command_id(line), line.clone());
+        }
+        files.push(write_file(dir, &format!("w{w}.jsonl"), &lines));
+    }
+    (files, by_id)
+}
+
+fn command_id(line: &str) -> Uuid {
+    memberledger::Command::from_json(line).unwrap().id
+}
+
+/// What a re-run of every file records: the commands it accepted anew.
+fn rerun(db: &str, files: &[String]) -> Vec<Uuid> {
+    files
+        .iter()
+        .flat_map(|f| answers(&ok(&cli(db, &["apply", f]))))
+        .filter(|(_, ok, replayed, _)| *ok && !replayed)
+        .map(|(id, ..)| id)
+        .collect()
+}
+
+#[test]
+fn four_processes_on_shared_members_equal_a_serial_replay_and_lose_or_double_nothing() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url, "four");
+    let dir = tempfile::tempdir().unwrap();
+    let per_writer = 1500;
+    let (files, by_id) = prepare(&schema, dir.path(), per_writer);
+    let children: Vec<_> = files.iter().map(|f| spawn_apply(&schema.db(), f)).collect();
+    let mut conflicted = HashSet::new();
+    let mut answered = HashSet::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let got = answers(&ok(&out));
+        assert_eq!(got.len(), per_writer, "every command is answered");
+        for (id, ok, _, code) in got {
+            assert!(answered.insert(id), "command {id} answered once");
+            if !ok {
+                assert_eq!(code.as_deref(), Some("concurrency_conflict"), "{id}");
+                conflicted.insert(id);
+            }
+        }
+    }
+    let ledger = schema.open();
+    let chain: HashSet<Uuid> = chain_commands(&ledger).into_iter().collect();
+    let acked: HashSet<Uuid> = answered.difference(&conflicted).copied().collect();
+    assert!(
+        acked.is_subset(&chain),
+        "every acknowledged command is in the chain"
+    );
+    assert_eq!(chain.len(), 2 * MEMBERS + acked.len(), "nothing else is");
+    assert_serial_replay(&ledger, &by_id);
+    let out = ok(&cli(&schema.db(), &["verify"]));
+    assert!(out.starts_with("verify: ok"), "{out}");
+    // Re-running every file records only what was answered concurrency_conflict.
+    let again: HashSet<Uuid> = rerun(&schema.db(), &files).into_iter().collect();
+    assert_eq!(again, conflicted);
+    assert!(
+        rerun(&schema.db(), &files).is_empty(),
+        "a third run records nothing"
+    );
+}
+
+#[test]
+fn a_process_killed_mid_stream_loses_no_acknowledged_command_and_its_rerun_completes_it() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url, "kill");
+    let dir = tempfile::tempdir().unwrap();
+    let per_writer = 1000;
+    let (files, by_id) = prepare(&schema, dir.path(), per_writer);
+    let mut children: Vec<_> = files.iter().map(|f| spawn_apply(&schema.db(), f)).collect();
+    // Read the victim's receipts until a few hundred are printed, then SIGKILL it.
+    let mut victim = children.remove(0);
+    let mut acked = Vec::new();
+    let mut lines = BufReader::new(victim.stdout.take().unwrap()).lines();
+    while acked.len() < 200 {
+        let Some(line) = lines.next() else { break };
+        acked.extend(answers(&line.unwrap()));
+    }
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    // Receipts already in the pipe were acknowledged too.
+    acked.extend(lines.map_while(Result::ok).flat_map(|l| answers(&l)));
+    assert!(acked.len() < per_writer, "the victim was killed mid-stream");
+    for child in children {
+        ok(&child.wait_with_output().unwrap());
+    }
+    let ledger = schema.open();
+    let chain: HashSet<Uuid> = chain_commands(&ledger).into_iter().collect();
+    for (id, ok, ..) in &acked {
+        assert!(
+            !ok || chain.contains(id),
+            "acknowledged {id} is in the chain"
+        );
+    }
+    let out = ok(&cli(&schema.db(), &["verify"]));
+    assert!(out.starts_with("verify: ok"), "{out}");
+    // Re-running the victim's file completes it: every one of its commands is in the chain.
+    ok(&cli(&schema.db(), &["apply", &files[0]]));
+    let ledger = schema.open();
+    let chain: HashSet<Uuid> = chain_commands(&ledger).into_iter().collect();
+    let victims: Vec<Uuid> = writer_lines(0, per_writer)
+        .iter()
+        .map(|l| command_id(l))
+        .collect();
+    assert!(victims.iter().all(|c| chain.contains(c)));
+    assert_serial_replay(&ledger, &by_id);
+    let out = ok(&cli(&schema.db(), &["verify"]));
+    assert!(out.starts_with("verify: ok"), "{out}");
+}
+
+/// A small generated year on the embedded store, in `dir`: its verify head.
+fn small_year_on_disk(dir: &Path) -> String {
+    use memberledger_testkit::year::{Shape, Year};
+    let ledger = Ledger::open(dir).unwrap();
+    let shape = Shape {
+        stores: 3,
+        members: 60,
+        commands: 800,
+        days: 365,
+        ..Shape::default()
+    };
+    let mut year = Year::new(7, shape);
+    ledger.set_clock(memberledger::Clock::fixed(year.end()));
+    year.record(&ledger, |_| {}, |_| {}).unwrap();
+    year.close(&ledger, |_| {});
+    let report = ledger.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problem);
+    report.head
+}
+
+#[test]
+fn migrate_copies_an_embedded_ledger_with_the_same_head_and_member_views() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url, "migrate");
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("ledger");
+    let head = small_year_on_disk(&from);
+    let out = ok(&cli(
+        "./unused",
+        &[
+            "migrate",
+            "--from",
+            from.to_str().unwrap(),
+            "--to",
+            &schema.db(),
+        ],
+    ));
+    assert!(out.contains(&format!("chain head {head}")), "{out}");
+    let source = Ledger::open_existing(&from).unwrap();
+    let copy = schema.open();
+    assert_eq!(copy.verify().unwrap().head, head);
+    assert_eq!(source.member_ids(), copy.member_ids());
+    for id in source.member_ids() {
+        assert_eq!(source.member(&id), copy.member(&id), "member {id}");
+    }
+    drop(source);
+    let out = ok(&cli(&schema.db(), &["verify", "--head", &head]));
+    assert!(out.starts_with("verify: ok"), "{out}");
+    // A schema that holds a ledger is not written over.
+    let again = cli(
+        "./unused",
+        &[
+            "migrate",
+            "--from",
+            from.to_str().unwrap(),
+            "--to",
+            &schema.db(),
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already_exists"));
+}
+
+#[test]
+fn migrate_refuses_a_target_that_is_not_a_postgres_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(
+        "./unused",
+        &[
+            "migrate",
+            "--from",
+            dir.path().to_str().unwrap(),
+            "--to",
+            "/tmp/x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--to takes a PostgreSQL URL"));
+}
