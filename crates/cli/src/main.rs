@@ -17,6 +17,7 @@ mod expire;
 mod export;
 mod fail;
 mod init;
+mod insight;
 mod output;
 mod policy;
 mod report;
@@ -133,7 +134,8 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "jsonl")]
         format: export::Format,
     },
-    /// Reports on the books: trial-balance, stores, settlement, liability.
+    /// Reports on the books (trial-balance, stores, settlement, liability) and what they tell
+    /// a chain (churn, dormant, turnover, staff, services, members).
     Report {
         /// Which report.
         #[arg(value_enum)]
@@ -144,6 +146,8 @@ enum Cmd {
         /// Prints JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        insight: insight::InsightArgs,
     },
     /// A member's statement (对账单): every movement with running balances.
     Statement {
@@ -238,7 +242,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             report,
             as_of,
             json,
-        } => report::run(&open(&cli.db)?, report, as_of.as_deref(), json),
+            insight,
+        } => match report.insight() {
+            Some(which) => insight::run(&open(&cli.db)?, which, as_of.as_deref(), json, &insight),
+            None => report::run(&open(&cli.db)?, report, as_of.as_deref(), json),
+        },
         Cmd::Statement {
             member,
             from,
