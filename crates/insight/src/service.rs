@@ -4,7 +4,7 @@ use serde::Serialize;
 
 /// One service's custom: a 7 × 24 grid (Monday first, hours 0-23, local time) of visits and
 /// revenue in cents, and refunds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceStats {
     /// Visits by weekday and hour.
     pub visits: [[u64; 24]; 7],
@@ -13,16 +13,6 @@ pub struct ServiceStats {
     /// Consumption refunds of this service, in cents.
     #[serde(serialize_with = "crate::cents::ser")]
     pub refunds: i128,
-}
-
-impl Default for ServiceStats {
-    fn default() -> ServiceStats {
-        ServiceStats {
-            visits: [[0; 24]; 7],
-            revenue: [[0; 24]; 7],
-            refunds: 0,
-        }
-    }
 }
 
 impl ServiceStats {

@@ -313,18 +313,25 @@ impl Policy {
                 }
             }
         }
+        self.validate_expiries_and_commission()
+    }
+
+    /// The expiry days and the commission rates.
+    fn validate_expiries_and_commission(&self) -> Result<(), Rejection> {
         for (what, days) in [
             ("bonus_expiry_days", self.bonus_expiry_days),
             ("points_expiry_days", self.points_expiry_days),
         ] {
             if days.is_some_and(|d| d == 0 || d > EXPIRY_DAYS_MAX) {
-                return bad(format!("{what} must be 1-{EXPIRY_DAYS_MAX} or null"));
+                return Err(Rejection::InvalidPolicy(format!(
+                    "{what} must be 1-{EXPIRY_DAYS_MAX} or null"
+                )));
             }
         }
-        if let Some(c) = &self.commission {
-            c.validate()?;
+        match &self.commission {
+            Some(c) => c.validate(),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The tier's index in the list, if defined.

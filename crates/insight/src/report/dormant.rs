@@ -74,8 +74,8 @@ pub fn dormant(p: &Projections, now: Timestamp, days: u32) -> Dormant {
         members += u64::from(counted);
     }
     let stores: Vec<DormantStore> = stores
-        .into_iter()
-        .map(|(_, mut s)| {
+        .into_values()
+        .map(|mut s| {
             s.share_bp = if s.held > 0 {
                 s.dormant * 10_000 / s.held
             } else {
