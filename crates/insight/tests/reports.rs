@@ -273,3 +273,64 @@ fn reports_serialise_money_as_decimal_strings() {
     assert!(json.contains(r#""balance":"920.00""#), "{json}");
     assert!(json.contains(r#""status":"churned""#), "{json}");
 }
+
+/// A package of three facials bought for 300.00 cash (E5 sells it), one session delivered
+/// (E6 serves it: 100.00 revenue), the rest refunded in cash (200.00).
+#[test]
+fn packages_count_to_the_seller_sessions_to_the_server_and_refunds_to_the_seller() {
+    const PACKAGE: &str = "00000000-0000-4000-8000-0000000000b1";
+    let rates = CommissionPolicy::new(None, Some(Decimal::new(5, 2)), Some(Decimal::new(10, 2)));
+    let given = Given::ledger()
+        .member("M1")
+        .and(&format!(
+            r#"{{"id":"{PACKAGE}","type":"purchase_package","amount":"300.00","paid_from":"cash","sessions":3,"service":"facial","staff":"E5"}}"#
+        ))
+        .and(&format!(r#"{{"type":"redeem_session","package":"{PACKAGE}","staff":"E6"}}"#))
+        .and(&format!(r#"{{"type":"refund_package","package":"{PACKAGE}"}}"#));
+    let p = Projections::build(given.ledger_ref(), None).unwrap();
+    let r = report::staff(&p, None, None, Some(&rates), Rounding::HalfUp);
+    let rows: Vec<_> = r
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.staff
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                money(r.figures.package_sales),
+                money(r.figures.package_refunds),
+                money(r.net_revenue),
+                money(r.commission),
+            )
+        })
+        .collect();
+    let row = |a: &str, b: &str, c: &str, d: &str, e: &str| {
+        (
+            a.to_owned(),
+            b.to_owned(),
+            c.to_owned(),
+            d.to_owned(),
+            e.to_owned(),
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            // 5% of 300.00 sold less 200.00 refunded.
+            row("E5", "300.00", "200.00", "0.00", "5.00"),
+            row("E6", "0.00", "0.00", "100.00", "10.00"),
+        ]
+    );
+    let m = &report::members(&p, 1, RankBy::Spend).rows[0];
+    assert_eq!(
+        (
+            money(m.ltv),
+            money(m.spend),
+            m.visits,
+            m.favourite_service.as_deref()
+        ),
+        ("100.00".into(), "100.00".into(), 1, Some("facial"))
+    );
+    assert_eq!(report::services(&p).ranking[0].service, "facial");
+}
