@@ -18,6 +18,7 @@ mod expire;
 mod export;
 mod fail;
 mod init;
+mod insight;
 mod migrate;
 mod output;
 mod policy;
@@ -146,7 +147,8 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "jsonl")]
         format: export::Format,
     },
-    /// Reports on the books: trial-balance, stores, settlement, liability.
+    /// Reports on the books (trial-balance, stores, settlement, liability) and what they tell
+    /// a chain (churn, dormant, turnover, staff, services, members).
     Report {
         /// Which report.
         #[arg(value_enum)]
@@ -157,6 +159,8 @@ enum Cmd {
         /// Prints JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        insight: insight::InsightArgs,
     },
     /// A member's statement (对账单): every movement with running balances.
     Statement {
@@ -252,7 +256,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             report,
             as_of,
             json,
-        } => report::run(&open(&db)?, report, as_of.as_deref(), json),
+            insight,
+        } => match report.insight() {
+            Some(which) => insight::run(&open(&db)?, which, as_of.as_deref(), json, &insight),
+            None => report::run(&open(&db)?, report, as_of.as_deref(), json),
+        },
         Cmd::Statement {
             member,
             from,

@@ -17,6 +17,36 @@ pub(crate) enum Report {
     Settlement,
     /// Stored value held for members, in total and by store.
     Liability,
+    /// 流失预警: members past or nearing --idle-days away, with balance held and lifetime spend.
+    Churn,
+    /// Stored value untouched for --days, by the store that holds it.
+    Dormant,
+    /// Stored-value turnover (储值资金周转率) per store and month.
+    Turnover,
+    /// Staff sales, services, refunds and commission (提成) over --from/--to.
+    Staff,
+    /// Services ranked, and the weekday × hour heatmap (项目热度).
+    Services,
+    /// The --top members by --by ltv|spend|visits.
+    Members,
+}
+
+impl Report {
+    /// The insight report it names, if it is one.
+    pub(crate) fn insight(self) -> Option<crate::insight::Which> {
+        use crate::insight::Which;
+        Some(match self {
+            Report::Churn => Which::Churn,
+            Report::Dormant => Which::Dormant,
+            Report::Turnover => Which::Turnover,
+            Report::Staff => Which::Staff,
+            Report::Services => Which::Services,
+            Report::Members => Which::Members,
+            Report::TrialBalance | Report::Stores | Report::Settlement | Report::Liability => {
+                return None
+            }
+        })
+    }
 }
 
 pub(crate) fn parse_time(s: Option<&str>) -> Result<Option<Timestamp>, Fail> {
@@ -49,7 +79,8 @@ pub(crate) fn run(
         Report::TrialBalance => trial_balance,
         Report::Stores => stores,
         Report::Settlement => settlement,
-        Report::Liability => liability,
+        // The insight reports are dispatched to crate::insight before this.
+        _ => liability,
     };
     print(&mut o, &snap, &when, json)?;
     crate::emit(&o)

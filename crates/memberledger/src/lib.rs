@@ -151,9 +151,9 @@ pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
         check_balanced, decide, format_cents, postings, Account, Action, Balance, BonusRule,
-        Clearing, Command, CommandBuilder, ConsumptionRecord, Context, Decimal, Decision,
-        Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Lot, LotKind,
-        MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
+        Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord, Context, Decimal,
+        Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Lot,
+        LotKind, MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
         PackageStatus, PaidFrom, PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory,
         PolicyVersion, Posting, RecordedEvent, RefundPolicy, Rejection, Restore, Rounding,
         SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX,

@@ -94,10 +94,12 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
         expired_before,
     ));
     let ok = verify(&ledger, &mut o)?;
+    o.push_str(&crate::insight::demo_digest(&ledger, year.end())?);
     o.push_str(&format!(
-        "\nTry it:\n  memberledger --db {0} member show {1}\n  memberledger --db {0} verify\n  memberledger --db {0} export --format jsonl | head\n",
+        "\nTry it:\n  memberledger --db {0} member show {1}\n  memberledger --db {0} verify\n  memberledger --db {0} export --format jsonl | head\n  memberledger --db {0} report churn --now {2}\n",
         dir.display(),
-        Year::member_id(0)
+        Year::member_id(0),
+        year.end()
     ));
     crate::emit(&o)?;
     Ok(u8::from(!ok))

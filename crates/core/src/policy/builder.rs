@@ -105,6 +105,12 @@ impl PolicyBuilder {
         self
     }
 
+    /// Commission rates (提成), or `None` for no commission.
+    pub fn commission(mut self, commission: Option<super::CommissionPolicy>) -> Self {
+        self.policy.commission = commission;
+        self
+    }
+
     /// The policy, checked as [`Policy::from_json`] checks one.
     pub fn build(self) -> Result<Policy, Rejection> {
         self.policy.validate()?;

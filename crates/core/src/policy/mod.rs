@@ -1,6 +1,7 @@
 //! The policy: the chain's rules, a JSON file validated on load.
 
 mod builder;
+mod commission;
 pub(crate) mod founding;
 pub(crate) mod history;
 
@@ -10,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use builder::PolicyBuilder;
+pub use commission::{CommissionPolicy, COMMISSION_RATE_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -189,6 +191,10 @@ pub struct Policy {
     /// Package rules.
     #[serde(default)]
     pub packages: PackagePolicy,
+    /// Commission rates (提成); absent: no commission. Left out of the canonical bytes when
+    /// absent, so a policy without it keeps the bytes (and founding id) it always had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission: Option<CommissionPolicy>,
 }
 
 /// The refusal of a policy that is not a JSON object (an array, a string, a number).
@@ -307,15 +313,25 @@ impl Policy {
                 }
             }
         }
+        self.validate_expiries_and_commission()
+    }
+
+    /// The expiry days and the commission rates.
+    fn validate_expiries_and_commission(&self) -> Result<(), Rejection> {
         for (what, days) in [
             ("bonus_expiry_days", self.bonus_expiry_days),
             ("points_expiry_days", self.points_expiry_days),
         ] {
             if days.is_some_and(|d| d == 0 || d > EXPIRY_DAYS_MAX) {
-                return bad(format!("{what} must be 1-{EXPIRY_DAYS_MAX} or null"));
+                return Err(Rejection::InvalidPolicy(format!(
+                    "{what} must be 1-{EXPIRY_DAYS_MAX} or null"
+                )));
             }
         }
-        Ok(())
+        match &self.commission {
+            Some(c) => c.validate(),
+            None => Ok(()),
+        }
     }
 
     /// The tier's index in the list, if defined.
@@ -401,6 +417,46 @@ mod tests {
             Some(3)
         );
         assert_eq!(p.bonus_rule("gold", m("20000.00")).map(|r| r.0), Some(4));
+    }
+
+    #[test]
+    fn commission_absent_leaves_the_canonical_bytes_as_they_were() {
+        let p = Policy::builtin();
+        assert!(p.commission.is_none());
+        assert!(!p.to_json().contains("commission"));
+        let bytes = crate::policy_canonical_bytes(&p);
+        assert!(!String::from_utf8(bytes).unwrap().contains("commission"));
+    }
+
+    #[test]
+    fn commission_present_is_in_the_canonical_bytes_and_round_trips() {
+        let mut p = Policy::builtin();
+        p.commission = Some(CommissionPolicy::new(
+            Some(Decimal::new(2, 2)),
+            None,
+            Some(Decimal::new(1, 1)),
+        ));
+        let json = p.to_json();
+        assert!(
+            json.contains(r#""commission":{"recharge":"0.02","service":"0.1"}"#),
+            "{json}"
+        );
+        assert_eq!(Policy::from_json(&json).unwrap(), p);
+        assert_ne!(
+            crate::policy_canonical_bytes(&p),
+            crate::policy_canonical_bytes(&Policy::builtin())
+        );
+    }
+
+    #[test]
+    fn commission_rejects_rates_outside_zero_to_one() {
+        for rate in ["-0.01", "1.01", "0.00001"] {
+            let json = format!(
+                r#"{{"tiers":[{{"name":"a","discount":"1","points_per_yuan":"1"}}],"commission":{{"service":"{rate}"}}}}"#
+            );
+            let e = Policy::from_json(&json).unwrap_err();
+            assert!(e.to_string().contains("commission.service"), "{e}");
+        }
     }
 
     #[test]

@@ -1,0 +1,206 @@
+//! How each event moves the projections. Every figure comes from the event itself (events
+//! carry their derived figures); nothing is re-decided here.
+
+use memberledger::domain::events::{
+    Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
+    MemberEnrolled, PackagePurchased, PackageRefunded, Recharged, SessionRedeemed,
+};
+use memberledger::domain::{Direction, Draw, Event, EventBody, LotKind, PaidFrom};
+
+use crate::projections::{Projections, Sale};
+use crate::store_month::StoreMonth;
+
+fn cents(m: memberledger::Money) -> i128 {
+    i128::from(m.cents())
+}
+
+impl Projections {
+    /// Folds one member event.
+    pub(crate) fn fold(&mut self, e: &Event) {
+        match &e.body {
+            EventBody::MemberEnrolled(b) => self.enrolled(e, b),
+            EventBody::Recharged(b) => self.recharged(e, b),
+            EventBody::BonusGranted(BonusGranted { amount, .. }) => {
+                self.hold(e, &e.store, cents(*amount), |m| &mut m.opened);
+            }
+            EventBody::Consumed(b) => self.consumed(e, b),
+            EventBody::ConsumptionRefunded(b) => self.consumption_refunded(e, b),
+            EventBody::BalanceRefunded(b) => self.balance_refunded(e, b),
+            EventBody::BonusExpired(BonusExpired {
+                amount,
+                origin_store,
+                ..
+            }) => self.hold(e, origin_store, -cents(*amount), |m| &mut m.breakage),
+            EventBody::Adjusted(b) => self.adjusted(e, b),
+            EventBody::PackagePurchased(b) => self.package_purchased(e, b),
+            EventBody::SessionRedeemed(b) => self.session_redeemed(e, b),
+            EventBody::PackageRefunded(b) => self.package_refunded(e, b),
+            // Points, tiers, freezes, package expiry (its value left stored value when the
+            // package was bought) and head office's streams move no stored value.
+            _ => {}
+        }
+    }
+
+    fn enrolled(&mut self, e: &Event, b: &MemberEnrolled) {
+        let m = self.member(&e.member);
+        m.home_store = Some(b.home_store.clone());
+        m.enrolled_at = Some(e.at);
+        m.active(e.at);
+    }
+
+    fn recharged(&mut self, e: &Event, b: &Recharged) {
+        let amount = cents(b.amount);
+        self.hold(e, &e.store, amount, |m| &mut m.opened);
+        let m = self.member(&e.member);
+        m.recharged += amount;
+        m.active(e.at);
+        let day = self.staff_day(e, b.staff.as_ref(), &e.store.clone());
+        day.recharges += 1;
+        day.recharged += amount;
+    }
+
+    /// Lots drawn: stored value leaves the store that held each.
+    fn draws(&mut self, e: &Event, draws: &[Draw], flow: fn(&mut StoreMonth) -> &mut i128) {
+        for d in draws {
+            self.hold(e, &d.origin_store, -cents(d.amount), flow);
+        }
+    }
+
+    fn consumed(&mut self, e: &Event, b: &Consumed) {
+        self.draws(e, &b.draws, |m| &mut m.consumed);
+        let charged = cents(b.charged);
+        self.served(e, b.service.as_deref(), b.staff.as_ref(), charged);
+        self.consumptions.insert(
+            e.command,
+            Sale {
+                staff: b.staff.clone(),
+                service: b.service.clone(),
+            },
+        );
+    }
+
+    /// A service delivered at the event's store: the member's visit, the staff's service,
+    /// the service's hour.
+    fn served(
+        &mut self,
+        e: &Event,
+        service: Option<&str>,
+        staff: Option<&memberledger::domain::StaffId>,
+        revenue: i128,
+    ) {
+        let m = self.member(&e.member);
+        m.visit(e.at, service, staff);
+        m.spent += revenue;
+        m.active(e.at);
+        let day = self.staff_day(e, staff, &e.store.clone());
+        day.services += 1;
+        day.revenue += revenue;
+        let slot = self.calendar.weekday_hour(e.at);
+        let name = service.unwrap_or(crate::report::NO_SERVICE);
+        self.services
+            .entry(name.to_owned())
+            .or_default()
+            .visit(slot, revenue);
+    }
+
+    fn consumption_refunded(&mut self, e: &Event, b: &ConsumptionRefunded) {
+        for r in &b.restored {
+            let amount = cents(r.amount);
+            if r.forfeited {
+                // Given back past its expiry: straight to breakage, never held again.
+                let month = self.calendar.month(e.at);
+                let m = self
+                    .months
+                    .entry((r.origin_store.clone(), month))
+                    .or_default();
+                m.opened += amount;
+                m.breakage += amount;
+            } else {
+                self.hold(e, &r.origin_store, amount, |m| &mut m.opened);
+            }
+        }
+        let amount = cents(b.amount);
+        let sale = self.consumptions.get(&b.consumption).cloned();
+        let (staff, service) = sale.map(|s| (s.staff, s.service)).unwrap_or_default();
+        let m = self.member(&e.member);
+        m.spent -= amount;
+        m.active(e.at);
+        self.staff_day(e, staff.as_ref(), &b.service_store)
+            .service_refunds += amount;
+        let name = service.as_deref().unwrap_or(crate::report::NO_SERVICE);
+        self.services.entry(name.to_owned()).or_default().refunds += amount;
+    }
+
+    fn balance_refunded(&mut self, e: &Event, b: &BalanceRefunded) {
+        for d in &b.draws {
+            let flow: fn(&mut StoreMonth) -> &mut i128 = match d.kind {
+                LotKind::Principal => |m| &mut m.refunded,
+                LotKind::Bonus => |m| &mut m.breakage,
+            };
+            self.hold(e, &d.origin_store, -cents(d.amount), flow);
+        }
+        let m = self.member(&e.member);
+        m.cash_refunded += cents(b.payout);
+        m.active(e.at);
+    }
+
+    fn adjusted(&mut self, e: &Event, b: &Adjusted) {
+        let Some(amount) = b.amount else { return };
+        match b.direction {
+            Direction::Credit => self.hold(e, &e.store, cents(amount), |m| &mut m.opened),
+            Direction::Debit => self.draws(e, &b.draws, |m| &mut m.adjusted_out),
+        }
+    }
+
+    fn package_purchased(&mut self, e: &Event, b: &PackagePurchased) {
+        self.draws(e, &b.draws, |m| &mut m.consumed);
+        let (price, cash) = (cents(b.price), cents(b.cash));
+        let m = self.member(&e.member);
+        m.spent += price;
+        m.package_cash += cash;
+        m.active(e.at);
+        let day = self.staff_day(e, b.staff.as_ref(), &e.store.clone());
+        day.packages += 1;
+        day.package_sales += price;
+        day.package_cash += cash;
+        self.packages.insert(
+            b.package,
+            Sale {
+                staff: b.staff.clone(),
+                service: Some(b.service.clone()),
+            },
+        );
+    }
+
+    fn session_redeemed(&mut self, e: &Event, b: &SessionRedeemed) {
+        let service = self
+            .packages
+            .get(&b.package)
+            .and_then(|s| s.service.clone());
+        let amount = cents(b.amount);
+        self.served(e, service.as_deref(), b.staff.as_ref(), amount);
+        // The session's value was spent when the package was bought.
+        self.member(&e.member).spent -= amount;
+    }
+
+    fn package_refunded(&mut self, e: &Event, b: &PackageRefunded) {
+        if b.to == PaidFrom::Balance {
+            if b.lot.is_some() {
+                self.hold(e, &b.origin_store, cents(b.principal), |m| &mut m.opened);
+            }
+            if b.bonus_lot.is_some() {
+                self.hold(e, &b.origin_store, cents(b.bonus), |m| &mut m.opened);
+            }
+        }
+        let amount = cents(b.amount);
+        let m = self.member(&e.member);
+        m.spent -= amount;
+        if b.to == PaidFrom::Cash {
+            m.cash_refunded += cents(b.principal);
+        }
+        m.active(e.at);
+        let seller = self.packages.get(&b.package).and_then(|s| s.staff.clone());
+        self.staff_day(e, seller.as_ref(), &b.origin_store)
+            .package_refunds += amount;
+    }
+}
