@@ -44,8 +44,10 @@ cat >"$work/seed.jsonl" <<'JSONL'
 JSONL
 "$bin" apply --db "$db" "$work/seed.jsonl" >/dev/null
 
+# A short request timeout: the change feed's long poll waits at most a second under it, so the
+# `wait` values schemathesis draws (up to 60) do not hold each request for half a minute.
 "$bin" serve --db "$db" --tokens "$work/tokens" --listen 127.0.0.1:0 --rate-per-sec 0 \
-    2>"$work/server.log" &
+    --timeout-secs 3 2>"$work/server.log" &
 server=$!
 addr=""
 for _ in $(seq 1 100); do
