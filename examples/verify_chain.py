@@ -13,8 +13,9 @@ from a file argument or standard input, and checks, line by line:
     hash_0 = 32 zero bytes;
   * each event id = UUID v5(namespace = command id, name = index as decimal ASCII);
   * a command's events are consecutive, indexed from 0, of one member, time and store;
-  * the schema version: 1 (the 14 original event types, no "policy" field) or 2 (with
-    "policy", the policy version the event was decided under, >= 1);
+  * the schema version: 1 (the 14 original event types, no "policy" field), 2 (with
+    "policy", the policy version the event was decided under, >= 1) or 3 (as 2, with the
+    types and fields born at 3);
   * each member's events fold: versions 1, 2, 3, ..., times never go back, lots are
     numbered in order, every draw, restore, expiry and refund fits the lots and adds up,
     and every package is bought, redeemed session by session, refunded or expired with
@@ -65,8 +66,8 @@ FOUNDING_STORE = "HQ"
 FOUNDING_NAMESPACE = uuid.UUID("6d656d62-6572-4c65-8467-506f6c696379")
 OLD_LEDGER_NOTE = ("founding policy not in the chain (old ledger): version 1 is only in the ledger's "
                    "settings; the next command that opens it to write (anything but verify) records it")
-# Schema 1 has no "policy" in the envelope; schema 2 has it (docs/EVENTS.md).
-SCHEMA_VERSIONS = (1, 2)
+# Schema 1 has no "policy" in the envelope; schemas 2 and 3 have it (docs/EVENTS.md).
+SCHEMA_VERSIONS = (1, 2, 3)
 
 # Exact money: any rounding at all raises decimal.Inexact.
 MONEY_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
@@ -125,6 +126,9 @@ V1_TYPES = frozenset([
     "tier_changed", "bonus_expired", "points_expired", "settled", "member_frozen", "member_unfrozen",
     "points_redeemed", "adjusted",
 ])
+
+# The event types born at schema 3 (none exists in an older event).
+V3_TYPES = frozenset([])
 
 # The stream of inter-store settlements, the stream of policy versions; every other stream
 # is a member's. Each of the two holds one event type, found nowhere else.
@@ -957,7 +961,7 @@ class Verifier:
             raise Bad("unknown event schema version %s" % json.dumps(v))
         if v == 1 and "policy" in e:
             raise Bad("schema 1 has no field policy")
-        keys(e, TOP_KEYS_V2 if v == 2 else TOP_KEYS, "the event")
+        keys(e, TOP_KEYS_V2 if v in (2, 3) else TOP_KEYS, "the event")
         policy = 1 if v == 1 else integer(e["policy"], "policy", 1)  # schema 1: the founding policy
         cmd = uuid_str(e["command"], "command")
         index = integer(e["index"], "index")
@@ -975,6 +979,8 @@ class Verifier:
             raise Bad("unknown event type %s" % json.dumps(kind))
         if v == 1 and kind not in V1_TYPES:
             raise Bad("event type %s does not exist at schema 1" % kind)
+        if v == 2 and kind in V3_TYPES:
+            raise Bad("event type %s does not exist at schema 2" % kind)
         keys(e["data"], DATA_KEYS[kind], "data of %s" % kind)
         version = integer(e["version"], "version", 1)
 

@@ -347,7 +347,7 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
         v
     };
 
-    // Schema-1 events (no `policy`, the 14 original types) mixed with schema 2 still verify,
+    // Schema-1 events (no `policy`, the 14 original types) mixed with today's schema still verify,
     // with the same chain rule over their own bytes.
     let early: Vec<String> = lines
         .iter()
@@ -356,7 +356,7 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
             // (Line 1 is the founding policy's record, of a type born at schema 2.)
             if (1..5).contains(&i) {
                 l.replacen(r#""policy":1,"#, "", 1)
-                    .replacen(r#""v":2,"#, r#""v":1,"#, 1)
+                    .replacen(r#""v":3,"#, r#""v":1,"#, 1)
             } else {
                 l.clone()
             }
@@ -423,7 +423,7 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
                 .into_iter()
                 .map(|l| {
                     l.replacen(
-                        r#""type":"session_redeemed","v":2"#,
+                        r#""type":"session_redeemed","v":3"#,
                         r#""type":"session_redeemed","v":1"#,
                         1,
                     )
@@ -440,9 +440,9 @@ fn the_python_verifier_follows_packages_and_policy_versions() {
         ),
         (
             "an unknown schema version",
-            edit(0, r#""v":2,"#, r#""v":3,"#),
+            edit(0, r#""v":3,"#, r#""v":9,"#),
             0,
-            "unknown event schema version 3",
+            "unknown event schema version 9",
         ),
         (
             "a refund's bonus lot numbered out of turn",

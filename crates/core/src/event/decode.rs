@@ -28,6 +28,9 @@ const V1_TYPES: [&str; 14] = [
     "adjusted",
 ];
 
+/// The event types born at schema version 3: an event of an older version naming one is refused.
+const V3_TYPES: &[&str] = &[];
+
 /// The envelope as decoded: the body's `data` is kept raw and decoded once its type is known.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,15 +140,18 @@ fn jcs_numbers(v: &serde_json::Value) -> Result<(), String> {
 }
 
 /// The policy version an event of schema `v` names, by the rules of each schema version
-/// (docs/EVENTS.md): schema 1 has no `policy` (upcast to 1) and only its 14 types; schema 2
-/// names a version of at least 1.
+/// (docs/EVENTS.md): schema 1 has no `policy` (upcast to 1) and only its 14 types; schemas 2
+/// and 3 name a version of at least 1, and schema 2 has none of the types born at 3.
 fn schema_policy(v: u16, policy: Option<u32>, kind: &str) -> Result<u32, String> {
     Ok(match (v, policy) {
         (1, None) if V1_TYPES.contains(&kind) => 1,
         (1, None) => return Err(format!("event type {kind:?} does not exist at schema 1")),
         (1, Some(_)) => return Err("schema 1 has no field `policy`".into()),
-        (2, Some(p)) if p >= 1 => p,
-        (2, _) => return Err("schema 2 needs a policy version of at least 1".into()),
+        (2, Some(_)) if V3_TYPES.contains(&kind) => {
+            return Err(format!("event type {kind:?} does not exist at schema 2"))
+        }
+        (2 | 3, Some(p)) if p >= 1 => p,
+        (2 | 3, _) => return Err(format!("schema {v} needs a policy version of at least 1")),
         (v, _) => return Err(format!("unknown event schema version {v}")),
     })
 }

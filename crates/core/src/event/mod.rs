@@ -31,7 +31,7 @@ pub use draws::{Draw, LotKind, PointsDraw, Restore};
 /// - 1: the first release's shape (14 event types).
 /// - 2: the envelope names the policy version the event was decided under (`policy`), and
 ///   the package and policy events are added.
-pub const EVENT_SCHEMA_VERSION: u16 = 2;
+pub const EVENT_SCHEMA_VERSION: u16 = 3;
 
 /// An event as a command decided it: the body plus who, when, where and which command.
 ///
