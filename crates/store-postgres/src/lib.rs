@@ -38,7 +38,7 @@ pub use migrate::{migrate, Migration, MIGRATIONS};
 
 use memberledger_core::{MemberId, RecordedEvent, Uuid};
 use memberledger_store::{
-    Append, AppendConflict, CommandRecord, EventStore, Head, RawEvent, StoreError,
+    Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, RawEvent, StoreError,
 };
 
 use pg::{db_error, Pool};
@@ -142,6 +142,10 @@ impl EventStore for PgStore {
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
         reads::command(&mut *self.pool.get()?, id)
+    }
+
+    fn command_places(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandPlace>>, StoreError> {
+        reads::command_places(&mut *self.pool.get()?, ids)
     }
 
     fn head(&self) -> Result<Head, StoreError> {
