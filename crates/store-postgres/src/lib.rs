@@ -33,8 +33,10 @@ mod append;
 mod migrate;
 mod pg;
 mod reads;
+mod staging;
 
 pub use migrate::{migrate, Migration, MIGRATIONS};
+pub use staging::Staging;
 
 use memberledger_core::{MemberId, RecordedEvent, Uuid};
 use memberledger_store::{
