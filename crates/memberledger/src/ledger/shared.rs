@@ -78,7 +78,7 @@ impl Ledger {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match self.store.head() {
-            Ok(head) => held.map_or(true, |t| (t.position, t.hash) != (head.position, head.hash)),
+            Ok(head) => held.is_none_or(|t| (t.position, t.hash) != (head.position, head.hash)),
             Err(_) => false,
         }
     }
