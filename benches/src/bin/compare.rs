@@ -204,6 +204,18 @@ fn print_table(a: &Args, results: &[Value]) {
         if let Some(x) = f(p, "commands_per_s_4_writers") {
             println!("\npostgres, 4 writers on one ledger, durable commands/s: {x:.0}");
         }
+        if let Some(x) = f(p, "open_replay_events_per_s") {
+            println!("postgres, open (one replay, no verify checks) events/s: {x:.0}");
+        }
+        if let (Some(x), Some(m)) = (
+            f(p, "replay_events_per_s"),
+            by("memberledger").and_then(|m| f(m, "replay_events_per_s")),
+        ) {
+            println!(
+                "postgres / memberledger on sled, verify events/s: {:.2}x",
+                x / m
+            );
+        }
     }
     if let (Some(m), Some(s)) = (by("memberledger"), by("sled")) {
         if let (Some(x), Some(y)) = (f(m, "commands_per_s"), f(s, "commands_per_s")) {

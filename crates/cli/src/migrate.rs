@@ -2,9 +2,14 @@
 //! PostgreSQL.
 //!
 //! The source is opened read-only and verified ([`Ledger::open_verified`]); its `jsonl` export
-//! streams into a new schema through the restore path, which checks every line and hash again
-//! as it records them. The copy must end with the same chain head and the same member views
-//! as the source, or the command fails. Like every restore, the copy does not carry the
+//! streams into a staging schema (`<schema>__migrating`, [`Staging`]) through the restore
+//! path, which checks every line and hash again as it records them. The copy must end with
+//! the same chain head and the same member views as the source, or the command fails; only
+//! then is the staging schema renamed to the target, in one transaction. A copy killed or
+//! failed part-way so never leaves a target that looks like a (shorter) ledger: a failed one
+//! drops its staging schema, a killed one's is dropped by the next run, which copies again
+//! from the start. A target that holds a ledger is refused (`already_exists`), saying whether
+//! it is the source's (same chain head) or another. Like every restore, the copy does not carry the
 //! digests of the commands' contents: a command sent again with an id recorded before the
 //! migration is answered `idempotency_conflict`, and never recorded twice.
 
@@ -12,7 +17,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use memberledger::store::PgStore;
+use memberledger::store::{EventStore as _, PgStore, Staging, StoreError};
 use memberledger::{Error, Ledger};
 
 use crate::{Db, Fail};
@@ -40,6 +45,7 @@ pub(crate) fn run(args: &MigrateArgs) -> Result<u8, Fail> {
             args.to
         )));
     };
+    let target = schema.as_deref().unwrap_or(PgStore::DEFAULT_SCHEMA);
     let (source, checked) = Ledger::open_verified(&args.from)?;
     if let Some(p) = &checked.problem {
         return Err(Fail::rejected(format!(
@@ -49,11 +55,40 @@ pub(crate) fn run(args: &MigrateArgs) -> Result<u8, Fail> {
             p.what
         )));
     }
-    let store = PgStore::create(&url, schema.as_deref().unwrap_or(PgStore::DEFAULT_SCHEMA))
-        .map_err(Error::from)?;
+    let (staging, store) =
+        Staging::begin(&url, target).map_err(|e| refusal(e, &url, target, &checked))?;
+    let report = match copy(&source, store, &checked) {
+        Ok(report) => report,
+        Err(e) => {
+            // Nothing of a failed copy is left behind (a killed one's is dropped by the next).
+            let _ = staging.abandon();
+            return Err(e);
+        }
+    };
+    staging
+        .finish()
+        .map_err(|e| refusal(e, &url, target, &checked))?;
+    let done = format!(
+        "migrated {} events, {} members into {}; verify: ok, chain head {}",
+        report.events,
+        report.members,
+        Db::parse(&args.to).describe(),
+        report.head
+    );
+    crate::emit_done(&format!("{done}\n"), &done)
+}
+
+/// Copies the source into the staging store through the restore path, and checks the copy
+/// against the source; the copy's ledger is closed before this returns (the staging schema is
+/// then renamed).
+fn copy(
+    source: &Ledger,
+    store: PgStore,
+    checked: &memberledger::VerifyReport,
+) -> Result<memberledger::VerifyReport, Fail> {
     let (copy, report) = std::thread::scope(|s| {
         let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
-        let writer = s.spawn(|| export(&source, tx));
+        let writer = s.spawn(|| export(source, tx));
         let restored = Ledger::restore_into(
             Box::new(store),
             None,
@@ -64,15 +99,40 @@ pub(crate) fn run(args: &MigrateArgs) -> Result<u8, Fail> {
             .unwrap_or_else(|_| Err(Fail::usage("the export of the source ledger failed")));
         written.and(restored.map_err(Fail::from))
     })?;
-    same_ledger(&source, &copy, &checked, &report)?;
-    let done = format!(
-        "migrated {} events, {} members into {}; verify: ok, chain head {}",
-        report.events,
-        report.members,
-        Db::parse(&args.to).describe(),
-        report.head
-    );
-    crate::emit_done(&format!("{done}\n"), &done)
+    same_ledger(source, &copy, checked, &report)?;
+    Ok(report)
+}
+
+/// The error of a copy that could not start or end: a target that holds a ledger is named
+/// with its head, and whether it is the source's.
+fn refusal(e: StoreError, url: &str, target: &str, checked: &memberledger::VerifyReport) -> Fail {
+    if !matches!(e, StoreError::AlreadyExists { .. }) {
+        return Error::from(e).into();
+    }
+    let held = PgStore::open_existing(url, target).and_then(|s| s.head());
+    let what = match held {
+        Ok(h) if hex(&h.hash) == checked.head && h.position == checked.events => format!(
+            "it already holds this ledger, at the same chain head {} (position {}): nothing to do",
+            checked.head, checked.events
+        ),
+        Ok(h) => format!(
+            "it holds another ledger (position {}, chain head {}; the source is at position \
+             {}, chain head {}): nothing was copied",
+            h.position,
+            hex(&h.hash),
+            checked.events,
+            checked.head
+        ),
+        Err(_) => "it holds a ledger: nothing was copied".to_owned(),
+    };
+    Fail::usage(format!(
+        "already_exists: migrate refused: schema {target} is not empty: {what}"
+    ))
+}
+
+/// A hash in lowercase hex, as `verify` prints it.
+fn hex(h: &[u8; 32]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes the source's `jsonl` export into the channel.

@@ -10,6 +10,12 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use std::sync::{Arc, Mutex};
+
+use memberledger::domain::RecordedEvent;
+use memberledger::store::{
+    Append, AppendConflict, CommandRecord, EventStore, Head, PgStore, RawEvent, StoreError,
+};
 use memberledger::{Ledger, MemberId, Uuid};
 
 /// Members the writers share.
@@ -313,12 +319,17 @@ fn a_process_killed_mid_stream_loses_no_acknowledged_command_and_its_rerun_compl
 
 /// A small generated year on the embedded store, in `dir`: its verify head.
 fn small_year_on_disk(dir: &Path) -> String {
+    year_on_disk(dir, 800)
+}
+
+/// A generated year of `commands` on the embedded store, in `dir`: its verify head.
+fn year_on_disk(dir: &Path, commands: u64) -> String {
     use memberledger_testkit::year::{Shape, Year};
     let ledger = Ledger::open(dir).unwrap();
     let shape = Shape {
         stores: 3,
         members: 60,
-        commands: 800,
+        commands,
         days: 365,
         ..Shape::default()
     };
@@ -371,7 +382,134 @@ fn migrate_copies_an_embedded_ledger_with_the_same_head_and_member_views() {
         ],
     );
     assert_eq!(again.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already_exists"));
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains("already_exists"), "{said}");
+    assert!(said.contains("already holds this ledger"), "{said}");
+}
+
+/// Events in a schema's `events` table (0 when it has none).
+fn events_in(url: &str, schema: &str) -> i64 {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let exists: bool = c
+        .query_one(
+            "SELECT to_regclass(format('%I.events', $1::text)) IS NOT NULL",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    if !exists {
+        return 0;
+    }
+    c.query_one(&format!("SELECT count(*) FROM \"{schema}\".events"), &[])
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn migrate_killed_mid_copy_leaves_no_ledger_and_its_rerun_ends_with_the_same_head() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url, "mkill");
+    let staging = format!("{}__migrating", schema.name);
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("ledger");
+    // More events than one append of the copy takes (4,096), so it is killed between two.
+    let head = year_on_disk(&from, 12_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memberledger"))
+        .args([
+            "migrate",
+            "--from",
+            from.to_str().unwrap(),
+            "--to",
+            &schema.db(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while events_in(&url, &staging) == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the copy ended before it was killed"
+        );
+        assert!(started.elapsed().as_secs() < 120, "the copy never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the copy ended before it was killed"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let copied = events_in(&url, &staging);
+    let source_events = Ledger::open_existing(&from)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .events;
+    assert!(
+        copied > 0 && u64::try_from(copied).unwrap() < source_events,
+        "killed mid-copy: {copied} of {source_events}"
+    );
+    // The target holds no ledger: nothing opens a part of one as the ledger.
+    assert_eq!(events_in(&url, &schema.name), 0);
+    let opened = cli(&schema.db(), &["verify"]);
+    assert_ne!(opened.status.code(), Some(0), "a part-copied ledger opened");
+    // The re-run copies it all and ends with the source's head.
+    let out = ok(&cli(
+        "./unused",
+        &[
+            "migrate",
+            "--from",
+            from.to_str().unwrap(),
+            "--to",
+            &schema.db(),
+        ],
+    ));
+    assert!(out.contains(&format!("chain head {head}")), "{out}");
+    let out = ok(&cli(&schema.db(), &["verify", "--head", &head]));
+    assert!(out.starts_with("verify: ok"), "{out}");
+    assert_eq!(events_in(&url, &staging), 0, "the staging schema is gone");
+}
+
+#[test]
+fn migrate_into_a_schema_holding_another_ledger_is_refused_and_copies_nothing() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url, "mother");
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("ledger");
+    small_year_on_disk(&from);
+    let other =
+        Ledger::create_postgres(&url, Some(&schema.name), memberledger::Policy::builtin()).unwrap();
+    let enroll = memberledger::Command::from_json(&format!(
+        r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"X1","store":"S1"}}"#,
+        id(1)
+    ))
+    .unwrap();
+    other.execute(&enroll).unwrap();
+    let before = other.verify().unwrap().head;
+    drop(other);
+    let out = cli(
+        "./unused",
+        &[
+            "migrate",
+            "--from",
+            from.to_str().unwrap(),
+            "--to",
+            &schema.db(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("already_exists") && said.contains("holds another ledger"),
+        "{said}"
+    );
+    assert_eq!(
+        schema.open().verify().unwrap().head,
+        before,
+        "the ledger there is untouched"
+    );
 }
 
 #[test]
@@ -389,4 +527,95 @@ fn migrate_refuses_a_target_that_is_not_a_postgres_url() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to takes a PostgreSQL URL"));
+}
+
+/// Something to run once, the next time the log is read to its end.
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A PostgreSQL store that runs a hook once, after a read that reaches the end of the log:
+/// another process committing right after this one caught up.
+struct Racing {
+    inner: PgStore,
+    hook: Arc<Mutex<Option<Hook>>>,
+}
+
+impl EventStore for Racing {
+    fn append(
+        &self,
+        batch: Vec<Append>,
+    ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
+        self.inner.append(batch)
+    }
+    fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
+        self.inner.command(id)
+    }
+    fn head(&self) -> Result<Head, StoreError> {
+        self.inner.head()
+    }
+    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
+        let page = self.inner.read_raw(from, limit)?;
+        if page.is_empty() {
+            let hook = self.hook.lock().unwrap().take();
+            if let Some(hook) = hook {
+                hook();
+            }
+        }
+        Ok(page)
+    }
+    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
+        self.inner.member_positions(member)
+    }
+    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
+        self.inner.member_version(member)
+    }
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.meta(key)
+    }
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.inner.set_meta(key, value)
+    }
+}
+
+#[test]
+fn a_refusal_decided_on_a_member_another_process_moved_is_decided_again() {
+    let Some(url) = url() else { return };
+    let schema = Schema::new(&url, "stale");
+    let a = Arc::new(Ledger::open_postgres(&url, Some(&schema.name)).unwrap());
+    let hook = Arc::new(Mutex::new(None::<Hook>));
+    let b = Ledger::with_shared_store(
+        Box::new(Racing {
+            inner: PgStore::open_existing(&url, &schema.name).unwrap(),
+            hook: Arc::clone(&hook),
+        }),
+        None,
+    )
+    .unwrap();
+    let line = |n: u128, rest: &str| {
+        memberledger::Command::from_json(&format!(
+            r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","member":"M1","store":"S1",{rest}}}"#,
+            id(n)
+        ))
+        .unwrap()
+    };
+    a.execute(&line(1, r#""type":"enroll""#)).unwrap();
+    // b catches up before its batch and sees M1 without a balance; right then, a recharges.
+    let (a2, recharge) = (
+        Arc::clone(&a),
+        line(2, r#""type":"recharge","amount":"100.00""#),
+    );
+    *hook.lock().unwrap() = Some(Box::new(move || {
+        a2.execute(&recharge).unwrap();
+    }));
+    let consumed = b.execute(&line(3, r#""type":"consume","amount":"60.00""#));
+    assert!(hook.lock().unwrap().is_none(), "the recharge ran mid-batch");
+    assert!(!consumed.expect("decided again, not refused").replayed);
+    let m1 = MemberId::new("M1").unwrap();
+    assert_eq!(b.member(&m1).unwrap().principal.to_string(), "40.00");
+    assert_eq!(a.member(&m1), b.member(&m1));
+    // A refusal that holds against the store is still answered.
+    let refused = b
+        .execute(&line(4, r#""type":"consume","amount":"60.00""#))
+        .unwrap_err();
+    assert_eq!(refused.code(), "insufficient_balance");
+    assert!(b.verify().unwrap().ok());
 }

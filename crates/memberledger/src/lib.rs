@@ -171,7 +171,7 @@ pub mod store {
         RawEvent, StoreError,
     };
     #[cfg(feature = "postgres")]
-    pub use memberledger_store_postgres::PgStore;
+    pub use memberledger_store_postgres::{PgStore, Staging};
     #[cfg(feature = "sled")]
     pub use memberledger_store_sled::SledStore;
 }

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use memberledger_core::{
     chain_hash, check_balanced, event_id, postings, write_canonical_json, Clearing, Hash, MemberId,
-    MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, GENESIS_HASH,
+    MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid, GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
 use rayon::prelude::*;
@@ -16,8 +16,9 @@ use crate::Error;
 /// slot then costs a pointer, not a whole `MemberState`.)
 pub(crate) type Members = HashMap<MemberId, Box<MemberState>, ahash::RandomState>;
 
-/// Pages read at a time when scanning the log.
-pub(crate) const SCAN_PAGE: usize = 4096;
+/// Events read at a time when scanning the log: one read of the store (one query on a
+/// server), and one lookup of the page's command places.
+pub(crate) const SCAN_PAGE: usize = 8192;
 
 /// The result of folding the whole log from genesis.
 pub(crate) struct Replayed {
@@ -88,24 +89,51 @@ fn check_one(prev: &Hash, raw: &RawEvent, full: bool) -> Checked {
     }
 }
 
-/// Reads a page from `from` and checks each event of it in parallel; `prev` is the stored
-/// hash before `from`.
+/// A page of the log, checked, with the store's places of its commands.
+#[derive(Default)]
+struct Page {
+    checked: Vec<Checked>,
+    /// Where the store places each command of the page (`None`: not recorded), asked of the
+    /// store once for the whole page ([`EventStore::command_places`]).
+    places: Places,
+}
+
+/// Reads a page from `from`, checks each event of it in parallel, and asks the store where
+/// its commands are, all at once; `prev` is the stored hash before `from`.
 fn read_page(
     store: &dyn EventStore,
     from: u64,
     prev: Hash,
     full: bool,
-) -> Result<Vec<Checked>, StoreError> {
+) -> Result<Page, StoreError> {
     let page = store.read_raw(from, SCAN_PAGE)?;
-    Ok((0..page.len())
+    let checked: Vec<Checked> = (0..page.len())
         .into_par_iter()
         .with_min_len(64)
         .map(|i| {
             let prev = if i == 0 { &prev } else { &page[i - 1].hash };
             check_one(prev, &page[i], full)
         })
-        .collect())
+        .collect();
+    // A command's events are contiguous: each command once, in log order.
+    let mut ids: Vec<Uuid> = Vec::new();
+    for c in &checked {
+        if let Ok(d) = &c.decoded {
+            if ids.last() != Some(&d.rec.event.command) {
+                ids.push(d.rec.event.command);
+            }
+        }
+    }
+    let places = ids
+        .iter()
+        .copied()
+        .zip(store.command_places(&ids)?)
+        .collect();
+    Ok(Page { checked, places })
 }
+
+/// The store's places of a page's commands.
+type Places = HashMap<Uuid, Option<CommandPlace>, ahash::RandomState>;
 
 /// The sequential half of the replay: what needs the events in order.
 struct Fold {
@@ -116,7 +144,7 @@ struct Fold {
     prev: Hash,
     n: u64,
     /// The store's place of the command being read (a command's events are contiguous).
-    place: Option<(memberledger_core::Uuid, Option<CommandPlace>)>,
+    place: Option<(Uuid, Option<CommandPlace>)>,
     history: PolicyHistory,
     latest_at: Option<Timestamp>,
     /// Whether members keep their refundable-consumption records (the full checks of
@@ -126,8 +154,14 @@ struct Fold {
 
 impl Fold {
     /// Applies the checks in the order a sequential replay makes them, so the first failure
-    /// found (and its message) does not depend on the parallel part.
-    fn event(&mut self, store: &dyn EventStore, c: Checked) -> Result<(), Error> {
+    /// found (and its message) does not depend on the parallel part. `places` are the store's
+    /// places of the page's commands.
+    fn event(
+        &mut self,
+        store: &dyn EventStore,
+        places: &mut Places,
+        c: Checked,
+    ) -> Result<(), Error> {
         let position = c.position;
         let corrupt = |why: String| Error::Corrupt { position, why };
         if position != self.n + 1 {
@@ -149,7 +183,7 @@ impl Fold {
             ));
         }
         let e = &d.rec.event;
-        self.check_place(store, e, position)?;
+        self.check_place(store, places, e, position)?;
         d.balanced.map_err(corrupt)?;
         self.clearing.fold_postings(e.at, &d.entry);
         for p in d.entry {
@@ -184,10 +218,13 @@ impl Fold {
         Ok(())
     }
 
-    /// Checks that the store's index agrees with what the event says of itself.
+    /// Checks that the store's index agrees with what the event says of itself: the place of
+    /// its command as the page's lookup found it (or, for a command met again after others,
+    /// which a sound log never has, as the store says now).
     fn check_place(
         &mut self,
         store: &dyn EventStore,
+        places: &mut Places,
         e: &memberledger_core::Event,
         position: u64,
     ) -> Result<(), Error> {
@@ -195,7 +232,10 @@ impl Fold {
         let place = match &self.place {
             Some((id, place)) if *id == e.command => place,
             _ => {
-                let place = store.command_place(e.command)?;
+                let place = match places.remove(&e.command) {
+                    Some(place) => place,
+                    None => store.command_place(e.command)?,
+                };
                 &self.place.insert((e.command, place)).1
             }
         };
@@ -247,7 +287,7 @@ impl Fold {
     fn run(&mut self, store: &dyn EventStore, full: bool) -> Result<(), Error> {
         let head = store.head()?;
         let mut next = read_page(store, self.n + 1, self.prev, full)?;
-        while let Some(last) = next.last() {
+        while let Some(last) = next.checked.last() {
             let (from, prev) = (last.position + 1, last.hash);
             let page = std::mem::take(&mut next);
             let (folded, following) = rayon::join(
@@ -270,8 +310,14 @@ impl Fold {
         Ok(())
     }
 
-    fn page(&mut self, store: &dyn EventStore, page: Vec<Checked>) -> Result<(), Error> {
-        page.into_iter().try_for_each(|c| self.event(store, c))
+    fn page(&mut self, store: &dyn EventStore, page: Page) -> Result<(), Error> {
+        let Page {
+            checked,
+            mut places,
+        } = page;
+        checked
+            .into_iter()
+            .try_for_each(|c| self.event(store, &mut places, c))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Two ledgers on one store, as two processes on one PostgreSQL ledger are: each sees what
 //! the other appended, decides against it, and the chain stays one valid chain.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use memberledger::domain::{MemberId, RecordedEvent};
 use memberledger::store::{
@@ -100,4 +100,91 @@ fn a_writer_decides_against_what_another_appended_and_the_chain_stays_one() {
 fn a_ledger_alone_on_its_store_is_not_shared() {
     assert!(!Ledger::in_memory().is_shared());
     Ledger::in_memory().refresh().unwrap();
+}
+
+/// Something to run once, the next time the log is read to its end.
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A memory store that runs a hook once, after a read that reaches the end of the log: what
+/// another process committing right after this one caught up looks like.
+struct Racing {
+    inner: Arc<MemoryStore>,
+    hook: Arc<Mutex<Option<Hook>>>,
+}
+
+impl EventStore for Racing {
+    fn append(
+        &self,
+        batch: Vec<Append>,
+    ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
+        self.inner.append(batch)
+    }
+    fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
+        self.inner.command(id)
+    }
+    fn head(&self) -> Result<Head, StoreError> {
+        self.inner.head()
+    }
+    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
+        let page = self.inner.read_raw(from, limit)?;
+        if page.is_empty() {
+            let hook = self.hook.lock().unwrap().take();
+            if let Some(hook) = hook {
+                hook();
+            }
+        }
+        Ok(page)
+    }
+    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
+        self.inner.member_positions(member)
+    }
+    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
+        self.inner.member_version(member)
+    }
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.meta(key)
+    }
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.inner.set_meta(key, value)
+    }
+}
+
+#[test]
+fn a_refusal_decided_on_a_stale_member_is_decided_again_after_catching_up() {
+    let store = Arc::new(MemoryStore::new());
+    let a =
+        Arc::new(Ledger::with_shared_store(Box::new(Shared(Arc::clone(&store))), None).unwrap());
+    let hook = Arc::new(Mutex::new(None::<Hook>));
+    let racing = Racing {
+        inner: store,
+        hook: Arc::clone(&hook),
+    };
+    let b = Ledger::with_shared_store(Box::new(racing), None).unwrap();
+    a.execute(&cmd(1, r#""type":"enroll""#)).unwrap();
+    // b catches up before its batch and sees M1 without a balance; right then, a recharges.
+    let a2 = Arc::clone(&a);
+    *hook.lock().unwrap() = Some(Box::new(move || {
+        a2.execute(&cmd(2, r#""type":"recharge","amount":"100.00""#))
+            .unwrap();
+    }));
+    let consumed = b.execute(&cmd(3, r#""type":"consume","amount":"60.00""#));
+    assert!(hook.lock().unwrap().is_none(), "the recharge ran mid-batch");
+    let receipt = consumed.expect("decided again against the recharge, not refused");
+    assert!(!receipt.replayed);
+    let m1 = MemberId::new("M1").unwrap();
+    assert_eq!(b.member(&m1).unwrap().principal.to_string(), "40.00");
+    assert_eq!(a.member(&m1), b.member(&m1));
+    assert!(b.verify().unwrap().ok());
+}
+
+#[test]
+fn a_refusal_that_holds_against_the_store_is_answered() {
+    let (a, b) = two_ledgers();
+    a.execute(&cmd(1, r#""type":"enroll""#)).unwrap();
+    a.execute(&cmd(2, r#""type":"recharge","amount":"10.00""#))
+        .unwrap();
+    let refused = b
+        .execute(&cmd(3, r#""type":"consume","amount":"60.00""#))
+        .unwrap_err();
+    assert_eq!(refused.code(), "insufficient_balance");
 }

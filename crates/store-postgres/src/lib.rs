@@ -33,12 +33,14 @@ mod append;
 mod migrate;
 mod pg;
 mod reads;
+mod staging;
 
 pub use migrate::{migrate, Migration, MIGRATIONS};
+pub use staging::Staging;
 
 use memberledger_core::{MemberId, RecordedEvent, Uuid};
 use memberledger_store::{
-    Append, AppendConflict, CommandRecord, EventStore, Head, RawEvent, StoreError,
+    Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, RawEvent, StoreError,
 };
 
 use pg::{db_error, Pool};
@@ -142,6 +144,10 @@ impl EventStore for PgStore {
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
         reads::command(&mut *self.pool.get()?, id)
+    }
+
+    fn command_places(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandPlace>>, StoreError> {
+        reads::command_places(&mut *self.pool.get()?, ids)
     }
 
     fn head(&self) -> Result<Head, StoreError> {

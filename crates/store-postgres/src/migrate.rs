@@ -29,7 +29,7 @@ const _: () = assert!(MIGRATIONS[0].version == 1);
 
 /// The advisory lock every migrator takes, so two processes opening a new ledger at once do
 /// not both create it.
-const MIGRATION_LOCK: i64 = 0x6d65_6d62_6c65_6467;
+pub(crate) const MIGRATION_LOCK: i64 = 0x6d65_6d62_6c65_6467;
 
 /// Brings `schema` up to the latest version: creates the schema and `schema_migrations` when
 /// absent, then applies each migration not yet recorded, with its record, all in one

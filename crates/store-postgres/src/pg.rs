@@ -75,6 +75,19 @@ pub(crate) fn hash32(bytes: &[u8], position: u64) -> Result<[u8; 32], StoreError
     })
 }
 
+/// The connection settings of a URL (a `postgresql://` URL or `key=value` pairs), with a
+/// connection timeout when it names none.
+pub(crate) fn config(url: &str) -> Result<postgres::Config, StoreError> {
+    let mut config: postgres::Config = url.parse().map_err(|e| StoreError::Storage {
+        why: format!("the database URL is not one PostgreSQL takes: {e}"),
+        source: Some(Cause::new(e)),
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    Ok(config)
+}
+
 /// Blocking clients to one database, with the ledger's schema as their search path.
 pub(crate) struct Pool {
     config: postgres::Config,
@@ -87,13 +100,7 @@ impl Pool {
     /// ledger's schema. Connects once, to report a bad URL or an unreachable server now.
     pub(crate) fn new(url: &str, schema: &str) -> Result<Pool, StoreError> {
         quoted(schema)?;
-        let mut config: postgres::Config = url.parse().map_err(|e| StoreError::Storage {
-            why: format!("the database URL is not one PostgreSQL takes: {e}"),
-            source: Some(Cause::new(e)),
-        })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
+        let config = config(url)?;
         let pool = Pool {
             config,
             schema: schema.to_owned(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use postgres::{Client, Row};
 
 use memberledger_core::{MemberId, RecordedEvent, Uuid};
-use memberledger_store::{CommandRecord, Head, RawEvent, StoreError};
+use memberledger_store::{CommandPlace, CommandRecord, Head, RawEvent, StoreError};
 
 use crate::pg::{db_error, from_bigint, hash32, to_bigint};
 
@@ -47,6 +47,48 @@ pub(crate) fn command(client: &mut Client, id: Uuid) -> Result<Option<CommandRec
         count: u32::try_from(row.get::<_, i32>(3))
             .map_err(|_| corrupt(format!("command {id}: a negative event count")))?,
     }))
+}
+
+/// Where each of `ids`' events are, in the order asked: one query for them all (what replay
+/// asks once per page).
+pub(crate) fn command_places(
+    client: &mut Client,
+    ids: &[Uuid],
+) -> Result<Vec<Option<CommandPlace>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: HashMap<Uuid, CommandPlace> = client
+        .query(
+            "SELECT command, member, first_position, event_count FROM commands
+             WHERE command = ANY($1)",
+            &[&ids],
+        )
+        .map_err(db_error("cannot read the commands' places"))?
+        .iter()
+        .map(place)
+        .collect::<Result<_, _>>()?;
+    Ok(ids.iter().map(|id| found.get(id).cloned()).collect())
+}
+
+/// A `commands` row (`command, member, first_position, event_count`) as a place.
+fn place(row: &Row) -> Result<(Uuid, CommandPlace), StoreError> {
+    let id: Uuid = row.get(0);
+    let first_position = from_bigint(row.get(2), 0)?;
+    let corrupt = |why: String| StoreError::Corrupt {
+        position: first_position,
+        why,
+    };
+    Ok((
+        id,
+        CommandPlace {
+            member: MemberId::decode_str(row.get(1))
+                .map_err(|e| corrupt(format!("command {id}: stored member: {e}")))?,
+            first_position,
+            count: u32::try_from(row.get::<_, i32>(3))
+                .map_err(|_| corrupt(format!("command {id}: a negative event count")))?,
+        },
+    ))
 }
 
 /// An event row (`position, hash, canonical`) as stored.

@@ -97,3 +97,64 @@ fn an_unreachable_server_is_a_retryable_storage_error_with_its_source() {
     assert!(err.is_retryable());
     assert!(err.source().is_some(), "the driver's error is kept");
 }
+
+#[test]
+fn a_staged_copy_is_a_ledger_only_once_finished_and_one_copy_runs_at_a_time() {
+    use memberledger_store_postgres::Staging;
+    let Some(url) = common::url() else { return };
+    let target = common::fresh_schema("stage");
+    let (staging, store) = Staging::begin(&url, &target).unwrap();
+    assert_eq!(staging.staging_schema(), format!("{target}__migrating"));
+    store.set_meta("policy", b"{}").unwrap();
+    // Part-way: the target holds no ledger, and a second copy into it is refused.
+    assert!(!PgStore::exists(&url, &target).unwrap());
+    let second = Staging::begin(&url, &target).map(|_| ());
+    assert!(
+        matches!(second, Err(StoreError::Storage { ref why, .. }) if why.contains("under way")),
+        "{second:?}"
+    );
+    drop(store);
+    staging.finish().unwrap();
+    let opened = PgStore::open_existing(&url, &target).unwrap();
+    assert_eq!(opened.meta("policy").unwrap().as_deref(), Some(&b"{}"[..]));
+    // A target that holds a ledger is never copied into.
+    let again = Staging::begin(&url, &target).map(|_| ());
+    common::drop_schema(&url, &target);
+    assert!(
+        matches!(again, Err(StoreError::AlreadyExists { .. })),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn a_copy_stopped_part_way_is_dropped_by_the_next() {
+    use memberledger_store_postgres::Staging;
+    let Some(url) = common::url() else { return };
+    let target = common::fresh_schema("restage");
+    let (staging, store) = Staging::begin(&url, &target).unwrap();
+    store.set_meta("policy", b"{\"left\":1}").unwrap();
+    // Stopped: its lock goes with its connection, its staging schema stays.
+    drop((staging, store));
+    let (staging, store) = Staging::begin(&url, &target).unwrap();
+    assert_eq!(
+        store.meta("policy").unwrap(),
+        None,
+        "started again from nothing"
+    );
+    drop(store);
+    staging.abandon().unwrap();
+    assert!(!PgStore::exists(&url, &format!("{target}__migrating")).unwrap());
+    assert!(!PgStore::exists(&url, &target).unwrap());
+}
+
+#[test]
+fn a_target_name_without_room_for_the_staging_suffix_is_refused() {
+    use memberledger_store_postgres::Staging;
+    let Some(url) = common::url() else { return };
+    let long = "s".repeat(60);
+    let refused = Staging::begin(&url, &long).map(|_| ());
+    assert!(
+        matches!(refused, Err(StoreError::Storage { ref why, .. }) if why.contains("too long")),
+        "{refused:?}"
+    );
+}

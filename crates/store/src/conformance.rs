@@ -243,6 +243,29 @@ pub fn read_raw_pages<H: Harness>(h: &H) {
     assert!(s.read_raw(11, 100).unwrap().is_empty());
 }
 
+/// A page's command places, asked at once, say what each command's record says, in the
+/// order asked, and nothing for a command not recorded.
+pub fn command_places_match_the_records<H: Harness>(h: &H) {
+    let s = h.fresh();
+    one(&s, enroll(&s, 1, "M1")).unwrap();
+    one(&s, enroll(&s, 2, "M2")).unwrap();
+    one(&s, recharge(&s, 3, "M1")).unwrap();
+    let ids = [cmd_id(3), cmd_id(9), cmd_id(1), cmd_id(3)];
+    let places = s.command_places(&ids).unwrap();
+    assert_eq!(places.len(), ids.len());
+    for (id, place) in ids.iter().zip(&places) {
+        assert_eq!(*place, s.command_place(*id).unwrap(), "command {id}");
+    }
+    let third = places[0].as_ref().expect("recorded");
+    let record = s.command(cmd_id(3)).unwrap().expect("recorded");
+    assert_eq!(
+        (third.member.as_str(), third.first_position, third.count),
+        ("M1", 3, record.count)
+    );
+    assert_eq!(places[1], None);
+    assert!(s.command_places(&[]).unwrap().is_empty());
+}
+
 /// Settings are kept.
 pub fn meta_round_trips<H: Harness>(h: &H) {
     let s = h.fresh();
@@ -324,6 +347,7 @@ macro_rules! conformance_tests {
             batch_items_are_independent,
             malformed_append_is_an_error,
             read_raw_pages,
+            command_places_match_the_records,
             meta_round_trips,
             reopen_keeps_everything,
             concurrent_appends_keep_one_chain

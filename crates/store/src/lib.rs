@@ -116,6 +116,15 @@ pub trait EventStore: Send + Sync {
         }))
     }
 
+    /// Where each of `ids`' events are (`None` for a command not recorded), in the order
+    /// asked: what replay checks a page of events against, with one call per page. A store
+    /// on a server answers it with one query; the others ask [`command_place`] for each.
+    ///
+    /// [`command_place`]: EventStore::command_place
+    fn command_places(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandPlace>>, StoreError> {
+        ids.iter().map(|&id| self.command_place(id)).collect()
+    }
+
     /// The end of the log.
     fn head(&self) -> Result<Head, StoreError>;
 

@@ -131,6 +131,11 @@ impl Ledger {
             }
         }
         let mut plan = self.plan(commands);
+        if self.refused_on_stale_view(&plan) && self.catch_up().is_ok() {
+            // Another process appended since the catch-up above: a refusal is answered only
+            // when it holds against what the store holds, so the batch is decided again.
+            plan = self.plan(commands);
+        }
         let appends = std::mem::take(&mut plan.appends);
         let appended = if appends.is_empty() {
             Vec::new()

@@ -10,6 +10,11 @@
 //! `concurrency_conflict`. The store serialises appends on its chain head, so the chain stays
 //! one valid chain.
 //!
+//! A refusal is answered only when it holds against the store's state: when a batch refuses
+//! a command and the store has moved past what the projections hold (another process
+//! committed between the catch-up and the decision), the ledger catches up once and decides
+//! the batch again.
+//!
 //! The staleness bound of reads: [`member`](Ledger::member) and
 //! [`member_ids`](Ledger::member_ids) catch up first, so they show everything committed
 //! before they were called (when the store cannot be read they answer from the projections
@@ -21,6 +26,7 @@ use memberledger_core::Policy;
 use memberledger_store::EventStore;
 
 use super::open::Open;
+use super::plan::{Plan, Step};
 use super::Ledger;
 use crate::Error;
 
@@ -51,6 +57,30 @@ impl Ledger {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.catch_up()
+    }
+
+    /// Whether a planned batch refuses a command on what may be a stale view of a shared
+    /// store: a command is refused (`insufficient_balance` before a recharge another process
+    /// committed, say) and the store's head is past the position the projections hold. The
+    /// caller then catches up once and decides the batch again, so a refusal is answered
+    /// only when it holds against the store's state. One read of the head, and only for a
+    /// batch with a refusal; a store that cannot be read keeps the plan as it is.
+    pub(super) fn refused_on_stale_view(&self, plan: &Plan) -> bool {
+        let refused = plan
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Done(Err(Error::Rejected(_)))));
+        if !self.shared || !refused {
+            return false;
+        }
+        let held = *self
+            .tail
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match self.store.head() {
+            Ok(head) => held.is_none_or(|t| (t.position, t.hash) != (head.position, head.hash)),
+            Err(_) => false,
+        }
     }
 
     /// Catches up before a read when the store is shared. A store that cannot be read leaves
