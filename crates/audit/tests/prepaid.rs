@@ -27,7 +27,9 @@ fn run(ledger: &Ledger, lines: &[&str]) {
         let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, rest.as_bytes());
         let line = format!(r#"{{"id":"{id}",{rest}}}"#);
         let cmd = Command::from_json(&line).unwrap_or_else(|e| panic!("{i}: {rest}: {e}"));
-        ledger.execute(&cmd).unwrap_or_else(|e| panic!("{rest}: {e}"));
+        ledger
+            .execute(&cmd)
+            .unwrap_or_else(|e| panic!("{rest}: {e}"));
     }
 }
 
@@ -83,23 +85,59 @@ fn the_quarter_report_gives_each_entity_its_balance_deposit_and_movement() {
     assert_eq!(ids, ["E1", "E2", "default"]);
     let (e1, e2, d) = (&r.entities[0], &r.entities[1], &r.entities[2]);
     // E1: 1000 at the end of Q2; 300 spent (at S2, from S1's principal): 700 left, bonus 100.
-    assert_eq!((e1.previous.paid, e1.outstanding.paid, e1.outstanding.bonus), (m("1000.00"), m("700.00"), m("100.00")));
+    assert_eq!(
+        (e1.previous.paid, e1.outstanding.paid, e1.outstanding.bonus),
+        (m("1000.00"), m("700.00"), m("100.00"))
+    );
     assert_eq!(e1.movement.consumed, m("300.00"));
     // Deposit at 40 % of the previous quarter's 1000 = 400.00; next quarter 40 % of 700 = 280.00.
-    assert_eq!((e1.deposit_required, e1.deposit_required_next), (m("400.00"), m("280.00")));
+    assert_eq!(
+        (e1.deposit_required, e1.deposit_required_next),
+        (m("400.00"), m("280.00"))
+    );
     // E2: 500 + sold 600 (package) + 2000 (recharge) − 200 (a session) − 2500 (退卡) = 400,
     // all of it the package's two sessions left; 20 % of 500 = 100.00, of 400 = 80.00.
-    assert_eq!((e2.previous.paid, e2.outstanding.packages, e2.outstanding.paid), (m("500.00"), m("400.00"), m("400.00")));
-    assert_eq!((e2.movement.sold, e2.movement.consumed, e2.movement.refunded), (m("2600.00"), m("200.00"), m("2500.00")));
-    assert_eq!((e2.deposit_required, e2.deposit_required_next), (m("100.00"), m("80.00")));
-    assert_eq!(e2.outstanding.bonus, m("0.00"), "M2's bonus was forfeited on the refund");
+    assert_eq!(
+        (
+            e2.previous.paid,
+            e2.outstanding.packages,
+            e2.outstanding.paid
+        ),
+        (m("500.00"), m("400.00"), m("400.00"))
+    );
+    assert_eq!(
+        (e2.movement.sold, e2.movement.consumed, e2.movement.refunded),
+        (m("2600.00"), m("200.00"), m("2500.00"))
+    );
+    assert_eq!(
+        (e2.deposit_required, e2.deposit_required_next),
+        (m("100.00"), m("80.00"))
+    );
+    assert_eq!(
+        e2.outstanding.bonus,
+        m("0.00"),
+        "M2's bonus was forfeited on the refund"
+    );
     // The default entity: M3's 1000 (and 100 bonus), at 40 %; it reaches the 1000 threshold,
     // and M3 (1100 held) is above the cap of 1000 published in September.
-    assert_eq!((d.outstanding.paid, d.deposit_required, d.deposit_required_next), (m("1000.00"), m("0.00"), m("400.00")));
+    assert_eq!(
+        (
+            d.outstanding.paid,
+            d.deposit_required,
+            d.deposit_required_next
+        ),
+        (m("1000.00"), m("0.00"), m("400.00"))
+    );
     assert_eq!(d.thresholds_crossed, ["filing"]);
     assert!(e1.thresholds_crossed.is_empty() && e2.thresholds_crossed.is_empty());
     assert_eq!(d.members_over_cap.len(), 1);
-    assert_eq!((d.members_over_cap[0].member.as_str(), d.members_over_cap[0].stored_value), ("M3", m("1100.00")));
+    assert_eq!(
+        (
+            d.members_over_cap[0].member.as_str(),
+            d.members_over_cap[0].stored_value
+        ),
+        ("M3", m("1100.00"))
+    );
     // One entity alone.
     let only = prepaid_report(&ledger, "2026Q3".parse().unwrap(), 0, Some("E2")).unwrap();
     assert_eq!(only.entities, vec![e2.clone()]);
@@ -111,14 +149,28 @@ fn the_quarter_end_outstanding_balance_equals_the_liability_report_then() {
     for q in ["2026Q2", "2026Q3", "2026Q4"] {
         let q: Quarter = q.parse().unwrap();
         let r = prepaid_report(&ledger, q, 8 * 3600, None).unwrap();
-        let books = Snapshot::as_of(&ledger, Some(q.end(8 * 3600))).unwrap().liability().unwrap();
-        let (paid, bonus) = r.entities.iter().fold((Money::ZERO, Money::ZERO), |(p, b), e| {
-            (p.plus(e.outstanding.paid), b.plus(e.outstanding.bonus))
-        });
-        assert_eq!(paid.plus(bonus), books.principal.plus(books.bonus).plus(books.packages), "{q}");
+        let books = Snapshot::as_of(&ledger, Some(q.end(8 * 3600)))
+            .unwrap()
+            .liability()
+            .unwrap();
+        let (paid, bonus) = r
+            .entities
+            .iter()
+            .fold((Money::ZERO, Money::ZERO), |(p, b), e| {
+                (p.plus(e.outstanding.paid), b.plus(e.outstanding.bonus))
+            });
+        assert_eq!(
+            paid.plus(bonus),
+            books.principal.plus(books.bonus).plus(books.packages),
+            "{q}"
+        );
         for e in &r.entities {
             // Deposits follow the ratio to the cent.
-            let want = e.previous.paid.checked_times(e.deposit_ratio, memberledger::domain::Rounding::HalfUp).unwrap();
+            let want = e
+                .previous
+                .paid
+                .checked_times(e.deposit_ratio, memberledger::domain::Rounding::HalfUp)
+                .unwrap();
             assert_eq!(e.deposit_required, want, "{q} {}", e.entity);
         }
     }
@@ -128,7 +180,12 @@ fn the_quarter_end_outstanding_balance_equals_the_liability_report_then() {
 fn a_closed_period_refuses_late_commands_and_its_report_stays_fixed() {
     let ledger = chain();
     let before = prepaid_report(&ledger, "2026Q3".parse().unwrap(), 0, None).unwrap();
-    run(&ledger, &[r#""at":"2026-10-05T09:00:00Z","type":"close_period","store":"HQ","through":"2026-09-30T23:59:59Z""#]);
+    run(
+        &ledger,
+        &[
+            r#""at":"2026-10-05T09:00:00Z","type":"close_period","store":"HQ","through":"2026-09-30T23:59:59Z""#,
+        ],
+    );
     let late = Command::from_json(
         r#"{"id":"00000000-0000-4000-8000-0000000000a1","at":"2026-09-30T12:00:00Z","type":"recharge","member":"M3","store":"S3","amount":"10.00"}"#,
     )
@@ -139,9 +196,12 @@ fn a_closed_period_refuses_late_commands_and_its_report_stays_fixed() {
         &Uuid::NAMESPACE_OID,
         br#""at":"2026-09-01T10:01:00Z","type":"recharge","member":"M3","store":"S3","amount":"1000.00""#,
     );
-    run(&ledger, &[&format!(
-        r#""at":"2026-10-06T09:00:00Z","type":"adjust","member":"M3","store":"S3","balance":"principal","direction":"debit","amount":"10.00","reason":"keyed 1000 for 990","operator":"E1","corrects":"{recharge}""#
-    )]);
+    run(
+        &ledger,
+        &[&format!(
+            r#""at":"2026-10-06T09:00:00Z","type":"adjust","member":"M3","store":"S3","balance":"principal","direction":"debit","amount":"10.00","reason":"keyed 1000 for 990","operator":"E1","corrects":"{recharge}""#
+        )],
+    );
     let after = prepaid_report(&ledger, "2026Q3".parse().unwrap(), 0, None).unwrap();
     assert_eq!(before, after, "a closed quarter's report does not change");
     let q4 = prepaid_report(&ledger, "2026Q4".parse().unwrap(), 0, Some("default")).unwrap();
@@ -156,11 +216,21 @@ fn closing_the_business_refunds_every_member_once_and_resumes() {
     // M1: the package's two sessions in cash (400) and 700 principal (no bonus spent: principal
     // first); M3: 1000 principal. M2 holds nothing.
     let list = refundable(&ledger, at);
-    let owed: Vec<(&str, Money)> = list.iter().map(|r| (r.member.as_str(), r.refundable)).collect();
+    let owed: Vec<(&str, Money)> = list
+        .iter()
+        .map(|r| (r.member.as_str(), r.refundable))
+        .collect();
     assert_eq!(owed, [("M1", m("1100.00")), ("M3", m("1000.00"))]);
     let (_, dry) = close_business(&ledger, at, false).unwrap();
-    assert_eq!((dry.members, dry.recorded, dry.refundable), (2, 0, m("2100.00")));
-    assert_eq!(ledger.member(&"M1".parse().unwrap()).unwrap().principal, m("700.00"), "a dry run records nothing");
+    assert_eq!(
+        (dry.members, dry.recorded, dry.refundable),
+        (2, 0, m("2100.00"))
+    );
+    assert_eq!(
+        ledger.member(&"M1".parse().unwrap()).unwrap().principal,
+        m("700.00"),
+        "a dry run records nothing"
+    );
     let (_, done) = close_business(&ledger, at, true).unwrap();
     assert_eq!((done.recorded, done.refused), (3, 0));
     // Run again: nothing is left to refund; the same commands sent again are replayed.
@@ -170,6 +240,9 @@ fn closing_the_business_refunds_every_member_once_and_resumes() {
         assert!(ledger.execute(c).unwrap().replayed);
     }
     let books = Snapshot::as_of(&ledger, None).unwrap().liability().unwrap();
-    assert_eq!(books.principal.plus(books.bonus).plus(books.packages), Money::ZERO);
+    assert_eq!(
+        books.principal.plus(books.bonus).plus(books.packages),
+        Money::ZERO
+    );
     assert!(ledger.verify().unwrap().ok());
 }

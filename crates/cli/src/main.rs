@@ -293,9 +293,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             json,
         } => statement::run(&open(&db)?, &member, from.as_deref(), to.as_deref(), json),
         Cmd::Expire { as_of } => expire::run(&open(&db)?, &as_of),
-        Cmd::CloseBusiness { at, execute, json } => {
-            prepaid::close(&open(&db)?, &at, execute, json)
-        }
+        Cmd::CloseBusiness { at, execute, json } => prepaid::close(&open(&db)?, &at, execute, json),
         Cmd::Policy { command } => policy::run(&open(&db)?, command),
         Cmd::Demo(args) => demo::run(&args),
         Cmd::Migrate(args) => migrate::run(&args),

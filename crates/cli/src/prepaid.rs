@@ -105,15 +105,37 @@ fn table(o: &mut String, r: &PrepaidReport) {
             e.name.as_deref().unwrap_or("(stores no entity lists)"),
             e.deposit_ratio
         );
-        outln!(o, "  outstanding paid    {:>14}  (principal {}, packages {}; previous quarter {})", out.paid.to_string(), out.principal, out.packages, e.previous.paid);
+        outln!(
+            o,
+            "  outstanding paid    {:>14}  (principal {}, packages {}; previous quarter {})",
+            out.paid.to_string(),
+            out.principal,
+            out.packages,
+            e.previous.paid
+        );
         outln!(o, "  bonus (not paid)    {:>14}", out.bonus.to_string());
-        outln!(o, "  deposit required    {:>14}  (next quarter {})", e.deposit_required.to_string(), e.deposit_required_next);
+        outln!(
+            o,
+            "  deposit required    {:>14}  (next quarter {})",
+            e.deposit_required.to_string(),
+            e.deposit_required_next
+        );
         outln!(o, "  sold {} · consumed {} · refunded {} · clawed back {} · expired {} · adjusted {} · transferred {}", m.sold, m.consumed, m.refunded, m.clawed_back, m.expired, m.adjusted, m.transferred);
         for c in &e.members_over_cap {
-            outln!(o, "  over the cap of {}: {} holds {}", c.cap, c.member, c.stored_value);
+            outln!(
+                o,
+                "  over the cap of {}: {} holds {}",
+                c.cap,
+                c.member,
+                c.stored_value
+            );
         }
         if !e.thresholds_crossed.is_empty() {
-            outln!(o, "  thresholds crossed: {}", e.thresholds_crossed.join(", "));
+            outln!(
+                o,
+                "  thresholds crossed: {}",
+                e.thresholds_crossed.join(", ")
+            );
         }
     }
 }
@@ -131,9 +153,26 @@ pub(crate) fn report_refundable(
     if json {
         json_line(&mut o, &list);
     } else {
-        outln!(o, "{:<24} {:>14} {:>14} {:>14} {:>14}  refused", "member", "principal", "bonus", "packages", "refundable");
+        outln!(
+            o,
+            "{:<24} {:>14} {:>14} {:>14} {:>14}  refused",
+            "member",
+            "principal",
+            "bonus",
+            "packages",
+            "refundable"
+        );
         for r in &list {
-            outln!(o, "{:<24} {:>14} {:>14} {:>14} {:>14}  {}", r.member, r.principal.to_string(), r.bonus.to_string(), r.packages.to_string(), r.refundable.to_string(), r.refused.as_deref().unwrap_or(""));
+            outln!(
+                o,
+                "{:<24} {:>14} {:>14} {:>14} {:>14}  {}",
+                r.member,
+                r.principal.to_string(),
+                r.bonus.to_string(),
+                r.packages.to_string(),
+                r.refundable.to_string(),
+                r.refused.as_deref().unwrap_or("")
+            );
         }
     }
     crate::emit(&o)
@@ -151,7 +190,11 @@ pub(crate) fn close(ledger: &Ledger, at: &str, execute: bool, json: bool) -> Res
         outln!(
             o,
             "{}: {} members, {} to refund; {} commands recorded, {} already recorded, {} refused",
-            if execute { "closed" } else { "dry run (add --execute to record)" },
+            if execute {
+                "closed"
+            } else {
+                "dry run (add --execute to record)"
+            },
             summary.members,
             summary.refundable,
             summary.recorded,

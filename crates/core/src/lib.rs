@@ -56,9 +56,9 @@ pub use policy::founding::{
 pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
     pro_rata_refund, BonusRule, CommissionPolicy, Entity, EntityKind, FreezePolicy, PackagePolicy,
-    PackageRefundTo, Policy, PolicyBuilder, PrepaidPolicy, RefundFormula, RefundPolicy,
-    SpendOrder, Threshold, Tier, Upgrade, COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO,
-    DEFAULT_ENTITY_ID, DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
+    PackageRefundTo, Policy, PolicyBuilder, PrepaidPolicy, RefundFormula, RefundPolicy, SpendOrder,
+    Threshold, Tier, Upgrade, COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
+    DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;
 pub use time::Timestamp;

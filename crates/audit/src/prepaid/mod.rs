@@ -8,5 +8,7 @@ mod report;
 
 pub use flows::Movement;
 pub use quarter::{parse_utc_offset, Quarter};
-pub use refundable::{close_business, refundable, CloseBusiness, Refundable, CLOSE_BUSINESS_NAMESPACE};
-pub use report::{prepaid_report, EntityReport, OverCap, Outstanding, PrepaidReport};
+pub use refundable::{
+    close_business, refundable, CloseBusiness, Refundable, CLOSE_BUSINESS_NAMESPACE,
+};
+pub use report::{prepaid_report, EntityReport, Outstanding, OverCap, PrepaidReport};

@@ -66,10 +66,14 @@ fn member_refund(history: &PolicyHistory, state: &MemberState, at: Timestamp) ->
         {
             out.packages = out.packages.plus(p.value_left());
             wanted.push(
-                Command::build(command_id(&member, at, &format!("package|{id}")), at, &store)
-                    .member(&member)
-                    .reason("closing the card business")
-                    .refund_package(*id),
+                Command::build(
+                    command_id(&member, at, &format!("package|{id}")),
+                    at,
+                    &store,
+                )
+                .member(&member)
+                .reason("closing the card business")
+                .refund_package(*id),
             );
         }
     }

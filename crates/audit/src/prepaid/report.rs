@@ -1,4 +1,4 @@
-//! The quarterly deposit and filing report (《单用途商业预付卡管理办法》 art. 23, 26-30;
+//! The quarterly deposit and filing report (《单用途商业预付卡管理办法》, deposits art. 26;
 //! docs/COMPLIANCE.md): by issuing entity, the outstanding prepaid balance at the quarter's
 //! end, the deposit its ratio requires, the quarter's movement, members over the cap and the
 //! thresholds crossed.
@@ -145,7 +145,10 @@ pub fn prepaid_report(
     let prev_end = quarter.previous().end(utc_offset_secs);
     let policy = ledger.policy_at(to).policy;
     let prepaid = policy.prepaid.clone().unwrap_or_default();
-    let opening = by_entity(&by_store(&Snapshot::as_of(ledger, Some(prev_end))?), &prepaid);
+    let opening = by_entity(
+        &by_store(&Snapshot::as_of(ledger, Some(prev_end))?),
+        &prepaid,
+    );
     let closing_snapshot = Snapshot::as_of(ledger, Some(to))?;
     let closing = by_entity(&by_store(&closing_snapshot), &prepaid);
     let entity_of = |s: &str| prepaid.entity_of(s).to_owned();
@@ -253,4 +256,3 @@ fn over_cap(
     }
     out
 }
-

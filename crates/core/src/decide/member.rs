@@ -51,7 +51,10 @@ pub(super) fn decide_member(
     d.check_min_expiry(policy)?;
     let before = d.stored_value();
     d.dispatch(policy)?;
-    if matches!(cmd.action, Action::Recharge { .. } | Action::GrantBonus { .. }) {
+    if matches!(
+        cmd.action,
+        Action::Recharge { .. } | Action::GrantBonus { .. }
+    ) {
         d.check_cap(before, policy)?;
     }
     Ok((d.events, d.state))
@@ -127,12 +130,10 @@ impl Draft<'_> {
             Action::Enroll { .. }
             | Action::Settle { .. }
             | Action::PublishPolicy { .. }
-            | Action::ClosePeriod { .. } => {
-                Err(Rejection::InvalidCommand(format!(
-                    "{} is not decided on a member's state",
-                    self.cmd.action.type_name()
-                )))
-            }
+            | Action::ClosePeriod { .. } => Err(Rejection::InvalidCommand(format!(
+                "{} is not decided on a member's state",
+                self.cmd.action.type_name()
+            ))),
         }
     }
 }

@@ -136,11 +136,7 @@ impl Draft<'_> {
     /// The principal kept back and, for a formula the policy names other than claw-back, the
     /// record of its computation. A policy that names none keeps today's rule and bytes
     /// (claw-back, or nothing kept when `claw_back_used_bonus` is false).
-    fn refund_formula(
-        &self,
-        policy: &Policy,
-        spent: Money,
-    ) -> (Money, Option<RefundComputation>) {
+    fn refund_formula(&self, policy: &Policy, spent: Money) -> (Money, Option<RefundComputation>) {
         let (p, b) = (self.state.principal(), self.state.bonus());
         let formula = policy.refund.formula();
         if policy.refund.formula.is_none() || formula == RefundFormula::ClawBackUsedBonus {
@@ -160,7 +156,9 @@ impl Draft<'_> {
         let payout = result.min(p);
         (
             p.minus(payout),
-            Some(RefundComputation::new(formula, paid, granted, remaining, result)),
+            Some(RefundComputation::new(
+                formula, paid, granted, remaining, result,
+            )),
         )
     }
 }

@@ -255,6 +255,10 @@ fn check_formula(
     if ok {
         Ok(())
     } else {
-        Err(format!("the refund formula {} does not give {}", f.name.as_str(), f.result))
+        Err(format!(
+            "the refund formula {} does not give {}",
+            f.name.as_str(),
+            f.result
+        ))
     }
 }

@@ -15,8 +15,8 @@ pub use builder::PolicyBuilder;
 pub use commission::{CommissionPolicy, COMMISSION_RATE_MAX};
 pub(crate) use prepaid::pro_rata_within_a_cent;
 pub use prepaid::{
-    pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold, DEFAULT_DEPOSIT_RATIO,
-    DEFAULT_ENTITY_ID,
+    pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
+    DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
 };
 
 use crate::error::Rejection;

@@ -15,19 +15,19 @@ use crate::money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub const DEFAULT_ENTITY_ID: &str = "default";
 
 /// The deposit ratio of the default entity: 40 %, the highest the 办法 requires (a brand
-/// issuer's, art. 28), so a chain that lists no entity is never told to hold too little.
+/// issuer's, art. 26), so a chain that lists no entity is never told to hold too little.
 pub const DEFAULT_DEPOSIT_RATIO: Decimal = Decimal::from_parts(40, 0, 0, false, 2);
 
 /// The most entities and thresholds a policy may list.
 pub const ENTITIES_MAX: usize = 256;
 
-/// What kind of issuer an entity is (the 办法's three classes, art. 7).
+/// What kind of issuer an entity is (the 办法's three classes of issuer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
-    /// 品牌发卡企业 (a brand issuer): at least 40 % held (art. 28).
+    /// 品牌发卡企业 (a brand issuer): at least 40 % held (art. 26).
     Brand,
-    /// 集团发卡企业 (a group issuer): at least 30 % held (art. 27).
+    /// 集团发卡企业 (a group issuer): at least 30 % held (art. 26).
     Group,
     /// 规模发卡企业 (an issuer of scale): at least 20 % held (art. 26).
     Scale,
@@ -131,7 +131,8 @@ impl PrepaidPolicy {
             if e.id == DEFAULT_ENTITY_ID || !ids.insert(e.id.as_str()) {
                 return bad(format!("entity id {:?} is reserved or listed twice", e.id));
             }
-            crate::command::validate_text("entity name", &e.name).or_else(|r| bad(r.to_string()))?;
+            crate::command::validate_text("entity name", &e.name)
+                .or_else(|r| bad(r.to_string()))?;
             if e.deposit_ratio < Decimal::ZERO
                 || e.deposit_ratio > Decimal::ONE
                 || e.deposit_ratio.scale() > 4

@@ -270,7 +270,10 @@ pub(super) fn check_event(
             let want = match formula {
                 // A named formula: its figure within the principal, never above what was paid.
                 Some(f) => {
-                    assert!(*payout <= f.paid || f.paid.is_zero(), "refund within what was paid");
+                    assert!(
+                        *payout <= f.paid || f.paid.is_zero(),
+                        "refund within what was paid"
+                    );
                     f.result.min(p0)
                 }
                 None if policy.refund.claw_back_used_bonus => {

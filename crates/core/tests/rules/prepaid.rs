@@ -16,11 +16,17 @@ fn capped() -> String {
 #[test]
 fn a_recharge_that_would_pass_the_cap_is_refused_naming_cap_and_figure() {
     // 4000 + 150 bonus held; 1000 more would make 5150 + 150 = 5300 > 5000.
-    let mut s = given(&capped(), &[ENROLL, r#"{"type":"recharge","amount":"4000.00"}"#]);
+    let mut s = given(
+        &capped(),
+        &[ENROLL, r#"{"type":"recharge","amount":"4000.00"}"#],
+    );
     let cmd = s.command(r#"{"type":"recharge","amount":"1000.00"}"#);
     let e = s.decide(&cmd).unwrap_err();
     assert_eq!(e.code(), "stored_value_cap_exceeded");
-    assert!(e.to_string().contains("5000.00") && e.to_string().contains("5300.00"), "{e}");
+    assert!(
+        e.to_string().contains("5000.00") && e.to_string().contains("5300.00"),
+        "{e}"
+    );
     // Up to the cap is fine: 700 → 4700 + 150 = 4850 ≤ 5000 (700 earns no bonus in SPEND).
     s.when(r#"{"type":"recharge","amount":"700.00"}"#)
         .then_events(json!([{"type":"recharged","amount":"700.00"}]));
@@ -28,7 +34,10 @@ fn a_recharge_that_would_pass_the_cap_is_refused_naming_cap_and_figure() {
 
 #[test]
 fn a_bonus_grant_that_would_pass_the_cap_is_refused() {
-    let mut s = given(&capped(), &[ENROLL, r#"{"type":"recharge","amount":"4000.00"}"#]);
+    let mut s = given(
+        &capped(),
+        &[ENROLL, r#"{"type":"recharge","amount":"4000.00"}"#],
+    );
     s.when(r#"{"type":"grant_bonus","amount":"850.01","reason":"campaign"}"#)
         .then_rejected("stored_value_cap_exceeded");
     s.when(r#"{"type":"grant_bonus","amount":"850.00","reason":"campaign"}"#)
@@ -38,7 +47,10 @@ fn a_bonus_grant_that_would_pass_the_cap_is_refused() {
 #[test]
 fn a_bonus_or_package_expiring_sooner_than_the_minimum_is_refused() {
     // Given at 2026-01-01T09:01Z; 90 days later is 2026-04-01T09:01Z.
-    let mut s = given(&capped(), &[ENROLL, r#"{"type":"recharge","amount":"100.00"}"#]);
+    let mut s = given(
+        &capped(),
+        &[ENROLL, r#"{"type":"recharge","amount":"100.00"}"#],
+    );
     s.when(r#"{"type":"grant_bonus","amount":"10.00","reason":"x","expires_at":"2026-03-01T00:00:00Z"}"#)
         .then_rejected("expiry_too_short");
     s.when(r#"{"type":"purchase_package","service":"massage","sessions":2,"amount":"50.00","paid_from":"cash","expires_at":"2026-02-01T00:00:00Z"}"#)
@@ -61,7 +73,10 @@ fn a_policy_whose_bonus_expiry_is_shorter_than_the_minimum_is_invalid() {
 #[test]
 fn principal_never_expires_no_policy_field_can_make_it() {
     let json = with(SPEND, json!({"principal_expiry_days": 365}));
-    assert_eq!(Policy::from_json(&json).unwrap_err().code(), "invalid_policy");
+    assert_eq!(
+        Policy::from_json(&json).unwrap_err().code(),
+        "invalid_policy"
+    );
 }
 
 #[test]
@@ -116,32 +131,37 @@ fn pro_rata_under_proportional_spending_keeps_back_the_bonus_share() {
             r#"{"type":"consume","amount":"575.00"}"#,
         ],
     );
-    s.when(r#"{"type":"refund_balance"}"#)
-        .then_events(json!([{"type":"balance_refunded","principal":"500.00","payout":"500.00",
-            "formula":{"name":"pro_rata","remaining":"575.00","result":"500.00"}}]));
+    s.when(r#"{"type":"refund_balance"}"#).then_events(
+        json!([{"type":"balance_refunded","principal":"500.00","payout":"500.00",
+            "formula":{"name":"pro_rata","remaining":"575.00","result":"500.00"}}]),
+    );
 }
 
 #[test]
 fn formula_none_pays_the_principal_and_records_it() {
     let mut s = spent_principal_first("none");
-    s.when(r#"{"type":"refund_balance"}"#)
-        .then_events(json!([{"type":"balance_refunded","payout":"100.00","clawback":"0.00",
-            "formula":{"name":"none","result":"100.00"}}]));
+    s.when(r#"{"type":"refund_balance"}"#).then_events(
+        json!([{"type":"balance_refunded","payout":"100.00","clawback":"0.00",
+            "formula":{"name":"none","result":"100.00"}}]),
+    );
 }
 
 #[test]
 fn claw_back_named_keeps_todays_event_without_a_formula() {
     // bonus spent 0 (principal first): claw-back 0, payout 100; no `formula` recorded.
     let mut s = spent_principal_first("claw_back_used_bonus");
-    let events = s.when(r#"{"type":"refund_balance"}"#).then_events(
-        json!([{"type":"balance_refunded","payout":"100.00","clawback":"0.00"}]),
-    );
+    let events = s
+        .when(r#"{"type":"refund_balance"}"#)
+        .then_events(json!([{"type":"balance_refunded","payout":"100.00","clawback":"0.00"}]));
     assert!(!canonical_json(1, &events[0]).contains("formula"));
 }
 
 #[test]
 fn an_adjustment_names_what_it_corrects() {
-    let mut s = given(SPEND, &[ENROLL, r#"{"type":"recharge","amount":"100.00","id":"r1"}"#]);
+    let mut s = given(
+        SPEND,
+        &[ENROLL, r#"{"type":"recharge","amount":"100.00","id":"r1"}"#],
+    );
     let events = s
         .when(&format!(
             r#"{{"type":"adjust","balance":"principal","direction":"debit","amount":"10.00","reason":"keyed twice","operator":"E7","corrects":"{}"}}"#,
