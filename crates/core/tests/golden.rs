@@ -111,15 +111,19 @@ fn scenario() -> Vec<Event> {
     let mut history = PolicyHistory::new(policy);
     history.apply(&event).unwrap();
     all.push(event);
-    // Schema 3: a period closed through the end of June, in the policy stream.
+    all.extend(schema_3(&mut history));
+    all
+}
+
+/// Schema 3: a period closed through the end of June, in the policy stream.
+fn schema_3(history: &mut PolicyHistory) -> Vec<Event> {
     let close = Command::from_json(
         r#"{"id":"00000000-0000-4000-8000-000000000301","at":"2026-07-02T09:00:00Z","type":"close_period","store":"HQ","through":"2026-06-30T23:59:59Z"}"#,
     )
     .unwrap();
-    let events = decide(&Context::new(&history), &close).unwrap().events;
+    let events = decide(&Context::new(history), &close).unwrap().events;
     history.apply(&events[0]).unwrap();
-    all.extend(events);
-    all
+    events
 }
 
 fn golden_dir() -> PathBuf {

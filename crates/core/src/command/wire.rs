@@ -243,24 +243,33 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             package: parse_uuid("package", &req(w.package.take(), "package")?)?,
             reason: w.reason.take(),
         },
-        "publish_policy" => {
-            let v = w
-                .policy
-                .take()
-                .ok_or_else(|| invalid("`publish_policy` needs the field `policy`".into()))?;
-            let policy = crate::policy::Policy::from_value(v)?;
-            Action::PublishPolicy {
-                policy: Box::new(policy),
-            }
-        }
-        "close_period" => Action::ClosePeriod {
-            through: req(w.through.take(), "through")?.parse()?,
-        },
+        "publish_policy" | "close_period" => read_chain_action(kind, w)?,
         other => {
             return Err(invalid(format!(
                 "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle, publish_policy or close_period"
             )))
         }
+    })
+}
+
+/// The fields of the chain's own commands: a policy publication, a period's close.
+fn read_chain_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
+    if kind == "close_period" {
+        let through = w
+            .through
+            .take()
+            .ok_or_else(|| invalid("`close_period` needs the field `through`".into()))?;
+        return Ok(Action::ClosePeriod {
+            through: through.parse()?,
+        });
+    }
+    let v = w
+        .policy
+        .take()
+        .ok_or_else(|| invalid("`publish_policy` needs the field `policy`".into()))?;
+    let policy = crate::policy::Policy::from_value(v)?;
+    Ok(Action::PublishPolicy {
+        policy: Box::new(policy),
     })
 }
 
