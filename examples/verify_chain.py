@@ -119,7 +119,10 @@ DATA_KEYS = {
     },
     "package_expired": {"amount", "bonus", "expires_at", "origin_store", "package", "principal", "sessions"},
     "policy_published": {"policy", "version"},
+    "period_closed": {"through"},
 }
+# Optional fields born at schema 3, absent when not recorded (refused in an older event).
+V3_OPTIONAL = {"balance_refunded": {"formula"}, "adjusted": {"corrects"}}
 # The event types of schema 1; the others exist from schema 2 on.
 V1_TYPES = frozenset([
     "member_enrolled", "recharged", "bonus_granted", "consumed", "consumption_refunded", "balance_refunded",
@@ -128,7 +131,7 @@ V1_TYPES = frozenset([
 ])
 
 # The event types born at schema 3 (none exists in an older event).
-V3_TYPES = frozenset([])
+V3_TYPES = frozenset(["period_closed"])
 
 # The stream of inter-store settlements, the stream of policy versions; every other stream
 # is a member's. Each of the two holds one event type, found nowhere else.
@@ -136,6 +139,7 @@ STORES_STREAM = "@stores"
 POLICY_STREAM = "@policy"
 STREAM_TYPES = {STORES_STREAM: "settled", POLICY_STREAM: "policy_published"}
 STREAM_OF = {t: s for s, t in STREAM_TYPES.items()}
+STREAM_OF["period_closed"] = POLICY_STREAM  # closed periods are recorded in the policy stream
 
 
 class Bad(Exception):
@@ -908,6 +912,22 @@ class Verifier:
         self.published.insert(0, (1, e["position"], None, d["policy"]))
         self.policy_stream += 1
 
+    def close_period(self, e, at_key):
+        """Folds a period_closed event of the policy stream: no later event may take effect at or
+        before its `through`."""
+        through = timestamp(e["data"]["through"], "data.through")
+        if e["version"] != self.policy_stream + 1:
+            raise Bad("the policy stream is at version %d; this event says %d" % (self.policy_stream, e["version"]))
+        previous = getattr(self, "closed_through", None)
+        if through > at_key or (previous is not None and through <= previous[0]):
+            raise Bad("a period closed through %s must end at or before its event and after the previous close"
+                      % e["data"]["through"])
+        in_force = self.in_force(at_key)
+        if e["policy"] != in_force:
+            raise Bad("period_closed names policy version %d, but version %d was in force" % (e["policy"], in_force))
+        self.closed_through = (through, e["data"]["through"])
+        self.policy_stream += 1
+
     def publish(self, e, at_key):
         """Folds a policy_published event of the policy stream."""
         d = e["data"]
@@ -981,7 +1001,10 @@ class Verifier:
             raise Bad("event type %s does not exist at schema 1" % kind)
         if v == 2 and kind in V3_TYPES:
             raise Bad("event type %s does not exist at schema 2" % kind)
-        keys(e["data"], DATA_KEYS[kind], "data of %s" % kind)
+        born_at_3 = {k for k in V3_OPTIONAL.get(kind, ()) if isinstance(e["data"], dict) and k in e["data"]}
+        if born_at_3 and v < 3:
+            raise Bad("schema %d has no field %s of %s" % (v, sorted(born_at_3)[0], kind))
+        keys(e["data"], DATA_KEYS[kind] | born_at_3, "data of %s" % kind)
         version = integer(e["version"], "version", 1)
 
         # A command's events are appended together: consecutive, indexed from 0.
@@ -1003,6 +1026,12 @@ class Verifier:
 
         if STREAM_OF.get(kind) != (member if member in STREAM_TYPES else None):
             raise Bad("%s belongs in %s, not in stream %s" % (kind, STREAM_OF.get(kind) or "a member's stream", member))
+        if kind == "period_closed":
+            self.close_period(e, at_key)
+            return
+        if getattr(self, "closed_through", None) is not None and at_key <= self.closed_through[0] \
+                and not (kind == "policy_published" and e["data"].get("version") == 1):
+            raise Bad("the event at %s is in the period closed through %s" % (e["at"], self.closed_through[1]))
         if kind == "policy_published":
             self.publish(e, at_key)
             if e["data"]["version"] != 1:  # the founding record is in force from the beginning

@@ -26,10 +26,15 @@
 //! ```
 
 mod export;
+mod prepaid;
 mod snapshot;
 mod statement;
 
 pub use export::{bean_account, bean_component, bean_component_to_id, export, ExportError, Format};
+pub use prepaid::{
+    close_business, parse_utc_offset, prepaid_report, refundable, CloseBusiness, EntityReport,
+    Movement, Outstanding, OverCap, PrepaidReport, Quarter, Refundable, CLOSE_BUSINESS_NAMESPACE,
+};
 pub use snapshot::{
     AccountBalance, Liability, PairSettlement, Snapshot, StoreLiability, StoreReport,
 };

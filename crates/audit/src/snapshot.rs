@@ -231,6 +231,11 @@ impl Snapshot {
         &self.accounts
     }
 
+    /// Every member enrolled by then, with its state (in no particular order).
+    pub fn members(&self) -> impl Iterator<Item = (&MemberId, &MemberState)> {
+        self.members.iter()
+    }
+
     /// A member's state as of the snapshot.
     pub fn member(&self, id: &MemberId) -> Option<&MemberState> {
         self.members.get(id)

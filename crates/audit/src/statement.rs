@@ -108,6 +108,7 @@ fn describe(body: &EventBody) -> String {
         EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, .. }) => {
             format!("refund {amount} of consumption {consumption}")
         }
+        EventBody::BalanceRefunded(b @ BalanceRefunded { formula: Some(_), .. }) => refund_formula_line(b),
         EventBody::BalanceRefunded(BalanceRefunded { payout, clawback, bonus_forfeited, .. }) => format!(
             "card refunded: paid out {payout} (kept {clawback} for bonus used, {bonus_forfeited} bonus forfeited)"
         ),
@@ -160,6 +161,29 @@ fn describe(body: &EventBody) -> String {
         EventBody::MemberUnfrozen(MemberUnfrozen { reason }) => format!("card unfrozen ({reason})"),
         _ => body.type_name().to_owned(),
     }
+}
+
+/// A balance refund under a named formula, with its inputs: how the payout was computed.
+fn refund_formula_line(b: &BalanceRefunded) -> String {
+    let Some(f) = &b.formula else {
+        return String::new();
+    };
+    let how = match f.name {
+        memberledger::domain::RefundFormula::ProRata => format!(
+            "pro rata: remaining {} × paid {} ÷ (paid {} + bonus granted {}) = {}",
+            f.remaining, f.paid, f.paid, f.bonus_granted, f.result
+        ),
+        _ => format!("{}: the principal, {}", f.name.as_str(), f.result),
+    };
+    let cap = if f.result > b.principal {
+        format!(", at most the principal held, {}", b.principal)
+    } else {
+        String::new()
+    };
+    format!(
+        "card refunded: paid out {} ({how}{cap}; {} bonus forfeited)",
+        b.payout, b.bonus_forfeited
+    )
 }
 
 /// The statement of a member for `[from, to]` (either end open when `None`).

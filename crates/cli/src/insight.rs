@@ -48,11 +48,11 @@ pub(crate) struct InsightArgs {
     by: String,
     /// Prints CSV (a header line, then one line per row).
     #[arg(long, conflicts_with = "json")]
-    csv: bool,
+    pub(crate) csv: bool,
     /// The chain's local time, in hours east of UTC (8 for China): months, days, weekdays
     /// and hours are local.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
-    utc_offset: i32,
+    pub(crate) utc_offset: i32,
 }
 
 /// Prints one insight report, of everything or as of a past time.

@@ -22,6 +22,7 @@ mod insight;
 mod migrate;
 mod output;
 mod policy;
+mod prepaid;
 mod report;
 mod restore;
 mod serve;
@@ -161,6 +162,21 @@ enum Cmd {
         json: bool,
         #[command(flatten)]
         insight: insight::InsightArgs,
+        #[command(flatten)]
+        prepaid: prepaid::PrepaidArgs,
+    },
+    /// Closes the card business: records every member's refund at --at (a dry run unless
+    /// --execute; safe to run again: the command ids are derived from member and time).
+    CloseBusiness {
+        /// The time of the refunds (RFC 3339).
+        #[arg(long)]
+        at: String,
+        /// Records the refunds (without it, prints what would be recorded).
+        #[arg(long)]
+        execute: bool,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// A member's statement (对账单): every movement with running balances.
     Statement {
@@ -257,8 +273,17 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             as_of,
             json,
             insight,
+            prepaid,
         } => match report.insight() {
             Some(which) => insight::run(&open(&db)?, which, as_of.as_deref(), json, &insight),
+            None if matches!(report, report::Report::Prepaid) => prepaid::report(
+                &open(&db)?,
+                &prepaid,
+                (json, insight.csv, insight.utc_offset),
+            ),
+            None if matches!(report, report::Report::Refundable) => {
+                prepaid::report_refundable(&open(&db)?, &prepaid, json)
+            }
             None => report::run(&open(&db)?, report, as_of.as_deref(), json),
         },
         Cmd::Statement {
@@ -268,6 +293,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             json,
         } => statement::run(&open(&db)?, &member, from.as_deref(), to.as_deref(), json),
         Cmd::Expire { as_of } => expire::run(&open(&db)?, &as_of),
+        Cmd::CloseBusiness { at, execute, json } => prepaid::close(&open(&db)?, &at, execute, json),
         Cmd::Policy { command } => policy::run(&open(&db)?, command),
         Cmd::Demo(args) => demo::run(&args),
         Cmd::Migrate(args) => migrate::run(&args),

@@ -29,6 +29,10 @@ pub(crate) enum Report {
     Services,
     /// The --top members by --by ltv|spend|visits.
     Members,
+    /// Prepaid balances by issuing entity for --quarter: deposits, movement, caps, thresholds.
+    Prepaid,
+    /// What every member would be refunded if the card business closed --at a time.
+    Refundable,
 }
 
 impl Report {
@@ -42,9 +46,12 @@ impl Report {
             Report::Staff => Which::Staff,
             Report::Services => Which::Services,
             Report::Members => Which::Members,
-            Report::TrialBalance | Report::Stores | Report::Settlement | Report::Liability => {
-                return None
-            }
+            Report::TrialBalance
+            | Report::Stores
+            | Report::Settlement
+            | Report::Liability
+            | Report::Prepaid
+            | Report::Refundable => return None,
         })
     }
 }

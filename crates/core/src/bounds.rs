@@ -113,7 +113,8 @@ fn figures(body: &EventBody, c: &mut Checker) {
         | EventBody::TierChanged(_)
         | EventBody::MemberFrozen(_)
         | EventBody::MemberUnfrozen(_)
-        | EventBody::PolicyPublished(_) => {}
+        | EventBody::PolicyPublished(_)
+        | EventBody::PeriodClosed(_) => {}
         EventBody::Recharged(Recharged { amount, .. })
         | EventBody::BonusGranted(BonusGranted { amount, .. })
         | EventBody::BonusExpired(BonusExpired { amount, .. })
@@ -147,6 +148,14 @@ fn figures(body: &EventBody, c: &mut Checker) {
                 ("principal", b.principal),
             ]);
             c.draws(&b.draws);
+            if let Some(f) = &b.formula {
+                c.moneys(&[
+                    ("bonus granted", f.bonus_granted),
+                    ("paid", f.paid),
+                    ("remaining", f.remaining),
+                    ("result", f.result),
+                ]);
+            }
         }
         EventBody::PointsExpired(b) => c.points("points", b.points),
         EventBody::PointsRedeemed(b) => {

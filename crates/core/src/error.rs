@@ -78,6 +78,16 @@ pub enum Rejection {
     /// always decodes.
     #[error("{0}")]
     LimitExceeded(String),
+    /// A recharge or bonus would take the member's stored value (principal and bonus) beyond
+    /// the policy's `prepaid.stored_value_cap`.
+    #[error("{0}")]
+    StoredValueCapExceeded(String),
+    /// A bonus or package would expire sooner than the policy's `prepaid.min_expiry_days`.
+    #[error("{0}")]
+    ExpiryTooShort(String),
+    /// The command would take effect at or before the end of a closed period.
+    #[error("{0}")]
+    PeriodClosed(String),
 }
 
 impl Rejection {
@@ -104,6 +114,9 @@ impl Rejection {
             Rejection::PackageExpired(_) => "package_expired",
             Rejection::FutureTime(_) => "future_time",
             Rejection::LimitExceeded(_) => "limit_exceeded",
+            Rejection::StoredValueCapExceeded(_) => "stored_value_cap_exceeded",
+            Rejection::ExpiryTooShort(_) => "expiry_too_short",
+            Rejection::PeriodClosed(_) => "period_closed",
         }
     }
 }

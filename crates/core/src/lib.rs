@@ -39,8 +39,8 @@ pub mod events {
     pub use crate::event::data::{
         Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
         MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
-        PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
-        SessionRedeemed, Settled, TierChanged,
+        PackageRefunded, PeriodClosed, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
+        RefundComputation, SessionRedeemed, Settled, TierChanged,
     };
 }
 pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
@@ -55,8 +55,9 @@ pub use policy::founding::{
 };
 pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
-    BonusRule, CommissionPolicy, FreezePolicy, PackagePolicy, PackageRefundTo, Policy,
-    PolicyBuilder, RefundPolicy, SpendOrder, Tier, Upgrade, COMMISSION_RATE_MAX,
+    pro_rata_refund, BonusRule, CommissionPolicy, Entity, EntityKind, FreezePolicy, PackagePolicy,
+    PackageRefundTo, Policy, PolicyBuilder, PrepaidPolicy, RefundFormula, RefundPolicy, SpendOrder,
+    Threshold, Tier, Upgrade, COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
     DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;

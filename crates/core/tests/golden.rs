@@ -111,7 +111,19 @@ fn scenario() -> Vec<Event> {
     let mut history = PolicyHistory::new(policy);
     history.apply(&event).unwrap();
     all.push(event);
+    all.extend(schema_3(&mut history));
     all
+}
+
+/// Schema 3: a period closed through the end of June, in the policy stream.
+fn schema_3(history: &mut PolicyHistory) -> Vec<Event> {
+    let close = Command::from_json(
+        r#"{"id":"00000000-0000-4000-8000-000000000301","at":"2026-07-02T09:00:00Z","type":"close_period","store":"HQ","through":"2026-06-30T23:59:59Z"}"#,
+    )
+    .unwrap();
+    let events = decide(&Context::new(history), &close).unwrap().events;
+    history.apply(&events[0]).unwrap();
+    events
 }
 
 fn golden_dir() -> PathBuf {
@@ -128,7 +140,7 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        19,
+        20,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );

@@ -52,6 +52,7 @@ mod middleware;
 mod openapi;
 mod permit;
 mod policy;
+mod prepaid;
 mod schema;
 mod server;
 mod signature;

@@ -6,13 +6,20 @@ use crate::auth::Role;
 use crate::error::ApiError;
 use crate::state::Caller;
 
-/// Commands: `hq` any; `store:<id>` only its own store's, and never a policy publication.
+/// Commands: `hq` any; `store:<id>` only its own store's, and never a policy publication or a
+/// period's close.
 pub(crate) fn write(caller: &Caller, command: &Command) -> Result<(), ApiError> {
     match &caller.role {
         Role::Hq => Ok(()),
         Role::Store(store) if matches!(command.action, Action::PublishPolicy { .. }) => {
             Err(ApiError::forbidden(format!(
                 "a store token (store:{store}) may not publish a policy"
+            )))
+        }
+        // Closing a period fixes the chain's filed figures: headquarters' alone.
+        Role::Store(store) if matches!(command.action, Action::ClosePeriod { .. }) => {
+            Err(ApiError::forbidden(format!(
+                "a store token (store:{store}) may not close a period"
             )))
         }
         Role::Store(store) if *store == command.store => Ok(()),

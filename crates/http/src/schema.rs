@@ -43,6 +43,7 @@ pub enum CommandType {
     RedeemSession,
     RefundPackage,
     PublishPolicy,
+    ClosePeriod,
 }
 
 /// A command, as one line of `memberledger apply` takes it (docs/schemas/command.schema.json). Which fields a type
@@ -98,6 +99,11 @@ pub struct Command {
     to: Option<String>,
     /// The policy published (publish_policy).
     policy: Option<Object>,
+    /// The last instant of the closed period (close_period).
+    #[schema(format = DateTime)]
+    through: Option<String>,
+    /// The event or command id an adjustment corrects (adjust, optional).
+    corrects: Option<String>,
 }
 
 /// Any JSON object.

@@ -12,7 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::error::ApiError;
 use crate::middleware::{access, challenge, panicked};
 use crate::state::AppState;
-use crate::{books, commands, export, feed, health, members, openapi, policy};
+use crate::{books, commands, export, feed, health, members, openapi, policy, prepaid};
 
 /// The server's routes under its middleware.
 pub fn app(state: AppState) -> Router {
@@ -31,6 +31,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/reports/stores", get(books::stores))
         .route("/v1/reports/settlement", get(books::settlement))
         .route("/v1/reports/liability", get(books::liability))
+        .route("/v1/reports/prepaid", get(prepaid::report))
         .route("/v1/verify", get(books::verify))
         .route("/v1/export", get(export::export))
         .route("/v1/events", get(feed::events))

@@ -159,6 +159,11 @@ pub mod domain {
         SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX,
         DEFAULT_POLICY_JSON,
     };
+    // Prepaid-card rules (issue 17): issuing entities, caps, refund formulas.
+    pub use memberledger_core::{
+        pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
+        DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
+    };
 }
 
 /// The storage side, grouped: the [`EventStore`](store::EventStore) trait a ledger runs on

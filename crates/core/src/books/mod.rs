@@ -239,7 +239,8 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         | EventBody::PointsRedeemed { .. }
         | EventBody::MemberFrozen { .. }
         | EventBody::MemberUnfrozen { .. }
-        | EventBody::PolicyPublished { .. } => {}
+        | EventBody::PolicyPublished { .. }
+        | EventBody::PeriodClosed { .. } => {}
     }
     e.finish()
 }

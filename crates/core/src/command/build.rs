@@ -254,4 +254,17 @@ impl CommandBuilder {
         self.wire.policy = Some(serde_json::to_value(policy).expect("a policy serialises"));
         self.finish("publish_policy")
     }
+
+    /// Names what an adjustment corrects (an event id or a command id).
+    pub fn corrects(mut self, id: Uuid) -> Self {
+        self.wire.corrects = Some(id.to_string());
+        self
+    }
+
+    /// Closes every period through `through` (at or before the command's time). Names no
+    /// member.
+    pub fn close_period(mut self, through: Timestamp) -> Result<Command, Rejection> {
+        self.wire.through = Some(through.to_string());
+        self.finish("close_period")
+    }
 }

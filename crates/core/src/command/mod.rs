@@ -142,6 +142,9 @@ pub enum Action {
         reason: String,
         /// Who made the correction (mandatory).
         operator: StaffId,
+        /// What it corrects: an event id or a command id (a correction after a period was
+        /// closed names what it corrects in the closed period).
+        corrects: Option<Uuid>,
     },
     /// Buys a package (次卡/疗程卡): `sessions` sessions of a service for `amount`, paid in cash
     /// at the command's store or from the stored balance. The package is known by this
@@ -180,6 +183,12 @@ pub enum Action {
     PublishPolicy {
         /// The new rules, validated.
         policy: Box<crate::policy::Policy>,
+    },
+    /// Closes every period through `through`: no later command may take effect at or
+    /// before it. Not about a member: recorded in the policy stream.
+    ClosePeriod {
+        /// The last instant of the closed period, at or before the command's time.
+        through: Timestamp,
     },
 }
 
@@ -243,6 +252,7 @@ impl Action {
             Action::RedeemSession { .. } => "redeem_session",
             Action::RefundPackage { .. } => "refund_package",
             Action::PublishPolicy { .. } => "publish_policy",
+            Action::ClosePeriod { .. } => "close_period",
         }
     }
 }

@@ -59,8 +59,10 @@ impl Command {
                 amount,
                 points,
                 reason,
+                corrects,
                 ..
             } => {
+                corrects.map_or(Ok(()), |c| uuid_set("corrects", c))?;
                 match (balance, amount, points) {
                     (Balance::Points, None, Some(p)) => points_in_range(*p)?,
                     (Balance::Points, _, _) => {
@@ -89,6 +91,10 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
+            Action::ClosePeriod { through } if *through > self.at => Err(invalid(
+                "a period is closed through a time at or before the command's own",
+            )),
+            Action::ClosePeriod { .. } => Ok(()),
         }
     }
 
@@ -105,7 +111,13 @@ impl Command {
                 "a policy is the chain's and names no member, not {}",
                 self.member
             ))),
-            Action::Settle { .. } | Action::PublishPolicy { .. } => Ok(()),
+            Action::ClosePeriod { .. } if !self.member.is_policy() => Err(invalid(&format!(
+                "a period is the chain's and names no member, not {}",
+                self.member
+            ))),
+            Action::Settle { .. } | Action::PublishPolicy { .. } | Action::ClosePeriod { .. } => {
+                Ok(())
+            }
             _ if !self.member.is_member() => Err(Rejection::InvalidId(format!(
                 "`{kind}` needs a member id; {} is the name of a stream, not a member",
                 self.member

@@ -28,6 +28,8 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) consumption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) corrects: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) direction: Option<Direction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) expires_at: Option<String>,
@@ -55,6 +57,8 @@ pub(super) struct Wire {
     pub(super) staff: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) store: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) through: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) tier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,7 +128,7 @@ impl Command {
         // and each goes to its own stream.
         let member = if kind == "settle" {
             MemberId::stores_stream()
-        } else if kind == "publish_policy" {
+        } else if kind == "publish_policy" || kind == "close_period" {
             MemberId::policy_stream()
         } else {
             MemberId::new(
@@ -239,21 +243,33 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             package: parse_uuid("package", &req(w.package.take(), "package")?)?,
             reason: w.reason.take(),
         },
-        "publish_policy" => {
-            let v = w
-                .policy
-                .take()
-                .ok_or_else(|| invalid("`publish_policy` needs the field `policy`".into()))?;
-            let policy = crate::policy::Policy::from_value(v)?;
-            Action::PublishPolicy {
-                policy: Box::new(policy),
-            }
-        }
+        "publish_policy" | "close_period" => read_chain_action(kind, w)?,
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle or publish_policy"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle, publish_policy or close_period"
             )))
         }
+    })
+}
+
+/// The fields of the chain's own commands: a policy publication, a period's close.
+fn read_chain_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
+    if kind == "close_period" {
+        let through = w
+            .through
+            .take()
+            .ok_or_else(|| invalid("`close_period` needs the field `through`".into()))?;
+        return Ok(Action::ClosePeriod {
+            through: through.parse()?,
+        });
+    }
+    let v = w
+        .policy
+        .take()
+        .ok_or_else(|| invalid("`publish_policy` needs the field `policy`".into()))?;
+    let policy = crate::policy::Policy::from_value(v)?;
+    Ok(Action::PublishPolicy {
+        policy: Box::new(policy),
     })
 }
 
@@ -283,6 +299,11 @@ fn read_adjust(w: &mut Wire, req: Req<'_>) -> Result<Action, Rejection> {
         points,
         reason: req(w.reason.take(), "reason")?,
         operator: StaffId::new(req(w.operator.take(), "operator")?)?,
+        corrects: w
+            .corrects
+            .take()
+            .map(|s| parse_uuid("corrects", &s))
+            .transpose()?,
     })
 }
 
@@ -357,7 +378,8 @@ fn put_action(action: &Action, w: &mut Wire) {
         | Action::PurchasePackage { .. }
         | Action::RedeemSession { .. }
         | Action::RefundPackage { .. }
-        | Action::PublishPolicy { .. } => put_action_more(action, w),
+        | Action::PublishPolicy { .. }
+        | Action::ClosePeriod { .. } => put_action_more(action, w),
     }
 }
 
@@ -371,7 +393,9 @@ fn put_action_more(action: &Action, w: &mut Wire) {
             points,
             reason,
             operator,
+            corrects,
         } => {
+            w.corrects = corrects.map(|c| c.to_string());
             w.balance = Some(*balance);
             w.direction = Some(*direction);
             w.amount = amount.map(|a| a.to_string());
@@ -405,6 +429,7 @@ fn put_action_more(action: &Action, w: &mut Wire) {
         Action::PublishPolicy { policy } => {
             w.policy = Some(serde_json::to_value(policy).expect("policy serialises"));
         }
+        Action::ClosePeriod { through } => w.through = Some(through.to_string()),
         // The other actions are written by `put_action`.
         _ => {}
     }

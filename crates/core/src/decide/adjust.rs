@@ -23,9 +23,14 @@ impl Draft<'_> {
         policy: &Policy,
     ) -> Result<(), Rejection> {
         let at = self.cmd.at;
+        let corrects = match &self.cmd.action {
+            crate::command::Action::Adjust { corrects, .. } => *corrects,
+            _ => None,
+        };
         let mut adjusted = Adjusted {
             amount,
             balance,
+            corrects,
             direction,
             draws: Vec::new(),
             expires_at: None,

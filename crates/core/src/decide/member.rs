@@ -48,7 +48,15 @@ pub(super) fn decide_member(
     };
     d.expire()?;
     d.frozen_gate(&cmd.action, policy)?;
+    d.check_min_expiry(policy)?;
+    let before = d.stored_value();
     d.dispatch(policy)?;
+    if matches!(
+        cmd.action,
+        Action::Recharge { .. } | Action::GrantBonus { .. }
+    ) {
+        d.check_cap(before, policy)?;
+    }
     Ok((d.events, d.state))
 }
 
@@ -109,6 +117,7 @@ impl Draft<'_> {
                 points,
                 reason,
                 operator,
+                ..
             } => self.adjust(
                 *balance,
                 *direction,
@@ -118,12 +127,13 @@ impl Draft<'_> {
                 policy,
             ),
             // Decided before a draft is made (enrollment, settlement, publication).
-            Action::Enroll { .. } | Action::Settle { .. } | Action::PublishPolicy { .. } => {
-                Err(Rejection::InvalidCommand(format!(
-                    "{} is not decided on a member's state",
-                    self.cmd.action.type_name()
-                )))
-            }
+            Action::Enroll { .. }
+            | Action::Settle { .. }
+            | Action::PublishPolicy { .. }
+            | Action::ClosePeriod { .. } => Err(Rejection::InvalidCommand(format!(
+                "{} is not decided on a member's state",
+                self.cmd.action.type_name()
+            ))),
         }
     }
 }

@@ -17,7 +17,8 @@
 //! - [`card`]: freeze, unfreeze, and what a frozen card may not do;
 //! - [`adjust`]: corrections by hand;
 //! - [`settlement`]: settlements between stores;
-//! - [`publication`]: publishing a policy version (and the founding record).
+//! - [`publication`]: publishing a policy version (and the founding record);
+//! - [`periods`]: closing periods, and refusing what would change a closed one.
 
 mod adjust;
 mod card;
@@ -26,7 +27,9 @@ mod draft;
 mod expiry;
 mod member;
 mod packages;
+mod periods;
 mod points;
+mod prepaid;
 mod publication;
 mod recharge;
 mod refunds;
@@ -174,7 +177,25 @@ impl Decision {
 pub fn decide(ctx: &Context<'_>, cmd: &Command) -> Result<Decision, Rejection> {
     cmd.validate()?;
     let (policy, version) = ctx.policy_in_force(cmd.at);
+    if let Policies::History(h) = ctx.policies {
+        if !crate::policy::founding::is_founding_command(cmd) {
+            periods::check_open(h, cmd)?;
+        }
+    }
     match &cmd.action {
+        Action::ClosePeriod { through } => {
+            let events = match ctx.policies {
+                Policies::History(h) => periods::decide_close(h, cmd, *through, version),
+                Policies::Founding(p) => {
+                    let h = PolicyHistory::new(p.clone());
+                    periods::decide_close(&h, cmd, *through, version)
+                }
+            }?;
+            Ok(Decision {
+                events,
+                member: None,
+            })
+        }
         Action::Settle { .. } => {
             let empty = Clearing::default();
             let clearing = ctx.clearing.unwrap_or(&empty);

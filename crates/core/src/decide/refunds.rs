@@ -8,7 +8,7 @@ use crate::error::Rejection;
 use crate::event::{Draw, EventBody, LotKind, Restore};
 use crate::events::*;
 use crate::money::Money;
-use crate::policy::Policy;
+use crate::policy::{pro_rata_refund, Policy, RefundFormula};
 
 impl Draft<'_> {
     pub(super) fn refund_consumption(
@@ -107,11 +107,7 @@ impl Draft<'_> {
             )));
         }
         let spent = self.state.bonus_spent;
-        let clawback = if policy.refund.claw_back_used_bonus {
-            spent.min(p)
-        } else {
-            Money::ZERO
-        };
+        let (clawback, formula) = self.refund_formula(policy, spent);
         let draws = self
             .state
             .principal_lots()
@@ -132,7 +128,37 @@ impl Draft<'_> {
             clawback,
             payout: p.minus(clawback),
             draws,
+            formula,
         }))?;
         Ok(())
+    }
+
+    /// The principal kept back and, for a formula the policy names other than claw-back, the
+    /// record of its computation. A policy that names none keeps today's rule and bytes
+    /// (claw-back, or nothing kept when `claw_back_used_bonus` is false).
+    fn refund_formula(&self, policy: &Policy, spent: Money) -> (Money, Option<RefundComputation>) {
+        let (p, b) = (self.state.principal(), self.state.bonus());
+        let formula = policy.refund.formula();
+        if policy.refund.formula.is_none() || formula == RefundFormula::ClawBackUsedBonus {
+            let clawback = if formula == RefundFormula::ClawBackUsedBonus {
+                spent.min(p)
+            } else {
+                Money::ZERO
+            };
+            return (clawback, None);
+        }
+        let (paid, granted) = (self.state.credited_principal, self.state.credited_bonus);
+        let remaining = p.plus(b);
+        let result = match formula {
+            RefundFormula::ProRata => pro_rata_refund(paid, granted, remaining, policy.rounding),
+            _ => p,
+        };
+        let payout = result.min(p);
+        (
+            p.minus(payout),
+            Some(RefundComputation::new(
+                formula, paid, granted, remaining, result,
+            )),
+        )
     }
 }

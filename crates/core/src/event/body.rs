@@ -55,6 +55,9 @@ pub enum EventBody {
     /// A new policy version was published, in force from the event's time. Recorded in the
     /// policy stream.
     PolicyPublished(PolicyPublished),
+    /// Every period through a time was closed (born at schema 3). Recorded in the policy
+    /// stream.
+    PeriodClosed(PeriodClosed),
 }
 
 impl EventBody {
@@ -80,6 +83,7 @@ impl EventBody {
             EventBody::PackageRefunded { .. } => "package_refunded",
             EventBody::PackageExpired { .. } => "package_expired",
             EventBody::PolicyPublished { .. } => "policy_published",
+            EventBody::PeriodClosed { .. } => "period_closed",
         }
     }
 }

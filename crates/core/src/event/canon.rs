@@ -321,16 +321,18 @@ macro_rules! take_fields {
     };
 }
 
+/// `absent { … }` names optional fields born later that this layout covers only when absent
+/// (an event holding one is written and read by serde).
 macro_rules! canon_struct {
-    ($t:ident { $($f:ident),* }) => {
+    ($t:ident { $($f:ident),* } $(absent { $($o:ident),* })?) => {
         impl Canon for $t {
             fn put(&self, out: &mut Vec<u8>) {
-                let $t { $($f),* } = self;
+                let $t { $($f,)* $($($o: _,)*)? } = self;
                 put_fields!(out; $($f),*);
             }
             fn take(r: &mut Reader<'_>) -> Option<Self> {
                 take_fields!(r; $($f),*);
-                Some($t { $($f),* })
+                Some($t { $($f,)* $($($o: None,)*)? })
             }
         }
     };
@@ -355,13 +357,16 @@ canon_struct!(PointsDraw { lot, points });
 /// Every body but `policy_published` (its policy is free-form JSON, left to serde): the
 /// variant (and its struct), its type name and its fields in sorted order.
 macro_rules! canon_bodies {
-    ($($v:ident $name:literal { $($f:ident),* }),* $(,)?) => {
-        $(canon_struct!($v { $($f),* });)*
+    ($($v:ident $name:literal { $($f:ident),* } $(absent { $($o:ident),* })?),* $(,)?) => {
+        $(canon_struct!($v { $($f),* } $(absent { $($o),* })?);)*
 
         /// Appends the body's `data` object; false for a body left to serde.
         fn put_data(body: &EventBody, out: &mut Vec<u8>) -> bool {
             match body {
-                $(EventBody::$v(data) => { data.put(out); true })*
+                $(EventBody::$v(data) if true $($(&& data.$o.is_none())*)? => {
+                    data.put(out);
+                    true
+                })*
                 _ => false,
             }
         }
@@ -390,7 +395,7 @@ canon_bodies! {
     },
     BalanceRefunded "balance_refunded" {
         bonus_forfeited, bonus_spent, clawback, draws, payout, principal
-    },
+    } absent { formula },
     TierChanged "tier_changed" { from, reason, to },
     BonusExpired "bonus_expired" { amount, expires_at, lot, origin_store },
     PointsExpired "points_expired" { expires_at, lot, points },
@@ -400,7 +405,7 @@ canon_bodies! {
     Adjusted "adjusted" {
         amount, balance, direction, draws, expires_at, lot, operator, points, points_draws,
         reason
-    },
+    } absent { corrects },
     Settled "settled" { amount, creditor },
     PackagePurchased "package_purchased" {
         bonus, cash, draws, expires_at, package, price, principal, service, session_price,
@@ -416,6 +421,7 @@ canon_bodies! {
     PackageExpired "package_expired" {
         amount, bonus, expires_at, origin_store, package, principal, sessions
     },
+    PeriodClosed "period_closed" { through },
 }
 
 /// Appends the canonical JSON of an event at a position (with `hash` for the export form).

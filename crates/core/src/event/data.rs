@@ -113,10 +113,54 @@ pub struct BalanceRefunded {
     pub clawback: Money,
     /// Every lot emptied, principal then bonus.
     pub draws: Vec<Draw>,
+    /// How the payout was computed, when the policy's formula is not claw-back (born at
+    /// schema 3; absent for claw-back, so those events keep their bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<RefundComputation>,
     /// Cash paid to the member at the event's store.
     pub payout: Money,
     /// Principal held before the refund.
     pub principal: Money,
+}
+
+/// A balance refund's formula and its inputs, as recorded on `balance_refunded`: the payout
+/// is `min(result, principal)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RefundComputation {
+    /// Bonus credited since enrollment or the last balance refund (grants, bonus credits by
+    /// adjustment, bonus given back by package refunds).
+    pub bonus_granted: Money,
+    /// The formula.
+    pub name: crate::policy::RefundFormula,
+    /// Principal credited over the same span (recharges, principal credits by adjustment,
+    /// principal given back by package refunds): what the member paid in.
+    pub paid: Money,
+    /// Principal and bonus held before the refund.
+    pub remaining: Money,
+    /// The formula's figure: `round(remaining × paid ÷ (paid + bonus_granted))` for
+    /// `pro_rata` (`remaining` when nothing was paid or granted), the principal for `none`.
+    pub result: Money,
+}
+
+impl RefundComputation {
+    /// A computation from its parts (the formula's figure is the caller's).
+    pub fn new(
+        name: crate::policy::RefundFormula,
+        paid: Money,
+        bonus_granted: Money,
+        remaining: Money,
+        result: Money,
+    ) -> RefundComputation {
+        RefundComputation {
+            bonus_granted,
+            name,
+            paid,
+            remaining,
+            result,
+        }
+    }
 }
 
 /// The member's tier changed.
@@ -193,6 +237,10 @@ pub struct Adjusted {
     pub amount: Option<Money>,
     /// Which balance.
     pub balance: crate::command::Balance,
+    /// What it corrects: an event id or a command id (born at schema 3; absent when not
+    /// given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<Uuid>,
     /// Credit or debit.
     pub direction: crate::command::Direction,
     /// Money lots drawn by a debit (principal or bonus).
@@ -333,4 +381,13 @@ pub struct PolicyPublished {
     pub policy: serde_json::Value,
     /// Its version number: the founding policy is 1, each publication adds one.
     pub version: u32,
+}
+
+/// Every period through `through` was closed: no later event takes effect at or before it.
+/// Recorded in the policy stream (born at schema 3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodClosed {
+    /// The last instant of the closed period.
+    pub through: Timestamp,
 }

@@ -29,7 +29,21 @@ const V1_TYPES: [&str; 14] = [
 ];
 
 /// The event types born at schema version 3: an event of an older version naming one is refused.
-const V3_TYPES: &[&str] = &[];
+const V3_TYPES: &[&str] = &["period_closed"];
+
+/// The field born at schema version 3 that a body holds, if any: an event of an older version
+/// holding one is refused.
+fn field_born_at_3(body: &EventBody) -> Option<&'static str> {
+    match body {
+        EventBody::BalanceRefunded(BalanceRefunded {
+            formula: Some(_), ..
+        }) => Some("balance_refunded.formula"),
+        EventBody::Adjusted(Adjusted {
+            corrects: Some(_), ..
+        }) => Some("adjusted.corrects"),
+        _ => None,
+    }
+}
 
 /// The envelope as decoded: the body's `data` is kept raw and decoded once its type is known.
 #[derive(Deserialize)]
@@ -91,6 +105,11 @@ pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {
         at: 0,
     })
     .map_err(|err| err.to_string())?;
+    if e.v < 3 {
+        if let Some(field) = field_born_at_3(&body) {
+            return Err(format!("schema {} has no field {field}", e.v));
+        }
+    }
     crate::bounds::check_event(&body)?;
     if let EventBody::PolicyPublished(PolicyPublished { policy, .. }) = &body {
         jcs_numbers(policy)?;

@@ -59,7 +59,9 @@ impl MemberState {
         match &event.body {
             EventBody::MemberEnrolled(_) => Err("member is already enrolled".into()),
             EventBody::Settled(_) => Err("a settlement is not a member's event".into()),
-            EventBody::PolicyPublished(_) => Err("a policy is not a member's event".into()),
+            EventBody::PolicyPublished(_) | EventBody::PeriodClosed(_) => {
+                Err("a policy-stream event is not a member's event".into())
+            }
             EventBody::PackagePurchased(b) => self.fold_package_purchased(event, b),
             EventBody::SessionRedeemed(b) => self.fold_session_redeemed(event, b),
             EventBody::PackageRefunded(b) => self.fold_package_refunded(event, b),
@@ -172,7 +174,12 @@ impl MemberState {
             }
         }
         self.tidy_rare();
+        if let Some(f) = &b.formula {
+            check_formula(f, b, self.credited_principal, self.credited_bonus)?;
+        }
         self.bonus_spent = Money::ZERO;
+        self.credited_principal = Money::ZERO;
+        self.credited_bonus = Money::ZERO;
         self.push_window(event.at, -b.principal.cents());
         Ok(())
     }
@@ -218,5 +225,40 @@ pub(super) fn fold_error(event: &Event, why: String) -> FoldError {
         version: event.version,
         event_type: event.body.type_name(),
         why,
+    }
+}
+
+/// A recorded refund formula agrees with the state and the event: its inputs are the
+/// member's credits and balances, and the payout is the formula's figure within the
+/// principal (pro rata recomputed to the cent; the rounding is re-derived from the figure).
+fn check_formula(
+    f: &crate::events::RefundComputation,
+    b: &BalanceRefunded,
+    paid: Money,
+    granted: Money,
+) -> Result<(), String> {
+    use crate::policy::RefundFormula;
+    let remaining = b.principal.plus(b.bonus_forfeited);
+    if f.paid != paid || f.bonus_granted != granted || f.remaining != remaining {
+        return Err("the refund formula's inputs differ from the state".into());
+    }
+    if b.payout != f.result.min(b.principal) {
+        return Err("the payout is not the formula's figure within the principal".into());
+    }
+    let ok = match f.name {
+        RefundFormula::None => f.result == b.principal,
+        RefundFormula::ClawBackUsedBonus => false,
+        RefundFormula::ProRata => {
+            crate::policy::pro_rata_within_a_cent(paid, granted, remaining, f.result)
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the refund formula {} does not give {}",
+            f.name.as_str(),
+            f.result
+        ))
     }
 }

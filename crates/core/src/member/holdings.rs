@@ -129,6 +129,16 @@ impl MemberState {
         expires_at: Option<Timestamp>,
     ) -> Result<(), String> {
         let origin = self.store_number(origin_store)?;
+        // Every lot opened is a credit: what a pro-rata balance refund counts as paid in
+        // (principal) or granted (bonus), held within what an event may record.
+        let credited = match kind {
+            LotKind::Principal => &mut self.credited_principal,
+            LotKind::Bonus => &mut self.credited_bonus,
+        };
+        *credited = credited
+            .checked_plus(remaining)
+            .unwrap_or(crate::bounds::RECORDED_MAX)
+            .min(crate::bounds::RECORDED_MAX);
         self.holdings.push(Holding {
             time: expires_at,
             amount: remaining.cents().to_ne_bytes(),

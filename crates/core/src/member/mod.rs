@@ -64,6 +64,12 @@ pub struct MemberState {
     /// Bonus drawn by consumptions and package purchases less bonus given back, since
     /// enrollment or the last balance refund.
     pub bonus_spent: Money,
+    /// Principal credited (recharges, principal credits by adjustment, principal given back
+    /// by package refunds) since enrollment or the last balance refund: a pro-rata refund's
+    /// "paid".
+    pub credited_principal: Money,
+    /// Bonus credited over the same span: a pro-rata refund's "bonus granted".
+    pub credited_bonus: Money,
     /// Open lots of every kind and the recharge window: each kind's lots by lot number, the
     /// window's entries oldest first.
     holdings: Vec<Holding>,
@@ -272,6 +278,8 @@ impl MemberState {
             last_at: event.at,
             next_lot: 1,
             bonus_spent: Money::ZERO,
+            credited_principal: Money::ZERO,
+            credited_bonus: Money::ZERO,
             holdings: Vec::new(),
             rare: None,
         })
@@ -352,8 +360,8 @@ impl MemberState {
 }
 
 // A ledger caches one `MemberState` for every member: it stays compact (a lot or window entry
-// in 28 bytes, the state in 144), checked when the crate compiles.
+// in 28 bytes, the state in 160: 144 before the two credit totals of pro-rata refunds), checked when the crate compiles.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<Holding>() == 28);
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<MemberState>() == 144);
+const _: () = assert!(std::mem::size_of::<MemberState>() == 160);

@@ -46,6 +46,8 @@ pub struct PolicyHistory {
     stream_version: u64,
     /// Whether the founding policy's record has been folded (it is in the chain).
     founding_in_chain: bool,
+    /// The end of the latest closed period (`period_closed`), if any.
+    closed_through: Option<Timestamp>,
 }
 
 impl PolicyHistory {
@@ -61,6 +63,7 @@ impl PolicyHistory {
             }],
             stream_version: 0,
             founding_in_chain: false,
+            closed_through: None,
         }
     }
 
@@ -91,6 +94,11 @@ impl PolicyHistory {
     /// before founding records existed, until its first writable open records it).
     pub fn founding_in_chain(&self) -> bool {
         self.founding_in_chain
+    }
+
+    /// The end of the latest closed period: no command may take effect at or before it.
+    pub fn closed_through(&self) -> Option<Timestamp> {
+        self.closed_through
     }
 
     /// Every version, oldest first.
@@ -125,6 +133,20 @@ impl PolicyHistory {
         event: &Event,
         latest_at: Option<Timestamp>,
     ) -> Result<(), String> {
+        let closing = matches!(event.body, EventBody::PeriodClosed(_));
+        if self.closed_through.is_some_and(|t| event.at <= t)
+            && !closing
+            && !is_founding_event(event)
+        {
+            return Err(format!(
+                "the event takes effect at {}, in the period closed through {}",
+                event.at,
+                self.closed_through.unwrap_or(event.at)
+            ));
+        }
+        if closing {
+            return Ok(());
+        }
         if event.member.is_policy() {
             if !is_founding_event(event) && latest_at.is_some_and(|t| event.at <= t) {
                 return Err(
@@ -182,6 +204,9 @@ impl PolicyHistory {
     /// numbers, stream versions and times in order, a valid policy; the founding record once,
     /// equal to the founding policy).
     pub fn apply(&mut self, event: &Event) -> Result<(), String> {
+        if let EventBody::PeriodClosed(c) = &event.body {
+            return self.apply_close(event, c);
+        }
         let EventBody::PolicyPublished(PolicyPublished { policy, version }) = &event.body else {
             return Err(format!(
                 "{} is not a policy publication",
@@ -223,6 +248,37 @@ impl PolicyHistory {
             effective_at: Some(event.at),
             policy: Arc::new(parsed),
         });
+        self.stream_version += 1;
+        Ok(())
+    }
+
+    /// Folds a `period_closed` from the policy stream: its stream version follows, it closes
+    /// through a time after the previous close and not after its own time, and names the
+    /// policy version in force then.
+    fn apply_close(&mut self, event: &Event, c: &PeriodClosed) -> Result<(), String> {
+        if !event.member.is_policy() {
+            return Err("a period is closed in the policy stream".into());
+        }
+        if event.version != self.stream_version + 1 {
+            return Err(format!(
+                "period_closed (stream version {}) does not follow stream version {}",
+                event.version, self.stream_version
+            ));
+        }
+        if c.through > event.at || self.closed_through.is_some_and(|t| c.through <= t) {
+            return Err(format!(
+                "a period closed through {} must end at or before its event and after the previous close",
+                c.through
+            ));
+        }
+        let in_force = self.in_force(event.at).version;
+        if event.policy != in_force {
+            return Err(format!(
+                "period_closed names policy version {}, but version {in_force} was in force",
+                event.policy
+            ));
+        }
+        self.closed_through = Some(c.through);
         self.stream_version += 1;
         Ok(())
     }

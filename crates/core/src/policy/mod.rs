@@ -4,6 +4,7 @@ mod builder;
 mod commission;
 pub(crate) mod founding;
 pub(crate) mod history;
+mod prepaid;
 
 use std::collections::HashSet;
 
@@ -12,6 +13,11 @@ use serde::{Deserialize, Serialize};
 
 pub use builder::PolicyBuilder;
 pub use commission::{CommissionPolicy, COMMISSION_RATE_MAX};
+pub(crate) use prepaid::pro_rata_within_a_cent;
+pub use prepaid::{
+    pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
+    DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
+};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -107,12 +113,28 @@ pub struct RefundPolicy {
     /// Deduct the bonus already spent from the principal paid out.
     #[serde(default = "yes")]
     pub claw_back_used_bonus: bool,
+    /// The refund formula; when absent, `claw_back_used_bonus` chooses between claw-back and
+    /// none (left out of the canonical bytes when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<RefundFormula>,
 }
 
 impl Default for RefundPolicy {
     fn default() -> Self {
         RefundPolicy {
             claw_back_used_bonus: true,
+            formula: None,
+        }
+    }
+}
+
+impl RefundPolicy {
+    /// The formula in force: `formula` when given, else claw-back or none by the flag.
+    pub fn formula(&self) -> RefundFormula {
+        match (self.formula, self.claw_back_used_bonus) {
+            (Some(f), _) => f,
+            (None, true) => RefundFormula::ClawBackUsedBonus,
+            (None, false) => RefundFormula::None,
         }
     }
 }
@@ -195,6 +217,10 @@ pub struct Policy {
     /// absent, so a policy without it keeps the bytes (and founding id) it always had.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission: Option<CommissionPolicy>,
+    /// Prepaid-card rules (entities, cap, minimum expiry, thresholds); left out of the
+    /// canonical bytes when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepaid: Option<PrepaidPolicy>,
 }
 
 /// The refusal of a policy that is not a JSON object (an array, a string, a number).
@@ -327,6 +353,9 @@ impl Policy {
                     "{what} must be 1-{EXPIRY_DAYS_MAX} or null"
                 )));
             }
+        }
+        if let Some(p) = &self.prepaid {
+            p.validate(self.bonus_expiry_days)?;
         }
         match &self.commission {
             Some(c) => c.validate(),

@@ -256,6 +256,7 @@ pub(super) fn check_event(
             clawback,
             payout,
             draws,
+            formula,
         }) => {
             assert_eq!(
                 (*principal, *bonus_forfeited, *bonus_spent),
@@ -266,10 +267,19 @@ pub(super) fn check_event(
                 *principal,
                 "payout + clawback = principal"
             );
-            let want = if policy.refund.claw_back_used_bonus {
-                p0.minus(prev.bonus_spent).max(Money::ZERO)
-            } else {
-                p0
+            let want = match formula {
+                // A named formula: its figure within the principal, never above what was paid.
+                Some(f) => {
+                    assert!(
+                        *payout <= f.paid || f.paid.is_zero(),
+                        "refund within what was paid"
+                    );
+                    f.result.min(p0)
+                }
+                None if policy.refund.claw_back_used_bonus => {
+                    p0.minus(prev.bonus_spent).max(Money::ZERO)
+                }
+                None => p0,
             };
             assert_eq!(
                 *payout, want,

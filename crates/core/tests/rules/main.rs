@@ -336,6 +336,7 @@ mod consume;
 mod enroll;
 mod expiry;
 mod packages;
+mod prepaid;
 mod recharge;
 mod refunds;
 mod tiers;

@@ -168,6 +168,7 @@ impl Ledger {
                     c.action,
                     Action::Settle { .. }
                         | Action::PublishPolicy { .. }
+                        | Action::ClosePeriod { .. }
                         | Action::RefundConsumption { .. }
                 )
             })

@@ -110,6 +110,7 @@ fn other_kind(a: &Action) -> Option<Kind> {
             points,
             reason,
             operator,
+            ..
         } => {
             let balance = match balance {
                 Balance::Principal => Bal::Principal,
