@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{books, commands, export, feed, health, members, policy};
+use crate::{books, commands, export, feed, health, members, notices, policy};
 
 /// The bearer scheme every `/v1` path but the document itself requires.
 struct Bearer;
@@ -44,6 +44,7 @@ impl Modify for Bearer {
         books::verify,
         export::export,
         feed::events,
+        notices::notices,
         policy::show,
         policy::versions,
         policy::publish,

@@ -43,6 +43,7 @@ pub enum CommandType {
     RedeemSession,
     RefundPackage,
     PublishPolicy,
+    OpenBalance,
 }
 
 /// A command, as one line of `memberledger apply` takes it (docs/schemas/command.schema.json). Which fields a type
@@ -98,6 +99,11 @@ pub struct Command {
     to: Option<String>,
     /// The policy published (publish_policy).
     policy: Option<Object>,
+    /// What a member moving from another system held there (open_balance): lists
+    /// `principal` (`amount`, `origin_store`), `bonus` (`amount`, `expires_at`,
+    /// `origin_store`), `points` (`points`, `expires_at`) and `packages` (`service`,
+    /// `sessions`, `session_price`, `expires_at`, `origin_store`); docs/IMPORT.md.
+    opening: Option<Object>,
 }
 
 /// Any JSON object.

@@ -89,6 +89,12 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
+            Action::OpenBalance { tier, opening } => {
+                if let Some(t) = tier {
+                    validate_id("tier", t)?;
+                }
+                opening.validate(self.at)
+            }
         }
     }
 

@@ -36,6 +36,8 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) member: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) opening: Option<super::Opening>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) package: Option<String>,
@@ -229,6 +231,14 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             }
         }
         "expire" => Action::Expire,
+        "open_balance" => Action::OpenBalance {
+            tier: w.tier.take(),
+            opening: Box::new(
+                w.opening
+                    .take()
+                    .ok_or_else(|| invalid("`open_balance` needs the field `opening`".into()))?,
+            ),
+        },
         "adjust" => read_adjust(w, &req)?,
         "purchase_package" => read_package(w, &req)?,
         "redeem_session" => Action::RedeemSession {
@@ -251,7 +261,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
         }
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle or publish_policy"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle, publish_policy or open_balance"
             )))
         }
     })
@@ -357,7 +367,8 @@ fn put_action(action: &Action, w: &mut Wire) {
         | Action::PurchasePackage { .. }
         | Action::RedeemSession { .. }
         | Action::RefundPackage { .. }
-        | Action::PublishPolicy { .. } => put_action_more(action, w),
+        | Action::PublishPolicy { .. }
+        | Action::OpenBalance { .. } => put_action_more(action, w),
     }
 }
 
@@ -404,6 +415,10 @@ fn put_action_more(action: &Action, w: &mut Wire) {
         }
         Action::PublishPolicy { policy } => {
             w.policy = Some(serde_json::to_value(policy).expect("policy serialises"));
+        }
+        Action::OpenBalance { tier, opening } => {
+            w.tier = tier.clone();
+            w.opening = Some((**opening).clone());
         }
         // The other actions are written by `put_action`.
         _ => {}

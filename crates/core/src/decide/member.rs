@@ -22,10 +22,17 @@ pub(super) fn decide_member(
     let Some(state) = state else {
         return match &cmd.action {
             Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy, policy_version),
+            Action::OpenBalance { tier, opening } => super::opening::open_balance(
+                cmd,
+                tier.as_deref(),
+                opening,
+                policy,
+                policy_version,
+            ),
             _ => Err(Rejection::MemberNotFound(cmd.member.to_string())),
         };
     };
-    if let Action::Enroll { .. } = cmd.action {
+    if let Action::Enroll { .. } | Action::OpenBalance { .. } = cmd.action {
         return Err(Rejection::MemberExists(cmd.member.to_string()));
     }
     if state.member != cmd.member {
@@ -118,7 +125,10 @@ impl Draft<'_> {
                 policy,
             ),
             // Decided before a draft is made (enrollment, settlement, publication).
-            Action::Enroll { .. } | Action::Settle { .. } | Action::PublishPolicy { .. } => {
+            Action::Enroll { .. }
+            | Action::OpenBalance { .. }
+            | Action::Settle { .. }
+            | Action::PublishPolicy { .. } => {
                 Err(Rejection::InvalidCommand(format!(
                     "{} is not decided on a member's state",
                     self.cmd.action.type_name()
@@ -129,7 +139,7 @@ impl Draft<'_> {
 }
 
 /// Opens a card: the first event of a member's stream.
-fn enroll(
+pub(super) fn enroll(
     cmd: &Command,
     tier: Option<&str>,
     policy: &Policy,

@@ -55,6 +55,8 @@ pub enum EventBody {
     /// A new policy version was published, in force from the event's time. Recorded in the
     /// policy stream.
     PolicyPublished(PolicyPublished),
+    /// A member moving from another system opened with what it held there.
+    BalanceOpened(BalanceOpened),
 }
 
 impl EventBody {
@@ -80,6 +82,7 @@ impl EventBody {
             EventBody::PackageRefunded { .. } => "package_refunded",
             EventBody::PackageExpired { .. } => "package_expired",
             EventBody::PolicyPublished { .. } => "policy_published",
+            EventBody::BalanceOpened { .. } => "balance_opened",
         }
     }
 }

@@ -29,7 +29,7 @@ const V1_TYPES: [&str; 14] = [
 ];
 
 /// The event types born at schema version 3: an event of an older version naming one is refused.
-const V3_TYPES: &[&str] = &[];
+const V3_TYPES: &[&str] = &["balance_opened"];
 
 /// The envelope as decoded: the body's `data` is kept raw and decoded once its type is known.
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 
 mod builder;
 mod commission;
+mod notices;
 pub(crate) mod founding;
 pub(crate) mod history;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use builder::PolicyBuilder;
 pub use commission::{CommissionPolicy, COMMISSION_RATE_MAX};
+pub use notices::{NoticePolicy, NOTICE_DAYS_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -195,6 +197,10 @@ pub struct Policy {
     /// absent, so a policy without it keeps the bytes (and founding id) it always had.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission: Option<CommissionPolicy>,
+    /// Days ahead of an expiry a member is told of it (derived notices, never events);
+    /// absent: no notices. Left out of the canonical bytes when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notices: Option<NoticePolicy>,
 }
 
 /// The refusal of a policy that is not a JSON object (an array, a string, a number).
@@ -327,6 +333,9 @@ impl Policy {
                     "{what} must be 1-{EXPIRY_DAYS_MAX} or null"
                 )));
             }
+        }
+        if let Some(n) = &self.notices {
+            n.validate()?;
         }
         match &self.commission {
             Some(c) => c.validate(),

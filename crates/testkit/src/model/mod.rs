@@ -52,9 +52,11 @@ use memberledger::Uuid;
 mod decide;
 mod from_command;
 mod member;
+mod opening;
 mod policy;
 mod spec;
 
+pub use opening::OpeningSpec;
 pub use member::{Consumption, Drawn, Lot, Member, Package, PkgStatus, PointLot};
 pub use policy::{
     tier_index, RefundTo, TierDef, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
