@@ -113,7 +113,7 @@ fn scenario() -> Vec<Event> {
     all.push(event);
     // Schema 3: a member moving from another system (command 301).
     let open = Command::from_json(
-        r#"{"id":"00000000-0000-4000-8000-000000000301","at":"2026-07-02T00:00:00Z","type":"open_balance","member":"M2","store":"S1","tier":"gold","opening":{"principal":[{"amount":"500.00"},{"amount":"120.50","origin_store":"S2"}],"bonus":[{"amount":"40.00","expires_at":"2026-09-30T00:00:00Z"}],"points":[{"points":1200,"expires_at":"2026-12-31T00:00:00Z"}],"packages":[{"service":"facial","sessions":4,"session_price":"80.00","origin_store":"S2","expires_at":"2027-01-01T00:00:00Z"}]}}"#,
+        r#"{"id":"00000000-0000-4000-8000-000000000301","at":"2026-07-02T00:00:00Z","type":"open_balance","member":"M2","store":"S1","opening":{"principal":[{"amount":"500.00"},{"amount":"120.50","origin_store":"S2"}],"bonus":[{"amount":"40.00","expires_at":"2026-09-30T00:00:00Z"}],"points":[{"points":1200,"expires_at":"2026-12-31T00:00:00Z"}],"packages":[{"service":"facial","sessions":4,"session_price":"80.00","origin_store":"S2","expires_at":"2027-01-01T00:00:00Z"}]}}"#,
     )
     .unwrap();
     all.extend(decide(&Context::new(&history), &open).unwrap().events);

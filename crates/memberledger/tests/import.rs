@@ -128,10 +128,9 @@ fn an_opening_of_a_member_enrolled_otherwise_is_refused_with_member_exists() {
 fn a_dry_run_reports_what_would_be_imported_and_records_nothing() {
     let l = ledger();
     let head = l.head().unwrap();
-    let mut bad = sample();
-    bad.bonus[0].expires_at = Some(t("2025-12-31T00:00:00Z"));
-    let r = l.import(&[open("M1", sample()), open("M2", bad)], true);
-    assert_eq!((r[0].code(), r[1].code()), ("imported", "invalid_command"));
+    let bad = opening_command(t("2026-01-01T00:00:00Z"), member("M2"), store("S1"), Some("platinum".into()), sample()).unwrap();
+    let r = l.import(&[open("M1", sample()), bad], true);
+    assert_eq!((r[0].code(), r[1].code()), ("imported", "unknown_tier"));
     assert_eq!(l.head().unwrap(), head);
     assert!(l.member(&member("M1")).is_none());
 }
