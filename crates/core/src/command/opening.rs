@@ -88,27 +88,20 @@ pub struct OpeningPackage {
 
 impl Opening {
     /// Every entry's figures in range (`invalid_amount`), every text well formed and at most
-    /// [`OPENING_ENTRIES_MAX`] entries (`invalid_command`), every expiry after `at`
-    /// (`invalid_command`).
-    pub(crate) fn validate(&self, at: Timestamp) -> Result<(), Rejection> {
+    /// [`OPENING_ENTRIES_MAX`] entries (`invalid_command`). (That every expiry is after the
+    /// command's time is a rule of `decide`, as for a bonus grant.)
+    pub(crate) fn validate(&self) -> Result<(), Rejection> {
         let n = self.principal.len() + self.bonus.len() + self.points.len() + self.packages.len();
         if n > OPENING_ENTRIES_MAX {
             return Err(Rejection::InvalidCommand(format!(
                 "an opening carries at most {OPENING_ENTRIES_MAX} lots and packages, not {n}"
             )));
         }
-        let future = |what: &str, e: Option<Timestamp>| match e {
-            Some(e) if e <= at => Err(Rejection::InvalidCommand(format!(
-                "{what} expires_at {e} must be after the opening's time {at}"
-            ))),
-            _ => Ok(()),
-        };
         for p in &self.principal {
             money("a principal lot's amount", p.amount)?;
         }
         for b in &self.bonus {
             money("a bonus lot's amount", b.amount)?;
-            future("a bonus lot's", b.expires_at)?;
         }
         for p in &self.points {
             if p.points == 0 || p.points > POINTS_MAX {
@@ -117,7 +110,6 @@ impl Opening {
                     p.points
                 )));
             }
-            future("a point lot's", p.expires_at)?;
         }
         for p in &self.packages {
             if p.sessions == 0 || p.sessions > SESSIONS_MAX {
@@ -128,7 +120,6 @@ impl Opening {
             }
             money("a package's session_price", p.session_price)?;
             validate_text("service", &p.service)?;
-            future("a package's", p.expires_at)?;
         }
         Ok(())
     }
@@ -142,4 +133,24 @@ fn money(what: &str, m: Money) -> Result<(), Rejection> {
         )));
     }
     Ok(())
+}
+
+impl Opening {
+    /// Every expiry is after `at`, else `invalid_command`.
+    pub(crate) fn check_expiries(&self, at: Timestamp) -> Result<(), Rejection> {
+        let expiries = self
+            .bonus
+            .iter()
+            .map(|b| ("a bonus lot", b.expires_at))
+            .chain(self.points.iter().map(|p| ("a point lot", p.expires_at)))
+            .chain(self.packages.iter().map(|p| ("a package", p.expires_at)));
+        for (what, e) in expiries {
+            if let Some(e) = e.filter(|e| *e <= at) {
+                return Err(Rejection::InvalidCommand(format!(
+                    "{what} expires at {e}, not after the opening's time {at}"
+                )));
+            }
+        }
+        Ok(())
+    }
 }

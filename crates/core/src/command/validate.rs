@@ -93,7 +93,7 @@ impl Command {
                 if let Some(t) = tier {
                     validate_id("tier", t)?;
                 }
-                opening.validate(self.at)
+                opening.validate()
             }
         }
     }

@@ -30,6 +30,7 @@ pub(super) fn open_balance(
     policy_version: u32,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
     let (events, state) = enroll(cmd, tier, policy, policy_version)?;
+    opening.check_expiries(cmd.at)?;
     let mut d = Draft {
         cmd,
         policy_version,
