@@ -5,7 +5,9 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use memberledger::domain::{Opening, OpeningBonus, OpeningPackage, OpeningPoints, OpeningPrincipal};
+use memberledger::domain::{
+    Opening, OpeningBonus, OpeningPackage, OpeningPoints, OpeningPrincipal,
+};
 use memberledger::import::opening_command;
 use memberledger::{Clock, Command, Ledger, MemberId, Money, Policy, StoreId, Timestamp};
 use memberledger_testkit::Rng;
@@ -19,15 +21,39 @@ const MEMBERS: usize = 1_000_000;
 /// One member's opening of the shape a salon chain's export has.
 fn opening(rng: &mut Rng, i: usize, as_of: Timestamp) -> Command {
     let store = |rng: &mut Rng| StoreId::new(format!("S{}", rng.below(20))).expect("valid");
-    let later = |rng: &mut Rng| Some(as_of.plus_days(u32::try_from(rng.between(1, 400)).expect("small")));
+    let later =
+        |rng: &mut Rng| Some(as_of.plus_days(u32::try_from(rng.between(1, 400)).expect("small")));
     let o = Opening {
-        principal: vec![OpeningPrincipal { amount: Money::from_cents(rng.range(100, 500_000)), origin_store: Some(store(rng)) }],
-        bonus: vec![OpeningBonus { amount: Money::from_cents(rng.range(100, 50_000)), expires_at: later(rng), origin_store: None }],
-        points: vec![OpeningPoints { points: rng.between(1, 10_000), expires_at: later(rng) }],
-        packages: vec![OpeningPackage { expires_at: later(rng), origin_store: None, service: "facial".into(), session_price: Money::from_cents(rng.range(1_000, 30_000)), sessions: 10 }],
+        principal: vec![OpeningPrincipal {
+            amount: Money::from_cents(rng.range(100, 500_000)),
+            origin_store: Some(store(rng)),
+        }],
+        bonus: vec![OpeningBonus {
+            amount: Money::from_cents(rng.range(100, 50_000)),
+            expires_at: later(rng),
+            origin_store: None,
+        }],
+        points: vec![OpeningPoints {
+            points: rng.between(1, 10_000),
+            expires_at: later(rng),
+        }],
+        packages: vec![OpeningPackage {
+            expires_at: later(rng),
+            origin_store: None,
+            service: "facial".into(),
+            session_price: Money::from_cents(rng.range(1_000, 30_000)),
+            sessions: 10,
+        }],
     };
     let home = store(rng);
-    opening_command(as_of, MemberId::new(format!("M{i:07}")).expect("valid"), home, None, o).expect("valid")
+    opening_command(
+        as_of,
+        MemberId::new(format!("M{i:07}")).expect("valid"),
+        home,
+        None,
+        o,
+    )
+    .expect("valid")
 }
 
 fn import(c: &mut Criterion) {
@@ -41,7 +67,8 @@ fn import(c: &mut Criterion) {
         b.iter_with_setup(
             || {
                 let dir = tempfile::tempdir().expect("a temporary directory");
-                let ledger = Ledger::create(dir.path().join("ledger"), Policy::builtin()).expect("created");
+                let ledger =
+                    Ledger::create(dir.path().join("ledger"), Policy::builtin()).expect("created");
                 ledger.set_clock(Clock::unbounded());
                 (dir, ledger)
             },

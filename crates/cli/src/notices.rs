@@ -20,12 +20,22 @@ pub(crate) fn run(ledger: &Ledger, as_of: Option<&str>, json: bool) -> Result<u8
             continue;
         }
         let what = match (n.amount, n.points, n.sessions) {
-            (Some(a), _, Some(s)) => format!("package {} ({s} sessions, {a})", n.package.map(|p| p.to_string()).unwrap_or_default()),
+            (Some(a), _, Some(s)) => format!(
+                "package {} ({s} sessions, {a})",
+                n.package.map(|p| p.to_string()).unwrap_or_default()
+            ),
             (Some(a), _, None) => format!("bonus lot {} ({a})", n.lot.unwrap_or(0)),
             (None, Some(p), _) => format!("point lot {} ({p} points)", n.lot.unwrap_or(0)),
             _ => String::new(),
         };
-        outln!(out, "{} {} {}: {what} expires at {}", n.id, n.kind.name(), n.member, n.expires_at);
+        outln!(
+            out,
+            "{} {} {}: {what} expires at {}",
+            n.id,
+            n.kind.name(),
+            n.member,
+            n.expires_at
+        );
     }
     emit(&out)
 }

@@ -60,7 +60,11 @@ fn generate(n: usize, seed: u64) -> (String, BTreeMap<String, Expected>) {
             tier: (*rng.pick(&tiers)).to_owned(),
             ..Expected::default()
         };
-        let later = |rng: &mut Rng| as_of.plus_days(u32::try_from(rng.range(1, 500)).unwrap()).to_string();
+        let later = |rng: &mut Rng| {
+            as_of
+                .plus_days(u32::try_from(rng.range(1, 500)).unwrap())
+                .to_string()
+        };
         let row = |csv: &mut String, e: &Expected, rest: &str| {
             writeln!(csv, "{id},{},{},{rest}", e.home, e.tier).unwrap();
         };
@@ -76,7 +80,11 @@ fn generate(n: usize, seed: u64) -> (String, BTreeMap<String, Expected>) {
                     e.principal.push((c, s));
                 }
                 1 => {
-                    let (c, s, x) = (rng.range(1, 50_000), (*rng.pick(&stores)).to_owned(), later(&mut rng));
+                    let (c, s, x) = (
+                        rng.range(1, 50_000),
+                        (*rng.pick(&stores)).to_owned(),
+                        later(&mut rng),
+                    );
                     row(&mut csv, &e, &format!("bonus,{},,,,{s},{x}", money(c)));
                     e.bonus.push((c, s, x));
                 }
@@ -86,8 +94,17 @@ fn generate(n: usize, seed: u64) -> (String, BTreeMap<String, Expected>) {
                     e.points.push((p, x));
                 }
                 _ => {
-                    let (c, n, s, x) = (rng.range(100, 50_000), u32::try_from(rng.range(1, 20)).unwrap(), (*rng.pick(&stores)).to_owned(), later(&mut rng));
-                    row(&mut csv, &e, &format!("package,{},,{n},\"facial, 60 min\",{s},{x}", money(c)));
+                    let (c, n, s, x) = (
+                        rng.range(100, 50_000),
+                        u32::try_from(rng.range(1, 20)).unwrap(),
+                        (*rng.pick(&stores)).to_owned(),
+                        later(&mut rng),
+                    );
+                    row(
+                        &mut csv,
+                        &e,
+                        &format!("package,{},,{n},\"facial, 60 min\",{s},{x}", money(c)),
+                    );
                     e.packages.push((c, n, s, x));
                 }
             }
@@ -99,19 +116,57 @@ fn generate(n: usize, seed: u64) -> (String, BTreeMap<String, Expected>) {
 
 /// The member in the ledger holds exactly what the file says.
 fn check_member(ledger: &Ledger, id: &str, e: &Expected) {
-    let v = ledger.member(&MemberId::new(id).unwrap()).unwrap_or_else(|| panic!("{id} imported"));
+    let v = ledger
+        .member(&MemberId::new(id).unwrap())
+        .unwrap_or_else(|| panic!("{id} imported"));
     assert_eq!(v.home_store.as_str(), e.home, "{id}");
-    assert_eq!(v.tier, if e.tier.is_empty() { "standard" } else { e.tier.as_str() }, "{id}");
-    let principal: Vec<(i64, String)> = v.lots.iter().filter(|l| l.kind == memberledger::domain::LotKind::Principal)
-        .map(|l| (l.remaining.cents(), l.origin_store.to_string())).collect();
+    assert_eq!(
+        v.tier,
+        if e.tier.is_empty() {
+            "standard"
+        } else {
+            e.tier.as_str()
+        },
+        "{id}"
+    );
+    let principal: Vec<(i64, String)> = v
+        .lots
+        .iter()
+        .filter(|l| l.kind == memberledger::domain::LotKind::Principal)
+        .map(|l| (l.remaining.cents(), l.origin_store.to_string()))
+        .collect();
     assert_eq!(principal, e.principal, "{id}");
-    let bonus: Vec<(i64, String, String)> = v.lots.iter().filter(|l| l.kind == memberledger::domain::LotKind::Bonus)
-        .map(|l| (l.remaining.cents(), l.origin_store.to_string(), l.expires_at.unwrap().to_string())).collect();
+    let bonus: Vec<(i64, String, String)> = v
+        .lots
+        .iter()
+        .filter(|l| l.kind == memberledger::domain::LotKind::Bonus)
+        .map(|l| {
+            (
+                l.remaining.cents(),
+                l.origin_store.to_string(),
+                l.expires_at.unwrap().to_string(),
+            )
+        })
+        .collect();
     assert_eq!(bonus, e.bonus, "{id}");
-    let points: Vec<(u64, String)> = v.point_lots.iter().map(|l| (l.remaining, l.expires_at.unwrap().to_string())).collect();
+    let points: Vec<(u64, String)> = v
+        .point_lots
+        .iter()
+        .map(|l| (l.remaining, l.expires_at.unwrap().to_string()))
+        .collect();
     assert_eq!(points, e.points, "{id}");
-    let mut packages: Vec<(i64, u32, String, String)> = v.packages.iter()
-        .map(|p| (p.session_price.cents(), p.sessions_left, p.origin_store.to_string(), p.expires_at.unwrap().to_string())).collect();
+    let mut packages: Vec<(i64, u32, String, String)> = v
+        .packages
+        .iter()
+        .map(|p| {
+            (
+                p.session_price.cents(),
+                p.sessions_left,
+                p.origin_store.to_string(),
+                p.expires_at.unwrap().to_string(),
+            )
+        })
+        .collect();
     let mut want = e.packages.clone();
     packages.sort();
     want.sort();
@@ -129,11 +184,16 @@ fn check_exports(ledger: &Ledger) {
         let sign = if f[8].starts_with('-') { -1 } else { 1 };
         *by_event.entry(f[0].to_owned()).or_default() += i128::from(sign * cents.cents());
     }
-    assert!(by_event.values().all(|s| *s == 0), "every exported entry balances");
+    assert!(
+        by_event.values().all(|s| *s == 0),
+        "every exported entry balances"
+    );
     for format in [Format::Hledger, Format::Beancount] {
         let mut out = Vec::new();
         export(ledger, format, &mut out).unwrap();
-        assert!(String::from_utf8(out).unwrap().contains("Equity:OpeningBalances"));
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("Equity:OpeningBalances"));
     }
 }
 
@@ -149,14 +209,28 @@ fn a_hundred_thousand_members_import_with_every_figure_and_the_books_balance() {
 
     let dry = run(&db, &["import", file, "--as-of", AS_OF, "--dry-run"]);
     assert_eq!(dry.status.code(), Some(0), "{dry:?}");
-    assert!(stdout(&dry).contains("would import 100000 members, 0 already imported, 0 refused"), "{}", stdout(&dry));
+    assert!(
+        stdout(&dry).contains("would import 100000 members, 0 already imported, 0 refused"),
+        "{}",
+        stdout(&dry)
+    );
 
     let first = run(&db, &["import", file, "--as-of", AS_OF]);
     assert_eq!(first.status.code(), Some(0), "{first:?}");
-    assert!(stdout(&first).contains("imported 100000 members, 0 already imported, 0 refused"), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("imported 100000 members, 0 already imported, 0 refused"),
+        "{}",
+        stdout(&first)
+    );
     let again = run(&db, &["import", file, "--as-of", AS_OF, "--json"]);
     let report: serde_json::Value = serde_json::from_str(stdout(&again).trim()).unwrap();
-    assert_eq!((report["imported"].as_u64(), report["already_imported"].as_u64()), (Some(0), Some(100_000)));
+    assert_eq!(
+        (
+            report["imported"].as_u64(),
+            report["already_imported"].as_u64()
+        ),
+        (Some(0), Some(100_000))
+    );
 
     let ledger = Ledger::open_existing(&db).unwrap();
     for (id, e) in &expected {
@@ -164,16 +238,31 @@ fn a_hundred_thousand_members_import_with_every_figure_and_the_books_balance() {
     }
     let snapshot = Snapshot::as_of(&ledger, None).unwrap();
     assert_eq!(snapshot.trial_balance_total(), 0);
-    let equity: i128 = snapshot.accounts().iter().filter(|(a, _)| a.to_string().starts_with("Equity:OpeningBalances:")).map(|(_, c)| *c).sum();
-    let want: i64 = expected.values().map(|e| e.principal.iter().map(|p| p.0).sum::<i64>()
-        + e.bonus.iter().map(|b| b.0).sum::<i64>()
-        + e.packages.iter().map(|p| p.0 * i64::from(p.1)).sum::<i64>()).sum();
-    assert_eq!(equity, i128::from(want), "the opening equity is everything carried over");
+    let equity: i128 = snapshot
+        .accounts()
+        .iter()
+        .filter(|(a, _)| a.to_string().starts_with("Equity:OpeningBalances:"))
+        .map(|(_, c)| *c)
+        .sum();
+    let want: i64 = expected
+        .values()
+        .map(|e| {
+            e.principal.iter().map(|p| p.0).sum::<i64>()
+                + e.bonus.iter().map(|b| b.0).sum::<i64>()
+                + e.packages.iter().map(|p| p.0 * i64::from(p.1)).sum::<i64>()
+        })
+        .sum();
+    assert_eq!(
+        equity,
+        i128::from(want),
+        "the opening equity is everything carried over"
+    );
     check_exports(&ledger);
     assert!(ledger.verify().unwrap().ok());
 }
 
-const MALFORMED: &str = "member,home_store,tier,kind,amount,points,sessions,service,origin_store,expires_at
+const MALFORMED: &str =
+    "member,home_store,tier,kind,amount,points,sessions,service,origin_store,expires_at
 M1,S1,,principal,100.00,,,,,
 M2,S1,,principal,100.001,,,,,
 M2,S1,,bonus,5.00,,,,,2026-06-01T00:00:00Z
@@ -196,7 +285,10 @@ fn a_malformed_row_is_refused_with_its_line_and_code_and_records_nothing_of_its_
     let file = file.to_str().unwrap();
     let dry = run(&db, &["import", file, "--as-of", AS_OF, "--dry-run"]);
     let out = run(&db, &["import", file, "--as-of", AS_OF]);
-    assert_eq!(stdout(&dry).replace("would import", "imported"), stdout(&out));
+    assert_eq!(
+        stdout(&dry).replace("would import", "imported"),
+        stdout(&out)
+    );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let text = stdout(&out);
     for want in [
@@ -210,8 +302,20 @@ fn a_malformed_row_is_refused_with_its_line_and_code_and_records_nothing_of_its_
         assert!(text.contains(want), "{want} in\n{text}");
     }
     let ledger = Ledger::open_existing(&db).unwrap();
-    for (m, there) in [("M1", true), ("M2", false), ("M3", false), ("M4", false), ("M5", false), ("M6", false), ("M7", true)] {
-        assert_eq!(ledger.member(&MemberId::new(m).unwrap()).is_some(), there, "{m}");
+    for (m, there) in [
+        ("M1", true),
+        ("M2", false),
+        ("M3", false),
+        ("M4", false),
+        ("M5", false),
+        ("M6", false),
+        ("M7", true),
+    ] {
+        assert_eq!(
+            ledger.member(&MemberId::new(m).unwrap()).is_some(),
+            there,
+            "{m}"
+        );
     }
 }
 
@@ -227,8 +331,18 @@ fn a_jsonl_file_imports_one_member_per_line() {
     let out = run(&db, &["import", file.to_str().unwrap(), "--as-of", AS_OF]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains(r#"line 2: member "M2": malformed_row"#), "{text}");
+    assert!(
+        text.contains(r#"line 2: member "M2": malformed_row"#),
+        "{text}"
+    );
     let ledger = Ledger::open_existing(&db).unwrap();
     let v = ledger.member(&MemberId::new("M1").unwrap()).unwrap();
-    assert_eq!((v.principal.to_string(), v.points, v.package_value.to_string()), ("500.00".into(), 1200, "320.00".into()));
+    assert_eq!(
+        (
+            v.principal.to_string(),
+            v.points,
+            v.package_value.to_string()
+        ),
+        ("500.00".into(), 1200, "320.00".into())
+    );
 }

@@ -38,10 +38,10 @@ pub use event::{
 /// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
 pub mod events {
     pub use crate::event::data::{
-        Adjusted, BalanceOpened, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
-        MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
-        PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
-        SessionRedeemed, Settled, TierChanged,
+        Adjusted, BalanceOpened, BalanceRefunded, BonusExpired, BonusGranted, Consumed,
+        ConsumptionRefunded, MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired,
+        PackagePurchased, PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished,
+        Recharged, SessionRedeemed, Settled, TierChanged,
     };
     pub use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 }
@@ -57,8 +57,8 @@ pub use policy::founding::{
 };
 pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
-    BonusRule, CommissionPolicy, FreezePolicy, NoticePolicy, PackagePolicy, PackageRefundTo, Policy,
-    PolicyBuilder, RefundPolicy, SpendOrder, Tier, Upgrade, COMMISSION_RATE_MAX,
+    BonusRule, CommissionPolicy, FreezePolicy, NoticePolicy, PackagePolicy, PackageRefundTo,
+    Policy, PolicyBuilder, RefundPolicy, SpendOrder, Tier, Upgrade, COMMISSION_RATE_MAX,
     DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX, NOTICE_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;

@@ -83,7 +83,11 @@ pub(crate) async fn notices(
         Some(s) => s
             .parse()
             .map_err(|e| ApiError::bad_request("invalid_query", format!("as_of: {e}")))?,
-        None => state.ledger().clock().now().unwrap_or_else(memberledger::Timestamp::now),
+        None => state
+            .ledger()
+            .clock()
+            .now()
+            .unwrap_or_else(memberledger::Timestamp::now),
     };
     let ledger = state.ledger().clone();
     let notices = extract::blocking(move || ledger.notices(as_of)).await?;

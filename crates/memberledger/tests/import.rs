@@ -38,15 +38,24 @@ fn member(s: &str) -> MemberId {
 fn sample() -> Opening {
     Opening {
         principal: vec![
-            OpeningPrincipal { amount: m(50_000), origin_store: None },
-            OpeningPrincipal { amount: m(12_050), origin_store: Some(store("S2")) },
+            OpeningPrincipal {
+                amount: m(50_000),
+                origin_store: None,
+            },
+            OpeningPrincipal {
+                amount: m(12_050),
+                origin_store: Some(store("S2")),
+            },
         ],
         bonus: vec![OpeningBonus {
             amount: m(4_000),
             expires_at: Some(t("2026-03-01T00:00:00Z")),
             origin_store: None,
         }],
-        points: vec![OpeningPoints { points: 1_200, expires_at: Some(t("2026-06-01T00:00:00Z")) }],
+        points: vec![OpeningPoints {
+            points: 1_200,
+            expires_at: Some(t("2026-06-01T00:00:00Z")),
+        }],
         packages: vec![OpeningPackage {
             expires_at: Some(t("2026-12-31T00:00:00Z")),
             origin_store: Some(store("S2")),
@@ -58,8 +67,14 @@ fn sample() -> Opening {
 }
 
 fn open(id: &str, opening: Opening) -> Command {
-    opening_command(t("2026-01-01T00:00:00Z"), member(id), store("S1"), Some("gold".into()), opening)
-        .unwrap()
+    opening_command(
+        t("2026-01-01T00:00:00Z"),
+        member(id),
+        store("S1"),
+        Some("gold".into()),
+        opening,
+    )
+    .unwrap()
 }
 
 fn cmd(json: &str) -> Command {
@@ -73,14 +88,23 @@ fn an_opening_enrolls_the_member_with_every_lot_and_package_of_its_row() {
     assert_eq!(r[0].code(), "imported");
     let v = l.member(&member("M1")).unwrap();
     assert_eq!((v.home_store.as_str(), v.tier.as_str()), ("S1", "gold"));
-    assert_eq!((v.principal, v.bonus, v.points), (m(62_050), m(4_000), 1_200));
+    assert_eq!(
+        (v.principal, v.bonus, v.points),
+        (m(62_050), m(4_000), 1_200)
+    );
     let origins: Vec<&str> = v.lots.iter().map(|l| l.origin_store.as_str()).collect();
     assert_eq!(origins, ["S1", "S2", "S1"]);
     assert_eq!(v.lots[2].expires_at, Some(t("2026-03-01T00:00:00Z")));
     assert_eq!(v.point_lots[0].expires_at, Some(t("2026-06-01T00:00:00Z")));
     let p = &v.packages[0];
-    assert_eq!(p.package, opened_package_id(import_command_id(&member("M1")), 0));
-    assert_eq!((p.sessions_left, p.session_price, p.price), (4, m(8_000), m(32_000)));
+    assert_eq!(
+        p.package,
+        opened_package_id(import_command_id(&member("M1")), 0)
+    );
+    assert_eq!(
+        (p.sessions_left, p.session_price, p.price),
+        (4, m(8_000), m(32_000))
+    );
     assert_eq!(p.origin_store.as_str(), "S2");
     assert_eq!(v.package_value, m(32_000));
 }
@@ -95,7 +119,11 @@ fn an_opening_is_booked_against_the_opening_equity_of_each_origin_store() {
     assert_eq!(types, ["member_enrolled", "balance_opened"]);
     let entry = postings(&r.events[1].event);
     let of = |name: &str| -> i64 {
-        entry.iter().filter(|p| p.account.to_string() == name).map(|p| p.cents).sum()
+        entry
+            .iter()
+            .filter(|p| p.account.to_string() == name)
+            .map(|p| p.cents)
+            .sum()
     };
     assert_eq!(of("Equity:OpeningBalances:S1"), 54_000);
     assert_eq!(of("Equity:OpeningBalances:S2"), 12_050 + 32_000);
@@ -110,10 +138,16 @@ fn a_rerun_of_the_same_row_records_nothing_and_a_changed_row_is_refused() {
     let l = ledger();
     l.import(&[open("M1", sample())], false);
     let head = l.head().unwrap();
-    assert_eq!(l.import(&[open("M1", sample())], false)[0].code(), "already_imported");
+    assert_eq!(
+        l.import(&[open("M1", sample())], false)[0].code(),
+        "already_imported"
+    );
     let mut changed = sample();
     changed.principal[0].amount = m(50_001);
-    assert_eq!(l.import(&[open("M1", changed)], false)[0].code(), "idempotency_conflict");
+    assert_eq!(
+        l.import(&[open("M1", changed)], false)[0].code(),
+        "idempotency_conflict"
+    );
     assert_eq!(l.head().unwrap(), head);
 }
 
@@ -121,14 +155,24 @@ fn a_rerun_of_the_same_row_records_nothing_and_a_changed_row_is_refused() {
 fn an_opening_of_a_member_enrolled_otherwise_is_refused_with_member_exists() {
     let l = ledger();
     l.execute(&cmd(r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2025-12-01T00:00:00Z","type":"enroll","member":"M1","store":"S1"}"#)).unwrap();
-    assert_eq!(l.import(&[open("M1", sample())], false)[0].code(), "member_exists");
+    assert_eq!(
+        l.import(&[open("M1", sample())], false)[0].code(),
+        "member_exists"
+    );
 }
 
 #[test]
 fn a_dry_run_reports_what_would_be_imported_and_records_nothing() {
     let l = ledger();
     let head = l.head().unwrap();
-    let bad = opening_command(t("2026-01-01T00:00:00Z"), member("M2"), store("S1"), Some("platinum".into()), sample()).unwrap();
+    let bad = opening_command(
+        t("2026-01-01T00:00:00Z"),
+        member("M2"),
+        store("S1"),
+        Some("platinum".into()),
+        sample(),
+    )
+    .unwrap();
     let r = l.import(&[open("M1", sample()), bad], true);
     assert_eq!((r[0].code(), r[1].code()), ("imported", "unknown_tier"));
     assert_eq!(l.head().unwrap(), head);
@@ -138,7 +182,9 @@ fn a_dry_run_reports_what_would_be_imported_and_records_nothing() {
 #[test]
 fn an_import_takes_only_openings_under_their_import_ids() {
     let l = ledger();
-    let enroll = cmd(r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-01-01T00:00:00Z","type":"enroll","member":"M1","store":"S1"}"#);
+    let enroll = cmd(
+        r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-01-01T00:00:00Z","type":"enroll","member":"M1","store":"S1"}"#,
+    );
     assert_eq!(l.import(&[enroll], false)[0].code(), "invalid_command");
     let mut other = open("M2", sample());
     other.id = import_command_id(&member("M1"));
@@ -148,14 +194,58 @@ fn an_import_takes_only_openings_under_their_import_ids() {
 #[test]
 fn an_opening_with_a_bad_figure_is_refused_whole() {
     for (opening, code) in [
-        (Opening { principal: vec![OpeningPrincipal { amount: m(0), origin_store: None }], ..Opening::default() }, "invalid_amount"),
-        (Opening { points: vec![OpeningPoints { points: 0, expires_at: None }], ..Opening::default() }, "invalid_amount"),
-        (Opening { packages: vec![OpeningPackage { expires_at: None, origin_store: None, service: String::new(), session_price: m(100), sessions: 1 }], ..Opening::default() }, "invalid_command"),
+        (
+            Opening {
+                principal: vec![OpeningPrincipal {
+                    amount: m(0),
+                    origin_store: None,
+                }],
+                ..Opening::default()
+            },
+            "invalid_amount",
+        ),
+        (
+            Opening {
+                points: vec![OpeningPoints {
+                    points: 0,
+                    expires_at: None,
+                }],
+                ..Opening::default()
+            },
+            "invalid_amount",
+        ),
+        (
+            Opening {
+                packages: vec![OpeningPackage {
+                    expires_at: None,
+                    origin_store: None,
+                    service: String::new(),
+                    session_price: m(100),
+                    sessions: 1,
+                }],
+                ..Opening::default()
+            },
+            "invalid_command",
+        ),
     ] {
-        let e = opening_command(t("2026-01-01T00:00:00Z"), member("M1"), store("S1"), None, opening).unwrap_err();
+        let e = opening_command(
+            t("2026-01-01T00:00:00Z"),
+            member("M1"),
+            store("S1"),
+            None,
+            opening,
+        )
+        .unwrap_err();
         assert_eq!(e.code(), code);
     }
-    let e = opening_command(t("2026-01-01T00:00:00Z"), member("M1"), store("S1"), Some("platinum".into()), Opening::default()).unwrap();
+    let e = opening_command(
+        t("2026-01-01T00:00:00Z"),
+        member("M1"),
+        store("S1"),
+        Some("platinum".into()),
+        Opening::default(),
+    )
+    .unwrap();
     assert_eq!(ledger().import(&[e], false)[0].code(), "unknown_tier");
 }
 
@@ -164,8 +254,17 @@ fn imported_bonus_points_and_packages_lapse_in_the_sweep() {
     let l = ledger();
     l.import(&[open("M1", sample())], false);
     let swept = l.expire_due(t("2027-01-01T00:00:00Z"));
-    let types: Vec<&str> = swept[0].as_ref().unwrap().events.iter().map(|e| e.event.body.type_name()).collect();
-    assert_eq!(types, ["bonus_expired", "points_expired", "package_expired"]);
+    let types: Vec<&str> = swept[0]
+        .as_ref()
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.event.body.type_name())
+        .collect();
+    assert_eq!(
+        types,
+        ["bonus_expired", "points_expired", "package_expired"]
+    );
     let v = l.member(&member("M1")).unwrap();
     assert_eq!((v.bonus, v.points, v.package_value), (m(0), 0, m(0)));
     assert!(l.verify().unwrap().ok());

@@ -33,11 +33,13 @@ fn notices_are_due_within_the_policy_days_with_stable_ids() {
     let head = ledger.head().unwrap();
     // Bonus lapses 2026-03-31T10:00, points 2026-04-30T10:00, the package 2026-04-20.
     assert!(ledger.notices(t("2026-03-20T00:00:00Z")).is_empty());
-    let kinds = |at: &str| -> Vec<NoticeKind> {
-        ledger.notices(t(at)).iter().map(|n| n.kind).collect()
-    };
+    let kinds =
+        |at: &str| -> Vec<NoticeKind> { ledger.notices(t(at)).iter().map(|n| n.kind).collect() };
     assert_eq!(kinds("2026-03-25T00:00:00Z"), [NoticeKind::BonusWillExpire]);
-    assert_eq!(kinds("2026-04-07T00:00:00Z"), [NoticeKind::PackageWillExpire]);
+    assert_eq!(
+        kinds("2026-04-07T00:00:00Z"),
+        [NoticeKind::PackageWillExpire]
+    );
     assert_eq!(
         kinds("2026-04-21T00:00:00Z"),
         [NoticeKind::PointsWillExpire]
@@ -48,7 +50,10 @@ fn notices_are_due_within_the_policy_days_with_stable_ids() {
     let bonus = ledger.member(&MemberId::new("M1").unwrap()).unwrap().bonus;
     assert_eq!(a[0].amount, Some(bonus), "the bonus left in the lot");
     let package = &ledger.notices(t("2026-04-07T00:00:00Z"))[0];
-    assert_eq!((package.sessions, package.amount.unwrap().to_string()), (Some(3), "90.00".to_owned()));
+    assert_eq!(
+        (package.sessions, package.amount.unwrap().to_string()),
+        (Some(3), "90.00".to_owned())
+    );
     assert_eq!(
         ledger.member_notices(&MemberId::new("M1").unwrap(), t("2026-03-25T00:00:00Z")),
         a

@@ -78,9 +78,7 @@ impl<I: Iterator<Item = (usize, String)>> Iterator for CsvMembers<I> {
 /// A member's rows as one member: home store, tier and opening, or the first refusal.
 fn member_of(line: usize, member: String, rows: Vec<Result<Row, Refusal>>) -> MemberRows {
     let result = (|| {
-        let rows = rows
-            .into_iter()
-            .collect::<Result<Vec<Row>, Refusal>>()?;
+        let rows = rows.into_iter().collect::<Result<Vec<Row>, Refusal>>()?;
         let (home, tier) = (rows[0].f[1].clone(), rows[0].f[2].clone());
         let mut opening = Opening::default();
         for r in &rows {

@@ -29,7 +29,11 @@ struct Line {
 /// Reads one line as a member (blank lines are skipped by the caller).
 pub(crate) fn member(line: usize, text: &str) -> MemberRows {
     let parsed: Result<Line, Refusal> = serde_json::from_str(text).map_err(|e| {
-        Refusal::at(line, "malformed_row", format!("not a member's JSON object: {e}"))
+        Refusal::at(
+            line,
+            "malformed_row",
+            format!("not a member's JSON object: {e}"),
+        )
     });
     match parsed {
         Ok(l) => MemberRows {

@@ -100,7 +100,12 @@ pub(crate) fn run(
     let members: Box<dyn Iterator<Item = MemberRows> + '_> = if file.ends_with(".csv") {
         match text_lines.next() {
             Some((_, h)) if h.trim_start_matches('\u{feff}').trim_end() == csv::HEADER => {}
-            _ => return Err(Fail::usage(format!("{file}: the first line must be the header {}", csv::HEADER))),
+            _ => {
+                return Err(Fail::usage(format!(
+                    "{file}: the first line must be the header {}",
+                    csv::HEADER
+                )))
+            }
         }
         Box::new(csv::CsvMembers::new(text_lines))
     } else if file.ends_with(".jsonl") {
@@ -110,7 +115,9 @@ pub(crate) fn run(
                 .map(|(n, t)| jsonl::member(n, &t)),
         )
     } else {
-        return Err(Fail::usage(format!("{file}: an import file ends in .csv or .jsonl")));
+        return Err(Fail::usage(format!(
+            "{file}: an import file ends in .csv or .jsonl"
+        )));
     };
     let tally = import_all(ledger, members, at, dry_run);
     if let Some(e) = read_error {
@@ -131,7 +138,11 @@ fn import_all(
     let mut batch: Vec<(usize, String, Command)> = Vec::with_capacity(BATCH_MAX);
     for m in members {
         if !seen.insert(m.member.clone()) {
-            let r = Refusal::at(m.line, "duplicate_member", format!("member {} has rows apart or twice in the file", m.member));
+            let r = Refusal::at(
+                m.line,
+                "duplicate_member",
+                format!("member {} has rows apart or twice in the file", m.member),
+            );
             tally.refuse(&m.member, r);
             continue;
         }
@@ -156,7 +167,13 @@ fn command(at: Timestamp, m: &MemberRows) -> Result<Command, Refusal> {
     })?;
     let member = MemberId::new(m.member.clone())?;
     let home = StoreId::new(home.clone())?;
-    Ok(opening_command(at, member, home, tier.clone(), opening.clone())?)
+    Ok(opening_command(
+        at,
+        member,
+        home,
+        tier.clone(),
+        opening.clone(),
+    )?)
 }
 
 fn flush(
@@ -192,7 +209,9 @@ fn print(t: &Tally, dry_run: bool, json: bool) -> Result<u8, Fail> {
             .refused
             .iter()
             .zip(&t.member_of)
-            .map(|(r, m)| json!({"line": r.line, "member": m, "code": r.code, "message": r.message}))
+            .map(
+                |(r, m)| json!({"line": r.line, "member": m, "code": r.code, "message": r.message}),
+            )
             .collect();
         format!(
             "{}\n",

@@ -257,7 +257,13 @@ impl Entry {
         let opened = b
             .principal
             .iter()
-            .map(|l| (Account::Principal(member.clone()), &l.origin_store, l.amount))
+            .map(|l| {
+                (
+                    Account::Principal(member.clone()),
+                    &l.origin_store,
+                    l.amount,
+                )
+            })
             .chain(
                 b.bonus
                     .iter()

@@ -22,13 +22,9 @@ pub(super) fn decide_member(
     let Some(state) = state else {
         return match &cmd.action {
             Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy, policy_version),
-            Action::OpenBalance { tier, opening } => super::opening::open_balance(
-                cmd,
-                tier.as_deref(),
-                opening,
-                policy,
-                policy_version,
-            ),
+            Action::OpenBalance { tier, opening } => {
+                super::opening::open_balance(cmd, tier.as_deref(), opening, policy, policy_version)
+            }
             _ => Err(Rejection::MemberNotFound(cmd.member.to_string())),
         };
     };
@@ -128,12 +124,10 @@ impl Draft<'_> {
             Action::Enroll { .. }
             | Action::OpenBalance { .. }
             | Action::Settle { .. }
-            | Action::PublishPolicy { .. } => {
-                Err(Rejection::InvalidCommand(format!(
-                    "{} is not decided on a member's state",
-                    self.cmd.action.type_name()
-                )))
-            }
+            | Action::PublishPolicy { .. } => Err(Rejection::InvalidCommand(format!(
+                "{} is not decided on a member's state",
+                self.cmd.action.type_name()
+            ))),
         }
     }
 }

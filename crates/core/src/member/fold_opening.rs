@@ -20,21 +20,36 @@ impl MemberState {
         let after = |e: Option<crate::time::Timestamp>| e.is_none_or(|t| t > event.at);
         for l in &b.principal {
             if l.expires_at.is_some() || !l.amount.is_positive() {
-                return Err(format!("principal lot {} is not a positive lot without expiry", l.lot));
+                return Err(format!(
+                    "principal lot {} is not a positive lot without expiry",
+                    l.lot
+                ));
             }
             self.new_lot(l.lot)?;
             self.push_lot(LotKind::Principal, l.lot, &l.origin_store, l.amount, None)?;
         }
         for l in &b.bonus {
             if !after(l.expires_at) || !l.amount.is_positive() {
-                return Err(format!("bonus lot {} is empty or expires before it opens", l.lot));
+                return Err(format!(
+                    "bonus lot {} is empty or expires before it opens",
+                    l.lot
+                ));
             }
             self.new_lot(l.lot)?;
-            self.push_lot(LotKind::Bonus, l.lot, &l.origin_store, l.amount, l.expires_at)?;
+            self.push_lot(
+                LotKind::Bonus,
+                l.lot,
+                &l.origin_store,
+                l.amount,
+                l.expires_at,
+            )?;
         }
         for p in &b.points {
             if !after(p.expires_at) || p.points == 0 {
-                return Err(format!("point lot {} is empty or expires before it opens", p.lot));
+                return Err(format!(
+                    "point lot {} is empty or expires before it opens",
+                    p.lot
+                ));
             }
             self.new_lot(p.lot)?;
             self.push_point_lot(p.lot, p.points, p.expires_at);

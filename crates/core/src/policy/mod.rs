@@ -2,9 +2,9 @@
 
 mod builder;
 mod commission;
-mod notices;
 pub(crate) mod founding;
 pub(crate) mod history;
+mod notices;
 
 use std::collections::HashSet;
 

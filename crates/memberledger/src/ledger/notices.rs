@@ -94,7 +94,12 @@ pub fn member_notices(state: &MemberState, policy: &NoticePolicy, as_of: Timesta
     let mut out = Vec::new();
     for l in state.lots(LotKind::Bonus) {
         if let Some(e) = due(policy.bonus_days, l.expires_at) {
-            let mut n = Notice::new(NoticeKind::BonusWillExpire, &state.member, format!("lot {}", l.lot), e);
+            let mut n = Notice::new(
+                NoticeKind::BonusWillExpire,
+                &state.member,
+                format!("lot {}", l.lot),
+                e,
+            );
             n.lot = Some(l.lot);
             n.amount = Some(l.remaining);
             out.push(n);
@@ -102,15 +107,29 @@ pub fn member_notices(state: &MemberState, policy: &NoticePolicy, as_of: Timesta
     }
     for l in state.point_lots() {
         if let Some(e) = due(policy.points_days, l.expires_at) {
-            let mut n = Notice::new(NoticeKind::PointsWillExpire, &state.member, format!("lot {}", l.lot), e);
+            let mut n = Notice::new(
+                NoticeKind::PointsWillExpire,
+                &state.member,
+                format!("lot {}", l.lot),
+                e,
+            );
             n.lot = Some(l.lot);
             n.points = Some(l.remaining);
             out.push(n);
         }
     }
-    for p in state.packages().values().filter(|p| p.status == PackageStatus::Open) {
+    for p in state
+        .packages()
+        .values()
+        .filter(|p| p.status == PackageStatus::Open)
+    {
         if let Some(e) = due(policy.package_days, p.expires_at) {
-            let mut n = Notice::new(NoticeKind::PackageWillExpire, &state.member, format!("package {}", p.package), e);
+            let mut n = Notice::new(
+                NoticeKind::PackageWillExpire,
+                &state.member,
+                format!("package {}", p.package),
+                e,
+            );
             n.package = Some(p.package);
             n.amount = Some(p.value_left());
             n.sessions = Some(p.sessions_left);
@@ -145,7 +164,9 @@ impl Ledger {
         self.refresh_if_shared();
         let mut out = Vec::new();
         self.for_each_member(|s| out.extend(member_notices(s, &policy, as_of)));
-        out.sort_by(|a, b| (&a.member, a.expires_at, a.kind, a.id).cmp(&(&b.member, b.expires_at, b.kind, b.id)));
+        out.sort_by(|a, b| {
+            (&a.member, a.expires_at, a.kind, a.id).cmp(&(&b.member, b.expires_at, b.kind, b.id))
+        });
         out
     }
 

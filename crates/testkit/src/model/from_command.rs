@@ -162,7 +162,8 @@ fn other_kind(a: &Action, home: &str) -> Option<Kind> {
 /// An opening as the model writes it: every origin store named (the home store when absent).
 fn opening_spec(o: &memberledger::domain::Opening, home: &str) -> super::OpeningSpec {
     let store = |s: &Option<memberledger::StoreId>| {
-        s.as_ref().map_or_else(|| home.to_owned(), |s| s.as_str().to_owned())
+        s.as_ref()
+            .map_or_else(|| home.to_owned(), |s| s.as_str().to_owned())
     };
     super::OpeningSpec {
         principal: o
@@ -173,9 +174,19 @@ fn opening_spec(o: &memberledger::domain::Opening, home: &str) -> super::Opening
         bonus: o
             .bonus
             .iter()
-            .map(|b| (store(&b.origin_store), cents(b.amount), b.expires_at.map(secs)))
+            .map(|b| {
+                (
+                    store(&b.origin_store),
+                    cents(b.amount),
+                    b.expires_at.map(secs),
+                )
+            })
             .collect(),
-        points: o.points.iter().map(|p| (p.points, p.expires_at.map(secs))).collect(),
+        points: o
+            .points
+            .iter()
+            .map(|p| (p.points, p.expires_at.map(secs)))
+            .collect(),
         packages: o
             .packages
             .iter()
