@@ -62,7 +62,7 @@ fn import(c: &mut Criterion) {
     let commands: Vec<Command> = (0..MEMBERS).map(|i| opening(&mut rng, i, as_of)).collect();
     let mut g = c.benchmark_group("import");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(MEMBERS as u64));
+    g.throughput(Throughput::Elements(u64::try_from(MEMBERS).expect("fits")));
     g.bench_function("one_million_members_sled", |b| {
         b.iter_with_setup(
             || {
