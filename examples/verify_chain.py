@@ -120,6 +120,7 @@ DATA_KEYS = {
     "package_expired": {"amount", "bonus", "expires_at", "origin_store", "package", "principal", "sessions"},
     "policy_published": {"policy", "version"},
     "period_closed": {"through"},
+    "balance_opened": {"bonus", "packages", "points", "principal"},
 }
 # Optional fields born at schema 3, absent when not recorded (refused in an older event).
 V3_OPTIONAL = {"balance_refunded": {"formula"}, "adjusted": {"corrects"}}
@@ -131,7 +132,7 @@ V1_TYPES = frozenset([
 ])
 
 # The event types born at schema 3 (none exists in an older event).
-V3_TYPES = frozenset(["period_closed"])
+V3_TYPES = frozenset(["period_closed", "balance_opened"])
 
 # The stream of inter-store settlements, the stream of policy versions; every other stream
 # is a member's. Each of the two holds one event type, found nowhere else.
@@ -762,8 +763,60 @@ def fold(m, e, at_key):
         check_package_left(p, sessions, principal, bonus, origin, amount)
         p.close("expired")
 
+    elif kind == "balance_opened":
+        fold_balance_opened(m, e, at_key)
+
     else:
         raise Bad("%s is not a member's event" % kind)
+
+
+def fold_balance_opened(m, e, at_key):
+    """An opening balance carried over from another system, right after the enrollment: lots
+    numbered principal, then bonus, then points; packages funded as if paid in cash."""
+    d = e["data"]
+    if m.version != 1 or m.next_lot != 1:
+        raise Bad("an opening balance comes right after its member's enrollment")
+
+    def later(v, what):
+        t = timestamp(v, what, nullable=True)
+        if t is not None and t <= at_key:
+            raise Bad("%s %s is not after the opening's time" % (what, v))
+
+    for kind, lots in (("principal", d["principal"]), ("bonus", d["bonus"])):
+        if not isinstance(lots, list):
+            raise Bad("data.%s must be a list" % kind)
+        for l in lots:
+            keys(l, {"amount", "expires_at", "lot", "origin_store"}, "an opened %s lot" % kind)
+            amount = money(l["amount"], "an opened lot's amount", positive=True)
+            origin = ident(l["origin_store"], "an opened lot's origin_store")
+            if kind == "principal" and l["expires_at"] is not None:
+                raise Bad("an opened principal lot has no expiry")
+            later(l["expires_at"], "an opened bonus lot's expires_at")
+            m.new_lot(l["lot"], "an opened lot's number")
+            m.lots(kind)[l["lot"]] = [amount, origin, l["expires_at"]]
+    if not isinstance(d["points"], list) or not isinstance(d["packages"], list):
+        raise Bad("data.points and data.packages must be lists")
+    for p in d["points"]:
+        keys(p, {"expires_at", "lot", "points"}, "an opened point lot")
+        points = integer(p["points"], "an opened point lot's points", 1)
+        later(p["expires_at"], "an opened point lot's expires_at")
+        m.new_lot(p["lot"], "an opened point lot's number")
+        m.point_lots[p["lot"]] = [points, p["expires_at"]]
+    for p in d["packages"]:
+        keys(p, {"expires_at", "origin_store", "package", "price", "service", "session_price", "sessions"},
+             "an opened package")
+        pid = str(uuid_str(p["package"], "an opened package's id"))
+        if pid in m.packages:
+            raise Bad("package %s is opened twice" % pid)
+        text(p["service"], "an opened package's service")
+        origin = ident(p["origin_store"], "an opened package's origin_store")
+        sessions = integer(p["sessions"], "an opened package's sessions", 1)
+        session_price = money(p["session_price"], "an opened package's session_price", positive=True)
+        price = money(p["price"], "an opened package's price", positive=True)
+        if price != session_price * sessions:
+            raise Bad("an opened package's price %s is not %s x %d sessions" % (price, session_price, sessions))
+        later(p["expires_at"], "an opened package's expires_at")
+        m.packages[pid] = Package(pid, origin, sessions, session_price, price, ZERO, p["expires_at"])
 
 
 def fold_package_purchased(m, e, at_key):

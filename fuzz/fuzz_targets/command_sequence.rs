@@ -3,7 +3,8 @@
 //! The input is decoded with `arbitrary` into a policy variant and a list of ops (enroll,
 //! recharge, grant_bonus, consume, refund_consumption of an earlier consume, refund_balance,
 //! change_tier, settle, freeze, unfreeze, redeem_points, expire, purchase_package,
-//! redeem_session and refund_package of an earlier package, adjust, publish_policy, a verbatim
+//! redeem_session and refund_package of an earlier package, adjust, publish_policy,
+//! open_balance (a member moving from another system, its package redeemable), a verbatim
 //! repeat of an earlier line, an earlier id reused for other content), each with a time step (minutes to two years, sometimes backwards), a member
 //! M0-M3 and a store S0-S2. Ops become JSON command lines, parsed with `Command::from_json`
 //! and executed on `Ledger::in_memory_with` — runs of ops flagged `batch` together through
@@ -131,6 +132,15 @@ enum Kind {
     /// A new policy version at this op's time (refused when events are recorded at or after
     /// it): a richer bonus ladder, and package refunds to cash or the balance.
     PublishPolicy { richer: bool, refund_to_cash: bool },
+    /// A member moving from another system (`open_balance`): principal from another store,
+    /// bonus and points lapsing within days (0: at the command's time, refused), a package.
+    OpenBalance {
+        tier: Option<u8>,
+        principal: Option<Amount>,
+        bonus: Option<(Amount, u8)>,
+        points: Option<(u16, u8)>,
+        package: Option<(Amount, u8)>,
+    },
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -307,6 +317,31 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
                     ));
                 }
                 l + "}"
+            }
+            Kind::OpenBalance { tier, principal, bonus, points, package } => {
+                let days = |d: u8| {
+                    (t + Duration::days(i64::from(d))).to_rfc3339_opts(SecondsFormat::Secs, true)
+                };
+                let mut parts = Vec::new();
+                if let Some(a) = principal {
+                    parts.push(format!(r#""principal":[{{"amount":"{}","origin_store":"S{}"}}]"#, a.wire(), op.store.wrapping_add(1) % STORES));
+                }
+                if let Some((a, d)) = bonus {
+                    parts.push(format!(r#""bonus":[{{"amount":"{}","expires_at":"{}"}}]"#, a.wire(), days(d)));
+                }
+                if let Some((p, d)) = points {
+                    parts.push(format!(r#""points":[{{"points":{p},"expires_at":"{}"}}]"#, days(d)));
+                }
+                if let Some((a, n)) = package {
+                    let pid = memberledger::Uuid::parse_str(&id).expect("a command id");
+                    packages.push((member, memberledger::domain::opened_package_id(pid, 0).to_string()));
+                    parts.push(format!(r#""packages":[{{"service":"facial","sessions":{},"session_price":"{}"}}]"#, n % 17, a.wire()));
+                }
+                let mut l = head(&id, "open_balance");
+                if let Some(tier) = tier {
+                    l.push_str(&format!(r#","tier":"{}""#, tier_name(policy, tier)));
+                }
+                l + &format!(r#","opening":{{{}}}}}"#, parts.join(","))
             }
             Kind::RedeemSession { which } | Kind::RefundPackage { which } => {
                 let own: Vec<&String> =

@@ -252,7 +252,8 @@ impl Snapshot {
                 | Account::Breakage(s)
                 | Account::Clawback(s)
                 | Account::Promotion(s)
-                | Account::Adjustments(s) => vec![s.clone()],
+                | Account::Adjustments(s)
+                | Account::OpeningBalances(s) => vec![s.clone()],
                 Account::InterStoreReceivable { creditor, debtor }
                 | Account::InterStorePayable { debtor, creditor } => {
                     vec![creditor.clone(), debtor.clone()]

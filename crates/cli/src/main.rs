@@ -17,9 +17,11 @@ mod demo;
 mod expire;
 mod export;
 mod fail;
+mod import;
 mod init;
 mod insight;
 mod migrate;
+mod notices;
 mod output;
 mod policy;
 mod prepaid;
@@ -198,6 +200,31 @@ enum Cmd {
         #[arg(long)]
         as_of: String,
     },
+    /// Imports a chain's members from another system (docs/IMPORT.md): one opening balance per
+    /// member, idempotent per member; a report of rows imported, imported already and refused.
+    Import {
+        /// The file: `.csv` (one row per lot) or `.jsonl` (one member per line).
+        file: String,
+        /// The time the openings are recorded at (RFC 3339).
+        #[arg(long)]
+        as_of: String,
+        /// Validates every row and reports, recording nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Prints the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bonus, points and packages about to lapse (the policy's `notices` days ahead), each with
+    /// a stable id to deduplicate by; derived, never recorded.
+    Notices {
+        /// As of this time (RFC 3339); now by default.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// The policy history: show the version in force, list versions, publish a new one.
     Policy {
         #[command(subcommand)]
@@ -294,6 +321,13 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         } => statement::run(&open(&db)?, &member, from.as_deref(), to.as_deref(), json),
         Cmd::Expire { as_of } => expire::run(&open(&db)?, &as_of),
         Cmd::CloseBusiness { at, execute, json } => prepaid::close(&open(&db)?, &at, execute, json),
+        Cmd::Import {
+            file,
+            as_of,
+            dry_run,
+            json,
+        } => import::run(&open(&db)?, &file, &as_of, dry_run, json),
+        Cmd::Notices { as_of, json } => notices::run(&open(&db)?, as_of.as_deref(), json),
         Cmd::Policy { command } => policy::run(&open(&db)?, command),
         Cmd::Demo(args) => demo::run(&args),
         Cmd::Migrate(args) => migrate::run(&args),

@@ -211,6 +211,20 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             ("principal", b.principal),
             ("bonus unspent", b.bonus_unspent),
         ]),
+        EventBody::BalanceOpened(b) => {
+            for l in b.principal.iter().chain(&b.bonus) {
+                c.money("an opened lot's amount", l.amount);
+            }
+            for p in &b.points {
+                c.points("an opened point lot", p.points);
+            }
+            for p in &b.packages {
+                c.moneys(&[
+                    ("an opened package's price", p.price),
+                    ("an opened package's session price", p.session_price),
+                ]);
+            }
+        }
         // Every other body is matched by `figures`.
         _ => {}
     }

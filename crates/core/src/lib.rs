@@ -21,10 +21,11 @@ pub use books::clearing::Clearing;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use command::{
-    validate_text, Action, Balance, Command, CommandBuilder, Direction, PaidFrom, COMMAND_LINE_MAX,
-    POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
+    validate_text, Action, Balance, Command, CommandBuilder, Direction, Opening, OpeningBonus,
+    OpeningPackage, OpeningPoints, OpeningPrincipal, PaidFrom, COMMAND_LINE_MAX,
+    OPENING_ENTRIES_MAX, POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
-pub use decide::{decide, split_bonus, Context, Decision};
+pub use decide::{decide, opened_package_id, split_bonus, Context, Decision};
 pub use error::Rejection;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,
@@ -37,11 +38,12 @@ pub use event::{
 /// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
 pub mod events {
     pub use crate::event::data::{
-        Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
-        MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
-        PackageRefunded, PeriodClosed, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
-        RefundComputation, SessionRedeemed, Settled, TierChanged,
+        Adjusted, BalanceOpened, PeriodClosed, RefundComputation, BalanceRefunded, BonusExpired, BonusGranted, Consumed,
+        ConsumptionRefunded, MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired,
+        PackagePurchased, PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished,
+        Recharged, SessionRedeemed, Settled, TierChanged,
     };
+    pub use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 }
 pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
 pub use member::{
@@ -58,7 +60,7 @@ pub use policy::{
     pro_rata_refund, BonusRule, CommissionPolicy, Entity, EntityKind, FreezePolicy, PackagePolicy,
     PackageRefundTo, Policy, PolicyBuilder, PrepaidPolicy, RefundFormula, RefundPolicy, SpendOrder,
     Threshold, Tier, Upgrade, COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
-    DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
+    DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX, NoticePolicy, NOTICE_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;
 pub use time::Timestamp;

@@ -112,6 +112,12 @@ fn scenario() -> Vec<Event> {
     history.apply(&event).unwrap();
     all.push(event);
     all.extend(schema_3(&mut history));
+    // Schema 3: a member moving from another system (command 302).
+    let open = Command::from_json(
+        r#"{"id":"00000000-0000-4000-8000-000000000302","at":"2026-07-02T00:00:00Z","type":"open_balance","member":"M2","store":"S1","opening":{"principal":[{"amount":"500.00"},{"amount":"120.50","origin_store":"S2"}],"bonus":[{"amount":"40.00","expires_at":"2026-09-30T00:00:00Z"}],"points":[{"points":1200,"expires_at":"2026-12-31T00:00:00Z"}],"packages":[{"service":"facial","sessions":4,"session_price":"80.00","origin_store":"S2","expires_at":"2027-01-01T00:00:00Z"}]}}"#,
+    )
+    .unwrap();
+    all.extend(decide(&Context::new(&history), &open).unwrap().events);
     all
 }
 
@@ -140,7 +146,7 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        20,
+        21,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );
@@ -302,4 +308,15 @@ fn schema_2_files_decode_to_the_same_events_as_today() {
         e2.v = e3.v;
         assert_eq!((p2, &e2), (p3, &e3), "{}", path.display());
     }
+}
+
+/// `balance_opened` is born at schema 3: the same event written as schema 2 is refused.
+#[test]
+fn balance_opened_does_not_exist_at_schema_2() {
+    let path = golden_dir().join("v3/balance_opened.json");
+    let today = std::fs::read_to_string(&path).unwrap();
+    assert!(decode_event(today.trim_end().as_bytes()).is_ok());
+    let v2 = today.trim_end().replace(r#""v":3"#, r#""v":2"#);
+    let e = decode_event(v2.as_bytes()).unwrap_err();
+    assert!(e.contains("does not exist at schema 2"), "{e}");
 }

@@ -49,6 +49,7 @@ mod health;
 mod members;
 mod metrics;
 mod middleware;
+mod notices;
 mod openapi;
 mod permit;
 mod policy;

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{books, commands, export, feed, health, members, policy, prepaid};
+use crate::{books, commands, export, feed, health, members, notices, policy, prepaid};
 
 /// The bearer scheme every `/v1` path but the document itself requires.
 struct Bearer;
@@ -45,6 +45,7 @@ impl Modify for Bearer {
         books::verify,
         export::export,
         feed::events,
+        notices::notices,
         policy::show,
         policy::versions,
         policy::publish,

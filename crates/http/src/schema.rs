@@ -44,6 +44,7 @@ pub enum CommandType {
     RefundPackage,
     PublishPolicy,
     ClosePeriod,
+    OpenBalance,
 }
 
 /// A command, as one line of `memberledger apply` takes it (docs/schemas/command.schema.json). Which fields a type
@@ -104,6 +105,11 @@ pub struct Command {
     through: Option<String>,
     /// The event or command id an adjustment corrects (adjust, optional).
     corrects: Option<String>,
+    /// What a member moving from another system held there (open_balance): lists
+    /// `principal` (`amount`, `origin_store`), `bonus` (`amount`, `expires_at`,
+    /// `origin_store`), `points` (`points`, `expires_at`) and `packages` (`service`,
+    /// `sessions`, `session_price`, `expires_at`, `origin_store`); docs/IMPORT.md.
+    opening: Option<Object>,
 }
 
 /// Any JSON object.

@@ -12,7 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::error::ApiError;
 use crate::middleware::{access, challenge, panicked};
 use crate::state::AppState;
-use crate::{books, commands, export, feed, health, members, openapi, policy, prepaid};
+use crate::{books, commands, export, feed, health, members, notices, openapi, policy, prepaid};
 
 /// The server's routes under its middleware.
 pub fn app(state: AppState) -> Router {
@@ -35,6 +35,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/verify", get(books::verify))
         .route("/v1/export", get(export::export))
         .route("/v1/events", get(feed::events))
+        .route("/v1/notices", get(notices::notices))
         .route("/v1/policy", get(policy::show).post(policy::publish))
         .route("/v1/policy/versions", get(policy::versions))
         .route("/v1/openapi.json", get(openapi_document))

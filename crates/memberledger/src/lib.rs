@@ -150,20 +150,36 @@ pub use memberledger_core::{
 pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
-        check_balanced, decide, format_cents, postings, Account, Action, Balance, BonusRule,
-        Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord, Context, Decimal,
-        Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Lot,
-        LotKind, MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
-        PackageStatus, PaidFrom, PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory,
-        PolicyVersion, Posting, RecordedEvent, RefundPolicy, Rejection, Restore, Rounding,
-        SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX,
-        DEFAULT_POLICY_JSON,
+        check_balanced, decide, format_cents, opened_package_id, postings, Account, Action,
+        Balance, BonusRule, Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord,
+        Context, Decimal, Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError,
+        FreezePolicy, Hash, Lot, LotKind, MemberId, MemberState, MemberView, Money, NoticePolicy,
+        Opening, OpeningBonus, OpeningPackage, OpeningPoints, OpeningPrincipal, Package,
+        PackagePolicy, PackageRefundTo, PackageStatus, PaidFrom, PointLot, PointsDraw, Policy,
+        PolicyBuilder, PolicyHistory, PolicyVersion, Posting, RecordedEvent, RefundPolicy,
+        Rejection, Restore, Rounding, SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp,
+        Upgrade, Uuid, COMMAND_LINE_MAX, DEFAULT_POLICY_JSON, OPENING_ENTRIES_MAX,
     };
     // Prepaid-card rules (issue 17): issuing entities, caps, refund formulas.
     pub use memberledger_core::{
         pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
         DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
     };
+}
+
+/// Importing a chain's members from another system (docs/IMPORT.md): the deterministic
+/// command id of a member's opening, the command itself, and how each went
+/// ([`Ledger::import`]).
+pub mod import {
+    pub use crate::ledger::import::{
+        import_command_id, opening_command, Imported, IMPORT_NAMESPACE,
+    };
+}
+
+/// Derived notices (`bonus_will_expire`, `points_will_expire`, `package_will_expire`):
+/// what lapses within the days the policy's `notices` section names ([`Ledger::notices`]).
+pub mod notices {
+    pub use crate::ledger::notices::{member_notices, Notice, NoticeKind, NOTICE_NAMESPACE};
 }
 
 /// The storage side, grouped: the [`EventStore`](store::EventStore) trait a ledger runs on

@@ -16,6 +16,7 @@
 //! | `Income:Breakage:<store>` | bonus that expired or was forfeited, by the store that granted it |
 //! | `Income:Clawback:<store>` | principal kept back on a balance refund for bonus spent |
 //! | `Assets:InterStore:<creditor>:<debtor>` | what the debtor store owes the creditor store |
+//! | `Equity:OpeningBalances:<store>` | balances carried over from another system, by the store that holds their cash or granted them |
 //! | `Liabilities:InterStore:<debtor>:<creditor>` | the same debt, on the debtor's side |
 //!
 //! Inter-store clearing: principal collected at store A and spent at store B leaves A holding
@@ -67,6 +68,9 @@ pub enum Account {
     Promotion(StoreId),
     /// `Expenses:Adjustments:<store>`: corrections by hand, kept apart for review.
     Adjustments(StoreId),
+    /// `Equity:OpeningBalances:<store>`: balances carried over from another system
+    /// (`balance_opened`), by origin store.
+    OpeningBalances(StoreId),
 }
 
 impl Account {
@@ -93,6 +97,7 @@ impl Account {
             Account::Clawback(s) => vec!["Income", "Clawback", s.as_str()],
             Account::Promotion(s) => vec!["Expenses", "Promotion", s.as_str()],
             Account::Adjustments(s) => vec!["Expenses", "Adjustments", s.as_str()],
+            Account::OpeningBalances(s) => vec!["Equity", "OpeningBalances", s.as_str()],
         }
     }
 }
@@ -217,6 +222,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.clear(origin_store, store, principal.cents());
         }
         EventBody::PackageRefunded(b) => e.package_refunded(member, store, b),
+        EventBody::BalanceOpened(b) => e.balance_opened(member, b),
         EventBody::PackageExpired(PackageExpired {
             amount,
             origin_store,
@@ -246,6 +252,35 @@ pub fn postings(event: &Event) -> Vec<Posting> {
 }
 
 impl Entry {
+    /// An opening balance: each lot's and package's liability against the opening equity of
+    /// the store that holds its cash or granted it.
+    fn balance_opened(&mut self, member: &MemberId, b: &BalanceOpened) {
+        let opened = b
+            .principal
+            .iter()
+            .map(|l| {
+                (
+                    Account::Principal(member.clone()),
+                    &l.origin_store,
+                    l.amount,
+                )
+            })
+            .chain(
+                b.bonus
+                    .iter()
+                    .map(|l| (Account::Bonus(member.clone()), &l.origin_store, l.amount)),
+            )
+            .chain(
+                b.packages
+                    .iter()
+                    .map(|p| (Account::Package(member.clone()), &p.origin_store, p.price)),
+            );
+        for (liability, origin, amount) in opened {
+            self.post(Account::OpeningBalances(origin.clone()), amount.cents());
+            self.post(liability, -amount.cents());
+        }
+    }
+
     /// A consumption refund: the service's revenue goes down, each restored lot's liability
     /// up (or, past its expiry, the store that granted it keeps it as breakage).
     fn consumption_refunded(&mut self, member: &MemberId, b: &ConsumptionRefunded) {

@@ -1,10 +1,14 @@
 //! Commands: what a caller asks the ledger to do, and their wire form (one JSON object).
 
 mod build;
+mod opening;
 mod validate;
 mod wire;
 
 pub use build::CommandBuilder;
+pub use opening::{
+    Opening, OpeningBonus, OpeningPackage, OpeningPoints, OpeningPrincipal, OPENING_ENTRIES_MAX,
+};
 
 use wire::{invalid, Wire};
 
@@ -178,6 +182,16 @@ pub enum Action {
         /// Why.
         reason: Option<String>,
     },
+    /// Enrolls a member moving from another system with what it held there (its opening
+    /// balance): principal, bonus and point lots, packages. Recorded as `member_enrolled` then
+    /// `balance_opened`, booked against `Equity:OpeningBalances:<origin store>`. The command's
+    /// store is the home store.
+    OpenBalance {
+        /// Starting tier; the policy's lowest when absent.
+        tier: Option<String>,
+        /// What the member held.
+        opening: Box<Opening>,
+    },
     /// Publishes a new policy version, in force for commands at or after the command's time.
     /// Not about a member: recorded in the policy stream.
     PublishPolicy {
@@ -253,6 +267,7 @@ impl Action {
             Action::RefundPackage { .. } => "refund_package",
             Action::PublishPolicy { .. } => "publish_policy",
             Action::ClosePeriod { .. } => "close_period",
+            Action::OpenBalance { .. } => "open_balance",
         }
     }
 }

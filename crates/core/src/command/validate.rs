@@ -95,6 +95,12 @@ impl Command {
                 "a period is closed through a time at or before the command's own",
             )),
             Action::ClosePeriod { .. } => Ok(()),
+            Action::OpenBalance { tier, opening } => {
+                if let Some(t) = tier {
+                    validate_id("tier", t)?;
+                }
+                opening.validate()
+            }
         }
     }
 

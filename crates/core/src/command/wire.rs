@@ -38,6 +38,8 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) member: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) opening: Option<super::Opening>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) package: Option<String>,
@@ -233,6 +235,14 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             }
         }
         "expire" => Action::Expire,
+        "open_balance" => Action::OpenBalance {
+            tier: w.tier.take(),
+            opening: Box::new(
+                w.opening
+                    .take()
+                    .ok_or_else(|| invalid("`open_balance` needs the field `opening`".into()))?,
+            ),
+        },
         "adjust" => read_adjust(w, &req)?,
         "purchase_package" => read_package(w, &req)?,
         "redeem_session" => Action::RedeemSession {
@@ -246,7 +256,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
         "publish_policy" | "close_period" => read_chain_action(kind, w)?,
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle, publish_policy or close_period"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle, publish_policy, close_period or open_balance"
             )))
         }
     })
@@ -380,6 +390,7 @@ fn put_action(action: &Action, w: &mut Wire) {
         | Action::RefundPackage { .. }
         | Action::PublishPolicy { .. }
         | Action::ClosePeriod { .. } => put_action_more(action, w),
+        | Action::OpenBalance { .. } => put_action_more(action, w),
     }
 }
 
@@ -430,6 +441,10 @@ fn put_action_more(action: &Action, w: &mut Wire) {
             w.policy = Some(serde_json::to_value(policy).expect("policy serialises"));
         }
         Action::ClosePeriod { through } => w.through = Some(through.to_string()),
+        Action::OpenBalance { tier, opening } => {
+            w.tier = tier.clone();
+            w.opening = Some((**opening).clone());
+        }
         // The other actions are written by `put_action`.
         _ => {}
     }

@@ -22,10 +22,13 @@ pub(super) fn decide_member(
     let Some(state) = state else {
         return match &cmd.action {
             Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy, policy_version),
+            Action::OpenBalance { tier, opening } => {
+                super::opening::open_balance(cmd, tier.as_deref(), opening, policy, policy_version)
+            }
             _ => Err(Rejection::MemberNotFound(cmd.member.to_string())),
         };
     };
-    if let Action::Enroll { .. } = cmd.action {
+    if let Action::Enroll { .. } | Action::OpenBalance { .. } = cmd.action {
         return Err(Rejection::MemberExists(cmd.member.to_string()));
     }
     if state.member != cmd.member {
@@ -130,7 +133,8 @@ impl Draft<'_> {
             Action::Enroll { .. }
             | Action::Settle { .. }
             | Action::PublishPolicy { .. }
-            | Action::ClosePeriod { .. } => Err(Rejection::InvalidCommand(format!(
+            | Action::ClosePeriod { .. }
+            | Action::OpenBalance { .. } => Err(Rejection::InvalidCommand(format!(
                 "{} is not decided on a member's state",
                 self.cmd.action.type_name()
             ))),
@@ -139,7 +143,7 @@ impl Draft<'_> {
 }
 
 /// Opens a card: the first event of a member's stream.
-fn enroll(
+pub(super) fn enroll(
     cmd: &Command,
     tier: Option<&str>,
     policy: &Policy,

@@ -14,6 +14,7 @@
 //! - [`refunds`]: consumption refunds, balance refunds and claw-back;
 //! - [`packages`]: package purchase, sessions, package refunds;
 //! - [`points`]: point redemption;
+//! - [`opening`]: opening balances carried over from another system;
 //! - [`card`]: freeze, unfreeze, and what a frozen card may not do;
 //! - [`adjust`]: corrections by hand;
 //! - [`settlement`]: settlements between stores;
@@ -26,6 +27,7 @@ mod consume;
 mod draft;
 mod expiry;
 mod member;
+mod opening;
 mod packages;
 mod periods;
 mod points;
@@ -46,6 +48,7 @@ use crate::policy::Policy;
 use crate::time::Timestamp;
 
 pub use consume::split_bonus;
+pub use opening::opened_package_id;
 
 /// Where the policy in force comes from.
 #[derive(Clone, Copy, Debug)]

@@ -58,6 +58,8 @@ pub enum EventBody {
     /// Every period through a time was closed (born at schema 3). Recorded in the policy
     /// stream.
     PeriodClosed(PeriodClosed),
+    /// A member moving from another system opened with what it held there.
+    BalanceOpened(BalanceOpened),
 }
 
 impl EventBody {
@@ -84,6 +86,7 @@ impl EventBody {
             EventBody::PackageExpired { .. } => "package_expired",
             EventBody::PolicyPublished { .. } => "policy_published",
             EventBody::PeriodClosed { .. } => "period_closed",
+            EventBody::BalanceOpened { .. } => "balance_opened",
         }
     }
 }

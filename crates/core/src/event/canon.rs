@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::data::*;
+use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 use crate::event::{Draw, Event, EventBody, Hash, LotKind, PointsDraw, Restore};
 use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
@@ -353,6 +354,26 @@ canon_struct!(Restore {
     origin_store
 });
 canon_struct!(PointsDraw { lot, points });
+canon_struct!(OpenedLot {
+    amount,
+    expires_at,
+    lot,
+    origin_store
+});
+canon_struct!(OpenedPoints {
+    expires_at,
+    lot,
+    points
+});
+canon_struct!(OpenedPackage {
+    expires_at,
+    origin_store,
+    package,
+    price,
+    service,
+    session_price,
+    sessions
+});
 
 /// Every body but `policy_published` (its policy is free-form JSON, left to serde): the
 /// variant (and its struct), its type name and its fields in sorted order.
@@ -422,6 +443,7 @@ canon_bodies! {
         amount, bonus, expires_at, origin_store, package, principal, sessions
     },
     PeriodClosed "period_closed" { through },
+    BalanceOpened "balance_opened" { bonus, packages, points, principal },
 }
 
 /// Appends the canonical JSON of an event at a position (with `hash` for the export form).

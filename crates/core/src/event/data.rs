@@ -391,3 +391,19 @@ pub struct PeriodClosed {
     /// The last instant of the closed period.
     pub through: Timestamp,
 }
+
+/// A member moving from another system opened with what it held there (right after its
+/// `member_enrolled`, in the same command). Lots are numbered principal first, then bonus,
+/// then points; each is booked against `Equity:OpeningBalances:<origin store>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceOpened {
+    /// Bonus lots opened.
+    pub bonus: Vec<super::opened::OpenedLot>,
+    /// Packages opened.
+    pub packages: Vec<super::opened::OpenedPackage>,
+    /// Point lots opened.
+    pub points: Vec<super::opened::OpenedPoints>,
+    /// Principal lots opened.
+    pub principal: Vec<super::opened::OpenedLot>,
+}

@@ -29,7 +29,7 @@ const V1_TYPES: [&str; 14] = [
 ];
 
 /// The event types born at schema version 3: an event of an older version naming one is refused.
-const V3_TYPES: &[&str] = &["period_closed"];
+const V3_TYPES: &[&str] = &["period_closed", "balance_opened"];
 
 /// The field born at schema version 3 that a body holds, if any: an event of an older version
 /// holding one is refused.

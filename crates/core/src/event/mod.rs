@@ -17,6 +17,7 @@ pub(crate) mod chain;
 pub(crate) mod data;
 pub(crate) mod decode;
 pub(crate) mod draws;
+pub(crate) mod opened;
 
 pub use body::EventBody;
 pub use chain::{chain_hash, Hash, GENESIS_HASH};

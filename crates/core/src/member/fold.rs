@@ -81,6 +81,7 @@ impl MemberState {
             EventBody::TierChanged(b) => self.fold_tier_changed(b),
             EventBody::BonusExpired(b) => self.fold_bonus_expired(event, b),
             EventBody::PointsExpired(b) => self.fold_points_expired(event, b),
+            EventBody::BalanceOpened(b) => self.fold_balance_opened(event, b),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::time::Timestamp;
 
 mod fold;
 mod fold_adjust;
+mod fold_opening;
 mod fold_packages;
 mod fold_refunds;
 mod holdings;

@@ -111,6 +111,12 @@ impl PolicyBuilder {
         self
     }
 
+    /// Days ahead of an expiry a member is told of it, or `None` for no notices.
+    pub fn notices(mut self, notices: Option<super::NoticePolicy>) -> Self {
+        self.policy.notices = notices;
+        self
+    }
+
     /// The policy, checked as [`Policy::from_json`] checks one.
     pub fn build(self) -> Result<Policy, Rejection> {
         self.policy.validate()?;

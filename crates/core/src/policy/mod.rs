@@ -5,6 +5,7 @@ mod commission;
 pub(crate) mod founding;
 pub(crate) mod history;
 mod prepaid;
+mod notices;
 
 use std::collections::HashSet;
 
@@ -18,6 +19,7 @@ pub use prepaid::{
     pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
     DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
 };
+pub use notices::{NoticePolicy, NOTICE_DAYS_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -221,6 +223,10 @@ pub struct Policy {
     /// canonical bytes when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepaid: Option<PrepaidPolicy>,
+    /// Days ahead of an expiry a member is told of it (derived notices, never events);
+    /// absent: no notices. Left out of the canonical bytes when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notices: Option<NoticePolicy>,
 }
 
 /// The refusal of a policy that is not a JSON object (an array, a string, a number).
@@ -356,6 +362,9 @@ impl Policy {
         }
         if let Some(p) = &self.prepaid {
             p.validate(self.bonus_expiry_days)?;
+        }
+        if let Some(n) = &self.notices {
+            n.validate()?;
         }
         match &self.commission {
             Some(c) => c.validate(),

@@ -7,6 +7,8 @@
 //! - [`shared`]: a ledger whose store other processes write too (PostgreSQL);
 //! - [`sweep`]: the expiry sweep;
 //! - [`feed`]: the change feed (`events_after`, the blocking tail `wait_for_events`);
+//! - [`import`]: importing members' opening balances from another system;
+//! - [`notices`]: derived notices of bonus, points and packages about to lapse;
 //! - [`quote`]: dry runs of commands, planned and sealed as a write would be, never written;
 //! - [`reads`]: member views, statements' events, policies, the clock.
 
@@ -20,6 +22,8 @@ use crate::Clock;
 
 mod commit;
 mod feed;
+pub(crate) mod import;
+pub(crate) mod notices;
 mod open;
 mod plan;
 mod quote;

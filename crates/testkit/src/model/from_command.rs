@@ -35,7 +35,7 @@ impl Spec {
             at: secs(c.at),
             member,
             store: c.store.as_str().to_owned(),
-            kind: balance_kind(&c.action).or_else(|| other_kind(&c.action))?,
+            kind: balance_kind(&c.action).or_else(|| other_kind(&c.action, c.store.as_str()))?,
         })
     }
 }
@@ -85,7 +85,7 @@ fn balance_kind(a: &Action) -> Option<Kind> {
 }
 
 /// The card's standing, corrections by hand and packages.
-fn other_kind(a: &Action) -> Option<Kind> {
+fn other_kind(a: &Action, home: &str) -> Option<Kind> {
     let staff =
         |s: &Option<memberledger::domain::StaffId>| s.as_ref().map(|s| s.as_str().to_owned());
     Some(match a {
@@ -152,6 +152,54 @@ fn other_kind(a: &Action) -> Option<Kind> {
             package: *package,
             reason: reason.clone(),
         },
+        Action::OpenBalance { tier, opening } => Kind::OpenBalance {
+            tier: tier.clone(),
+            opening: opening_spec(opening, home),
+        },
         _ => return None,
     })
+}
+
+/// An opening as the model writes it: every origin store named (the home store when absent).
+fn opening_spec(o: &memberledger::domain::Opening, home: &str) -> super::OpeningSpec {
+    let store = |s: &Option<memberledger::StoreId>| {
+        s.as_ref()
+            .map_or_else(|| home.to_owned(), |s| s.as_str().to_owned())
+    };
+    super::OpeningSpec {
+        principal: o
+            .principal
+            .iter()
+            .map(|p| (store(&p.origin_store), cents(p.amount)))
+            .collect(),
+        bonus: o
+            .bonus
+            .iter()
+            .map(|b| {
+                (
+                    store(&b.origin_store),
+                    cents(b.amount),
+                    b.expires_at.map(secs),
+                )
+            })
+            .collect(),
+        points: o
+            .points
+            .iter()
+            .map(|p| (p.points, p.expires_at.map(secs)))
+            .collect(),
+        packages: o
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    store(&p.origin_store),
+                    p.service.clone(),
+                    cents(p.session_price),
+                    p.sessions,
+                    p.expires_at.map(secs),
+                )
+            })
+            .collect(),
+    }
 }

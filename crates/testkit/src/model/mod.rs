@@ -52,10 +52,12 @@ use memberledger::Uuid;
 mod decide;
 mod from_command;
 mod member;
+mod opening;
 mod policy;
 mod spec;
 
 pub use member::{Consumption, Drawn, Lot, Member, Package, PkgStatus, PointLot};
+pub use opening::OpeningSpec;
 pub use policy::{
     tier_index, RefundTo, TierDef, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
     FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW,

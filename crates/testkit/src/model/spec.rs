@@ -78,6 +78,11 @@ pub enum Kind {
         package: Uuid,
         reason: Option<String>,
     },
+    /// `open_balance`: a member moving from another system, with what it held there.
+    OpenBalance {
+        tier: Option<String>,
+        opening: super::OpeningSpec,
+    },
 }
 
 /// The balance an adjustment corrects.
@@ -186,6 +191,7 @@ impl Kind {
             Kind::PurchasePackage { .. } => "purchase_package",
             Kind::RedeemSession { .. } => "redeem_session",
             Kind::RefundPackage { .. } => "refund_package",
+            Kind::OpenBalance { .. } => "open_balance",
         }
     }
 }
@@ -352,6 +358,10 @@ impl Kind {
             Kind::RefundPackage { package, reason } => {
                 f.put("package", package.to_string());
                 f.opt("reason", reason.clone());
+            }
+            Kind::OpenBalance { tier, opening } => {
+                f.opt("tier", tier.clone());
+                f.put("opening", opening.to_value());
             }
             _ => unreachable!("fields() writes the balance commands"),
         }

@@ -378,7 +378,7 @@ impl Sim {
             7 => {
                 // A field the type does not take.
                 match spec.kind {
-                    Kind::Enroll { .. } | Kind::RefundBalance => {
+                    Kind::Enroll { .. } | Kind::RefundBalance | Kind::OpenBalance { .. } => {
                         set(&mut f, "amount", "1.00".into());
                     }
                     Kind::ChangeTier { .. } => set(&mut f, "staff", "E1".into()),

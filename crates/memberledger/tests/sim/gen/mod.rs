@@ -14,6 +14,7 @@ use super::model::{money, render_fields, Bal, Kind, Spec, Spelling};
 use super::model::{Member, PkgStatus, DAY, TIERS};
 
 mod kinds;
+mod opening;
 
 pub enum Gen {
     Valid(Spec),
@@ -72,7 +73,7 @@ impl Sim {
         self.model.members.keys().cloned().collect()
     }
 
-    fn store(&mut self) -> String {
+    pub(crate) fn store(&mut self) -> String {
         let i = self.rng.index(self.stores.len());
         self.stores[i].clone()
     }
@@ -168,7 +169,7 @@ impl Sim {
             Kind::Refund { cents, .. } | Kind::Settle { cents, .. } => {
                 *cents = Some(cents.map_or(1, |c| c + 1));
             }
-            Kind::Enroll { tier } => {
+            Kind::Enroll { tier } | Kind::OpenBalance { tier, .. } => {
                 *tier = Some(if tier.as_deref() == Some("gold") {
                     "silver".into()
                 } else {
@@ -223,12 +224,21 @@ impl Sim {
                 1 => Some(TIERS[self.rng.index(TIERS.len())].name.to_owned()),
                 _ => Some("platinum".to_owned()),
             };
+            // Now and then the member moves from another system with what it held there.
+            let kind = if self.rng.chance(250) {
+                Kind::OpenBalance {
+                    tier,
+                    opening: self.gen_opening(at),
+                }
+            } else {
+                Kind::Enroll { tier }
+            };
             return Spec {
                 id,
                 at,
                 member: Some(member),
                 store: self.store(),
-                kind: Kind::Enroll { tier },
+                kind,
             };
         }
         if focus.is_none() && !concurrent && self.rng.chance(50) {

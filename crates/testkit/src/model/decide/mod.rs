@@ -70,9 +70,12 @@ impl Model {
     /// Judges a member's command (idempotency and the clock already checked).
     pub(crate) fn member_command(&self, m: &str, spec: &Spec) -> Outcome {
         let Some(before) = self.member(m) else {
+            if let Kind::OpenBalance { tier, opening } = &spec.kind {
+                return super::opening::open_balance(m, spec, tier.as_deref(), opening);
+            }
             return enroll(m, spec);
         };
-        if let Kind::Enroll { .. } = spec.kind {
+        if let Kind::Enroll { .. } | Kind::OpenBalance { .. } = spec.kind {
             return Err("member_exists");
         }
         if spec.at < before.last_at {
@@ -96,7 +99,9 @@ impl Model {
     /// Routes a member's command to its family.
     fn dispatch(&self, d: &mut Draft<'_>) -> Result<(), &'static str> {
         match &d.spec.kind {
-            Kind::Enroll { .. } | Kind::Settle { .. } => Err("invalid_command"),
+            Kind::Enroll { .. } | Kind::Settle { .. } | Kind::OpenBalance { .. } => {
+                Err("invalid_command")
+            }
             Kind::Recharge { cents, .. } => {
                 d.recharge(*cents);
                 Ok(())
