@@ -146,6 +146,10 @@ impl EventStore for PgStore {
         reads::command(&mut *self.pool.get()?, id)
     }
 
+    fn commands(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandRecord>>, StoreError> {
+        reads::commands(&mut *self.pool.get()?, ids)
+    }
+
     fn command_places(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandPlace>>, StoreError> {
         reads::command_places(&mut *self.pool.get()?, ids)
     }

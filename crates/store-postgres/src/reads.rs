@@ -24,29 +24,57 @@ pub(crate) fn head(client: &mut Client) -> Result<Head, StoreError> {
 
 /// A command's record.
 pub(crate) fn command(client: &mut Client, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
-    let Some(row) = client
+    client
         .query_opt(
-            "SELECT member, digest, first_position, event_count FROM commands WHERE command = $1",
+            "SELECT command, member, digest, first_position, event_count FROM commands
+             WHERE command = $1",
             &[&id],
         )
         .map_err(db_error("cannot read a command"))?
-    else {
-        return Ok(None);
-    };
-    let first_position = from_bigint(row.get(2), 0)?;
+        .as_ref()
+        .map(record)
+        .transpose()
+}
+
+/// The record of each of `ids`, in the order asked: one query for them all (what the write
+/// path asks once per batch).
+pub(crate) fn commands(
+    client: &mut Client,
+    ids: &[Uuid],
+) -> Result<Vec<Option<CommandRecord>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: HashMap<Uuid, CommandRecord> = client
+        .query(
+            "SELECT command, member, digest, first_position, event_count FROM commands
+             WHERE command = ANY($1)",
+            &[&ids],
+        )
+        .map_err(db_error("cannot read the commands"))?
+        .iter()
+        .map(|row| record(row).map(|r| (r.command, r)))
+        .collect::<Result<_, _>>()?;
+    Ok(ids.iter().map(|id| found.get(id).cloned()).collect())
+}
+
+/// A `commands` row (`command, member, digest, first_position, event_count`) as a record.
+fn record(row: &Row) -> Result<CommandRecord, StoreError> {
+    let id: Uuid = row.get(0);
+    let first_position = from_bigint(row.get(3), 0)?;
     let corrupt = |why: String| StoreError::Corrupt {
         position: first_position,
         why,
     };
-    Ok(Some(CommandRecord {
+    Ok(CommandRecord {
         command: id,
-        member: MemberId::decode_str(row.get(0))
+        member: MemberId::decode_str(row.get(1))
             .map_err(|e| corrupt(format!("command {id}: stored member: {e}")))?,
-        digest: hash32(row.get(1), first_position)?,
+        digest: hash32(row.get(2), first_position)?,
         first_position,
-        count: u32::try_from(row.get::<_, i32>(3))
+        count: u32::try_from(row.get::<_, i32>(4))
             .map_err(|_| corrupt(format!("command {id}: a negative event count")))?,
-    }))
+    })
 }
 
 /// Where each of `ids`' events are, in the order asked: one query for them all (what replay

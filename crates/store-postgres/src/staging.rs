@@ -95,7 +95,9 @@ impl Staging {
 
     /// Makes the copy the target's ledger: the staging schema renamed to the target, in one
     /// transaction, under the lock of [`migrate`](crate::migrate) (so no process creates the
-    /// target meanwhile). A target that holds no ledger (its tables only) is replaced;
+    /// target meanwhile) and with the target's tables locked before they are looked at (so no
+    /// writer on the target records anything between the look and the drop: one under way is
+    /// waited for, and seen). A target that holds no ledger (its tables only) is replaced;
     /// `AlreadyExists` when it came to hold one meanwhile. Drop every store on the staging
     /// schema first: their connections name it.
     pub fn finish(mut self) -> Result<(), StoreError> {
@@ -106,6 +108,7 @@ impl Staging {
             .map_err(db_error("cannot begin the copy's last step"))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .map_err(db_error("cannot take the migration lock"))?;
+        lock_tables(&mut tx, &self.target)?;
         if holds_ledger(&mut tx, &self.target)? {
             return Err(already(&self.target));
         }
@@ -132,6 +135,31 @@ fn connect(url: &str) -> Result<Client, StoreError> {
     config(url)?
         .connect(NoTls)
         .map_err(db_error("cannot connect to PostgreSQL"))
+}
+
+/// Locks every table of `schema` (none when it has none) for the rest of the transaction, so
+/// no one reads or writes them until it ends; waits for transactions that use them. The
+/// tables are only created under the migration lock, which the caller holds, so none appears
+/// after the list is read.
+fn lock_tables(tx: &mut postgres::Transaction<'_>, schema: &str) -> Result<(), StoreError> {
+    let tables: Vec<String> = tx
+        .query(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+             WHERE schemaname = $1 ORDER BY tablename",
+            &[&schema],
+        )
+        .map_err(db_error("cannot list the target's tables"))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if tables.is_empty() {
+        return Ok(());
+    }
+    tx.batch_execute(&format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+        tables.join(", ")
+    ))
+    .map_err(db_error("cannot lock the target's tables"))
 }
 
 /// Whether `schema` holds a ledger: its tables with an event or a setting in them.

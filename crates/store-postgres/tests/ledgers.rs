@@ -158,3 +158,59 @@ fn a_target_name_without_room_for_the_staging_suffix_is_refused() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn finishing_a_copy_locks_the_target_first_so_a_writer_under_way_is_seen_not_dropped() {
+    use memberledger_store_postgres::Staging;
+    let Some(url) = common::url() else { return };
+    let target = common::fresh_schema("lockt");
+    // The target: a ledger's tables, nothing recorded in them yet.
+    drop(PgStore::create(&url, &target).unwrap());
+    let (staging, store) = Staging::begin(&url, &target).unwrap();
+    store.set_meta("policy", b"{\"copy\":1}").unwrap();
+    drop(store);
+    // A writer on the target, part-way through recording a setting.
+    let mut writer = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = writer.transaction().unwrap();
+    tx.execute(
+        &format!("INSERT INTO \"{target}\".settings (key, value) VALUES ('policy', $1)"),
+        &[&&b"{\"writer\":1}"[..]],
+    )
+    .unwrap();
+    let finishing = std::thread::spawn(move || staging.finish());
+    // The last step waits for a lock on one of the target's tables, which the writer holds.
+    let mut watch = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let waiting: i64 = watch
+            .query_one(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE NOT l.granted AND n.nspname = $1",
+                &[&target],
+            )
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy's last step never waited for the writer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    tx.commit().unwrap();
+    let finished = finishing.join().unwrap();
+    let kept = PgStore::open_existing(&url, &target)
+        .unwrap()
+        .meta("policy")
+        .unwrap();
+    common::drop_schema(&url, &target);
+    common::drop_schema(&url, &format!("{target}__migrating"));
+    assert!(
+        matches!(finished, Err(StoreError::AlreadyExists { .. })),
+        "{finished:?}"
+    );
+    assert_eq!(kept.as_deref(), Some(&b"{\"writer\":1}"[..]));
+}

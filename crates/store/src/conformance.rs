@@ -266,6 +266,28 @@ pub fn command_places_match_the_records<H: Harness>(h: &H) {
     assert!(s.command_places(&[]).unwrap().is_empty());
 }
 
+/// A batch's command records, asked at once, say what each command's own record says, in
+/// the order asked (a repeated id twice), and nothing for a command not recorded.
+pub fn command_records_at_once_match_each<H: Harness>(h: &H) {
+    let s = h.fresh();
+    one(&s, enroll(&s, 1, "M1")).unwrap();
+    one(&s, enroll(&s, 2, "M2")).unwrap();
+    one(&s, recharge(&s, 3, "M1")).unwrap();
+    let ids = [cmd_id(3), cmd_id(9), cmd_id(1), cmd_id(3), cmd_id(2)];
+    let records = s.commands(&ids).unwrap();
+    assert_eq!(records.len(), ids.len());
+    for (id, record) in ids.iter().zip(&records) {
+        assert_eq!(*record, s.command(*id).unwrap(), "command {id}");
+    }
+    let third = records[0].as_ref().expect("recorded");
+    assert_eq!(
+        (third.command, third.member.as_str(), third.first_position),
+        (cmd_id(3), "M1", 3)
+    );
+    assert_eq!(records[1], None);
+    assert!(s.commands(&[]).unwrap().is_empty());
+}
+
 /// Settings are kept.
 pub fn meta_round_trips<H: Harness>(h: &H) {
     let s = h.fresh();
@@ -348,6 +370,7 @@ macro_rules! conformance_tests {
             malformed_append_is_an_error,
             read_raw_pages,
             command_places_match_the_records,
+            command_records_at_once_match_each,
             meta_round_trips,
             reopen_keeps_everything,
             concurrent_appends_keep_one_chain

@@ -106,6 +106,16 @@ pub trait EventStore: Send + Sync {
     /// The record of a command id, if recorded.
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError>;
 
+    /// The record of each of `ids` (`None` for a command not recorded), in the order asked:
+    /// what the write path checks a batch's ids against (idempotency), with one call per
+    /// batch. A store on a server answers it with one query; the others ask [`command`] for
+    /// each.
+    ///
+    /// [`command`]: EventStore::command
+    fn commands(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandRecord>>, StoreError> {
+        ids.iter().map(|&id| self.command(id)).collect()
+    }
+
     /// Where a command's events are, without its digest: what replay checks each event
     /// against. Stores that keep digests on disk answer this from memory.
     fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {

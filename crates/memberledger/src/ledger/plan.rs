@@ -4,7 +4,7 @@ use memberledger_core::{
     decide, postings, Action, Clearing, Command, Context, Event, MemberId, MemberState,
     PolicyHistory, Rejection, Timestamp, Uuid,
 };
-use memberledger_store::Append;
+use memberledger_store::{Append, CommandRecord};
 use rayon::prelude::*;
 
 use super::Ledger;
@@ -39,7 +39,12 @@ impl Ledger {
             .with_min_len(32)
             .map(Command::digest)
             .collect();
-        self.plan_batch(&members, &mut plan, commands, &digests);
+        // Which ids the store already holds: one call for the batch (one round trip on a
+        // server). When it fails, each command asks again on its own and gets its own error.
+        let ids: Vec<Uuid> = commands.iter().map(|c| c.id).collect();
+        let known = self.store.commands(&ids).ok();
+        let lookup = Lookup(known.as_deref());
+        self.plan_batch(&members, &mut plan, commands, &digests, lookup);
         plan
     }
 
@@ -50,8 +55,9 @@ impl Ledger {
         plan: &mut Plan,
         commands: &[Command],
         digests: &[[u8; 32]],
+        lookup: Lookup<'_>,
     ) {
-        match self.decide_by_member(members, plan, commands, digests) {
+        match self.decide_by_member(members, plan, commands, digests, lookup) {
             Some(decided) => {
                 for ((c, &digest), d) in commands.iter().zip(digests).zip(decided) {
                     let step = match d {
@@ -64,8 +70,8 @@ impl Ledger {
                 }
             }
             None => {
-                for (c, &digest) in commands.iter().zip(digests) {
-                    let step = self.plan_one(members, plan, c, digest);
+                for (i, (c, &digest)) in commands.iter().zip(digests).enumerate() {
+                    let step = self.plan_one(members, plan, c, digest, lookup.get(i));
                     plan.steps.push(step);
                 }
             }
@@ -74,12 +80,24 @@ impl Ledger {
 
     /// The step of a command whose id the store already holds: its recorded events again
     /// (an idempotent repeat) or a conflict (the same id with other content); `None` for a new
-    /// command.
-    fn recorded(&self, c: &Command, digest: [u8; 32]) -> Option<Step> {
-        let rec = match self.store.command(c.id) {
-            Err(e) => return Some(Step::Done(Err(e.into()))),
-            Ok(None) => return None,
-            Ok(Some(rec)) => rec,
+    /// command. `known` is the store's record of the id when the batch's lookup answered;
+    /// without it the store is asked for this id alone.
+    fn recorded(
+        &self,
+        c: &Command,
+        digest: [u8; 32],
+        known: Option<&Option<CommandRecord>>,
+    ) -> Option<Step> {
+        let asked;
+        let rec = match known {
+            Some(known) => known.as_ref()?,
+            None => match self.store.command(c.id) {
+                Err(e) => return Some(Step::Done(Err(e.into()))),
+                Ok(rec) => {
+                    asked = rec?;
+                    &asked
+                }
+            },
         };
         if rec.digest != digest {
             return Some(Step::Done(Err(Rejection::IdempotencyConflict(
@@ -101,13 +119,20 @@ impl Ledger {
         ))
     }
 
-    fn plan_one(&self, members: &Members, plan: &mut Plan, c: &Command, digest: [u8; 32]) -> Step {
+    fn plan_one(
+        &self,
+        members: &Members,
+        plan: &mut Plan,
+        c: &Command,
+        digest: [u8; 32],
+        known: Option<&Option<CommandRecord>>,
+    ) -> Step {
         // However the command was built (a struct literal skips `from_json`), it is checked as
         // the wire form is before anything reads its stream; the deciders check it again.
         if let Err(r) = c.validate() {
             return Step::Done(Err(r.into()));
         }
-        if let Some(step) = self.recorded(c, digest) {
+        if let Some(step) = self.recorded(c, digest, known) {
             return step;
         }
         if let Some(&(i, d)) = plan.ids.get(&c.id) {
@@ -161,6 +186,7 @@ impl Ledger {
         plan: &Plan,
         commands: &[Command],
         digests: &[[u8; 32]],
+        lookup: Lookup<'_>,
     ) -> Option<Vec<Decided>> {
         if commands.len() < PARALLEL_MIN
             || commands.iter().any(|c| {
@@ -200,7 +226,7 @@ impl Ledger {
                         if let Err(r) = c.validate() {
                             return (i, Decided::Done(Step::Done(Err(r.into()))));
                         }
-                        if let Some(step) = self.recorded(c, digests[i]) {
+                        if let Some(step) = self.recorded(c, digests[i], lookup.get(i)) {
                             return (i, Decided::Done(step));
                         }
                         if let Err(r) = plan.clock.check(c.at) {
@@ -261,6 +287,18 @@ pub(super) enum Step {
     Appended(usize),
     /// A repeat, in the same batch, of the i-th append.
     SameAs(usize),
+}
+
+/// The store's records of a batch's ids, in batch order, when its lookup answered.
+#[derive(Clone, Copy)]
+struct Lookup<'a>(Option<&'a [Option<CommandRecord>]>);
+
+impl<'a> Lookup<'a> {
+    /// The record of the batch's i-th command: `Some(None)` when the store holds none, `None`
+    /// when the lookup did not answer (the command asks on its own).
+    fn get(self, i: usize) -> Option<&'a Option<CommandRecord>> {
+        self.0.and_then(|known| known.get(i))
+    }
 }
 
 /// A command decided ahead of the plan (see `Ledger::decide_by_member`).
