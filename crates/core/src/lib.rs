@@ -55,9 +55,9 @@ pub use policy::founding::{
 };
 pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
-    BonusRule, CommissionPolicy, FreezePolicy, PackagePolicy, PackageRefundTo, Policy,
-    PolicyBuilder, RefundPolicy, SpendOrder, Tier, Upgrade, COMMISSION_RATE_MAX,
-    DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
+    cohort_of, BonusRule, CommissionPolicy, CommissionRates, FreezePolicy, PackagePolicy,
+    PackageRefundTo, Policy, PolicyBuilder, RefundPolicy, SpendOrder, Tier, Upgrade,
+    COMMISSION_RATE_MAX, DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;
 pub use time::Timestamp;

@@ -150,14 +150,14 @@ pub use memberledger_core::{
 pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
-        check_balanced, decide, format_cents, postings, Account, Action, Balance, BonusRule,
-        Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord, Context, Decimal,
-        Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Lot,
-        LotKind, MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
-        PackageStatus, PaidFrom, PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory,
-        PolicyVersion, Posting, RecordedEvent, RefundPolicy, Rejection, Restore, Rounding,
-        SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX,
-        DEFAULT_POLICY_JSON,
+        check_balanced, cohort_of, decide, format_cents, postings, Account, Action, Balance,
+        BonusRule, Clearing, Command, CommandBuilder, CommissionPolicy, CommissionRates,
+        ConsumptionRecord, Context, Decimal, Decision, Direction, Draw, DrawnLot, Event, EventBody,
+        FoldError, FreezePolicy, Hash, Lot, LotKind, MemberId, MemberState, MemberView, Money,
+        Package, PackagePolicy, PackageRefundTo, PackageStatus, PaidFrom, PointLot, PointsDraw,
+        Policy, PolicyBuilder, PolicyHistory, PolicyVersion, Posting, RecordedEvent, RefundPolicy,
+        Rejection, Restore, Rounding, SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp,
+        Upgrade, Uuid, COMMAND_LINE_MAX, DEFAULT_POLICY_JSON,
     };
 }
 
