@@ -38,8 +38,7 @@ fn staff_recharges_and_revenue_per_store_equal_the_books() {
         &p,
         None,
         None,
-        Some(&rates),
-        memberledger::domain::Rounding::HalfUp,
+        &memberledger_insight::Rates::flat(Some(&rates), memberledger::domain::Rounding::HalfUp),
     );
     let mut cash: BTreeMap<String, i128> = BTreeMap::new();
     let mut revenue: BTreeMap<String, i128> = BTreeMap::new();
