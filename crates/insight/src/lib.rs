@@ -26,6 +26,7 @@
 mod calendar;
 mod campaign;
 mod cents;
+pub mod chart;
 mod fold;
 mod member;
 mod projections;
