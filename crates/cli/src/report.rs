@@ -29,6 +29,9 @@ pub(crate) enum Report {
     Services,
     /// The --top members by --by ltv|spend|visits.
     Members,
+    /// Bonus ladders by policy version, rule and cohort of --cohorts: recharges, bonus,
+    /// liability created, turnover, breakage.
+    Campaigns,
 }
 
 impl Report {
@@ -42,6 +45,7 @@ impl Report {
             Report::Staff => Which::Staff,
             Report::Services => Which::Services,
             Report::Members => Which::Members,
+            Report::Campaigns => Which::Campaigns,
             Report::TrialBalance | Report::Stores | Report::Settlement | Report::Liability => {
                 return None
             }

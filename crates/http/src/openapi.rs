@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{books, commands, export, feed, health, members, policy};
+use crate::{books, commands, export, feed, health, members, policy, reports};
 
 /// The bearer scheme every `/v1` path but the document itself requires.
 struct Bearer;
@@ -41,6 +41,13 @@ impl Modify for Bearer {
         books::stores,
         books::settlement,
         books::liability,
+        reports::churn,
+        reports::dormant,
+        reports::turnover,
+        reports::staff,
+        reports::services,
+        reports::members,
+        reports::campaigns,
         books::verify,
         export::export,
         feed::events,
