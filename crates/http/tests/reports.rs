@@ -32,7 +32,7 @@ fn every_report_is_served_as_the_json_of_its_report_struct() {
     let services = s.get("hq", "/v1/reports/services").json();
     assert_eq!(services["ranking"][0]["service"], "按摩");
     let campaigns = s.get("hq", "/v1/reports/campaigns?cohorts=1").json();
-    assert_eq!(campaigns["rows"][0]["liability_created"], "500.00");
+    assert_eq!(campaigns["rows"][0]["liability_created"], "550.00", "500.00 + 50.00 under rule 0");
     assert_eq!(campaigns["rows"][1]["liability_created"], "1150.00");
 }
 
