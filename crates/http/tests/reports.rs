@@ -27,12 +27,18 @@ fn every_report_is_served_as_the_json_of_its_report_struct() {
         assert!(a.json().get(key).is_some(), "{path}: {}", a.body);
     }
     let churn = s.get("hq", "/v1/reports/churn").json();
-    assert_eq!(churn["churned"], 2, "M1 came 92 days before the clock, M2 enrolled 91 days before and never came");
+    assert_eq!(
+        churn["churned"], 2,
+        "M1 came 92 days before the clock, M2 enrolled 91 days before and never came"
+    );
     assert_eq!(churn["now"], "2026-06-01T00:00:00Z");
     let services = s.get("hq", "/v1/reports/services").json();
     assert_eq!(services["ranking"][0]["service"], "按摩");
     let campaigns = s.get("hq", "/v1/reports/campaigns?cohorts=1").json();
-    assert_eq!(campaigns["rows"][0]["liability_created"], "550.00", "500.00 + 50.00 under rule 0");
+    assert_eq!(
+        campaigns["rows"][0]["liability_created"], "550.00",
+        "500.00 + 50.00 under rule 0"
+    );
     assert_eq!(campaigns["rows"][1]["liability_created"], "1150.00");
 }
 
