@@ -386,10 +386,11 @@ pub(crate) fn demo_digest(ledger: &Ledger, now: Timestamp) -> Result<String, Fai
     let dormant = report::dormant(&p, now, 180);
     outln!(
         o,
-        "  dormant stored value (no activity 180+ days): {} of {} held, {} members",
+        "  dormant stored value (no activity 180+ days): {} of {} held, {} members (the longest a holder has gone without activity: {} days)",
         cents(dormant.dormant),
         cents(dormant.held),
-        dormant.members
+        dormant.members,
+        dormant.longest_idle_days
     );
     let mut stores = dormant.stores.clone();
     stores.sort_by(|a, b| b.dormant.cmp(&a.dormant).then(a.store.cmp(&b.store)));

@@ -76,6 +76,7 @@ pub struct Dormant {
     dormant: String,
     held: String,
     stores: Vec<DormantStore>,
+    longest_idle_days: u64,
 }
 
 /// A store's month of stored value.
