@@ -6,6 +6,8 @@
 //! `cargo bench -p memberledger-insight --bench reports` (building the 1 M year takes
 //! minutes).
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented function.
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use memberledger::{Clock, Ledger, Policy};
 use memberledger_insight::report::{self, RankBy};
