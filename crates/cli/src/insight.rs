@@ -145,22 +145,30 @@ pub(crate) fn run(
             let title = format!("top {} members by {}", args.top, args.by);
             format.write(&mut o, &title, &r, &r.rows);
         }
-        Which::Campaigns => {
-            if !(1..=report::COHORTS_MAX).contains(&args.cohorts) {
-                return Err(Fail::usage(format!(
-                    "--cohorts must be 1 to {}",
-                    report::COHORTS_MAX
-                )));
-            }
-            let r = report::campaigns(&p, args.cohorts);
-            let title = format!(
-                "bonus ladders by policy version, rule and cohort (of {})",
-                r.cohorts
-            );
-            format.write(&mut o, &title, &r, &r.rows);
-        }
+        Which::Campaigns => campaigns(&mut o, &p, args, format)?,
     }
     crate::emit(&o)
+}
+
+fn campaigns(
+    o: &mut String,
+    p: &Projections,
+    args: &InsightArgs,
+    format: Format,
+) -> Result<(), Fail> {
+    if !(1..=report::COHORTS_MAX).contains(&args.cohorts) {
+        return Err(Fail::usage(format!(
+            "--cohorts must be 1 to {}",
+            report::COHORTS_MAX
+        )));
+    }
+    let r = report::campaigns(p, args.cohorts);
+    let title = format!(
+        "bonus ladders by policy version, rule and cohort (of {})",
+        r.cohorts
+    );
+    format.write(o, &title, &r, &r.rows);
+    Ok(())
 }
 
 /// Writes the chart to `--svg FILE`, if asked.

@@ -32,10 +32,14 @@ pub const KEPT_MAX: usize = 8;
 pub(crate) const TOP_MAX: usize = 10_000;
 pub(crate) const DAYS_MAX: u32 = 36_500;
 
-/// The projections the server keeps, each with the request count when last asked for.
+/// Projections by calendar (hours east) and as-of time, each with the request count when last
+/// asked for.
+type ByKey = HashMap<(i32, Option<Timestamp>), (u64, Projections)>;
+
+/// The projections the server keeps, and the count of requests so far.
 #[derive(Default)]
 pub(crate) struct Kept {
-    map: Mutex<(u64, HashMap<(i32, Option<Timestamp>), (u64, Projections)>)>,
+    map: Mutex<(u64, ByKey)>,
 }
 
 impl Kept {

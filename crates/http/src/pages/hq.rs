@@ -47,7 +47,7 @@ pub(crate) async fn hq(State(state): State<AppState>, uri: Uri) -> Response {
     let role = match role(&state, q.token.as_deref()) {
         Ok(Some(r)) => r,
         Ok(None) => return html(StatusCode::OK, page("head office", &form("/hq", Some("")))),
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     if !matches!(role, Role::Hq | Role::Auditor) {
         return forbidden("This page is for hq and auditor tokens; a member's page is /me.");

@@ -18,7 +18,7 @@ pub(crate) async fn me(State(state): State<AppState>, uri: Uri) -> Response {
     let role = match role(&state, q.token.as_deref()) {
         Ok(Some(r)) => r,
         Ok(None) => return html(StatusCode::OK, page("my card", &form("/me", None))),
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let Role::Member(id) = role else {
         return forbidden("This page is for a member's token; head office's page is /hq.");

@@ -47,28 +47,28 @@ pub(crate) fn html(status: StatusCode, body: String) -> Response {
 
 /// The role of the page's token: `Ok(None)` when none was given (the page shows its form),
 /// an error page when it is unknown or over its rate.
-pub(crate) fn role(state: &AppState, token: Option<&str>) -> Result<Option<Role>, Response> {
+pub(crate) fn role(state: &AppState, token: Option<&str>) -> Result<Option<Role>, Box<Response>> {
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     let hash = token_hash(token);
     let Some(role) = state.tokens().role_of_hash(&hash).cloned() else {
-        return Err(html(
+        return Err(Box::new(html(
             StatusCode::UNAUTHORIZED,
             layout::page(
                 "not signed in",
                 "<p class=\"error\">That token is not known.</p>",
             ),
-        ));
+        )));
     };
     if !state.within_rate(&hash) {
-        return Err(html(
+        return Err(Box::new(html(
             StatusCode::TOO_MANY_REQUESTS,
             layout::page(
                 "slow down",
                 "<p class=\"error\">Too many requests: retry shortly.</p>",
             ),
-        ));
+        )));
     }
     Ok(Some(role))
 }
