@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use memberledger::domain::{RecordedEvent, Rounding};
 use memberledger::{Ledger, Policy};
 use memberledger_insight::report::{self, RankBy};
-use memberledger_insight::{Calendar, Projections};
+use memberledger_insight::{Calendar, Projections, Rates};
 use memberledger_testkit::year::{Shape, Year};
 
 /// The allocator the CLI uses.
@@ -47,7 +47,7 @@ fn insight(c: &mut Criterion) {
     g.bench_function("dormant", |b| b.iter(|| report::dormant(&p, now, 180)));
     g.bench_function("turnover", |b| b.iter(|| report::turnover(&p)));
     g.bench_function("staff", |b| {
-        b.iter(|| report::staff(&p, None, None, None, Rounding::HalfUp));
+        b.iter(|| report::staff(&p, None, None, &Rates::flat(None, Rounding::HalfUp)));
     });
     g.bench_function("services", |b| b.iter(|| report::services(&p)));
     g.bench_function("members_top_20_by_ltv", |b| {

@@ -1,10 +1,11 @@
-//! `memberledger report churn|dormant|turnover|staff|services|members`: what the ledger tells
-//! a chain (memberledger-insight), as tables, `--json` or `--csv`.
+//! `memberledger report churn|dormant|turnover|staff|services|members|campaigns`: what the
+//! ledger tells a chain (memberledger-insight), as tables, `--json` or `--csv`, and charts
+//! (`--svg FILE`).
 
 use chrono::NaiveDate;
 use memberledger::{Ledger, Timestamp};
 use memberledger_insight::report::{self, RankBy};
-use memberledger_insight::{Calendar, Projections};
+use memberledger_insight::{chart, Calendar, Projections, Rates};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,6 +21,7 @@ pub(crate) enum Which {
     Staff,
     Services,
     Members,
+    Campaigns,
 }
 
 /// The options of the insight reports (each applies to the reports it names).
@@ -46,6 +48,16 @@ pub(crate) struct InsightArgs {
     /// members: rank by ltv, spend or visits.
     #[arg(long, default_value = "ltv")]
     by: String,
+    /// campaigns: how many cohorts members are split into (`cohort_of`, 1 to 1000).
+    #[arg(long, default_value_t = 2)]
+    cohorts: u32,
+    /// turnover, staff, services, members: also draws the report as an SVG chart into FILE
+    /// (the time series, the ranking, or with --heatmap the weekday × hour heatmap).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<std::path::PathBuf>,
+    /// services: --svg draws the weekday × hour heatmap instead of the ranking.
+    #[arg(long, requires = "svg")]
+    heatmap: bool,
     /// Prints CSV (a header line, then one line per row).
     #[arg(long, conflicts_with = "json")]
     pub(crate) csv: bool,
@@ -64,6 +76,11 @@ pub(crate) fn run(
     args: &InsightArgs,
 ) -> Result<u8, Fail> {
     let as_of = parse_time(as_of)?;
+    if args.svg.is_some() && matches!(which, Which::Churn | Which::Dormant | Which::Campaigns) {
+        return Err(Fail::usage(
+            "--svg draws turnover, staff, services and members; this report is a list",
+        ));
+    }
     let calendar = Calendar::east_hours(args.utc_offset)
         .ok_or_else(|| Fail::usage("--utc-offset must be -12 to 14 hours".to_owned()))?;
     let mut p = Projections::new(calendar, as_of);
@@ -100,6 +117,7 @@ pub(crate) fn run(
         }
         Which::Turnover => {
             let r = report::turnover(&p);
+            draw(args, || chart::turnover(&r))?;
             format.write(
                 &mut o,
                 "stored-value turnover by store and month",
@@ -110,6 +128,11 @@ pub(crate) fn run(
         Which::Staff => staff(&mut o, ledger, &p, args, format)?,
         Which::Services => {
             let r = report::services(&p);
+            if args.heatmap {
+                draw(args, || chart::heatmap(&r))?;
+            } else {
+                draw(args, || chart::services(&r, args.top))?;
+            }
             format.write(&mut o, "services by visits", &r, &r.ranking);
             if format == Format::Table {
                 heatmap(&mut o, &r.heatmap, r.utc_offset_hours);
@@ -118,11 +141,47 @@ pub(crate) fn run(
         Which::Members => {
             let by: RankBy = args.by.parse().map_err(Fail::usage)?;
             let r = report::members(&p, args.top, by);
+            draw(args, || chart::members(&r))?;
             let title = format!("top {} members by {}", args.top, args.by);
             format.write(&mut o, &title, &r, &r.rows);
         }
+        Which::Campaigns => campaigns(&mut o, &p, args, format)?,
     }
     crate::emit(&o)
+}
+
+fn campaigns(
+    o: &mut String,
+    p: &Projections,
+    args: &InsightArgs,
+    format: Format,
+) -> Result<(), Fail> {
+    if !(1..=report::COHORTS_MAX).contains(&args.cohorts) {
+        return Err(Fail::usage(format!(
+            "--cohorts must be 1 to {}",
+            report::COHORTS_MAX
+        )));
+    }
+    let r = report::campaigns(p, args.cohorts);
+    let title = format!(
+        "bonus ladders by policy version, rule and cohort (of {})",
+        r.cohorts
+    );
+    format.write(o, &title, &r, &r.rows);
+    Ok(())
+}
+
+/// Writes the chart to `--svg FILE`, if asked.
+fn draw(
+    args: &InsightArgs,
+    chart: impl FnOnce() -> Result<String, chart::ChartError>,
+) -> Result<(), Fail> {
+    let Some(path) = &args.svg else {
+        return Ok(());
+    };
+    let svg = chart().map_err(|e| Fail::usage(e.to_string()))?;
+    std::fs::write(path, svg)
+        .map_err(|e| Fail::usage(format!("cannot write {}: {e}", path.display())))
 }
 
 fn staff(
@@ -141,14 +200,15 @@ fn staff(
             .transpose()
     };
     let (from, to) = (day(&args.from)?, day(&args.to)?);
-    let policy = ledger.policy();
-    let r = report::staff(p, from, to, policy.commission.as_ref(), policy.rounding);
+    let rates = Rates::of_history(&ledger.policy_history());
+    let r = report::staff(p, from, to, &rates);
+    draw(args, || chart::staff(&r, args.top))?;
     let title = format!(
         "staff {}{}: commission {}{}",
         from.map(|d| format!("from {d} ")).unwrap_or_default(),
         to.map(|d| format!("to {d}")).unwrap_or_default(),
         cents(r.commission),
-        if r.rates.is_none() {
+        if rates.none() {
             " (the policy sets no commission)"
         } else {
             ""
@@ -334,10 +394,11 @@ pub(crate) fn demo_digest(ledger: &Ledger, now: Timestamp) -> Result<String, Fai
     let dormant = report::dormant(&p, now, 180);
     outln!(
         o,
-        "  dormant stored value (no activity 180+ days): {} of {} held, {} members",
+        "  dormant stored value (no activity 180+ days): {} of {} held, {} members (the longest a holder has gone without activity: {} days)",
         cents(dormant.dormant),
         cents(dormant.held),
-        dormant.members
+        dormant.members,
+        dormant.longest_idle_days
     );
     let mut stores = dormant.stores.clone();
     stores.sort_by(|a, b| b.dormant.cmp(&a.dormant).then(a.store.cmp(&b.store)));
@@ -351,8 +412,7 @@ pub(crate) fn demo_digest(ledger: &Ledger, now: Timestamp) -> Result<String, Fai
             s.members
         );
     }
-    let policy = ledger.policy();
-    let staff = report::staff(&p, None, None, policy.commission.as_ref(), policy.rounding);
+    let staff = report::staff(&p, None, None, &Rates::of_history(&ledger.policy_history()));
     outln!(o, "  top staff (revenue net of refunds, plus sales):");
     for r in staff.rows.iter().filter(|r| r.staff.is_some()).take(3) {
         outln!(

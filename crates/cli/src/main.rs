@@ -151,7 +151,7 @@ enum Cmd {
         format: export::Format,
     },
     /// Reports on the books (trial-balance, stores, settlement, liability) and what they tell
-    /// a chain (churn, dormant, turnover, staff, services, members).
+    /// a chain (churn, dormant, turnover, staff, services, members, campaigns).
     Report {
         /// Which report.
         #[arg(value_enum)]

@@ -33,6 +33,9 @@ pub(crate) enum Report {
     Prepaid,
     /// What every member would be refunded if the card business closed --at a time.
     Refundable,
+    /// Bonus ladders by policy version, rule and cohort of --cohorts: recharges, bonus,
+    /// liability created, turnover, breakage.
+    Campaigns,
 }
 
 impl Report {
@@ -46,6 +49,7 @@ impl Report {
             Report::Staff => Which::Staff,
             Report::Services => Which::Services,
             Report::Members => Which::Members,
+            Report::Campaigns => Which::Campaigns,
             Report::TrialBalance
             | Report::Stores
             | Report::Settlement

@@ -38,10 +38,10 @@ pub use event::{
 /// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
 pub mod events {
     pub use crate::event::data::{
-        Adjusted, BalanceOpened, PeriodClosed, RefundComputation, BalanceRefunded, BonusExpired, BonusGranted, Consumed,
+        Adjusted, BalanceOpened, BalanceRefunded, BonusExpired, BonusGranted, Consumed,
         ConsumptionRefunded, MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired,
-        PackagePurchased, PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished,
-        Recharged, SessionRedeemed, Settled, TierChanged,
+        PackagePurchased, PackageRefunded, PeriodClosed, PointsExpired, PointsRedeemed,
+        PolicyPublished, Recharged, RefundComputation, SessionRedeemed, Settled, TierChanged,
     };
     pub use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 }
@@ -57,10 +57,11 @@ pub use policy::founding::{
 };
 pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
-    pro_rata_refund, BonusRule, CommissionPolicy, Entity, EntityKind, FreezePolicy, PackagePolicy,
-    PackageRefundTo, Policy, PolicyBuilder, PrepaidPolicy, RefundFormula, RefundPolicy, SpendOrder,
-    Threshold, Tier, Upgrade, COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
-    DEFAULT_POLICY_JSON, EXPIRY_DAYS_MAX, NoticePolicy, NOTICE_DAYS_MAX,
+    cohort_of, pro_rata_refund, BonusRule, CommissionPolicy, CommissionRates, Entity, EntityKind,
+    FreezePolicy, NoticePolicy, PackagePolicy, PackageRefundTo, Policy, PolicyBuilder,
+    PrepaidPolicy, RefundFormula, RefundPolicy, SpendOrder, Threshold, Tier, Upgrade,
+    COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID, DEFAULT_POLICY_JSON,
+    EXPIRY_DAYS_MAX, NOTICE_DAYS_MAX,
 };
 pub use rust_decimal::Decimal;
 pub use time::Timestamp;

@@ -10,6 +10,9 @@
 //! - `GET /v1/members/{id}` (`?as_of=`), `…/statement?from=&to=`, `…/events`.
 //! - `GET /v1/reports/{trial-balance|stores|settlement|liability}` (`?as_of=`), `GET
 //!   /v1/verify`, `GET /v1/export?format=jsonl|hledger|beancount|csv` (streamed).
+//! - `GET /v1/reports/{churn|dormant|turnover|staff|services|members|campaigns}`: what the
+//!   ledger tells a chain (memberledger-insight), from projections the server keeps current.
+//! - `GET /hq` and `GET /me`: server-rendered pages for head office and for a member.
 //! - `GET /v1/policy`, `GET /v1/policy/versions`, `POST /v1/policy`.
 //! - `GET /v1/events?after=N&limit=M&wait=S`: the change feed, a long poll; and
 //!   [`webhook`]: every event pushed to a URL, signed, at least once, in order.
@@ -46,14 +49,17 @@ mod extract;
 mod feed;
 mod group;
 mod health;
+mod insight_schema;
 mod members;
 mod metrics;
 mod middleware;
 mod notices;
 mod openapi;
+mod pages;
 mod permit;
 mod policy;
 mod prepaid;
+mod reports;
 mod schema;
 mod server;
 mod signature;

@@ -14,8 +14,9 @@ use crate::auth::token_hash;
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
 
-/// Paths served without a token.
-const PUBLIC: [&str; 3] = ["/healthz", "/readyz", "/v1/openapi.json"];
+/// Paths served without a bearer token. The pages (`/hq`, `/me`) check the token of their
+/// own form (a query parameter, since a browser's link sets no header; see `pages`).
+const PUBLIC: [&str; 5] = ["/healthz", "/readyz", "/v1/openapi.json", "/hq", "/me"];
 
 /// Authenticates, limits and times a request, and logs one line for it with the token's role
 /// (never the token).

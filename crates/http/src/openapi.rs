@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{books, commands, export, feed, health, members, notices, policy, prepaid};
+use crate::{books, commands, export, feed, health, members, notices, policy, prepaid, reports};
 
 /// The bearer scheme every `/v1` path but the document itself requires.
 struct Bearer;
@@ -42,6 +42,13 @@ impl Modify for Bearer {
         books::settlement,
         books::liability,
         prepaid::report,
+        reports::churn,
+        reports::dormant,
+        reports::turnover,
+        reports::staff,
+        reports::services,
+        reports::members,
+        reports::campaigns,
         books::verify,
         export::export,
         feed::events,

@@ -12,7 +12,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::error::ApiError;
 use crate::middleware::{access, challenge, panicked};
 use crate::state::AppState;
-use crate::{books, commands, export, feed, health, members, notices, openapi, policy, prepaid};
+use crate::{
+    books, commands, export, feed, health, members, notices, openapi, pages, policy, prepaid,
+    reports,
+};
 
 /// The server's routes under its middleware.
 pub fn app(state: AppState) -> Router {
@@ -32,6 +35,13 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/reports/settlement", get(books::settlement))
         .route("/v1/reports/liability", get(books::liability))
         .route("/v1/reports/prepaid", get(prepaid::report))
+        .route("/v1/reports/churn", get(reports::churn))
+        .route("/v1/reports/dormant", get(reports::dormant))
+        .route("/v1/reports/turnover", get(reports::turnover))
+        .route("/v1/reports/staff", get(reports::staff))
+        .route("/v1/reports/services", get(reports::services))
+        .route("/v1/reports/members", get(reports::members))
+        .route("/v1/reports/campaigns", get(reports::campaigns))
         .route("/v1/verify", get(books::verify))
         .route("/v1/export", get(export::export))
         .route("/v1/events", get(feed::events))
@@ -39,6 +49,8 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/policy", get(policy::show).post(policy::publish))
         .route("/v1/policy/versions", get(policy::versions))
         .route("/v1/openapi.json", get(openapi_document))
+        .route("/hq", get(pages::hq))
+        .route("/me", get(pages::me))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

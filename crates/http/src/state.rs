@@ -89,6 +89,7 @@ struct Inner {
     limiter: RateLimiter,
     permits: Semaphore,
     stopping: AtomicBool,
+    kept: crate::reports::Kept,
 }
 
 /// The state every handler shares; cheap to clone.
@@ -110,6 +111,7 @@ impl AppState {
             limiter: RateLimiter::default(),
             permits,
             stopping: AtomicBool::new(false),
+            kept: crate::reports::Kept::default(),
         }))
     }
 
@@ -144,6 +146,11 @@ impl AppState {
             .committer
             .execute(&inner.ledger, &inner.metrics, commands)
             .await
+    }
+
+    /// The insight projections the server keeps current.
+    pub(crate) fn kept(&self) -> &crate::reports::Kept {
+        &self.0.kept
     }
 
     /// The slots of the concurrency limit.

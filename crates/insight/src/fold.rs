@@ -3,7 +3,7 @@
 
 use memberledger::domain::events::{
     Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
-    MemberEnrolled, PackagePurchased, PackageRefunded, Recharged, SessionRedeemed,
+    MemberEnrolled, PackagePurchased, PackageRefunded, Recharged, SessionRedeemed, TierChanged,
 };
 use memberledger::domain::{Direction, Draw, Event, EventBody, LotKind, PaidFrom};
 
@@ -20,8 +20,11 @@ impl Projections {
         match &e.body {
             EventBody::MemberEnrolled(b) => self.enrolled(e, b),
             EventBody::Recharged(b) => self.recharged(e, b),
-            EventBody::BonusGranted(BonusGranted { amount, .. }) => {
+            EventBody::BonusGranted(BonusGranted {
+                amount, rule, lot, ..
+            }) => {
                 self.hold(e, &e.store, cents(*amount), |m| &mut m.opened);
+                self.campaign_bonus(e, *rule, *lot, cents(*amount));
             }
             EventBody::Consumed(b) => self.consumed(e, b),
             EventBody::ConsumptionRefunded(b) => self.consumption_refunded(e, b),
@@ -29,8 +32,17 @@ impl Projections {
             EventBody::BonusExpired(BonusExpired {
                 amount,
                 origin_store,
+                lot,
                 ..
-            }) => self.hold(e, origin_store, -cents(*amount), |m| &mut m.breakage),
+            }) => {
+                self.hold(e, origin_store, -cents(*amount), |m| &mut m.breakage);
+                if let Some(c) = self.campaign_lot(&e.member, LotKind::Bonus, *lot) {
+                    c.breakage += cents(*amount);
+                }
+            }
+            EventBody::TierChanged(TierChanged { to, .. }) => {
+                self.member(&e.member).tier = Some(to.clone());
+            }
             EventBody::Adjusted(b) => self.adjusted(e, b),
             EventBody::PackagePurchased(b) => self.package_purchased(e, b),
             EventBody::SessionRedeemed(b) => self.session_redeemed(e, b),
@@ -44,6 +56,7 @@ impl Projections {
     fn enrolled(&mut self, e: &Event, b: &MemberEnrolled) {
         let m = self.member(&e.member);
         m.home_store = Some(b.home_store.clone());
+        m.tier = Some(b.tier.clone());
         m.enrolled_at = Some(e.at);
         m.active(e.at);
     }
@@ -54,9 +67,12 @@ impl Projections {
         let m = self.member(&e.member);
         m.recharged += amount;
         m.active(e.at);
-        let day = self.staff_day(e, b.staff.as_ref(), &e.store.clone());
-        day.recharges += 1;
-        day.recharged += amount;
+        let terms = self.terms(e);
+        self.staff_day(e, b.staff.as_ref(), &e.store, terms, |d| {
+            d.recharges += 1;
+            d.recharged += amount;
+        });
+        self.campaign_recharged(e, b.lot, amount);
     }
 
     /// Lots drawn: stored value leaves the store that held each.
@@ -64,17 +80,21 @@ impl Projections {
         for d in draws {
             self.hold(e, &d.origin_store, -cents(d.amount), flow);
         }
+        self.campaign_draws(&e.member, draws, |c, _| &mut c.consumed);
     }
 
     fn consumed(&mut self, e: &Event, b: &Consumed) {
         self.draws(e, &b.draws, |m| &mut m.consumed);
         let charged = cents(b.charged);
+        let (policy, tier) = self.terms(e);
         self.served(e, b.service.as_deref(), b.staff.as_ref(), charged);
         self.consumptions.insert(
             e.command,
             Sale {
                 staff: b.staff.clone(),
                 service: b.service.clone(),
+                policy,
+                tier,
             },
         );
     }
@@ -92,9 +112,11 @@ impl Projections {
         m.visit(e.at, service, staff);
         m.spent += revenue;
         m.active(e.at);
-        let day = self.staff_day(e, staff, &e.store.clone());
-        day.services += 1;
-        day.revenue += revenue;
+        let terms = self.terms(e);
+        self.staff_day(e, staff, &e.store, terms, |d| {
+            d.services += 1;
+            d.revenue += revenue;
+        });
         let slot = self.calendar.weekday_hour(e.at);
         let name = service.unwrap_or(crate::report::NO_SERVICE);
         self.services
@@ -106,6 +128,12 @@ impl Projections {
     fn consumption_refunded(&mut self, e: &Event, b: &ConsumptionRefunded) {
         for r in &b.restored {
             let amount = cents(r.amount);
+            if let Some(c) = self.campaign_lot(&e.member, r.kind, r.lot) {
+                c.consumed -= amount;
+                if r.forfeited {
+                    c.breakage += amount;
+                }
+            }
             if r.forfeited {
                 // Given back past its expiry: straight to breakage, never held again.
                 let month = self.calendar.month(e.at);
@@ -121,12 +149,16 @@ impl Projections {
         }
         let amount = cents(b.amount);
         let sale = self.consumptions.get(&b.consumption).cloned();
+        let terms = sale
+            .as_ref()
+            .map_or_else(|| self.terms(e), |s| (s.policy, s.tier.clone()));
         let (staff, service) = sale.map(|s| (s.staff, s.service)).unwrap_or_default();
         let m = self.member(&e.member);
         m.spent -= amount;
         m.active(e.at);
-        self.staff_day(e, staff.as_ref(), &b.service_store)
-            .service_refunds += amount;
+        self.staff_day(e, staff.as_ref(), &b.service_store, terms, |d| {
+            d.service_refunds += amount;
+        });
         let name = service.as_deref().unwrap_or(crate::report::NO_SERVICE);
         self.services.entry(name.to_owned()).or_default().refunds += amount;
     }
@@ -139,6 +171,10 @@ impl Projections {
             };
             self.hold(e, &d.origin_store, -cents(d.amount), flow);
         }
+        self.campaign_draws(&e.member, &b.draws, |c, kind| match kind {
+            LotKind::Principal => &mut c.refunded,
+            LotKind::Bonus => &mut c.breakage,
+        });
         let m = self.member(&e.member);
         m.cash_refunded += cents(b.payout);
         m.active(e.at);
@@ -148,7 +184,14 @@ impl Projections {
         let Some(amount) = b.amount else { return };
         match b.direction {
             Direction::Credit => self.hold(e, &e.store, cents(amount), |m| &mut m.opened),
-            Direction::Debit => self.draws(e, &b.draws, |m| &mut m.adjusted_out),
+            Direction::Debit => {
+                for d in &b.draws {
+                    self.hold(e, &d.origin_store, -cents(d.amount), |m| {
+                        &mut m.adjusted_out
+                    });
+                }
+                self.campaign_draws(&e.member, &b.draws, |c, _| &mut c.adjusted_out);
+            }
         }
     }
 
@@ -159,15 +202,19 @@ impl Projections {
         m.spent += price;
         m.package_cash += cash;
         m.active(e.at);
-        let day = self.staff_day(e, b.staff.as_ref(), &e.store.clone());
-        day.packages += 1;
-        day.package_sales += price;
-        day.package_cash += cash;
+        let (policy, tier) = self.terms(e);
+        self.staff_day(e, b.staff.as_ref(), &e.store, (policy, tier.clone()), |d| {
+            d.packages += 1;
+            d.package_sales += price;
+            d.package_cash += cash;
+        });
         self.packages.insert(
             b.package,
             Sale {
                 staff: b.staff.clone(),
                 service: Some(b.service.clone()),
+                policy,
+                tier,
             },
         );
     }
@@ -199,8 +246,13 @@ impl Projections {
             m.cash_refunded += cents(b.principal);
         }
         m.active(e.at);
-        let seller = self.packages.get(&b.package).and_then(|s| s.staff.clone());
-        self.staff_day(e, seller.as_ref(), &b.origin_store)
-            .package_refunds += amount;
+        let sale = self.packages.get(&b.package).cloned();
+        let terms = sale
+            .as_ref()
+            .map_or_else(|| self.terms(e), |s| (s.policy, s.tier.clone()));
+        let seller = sale.and_then(|s| s.staff);
+        self.staff_day(e, seller.as_ref(), &b.origin_store, terms, |d| {
+            d.package_refunds += amount;
+        });
     }
 }

@@ -24,18 +24,23 @@
 //! [`RecordedEvent`]: memberledger::domain::RecordedEvent
 
 mod calendar;
+mod campaign;
 mod cents;
+pub mod chart;
 mod fold;
 mod member;
 mod projections;
+mod rates;
 pub mod report;
 mod service;
 mod staff;
 mod store_month;
 
 pub use calendar::{Calendar, Month};
+pub use campaign::{CampaignKey, CampaignStats};
 pub use member::MemberStats;
-pub use projections::Projections;
+pub use projections::{Projections, SaleKey};
+pub use rates::{Rates, VersionRates};
 pub use service::ServiceStats;
 pub use staff::{StaffDay, StaffKey};
 pub use store_month::StoreMonth;

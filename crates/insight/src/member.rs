@@ -11,6 +11,8 @@ use serde::Serialize;
 pub struct MemberStats {
     /// The store that opened the card.
     pub home_store: Option<StoreId>,
+    /// The member's tier.
+    pub tier: Option<String>,
     /// When the card was opened.
     pub enrolled_at: Option<Timestamp>,
     /// The first service delivered (a card consumption or a package session).

@@ -6,6 +6,7 @@ use memberledger::domain::{Event, RecordedEvent, StaffId};
 use memberledger::{Error, Ledger, MemberId, StoreId, Timestamp, Uuid};
 
 use crate::calendar::{Calendar, Month};
+use crate::campaign::{CampaignKey, CampaignStats, LastRecharge, LotKey};
 use crate::member::MemberStats;
 use crate::service::ServiceStats;
 use crate::staff::{StaffDay, StaffKey};
@@ -19,7 +20,15 @@ const PAGE: usize = 4096;
 pub(crate) struct Sale {
     pub(crate) staff: Option<StaffId>,
     pub(crate) service: Option<String>,
+    /// The policy version it was made under and the member's tier then: what its refund
+    /// takes commission back at.
+    pub(crate) policy: u32,
+    pub(crate) tier: Option<String>,
 }
+
+/// A staff day's sales by the policy version in force and the member's tier at each sale:
+/// what commission is paid at.
+pub type SaleKey = (StaffKey, u32, Option<String>);
 
 /// Every projection the reports read, folded from recorded events.
 ///
@@ -40,6 +49,10 @@ pub struct Projections {
     pub(crate) services: BTreeMap<String, ServiceStats>,
     pub(crate) consumptions: HashMap<Uuid, Sale>,
     pub(crate) packages: HashMap<Uuid, Sale>,
+    pub(crate) sales: BTreeMap<SaleKey, StaffDay>,
+    pub(crate) campaigns: BTreeMap<CampaignKey, CampaignStats>,
+    pub(crate) lots: HashMap<LotKey, CampaignKey>,
+    pub(crate) last_recharge: Option<LastRecharge>,
 }
 
 impl Projections {
@@ -111,6 +124,18 @@ impl Projections {
         &self.staff
     }
 
+    /// Each staff day's figures by the policy version and the member's tier at each sale.
+    #[must_use]
+    pub fn staff_sales(&self) -> &BTreeMap<SaleKey, StaffDay> {
+        &self.sales
+    }
+
+    /// Each member's recharges by policy version and bonus rule, and their lots since.
+    #[must_use]
+    pub fn campaigns(&self) -> &BTreeMap<CampaignKey, CampaignStats> {
+        &self.campaigns
+    }
+
     /// Each service's visits and revenue by weekday and hour.
     #[must_use]
     pub fn services(&self) -> &BTreeMap<String, ServiceStats> {
@@ -152,16 +177,24 @@ impl Projections {
         self.members.entry(id.clone()).or_default()
     }
 
-    /// The figures of `staff` at `store` on the event's local day.
+    /// A sale or service by `staff` at `store` on the event's local day, made under policy
+    /// `version` to a member of `tier`: `f` adds it to the day's figures.
     pub(crate) fn staff_day(
         &mut self,
         e: &Event,
         staff: Option<&StaffId>,
         store: &StoreId,
-    ) -> &mut StaffDay {
-        let day = self.calendar.date(e.at);
-        self.staff
-            .entry((staff.cloned(), store.clone(), day))
-            .or_default()
+        (version, tier): (u32, Option<String>),
+        f: impl Fn(&mut StaffDay),
+    ) {
+        let key: StaffKey = (staff.cloned(), store.clone(), self.calendar.date(e.at));
+        f(self.staff.entry(key.clone()).or_default());
+        f(self.sales.entry((key, version, tier)).or_default());
+    }
+
+    /// The policy version of the event and the member's tier now: a sale's terms.
+    pub(crate) fn terms(&self, e: &Event) -> (u32, Option<String>) {
+        let tier = self.members.get(&e.member).and_then(|m| m.tier.clone());
+        (e.policy, tier)
     }
 }

@@ -38,8 +38,7 @@ fn staff_recharges_and_revenue_per_store_equal_the_books() {
         &p,
         None,
         None,
-        Some(&rates),
-        memberledger::domain::Rounding::HalfUp,
+        &memberledger_insight::Rates::flat(Some(&rates), memberledger::domain::Rounding::HalfUp),
     );
     let mut cash: BTreeMap<String, i128> = BTreeMap::new();
     let mut revenue: BTreeMap<String, i128> = BTreeMap::new();
@@ -80,4 +79,37 @@ fn staff_recharges_and_revenue_per_store_equal_the_books() {
         books.iter().map(|b| cents(&b.revenue)).sum::<i128>()
     );
     assert!(staff.commission > 0);
+    commission_on_services_is_the_rate_of_each_stores_revenue(&staff, &books, &p);
+}
+
+/// Commission reconciles with the books: per store, the service commission is 8% of the
+/// books' revenue, to within the rounding of each staff row's shares (one per policy version
+/// and tier: at most half a cent each).
+fn commission_on_services_is_the_rate_of_each_stores_revenue(
+    staff: &report::StaffReport,
+    books: &[memberledger_audit::StoreReport],
+    p: &Projections,
+) {
+    for b in books {
+        let shares: std::collections::BTreeSet<_> = p
+            .staff_sales()
+            .keys()
+            .filter(|((_, store, _), _, _)| store.as_str() == b.store)
+            .map(|((staff, _, _), version, tier)| (staff, version, tier))
+            .collect();
+        let paid: i128 = staff
+            .rows
+            .iter()
+            .filter(|r| r.store.as_str() == b.store)
+            .map(|r| r.commission_services)
+            .sum();
+        let due = cents(&b.revenue) * 8;
+        let diff = (paid * 100 - due).abs();
+        assert!(
+            diff <= i128::try_from(shares.len()).unwrap() * 50,
+            "store {}: commission {paid} against 8% of {}",
+            b.store,
+            cents(&b.revenue)
+        );
+    }
 }

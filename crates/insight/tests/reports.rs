@@ -16,7 +16,7 @@
 use memberledger::domain::{CommissionPolicy, Decimal, Rounding};
 use memberledger::{Policy, Timestamp};
 use memberledger_insight::report::{self, ChurnStatus, RankBy};
-use memberledger_insight::Projections;
+use memberledger_insight::{Projections, Rates};
 use memberledger_testkit::Given;
 
 const MASSAGE: &str = "00000000-0000-4000-8000-0000000000a1";
@@ -172,7 +172,12 @@ fn turnover_is_consumed_over_the_average_held() {
 
 #[test]
 fn staff_commission_is_the_policy_rate_of_recharges_and_net_service_revenue() {
-    let r = report::staff(&chain(), None, None, Some(&rates()), Rounding::HalfUp);
+    let r = report::staff(
+        &chain(),
+        None,
+        None,
+        &Rates::flat(Some(&rates()), Rounding::HalfUp),
+    );
     let rows: Vec<_> = r
         .rows
         .iter()
@@ -207,11 +212,16 @@ fn staff_commission_is_the_policy_rate_of_recharges_and_net_service_revenue() {
     assert_eq!(money(r.commission), "53.00");
     // A period from 2026-01-05 leaves out New Year's Day.
     let from = "2026-01-05".parse().ok();
-    let later = report::staff(&chain(), from, None, Some(&rates()), Rounding::HalfUp);
+    let later = report::staff(
+        &chain(),
+        from,
+        None,
+        &Rates::flat(Some(&rates()), Rounding::HalfUp),
+    );
     assert_eq!(later.rows.len(), 1);
     // No rates: no commission.
     assert_eq!(
-        report::staff(&chain(), None, None, None, Rounding::HalfUp).commission,
+        report::staff(&chain(), None, None, &Rates::flat(None, Rounding::HalfUp)).commission,
         0
     );
 }
@@ -288,7 +298,7 @@ fn packages_count_to_the_seller_sessions_to_the_server_and_refunds_to_the_seller
         .and(&format!(r#"{{"type":"redeem_session","package":"{PACKAGE}","staff":"E6"}}"#))
         .and(&format!(r#"{{"type":"refund_package","package":"{PACKAGE}"}}"#));
     let p = Projections::build(given.ledger_ref(), None).unwrap();
-    let r = report::staff(&p, None, None, Some(&rates), Rounding::HalfUp);
+    let r = report::staff(&p, None, None, &Rates::flat(Some(&rates), Rounding::HalfUp));
     let rows: Vec<_> = r
         .rows
         .iter()

@@ -150,15 +150,16 @@ pub use memberledger_core::{
 pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
-        check_balanced, decide, format_cents, opened_package_id, postings, Account, Action,
-        Balance, BonusRule, Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord,
-        Context, Decimal, Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError,
-        FreezePolicy, Hash, Lot, LotKind, MemberId, MemberState, MemberView, Money, NoticePolicy,
-        Opening, OpeningBonus, OpeningPackage, OpeningPoints, OpeningPrincipal, Package,
-        PackagePolicy, PackageRefundTo, PackageStatus, PaidFrom, PointLot, PointsDraw, Policy,
-        PolicyBuilder, PolicyHistory, PolicyVersion, Posting, RecordedEvent, RefundPolicy,
-        Rejection, Restore, Rounding, SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp,
-        Upgrade, Uuid, COMMAND_LINE_MAX, DEFAULT_POLICY_JSON, OPENING_ENTRIES_MAX,
+        check_balanced, cohort_of, decide, format_cents, opened_package_id, postings, Account,
+        Action, Balance, BonusRule, Clearing, Command, CommandBuilder, CommissionPolicy,
+        CommissionRates, ConsumptionRecord, Context, Decimal, Decision, Direction, Draw, DrawnLot,
+        Event, EventBody, FoldError, FreezePolicy, Hash, Lot, LotKind, MemberId, MemberState,
+        MemberView, Money, NoticePolicy, Opening, OpeningBonus, OpeningPackage, OpeningPoints,
+        OpeningPrincipal, Package, PackagePolicy, PackageRefundTo, PackageStatus, PaidFrom,
+        PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory, PolicyVersion, Posting,
+        RecordedEvent, RefundPolicy, Rejection, Restore, Rounding, SpendOrder, StaffId, StoreId,
+        Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX, DEFAULT_POLICY_JSON,
+        OPENING_ENTRIES_MAX,
     };
     // Prepaid-card rules (issue 17): issuing entities, caps, refund formulas.
     pub use memberledger_core::{

@@ -390,7 +390,7 @@ fn put_action(action: &Action, w: &mut Wire) {
         | Action::RefundPackage { .. }
         | Action::PublishPolicy { .. }
         | Action::ClosePeriod { .. } => put_action_more(action, w),
-        | Action::OpenBalance { .. } => put_action_more(action, w),
+        Action::OpenBalance { .. } => put_action_more(action, w),
     }
 }
 

@@ -1,11 +1,12 @@
 //! The policy: the chain's rules, a JSON file validated on load.
 
 mod builder;
+mod cohort;
 mod commission;
 pub(crate) mod founding;
 pub(crate) mod history;
-mod prepaid;
 mod notices;
+mod prepaid;
 
 use std::collections::HashSet;
 
@@ -13,13 +14,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use builder::PolicyBuilder;
-pub use commission::{CommissionPolicy, COMMISSION_RATE_MAX};
+pub use cohort::cohort_of;
+pub use commission::{CommissionPolicy, CommissionRates, COMMISSION_RATE_MAX};
+pub use notices::{NoticePolicy, NOTICE_DAYS_MAX};
 pub(crate) use prepaid::pro_rata_within_a_cent;
 pub use prepaid::{
     pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
     DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
 };
-pub use notices::{NoticePolicy, NOTICE_DAYS_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -366,8 +368,14 @@ impl Policy {
         if let Some(n) = &self.notices {
             n.validate()?;
         }
-        match &self.commission {
-            Some(c) => c.validate(),
+        let Some(c) = &self.commission else {
+            return Ok(());
+        };
+        c.validate()?;
+        match c.tiers.keys().find(|t| self.tier_index(t).is_none()) {
+            Some(t) => Err(Rejection::InvalidPolicy(format!(
+                "commission.tiers names tier {t:?}, which the policy does not define"
+            ))),
             None => Ok(()),
         }
     }
@@ -484,6 +492,21 @@ mod tests {
             crate::policy_canonical_bytes(&p),
             crate::policy_canonical_bytes(&Policy::builtin())
         );
+    }
+
+    #[test]
+    fn commission_tiers_name_defined_tiers_and_take_valid_rates() {
+        let tiers = r#""tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]"#;
+        let with = |c: &str| Policy::from_json(&format!(r#"{{{tiers},"commission":{c}}}"#));
+        let ok = with(r#"{"service":"0.1","tiers":{"standard":{"service":"0.2"}}}"#).unwrap();
+        let c = ok.commission.as_ref().unwrap();
+        assert_eq!(c.rates(Some("standard")).service, Some(Decimal::new(2, 1)));
+        assert!(ok
+            .to_json()
+            .contains(r#""tiers":{"standard":{"service":"0.2"}}"#));
+        assert!(with(r#"{"tiers":{"gold":{"service":"0.2"}}}"#).is_err());
+        assert!(with(r#"{"tiers":{"standard":{"service":"2"}}}"#).is_err());
+        assert!(with(r#"{"tiers":{"standard":{"bogus":"0.1"}}}"#).is_err());
     }
 
     #[test]

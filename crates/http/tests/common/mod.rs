@@ -197,3 +197,38 @@ impl Drop for Server {
 pub fn command(n: u32, at: &str, rest: &str) -> String {
     format!(r#"{{"id":"00000000-0000-4000-8000-{n:012}","at":"{at}",{rest}}}"#)
 }
+
+/// M1 enrolls at S1, recharges 1000.00 (E1) and is served 230.00 of 按摩 by E2 on
+/// 2026-03-01; the server's clock reads 2026-06-01.
+pub fn small_chain(s: &Server) {
+    let lines = [
+        command(
+            1,
+            "2026-03-01T10:00:00Z",
+            r#""type":"enroll","member":"M1","store":"S1""#,
+        ),
+        command(
+            2,
+            "2026-03-01T10:05:00Z",
+            r#""type":"recharge","member":"M1","store":"S1","amount":"1000.00","staff":"E1""#,
+        ),
+        command(
+            3,
+            "2026-03-01T11:00:00Z",
+            r#""type":"consume","member":"M1","store":"S1","amount":"230.00","service":"按摩","staff":"E2""#,
+        ),
+        command(
+            4,
+            "2026-03-02T10:00:00Z",
+            r#""type":"enroll","member":"M2","store":"S2""#,
+        ),
+        command(
+            5,
+            "2026-03-02T10:05:00Z",
+            r#""type":"recharge","member":"M2","store":"S2","amount":"500.00""#,
+        ),
+    ];
+    let body = format!("[{}]", lines.join(","));
+    let a = s.post("hq", "/v1/commands", &body);
+    assert_eq!(a.status, 200, "{}", a.body);
+}

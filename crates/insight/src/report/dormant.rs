@@ -43,6 +43,9 @@ pub struct Dormant {
     pub held: i128,
     /// By store, by store id.
     pub stores: Vec<DormantStore>,
+    /// The most whole days any member holding stored value has gone without activity (0 when
+    /// none holds any): how far the line is from catching someone.
+    pub longest_idle_days: u64,
 }
 
 /// Stored value of members whose last activity (enrollment, recharge, service, purchase or
@@ -51,10 +54,13 @@ pub struct Dormant {
 pub fn dormant(p: &Projections, now: Timestamp, days: u32) -> Dormant {
     let mut stores: BTreeMap<StoreId, DormantStore> = BTreeMap::new();
     let mut members = 0;
+    let mut longest_idle_days = 0;
     for m in p.members().values() {
-        let idle = m
-            .last_active
-            .is_some_and(|t| days_between(t, now) >= u64::from(days));
+        let idle_days = m.last_active.map_or(0, |t| days_between(t, now));
+        if !m.held.is_empty() {
+            longest_idle_days = longest_idle_days.max(idle_days);
+        }
+        let idle = m.last_active.is_some() && idle_days >= u64::from(days);
         let mut counted = false;
         for (store, &cents) in &m.held {
             let s = stores.entry(store.clone()).or_insert_with(|| DormantStore {
@@ -91,5 +97,6 @@ pub fn dormant(p: &Projections, now: Timestamp, days: u32) -> Dormant {
         dormant: stores.iter().map(|s| s.dormant).sum(),
         held: stores.iter().map(|s| s.held).sum(),
         stores,
+        longest_idle_days,
     }
 }

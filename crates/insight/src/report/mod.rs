@@ -2,6 +2,7 @@
 //! speaks of, returning a `Serialize` struct (rows of figures, money as decimal strings) that
 //! a CLI prints as a table and a server can send as JSON as it is.
 
+mod campaigns;
 mod churn;
 mod dormant;
 mod members;
@@ -9,6 +10,7 @@ mod services;
 mod staff;
 mod turnover;
 
+pub use campaigns::{campaigns, CampaignRow, Campaigns, COHORTS_MAX};
 pub use churn::{churn, Churn, ChurnRow, ChurnStatus};
 pub use dormant::{dormant, Dormant, DormantStore};
 pub use members::{members, MemberRow, Members, RankBy};
