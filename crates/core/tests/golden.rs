@@ -6,6 +6,9 @@
 //! memberledger-core --test golden`, then review the diff. Files of released versions never
 //! change.
 
+// The scripted scenario reads best as one story, event type by event type.
+#![allow(clippy::too_many_lines)]
+
 use memberledger_core::events::PolicyPublished;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -112,13 +115,17 @@ fn scenario() -> Vec<Event> {
     history.apply(&event).unwrap();
     all.push(event);
     all.extend(schema_3(&mut history));
-    // Schema 3: a member moving from another system (command 302).
+    all.extend(opening(&history));
+    all
+}
+
+/// Schema 3: a member moving from another system (command 302).
+fn opening(history: &PolicyHistory) -> Vec<Event> {
     let open = Command::from_json(
         r#"{"id":"00000000-0000-4000-8000-000000000302","at":"2026-07-02T00:00:00Z","type":"open_balance","member":"M2","store":"S1","opening":{"principal":[{"amount":"500.00"},{"amount":"120.50","origin_store":"S2"}],"bonus":[{"amount":"40.00","expires_at":"2026-09-30T00:00:00Z"}],"points":[{"points":1200,"expires_at":"2026-12-31T00:00:00Z"}],"packages":[{"service":"facial","sessions":4,"session_price":"80.00","origin_store":"S2","expires_at":"2027-01-01T00:00:00Z"}]}}"#,
     )
     .unwrap();
-    all.extend(decide(&Context::new(&history), &open).unwrap().events);
-    all
+    decide(&Context::new(history), &open).unwrap().events
 }
 
 /// Schema 3: a period closed through the end of June, in the policy stream.

@@ -272,7 +272,11 @@ fn imported_bonus_points_and_packages_lapse_in_the_sweep() {
 
 /// The figures of an opening the properties draw: principal and bonus lots (bonus lapsing on
 /// day `d` of 2026), packages of `sessions` at a price.
-fn openings() -> impl Strategy<Value = (Vec<(i64, u8)>, Vec<(i64, u32)>, Vec<(i64, u32, u32)>)> {
+/// Drawn lots: principal (cents, origin store), bonus (cents, days), packages (cents,
+/// sessions, days).
+type Drawn = (Vec<(i64, u8)>, Vec<(i64, u32)>, Vec<(i64, u32, u32)>);
+
+fn openings() -> impl Strategy<Value = Drawn> {
     (
         prop::collection::vec((1i64..200_000, 0u8..3), 0..4),
         prop::collection::vec((1i64..20_000, 1u32..300), 0..3),

@@ -63,21 +63,7 @@ impl Command {
                 ..
             } => {
                 corrects.map_or(Ok(()), |c| uuid_set("corrects", c))?;
-                match (balance, amount, points) {
-                    (Balance::Points, None, Some(p)) => points_in_range(*p)?,
-                    (Balance::Points, _, _) => {
-                        return Err(invalid(
-                            "a points adjustment moves `points` and no `amount`",
-                        ))
-                    }
-                    (_, Some(a), None) => positive(*a)?,
-                    _ => {
-                        return Err(invalid(
-                            "a principal or bonus adjustment moves an `amount` and no `points`",
-                        ))
-                    }
-                }
-                validate_text("reason", reason)
+                adjustment(*balance, *amount, *points, reason)
             }
             Action::PurchasePackage {
                 amount,
@@ -182,4 +168,29 @@ fn package(amount: Money, sessions: u32, service: &str) -> Result<(), Rejection>
         )));
     }
     validate_text("service", service)
+}
+
+/// An adjustment moves `points` (a points balance) or an `amount` (principal or bonus), never
+/// both, with a reason.
+fn adjustment(
+    balance: Balance,
+    amount: Option<Money>,
+    points: Option<u64>,
+    reason: &str,
+) -> Result<(), Rejection> {
+    match (balance, amount, points) {
+        (Balance::Points, None, Some(p)) => points_in_range(p)?,
+        (Balance::Points, _, _) => {
+            return Err(invalid(
+                "a points adjustment moves `points` and no `amount`",
+            ))
+        }
+        (_, Some(a), None) => positive(a)?,
+        _ => {
+            return Err(invalid(
+                "a principal or bonus adjustment moves an `amount` and no `points`",
+            ))
+        }
+    }
+    validate_text("reason", reason)
 }

@@ -136,7 +136,7 @@ pub fn member_notices(state: &MemberState, policy: &NoticePolicy, as_of: Timesta
             out.push(n);
         }
     }
-    out.sort_by(|a, b| (a.expires_at, a.kind, a.id).cmp(&(b.expires_at, b.kind, b.id)));
+    out.sort_by_key(|a| (a.expires_at, a.kind, a.id));
     out
 }
 
