@@ -159,6 +159,9 @@ pub mod domain {
         SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX,
         DEFAULT_POLICY_JSON,
     };
+    pub use memberledger_core::{
+        External, ExternalAmount, ExternalPay, Given, GivenKind, PointsEarnedOn, CASH_METHOD,
+    };
 }
 
 /// The storage side, grouped: the [`EventStore`](store::EventStore) trait a ledger runs on
