@@ -338,4 +338,5 @@ mod expiry;
 mod packages;
 mod recharge;
 mod refunds;
+mod salon;
 mod tiers;
