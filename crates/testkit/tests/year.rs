@@ -1,7 +1,7 @@
 //! The year generator is pinned: the same seed and shape give the same commands, so the demo's
 //! chain head does not move when the generator's code does.
 
-use memberledger::{Ledger, Policy};
+use memberledger::Ledger;
 use memberledger_testkit::year::{Mix, Shape, Year};
 use sha2::{Digest, Sha256};
 
@@ -10,7 +10,7 @@ const DEMO_HEAD: &str = "32916574f67682228e21b53a64e7f1e98e502766ab50178ff2ca117
 
 /// A year as the demo records it, on an in-memory ledger: its chain head.
 fn head_of_year(seed: u64, shape: Shape) -> String {
-    let ledger = Ledger::in_memory_with(Policy::builtin());
+    let ledger = Ledger::in_memory_with(memberledger_testkit::year::year_policy());
     let mut year = Year::new(seed, shape);
     ledger.set_clock(memberledger::Clock::fixed(year.end()));
     year.record(&ledger, |_| {}, |_| {})
