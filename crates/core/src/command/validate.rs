@@ -75,23 +75,7 @@ impl Command {
                 points,
                 reason,
                 ..
-            } => {
-                match (balance, amount, points) {
-                    (Balance::Points, None, Some(p)) => points_in_range(*p)?,
-                    (Balance::Points, _, _) => {
-                        return Err(invalid(
-                            "a points adjustment moves `points` and no `amount`",
-                        ))
-                    }
-                    (_, Some(a), None) => positive(*a)?,
-                    _ => {
-                        return Err(invalid(
-                            "a principal or bonus adjustment moves an `amount` and no `points`",
-                        ))
-                    }
-                }
-                validate_text("reason", reason)
-            }
+            } => adjustment(*balance, *amount, *points, reason),
             Action::PurchasePackage {
                 amount,
                 service,
@@ -128,6 +112,31 @@ impl Command {
             _ => Ok(()),
         }
     }
+}
+
+/// An adjustment moves an `amount` of principal or bonus, or `points`, with a reason.
+fn adjustment(
+    balance: Balance,
+    amount: Option<Money>,
+    points: Option<u64>,
+    reason: &str,
+) -> Result<(), Rejection> {
+    let (balance, amount, points) = (&balance, &amount, &points);
+    match (balance, amount, points) {
+        (Balance::Points, None, Some(p)) => points_in_range(*p)?,
+        (Balance::Points, _, _) => {
+            return Err(invalid(
+                "a points adjustment moves `points` and no `amount`",
+            ))
+        }
+        (_, Some(a), None) => positive(*a)?,
+        _ => {
+            return Err(invalid(
+                "a principal or bonus adjustment moves an `amount` and no `points`",
+            ))
+        }
+    }
+    validate_text("reason", reason)
 }
 
 fn invalid(msg: &str) -> Rejection {

@@ -11,6 +11,36 @@ use crate::member::ConsumptionRecord;
 use crate::money::Money;
 use crate::policy::Policy;
 
+/// The points due back in total once a refund of `amount` (`principal` and `bonus` of it to the
+/// card, `external` outside it) is made: floor(earned × base restored so far / base), the base
+/// being what earned them (principal by default); a refund that completes the consumption
+/// reverses all that was earned.
+fn points_due(
+    rec: &ConsumptionRecord,
+    (amount, principal, bonus): (Money, Money, Money),
+    external: Option<&External>,
+) -> u64 {
+    let external_paid = rec.external.as_ref().map_or(Money::ZERO, |x| x.amount);
+    let base = rec.points_on.base(rec.principal, rec.bonus, external_paid);
+    let restored_total = rec.points_on.base(
+        rec.principal_restored.plus(principal),
+        rec.bonus_restored.plus(bonus),
+        rec.external_refunded
+            .plus(external.map_or(Money::ZERO, |x| x.amount)),
+    );
+    if rec.refunded.plus(amount) == rec.charged {
+        rec.points_earned
+    } else if base.is_positive() {
+        u64::try_from(
+            i128::from(rec.points_earned) * i128::from(restored_total.cents())
+                / i128::from(base.cents()),
+        )
+        .expect("points fit")
+    } else {
+        0
+    }
+}
+
 /// The part of a refund of `amount` paid back outside the card, by the consumption's method:
 /// `round(amount × external / charged)`, within what is left of each part (a refund of all
 /// that is left returns each part exactly). Returns it and the card's part of the refund.
@@ -108,28 +138,7 @@ impl Draft<'_> {
             assert!(want.is_zero(), "refund split within what was drawn");
         }
 
-        // Points reversed so far = floor(earned × base restored so far / base), the base being
-        // what earned them (principal by default); a refund that completes the consumption
-        // reverses all that was earned.
-        let external_paid = rec.external.as_ref().map_or(Money::ZERO, |x| x.amount);
-        let base = rec.points_on.base(rec.principal, rec.bonus, external_paid);
-        let restored_total = rec.points_on.base(
-            rec.principal_restored.plus(principal),
-            rec.bonus_restored.plus(bonus),
-            rec.external_refunded
-                .plus(external.as_ref().map_or(Money::ZERO, |x| x.amount)),
-        );
-        let target = if rec.refunded.plus(amount) == rec.charged {
-            rec.points_earned
-        } else if base.is_positive() {
-            u64::try_from(
-                i128::from(rec.points_earned) * i128::from(restored_total.cents())
-                    / i128::from(base.cents()),
-            )
-            .expect("points fit")
-        } else {
-            0
-        };
+        let target = points_due(&rec, (amount, principal, bonus), external.as_ref());
         let due = target.saturating_sub(rec.points_reversed);
         // Taken back from the oldest point lots; what the member no longer holds is forgiven.
         let (points_reversed, owed) = draw_points(&self.state.point_lots(), due);

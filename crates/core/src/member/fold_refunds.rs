@@ -48,28 +48,7 @@ impl MemberState {
         if rec.principal_restored > rec.principal || rec.bonus_restored > rec.bonus {
             return Err("refund restores more than was drawn".into());
         }
-        let mut sums = (Money::ZERO, Money::ZERO);
-        for r in restored {
-            let drawn = rec
-                .draws
-                .iter_mut()
-                .find(|d| d.draw.lot == r.lot && d.draw.kind == r.kind)
-                .ok_or_else(|| format!("lot {} was not drawn by {consumption}", r.lot))?;
-            drawn.restored = drawn.restored.plus(r.amount);
-            if drawn.restored > drawn.draw.amount
-                || r.origin_store != drawn.draw.origin_store
-                || r.expires_at != drawn.draw.expires_at
-            {
-                return Err(format!("lot {} restored beyond or unlike its draw", r.lot));
-            }
-            match r.kind {
-                LotKind::Principal => sums.0 = add_restored(sums.0, r)?,
-                LotKind::Bonus => sums.1 = add_restored(sums.1, r)?,
-            }
-            if !r.forfeited {
-                self.give_back_to_lot(r)?;
-            }
-        }
+        let sums = self.fold_restores(&mut rec, restored, consumption)?;
         if sums != (principal, bonus) {
             return Err("restored lots do not add up to the refund".into());
         }
@@ -119,6 +98,39 @@ fn check_external_back(
 }
 
 impl MemberState {
+    /// Gives each restore back to the lot the consumption drew (unless forfeited), within what
+    /// it drew; returns the principal and bonus restored.
+    fn fold_restores(
+        &mut self,
+        rec: &mut crate::member::ConsumptionRecord,
+        restored: &[crate::event::Restore],
+        consumption: uuid::Uuid,
+    ) -> Result<(Money, Money), String> {
+        let mut sums = (Money::ZERO, Money::ZERO);
+        for r in restored {
+            let drawn = rec
+                .draws
+                .iter_mut()
+                .find(|d| d.draw.lot == r.lot && d.draw.kind == r.kind)
+                .ok_or_else(|| format!("lot {} was not drawn by {consumption}", r.lot))?;
+            drawn.restored = drawn.restored.plus(r.amount);
+            if drawn.restored > drawn.draw.amount
+                || r.origin_store != drawn.draw.origin_store
+                || r.expires_at != drawn.draw.expires_at
+            {
+                return Err(format!("lot {} restored beyond or unlike its draw", r.lot));
+            }
+            match r.kind {
+                LotKind::Principal => sums.0 = add_restored(sums.0, r)?,
+                LotKind::Bonus => sums.1 = add_restored(sums.1, r)?,
+            }
+            if !r.forfeited {
+                self.give_back_to_lot(r)?;
+            }
+        }
+        Ok(sums)
+    }
+
     /// A consumption refund folded without the consumption's record: the figures must add up
     /// and the restores re-open their lots; what the record would check (never more than was
     /// drawn) was checked when it was decided, and `verify` checks it again with records.
