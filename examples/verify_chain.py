@@ -123,7 +123,6 @@ DATA_KEYS = {
     "balance_opened": {"bonus", "packages", "points", "principal"},
 }
 # Optional fields born at schema 3, absent when not recorded (refused in an older event).
-V3_OPTIONAL = {"balance_refunded": {"formula"}, "adjusted": {"corrects"}}
 # The event types of schema 1; the others exist from schema 2 on.
 V1_TYPES = frozenset([
     "member_enrolled", "recharged", "bonus_granted", "consumed", "consumption_refunded", "balance_refunded",
@@ -133,6 +132,35 @@ V1_TYPES = frozenset([
 
 # The event types born at schema 3 (none exists in an older event).
 V3_TYPES = frozenset(["period_closed", "balance_opened"])
+
+# The optional fields born at schema 3, left out when absent (none exists in an older event):
+# in the envelope, a late command's own time; in data, by type.
+V3_TOP_FIELDS = frozenset(["occurred_at"])
+V3_DATA_FIELDS = {
+    "consumed": frozenset(["external", "points_on"]),
+    "consumption_refunded": frozenset(["external"]),
+    "points_redeemed": frozenset(["given"]),
+    "balance_refunded": frozenset(["formula"]),
+    "adjusted": frozenset(["corrects"]),
+}
+METHOD_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+POINTS_ON = ("principal", "principal_and_external", "all")
+
+
+def born_at_3(obj, fields, v, what):
+    """The optional fields born at 3 that obj holds; refused in an older event."""
+    present = set(obj) & set(fields)
+    if present and v != 3:
+        raise Bad("%s: the field %s does not exist at schema %s" % (what, sorted(present)[0], v))
+    return present
+
+
+def external(x, what):
+    """An external part {amount, method}: its amount (above zero)."""
+    keys(x, {"amount", "method"}, what)
+    if not isinstance(x["method"], str) or not METHOD_RE.match(x["method"]):
+        raise Bad("%s.method must be 1 to 32 characters of [a-z0-9_]" % what)
+    return money(x["amount"], what + ".amount", positive=True)
 
 # The stream of inter-store settlements, the stream of policy versions; every other stream
 # is a member's. Each of the two holds one event type, found nowhere else.
@@ -476,8 +504,12 @@ def fold(m, e, at_key):
         charged = money(d["charged"], "data.charged", positive=True)
         principal = money(d["principal"], "data.principal")
         bonus = money(d["bonus"], "data.bonus")
-        if principal + bonus != charged:
-            raise Bad("principal %s + bonus %s is not charged %s" % (principal, bonus, charged))
+        paid_out = external(d["external"], "data.external") if "external" in d else ZERO
+        if "points_on" in d and d["points_on"] not in POINTS_ON:
+            raise Bad("data.points_on must be one of %s" % ", ".join(POINTS_ON))
+        if principal + bonus + paid_out != charged:
+            raise Bad("principal %s + bonus %s + external %s is not charged %s"
+                      % (principal, bonus, paid_out, charged))
         draws = read_draws(d["draws"], "data.draws")
         take_draws(m, draws, principal, bonus, at_key)
         earned = integer(d["points_earned"], "data.points_earned")
@@ -496,6 +528,7 @@ def fold(m, e, at_key):
             "store": store, "charged": charged, "principal": principal, "bonus": bonus,
             "refunded": ZERO, "principal_restored": ZERO, "bonus_restored": ZERO,
             "draws": draws, "restored": {}, "points_earned": earned, "points_reversed": 0,
+            "external": d.get("external"), "external_refunded": ZERO,
         }
 
     elif kind == "consumption_refunded":
@@ -509,8 +542,19 @@ def fold(m, e, at_key):
         amount = money(d["amount"], "data.amount", positive=True)
         principal = money(d["principal"], "data.principal")
         bonus = money(d["bonus"], "data.bonus")
-        if principal + bonus != amount:
-            raise Bad("principal %s + bonus %s is not the amount %s" % (principal, bonus, amount))
+        back = ZERO
+        if "external" in d:
+            # Paid back by the method the consumption's external part came in, within it.
+            back = external(d["external"], "data.external")
+            paid = rec["external"]
+            if paid is None or paid["method"] != d["external"]["method"]:
+                raise Bad("data.external is paid back by a method the consumption was not paid with")
+            rec["external_refunded"] += back
+            if rec["external_refunded"] > money(paid["amount"], "external"):
+                raise Bad("the external part is paid back beyond what was paid")
+        if principal + bonus + back != amount:
+            raise Bad("principal %s + bonus %s + external %s is not the amount %s"
+                      % (principal, bonus, back, amount))
         if rec["refunded"] + amount > rec["charged"]:
             raise Bad("refunds reach %s of a consumption that charged %s" % (rec["refunded"] + amount, rec["charged"]))
         if rec["principal_restored"] + principal > rec["principal"] or rec["bonus_restored"] + bonus > rec["bonus"]:
@@ -662,6 +706,13 @@ def fold(m, e, at_key):
     elif kind == "points_redeemed":
         pts = integer(d["points"], "data.points", 1)
         text(d["reason"], "data.reason", nullable=True)
+        if "given" in d:
+            g = d["given"]
+            keys(g, {"item", "kind", "value"}, "data.given")
+            text(g["item"], "data.given.item")
+            if g["kind"] not in ("service", "gift"):
+                raise Bad("data.given.kind must be service or gift")
+            money(g["value"], "data.given.value", positive=True)
         taken = take_points(m, d["draws"], "data.draws")
         if taken != pts:
             raise Bad("the draws give %d points, not %d" % (taken, pts))
@@ -1034,7 +1085,8 @@ class Verifier:
             raise Bad("unknown event schema version %s" % json.dumps(v))
         if v == 1 and "policy" in e:
             raise Bad("schema 1 has no field policy")
-        keys(e, TOP_KEYS_V2 if v in (2, 3) else TOP_KEYS, "the event")
+        top = born_at_3(e, V3_TOP_FIELDS, v, "the event")
+        keys(e, (TOP_KEYS_V2 if v in (2, 3) else TOP_KEYS) | top, "the event")
         policy = 1 if v == 1 else integer(e["policy"], "policy", 1)  # schema 1: the founding policy
         cmd = uuid_str(e["command"], "command")
         index = integer(e["index"], "index")
@@ -1047,6 +1099,9 @@ class Verifier:
             ident(member, "member")
         ident(e["store"], "store")
         at_key = timestamp(e["at"], "at")
+        if "occurred_at" in e and timestamp(e["occurred_at"], "occurred_at") >= at_key:
+            # A late command takes effect at its member's last event, after its own time.
+            raise Bad("occurred_at %s is not before at %s" % (e["occurred_at"], e["at"]))
         kind = e["type"]
         if not isinstance(kind, str) or kind not in DATA_KEYS:
             raise Bad("unknown event type %s" % json.dumps(kind))
@@ -1054,10 +1109,8 @@ class Verifier:
             raise Bad("event type %s does not exist at schema 1" % kind)
         if v == 2 and kind in V3_TYPES:
             raise Bad("event type %s does not exist at schema 2" % kind)
-        born_at_3 = {k for k in V3_OPTIONAL.get(kind, ()) if isinstance(e["data"], dict) and k in e["data"]}
-        if born_at_3 and v < 3:
-            raise Bad("schema %d has no field %s of %s" % (v, sorted(born_at_3)[0], kind))
-        keys(e["data"], DATA_KEYS[kind] | born_at_3, "data of %s" % kind)
+        extra = born_at_3(e["data"], V3_DATA_FIELDS.get(kind, ()), v, "data of %s" % kind)
+        keys(e["data"], DATA_KEYS[kind] | extra, "data of %s" % kind)
         version = integer(e["version"], "version", 1)
 
         # A command's events are appended together: consecutive, indexed from 0.

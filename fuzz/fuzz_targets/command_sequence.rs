@@ -109,7 +109,8 @@ enum Kind {
     Enroll { tier: Option<u8> },
     Recharge { amount: Amount, staff: bool },
     GrantBonus { amount: Amount, expires_in_days: Option<u16> },
-    Consume { amount: Amount, service: bool },
+    /// `external`: paid partly outside the card (`None` inside: what the card cannot cover).
+    Consume { amount: Amount, service: bool, external: Option<Option<Amount>> },
     RefundConsumption { which: u8, amount: Option<Amount> },
     RefundBalance,
     ChangeTier { tier: u8 },
@@ -118,7 +119,8 @@ enum Kind {
     Repeat { which: u16 },
     Freeze { reason: bool },
     Unfreeze,
-    RedeemPoints { points: u16 },
+    /// `given`: the value of a free service given for the points.
+    RedeemPoints { points: u16, given: Option<Amount> },
     /// The expiry sweep of one member.
     Expire,
     /// Reuses an earlier command id for this op's other content (idempotency conflict).
@@ -226,12 +228,19 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
                 }
                 l + "}"
             }
-            Kind::Consume { amount, service } => {
+            Kind::Consume { amount, service, external } => {
                 consumes.push((member, id.clone()));
                 let mut l = head(&id, "consume");
                 l.push_str(&format!(r#","amount":"{}","staff":"E9""#, amount.wire()));
                 if service {
                     l.push_str(r#","service":"facial""#);
+                }
+                match external {
+                    None => {}
+                    Some(None) => l.push_str(r#","method":"cash""#),
+                    Some(Some(x)) => {
+                        l.push_str(&format!(r#","method":"wechat","external":"{}""#, x.wire()))
+                    }
                 }
                 l + "}"
             }
@@ -281,10 +290,13 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
                 l + "}"
             }
             Kind::Unfreeze => head(&id, "unfreeze") + "}",
-            Kind::RedeemPoints { points } => {
+            Kind::RedeemPoints { points, given } => {
                 // 0 points is rejected as an invalid amount.
                 let mut l = head(&id, "redeem_points");
                 l.push_str(&format!(r#","points":{points},"reason":"gift""#));
+                if let Some(v) = given {
+                    l.push_str(&format!(r#","service":"bubble facial","value":"{}""#, v.wire()));
+                }
                 l + "}"
             }
             Kind::Expire => head(&id, "expire") + "}",

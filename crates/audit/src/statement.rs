@@ -48,8 +48,11 @@ impl Balances {
 /// One movement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatementLine {
-    /// When.
+    /// When it took effect.
     pub at: Timestamp,
+    /// For a late command from an offline terminal, when it happened (before `at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<Timestamp>,
     /// The event's position in the log.
     pub position: u64,
     /// The store.
@@ -101,12 +104,22 @@ fn describe(body: &EventBody) -> String {
             "bonus {amount} ({reason}){}",
             expires_at.map(|t| format!(", expires {t}")).unwrap_or_default()
         ),
-        EventBody::Consumed(Consumed { service, price, charged, .. }) => format!(
-            "{} price {price}, charged {charged}",
-            service.as_deref().unwrap_or("service")
+        EventBody::Consumed(Consumed { service, price, charged, external, .. }) => format!(
+            "{} price {price}, charged {charged}{}",
+            service.as_deref().unwrap_or("service"),
+            external
+                .as_ref()
+                .map(|x| format!(", of which {} paid by {}", x.amount, x.method))
+                .unwrap_or_default()
         ),
-        EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, .. }) => {
-            format!("refund {amount} of consumption {consumption}")
+        EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, external, .. }) => {
+            format!(
+                "refund {amount} of consumption {consumption}{}",
+                external
+                    .as_ref()
+                    .map(|x| format!(", of which {} paid back by {}", x.amount, x.method))
+                    .unwrap_or_default()
+            )
         }
         EventBody::BalanceRefunded(b @ BalanceRefunded { formula: Some(_), .. }) => refund_formula_line(b),
         EventBody::BalanceRefunded(BalanceRefunded { payout, clawback, bonus_forfeited, .. }) => format!(
@@ -146,8 +159,12 @@ fn describe(body: &EventBody) -> String {
         EventBody::PackageExpired(PackageExpired {
             sessions, amount, ..
         }) => format!("package expired with {sessions} sessions ({amount}) left"),
-        EventBody::PointsRedeemed(PointsRedeemed { points, reason, .. }) => format!(
-            "{points} points redeemed{}",
+        EventBody::PointsRedeemed(PointsRedeemed { points, reason, given, .. }) => format!(
+            "{points} points redeemed{}{}",
+            given
+                .as_ref()
+                .map(|g| format!(" for {} ({})", g.item, g.value))
+                .unwrap_or_default(),
             reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
         ),
         EventBody::Adjusted(Adjusted {
@@ -218,6 +235,7 @@ pub fn statement(
             let after = Balances::of(state.as_ref());
             lines.push(StatementLine {
                 at: e.at,
+                occurred_at: e.occurred_at,
                 position: rec.position,
                 store: e.store.to_string(),
                 kind: e.body.type_name(),

@@ -11,7 +11,7 @@ use std::process::Command as Process;
 
 /// The head of the small year (seed 42, 5 stores, 200 members, 3,000 commands): the same as
 /// the test kit's `small_year_chain_head_is_pinned`, recorded in memory.
-const SMALL_HEAD: &str = "a6e55d2ecee9869ab259f8ab439750b9d036b9674c7d8685c5bb4f055b8e8251";
+const SMALL_HEAD: &str = "2ecb4e5080529fc24b55da39ccae7bc80f681e6299aaf4d2f8f85cf9fdec6774";
 
 #[test]
 fn demo_chain_head_is_pinned_for_its_seed_and_shape() {

@@ -11,7 +11,7 @@
 //! - lot numbers (`u32`) and stream versions (`u64`): a member is refused a command once its
 //!   next lot number or version would leave the type (see `Draft::record` in decide).
 
-use crate::event::{Draw, EventBody, PointsDraw, Restore};
+use crate::event::{validate_method, Draw, EventBody, External, PointsDraw, Restore};
 use crate::events::*;
 use crate::money::Money;
 
@@ -73,6 +73,18 @@ impl Checker {
         }
     }
 
+    /// An external part: its amount, and a method named like an account.
+    fn external(&mut self, x: Option<&External>) {
+        if let Some(x) = x {
+            self.money("the external part", x.amount);
+            if self.0.is_ok() {
+                if let Err(e) = validate_method(&x.method) {
+                    self.0 = Err(e);
+                }
+            }
+        }
+    }
+
     fn draws(&mut self, draws: &[Draw]) {
         for d in draws {
             self.money("a draw's amount", d.amount);
@@ -128,6 +140,7 @@ fn figures(body: &EventBody, c: &mut Checker) {
             ]);
             c.draws(&b.draws);
             c.points("points earned", b.points_earned);
+            c.external(b.external.as_ref());
         }
         EventBody::ConsumptionRefunded(b) => {
             c.moneys(&[
@@ -138,6 +151,7 @@ fn figures(body: &EventBody, c: &mut Checker) {
             c.restores(&b.restored);
             c.points("points forgiven", b.points_forgiven);
             c.point_draws(&b.points_reversed);
+            c.external(b.external.as_ref());
         }
         EventBody::BalanceRefunded(b) => {
             c.moneys(&[
@@ -161,6 +175,9 @@ fn figures(body: &EventBody, c: &mut Checker) {
         EventBody::PointsRedeemed(b) => {
             c.points("points", b.points);
             c.point_draws(&b.draws);
+            if let Some(g) = &b.given {
+                c.money("the value given", g.value);
+            }
         }
         EventBody::Adjusted(b) => {
             if let Some(a) = b.amount {

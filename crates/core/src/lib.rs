@@ -25,6 +25,7 @@ pub use command::{
     OpeningPackage, OpeningPoints, OpeningPrincipal, PaidFrom, COMMAND_LINE_MAX,
     OPENING_ENTRIES_MAX, POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
+pub use command::{ExternalAmount, ExternalPay};
 pub use decide::{decide, opened_package_id, split_bonus, Context, Decision};
 pub use error::Rejection;
 pub use event::{
@@ -32,6 +33,7 @@ pub use event::{
     EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
     GENESIS_HASH, JSON_INTEGER_MAX,
 };
+pub use event::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD_LEN_MAX};
 
 /// One struct per event type, each wrapped by its [`EventBody`] variant
 /// (`EventBody::Recharged(events::Recharged { .. })`): a fold, a report or a test takes the
@@ -63,6 +65,7 @@ pub use policy::{
     COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID, DEFAULT_POLICY_JSON,
     EXPIRY_DAYS_MAX, NOTICE_DAYS_MAX,
 };
+pub use policy::{PointsEarnedOn, LATE_WINDOW_HOURS_MAX};
 pub use rust_decimal::Decimal;
 pub use time::Timestamp;
 pub use uuid::Uuid;

@@ -103,6 +103,7 @@ fn scenario() -> Vec<Event> {
         member: MemberId::policy_stream(),
         version: 1,
         at: "2026-07-01T00:00:00Z".parse().unwrap(),
+        occurred_at: None,
         store: StoreId::new("HQ").unwrap(),
         v: EVENT_SCHEMA_VERSION,
         policy: 2,
@@ -326,4 +327,94 @@ fn balance_opened_does_not_exist_at_schema_2() {
     let v2 = today.trim_end().replace(r#""v":3"#, r#""v":2"#);
     let e = decode_event(v2.as_bytes()).unwrap_err();
     assert!(e.contains("does not exist at schema 2"), "{e}");
+}
+
+/// The fields born at schema 3, each pinned in a file of its own (`<type>.<field>.json`): a
+/// consumption paid partly outside the card (`external`), its refund paid back by the same
+/// method, one earning points on all it was paid with (`points_on`), a points redemption
+/// naming what it gave (`given`), and a late command's event (`occurred_at`).
+fn schema_3_fields() -> Vec<(&'static str, u64, Event)> {
+    let policy = Policy::from_json(
+        r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}],"late_window_hours":72}"#,
+    )
+    .unwrap();
+    let mut all_on = policy.clone();
+    all_on.points_earned_on = Some(memberledger_core::PointsEarnedOn::All);
+    let mut state: Option<MemberState> = None;
+    let mut out = Vec::new();
+    let lines: [(&str, Option<&str>, &Policy); 7] = [
+        (
+            r#""at":"2026-03-01T10:00:00Z","type":"enroll","store":"S1""#,
+            None,
+            &policy,
+        ),
+        (
+            r#""at":"2026-03-01T10:05:00Z","type":"recharge","store":"S1","amount":"100.00""#,
+            None,
+            &policy,
+        ),
+        (
+            r#""at":"2026-03-02T15:00:00Z","type":"consume","store":"S1","amount":"300.00","service":"facial","method":"wechat""#,
+            Some("consumed.external"),
+            &policy,
+        ),
+        (
+            r#""at":"2026-03-03T09:00:00Z","type":"refund_consumption","store":"S1","consumption":"00000000-0000-4000-8000-000000000303","amount":"150.00""#,
+            Some("consumption_refunded.external"),
+            &policy,
+        ),
+        (
+            r#""at":"2026-03-03T10:00:00Z","type":"redeem_points","store":"S1","points":50,"service":"bubble facial","value":"88.00""#,
+            Some("points_redeemed.given"),
+            &policy,
+        ),
+        (
+            r#""at":"2026-03-04T10:00:00Z","type":"consume","store":"S1","amount":"20.00","method":"cash","external":"5.00""#,
+            Some("consumed.points_on"),
+            &all_on,
+        ),
+        (
+            r#""at":"2026-03-02T18:00:00Z","type":"consume","store":"S2","amount":"10.00","method":"cash","external":"all""#,
+            Some("consumed.occurred_at"),
+            &policy,
+        ),
+    ];
+    for (i, (rest, name, policy)) in lines.into_iter().enumerate() {
+        let line = format!(
+            r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M3",{rest}}}"#,
+            301 + i
+        );
+        let cmd = Command::from_json(&line).unwrap();
+        let events = decide(&Context::founding(policy).with_member(state.as_ref()), &cmd)
+            .unwrap()
+            .events;
+        for e in &events {
+            MemberState::fold_onto(&mut state, e).unwrap();
+        }
+        if let Some(name) = name {
+            out.push((name, 1, events.last().unwrap().clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_fields_born_at_3_encode_to_their_golden_bytes_and_are_refused_at_2() {
+    let dir = golden_dir().join(format!("v{EVENT_SCHEMA_VERSION}"));
+    for (name, position, event) in schema_3_fields() {
+        let path = dir.join(format!("{name}.json"));
+        let encoded = canonical_json(position, &event) + "\n";
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &encoded).unwrap();
+        }
+        let golden =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(encoded, golden, "{name}");
+        let field = name.split('.').nth(1).unwrap();
+        assert!(golden.contains(&format!("\"{field}\":")), "{name}");
+        // The same bytes claiming schema 2 are refused: the field was born at 3.
+        let as_v2 = golden.trim_end().replace(",\"v\":3,", ",\"v\":2,");
+        let e = decode_event(as_v2.as_bytes()).unwrap_err();
+        assert!(e.contains("does not exist at schema 2"), "{name}: {e}");
+    }
 }

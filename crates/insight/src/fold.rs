@@ -47,6 +47,12 @@ impl Projections {
             EventBody::PackagePurchased(b) => self.package_purchased(e, b),
             EventBody::SessionRedeemed(b) => self.session_redeemed(e, b),
             EventBody::PackageRefunded(b) => self.package_refunded(e, b),
+            // What a store gave for points is booked as its revenue (a loyalty expense pays
+            // for it): a service delivered, counted like one.
+            EventBody::PointsRedeemed(memberledger::domain::events::PointsRedeemed {
+                given: Some(g),
+                ..
+            }) => self.served(e, Some(&g.item), None, cents(g.value)),
             // Points, tiers, freezes, package expiry (its value left stored value when the
             // package was bought) and head office's streams move no stored value.
             _ => {}

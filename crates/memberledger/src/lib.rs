@@ -166,6 +166,9 @@ pub mod domain {
         pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
         DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
     };
+    pub use memberledger_core::{
+        External, ExternalAmount, ExternalPay, Given, GivenKind, PointsEarnedOn, CASH_METHOD,
+    };
 }
 
 /// Importing a chain's members from another system (docs/IMPORT.md): the deterministic

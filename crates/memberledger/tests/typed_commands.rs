@@ -63,6 +63,7 @@ fn defects() -> Vec<(Command, &'static str)> {
                 Action::RedeemPoints {
                     points: 0,
                     reason: None,
+                    given: None,
                 },
             ),
             "invalid_amount",
@@ -75,6 +76,7 @@ fn defects() -> Vec<(Command, &'static str)> {
                     amount: Money::from_cents(100),
                     staff: None,
                     service: Some(format!("{}\n", "x".repeat(300))),
+                    external: None,
                 },
             ),
             "invalid_command",

@@ -1,7 +1,7 @@
 //! The reference model's interface: a spec is the ledger's own command, in every spelling.
 
 use memberledger::Uuid;
-use memberledger_testkit::model::{Bal, Kind, Spec, Spelling, DAY};
+use memberledger_testkit::model::{Bal, Ext, ExtAmount, Gift, Kind, Spec, Spelling, DAY};
 
 const AT: i64 = 1_767_225_600;
 
@@ -38,6 +38,10 @@ fn kinds() -> Vec<(Option<&'static str>, Kind)> {
                 cents: 12_340,
                 staff: None,
                 service: Some("facial".into()),
+                external: Some(Ext {
+                    method: "wechat".into(),
+                    amount: ExtAmount::Cents(2_000),
+                }),
             },
         ),
         (
@@ -74,6 +78,11 @@ fn kinds() -> Vec<(Option<&'static str>, Kind)> {
             Kind::RedeemPoints {
                 points: 30,
                 reason: None,
+                given: Some(Gift {
+                    service: true,
+                    item: "bubble facial".into(),
+                    cents: 8_800,
+                }),
             },
         ),
         (

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use memberledger::{Ledger, Policy};
+use memberledger::Ledger;
 use memberledger_testkit::year::{HeadOffice, Shape, Year};
 
 use summary::{summary, Extra};
@@ -56,7 +56,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             dir.display()
         )));
     }
-    let ledger = Ledger::create(&dir, Policy::builtin())?;
+    let ledger = Ledger::create(&dir, memberledger_testkit::year::year_policy())?;
     let shape = Shape {
         stores: args.stores,
         members: args.members,

@@ -97,8 +97,30 @@ pub(super) fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
         "  bonus granted {} · bonus expired {} · cash paid out on balance refunds {}\n  settled between stores at month ends {}\n",
         t.bonus_granted, t.bonus_expired, t.refunded_cash, t.settled
     ));
+    s.push_str(&outside_the_card(t));
     s.push_str(&busiest(t));
     s
+}
+
+/// Visits paid outside the card, by method; late commands from offline tills; free services
+/// given for points.
+fn outside_the_card(t: &Tally) -> String {
+    let by: Vec<String> = t
+        .external
+        .iter()
+        .map(|(method, amount)| format!("{method} {amount}"))
+        .collect();
+    format!(
+        "  visits paid partly outside the card {} · wholly outside it {} · paid outside the card: {}
+  late commands from offline tills (recorded with their own time) {} · services given for points {} worth {}
+",
+        t.mixed_visits,
+        t.external_visits,
+        if by.is_empty() { "nothing".to_owned() } else { by.join(", ") },
+        t.late,
+        t.rewards,
+        t.rewards_value
+    )
 }
 
 /// The five stores that delivered the most, by revenue.

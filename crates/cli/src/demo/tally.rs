@@ -1,7 +1,7 @@
 //! What the demo counts as the year is recorded.
 
 use memberledger::domain::events::{
-    BalanceRefunded, BonusExpired, BonusGranted, Consumed, Recharged, Settled,
+    BalanceRefunded, BonusExpired, BonusGranted, Consumed, PointsRedeemed, Recharged, Settled,
 };
 use std::collections::BTreeMap;
 
@@ -29,6 +29,16 @@ pub(super) struct Tally {
     pub(super) bonus_expired: Money,
     pub(super) refunded_cash: Money,
     pub(super) settled: Money,
+    /// Visits paid partly outside the card, wholly outside it, and what was paid outside it
+    /// by method.
+    pub(super) mixed_visits: u64,
+    pub(super) external_visits: u64,
+    pub(super) external: BTreeMap<String, Money>,
+    /// Commands from offline tills, recorded late (within the policy's window).
+    pub(super) late: u64,
+    /// Points redemptions that gave a service, and its value.
+    pub(super) rewards: u64,
+    pub(super) rewards_value: Money,
 }
 
 impl Tally {
@@ -43,16 +53,37 @@ impl Tally {
         };
         self.recorded += 1;
         self.events += receipt.events.len() as u64;
+        if receipt.events.iter().any(|e| e.event.occurred_at.is_some()) {
+            self.late += 1;
+        }
         for e in &receipt.events {
             *self.by_type.entry(e.event.body.type_name()).or_default() += 1;
             let store = self.stores.entry(e.event.store.to_string()).or_default();
             match &e.event.body {
-                EventBody::Consumed(Consumed { charged, draws, .. }) => {
+                EventBody::Consumed(Consumed {
+                    charged,
+                    draws,
+                    external,
+                    ..
+                }) => {
                     store.consumptions += 1;
                     store.revenue = store.revenue.plus(*charged);
                     if draws.iter().any(|d| d.origin_store != e.event.store) {
                         store.cross_store += 1;
                     }
+                    if let Some(x) = external {
+                        if draws.is_empty() {
+                            self.external_visits += 1;
+                        } else {
+                            self.mixed_visits += 1;
+                        }
+                        let by = self.external.entry(x.method.clone()).or_default();
+                        *by = by.plus(x.amount);
+                    }
+                }
+                EventBody::PointsRedeemed(PointsRedeemed { given: Some(g), .. }) => {
+                    self.rewards += 1;
+                    self.rewards_value = self.rewards_value.plus(g.value);
                 }
                 EventBody::Recharged(Recharged { amount, .. }) => {
                     store.recharged = store.recharged.plus(*amount);

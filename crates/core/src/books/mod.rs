@@ -6,13 +6,15 @@
 //!
 //! | account | what it holds |
 //! |---|---|
-//! | `Assets:Cash:<store>` | cash a store took (recharges, settlements received) or paid out |
+//! | `Assets:Cash:<store>` | cash a store took (recharges, settlements received, the cash part of a visit) or paid out |
+//! | `Assets:Receivable:<method>:<store>` | what a payment provider owes the store for a visit's part paid by `method` (wechat, alipay, bank_card, …) |
 //! | `Liabilities:Principal:<member>` | principal the chain owes the member |
 //! | `Liabilities:Bonus:<member>` | bonus credit the member may still spend |
 //! | `Liabilities:Package:<member>` | the unredeemed value of the member's packages |
 //! | `Income:Services:<store>` | revenue where the service was delivered |
 //! | `Expenses:Promotion:<store>` | bonus granted by the store |
 //! | `Expenses:Adjustments:<store>` | corrections by hand of principal and bonus, for review |
+//! | `Expenses:Loyalty:<store>` | the value of what a store gave for points (a service, a gift) |
 //! | `Income:Breakage:<store>` | bonus that expired or was forfeited, by the store that granted it |
 //! | `Income:Clawback:<store>` | principal kept back on a balance refund for bonus spent |
 //! | `Assets:InterStore:<creditor>:<debtor>` | what the debtor store owes the creditor store |
@@ -71,6 +73,31 @@ pub enum Account {
     /// `Equity:OpeningBalances:<store>`: balances carried over from another system
     /// (`balance_opened`), by origin store.
     OpeningBalances(StoreId),
+    /// `Assets:Receivable:<method>:<store>`: owed to the store by the provider of a payment
+    /// method other than cash.
+    Receivable {
+        /// The payment method (`wechat`, `alipay`, `bank_card`, …).
+        method: String,
+        /// The store paid.
+        store: StoreId,
+    },
+    /// `Expenses:Loyalty:<store>`: what the store gave for points.
+    Loyalty(StoreId),
+}
+
+impl Account {
+    /// Where a part paid by `method` at `store` is booked: the till for cash, else what the
+    /// method's provider owes the store.
+    pub fn external(method: &str, store: &StoreId) -> Account {
+        if method == crate::event::CASH_METHOD {
+            Account::Cash(store.clone())
+        } else {
+            Account::Receivable {
+                method: method.to_owned(),
+                store: store.clone(),
+            }
+        }
+    }
 }
 
 impl Account {
@@ -98,6 +125,10 @@ impl Account {
             Account::Promotion(s) => vec!["Expenses", "Promotion", s.as_str()],
             Account::Adjustments(s) => vec!["Expenses", "Adjustments", s.as_str()],
             Account::OpeningBalances(s) => vec!["Equity", "OpeningBalances", s.as_str()],
+            Account::Receivable { method, store } => {
+                vec!["Assets", "Receivable", method.as_str(), store.as_str()]
+            }
+            Account::Loyalty(s) => vec!["Expenses", "Loyalty", s.as_str()],
         }
     }
 }
@@ -186,8 +217,16 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Promotion(store.clone()), amount.cents());
             e.post(Account::Bonus(member.clone()), -amount.cents());
         }
-        EventBody::Consumed(Consumed { charged, draws, .. }) => {
+        EventBody::Consumed(Consumed {
+            charged,
+            draws,
+            external,
+            ..
+        }) => {
             e.spend(member, store, draws);
+            if let Some(x) = external {
+                e.post(Account::external(&x.method, store), x.amount.cents());
+            }
             e.post(Account::Services(store.clone()), -charged.cents());
         }
         EventBody::ConsumptionRefunded(b) => e.consumption_refunded(member, b),
@@ -231,6 +270,12 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Package(member.clone()), amount.cents());
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
+        EventBody::PointsRedeemed(PointsRedeemed { given: Some(g), .. }) => {
+            // Points are not money, but what the store gave for them is: its value is a
+            // loyalty expense, and the service (or goods) delivered is the store's revenue.
+            e.post(Account::Loyalty(store.clone()), g.value.cents());
+            e.post(Account::Services(store.clone()), -g.value.cents());
+        }
         EventBody::Settled(Settled { amount, creditor }) => {
             // The debtor pays cash to the creditor, and the debt between them goes down.
             let cents = amount.cents();
@@ -242,7 +287,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         EventBody::MemberEnrolled { .. }
         | EventBody::TierChanged { .. }
         | EventBody::PointsExpired { .. }
-        | EventBody::PointsRedeemed { .. }
+        | EventBody::PointsRedeemed(PointsRedeemed { given: None, .. })
         | EventBody::MemberFrozen { .. }
         | EventBody::MemberUnfrozen { .. }
         | EventBody::PolicyPublished { .. }
@@ -286,6 +331,13 @@ impl Entry {
     fn consumption_refunded(&mut self, member: &MemberId, b: &ConsumptionRefunded) {
         let service_store = &b.service_store;
         self.post(Account::Services(service_store.clone()), b.amount.cents());
+        if let Some(x) = &b.external {
+            // Paid back by the method it came in, at the store that took it.
+            self.post(
+                Account::external(&x.method, service_store),
+                -x.amount.cents(),
+            );
+        }
         for r in &b.restored {
             let cents = r.amount.cents();
             match (r.kind, r.forfeited) {

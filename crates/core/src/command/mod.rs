@@ -79,7 +79,7 @@ pub enum Action {
         /// When it lapses; the policy's `bonus_expiry_days` from `at` when absent.
         expires_at: Option<Timestamp>,
     },
-    /// The member pays for a service from the card.
+    /// The member pays for a service: from the card, or partly or wholly outside it.
     Consume {
         /// List price, before the tier discount.
         amount: Money,
@@ -87,6 +87,8 @@ pub enum Action {
         staff: Option<StaffId>,
         /// What was served.
         service: Option<String>,
+        /// The part paid outside the card, and how; absent: the card pays it all.
+        external: Option<ExternalPay>,
     },
     /// Gives back all or part of a consumption to the card.
     RefundConsumption {
@@ -128,6 +130,9 @@ pub enum Action {
         points: u64,
         /// What for.
         reason: Option<String>,
+        /// What was given for them and its value, booked as a loyalty expense; absent: not
+        /// named (nothing is booked).
+        given: Option<crate::event::Given>,
     },
     /// Records the expiries due at the command's time and nothing else (the sweep).
     Expire,
@@ -204,6 +209,38 @@ pub enum Action {
         /// The last instant of the closed period, at or before the command's time.
         through: Timestamp,
     },
+}
+
+/// The part of a charge paid outside the card (`consume`'s `method` and `external`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExternalPay {
+    /// How: `cash`, `wechat`, `alipay`, `bank_card`, … (1 to 32 characters of `[a-z0-9_]`).
+    pub method: String,
+    /// How much of the charge.
+    pub amount: ExternalAmount,
+}
+
+impl ExternalPay {
+    /// The part paid by `method`, `amount` of it.
+    pub fn new(method: impl Into<String>, amount: ExternalAmount) -> ExternalPay {
+        ExternalPay {
+            method: method.into(),
+            amount,
+        }
+    }
+}
+
+/// How much of a charge is paid outside the card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternalAmount {
+    /// What the card cannot cover (nothing when it covers all): the wire form leaves
+    /// `external` out.
+    Rest,
+    /// All of it: a visit with no card money (`"external":"all"`).
+    All,
+    /// This much (at most the charge); the card pays the rest.
+    Fixed(Money),
 }
 
 /// How a package is paid for.

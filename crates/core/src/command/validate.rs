@@ -2,8 +2,11 @@
 //! wire form ([`Command::from_json`] ends with it) or written as a struct literal (the
 //! ledger's `execute` runs it on every command, and so do the core's deciders).
 
-use crate::command::{validate_text, Action, Balance, Command, POINTS_MAX, SESSIONS_MAX};
+use crate::command::{
+    validate_text, Action, Balance, Command, ExternalAmount, ExternalPay, POINTS_MAX, SESSIONS_MAX,
+};
 use crate::error::Rejection;
+use crate::event::validate_method;
 use crate::id::validate_id;
 use crate::money::{Money, AMOUNT_MAX};
 use uuid::Uuid;
@@ -31,10 +34,14 @@ impl Command {
                 validate_text("reason", reason)
             }
             Action::Consume {
-                amount, service, ..
+                amount,
+                service,
+                external,
+                ..
             } => {
                 positive(*amount)?;
-                text("service", service)
+                text("service", service)?;
+                external.as_ref().map_or(Ok(()), external_pay)
             }
             Action::RefundConsumption {
                 consumption,
@@ -50,9 +57,17 @@ impl Command {
             }
             Action::Settle { amount, .. } => amount.map_or(Ok(()), positive),
             Action::Freeze { reason } | Action::Unfreeze { reason } => text("reason", reason),
-            Action::RedeemPoints { points, reason } => {
+            Action::RedeemPoints {
+                points,
+                reason,
+                given,
+            } => {
                 points_in_range(*points)?;
-                text("reason", reason)
+                text("reason", reason)?;
+                given.as_ref().map_or(Ok(()), |g| {
+                    positive(g.value)?;
+                    validate_text("item", &g.item)
+                })
             }
             Action::Adjust {
                 balance,
@@ -119,6 +134,31 @@ impl Command {
     }
 }
 
+/// An adjustment moves an `amount` of principal or bonus, or `points`, with a reason.
+fn adjustment(
+    balance: Balance,
+    amount: Option<Money>,
+    points: Option<u64>,
+    reason: &str,
+) -> Result<(), Rejection> {
+    let (balance, amount, points) = (&balance, &amount, &points);
+    match (balance, amount, points) {
+        (Balance::Points, None, Some(p)) => points_in_range(*p)?,
+        (Balance::Points, _, _) => {
+            return Err(invalid(
+                "a points adjustment moves `points` and no `amount`",
+            ))
+        }
+        (_, Some(a), None) => positive(*a)?,
+        _ => {
+            return Err(invalid(
+                "a principal or bonus adjustment moves an `amount` and no `points`",
+            ))
+        }
+    }
+    validate_text("reason", reason)
+}
+
 fn invalid(msg: &str) -> Rejection {
     Rejection::InvalidCommand(msg.to_owned())
 }
@@ -145,6 +185,15 @@ fn positive(m: Money) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// A consumption's external part: a method named like an account, a positive amount.
+fn external_pay(x: &ExternalPay) -> Result<(), Rejection> {
+    validate_method(&x.method).map_err(Rejection::InvalidCommand)?;
+    match x.amount {
+        ExternalAmount::Fixed(m) => positive(m),
+        ExternalAmount::Rest | ExternalAmount::All => Ok(()),
+    }
+}
+
 fn points_in_range(points: u64) -> Result<(), Rejection> {
     if points == 0 || points > POINTS_MAX {
         return Err(Rejection::InvalidAmount(format!(
@@ -168,29 +217,4 @@ fn package(amount: Money, sessions: u32, service: &str) -> Result<(), Rejection>
         )));
     }
     validate_text("service", service)
-}
-
-/// An adjustment moves `points` (a points balance) or an `amount` (principal or bonus), never
-/// both, with a reason.
-fn adjustment(
-    balance: Balance,
-    amount: Option<Money>,
-    points: Option<u64>,
-    reason: &str,
-) -> Result<(), Rejection> {
-    match (balance, amount, points) {
-        (Balance::Points, None, Some(p)) => points_in_range(p)?,
-        (Balance::Points, _, _) => {
-            return Err(invalid(
-                "a points adjustment moves `points` and no `amount`",
-            ))
-        }
-        (_, Some(a), None) => positive(a)?,
-        _ => {
-            return Err(invalid(
-                "a principal or bonus adjustment moves an `amount` and no `points`",
-            ))
-        }
-    }
-    validate_text("reason", reason)
 }

@@ -4,8 +4,11 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Action, Balance, Command, Direction, PaidFrom, COMMAND_LINE_MAX};
+use super::{
+    Action, Balance, Command, Direction, ExternalAmount, ExternalPay, PaidFrom, COMMAND_LINE_MAX,
+};
 use crate::error::Rejection;
+use crate::event::{Given, GivenKind};
 use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -34,11 +37,17 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) external: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) gift: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) member: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) opening: Option<super::Opening>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +76,8 @@ pub(super) struct Wire {
     pub(super) to: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub(super) kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) value: Option<String>,
 }
 
 pub(super) fn invalid(msg: String) -> Rejection {
@@ -204,6 +215,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             amount: parse_amount(&req(w.amount.take(), "amount")?)?,
             staff: staff(w.staff.take())?,
             service: w.service.take(),
+            external: read_external(w)?,
         },
         "refund_consumption" => Action::RefundConsumption {
             consumption: parse_uuid("consumption", &req(w.consumption.take(), "consumption")?)?,
@@ -232,6 +244,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             Action::RedeemPoints {
                 points,
                 reason: w.reason.take(),
+                given: read_given(w)?,
             }
         }
         "expire" => Action::Expire,
@@ -281,6 +294,46 @@ fn read_chain_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
     Ok(Action::PublishPolicy {
         policy: Box::new(policy),
     })
+}
+
+/// A consumption's external part: `method` (required with `external`), and `external`, an
+/// amount or `all`; `method` alone pays what the card cannot cover.
+fn read_external(w: &mut Wire) -> Result<Option<ExternalPay>, Rejection> {
+    let amount = match w.external.take() {
+        None => ExternalAmount::Rest,
+        Some(s) if s == "all" => ExternalAmount::All,
+        Some(s) => ExternalAmount::Fixed(parse_amount(&s)?),
+    };
+    match w.method.take() {
+        Some(method) => Ok(Some(ExternalPay { method, amount })),
+        None if amount == ExternalAmount::Rest => Ok(None),
+        None => Err(invalid(
+            "`external` needs the field `method` (how it was paid: cash, wechat, …)".into(),
+        )),
+    }
+}
+
+/// What a points redemption gave: `service` or `gift` (its name) with its `value`.
+fn read_given(w: &mut Wire) -> Result<Option<Given>, Rejection> {
+    let value = w.value.take().map(|s| parse_amount(&s)).transpose()?;
+    let named = match (w.service.take(), w.gift.take()) {
+        (Some(item), None) => Some((GivenKind::Service, item)),
+        (None, Some(item)) => Some((GivenKind::Gift, item)),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "`redeem_points` gives a `service` or a `gift`, not both".into(),
+            ))
+        }
+    };
+    match (named, value) {
+        (Some((kind, item)), Some(value)) => Ok(Some(Given { item, kind, value })),
+        (None, None) => Ok(None),
+        _ => Err(invalid(
+            "`redeem_points` names what it gave (`service` or `gift`) together with its `value`"
+                .into(),
+        )),
+    }
 }
 
 /// The fields of an `adjust`.
@@ -357,10 +410,19 @@ fn put_action(action: &Action, w: &mut Wire) {
             amount,
             staff,
             service,
+            external,
         } => {
             w.amount = Some(amount.to_string());
             w.staff = staff.as_ref().map(ToString::to_string);
             w.service = service.clone();
+            if let Some(x) = external {
+                w.method = Some(x.method.clone());
+                w.external = match x.amount {
+                    ExternalAmount::Rest => None,
+                    ExternalAmount::All => Some("all".into()),
+                    ExternalAmount::Fixed(m) => Some(m.to_string()),
+                };
+            }
         }
         Action::RefundConsumption {
             consumption,
@@ -379,9 +441,20 @@ fn put_action(action: &Action, w: &mut Wire) {
             w.amount = amount.map(|a| a.to_string());
         }
         Action::Freeze { reason } | Action::Unfreeze { reason } => w.reason = reason.clone(),
-        Action::RedeemPoints { points, reason } => {
+        Action::RedeemPoints {
+            points,
+            reason,
+            given,
+        } => {
             w.points = Some(*points);
             w.reason = reason.clone();
+            if let Some(g) = given {
+                match g.kind {
+                    GivenKind::Service => w.service = Some(g.item.clone()),
+                    GivenKind::Gift => w.gift = Some(g.item.clone()),
+                }
+                w.value = Some(g.value.to_string());
+            }
         }
         Action::Expire => {}
         Action::Adjust { .. }

@@ -5,8 +5,9 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::draft::Draft;
+use crate::command::{ExternalAmount, ExternalPay};
 use crate::error::Rejection;
-use crate::event::{Draw, EventBody};
+use crate::event::{Draw, EventBody, External};
 use crate::events::*;
 use crate::id::StaffId;
 use crate::member::Lot;
@@ -17,8 +18,8 @@ impl Draft<'_> {
     pub(super) fn consume(
         &mut self,
         price: Money,
-        staff: Option<&StaffId>,
-        service: Option<&String>,
+        (staff, service): (Option<&StaffId>, Option<&String>),
+        external: Option<&ExternalPay>,
         policy: &Policy,
     ) -> Result<(), Rejection> {
         // A consumption is known by its command id; the facade's idempotency check stops a
@@ -41,20 +42,25 @@ impl Draft<'_> {
             )));
         }
         let (p, b) = (self.state.principal(), self.state.bonus());
-        if charged > p.plus(b) {
+        let external = external_part(charged, p.plus(b), external)?;
+        let paid_out = external.as_ref().map_or(Money::ZERO, |x| x.amount);
+        let card = charged.minus(paid_out);
+        if card > p.plus(b) {
             return Err(Rejection::InsufficientBalance(format!(
-                "charge {charged} exceeds the balance {} (principal {p}, bonus {b})",
+                "the card's part {card} exceeds the balance {} (principal {p}, bonus {b}); pay the rest outside the card (`method`)",
                 p.plus(b)
             )));
         }
-        let bonus = split_bonus(charged, p, b, policy);
-        let principal = charged.minus(bonus);
+        let bonus = split_bonus(card, p, b, policy);
+        let principal = card.minus(bonus);
         let mut draws = draw_fifo(&self.state.principal_lots(), principal);
         draws.extend(draw_fifo(
             &bonus_spend_order(&self.state.bonus_lots()),
             bonus,
         ));
-        let points_earned = principal
+        let earned_on = policy.points_earned_on.unwrap_or_default();
+        let base = earned_on.base(principal, bonus, paid_out);
+        let points_earned = base
             .as_decimal()
             .checked_mul(points_per_yuan)
             .and_then(|p| p.floor().to_u64())
@@ -70,14 +76,44 @@ impl Draft<'_> {
             principal,
             bonus,
             draws,
+            external,
             points_earned,
             points_lot,
             points_expires_at: points_lot
                 .and(policy.points_expiry_days)
                 .map(|d| self.cmd.at.plus_days(d)),
+            // Only when it earned on more than principal: a refund reverses points in
+            // proportion to the base restored, so the base is part of the record.
+            points_on: (base != principal).then_some(earned_on),
         }))?;
         Ok(())
     }
+}
+
+/// The part of a charge of `charged` paid outside the card, when the card holds `balance`:
+/// `None` when the card pays it all.
+fn external_part(
+    charged: Money,
+    balance: Money,
+    pay: Option<&ExternalPay>,
+) -> Result<Option<External>, Rejection> {
+    let Some(pay) = pay else {
+        return Ok(None);
+    };
+    let amount = match pay.amount {
+        ExternalAmount::Rest => charged.minus(balance).max(Money::ZERO),
+        ExternalAmount::All => charged,
+        ExternalAmount::Fixed(m) if m > charged => {
+            return Err(Rejection::InvalidAmount(format!(
+                "the external part {m} exceeds the charge {charged}"
+            )))
+        }
+        ExternalAmount::Fixed(m) => m,
+    };
+    Ok(amount.is_positive().then(|| External {
+        amount,
+        method: pay.method.clone(),
+    }))
 }
 
 /// The bonus part of a charge under the policy's spend order. The principal part is the rest.

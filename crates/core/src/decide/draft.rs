@@ -9,6 +9,8 @@ use crate::events::*;
 /// A command being decided: a working copy of the state with the events so far folded on.
 pub(super) struct Draft<'a> {
     pub(super) cmd: &'a Command,
+    /// A late command's own time (its `cmd` then carries the member's current point).
+    pub(super) occurred_at: Option<Timestamp>,
     pub(super) policy_version: u32,
     pub(super) state: MemberState,
     pub(super) events: Vec<Event>,
@@ -32,7 +34,8 @@ impl Draft<'_> {
             .ok_or_else(|| limit(format!("member {member}'s stream is at its last version")))?;
         let index = u32::try_from(self.events.len())
             .map_err(|_| limit("a command records too many events".into()))?;
-        let event = envelope(self.cmd, (index, version), self.policy_version, body);
+        let mut event = envelope(self.cmd, (index, version), self.policy_version, body);
+        event.occurred_at = self.occurred_at;
         let before = self.state.totals();
         if let Err(e) = self.state.apply(&event) {
             panic!("decide produced an event that does not fold: {e}");

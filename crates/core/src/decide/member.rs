@@ -3,6 +3,7 @@
 
 use super::draft::Draft;
 use super::envelope;
+use super::late;
 use crate::command::{Action, Command};
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
@@ -37,14 +38,10 @@ pub(super) fn decide_member(
             state.member, cmd.member
         )));
     }
-    if cmd.at < state.last_at {
-        return Err(Rejection::OutOfOrder(format!(
-            "command time {} is before member {}'s last event at {}",
-            cmd.at, cmd.member, state.last_at
-        )));
-    }
+    let late = late::late_command(cmd, state, policy)?;
     let mut d = Draft {
-        cmd,
+        cmd: late.as_ref().map_or(cmd, |(c, _)| c),
+        occurred_at: late.as_ref().map(|(_, t)| *t),
         policy_version,
         state: state.clone(),
         events: Vec::new(),
@@ -77,7 +74,13 @@ impl Draft<'_> {
                 amount,
                 staff,
                 service,
-            } => self.consume(*amount, staff.as_ref(), service.as_ref(), policy),
+                external,
+            } => self.consume(
+                *amount,
+                (staff.as_ref(), service.as_ref()),
+                external.as_ref(),
+                policy,
+            ),
             Action::RefundConsumption {
                 consumption,
                 amount,
@@ -109,9 +112,11 @@ impl Draft<'_> {
             }
             Action::Freeze { reason } => self.freeze(reason.as_deref()),
             Action::Unfreeze { reason } => self.unfreeze(reason.as_deref()),
-            Action::RedeemPoints { points, reason } => {
-                self.redeem_points(*points, reason.as_deref())
-            }
+            Action::RedeemPoints {
+                points,
+                reason,
+                given,
+            } => self.redeem_points(*points, reason.as_deref(), given.as_ref()),
             Action::Expire => self.expire_only(),
             Action::Adjust {
                 balance,

@@ -26,6 +26,7 @@ mod card;
 mod consume;
 mod draft;
 mod expiry;
+mod late;
 mod member;
 mod opening;
 mod packages;
@@ -179,12 +180,21 @@ impl Decision {
 /// making one).
 pub fn decide(ctx: &Context<'_>, cmd: &Command) -> Result<Decision, Rejection> {
     cmd.validate()?;
-    let (policy, version) = ctx.policy_in_force(cmd.at);
     if let Policies::History(h) = ctx.policies {
         if !crate::policy::founding::is_founding_command(cmd) {
             periods::check_open(h, cmd)?;
         }
     }
+    // A late member command (from a terminal that was offline) takes effect at its member's
+    // current point, under the policy in force there.
+    let effective_at = ctx.member.map_or(cmd.at, |m| {
+        if m.member == cmd.member {
+            cmd.at.max(m.last_at)
+        } else {
+            cmd.at
+        }
+    });
+    let (policy, version) = ctx.policy_in_force(effective_at);
     match &cmd.action {
         Action::ClosePeriod { through } => {
             let events = match ctx.policies {
@@ -243,6 +253,7 @@ pub(crate) fn envelope(
         member: cmd.member.clone(),
         version,
         at: cmd.at,
+        occurred_at: None,
         store: cmd.store.clone(),
         v: EVENT_SCHEMA_VERSION,
         policy: policy_version,

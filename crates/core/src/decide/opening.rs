@@ -36,6 +36,7 @@ pub(super) fn open_balance(
         policy_version,
         state,
         events,
+        occurred_at: None,
     };
     let body = opened(cmd, opening)?;
     d.record(EventBody::BalanceOpened(body))?;

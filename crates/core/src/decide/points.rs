@@ -2,7 +2,7 @@
 
 use super::draft::Draft;
 use crate::error::Rejection;
-use crate::event::{EventBody, PointsDraw};
+use crate::event::{EventBody, Given, PointsDraw};
 use crate::events::*;
 use crate::member::PointLot;
 
@@ -27,10 +27,12 @@ impl Draft<'_> {
         &mut self,
         points: u64,
         reason: Option<&str>,
+        given: Option<&Given>,
     ) -> Result<(), Rejection> {
         let draws = self.spend_points(points)?;
         self.record(EventBody::PointsRedeemed(PointsRedeemed {
             draws,
+            given: given.cloned(),
             points,
             reason: reason.map(str::to_owned),
         }))?;

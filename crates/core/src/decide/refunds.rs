@@ -5,10 +5,69 @@ use super::consume::share;
 use super::draft::Draft;
 use super::points::draw_points;
 use crate::error::Rejection;
-use crate::event::{Draw, EventBody, LotKind, Restore};
+use crate::event::{Draw, EventBody, External, LotKind, Restore};
 use crate::events::*;
+use crate::member::ConsumptionRecord;
 use crate::money::Money;
 use crate::policy::{pro_rata_refund, Policy, RefundFormula};
+
+/// The points due back in total once a refund of `amount` (`principal` and `bonus` of it to the
+/// card, `external` outside it) is made: floor(earned × base restored so far / base), the base
+/// being what earned them (principal by default); a refund that completes the consumption
+/// reverses all that was earned.
+fn points_due(
+    rec: &ConsumptionRecord,
+    (amount, principal, bonus): (Money, Money, Money),
+    external: Option<&External>,
+) -> u64 {
+    let external_paid = rec.external.as_ref().map_or(Money::ZERO, |x| x.amount);
+    let base = rec.points_on.base(rec.principal, rec.bonus, external_paid);
+    let restored_total = rec.points_on.base(
+        rec.principal_restored.plus(principal),
+        rec.bonus_restored.plus(bonus),
+        rec.external_refunded
+            .plus(external.map_or(Money::ZERO, |x| x.amount)),
+    );
+    if rec.refunded.plus(amount) == rec.charged {
+        rec.points_earned
+    } else if base.is_positive() {
+        u64::try_from(
+            i128::from(rec.points_earned) * i128::from(restored_total.cents())
+                / i128::from(base.cents()),
+        )
+        .expect("points fit")
+    } else {
+        0
+    }
+}
+
+/// The part of a refund of `amount` paid back outside the card, by the consumption's method:
+/// `round(amount × external / charged)`, within what is left of each part (a refund of all
+/// that is left returns each part exactly). Returns it and the card's part of the refund.
+fn external_back(
+    rec: &ConsumptionRecord,
+    amount: Money,
+    policy: &Policy,
+) -> (Option<External>, Money) {
+    let Some(paid) = &rec.external else {
+        return (None, amount);
+    };
+    let left = paid.amount.minus(rec.external_refunded);
+    let card_left = rec
+        .principal
+        .plus(rec.bonus)
+        .minus(rec.principal_restored)
+        .minus(rec.bonus_restored);
+    let back = share(amount, paid.amount, rec.charged, policy)
+        .max(amount.minus(card_left))
+        .min(left.min(amount))
+        .max(Money::ZERO);
+    let external = back.is_positive().then(|| External {
+        amount: back,
+        method: paid.method.clone(),
+    });
+    (external, amount.minus(back))
+}
 
 impl Draft<'_> {
     pub(super) fn refund_consumption(
@@ -22,9 +81,14 @@ impl Draft<'_> {
                 "a refund is decided on a member folded with its consumption records".into(),
             ));
         }
+        if self.state.refunded_in_full(&consumption) {
+            return Err(Rejection::RefundExceedsOriginal(format!(
+                "consumption {consumption} is already refunded in full"
+            )));
+        }
         let rec = self.state.consumptions().get(&consumption).cloned().ok_or_else(|| {
             Rejection::UnknownConsumption(format!(
-                "member {} has no refundable consumption {consumption} (never made, fully refunded, or closed by a balance refund)",
+                "member {} has no refundable consumption {consumption} (never made, or closed by a balance refund)",
                 self.cmd.member
             ))
         })?;
@@ -36,12 +100,18 @@ impl Draft<'_> {
                 rec.charged
             )));
         }
+        let (external, card) = external_back(&rec, amount, policy);
         let principal_left = rec.principal.minus(rec.principal_restored);
         let bonus_left = rec.bonus.minus(rec.bonus_restored);
-        let proportional = share(amount, rec.bonus, rec.charged, policy);
-        let floor = amount.minus(principal_left).max(Money::ZERO);
-        let bonus = proportional.max(floor).min(bonus_left.min(amount));
-        let principal = amount.minus(bonus);
+        let card_charged = rec.principal.plus(rec.bonus);
+        let proportional = if card_charged.is_zero() {
+            Money::ZERO
+        } else {
+            share(card, rec.bonus, card_charged, policy)
+        };
+        let floor = card.minus(principal_left).max(Money::ZERO);
+        let bonus = proportional.max(floor).min(bonus_left.min(card));
+        let principal = card.minus(bonus);
 
         let at = self.cmd.at;
         let mut restored = Vec::new();
@@ -68,25 +138,13 @@ impl Draft<'_> {
             assert!(want.is_zero(), "refund split within what was drawn");
         }
 
-        // Points reversed so far = floor(earned × principal restored so far / principal part);
-        // a refund that completes the consumption reverses all that was earned.
-        let restored_total = rec.principal_restored.plus(principal);
-        let target = if rec.refunded.plus(amount) == rec.charged {
-            rec.points_earned
-        } else if rec.principal.is_positive() {
-            u64::try_from(
-                i128::from(rec.points_earned) * i128::from(restored_total.cents())
-                    / i128::from(rec.principal.cents()),
-            )
-            .expect("points fit")
-        } else {
-            0
-        };
+        let target = points_due(&rec, (amount, principal, bonus), external.as_ref());
         let due = target.saturating_sub(rec.points_reversed);
         // Taken back from the oldest point lots; what the member no longer holds is forgiven.
         let (points_reversed, owed) = draw_points(&self.state.point_lots(), due);
         self.record(EventBody::ConsumptionRefunded(ConsumptionRefunded {
             consumption,
+            external,
             amount,
             principal,
             bonus,

@@ -63,6 +63,20 @@ pub enum EventBody {
 }
 
 impl EventBody {
+    /// The first field born at schema 3 that this body holds, if any (an event of an older
+    /// schema holding one is refused when decoded).
+    pub fn field_born_at_3(&self) -> Option<&'static str> {
+        match self {
+            EventBody::Consumed(b) if b.external.is_some() => Some("external"),
+            EventBody::Consumed(b) if b.points_on.is_some() => Some("points_on"),
+            EventBody::ConsumptionRefunded(b) if b.external.is_some() => Some("external"),
+            EventBody::PointsRedeemed(b) if b.given.is_some() => Some("given"),
+            EventBody::BalanceRefunded(b) if b.formula.is_some() => Some("formula"),
+            EventBody::Adjusted(b) if b.corrects.is_some() => Some("corrects"),
+            _ => None,
+        }
+    }
+
     /// The wire name of the event type.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -15,9 +15,11 @@ use uuid::Uuid;
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::data::*;
 use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
+use crate::event::external::{External, Given, GivenKind};
 use crate::event::{Draw, Event, EventBody, Hash, LotKind, PointsDraw, Restore};
 use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
+use crate::policy::{PointsEarnedOn, RefundFormula};
 use crate::time::Timestamp;
 
 /// A value with one canonical JSON form.
@@ -295,49 +297,89 @@ canon_names!(LotKind { Principal => "principal", Bonus => "bonus" });
 canon_names!(PaidFrom { Cash => "cash", Balance => "balance" });
 canon_names!(Balance { Principal => "principal", Bonus => "bonus", Points => "points" });
 canon_names!(Direction { Credit => "credit", Debit => "debit" });
+canon_names!(GivenKind { Service => "service", Gift => "gift" });
+canon_names!(RefundFormula {
+    ClawBackUsedBonus => "claw_back_used_bonus",
+    ProRata => "pro_rata",
+    None => "none"
+});
+canon_names!(PointsEarnedOn {
+    Principal => "principal",
+    PrincipalAndExternal => "principal_and_external",
+    All => "all",
+});
 
-/// The fields of an object, in the order declared (which must be sorted: the tests check it
+/// An object's fields, in the order declared (which must be sorted: the tests check it
 /// against serde's sorted output).
-macro_rules! put_fields {
-    ($out:ident; $first:ident $(, $f:ident)*) => {
-        $out.extend_from_slice(concat!("{\"", stringify!($first), "\":").as_bytes());
-        $first.put($out);
-        $(
-            $out.extend_from_slice(concat!(",\"", stringify!($f), "\":").as_bytes());
-            $f.put($out);
-        )*
-        $out.push(b'}');
-    };
-}
-
-macro_rules! take_fields {
-    ($r:ident; $first:ident $(, $f:ident)*) => {
-        $r.lit(concat!("{\"", stringify!($first), "\":").as_bytes())?;
-        let $first = Canon::take($r)?;
-        $(
-            $r.lit(concat!(",\"", stringify!($f), "\":").as_bytes())?;
-            let $f = Canon::take($r)?;
-        )*
-        $r.lit(b"}")?;
-    };
-}
-
-/// `absent { … }` names optional fields born later that this layout covers only when absent
-/// (an event holding one is written and read by serde).
 macro_rules! canon_struct {
-    ($t:ident { $($f:ident),* } $(absent { $($o:ident),* })?) => {
+    ($t:ident { $($f:ident $(: $omit:ident)?),* }) => {
         impl Canon for $t {
             fn put(&self, out: &mut Vec<u8>) {
-                let $t { $($f,)* $($($o: _,)*)? } = self;
-                put_fields!(out; $($f),*);
+                let $t { $($f),* } = self;
+                out.push(b'{');
+                $(put_field!(out, $f $(, $omit)?);)*
+                out.push(b'}');
             }
             fn take(r: &mut Reader<'_>) -> Option<Self> {
-                take_fields!(r; $($f),*);
-                Some($t { $($f,)* $($($o: None,)*)? })
+                r.lit(b"{")?;
+                let mut first = true;
+                $(let $f = take_field!(r, first, $f $(, $omit)?);)*
+                let _ = first;
+                r.lit(b"}")?;
+                Some($t { $($f),* })
             }
         }
     };
 }
+
+/// One field of an object: its key (after a comma unless it is the first) and value. A field
+/// marked `omit` (an optional field born at a later schema version) is left out, key and all,
+/// when absent, so an event without it keeps the bytes it had before the field was born.
+macro_rules! put_field {
+    ($out:ident, $f:ident) => {
+        if $out.last() != Some(&b'{') {
+            $out.push(b',');
+        }
+        $out.extend_from_slice(concat!("\"", stringify!($f), "\":").as_bytes());
+        $f.put($out);
+    };
+    ($out:ident, $f:ident, omit) => {
+        if let Some(value) = $f {
+            if $out.last() != Some(&b'{') {
+                $out.push(b',');
+            }
+            $out.extend_from_slice(concat!("\"", stringify!($f), "\":").as_bytes());
+            value.put($out);
+        }
+    };
+}
+
+/// Reads one field written by [`put_field`]: `None` (for the whole object) if the bytes differ;
+/// an `omit` field absent is `None` as a value.
+macro_rules! take_field {
+    ($r:ident, $first:ident, $f:ident) => {{
+        if !$first {
+            $r.lit(b",")?;
+        }
+        $first = false;
+        $r.lit(concat!("\"", stringify!($f), "\":").as_bytes())?;
+        Canon::take($r)?
+    }};
+    ($r:ident, $first:ident, $f:ident, omit) => {{
+        let present = if $first {
+            $r.eat(concat!("\"", stringify!($f), "\":").as_bytes())
+        } else {
+            $r.eat(concat!(",\"", stringify!($f), "\":").as_bytes())
+        };
+        if present {
+            $first = false;
+            Some(Canon::take($r)?)
+        } else {
+            None
+        }
+    }};
+}
+
 canon_struct!(Draw {
     amount,
     expires_at,
@@ -374,17 +416,26 @@ canon_struct!(OpenedPackage {
     session_price,
     sessions
 });
+canon_struct!(External { amount, method });
+canon_struct!(Given { item, kind, value });
+canon_struct!(RefundComputation {
+    bonus_granted,
+    name,
+    paid,
+    remaining,
+    result
+});
 
 /// Every body but `policy_published` (its policy is free-form JSON, left to serde): the
 /// variant (and its struct), its type name and its fields in sorted order.
 macro_rules! canon_bodies {
-    ($($v:ident $name:literal { $($f:ident),* } $(absent { $($o:ident),* })?),* $(,)?) => {
-        $(canon_struct!($v { $($f),* } $(absent { $($o),* })?);)*
+    ($($v:ident $name:literal { $($f:ident $(: $omit:ident)?),* }),* $(,)?) => {
+        $(canon_struct!($v { $($f $(: $omit)?),* });)*
 
         /// Appends the body's `data` object; false for a body left to serde.
         fn put_data(body: &EventBody, out: &mut Vec<u8>) -> bool {
             match body {
-                $(EventBody::$v(data) if true $($(&& data.$o.is_none())*)? => {
+                $(EventBody::$v(data) => {
                     data.put(out);
                     true
                 })*
@@ -407,26 +458,26 @@ canon_bodies! {
     Recharged "recharged" { amount, lot, staff },
     BonusGranted "bonus_granted" { amount, expires_at, lot, reason, rule },
     Consumed "consumed" {
-        bonus, charged, discount, draws, points_earned, points_expires_at, points_lot, price,
-        principal, service, staff, tier
+        bonus, charged, discount, draws, external: omit, points_earned, points_expires_at,
+        points_lot, points_on: omit, price, principal, service, staff, tier
     },
     ConsumptionRefunded "consumption_refunded" {
-        amount, bonus, consumption, points_forgiven, points_reversed, principal, restored,
-        service_store
+        amount, bonus, consumption, external: omit, points_forgiven, points_reversed,
+        principal, restored, service_store
     },
     BalanceRefunded "balance_refunded" {
-        bonus_forfeited, bonus_spent, clawback, draws, payout, principal
-    } absent { formula },
+        bonus_forfeited, bonus_spent, clawback, draws, formula: omit, payout, principal
+    },
     TierChanged "tier_changed" { from, reason, to },
     BonusExpired "bonus_expired" { amount, expires_at, lot, origin_store },
     PointsExpired "points_expired" { expires_at, lot, points },
     MemberFrozen "member_frozen" { reason },
     MemberUnfrozen "member_unfrozen" { reason },
-    PointsRedeemed "points_redeemed" { draws, points, reason },
+    PointsRedeemed "points_redeemed" { draws, given: omit, points, reason },
     Adjusted "adjusted" {
-        amount, balance, direction, draws, expires_at, lot, operator, points, points_draws,
-        reason
-    } absent { corrects },
+        amount, balance, corrects: omit, direction, draws, expires_at, lot, operator, points,
+        points_draws, reason
+    },
     Settled "settled" { amount, creditor },
     PackagePurchased "package_purchased" {
         bonus, cash, draws, expires_at, package, price, principal, service, session_price,
@@ -472,6 +523,11 @@ pub(crate) fn put_event(out: &mut Vec<u8>, position: u64, e: &Event, hash: Optio
     e.index.put(out);
     out.extend_from_slice(b",\"member\":");
     e.member.put(out);
+    // Born at schema 3, and only on a late command's events: absent, the bytes are as before.
+    if let Some(t) = e.occurred_at {
+        out.extend_from_slice(b",\"occurred_at\":");
+        t.put(out);
+    }
     // Schema 1 predates the field: its bytes are kept exactly as they were written.
     if e.v >= 2 {
         out.extend_from_slice(b",\"policy\":");
@@ -524,6 +580,11 @@ pub(crate) fn take_event(s: &str) -> Option<Read> {
     let index = u32::take(&mut r)?;
     r.lit(b",\"member\":")?;
     let member = MemberId::take(&mut r)?;
+    let occurred_at = if r.eat(b",\"occurred_at\":") {
+        Some(Timestamp::take(&mut r)?)
+    } else {
+        None
+    };
     let policy = if r.eat(b",\"policy\":") {
         Some(u32::take(&mut r)?)
     } else {
@@ -552,6 +613,7 @@ pub(crate) fn take_event(s: &str) -> Option<Read> {
             member,
             version,
             at,
+            occurred_at,
             store,
             v,
             policy: policy.unwrap_or(0),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::draws::{Draw, PointsDraw, Restore};
+use super::external::{External, Given};
 use crate::id::{StaffId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -60,12 +61,19 @@ pub struct Consumed {
     pub discount: rust_decimal::Decimal,
     /// The lots drawn, in the order drawn.
     pub draws: Vec<Draw>,
-    /// Points earned: `floor(principal × points_per_yuan)`.
+    /// The part paid outside the card, and how (born at 3; absent: the card paid it all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<External>,
+    /// Points earned: `floor(base × points_per_yuan)`, the base being the parts the policy's
+    /// `points_earned_on` names (principal alone by default).
     pub points_earned: u64,
     /// When those points lapse.
     pub points_expires_at: Option<Timestamp>,
     /// The point lot created (when points were earned).
     pub points_lot: Option<u32>,
+    /// The parts that earned the points, when not principal alone (born at 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_on: Option<crate::policy::PointsEarnedOn>,
     /// List price.
     pub price: Money,
     /// The part paid from principal.
@@ -88,6 +96,10 @@ pub struct ConsumptionRefunded {
     pub bonus: Money,
     /// The consume command's id.
     pub consumption: Uuid,
+    /// Of which paid back outside the card, by the method the consumption's external part
+    /// was paid with (born at 3; absent: all went back to the card).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<External>,
     /// Points that were due back but the member no longer held (never below zero).
     pub points_forgiven: u64,
     /// Points taken back from the member.
@@ -223,6 +235,9 @@ pub struct MemberUnfrozen {
 pub struct PointsRedeemed {
     /// The point lots drawn, in order.
     pub draws: Vec<PointsDraw>,
+    /// What was given for them, and its value (born at 3; absent: not named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given: Option<Given>,
     /// Points spent.
     pub points: u64,
     /// What for.

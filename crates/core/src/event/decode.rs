@@ -31,20 +31,6 @@ const V1_TYPES: [&str; 14] = [
 /// The event types born at schema version 3: an event of an older version naming one is refused.
 const V3_TYPES: &[&str] = &["period_closed", "balance_opened"];
 
-/// The field born at schema version 3 that a body holds, if any: an event of an older version
-/// holding one is refused.
-fn field_born_at_3(body: &EventBody) -> Option<&'static str> {
-    match body {
-        EventBody::BalanceRefunded(BalanceRefunded {
-            formula: Some(_), ..
-        }) => Some("balance_refunded.formula"),
-        EventBody::Adjusted(Adjusted {
-            corrects: Some(_), ..
-        }) => Some("adjusted.corrects"),
-        _ => None,
-    }
-}
-
 /// The envelope as decoded: the body's `data` is kept raw and decoded once its type is known.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +42,8 @@ struct EnvelopeIn<'a> {
     id: Uuid,
     index: u32,
     member: MemberId,
+    #[serde(default)]
+    occurred_at: Option<Timestamp>,
     #[serde(default)]
     policy: Option<u32>,
     position: u64,
@@ -82,6 +70,7 @@ pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
             read.policy_present.then_some(read.event.policy),
             kind,
         )?;
+        born_at_3(&read.event)?;
         crate::bounds::check_event(&read.event.body)?;
         return Ok((
             read.position,
@@ -105,11 +94,6 @@ pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {
         at: 0,
     })
     .map_err(|err| err.to_string())?;
-    if e.v < 3 {
-        if let Some(field) = field_born_at_3(&body) {
-            return Err(format!("schema {} has no field {field}", e.v));
-        }
-    }
     crate::bounds::check_event(&body)?;
     if let EventBody::PolicyPublished(PolicyPublished { policy, .. }) = &body {
         jcs_numbers(policy)?;
@@ -121,11 +105,13 @@ pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {
         member: e.member,
         version: e.version,
         at: e.at,
+        occurred_at: e.occurred_at,
         store: e.store,
         v: e.v,
         policy,
         body,
     };
+    born_at_3(&event)?;
     Ok((e.position, event))
 }
 
@@ -173,6 +159,34 @@ fn schema_policy(v: u16, policy: Option<u32>, kind: &str) -> Result<u32, String>
         (2 | 3, _) => return Err(format!("schema {v} needs a policy version of at least 1")),
         (v, _) => return Err(format!("unknown event schema version {v}")),
     })
+}
+
+/// Refuses a field born at schema 3 in an event of an older version, and a late command's
+/// `occurred_at` that is not before the event's `at`.
+fn born_at_3(event: &Event) -> Result<(), String> {
+    if let Some(t) = event.occurred_at {
+        if t >= event.at {
+            return Err(format!(
+                "occurred_at {t} is not before the event's at {}",
+                event.at
+            ));
+        }
+    }
+    if event.v >= 3 {
+        return Ok(());
+    }
+    let field = if event.occurred_at.is_some() {
+        Some("occurred_at")
+    } else {
+        event.body.field_born_at_3()
+    };
+    match field {
+        Some(f) => Err(format!(
+            "the field `{f}` does not exist at schema {}",
+            event.v
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The adjacently tagged form of a body, `{"type": kind, "data": …}`, presented to serde

@@ -18,6 +18,7 @@ pub(crate) mod data;
 pub(crate) mod decode;
 pub(crate) mod draws;
 pub(crate) mod opened;
+pub(crate) mod external;
 
 pub use body::EventBody;
 pub use chain::{chain_hash, Hash, GENESIS_HASH};
@@ -25,6 +26,7 @@ pub use chain::{chain_hash, Hash, GENESIS_HASH};
 pub(crate) use decode::decode_event_serde;
 pub use decode::{decode_event, JSON_INTEGER_MAX};
 pub use draws::{Draw, LotKind, PointsDraw, Restore};
+pub use external::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD_LEN_MAX};
 
 /// The schema version every event of this release is written with. docs/EVENTS.md lists
 /// every version and what changed; [`decode_event`] reads them all (upcasting older ones).
@@ -49,8 +51,12 @@ pub struct Event {
     pub member: MemberId,
     /// The member stream's version after this event, from 1.
     pub version: u64,
-    /// The command's time.
+    /// The command's time: for a late command (from an offline terminal, within the policy's
+    /// late window), the member's current point, where it takes effect.
     pub at: Timestamp,
+    /// A late command's own time, older than `at` (born at schema 3; `None` for every other
+    /// event, and then left out of the canonical JSON).
+    pub occurred_at: Option<Timestamp>,
     /// The command's store.
     pub store: StoreId,
     /// The schema version it is encoded with (see [`EVENT_SCHEMA_VERSION`]).

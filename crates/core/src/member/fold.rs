@@ -105,8 +105,12 @@ impl MemberState {
     }
 
     fn fold_consumed(&mut self, event: &Event, b: &Consumed) -> Result<(), String> {
-        if b.principal.plus(b.bonus) != b.charged {
-            return Err("principal + bonus != charged".into());
+        let external = b.external.as_ref().map_or(Money::ZERO, |x| x.amount);
+        if b.principal.plus(b.bonus).plus(external) != b.charged {
+            return Err("principal + bonus + external != charged".into());
+        }
+        if b.external.as_ref().is_some_and(|x| !x.amount.is_positive()) {
+            return Err("an external part of nothing".into());
         }
         check_draws_sum(&b.draws, LotKind::Principal, b.principal)?;
         check_draws_sum(&b.draws, LotKind::Bonus, b.bonus)?;
@@ -143,6 +147,9 @@ impl MemberState {
                 .collect(),
             points_earned: b.points_earned,
             points_reversed: 0,
+            external: b.external.clone(),
+            external_refunded: Money::ZERO,
+            points_on: b.points_on.unwrap_or_default(),
         };
         if self
             .rare_mut()

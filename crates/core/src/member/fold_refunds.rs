@@ -17,10 +17,11 @@ impl MemberState {
         } = b;
         let (consumption, amount, principal, bonus) =
             (b.consumption, b.amount, b.principal, b.bonus);
+        let external = b.external.as_ref().map_or(Money::ZERO, |x| x.amount);
         let points_forgiven = b.points_forgiven;
         if !self.keeps_consumptions {
             return self.fold_refund_without_record(
-                (principal, bonus, amount),
+                (principal, bonus, external, amount),
                 restored,
                 points_reversed,
             );
@@ -36,15 +37,75 @@ impl MemberState {
                 rec.store
             ));
         }
-        if principal.plus(bonus) != amount || rec.refunded.plus(amount) > rec.charged {
+        if principal.plus(bonus).plus(external) != amount || rec.refunded.plus(amount) > rec.charged
+        {
             return Err("refund does not add up or exceeds the consumption".into());
         }
+        check_external_back(&mut rec, b.external.as_ref())?;
         rec.refunded = rec.refunded.plus(amount);
         rec.principal_restored = rec.principal_restored.plus(principal);
         rec.bonus_restored = rec.bonus_restored.plus(bonus);
         if rec.principal_restored > rec.principal || rec.bonus_restored > rec.bonus {
             return Err("refund restores more than was drawn".into());
         }
+        let sums = self.fold_restores(&mut rec, restored, consumption)?;
+        if sums != (principal, bonus) {
+            return Err("restored lots do not add up to the refund".into());
+        }
+        let taken = self.take_points(points_reversed)?;
+        rec.points_reversed = rec
+            .points_reversed
+            .checked_add(taken)
+            .and_then(|p| p.checked_add(points_forgiven))
+            .filter(|p| *p <= rec.points_earned)
+            .ok_or("more points reversed than earned")?;
+        self.bonus_spent = self.bonus_spent.minus(bonus);
+        if self.bonus_spent.is_negative() {
+            return Err("bonus spent goes below zero".into());
+        }
+        let consumptions = &mut self.rare_mut().consumptions;
+        if rec.refunded == rec.charged {
+            consumptions.remove(&consumption);
+            self.rare_mut().refunded_in_full.insert(consumption);
+        } else {
+            consumptions.insert(consumption, rec);
+        }
+        self.tidy_rare();
+        Ok(())
+    }
+}
+
+/// A refund's external part goes back by the consumption's own method, within what it paid.
+fn check_external_back(
+    rec: &mut crate::member::ConsumptionRecord,
+    back: Option<&crate::event::External>,
+) -> Result<(), String> {
+    let Some(back) = back else {
+        return Ok(());
+    };
+    let paid = rec
+        .external
+        .as_ref()
+        .ok_or("no external part to pay back")?;
+    rec.external_refunded = rec.external_refunded.plus(back.amount);
+    if back.method != paid.method
+        || !back.amount.is_positive()
+        || rec.external_refunded > paid.amount
+    {
+        return Err("the external part is paid back beyond or unlike how it was paid".into());
+    }
+    Ok(())
+}
+
+impl MemberState {
+    /// Gives each restore back to the lot the consumption drew (unless forfeited), within what
+    /// it drew; returns the principal and bonus restored.
+    fn fold_restores(
+        &mut self,
+        rec: &mut crate::member::ConsumptionRecord,
+        restored: &[crate::event::Restore],
+        consumption: uuid::Uuid,
+    ) -> Result<(Money, Money), String> {
         let mut sums = (Money::ZERO, Money::ZERO);
         for r in restored {
             let drawn = rec
@@ -67,28 +128,7 @@ impl MemberState {
                 self.give_back_to_lot(r)?;
             }
         }
-        if sums != (principal, bonus) {
-            return Err("restored lots do not add up to the refund".into());
-        }
-        let taken = self.take_points(points_reversed)?;
-        rec.points_reversed = rec
-            .points_reversed
-            .checked_add(taken)
-            .and_then(|p| p.checked_add(points_forgiven))
-            .filter(|p| *p <= rec.points_earned)
-            .ok_or("more points reversed than earned")?;
-        self.bonus_spent = self.bonus_spent.minus(bonus);
-        if self.bonus_spent.is_negative() {
-            return Err("bonus spent goes below zero".into());
-        }
-        let consumptions = &mut self.rare_mut().consumptions;
-        if rec.refunded == rec.charged {
-            consumptions.remove(&consumption);
-        } else {
-            consumptions.insert(consumption, rec);
-        }
-        self.tidy_rare();
-        Ok(())
+        Ok(sums)
     }
 
     /// A consumption refund folded without the consumption's record: the figures must add up
@@ -96,11 +136,11 @@ impl MemberState {
     /// drawn) was checked when it was decided, and `verify` checks it again with records.
     fn fold_refund_without_record(
         &mut self,
-        (principal, bonus, amount): (Money, Money, Money),
+        (principal, bonus, external, amount): (Money, Money, Money, Money),
         restored: &[crate::event::Restore],
         points_reversed: &[crate::event::PointsDraw],
     ) -> Result<(), String> {
-        if principal.plus(bonus) != amount || !amount.is_positive() {
+        if principal.plus(bonus).plus(external) != amount || !amount.is_positive() {
             return Err("refund does not add up".into());
         }
         let mut sums = (Money::ZERO, Money::ZERO);

@@ -6,7 +6,7 @@
 //!   [`fold_refunds`], [`fold_packages`] and [`fold_adjust`] for the larger event families;
 //! - [`view`]: lots, packages and the member view as read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
@@ -88,11 +88,17 @@ struct Rare {
     consumptions: BTreeMap<Uuid, ConsumptionRecord>,
     /// Every package bought, open or closed, by id.
     packages: BTreeMap<Uuid, Package>,
+    /// Consumptions refunded in full (kept with the consumption records): a further refund
+    /// of one is `refund_exceeds_original`, not `unknown_consumption`.
+    refunded_in_full: BTreeSet<Uuid>,
 }
 
 impl Rare {
     fn is_empty(&self) -> bool {
-        self.stores.is_empty() && self.consumptions.is_empty() && self.packages.is_empty()
+        self.stores.is_empty()
+            && self.consumptions.is_empty()
+            && self.packages.is_empty()
+            && self.refunded_in_full.is_empty()
     }
 }
 
@@ -344,9 +350,17 @@ impl MemberState {
     pub fn drop_consumption_records(&mut self) {
         if let Some(r) = &mut self.rare {
             r.consumptions = BTreeMap::new();
+            r.refunded_in_full = BTreeSet::new();
         }
         self.tidy_rare();
         self.keeps_consumptions = false;
+    }
+
+    /// Whether the consumption was refunded in full (known with the consumption records).
+    pub fn refunded_in_full(&self, consumption: &Uuid) -> bool {
+        self.rare
+            .as_ref()
+            .is_some_and(|r| r.refunded_in_full.contains(consumption))
     }
 
     /// Gives back the spare capacity of every list: a ledger does it to each member once the

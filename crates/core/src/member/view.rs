@@ -135,6 +135,12 @@ pub struct ConsumptionRecord {
     pub points_earned: u64,
     /// Points accounted for by refunds so far (reversed plus forgiven).
     pub points_reversed: u64,
+    /// The part paid outside the card, and how (`charged` includes it).
+    pub external: Option<crate::event::External>,
+    /// Of the external part, paid back so far.
+    pub external_refunded: Money,
+    /// Which parts earned the points (the policy's `points_earned_on` when they were earned).
+    pub points_on: crate::policy::PointsEarnedOn,
 }
 
 impl Package {

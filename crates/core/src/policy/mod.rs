@@ -3,10 +3,12 @@
 mod builder;
 mod cohort;
 mod commission;
+mod earning;
 pub(crate) mod founding;
 pub(crate) mod history;
 mod notices;
 mod prepaid;
+mod overlap;
 
 use std::collections::HashSet;
 
@@ -22,6 +24,7 @@ pub use prepaid::{
     pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
     DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
 };
+pub use earning::{PointsEarnedOn, LATE_WINDOW_HOURS_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -217,6 +220,15 @@ pub struct Policy {
     /// Package rules.
     #[serde(default)]
     pub packages: PackagePolicy,
+    /// Which parts of a visit's payment earn points; absent: principal alone. Left out of the
+    /// canonical bytes when absent, like `commission`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_earned_on: Option<PointsEarnedOn>,
+    /// Hours within which a command older than its member's last event (from a terminal that
+    /// was offline) is still accepted, taking effect at the member's current point; absent:
+    /// such a command is `out_of_order`. At most [`LATE_WINDOW_HOURS_MAX`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_window_hours: Option<u32>,
     /// Commission rates (提成); absent: no commission. Left out of the canonical bytes when
     /// absent, so a policy without it keeps the bytes (and founding id) it always had.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -347,6 +359,8 @@ impl Policy {
                 }
             }
         }
+        overlap::check_bonus_rules_distinct(&self.recharge_bonus)?;
+        earning::check_late_window(self.late_window_hours)?;
         self.validate_expiries_and_commission()
     }
 
@@ -391,8 +405,9 @@ impl Policy {
     }
 
     /// The bonus rule that applies to a recharge of `amount` by a member of `tier`: among the
-    /// rules whose tiers include it, the highest `min` not above the amount (the first listed
-    /// among equals). Returns the rule's index.
+    /// rules whose tiers include it, the highest `min` not above the amount (a valid policy
+    /// has no two rules that match one recharge equally: see `overlap`). Returns the rule's
+    /// index.
     pub fn bonus_rule(&self, tier: &str, amount: Money) -> Option<(usize, &BonusRule)> {
         let mut best: Option<(usize, &BonusRule)> = None;
         for (i, r) in self.recharge_bonus.iter().enumerate() {

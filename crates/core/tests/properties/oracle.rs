@@ -53,6 +53,8 @@ pub(super) fn expected_rejection(
             consumption,
             amount,
         } => match s.consumptions().get(consumption) {
+            // Refunded in full already: nothing is left to refund (issue 14, item 7).
+            None if s.refunded_in_full(consumption) => Some("refund_exceeds_original"),
             None => Some("unknown_consumption"),
             Some(r) if amount.is_some_and(|a| a > r.charged.minus(r.refunded)) => {
                 Some("refund_exceeds_original")

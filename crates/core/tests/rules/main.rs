@@ -339,4 +339,5 @@ mod packages;
 mod prepaid;
 mod recharge;
 mod refunds;
+mod salon;
 mod tiers;

@@ -91,10 +91,25 @@ fn recharge_bonus_uses_the_tier_held_before_the_recharge() {
 }
 
 #[test]
-fn recharge_bonus_rules_with_equal_min_take_the_first_listed() {
+fn recharge_bonus_rules_with_equal_min_for_the_same_tiers_are_an_invalid_policy() {
+    // Never first-listed-wins (issue 14, item 7): which rule applies may not hang on order.
+    for rules in [
+        json!([{"min":"100.00","bonus":"7.00"},{"min":"100.00","bonus":"9.00"}]),
+        json!([{"min":"100.00","bonus":"7.00","tiers":["standard"]},{"min":"100.00","bonus":"9.00"}]),
+        json!([{"min":"100.00","bonus":"7.00","tiers":["standard","gold"]},{"min":"100.00","bonus_rate":"0.1","tiers":["gold"]}]),
+    ] {
+        let policy = with(BONUS_LADDER, json!({ "recharge_bonus": rules }));
+        let e = memberledger_core::Policy::from_json(&policy).unwrap_err();
+        assert_eq!(e.code(), "invalid_policy", "{rules}");
+        assert!(e.to_string().contains("same tiers"), "{e}");
+    }
+}
+
+#[test]
+fn recharge_bonus_rules_with_equal_min_for_other_tiers_each_apply_to_their_own() {
     let policy = with(
         BONUS_LADDER,
-        json!({"recharge_bonus":[{"min":"100.00","bonus":"7.00"},{"min":"100.00","bonus":"9.00"}]}),
+        json!({"recharge_bonus":[{"min":"100.00","bonus":"7.00","tiers":["standard"]},{"min":"100.00","bonus":"9.00","tiers":["gold"]}]}),
     );
     given(&policy, &[ENROLL])
         .when(r#"{"type":"recharge","amount":"100.00"}"#)

@@ -20,9 +20,9 @@ fn full_refund_restores_exactly_what_was_drawn_and_reverses_all_points() {
                 {"lot":2,"kind":"bonus","amount":"39.13","origin_store":"S1","expires_at":null,"forfeited":false}],
             "points_reversed":[{"lot":3,"points":260}],"points_forgiven":0}]));
     s.then_view(json!({"principal":"1000.00","bonus":"150.00","points":0,"point_lots":[]}));
-    // Fully refunded: nothing is left to refund.
+    // Fully refunded: nothing is left to refund (issue 14, item 7).
     s.when(r#"{"type":"refund_consumption","consumption":"c1"}"#)
-        .then_rejected("unknown_consumption");
+        .then_rejected("refund_exceeds_original");
 }
 
 #[test]

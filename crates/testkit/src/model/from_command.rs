@@ -1,9 +1,11 @@
 //! The way back from the ledger's own [`Command`] to a [`Spec`], so a test that drives the
 //! core with real commands can ask the model about them.
 
-use memberledger::domain::{Action, Balance, Command, Direction, Money, PaidFrom, Timestamp};
+use memberledger::domain::{
+    Action, Balance, Command, Direction, ExternalAmount, GivenKind, Money, PaidFrom, Timestamp,
+};
 
-use super::spec::{Bal, Kind, Spec};
+use super::spec::{Bal, Ext, ExtAmount, Gift, Kind, Spec};
 
 fn secs(t: Timestamp) -> i64 {
     t.as_datetime().timestamp()
@@ -63,10 +65,19 @@ fn balance_kind(a: &Action) -> Option<Kind> {
             amount,
             staff: s,
             service,
+            external,
         } => Kind::Consume {
             cents: cents(*amount),
             staff: staff(s),
             service: service.clone(),
+            external: external.as_ref().map(|x| Ext {
+                method: x.method.clone(),
+                amount: match x.amount {
+                    ExternalAmount::Rest => ExtAmount::Rest,
+                    ExternalAmount::All => ExtAmount::All,
+                    ExternalAmount::Fixed(m) => ExtAmount::Cents(cents(m)),
+                },
+            }),
         },
         Action::RefundConsumption {
             consumption,
@@ -99,9 +110,18 @@ fn other_kind(a: &Action, home: &str) -> Option<Kind> {
         Action::Unfreeze { reason } => Kind::Unfreeze {
             reason: reason.clone(),
         },
-        Action::RedeemPoints { points, reason } => Kind::RedeemPoints {
+        Action::RedeemPoints {
+            points,
+            reason,
+            given,
+        } => Kind::RedeemPoints {
             points: *points,
             reason: reason.clone(),
+            given: given.as_ref().map(|g| Gift {
+                service: g.kind == GivenKind::Service,
+                item: g.item.clone(),
+                cents: cents(g.value),
+            }),
         },
         Action::Adjust {
             balance,

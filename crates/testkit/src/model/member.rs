@@ -72,6 +72,10 @@ pub struct Consumption {
     pub points_earned: u64,
     /// The points refunds took back so far.
     pub points_reversed: u64,
+    /// The part paid outside the card: its method and cents (`charged` includes it).
+    pub external: Option<(String, i64)>,
+    /// Of the external part, paid back so far.
+    pub external_refunded: i64,
 }
 
 /// Where a package stands.
@@ -177,6 +181,8 @@ pub struct Member {
     pub bonus_spent: i64,
     /// Principal recharged (+) and refunded (−), by time.
     pub window: Vec<(i64, i64)>,
+    /// Consumptions refunded in full: refunding one again is `refund_exceeds_original`.
+    pub refunded_in_full: std::collections::BTreeSet<Uuid>,
 }
 
 impl Member {
@@ -225,6 +231,9 @@ impl Member {
     /// `round(charged × B / (P + B))` clamped to what each balance can pay, principal drawn
     /// first-in first-out, bonus earliest expiry first. Returns (principal, bonus, draws).
     pub(crate) fn pay(&mut self, charged: i64) -> Result<(i64, i64, Vec<Drawn>), &'static str> {
+        if charged == 0 {
+            return Ok((0, 0, Vec::new()));
+        }
         let (p, b) = (self.principal_total(), self.bonus_total());
         if charged > p + b {
             return Err("insufficient_balance");

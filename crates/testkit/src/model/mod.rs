@@ -33,7 +33,7 @@
 //!     panic!("a new member enrols");
 //! };
 //! model.commit(*change);
-//! let consume = spec(2, Kind::Consume { cents: 100, staff: None, service: None });
+//! let consume = spec(2, Kind::Consume { cents: 100, staff: None, service: None, external: None });
 //! assert!(matches!(model.judge(&consume, &ids), Verdict::Reject("insufficient_balance")));
 //! // The same command as the ledger's own type.
 //! assert_eq!(consume.command().unwrap().id, Uuid::from_u128(2));
@@ -62,7 +62,9 @@ pub use policy::{
     tier_index, RefundTo, TierDef, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
     FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW,
 };
-pub use spec::{money, render_fields, time, timestamp, Bal, Kind, Spec, Spelling};
+pub use spec::{
+    money, render_fields, time, timestamp, Bal, Ext, ExtAmount, Gift, Kind, Spec, Spelling,
+};
 
 /// What the model says of a command.
 #[derive(Debug)]
@@ -124,6 +126,10 @@ pub struct Model {
     /// The ledger's clock (seconds): a command dated more than [`MAX_SKEW_SECS`] after it is
     /// refused as `future_time`.
     pub now: i64,
+    /// The policy's `late_window_hours` in seconds: a member's command this much older than
+    /// the member's last event, or less, takes effect at that event's time; `None` (the
+    /// built-in policy): every older command is `out_of_order`.
+    pub late_window: Option<i64>,
 }
 
 /// The ledger's default skew: commands may be dated up to an hour ahead of its clock.

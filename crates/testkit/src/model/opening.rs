@@ -120,6 +120,7 @@ pub(crate) fn open_balance(
         packages: BTreeMap::new(),
         bonus_spent: 0,
         window: Vec::new(),
+        refunded_in_full: Default::default(),
     };
     for (store, cents) in &o.principal {
         let lot = w.new_lot();

@@ -24,11 +24,13 @@ pub enum Kind {
         reason: String,
         expires: Option<i64>,
     },
-    /// `consume`: `cents` is the list price, before the tier's discount.
+    /// `consume`: `cents` is the list price, before the tier's discount; `external` the part
+    /// paid outside the card (`method`, `external`).
     Consume {
         cents: i64,
         staff: Option<String>,
         service: Option<String>,
+        external: Option<Ext>,
     },
     /// `refund_consumption` (all that is left when `cents` is `None`).
     Refund {
@@ -48,8 +50,12 @@ pub enum Kind {
     Freeze { reason: Option<String> },
     /// `unfreeze`.
     Unfreeze { reason: Option<String> },
-    /// `redeem_points`.
-    RedeemPoints { points: u64, reason: Option<String> },
+    /// `redeem_points`, naming what it gave (`service` or `gift`, and `value`) or not.
+    RedeemPoints {
+        points: u64,
+        reason: Option<String>,
+        given: Option<Gift>,
+    },
     /// `adjust`, a correction by hand: `qty` is cents for principal and bonus, points for
     /// points.
     Adjust {
@@ -83,6 +89,37 @@ pub enum Kind {
         tier: Option<String>,
         opening: super::OpeningSpec,
     },
+}
+
+/// A consumption's part paid outside the card: `method`, and how much.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ext {
+    /// `cash`, `wechat`, …
+    pub method: String,
+    /// How much of the charge.
+    pub amount: ExtAmount,
+}
+
+/// How much of a charge is paid outside the card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtAmount {
+    /// What the card cannot cover (no `external` field).
+    Rest,
+    /// All of it (`"external":"all"`).
+    All,
+    /// This many cents.
+    Cents(i64),
+}
+
+/// What a points redemption gave: a service (else a gift), its name and value in cents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gift {
+    /// A service (`service`), else goods (`gift`).
+    pub service: bool,
+    /// Its name.
+    pub item: String,
+    /// Its value in cents.
+    pub cents: i64,
 }
 
 /// The balance an adjustment corrects.
@@ -289,10 +326,19 @@ impl Kind {
                 cents,
                 staff,
                 service,
+                external,
             } => {
                 f.amount("amount", Some(*cents));
                 f.opt("staff", staff.clone());
                 f.opt("service", service.clone());
+                if let Some(x) = external {
+                    f.put("method", x.method.clone());
+                    match x.amount {
+                        ExtAmount::Rest => {}
+                        ExtAmount::All => f.put("external", "all"),
+                        ExtAmount::Cents(c) => f.amount("external", Some(c)),
+                    }
+                }
             }
             Kind::Refund { consumption, cents } => {
                 f.put("consumption", consumption.to_string());
@@ -332,9 +378,17 @@ impl Kind {
                 f.opt("reason", reason.clone());
             }
             Kind::Freeze { reason } | Kind::Unfreeze { reason } => f.opt("reason", reason.clone()),
-            Kind::RedeemPoints { points, reason } => {
+            Kind::RedeemPoints {
+                points,
+                reason,
+                given,
+            } => {
                 f.put("points", *points);
                 f.opt("reason", reason.clone());
+                if let Some(g) = given {
+                    f.put(if g.service { "service" } else { "gift" }, g.item.clone());
+                    f.amount("value", Some(g.cents));
+                }
             }
             Kind::PurchasePackage {
                 cents,

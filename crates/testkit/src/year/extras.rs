@@ -1,10 +1,23 @@
 //! The commands of a year that no member sends: head office's policy publication and the
 //! month-end settlements between stores.
 
-use memberledger::domain::DEFAULT_POLICY_JSON;
-use memberledger::{Command, Ledger, Timestamp, Uuid};
+use memberledger::domain::{PointsEarnedOn, DEFAULT_POLICY_JSON};
+use memberledger::{Command, Ledger, Policy, Timestamp, Uuid};
 
 use crate::Rng;
+
+/// How late a till that was offline may send a sale: three days (the year's policy).
+pub const YEAR_LATE_WINDOW_HOURS: u32 = 72;
+
+/// The year's founding policy: the built-in one, with a late window for offline terminals and
+/// points earned on what a visit paid in cash or by phone as well as from the card.
+#[must_use]
+pub fn year_policy() -> Policy {
+    let mut policy = Policy::builtin();
+    policy.late_window_hours = Some(YEAR_LATE_WINDOW_HOURS);
+    policy.points_earned_on = Some(PointsEarnedOn::PrincipalAndExternal);
+    policy
+}
 
 /// The second-half policy: the built-in one with a richer recharge-bonus ladder, and package
 /// refunds going back to the card.
@@ -12,6 +25,8 @@ use crate::Rng;
 pub fn summer_policy(id: Uuid, at: Timestamp) -> Command {
     let mut policy: serde_json::Value =
         serde_json::from_str(DEFAULT_POLICY_JSON).expect("the built-in policy");
+    policy["late_window_hours"] = YEAR_LATE_WINDOW_HOURS.into();
+    policy["points_earned_on"] = "principal_and_external".into();
     policy["recharge_bonus"] = serde_json::json!([
         {"min": "500.00", "bonus": "80.00"},
         {"min": "1000.00", "bonus": "200.00"},

@@ -36,7 +36,7 @@ mod visit;
 use chrono::{DateTime, Duration, Utc};
 use memberledger::{Command, Ledger, Receipt, Timestamp, Uuid};
 
-pub use extras::{settlements, summer_policy};
+pub use extras::{settlements, summer_policy, year_policy, YEAR_LATE_WINDOW_HOURS};
 use known::Known;
 pub use mix::Mix;
 pub use record::{HeadOffice, GROUP};
@@ -149,6 +149,14 @@ impl Year {
         let n = usize::try_from(a.min(b)).expect("small");
         let away = 1 + u32::try_from(self.rng.below(u64::from(self.shape.stores))).expect("small");
         let (store, rest) = self.visit(n, at, away);
+        // Now and then the sale comes from a till that was offline: sent now, dated when it
+        // happened, up to two days ago (within the policy's late window).
+        let at = if self.rng.chance(15) {
+            let back = 60 + self.rng.below(48 * 3_600);
+            at - Duration::seconds(i64::try_from(back).expect("small"))
+        } else {
+            at
+        };
         json_command(id, at, &Self::member_id(n), &Self::store_id(store), &rest)
     }
 

@@ -72,7 +72,16 @@ impl Year {
             (store, rest)
         } else if (b.recharge..b.redeem_points).contains(&roll) && k.points >= 500 {
             let points = 100 * (1 + self.rng.below(k.points / 100).min(9));
-            let rest = format!(r#""type":"redeem_points","points":{points},"reason":"gift""#);
+            // Half the time the points buy a free service, booked at its list price.
+            let rest = if self.rng.chance(500) {
+                let (service, price) = *self.rng.pick(SERVICES);
+                format!(
+                    r#""type":"redeem_points","points":{points},"reason":"reward","service":"{service}","value":"{}""#,
+                    Money::from_cents(price)
+                )
+            } else {
+                format!(r#""type":"redeem_points","points":{points},"reason":"gift""#)
+            };
             (home, rest)
         } else if roll < b.recharge || (balance < 30_000 && self.rng.chance(800)) {
             let store = if self.rng.chance(100) { away } else { home };
@@ -83,12 +92,28 @@ impl Year {
         } else {
             let store = if self.rng.chance(250) { away } else { home };
             let (service, price) = *self.rng.pick(SERVICES);
-            let rest = format!(
+            let mut rest = format!(
                 r#""type":"consume","amount":"{}","staff":"E{:03}","service":"{service}""#,
                 Money::from_cents(price),
                 self.rng.below(200)
             );
+            rest.push_str(&self.external(price, balance));
             (store, rest)
+        }
+    }
+
+    /// How a visit is paid beyond the card: a member whose card may not cover the price pays
+    /// the rest in cash or by phone; one visit in twenty is paid wholly outside the card.
+    fn external(&mut self, price: i64, balance: i64) -> String {
+        const METHODS: [&str; 4] = ["cash", "wechat", "alipay", "bank_card"];
+        if self.rng.chance(50) {
+            let method = *self.rng.pick(&METHODS);
+            format!(r#","method":"{method}","external":"all""#)
+        } else if price > balance {
+            let method = *self.rng.pick(&METHODS);
+            format!(r#","method":"{method}""#)
+        } else {
+            String::new()
         }
     }
 

@@ -34,6 +34,10 @@ pub struct Config {
     pub store: Option<String>,
 }
 
+/// The simulation's late window: a command up to this many hours older than its member's
+/// last event (from an offline terminal) is accepted, taking effect at that event.
+const SIM_LATE_WINDOW_HOURS: i64 = 72;
+
 impl Config {
     pub fn from_env() -> Config {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -258,7 +262,10 @@ impl Sim {
             seed,
             cfg,
             rng,
-            model: Model::default(),
+            model: Model {
+                late_window: Some(SIM_LATE_WINDOW_HOURS * 3_600),
+                ..Model::default()
+            },
             ids: HashMap::new(),
             history: Vec::new(),
             pending: Vec::new(),
@@ -283,7 +290,10 @@ impl Sim {
             failed_writes: HashSet::new(),
             ctx,
         };
-        sim.open(Some(Policy::builtin()));
+        // The built-in policy, with a late window for offline terminals (the model's too).
+        let mut policy = Policy::builtin();
+        policy.late_window_hours = Some(u32::try_from(SIM_LATE_WINDOW_HOURS).expect("hours"));
+        sim.open(Some(policy));
         sim.check_policy();
         sim
     }
@@ -372,6 +382,10 @@ impl Sim {
             assert_eq!(t.discount, Decimal::new(m.discount, 2));
             assert_eq!(t.points_per_yuan, Decimal::new(m.points_x10, 1));
         }
+        assert_eq!(
+            p.late_window_hours.map(i64::from),
+            Some(SIM_LATE_WINDOW_HOURS)
+        );
         assert_eq!(p.bonus_expiry_days, Some(365));
         assert_eq!(p.points_expiry_days, Some(730));
         assert!(p.refund.claw_back_used_bonus);

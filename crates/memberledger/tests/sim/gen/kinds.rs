@@ -114,7 +114,27 @@ impl Sim {
                 .rng
                 .chance(600)
                 .then(|| (*self.rng.pick(&["gift", "service", "voucher"])).to_owned()),
+            given: self.rng.chance(300).then(|| Gift {
+                service: self.rng.chance(600),
+                item: (*self.rng.pick(&["bubble facial", "towel", "hand care"])).to_owned(),
+                cents: self.rng.range(1, 20_000),
+            }),
         }
+    }
+
+    /// A consumption's part paid outside the card, a third of the time: what the card cannot
+    /// cover, all of it, or a fixed amount (sometimes more than the charge: `invalid_amount`).
+    pub(crate) fn gen_external(&mut self) -> Option<Ext> {
+        if !self.rng.chance(330) {
+            return None;
+        }
+        let method = (*self.rng.pick(&["cash", "wechat", "alipay", "bank_card"])).to_owned();
+        let amount = match self.rng.weighted(&[60, 15, 25]) {
+            0 => ExtAmount::Rest,
+            1 => ExtAmount::All,
+            _ => ExtAmount::Cents(self.rng.range(1, 50_000)),
+        };
+        Some(Ext { method, amount })
     }
 
     /// A correction by hand: a credit, or a debit of what is held (all of it, or one more).
@@ -593,6 +613,7 @@ impl Sim {
                     cents: self.consume_price(&state),
                     staff: None,
                     service: None,
+                    external: None,
                 },
             };
             Spec {

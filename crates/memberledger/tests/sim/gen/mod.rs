@@ -10,7 +10,7 @@ use memberledger::Uuid;
 use serde_json::Value;
 
 use super::driver::{Sim, EPOCH};
-use super::model::{money, render_fields, Bal, Kind, Spec, Spelling};
+use super::model::{money, render_fields, Bal, Ext, ExtAmount, Gift, Kind, Spec, Spelling};
 use super::model::{Member, PkgStatus, DAY, TIERS};
 
 mod kinds;
@@ -258,8 +258,11 @@ impl Sim {
                 kind: Kind::Enroll { tier: None },
             };
         };
+        // Now and then a command from a terminal that was offline: older than the member's last
+        // event, within the late window (taking effect at that event) or beyond it
+        // (`out_of_order`).
         let at = if !concurrent && self.rng.chance(30) && state.last_at > EPOCH {
-            state.last_at - self.rng.range(1, 2 * DAY)
+            state.last_at - self.rng.range(1, 5 * DAY)
         } else if !concurrent && self.rng.chance(8) {
             // A terminal whose clock runs ahead: within the ledger's skew it is accepted, beyond
             // it refused (`future_time`), never recorded to lock the member out.
@@ -364,6 +367,7 @@ impl Sim {
                     .rng
                     .chance(700)
                     .then(|| (*self.rng.pick(&["facial", "nails", "massage"])).to_owned()),
+                external: self.gen_external(),
             },
             3 => self.gen_refund(&member, &state),
             4 => Kind::RefundBalance,

@@ -2,6 +2,7 @@
 
 use super::super::member::{Consumption, Lot, PointLot};
 use super::super::policy::{half_up, BONUS_EXPIRY, LADDER, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW};
+use super::super::spec::{Ext, ExtAmount};
 use super::Draft;
 
 impl Draft<'_> {
@@ -72,13 +73,52 @@ impl Draft<'_> {
     /// A consumption charges the list price less the tier's discount, pays it from the
     /// balance, earns points on the principal part, and leaves a record to refund against.
     pub(crate) fn consume(&mut self, cents: i64, seq: u64) -> Result<(), &'static str> {
-        let (at, store) = (self.at(), self.store());
+        let charged = self.charge(cents)?;
+        self.pay_visit(charged, None, seq)
+    }
+
+    /// A consumption paid partly or wholly outside the card: the external part (what the card
+    /// cannot cover, all, or a fixed amount no larger than the charge), the rest from the card.
+    pub(crate) fn consume_mixed(
+        &mut self,
+        cents: i64,
+        x: &Ext,
+        seq: u64,
+    ) -> Result<(), &'static str> {
+        let charged = self.charge(cents)?;
+        let balance = self.w.principal_total() + self.w.bonus_total();
+        let external = match x.amount {
+            ExtAmount::Rest => (charged - balance).max(0),
+            ExtAmount::All => charged,
+            ExtAmount::Cents(c) if c > charged => return Err("invalid_amount"),
+            ExtAmount::Cents(c) => c,
+        };
+        let ext = (external > 0).then(|| (x.method.clone(), external));
+        self.pay_visit(charged, ext, seq)
+    }
+
+    /// The list price less the tier's discount; nothing charged is `invalid_amount`.
+    fn charge(&self, cents: i64) -> Result<i64, &'static str> {
         let tier = &TIERS[self.w.tier];
         let charged = half_up(i128::from(cents) * i128::from(tier.discount), 100);
         if charged == 0 {
             return Err("invalid_amount");
         }
-        let (principal, bonus, draws) = self.w.pay(charged)?;
+        Ok(charged)
+    }
+
+    /// Pays a charge: the external part as given, the rest from the card; points on the
+    /// principal part (the built-in policy's `points_earned_on`).
+    fn pay_visit(
+        &mut self,
+        charged: i64,
+        external: Option<(String, i64)>,
+        seq: u64,
+    ) -> Result<(), &'static str> {
+        let (at, store) = (self.at(), self.store());
+        let tier = &TIERS[self.w.tier];
+        let card = charged - external.as_ref().map_or(0, |x| x.1);
+        let (principal, bonus, draws) = self.w.pay(card)?;
         for d in draws.iter().filter(|d| d.principal) {
             self.owe(&d.store, &store, d.cents);
         }
@@ -106,6 +146,8 @@ impl Draft<'_> {
                 draws,
                 points_earned: points,
                 points_reversed: 0,
+                external,
+                external_refunded: 0,
             },
         );
         Ok(())

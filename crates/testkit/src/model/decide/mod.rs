@@ -27,6 +27,9 @@ pub(crate) type Outcome = Result<(Change, u64), &'static str>;
 /// so far (expiries first) and what stores come to owe each other.
 pub(crate) struct Draft<'a> {
     pub(crate) w: Member,
+    /// When the command takes effect: its own time, or for a late command (within the late
+    /// window) the member's last event's.
+    pub(crate) at: i64,
     pub(crate) events: u64,
     pub(crate) debts: Vec<(String, String, i64)>,
     pub(crate) spec: &'a Spec,
@@ -35,7 +38,7 @@ pub(crate) struct Draft<'a> {
 impl Draft<'_> {
     /// The command's time.
     pub(crate) fn at(&self) -> i64 {
-        self.spec.at
+        self.at
     }
 
     /// The store the command is made at.
@@ -53,12 +56,12 @@ impl Draft<'_> {
     /// before what it triggers (a recharge's bonus and upgrade count themselves).
     fn finish(mut self, m: &str) -> (Change, u64) {
         self.events += 1;
-        self.w.last_at = self.spec.at;
+        self.w.last_at = self.at;
         self.w.version += self.events;
         let change = Change {
             member: Some((m.to_owned(), self.w)),
             debts: self.debts,
-            at: self.spec.at,
+            at: self.at,
             settled_at: None,
             consumed: matches!(self.spec.kind, Kind::Consume { .. }),
         };
@@ -78,16 +81,23 @@ impl Model {
         if let Kind::Enroll { .. } | Kind::OpenBalance { .. } = spec.kind {
             return Err("member_exists");
         }
-        if spec.at < before.last_at {
+        let late = spec.at < before.last_at;
+        if late
+            && self
+                .late_window
+                .is_none_or(|w| spec.at + w < before.last_at)
+        {
             return Err("out_of_order");
         }
+        let at = spec.at.max(before.last_at);
         let mut w = before.clone();
-        let events = w.expire(spec.at);
+        let events = w.expire(at);
         if w.frozen && frozen_refuses(&spec.kind) {
             return Err("member_frozen");
         }
         let mut d = Draft {
             w,
+            at,
             events,
             debts: Vec::new(),
             spec,
@@ -107,13 +117,18 @@ impl Model {
                 Ok(())
             }
             Kind::Grant { cents, expires, .. } => d.grant(*cents, *expires),
-            Kind::Consume { cents, .. } => d.consume(*cents, self.consumptions_made),
             Kind::Refund { consumption, cents } => d.refund_consumption(*consumption, *cents),
             Kind::RefundBalance => d.refund_balance(),
             Kind::ChangeTier { tier, .. } => d.change_tier(tier),
             Kind::Freeze { .. } => d.freeze(),
             Kind::Unfreeze { .. } => d.unfreeze(),
             Kind::RedeemPoints { points, .. } => d.w.spend_points(*points),
+            Kind::Consume {
+                cents,
+                external: Some(x),
+                ..
+            } => d.consume_mixed(*cents, x, self.consumptions_made),
+            Kind::Consume { cents, .. } => d.consume(*cents, self.consumptions_made),
             Kind::Adjust {
                 balance,
                 credit,
@@ -156,6 +171,7 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
         packages: BTreeMap::new(),
         bonus_spent: 0,
         window: Vec::new(),
+        refunded_in_full: std::collections::BTreeSet::new(),
     };
     let change = Change {
         member: Some((m.to_owned(), state)),

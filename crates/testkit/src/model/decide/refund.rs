@@ -15,6 +15,9 @@ impl Draft<'_> {
         consumption: Uuid,
         cents: Option<i64>,
     ) -> Result<(), &'static str> {
+        if self.w.refunded_in_full.contains(&consumption) {
+            return Err("refund_exceeds_original");
+        }
         let mut rec = self
             .w
             .consumptions
@@ -28,14 +31,35 @@ impl Draft<'_> {
         }
         let principal_left = rec.principal - rec.principal_restored;
         let bonus_left = rec.bonus - rec.bonus_restored;
-        let proportional = half_up(
-            i128::from(amount) * i128::from(rec.bonus),
-            i128::from(rec.charged),
-        );
+        // The external part goes back in proportion, within what is left of each part.
+        let external = rec.external.as_ref().map_or(0, |x| x.1);
+        let card_left = principal_left + bonus_left;
+        let external_back = if external == 0 {
+            0
+        } else {
+            half_up(
+                i128::from(amount) * i128::from(external),
+                i128::from(rec.charged),
+            )
+            .max(amount - card_left)
+            .min((external - rec.external_refunded).min(amount))
+            .max(0)
+        };
+        rec.external_refunded += external_back;
+        let card = amount - external_back;
+        let card_charged = rec.principal + rec.bonus;
+        let proportional = if card_charged == 0 {
+            0
+        } else {
+            half_up(
+                i128::from(card) * i128::from(rec.bonus),
+                i128::from(card_charged),
+            )
+        };
         let bonus = proportional
-            .max((amount - principal_left).max(0))
-            .min(bonus_left.min(amount));
-        let principal = amount - bonus;
+            .max((card - principal_left).max(0))
+            .min(bonus_left.min(card));
+        let principal = card - bonus;
         self.restore(&mut rec, true, principal);
         self.restore(&mut rec, false, bonus);
         self.reverse_points(&mut rec, amount, principal);
@@ -45,6 +69,7 @@ impl Draft<'_> {
         self.w.bonus_spent -= bonus;
         if rec.refunded == rec.charged {
             self.w.consumptions.remove(&consumption);
+            self.w.refunded_in_full.insert(consumption);
         } else {
             self.w.consumptions.insert(consumption, rec);
         }
