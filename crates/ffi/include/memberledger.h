@@ -164,6 +164,22 @@
 #define ML_LIMIT_EXCEEDED 29
 
 /**
+ * `"stored_value_cap_exceeded"`: a recharge or bonus would take the member past the
+ * policy's stored-value cap.
+ */
+#define ML_STORED_VALUE_CAP_EXCEEDED 30
+
+/**
+ * `"expiry_too_short"`: an expiry sooner than the policy's minimum.
+ */
+#define ML_EXPIRY_TOO_SHORT 31
+
+/**
+ * `"period_closed"`: the command would take effect in a closed period.
+ */
+#define ML_PERIOD_CLOSED 32
+
+/**
  * `"unknown"`: a code this build has no number for; the message starts with its string code.
  */
 #define ML_UNKNOWN 99

@@ -61,6 +61,13 @@ pub const ML_PACKAGE_EXPIRED: i32 = 27;
 pub const ML_FUTURE_TIME: i32 = 28;
 /// `"limit_exceeded"`.
 pub const ML_LIMIT_EXCEEDED: i32 = 29;
+/// `"stored_value_cap_exceeded"`: a recharge or bonus would take the member past the
+/// policy's stored-value cap.
+pub const ML_STORED_VALUE_CAP_EXCEEDED: i32 = 30;
+/// `"expiry_too_short"`: an expiry sooner than the policy's minimum.
+pub const ML_EXPIRY_TOO_SHORT: i32 = 31;
+/// `"period_closed"`: the command would take effect in a closed period.
+pub const ML_PERIOD_CLOSED: i32 = 32;
 /// `"unknown"`: a code this build has no number for; the message starts with its string code.
 pub const ML_UNKNOWN: i32 = 99;
 
@@ -122,6 +129,13 @@ pub const CODES: &[Code] = &[
     code(ML_PACKAGE_EXPIRED, "package_expired", "refused"),
     code(ML_FUTURE_TIME, "future_time", "refused"),
     code(ML_LIMIT_EXCEEDED, "limit_exceeded", "refused"),
+    code(
+        ML_STORED_VALUE_CAP_EXCEEDED,
+        "stored_value_cap_exceeded",
+        "refused",
+    ),
+    code(ML_EXPIRY_TOO_SHORT, "expiry_too_short", "invalid"),
+    code(ML_PERIOD_CLOSED, "period_closed", "refused"),
     code(ML_UNKNOWN, "unknown", "internal"),
 ];
 
