@@ -5,7 +5,7 @@ use memberledger::domain::events::{
     MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
     PackageRefunded, PointsExpired, PointsRedeemed, Recharged, SessionRedeemed, TierChanged,
 };
-use memberledger::domain::{EventBody, MemberState};
+use memberledger::domain::{EventBody, External, MemberState};
 use memberledger::{Error, Ledger, MemberId, Money, Timestamp};
 use serde::Serialize;
 
@@ -107,18 +107,12 @@ fn describe(body: &EventBody) -> String {
         EventBody::Consumed(Consumed { service, price, charged, external, .. }) => format!(
             "{} price {price}, charged {charged}{}",
             service.as_deref().unwrap_or("service"),
-            external
-                .as_ref()
-                .map(|x| format!(", of which {} paid by {}", x.amount, x.method))
-                .unwrap_or_default()
+            outside(external.as_ref(), "paid by")
         ),
         EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, external, .. }) => {
             format!(
                 "refund {amount} of consumption {consumption}{}",
-                external
-                    .as_ref()
-                    .map(|x| format!(", of which {} paid back by {}", x.amount, x.method))
-                    .unwrap_or_default()
+                outside(external.as_ref(), "paid back by")
             )
         }
         EventBody::BalanceRefunded(b @ BalanceRefunded { formula: Some(_), .. }) => refund_formula_line(b),
@@ -178,6 +172,13 @@ fn describe(body: &EventBody) -> String {
         EventBody::MemberUnfrozen(MemberUnfrozen { reason }) => format!("card unfrozen ({reason})"),
         _ => body.type_name().to_owned(),
     }
+}
+
+/// The part of a visit (or its refund) paid outside the card: ", of which ¥x paid by cash".
+fn outside(external: Option<&External>, verb: &str) -> String {
+    external
+        .map(|x| format!(", of which {} {verb} {}", x.amount, x.method))
+        .unwrap_or_default()
 }
 
 /// A balance refund under a named formula, with its inputs: how the payout was computed.

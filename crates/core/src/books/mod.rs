@@ -217,18 +217,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Promotion(store.clone()), amount.cents());
             e.post(Account::Bonus(member.clone()), -amount.cents());
         }
-        EventBody::Consumed(Consumed {
-            charged,
-            draws,
-            external,
-            ..
-        }) => {
-            e.spend(member, store, draws);
-            if let Some(x) = external {
-                e.post(Account::external(&x.method, store), x.amount.cents());
-            }
-            e.post(Account::Services(store.clone()), -charged.cents());
-        }
+        EventBody::Consumed(b) => e.consumed(member, store, b),
         EventBody::ConsumptionRefunded(b) => e.consumption_refunded(member, b),
         EventBody::BalanceRefunded(b) => e.balance_refunded(member, store, b),
         EventBody::BonusExpired(BonusExpired {
@@ -297,6 +286,16 @@ pub fn postings(event: &Event) -> Vec<Posting> {
 }
 
 impl Entry {
+    /// A visit: the card's part drawn by the spend order, any part paid outside the card to
+    /// its method's account, the whole charge the store's service revenue.
+    fn consumed(&mut self, member: &MemberId, store: &StoreId, b: &Consumed) {
+        self.spend(member, store, &b.draws);
+        if let Some(x) = &b.external {
+            self.post(Account::external(&x.method, store), x.amount.cents());
+        }
+        self.post(Account::Services(store.clone()), -b.charged.cents());
+    }
+
     /// An opening balance: each lot's and package's liability against the opening equity of
     /// the store that holds its cash or granted it.
     fn balance_opened(&mut self, member: &MemberId, b: &BalanceOpened) {

@@ -6,7 +6,7 @@ use crate::command::{
     validate_text, Action, Balance, Command, ExternalAmount, ExternalPay, POINTS_MAX, SESSIONS_MAX,
 };
 use crate::error::Rejection;
-use crate::event::validate_method;
+use crate::event::{validate_method, Given};
 use crate::id::validate_id;
 use crate::money::{Money, AMOUNT_MAX};
 use uuid::Uuid;
@@ -64,10 +64,7 @@ impl Command {
             } => {
                 points_in_range(*points)?;
                 text("reason", reason)?;
-                given.as_ref().map_or(Ok(()), |g| {
-                    positive(g.value)?;
-                    validate_text("item", &g.item)
-                })
+                given.as_ref().map_or(Ok(()), given_for_points)
             }
             Action::Adjust {
                 balance,
@@ -192,6 +189,12 @@ fn external_pay(x: &ExternalPay) -> Result<(), Rejection> {
         ExternalAmount::Fixed(m) => positive(m),
         ExternalAmount::Rest | ExternalAmount::All => Ok(()),
     }
+}
+
+/// What a store gave for points: a value above zero and a named item.
+fn given_for_points(g: &Given) -> Result<(), Rejection> {
+    positive(g.value)?;
+    validate_text("item", &g.item)
 }
 
 fn points_in_range(points: u64) -> Result<(), Rejection> {

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::data::*;
-use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 use crate::event::external::{External, Given, GivenKind};
+use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 use crate::event::{Draw, Event, EventBody, Hash, LotKind, PointsDraw, Restore};
 use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;

@@ -17,8 +17,8 @@ pub(crate) mod chain;
 pub(crate) mod data;
 pub(crate) mod decode;
 pub(crate) mod draws;
-pub(crate) mod opened;
 pub(crate) mod external;
+pub(crate) mod opened;
 
 pub use body::EventBody;
 pub use chain::{chain_hash, Hash, GENESIS_HASH};

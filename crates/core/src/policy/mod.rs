@@ -7,8 +7,8 @@ mod earning;
 pub(crate) mod founding;
 pub(crate) mod history;
 mod notices;
-mod prepaid;
 mod overlap;
+mod prepaid;
 
 use std::collections::HashSet;
 
@@ -18,13 +18,13 @@ use serde::{Deserialize, Serialize};
 pub use builder::PolicyBuilder;
 pub use cohort::cohort_of;
 pub use commission::{CommissionPolicy, CommissionRates, COMMISSION_RATE_MAX};
+pub use earning::{PointsEarnedOn, LATE_WINDOW_HOURS_MAX};
 pub use notices::{NoticePolicy, NOTICE_DAYS_MAX};
 pub(crate) use prepaid::pro_rata_within_a_cent;
 pub use prepaid::{
     pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
     DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
 };
-pub use earning::{PointsEarnedOn, LATE_WINDOW_HOURS_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;

@@ -123,32 +123,7 @@ fn other_kind(a: &Action, home: &str) -> Option<Kind> {
                 cents: cents(g.value),
             }),
         },
-        Action::Adjust {
-            balance,
-            direction,
-            amount,
-            points,
-            reason,
-            operator,
-            ..
-        } => {
-            let balance = match balance {
-                Balance::Principal => Bal::Principal,
-                Balance::Bonus => Bal::Bonus,
-                _ => Bal::Points,
-            };
-            let qty = match balance {
-                Bal::Points => i64::try_from(points.unwrap_or(0)).ok()?,
-                _ => amount.map_or(0, cents),
-            };
-            Kind::Adjust {
-                balance,
-                credit: *direction == Direction::Credit,
-                qty,
-                reason: reason.clone(),
-                operator: operator.as_str().to_owned(),
-            }
-        }
+        Action::Adjust { .. } => adjust_kind(a)?,
         Action::PurchasePackage {
             amount,
             paid_from,
@@ -177,6 +152,38 @@ fn other_kind(a: &Action, home: &str) -> Option<Kind> {
             opening: opening_spec(opening, home),
         },
         _ => return None,
+    })
+}
+
+/// A correction by hand, as the model writes it.
+fn adjust_kind(a: &Action) -> Option<Kind> {
+    let Action::Adjust {
+        balance,
+        direction,
+        amount,
+        points,
+        reason,
+        operator,
+        ..
+    } = a
+    else {
+        return None;
+    };
+    let balance = match balance {
+        Balance::Principal => Bal::Principal,
+        Balance::Bonus => Bal::Bonus,
+        _ => Bal::Points,
+    };
+    let qty = match balance {
+        Bal::Points => i64::try_from(points.unwrap_or(0)).ok()?,
+        _ => amount.map_or(0, cents),
+    };
+    Some(Kind::Adjust {
+        balance,
+        credit: *direction == Direction::Credit,
+        qty,
+        reason: reason.clone(),
+        operator: operator.as_str().to_owned(),
     })
 }
 
