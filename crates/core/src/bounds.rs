@@ -113,7 +113,20 @@ fn figures(body: &EventBody, c: &mut Checker) {
         | EventBody::TierChanged(_)
         | EventBody::MemberFrozen(_)
         | EventBody::MemberUnfrozen(_)
-        | EventBody::PolicyPublished(_) => {}
+        | EventBody::PolicyPublished(_)
+        | EventBody::CardLinked(_)
+        | EventBody::CardReportedLost(_)
+        | EventBody::CardReplaced(_)
+        | EventBody::CardUnlinked(_)
+        | EventBody::CardUsed(_) => {}
+        EventBody::HoldAuthorized(HoldAuthorized { amount, .. })
+        | EventBody::HoldVoided(HoldVoided { amount, .. })
+        | EventBody::HoldExpired(HoldExpired { amount, .. }) => c.money("amount", *amount),
+        EventBody::HoldCaptured(b) => c.moneys(&[
+            ("amount", b.amount),
+            ("captured", b.captured),
+            ("released", b.released),
+        ]),
         EventBody::Recharged(Recharged { amount, .. })
         | EventBody::BonusGranted(BonusGranted { amount, .. })
         | EventBody::BonusExpired(BonusExpired { amount, .. })

@@ -7,6 +7,7 @@
 
 mod books;
 mod bounds;
+mod cards;
 mod command;
 mod decide;
 mod error;
@@ -19,9 +20,11 @@ mod time;
 
 pub use books::clearing::Clearing;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
+pub use cards::{card_ref, validate_card, CardDirectory, CardPolicy, CardStore, CARD_HASH_PREFIX};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use command::{
     validate_text, Action, Balance, Command, CommandBuilder, Direction, PaidFrom, COMMAND_LINE_MAX,
+    HOLD_EXPIRY_DAYS,
     POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
 pub use decide::{decide, split_bonus, Context, Decision};
@@ -37,15 +40,17 @@ pub use event::{
 /// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
 pub mod events {
     pub use crate::event::data::{
-        Adjusted, BalanceRefunded, BonusExpired, BonusGranted, Consumed, ConsumptionRefunded,
+        Adjusted, BalanceRefunded, BonusExpired, BonusGranted, CardLinked, CardReplaced,
+        CardReportedLost, CardUnlinked, CardUsed, Consumed, ConsumptionRefunded, HoldAuthorized,
+        HoldCaptured, HoldExpired, HoldVoided,
         MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
         PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
         SessionRedeemed, Settled, TierChanged,
     };
 }
-pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
+pub use id::{validate_id, MemberId, StaffId, StoreId, BY_CARD, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
 pub use member::{
-    ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, Package, PackageStatus,
+    Card, CardStatus, Hold, ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, Package, PackageStatus,
     PointLot, TierName, UPGRADE_WINDOW_DAYS,
 };
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};

@@ -3,6 +3,7 @@
 //! ledger's `execute` runs it on every command, and so do the core's deciders).
 
 use crate::command::{validate_text, Action, Balance, Command, POINTS_MAX, SESSIONS_MAX};
+use crate::cards::validate_card;
 use crate::error::Rejection;
 use crate::id::validate_id;
 use crate::money::{Money, AMOUNT_MAX};
@@ -23,7 +24,7 @@ impl Command {
             Some(s) => validate_text(name, s),
             None => Ok(()),
         };
-        match &self.action {
+        let checked: Result<(), Rejection> = match &self.action {
             Action::Enroll { tier } => tier.as_deref().map_or(Ok(()), |t| validate_id("tier", t)),
             Action::Recharge { amount, .. } => positive(*amount),
             Action::GrantBonus { amount, reason, .. } => {
@@ -89,6 +90,52 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
+            Action::LinkCard | Action::UnlinkCard => Ok(()),
+            Action::ReportLost { reason } | Action::Void { reason, .. } => text("reason", reason),
+            Action::ReplaceCard { new_card } => {
+                validate_card("new_card", new_card)?;
+                if self.card.as_deref() == Some(new_card.as_str()) {
+                    return Err(invalid("`new_card` must differ from `card`"));
+                }
+                Ok(())
+            }
+            Action::Authorize { amount, expires_at } => {
+                positive(*amount)?;
+                match expires_at {
+                    Some(e) if *e <= self.at => Err(invalid(&format!(
+                        "a hold must expire after the command's time, not at {e}"
+                    ))),
+                    _ => Ok(()),
+                }
+            }
+            Action::Capture {
+                hold,
+                amount,
+                service,
+                ..
+            } => {
+                uuid_set("hold", *hold)?;
+                positive(*amount)?;
+                text("service", service)
+            }
+        };
+        checked?;
+        self.check_card()
+    }
+
+    /// The card a command names: shaped like an id; required by the card commands; named by
+    /// no settlement, publication or sweep.
+    fn check_card(&self) -> Result<(), Rejection> {
+        let kind = self.action.type_name();
+        match (&self.card, &self.action) {
+            (None, a) if a.is_card_action() => {
+                Err(invalid(&format!("`{kind}` needs the field `card`")))
+            }
+            (Some(_), Action::Settle { .. } | Action::PublishPolicy { .. } | Action::Expire) => {
+                Err(invalid(&format!("`{kind}` does not take the field `card`")))
+            }
+            (Some(c), _) => validate_card("card", c),
+            (None, _) => Ok(()),
         }
     }
 
@@ -106,6 +153,9 @@ impl Command {
                 self.member
             ))),
             Action::Settle { .. } | Action::PublishPolicy { .. } => Ok(()),
+            _ if self.member.is_by_card() && self.card.is_some() && self.action != Action::LinkCard => {
+                Ok(())
+            }
             _ if !self.member.is_member() => Err(Rejection::InvalidId(format!(
                 "`{kind}` needs a member id; {} is the name of a stream, not a member",
                 self.member

@@ -26,15 +26,21 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) balance: Option<Balance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) card: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) consumption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) direction: Option<Direction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) hold: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) member: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) new_card: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,13 +132,15 @@ impl Command {
             MemberId::stores_stream()
         } else if kind == "publish_policy" {
             MemberId::policy_stream()
+        } else if w.member.is_none() && w.card.is_some() && kind != "link_card" {
+            // Named by its card: the ledger resolves the member before deciding.
+            MemberId::by_card()
         } else {
-            MemberId::new(
-                w.member
-                    .take()
-                    .ok_or_else(|| invalid("missing field `member`".into()))?,
-            )?
+            MemberId::new(w.member.take().ok_or_else(|| {
+                invalid("missing field `member` (or `card`, to name the member by a card)".into())
+            })?)?
         };
+        let card = w.card.take();
         let store = StoreId::new(
             w.store
                 .take()
@@ -151,6 +159,7 @@ impl Command {
             at,
             member,
             store,
+            card,
             action,
         };
         command.validate()?;
@@ -164,6 +173,7 @@ impl Command {
             kind: Some(self.action.type_name().to_owned()),
             member: self.member.is_member().then(|| self.member.to_string()),
             store: Some(self.store.to_string()),
+            card: self.card.clone(),
             ..Wire::default()
         };
         put_action(&self.action, &mut w);
@@ -249,11 +259,42 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
                 policy: Box::new(policy),
             }
         }
+        "link_card" | "report_lost" | "replace_card" | "unlink_card" | "authorize"
+        | "capture" | "void" => read_card_or_hold(kind, w, &req)?,
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle or publish_policy"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, settle or publish_policy"
             )))
         }
+    })
+}
+
+/// The fields of the card and hold commands.
+fn read_card_or_hold(kind: &str, w: &mut Wire, req: Req<'_>) -> Result<Action, Rejection> {
+    let hold = |w: &mut Wire| parse_uuid("hold", &req(w.hold.take(), "hold")?);
+    Ok(match kind {
+        "link_card" => Action::LinkCard,
+        "report_lost" => Action::ReportLost {
+            reason: w.reason.take(),
+        },
+        "replace_card" => Action::ReplaceCard {
+            new_card: req(w.new_card.take(), "new_card")?,
+        },
+        "unlink_card" => Action::UnlinkCard,
+        "authorize" => Action::Authorize {
+            amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+            expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
+        },
+        "capture" => Action::Capture {
+            hold: hold(w)?,
+            amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+            staff: w.staff.take().map(StaffId::new).transpose()?,
+            service: w.service.take(),
+        },
+        _ => Action::Void {
+            hold: hold(w)?,
+            reason: w.reason.take(),
+        },
     })
 }
 
@@ -357,7 +398,14 @@ fn put_action(action: &Action, w: &mut Wire) {
         | Action::PurchasePackage { .. }
         | Action::RedeemSession { .. }
         | Action::RefundPackage { .. }
-        | Action::PublishPolicy { .. } => put_action_more(action, w),
+        | Action::PublishPolicy { .. }
+        | Action::LinkCard
+        | Action::UnlinkCard
+        | Action::ReportLost { .. }
+        | Action::ReplaceCard { .. }
+        | Action::Authorize { .. }
+        | Action::Capture { .. }
+        | Action::Void { .. } => put_action_more(action, w),
     }
 }
 
@@ -404,6 +452,28 @@ fn put_action_more(action: &Action, w: &mut Wire) {
         }
         Action::PublishPolicy { policy } => {
             w.policy = Some(serde_json::to_value(policy).expect("policy serialises"));
+        }
+        Action::LinkCard | Action::UnlinkCard => {}
+        Action::ReportLost { reason } => w.reason = reason.clone(),
+        Action::ReplaceCard { new_card } => w.new_card = Some(new_card.clone()),
+        Action::Authorize { amount, expires_at } => {
+            w.amount = Some(amount.to_string());
+            w.expires_at = expires_at.map(|t| t.to_string());
+        }
+        Action::Capture {
+            hold,
+            amount,
+            staff,
+            service,
+        } => {
+            w.hold = Some(hold.to_string());
+            w.amount = Some(amount.to_string());
+            w.staff = staff.as_ref().map(ToString::to_string);
+            w.service = service.clone();
+        }
+        Action::Void { hold, reason } => {
+            w.hold = Some(hold.to_string());
+            w.reason = reason.clone();
         }
         // The other actions are written by `put_action`.
         _ => {}

@@ -27,19 +27,9 @@ impl Draft<'_> {
             return Err(Rejection::IdempotencyConflict(self.cmd.id.to_string()));
         }
         let tier = self.state.tier.to_string();
-        let (discount, points_per_yuan) = policy
-            .tier(&tier)
-            .map_or((Decimal::ONE, Decimal::ZERO), |t| {
-                (t.discount, t.points_per_yuan)
-            });
-        let charged = price
-            .checked_times(discount, policy.rounding)
-            .ok_or_else(|| beyond("the discounted price"))?;
-        if !charged.is_positive() {
-            return Err(Rejection::InvalidAmount(format!(
-                "price {price} at discount {discount} charges nothing"
-            )));
-        }
+        let (discount, points_per_yuan) = self.tier_rates(policy);
+        let charged = self.charge_of(price, policy)?;
+        self.check_available(charged, "charge")?;
         let (p, b) = (self.state.principal(), self.state.bonus());
         if charged > p.plus(b) {
             return Err(Rejection::InsufficientBalance(format!(
@@ -77,6 +67,32 @@ impl Draft<'_> {
                 .map(|d| self.cmd.at.plus_days(d)),
         }))?;
         Ok(())
+    }
+}
+
+impl Draft<'_> {
+    /// The tier's discount and points rate (no discount, no points for a tier the policy no
+    /// longer defines).
+    fn tier_rates(&self, policy: &Policy) -> (Decimal, Decimal) {
+        policy
+            .tier(self.state.tier.as_str())
+            .map_or((Decimal::ONE, Decimal::ZERO), |t| {
+                (t.discount, t.points_per_yuan)
+            })
+    }
+
+    /// What the card pays for list price `price`: `round(price × discount)`, above zero.
+    pub(super) fn charge_of(&self, price: Money, policy: &Policy) -> Result<Money, Rejection> {
+        let (discount, _) = self.tier_rates(policy);
+        let charged = price
+            .checked_times(discount, policy.rounding)
+            .ok_or_else(|| beyond("the discounted price"))?;
+        if !charged.is_positive() {
+            return Err(Rejection::InvalidAmount(format!(
+                "price {price} at discount {discount} charges nothing"
+            )));
+        }
+        Ok(charged)
     }
 }
 

@@ -2,7 +2,7 @@
 //! order), the expiries due first, the frozen card's gate, then the rule of its action.
 
 use super::draft::Draft;
-use super::envelope;
+use super::{envelope, Context};
 use crate::command::{Action, Command};
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
@@ -14,12 +14,17 @@ use crate::policy::Policy;
 /// against the member's state (`None`: never enrolled). Settlements and publications are
 /// routed elsewhere by [`super::decide`].
 pub(super) fn decide_member(
-    state: Option<&MemberState>,
+    ctx: &Context<'_>,
     cmd: &Command,
     policy: &Policy,
     policy_version: u32,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
-    let Some(state) = state else {
+    if cmd.member.is_by_card() {
+        return Err(Rejection::CardNotLinked(
+            "the command names a card and no member: resolve it first (Context::resolve)".into(),
+        ));
+    }
+    let Some(state) = ctx.member else {
         return match &cmd.action {
             Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy, policy_version),
             _ => Err(Rejection::MemberNotFound(cmd.member.to_string())),
@@ -45,9 +50,13 @@ pub(super) fn decide_member(
         policy_version,
         state: state.clone(),
         events: Vec::new(),
+        cards: ctx.cards,
+        card_key: ctx.card_key.map(|k| k.0),
+        card: None,
     };
     d.expire()?;
     d.frozen_gate(&cmd.action, policy)?;
+    d.card_gate(policy)?;
     d.dispatch(policy)?;
     Ok((d.events, d.state))
 }
@@ -117,6 +126,18 @@ impl Draft<'_> {
                 operator,
                 policy,
             ),
+            Action::LinkCard
+            | Action::ReportLost { .. }
+            | Action::ReplaceCard { .. }
+            | Action::UnlinkCard => self.card_action(policy),
+            Action::Authorize { amount, expires_at } => self.authorize(*amount, *expires_at),
+            Action::Capture {
+                hold,
+                amount,
+                staff,
+                service,
+            } => self.capture(*hold, *amount, (staff.as_ref(), service.as_ref()), policy),
+            Action::Void { hold, reason } => self.void(*hold, reason.as_deref()),
             // Decided before a draft is made (enrollment, settlement, publication).
             Action::Enroll { .. } | Action::Settle { .. } | Action::PublishPolicy { .. } => {
                 Err(Rejection::InvalidCommand(format!(

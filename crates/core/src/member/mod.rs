@@ -18,6 +18,8 @@ use crate::time::Timestamp;
 
 mod fold;
 mod fold_adjust;
+mod fold_cards;
+mod fold_holds;
 mod fold_packages;
 mod fold_refunds;
 mod holdings;
@@ -26,6 +28,8 @@ mod view;
 
 use fold::fold_error;
 pub use fold::FoldError;
+pub use fold_cards::{Card, CardStatus};
+pub use fold_holds::Hold;
 use holdings::{Holding, HoldingKind};
 pub use tier_name::TierName;
 pub use view::{ConsumptionRecord, DrawnLot, Lot, MemberView, Package, PackageStatus, PointLot};
@@ -81,11 +85,19 @@ struct Rare {
     consumptions: BTreeMap<Uuid, ConsumptionRecord>,
     /// Every package bought, open or closed, by id.
     packages: BTreeMap<Uuid, Package>,
+    /// The member's cards (recorded form) and where each stands.
+    cards: BTreeMap<String, CardStatus>,
+    /// Open holds, by id.
+    holds: BTreeMap<Uuid, Hold>,
 }
 
 impl Rare {
     fn is_empty(&self) -> bool {
-        self.stores.is_empty() && self.consumptions.is_empty() && self.packages.is_empty()
+        self.stores.is_empty()
+            && self.consumptions.is_empty()
+            && self.packages.is_empty()
+            && self.cards.is_empty()
+            && self.holds.is_empty()
     }
 }
 
@@ -220,7 +232,7 @@ impl MemberState {
             .map_or(&NO_CONSUMPTIONS, |r| &r.consumptions)
     }
 
-    /// The earliest expiry of an open bonus lot, point lot or package: from then on, the
+    /// The earliest expiry of an open bonus lot, point lot, package or hold: from then on, the
     /// member has something to expire.
     pub fn next_expiry(&self) -> Option<Timestamp> {
         let lots = self
@@ -233,7 +245,7 @@ impl MemberState {
             .values()
             .filter(|p| p.status == PackageStatus::Open)
             .filter_map(|p| p.expires_at);
-        lots.chain(packages).min()
+        lots.chain(packages).chain(self.next_hold_expiry()).min()
     }
 
     /// Principal recharged less principal removed by balance refunds in `(at − 365 days, at]`.

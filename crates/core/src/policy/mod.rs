@@ -195,6 +195,10 @@ pub struct Policy {
     /// absent, so a policy without it keeps the bytes (and founding id) it always had.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission: Option<CommissionPolicy>,
+    /// How card numbers are recorded (`{"store": "hash"}`: only as keyed hashes); absent:
+    /// in clear. Left out of the canonical bytes when absent, like `commission`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cards: Option<crate::cards::CardPolicy>,
 }
 
 /// The refusal of a policy that is not a JSON object (an array, a string, a number).
