@@ -150,9 +150,10 @@ pub use memberledger_core::{
 pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
-        check_balanced, decide, format_cents, postings, Account, Action, Balance, BonusRule,
-        Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord, Context, Decimal,
-        Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Lot,
+        card_ref, check_balanced, decide, format_cents, postings, Account, Action, Balance,
+        BonusRule, Card, CardDirectory, CardPolicy, CardStatus, CardStore, Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord, Context, Decimal,
+        Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Hold,
+        Lot,
         LotKind, MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
         PackageStatus, PaidFrom, PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory,
         PolicyVersion, Posting, RecordedEvent, RefundPolicy, Rejection, Restore, Rounding,

@@ -14,6 +14,7 @@ use super::spec::{Kind, Spec};
 use super::{Change, Model};
 
 mod balance;
+mod cards;
 mod package;
 mod refund;
 mod settle;
@@ -60,7 +61,7 @@ impl Draft<'_> {
             debts: self.debts,
             at: self.spec.at,
             settled_at: None,
-            consumed: matches!(self.spec.kind, Kind::Consume { .. }),
+            consumed: matches!(self.spec.kind, Kind::Consume { .. } | Kind::Capture { .. }),
         };
         (change, self.events)
     }
@@ -124,6 +125,13 @@ impl Model {
             } => d.purchase_package(*cents, *cash, *sessions, *expires),
             Kind::RedeemSession { package, .. } => d.redeem_session(*package),
             Kind::RefundPackage { package, .. } => d.refund_package(*package),
+            Kind::LinkCard { .. }
+            | Kind::ReportLost { .. }
+            | Kind::ReplaceCard { .. }
+            | Kind::UnlinkCard { .. } => d.card(&self.members),
+            Kind::Authorize { cents, expires } => d.authorize(*cents, *expires),
+            Kind::Capture { hold, cents } => d.capture(*hold, *cents, self.consumptions_made),
+            Kind::Void { hold } => d.void(*hold),
         }
     }
 }
@@ -151,6 +159,8 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
         packages: BTreeMap::new(),
         bonus_spent: 0,
         window: Vec::new(),
+        cards: BTreeMap::new(),
+        holds: BTreeMap::new(),
     };
     let change = Change {
         member: Some((m.to_owned(), state)),
@@ -166,6 +176,8 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
 fn frozen_refuses(kind: &Kind) -> bool {
     match kind {
         Kind::Consume { .. }
+        | Kind::Authorize { .. }
+        | Kind::Capture { .. }
         | Kind::RedeemPoints { .. }
         | Kind::RedeemSession { .. }
         | Kind::PurchasePackage { cash: false, .. } => true,
