@@ -82,6 +82,14 @@ fn the_schemas_describe_the_facade_json_exactly() {
             4,
             r#""type":"consume","member":"M1","store":"S2","amount":"10.00""#,
         ),
+        (
+            6,
+            r#""type":"link_card","member":"M1","store":"S1","card":"C-1""#,
+        ),
+        (
+            7,
+            r#""type":"authorize","card":"C-1","store":"S1","amount":"20.00""#,
+        ),
     ] {
         let a = s.post(
             "hq",
@@ -121,6 +129,8 @@ fn the_schemas_describe_the_facade_json_exactly() {
     conforms(&doc, "Lot", &view["lots"][0]);
     conforms(&doc, "PointLot", &view["point_lots"][0]);
     conforms(&doc, "Package", &view["packages"][0]);
+    conforms(&doc, "Hold", &view["holds"][0]);
+    conforms(&doc, "Card", &view["cards"][0]);
     let st = s.get("hq", "/v1/members/M1/statement").json();
     conforms(&doc, "Statement", &st);
     conforms(&doc, "StatementLine", &st["lines"][0]);

@@ -124,14 +124,20 @@ impl Command {
     }
 
     /// The card a command names: shaped like an id; required by the card commands; named by
-    /// no settlement, publication or sweep.
+    /// no enrollment, settlement, publication or sweep.
     fn check_card(&self) -> Result<(), Rejection> {
         let kind = self.action.type_name();
         match (&self.card, &self.action) {
             (None, a) if a.is_card_action() => {
                 Err(invalid(&format!("`{kind}` needs the field `card`")))
             }
-            (Some(_), Action::Settle { .. } | Action::PublishPolicy { .. } | Action::Expire) => {
+            (
+                Some(_),
+                Action::Settle { .. }
+                | Action::PublishPolicy { .. }
+                | Action::Expire
+                | Action::Enroll { .. },
+            ) => {
                 Err(invalid(&format!("`{kind}` does not take the field `card`")))
             }
             (Some(c), _) => validate_card("card", c),
