@@ -164,6 +164,46 @@
 #define ML_LIMIT_EXCEEDED 29
 
 /**
+ * `"card_in_use"`.
+ */
+#define ML_CARD_IN_USE 30
+
+/**
+ * `"card_lost"`.
+ */
+#define ML_CARD_LOST 31
+
+/**
+ * `"card_replaced"`.
+ */
+#define ML_CARD_REPLACED 32
+
+/**
+ * `"card_not_linked"`.
+ */
+#define ML_CARD_NOT_LINKED 33
+
+/**
+ * `"card_key_missing"`.
+ */
+#define ML_CARD_KEY_MISSING 34
+
+/**
+ * `"unknown_hold"`.
+ */
+#define ML_UNKNOWN_HOLD 35
+
+/**
+ * `"capture_exceeds_hold"`.
+ */
+#define ML_CAPTURE_EXCEEDS_HOLD 36
+
+/**
+ * `"holds_open"`.
+ */
+#define ML_HOLDS_OPEN 37
+
+/**
  * `"unknown"`: a code this build has no number for; the message starts with its string code.
  */
 #define ML_UNKNOWN 99

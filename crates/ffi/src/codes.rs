@@ -61,6 +61,22 @@ pub const ML_PACKAGE_EXPIRED: i32 = 27;
 pub const ML_FUTURE_TIME: i32 = 28;
 /// `"limit_exceeded"`.
 pub const ML_LIMIT_EXCEEDED: i32 = 29;
+/// `"card_in_use"`.
+pub const ML_CARD_IN_USE: i32 = 30;
+/// `"card_lost"`.
+pub const ML_CARD_LOST: i32 = 31;
+/// `"card_replaced"`.
+pub const ML_CARD_REPLACED: i32 = 32;
+/// `"card_not_linked"`.
+pub const ML_CARD_NOT_LINKED: i32 = 33;
+/// `"card_key_missing"`.
+pub const ML_CARD_KEY_MISSING: i32 = 34;
+/// `"unknown_hold"`.
+pub const ML_UNKNOWN_HOLD: i32 = 35;
+/// `"capture_exceeds_hold"`.
+pub const ML_CAPTURE_EXCEEDS_HOLD: i32 = 36;
+/// `"holds_open"`.
+pub const ML_HOLDS_OPEN: i32 = 37;
 /// `"unknown"`: a code this build has no number for; the message starts with its string code.
 pub const ML_UNKNOWN: i32 = 99;
 
@@ -122,6 +138,14 @@ pub const CODES: &[Code] = &[
     code(ML_PACKAGE_EXPIRED, "package_expired", "refused"),
     code(ML_FUTURE_TIME, "future_time", "refused"),
     code(ML_LIMIT_EXCEEDED, "limit_exceeded", "refused"),
+    code(ML_CARD_IN_USE, "card_in_use", "refused"),
+    code(ML_CARD_LOST, "card_lost", "refused"),
+    code(ML_CARD_REPLACED, "card_replaced", "refused"),
+    code(ML_CARD_NOT_LINKED, "card_not_linked", "refused"),
+    code(ML_CARD_KEY_MISSING, "card_key_missing", "refused"),
+    code(ML_UNKNOWN_HOLD, "unknown_hold", "refused"),
+    code(ML_CAPTURE_EXCEEDS_HOLD, "capture_exceeds_hold", "refused"),
+    code(ML_HOLDS_OPEN, "holds_open", "refused"),
     code(ML_UNKNOWN, "unknown", "internal"),
 ];
 

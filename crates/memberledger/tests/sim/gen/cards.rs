@@ -12,7 +12,7 @@ impl Sim {
     pub(crate) fn gen_card(&mut self, member: &str, m: &Member, concurrent: bool) -> Kind {
         let own = |sim: &mut Sim| format!("K{member}-{}", sim.rng.range(1, 5));
         let held: Vec<String> = m.cards.keys().cloned().collect();
-        let mut known = |sim: &mut Sim| {
+        let known = |sim: &mut Sim| {
             if held.is_empty() || sim.rng.chance(100) {
                 own(sim)
             } else {

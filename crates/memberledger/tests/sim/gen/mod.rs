@@ -190,6 +190,12 @@ impl Sim {
             }
             Kind::RedeemPoints { points, .. } => *points += 1,
             Kind::Adjust { qty, .. } => bump(qty),
+            Kind::Authorize { cents, .. } | Kind::Capture { cents, .. } => bump(cents),
+            Kind::LinkCard { card }
+            | Kind::ReportLost { card }
+            | Kind::UnlinkCard { card }
+            | Kind::ReplaceCard { new_card: card, .. } => card.push('z'),
+            Kind::Void { .. } => spec.at += 1,
             Kind::PurchasePackage { cents, .. } => bump(cents),
             Kind::RedeemSession { staff, .. } => {
                 *staff = if staff.is_some() {
