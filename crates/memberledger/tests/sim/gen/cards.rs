@@ -10,7 +10,7 @@ impl Sim {
     /// and then (`card_in_use`), never when clients run at once (the outcome would depend on
     /// their order).
     pub(crate) fn gen_card(&mut self, member: &str, m: &Member, concurrent: bool) -> Kind {
-        let own = |sim: &mut Sim| format!("K{member}-{}", sim.rng.range(1, 5));
+        let own = |sim: &mut Sim| format!("K{member}-{}", sim.rng.range(1, 40));
         let held: Vec<String> = m.cards.keys().cloned().collect();
         let known = |sim: &mut Sim| {
             if held.is_empty() || sim.rng.chance(100) {
@@ -19,7 +19,12 @@ impl Sim {
                 held[sim.rng.index(held.len())].clone()
             }
         };
-        match self.rng.weighted(&[40, 20, 25, 15]) {
+        let weights = if held.is_empty() {
+            [90, 4, 3, 3]
+        } else {
+            [25, 25, 35, 15]
+        };
+        match self.rng.weighted(&weights) {
             0 => {
                 let others: Vec<String> = self
                     .model
@@ -52,11 +57,17 @@ impl Sim {
     /// open hold at a final price mostly within it, void one; now and then a hold id the
     /// member does not have.
     pub(crate) fn gen_hold(&mut self, m: &Member, at: i64) -> Kind {
-        let holds: Vec<(Uuid, i64)> = m.holds.iter().map(|(id, h)| (*id, h.cents)).collect();
+        // Holds still open at `at` (the others lapse first).
+        let holds: Vec<(Uuid, i64)> = m
+            .holds
+            .iter()
+            .filter(|(_, h)| h.expires > at)
+            .map(|(id, h)| (*id, h.cents))
+            .collect();
         let pick = if holds.is_empty() {
             0
         } else {
-            self.rng.weighted(&[40, 40, 20])
+            self.rng.weighted(&[25, 55, 20])
         };
         let (hold, held) = if holds.is_empty() || self.rng.chance(30) {
             (self.new_id(), 10_000)
@@ -71,9 +82,10 @@ impl Sim {
                 } else {
                     self.rng.range(1, 50_000)
                 };
-                let expires = match self.rng.weighted(&[50, 50]) {
+                let expires = match self.rng.weighted(&[30, 55, 15]) {
                     0 => None,
-                    _ => Some(at + *self.rng.pick(&[60, 3_600, DAY, 3 * DAY])),
+                    1 => Some(at + 30 * DAY),
+                    _ => Some(at + *self.rng.pick(&[60, 3_600, DAY])),
                 };
                 Kind::Authorize { cents, expires }
             }

@@ -328,8 +328,8 @@ impl Sim {
                 5,
                 if has_package { 30 } else { 1 },
                 if has_package { 3 } else { 1 },
-                4,
-                if state.holds.is_empty() { 5 } else { 12 },
+                if state.cards.is_empty() { 3 } else { 5 },
+                if state.holds.is_empty() { 5 } else { 40 },
             ])
         };
         let kind = match pick {
