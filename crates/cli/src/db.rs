@@ -90,8 +90,7 @@ impl Db {
         match self {
             Db::Dir(p) => Ledger::open_verified(p).map(|(l, r)| (with_card_key(l), r)),
             Db::Postgres { url, schema } => {
-                let ledger =
-                    with_card_key(Ledger::open_postgres_existing(url, schema.as_deref())?);
+                let ledger = with_card_key(Ledger::open_postgres_existing(url, schema.as_deref())?);
                 let report = ledger.verify()?;
                 Ok((ledger, report))
             }

@@ -136,16 +136,21 @@ fn render_cards_and_holds(v: &MemberView) -> String {
         }
     }
     if !v.cards.is_empty() {
-        s.push_str("  cards:
-");
+        s.push_str(
+            "  cards:
+",
+        );
         for c in &v.cards {
             let status = match c.status {
                 memberledger::domain::CardStatus::Active => "active",
                 memberledger::domain::CardStatus::Lost => "LOST",
                 memberledger::domain::CardStatus::Replaced => "replaced",
             };
-            s.push_str(&format!("    {:<24} {status}
-", c.card));
+            s.push_str(&format!(
+                "    {:<24} {status}
+",
+                c.card
+            ));
         }
     }
     s

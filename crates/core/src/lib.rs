@@ -20,12 +20,11 @@ mod time;
 
 pub use books::clearing::Clearing;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
-pub use cards::{card_ref, validate_card, CardDirectory, CardPolicy, CardStore, CARD_HASH_PREFIX};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
+pub use cards::{card_ref, validate_card, CardDirectory, CardPolicy, CardStore, CARD_HASH_PREFIX};
 pub use command::{
     validate_text, Action, Balance, Command, CommandBuilder, Direction, PaidFrom, COMMAND_LINE_MAX,
-    HOLD_EXPIRY_DAYS,
-    POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
+    HOLD_EXPIRY_DAYS, POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
 pub use decide::{decide, split_bonus, Context, Decision};
 pub use error::Rejection;
@@ -42,16 +41,17 @@ pub mod events {
     pub use crate::event::data::{
         Adjusted, BalanceRefunded, BonusExpired, BonusGranted, CardLinked, CardReplaced,
         CardReportedLost, CardUnlinked, CardUsed, Consumed, ConsumptionRefunded, HoldAuthorized,
-        HoldCaptured, HoldExpired, HoldVoided,
-        MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired, PackagePurchased,
-        PackageRefunded, PointsExpired, PointsRedeemed, PolicyPublished, Recharged,
-        SessionRedeemed, Settled, TierChanged,
+        HoldCaptured, HoldExpired, HoldVoided, MemberEnrolled, MemberFrozen, MemberUnfrozen,
+        PackageExpired, PackagePurchased, PackageRefunded, PointsExpired, PointsRedeemed,
+        PolicyPublished, Recharged, SessionRedeemed, Settled, TierChanged,
     };
 }
-pub use id::{validate_id, MemberId, StaffId, StoreId, BY_CARD, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
+pub use id::{
+    validate_id, MemberId, StaffId, StoreId, BY_CARD, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM,
+};
 pub use member::{
-    Card, CardStatus, Hold, ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, Package, PackageStatus,
-    PointLot, TierName, UPGRADE_WINDOW_DAYS,
+    Card, CardStatus, ConsumptionRecord, DrawnLot, FoldError, Hold, Lot, MemberState, MemberView,
+    Package, PackageStatus, PointLot, TierName, UPGRADE_WINDOW_DAYS,
 };
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::founding::{

@@ -11,8 +11,8 @@
 use memberledger_core::events::{HoldCaptured, HoldExpired, HoldVoided};
 
 use memberledger_core::{
-    decide, postings, Command, Context, Decision, Event, EventBody, MemberState, Policy,
-    Timestamp, Uuid,
+    decide, postings, Command, Context, Decision, Event, EventBody, MemberState, Policy, Timestamp,
+    Uuid,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -94,11 +94,19 @@ fn line(op: &Op, n: usize, at: Timestamp, holds: &[Uuid]) -> Option<String> {
 /// Every invariant of one accepted command, given the state before and after it.
 fn check(before: &MemberState, after: &MemberState, events: &[Event]) {
     assert!(after.available().cents() >= 0);
-    assert!(after.principal().plus(after.bonus()) >= after.held(), "balance covers holds");
+    assert!(
+        after.principal().plus(after.bonus()) >= after.held(),
+        "balance covers holds"
+    );
     let mut released = 0i64;
     for e in events {
         match &e.body {
-            EventBody::HoldCaptured(HoldCaptured { amount, captured, released: r, .. }) => {
+            EventBody::HoldCaptured(HoldCaptured {
+                amount,
+                captured,
+                released: r,
+                ..
+            }) => {
                 assert!(captured <= amount, "capture ≤ hold");
                 assert_eq!(captured.plus(*r), *amount);
             }
@@ -109,15 +117,16 @@ fn check(before: &MemberState, after: &MemberState, events: &[Event]) {
             EventBody::HoldAuthorized(_) => {}
             _ => continue,
         }
-        assert!(postings(e).is_empty(), "{} books nothing", e.body.type_name());
+        assert!(
+            postings(e).is_empty(),
+            "{} books nothing",
+            e.body.type_name()
+        );
     }
     // A void or an expiry alone gives back exactly what was held.
-    let only_releases = events.iter().all(|e| {
-        matches!(
-            e.body,
-            EventBody::HoldVoided(_) | EventBody::HoldExpired(_)
-        )
-    });
+    let only_releases = events
+        .iter()
+        .all(|e| matches!(e.body, EventBody::HoldVoided(_) | EventBody::HoldExpired(_)));
     if only_releases && !events.is_empty() {
         assert_eq!(
             after.available().cents(),

@@ -151,10 +151,10 @@ pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
         card_ref, check_balanced, decide, format_cents, postings, Account, Action, Balance,
-        BonusRule, Card, CardDirectory, CardPolicy, CardStatus, CardStore, Clearing, Command, CommandBuilder, CommissionPolicy, ConsumptionRecord, Context, Decimal,
-        Decision, Direction, Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Hold,
-        Lot,
-        LotKind, MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
+        BonusRule, Card, CardDirectory, CardPolicy, CardStatus, CardStore, Clearing, Command,
+        CommandBuilder, CommissionPolicy, ConsumptionRecord, Context, Decimal, Decision, Direction,
+        Draw, DrawnLot, Event, EventBody, FoldError, FreezePolicy, Hash, Hold, Lot, LotKind,
+        MemberId, MemberState, MemberView, Money, Package, PackagePolicy, PackageRefundTo,
         PackageStatus, PaidFrom, PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory,
         PolicyVersion, Posting, RecordedEvent, RefundPolicy, Rejection, Restore, Rounding,
         SpendOrder, StaffId, StoreId, Tier, TierName, Timestamp, Upgrade, Uuid, COMMAND_LINE_MAX,

@@ -1,8 +1,9 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    chain_hash, check_balanced, CardDirectory, event_id, postings, write_canonical_json, Clearing, Hash, MemberId,
-    MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, GENESIS_HASH,
+    chain_hash, check_balanced, event_id, postings, write_canonical_json, CardDirectory, Clearing,
+    Hash, MemberId, MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp,
+    GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
 use rayon::prelude::*;

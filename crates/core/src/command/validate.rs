@@ -2,8 +2,8 @@
 //! wire form ([`Command::from_json`] ends with it) or written as a struct literal (the
 //! ledger's `execute` runs it on every command, and so do the core's deciders).
 
-use crate::command::{validate_text, Action, Balance, Command, POINTS_MAX, SESSIONS_MAX};
 use crate::cards::validate_card;
+use crate::command::{validate_text, Action, Balance, Command, POINTS_MAX, SESSIONS_MAX};
 use crate::error::Rejection;
 use crate::id::validate_id;
 use crate::money::{Money, AMOUNT_MAX};
@@ -137,9 +137,7 @@ impl Command {
                 | Action::PublishPolicy { .. }
                 | Action::Expire
                 | Action::Enroll { .. },
-            ) => {
-                Err(invalid(&format!("`{kind}` does not take the field `card`")))
-            }
+            ) => Err(invalid(&format!("`{kind}` does not take the field `card`"))),
             (Some(c), _) => validate_card("card", c),
             (None, _) => Ok(()),
         }
@@ -159,7 +157,10 @@ impl Command {
                 self.member
             ))),
             Action::Settle { .. } | Action::PublishPolicy { .. } => Ok(()),
-            _ if self.member.is_by_card() && self.card.is_some() && self.action != Action::LinkCard => {
+            _ if self.member.is_by_card()
+                && self.card.is_some()
+                && self.action != Action::LinkCard =>
+            {
                 Ok(())
             }
             _ if !self.member.is_member() => Err(Rejection::InvalidId(format!(

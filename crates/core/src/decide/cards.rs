@@ -22,9 +22,8 @@ impl Draft<'_> {
         let card = card_ref(number, policy, self.card_key)?;
         let status = self.state.card_status(&card);
         let member = &self.cmd.member;
-        let not_linked = || {
-            Rejection::CardNotLinked(format!("the card named is not linked to member {member}"))
-        };
+        let not_linked =
+            || Rejection::CardNotLinked(format!("the card named is not linked to member {member}"));
         match (&self.cmd.action, status) {
             (Action::LinkCard, _) => self.free_card(&card, "card")?,
             (Action::UnlinkCard, s) => {

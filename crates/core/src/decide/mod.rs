@@ -249,11 +249,9 @@ pub fn decide(ctx: &Context<'_>, cmd: &Command) -> Result<Decision, Rejection> {
                 member: None,
             })
         }
-        _ => member::decide_member(ctx, cmd, policy, version).map(|(events, state)| {
-            Decision {
-                events,
-                member: Some(state),
-            }
+        _ => member::decide_member(ctx, cmd, policy, version).map(|(events, state)| Decision {
+            events,
+            member: Some(state),
         }),
     }
 }

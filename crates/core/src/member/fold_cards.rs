@@ -59,9 +59,14 @@ impl MemberState {
 
     pub(super) fn fold_card_lost(&mut self, b: &CardReportedLost) -> Result<(), String> {
         if self.card_status(&b.card) != Some(CardStatus::Active) {
-            return Err(format!("card {} is not an active card of the member", b.card));
+            return Err(format!(
+                "card {} is not an active card of the member",
+                b.card
+            ));
         }
-        self.rare_mut().cards.insert(b.card.clone(), CardStatus::Lost);
+        self.rare_mut()
+            .cards
+            .insert(b.card.clone(), CardStatus::Lost);
         Ok(())
     }
 
@@ -89,7 +94,10 @@ impl MemberState {
 
     pub(super) fn fold_card_used(&self, b: &CardUsed) -> Result<(), String> {
         if self.card_status(&b.card) != Some(CardStatus::Active) {
-            return Err(format!("card {} is not an active card of the member", b.card));
+            return Err(format!(
+                "card {} is not an active card of the member",
+                b.card
+            ));
         }
         Ok(())
     }

@@ -42,10 +42,7 @@ impl MemberState {
     /// Money held by open holds (saturating like [`principal`](Self::principal)).
     pub fn held(&self) -> Money {
         let sum: i128 = self.rare.as_ref().map_or(0, |r| {
-            r.holds
-                .values()
-                .map(|h| i128::from(h.amount.cents()))
-                .sum()
+            r.holds.values().map(|h| i128::from(h.amount.cents())).sum()
         });
         Money::from_cents(i64::try_from(sum).unwrap_or(i64::MAX))
     }
@@ -112,7 +109,11 @@ impl MemberState {
         self.close_hold(b.hold, b.amount).map(|_| ())
     }
 
-    pub(super) fn fold_hold_expired(&mut self, event: &Event, b: &HoldExpired) -> Result<(), String> {
+    pub(super) fn fold_hold_expired(
+        &mut self,
+        event: &Event,
+        b: &HoldExpired,
+    ) -> Result<(), String> {
         match self.hold(b.hold) {
             Some(h) if h.expires_at == b.expires_at && b.expires_at <= event.at => {}
             _ => return Err(format!("hold {} does not expire as recorded", b.hold)),

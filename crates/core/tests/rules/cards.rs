@@ -92,7 +92,10 @@ fn freeze_keeps_its_meaning_with_cards() {
 #[test]
 fn under_a_hashing_policy_no_card_number_is_recorded_in_clear() {
     let policy = with(PLAIN, json!({"cards":{"store":"hash"}}));
-    let mut s = given(&policy, &[ENROLL, r#"{"type":"recharge","amount":"10.00"}"#]);
+    let mut s = given(
+        &policy,
+        &[ENROLL, r#"{"type":"recharge","amount":"10.00"}"#],
+    );
     let events = s
         .when(r#"{"type":"link_card","card":"6222000011112222"}"#)
         .then_accepted();
@@ -112,7 +115,11 @@ fn card_commands_need_a_card_and_a_link_needs_a_member() {
         r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","at":"2026-03-01T10:00:00Z","member":"M1","store":"S1","type":"expire","card":"C1"}"#,
         r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","at":"2026-03-01T10:00:00Z","member":"M1","store":"S1","type":"replace_card","card":"C1","new_card":"C1"}"#,
     ] {
-        assert_eq!(Command::from_json(line).unwrap_err().code(), "invalid_command", "{line}");
+        assert_eq!(
+            Command::from_json(line).unwrap_err().code(),
+            "invalid_command",
+            "{line}"
+        );
     }
     let bad = r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","at":"2026-03-01T10:00:00Z","member":"M1","store":"S1","type":"link_card","card":"C 1"}"#;
     assert_eq!(Command::from_json(bad).unwrap_err().code(), "invalid_id");

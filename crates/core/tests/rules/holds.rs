@@ -13,18 +13,23 @@ fn a_hold_makes_money_unavailable_until_captured_or_voided() {
         .then_rejected("insufficient_balance");
     s.when(r#"{"type":"authorize","amount":"30.00"}"#)
         .then_rejected("insufficient_balance");
-    s.when(r#"{"type":"refund_balance"}"#).then_rejected("holds_open");
+    s.when(r#"{"type":"refund_balance"}"#)
+        .then_rejected("holds_open");
     s.when(r#"{"type":"adjust","balance":"principal","direction":"debit","amount":"30.00","reason":"x","operator":"E1"}"#)
         .then_rejected("insufficient_balance");
     s.when(r#"{"type":"void","hold":"h1"}"#)
         .then_events(json!([{"type":"hold_voided","amount":"80.00"}]));
     s.then_view(json!({"principal":"100.00","held":"0.00","available":"100.00","holds":[]}));
-    s.when(r#"{"type":"void","hold":"h1"}"#).then_rejected("unknown_hold");
+    s.when(r#"{"type":"void","hold":"h1"}"#)
+        .then_rejected("unknown_hold");
 }
 
 #[test]
 fn a_capture_charges_the_final_price_splits_it_now_and_releases_the_rest() {
-    let mut s = given(SPEND, &[ENROLL, r#"{"type":"recharge","amount":"1000.00"}"#]);
+    let mut s = given(
+        SPEND,
+        &[ENROLL, r#"{"type":"recharge","amount":"1000.00"}"#],
+    );
     s.and(&[r#"{"id":"h1","type":"authorize","amount":"300.00"}"#]);
     // Above the hold: refused.
     s.when(r#"{"type":"capture","hold":"h1","amount":"300.01"}"#)
@@ -44,7 +49,13 @@ fn a_capture_charges_the_final_price_splits_it_now_and_releases_the_rest() {
 
 #[test]
 fn a_capture_is_at_the_tier_discount() {
-    let mut s = given(SPEND, &[r#"{"type":"enroll","tier":"gold"}"#, r#"{"type":"recharge","amount":"1000.00"}"#]);
+    let mut s = given(
+        SPEND,
+        &[
+            r#"{"type":"enroll","tier":"gold"}"#,
+            r#"{"type":"recharge","amount":"1000.00"}"#,
+        ],
+    );
     s.and(&[r#"{"id":"h1","type":"authorize","amount":"90.00"}"#]);
     s.when(r#"{"type":"capture","hold":"h1","amount":"100.00"}"#)
         .then_events(json!([
@@ -59,7 +70,9 @@ fn an_expired_hold_is_released_whole_in_the_sweep() {
     s.when(r#"{"type":"expire","at":"2026-02-02T09:59:59Z"}"#)
         .then_rejected("invalid_command");
     s.when(r#"{"type":"expire","at":"2026-02-02T10:00:00Z"}"#)
-        .then_events(json!([{"type":"hold_expired","amount":"60.00","expires_at":"2026-02-02T10:00:00Z"}]));
+        .then_events(
+            json!([{"type":"hold_expired","amount":"60.00","expires_at":"2026-02-02T10:00:00Z"}]),
+        );
     s.then_view(json!({"available":"100.00","held":"0.00"}));
     s.when(r#"{"type":"capture","hold":"h1","amount":"10.00"}"#)
         .then_rejected("unknown_hold");
@@ -68,9 +81,14 @@ fn an_expired_hold_is_released_whole_in_the_sweep() {
 #[test]
 fn a_frozen_member_cannot_authorize_or_capture_but_may_void() {
     let mut s = given(PLAIN, &[ENROLL, r#"{"type":"recharge","amount":"100.00"}"#]);
-    s.and(&[r#"{"id":"h1","type":"authorize","amount":"60.00"}"#, r#"{"type":"freeze"}"#]);
-    s.when(r#"{"type":"authorize","amount":"1.00"}"#).then_rejected("member_frozen");
-    s.when(r#"{"type":"capture","hold":"h1","amount":"1.00"}"#).then_rejected("member_frozen");
+    s.and(&[
+        r#"{"id":"h1","type":"authorize","amount":"60.00"}"#,
+        r#"{"type":"freeze"}"#,
+    ]);
+    s.when(r#"{"type":"authorize","amount":"1.00"}"#)
+        .then_rejected("member_frozen");
+    s.when(r#"{"type":"capture","hold":"h1","amount":"1.00"}"#)
+        .then_rejected("member_frozen");
     s.when(r#"{"type":"void","hold":"h1"}"#)
         .then_events(json!([{"type":"hold_voided"}]));
 }
@@ -78,5 +96,8 @@ fn a_frozen_member_cannot_authorize_or_capture_but_may_void() {
 #[test]
 fn an_authorization_must_expire_after_its_time() {
     let line = r#"{"id":"6f1c2a48-3d6b-4f7e-9a51-0c2d8e4b7a10","member":"M1","store":"S1","type":"authorize","amount":"1.00","at":"2026-02-01T10:00:00Z","expires_at":"2026-02-01T10:00:00Z"}"#;
-    assert_eq!(Command::from_json(line).unwrap_err().code(), "invalid_command");
+    assert_eq!(
+        Command::from_json(line).unwrap_err().code(),
+        "invalid_command"
+    );
 }

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use memberledger_core::{
     decide, event_id, split_bonus, CardDirectory, Command, Context, Decision, Event, MemberState,
-    MemberView,
-    Money, Policy, Rejection, Timestamp, Uuid,
+    MemberView, Money, Policy, Rejection, Timestamp, Uuid,
 };
 use serde_json::{json, Value};
 
@@ -204,8 +203,11 @@ impl Spec {
             .with_card_key(Some(b"test-key"));
         match ctx.resolve(&raw) {
             Ok(cmd) => {
-                let result = decide(&ctx.with_member(self.members.get(cmd.member.as_str())), &cmd)
-                    .map(Decision::into_events);
+                let result = decide(
+                    &ctx.with_member(self.members.get(cmd.member.as_str())),
+                    &cmd,
+                )
+                .map(Decision::into_events);
                 (cmd, result)
             }
             Err(e) => (raw, Err(e)),

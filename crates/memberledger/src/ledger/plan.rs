@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    decide, postings, Action, CardDirectory, Clearing, Command, Context, Event, MemberId, MemberState,
-    PolicyHistory, Rejection, Timestamp, Uuid,
+    decide, postings, Action, CardDirectory, Clearing, Command, Context, Event, MemberId,
+    MemberState, PolicyHistory, Rejection, Timestamp, Uuid,
 };
 use memberledger_store::Append;
 use rayon::prelude::*;

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use memberledger_core::{
-    CardDirectory, Clearing, MemberId, MemberState, MemberView, Policy, PolicyHistory, PolicyVersion,
-    RecordedEvent, Timestamp, Uuid,
+    CardDirectory, Clearing, MemberId, MemberState, MemberView, Policy, PolicyHistory,
+    PolicyVersion, RecordedEvent, Timestamp, Uuid,
 };
 use memberledger_store::{Append, CommandRecord, EventStore, Head};
 

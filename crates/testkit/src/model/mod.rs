@@ -55,9 +55,7 @@ mod member;
 mod policy;
 mod spec;
 
-pub use member::{
-    CardState, Consumption, Drawn, Held, Lot, Member, Package, PkgStatus, PointLot,
-};
+pub use member::{CardState, Consumption, Drawn, Held, Lot, Member, Package, PkgStatus, PointLot};
 pub use policy::{
     tier_index, RefundTo, TierDef, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
     FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW,

@@ -321,13 +321,37 @@ impl Sim {
             );
             diff(
                 "holds",
-                format!("{:?}", view.holds.iter().map(|h| (h.hold, h.amount.cents(), h.expires_at)).collect::<Vec<_>>()),
-                format!("{:?}", want.holds.iter().map(|(id, h)| (*id, h.cents, timestamp(h.expires))).collect::<Vec<_>>()),
+                format!(
+                    "{:?}",
+                    view.holds
+                        .iter()
+                        .map(|h| (h.hold, h.amount.cents(), h.expires_at))
+                        .collect::<Vec<_>>()
+                ),
+                format!(
+                    "{:?}",
+                    want.holds
+                        .iter()
+                        .map(|(id, h)| (*id, h.cents, timestamp(h.expires)))
+                        .collect::<Vec<_>>()
+                ),
             );
             diff(
                 "cards",
-                format!("{:?}", view.cards.iter().map(|c| (c.card.clone(), format!("{:?}", c.status))).collect::<Vec<_>>()),
-                format!("{:?}", want.cards.iter().map(|(c, st)| (c.clone(), format!("{st:?}"))).collect::<Vec<_>>()),
+                format!(
+                    "{:?}",
+                    view.cards
+                        .iter()
+                        .map(|c| (c.card.clone(), format!("{:?}", c.status)))
+                        .collect::<Vec<_>>()
+                ),
+                format!(
+                    "{:?}",
+                    want.cards
+                        .iter()
+                        .map(|(c, st)| (c.clone(), format!("{st:?}")))
+                        .collect::<Vec<_>>()
+                ),
             );
             diff(
                 "package value",

@@ -69,7 +69,11 @@ impl Draft<'_> {
         }
     }
 
-    pub(crate) fn authorize(&mut self, cents: i64, expires: Option<i64>) -> Result<(), &'static str> {
+    pub(crate) fn authorize(
+        &mut self,
+        cents: i64,
+        expires: Option<i64>,
+    ) -> Result<(), &'static str> {
         if cents > self.w.available() {
             return Err("insufficient_balance");
         }
@@ -81,7 +85,10 @@ impl Draft<'_> {
     /// A capture: the hold closes (one event), then a consumption at list price `cents`.
     pub(crate) fn capture(&mut self, hold: Uuid, cents: i64, seq: u64) -> Result<(), &'static str> {
         let held = self.w.holds.get(&hold).ok_or("unknown_hold")?.cents;
-        let charged = half_up(i128::from(cents) * i128::from(TIERS[self.w.tier].discount), 100);
+        let charged = half_up(
+            i128::from(cents) * i128::from(TIERS[self.w.tier].discount),
+            100,
+        );
         if charged == 0 {
             return Err("invalid_amount");
         }
