@@ -90,7 +90,25 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
-            Action::LinkCard | Action::UnlinkCard => Ok(()),
+            Action::LinkCard
+            | Action::UnlinkCard
+            | Action::ReportLost { .. }
+            | Action::Void { .. }
+            | Action::ReplaceCard { .. }
+            | Action::Authorize { .. }
+            | Action::Capture { .. } => self.validate_card_or_hold(),
+        };
+        checked?;
+        self.check_card()
+    }
+
+    /// The fields of the card and hold commands.
+    fn validate_card_or_hold(&self) -> Result<(), Rejection> {
+        let text = |name: &str, t: &Option<String>| match t {
+            Some(s) => validate_text(name, s),
+            None => Ok(()),
+        };
+        match &self.action {
             Action::ReportLost { reason } | Action::Void { reason, .. } => text("reason", reason),
             Action::ReplaceCard { new_card } => {
                 validate_card("new_card", new_card)?;
@@ -118,9 +136,8 @@ impl Command {
                 positive(*amount)?;
                 text("service", service)
             }
-        };
-        checked?;
-        self.check_card()
+            _ => Ok(()),
+        }
     }
 
     /// The card a command names: shaped like an id; required by the card commands; named by
