@@ -86,7 +86,7 @@ fn line(op: &Op, n: usize, at: Timestamp, holds: &[Uuid]) -> Option<String> {
             r#""type":"adjust","balance":"principal","direction":"debit","amount":"{}","reason":"x","operator":"E1""#,
             cents(*c)
         ),
-        Op::Wait(_) => format!(r#""type":"expire""#),
+        Op::Wait(_) => r#""type":"expire""#.to_owned(),
     };
     Some(format!("{{{head},{body}}}"))
 }

@@ -90,13 +90,8 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
-            Action::LinkCard
-            | Action::UnlinkCard
-            | Action::ReportLost { .. }
-            | Action::Void { .. }
-            | Action::ReplaceCard { .. }
-            | Action::Authorize { .. }
-            | Action::Capture { .. } => self.validate_card_or_hold(),
+            // The card and hold commands.
+            _ => self.validate_card_or_hold(),
         };
         checked?;
         self.check_card()

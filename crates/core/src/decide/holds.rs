@@ -7,7 +7,7 @@
 use uuid::Uuid;
 
 use super::draft::Draft;
-use crate::command::HOLD_EXPIRY_DAYS;
+use crate::command::{Action, HOLD_EXPIRY_DAYS};
 use crate::error::Rejection;
 use crate::event::EventBody;
 use crate::events::*;
@@ -30,6 +30,24 @@ impl Draft<'_> {
             )));
         }
         Ok(())
+    }
+
+    /// The hold commands.
+    pub(super) fn hold_action(&mut self, policy: &Policy) -> Result<(), Rejection> {
+        match &self.cmd.action {
+            Action::Authorize { amount, expires_at } => self.authorize(*amount, *expires_at),
+            Action::Capture {
+                hold,
+                amount,
+                staff,
+                service,
+            } => self.capture(*hold, *amount, (staff.as_ref(), service.as_ref()), policy),
+            Action::Void { hold, reason } => self.void(*hold, reason.as_deref()),
+            _ => Err(Rejection::InvalidCommand(format!(
+                "{} is not a hold command",
+                self.cmd.action.type_name()
+            ))),
+        }
     }
 
     pub(super) fn authorize(

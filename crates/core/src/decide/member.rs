@@ -130,14 +130,9 @@ impl Draft<'_> {
             | Action::ReportLost { .. }
             | Action::ReplaceCard { .. }
             | Action::UnlinkCard => self.card_action(policy),
-            Action::Authorize { amount, expires_at } => self.authorize(*amount, *expires_at),
-            Action::Capture {
-                hold,
-                amount,
-                staff,
-                service,
-            } => self.capture(*hold, *amount, (staff.as_ref(), service.as_ref()), policy),
-            Action::Void { hold, reason } => self.void(*hold, reason.as_deref()),
+            Action::Authorize { .. } | Action::Capture { .. } | Action::Void { .. } => {
+                self.hold_action(policy)
+            }
             // Decided before a draft is made (enrollment, settlement, publication).
             Action::Enroll { .. } | Action::Settle { .. } | Action::PublishPolicy { .. } => {
                 Err(Rejection::InvalidCommand(format!(
