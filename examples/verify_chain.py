@@ -121,6 +121,15 @@ DATA_KEYS = {
     "policy_published": {"policy", "version"},
     "period_closed": {"through"},
     "balance_opened": {"bonus", "packages", "points", "principal"},
+    "card_linked": {"card"},
+    "card_reported_lost": {"card", "reason"},
+    "card_replaced": {"new_card", "old_card"},
+    "card_unlinked": {"card"},
+    "card_used": {"card"},
+    "hold_authorized": {"amount", "expires_at", "hold"},
+    "hold_captured": {"amount", "captured", "hold", "released"},
+    "hold_voided": {"amount", "hold", "reason"},
+    "hold_expired": {"amount", "expires_at", "hold"},
 }
 # Optional fields born at schema 3, absent when not recorded (refused in an older event).
 # The event types of schema 1; the others exist from schema 2 on.
@@ -131,7 +140,11 @@ V1_TYPES = frozenset([
 ])
 
 # The event types born at schema 3 (none exists in an older event).
-V3_TYPES = frozenset(["period_closed", "balance_opened"])
+V3_TYPES = frozenset([
+    "period_closed", "balance_opened",
+    "card_linked", "card_reported_lost", "card_replaced", "card_unlinked", "card_used",
+    "hold_authorized", "hold_captured", "hold_voided", "hold_expired",
+])
 
 # The optional fields born at schema 3, left out when absent (none exists in an older event):
 # in the envelope, a late command's own time; in data, by type.
@@ -161,6 +174,10 @@ def external(x, what):
     if not isinstance(x["method"], str) or not METHOD_RE.match(x["method"]):
         raise Bad("%s.method must be 1 to 32 characters of [a-z0-9_]" % what)
     return money(x["amount"], what + ".amount", positive=True)
+
+
+# A card as recorded: its number (shaped like an id) or "sha256:" and 64 hex digits.
+CARD_RE = re.compile(r"^(?:[A-Za-z0-9_.-]{1,64}|sha256:[0-9a-f]{64})$")
 
 # The stream of inter-store settlements, the stream of policy versions; every other stream
 # is a member's. Each of the two holds one event type, found nowhere else.
@@ -324,6 +341,8 @@ class Member:
         self.packages = {}  # purchase command id -> Package, open or closed
         self.bonus_spent = ZERO  # bonus drawn by consumptions and package purchases, less given back
         self.frozen = False
+        self.cards = {}  # card as recorded -> "active", "lost" or "replaced"
+        self.holds = {}  # hold id -> [amount, expires_at key]
 
     def principal(self):
         return sum((l[0] for l in self.principal_lots.values()), ZERO)
@@ -817,6 +836,12 @@ def fold(m, e, at_key):
     elif kind == "balance_opened":
         fold_balance_opened(m, e, at_key)
 
+    elif kind.startswith("card_"):
+        fold_card(m, kind, d)
+
+    elif kind.startswith("hold_"):
+        fold_hold(m, e, at_key)
+
     else:
         raise Bad("%s is not a member's event" % kind)
 
@@ -868,6 +893,70 @@ def fold_balance_opened(m, e, at_key):
             raise Bad("an opened package's price %s is not %s x %d sessions" % (price, session_price, sessions))
         later(p["expires_at"], "an opened package's expires_at")
         m.packages[pid] = Package(pid, origin, sessions, session_price, price, ZERO, p["expires_at"])
+
+
+def card(v, what):
+    if not isinstance(v, str) or not CARD_RE.match(v):
+        raise Bad("%s must be a card number or its sha256: hash, not %s" % (what, json.dumps(v)))
+    return v
+
+
+def fold_card(m, kind, d):
+    """Cards: linked, reported lost, replaced, unlinked, used. They move no money."""
+    c = card(d.get("card", d.get("old_card")), "data.card")
+    status = m.cards.get(c)
+    if kind == "card_linked":
+        if status is not None:
+            raise Bad("card %s is already member %s's" % (c, m.member))
+        m.cards[c] = "active"
+    elif kind == "card_reported_lost":
+        text(d["reason"], "data.reason", nullable=True)
+        if status != "active":
+            raise Bad("card %s is not an active card of member %s" % (c, m.member))
+        m.cards[c] = "lost"
+    elif kind == "card_replaced":
+        new = card(d["new_card"], "data.new_card")
+        if status not in ("active", "lost") or new in m.cards:
+            raise Bad("card %s cannot be replaced by %s" % (c, new))
+        m.cards[c] = "replaced"
+        m.cards[new] = "active"
+    elif kind == "card_unlinked":
+        if status is None:
+            raise Bad("card %s is not member %s's" % (c, m.member))
+        del m.cards[c]
+    elif status != "active":  # card_used
+        raise Bad("card %s is not an active card of member %s" % (c, m.member))
+
+
+def fold_hold(m, e, at_key):
+    """Holds: authorized, captured, voided, expired. They move no money; a capture's charge is
+    the consumed event that follows it in the same command."""
+    kind, d = e["type"], e["data"]
+    hold = uuid_str(d["hold"], "data.hold")
+    amount = money(d["amount"], "data.amount", positive=True)
+    if kind == "hold_authorized":
+        exp = timestamp(d["expires_at"], "data.expires_at")
+        if d["hold"] != e["command"] or d["hold"] in m.holds:
+            raise Bad("hold %s is not a new hold of its command" % hold)
+        if exp <= at_key:
+            raise Bad("hold %s expires at once" % hold)
+        m.holds[d["hold"]] = [amount, exp]
+        return
+    h = m.holds.get(d["hold"])
+    if h is None or h[0] != amount:
+        raise Bad("member %s has no open hold %s of %s" % (m.member, hold, amount))
+    if kind == "hold_captured":
+        captured = money(d["captured"], "data.captured")
+        released = money(d["released"], "data.released")
+        if captured + released != amount:
+            raise Bad("hold %s: captured + released != amount" % hold)
+    elif kind == "hold_voided":
+        text(d["reason"], "data.reason", nullable=True)
+    else:  # hold_expired
+        exp = timestamp(d["expires_at"], "data.expires_at")
+        if exp != h[1] or exp > at_key:
+            raise Bad("hold %s does not expire as recorded" % hold)
+    del m.holds[d["hold"]]
 
 
 def fold_package_purchased(m, e, at_key):
@@ -984,6 +1073,7 @@ class Verifier:
         self.prev = GENESIS
         self.n = 0
         self.members = {}
+        self.cards = {}  # card as recorded -> the member holding it
         self.clearing = Clearing()
         self.command = None  # (id, index, member, at, store) of the last event
         self.commands = set()
@@ -1165,9 +1255,22 @@ class Verifier:
         if at_key < m.last_at:
             raise Bad("member %s's time goes back to %s" % (member, e["at"]))
         fold(m, e, at_key)
+        self.card_directory(member, e)
         self.clearing.event(e)
         m.version = version
         m.last_at = at_key
+
+    def card_directory(self, member, e):
+        """A card belongs to at most one member at a time."""
+        d = e["data"]
+        new = d["card"] if e["type"] == "card_linked" else d.get("new_card") if e["type"] == "card_replaced" else None
+        if new is not None:
+            owner = self.cards.get(new)
+            if owner is not None and owner != member:
+                raise Bad("card %s is linked to member %s already" % (new, owner))
+            self.cards[new] = member
+        elif e["type"] == "card_unlinked":
+            self.cards.pop(d["card"], None)
 
     def seen(self, at_key, at):
         if self.latest is None or at_key > self.latest[0]:

@@ -3,8 +3,10 @@
 //! The input is decoded with `arbitrary` into a policy variant and a list of ops (enroll,
 //! recharge, grant_bonus, consume, refund_consumption of an earlier consume, refund_balance,
 //! change_tier, settle, freeze, unfreeze, redeem_points, expire, purchase_package,
-//! redeem_session and refund_package of an earlier package, adjust, publish_policy,
-//! open_balance (a member moving from another system, its package redeemable), a verbatim
+//! redeem_session and refund_package of an earlier package, adjust, publish_policy, card
+//! commands on shared card numbers and consumptions named by a card, authorize, capture and void
+//! of an earlier authorization, open_balance (a member moving from another system, its package
+//! redeemable), a verbatim
 //! repeat of an earlier line, an earlier id reused for other content), each with a time step (minutes to two years, sometimes backwards), a member
 //! M0-M3 and a store S0-S2. Ops become JSON command lines, parsed with `Command::from_json`
 //! and executed on `Ledger::in_memory_with` — runs of ops flagged `batch` together through
@@ -143,6 +145,15 @@ enum Kind {
         points: Option<(u16, u8)>,
         package: Option<(Amount, u8)>,
     },
+    /// A card command on one of a few card numbers shared by every member (`card_in_use`,
+    /// `card_lost`, `card_replaced`, `card_not_linked` all reachable): 0 link, 1 report lost,
+    /// 2 replace, 3 unlink, else a consumption named by the card alone.
+    Card { op: u8, card: u8, new_card: u8, amount: Amount },
+    /// An authorization, with or without an expiry.
+    Authorize { amount: Amount, expires_in_hours: Option<u8> },
+    /// A capture or void of an earlier authorization (or of a made-up hold).
+    Capture { which: u8, amount: Amount },
+    Void { which: u8 },
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -182,6 +193,8 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
     let mut consumes: Vec<(u8, String)> = Vec::new();
     // Package purchase ids by member, for sessions and refunds to point at.
     let mut packages: Vec<(u8, String)> = Vec::new();
+    // Authorize command ids, for captures and voids to point at.
+    let mut holds: Vec<String> = Vec::new();
     for (i, op) in input.ops.iter().take(MAX_OPS).enumerate() {
         t = match op.step {
             Step::Same => t,
@@ -416,6 +429,45 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
                     r#"{{"id":"{id}","at":"{at}","type":"publish_policy","store":"HQ","policy":{}}}"#,
                     p.to_json()
                 )
+            }
+            Kind::Card { op, card, new_card, amount } => {
+                let card = format!("C{}", card % 4);
+                match op % 5 {
+                    0 => head(&id, "link_card") + &format!(r#","card":"{card}"}}"#),
+                    1 => head(&id, "report_lost") + &format!(r#","card":"{card}"}}"#),
+                    2 => head(&id, "replace_card")
+                        + &format!(r#","card":"{card}","new_card":"N{}"}}"#, new_card % 4),
+                    3 => head(&id, "unlink_card") + &format!(r#","card":"{card}"}}"#),
+                    _ => format!(
+                        r#"{{"id":"{id}","at":"{at}","type":"consume","card":"{card}","store":"{s}","amount":"{}"}}"#,
+                        amount.wire()
+                    ),
+                }
+            }
+            Kind::Authorize { amount, expires_in_hours } => {
+                holds.push(id.clone());
+                let mut l = head(&id, "authorize");
+                l.push_str(&format!(r#","amount":"{}""#, amount.wire()));
+                if let Some(h) = expires_in_hours {
+                    // 0 hours: not after `at`, refused.
+                    let e = (t + Duration::hours(i64::from(h))).to_rfc3339_opts(SecondsFormat::Secs, true);
+                    l.push_str(&format!(r#","expires_at":"{e}""#));
+                }
+                l + "}"
+            }
+            Kind::Capture { which, amount } => {
+                let hold = holds
+                    .get(usize::from(which) % holds.len().max(1))
+                    .cloned()
+                    .unwrap_or_else(|| command_id(9_999));
+                head(&id, "capture") + &format!(r#","hold":"{hold}","amount":"{}"}}"#, amount.wire())
+            }
+            Kind::Void { which } => {
+                let hold = holds
+                    .get(usize::from(which) % holds.len().max(1))
+                    .cloned()
+                    .unwrap_or_else(|| command_id(9_999));
+                head(&id, "void") + &format!(r#","hold":"{hold}"}}"#)
             }
             Kind::ReuseId { which, amount } => {
                 if i > 0 {

@@ -67,20 +67,20 @@ impl Db {
 
     /// Opens the ledger that must be there.
     pub(crate) fn open_existing(&self) -> Result<Ledger, Fail> {
-        Ok(match self {
+        Ok(with_card_key(match self {
             Db::Dir(p) => Ledger::open_existing(p)?,
             Db::Postgres { url, schema } => Ledger::open_postgres_existing(url, schema.as_deref())?,
-        })
+        }))
     }
 
     /// Creates a new ledger under `policy`.
     pub(crate) fn create(&self, policy: Policy) -> Result<Ledger, Fail> {
-        Ok(match self {
+        Ok(with_card_key(match self {
             Db::Dir(p) => Ledger::create(p, policy)?,
             Db::Postgres { url, schema } => {
                 Ledger::create_postgres(url, schema.as_deref(), policy)?
             }
-        })
+        }))
     }
 
     /// Opens the existing ledger and verifies it. On disk this writes nothing (a private
@@ -88,14 +88,26 @@ impl Db {
     /// and verified with every check of `verify`.
     pub(crate) fn open_verified(&self) -> Result<(Ledger, VerifyReport), memberledger::Error> {
         match self {
-            Db::Dir(p) => Ledger::open_verified(p),
+            Db::Dir(p) => Ledger::open_verified(p).map(|(l, r)| (with_card_key(l), r)),
             Db::Postgres { url, schema } => {
-                let ledger = Ledger::open_postgres_existing(url, schema.as_deref())?;
+                let ledger = with_card_key(Ledger::open_postgres_existing(url, schema.as_deref())?);
                 let report = ledger.verify()?;
                 Ok((ledger, report))
             }
         }
     }
+}
+
+/// The environment variable holding the ledger's card key: what a policy with
+/// `"cards": {"store": "hash"}` hashes card numbers with (never recorded, never printed).
+pub(crate) const CARD_KEY_VAR: &str = "MEMBERLEDGER_CARD_KEY";
+
+/// The ledger with the card key from [`CARD_KEY_VAR`], when it is set.
+pub(crate) fn with_card_key(ledger: Ledger) -> Ledger {
+    if let Some(key) = std::env::var_os(CARD_KEY_VAR).filter(|k| !k.is_empty()) {
+        ledger.set_card_key(Some(key.into_encoded_bytes()));
+    }
+    ledger
 }
 
 #[cfg(test)]

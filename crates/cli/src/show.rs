@@ -107,5 +107,51 @@ pub(crate) fn render(v: &MemberView) -> String {
             ));
         }
     }
+    s.push_str(&render_cards_and_holds(v));
+    s
+}
+
+/// The held and available balances, open holds and cards of a member view (nothing when the
+/// member has neither holds nor cards).
+fn render_cards_and_holds(v: &MemberView) -> String {
+    let mut s = String::new();
+    if !v.holds.is_empty() {
+        s.push_str(&format!(
+            "  held      {:>12}
+  available {:>12}
+  holds:
+",
+            v.held.to_string(),
+            v.available.to_string()
+        ));
+        for h in &v.holds {
+            s.push_str(&format!(
+                "    {} {:>12}  for {:<8} expires {}
+",
+                h.hold,
+                h.amount.to_string(),
+                h.store,
+                h.expires_at
+            ));
+        }
+    }
+    if !v.cards.is_empty() {
+        s.push_str(
+            "  cards:
+",
+        );
+        for c in &v.cards {
+            let status = match c.status {
+                memberledger::domain::CardStatus::Active => "active",
+                memberledger::domain::CardStatus::Lost => "LOST",
+                memberledger::domain::CardStatus::Replaced => "replaced",
+            };
+            s.push_str(&format!(
+                "    {:<24} {status}
+",
+                c.card
+            ));
+        }
+    }
     s
 }

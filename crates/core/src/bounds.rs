@@ -193,7 +193,7 @@ fn figures(body: &EventBody, c: &mut Checker) {
     }
 }
 
-/// [`figures`] for the package events.
+/// [`figures`] for the package, opening and hold events.
 fn package_figures(body: &EventBody, c: &mut Checker) {
     match body {
         EventBody::PackagePurchased(b) => {
@@ -242,7 +242,15 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
                 ]);
             }
         }
-        // Every other body is matched by `figures`.
+        EventBody::HoldAuthorized(HoldAuthorized { amount, .. })
+        | EventBody::HoldVoided(HoldVoided { amount, .. })
+        | EventBody::HoldExpired(HoldExpired { amount, .. }) => c.money("amount", *amount),
+        EventBody::HoldCaptured(b) => c.moneys(&[
+            ("amount", b.amount),
+            ("captured", b.captured),
+            ("released", b.released),
+        ]),
+        // Cards move no money; every other body is matched by `figures`.
         _ => {}
     }
 }

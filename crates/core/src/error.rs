@@ -88,6 +88,30 @@ pub enum Rejection {
     /// The command would take effect at or before the end of a closed period.
     #[error("{0}")]
     PeriodClosed(String),
+    /// A card to link is already linked (to this member or another).
+    #[error("{0}")]
+    CardInUse(String),
+    /// The card named was reported lost: refused wherever it is named.
+    #[error("{0}")]
+    CardLost(String),
+    /// The card named was replaced by a new one: refused wherever it is named.
+    #[error("{0}")]
+    CardReplaced(String),
+    /// The card named is not linked to any member (or not to the member named).
+    #[error("{0}")]
+    CardNotLinked(String),
+    /// The policy records cards as hashes and the ledger was given no card key.
+    #[error("{0}")]
+    CardKeyMissing(String),
+    /// A capture or void names a hold the member does not have open.
+    #[error("{0}")]
+    UnknownHold(String),
+    /// A capture above what the hold holds.
+    #[error("{0}")]
+    CaptureExceedsHold(String),
+    /// A balance refund while holds are open (capture or void them first).
+    #[error("{0}")]
+    HoldsOpen(String),
 }
 
 impl Rejection {
@@ -117,6 +141,14 @@ impl Rejection {
             Rejection::StoredValueCapExceeded(_) => "stored_value_cap_exceeded",
             Rejection::ExpiryTooShort(_) => "expiry_too_short",
             Rejection::PeriodClosed(_) => "period_closed",
+            Rejection::CardInUse(_) => "card_in_use",
+            Rejection::CardLost(_) => "card_lost",
+            Rejection::CardReplaced(_) => "card_replaced",
+            Rejection::CardNotLinked(_) => "card_not_linked",
+            Rejection::CardKeyMissing(_) => "card_key_missing",
+            Rejection::UnknownHold(_) => "unknown_hold",
+            Rejection::CaptureExceedsHold(_) => "capture_exceeds_hold",
+            Rejection::HoldsOpen(_) => "holds_open",
         }
     }
 }

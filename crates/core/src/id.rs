@@ -100,6 +100,9 @@ opaque_id!(
 pub const STORES_STREAM: &str = "@stores";
 /// The stream of published policies. The `@` keeps it apart from every member id.
 pub const POLICY_STREAM: &str = "@policy";
+/// What a command that names a card and no member holds as its member until the ledger
+/// resolves the card. Never recorded: no event names it.
+pub const BY_CARD: &str = "@card";
 
 impl MemberId {
     /// The id of the stream that is not a member's: inter-store settlements.
@@ -112,9 +115,21 @@ impl MemberId {
         MemberId(CompactString::const_new(POLICY_STREAM))
     }
 
-    /// True for a member's stream, false for the settlements and policy streams.
+    /// The member of a command that names a card and no member: the ledger resolves the
+    /// card to its member before deciding ([`BY_CARD`]).
+    pub fn by_card() -> MemberId {
+        MemberId(CompactString::const_new(BY_CARD))
+    }
+
+    /// True for the member of a command still to be resolved by its card.
+    pub fn is_by_card(&self) -> bool {
+        self.0 == BY_CARD
+    }
+
+    /// True for a member's stream, false for the settlements and policy streams (and for a
+    /// command's member still to be resolved by its card).
     pub fn is_member(&self) -> bool {
-        self.0 != STORES_STREAM && self.0 != POLICY_STREAM
+        self.0 != STORES_STREAM && self.0 != POLICY_STREAM && self.0 != BY_CARD
     }
 
     /// True for the settlements stream.

@@ -7,6 +7,7 @@
 
 mod books;
 mod bounds;
+mod cards;
 mod command;
 mod decide;
 mod error;
@@ -20,9 +21,10 @@ mod time;
 pub use books::clearing::Clearing;
 pub use books::{check_balanced, format_cents, postings, Account, Posting};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
+pub use cards::{card_ref, validate_card, CardDirectory, CardPolicy, CardStore, CARD_HASH_PREFIX};
 pub use command::{
     validate_text, Action, Balance, Command, CommandBuilder, Direction, Opening, OpeningBonus,
-    OpeningPackage, OpeningPoints, OpeningPrincipal, PaidFrom, COMMAND_LINE_MAX,
+    OpeningPackage, OpeningPoints, OpeningPrincipal, PaidFrom, COMMAND_LINE_MAX, HOLD_EXPIRY_DAYS,
     OPENING_ENTRIES_MAX, POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
 pub use command::{ExternalAmount, ExternalPay};
@@ -40,17 +42,21 @@ pub use event::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD
 /// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
 pub mod events {
     pub use crate::event::data::{
-        Adjusted, BalanceOpened, BalanceRefunded, BonusExpired, BonusGranted, Consumed,
-        ConsumptionRefunded, MemberEnrolled, MemberFrozen, MemberUnfrozen, PackageExpired,
-        PackagePurchased, PackageRefunded, PeriodClosed, PointsExpired, PointsRedeemed,
-        PolicyPublished, Recharged, RefundComputation, SessionRedeemed, Settled, TierChanged,
+        Adjusted, BalanceOpened, BalanceRefunded, BonusExpired, BonusGranted, CardLinked,
+        CardReplaced, CardReportedLost, CardUnlinked, CardUsed, Consumed, ConsumptionRefunded,
+        HoldAuthorized, HoldCaptured, HoldExpired, HoldVoided, MemberEnrolled, MemberFrozen,
+        MemberUnfrozen, PackageExpired, PackagePurchased, PackageRefunded, PeriodClosed,
+        PointsExpired, PointsRedeemed, PolicyPublished, Recharged, RefundComputation,
+        SessionRedeemed, Settled, TierChanged,
     };
     pub use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 }
-pub use id::{validate_id, MemberId, StaffId, StoreId, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM};
+pub use id::{
+    validate_id, MemberId, StaffId, StoreId, BY_CARD, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM,
+};
 pub use member::{
-    ConsumptionRecord, DrawnLot, FoldError, Lot, MemberState, MemberView, Package, PackageStatus,
-    PointLot, TierName, UPGRADE_WINDOW_DAYS,
+    Card, CardStatus, ConsumptionRecord, DrawnLot, FoldError, Hold, Lot, MemberState, MemberView,
+    Package, PackageStatus, PointLot, TierName, UPGRADE_WINDOW_DAYS,
 };
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::founding::{

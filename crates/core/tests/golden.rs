@@ -28,6 +28,20 @@ const POLICY: &str = r#"{
   "points_expiry_days": 30
 }"#;
 
+/// Schema 3's commands of the scenario: cards and holds.
+const CARDS_AND_HOLDS: [&str; 10] = [
+    r#""at":"2026-07-02T09:00:00Z","type":"link_card","store":"S1","card":"C-1001""#,
+    r#""at":"2026-07-02T10:00:00Z","type":"consume","store":"S1","card":"C-1001","amount":"10.00""#,
+    r#""at":"2026-07-03T09:00:00Z","type":"authorize","store":"S2","amount":"100.00","expires_at":"2026-07-10T00:00:00Z""#,
+    r#""at":"2026-07-03T11:00:00Z","type":"capture","store":"S2","hold":"00000000-0000-4000-8000-000000000203","amount":"50.00","staff":"E9","service":"facial""#,
+    r#""at":"2026-07-04T09:00:00Z","type":"authorize","store":"S1","amount":"20.00""#,
+    r#""at":"2026-07-04T10:00:00Z","type":"void","store":"S1","hold":"00000000-0000-4000-8000-000000000205","reason":"customer left""#,
+    r#""at":"2026-07-05T09:00:00Z","type":"authorize","store":"S1","amount":"30.00","expires_at":"2026-07-06T00:00:00Z""#,
+    r#""at":"2026-07-07T09:00:00Z","type":"replace_card","store":"S1","card":"C-1001","new_card":"C-2002""#,
+    r#""at":"2026-07-08T09:00:00Z","type":"report_lost","store":"S1","card":"C-2002","reason":"left on a bus""#,
+    r#""at":"2026-07-09T09:00:00Z","type":"unlink_card","store":"S1","card":"C-2002""#,
+];
+
 /// A scripted member history that records every event type at least once. The types of
 /// schema 1 come first, in the order they were first pinned, so their positions never move.
 fn scenario() -> Vec<Event> {
@@ -112,11 +126,13 @@ fn scenario() -> Vec<Event> {
             version: 2,
         }),
     };
-    let mut history = PolicyHistory::new(policy);
+    let mut history = PolicyHistory::new(policy.clone());
     history.apply(&event).unwrap();
     all.push(event);
     all.extend(schema_3(&mut history));
     all.extend(opening(&history));
+    // Schema 3: cards and holds (commands 201-).
+    run(&CARDS_AND_HOLDS, 201, &mut all);
     all
 }
 
@@ -154,7 +170,7 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        21,
+        30,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );

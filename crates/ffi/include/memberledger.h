@@ -180,6 +180,46 @@
 #define ML_PERIOD_CLOSED 32
 
 /**
+ * `"card_in_use"`.
+ */
+#define ML_CARD_IN_USE 33
+
+/**
+ * `"card_lost"`.
+ */
+#define ML_CARD_LOST 34
+
+/**
+ * `"card_replaced"`.
+ */
+#define ML_CARD_REPLACED 35
+
+/**
+ * `"card_not_linked"`.
+ */
+#define ML_CARD_NOT_LINKED 36
+
+/**
+ * `"card_key_missing"`.
+ */
+#define ML_CARD_KEY_MISSING 37
+
+/**
+ * `"unknown_hold"`.
+ */
+#define ML_UNKNOWN_HOLD 38
+
+/**
+ * `"capture_exceeds_hold"`.
+ */
+#define ML_CAPTURE_EXCEEDS_HOLD 39
+
+/**
+ * `"holds_open"`.
+ */
+#define ML_HOLDS_OPEN 40
+
+/**
  * `"unknown"`: a code this build has no number for; the message starts with its string code.
  */
 #define ML_UNKNOWN 99

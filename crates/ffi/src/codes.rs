@@ -68,6 +68,22 @@ pub const ML_STORED_VALUE_CAP_EXCEEDED: i32 = 30;
 pub const ML_EXPIRY_TOO_SHORT: i32 = 31;
 /// `"period_closed"`: the command would take effect in a closed period.
 pub const ML_PERIOD_CLOSED: i32 = 32;
+/// `"card_in_use"`.
+pub const ML_CARD_IN_USE: i32 = 33;
+/// `"card_lost"`.
+pub const ML_CARD_LOST: i32 = 34;
+/// `"card_replaced"`.
+pub const ML_CARD_REPLACED: i32 = 35;
+/// `"card_not_linked"`.
+pub const ML_CARD_NOT_LINKED: i32 = 36;
+/// `"card_key_missing"`.
+pub const ML_CARD_KEY_MISSING: i32 = 37;
+/// `"unknown_hold"`.
+pub const ML_UNKNOWN_HOLD: i32 = 38;
+/// `"capture_exceeds_hold"`.
+pub const ML_CAPTURE_EXCEEDS_HOLD: i32 = 39;
+/// `"holds_open"`.
+pub const ML_HOLDS_OPEN: i32 = 40;
 /// `"unknown"`: a code this build has no number for; the message starts with its string code.
 pub const ML_UNKNOWN: i32 = 99;
 
@@ -136,6 +152,14 @@ pub const CODES: &[Code] = &[
     ),
     code(ML_EXPIRY_TOO_SHORT, "expiry_too_short", "invalid"),
     code(ML_PERIOD_CLOSED, "period_closed", "refused"),
+    code(ML_CARD_IN_USE, "card_in_use", "refused"),
+    code(ML_CARD_LOST, "card_lost", "refused"),
+    code(ML_CARD_REPLACED, "card_replaced", "refused"),
+    code(ML_CARD_NOT_LINKED, "card_not_linked", "refused"),
+    code(ML_CARD_KEY_MISSING, "card_key_missing", "refused"),
+    code(ML_UNKNOWN_HOLD, "unknown_hold", "refused"),
+    code(ML_CAPTURE_EXCEEDS_HOLD, "capture_exceeds_hold", "refused"),
+    code(ML_HOLDS_OPEN, "holds_open", "refused"),
     code(ML_UNKNOWN, "unknown", "internal"),
 ];
 

@@ -45,6 +45,13 @@ pub enum CommandType {
     PublishPolicy,
     ClosePeriod,
     OpenBalance,
+    LinkCard,
+    ReportLost,
+    ReplaceCard,
+    UnlinkCard,
+    Authorize,
+    Capture,
+    Void,
 }
 
 /// A command, as one line of `memberledger apply` takes it (docs/schemas/command.schema.json). Which fields a type
@@ -64,8 +71,16 @@ pub struct Command {
     /// The command type.
     #[serde(rename = "type")]
     kind: CommandType,
-    /// The member (every type but `settle` and `publish_policy`).
+    /// The member (every type but `settle` and `publish_policy`; may be left out when `card`
+    /// names it, for every type but `link_card`).
     member: Option<String>,
+    /// The card presented: the card a card command is about, or the card a member's command is
+    /// made with (refused when lost, replaced or not the member's).
+    card: Option<String>,
+    /// The replacement card (replace_card).
+    new_card: Option<String>,
+    /// The hold (capture, void): the authorize command's id.
+    hold: Option<String>,
     /// The store acting.
     store: String,
     /// An amount in currency units, at most two decimals (`"1000.00"`).
@@ -94,7 +109,7 @@ pub struct Command {
     paid_from: Option<String>,
     /// The package (its purchase command's id).
     package: Option<String>,
-    /// When a package lapses.
+    /// When a package, a granted bonus or a hold (authorize) lapses.
     expires_at: Option<String>,
     /// The store paid (settle).
     to: Option<String>,
@@ -221,6 +236,34 @@ pub struct MemberView {
     point_lots: Vec<PointLot>,
     package_value: String,
     packages: Vec<Package>,
+    /// Money held by open holds.
+    held: String,
+    /// What may be spent: principal + bonus - held.
+    available: String,
+    /// Open holds.
+    holds: Vec<Hold>,
+    /// The member's cards and where each stands.
+    cards: Vec<Card>,
+}
+
+/// An open hold.
+#[derive(Serialize, ToSchema)]
+pub struct Hold {
+    /// Its id: the authorize command's id.
+    hold: String,
+    amount: String,
+    /// The store it was authorized for.
+    store: String,
+    expires_at: String,
+}
+
+/// A member's card.
+#[derive(Serialize, ToSchema)]
+pub struct Card {
+    /// As recorded: the number, or `sha256:` and its keyed hash.
+    card: String,
+    /// `active`, `lost` or `replaced`.
+    status: String,
 }
 
 /// Balances at a point of a statement.

@@ -146,3 +146,36 @@ fn the_schemas_describe_the_facade_json_exactly() {
     let e = s.get("hq", "/v1/members/M9");
     conforms(&doc, "ErrorBody", &e.json());
 }
+
+#[test]
+fn the_card_and_hold_schemas_describe_the_facade_json() {
+    let doc: Value = serde_json::from_str(&memberledger_http::openapi_json()).unwrap();
+    let s = Server::start(Config::default());
+    for (n, rest) in [
+        (1, r#""type":"enroll","member":"M1","store":"S1""#),
+        (
+            2,
+            r#""type":"recharge","member":"M1","store":"S1","amount":"100.00""#,
+        ),
+        (
+            3,
+            r#""type":"link_card","member":"M1","store":"S1","card":"C-1""#,
+        ),
+        (
+            4,
+            r#""type":"authorize","card":"C-1","store":"S1","amount":"20.00""#,
+        ),
+    ] {
+        let a = s.post(
+            "hq",
+            "/v1/commands",
+            &command(n, "2026-03-01T10:00:00Z", rest),
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let view = s.get("hq", "/v1/members/M1").json();
+    conforms(&doc, "MemberView", &view);
+    conforms(&doc, "Hold", &view["holds"][0]);
+    conforms(&doc, "Card", &view["cards"][0]);
+    assert_eq!(view["available"], "80.00");
+}

@@ -150,11 +150,12 @@ pub use memberledger_core::{
 pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
-        check_balanced, cohort_of, decide, format_cents, opened_package_id, postings, Account,
-        Action, Balance, BonusRule, Clearing, Command, CommandBuilder, CommissionPolicy,
-        CommissionRates, ConsumptionRecord, Context, Decimal, Decision, Direction, Draw, DrawnLot,
-        Event, EventBody, FoldError, FreezePolicy, Hash, Lot, LotKind, MemberId, MemberState,
-        MemberView, Money, NoticePolicy, Opening, OpeningBonus, OpeningPackage, OpeningPoints,
+        card_ref, check_balanced, cohort_of, decide, format_cents, opened_package_id, postings,
+        Account, Action, Balance, BonusRule, Card, CardDirectory, CardPolicy, CardStatus,
+        CardStore, Clearing, Command, CommandBuilder, CommissionPolicy, CommissionRates,
+        ConsumptionRecord, Context, Decimal, Decision, Direction, Draw, DrawnLot, Event, EventBody,
+        FoldError, FreezePolicy, Hash, Hold, Lot, LotKind, MemberId, MemberState, MemberView,
+        Money, NoticePolicy, Opening, OpeningBonus, OpeningPackage, OpeningPoints,
         OpeningPrincipal, Package, PackagePolicy, PackageRefundTo, PackageStatus, PaidFrom,
         PointLot, PointsDraw, Policy, PolicyBuilder, PolicyHistory, PolicyVersion, Posting,
         RecordedEvent, RefundPolicy, Rejection, Restore, Rounding, SpendOrder, StaffId, StoreId,

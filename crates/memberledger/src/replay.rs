@@ -1,8 +1,9 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    chain_hash, check_balanced, event_id, postings, write_canonical_json, Clearing, Hash, MemberId,
-    MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid, GENESIS_HASH,
+    chain_hash, check_balanced, event_id, postings, write_canonical_json, CardDirectory, Clearing,
+    Hash, MemberId, MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid,
+    GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
 use rayon::prelude::*;
@@ -27,6 +28,8 @@ pub(crate) struct Replayed {
     pub trial_total: i128,
     /// What stores owe each other.
     pub clearing: Clearing,
+    /// Which member holds which card.
+    pub cards: CardDirectory,
     pub events: u64,
     pub head: Hash,
     /// The founding policy and every version published since.
@@ -141,6 +144,7 @@ struct Fold {
     trial: HashMap<memberledger_core::Account, i128, ahash::RandomState>,
     trial_total: i128,
     clearing: Clearing,
+    cards: CardDirectory,
     prev: Hash,
     n: u64,
     /// The store's place of the command being read (a command's events are contiguous).
@@ -266,6 +270,7 @@ impl Fold {
                 .apply(&rec.event)
                 .map_err(|f| corrupt(f.to_string()))?;
         } else {
+            self.cards.fold(&rec.event);
             let current = self.members.get_mut(&rec.event.member).map(|s| &mut **s);
             let started =
                 MemberState::fold_next(current, &rec.event).map_err(|f| corrupt(f.to_string()))?;
@@ -344,6 +349,7 @@ pub(crate) fn replay(
         trial: HashMap::default(),
         trial_total: 0,
         clearing: Clearing::default(),
+        cards: CardDirectory::default(),
         prev: GENESIS_HASH,
         n: 0,
         place: None,
@@ -356,6 +362,7 @@ pub(crate) fn replay(
         members,
         trial_total,
         clearing,
+        cards,
         prev,
         n,
         history,
@@ -366,6 +373,7 @@ pub(crate) fn replay(
         members,
         trial_total,
         clearing,
+        cards,
         events: n,
         head: prev,
         history,
@@ -378,6 +386,7 @@ pub(crate) fn replay(
 pub(crate) struct Projections {
     pub members: Members,
     pub clearing: Clearing,
+    pub cards: CardDirectory,
     pub history: PolicyHistory,
     pub latest_at: Option<Timestamp>,
     /// The last position folded into them, and its stored hash.
@@ -400,6 +409,7 @@ pub(crate) fn catch_up(
         trial: HashMap::default(),
         trial_total: 0,
         clearing: from.clearing,
+        cards: from.cards,
         prev: from.hash,
         n: from.position,
         place: None,
@@ -411,6 +421,7 @@ pub(crate) fn catch_up(
     let caught = Projections {
         members: fold.members,
         clearing: fold.clearing,
+        cards: fold.cards,
         history: fold.history,
         latest_at: fold.latest_at,
         position: fold.n,

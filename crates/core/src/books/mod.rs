@@ -272,8 +272,18 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Cash(creditor.clone()), cents);
             e.clear(store, creditor, -cents);
         }
-        // Points are not money, and a freeze moves none.
-        EventBody::MemberEnrolled { .. }
+        // Points are not money, and a freeze moves none; nor do cards, nor holds until a
+        // capture's `consumed` event books the charge.
+        EventBody::CardLinked { .. }
+        | EventBody::CardReportedLost { .. }
+        | EventBody::CardReplaced { .. }
+        | EventBody::CardUnlinked { .. }
+        | EventBody::CardUsed { .. }
+        | EventBody::HoldAuthorized { .. }
+        | EventBody::HoldCaptured { .. }
+        | EventBody::HoldVoided { .. }
+        | EventBody::HoldExpired { .. }
+        | EventBody::MemberEnrolled { .. }
         | EventBody::TierChanged { .. }
         | EventBody::PointsExpired { .. }
         | EventBody::PointsRedeemed(PointsRedeemed { given: None, .. })

@@ -62,6 +62,7 @@ impl Command {
             at,
             member,
             store,
+            card: None,
             action,
         };
         command.validate()?;
@@ -79,6 +80,13 @@ impl CommandBuilder {
     /// The member the command is about (every command but `settle` and `publish_policy`).
     pub fn member(mut self, member: &str) -> Self {
         self.wire.member = Some(member.to_owned());
+        self
+    }
+
+    /// The card presented: the card a card command is about, or the card any member's command
+    /// is made with (the member may then be left out: the ledger resolves it by the card).
+    pub fn card(mut self, card: &str) -> Self {
+        self.wire.card = Some(card.to_owned());
         self
     }
 
@@ -162,6 +170,51 @@ impl CommandBuilder {
     pub fn change_tier(mut self, tier: &str) -> Result<Command, Rejection> {
         self.wire.tier = Some(tier.to_owned());
         self.finish("change_tier")
+    }
+
+    /// Links the [`card`](Self::card) to the member.
+    pub fn link_card(self) -> Result<Command, Rejection> {
+        self.finish("link_card")
+    }
+
+    /// Reports the [`card`](Self::card) lost.
+    pub fn report_lost(self) -> Result<Command, Rejection> {
+        self.finish("report_lost")
+    }
+
+    /// Replaces the [`card`](Self::card) by `new_card`.
+    pub fn replace_card(mut self, new_card: &str) -> Result<Command, Rejection> {
+        self.wire.new_card = Some(new_card.to_owned());
+        self.finish("replace_card")
+    }
+
+    /// Unlinks the [`card`](Self::card) from the member.
+    pub fn unlink_card(self) -> Result<Command, Rejection> {
+        self.finish("unlink_card")
+    }
+
+    /// Holds `amount` for the command's store until `expires_at` (the default when `None`).
+    pub fn authorize(
+        mut self,
+        amount: Money,
+        expires_at: Option<Timestamp>,
+    ) -> Result<Command, Rejection> {
+        self.wire.amount = Some(amount.to_string());
+        self.wire.expires_at = expires_at.map(|t| t.to_string());
+        self.finish("authorize")
+    }
+
+    /// Captures hold `hold` at list price `amount` (service and staff as for `consume`).
+    pub fn capture(mut self, hold: Uuid, amount: Money) -> Result<Command, Rejection> {
+        self.wire.hold = Some(hold.to_string());
+        self.wire.amount = Some(amount.to_string());
+        self.finish("capture")
+    }
+
+    /// Releases hold `hold`.
+    pub fn void(mut self, hold: Uuid) -> Result<Command, Rejection> {
+        self.wire.hold = Some(hold.to_string());
+        self.finish("void")
     }
 
     /// Freezes the card.

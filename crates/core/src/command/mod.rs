@@ -30,6 +30,9 @@ pub const POINTS_MAX: u64 = 1_000_000_000;
 /// The most sessions one package may hold.
 pub const SESSIONS_MAX: u32 = 1_000;
 
+/// Days a hold lives when `authorize` gives no `expires_at`.
+pub const HOLD_EXPIRY_DAYS: u32 = 7;
+
 /// The longest command line accepted on the wire, in bytes.
 pub const COMMAND_LINE_MAX: usize = 16 * 1024;
 
@@ -50,6 +53,10 @@ pub struct Command {
     pub member: MemberId,
     /// The store where it happens.
     pub store: StoreId,
+    /// The card presented (its number, as given): the subject of a card command, else the card
+    /// a member's command was made with. A command may name a card instead of a member
+    /// (`member` is then [`MemberId::by_card`] until the ledger resolves it).
+    pub card: Option<String>,
     /// What to do.
     pub action: Action,
 }
@@ -197,6 +204,48 @@ pub enum Action {
         /// What the member held.
         opening: Box<Opening>,
     },
+    /// Links the command's `card` to the member (a card belongs to at most one member).
+    LinkCard,
+    /// Reports the command's `card` lost: it is refused wherever it is named from then on;
+    /// the member's balance stays usable by member id or another card.
+    ReportLost {
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Replaces the command's `card` (lost or old) by `new_card`, in one event.
+    ReplaceCard {
+        /// The new card's number.
+        new_card: String,
+    },
+    /// Unlinks the command's `card` from the member (it may then be linked again).
+    UnlinkCard,
+    /// Holds `amount` of the member's balance for the command's store until `expires_at`
+    /// (the hold is known by this command's id). Nothing is booked until it is captured.
+    Authorize {
+        /// The money held.
+        amount: Money,
+        /// When the hold lapses; [`HOLD_EXPIRY_DAYS`] after `at` when absent.
+        expires_at: Option<Timestamp>,
+    },
+    /// Captures a hold: a consumption at list price `amount` (charged at the tier's discount,
+    /// at most what is held, split by the spend order now); the rest of the hold is released.
+    Capture {
+        /// The id of the `authorize` command.
+        hold: Uuid,
+        /// List price, before the tier discount.
+        amount: Money,
+        /// Who served.
+        staff: Option<StaffId>,
+        /// What was served.
+        service: Option<String>,
+    },
+    /// Releases a hold whole.
+    Void {
+        /// The id of the `authorize` command.
+        hold: Uuid,
+        /// Why.
+        reason: Option<String>,
+    },
     /// Publishes a new policy version, in force for commands at or after the command's time.
     /// Not about a member: recorded in the policy stream.
     PublishPolicy {
@@ -283,6 +332,23 @@ impl Action {
         matches!(self, Action::RefundConsumption { .. })
     }
 
+    /// Whether it is about the command's `card` itself (linking, losing, replacing,
+    /// unlinking) rather than made with it.
+    pub fn is_card_action(&self) -> bool {
+        matches!(
+            self,
+            Action::LinkCard
+                | Action::ReportLost { .. }
+                | Action::ReplaceCard { .. }
+                | Action::UnlinkCard
+        )
+    }
+
+    /// Whether deciding it reads the card directory (a card becomes another member's).
+    pub fn links_a_card(&self) -> bool {
+        matches!(self, Action::LinkCard | Action::ReplaceCard { .. })
+    }
+
     /// The wire name of the action.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -305,6 +371,13 @@ impl Action {
             Action::PublishPolicy { .. } => "publish_policy",
             Action::ClosePeriod { .. } => "close_period",
             Action::OpenBalance { .. } => "open_balance",
+            Action::LinkCard => "link_card",
+            Action::ReportLost { .. } => "report_lost",
+            Action::ReplaceCard { .. } => "replace_card",
+            Action::UnlinkCard => "unlink_card",
+            Action::Authorize { .. } => "authorize",
+            Action::Capture { .. } => "capture",
+            Action::Void { .. } => "void",
         }
     }
 }

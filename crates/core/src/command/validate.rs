@@ -2,6 +2,7 @@
 //! wire form ([`Command::from_json`] ends with it) or written as a struct literal (the
 //! ledger's `execute` runs it on every command, and so do the core's deciders).
 
+use crate::cards::validate_card;
 use crate::command::{
     validate_text, Action, Balance, Command, ExternalAmount, ExternalPay, POINTS_MAX, SESSIONS_MAX,
 };
@@ -26,7 +27,7 @@ impl Command {
             Some(s) => validate_text(name, s),
             None => Ok(()),
         };
-        match &self.action {
+        let checked: Result<(), Rejection> = match &self.action {
             Action::Enroll { tier } => tier.as_deref().map_or(Ok(()), |t| validate_id("tier", t)),
             Action::Recharge { amount, .. } => positive(*amount),
             Action::GrantBonus { amount, reason, .. } => {
@@ -89,16 +90,79 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
+            // The period, opening, card and hold commands.
+            _ => self.validate_the_rest(),
+        };
+        checked?;
+        self.check_card()
+    }
+
+    /// The fields of the period, opening, card and hold commands.
+    fn validate_the_rest(&self) -> Result<(), Rejection> {
+        let text = |name: &str, t: &Option<String>| match t {
+            Some(s) => validate_text(name, s),
+            None => Ok(()),
+        };
+        match &self.action {
             Action::ClosePeriod { through } if *through > self.at => Err(invalid(
                 "a period is closed through a time at or before the command's own",
             )),
-            Action::ClosePeriod { .. } => Ok(()),
             Action::OpenBalance { tier, opening } => {
                 if let Some(t) = tier {
                     validate_id("tier", t)?;
                 }
                 opening.validate()
             }
+            Action::ReportLost { reason } | Action::Void { reason, .. } => text("reason", reason),
+            Action::ReplaceCard { new_card } => {
+                validate_card("new_card", new_card)?;
+                if self.card.as_deref() == Some(new_card.as_str()) {
+                    return Err(invalid("`new_card` must differ from `card`"));
+                }
+                Ok(())
+            }
+            Action::Authorize { amount, expires_at } => {
+                positive(*amount)?;
+                match expires_at {
+                    Some(e) if *e <= self.at => Err(invalid(&format!(
+                        "a hold must expire after the command's time, not at {e}"
+                    ))),
+                    _ => Ok(()),
+                }
+            }
+            Action::Capture {
+                hold,
+                amount,
+                service,
+                ..
+            } => {
+                uuid_set("hold", *hold)?;
+                positive(*amount)?;
+                text("service", service)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The card a command names: shaped like an id; required by the card commands; named by
+    /// no enrollment, settlement, publication or sweep.
+    fn check_card(&self) -> Result<(), Rejection> {
+        let kind = self.action.type_name();
+        match (&self.card, &self.action) {
+            (None, a) if a.is_card_action() => {
+                Err(invalid(&format!("`{kind}` needs the field `card`")))
+            }
+            (
+                Some(_),
+                Action::Settle { .. }
+                | Action::PublishPolicy { .. }
+                | Action::ClosePeriod { .. }
+                | Action::Expire
+                | Action::Enroll { .. }
+                | Action::OpenBalance { .. },
+            ) => Err(invalid(&format!("`{kind}` does not take the field `card`"))),
+            (Some(c), _) => validate_card("card", c),
+            (None, _) => Ok(()),
         }
     }
 
@@ -120,6 +184,12 @@ impl Command {
                 self.member
             ))),
             Action::Settle { .. } | Action::PublishPolicy { .. } | Action::ClosePeriod { .. } => {
+                Ok(())
+            }
+            _ if self.member.is_by_card()
+                && self.card.is_some()
+                && self.action != Action::LinkCard =>
+            {
                 Ok(())
             }
             _ if !self.member.is_member() => Err(Rejection::InvalidId(format!(

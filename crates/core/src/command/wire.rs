@@ -29,6 +29,8 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) balance: Option<Balance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) card: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) consumption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) corrects: Option<String>,
@@ -41,6 +43,8 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) gift: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) hold: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) member: Option<String>,
@@ -48,6 +52,8 @@ pub(super) struct Wire {
     pub(super) opening: Option<super::Opening>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) new_card: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,13 +149,15 @@ impl Command {
             MemberId::stores_stream()
         } else if kind == "publish_policy" || kind == "close_period" {
             MemberId::policy_stream()
+        } else if w.member.is_none() && w.card.is_some() && kind != "link_card" {
+            // Named by its card: the ledger resolves the member before deciding.
+            MemberId::by_card()
         } else {
-            MemberId::new(
-                w.member
-                    .take()
-                    .ok_or_else(|| invalid("missing field `member`".into()))?,
-            )?
+            MemberId::new(w.member.take().ok_or_else(|| {
+                invalid("missing field `member` (or `card`, to name the member by a card)".into())
+            })?)?
         };
+        let card = w.card.take();
         let store = StoreId::new(
             w.store
                 .take()
@@ -168,6 +176,7 @@ impl Command {
             at,
             member,
             store,
+            card,
             action,
         };
         command.validate()?;
@@ -181,6 +190,7 @@ impl Command {
             kind: Some(self.action.type_name().to_owned()),
             member: self.member.is_member().then(|| self.member.to_string()),
             store: Some(self.store.to_string()),
+            card: self.card.clone(),
             ..Wire::default()
         };
         put_action(&self.action, &mut w);
@@ -248,14 +258,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             }
         }
         "expire" => Action::Expire,
-        "open_balance" => Action::OpenBalance {
-            tier: w.tier.take(),
-            opening: Box::new(
-                w.opening
-                    .take()
-                    .ok_or_else(|| invalid("`open_balance` needs the field `opening`".into()))?,
-            ),
-        },
+        "open_balance" => read_opening(w)?,
         "adjust" => read_adjust(w, &req)?,
         "purchase_package" => read_package(w, &req)?,
         "redeem_session" => Action::RedeemSession {
@@ -267,11 +270,25 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             reason: w.reason.take(),
         },
         "publish_policy" | "close_period" => read_chain_action(kind, w)?,
+        "link_card" | "report_lost" | "replace_card" | "unlink_card" | "authorize"
+        | "capture" | "void" => read_card_or_hold(kind, w, &req)?,
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, settle, publish_policy, close_period or open_balance"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, settle, publish_policy, close_period or open_balance"
             )))
         }
+    })
+}
+
+/// An opening balance: its `opening` (required) and starting `tier`.
+fn read_opening(w: &mut Wire) -> Result<Action, Rejection> {
+    let opening = w
+        .opening
+        .take()
+        .ok_or_else(|| invalid("`open_balance` needs the field `opening`".into()))?;
+    Ok(Action::OpenBalance {
+        tier: w.tier.take(),
+        opening: Box::new(opening),
     })
 }
 
@@ -334,6 +351,35 @@ fn read_given(w: &mut Wire) -> Result<Option<Given>, Rejection> {
                 .into(),
         )),
     }
+}
+
+/// The fields of the card and hold commands.
+fn read_card_or_hold(kind: &str, w: &mut Wire, req: Req<'_>) -> Result<Action, Rejection> {
+    let hold = |w: &mut Wire| parse_uuid("hold", &req(w.hold.take(), "hold")?);
+    Ok(match kind {
+        "link_card" => Action::LinkCard,
+        "report_lost" => Action::ReportLost {
+            reason: w.reason.take(),
+        },
+        "replace_card" => Action::ReplaceCard {
+            new_card: req(w.new_card.take(), "new_card")?,
+        },
+        "unlink_card" => Action::UnlinkCard,
+        "authorize" => Action::Authorize {
+            amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+            expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
+        },
+        "capture" => Action::Capture {
+            hold: hold(w)?,
+            amount: parse_amount(&req(w.amount.take(), "amount")?)?,
+            staff: w.staff.take().map(StaffId::new).transpose()?,
+            service: w.service.take(),
+        },
+        _ => Action::Void {
+            hold: hold(w)?,
+            reason: w.reason.take(),
+        },
+    })
 }
 
 /// The fields of an `adjust`.
@@ -415,14 +461,7 @@ fn put_action(action: &Action, w: &mut Wire) {
             w.amount = Some(amount.to_string());
             w.staff = staff.as_ref().map(ToString::to_string);
             w.service = service.clone();
-            if let Some(x) = external {
-                w.method = Some(x.method.clone());
-                w.external = match x.amount {
-                    ExternalAmount::Rest => None,
-                    ExternalAmount::All => Some("all".into()),
-                    ExternalAmount::Fixed(m) => Some(m.to_string()),
-                };
-            }
+            put_external(external.as_ref(), w);
         }
         Action::RefundConsumption {
             consumption,
@@ -462,8 +501,27 @@ fn put_action(action: &Action, w: &mut Wire) {
         | Action::RedeemSession { .. }
         | Action::RefundPackage { .. }
         | Action::PublishPolicy { .. }
-        | Action::ClosePeriod { .. } => put_action_more(action, w),
-        Action::OpenBalance { .. } => put_action_more(action, w),
+        | Action::ClosePeriod { .. }
+        | Action::OpenBalance { .. }
+        | Action::LinkCard
+        | Action::UnlinkCard
+        | Action::ReportLost { .. }
+        | Action::ReplaceCard { .. }
+        | Action::Authorize { .. }
+        | Action::Capture { .. }
+        | Action::Void { .. } => put_action_more(action, w),
+    }
+}
+
+/// A consumption's external part: its `method`, and `external` unless it is the rest.
+fn put_external(external: Option<&ExternalPay>, w: &mut Wire) {
+    if let Some(x) = external {
+        w.method = Some(x.method.clone());
+        w.external = match x.amount {
+            ExternalAmount::Rest => None,
+            ExternalAmount::All => Some("all".into()),
+            ExternalAmount::Fixed(m) => Some(m.to_string()),
+        };
     }
 }
 
@@ -517,6 +575,28 @@ fn put_action_more(action: &Action, w: &mut Wire) {
         Action::OpenBalance { tier, opening } => {
             w.tier = tier.clone();
             w.opening = Some((**opening).clone());
+        }
+        Action::LinkCard | Action::UnlinkCard => {}
+        Action::ReportLost { reason } => w.reason = reason.clone(),
+        Action::ReplaceCard { new_card } => w.new_card = Some(new_card.clone()),
+        Action::Authorize { amount, expires_at } => {
+            w.amount = Some(amount.to_string());
+            w.expires_at = expires_at.map(|t| t.to_string());
+        }
+        Action::Capture {
+            hold,
+            amount,
+            staff,
+            service,
+        } => {
+            w.hold = Some(hold.to_string());
+            w.amount = Some(amount.to_string());
+            w.staff = staff.as_ref().map(ToString::to_string);
+            w.service = service.clone();
+        }
+        Action::Void { hold, reason } => {
+            w.hold = Some(hold.to_string());
+            w.reason = reason.clone();
         }
         // The other actions are written by `put_action`.
         _ => {}

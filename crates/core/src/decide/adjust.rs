@@ -68,6 +68,8 @@ impl Draft<'_> {
                         self.cmd.member
                     )));
                 }
+                // Held money stays held: a debit takes only what is available.
+                self.check_available(want, "debit")?;
                 adjusted.draws = draw_fifo(&lots, want);
             }
         }

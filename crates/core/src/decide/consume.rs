@@ -28,27 +28,18 @@ impl Draft<'_> {
             return Err(Rejection::IdempotencyConflict(self.cmd.id.to_string()));
         }
         let tier = self.state.tier.to_string();
-        let (discount, points_per_yuan) = policy
-            .tier(&tier)
-            .map_or((Decimal::ONE, Decimal::ZERO), |t| {
-                (t.discount, t.points_per_yuan)
-            });
-        let charged = price
-            .checked_times(discount, policy.rounding)
-            .ok_or_else(|| beyond("the discounted price"))?;
-        if !charged.is_positive() {
-            return Err(Rejection::InvalidAmount(format!(
-                "price {price} at discount {discount} charges nothing"
-            )));
-        }
+        let (discount, points_per_yuan) = self.tier_rates(policy);
+        let charged = self.charge_of(price, policy)?;
         let (p, b) = (self.state.principal(), self.state.bonus());
-        let external = external_part(charged, p.plus(b), external)?;
+        // What the card can pay: its balance less what holds keep for other visits.
+        let available = self.state.available();
+        let external = external_part(charged, available, external)?;
         let paid_out = external.as_ref().map_or(Money::ZERO, |x| x.amount);
         let card = charged.minus(paid_out);
-        if card > p.plus(b) {
+        if card > available {
             return Err(Rejection::InsufficientBalance(format!(
-                "the card's part {card} exceeds the balance {} (principal {p}, bonus {b}); pay the rest outside the card (`method`)",
-                p.plus(b)
+                "the card's part {card} exceeds the available balance {available} (principal {p}, bonus {b}, held {}); pay the rest outside the card (`method`)",
+                self.state.held()
             )));
         }
         let bonus = split_bonus(card, p, b, policy);
@@ -87,6 +78,32 @@ impl Draft<'_> {
             points_on: (base != principal).then_some(earned_on),
         }))?;
         Ok(())
+    }
+}
+
+impl Draft<'_> {
+    /// The tier's discount and points rate (no discount, no points for a tier the policy no
+    /// longer defines).
+    fn tier_rates(&self, policy: &Policy) -> (Decimal, Decimal) {
+        policy
+            .tier(self.state.tier.as_str())
+            .map_or((Decimal::ONE, Decimal::ZERO), |t| {
+                (t.discount, t.points_per_yuan)
+            })
+    }
+
+    /// What the card pays for list price `price`: `round(price × discount)`, above zero.
+    pub(super) fn charge_of(&self, price: Money, policy: &Policy) -> Result<Money, Rejection> {
+        let (discount, _) = self.tier_rates(policy);
+        let charged = price
+            .checked_times(discount, policy.rounding)
+            .ok_or_else(|| beyond("the discounted price"))?;
+        if !charged.is_positive() {
+            return Err(Rejection::InvalidAmount(format!(
+                "price {price} at discount {discount} charges nothing"
+            )));
+        }
+        Ok(charged)
     }
 }
 

@@ -14,6 +14,12 @@ pub(super) struct Draft<'a> {
     pub(super) policy_version: u32,
     pub(super) state: MemberState,
     pub(super) events: Vec<Event>,
+    /// The card directory, when the caller gave one (linking checks it).
+    pub(super) cards: Option<&'a crate::cards::CardDirectory>,
+    /// The ledger's card key, for a policy that records cards as hashes.
+    pub(super) card_key: Option<&'a [u8]>,
+    /// The card the command names, in its recorded form, once checked.
+    pub(super) card: Option<String>,
 }
 
 impl Draft<'_> {

@@ -63,7 +63,7 @@ impl Draft<'_> {
                 sessions: p.sessions_left,
             }))?;
         }
-        Ok(())
+        self.expire_holds()
     }
 
     /// The sweep: the expiries recorded before every command are the whole command.

@@ -4,6 +4,7 @@
 use super::draft::Draft;
 use super::envelope;
 use super::late;
+use super::Context;
 use crate::command::{Action, Command};
 use crate::error::Rejection;
 use crate::event::{Event, EventBody};
@@ -15,12 +16,17 @@ use crate::policy::Policy;
 /// against the member's state (`None`: never enrolled). Settlements and publications are
 /// routed elsewhere by [`super::decide`].
 pub(super) fn decide_member(
-    state: Option<&MemberState>,
+    ctx: &Context<'_>,
     cmd: &Command,
     policy: &Policy,
     policy_version: u32,
 ) -> Result<(Vec<Event>, MemberState), Rejection> {
-    let Some(state) = state else {
+    if cmd.member.is_by_card() {
+        return Err(Rejection::CardNotLinked(
+            "the command names a card and no member: resolve it first (Context::resolve)".into(),
+        ));
+    }
+    let Some(state) = ctx.member else {
         return match &cmd.action {
             Action::Enroll { tier } => enroll(cmd, tier.as_deref(), policy, policy_version),
             Action::OpenBalance { tier, opening } => {
@@ -45,9 +51,13 @@ pub(super) fn decide_member(
         policy_version,
         state: state.clone(),
         events: Vec::new(),
+        cards: ctx.cards,
+        card_key: ctx.card_key.map(|k| k.0),
+        card: None,
     };
     d.expire()?;
     d.frozen_gate(&cmd.action, policy)?;
+    d.card_gate(policy)?;
     d.check_min_expiry(policy)?;
     let before = d.stored_value();
     d.dispatch(policy)?;
@@ -118,22 +128,14 @@ impl Draft<'_> {
                 given,
             } => self.redeem_points(*points, reason.as_deref(), given.as_ref()),
             Action::Expire => self.expire_only(),
-            Action::Adjust {
-                balance,
-                direction,
-                amount,
-                points,
-                reason,
-                operator,
-                ..
-            } => self.adjust(
-                *balance,
-                *direction,
-                (*amount, *points),
-                reason,
-                operator,
-                policy,
-            ),
+            Action::Adjust { .. } => self.adjust_action(policy),
+            Action::LinkCard
+            | Action::ReportLost { .. }
+            | Action::ReplaceCard { .. }
+            | Action::UnlinkCard => self.card_action(policy),
+            Action::Authorize { .. } | Action::Capture { .. } | Action::Void { .. } => {
+                self.hold_action(policy)
+            }
             // Decided before a draft is made (enrollment, settlement, publication).
             Action::Enroll { .. }
             | Action::Settle { .. }
@@ -144,6 +146,30 @@ impl Draft<'_> {
                 self.cmd.action.type_name()
             ))),
         }
+    }
+
+    /// A correction by hand.
+    fn adjust_action(&mut self, policy: &Policy) -> Result<(), Rejection> {
+        let Action::Adjust {
+            balance,
+            direction,
+            amount,
+            points,
+            reason,
+            operator,
+            ..
+        } = &self.cmd.action
+        else {
+            return Ok(());
+        };
+        self.adjust(
+            *balance,
+            *direction,
+            (*amount, *points),
+            reason,
+            operator,
+            policy,
+        )
     }
 }
 

@@ -15,17 +15,20 @@
 //! - [`packages`]: package purchase, sessions, package refunds;
 //! - [`points`]: point redemption;
 //! - [`opening`]: opening balances carried over from another system;
-//! - [`card`]: freeze, unfreeze, and what a frozen card may not do;
+//! - [`status`]: freeze, unfreeze, and what a frozen member may not do;
+//! - [`cards`]: linking, losing, replacing and unlinking cards, and the card a command names;
+//! - [`holds`]: authorizations, captures, voids and expired holds;
 //! - [`adjust`]: corrections by hand;
 //! - [`settlement`]: settlements between stores;
 //! - [`publication`]: publishing a policy version (and the founding record);
 //! - [`periods`]: closing periods, and refusing what would change a closed one.
 
 mod adjust;
-mod card;
+mod cards;
 mod consume;
 mod draft;
 mod expiry;
+mod holds;
 mod late;
 mod member;
 mod opening;
@@ -37,9 +40,11 @@ mod publication;
 mod recharge;
 mod refunds;
 mod settlement;
+mod status;
 mod tiers;
 
 use crate::books::clearing::Clearing;
+use crate::cards::CardDirectory;
 use crate::command::{Action, Command};
 use crate::error::Rejection;
 use crate::event::{event_id, Event, EventBody, EVENT_SCHEMA_VERSION};
@@ -92,7 +97,20 @@ pub struct Context<'a> {
     pub clearing: Option<&'a Clearing>,
     /// The time of the latest recorded event (for a policy publication).
     pub latest_at: Option<Timestamp>,
+    /// Which member holds which card (for linking a card, and resolving a card to its member).
+    pub cards: Option<&'a CardDirectory>,
+    card_key: Option<CardKey<'a>>,
     policies: Policies<'a>,
+}
+
+/// The ledger's secret card key; shown by no `Debug`.
+#[derive(Clone, Copy)]
+pub(crate) struct CardKey<'a>(pub(crate) &'a [u8]);
+
+impl std::fmt::Debug for CardKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CardKey(..)")
+    }
 }
 
 impl<'a> Context<'a> {
@@ -103,6 +121,8 @@ impl<'a> Context<'a> {
             member: None,
             clearing: None,
             latest_at: None,
+            cards: None,
+            card_key: None,
             policies: Policies::History(history),
         }
     }
@@ -115,6 +135,8 @@ impl<'a> Context<'a> {
             member: None,
             clearing: None,
             latest_at: None,
+            cards: None,
+            card_key: None,
             policies: Policies::Founding(policy),
         }
     }
@@ -138,6 +160,37 @@ impl<'a> Context<'a> {
     pub fn with_latest_at(mut self, latest_at: Option<Timestamp>) -> Context<'a> {
         self.latest_at = latest_at;
         self
+    }
+
+    /// With the card directory (linking a card refuses one another member holds).
+    #[must_use]
+    pub fn with_cards(mut self, cards: &'a CardDirectory) -> Context<'a> {
+        self.cards = Some(cards);
+        self
+    }
+
+    /// With the ledger's card key: what a policy that records cards as hashes keys them with
+    /// (a secret of the ledger's settings, never recorded).
+    #[must_use]
+    pub fn with_card_key(mut self, key: Option<&'a [u8]>) -> Context<'a> {
+        self.card_key = key.map(CardKey);
+        self
+    }
+
+    /// A command that names a card and no member, with the member the card directory says
+    /// holds the card (`card_not_linked` when none does); any other command as it is.
+    pub fn resolve(&self, cmd: &Command) -> Result<Command, Rejection> {
+        let (Some(number), true) = (&cmd.card, cmd.member.is_by_card()) else {
+            return Ok(cmd.clone());
+        };
+        let (policy, _) = self.policy_in_force(cmd.at);
+        let card = crate::cards::card_ref(number, policy, self.card_key.map(|k| k.0))?;
+        let owner = self.cards.and_then(|d| d.owner(&card)).ok_or_else(|| {
+            Rejection::CardNotLinked("the card named is not linked to any member".into())
+        })?;
+        let mut resolved = cmd.clone();
+        resolved.member = owner.clone();
+        Ok(resolved)
     }
 
     /// The policy in force at `at` and its version.
@@ -230,11 +283,9 @@ pub fn decide(ctx: &Context<'_>, cmd: &Command) -> Result<Decision, Rejection> {
                 member: None,
             })
         }
-        _ => member::decide_member(ctx.member, cmd, policy, version).map(|(events, state)| {
-            Decision {
-                events,
-                member: Some(state),
-            }
+        _ => member::decide_member(ctx, cmd, policy, version).map(|(events, state)| Decision {
+            events,
+            member: Some(state),
         }),
     }
 }

@@ -37,6 +37,9 @@ pub(super) fn open_balance(
         state,
         events,
         occurred_at: None,
+        cards: None,
+        card_key: None,
+        card: None,
     };
     let body = opened(cmd, opening)?;
     d.record(EventBody::BalanceOpened(body))?;

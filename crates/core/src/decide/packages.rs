@@ -38,6 +38,7 @@ impl Draft<'_> {
         let (cash, principal, bonus, draws) = match paid_from {
             PaidFrom::Cash => (price, Money::ZERO, Money::ZERO, Vec::new()),
             PaidFrom::Balance => {
+                self.check_available(price, "package price")?;
                 let (p, b) = (self.state.principal(), self.state.bonus());
                 if price > p.plus(b) {
                     return Err(Rejection::InsufficientBalance(format!(

@@ -157,6 +157,7 @@ impl Draft<'_> {
     }
 
     pub(super) fn refund_balance(&mut self, policy: &Policy) -> Result<(), Rejection> {
+        self.no_open_holds()?;
         let (p, b) = (self.state.principal(), self.state.bonus());
         if p.is_zero() && b.is_zero() {
             return Err(Rejection::InsufficientBalance(format!(

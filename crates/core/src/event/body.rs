@@ -60,6 +60,24 @@ pub enum EventBody {
     PeriodClosed(PeriodClosed),
     /// A member moving from another system opened with what it held there.
     BalanceOpened(BalanceOpened),
+    /// A card was linked to the member.
+    CardLinked(CardLinked),
+    /// A card was reported lost.
+    CardReportedLost(CardReportedLost),
+    /// A card was replaced by a new one.
+    CardReplaced(CardReplaced),
+    /// A card was unlinked.
+    CardUnlinked(CardUnlinked),
+    /// The command was made with this card.
+    CardUsed(CardUsed),
+    /// Money was held for a store.
+    HoldAuthorized(HoldAuthorized),
+    /// A hold was captured (the `consumed` event follows).
+    HoldCaptured(HoldCaptured),
+    /// A hold was released.
+    HoldVoided(HoldVoided),
+    /// A hold lapsed.
+    HoldExpired(HoldExpired),
 }
 
 impl EventBody {
@@ -101,6 +119,15 @@ impl EventBody {
             EventBody::PolicyPublished { .. } => "policy_published",
             EventBody::PeriodClosed { .. } => "period_closed",
             EventBody::BalanceOpened { .. } => "balance_opened",
+            EventBody::CardLinked { .. } => "card_linked",
+            EventBody::CardReportedLost { .. } => "card_reported_lost",
+            EventBody::CardReplaced { .. } => "card_replaced",
+            EventBody::CardUnlinked { .. } => "card_unlinked",
+            EventBody::CardUsed { .. } => "card_used",
+            EventBody::HoldAuthorized { .. } => "hold_authorized",
+            EventBody::HoldCaptured { .. } => "hold_captured",
+            EventBody::HoldVoided { .. } => "hold_voided",
+            EventBody::HoldExpired { .. } => "hold_expired",
         }
     }
 }

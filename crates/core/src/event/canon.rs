@@ -495,6 +495,15 @@ canon_bodies! {
     },
     PeriodClosed "period_closed" { through },
     BalanceOpened "balance_opened" { bonus, packages, points, principal },
+    CardLinked "card_linked" { card },
+    CardReportedLost "card_reported_lost" { card, reason },
+    CardReplaced "card_replaced" { new_card, old_card },
+    CardUnlinked "card_unlinked" { card },
+    CardUsed "card_used" { card },
+    HoldAuthorized "hold_authorized" { amount, expires_at, hold },
+    HoldCaptured "hold_captured" { amount, captured, hold, released },
+    HoldVoided "hold_voided" { amount, hold, reason },
+    HoldExpired "hold_expired" { amount, expires_at, hold },
 }
 
 /// Appends the canonical JSON of an event at a position (with `hash` for the export form).

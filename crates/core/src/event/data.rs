@@ -422,3 +422,99 @@ pub struct BalanceOpened {
     /// Principal lots opened.
     pub principal: Vec<super::opened::OpenedLot>,
 }
+
+/// A card was linked to the member (its number, or its keyed hash: see docs/EVENTS.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardLinked {
+    /// The card, as recorded.
+    pub card: String,
+}
+
+/// A card was reported lost: it is refused wherever it is named.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardReportedLost {
+    /// The card, as recorded.
+    pub card: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// A card (lost or old) was replaced by a new one, linked in its place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardReplaced {
+    /// The new card, as recorded.
+    pub new_card: String,
+    /// The card replaced, refused from now on.
+    pub old_card: String,
+}
+
+/// A card was unlinked from the member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardUnlinked {
+    /// The card, as recorded.
+    pub card: String,
+}
+
+/// The command was made with this card of the member (recorded before the command's other
+/// events, after the expiries due).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardUsed {
+    /// The card, as recorded.
+    pub card: String,
+}
+
+/// Money was held for the event's store: no longer available, not yet spent. Posts nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldAuthorized {
+    /// Held.
+    pub amount: Money,
+    /// When the hold lapses.
+    pub expires_at: Timestamp,
+    /// The hold's id (the authorize command's id).
+    pub hold: Uuid,
+}
+
+/// A hold was captured: `captured` is charged by the `consumed` event that follows in the
+/// same command, `released` goes back to available. Posts nothing itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldCaptured {
+    /// What the hold held.
+    pub amount: Money,
+    /// What the consumption charges: at most `amount`.
+    pub captured: Money,
+    /// The hold.
+    pub hold: Uuid,
+    /// `amount - captured`, released.
+    pub released: Money,
+}
+
+/// A hold was released whole. Posts nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldVoided {
+    /// What the hold held.
+    pub amount: Money,
+    /// The hold.
+    pub hold: Uuid,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// A hold passed its expiry and was released whole. Posts nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldExpired {
+    /// What the hold held.
+    pub amount: Money,
+    /// Its expiry.
+    pub expires_at: Timestamp,
+    /// The hold.
+    pub hold: Uuid,
+}

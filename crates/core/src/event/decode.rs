@@ -29,7 +29,19 @@ const V1_TYPES: [&str; 14] = [
 ];
 
 /// The event types born at schema version 3: an event of an older version naming one is refused.
-const V3_TYPES: &[&str] = &["period_closed", "balance_opened"];
+const V3_TYPES: &[&str] = &[
+    "period_closed",
+    "balance_opened",
+    "card_linked",
+    "card_reported_lost",
+    "card_replaced",
+    "card_unlinked",
+    "card_used",
+    "hold_authorized",
+    "hold_captured",
+    "hold_voided",
+    "hold_expired",
+];
 
 /// The envelope as decoded: the body's `data` is kept raw and decoded once its type is known.
 #[derive(Deserialize)]

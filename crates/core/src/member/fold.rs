@@ -82,6 +82,15 @@ impl MemberState {
             EventBody::BonusExpired(b) => self.fold_bonus_expired(event, b),
             EventBody::PointsExpired(b) => self.fold_points_expired(event, b),
             EventBody::BalanceOpened(b) => self.fold_balance_opened(event, b),
+            EventBody::CardLinked(b) => self.fold_card_linked(b),
+            EventBody::CardReportedLost(b) => self.fold_card_lost(b),
+            EventBody::CardReplaced(b) => self.fold_card_replaced(b),
+            EventBody::CardUnlinked(b) => self.fold_card_unlinked(b),
+            EventBody::CardUsed(b) => self.fold_card_used(b),
+            EventBody::HoldAuthorized(b) => self.fold_hold_authorized(event, b),
+            EventBody::HoldCaptured(b) => self.fold_hold_captured(b),
+            EventBody::HoldVoided(b) => self.fold_hold_voided(b),
+            EventBody::HoldExpired(b) => self.fold_hold_expired(event, b),
         }
     }
 

@@ -18,6 +18,8 @@ use crate::time::Timestamp;
 
 mod fold;
 mod fold_adjust;
+mod fold_cards;
+mod fold_holds;
 mod fold_opening;
 mod fold_packages;
 mod fold_refunds;
@@ -27,6 +29,8 @@ mod view;
 
 use fold::fold_error;
 pub use fold::FoldError;
+pub use fold_cards::{Card, CardStatus};
+pub use fold_holds::Hold;
 use holdings::{Holding, HoldingKind};
 pub use tier_name::TierName;
 pub use view::{ConsumptionRecord, DrawnLot, Lot, MemberView, Package, PackageStatus, PointLot};
@@ -91,6 +95,10 @@ struct Rare {
     /// Consumptions refunded in full (kept with the consumption records): a further refund
     /// of one is `refund_exceeds_original`, not `unknown_consumption`.
     refunded_in_full: BTreeSet<Uuid>,
+    /// The member's cards (recorded form) and where each stands.
+    cards: BTreeMap<String, CardStatus>,
+    /// Open holds, by id.
+    holds: BTreeMap<Uuid, Hold>,
 }
 
 impl Rare {
@@ -99,6 +107,8 @@ impl Rare {
             && self.consumptions.is_empty()
             && self.packages.is_empty()
             && self.refunded_in_full.is_empty()
+            && self.cards.is_empty()
+            && self.holds.is_empty()
     }
 }
 
@@ -233,7 +243,7 @@ impl MemberState {
             .map_or(&NO_CONSUMPTIONS, |r| &r.consumptions)
     }
 
-    /// The earliest expiry of an open bonus lot, point lot or package: from then on, the
+    /// The earliest expiry of an open bonus lot, point lot, package or hold: from then on, the
     /// member has something to expire.
     pub fn next_expiry(&self) -> Option<Timestamp> {
         let lots = self
@@ -246,7 +256,7 @@ impl MemberState {
             .values()
             .filter(|p| p.status == PackageStatus::Open)
             .filter_map(|p| p.expires_at);
-        lots.chain(packages).min()
+        lots.chain(packages).chain(self.next_hold_expiry()).min()
     }
 
     /// Principal recharged less principal removed by balance refunds in `(at − 365 days, at]`.

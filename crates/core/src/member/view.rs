@@ -180,6 +180,14 @@ pub struct MemberView {
     pub package_value: Money,
     /// Packages bought, open ones first, then by id.
     pub packages: Vec<Package>,
+    /// Money held by open holds.
+    pub held: Money,
+    /// What may be spent: principal + bonus - held.
+    pub available: Money,
+    /// Open holds, by id.
+    pub holds: Vec<super::Hold>,
+    /// The member's cards and where each stands.
+    pub cards: Vec<super::Card>,
 }
 
 impl From<&MemberState> for MemberView {
@@ -204,6 +212,10 @@ impl From<&MemberState> for MemberView {
                 v.sort_by_key(|p| p.status != PackageStatus::Open);
                 v
             },
+            held: s.held(),
+            available: s.available(),
+            holds: s.holds(),
+            cards: s.cards(),
         }
     }
 }

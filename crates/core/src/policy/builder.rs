@@ -117,6 +117,12 @@ impl PolicyBuilder {
         self
     }
 
+    /// How card numbers are recorded, or `None` for in clear (the section left out).
+    pub fn cards(mut self, cards: Option<crate::cards::CardPolicy>) -> Self {
+        self.policy.cards = cards;
+        self
+    }
+
     /// The policy, checked as [`Policy::from_json`] checks one.
     pub fn build(self) -> Result<Policy, Rejection> {
         self.policy.validate()?;

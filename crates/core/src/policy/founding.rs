@@ -70,6 +70,7 @@ pub fn founding_command(policy: &Policy) -> Command {
         at: founding_at(),
         member: MemberId::policy_stream(),
         store: StoreId::new(FOUNDING_STORE).expect("a valid store id"),
+        card: None,
         action: Action::PublishPolicy {
             policy: Box::new(policy.clone()),
         },

@@ -241,6 +241,10 @@ pub struct Policy {
     /// absent: no notices. Left out of the canonical bytes when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notices: Option<NoticePolicy>,
+    /// How card numbers are recorded (`{"store": "hash"}`: only as keyed hashes); absent:
+    /// in clear. Left out of the canonical bytes when absent, like `commission`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cards: Option<crate::cards::CardPolicy>,
 }
 
 /// The refusal of a policy that is not a JSON object (an array, a string, a number).

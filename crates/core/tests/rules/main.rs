@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use memberledger_core::{
-    decide, event_id, split_bonus, Command, Context, Decision, Event, MemberState, MemberView,
-    Money, Policy, Rejection, Timestamp, Uuid,
+    decide, event_id, split_bonus, CardDirectory, Command, Context, Decision, Event, MemberState,
+    MemberView, Money, Policy, Rejection, Timestamp, Uuid,
 };
 use serde_json::{json, Value};
 
@@ -120,6 +120,8 @@ fn money(s: &str) -> Money {
 struct Spec {
     policy: Policy,
     members: BTreeMap<String, MemberState>,
+    /// Which member holds which card, as a ledger keeps it.
+    cards: CardDirectory,
     clock: DateTime<Utc>,
     seq: u32,
 }
@@ -137,6 +139,7 @@ fn given(policy: &str, lines: &[&str]) -> Spec {
     let mut spec = Spec {
         policy,
         members: BTreeMap::new(),
+        cards: CardDirectory::default(),
         clock: "2026-01-01T09:00:00Z"
             .parse::<Timestamp>()
             .expect("time")
@@ -145,7 +148,7 @@ fn given(policy: &str, lines: &[&str]) -> Spec {
     };
     for line in lines {
         let cmd = spec.command(line);
-        match spec.decide(&cmd) {
+        match spec.decide_resolved(cmd).1 {
             Ok(events) => spec.record(&events),
             Err(e) => panic!("given {line} was rejected: {} {e}", e.code()),
         }
@@ -165,13 +168,18 @@ impl Spec {
             None => uuid(&format!("command-{}", self.seq)),
         };
         o.insert("id".into(), id.to_string().into());
-        for field in ["consumption", "package"] {
+        for field in ["consumption", "package", "hold"] {
             if let Some(c) = o.get(field).and_then(Value::as_str) {
                 let c = uuid(c).to_string();
                 o.insert(field.into(), c.into());
             }
         }
-        o.entry("member").or_insert_with(|| "M1".into());
+        // `"member": null` leaves the member out (a command named by its card).
+        if o.get("member") == Some(&Value::Null) {
+            o.remove("member");
+        } else {
+            o.entry("member").or_insert_with(|| "M1".into());
+        }
         o.entry("store").or_insert_with(|| "S1".into());
         let at = match o.get("at").and_then(Value::as_str) {
             Some(at) => at.parse::<Timestamp>().expect("test time").as_datetime(),
@@ -188,16 +196,32 @@ impl Spec {
         Command::from_json(&v.to_string()).expect("test command parses")
     }
 
+    /// Decides a command without recording it.
     fn decide(&self, cmd: &Command) -> Result<Vec<Event>, Rejection> {
-        decide(
-            &Context::founding(&self.policy).with_member(self.members.get(cmd.member.as_str())),
-            cmd,
-        )
-        .map(Decision::into_events)
+        self.decide_resolved(cmd.clone()).1
+    }
+
+    /// Resolves a command named by its card (as a ledger does), then decides it.
+    fn decide_resolved(&self, raw: Command) -> (Command, Result<Vec<Event>, Rejection>) {
+        let ctx = Context::founding(&self.policy)
+            .with_cards(&self.cards)
+            .with_card_key(Some(b"test-key"));
+        match ctx.resolve(&raw) {
+            Ok(cmd) => {
+                let result = decide(
+                    &ctx.with_member(self.members.get(cmd.member.as_str())),
+                    &cmd,
+                )
+                .map(Decision::into_events);
+                (cmd, result)
+            }
+            Err(e) => (raw, Err(e)),
+        }
     }
 
     fn record(&mut self, events: &[Event]) {
         for e in events {
+            self.cards.fold(e);
             match self.members.get_mut(e.member.as_str()) {
                 Some(s) => s.apply(e).expect("decided events fold"),
                 None => {
@@ -209,8 +233,8 @@ impl Spec {
     }
 
     fn when(&mut self, line: &str) -> Then<'_> {
-        let cmd = self.command(line);
-        let result = self.decide(&cmd);
+        let raw = self.command(line);
+        let (cmd, result) = self.decide_resolved(raw);
         Then {
             spec: self,
             cmd,
@@ -332,9 +356,11 @@ fn assert_matches(expected: &Value, actual: &Value, path: &str) {
 
 const ENROLL: &str = r#"{"type":"enroll"}"#;
 
+mod cards;
 mod consume;
 mod enroll;
 mod expiry;
+mod holds;
 mod packages;
 mod prepaid;
 mod recharge;

@@ -203,6 +203,10 @@ impl Ledger {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = plan.clearing;
         *self
+            .cards
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = plan.cards;
+        *self
             .policies
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Policies {

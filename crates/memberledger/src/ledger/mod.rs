@@ -14,7 +14,7 @@
 
 use std::sync::{Mutex, RwLock};
 
-use memberledger_core::{Clearing, Policy, PolicyHistory, Timestamp, Uuid};
+use memberledger_core::{CardDirectory, Clearing, Policy, PolicyHistory, Timestamp, Uuid};
 use memberledger_store::EventStore;
 
 use crate::replay::Members;
@@ -60,6 +60,11 @@ pub struct Ledger {
     policies: RwLock<Policies>,
     members: RwLock<Members>,
     clearing: RwLock<Clearing>,
+    /// Which member holds which card (every card event folded).
+    cards: RwLock<CardDirectory>,
+    /// The key cards are hashed with under a policy that records them as hashes (a secret of
+    /// the ledger's settings: never recorded, never shown).
+    card_key: RwLock<Option<Vec<u8>>>,
     writer: Mutex<()>,
     /// Single commands waiting for the next group commit, and whether a thread is leading one.
     queue: Mutex<commit::Queue>,

@@ -203,6 +203,8 @@ impl Ledger {
             }),
             members: RwLock::new(replayed.members),
             clearing: RwLock::new(replayed.clearing),
+            cards: RwLock::new(replayed.cards),
+            card_key: RwLock::new(None),
             writer: Mutex::new(()),
             queue: Mutex::new(Queue::default()),
             clock: RwLock::new(Clock::system()),

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use memberledger_core::{
-    decide, postings, Action, Clearing, Command, Context, Event, MemberId, MemberState,
-    PolicyHistory, Rejection, Timestamp, Uuid,
+    decide, postings, Action, CardDirectory, Clearing, Command, Context, Event, MemberId,
+    MemberState, PolicyHistory, Rejection, Timestamp, Uuid,
 };
 use memberledger_store::{Append, CommandRecord};
 use rayon::prelude::*;
@@ -22,6 +22,8 @@ impl Ledger {
         let mut plan = Plan {
             clock: self.clock().snapshot(),
             clearing: self.cached_clearing().clone(),
+            cards: self.cached_cards().clone(),
+            card_key: self.card_key(),
             history,
             latest_at,
             steps: Vec::new(),
@@ -145,6 +147,12 @@ impl Ledger {
         if let Err(r) = plan.clock.check(c.at) {
             return Step::Done(Err(r.into()));
         }
+        // A command named by its card is about the member the card directory names.
+        let resolved = match self.resolve(plan, c) {
+            Ok(r) => r,
+            Err(r) => return Step::Done(Err(r.into())),
+        };
+        let c = &resolved;
         // Gather what the decision reads; the core decides. A consumption refund reads the
         // member's consumption records, which the cached projection does not keep: its events
         // are folded again, with what this batch has planned for it.
@@ -163,6 +171,8 @@ impl Ledger {
         let ctx = Context::new(&plan.history)
             .with_member(member)
             .with_clearing(&plan.clearing)
+            .with_cards(&plan.cards)
+            .with_card_key(plan.card_key.as_deref())
             .with_latest_at(plan.latest_at);
         match decide(&ctx, c) {
             Err(r) => Step::Done(Err(r.into())),
@@ -196,7 +206,9 @@ impl Ledger {
                         | Action::PublishPolicy { .. }
                         | Action::ClosePeriod { .. }
                         | Action::RefundConsumption { .. }
-                )
+                        | Action::LinkCard
+                        | Action::ReplaceCard { .. }
+                ) || c.member.is_by_card()
             })
         {
             return None;
@@ -235,7 +247,10 @@ impl Ledger {
                         let current = state
                             .as_ref()
                             .or_else(|| members.get(&c.member).map(|s| &**s));
-                        let ctx = Context::new(&plan.history).with_member(current);
+                        let ctx = Context::new(&plan.history)
+                            .with_member(current)
+                            .with_cards(&plan.cards)
+                            .with_card_key(plan.card_key.as_deref());
                         match decide(&ctx, c) {
                             Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
                             Ok(d) => {
@@ -263,6 +278,16 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// The command with the member its card names, when it names a card and no member.
+    fn resolve(&self, plan: &Plan, c: &Command) -> Result<Command, Rejection> {
+        Context::new(&plan.history)
+            .with_cards(&plan.cards)
+            .with_card_key(plan.card_key.as_deref())
+            .resolve(c)
+    }
+}
+
 pub(super) struct Plan {
     /// The ledger's clock, read once for the whole batch.
     pub(super) clock: Clock,
@@ -272,6 +297,10 @@ pub(super) struct Plan {
     pub(super) ids: HashMap<Uuid, (usize, [u8; 32])>,
     /// The clearing after this batch's planned commands.
     pub(super) clearing: Clearing,
+    /// The card directory after this batch's planned commands.
+    pub(super) cards: CardDirectory,
+    /// The ledger's card key, read once for the batch.
+    pub(super) card_key: Option<Vec<u8>>,
     /// Members' states after this batch's planned commands.
     pub(super) states: HashMap<MemberId, MemberState>,
     /// The policy history after this batch's planned commands.
@@ -324,6 +353,7 @@ fn record(
     let expected_version = events[0].version - 1;
     for e in &events {
         plan.clearing.fold_postings(e.at, &postings(e));
+        plan.cards.fold(e);
         plan.latest_at = plan.latest_at.max(Some(e.at));
         if e.member.is_stores() {
             plan.clearing.apply(e).expect("a decided settlement folds");

@@ -115,12 +115,16 @@ impl Ledger {
                     Step::Appended(i) => (false, sealed[i].clone()?),
                     Step::SameAs(i) => (true, sealed[i].clone()?),
                 };
-                let member = if c.member.is_stores() || c.member.is_policy() {
+                // A command named by its card is about the member its events name.
+                let id = events
+                    .first()
+                    .map_or_else(|| c.member.clone(), |e| e.event.member.clone());
+                let member = if id.is_stores() || id.is_policy() {
                     None
                 } else if recorded {
-                    after.now(&c.member)
+                    after.now(&id)
                 } else {
-                    after.fold(&c.member, &events)?
+                    after.fold(&id, &events)?
                 };
                 Ok(Quote {
                     command: c.id,

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use memberledger_core::{
-    Clearing, MemberId, MemberState, MemberView, Policy, PolicyHistory, PolicyVersion,
-    RecordedEvent, Timestamp, Uuid,
+    CardDirectory, Clearing, MemberId, MemberState, MemberView, Policy, PolicyHistory,
+    PolicyVersion, RecordedEvent, Timestamp, Uuid,
 };
 use memberledger_store::{Append, CommandRecord, EventStore, Head};
 
@@ -193,6 +193,41 @@ impl Ledger {
         self.members
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The card directory as cached.
+    pub(crate) fn cached_cards(&self) -> std::sync::RwLockReadGuard<'_, CardDirectory> {
+        self.cards
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The ledger's card key (see [`Ledger::set_card_key`]).
+    pub(crate) fn card_key(&self) -> Option<Vec<u8>> {
+        self.card_key
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sets the key card numbers are hashed with under a policy with
+    /// `"cards": {"store": "hash"}` (HMAC-SHA256, docs/RULES.md): a secret of the ledger's
+    /// settings, never recorded and never shown. Without it such a policy refuses every
+    /// command that names a card (`card_key_missing`). The same key must be given every time
+    /// the ledger is opened, or no card is found again.
+    pub fn set_card_key(&self, key: Option<Vec<u8>>) {
+        *self
+            .card_key
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = key;
+    }
+
+    /// The member holding a card, by its number as given (hashed under the latest policy when
+    /// it hashes cards); `None` when no member holds it.
+    pub fn card_owner(&self, number: &str) -> Result<Option<MemberId>, Error> {
+        let policy = self.policy();
+        let card = memberledger_core::card_ref(number, &policy, self.card_key().as_deref())?;
+        Ok(self.cached_cards().owner(&card).cloned())
     }
 
     /// The inter-store clearing as cached.

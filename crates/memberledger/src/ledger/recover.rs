@@ -62,9 +62,14 @@ impl Ledger {
             .policies
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cards = self
+            .cards
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let start = Projections {
             members: std::mem::take(&mut *members),
             clearing: std::mem::take(&mut *clearing),
+            cards: std::mem::take(&mut *cards),
             history: policies.history.clone(),
             latest_at: policies.latest_at,
             position: from.position,
@@ -73,6 +78,7 @@ impl Ledger {
         let (caught, result) = catch_up(self.store.as_ref(), start);
         *members = caught.members;
         *clearing = caught.clearing;
+        *cards = caught.cards;
         *policies = Policies {
             history: caught.history,
             latest_at: caught.latest_at,
@@ -95,6 +101,10 @@ impl Ledger {
             .clearing
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.clearing;
+        *self
+            .cards
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = replayed.cards;
         *self
             .policies
             .write()

@@ -37,7 +37,9 @@ impl Spec {
             at: secs(c.at),
             member,
             store: c.store.as_str().to_owned(),
-            kind: balance_kind(&c.action).or_else(|| other_kind(&c.action, c.store.as_str()))?,
+            kind: balance_kind(&c.action)
+                .or_else(|| other_kind(&c.action, c.store.as_str()))
+                .or_else(|| card_kind(c))?,
         })
     }
 }
@@ -229,4 +231,27 @@ fn opening_spec(o: &memberledger::domain::Opening, home: &str) -> super::Opening
             })
             .collect(),
     }
+}
+/// Cards and holds (a command named by a card and no member is not the model's).
+fn card_kind(c: &Command) -> Option<Kind> {
+    let card = || c.card.clone();
+    Some(match &c.action {
+        Action::LinkCard => Kind::LinkCard { card: card()? },
+        Action::ReportLost { .. } => Kind::ReportLost { card: card()? },
+        Action::ReplaceCard { new_card } => Kind::ReplaceCard {
+            card: card()?,
+            new_card: new_card.clone(),
+        },
+        Action::UnlinkCard => Kind::UnlinkCard { card: card()? },
+        Action::Authorize { amount, expires_at } => Kind::Authorize {
+            cents: cents(*amount),
+            expires: expires_at.map(secs),
+        },
+        Action::Capture { hold, amount, .. } => Kind::Capture {
+            hold: *hold,
+            cents: cents(*amount),
+        },
+        Action::Void { hold, .. } => Kind::Void { hold: *hold },
+        _ => return None,
+    })
 }

@@ -183,9 +183,43 @@ pub struct Member {
     pub window: Vec<(i64, i64)>,
     /// Consumptions refunded in full: refunding one again is `refund_exceeds_original`.
     pub refunded_in_full: std::collections::BTreeSet<Uuid>,
+    /// The member's cards and where each stands.
+    pub cards: BTreeMap<String, CardState>,
+    /// Open holds, by the authorize command's id.
+    pub holds: BTreeMap<Uuid, Held>,
+}
+
+/// Where a member's card stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardState {
+    /// Usable.
+    Active,
+    /// Reported lost.
+    Lost,
+    /// Replaced by a new card.
+    Replaced,
+}
+
+/// An open hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// Cents held.
+    pub cents: i64,
+    /// When it lapses.
+    pub expires: i64,
 }
 
 impl Member {
+    /// Cents held by open holds.
+    pub fn held_total(&self) -> i64 {
+        self.holds.values().map(|h| h.cents).sum()
+    }
+
+    /// What may be spent: the balance less what is held.
+    pub fn available(&self) -> i64 {
+        (self.principal_total() + self.bonus_total() - self.held_total()).max(0)
+    }
+
     /// Principal held.
     pub fn principal_total(&self) -> i64 {
         self.principal.iter().map(|l| l.cents).sum()
@@ -224,7 +258,9 @@ impl Member {
                 n += 1;
             }
         }
-        n
+        let holds = self.holds.len();
+        self.holds.retain(|_, h| h.expires > at);
+        n + u64::try_from(holds - self.holds.len()).expect("few")
     }
 
     /// Pays `charged` from the balance (a consumption, a package): bonus part
@@ -235,7 +271,7 @@ impl Member {
             return Ok((0, 0, Vec::new()));
         }
         let (p, b) = (self.principal_total(), self.bonus_total());
-        if charged > p + b {
+        if charged > self.available() {
             return Err("insufficient_balance");
         }
         let low = (charged - p).max(0);

@@ -56,7 +56,7 @@ mod opening;
 mod policy;
 mod spec;
 
-pub use member::{Consumption, Drawn, Lot, Member, Package, PkgStatus, PointLot};
+pub use member::{CardState, Consumption, Drawn, Held, Lot, Member, Package, PkgStatus, PointLot};
 pub use opening::OpeningSpec;
 pub use policy::{
     tier_index, RefundTo, TierDef, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,

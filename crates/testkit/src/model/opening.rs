@@ -121,6 +121,8 @@ pub(crate) fn open_balance(
         bonus_spent: 0,
         window: Vec::new(),
         refunded_in_full: Default::default(),
+        cards: BTreeMap::new(),
+        holds: BTreeMap::new(),
     };
     for (store, cents) in &o.principal {
         let lot = w.new_lot();

@@ -84,6 +84,20 @@ pub enum Kind {
         package: Uuid,
         reason: Option<String>,
     },
+    /// `link_card`.
+    LinkCard { card: String },
+    /// `report_lost`.
+    ReportLost { card: String },
+    /// `replace_card`: `card` (lost or old) by `new_card`.
+    ReplaceCard { card: String, new_card: String },
+    /// `unlink_card`.
+    UnlinkCard { card: String },
+    /// `authorize`: hold `cents` until `expires` (7 days when `None`).
+    Authorize { cents: i64, expires: Option<i64> },
+    /// `capture`: `cents` is the list price, before the tier's discount.
+    Capture { hold: Uuid, cents: i64 },
+    /// `void`.
+    Void { hold: Uuid },
     /// `open_balance`: a member moving from another system, with what it held there.
     OpenBalance {
         tier: Option<String>,
@@ -229,6 +243,13 @@ impl Kind {
             Kind::RedeemSession { .. } => "redeem_session",
             Kind::RefundPackage { .. } => "refund_package",
             Kind::OpenBalance { .. } => "open_balance",
+            Kind::LinkCard { .. } => "link_card",
+            Kind::ReportLost { .. } => "report_lost",
+            Kind::ReplaceCard { .. } => "replace_card",
+            Kind::UnlinkCard { .. } => "unlink_card",
+            Kind::Authorize { .. } => "authorize",
+            Kind::Capture { .. } => "capture",
+            Kind::Void { .. } => "void",
         }
     }
 }
@@ -417,6 +438,22 @@ impl Kind {
                 f.opt("tier", tier.clone());
                 f.put("opening", opening.to_value());
             }
+            Kind::LinkCard { card } | Kind::ReportLost { card } | Kind::UnlinkCard { card } => {
+                f.put("card", card.clone());
+            }
+            Kind::ReplaceCard { card, new_card } => {
+                f.put("card", card.clone());
+                f.put("new_card", new_card.clone());
+            }
+            Kind::Authorize { cents, expires } => {
+                f.amount("amount", Some(*cents));
+                f.time("expires_at", *expires);
+            }
+            Kind::Capture { hold, cents } => {
+                f.put("hold", hold.to_string());
+                f.amount("amount", Some(*cents));
+            }
+            Kind::Void { hold } => f.put("hold", hold.to_string()),
             _ => unreachable!("fields() writes the balance commands"),
         }
     }

@@ -313,6 +313,46 @@ impl Sim {
             );
             diff("home", got.home_store.to_string(), want.home.clone());
             diff("frozen", got.frozen.to_string(), want.frozen.to_string());
+            diff("held", view.held.to_string(), money(want.held_total()));
+            diff(
+                "available",
+                view.available.to_string(),
+                money(want.available()),
+            );
+            diff(
+                "holds",
+                format!(
+                    "{:?}",
+                    view.holds
+                        .iter()
+                        .map(|h| (h.hold, h.amount.cents(), h.expires_at))
+                        .collect::<Vec<_>>()
+                ),
+                format!(
+                    "{:?}",
+                    want.holds
+                        .iter()
+                        .map(|(id, h)| (*id, h.cents, timestamp(h.expires)))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            diff(
+                "cards",
+                format!(
+                    "{:?}",
+                    view.cards
+                        .iter()
+                        .map(|c| (c.card.clone(), format!("{:?}", c.status)))
+                        .collect::<Vec<_>>()
+                ),
+                format!(
+                    "{:?}",
+                    want.cards
+                        .iter()
+                        .map(|(c, st)| (c.clone(), format!("{st:?}")))
+                        .collect::<Vec<_>>()
+                ),
+            );
             diff(
                 "package value",
                 view.package_value.to_string(),

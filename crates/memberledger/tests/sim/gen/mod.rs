@@ -2,7 +2,8 @@
 //! ladder, spend at any store, get refunds (partial, full, too much, of the wrong thing), cash
 //! out, change tier, lose their card (freeze) and find it again, redeem points, have balances
 //! corrected by hand, buy packages (in cash or from the balance) and redeem their sessions at
-//! any store or get them refunded; stores settle what they owe. Clients retry with the same
+//! any store or get them refunded, link, lose and replace cards, have money held before a
+//! service and captured or voided after it; stores settle what they owe. Clients retry with the same
 //! command id, sometimes with the content changed; the clock jumps onto expiry edges (bonus,
 //! points, packages, the upgrade window); bad input is mixed in.
 
@@ -13,6 +14,7 @@ use super::driver::{Sim, EPOCH};
 use super::model::{money, render_fields, Bal, Ext, ExtAmount, Gift, Kind, Spec, Spelling};
 use super::model::{Member, PkgStatus, DAY, TIERS};
 
+mod cards;
 mod kinds;
 mod opening;
 
@@ -189,6 +191,12 @@ impl Sim {
             }
             Kind::RedeemPoints { points, .. } => *points += 1,
             Kind::Adjust { qty, .. } => bump(qty),
+            Kind::Authorize { cents, .. } | Kind::Capture { cents, .. } => bump(cents),
+            Kind::LinkCard { card }
+            | Kind::ReportLost { card }
+            | Kind::UnlinkCard { card }
+            | Kind::ReplaceCard { new_card: card, .. } => card.push('z'),
+            Kind::Void { .. } => spec.at += 1,
             Kind::PurchasePackage { cents, .. } => bump(cents),
             Kind::RedeemSession { staff, .. } => {
                 *staff = if staff.is_some() {
@@ -318,7 +326,7 @@ impl Sim {
         } else {
             // recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier,
             // enroll (again), freeze or unfreeze, redeem_points, adjust, purchase_package,
-            // redeem_session, refund_package.
+            // redeem_session, refund_package, a card command, a hold command.
             self.rng.weighted(&[
                 22,
                 8,
@@ -333,6 +341,8 @@ impl Sim {
                 5,
                 if has_package { 30 } else { 1 },
                 if has_package { 3 } else { 1 },
+                if state.cards.is_empty() { 3 } else { 5 },
+                if state.holds.is_empty() { 5 } else { 40 },
             ])
         };
         let kind = match pick {
@@ -387,6 +397,8 @@ impl Sim {
                 package: self.pick_package(&member, &state),
                 staff: staff(self),
             },
+            13 => self.gen_card(&member, &state, concurrent),
+            14 => self.gen_hold(&state, at),
             _ => Kind::RefundPackage {
                 package: self.pick_package(&member, &state),
                 reason: self

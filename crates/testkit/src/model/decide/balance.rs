@@ -86,7 +86,7 @@ impl Draft<'_> {
         seq: u64,
     ) -> Result<(), &'static str> {
         let charged = self.charge(cents)?;
-        let balance = self.w.principal_total() + self.w.bonus_total();
+        let balance = self.w.available();
         let external = match x.amount {
             ExtAmount::Rest => (charged - balance).max(0),
             ExtAmount::All => charged,

@@ -14,6 +14,7 @@ use super::spec::{Kind, Spec};
 use super::{Change, Model};
 
 mod balance;
+mod cards;
 mod package;
 mod refund;
 mod settle;
@@ -63,7 +64,7 @@ impl Draft<'_> {
             debts: self.debts,
             at: self.at,
             settled_at: None,
-            consumed: matches!(self.spec.kind, Kind::Consume { .. }),
+            consumed: matches!(self.spec.kind, Kind::Consume { .. } | Kind::Capture { .. }),
         };
         (change, self.events)
     }
@@ -144,6 +145,13 @@ impl Model {
             } => d.purchase_package(*cents, *cash, *sessions, *expires),
             Kind::RedeemSession { package, .. } => d.redeem_session(*package),
             Kind::RefundPackage { package, .. } => d.refund_package(*package),
+            Kind::LinkCard { .. }
+            | Kind::ReportLost { .. }
+            | Kind::ReplaceCard { .. }
+            | Kind::UnlinkCard { .. } => d.card(&self.members),
+            Kind::Authorize { cents, expires } => d.authorize(*cents, *expires),
+            Kind::Capture { hold, cents } => d.capture(*hold, *cents, self.consumptions_made),
+            Kind::Void { hold } => d.void(*hold),
         }
     }
 }
@@ -172,6 +180,8 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
         bonus_spent: 0,
         window: Vec::new(),
         refunded_in_full: std::collections::BTreeSet::new(),
+        cards: BTreeMap::new(),
+        holds: BTreeMap::new(),
     };
     let change = Change {
         member: Some((m.to_owned(), state)),
@@ -187,6 +197,8 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
 fn frozen_refuses(kind: &Kind) -> bool {
     match kind {
         Kind::Consume { .. }
+        | Kind::Authorize { .. }
+        | Kind::Capture { .. }
         | Kind::RedeemPoints { .. }
         | Kind::RedeemSession { .. }
         | Kind::PurchasePackage { cash: false, .. } => true,

@@ -131,6 +131,9 @@ impl Draft<'_> {
     /// A balance refund pays out the principal less the bonus spent (the claw-back), each
     /// lot's store paying its share, and closes every lot and open consumption.
     pub(crate) fn refund_balance(&mut self) -> Result<(), &'static str> {
+        if self.w.held_total() > 0 {
+            return Err("holds_open");
+        }
         let (at, store) = (self.at(), self.store());
         let (p, b) = (self.w.principal_total(), self.w.bonus_total());
         if p == 0 && b == 0 {

@@ -69,14 +69,14 @@ impl Draft<'_> {
             }
             (false, Bal::Points) => w.spend_points(u64::try_from(qty).expect("positive"))?,
             (false, Bal::Principal) => {
-                if qty > w.principal_total() {
+                if qty > w.principal_total() || qty > w.available() {
                     return Err("insufficient_balance");
                 }
                 let order: Vec<usize> = (0..w.principal.len()).collect();
                 draw(&mut w.principal, &order, qty, true);
             }
             (false, Bal::Bonus) => {
-                if qty > w.bonus_total() {
+                if qty > w.bonus_total() || qty > w.available() {
                     return Err("insufficient_balance");
                 }
                 let order = bonus_order(&w.bonus);

@@ -1,4 +1,4 @@
-//! The card: frozen and unfrozen, and what a frozen card may not do.
+//! A member's status: frozen and unfrozen, and what a frozen member may not do.
 
 use super::draft::Draft;
 use crate::command::{Action, PaidFrom};
@@ -16,6 +16,8 @@ impl Draft<'_> {
         }
         let refused = match action {
             Action::Consume { .. }
+            | Action::Authorize { .. }
+            | Action::Capture { .. }
             | Action::RedeemPoints { .. }
             | Action::RedeemSession { .. }
             | Action::PurchasePackage {
