@@ -2,6 +2,7 @@
 //! and a package each) through `Ledger::import` into a sled ledger on disk, in batches of
 //! 10,000 through group commit. `cargo bench -p memberledger-benches --bench import` (it
 //! writes a ledger of some gigabytes in a temporary directory); `--no-run` to build it only.
+//! `MEMBERLEDGER_IMPORT_MEMBERS=100000` runs it at another size (each sample imports them all).
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -16,7 +17,17 @@ use memberledger_testkit::Rng;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// How many members by default.
 const MEMBERS: usize = 1_000_000;
+
+/// The members of one sample: `MEMBERLEDGER_IMPORT_MEMBERS`, or [`MEMBERS`].
+fn members() -> usize {
+    std::env::var("MEMBERLEDGER_IMPORT_MEMBERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(MEMBERS)
+}
 
 /// One member's opening of the shape a salon chain's export has.
 fn opening(rng: &mut Rng, i: usize, as_of: Timestamp) -> Command {
@@ -59,11 +70,12 @@ fn opening(rng: &mut Rng, i: usize, as_of: Timestamp) -> Command {
 fn import(c: &mut Criterion) {
     let as_of: Timestamp = "2026-01-01T00:00:00Z".parse().expect("valid");
     let mut rng = Rng::new(15);
-    let commands: Vec<Command> = (0..MEMBERS).map(|i| opening(&mut rng, i, as_of)).collect();
+    let n = members();
+    let commands: Vec<Command> = (0..n).map(|i| opening(&mut rng, i, as_of)).collect();
     let mut g = c.benchmark_group("import");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(u64::try_from(MEMBERS).expect("fits")));
-    g.bench_function("one_million_members_sled", |b| {
+    g.throughput(Throughput::Elements(u64::try_from(n).expect("fits")));
+    g.bench_function(format!("{n}_members_sled"), |b| {
         b.iter_with_setup(
             || {
                 let dir = tempfile::tempdir().expect("a temporary directory");

@@ -1,11 +1,12 @@
 //! `memberledger serve`: the HTTP adapter over the ledger at --db.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use memberledger::Clock;
+use memberledger_http::notice_hook::{NoticeHook, NoticeHookConfig};
 use memberledger_http::webhook::{Webhook, WebhookConfig};
 use memberledger_http::{AppState, Config, Tokens};
 
@@ -51,6 +52,55 @@ pub(crate) struct ServeArgs {
     /// beside the ledger: `<db>.webhook-cursor`).
     #[arg(long, value_name = "FILE", requires = "webhook")]
     webhook_cursor: Option<PathBuf>,
+    /// POSTs each derived notice (`bonus_will_expire`, …), signed and at least once, to this
+    /// URL (`http://`); never again once the receiver acknowledged it.
+    #[arg(long, value_name = "URL", requires = "notice_webhook_secret_file")]
+    notice_webhook: Option<String>,
+    /// The file holding the notice webhook's HMAC-SHA256 key (its trailing newline ignored).
+    #[arg(long, value_name = "FILE", requires = "notice_webhook")]
+    notice_webhook_secret_file: Option<PathBuf>,
+    /// The record of notices the receiver acknowledged (by default beside the ledger:
+    /// `<db>.notices-acked`).
+    #[arg(long, value_name = "FILE", requires = "notice_webhook")]
+    notice_webhook_acked: Option<PathBuf>,
+    /// How often the notices due are derived and the new ones sent, in seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        requires = "notice_webhook"
+    )]
+    notice_interval_secs: u64,
+}
+
+/// A webhook's HMAC key from its file, without the trailing newline.
+fn read_secret(file: &Path) -> Result<Vec<u8>, Fail> {
+    let mut secret = std::fs::read(file).map_err(|e| {
+        Fail::usage(format!(
+            "cannot read the webhook secret {}: {e}",
+            file.display()
+        ))
+    })?;
+    while secret.last().is_some_and(u8::is_ascii_whitespace) {
+        secret.pop();
+    }
+    Ok(secret)
+}
+
+/// A file named by a flag, or `<db><suffix>` beside a ledger on disk; a ledger in PostgreSQL
+/// has no directory of its own, so the file must be named.
+fn beside_db(db: &Db, named: Option<&PathBuf>, suffix: &str, flag: &str) -> Result<PathBuf, Fail> {
+    match (named, db) {
+        (Some(f), _) => Ok(f.clone()),
+        (None, Db::Dir(dir)) => {
+            let mut p = dir.as_os_str().to_owned();
+            p.push(suffix);
+            Ok(PathBuf::from(p))
+        }
+        (None, Db::Postgres { .. }) => Err(Fail::usage(format!(
+            "a ledger in PostgreSQL needs {flag} FILE"
+        ))),
+    }
 }
 
 /// The webhook's configuration from the flags, if one is asked for.
@@ -58,31 +108,32 @@ fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fa
     let (Some(url), Some(secret_file)) = (&args.webhook, &args.webhook_secret_file) else {
         return Ok(None);
     };
-    let mut secret = std::fs::read(secret_file).map_err(|e| {
-        Fail::usage(format!(
-            "cannot read the webhook secret {}: {e}",
-            secret_file.display()
-        ))
-    })?;
-    while secret.last().is_some_and(u8::is_ascii_whitespace) {
-        secret.pop();
-    }
-    // The cursor lives beside a ledger on disk; a ledger in PostgreSQL has no directory of
-    // its own, so it is named.
-    let cursor = match (&args.webhook_cursor, db) {
-        (Some(c), _) => c.clone(),
-        (None, Db::Dir(dir)) => {
-            let mut p = dir.as_os_str().to_owned();
-            p.push(".webhook-cursor");
-            PathBuf::from(p)
-        }
-        (None, Db::Postgres { .. }) => {
-            return Err(Fail::usage(
-                "a ledger in PostgreSQL needs --webhook-cursor FILE for the webhook's cursor",
-            ))
-        }
-    };
+    let secret = read_secret(secret_file)?;
+    let cursor = beside_db(
+        db,
+        args.webhook_cursor.as_ref(),
+        ".webhook-cursor",
+        "--webhook-cursor",
+    )?;
     Ok(Some(WebhookConfig::new(url.clone(), secret, cursor)))
+}
+
+/// The notice webhook's configuration from the flags, if one is asked for.
+fn notice_hook_config(db: &Db, args: &ServeArgs) -> Result<Option<NoticeHookConfig>, Fail> {
+    let (Some(url), Some(secret_file)) = (&args.notice_webhook, &args.notice_webhook_secret_file)
+    else {
+        return Ok(None);
+    };
+    let secret = read_secret(secret_file)?;
+    let acked = beside_db(
+        db,
+        args.notice_webhook_acked.as_ref(),
+        ".notices-acked",
+        "--notice-webhook-acked",
+    )?;
+    let mut config = NoticeHookConfig::new(url.clone(), secret, acked);
+    config.interval = Duration::from_secs(args.notice_interval_secs.max(1));
+    Ok(Some(config))
 }
 
 /// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
@@ -103,7 +154,7 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
             args.tokens.display()
         )));
     }
-    ledger.set_clock(clock);
+    ledger.set_clock(clock.clone());
     let config = Config {
         body_max: args.body_max_bytes,
         batch_max: args.batch_max,
@@ -115,6 +166,10 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     let ledger = Arc::new(ledger);
     let webhook = match webhook_config(db, args)? {
         Some(c) => Some(Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage)?),
+        None => None,
+    };
+    let notice_hook = match notice_hook_config(db, args)? {
+        Some(c) => Some(NoticeHook::start(Arc::clone(&ledger), c, clock).map_err(Fail::usage)?),
         None => None,
     };
     let state = AppState::new(ledger, tokens, config);
@@ -129,6 +184,9 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     })?;
     if let Some(w) = webhook {
         w.stop();
+    }
+    if let Some(n) = notice_hook {
+        n.stop();
     }
     Ok(0)
 }

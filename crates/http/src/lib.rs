@@ -16,6 +16,8 @@
 //! - `GET /v1/policy`, `GET /v1/policy/versions`, `POST /v1/policy`.
 //! - `GET /v1/events?after=N&limit=M&wait=S`: the change feed, a long poll; and
 //!   [`webhook`]: every event pushed to a URL, signed, at least once, in order.
+//! - `GET /v1/notices?as_of=`: the derived notices; and [`notice_hook`]: each notice pushed to a
+//!   URL, signed, at least once, never again once acknowledged.
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
 //!
 //! **The async story.** The ledger's calls block: `execute_batch` returns only after an
@@ -53,6 +55,8 @@ mod insight_schema;
 mod members;
 mod metrics;
 mod middleware;
+mod notice_acked;
+pub mod notice_hook;
 mod notices;
 mod openapi;
 mod pages;

@@ -69,15 +69,7 @@ impl Webhook {
     /// file does not exist). Fails when the URL is not `http://` or the cursor file cannot be
     /// read or holds no position: a cursor is never silently reset.
     pub fn start(ledger: Arc<Ledger>, config: WebhookConfig) -> Result<Webhook, String> {
-        if !config.url.starts_with("http://") {
-            return Err(format!(
-                "the webhook URL must start with http:// (put a TLS proxy in front for https): {}",
-                config.url
-            ));
-        }
-        if config.secret.is_empty() {
-            return Err("the webhook secret is empty".into());
-        }
+        check_target(&config.url, &config.secret)?;
         let cursor = read_cursor(&config.cursor)?;
         let (stop, stopped) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -92,6 +84,19 @@ impl Webhook {
         let _ = self.stop.send(());
         let _ = self.thread.join();
     }
+}
+
+/// Refuses a URL that is not `http://` and an empty secret.
+pub(crate) fn check_target(url: &str, secret: &[u8]) -> Result<(), String> {
+    if !url.starts_with("http://") {
+        return Err(format!(
+            "the webhook URL must start with http:// (put a TLS proxy in front for https): {url}"
+        ));
+    }
+    if secret.is_empty() {
+        return Err("the webhook secret is empty".into());
+    }
+    Ok(())
 }
 
 /// The cursor in `path`: 0 when there is no file yet.
@@ -112,13 +117,20 @@ pub fn read_cursor(path: &Path) -> Result<u64, String> {
     }
 }
 
-/// Writes the cursor durably: a temporary file beside it, synced, renamed over it.
+/// Writes the cursor durably.
 fn write_cursor(path: &Path, position: u64) -> std::io::Result<()> {
+    write_durably(path, format!("{position}\n").as_bytes())
+}
+
+/// Replaces `path`'s contents durably: a temporary file beside it, synced, renamed over it, so
+/// a crash leaves either the old contents or the new, never a mix. The webhook's cursor and the
+/// notices' record of acknowledged ids are written so.
+pub(crate) fn write_durably(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
     let mut f = std::fs::File::create(&tmp)?;
-    writeln!(f, "{position}")?;
+    f.write_all(contents)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -207,18 +219,27 @@ impl Delivery {
 
     /// POSTs one signed body; `Ok` on a 2xx answer.
     fn post(&self, body: &str) -> Result<(), String> {
-        let sig = signature(&self.config.secret, body.as_bytes());
-        match self
-            .agent
-            .post(&self.config.url)
-            .set("Content-Type", "application/json")
-            .set(SIGNATURE_HEADER, &sig)
-            .send_string(body)
-        {
-            Ok(r) if (200..300).contains(&r.status()) => Ok(()),
-            Ok(r) => Err(format!("status {}", r.status())),
-            Err(ureq::Error::Status(s, _)) => Err(format!("status {s}")),
-            Err(e) => Err(e.to_string()),
-        }
+        post_signed(&self.agent, &self.config.url, &self.config.secret, body)
+    }
+}
+
+/// POSTs `body` as JSON to `url` with its signature under `secret`; `Ok` on a 2xx answer.
+pub(crate) fn post_signed(
+    agent: &ureq::Agent,
+    url: &str,
+    secret: &[u8],
+    body: &str,
+) -> Result<(), String> {
+    let sig = signature(secret, body.as_bytes());
+    match agent
+        .post(url)
+        .set("Content-Type", "application/json")
+        .set(SIGNATURE_HEADER, &sig)
+        .send_string(body)
+    {
+        Ok(r) if (200..300).contains(&r.status()) => Ok(()),
+        Ok(r) => Err(format!("status {}", r.status())),
+        Err(ureq::Error::Status(s, _)) => Err(format!("status {s}")),
+        Err(e) => Err(e.to_string()),
     }
 }
