@@ -1,4 +1,5 @@
-//! `memberledger serve`: the HTTP adapter over the ledger at --db.
+//! `memberledger serve`: the HTTP adapter over the ledger at --db (or a brand's; every brand's:
+//! `serve_brands`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,10 +20,10 @@ pub(crate) const DEFAULT_TOKENS: &str = "./memberledger-tokens";
 pub(crate) struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// The tokens file (`memberledger token add` writes it).
     #[arg(long, env = "MEMBERLEDGER_TOKENS", default_value = DEFAULT_TOKENS)]
-    tokens: PathBuf,
+    pub(crate) tokens: PathBuf,
     /// The largest request body, in bytes.
     #[arg(long, default_value_t = Config::default().body_max)]
     body_max_bytes: usize,
@@ -43,14 +44,14 @@ pub(crate) struct ServeArgs {
     concurrency: usize,
     /// POSTs every event, signed, in order and at least once, to this URL (`http://`).
     #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
-    webhook: Option<String>,
+    pub(crate) webhook: Option<String>,
     /// The file holding the webhook's HMAC-SHA256 key (its trailing newline ignored).
     #[arg(long, value_name = "FILE", requires = "webhook")]
-    webhook_secret_file: Option<PathBuf>,
+    pub(crate) webhook_secret_file: Option<PathBuf>,
     /// The webhook's cursor file: the last position the receiver acknowledged (by default
     /// beside the ledger: `<db>.webhook-cursor`).
     #[arg(long, value_name = "FILE", requires = "webhook")]
-    webhook_cursor: Option<PathBuf>,
+    pub(crate) webhook_cursor: Option<PathBuf>,
 }
 
 /// The webhook's configuration from the flags, if one is asked for.
@@ -58,6 +59,17 @@ fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fa
     let (Some(url), Some(secret_file)) = (&args.webhook, &args.webhook_secret_file) else {
         return Ok(None);
     };
+    webhook_of(db, url, secret_file, args.webhook_cursor.as_ref()).map(Some)
+}
+
+/// A webhook's configuration: its URL, its secret's file, its cursor file (by default beside
+/// a ledger on disk).
+pub(crate) fn webhook_of(
+    db: &Db,
+    url: &str,
+    secret_file: &PathBuf,
+    cursor: Option<&PathBuf>,
+) -> Result<WebhookConfig, Fail> {
     let mut secret = std::fs::read(secret_file).map_err(|e| {
         Fail::usage(format!(
             "cannot read the webhook secret {}: {e}",
@@ -69,7 +81,7 @@ fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fa
     }
     // The cursor lives beside a ledger on disk; a ledger in PostgreSQL has no directory of
     // its own, so it is named.
-    let cursor = match (&args.webhook_cursor, db) {
+    let cursor = match (cursor, db) {
         (Some(c), _) => c.clone(),
         (None, Db::Dir(dir)) => {
             let mut p = dir.as_os_str().to_owned();
@@ -82,12 +94,11 @@ fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fa
             ))
         }
     };
-    Ok(Some(WebhookConfig::new(url.clone(), secret, cursor)))
+    Ok(WebhookConfig::new(url.to_owned(), secret, cursor))
 }
 
-/// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
-pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
-    let ledger = db.open_existing()?;
+/// Logs to standard error, `RUST_LOG` or `info`.
+pub(crate) fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -96,28 +107,44 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
-    let tokens = Tokens::load(&args.tokens).map_err(Fail::usage)?;
-    if tokens.is_empty() {
-        return Err(Fail::usage(format!(
-            "{} holds no token: add one with `memberledger token add --role hq`",
-            args.tokens.display()
-        )));
-    }
-    ledger.set_clock(clock);
-    let config = Config {
+}
+
+/// The server's limits from the flags.
+pub(crate) fn config(args: &ServeArgs) -> Config {
+    Config {
         body_max: args.body_max_bytes,
         batch_max: args.batch_max,
         rate_per_sec: args.rate_per_sec,
         burst: args.burst,
         timeout: Duration::from_secs(args.timeout_secs.max(1)),
         concurrency: args.concurrency,
-    };
+    }
+}
+
+/// The tokens of a tokens file, refused when it holds none.
+pub(crate) fn tokens(path: &std::path::Path) -> Result<Tokens, Fail> {
+    let tokens = Tokens::load(path).map_err(Fail::usage)?;
+    if tokens.is_empty() {
+        return Err(Fail::usage(format!(
+            "{} holds no token: add one with `memberledger token add --role hq`",
+            path.display()
+        )));
+    }
+    Ok(tokens)
+}
+
+/// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
+pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
+    let ledger = db.open_existing()?;
+    init_tracing();
+    let tokens = tokens(&args.tokens)?;
+    ledger.set_clock(clock);
     let ledger = Arc::new(ledger);
     let webhook = match webhook_config(db, args)? {
         Some(c) => Some(Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage)?),
         None => None,
     };
-    let state = AppState::new(ledger, tokens, config);
+    let state = AppState::new(ledger, tokens, config(args));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -91,8 +91,8 @@ pub fn brands_app(brands: &Brands) -> Router {
             own: state.tokens().clone(),
             others,
         });
-        let app = crate::server::app(state.clone())
-            .layer(axum::middleware::from_fn_with_state(g, guard));
+        let app =
+            crate::server::app(state.clone()).layer(axum::middleware::from_fn_with_state(g, guard));
         router = router.nest(&format!("{BRAND_PREFIX}{name}"), app);
     }
     router.fallback(unrouted)
@@ -139,7 +139,9 @@ async fn unrouted(uri: Uri) -> ApiError {
         return ApiError::new(
             StatusCode::NOT_FOUND,
             "brand_required",
-            format!("this server hosts several brands: address one as {BRAND_PREFIX}{{brand}}{path}"),
+            format!(
+                "this server hosts several brands: address one as {BRAND_PREFIX}{{brand}}{path}"
+            ),
         );
     }
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such path")

@@ -154,7 +154,11 @@ fn chain(h: &Hosted, brand: &'static str, first: u32) {
     );
     let a = h.to_brand(brand, ("POST", "/v1/commands", Some(&body)), brand, "hq");
     assert_eq!(a.status, 200, "{}", a.body);
-    assert!(a.json().as_array().unwrap().iter().all(|r| r["ok"] == true), "{}", a.body);
+    assert!(
+        a.json().as_array().unwrap().iter().all(|r| r["ok"] == true),
+        "{}",
+        a.body
+    );
 }
 
 const POLICY: &str = r#"{"effective":"2026-05-01T00:00:00Z","policy":{}}"#;
@@ -212,12 +216,7 @@ fn a_brands_token_cannot_read_or_write_another_brands_ledger_on_any_route() {
     let peony_head = h.ledgers["peony"].head().unwrap();
     for role in ROLES {
         for (method, path, body) in routes() {
-            let a = h.to_brand(
-                "peony",
-                (method, &path, body.as_deref()),
-                "lotus",
-                role,
-            );
+            let a = h.to_brand("peony", (method, &path, body.as_deref()), "lotus", role);
             assert_eq!(
                 (a.status, a.code().as_str()),
                 (403, "wrong_brand"),
@@ -236,7 +235,10 @@ fn a_brands_token_cannot_read_or_write_another_brands_ledger_on_any_route() {
     assert_eq!(own.status, 200, "{}", own.body);
     let page = h.to_brand("peony", ("GET", "/hq", None), "peony", "hq");
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("action=\"hq\""), "the page's form stays under the brand");
+    assert!(
+        page.body.contains("action=\"hq\""),
+        "the page's form stays under the brand"
+    );
 }
 
 #[test]
@@ -258,19 +260,32 @@ fn one_brands_commands_never_appear_in_another_brands_events_reports_or_pages() 
         "2026-03-02T11:00:00Z",
         r#""type":"consume","member":"M1","store":"S2","amount":"230.00","service":"按摩""#,
     );
-    let a = h.to_brand("lotus", ("POST", "/v1/commands", Some(&more)), "lotus", "hq");
+    let a = h.to_brand(
+        "lotus",
+        ("POST", "/v1/commands", Some(&more)),
+        "lotus",
+        "hq",
+    );
     assert_eq!(a.json()["ok"], true, "{}", a.body);
     for (path, was) in reads.iter().zip(&before) {
         let now = h.to_brand("peony", ("GET", path, None), "peony", "hq");
         assert_eq!(now.status, was.status, "{path}");
-        assert_eq!(now.body, was.body, "peony's {path} changed after lotus's commands");
+        assert_eq!(
+            now.body, was.body,
+            "peony's {path} changed after lotus's commands"
+        );
     }
     // Lotus's own reads show them.
     let feed = h.to_brand("lotus", ("GET", "/v1/events", None), "lotus", "hq");
     assert!(feed.body.contains("按摩"), "{}", feed.body);
     let peony_feed = h.to_brand("peony", ("GET", "/v1/events", None), "peony", "hq");
     assert!(!peony_feed.body.contains("按摩"), "{}", peony_feed.body);
-    let st = h.to_brand("peony", ("GET", "/v1/members/M1/statement", None), "peony", "hq");
+    let st = h.to_brand(
+        "peony",
+        ("GET", "/v1/members/M1/statement", None),
+        "peony",
+        "hq",
+    );
     assert!(!st.body.contains("230.00"), "{}", st.body);
 }
 
@@ -305,7 +320,13 @@ fn an_unknown_brand_is_a_404_brand_not_found_whoever_asks() {
 #[test]
 fn a_brands_server_asks_for_a_brand_on_the_single_ledger_paths_and_keeps_the_probes() {
     let h = Hosted::start();
-    for path in ["/v1/members/M1", "/v1/events", "/v1/reports/liability", "/hq", "/metrics"] {
+    for path in [
+        "/v1/members/M1",
+        "/v1/events",
+        "/v1/reports/liability",
+        "/hq",
+        "/metrics",
+    ] {
         let a = h.call("GET", path, Some(h.token("lotus", "hq")), None);
         assert_eq!(
             (a.status, a.code().as_str()),
@@ -313,12 +334,18 @@ fn a_brands_server_asks_for_a_brand_on_the_single_ledger_paths_and_keeps_the_pro
             "{path}: {}",
             a.body
         );
-        assert!(a.json()["message"].as_str().unwrap().contains("/brands/{brand}"));
+        assert!(a.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("/brands/{brand}"));
     }
     assert_eq!(h.call("GET", "/nowhere", None, None).code(), "not_found");
     assert_eq!(h.call("GET", "/healthz", None, None).status, 200);
     let ready = h.call("GET", "/readyz", None, None);
-    assert_eq!((ready.status, ready.json()["status"].as_str()), (200, Some("ok")));
+    assert_eq!(
+        (ready.status, ready.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
     let doc = h.call("GET", "/v1/openapi.json", None, None);
     assert_eq!(doc.body, memberledger_http::openapi_json());
     assert!(doc.json()["paths"]["/brands/{brand}/v1/commands"].is_object());
@@ -332,16 +359,35 @@ fn a_token_unknown_to_every_brand_is_401_and_a_brand_without_a_token_is_401() {
     let b = h.call("GET", "/brands/lotus/v1/events", None, None);
     assert_eq!((b.status, b.code().as_str()), (401, "unauthorized"));
     // Roles keep their rules inside a brand: a store token may not publish a policy.
-    let c = h.to_brand("lotus", ("POST", "/v1/policy", Some(POLICY)), "lotus", "store:S1");
-    assert_eq!((c.status, c.code().as_str()), (403, "forbidden"), "{}", c.body);
+    let c = h.to_brand(
+        "lotus",
+        ("POST", "/v1/policy", Some(POLICY)),
+        "lotus",
+        "store:S1",
+    );
+    assert_eq!(
+        (c.status, c.code().as_str()),
+        (403, "forbidden"),
+        "{}",
+        c.body
+    );
 }
 
 #[test]
 fn brands_refuse_a_malformed_or_repeated_name() {
-    let state = || AppState::new(Arc::new(Ledger::in_memory()), Tokens::new(), Config::default());
+    let state = || {
+        AppState::new(
+            Arc::new(Ledger::in_memory()),
+            Tokens::new(),
+            Config::default(),
+        )
+    };
     let mut brands = Brands::new();
     brands.insert("lotus", state()).unwrap();
-    assert!(brands.insert("lotus", state()).unwrap_err().contains("twice"));
+    assert!(brands
+        .insert("lotus", state())
+        .unwrap_err()
+        .contains("twice"));
     assert!(brands.insert("a/b", state()).is_err());
     assert_eq!(brands.len(), 1);
 }
