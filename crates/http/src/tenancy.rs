@@ -57,6 +57,14 @@ async fn guard(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Respons
         let foreign = g.own.role_of_hash(&hash).is_none()
             && g.others.iter().any(|t| t.role_of_hash(&hash).is_some());
         if foreign {
+            tracing::info!(
+                target: "memberledger_http::request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                status = 403,
+                brand = %g.brand,
+                "request refused: another brand's token"
+            );
             return ApiError::new(
                 StatusCode::FORBIDDEN,
                 "wrong_brand",
@@ -126,6 +134,7 @@ async fn openapi_document() -> Response {
 /// without a brand (404 `brand_required`), or nothing at all (404 `not_found`).
 async fn unrouted(uri: Uri) -> ApiError {
     let path = uri.path();
+    tracing::info!(target: "memberledger_http::request", %path, status = 404, "request: no brand took it");
     if let Some(rest) = path.strip_prefix(BRAND_PREFIX) {
         let brand = rest.split('/').next().unwrap_or_default();
         return ApiError::new(
