@@ -246,3 +246,104 @@ fn serve_refuses_a_brand_without_tokens_naming_the_brand() {
     let o = ml(d, &["serve", "--listen", "127.0.0.1:0"]);
     refused(&o, 2, "brand peony");
 }
+
+/// A receiver on loopback answering 200 to every POST and keeping each body.
+fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<String>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().map_while(Result::ok) {
+            conn.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(conn);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                keep.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&body));
+            }
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn each_brands_webhook_carries_its_own_brands_events_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (lotus_hook, lotus_seen) = receiver();
+    let (peony_hook, peony_seen) = receiver();
+    std::fs::write(d.join("secret"), "k3y\n").unwrap();
+    std::fs::write(
+        d.join("brands.json"),
+        format!(
+            r#"{{"lotus": {{"db": "lotus-data", "tokens": "lotus-tokens",
+                           "webhook": {{"url": "http://{lotus_hook}/", "secret_file": "secret"}}}},
+                "peony": {{"db": "peony-data", "tokens": "peony-tokens",
+                           "webhook": {{"url": "http://{peony_hook}/", "secret_file": "secret"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let mut tokens = Vec::new();
+    for brand in ["lotus", "peony"] {
+        ok(&ml(d, &["--brand", brand, "init"]));
+        let t = ok(&ml(d, &["--brand", brand, "token", "add", "--role", "hq"]));
+        tokens.push(t.trim().to_owned());
+    }
+    let s = serve(d, &[]);
+    for (brand, member, token, n) in [
+        ("lotus", "L1", &tokens[0], 1),
+        ("peony", "P1", &tokens[1], 2),
+    ] {
+        let enroll = format!(
+            r#"{{"id":"5c4e0000-0000-4000-8000-00000000010{n}","at":"2026-03-02T10:00:00Z","type":"enroll","member":"{member}","store":"S1"}}"#
+        );
+        let (status, body) = call(
+            &s.addr,
+            &format!("/brands/{brand}/v1/commands"),
+            token,
+            Some(&enroll),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !(lotus_seen.lock().unwrap().contains("L1") && peony_seen.lock().unwrap().contains("P1"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both webhooks deliver"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop(s);
+    let (lotus, peony) = (lotus_seen.lock().unwrap(), peony_seen.lock().unwrap());
+    assert!(
+        !lotus.contains("P1"),
+        "lotus's webhook got peony's event: {lotus}"
+    );
+    assert!(
+        !peony.contains("L1"),
+        "peony's webhook got lotus's event: {peony}"
+    );
+    assert!(
+        d.join("lotus-data.webhook-cursor").is_file(),
+        "each brand's cursor beside its ledger"
+    );
+    assert!(d.join("peony-data.webhook-cursor").is_file());
+}
