@@ -89,6 +89,9 @@ pub enum Kind {
         tier: Option<String>,
         opening: super::OpeningSpec,
     },
+    /// `close_period` (headquarters' command, no member): nothing may take effect at or before
+    /// `through` from then on.
+    ClosePeriod { through: i64 },
 }
 
 /// A consumption's part paid outside the card: `method`, and how much.
@@ -229,6 +232,7 @@ impl Kind {
             Kind::RedeemSession { .. } => "redeem_session",
             Kind::RefundPackage { .. } => "refund_package",
             Kind::OpenBalance { .. } => "open_balance",
+            Kind::ClosePeriod { .. } => "close_period",
         }
     }
 }
@@ -242,9 +246,14 @@ impl Spec {
             && self.kind == other.kind
     }
 
-    /// The member stream the command goes to (`@stores` for settlements).
+    /// The member stream the command goes to (`@stores` for settlements, `@policy` for a
+    /// period's close).
     pub fn stream(&self) -> &str {
-        self.member.as_deref().unwrap_or("@stores")
+        match (&self.member, &self.kind) {
+            (Some(m), _) => m,
+            (None, Kind::ClosePeriod { .. }) => "@policy",
+            (None, _) => "@stores",
+        }
     }
 
     /// The wire fields, in the usual order.
@@ -417,6 +426,7 @@ impl Kind {
                 f.opt("tier", tier.clone());
                 f.put("opening", opening.to_value());
             }
+            Kind::ClosePeriod { through } => f.time("through", Some(*through)),
             _ => unreachable!("fields() writes the balance commands"),
         }
     }

@@ -15,6 +15,7 @@ use super::model::{Member, PkgStatus, DAY, TIERS};
 
 mod kinds;
 mod opening;
+mod periods;
 
 pub enum Gen {
     Valid(Spec),
@@ -145,6 +146,10 @@ impl Sim {
         if roll < 170 {
             return self.gen_bad();
         }
+        if let Some(spec) = self.gen_period() {
+            self.remember(&spec);
+            return Gen::Valid(spec);
+        }
         let spec = self.gen_fresh(focus.as_deref(), false);
         self.remember(&spec);
         Gen::Valid(spec)
@@ -190,6 +195,7 @@ impl Sim {
             Kind::RedeemPoints { points, .. } => *points += 1,
             Kind::Adjust { qty, .. } => bump(qty),
             Kind::PurchasePackage { cents, .. } => bump(cents),
+            Kind::ClosePeriod { through } => *through -= 1,
             Kind::RedeemSession { staff, .. } => {
                 *staff = if staff.is_some() {
                     None

@@ -15,6 +15,7 @@ use super::{Change, Model};
 
 mod balance;
 mod package;
+mod periods;
 mod refund;
 mod settle;
 mod status;
@@ -64,6 +65,7 @@ impl Draft<'_> {
             at: self.at,
             settled_at: None,
             consumed: matches!(self.spec.kind, Kind::Consume { .. }),
+            closes: None,
         };
         (change, self.events)
     }
@@ -109,9 +111,10 @@ impl Model {
     /// Routes a member's command to its family.
     fn dispatch(&self, d: &mut Draft<'_>) -> Result<(), &'static str> {
         match &d.spec.kind {
-            Kind::Enroll { .. } | Kind::Settle { .. } | Kind::OpenBalance { .. } => {
-                Err("invalid_command")
-            }
+            Kind::Enroll { .. }
+            | Kind::Settle { .. }
+            | Kind::OpenBalance { .. }
+            | Kind::ClosePeriod { .. } => Err("invalid_command"),
             Kind::Recharge { cents, .. } => {
                 d.recharge(*cents);
                 Ok(())
@@ -179,6 +182,7 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
         at: spec.at,
         settled_at: None,
         consumed: false,
+        closes: None,
     };
     Ok((change, 1))
 }
