@@ -367,7 +367,7 @@ fn brand_of(cli: &Cli) -> Result<Option<brands::Brand>, Fail> {
         (Some(file), Some(name)) => brands::find(file, name).map(Some),
         (Some(file), None) if !matches!(cli.command, Cmd::Serve(_) | Cmd::Demo(_) | Cmd::Migrate(_)) => {
             Err(Fail::usage(format!(
-                "brand_required: {} names several ledgers: choose one with --brand NAME (only `serve` hosts them all)",
+                "brand_required: {} names a ledger per brand: choose one with --brand NAME (only `serve` hosts them all)",
                 file.display()
             )))
         }
