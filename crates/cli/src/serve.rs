@@ -144,6 +144,9 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
         Some(c) => Some(Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage)?),
         None => None,
     };
+    // The last handle on the ledger is dropped after the runtime has stopped: a PostgreSQL
+    // ledger's client blocks on its own runtime when dropped, which panics inside another.
+    let keep = Arc::clone(&ledger);
     let state = AppState::new(ledger, tokens, config(args));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -157,5 +160,7 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     if let Some(w) = webhook {
         w.stop();
     }
+    drop(runtime);
+    drop(keep);
     Ok(0)
 }

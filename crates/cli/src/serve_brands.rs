@@ -47,6 +47,8 @@ pub(crate) fn run(file: &Path, clock: &Clock, args: &ServeArgs) -> Result<u8, Fa
     crate::serve::init_tracing();
     let mut brands = Brands::new();
     let mut webhooks = Vec::new();
+    // The last handles on the ledgers are dropped after the runtime has stopped (see `serve`).
+    let mut keep = Vec::new();
     for brand in &all {
         let in_brand = |f: Fail| Fail {
             code: f.code,
@@ -55,6 +57,7 @@ pub(crate) fn run(file: &Path, clock: &Clock, args: &ServeArgs) -> Result<u8, Fa
         let ledger = brand.db.open_existing().map_err(in_brand)?;
         ledger.set_clock(clock.clone());
         let ledger = Arc::new(ledger);
+        keep.push(Arc::clone(&ledger));
         let tokens = crate::serve::tokens(&brand.tokens).map_err(in_brand)?;
         if let Some(w) = &brand.webhook {
             let c = crate::serve::webhook_of(&brand.db, &w.url, &w.secret_file, w.cursor.as_ref())
@@ -80,5 +83,7 @@ pub(crate) fn run(file: &Path, clock: &Clock, args: &ServeArgs) -> Result<u8, Fa
     for w in webhooks {
         w.stop();
     }
+    drop(runtime);
+    drop(keep);
     Ok(0)
 }

@@ -347,3 +347,71 @@ fn each_brands_webhook_carries_its_own_brands_events_only() {
     );
     assert!(d.join("peony-data.webhook-cursor").is_file());
 }
+
+/// A brand per PostgreSQL schema, in one database: the brands are as separate as in
+/// directories. Needs `MEMBERLEDGER_PG_URL` (`eval "$(scripts/pg-start.sh)"`); skipped without
+/// it (failed when `MEMBERLEDGER_REQUIRE_PG=1`).
+#[test]
+fn brands_in_postgresql_schemas_of_one_database_are_as_separate_as_in_directories() {
+    let url = match std::env::var("MEMBERLEDGER_PG_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var("MEMBERLEDGER_REQUIRE_PG").as_deref() != Ok("1"),
+                "MEMBERLEDGER_REQUIRE_PG=1 but MEMBERLEDGER_PG_URL is not set"
+            );
+            eprintln!("SKIPPED: this test needs MEMBERLEDGER_PG_URL");
+            return;
+        }
+    };
+    let tag = format!("brands_{}", std::process::id());
+    let schemas = [format!("{tag}_lotus"), format!("{tag}_peony")];
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let brands = serde_json::json!({
+        "lotus": {"db": format!("{url}{sep}schema={}", schemas[0]), "tokens": "lotus-tokens"},
+        "peony": {"db": format!("{url}{sep}schema={}", schemas[1]), "tokens": "peony-tokens"},
+    });
+    std::fs::write(d.join("brands.json"), brands.to_string()).unwrap();
+    std::fs::write(d.join("seed.jsonl"), SEED).unwrap();
+    let mut tokens = Vec::new();
+    for brand in ["lotus", "peony"] {
+        ok(&ml(d, &["--brand", brand, "init"]));
+        let t = ok(&ml(d, &["--brand", brand, "token", "add", "--role", "hq"]));
+        tokens.push(t.trim().to_owned());
+    }
+    ok(&ml(d, &["--brand", "lotus", "apply", "seed.jsonl"]));
+    let s = serve(d, &[]);
+    let (status, body) = call(&s.addr, "/brands/lotus/v1/members/M1", &tokens[0], None);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(&s.addr, "/brands/peony/v1/members/M1", &tokens[0], None);
+    assert_eq!(
+        (status, body.contains("wrong_brand")),
+        (403, true),
+        "{body}"
+    );
+    let (status, body) = call(&s.addr, "/brands/peony/v1/members/M1", &tokens[1], None);
+    assert_eq!(
+        (status, body.contains("member_not_found")),
+        (404, true),
+        "{body}"
+    );
+    stop(s);
+    // One brand in PostgreSQL served alone (the single-ledger server) stops cleanly too: the
+    // ledger's client is dropped after the runtime, not inside it.
+    let one = serve(d, &["--brand", "peony"]);
+    let (status, body) = call(&one.addr, "/v1/members/M1", &tokens[1], None);
+    assert_eq!(status, 404, "{body}");
+    stop(one);
+    refused(
+        &ml(d, &["--brand", "peony", "member", "show", "M1"]),
+        1,
+        "member_not_found",
+    );
+    if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
+        for s in &schemas {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{s}\" CASCADE"));
+        }
+    }
+}
