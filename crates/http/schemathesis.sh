@@ -6,6 +6,8 @@
 #
 #   crates/http/schemathesis.sh                 # from the workspace root (or anywhere)
 #   SCHEMATHESIS_EXAMPLES=200 crates/http/schemathesis.sh   # a longer run
+#   SCHEMATHESIS_BRANDS=1 crates/http/schemathesis.sh       # the brands' paths, on a server
+#                                                            # hosting the ledger as brand `lotus`
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -44,9 +46,19 @@ cat >"$work/seed.jsonl" <<'JSONL'
 JSONL
 "$bin" apply --db "$db" "$work/seed.jsonl" >/dev/null
 
+# The ledger alone, or (SCHEMATHESIS_BRANDS=1) as the brand `lotus` of a brands file, every
+# `/brands/{brand}` path given that brand and only those paths tested.
+where=(--db "$db" --tokens "$work/tokens")
+only=()
+if [ -n "${SCHEMATHESIS_BRANDS:-}" ]; then
+    echo '{"lotus": {"db": "ledger", "tokens": "tokens"}}' >"$work/brands.json"
+    printf '[parameters]\n"path.brand" = "lotus"\n' >"$work/schemathesis.toml"
+    where=(--brands "$work/brands.json")
+    only=(--include-path-regex '^/brands/')
+fi
 # A short request timeout: the change feed's long poll waits at most a second under it, so the
 # `wait` values schemathesis draws (up to 60) do not hold each request for half a minute.
-"$bin" serve --db "$db" --tokens "$work/tokens" --listen 127.0.0.1:0 --rate-per-sec 0 \
+"$bin" "${where[@]}" serve --listen 127.0.0.1:0 --rate-per-sec 0 \
     --timeout-secs 3 2>"$work/server.log" &
 server=$!
 addr=""
@@ -72,7 +84,7 @@ cd "$work"
     --workers 1 \
     --no-color \
     --generation-database none \
-    --report-dir "$work/report" || status=$?
+    --report-dir "$work/report" "${only[@]}" || status=$?
 if grep -q 'status=5' "$work/server.log"; then
     echo "the server answered 5xx:" >&2
     grep 'status=5' "$work/server.log" >&2 || true

@@ -12,6 +12,7 @@ macro_rules! outln {
 }
 
 mod apply;
+mod brands;
 mod db;
 mod demo;
 mod expire;
@@ -28,6 +29,7 @@ mod prepaid;
 mod report;
 mod restore;
 mod serve;
+mod serve_brands;
 mod show;
 mod statement;
 mod token;
@@ -82,6 +84,22 @@ struct Cli {
         default_value_t = memberledger::DEFAULT_MAX_SKEW_SECS
     )]
     max_skew_secs: u32,
+    /// The brands file: a JSON object naming each brand's ledger and tokens file (see the
+    /// README's "Brands"). With --brand, commands work on that brand's ledger; `serve`
+    /// without --brand hosts every brand, each under `/brands/{brand}`.
+    #[arg(long, global = true, env = "MEMBERLEDGER_BRANDS", value_name = "FILE")]
+    brands: Option<PathBuf>,
+    /// The brand to work on, by its name in --brands: its ledger in place of --db, its tokens
+    /// file in place of --tokens.
+    #[arg(
+        long,
+        global = true,
+        env = "MEMBERLEDGER_BRAND",
+        value_name = "NAME",
+        requires = "brands",
+        conflicts_with = "db"
+    )]
+    brand: Option<String>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -273,7 +291,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8, Fail> {
     let clock = cli.clock()?;
-    let db = Db::parse(&cli.db);
+    let (db, cli) = match brand_of(&cli)? {
+        Some(brand) => (brand.db.clone(), with_brand(cli, &brand)?),
+        None => (Db::parse(&cli.db), cli),
+    };
     let open = |db: &Db| open(db, &clock);
     match cli.command {
         Cmd::Init { policy } => init::run(&db, policy.as_deref()),
@@ -331,9 +352,44 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Cmd::Policy { command } => policy::run(&open(&db)?, command),
         Cmd::Demo(args) => demo::run(&args),
         Cmd::Migrate(args) => migrate::run(&args),
-        Cmd::Serve(args) => serve::run(&db, clock.clone(), &args),
+        Cmd::Serve(args) => match (&cli.brands, &cli.brand) {
+            (Some(file), None) => serve_brands::run(file, &clock, &args),
+            _ => serve::run(&db, clock.clone(), &args),
+        },
         Cmd::Token { command } => token::run(&command),
     }
+}
+
+/// The brand of `--brand`, from `--brands`; a command other than `serve` refused when a brands
+/// file is given without a brand (which ledger would it mean?).
+fn brand_of(cli: &Cli) -> Result<Option<brands::Brand>, Fail> {
+    match (&cli.brands, &cli.brand) {
+        (Some(file), Some(name)) => brands::find(file, name).map(Some),
+        (Some(file), None) if !matches!(cli.command, Cmd::Serve(_) | Cmd::Demo(_) | Cmd::Migrate(_)) => {
+            Err(Fail::usage(format!(
+                "brand_required: {} names a ledger per brand: choose one with --brand NAME (only `serve` hosts them all)",
+                file.display()
+            )))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The command line with the brand's tokens file (and webhook) in place of the flags'.
+fn with_brand(mut cli: Cli, brand: &brands::Brand) -> Result<Cli, Fail> {
+    cli.command = match cli.command {
+        Cmd::Serve(args) => Cmd::Serve(serve_brands::for_brand(args, brand)?),
+        Cmd::Token {
+            command: token::TokenCmd::Add { role, tokens },
+        } => Cmd::Token {
+            command: token::TokenCmd::Add {
+                role,
+                tokens: serve_brands::brand_tokens(&tokens, brand)?,
+            },
+        },
+        other => other,
+    };
+    Ok(cli)
 }
 
 fn open(db: &Db, clock: &Clock) -> Result<Ledger, Fail> {

@@ -1,4 +1,5 @@
-//! `memberledger serve`: the HTTP adapter over the ledger at --db.
+//! `memberledger serve`: the HTTP adapter over the ledger at --db (or a brand's; every brand's:
+//! `serve_brands`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,10 +21,10 @@ pub(crate) const DEFAULT_TOKENS: &str = "./memberledger-tokens";
 pub(crate) struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// The tokens file (`memberledger token add` writes it).
     #[arg(long, env = "MEMBERLEDGER_TOKENS", default_value = DEFAULT_TOKENS)]
-    tokens: PathBuf,
+    pub(crate) tokens: PathBuf,
     /// The largest request body, in bytes.
     #[arg(long, default_value_t = Config::default().body_max)]
     body_max_bytes: usize,
@@ -44,14 +45,14 @@ pub(crate) struct ServeArgs {
     concurrency: usize,
     /// POSTs every event, signed, in order and at least once, to this URL (`http://`).
     #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
-    webhook: Option<String>,
+    pub(crate) webhook: Option<String>,
     /// The file holding the webhook's HMAC-SHA256 key (its trailing newline ignored).
     #[arg(long, value_name = "FILE", requires = "webhook")]
-    webhook_secret_file: Option<PathBuf>,
+    pub(crate) webhook_secret_file: Option<PathBuf>,
     /// The webhook's cursor file: the last position the receiver acknowledged (by default
     /// beside the ledger: `<db>.webhook-cursor`).
     #[arg(long, value_name = "FILE", requires = "webhook")]
-    webhook_cursor: Option<PathBuf>,
+    pub(crate) webhook_cursor: Option<PathBuf>,
     /// POSTs each derived notice (`bonus_will_expire`, …), signed and at least once, to this
     /// URL (`http://`); never again once the receiver acknowledged it.
     #[arg(long, value_name = "URL", requires = "notice_webhook_secret_file")]
@@ -71,6 +72,45 @@ pub(crate) struct ServeArgs {
         requires = "notice_webhook"
     )]
     notice_interval_secs: u64,
+}
+
+/// The webhook's configuration from the flags, if one is asked for.
+fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fail> {
+    let (Some(url), Some(secret_file)) = (&args.webhook, &args.webhook_secret_file) else {
+        return Ok(None);
+    };
+    webhook_of(db, url, secret_file, args.webhook_cursor.as_ref()).map(Some)
+}
+
+/// A webhook's configuration: its URL, its secret's file, its cursor file (by default beside
+/// a ledger on disk).
+pub(crate) fn webhook_of(
+    db: &Db,
+    url: &str,
+    secret_file: &PathBuf,
+    cursor: Option<&PathBuf>,
+) -> Result<WebhookConfig, Fail> {
+    let secret = read_secret(secret_file)?;
+    let cursor = beside_db(db, cursor, ".webhook-cursor", "--webhook-cursor")?;
+    Ok(WebhookConfig::new(url.to_owned(), secret, cursor))
+}
+
+/// The notice webhook's configuration from the flags, if one is asked for.
+fn notice_hook_config(db: &Db, args: &ServeArgs) -> Result<Option<NoticeHookConfig>, Fail> {
+    let (Some(url), Some(secret_file)) = (&args.notice_webhook, &args.notice_webhook_secret_file)
+    else {
+        return Ok(None);
+    };
+    let secret = read_secret(secret_file)?;
+    let acked = beside_db(
+        db,
+        args.notice_webhook_acked.as_ref(),
+        ".notices-acked",
+        "--notice-webhook-acked",
+    )?;
+    let mut config = NoticeHookConfig::new(url.clone(), secret, acked);
+    config.interval = Duration::from_secs(args.notice_interval_secs.max(1));
+    Ok(Some(config))
 }
 
 /// A webhook's HMAC key from its file, without the trailing newline.
@@ -103,42 +143,8 @@ fn beside_db(db: &Db, named: Option<&PathBuf>, suffix: &str, flag: &str) -> Resu
     }
 }
 
-/// The webhook's configuration from the flags, if one is asked for.
-fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fail> {
-    let (Some(url), Some(secret_file)) = (&args.webhook, &args.webhook_secret_file) else {
-        return Ok(None);
-    };
-    let secret = read_secret(secret_file)?;
-    let cursor = beside_db(
-        db,
-        args.webhook_cursor.as_ref(),
-        ".webhook-cursor",
-        "--webhook-cursor",
-    )?;
-    Ok(Some(WebhookConfig::new(url.clone(), secret, cursor)))
-}
-
-/// The notice webhook's configuration from the flags, if one is asked for.
-fn notice_hook_config(db: &Db, args: &ServeArgs) -> Result<Option<NoticeHookConfig>, Fail> {
-    let (Some(url), Some(secret_file)) = (&args.notice_webhook, &args.notice_webhook_secret_file)
-    else {
-        return Ok(None);
-    };
-    let secret = read_secret(secret_file)?;
-    let acked = beside_db(
-        db,
-        args.notice_webhook_acked.as_ref(),
-        ".notices-acked",
-        "--notice-webhook-acked",
-    )?;
-    let mut config = NoticeHookConfig::new(url.clone(), secret, acked);
-    config.interval = Duration::from_secs(args.notice_interval_secs.max(1));
-    Ok(Some(config))
-}
-
-/// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
-pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
-    let ledger = db.open_existing()?;
+/// Logs to standard error, `RUST_LOG` or `info`.
+pub(crate) fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -147,22 +153,38 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
-    let tokens = Tokens::load(&args.tokens).map_err(Fail::usage)?;
-    if tokens.is_empty() {
-        return Err(Fail::usage(format!(
-            "{} holds no token: add one with `memberledger token add --role hq`",
-            args.tokens.display()
-        )));
-    }
-    ledger.set_clock(clock.clone());
-    let config = Config {
+}
+
+/// The server's limits from the flags.
+pub(crate) fn config(args: &ServeArgs) -> Config {
+    Config {
         body_max: args.body_max_bytes,
         batch_max: args.batch_max,
         rate_per_sec: args.rate_per_sec,
         burst: args.burst,
         timeout: Duration::from_secs(args.timeout_secs.max(1)),
         concurrency: args.concurrency,
-    };
+    }
+}
+
+/// The tokens of a tokens file, refused when it holds none.
+pub(crate) fn tokens(path: &std::path::Path) -> Result<Tokens, Fail> {
+    let tokens = Tokens::load(path).map_err(Fail::usage)?;
+    if tokens.is_empty() {
+        return Err(Fail::usage(format!(
+            "{} holds no token: add one with `memberledger token add --role hq`",
+            path.display()
+        )));
+    }
+    Ok(tokens)
+}
+
+/// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
+pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
+    let ledger = db.open_existing()?;
+    init_tracing();
+    let tokens = tokens(&args.tokens)?;
+    ledger.set_clock(clock.clone());
     let ledger = Arc::new(ledger);
     let webhook = match webhook_config(db, args)? {
         Some(c) => Some(Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage)?),
@@ -172,7 +194,10 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
         Some(c) => Some(NoticeHook::start(Arc::clone(&ledger), c, clock).map_err(Fail::usage)?),
         None => None,
     };
-    let state = AppState::new(ledger, tokens, config);
+    // The last handle on the ledger is dropped after the runtime has stopped: a PostgreSQL
+    // ledger's client blocks on its own runtime when dropped, which panics inside another.
+    let keep = Arc::clone(&ledger);
+    let state = AppState::new(ledger, tokens, config(args));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -188,5 +213,7 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     if let Some(n) = notice_hook {
         n.stop();
     }
+    drop(runtime);
+    drop(keep);
     Ok(0)
 }

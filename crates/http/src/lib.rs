@@ -20,6 +20,10 @@
 //!   URL, signed, at least once, never again once acknowledged.
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
 //!
+//! **Brands.** One server may host several ledgers, a brand each ([`Brands`],
+//! [`serve_brands`]): each brand's routes are the ones above under `/brands/{brand}`, its
+//! tokens are its own, and another brand's token is refused there (403 `wrong_brand`).
+//!
 //! **The async story.** The ledger's calls block: `execute_batch` returns only after an
 //! `fdatasync`, reports and `verify` replay the log. Every such call runs on tokio's blocking
 //! pool (`spawn_blocking`), never on the async threads. Commands are group-committed across
@@ -44,6 +48,7 @@
 
 mod auth;
 mod books;
+mod brands;
 mod commands;
 mod error;
 mod export;
@@ -59,6 +64,7 @@ mod notice_acked;
 pub mod notice_hook;
 mod notices;
 mod openapi;
+mod openapi_brands;
 mod pages;
 mod permit;
 mod policy;
@@ -68,9 +74,11 @@ mod schema;
 mod server;
 mod signature;
 mod state;
+mod tenancy;
 pub mod webhook;
 
 pub use auth::{add_token, new_token, token_hash, Role, Tokens};
+pub use brands::{check_brand_name, Brands, BRAND_NAME_MAX, BRAND_PREFIX};
 pub use commands::IDEMPOTENCY_KEY;
 pub use error::{status_of, ApiError, ErrorBody};
 pub use feed::{LIMIT_MAX as FEED_LIMIT_MAX, WAIT_MAX_SECS as FEED_WAIT_MAX_SECS};
@@ -79,3 +87,4 @@ pub use openapi::openapi_json;
 pub use server::{app, app_with, serve, shutdown_signal};
 pub use signature::{hmac_sha256, signature, SIGNATURE_HEADER};
 pub use state::{AppState, Caller, Config};
+pub use tenancy::{brands_app, serve_brands};

@@ -29,7 +29,7 @@ impl Modify for Bearer {
 #[openapi(
     info(
         title = "memberledger",
-        description = "The HTTP adapter of memberledger: commands in, receipts out (the wire format of the CLI). Errors are `{\"code\",\"message\"}` with a status per class.",
+        description = "The HTTP adapter of memberledger: commands in, receipts out (the wire format of the CLI). Errors are `{\"code\",\"message\"}` with a status per class. A server hosting several brands (`serve --brands FILE`) serves each brand's ledger under `/brands/{brand}` with the brand's own tokens; the single-ledger paths at the root are a single-ledger server's.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
@@ -70,6 +70,7 @@ struct ApiDoc;
 pub fn openapi_json() -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    crate::openapi_brands::add(&mut doc);
     let mut text = doc.to_pretty_json().expect("the document serialises");
     text.push('\n');
     text

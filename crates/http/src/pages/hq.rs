@@ -46,7 +46,7 @@ pub(crate) async fn hq(State(state): State<AppState>, uri: Uri) -> Response {
     let q: PageQuery = extract::query(&uri).unwrap_or_default();
     let role = match role(&state, q.token.as_deref()) {
         Ok(Some(r)) => r,
-        Ok(None) => return html(StatusCode::OK, page("head office", &form("/hq", Some("")))),
+        Ok(None) => return html(StatusCode::OK, page("head office", &form("hq", Some("")))),
         Err(page) => return *page,
     };
     if !matches!(role, Role::Hq | Role::Auditor) {
@@ -106,7 +106,7 @@ fn svg(chart: Result<String, chart::ChartError>) -> String {
 fn render(f: &Figures, token: &str, as_of: Option<&str>) -> String {
     let mut o = String::new();
     o.push_str(&format!(
-        "<form method=\"get\" action=\"/hq\"><input type=\"hidden\" name=\"token\" value=\"{}\"><label>as of <input type=\"date\" name=\"as_of\" value=\"{}\"></label> <button type=\"submit\">show</button></form>",
+        "<form method=\"get\" action=\"hq\"><input type=\"hidden\" name=\"token\" value=\"{}\"><label>as of <input type=\"date\" name=\"as_of\" value=\"{}\"></label> <button type=\"submit\">show</button></form>",
         escape(token),
         escape(as_of.unwrap_or_default())
     ));

@@ -57,7 +57,8 @@ pub(crate) fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// The sign-in form: a token field (password-typed, so it is not shown) and, for `/hq`, the
-/// day; it sends them to the same page as query parameters.
+/// day; it sends them to the same page as query parameters. `action` is relative (`hq`), so the
+/// form works under a brand's prefix (`/brands/{brand}/hq`) as at the root.
 pub(crate) fn form(action: &str, as_of: Option<&str>) -> String {
     let day = as_of.map_or(String::new(), |d| {
         format!(

@@ -17,7 +17,7 @@ pub(crate) async fn me(State(state): State<AppState>, uri: Uri) -> Response {
     let q: PageQuery = extract::query(&uri).unwrap_or_default();
     let role = match role(&state, q.token.as_deref()) {
         Ok(Some(r)) => r,
-        Ok(None) => return html(StatusCode::OK, page("my card", &form("/me", None))),
+        Ok(None) => return html(StatusCode::OK, page("my card", &form("me", None))),
         Err(page) => return *page,
     };
     let Role::Member(id) = role else {

@@ -86,6 +86,8 @@ pub struct Change {
     at: i64,
     settled_at: Option<i64>,
     consumed: bool,
+    /// A period's close: the new end of the closed periods.
+    closes: Option<i64>,
 }
 
 /// The commands recorded so far, by id (the base), plus those recorded earlier in the step
@@ -130,6 +132,9 @@ pub struct Model {
     /// the member's last event, or less, takes effect at that event's time; `None` (the
     /// built-in policy): every older command is `out_of_order`.
     pub late_window: Option<i64>,
+    /// The end of the closed periods (`close_period`): no command dated at or before it takes
+    /// effect (`period_closed`).
+    pub closed_through: Option<i64>,
 }
 
 /// The ledger's default skew: commands may be dated up to an hour ahead of its clock.
@@ -186,9 +191,15 @@ impl Model {
         if spec.at > self.now + MAX_SKEW_SECS {
             return Verdict::Reject("future_time");
         }
-        let result = match &spec.member {
-            None => self.settle(spec),
-            Some(m) => self.member_command(m, spec),
+        // A closed period refuses every command dated in it, before anything else is asked
+        // of the command (a well-formed one: the generator writes nothing else).
+        if self.closed_through.is_some_and(|t| spec.at <= t) {
+            return Verdict::Reject("period_closed");
+        }
+        let result = match (&spec.member, &spec.kind) {
+            (None, Kind::ClosePeriod { through }) => self.close_period(spec, *through),
+            (None, _) => self.settle(spec),
+            (Some(m), _) => self.member_command(m, spec),
         };
         match result {
             Ok((change, events)) => Verdict::Accept(Box::new(change), events),
@@ -219,6 +230,9 @@ impl Model {
         self.debts.retain(|_, v| *v != 0);
         if let Some(at) = change.settled_at {
             self.settled_at = Some(at);
+        }
+        if let Some(through) = change.closes {
+            self.closed_through = Some(through);
         }
         self.consumptions_made += u64::from(change.consumed);
     }

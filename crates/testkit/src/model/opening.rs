@@ -177,6 +177,7 @@ pub(crate) fn open_balance(
         at: spec.at,
         settled_at: None,
         consumed: false,
+        closes: None,
     };
     Ok((change, 2))
 }

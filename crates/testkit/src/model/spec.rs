@@ -103,6 +103,9 @@ pub enum Kind {
         tier: Option<String>,
         opening: super::OpeningSpec,
     },
+    /// `close_period` (headquarters' command, no member): nothing may take effect at or before
+    /// `through` from then on.
+    ClosePeriod { through: i64 },
 }
 
 /// A consumption's part paid outside the card: `method`, and how much.
@@ -250,6 +253,7 @@ impl Kind {
             Kind::Authorize { .. } => "authorize",
             Kind::Capture { .. } => "capture",
             Kind::Void { .. } => "void",
+            Kind::ClosePeriod { .. } => "close_period",
         }
     }
 }
@@ -263,9 +267,14 @@ impl Spec {
             && self.kind == other.kind
     }
 
-    /// The member stream the command goes to (`@stores` for settlements).
+    /// The member stream the command goes to (`@stores` for settlements, `@policy` for a
+    /// period's close).
     pub fn stream(&self) -> &str {
-        self.member.as_deref().unwrap_or("@stores")
+        match (&self.member, &self.kind) {
+            (Some(m), _) => m,
+            (None, Kind::ClosePeriod { .. }) => "@policy",
+            (None, _) => "@stores",
+        }
     }
 
     /// The wire fields, in the usual order.
@@ -454,6 +463,7 @@ impl Kind {
                 f.amount("amount", Some(*cents));
             }
             Kind::Void { hold } => f.put("hold", hold.to_string()),
+            Kind::ClosePeriod { through } => f.time("through", Some(*through)),
             _ => unreachable!("fields() writes the balance commands"),
         }
     }

@@ -17,6 +17,7 @@ use super::model::{Member, PkgStatus, DAY, TIERS};
 mod cards;
 mod kinds;
 mod opening;
+mod periods;
 
 pub enum Gen {
     Valid(Spec),
@@ -147,6 +148,10 @@ impl Sim {
         if roll < 170 {
             return self.gen_bad();
         }
+        if let Some(spec) = self.gen_period() {
+            self.remember(&spec);
+            return Gen::Valid(spec);
+        }
         let spec = self.gen_fresh(focus.as_deref(), false);
         self.remember(&spec);
         Gen::Valid(spec)
@@ -198,6 +203,7 @@ impl Sim {
             | Kind::ReplaceCard { new_card: card, .. } => card.push('z'),
             Kind::Void { .. } => spec.at += 1,
             Kind::PurchasePackage { cents, .. } => bump(cents),
+            Kind::ClosePeriod { through } => *through -= 1,
             Kind::RedeemSession { staff, .. } => {
                 *staff = if staff.is_some() {
                     None

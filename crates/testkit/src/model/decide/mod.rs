@@ -16,6 +16,7 @@ use super::{Change, Model};
 mod balance;
 mod cards;
 mod package;
+mod periods;
 mod refund;
 mod settle;
 mod status;
@@ -65,6 +66,7 @@ impl Draft<'_> {
             at: self.at,
             settled_at: None,
             consumed: matches!(self.spec.kind, Kind::Consume { .. } | Kind::Capture { .. }),
+            closes: None,
         };
         (change, self.events)
     }
@@ -110,9 +112,10 @@ impl Model {
     /// Routes a member's command to its family.
     fn dispatch(&self, d: &mut Draft<'_>) -> Result<(), &'static str> {
         match &d.spec.kind {
-            Kind::Enroll { .. } | Kind::Settle { .. } | Kind::OpenBalance { .. } => {
-                Err("invalid_command")
-            }
+            Kind::Enroll { .. }
+            | Kind::Settle { .. }
+            | Kind::OpenBalance { .. }
+            | Kind::ClosePeriod { .. } => Err("invalid_command"),
             Kind::Recharge { cents, .. } => {
                 d.recharge(*cents);
                 Ok(())
@@ -189,6 +192,7 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
         at: spec.at,
         settled_at: None,
         consumed: false,
+        closes: None,
     };
     Ok((change, 1))
 }

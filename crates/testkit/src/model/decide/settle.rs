@@ -38,6 +38,7 @@ impl Model {
                 at: spec.at,
                 settled_at: Some(spec.at),
                 consumed: false,
+                closes: None,
             },
             1,
         ))
