@@ -87,7 +87,7 @@ fn webhook_config(db: &Db, args: &ServeArgs) -> Result<Option<WebhookConfig>, Fa
 pub(crate) fn webhook_of(
     db: &Db,
     url: &str,
-    secret_file: &PathBuf,
+    secret_file: &Path,
     cursor: Option<&PathBuf>,
 ) -> Result<WebhookConfig, Fail> {
     let secret = read_secret(secret_file)?;
