@@ -337,3 +337,38 @@ fn an_event_of_a_late_command_is_refused_when_its_occurred_at_is_not_before_its_
     assert!(err.contains("not before"), "{err}");
     assert!(matches!(e.body, EventBody::Consumed(_)));
 }
+
+#[test]
+fn a_visit_paid_partly_outside_pays_from_the_card_only_what_holds_leave_available() {
+    let mut s = given(CASH, FUNDED);
+    s.and(&[r#"{"id":"h1","type":"authorize","amount":"70.00"}"#]);
+    // 100.00 held 70.00: the card pays the 30.00 available, wechat the rest.
+    s.when(r#"{"type":"consume","amount":"50.00","method":"wechat"}"#)
+        .then_events(
+            json!([{"type":"consumed","charged":"50.00","principal":"30.00",
+            "external":{"amount":"20.00","method":"wechat"}}]),
+        );
+    s.then_view(json!({"principal":"70.00","held":"70.00","available":"0.00"}));
+    // A fixed external part that leaves the card more than is available is refused.
+    s.when(r#"{"type":"consume","amount":"50.00","method":"cash","external":"10.00"}"#)
+        .then_rejected("insufficient_balance");
+}
+
+#[test]
+fn a_late_authorize_that_would_lapse_before_it_takes_effect_is_refused() {
+    let policy = with(CASH, json!({"late_window_hours": 72}));
+    let mut s = given(&policy, FUNDED);
+    s.when(r#"{"type":"recharge","amount":"50.00","at":"2026-03-05T12:00:00Z"}"#)
+        .then_accepted();
+    // Authorized offline on 2026-03-04 for an hour; it reaches the ledger after 2026-03-05.
+    s.when(r#"{"type":"authorize","amount":"20.00","at":"2026-03-04T12:00:00Z","expires_at":"2026-03-04T13:00:00Z"}"#)
+        .then_rejected("invalid_command");
+    // One that is still open at the member's current point holds from there.
+    let events = s
+        .when(r#"{"type":"authorize","amount":"20.00","at":"2026-03-04T12:00:00Z","expires_at":"2026-03-06T12:00:00Z"}"#)
+        .result
+        .expect("an authorize still open at the member's point is accepted");
+    assert_eq!(events[0].at, "2026-03-05T12:00:00Z".parse().unwrap());
+    s.record(&events);
+    s.then_view(json!({"held":"20.00","available":"130.00"}));
+}
