@@ -82,6 +82,11 @@ struct Cli {
         default_value_t = memberledger::DEFAULT_MAX_SKEW_SECS
     )]
     max_skew_secs: u32,
+    /// The most memory sled's page cache of a ledger on disk may hold, in MiB (sled's
+    /// default: 1024). A smaller cache bounds the process's memory; the log is then read
+    /// from disk more often.
+    #[arg(long, global = true, env = "MEMBERLEDGER_CACHE_MB")]
+    cache_mb: Option<u64>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -274,6 +279,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Fail> {
     let clock = cli.clock()?;
     let db = Db::parse(&cli.db);
+    if let Some(mb) = cli.cache_mb {
+        db::set_cache_bytes(mb.saturating_mul(1 << 20));
+    }
     let open = |db: &Db| open(db, &clock);
     match cli.command {
         Cmd::Init { policy } => init::run(&db, policy.as_deref()),
