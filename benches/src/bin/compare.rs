@@ -245,15 +245,7 @@ fn print_table(a: &Args, results: &[Value]) {
                 "memory per member projection (heap of the projections / members): {b:.0} bytes"
             );
         }
-        if let (Some(c), Some(g)) = (f(m, "open_from_checkpoint_s"), f(m, "open_from_genesis_s")) {
-            println!(
-                "open from the checkpoint at the head: {c:.3} s; by a replay from genesis: {g:.3} s ({:.1}x)",
-                g / c.max(1e-9)
-            );
-        }
-        if let Some(b) = f(m, "open_heap_bytes_per_member") {
-            println!("heap of the ledger opened from its checkpoint / members: {b:.0} bytes");
-        }
+        print_open(m);
         if let Some(b) = f(m, "ledger_heap_bytes_per_member") {
             println!(
                 "heap of the open ledger / members (projections, index, sled cache): {b:.0} bytes"
@@ -646,4 +638,19 @@ fn reopen_both_ways(path: &Path, options: &memberledger::LedgerOptions) -> (f64,
     let heap = ALLOCATOR.allocated().saturating_sub(before);
     drop(ledger);
     (genesis_secs, rss_growth, checkpoint_secs, heap)
+}
+
+/// The open figures of a memberledger run: from its checkpoint against from genesis, and the
+/// heap the ledger opened from its checkpoint holds.
+fn print_open(m: &Value) {
+    let f = |k: &str| m.get(k).and_then(Value::as_f64);
+    if let (Some(c), Some(g)) = (f("open_from_checkpoint_s"), f("open_from_genesis_s")) {
+        println!(
+            "open from the checkpoint at the head: {c:.3} s; by a replay from genesis: {g:.3} s ({:.1}x)",
+            g / c.max(1e-9)
+        );
+    }
+    if let Some(b) = f("open_heap_bytes_per_member") {
+        println!("heap of the ledger opened from its checkpoint / members: {b:.0} bytes");
+    }
 }

@@ -112,6 +112,23 @@ pub(crate) fn with_card_key(ledger: Ledger) -> Ledger {
     ledger
 }
 
+/// The page-cache bound `--cache-mb` set for ledgers on disk (none: sled's default).
+static CACHE_BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Sets the page-cache bound of every ledger this process opens on disk (`--cache-mb`).
+pub(crate) fn set_cache_bytes(bytes: u64) {
+    let _ = CACHE_BYTES.set(bytes);
+}
+
+/// The options ledgers on disk are opened with.
+fn options() -> memberledger::LedgerOptions {
+    let options = memberledger::LedgerOptions::default();
+    match CACHE_BYTES.get() {
+        Some(&bytes) => options.with_cache_bytes(bytes),
+        None => options,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Db;
@@ -142,22 +159,5 @@ mod tests {
             Db::parse("postgres://u@h/db?schema=b").describe(),
             "PostgreSQL schema b"
         );
-    }
-}
-
-/// The page-cache bound `--cache-mb` set for ledgers on disk (none: sled's default).
-static CACHE_BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-
-/// Sets the page-cache bound of every ledger this process opens on disk (`--cache-mb`).
-pub(crate) fn set_cache_bytes(bytes: u64) {
-    let _ = CACHE_BYTES.set(bytes);
-}
-
-/// The options ledgers on disk are opened with.
-fn options() -> memberledger::LedgerOptions {
-    let options = memberledger::LedgerOptions::default();
-    match CACHE_BYTES.get() {
-        Some(&bytes) => options.with_cache_bytes(bytes),
-        None => options,
     }
 }
