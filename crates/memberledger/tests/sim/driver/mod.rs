@@ -32,6 +32,9 @@ pub struct Config {
     pub serial: bool,
     /// Force the store (`memory` or `sled`) instead of letting the seed choose.
     pub store: Option<String>,
+    /// Events between two checkpoints (`MEMBERLEDGER_SIM_CHECKPOINT_EVERY`; 0: none, every
+    /// reopen replays from genesis).
+    pub checkpoint_every: Option<u64>,
 }
 
 /// The simulation's late window: a command up to this many hours older than its member's
@@ -61,6 +64,15 @@ impl Config {
             verify_every: verify_every.max(1),
             serial: var("MEMBERLEDGER_SIM_SERIAL").is_some_and(|v| v != "0"),
             store: var("MEMBERLEDGER_SIM_STORE"),
+            checkpoint_every: var("MEMBERLEDGER_SIM_CHECKPOINT_EVERY").map_or(
+                Some(SIM_CHECKPOINT_EVERY),
+                |v| {
+                    let n: u64 = v
+                        .parse()
+                        .expect("MEMBERLEDGER_SIM_CHECKPOINT_EVERY is a number");
+                    (n > 0).then_some(n)
+                },
+            ),
         }
     }
 }
@@ -363,7 +375,7 @@ impl Sim {
         self.faults.arm(false);
         let ledger = Ledger::with_store(Box::new(store), policy)
             .unwrap_or_else(|e| self.fail(&format!("the ledger does not open: {e}")))
-            .with_checkpoint_every(Some(SIM_CHECKPOINT_EVERY));
+            .with_checkpoint_every(self.cfg.checkpoint_every);
         let now = Arc::clone(&self.now);
         ledger.set_clock(memberledger::Clock::from_fn(move || {
             super::model::timestamp(now.load(std::sync::atomic::Ordering::SeqCst))
@@ -382,7 +394,7 @@ impl Sim {
         let roll = mix(self.seed ^ 0xC4EC_4701 ^ self.stats.crashes) % 4;
         if let (Backend::Sled { path, .. }, Some(ledger)) = (&self.backend, &self.ledger) {
             match roll {
-                0 => {
+                0 if self.cfg.checkpoint_every.is_some() => {
                     if let Err(e) = ledger.checkpoint() {
                         self.fail(&format!("a checkpoint was not written: {e}"));
                     }
