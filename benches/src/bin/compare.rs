@@ -53,6 +53,8 @@ struct Args {
     system: Option<String>,
     systems: Vec<String>,
     scales: Vec<f64>,
+    /// sled's page cache bound for memberledger, in MiB (`--cache-mb`; none: sled's default).
+    cache_mb: Option<u64>,
 }
 
 fn args() -> Args {
@@ -66,6 +68,7 @@ fn args() -> Args {
             .map(str::to_owned)
             .to_vec(),
         scales: Vec::new(),
+        cache_mb: None,
     };
     // The Postgres column, in the same run, when a database is given.
     if std::env::var_os("MEMBERLEDGER_PG_URL").is_some_and(|u| !u.is_empty()) {
@@ -80,6 +83,7 @@ fn args() -> Args {
             "--stores" => a.stores = v().parse().expect("a number"),
             "--dir" => a.dir = Some(PathBuf::from(v())),
             "--system" => a.system = Some(v()),
+            "--cache-mb" => a.cache_mb = Some(v().parse().expect("a number")),
             "--systems" => a.systems = v().split(',').map(str::to_owned).collect(),
             "--scale" => {
                 a.scales = v()
@@ -130,6 +134,7 @@ fn main() {
                     system: None,
                     systems: a.systems.clone(),
                     scales: Vec::new(),
+                    cache_mb: a.cache_mb,
                 };
                 orchestrate(&run);
             }
@@ -144,7 +149,11 @@ fn orchestrate(a: &Args) {
     for system in &a.systems {
         let system = system.as_str();
         eprintln!("running {system} …");
-        let out = Process::new(&me)
+        let mut child = Process::new(&me);
+        if let Some(mb) = a.cache_mb {
+            child.args(["--cache-mb", &mb.to_string()]);
+        }
+        let out = child
             .args(["--system", system, "--dir"])
             .arg(tmp.path())
             .args([
@@ -236,6 +245,7 @@ fn print_table(a: &Args, results: &[Value]) {
                 "memory per member projection (heap of the projections / members): {b:.0} bytes"
             );
         }
+        print_open(m);
         if let Some(b) = f(m, "ledger_heap_bytes_per_member") {
             println!(
                 "heap of the open ledger / members (projections, index, sled cache): {b:.0} bytes"
@@ -309,7 +319,11 @@ fn groups(
 fn run_memberledger(a: &Args, dir: &Path) -> Value {
     let mut all = commands(a);
     let path = dir.join("memberledger");
-    let ledger = Ledger::open(&path).expect("opens");
+    let mut options = memberledger::LedgerOptions::default();
+    if let Some(mb) = a.cache_mb {
+        options = options.with_cache_bytes(mb << 20);
+    }
+    let ledger = Ledger::open_with(&path, &options).expect("opens");
     let t = Instant::now();
     let mut ok = 0u64;
     for chunk in groups(&mut all, a.commands) {
@@ -333,13 +347,9 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
     memberledger_audit::export(&ledger, memberledger_audit::Format::Hledger, &mut journal)
         .expect("export");
     drop(journal);
-    drop(ledger);
-    let rss_before = rss_kib();
-    let t = Instant::now();
-    let ledger = Ledger::open_existing(&path).expect("reopens");
-    let open_secs = t.elapsed().as_secs_f64();
-    let per_member = (rss_kib() - rss_before) * 1024.0;
-    drop(ledger);
+    // A clean close writes a checkpoint at the head.
+    ledger.close();
+    let (open_secs, per_member, checkpoint_secs, open_heap) = reopen_both_ways(&path, &options);
     // Open and verify in one replay, as `memberledger verify` does; its heap is the ledger's.
     let before = ALLOCATOR.allocated();
     let t = Instant::now();
@@ -370,6 +380,9 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
         "commands": a.commands, "recorded": ok, "events": events,
         "commands_per_s": a.commands as f64 / secs,
         "open_replay_events_per_s": events as f64 / open_secs,
+        "open_from_checkpoint_s": checkpoint_secs,
+        "open_from_genesis_s": open_secs,
+        "open_heap_bytes_per_member": open_heap as f64 / members,
         "replay_events_per_s": events as f64 / verify_secs,
         "p50_us": percentile(lat.clone(), 500), "p99_us": percentile(lat, 990),
         "peak_rss_mib": peak_rss_mib(), "disk_mib": disk_mib(&path),
@@ -599,5 +612,45 @@ fn run_hledger(dir: &Path) -> Value {
         }),
         Ok(o) => json!({"system": "hledger", "error": String::from_utf8_lossy(&o.stderr)}),
         Err(e) => json!({"system": "hledger", "error": e.to_string()}),
+    }
+}
+
+/// Opens the closed ledger at `path` twice: by a replay from genesis (its checkpoints moved
+/// aside), then from its checkpoint at the head. The seconds of each, the RSS growth of the
+/// first open (bytes), and the heap the checkpoint-opened ledger holds (bytes).
+fn reopen_both_ways(path: &Path, options: &memberledger::LedgerOptions) -> (f64, f64, f64, usize) {
+    let checkpoints = path.join("checkpoints");
+    let aside = path.with_extension("checkpoints-aside");
+    std::fs::rename(&checkpoints, &aside).expect("the close wrote a checkpoint");
+    let no_more = options.clone().with_checkpoint_every(None);
+    let rss_before = rss_kib();
+    let t = Instant::now();
+    let ledger = Ledger::open_existing_with(path, &no_more).expect("reopens");
+    let genesis_secs = t.elapsed().as_secs_f64();
+    let rss_growth = (rss_kib() - rss_before) * 1024.0;
+    drop(ledger);
+    std::fs::rename(&aside, &checkpoints).expect("the checkpoints go back");
+    let before = ALLOCATOR.allocated();
+    let t = Instant::now();
+    let ledger = Ledger::open_existing_with(path, &no_more).expect("reopens");
+    let checkpoint_secs = t.elapsed().as_secs_f64();
+    assert!(ledger.open_notes().is_empty(), "{:?}", ledger.open_notes());
+    let heap = ALLOCATOR.allocated().saturating_sub(before);
+    drop(ledger);
+    (genesis_secs, rss_growth, checkpoint_secs, heap)
+}
+
+/// The open figures of a memberledger run: from its checkpoint against from genesis, and the
+/// heap the ledger opened from its checkpoint holds.
+fn print_open(m: &Value) {
+    let f = |k: &str| m.get(k).and_then(Value::as_f64);
+    if let (Some(c), Some(g)) = (f("open_from_checkpoint_s"), f("open_from_genesis_s")) {
+        println!(
+            "open from the checkpoint at the head: {c:.3} s; by a replay from genesis: {g:.3} s ({:.1}x)",
+            g / c.max(1e-9)
+        );
+    }
+    if let Some(b) = f("open_heap_bytes_per_member") {
+        println!("heap of the ledger opened from its checkpoint / members: {b:.0} bytes");
     }
 }

@@ -68,7 +68,7 @@ impl Db {
     /// Opens the ledger that must be there.
     pub(crate) fn open_existing(&self) -> Result<Ledger, Fail> {
         Ok(with_card_key(match self {
-            Db::Dir(p) => Ledger::open_existing(p)?,
+            Db::Dir(p) => Ledger::open_existing_with(p, &options())?,
             Db::Postgres { url, schema } => Ledger::open_postgres_existing(url, schema.as_deref())?,
         }))
     }
@@ -88,7 +88,9 @@ impl Db {
     /// and verified with every check of `verify`.
     pub(crate) fn open_verified(&self) -> Result<(Ledger, VerifyReport), memberledger::Error> {
         match self {
-            Db::Dir(p) => Ledger::open_verified(p).map(|(l, r)| (with_card_key(l), r)),
+            Db::Dir(p) => {
+                Ledger::open_verified_with(p, &options()).map(|(l, r)| (with_card_key(l), r))
+            }
             Db::Postgres { url, schema } => {
                 let ledger = with_card_key(Ledger::open_postgres_existing(url, schema.as_deref())?);
                 let report = ledger.verify()?;
@@ -108,6 +110,23 @@ pub(crate) fn with_card_key(ledger: Ledger) -> Ledger {
         ledger.set_card_key(Some(key.into_encoded_bytes()));
     }
     ledger
+}
+
+/// The page-cache bound `--cache-mb` set for ledgers on disk (none: sled's default).
+static CACHE_BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Sets the page-cache bound of every ledger this process opens on disk (`--cache-mb`).
+pub(crate) fn set_cache_bytes(bytes: u64) {
+    let _ = CACHE_BYTES.set(bytes);
+}
+
+/// The options ledgers on disk are opened with.
+fn options() -> memberledger::LedgerOptions {
+    let options = memberledger::LedgerOptions::default();
+    match CACHE_BYTES.get() {
+        Some(&bytes) => options.with_cache_bytes(bytes),
+        None => options,
+    }
 }
 
 #[cfg(test)]

@@ -100,6 +100,11 @@ struct Cli {
         conflicts_with = "db"
     )]
     brand: Option<String>,
+    /// The most memory sled's page cache of a ledger on disk may hold, in MiB (sled's
+    /// default: 1024). A smaller cache bounds the process's memory; the log is then read
+    /// from disk more often.
+    #[arg(long, global = true, env = "MEMBERLEDGER_CACHE_MB")]
+    cache_mb: Option<u64>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -295,6 +300,9 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Some(brand) => (brand.db.clone(), with_brand(cli, &brand)?),
         None => (Db::parse(&cli.db), cli),
     };
+    if let Some(mb) = cli.cache_mb {
+        db::set_cache_bytes(mb.saturating_mul(1 << 20));
+    }
     let open = |db: &Db| open(db, &clock);
     match cli.command {
         Cmd::Init { policy } => init::run(&db, policy.as_deref()),

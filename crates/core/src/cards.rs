@@ -103,7 +103,7 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 /// lost and replaced ones included (so naming them is refused as lost, not taken for another
 /// member's). Cloning it is cheap (shared until changed): a ledger's plan takes a copy per
 /// batch.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardDirectory {
     cards: Arc<HashMap<String, MemberId>>,
 }

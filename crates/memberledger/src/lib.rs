@@ -124,6 +124,7 @@
 //! }
 //! ```
 
+mod checkpoint;
 mod clock;
 mod error;
 mod ledger;
@@ -132,9 +133,10 @@ mod replay;
 mod restore;
 mod verify;
 
+pub use checkpoint::{CHECKPOINT_EVERY, CHECKPOINT_VERSION};
 pub use clock::{Clock, DEFAULT_MAX_SKEW_SECS};
 pub use error::Error;
-pub use ledger::{Ledger, Quote, BATCH_MAX, FEED_PAGE_MAX};
+pub use ledger::{Ledger, LedgerOptions, Quote, BATCH_MAX, FEED_PAGE_MAX};
 pub use receipt::Receipt;
 pub use verify::{Problem, VerifyReport};
 
@@ -199,7 +201,7 @@ pub mod store {
     #[cfg(feature = "postgres")]
     pub use memberledger_store_postgres::{PgStore, Staging};
     #[cfg(feature = "sled")]
-    pub use memberledger_store_sled::SledStore;
+    pub use memberledger_store_sled::{SledOptions, SledStore, CHECKPOINTS_KEPT};
 }
 
 /// The README's Rust examples, compiled and run as doctests so they cannot go stale.

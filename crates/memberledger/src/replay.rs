@@ -36,6 +36,9 @@ pub(crate) struct Replayed {
     pub history: PolicyHistory,
     /// The time of the latest event (a new policy must take effect after it).
     pub latest_at: Option<Timestamp>,
+    /// The first checkpoint found not to equal the replay at its position (only checked by a
+    /// full replay), and how.
+    pub checkpoint_problem: Option<(u64, String)>,
 }
 
 /// What can be checked of one stored event on its own, in parallel with the others: each
@@ -154,6 +157,11 @@ struct Fold {
     /// Whether members keep their refundable-consumption records (the full checks of
     /// `verify`), or fold without them (the compact projection a ledger caches).
     records: bool,
+    /// The positions of the checkpoints still to compare with the fold (a full replay's),
+    /// ascending.
+    checkpoints: Vec<u64>,
+    /// The first checkpoint that differs from the fold at its position, and how.
+    checkpoint_problem: Option<(u64, String)>,
 }
 
 impl Fold {
@@ -219,7 +227,45 @@ impl Fold {
         self.fold(rec, position)?;
         self.prev = c.hash;
         self.n = position;
+        if self.checkpoints.first() == Some(&position) {
+            self.checkpoints.remove(0);
+            self.compare_checkpoint(store, position);
+        }
         Ok(())
+    }
+
+    /// Compares the checkpoint at `position` with the fold there, keeping the first
+    /// difference (or failure to read it) as the replay's checkpoint problem.
+    fn compare_checkpoint(&mut self, store: &dyn EventStore, position: u64) {
+        if self.checkpoint_problem.is_some() {
+            return;
+        }
+        let state = crate::checkpoint::State {
+            members: &self.members,
+            clearing: &self.clearing,
+            cards: &self.cards,
+            history: &self.history,
+            latest_at: self.latest_at,
+        };
+        let why = match store.read_checkpoint(position) {
+            Err(e) => Some(format!("it cannot be read: {e}")),
+            Ok(None) => None,
+            Ok(Some(bytes)) => match crate::checkpoint::decode(position, &bytes) {
+                Err(why) => Some(why),
+                Ok(d) if d.hash != self.prev => {
+                    Some("its hash is not the log's at its position".into())
+                }
+                Ok(d) => crate::checkpoint::differs(&d.snapshot, &state),
+            },
+        };
+        self.checkpoint_problem = why.map(|why| {
+            (
+                position,
+                format!(
+                    "the checkpoint at position {position} does not equal the replay there: {why}"
+                ),
+            )
+        });
     }
 
     /// Checks that the store's index agrees with what the event says of itself: the place of
@@ -356,8 +402,23 @@ pub(crate) fn replay(
         history: PolicyHistory::new(founding.clone()),
         latest_at: None,
         records: full,
+        checkpoints: if full {
+            store.checkpoint_positions()?
+        } else {
+            Vec::new()
+        },
+        checkpoint_problem: None,
     };
     fold.run(store, full)?;
+    if let Some(&past) = fold.checkpoints.first() {
+        fold.checkpoint_problem.get_or_insert((
+            past,
+            format!(
+                "the checkpoint at position {past} is past the end of the log ({})",
+                fold.n
+            ),
+        ));
+    }
     let Fold {
         members,
         trial_total,
@@ -367,6 +428,7 @@ pub(crate) fn replay(
         n,
         history,
         latest_at,
+        checkpoint_problem,
         ..
     } = fold;
     Ok(Replayed {
@@ -378,6 +440,7 @@ pub(crate) fn replay(
         head: prev,
         history,
         latest_at,
+        checkpoint_problem,
     })
 }
 
@@ -416,6 +479,8 @@ pub(crate) fn catch_up(
         history: from.history,
         latest_at: from.latest_at,
         records: false,
+        checkpoints: Vec::new(),
+        checkpoint_problem: None,
     };
     let result = fold.run(store, false);
     let caught = Projections {

@@ -142,6 +142,8 @@ pub(crate) fn report_of(replayed: &Replayed) -> VerifyReport {
             position: 0,
             what: format!("the trial balance is off by {} cents", replayed.trial_total),
         });
+    } else if let Some((position, what)) = &replayed.checkpoint_problem {
+        report.problem = Some(Problem::new(*position, what.clone()));
     }
     // Summed in i128 (any number of members at the recorded bound), shown saturating at
     // the largest Money.

@@ -45,7 +45,9 @@
 //!
 //! Other knobs: `MEMBERLEDGER_SIM_STORE=memory|sled` forces the store (otherwise a seed that is
 //! a multiple of 3 uses sled); `MEMBERLEDGER_SIM_SERIAL=1` runs a concurrent step's clients one
-//! after another.
+//! after another; `MEMBERLEDGER_SIM_VERIFY_EVERY=N` verifies (a replay from genesis) every N
+//! steps (default 1 up to 2,000 steps, else 1,000); `MEMBERLEDGER_SIM_CHECKPOINT_EVERY=N` writes
+//! a checkpoint every N events (default 150; 0: none, so every reopen replays from genesis).
 //!
 //! How far a seed reproduces: sequential and batch steps exactly (faults are a hash of the seed,
 //! the command id and its attempt). Concurrent steps are built so that their end state does not

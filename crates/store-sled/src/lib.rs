@@ -36,6 +36,7 @@
 
 mod anchor;
 mod blobs;
+mod checkpoints;
 mod durability;
 mod existing;
 mod guard;
@@ -63,6 +64,7 @@ use guard::{guarded, sled_error};
 use record::{encode_chunks, event_key};
 use writer::Writer;
 
+pub use checkpoints::CHECKPOINTS_KEPT;
 pub use existing::holds_no_ledger;
 pub use record::CHUNK_BYTES;
 
@@ -191,6 +193,39 @@ impl EventStore for SledStore {
         let k = [&[META_PREFIX], key.as_bytes()].concat();
         let value = value.to_vec();
         self.write_durably(move |db| db.insert(k, value).map(|_| ()))
+    }
+
+    fn checkpoint_positions(&self) -> Result<Vec<u64>, StoreError> {
+        Ok(self.checkpoint_positions_inner())
+    }
+
+    fn keeps_checkpoints(&self) -> bool {
+        !self.is_read_only()
+    }
+
+    fn read_checkpoint(&self, position: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read_checkpoint_inner(position)
+    }
+
+    fn write_checkpoint(&self, position: u64, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.write_checkpoint_inner(position, bytes)
+    }
+}
+
+/// How sled is opened: what a host may bound.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SledOptions {
+    /// The most bytes sled's page cache holds (`None`: sled's default, 1 GiB). A smaller cache
+    /// bounds the open ledger's memory at the cost of reading the log from disk more often.
+    pub cache_bytes: Option<u64>,
+}
+
+impl SledOptions {
+    /// The options with sled's page cache bounded to `bytes`.
+    pub fn with_cache_bytes(mut self, bytes: u64) -> SledOptions {
+        self.cache_bytes = Some(bytes);
+        self
     }
 }
 

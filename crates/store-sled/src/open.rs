@@ -10,7 +10,9 @@ use memberledger_store::{Cause, Index, StoreError};
 
 use crate::guard::{guarded, sled_error};
 use crate::writer::Writer;
-use crate::{anchor, existing, holds_no_ledger, poisoned, readonly, storage, SledStore};
+use crate::{
+    anchor, existing, holds_no_ledger, poisoned, readonly, storage, SledOptions, SledStore,
+};
 
 impl SledStore {
     /// Opens (or creates) the store in a directory ([`create`](SledStore::create) and
@@ -24,9 +26,17 @@ impl SledStore {
     /// the anchor is never a new ledger: when it holds no events and no anchor, or no data
     /// file, it is `Corrupt` naming the files ([`holds_no_ledger`]), and nothing is written.
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        SledStore::open_with(path, &SledOptions::default())
+    }
+
+    /// [`open`](SledStore::open) with options (a bound on sled's page cache).
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        options: &SledOptions,
+    ) -> Result<SledStore, StoreError> {
         let origin = path.as_ref().to_path_buf();
         if readonly::is_read_only(&origin) {
-            return SledStore::open_copy_because(&origin, readonly::NOT_WRITABLE);
+            return SledStore::open_copy_because(&origin, readonly::NOT_WRITABLE, options);
         }
         if existing::anchor_lost(&origin) {
             // Bound to fail: find out why on a copy, so sled's recovery changes nothing here.
@@ -44,7 +54,7 @@ impl SledStore {
                 return Err(e);
             }
         }
-        SledStore::open_in(origin, None)
+        SledStore::open_in(origin, None, options)
     }
 
     /// Opens the ledger in `path` from a private copy, for reading only: nothing is ever
@@ -55,20 +65,36 @@ impl SledStore {
     /// removed when the store is dropped; copies left by a process that died are removed on
     /// the next such open. Every write is refused.
     pub fn open_copy(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
-        SledStore::open_copy_because(path.as_ref(), readonly::ASKED)
+        SledStore::open_copy_with(path, &SledOptions::default())
     }
 
-    fn open_copy_because(origin: &Path, why: &'static str) -> Result<SledStore, StoreError> {
+    /// [`open_copy`](SledStore::open_copy) with options (a bound on sled's page cache).
+    pub fn open_copy_with(
+        path: impl AsRef<Path>,
+        options: &SledOptions,
+    ) -> Result<SledStore, StoreError> {
+        SledStore::open_copy_because(path.as_ref(), readonly::ASKED, options)
+    }
+
+    fn open_copy_because(
+        origin: &Path,
+        why: &'static str,
+        options: &SledOptions,
+    ) -> Result<SledStore, StoreError> {
         let origin = origin.to_path_buf();
         let copy = readonly::private_copy(&origin, why)?;
         let read = copy.dir.path().to_path_buf();
         // Errors name the ledger's own files, not the private copy's.
-        SledStore::open_in(read.clone(), Some(copy))
+        SledStore::open_in(read.clone(), Some(copy), options)
             .map_err(|e| readonly::name_origin(e, &read, &origin))
     }
 
     /// [`open`](SledStore::open) in `path`, which is a private copy when `read_only` is set.
-    fn open_in(path: PathBuf, read_only: Option<readonly::Copy>) -> Result<SledStore, StoreError> {
+    fn open_in(
+        path: PathBuf,
+        read_only: Option<readonly::Copy>,
+        options: &SledOptions,
+    ) -> Result<SledStore, StoreError> {
         let found = existing::ledger_files(&path);
         if !found.is_empty() && existing::data_file_missing(&path) {
             // sled would create a new data file over what is left of a ledger.
@@ -78,7 +104,7 @@ impl SledStore {
                 "sled's data file db is missing or empty",
             ));
         }
-        let db = open_clearing_unfinished_snapshots(&path)?;
+        let db = open_clearing_unfinished_snapshots(&path, options)?;
         let data_file = File::open(path.join("db")).map_err(|e| {
             storage(
                 &format!("cannot open sled's data file {}", path.join("db").display()),
@@ -123,15 +149,18 @@ impl SledStore {
 /// the data. They are removed only after an open that failed for another reason than a lock
 /// held elsewhere (so never under a process writing a snapshot), then the open is retried:
 /// an open that fails on a full disk leaves none behind, and one that finds one recovers.
-fn open_clearing_unfinished_snapshots(path: &Path) -> Result<sled::Db, StoreError> {
+fn open_clearing_unfinished_snapshots(
+    path: &Path,
+    options: &SledOptions,
+) -> Result<sled::Db, StoreError> {
     let held_elsewhere = |e: &StoreError| matches!(e, StoreError::Locked { .. });
-    match open_sled(path) {
+    match open_sled(path, options) {
         Err(e) if held_elsewhere(&e) => Err(e),
         Err(e) => {
             if !remove_unfinished_snapshots(path)? {
                 return Err(e);
             }
-            let again = open_sled(path);
+            let again = open_sled(path, options);
             if again.as_ref().is_err_and(|e| !held_elsewhere(e)) {
                 // Still failing (the disk still full): leave no unfinished snapshot behind.
                 remove_unfinished_snapshots(path)?;
@@ -177,14 +206,17 @@ const LOCK_WAIT_MS: u64 = 1000;
 /// background threads let go of the file shortly after the last handle), and reporting a lock
 /// held for longer as a ledger open elsewhere. sled's panics and corruption errors are
 /// `Corrupt` naming the file.
-fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+fn open_sled(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
     let mut waited_ms = 0;
     loop {
         let opened = guarded(path, || {
-            Ok(sled::Config::new()
+            let mut config = sled::Config::new()
                 .path(path)
-                .mode(sled::Mode::HighThroughput)
-                .open())
+                .mode(sled::Mode::HighThroughput);
+            if let Some(bytes) = options.cache_bytes {
+                config = config.cache_capacity(bytes);
+            }
+            Ok(config.open())
         })?;
         match opened {
             Ok(db) => return Ok(db),

@@ -170,6 +170,34 @@ pub trait EventStore: Send + Sync {
             .collect()
     }
 
+    /// The positions of the checkpoints the store keeps, oldest first. A checkpoint is the
+    /// ledger's projections as of a position of its log, kept beside the log and never part
+    /// of it (the ledger checks one against the chain before it uses it, see memberledger's
+    /// `checkpoint` module). A store without a place for them keeps none (the default).
+    fn checkpoint_positions(&self) -> Result<Vec<u64>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// Whether the store keeps checkpoints at all (a store that does not is never asked to
+    /// write one). The default: no.
+    fn keeps_checkpoints(&self) -> bool {
+        false
+    }
+
+    /// The bytes of the checkpoint at `position`, if the store keeps one there.
+    fn read_checkpoint(&self, position: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = position;
+        Ok(None)
+    }
+
+    /// Keeps `bytes` as the checkpoint at `position`, atomically (a reader finds the whole
+    /// checkpoint or none), and may drop older ones. Whether it was kept: a store without a
+    /// place for checkpoints, or one that refuses writes, keeps none (the default).
+    fn write_checkpoint(&self, position: u64, bytes: &[u8]) -> Result<bool, StoreError> {
+        let _ = (position, bytes);
+        Ok(false)
+    }
+
     /// A member's events, decoded, in version order.
     fn member_events(&self, member: &MemberId) -> Result<Vec<RecordedEvent>, StoreError> {
         self.read_positions(&self.member_positions(member)?)

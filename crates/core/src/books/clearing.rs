@@ -11,7 +11,7 @@ use crate::money::Money;
 use crate::time::Timestamp;
 
 /// What stores owe each other, and the settlements stream's position.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Clearing {
     /// Events in the settlements stream.
     pub version: u64,

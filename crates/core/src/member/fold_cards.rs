@@ -1,13 +1,13 @@
 //! A member's cards: linked, lost, replaced and unlinked, folded from the card events.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::events::*;
 
 use super::MemberState;
 
 /// Where a member's card stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardStatus {
     /// Usable.

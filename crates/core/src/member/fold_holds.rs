@@ -1,7 +1,7 @@
 //! A member's holds: money authorized for a store and not yet captured, voided or expired.
 //! Held money is not available: `available = principal + bonus - held`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::event::Event;
@@ -13,7 +13,7 @@ use crate::time::Timestamp;
 use super::MemberState;
 
 /// An open hold, as read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Hold {
     /// Its id: the authorize command's id.

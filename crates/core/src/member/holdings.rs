@@ -13,7 +13,7 @@ use crate::time::Timestamp;
 use super::{MemberState, Package, Rare, UPGRADE_WINDOW_DAYS};
 
 /// What one entry of [`MemberState`]'s holdings is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum HoldingKind {
     Principal,
     Bonus,
@@ -34,7 +34,7 @@ impl From<LotKind> for HoldingKind {
 /// One lot (principal, bonus or points) or one recharge-window entry, in 28 bytes: the
 /// figure is kept as bytes so the entry aligns on 4 (Timestamps do), and the origin store as
 /// the member's store number. Exact: every figure and time is kept whole.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Holding {
     /// A lot's expiry, or a window entry's time.
     pub(super) time: Option<Timestamp>,

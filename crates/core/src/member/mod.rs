@@ -45,7 +45,7 @@ pub use view::{ConsumptionRecord, DrawnLot, Lot, MemberView, Package, PackageSta
 /// [`point_lots`](Self::point_lots), [`recharge_window`](Self::recharge_window),
 /// [`packages`](Self::packages) and [`consumptions`](Self::consumptions). A member's lots may come
 /// from up to 65,535 stores other than its home store; a log beyond that does not fold.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemberState {
     /// The member.
     pub member: MemberId,
@@ -84,13 +84,14 @@ pub struct MemberState {
 }
 
 /// What a member holds that few members have.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Rare {
     /// Origin stores of lots other than the home store: store number `i + 1` is `stores[i]`.
     stores: Vec<StoreId>,
     /// Consumptions that can still be refunded, by consume command id.
     consumptions: BTreeMap<Uuid, ConsumptionRecord>,
     /// Every package bought, open or closed, by id.
+    #[serde(with = "view::packages_codec")]
     packages: BTreeMap<Uuid, Package>,
     /// Consumptions refunded in full (kept with the consumption records): a further refund
     /// of one is `refund_exceeds_original`, not `unknown_consumption`.

@@ -15,7 +15,19 @@ use compact_str::CompactString;
 /// assert_eq!(t, "gold");
 /// assert_eq!(t.as_str().len(), 4);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct TierName(CompactString);
 
 impl TierName {

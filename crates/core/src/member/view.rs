@@ -1,7 +1,7 @@
 //! What a member holds, as read: lots, point lots, packages, consumption records, and the
 //! member view shown to people and adapters.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::command::PaidFrom;
@@ -42,7 +42,7 @@ pub struct PointLot {
 }
 
 /// Where a package stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PackageStatus {
     /// Sessions left to redeem.
@@ -56,7 +56,7 @@ pub enum PackageStatus {
 }
 
 /// A package (次卡/疗程卡) the member bought: a lot of sessions with its origin store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Package {
     /// Its id: the purchase command's id.
@@ -104,7 +104,7 @@ impl Package {
 }
 
 /// A drawn lot as a consumption remembers it, with what has been given back so far.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrawnLot {
     /// The draw as recorded.
     pub draw: Draw,
@@ -113,7 +113,7 @@ pub struct DrawnLot {
 }
 
 /// What a consumption left behind for later refunds.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumptionRecord {
     /// The store that delivered it.
     pub store: StoreId,
@@ -217,5 +217,39 @@ impl From<&MemberState> for MemberView {
             holds: s.holds(),
             cards: s.cards(),
         }
+    }
+}
+
+/// The packages of a member as a checkpoint stores them: each with the bonus it still counts
+/// (which the package's own serde form, the one shown to people, leaves out).
+pub(super) mod packages_codec {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use uuid::Uuid;
+
+    use super::Package;
+    use crate::money::Money;
+
+    pub fn serialize<S: Serializer>(
+        packages: &BTreeMap<Uuid, Package>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let entries: Vec<(&Package, Money)> =
+            packages.values().map(|p| (p, p.bonus_counted)).collect();
+        entries.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Uuid, Package>, D::Error> {
+        let entries: Vec<(Package, Money)> = Vec::deserialize(d)?;
+        Ok(entries
+            .into_iter()
+            .map(|(mut p, counted)| {
+                p.bonus_counted = counted;
+                (p.package, p)
+            })
+            .collect())
     }
 }

@@ -13,7 +13,7 @@ use crate::policy::Policy;
 use crate::time::Timestamp;
 
 /// One version of the policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PolicyVersion {
     /// 1 for the founding policy, then one more per publication.
@@ -39,7 +39,7 @@ pub struct PolicyVersion {
 /// assert_eq!(h.in_force("2026-05-31T23:59:59Z".parse().unwrap()).version, 1);
 /// assert_eq!(h.in_force("2026-06-01T00:00:00Z".parse().unwrap()).version, 2);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyHistory {
     versions: Vec<PolicyVersion>,
     /// Events of the policy stream folded so far (its version).

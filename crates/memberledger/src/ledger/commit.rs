@@ -164,6 +164,7 @@ impl Ledger {
         };
         if !recorded.is_empty() {
             self.feed.ring();
+            self.checkpoint_if_due();
         }
         Ok(receipts(steps, commands, recorded))
     }

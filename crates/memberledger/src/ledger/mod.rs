@@ -1,6 +1,7 @@
 //! The ledger: one brand's store, policy and member projections, in rooms.
 //!
 //! - [`open`]: opening, creating and assembling a ledger (and refusing what is not one);
+//! - [`checkpoints`]: opening from a checkpoint, writing them, and the options of an open;
 //! - [`commit`]: `execute` and `execute_batch`, the bounded group-commit leader;
 //! - [`plan`]: planning a batch (deciding each command against the cached projections);
 //! - [`recover`]: catching up with the log after a failed write or another writer;
@@ -20,6 +21,7 @@ use memberledger_store::EventStore;
 use crate::replay::Members;
 use crate::Clock;
 
+mod checkpoints;
 mod commit;
 mod feed;
 pub(crate) mod import;
@@ -32,6 +34,7 @@ mod recover;
 mod shared;
 mod sweep;
 
+pub use checkpoints::LedgerOptions;
 pub use feed::FEED_PAGE_MAX;
 pub(crate) use open::Open;
 pub use quote::Quote;
@@ -78,6 +81,12 @@ pub struct Ledger {
     /// Whether other processes append to the store too: each batch and each member read
     /// first catch up with what they appended ([`shared`]).
     shared: bool,
+    /// Events between two checkpoints (`None`: none written).
+    checkpoint_every: Option<u64>,
+    /// The position of the last checkpoint written or opened from (0: none).
+    checkpointed: std::sync::atomic::AtomicU64,
+    /// What opening noted of the checkpoints it passed over.
+    open_notes: Vec<String>,
 }
 
 impl std::fmt::Debug for Ledger {

@@ -8,7 +8,6 @@ use memberledger_store::{EventStore, MemoryStore};
 use memberledger_store_sled::SledStore;
 
 use super::{commit::Queue, recover::Tail, Ledger, Policies, POLICY_KEY};
-use crate::replay::replay;
 use crate::{Clock, Error};
 
 /// The ledger on disk, in sled (the default `sled` feature).
@@ -26,8 +25,29 @@ impl Ledger {
 
     /// Opens the sled ledger in `path`, failing when there is none (rather than creating one).
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Ledger, Error> {
-        let store = existing_store(path.as_ref(), |p| SledStore::open(p))?;
+        Ledger::open_existing_with(path, &crate::LedgerOptions::default())
+    }
+
+    /// [`open`](Ledger::open) with options: how often checkpoints are written, and a bound
+    /// on sled's page cache.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        options: &crate::LedgerOptions,
+    ) -> Result<Ledger, Error> {
+        let store = SledStore::open_with(path, &options.sled())?;
+        refuse_files_without_a_ledger(&store)?;
         Ledger::with_store(Box::new(store), None)
+            .map(|l| l.with_checkpoint_every(options.checkpoint_every))
+    }
+
+    /// [`open_existing`](Ledger::open_existing) with options (see [`open_with`](Ledger::open_with)).
+    pub fn open_existing_with(
+        path: impl AsRef<Path>,
+        options: &crate::LedgerOptions,
+    ) -> Result<Ledger, Error> {
+        let store = existing_store(path.as_ref(), |p| SledStore::open_with(p, &options.sled()))?;
+        Ledger::with_store(Box::new(store), None)
+            .map(|l| l.with_checkpoint_every(options.checkpoint_every))
     }
 
     /// Opens the existing sled ledger in `path` and verifies it, in one replay: the replay
@@ -41,7 +61,17 @@ impl Ledger {
     /// existed is verified as it is, and
     /// [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
     pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
-        let store = existing_store(path.as_ref(), |p| SledStore::open_copy(p))?;
+        Ledger::open_verified_with(path, &crate::LedgerOptions::default())
+    }
+
+    /// [`open_verified`](Ledger::open_verified) with options (a bound on sled's page cache).
+    pub fn open_verified_with(
+        path: impl AsRef<Path>,
+        options: &crate::LedgerOptions,
+    ) -> Result<(Ledger, crate::VerifyReport), Error> {
+        let store = existing_store(path.as_ref(), |p| {
+            SledStore::open_copy_with(p, &options.sled())
+        })?;
         Ledger::assemble(Box::new(store), None, Open::Verify)
     }
 
@@ -108,6 +138,7 @@ impl Ledger {
     /// # Ok::<(), memberledger::Error>(())
     /// ```
     pub fn close(self) {
+        self.checkpoint_on_close();
         drop(self);
     }
 
@@ -185,7 +216,8 @@ impl Ledger {
                 p
             }
         };
-        let mut replayed = replay(store.as_ref(), &policy, full)?;
+        let (mut replayed, open_notes) =
+            super::checkpoints::initial(store.as_ref(), &policy, open)?;
         let report = crate::verify::report_of(&replayed);
         for state in replayed.members.values_mut() {
             if full {
@@ -214,6 +246,9 @@ impl Ledger {
             })),
             feed: Default::default(),
             shared,
+            checkpoint_every: Some(crate::checkpoint::CHECKPOINT_EVERY),
+            checkpointed: std::sync::atomic::AtomicU64::new(replayed.events),
+            open_notes,
         };
         if open != Open::Verify && !ledger.founding_policy_in_chain() {
             ledger.record_founding_policy()?;

@@ -170,6 +170,22 @@ impl EventStore for FaultStore {
         self.inner.set_meta(key, value)
     }
 
+    fn checkpoint_positions(&self) -> Result<Vec<u64>, StoreError> {
+        self.inner.checkpoint_positions()
+    }
+
+    fn keeps_checkpoints(&self) -> bool {
+        self.inner.keeps_checkpoints()
+    }
+
+    fn read_checkpoint(&self, position: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read_checkpoint(position)
+    }
+
+    fn write_checkpoint(&self, position: u64, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.inner.write_checkpoint(position, bytes)
+    }
+
     fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
         self.inner.read_positions(positions)
     }
