@@ -230,13 +230,20 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         }
         EventBody::Adjusted(b) => e.adjusted(member, store, b),
         EventBody::PackagePurchased(PackagePurchased {
-            cash, draws, price, ..
+            cash,
+            draws,
+            price,
+            external,
+            ..
         }) => {
-            // Cash taken at the store, or balance moved into the package; principal drawn
-            // from another store's lots clears to the selling store, which now owes the
-            // sessions.
+            // Cash taken at the store, or balance moved into the package (any part paid
+            // outside the card to its method's account); principal drawn from another
+            // store's lots clears to the selling store, which now owes the sessions.
             e.post(Account::Cash(store.clone()), cash.cents());
             e.spend(member, store, draws);
+            if let Some(x) = external {
+                e.post(Account::external(&x.method, store), x.amount.cents());
+            }
             e.post(Account::Package(member.clone()), -price.cents());
         }
         EventBody::SessionRedeemed(SessionRedeemed {
@@ -411,6 +418,13 @@ impl Entry {
     fn package_refunded(&mut self, member: &MemberId, store: &StoreId, b: &PackageRefunded) {
         let (origin_store, principal, bonus) = (&b.origin_store, b.principal, b.bonus);
         self.post(Account::Package(member.clone()), b.amount.cents());
+        if let Some(x) = &b.external {
+            // Paid back by the method it came in, by the store that took it.
+            self.post(
+                Account::external(&x.method, origin_store),
+                -x.amount.cents(),
+            );
+        }
         match b.to {
             PaidFrom::Cash => {
                 self.post(Account::Cash(store.clone()), -principal.cents());
