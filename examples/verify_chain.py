@@ -155,6 +155,8 @@ V3_DATA_FIELDS = {
     "points_redeemed": frozenset(["given"]),
     "balance_refunded": frozenset(["formula"]),
     "adjusted": frozenset(["corrects"]),
+    "package_purchased": frozenset(["external"]),
+    "package_refunded": frozenset(["external"]),
 }
 METHOD_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 POINTS_ON = ("principal", "principal_and_external", "all")
@@ -406,6 +408,7 @@ class Package:
         self.bonus_left = bonus
         self.expires_at = expires_at  # the string as recorded, or None
         self.bonus_expires_at = None  # the earliest expiry of the bonus lots that paid for it
+        self.external = None  # the part paid outside the card ({amount, method}), if any
         # The bonus it drew that still counts in the member's bonus spent: all of it, until a
         # balance refund settles the period it was bought in.
         self.bonus_counted = bonus
@@ -783,7 +786,13 @@ def fold(m, e, at_key):
         to = d["to"]
         if to not in ("cash", "balance"):
             raise Bad("data.to must be cash or balance, not %s" % json.dumps(to))
-        check_package_left(p, sessions, principal, bonus, origin, amount)
+        back = ZERO
+        if "external" in d:
+            back = external(d["external"], "data.external")
+            paid = getattr(p, "external", None)
+            if paid is None or paid["method"] != d["external"]["method"] or back > money(paid["amount"], "external"):
+                raise Bad("data.external is paid back beyond or unlike how the package was paid")
+        check_package_left(p, sessions, principal + back, bonus, origin, amount)
         if p.expired_by(at_key):
             raise Bad("package %s expired at %s, before this refund" % (p.package, p.expires_at))
         # The member's bonus-spent figure goes down by the bonus share, at most what the
@@ -975,10 +984,12 @@ def fold_package_purchased(m, e, at_key):
     cash = money(d["cash"], "data.cash")
     principal = money(d["principal"], "data.principal")
     bonus = money(d["bonus"], "data.bonus")
-    if cash + principal + bonus != price:
-        raise Bad("cash %s + principal %s + bonus %s is not the price %s" % (cash, principal, bonus, price))
+    paid_out = external(d["external"], "data.external") if "external" in d else ZERO
+    if cash + principal + bonus + paid_out != price:
+        raise Bad("cash %s + principal %s + bonus %s + external %s is not the price %s"
+                  % (cash, principal, bonus, paid_out, price))
     draws = read_draws(d["draws"], "data.draws")
-    if cash > 0 and (principal > 0 or bonus > 0 or draws):
+    if cash > 0 and (principal > 0 or bonus > 0 or draws or "external" in d):
         raise Bad("a package is paid in cash or from the balance, not both")
     sessions = integer(d["sessions"], "data.sessions", 1)
     session_price = money(d["session_price"], "data.session_price", positive=True)
@@ -989,6 +1000,9 @@ def fold_package_purchased(m, e, at_key):
     take_draws(m, draws, principal, bonus, at_key)
     m.bonus_spent += bonus
     m.packages[pid] = Package(pid, store, sessions, session_price, price - bonus, bonus, d["expires_at"])
+    # The part paid outside the card counts in the cash-or-principal share, like cash; a
+    # refund gives its share back by the same method.
+    m.packages[pid].external = d.get("external")
     # The bonus share refunded to the balance keeps the earliest expiry of the bonus that paid.
     expiries = [x["expires_at"] for x in draws if x["kind"] == "bonus" and x["expires_at"] is not None]
     m.packages[pid].bonus_expires_at = min(expiries, key=lambda t: timestamp(t, "")) if expiries else None

@@ -127,10 +127,12 @@ fn describe(body: &EventBody) -> String {
             sessions,
             price,
             cash,
+            external,
             ..
         }) => format!(
-            "package {service} × {sessions} for {price}, paid {}",
-            if cash.is_positive() { "in cash" } else { "from the balance" }
+            "package {service} × {sessions} for {price}, paid {}{}",
+            if cash.is_positive() { "in cash" } else { "from the balance" },
+            outside(external.as_ref(), "paid by")
         ),
         EventBody::SessionRedeemed(SessionRedeemed {
             session,
@@ -142,13 +144,15 @@ fn describe(body: &EventBody) -> String {
             sessions,
             amount,
             to,
+            external,
             ..
         }) => format!(
-            "package refunded: {sessions} sessions, {amount} to {}",
+            "package refunded: {sessions} sessions, {amount} to {}{}",
             match to {
                 memberledger::domain::PaidFrom::Cash => "cash",
                 memberledger::domain::PaidFrom::Balance => "the balance",
-            }
+            },
+            outside(external.as_ref(), "paid back by")
         ),
         EventBody::PackageExpired(PackageExpired {
             sessions, amount, ..

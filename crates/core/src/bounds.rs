@@ -205,6 +205,7 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
                 ("session price", b.session_price),
             ]);
             c.draws(&b.draws);
+            c.external(b.external.as_ref());
         }
         EventBody::SessionRedeemed(SessionRedeemed {
             amount,
@@ -222,12 +223,15 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             ("bonus", *bonus),
             ("principal", *principal),
         ]),
-        EventBody::PackageRefunded(b) => c.moneys(&[
-            ("amount", b.amount),
-            ("bonus", b.bonus),
-            ("principal", b.principal),
-            ("bonus unspent", b.bonus_unspent),
-        ]),
+        EventBody::PackageRefunded(b) => {
+            c.moneys(&[
+                ("amount", b.amount),
+                ("bonus", b.bonus),
+                ("principal", b.principal),
+                ("bonus unspent", b.bonus_unspent),
+            ]);
+            c.external(b.external.as_ref());
+        }
         EventBody::BalanceOpened(b) => {
             for l in b.principal.iter().chain(&b.bonus) {
                 c.money("an opened lot's amount", l.amount);

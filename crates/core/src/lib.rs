@@ -67,7 +67,7 @@ pub use policy::history::{PolicyHistory, PolicyVersion};
 pub use policy::{
     cohort_of, pro_rata_refund, BonusRule, CommissionPolicy, CommissionRates, Entity, EntityKind,
     FreezePolicy, NoticePolicy, PackagePolicy, PackageRefundTo, Policy, PolicyBuilder,
-    PrepaidPolicy, RefundFormula, RefundPolicy, SpendOrder, Threshold, Tier, Upgrade,
+    PrepaidPolicy, RefundFormula, RefundPolicy, SpendOrder, Threshold, Tier, Upgrade, COHORTS_MAX,
     COMMISSION_RATE_MAX, DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID, DEFAULT_POLICY_JSON,
     EXPIRY_DAYS_MAX, NOTICE_DAYS_MAX,
 };

@@ -348,7 +348,8 @@ fn balance_opened_does_not_exist_at_schema_2() {
 /// The fields born at schema 3, each pinned in a file of its own (`<type>.<field>.json`): a
 /// consumption paid partly outside the card (`external`), its refund paid back by the same
 /// method, one earning points on all it was paid with (`points_on`), a points redemption
-/// naming what it gave (`given`), and a late command's event (`occurred_at`).
+/// naming what it gave (`given`), a late command's event (`occurred_at`), and a package paid
+/// partly outside the card and its refund (`external`).
 fn schema_3_fields() -> Vec<(&'static str, u64, Event)> {
     let policy = Policy::from_json(
         r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}],"late_window_hours":72}"#,
@@ -358,7 +359,7 @@ fn schema_3_fields() -> Vec<(&'static str, u64, Event)> {
     all_on.points_earned_on = Some(memberledger_core::PointsEarnedOn::All);
     let mut state: Option<MemberState> = None;
     let mut out = Vec::new();
-    let lines: [(&str, Option<&str>, &Policy); 7] = [
+    let lines: [(&str, Option<&str>, &Policy); 9] = [
         (
             r#""at":"2026-03-01T10:00:00Z","type":"enroll","store":"S1""#,
             None,
@@ -392,6 +393,16 @@ fn schema_3_fields() -> Vec<(&'static str, u64, Event)> {
         (
             r#""at":"2026-03-02T18:00:00Z","type":"consume","store":"S2","amount":"10.00","method":"cash","external":"all""#,
             Some("consumed.occurred_at"),
+            &policy,
+        ),
+        (
+            r#""at":"2026-03-05T10:00:00Z","type":"purchase_package","store":"S1","amount":"300.00","paid_from":"balance","service":"massage","sessions":3,"method":"alipay""#,
+            Some("package_purchased.external"),
+            &policy,
+        ),
+        (
+            r#""at":"2026-03-05T11:00:00Z","type":"refund_package","store":"S2","package":"00000000-0000-4000-8000-000000000308""#,
+            Some("package_refunded.external"),
             &policy,
         ),
     ];

@@ -227,3 +227,86 @@ proptest! {
         prop_assert_eq!(replayed, state);
     }
 }
+
+/// Runs one command for M1 under `policy`, folding what it records; `None` when refused.
+fn step(
+    policy: &Policy,
+    state: &mut Option<MemberState>,
+    line: serde_json::Value,
+) -> Option<Vec<Event>> {
+    let cmd = Command::from_json(&line.to_string()).expect("generated command parses");
+    let events = decide(&Context::founding(policy).with_member(state.as_ref()), &cmd)
+        .map(Decision::into_events)
+        .ok()?;
+    for e in &events {
+        MemberState::fold_onto(state, e).expect("decided events fold");
+        assert!(memberledger_core::check_balanced(&postings(e)).is_ok());
+    }
+    Some(events)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A package paid partly outside the card and refunded: each part goes back by its own
+    /// route, exactly what was paid when no session was redeemed, and the parts always add up
+    /// to the value left.
+    #[test]
+    fn a_package_refund_returns_each_part_exactly(
+        order in prop::sample::select(vec!["proportional", "principal_first", "bonus_first"]),
+        rounding in prop::sample::select(vec!["half_up", "half_even", "down", "up"]),
+        refund_to in prop::sample::select(vec!["original", "cash", "balance"]),
+        recharge in 0i64..=300_000,
+        price in 1i64..=300_000,
+        sessions in 1u32..=12,
+        external in prop_oneof![Just(None), Just(Some(-1i64)), (1i64..=300_000).prop_map(Some)],
+        redeemed in 0u32..12,
+    ) {
+        let policy = policy(order, rounding, refund_to);
+        let price = price.max(i64::from(sessions));
+        let money = |c: i64| Money::from_cents(c).to_string();
+        let line = |n: u32, body: serde_json::Value| {
+            let mut v = body;
+            v["id"] = Uuid::new_v5(&NAMES, &(1000 + n).to_be_bytes()).to_string().into();
+            v["at"] = format!("2026-01-01T10:{n:02}:00Z").into();
+            v["member"] = "M1".into();
+            v["store"] = "S1".into();
+            v
+        };
+        let mut state = None;
+        step(&policy, &mut state, line(0, json!({"type": "enroll"}))).expect("enrolls");
+        if recharge > 0 {
+            step(&policy, &mut state, line(1, json!({"type": "recharge", "amount": money(recharge)})));
+        }
+        let mut buy = json!({"type": "purchase_package", "service": "massage", "sessions": sessions,
+            "amount": money(price), "paid_from": "balance", "method": "wechat"});
+        match external {
+            None => {}
+            Some(-1) => buy["external"] = "all".into(),
+            Some(c) => buy["external"] = money(c).into(),
+        }
+        let buy_line = line(2, buy);
+        let package = buy_line["id"].clone();
+        let Some(bought) = step(&policy, &mut state, buy_line) else { return Ok(()) };
+        let EventBody::PackagePurchased(p) = &bought[0].body else { panic!("a purchase") };
+        let paid = p.external.as_ref().map_or(Money::ZERO, |x| x.amount);
+        prop_assert_eq!(p.principal.plus(p.bonus).plus(paid), p.price);
+        let redeemed = redeemed.min(sessions - 1);
+        for n in 0..redeemed {
+            step(&policy, &mut state, line(3 + n, json!({"type": "redeem_session", "package": package})))
+                .expect("an open package redeems");
+        }
+        let refunded = step(&policy, &mut state, line(20, json!({"type": "refund_package", "package": package})))
+            .expect("an open package refunds");
+        let EventBody::PackageRefunded(r) = &refunded[0].body else { panic!("a refund") };
+        let back = r.external.as_ref().map_or(Money::ZERO, |x| x.amount);
+        prop_assert_eq!(r.principal.plus(r.bonus).plus(back), r.amount);
+        prop_assert!(back <= paid);
+        if let Some(x) = &r.external {
+            prop_assert_eq!(&x.method, "wechat");
+        }
+        if redeemed == 0 {
+            prop_assert_eq!((back, r.principal, r.bonus), (paid, p.principal, p.bonus));
+        }
+    }
+}

@@ -125,12 +125,13 @@ pub struct Command {
     /// `origin_store`), `points` (`points`, `expires_at`) and `packages` (`service`,
     /// `sessions`, `session_price`, `expires_at`, `origin_store`); docs/IMPORT.md.
     opening: Option<Object>,
-    /// How the part of a consume paid outside the card is paid: `cash`, `wechat`, `alipay`,
-    /// `bank_card`, … (1 to 32 characters of `[a-z0-9_]`).
+    /// How the part of a consume or a purchase_package (paid_from balance) paid outside the
+    /// card is paid: `cash`, `wechat`, `alipay`, `bank_card`, … (1 to 32 characters of
+    /// `[a-z0-9_]`).
     #[schema(pattern = "^[a-z0-9_]{1,32}$")]
     method: Option<String>,
-    /// How much of a consume is paid outside the card (with `method`): an amount, or `all`;
-    /// absent: what the card cannot cover.
+    /// How much of a consume or a purchase_package is paid outside the card (with
+    /// `method`): an amount, or `all`; absent: what the card cannot cover.
     external: Option<String>,
     /// The gift a points redemption gave (redeem_points; a service is named by `service`).
     gift: Option<String>,

@@ -206,3 +206,33 @@ fn commission_is_paid_at_the_version_in_force_and_the_tier_of_each_sale() {
     assert_eq!(money(r.commission), "83.75");
     assert_eq!(r.rates.len(), 2, "both versions' rates are in the report");
 }
+
+/// Given an A/B policy (cohort 0 of 2 gets 50.00 from 500.00, cohort 1 gets 80.00 from
+/// 500.00), when M1 (cohort 1) and M2 (cohort 0) each recharge 500.00, then the campaigns report
+/// shows one row per scoped rule, each with its own members and bonus.
+#[test]
+fn campaigns_report_each_scoped_rule_of_an_ab_test_on_its_own_row() {
+    let policy = r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}],
+      "recharge_bonus":[{"min":"500.00","bonus":"50.00","cohorts":2,"cohort":0},
+                        {"min":"500.00","bonus":"80.00","cohorts":2,"cohort":1}]}"#;
+    let given = Given::ledger()
+        .with_policy(Policy::from_json(policy).unwrap())
+        .member("M1")
+        .recharged("500.00")
+        .member("M2")
+        .recharged("500.00");
+    let p = Projections::build(given.ledger_ref(), None).unwrap();
+    let r = report::campaigns(&p, 1);
+    let rows: Vec<(Option<u32>, u64, String)> = r
+        .rows
+        .iter()
+        .map(|r| (r.rule, r.members, money(r.figures.bonus)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (Some(0), 1, "50.00".to_owned()),
+            (Some(1), 1, "80.00".to_owned())
+        ]
+    );
+}

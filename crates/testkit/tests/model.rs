@@ -114,6 +114,7 @@ fn kinds() -> Vec<(Option<&'static str>, Kind)> {
                 sessions: 6,
                 expires: Some(AT + 90 * DAY),
                 staff: None,
+                external: None,
             },
         ),
         (

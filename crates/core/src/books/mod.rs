@@ -229,16 +229,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Breakage(origin_store.clone()), -amount.cents());
         }
         EventBody::Adjusted(b) => e.adjusted(member, store, b),
-        EventBody::PackagePurchased(PackagePurchased {
-            cash, draws, price, ..
-        }) => {
-            // Cash taken at the store, or balance moved into the package; principal drawn
-            // from another store's lots clears to the selling store, which now owes the
-            // sessions.
-            e.post(Account::Cash(store.clone()), cash.cents());
-            e.spend(member, store, draws);
-            e.post(Account::Package(member.clone()), -price.cents());
-        }
+        EventBody::PackagePurchased(b) => e.package_purchased(member, store, b),
         EventBody::SessionRedeemed(SessionRedeemed {
             amount,
             origin_store,
@@ -406,11 +397,30 @@ impl Entry {
         self.post(liability, -cents);
     }
 
+    /// A package bought: cash taken at the store, or balance moved into the package (any part
+    /// paid outside the card to its method's account); principal drawn from another store's
+    /// lots clears to the selling store, which now owes the sessions.
+    fn package_purchased(&mut self, member: &MemberId, store: &StoreId, b: &PackagePurchased) {
+        self.post(Account::Cash(store.clone()), b.cash.cents());
+        self.spend(member, store, &b.draws);
+        if let Some(x) = &b.external {
+            self.post(Account::external(&x.method, store), x.amount.cents());
+        }
+        self.post(Account::Package(member.clone()), -b.price.cents());
+    }
+
     /// A package refund: paid out in cash (the bonus share forfeited) or back to the balance
     /// (the bonus share forfeited when past its expiry).
     fn package_refunded(&mut self, member: &MemberId, store: &StoreId, b: &PackageRefunded) {
         let (origin_store, principal, bonus) = (&b.origin_store, b.principal, b.bonus);
         self.post(Account::Package(member.clone()), b.amount.cents());
+        if let Some(x) = &b.external {
+            // Paid back by the method it came in, by the store that took it.
+            self.post(
+                Account::external(&x.method, origin_store),
+                -x.amount.cents(),
+            );
+        }
         match b.to {
             PaidFrom::Cash => {
                 self.post(Account::Cash(store.clone()), -principal.cents());

@@ -178,6 +178,9 @@ pub enum Action {
         expires_at: Option<Timestamp>,
         /// Who sold it.
         staff: Option<StaffId>,
+        /// With `paid_from` balance: the part paid outside the card, and how (wire: `method`,
+        /// `external`); `None` when the balance pays it all.
+        external: Option<ExternalPay>,
     },
     /// Redeems one session of a package, at any store of the chain.
     RedeemSession {
@@ -260,7 +263,8 @@ pub enum Action {
     },
 }
 
-/// The part of a charge paid outside the card (`consume`'s `method` and `external`).
+/// The part of a charge paid outside the card (`consume`'s and `purchase_package`'s `method`
+/// and `external`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExternalPay {

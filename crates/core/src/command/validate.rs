@@ -4,7 +4,8 @@
 
 use crate::cards::validate_card;
 use crate::command::{
-    validate_text, Action, Balance, Command, ExternalAmount, ExternalPay, POINTS_MAX, SESSIONS_MAX,
+    validate_text, Action, Balance, Command, ExternalAmount, ExternalPay, PaidFrom, POINTS_MAX,
+    SESSIONS_MAX,
 };
 use crate::error::Rejection;
 use crate::event::{validate_method, Given};
@@ -80,10 +81,15 @@ impl Command {
             }
             Action::PurchasePackage {
                 amount,
+                paid_from,
                 service,
                 sessions,
+                external,
                 ..
-            } => package(*amount, *sessions, service),
+            } => {
+                package_external(*paid_from, external.as_ref())?;
+                package(*amount, *sessions, service)
+            }
             Action::RedeemSession { package, .. } => uuid_set("package", *package),
             Action::RefundPackage { package, reason } => {
                 uuid_set("package", *package)?;
@@ -277,6 +283,18 @@ fn points_in_range(points: u64) -> Result<(), Rejection> {
 }
 
 /// A package: 1 to [`SESSIONS_MAX`] sessions, at least a cent each, and a service named.
+/// A package's external part: only beside the balance (a package paid in cash is paid
+/// outside the card already), a method named like an account, a positive amount.
+fn package_external(paid_from: PaidFrom, x: Option<&ExternalPay>) -> Result<(), Rejection> {
+    match x {
+        None => Ok(()),
+        Some(_) if paid_from == PaidFrom::Cash => Err(Rejection::InvalidCommand(
+            "a package paid in cash takes no `method`: pay it with `paid_from` balance and `external` all".into(),
+        )),
+        Some(x) => external_pay(x),
+    }
+}
+
 fn package(amount: Money, sessions: u32, service: &str) -> Result<(), Rejection> {
     if sessions == 0 || sessions > SESSIONS_MAX {
         return Err(Rejection::InvalidAmount(format!(

@@ -432,6 +432,7 @@ fn read_package(w: &mut Wire, req: Req<'_>) -> Result<Action, Rejection> {
         sessions,
         expires_at: w.expires_at.take().map(|s| s.parse()).transpose()?,
         staff: w.staff.take().map(StaffId::new).transpose()?,
+        external: read_external(w)?,
     })
 }
 
@@ -552,7 +553,9 @@ fn put_action_more(action: &Action, w: &mut Wire) {
             sessions,
             expires_at,
             staff,
+            external,
         } => {
+            put_external(external.as_ref(), w);
             w.amount = Some(amount.to_string());
             w.paid_from = Some(*paid_from);
             w.service = Some(service.clone());

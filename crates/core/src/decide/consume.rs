@@ -109,7 +109,7 @@ impl Draft<'_> {
 
 /// The part of a charge of `charged` paid outside the card, when the card holds `balance`:
 /// `None` when the card pays it all.
-fn external_part(
+pub(super) fn external_part(
     charged: Money,
     balance: Money,
     pay: Option<&ExternalPay>,

@@ -106,8 +106,9 @@ impl Draft<'_> {
                 sessions,
                 expires_at,
                 staff,
+                external,
             } => self.purchase_package(
-                (*amount, *paid_from),
+                (*amount, *paid_from, external.as_ref()),
                 service,
                 *sessions,
                 *expires_at,

@@ -2,11 +2,11 @@
 
 use uuid::Uuid;
 
-use super::consume::{bonus_spend_order, draw_fifo, share, split_bonus};
+use super::consume::{bonus_spend_order, draw_fifo, external_part, share, split_bonus};
 use super::draft::Draft;
-use crate::command::PaidFrom;
+use crate::command::{ExternalPay, PaidFrom};
 use crate::error::Rejection;
-use crate::event::EventBody;
+use crate::event::{EventBody, External};
 use crate::events::*;
 use crate::id::StaffId;
 use crate::member::{Package, PackageStatus};
@@ -16,10 +16,11 @@ use crate::time::Timestamp;
 
 impl Draft<'_> {
     /// Buys a package: in cash at the command's store, or from the balance split by the spend
-    /// order and drawn from lots like a consumption (without a tier discount or points).
+    /// order and drawn from lots like a consumption (without a tier discount or points), any
+    /// part paid outside the card by its method.
     pub(super) fn purchase_package(
         &mut self,
-        (price, paid_from): (Money, PaidFrom),
+        (price, paid_from, pay): (Money, PaidFrom, Option<&ExternalPay>),
         service: &str,
         sessions: u32,
         expires_at: Option<Timestamp>,
@@ -35,19 +36,21 @@ impl Draft<'_> {
                 self.cmd.at
             )));
         }
+        let external = external_part(price, self.state.available(), pay)?;
+        let card = price.minus(external.as_ref().map_or(Money::ZERO, |x| x.amount));
         let (cash, principal, bonus, draws) = match paid_from {
             PaidFrom::Cash => (price, Money::ZERO, Money::ZERO, Vec::new()),
             PaidFrom::Balance => {
-                self.check_available(price, "package price")?;
+                self.check_available(card, "package price")?;
                 let (p, b) = (self.state.principal(), self.state.bonus());
-                if price > p.plus(b) {
+                if card > p.plus(b) {
                     return Err(Rejection::InsufficientBalance(format!(
-                        "package price {price} exceeds the balance {} (principal {p}, bonus {b})",
+                        "the card's part {card} of package price {price} exceeds the balance {} (principal {p}, bonus {b}); pay the rest outside the card (`method`)",
                         p.plus(b)
                     )));
                 }
-                let bonus = split_bonus(price, p, b, policy);
-                let principal = price.minus(bonus);
+                let bonus = split_bonus(card, p, b, policy);
+                let principal = card.minus(bonus);
                 let mut draws = draw_fifo(&self.state.principal_lots(), principal);
                 draws.extend(draw_fifo(
                     &bonus_spend_order(&self.state.bonus_lots()),
@@ -62,6 +65,7 @@ impl Draft<'_> {
             cash,
             draws,
             expires_at,
+            external,
             package: self.cmd.id,
             price,
             principal,
@@ -144,7 +148,26 @@ impl Draft<'_> {
             PackageRefundTo::Cash => PaidFrom::Cash,
             PackageRefundTo::Balance => PaidFrom::Balance,
         };
-        let (principal, bonus) = (p.principal_left, p.bonus_left);
+        // The part paid outside the card goes back by its own method, in proportion to what of
+        // the cash-or-principal share is left (all of it when no session was redeemed).
+        let external = p.external.as_ref().and_then(|paid| {
+            let back = share(
+                p.principal_left,
+                paid.amount,
+                p.price.minus(p.bonus_paid),
+                policy,
+            )
+            .min(paid.amount)
+            .min(p.principal_left);
+            back.is_positive().then(|| External {
+                amount: back,
+                method: paid.method.clone(),
+            })
+        });
+        let bonus = p.bonus_left;
+        let principal = p
+            .principal_left
+            .minus(external.as_ref().map_or(Money::ZERO, |x| x.amount));
         let (mut lot, mut bonus_lot, mut expires_at) = (None, None, None);
         if to == PaidFrom::Balance {
             let mut next = self.next_lot();
@@ -169,6 +192,7 @@ impl Draft<'_> {
             // balance refund settled the period it was bought in.
             bonus_unspent: bonus.min(p.bonus_counted).min(self.state.bonus_spent),
             expires_at,
+            external,
             lot,
             origin_store: p.origin_store.clone(),
             package: id,

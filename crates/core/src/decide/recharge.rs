@@ -24,7 +24,9 @@ impl Draft<'_> {
             lot: self.next_lot(),
             staff: staff.cloned(),
         }))?;
-        if let Some((i, rule)) = policy.bonus_rule(&tier_before, amount) {
+        if let Some((i, rule)) =
+            policy.bonus_rule_for(&tier_before, amount, &self.cmd.member, self.cmd.at)
+        {
             let bonus = match (rule.bonus, rule.bonus_rate) {
                 (Some(b), _) => b,
                 (None, Some(rate)) => amount

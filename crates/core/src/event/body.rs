@@ -91,6 +91,8 @@ impl EventBody {
             EventBody::PointsRedeemed(b) if b.given.is_some() => Some("given"),
             EventBody::BalanceRefunded(b) if b.formula.is_some() => Some("formula"),
             EventBody::Adjusted(b) if b.corrects.is_some() => Some("corrects"),
+            EventBody::PackagePurchased(b) if b.external.is_some() => Some("external"),
+            EventBody::PackageRefunded(b) if b.external.is_some() => Some("external"),
             _ => None,
         }
     }

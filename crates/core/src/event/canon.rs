@@ -480,15 +480,15 @@ canon_bodies! {
     },
     Settled "settled" { amount, creditor },
     PackagePurchased "package_purchased" {
-        bonus, cash, draws, expires_at, package, price, principal, service, session_price,
-        sessions, staff
+        bonus, cash, draws, expires_at, external: omit, package, price, principal, service,
+        session_price, sessions, staff
     },
     SessionRedeemed "session_redeemed" {
         amount, bonus, origin_store, package, principal, session, sessions_left, staff
     },
     PackageRefunded "package_refunded" {
-        amount, bonus, bonus_lot, bonus_unspent, expires_at, lot, origin_store, package,
-        principal, reason, sessions, to
+        amount, bonus, bonus_lot, bonus_unspent, expires_at, external: omit, lot, origin_store,
+        package, principal, reason, sessions, to
     },
     PackageExpired "package_expired" {
         amount, bonus, expires_at, origin_store, package, principal, sessions

@@ -297,9 +297,13 @@ pub struct PackagePurchased {
     pub draws: Vec<Draw>,
     /// When unredeemed sessions lapse.
     pub expires_at: Option<Timestamp>,
+    /// The part paid outside the card, and how (born at 3; absent: paid in cash or wholly
+    /// from the balance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<External>,
     /// The package's id (the purchase command's id).
     pub package: Uuid,
-    /// The price: `cash + principal + bonus`.
+    /// The price: `cash + principal + bonus + external`.
     pub price: Money,
     /// Paid from principal.
     pub principal: Money,
@@ -340,7 +344,7 @@ pub struct SessionRedeemed {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PackageRefunded {
-    /// The unredeemed value: `principal + bonus`.
+    /// The unredeemed value: `principal + bonus + external`.
     pub amount: Money,
     /// Its bonus-funded share: back as a bonus lot (`to` balance) or forfeited (`to` cash).
     pub bonus: Money,
@@ -351,6 +355,10 @@ pub struct PackageRefunded {
     pub bonus_unspent: Money,
     /// When the bonus lot lapses.
     pub expires_at: Option<Timestamp>,
+    /// Of the unredeemed value, the share paid back by the method the purchase's external
+    /// part came in (born at 3; absent: none). Not part of `principal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<External>,
     /// The principal lot opened (`to` balance, principal share above zero).
     pub lot: Option<u32>,
     /// The store that sold the package.

@@ -89,6 +89,7 @@ impl MemberState {
                     bonus_expires_at: None,
                     status: PackageStatus::Open,
                     bonus_counted: Money::ZERO,
+                    external: None,
                 },
             );
         }

@@ -3,8 +3,9 @@
 use uuid::Uuid;
 
 use crate::command::PaidFrom;
-use crate::event::{Event, LotKind};
+use crate::event::{Event, External, LotKind};
 use crate::events::*;
+use crate::money::Money;
 
 use super::holdings::check_draws_sum;
 use super::{MemberState, Package, PackageStatus};
@@ -29,6 +30,7 @@ impl MemberState {
             cash,
             draws,
             expires_at,
+            external,
             package,
             price,
             principal,
@@ -42,11 +44,15 @@ impl MemberState {
                 "package {package} is not its purchase command's id, or is bought twice"
             ));
         }
-        if cash.plus(*principal).plus(*bonus) != *price || !price.is_positive() {
-            return Err("cash + principal + bonus != price".into());
+        let paid_out = external.as_ref().map_or(Money::ZERO, |x| x.amount);
+        if cash.plus(*principal).plus(*bonus).plus(paid_out) != *price || !price.is_positive() {
+            return Err("cash + principal + bonus + external != price".into());
+        }
+        if external.as_ref().is_some_and(|x| !x.amount.is_positive()) {
+            return Err("an external part of nothing".into());
         }
         let paid_from = if cash.is_positive() {
-            if !(principal.is_zero() && bonus.is_zero() && draws.is_empty()) {
+            if !(principal.is_zero() && bonus.is_zero() && draws.is_empty() && external.is_none()) {
                 return Err("a package is paid in cash or from the balance, not both".into());
             }
             PaidFrom::Cash
@@ -91,6 +97,7 @@ impl MemberState {
                     .min(),
                 status: PackageStatus::Open,
                 bonus_counted: *bonus,
+                external: external.clone(),
             },
         );
         Ok(())
@@ -158,6 +165,7 @@ impl MemberState {
             bonus_lot,
             bonus_unspent,
             expires_at,
+            external,
             lot,
             origin_store,
             package,
@@ -170,9 +178,12 @@ impl MemberState {
         if p.expires_at.is_some_and(|t| t <= event.at) {
             return Err(format!("package {package} has expired"));
         }
-        if (*sessions, *principal, *bonus) != (p.sessions_left, p.principal_left, p.bonus_left)
-            || principal.plus(*bonus) != *amount
+        let back = external.as_ref().map_or(Money::ZERO, |x| x.amount);
+        if (*sessions, principal.plus(back), *bonus)
+            != (p.sessions_left, p.principal_left, p.bonus_left)
+            || principal.plus(*bonus).plus(back) != *amount
             || *origin_store != p.origin_store
+            || !external_back_fits(external.as_ref(), p.external.as_ref())
         {
             return Err(format!("package {package} holds other figures"));
         }
@@ -236,5 +247,17 @@ impl MemberState {
         }
         p.close(PackageStatus::Expired);
         Ok(())
+    }
+}
+
+/// A refund's external part goes back by the purchase's own method, above zero and within
+/// what it paid.
+fn external_back_fits(back: Option<&External>, paid: Option<&External>) -> bool {
+    match (back, paid) {
+        (None, _) => true,
+        (Some(b), Some(p)) => {
+            b.method == p.method && b.amount.is_positive() && b.amount <= p.amount
+        }
+        (Some(_), None) => false,
     }
 }

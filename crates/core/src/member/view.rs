@@ -94,6 +94,10 @@ pub struct Package {
     /// than this to `bonus_spent`.
     #[serde(skip)]
     pub bonus_counted: Money,
+    /// The part of the price paid outside the card, and how (counted in `principal_left`,
+    /// like cash); a refund gives its share back by the same method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<crate::event::External>,
 }
 
 impl Package {

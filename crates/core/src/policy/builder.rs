@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use super::{BonusRule, PackageRefundTo, Policy, SpendOrder, Tier, Upgrade};
 use crate::error::Rejection;
 use crate::money::{Money, Rounding};
+use crate::time::Timestamp;
 
 /// A policy being built. Starts from [`Policy::builtin`]; [`build`](Self::build) checks it
 /// with [`Policy::validate`], the rules [`Policy::from_json`] applies.
@@ -167,6 +168,10 @@ impl BonusRule {
             bonus: Some(bonus),
             bonus_rate: None,
             tiers: None,
+            from: None,
+            until: None,
+            cohorts: None,
+            cohort: None,
         }
     }
 
@@ -177,12 +182,30 @@ impl BonusRule {
             bonus: None,
             bonus_rate: Some(rate),
             tiers: None,
+            from: None,
+            until: None,
+            cohorts: None,
+            cohort: None,
         }
     }
 
     /// Limits the rule to the named tiers.
     pub fn for_tiers(mut self, tiers: &[&str]) -> BonusRule {
         self.tiers = Some(tiers.iter().map(|t| (*t).to_owned()).collect());
+        self
+    }
+
+    /// Limits the rule to recharges in `[from, until)` (either end open when `None`).
+    pub fn between(mut self, from: Option<Timestamp>, until: Option<Timestamp>) -> BonusRule {
+        self.from = from;
+        self.until = until;
+        self
+    }
+
+    /// Limits the rule to members in cohort `cohort` of `cohorts` (see `cohort_of`).
+    pub fn for_cohort(mut self, cohorts: u32, cohort: u32) -> BonusRule {
+        self.cohorts = Some(cohorts);
+        self.cohort = Some(cohort);
         self
     }
 }

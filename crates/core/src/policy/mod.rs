@@ -1,6 +1,7 @@
 //! The policy: the chain's rules, a JSON file validated on load.
 
 mod builder;
+mod campaign;
 mod cohort;
 mod commission;
 mod earning;
@@ -16,6 +17,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use builder::PolicyBuilder;
+pub use campaign::COHORTS_MAX;
 pub use cohort::cohort_of;
 pub use commission::{CommissionPolicy, CommissionRates, COMMISSION_RATE_MAX};
 pub use earning::{PointsEarnedOn, LATE_WINDOW_HOURS_MAX};
@@ -29,6 +31,7 @@ pub use prepaid::{
 use crate::error::Rejection;
 use crate::id::validate_id;
 use crate::money::{Money, Rounding, AMOUNT_MAX};
+use crate::time::Timestamp;
 
 /// How a consumption is split between principal and bonus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -88,6 +91,18 @@ pub struct BonusRule {
     /// Tiers the rule is limited to (all tiers when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tiers: Option<Vec<String>>,
+    /// The rule applies to recharges at or after this time (always when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    /// The rule applies to recharges before this time (always when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// With `cohort`: members are split into this many cohorts by `cohort_of` (2 to 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohorts: Option<u32>,
+    /// With `cohorts`: the one cohort (below `cohorts`) the rule is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<u32>,
 }
 
 /// What a frozen card may still do. Spending (consumptions, points) is always refused.
@@ -362,6 +377,7 @@ impl Policy {
                     return bad(format!("recharge_bonus[{i}]: unknown tier {t:?}"));
                 }
             }
+            campaign::check_scope(i, r)?;
         }
         overlap::check_bonus_rules_distinct(&self.recharge_bonus)?;
         earning::check_late_window(self.late_window_hours)?;
@@ -406,24 +422,6 @@ impl Policy {
     /// The tier by name.
     pub fn tier(&self, name: &str) -> Option<&Tier> {
         self.tiers.iter().find(|t| t.name == name)
-    }
-
-    /// The bonus rule that applies to a recharge of `amount` by a member of `tier`: among the
-    /// rules whose tiers include it, the highest `min` not above the amount (a valid policy
-    /// has no two rules that match one recharge equally: see `overlap`). Returns the rule's
-    /// index.
-    pub fn bonus_rule(&self, tier: &str, amount: Money) -> Option<(usize, &BonusRule)> {
-        let mut best: Option<(usize, &BonusRule)> = None;
-        for (i, r) in self.recharge_bonus.iter().enumerate() {
-            let tier_ok = r
-                .tiers
-                .as_ref()
-                .is_none_or(|ts| ts.iter().any(|t| t == tier));
-            if tier_ok && r.min <= amount && best.is_none_or(|(_, b)| r.min > b.min) {
-                best = Some((i, r));
-            }
-        }
-        best
     }
 
     /// The policy as canonical JSON (sorted keys, no spaces).

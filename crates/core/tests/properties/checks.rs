@@ -354,7 +354,8 @@ pub(super) fn check_command(
             assert_eq!(a, amount);
             let mut rest = rest.iter();
             let mut next = rest.next();
-            if let Some((i, rule)) = policy.bonus_rule(&pre.tier, *amount) {
+            if let Some((i, rule)) = policy.bonus_rule_for(&pre.tier, *amount, &cmd.member, cmd.at)
+            {
                 let want = match (rule.bonus, rule.bonus_rate) {
                     (Some(b), _) => b,
                     (None, Some(rate)) => Money::round(amount.as_decimal() * rate, policy.rounding),

@@ -356,6 +356,7 @@ fn assert_matches(expected: &Value, actual: &Value, path: &str) {
 
 const ENROLL: &str = r#"{"type":"enroll"}"#;
 
+mod campaigns;
 mod cards;
 mod consume;
 mod enroll;

@@ -308,3 +308,100 @@ fn a_package_bought_before_a_balance_refund_gives_no_bonus_back_to_the_next_peri
         .then_events(json!([{"type": "consumption_refunded", "amount": "115.00"}]));
     assert_eq!(s.member("M1").bonus_spent, Money::ZERO);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Packages paid outside the card (issue 14, item 1 for packages)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_package_paid_partly_outside_the_card_takes_the_rest_by_its_method() {
+    // 100.00 on the card (no bonus), a package of 300.00: the card pays 100.00, wechat 200.00.
+    let mut s = given(SPEND, &[ENROLL, r#"{"type":"recharge","amount":"100.00"}"#]);
+    s.when(r#"{"id":"p1","type":"purchase_package","service":"facial","sessions":3,"amount":"300.00","paid_from":"balance","method":"wechat"}"#)
+        .then_events(json!([{
+            "type": "package_purchased", "cash": "0.00", "price": "300.00",
+            "principal": "100.00", "external": {"amount": "200.00", "method": "wechat"}
+        }]));
+    s.then_view(json!({"principal": "0.00", "bonus": "0.00", "package_value": "300.00"}));
+}
+
+#[test]
+fn a_package_paid_wholly_outside_the_card_draws_nothing_from_it() {
+    let mut s = given(
+        SPEND,
+        &[ENROLL, r#"{"type":"recharge","amount":"1000.00"}"#],
+    );
+    s.when(r#"{"id":"p1","type":"purchase_package","service":"facial","sessions":2,"amount":"200.00","paid_from":"balance","method":"alipay","external":"all"}"#)
+        .then_events(json!([{
+            "type": "package_purchased", "cash": "0.00", "principal": "0.00", "bonus": "0.00",
+            "draws": [], "external": {"amount": "200.00", "method": "alipay"}
+        }]));
+    s.then_view(json!({"principal": "1000.00", "bonus": "150.00", "package_value": "200.00"}));
+}
+
+#[test]
+fn a_package_paid_in_cash_with_a_method_is_an_invalid_command() {
+    // Refused when the command is read, before any member is looked at.
+    let line = r#"{"id":"00000000-0000-4000-8000-000000000001","member":"M1","store":"S1","at":"2026-01-01T10:00:00Z","type":"purchase_package","service":"facial","sessions":2,"amount":"200.00","paid_from":"cash","method":"wechat"}"#;
+    let e = Command::from_json(line).unwrap_err();
+    assert_eq!(e.code(), "invalid_command");
+    assert!(
+        e.to_string().contains("paid in cash takes no `method`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_package_external_part_above_its_price_is_an_invalid_amount() {
+    given(SPEND, &[ENROLL, r#"{"type":"recharge","amount":"1000.00"}"#])
+        .when(r#"{"type":"purchase_package","service":"facial","sessions":2,"amount":"200.00","paid_from":"balance","method":"cash","external":"200.01"}"#)
+        .then_rejected("invalid_amount");
+}
+
+#[test]
+fn a_package_whose_card_part_exceeds_the_balance_is_insufficient() {
+    given(SPEND, &[ENROLL, r#"{"type":"recharge","amount":"100.00"}"#])
+        .when(r#"{"type":"purchase_package","service":"facial","sessions":2,"amount":"300.00","paid_from":"balance","method":"cash","external":"150.00"}"#)
+        .then_rejected("insufficient_balance");
+}
+
+#[test]
+fn a_refunded_mixed_package_returns_each_part_by_its_own_route() {
+    // Card 1150.00 (1000.00 principal, 150.00 bonus); a 1500.00 package: wechat 350.00, the
+    // card 1150.00. Unredeemed, the refund gives 350.00 back by wechat and the card's
+    // principal and bonus back to the balance.
+    let mut s = given(
+        SPEND,
+        &[ENROLL, r#"{"type":"recharge","amount":"1000.00"}"#],
+    );
+    s.when(r#"{"id":"p1","type":"purchase_package","service":"facial","sessions":3,"amount":"1500.00","paid_from":"balance","method":"wechat"}"#)
+        .then_events(json!([{"type": "package_purchased", "principal": "1000.00", "bonus": "150.00",
+            "external": {"amount": "350.00", "method": "wechat"}}]));
+    s.when(r#"{"type":"refund_package","package":"p1"}"#)
+        .then_events(json!([{
+            "type": "package_refunded", "amount": "1500.00", "principal": "1000.00",
+            "bonus": "150.00", "external": {"amount": "350.00", "method": "wechat"}, "to": "balance"
+        }]));
+    s.then_view(json!({"principal": "1000.00", "bonus": "150.00", "package_value": "0.00"}));
+}
+
+#[test]
+fn a_mixed_package_refunded_after_a_session_returns_the_external_share_in_proportion() {
+    // 300.00 paid 100.00 by card principal, 200.00 by cash; one session of 100.00 redeemed
+    // leaves 200.00 of cash-or-principal: round(200 × 200 / 300) = 133.33 back in cash,
+    // 66.67 back to the balance.
+    let mut s = given(
+        SPEND,
+        &[
+            ENROLL,
+            r#"{"type":"recharge","amount":"100.00"}"#,
+            r#"{"id":"p1","type":"purchase_package","service":"facial","sessions":3,"amount":"300.00","paid_from":"balance","method":"cash","external":"200.00"}"#,
+            r#"{"type":"redeem_session","package":"p1"}"#,
+        ],
+    );
+    s.when(r#"{"type":"refund_package","package":"p1"}"#)
+        .then_events(json!([{
+            "type": "package_refunded", "amount": "200.00", "principal": "66.67",
+            "external": {"amount": "133.33", "method": "cash"}
+        }]));
+}

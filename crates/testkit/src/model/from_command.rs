@@ -133,6 +133,7 @@ fn other_kind(a: &Action, home: &str) -> Option<Kind> {
             sessions,
             expires_at,
             staff: s,
+            external,
         } => Kind::PurchasePackage {
             cents: cents(*amount),
             cash: *paid_from == PaidFrom::Cash,
@@ -140,6 +141,14 @@ fn other_kind(a: &Action, home: &str) -> Option<Kind> {
             sessions: *sessions,
             expires: expires_at.map(secs),
             staff: staff(s),
+            external: external.as_ref().map(|x| Ext {
+                method: x.method.clone(),
+                amount: match x.amount {
+                    ExternalAmount::Rest => ExtAmount::Rest,
+                    ExternalAmount::All => ExtAmount::All,
+                    ExternalAmount::Fixed(m) => ExtAmount::Cents(cents(m)),
+                },
+            }),
         },
         Action::RedeemSession { package, staff: s } => Kind::RedeemSession {
             package: *package,

@@ -135,6 +135,8 @@ pub struct Package {
     pub bonus_counted: i64,
     /// Where it stands.
     pub status: PkgStatus,
+    /// The part paid outside the card: its method and cents (counted in `principal_left`).
+    pub external: Option<(String, i64)>,
 }
 
 impl Package {

@@ -168,6 +168,7 @@ pub(crate) fn open_balance(
                 bonus_expires: None,
                 bonus_counted: 0,
                 status: PkgStatus::Open,
+                external: None,
             },
         );
     }

@@ -65,7 +65,8 @@ pub enum Kind {
         reason: String,
         operator: String,
     },
-    /// `purchase_package`: `cash` is paid in cash at the store (else from the balance).
+    /// `purchase_package`: `cash` is paid in cash at the store (else from the balance, any
+    /// `external` part outside the card).
     PurchasePackage {
         cents: i64,
         cash: bool,
@@ -73,6 +74,7 @@ pub enum Kind {
         sessions: u32,
         expires: Option<i64>,
         staff: Option<String>,
+        external: Option<Ext>,
     },
     /// `redeem_session`.
     RedeemSession {
@@ -427,6 +429,7 @@ impl Kind {
                 sessions,
                 expires,
                 staff,
+                external,
             } => {
                 f.amount("amount", Some(*cents));
                 f.put("paid_from", if *cash { "cash" } else { "balance" });
@@ -434,6 +437,14 @@ impl Kind {
                 f.put("sessions", *sessions);
                 f.time("expires_at", *expires);
                 f.opt("staff", staff.clone());
+                if let Some(x) = external {
+                    f.put("method", x.method.clone());
+                    match x.amount {
+                        ExtAmount::Rest => {}
+                        ExtAmount::All => f.put("external", "all"),
+                        ExtAmount::Cents(c) => f.amount("external", Some(c)),
+                    }
+                }
             }
             Kind::RedeemSession { package, staff } => {
                 f.put("package", package.to_string());

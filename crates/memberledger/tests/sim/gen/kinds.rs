@@ -212,9 +212,13 @@ impl Sim {
             3 => Some(at),
             _ => Some(at - 3_600),
         };
+        // Beside the balance, a part paid outside the card a third of the time (a package paid
+        // in cash takes no method).
+        let external = if cash { None } else { self.gen_external() };
         Kind::PurchasePackage {
             cents,
             cash,
+            external,
             service: (*self
                 .rng
                 .pick(&["massage", "facial", "nails", "spa", "hair"]))

@@ -144,8 +144,9 @@ impl Model {
                 cash,
                 sessions,
                 expires,
+                external,
                 ..
-            } => d.purchase_package(*cents, *cash, *sessions, *expires),
+            } => d.purchase_package((*cents, *cash, external.as_ref()), *sessions, *expires),
             Kind::RedeemSession { package, .. } => d.redeem_session(*package),
             Kind::RefundPackage { package, .. } => d.refund_package(*package),
             Kind::LinkCard { .. }

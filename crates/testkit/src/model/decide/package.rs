@@ -5,26 +5,40 @@ use memberledger::Uuid;
 
 use super::super::member::{Lot, Package, PkgStatus};
 use super::super::policy::{half_up, RefundTo, PACKAGE_REFUND_TO};
+use super::super::spec::{Ext, ExtAmount};
 use super::{open_package, Draft};
 
 impl Draft<'_> {
     /// A purchase: in cash (the selling store holds it), or paid from the balance like a
-    /// consumption (the bonus part counts as spent).
+    /// consumption (the bonus part counts as spent), any external part outside the card (the
+    /// selling store holds it, like cash).
     pub(crate) fn purchase_package(
         &mut self,
-        cents: i64,
-        cash: bool,
+        (cents, cash, x): (i64, bool, Option<&Ext>),
         sessions: u32,
         expires: Option<i64>,
     ) -> Result<(), &'static str> {
         let store = self.store();
-        if expires.is_some_and(|e| e <= self.at()) {
+        if expires.is_some_and(|e| e <= self.at()) || (cash && x.is_some()) {
             return Err("invalid_command");
         }
+        let external = match x.map(|x| (x, x.amount)) {
+            None => None,
+            Some((_, ExtAmount::Cents(c))) if c > cents => return Err("invalid_amount"),
+            Some((x, amount)) => {
+                let part = match amount {
+                    ExtAmount::Rest => (cents - self.w.available()).max(0),
+                    ExtAmount::All => cents,
+                    ExtAmount::Cents(c) => c,
+                };
+                (part > 0).then(|| (x.method.clone(), part))
+            }
+        };
+        let card = cents - external.as_ref().map_or(0, |x| x.1);
         let (bonus, bonus_expires) = if cash {
             (0, None)
         } else {
-            let (_, bonus, draws) = self.w.pay(cents)?;
+            let (_, bonus, draws) = self.w.pay(card)?;
             for d in draws.iter().filter(|d| d.principal) {
                 self.owe(&d.store, &store, d.cents);
             }
@@ -52,6 +66,7 @@ impl Draft<'_> {
                 bonus_expires,
                 bonus_counted: bonus,
                 status: PkgStatus::Open,
+                external,
             },
         );
         Ok(())
@@ -103,16 +118,26 @@ impl Draft<'_> {
             RefundTo::Cash => true,
             RefundTo::Balance => false,
         };
+        // The external part goes back by its method, in proportion to what is left.
+        let back = p.external.as_ref().map_or(0, |(_, paid)| {
+            half_up(
+                i128::from(p.principal_left) * i128::from(*paid),
+                i128::from(p.price - p.bonus_paid),
+            )
+            .min(*paid)
+            .min(p.principal_left)
+        });
+        let principal = p.principal_left - back;
         let w = &mut self.w;
         let unspent = p.bonus_left.min(p.bonus_counted).min(w.bonus_spent);
         w.bonus_spent -= unspent;
         if !to_cash {
-            if p.principal_left > 0 {
+            if principal > 0 {
                 let lot = w.new_lot();
                 w.principal.push(Lot {
                     lot,
                     store: p.store.clone(),
-                    cents: p.principal_left,
+                    cents: principal,
                     expires: None,
                 });
             }
@@ -132,7 +157,7 @@ impl Draft<'_> {
             .close(PkgStatus::Refunded);
         if to_cash {
             // The selling store holds the cash; the paying store pays it out.
-            self.owe(&p.store, &store, p.principal_left);
+            self.owe(&p.store, &store, principal);
         }
         Ok(())
     }
