@@ -27,7 +27,7 @@ pub use command::{
     OpeningPackage, OpeningPoints, OpeningPrincipal, PaidFrom, COMMAND_LINE_MAX, HOLD_EXPIRY_DAYS,
     OPENING_ENTRIES_MAX, POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
-pub use command::{ExternalAmount, ExternalPay};
+pub use command::{CouponOffer, ExternalAmount, ExternalPay};
 pub use decide::{decide, opened_package_id, split_bonus, Context, Decision};
 pub use error::Rejection;
 pub use event::{
@@ -35,6 +35,7 @@ pub use event::{
     EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
     GENESIS_HASH, JSON_INTEGER_MAX,
 };
+pub use event::CouponKind;
 pub use event::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD_LEN_MAX};
 
 /// One struct per event type, each wrapped by its [`EventBody`] variant
@@ -49,13 +50,14 @@ pub mod events {
         PointsExpired, PointsRedeemed, PolicyPublished, Recharged, RefundComputation,
         SessionRedeemed, Settled, TierChanged,
     };
+    pub use crate::event::coupons::{CouponIssued, CouponReturn, CouponUse, PackageGranted};
     pub use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
 }
 pub use id::{
     validate_id, MemberId, StaffId, StoreId, BY_CARD, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM,
 };
 pub use member::{
-    Card, CardStatus, ConsumptionRecord, DrawnLot, FoldError, Hold, Lot, MemberState, MemberView,
+    Card, CardStatus, ConsumptionRecord, Coupon, DrawnLot, FoldError, Hold, Lot, MemberState, MemberView,
     Package, PackageStatus, PointLot, TierName, UPGRADE_WINDOW_DAYS,
 };
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};

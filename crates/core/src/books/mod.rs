@@ -12,7 +12,7 @@
 //! | `Liabilities:Bonus:<member>` | bonus credit the member may still spend |
 //! | `Liabilities:Package:<member>` | the unredeemed value of the member's packages |
 //! | `Income:Services:<store>` | revenue where the service was delivered |
-//! | `Expenses:Promotion:<store>` | bonus granted by the store |
+//! | `Expenses:Promotion:<store>` | bonus granted by the store; coupon discounts it gave |
 //! | `Expenses:Adjustments:<store>` | corrections by hand of principal and bonus, for review |
 //! | `Expenses:Loyalty:<store>` | the value of what a store gave for points (a service, a gift) |
 //! | `Income:Breakage:<store>` | bonus that expired or was forfeited, by the store that granted it |
@@ -290,7 +290,11 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         | EventBody::MemberFrozen { .. }
         | EventBody::MemberUnfrozen { .. }
         | EventBody::PolicyPublished { .. }
-        | EventBody::PeriodClosed { .. } => {}
+        | EventBody::PeriodClosed { .. }
+        // A discount coupon is no liability (it books when a visit redeems it), and a granted
+        // package has no price: its sessions book no revenue.
+        | EventBody::CouponIssued { .. }
+        | EventBody::PackageGranted { .. } => {}
     }
     e.finish()
 }
@@ -303,7 +307,14 @@ impl Entry {
         if let Some(x) = &b.external {
             self.post(Account::external(&x.method, store), x.amount.cents());
         }
-        self.post(Account::Services(store.clone()), -b.charged.cents());
+        // A coupon's discount is the store's promotion expense, so revenue shows the full
+        // charge at the tier's discount.
+        let discount = b.coupon.as_ref().map_or(0, |c| c.discount.cents());
+        self.post(Account::Promotion(store.clone()), discount);
+        self.post(
+            Account::Services(store.clone()),
+            -(b.charged.cents() + discount),
+        );
     }
 
     /// An opening balance: each lot's and package's liability against the opening equity of
@@ -340,6 +351,11 @@ impl Entry {
     fn consumption_refunded(&mut self, member: &MemberId, b: &ConsumptionRefunded) {
         let service_store = &b.service_store;
         self.post(Account::Services(service_store.clone()), b.amount.cents());
+        if let Some(c) = &b.coupon {
+            // The visit is undone: its coupon's discount is no longer revenue nor expense.
+            self.post(Account::Services(service_store.clone()), c.discount.cents());
+            self.post(Account::Promotion(service_store.clone()), -c.discount.cents());
+        }
         if let Some(x) = &b.external {
             // Paid back by the method it came in, at the store that took it.
             self.post(

@@ -38,9 +38,11 @@ impl Command {
                 amount,
                 service,
                 external,
+                coupon,
                 ..
             } => {
                 positive(*amount)?;
+                super::coupon::validate_coupon_id(*coupon)?;
                 text("service", service)?;
                 external.as_ref().map_or(Ok(()), external_pay)
             }
@@ -90,6 +92,17 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
+            Action::IssueCoupon {
+                offer,
+                reason,
+                expires_at,
+            } => super::coupon::validate_issue(offer, reason, *expires_at, self.at),
+            Action::GrantPackage {
+                service,
+                sessions,
+                expires_at,
+                reason,
+            } => super::coupon::validate_grant((service, *sessions, reason), *expires_at, self.at),
             // The period, opening, card and hold commands.
             _ => self.validate_the_rest(),
         };
@@ -230,7 +243,7 @@ fn invalid(msg: &str) -> Rejection {
     Rejection::InvalidCommand(msg.to_owned())
 }
 
-fn uuid_set(field: &str, u: Uuid) -> Result<(), Rejection> {
+pub(super) fn uuid_set(field: &str, u: Uuid) -> Result<(), Rejection> {
     if u.is_nil() {
         return Err(invalid(&format!("{field} must not be the nil UUID")));
     }
@@ -238,7 +251,7 @@ fn uuid_set(field: &str, u: Uuid) -> Result<(), Rejection> {
 }
 
 /// An amount a command carries: above zero, at most [`AMOUNT_MAX`].
-fn positive(m: Money) -> Result<(), Rejection> {
+pub(super) fn positive(m: Money) -> Result<(), Rejection> {
     if !m.is_positive() {
         return Err(Rejection::InvalidAmount(format!(
             "amount {m} must be above zero"

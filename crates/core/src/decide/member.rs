@@ -85,10 +85,11 @@ impl Draft<'_> {
                 staff,
                 service,
                 external,
+                coupon,
             } => self.consume(
                 *amount,
                 (staff.as_ref(), service.as_ref()),
-                external.as_ref(),
+                (external.as_ref(), *coupon),
                 policy,
             ),
             Action::RefundConsumption {
@@ -120,6 +121,17 @@ impl Draft<'_> {
             Action::RefundPackage { package, reason } => {
                 self.refund_package(*package, reason.as_deref(), policy)
             }
+            Action::IssueCoupon {
+                offer,
+                reason,
+                expires_at,
+            } => self.issue_coupon(offer, reason, *expires_at),
+            Action::GrantPackage {
+                service,
+                sessions,
+                expires_at,
+                reason,
+            } => self.grant_package(service, *sessions, *expires_at, reason),
             Action::Freeze { reason } => self.freeze(reason.as_deref()),
             Action::Unfreeze { reason } => self.unfreeze(reason.as_deref()),
             Action::RedeemPoints {

@@ -68,6 +68,8 @@ fn balance_kind(a: &Action) -> Option<Kind> {
             staff: s,
             service,
             external,
+            // The model does not judge coupons (yet): such a visit has no spec.
+            coupon: None,
         } => Kind::Consume {
             cents: cents(*amount),
             staff: staff(s),
