@@ -104,15 +104,22 @@ fn describe(body: &EventBody) -> String {
             "bonus {amount} ({reason}){}",
             expires_at.map(|t| format!(", expires {t}")).unwrap_or_default()
         ),
-        EventBody::Consumed(Consumed { service, price, charged, external, .. }) => format!(
-            "{} price {price}, charged {charged}{}",
+        EventBody::Consumed(Consumed { service, price, charged, external, coupon, .. }) => format!(
+            "{} price {price}, charged {charged}{}{}",
             service.as_deref().unwrap_or("service"),
+            coupon.as_ref().map(|c| format!(", coupon {} off", c.discount)).unwrap_or_default(),
             outside(external.as_ref(), "paid by")
         ),
-        EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, external, .. }) => {
+        EventBody::CouponIssued(c) => format!("coupon issued: {} ({:?}), expires {}", c.reason, c.kind, c.expires_at),
+        EventBody::PackageGranted(g) => format!("free sessions granted: {} × {} ({})", g.service, g.sessions, g.reason),
+        EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, external, coupon, .. }) => {
             format!(
-                "refund {amount} of consumption {consumption}{}",
-                outside(external.as_ref(), "paid back by")
+                "refund {amount} of consumption {consumption}{}{}",
+                outside(external.as_ref(), "paid back by"),
+                coupon
+                    .as_ref()
+                    .map(|c| if c.restored { ", coupon given back" } else { ", coupon expired" })
+                    .unwrap_or_default()
             )
         }
         EventBody::BalanceRefunded(b @ BalanceRefunded { formula: Some(_), .. }) => refund_formula_line(b),
