@@ -51,6 +51,9 @@ impl Draft<'_> {
                 Some(*threshold),
             ),
         };
+        // A late command takes effect at the member's current point: its coupon must still be
+        // open there.
+        expires_after(expires_at, self.cmd.at)?;
         if self.state.unused_coupon_count() >= COUPONS_OPEN_MAX {
             return Err(Rejection::LimitExceeded(format!(
                 "member {} holds {COUPONS_OPEN_MAX} unused coupons, the most a member may hold",
@@ -80,6 +83,9 @@ impl Draft<'_> {
         let id = self.cmd.id;
         if self.state.packages().contains_key(&id) || self.state.coupon(&id).is_some() {
             return Err(Rejection::IdempotencyConflict(id.to_string()));
+        }
+        if let Some(e) = expires_at {
+            expires_after(e, self.cmd.at)?;
         }
         self.record(EventBody::PackageGranted(PackageGranted {
             expires_at,
@@ -174,4 +180,15 @@ impl Draft<'_> {
         }
         Ok(back)
     }
+}
+
+/// An expiry after the time a command takes effect (a late command's is the member's current
+/// point), else `invalid_command`.
+fn expires_after(expires_at: Timestamp, at: Timestamp) -> Result<(), Rejection> {
+    if expires_at <= at {
+        return Err(Rejection::InvalidCommand(format!(
+            "expires_at {expires_at} must be after {at}, when the command takes effect"
+        )));
+    }
+    Ok(())
 }

@@ -123,6 +123,7 @@ pub(crate) fn open_balance(
         refunded_in_full: Default::default(),
         cards: BTreeMap::new(),
         holds: BTreeMap::new(),
+        coupons: BTreeMap::new(),
     };
     for (store, cents) in &o.principal {
         let lot = w.new_lot();
