@@ -257,7 +257,11 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             ("released", b.released),
         ]),
         EventBody::CouponIssued(b) => {
-            for (name, m) in [("amount", b.amount), ("cap", b.cap), ("threshold", b.threshold)] {
+            for (name, m) in [
+                ("amount", b.amount),
+                ("cap", b.cap),
+                ("threshold", b.threshold),
+            ] {
                 if let Some(m) = m {
                     c.money(name, m);
                 }

@@ -25,10 +25,23 @@ const NAMES: Uuid = Uuid::from_u128(0x7c0a_0b5e_1d22_4e6f_9a3b_5c4d_6e7f_8091);
 enum Op {
     Recharge(i64),
     Amount(i64),
-    Percent { percent: u32, cap: i64 },
-    Threshold { threshold: i64, off: i64 },
-    Visit { cents: i64, pick: Option<usize>, cash: bool },
-    Refund { pick: usize, part: Option<i64> },
+    Percent {
+        percent: u32,
+        cap: i64,
+    },
+    Threshold {
+        threshold: i64,
+        off: i64,
+    },
+    Visit {
+        cents: i64,
+        pick: Option<usize>,
+        cash: bool,
+    },
+    Refund {
+        pick: usize,
+        part: Option<i64>,
+    },
     Wait(u32),
 }
 
@@ -77,7 +90,10 @@ fn line(op: &Op, id: Uuid, at: Timestamp, coupons: &[Uuid], visits: &[Uuid]) -> 
                 _ => String::new(),
             };
             let method = if *cash { r#","method":"cash""# } else { "" };
-            format!(r#""type":"consume","amount":"{}"{coupon}{method}"#, money(*cents))
+            format!(
+                r#""type":"consume","amount":"{}"{coupon}{method}"#,
+                money(*cents)
+            )
         }
         Op::Refund { pick, part } => {
             if visits.is_empty() {
@@ -106,11 +122,18 @@ impl Track {
     fn consumed(&mut self, visit: Uuid, b: &Consumed, tier_charge: i64) {
         let discount = b.coupon.as_ref().map_or(0, |c| c.discount.cents());
         assert!(discount <= tier_charge, "a coupon never exceeds the charge");
-        assert_eq!(b.charged.cents() + discount, tier_charge, "the member pays the rest");
+        assert_eq!(
+            b.charged.cents() + discount,
+            tier_charge,
+            "the member pays the rest"
+        );
         if let Some(c) = &b.coupon {
             assert!(c.discount.is_positive());
             let before = self.redeemed_by.insert(c.coupon, visit);
-            assert!(before.is_none(), "a coupon is redeemed by one visit at a time");
+            assert!(
+                before.is_none(),
+                "a coupon is redeemed by one visit at a time"
+            );
         }
     }
 
@@ -119,7 +142,10 @@ impl Track {
             assert!(!left_after, "only a refund in full gives a coupon back");
             assert_eq!(self.redeemed_by.get(&r.coupon), Some(&b.consumption));
             *self.given_back.entry(b.consumption).or_default() += 1;
-            assert_eq!(self.given_back[&b.consumption], 1, "given back exactly once");
+            assert_eq!(
+                self.given_back[&b.consumption], 1,
+                "given back exactly once"
+            );
             if r.restored {
                 self.redeemed_by.remove(&r.coupon);
             }

@@ -446,15 +446,31 @@ fn the_fields_born_at_3_encode_to_their_golden_bytes_and_are_refused_at_2() {
 /// The coupon fields born at schema 3 (`consumed.coupon`, `consumption_refunded.coupon`): a
 /// visit redeeming a 满减 coupon and its refund in full giving it back.
 fn schema_3_coupon_fields() -> Vec<(&'static str, u64, Event)> {
-    let policy =
-        Policy::from_json(r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#)
-            .unwrap();
+    let policy = Policy::from_json(
+        r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#,
+    )
+    .unwrap();
     let lines: [(&str, Option<&str>); 5] = [
-        (r#""at":"2026-03-01T10:00:00Z","type":"enroll","store":"S1""#, None),
-        (r#""at":"2026-03-01T10:05:00Z","type":"recharge","store":"S1","amount":"500.00""#, None),
-        (r#""at":"2026-03-01T10:10:00Z","type":"issue_coupon","store":"S1","threshold":"100.00","amount":"20.00","reason":"满100减20","expires_at":"2026-04-01T00:00:00Z""#, None),
-        (r#""at":"2026-03-02T15:00:00Z","type":"consume","store":"S1","amount":"120.00","service":"facial","coupon":"00000000-0000-4000-8000-000000000503""#, Some("consumed.coupon")),
-        (r#""at":"2026-03-03T09:00:00Z","type":"refund_consumption","store":"S1","consumption":"00000000-0000-4000-8000-000000000504""#, Some("consumption_refunded.coupon")),
+        (
+            r#""at":"2026-03-01T10:00:00Z","type":"enroll","store":"S1""#,
+            None,
+        ),
+        (
+            r#""at":"2026-03-01T10:05:00Z","type":"recharge","store":"S1","amount":"500.00""#,
+            None,
+        ),
+        (
+            r#""at":"2026-03-01T10:10:00Z","type":"issue_coupon","store":"S1","threshold":"100.00","amount":"20.00","reason":"满100减20","expires_at":"2026-04-01T00:00:00Z""#,
+            None,
+        ),
+        (
+            r#""at":"2026-03-02T15:00:00Z","type":"consume","store":"S1","amount":"120.00","service":"facial","coupon":"00000000-0000-4000-8000-000000000503""#,
+            Some("consumed.coupon"),
+        ),
+        (
+            r#""at":"2026-03-03T09:00:00Z","type":"refund_consumption","store":"S1","consumption":"00000000-0000-4000-8000-000000000504""#,
+            Some("consumption_refunded.coupon"),
+        ),
     ];
     let mut state: Option<MemberState> = None;
     let mut out = Vec::new();
@@ -464,9 +480,12 @@ fn schema_3_coupon_fields() -> Vec<(&'static str, u64, Event)> {
             501 + i
         );
         let cmd = Command::from_json(&line).unwrap();
-        let events = decide(&Context::founding(&policy).with_member(state.as_ref()), &cmd)
-            .unwrap()
-            .events;
+        let events = decide(
+            &Context::founding(&policy).with_member(state.as_ref()),
+            &cmd,
+        )
+        .unwrap()
+        .events;
         for e in &events {
             MemberState::fold_onto(&mut state, e).unwrap();
         }

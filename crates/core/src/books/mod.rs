@@ -354,7 +354,10 @@ impl Entry {
         if let Some(c) = &b.coupon {
             // The visit is undone: its coupon's discount is no longer revenue nor expense.
             self.post(Account::Services(service_store.clone()), c.discount.cents());
-            self.post(Account::Promotion(service_store.clone()), -c.discount.cents());
+            self.post(
+                Account::Promotion(service_store.clone()),
+                -c.discount.cents(),
+            );
         }
         if let Some(x) = &b.external {
             // Paid back by the method it came in, at the store that took it.

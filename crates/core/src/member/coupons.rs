@@ -60,7 +60,10 @@ impl MemberState {
         b: &CouponIssued,
     ) -> Result<(), String> {
         if b.coupon != event.command || self.coupon(&b.coupon).is_some() {
-            return Err(format!("coupon {} is not a new coupon of this command", b.coupon));
+            return Err(format!(
+                "coupon {} is not a new coupon of this command",
+                b.coupon
+            ));
         }
         if b.expires_at <= event.at {
             return Err(format!("coupon {} expires before it is issued", b.coupon));

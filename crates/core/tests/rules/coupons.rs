@@ -14,7 +14,9 @@ fn issuing_a_coupon_books_nothing_and_shows_it_open() {
         "type":"coupon_issued","coupon":uuid("c1").to_string(),"kind":"amount","amount":"20.00",
         "cap":null,"percent":null,"threshold":null,"reason":"新人礼券",
         "expires_at":"2026-02-01T00:00:00Z"}]));
-    s.then_view(json!({"principal":"0.00","coupons":[{"coupon":uuid("c1").to_string(),"used_by":null}]}));
+    s.then_view(
+        json!({"principal":"0.00","coupons":[{"coupon":uuid("c1").to_string(),"used_by":null}]}),
+    );
 }
 
 #[test]
@@ -29,8 +31,10 @@ fn a_fixed_coupon_takes_its_amount_off_the_tier_discounted_charge() {
     );
     // 100.00 at gold's 0.90 is 90.00; the coupon takes 20.00 off; the card pays 70.00.
     s.when(r#"{"id":"v1","type":"consume","amount":"100.00","coupon":"c1"}"#)
-        .then_events(json!([{"type":"consumed","price":"100.00","charged":"70.00","principal":"70.00",
-            "coupon":{"coupon":uuid("c1").to_string(),"discount":"20.00"}}]));
+        .then_events(
+            json!([{"type":"consumed","price":"100.00","charged":"70.00","principal":"70.00",
+            "coupon":{"coupon":uuid("c1").to_string(),"discount":"20.00"}}]),
+        );
     s.then_view(json!({"principal":"430.00","coupons":[]}));
 }
 
@@ -44,8 +48,10 @@ fn a_coupon_worth_more_than_the_charge_discounts_the_whole_charge_only() {
         ],
     );
     s.when(r#"{"id":"v1","type":"consume","amount":"30.00","coupon":"c1"}"#)
-        .then_events(json!([{"type":"consumed","charged":"0.00","principal":"0.00","bonus":"0.00",
-            "draws":[],"points_earned":0,"coupon":{"discount":"30.00"}}]));
+        .then_events(
+            json!([{"type":"consumed","charged":"0.00","principal":"0.00","bonus":"0.00",
+            "draws":[],"points_earned":0,"coupon":{"discount":"30.00"}}]),
+        );
 }
 
 #[test]
@@ -112,7 +118,11 @@ fn a_coupon_is_refused_when_unknown_expired_used_or_another_members() {
 fn a_refund_in_full_gives_the_coupon_back_and_a_partial_one_keeps_it_used() {
     let mut s = given(
         PLAIN,
-        &[ENROLL, r#"{"type":"recharge","amount":"500.00"}"#, ISSUE_20_OFF],
+        &[
+            ENROLL,
+            r#"{"type":"recharge","amount":"500.00"}"#,
+            ISSUE_20_OFF,
+        ],
     );
     s.and(&[r#"{"id":"v1","type":"consume","amount":"100.00","coupon":"c1"}"#]);
     s.when(r#"{"type":"refund_consumption","consumption":"v1","amount":"30.00"}"#)
@@ -132,8 +142,10 @@ fn a_visit_the_coupon_paid_whole_is_refunded_by_giving_the_coupon_back() {
     let mut s = given(PLAIN, &[ENROLL, ISSUE_20_OFF]);
     s.and(&[r#"{"id":"v1","type":"consume","amount":"15.00","coupon":"c1"}"#]);
     s.when(r#"{"type":"refund_consumption","consumption":"v1"}"#)
-        .then_events(json!([{"type":"consumption_refunded","amount":"0.00","restored":[],
-            "coupon":{"discount":"15.00","restored":true}}]));
+        .then_events(
+            json!([{"type":"consumption_refunded","amount":"0.00","restored":[],
+            "coupon":{"discount":"15.00","restored":true}}]),
+        );
     s.when(r#"{"type":"refund_consumption","consumption":"v1"}"#)
         .then_rejected("refund_exceeds_original");
 }
@@ -190,7 +202,9 @@ fn a_free_session_is_a_package_of_price_zero_redeemed_without_revenue() {
             "service":"小气泡护理","sessions":2,"expires_at":null,"reason":"消费满3次赠送"}]));
     s.then_view(json!({"package_value":"0.00","packages":[{"price":"0.00","sessions_left":2,"status":"open"}]}));
     s.when(r#"{"type":"redeem_session","package":"g1"}"#)
-        .then_events(json!([{"type":"session_redeemed","amount":"0.00","session":1,"sessions_left":1}]));
+        .then_events(
+            json!([{"type":"session_redeemed","amount":"0.00","session":1,"sessions_left":1}]),
+        );
     s.when(r#"{"id":"s1","type":"issue_coupon","service":"体验护理","reason":"体验券","expires_at":"2026-02-01T00:00:00Z"}"#)
         .then_events(json!([{"type":"package_granted","package":uuid("s1").to_string(),
             "sessions":1,"expires_at":"2026-02-01T00:00:00Z"}]));
@@ -203,7 +217,11 @@ fn coupons_book_promotion_expense_and_full_revenue() {
     use memberledger_core::{check_balanced, postings};
     let mut s = given(
         PLAIN,
-        &[ENROLL, r#"{"type":"recharge","amount":"500.00"}"#, ISSUE_20_OFF],
+        &[
+            ENROLL,
+            r#"{"type":"recharge","amount":"500.00"}"#,
+            ISSUE_20_OFF,
+        ],
     );
     s.when(ISSUE_20_OFF).then_rejected("idempotency_conflict");
     let visit = s

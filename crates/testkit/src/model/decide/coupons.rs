@@ -25,7 +25,12 @@ impl Draft<'_> {
         if expires <= self.at() {
             return Err("invalid_command");
         }
-        let open = self.w.coupons.values().filter(|c| c.used_by.is_none()).count();
+        let open = self
+            .w
+            .coupons
+            .values()
+            .filter(|c| c.used_by.is_none())
+            .count();
         if open >= 1_000 {
             return Err("limit_exceeded");
         }
@@ -155,7 +160,11 @@ impl Draft<'_> {
         }
         if let Some((id, _)) = back {
             let at = self.at();
-            let c = self.w.coupons.get_mut(&id).expect("a redeemed coupon is the member's");
+            let c = self
+                .w
+                .coupons
+                .get_mut(&id)
+                .expect("a redeemed coupon is the member's");
             if c.expires > at {
                 c.used_by = None;
             }
