@@ -110,8 +110,6 @@ fn describe(body: &EventBody) -> String {
             coupon.as_ref().map(|c| format!(", coupon {} off", c.discount)).unwrap_or_default(),
             outside(external.as_ref(), "paid by")
         ),
-        EventBody::CouponIssued(c) => format!("coupon issued: {} ({:?}), expires {}", c.reason, c.kind, c.expires_at),
-        EventBody::PackageGranted(g) => format!("free sessions granted: {} × {} ({})", g.service, g.sessions, g.reason),
         EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, external, coupon, .. }) => {
             format!(
                 "refund {amount} of consumption {consumption}{}{}",
@@ -177,6 +175,21 @@ fn describe(body: &EventBody) -> String {
         }) => format!("adjustment: {direction:?} of {balance:?} by {operator} ({reason})"),
         EventBody::MemberFrozen(MemberFrozen { reason }) => format!("card frozen ({reason})"),
         EventBody::MemberUnfrozen(MemberUnfrozen { reason }) => format!("card unfrozen ({reason})"),
+        _ => describe_more(body),
+    }
+}
+
+/// The lines of the coupon events; the type's name for the rest.
+fn describe_more(body: &EventBody) -> String {
+    match body {
+        EventBody::CouponIssued(c) => format!(
+            "coupon issued: {} ({:?}), expires {}",
+            c.reason, c.kind, c.expires_at
+        ),
+        EventBody::PackageGranted(g) => format!(
+            "free sessions granted: {} × {} ({})",
+            g.service, g.sessions, g.reason
+        ),
         _ => body.type_name().to_owned(),
     }
 }

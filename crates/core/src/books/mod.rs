@@ -265,15 +265,10 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Loyalty(store.clone()), g.value.cents());
             e.post(Account::Services(store.clone()), -g.value.cents());
         }
-        EventBody::Settled(Settled { amount, creditor }) => {
-            // The debtor pays cash to the creditor, and the debt between them goes down.
-            let cents = amount.cents();
-            e.post(Account::Cash(store.clone()), -cents);
-            e.post(Account::Cash(creditor.clone()), cents);
-            e.clear(store, creditor, -cents);
-        }
+        EventBody::Settled(b) => e.settled(store, b),
         // Points are not money, and a freeze moves none; nor do cards, nor holds until a
-        // capture's `consumed` event books the charge.
+        // capture's `consumed` event books the charge, nor a coupon until a visit redeems it
+        // (no liability), nor a granted package (no price: its sessions book no revenue).
         EventBody::CardLinked { .. }
         | EventBody::CardReportedLost { .. }
         | EventBody::CardReplaced { .. }
@@ -291,8 +286,6 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         | EventBody::MemberUnfrozen { .. }
         | EventBody::PolicyPublished { .. }
         | EventBody::PeriodClosed { .. }
-        // A discount coupon is no liability (it books when a visit redeems it), and a granted
-        // package has no price: its sessions book no revenue.
         | EventBody::CouponIssued { .. }
         | EventBody::PackageGranted { .. } => {}
     }
@@ -300,6 +293,15 @@ pub fn postings(event: &Event) -> Vec<Posting> {
 }
 
 impl Entry {
+    /// A settlement: the debtor (the event's store) pays cash to the creditor, and the debt
+    /// between them goes down.
+    fn settled(&mut self, store: &StoreId, b: &Settled) {
+        let cents = b.amount.cents();
+        self.post(Account::Cash(store.clone()), -cents);
+        self.post(Account::Cash(b.creditor.clone()), cents);
+        self.clear(store, &b.creditor, -cents);
+    }
+
     /// A visit: the card's part drawn by the spend order, any part paid outside the card to
     /// its method's account, the whole charge the store's service revenue.
     fn consumed(&mut self, member: &MemberId, store: &StoreId, b: &Consumed) {

@@ -51,7 +51,7 @@ fn money(field: &str, s: Option<String>) -> Result<Option<Money>, Rejection> {
 
 /// The fields of an `issue_coupon`: `reason` and `expires_at`, and the offer: `service` (a
 /// free session), `percent` with `cap`, `threshold` with `amount`, or `amount` alone.
-pub(super) fn read_issue_coupon(w: &mut Wire) -> Result<Action, Rejection> {
+fn read_issue_coupon(w: &mut Wire) -> Result<Action, Rejection> {
     let need = |f: Option<String>, name: &str| {
         f.ok_or_else(|| invalid(format!("`issue_coupon` needs the field `{name}`")))
     };
@@ -86,8 +86,17 @@ pub(super) fn read_issue_coupon(w: &mut Wire) -> Result<Action, Rejection> {
     })
 }
 
+/// The fields of an `issue_coupon` or a `grant_package`.
+pub(super) fn read_coupon_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
+    if kind == "grant_package" {
+        read_grant_package(w)
+    } else {
+        read_issue_coupon(w)
+    }
+}
+
 /// The fields of a `grant_package`: `service`, `sessions`, `reason`, optional `expires_at`.
-pub(super) fn read_grant_package(w: &mut Wire) -> Result<Action, Rejection> {
+fn read_grant_package(w: &mut Wire) -> Result<Action, Rejection> {
     let need = |f: Option<String>, name: &str| {
         f.ok_or_else(|| invalid(format!("`grant_package` needs the field `{name}`")))
     };
@@ -143,7 +152,7 @@ pub(super) fn put_coupon_action(action: &Action, w: &mut Wire) {
 /// Checks an `issue_coupon`: positive amounts within the maximum, a percentage above 0 and
 /// below 100 with two decimals at most, a reason and service of free text, an expiry after
 /// the command's time.
-pub(super) fn validate_issue(
+fn validate_issue(
     offer: &CouponOffer,
     reason: &str,
     expires_at: Timestamp,
@@ -172,7 +181,7 @@ pub(super) fn validate_issue(
 
 /// Checks a `grant_package`: 1 to [`SESSIONS_MAX`] sessions, free text, an expiry after the
 /// command's time.
-pub(super) fn validate_grant(
+fn validate_grant(
     (service, sessions, reason): (&str, u32, &str),
     expires_at: Option<Timestamp>,
     at: Timestamp,
@@ -185,6 +194,27 @@ pub(super) fn validate_grant(
     validate_text("service", service)?;
     validate_text("reason", reason)?;
     expires_at.map_or(Ok(()), |e| after(e, at))
+}
+
+/// The checks of a coupon command; `None` for any other action.
+pub(super) fn validate_coupon_action(
+    action: &Action,
+    at: Timestamp,
+) -> Option<Result<(), Rejection>> {
+    Some(match action {
+        Action::IssueCoupon {
+            offer,
+            reason,
+            expires_at,
+        } => validate_issue(offer, reason, *expires_at, at),
+        Action::GrantPackage {
+            service,
+            sessions,
+            expires_at,
+            reason,
+        } => validate_grant((service, *sessions, reason), *expires_at, at),
+        _ => return None,
+    })
 }
 
 /// A consumption's coupon: a non-nil id.

@@ -92,17 +92,6 @@ impl Command {
                 text("reason", reason)
             }
             Action::PublishPolicy { policy } => policy.validate(),
-            Action::IssueCoupon {
-                offer,
-                reason,
-                expires_at,
-            } => super::coupon::validate_issue(offer, reason, *expires_at, self.at),
-            Action::GrantPackage {
-                service,
-                sessions,
-                expires_at,
-                reason,
-            } => super::coupon::validate_grant((service, *sessions, reason), *expires_at, self.at),
             // The period, opening, card and hold commands.
             _ => self.validate_the_rest(),
         };
@@ -112,6 +101,9 @@ impl Command {
 
     /// The fields of the period, opening, card and hold commands.
     fn validate_the_rest(&self) -> Result<(), Rejection> {
+        if let Some(checked) = super::coupon::validate_coupon_action(&self.action, self.at) {
+            return checked;
+        }
         let text = |name: &str, t: &Option<String>| match t {
             Some(s) => validate_text(name, s),
             None => Ok(()),

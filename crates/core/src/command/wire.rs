@@ -283,8 +283,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             reason: w.reason.take(),
         },
         "publish_policy" | "close_period" => read_chain_action(kind, w)?,
-        "issue_coupon" => super::coupon::read_issue_coupon(w)?,
-        "grant_package" => super::coupon::read_grant_package(w)?,
+        "issue_coupon" | "grant_package" => super::coupon::read_coupon_action(kind, w)?,
         "link_card" | "report_lost" | "replace_card" | "unlink_card" | "authorize"
         | "capture" | "void" => read_card_or_hold(kind, w, &req)?,
         other => {

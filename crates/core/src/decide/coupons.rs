@@ -19,6 +19,24 @@ use crate::time::Timestamp;
 pub(crate) const COUPONS_OPEN_MAX: usize = 1_000;
 
 impl Draft<'_> {
+    /// A coupon command: issuing a coupon, granting free sessions.
+    pub(super) fn coupon_action(&mut self) -> Result<(), Rejection> {
+        match &self.cmd.action {
+            crate::command::Action::IssueCoupon {
+                offer,
+                reason,
+                expires_at,
+            } => self.issue_coupon(offer, reason, *expires_at),
+            crate::command::Action::GrantPackage {
+                service,
+                sessions,
+                expires_at,
+                reason,
+            } => self.grant_package(service, *sessions, *expires_at, reason),
+            _ => Ok(()),
+        }
+    }
+
     /// Issues a coupon: a discount (`coupon_issued`, nothing booked) or a free session
     /// (`package_granted`, one session at price zero).
     pub(super) fn issue_coupon(

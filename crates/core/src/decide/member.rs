@@ -121,17 +121,7 @@ impl Draft<'_> {
             Action::RefundPackage { package, reason } => {
                 self.refund_package(*package, reason.as_deref(), policy)
             }
-            Action::IssueCoupon {
-                offer,
-                reason,
-                expires_at,
-            } => self.issue_coupon(offer, reason, *expires_at),
-            Action::GrantPackage {
-                service,
-                sessions,
-                expires_at,
-                reason,
-            } => self.grant_package(service, *sessions, *expires_at, reason),
+            Action::IssueCoupon { .. } | Action::GrantPackage { .. } => self.coupon_action(),
             Action::Freeze { reason } => self.freeze(reason.as_deref()),
             Action::Unfreeze { reason } => self.unfreeze(reason.as_deref()),
             Action::RedeemPoints {
