@@ -254,8 +254,8 @@ pub struct MemberView {
     holds: Vec<Hold>,
     /// The member's cards and where each stands.
     cards: Vec<Card>,
-    /// The coupons not yet redeemed.
-    coupons: Vec<Coupon>,
+    /// The coupons not yet redeemed (left out when there are none).
+    coupons: Option<Vec<Coupon>>,
 }
 
 /// A coupon not yet redeemed (docs/RULES.md §30).

@@ -190,8 +190,9 @@ pub struct MemberView {
     pub holds: Vec<super::Hold>,
     /// The member's cards and where each stands.
     pub cards: Vec<super::Card>,
-    /// The coupons not yet redeemed (an expired one stays listed, with its `expires_at`,
-    /// until the member's next visit could not take it anyway).
+    /// The coupons not yet redeemed (an expired one stays listed, with its `expires_at`).
+    /// Left out when there are none, so a member without coupons reads as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub coupons: Vec<super::Coupon>,
 }
 
