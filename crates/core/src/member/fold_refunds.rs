@@ -25,6 +25,7 @@ impl MemberState {
         if !self.keeps_consumptions {
             return self.fold_refund_without_record(
                 (principal, bonus, external, amount),
+                b.coupon.is_some(),
                 restored,
                 points_reversed,
             );
@@ -149,10 +150,13 @@ impl MemberState {
     fn fold_refund_without_record(
         &mut self,
         (principal, bonus, external, amount): (Money, Money, Money, Money),
+        coupon_back: bool,
         restored: &[crate::event::Restore],
         points_reversed: &[crate::event::PointsDraw],
     ) -> Result<(), String> {
-        if principal.plus(bonus).plus(external) != amount || !amount.is_positive() {
+        // A refund of nothing only gives back the coupon that paid a visit whole.
+        if principal.plus(bonus).plus(external) != amount || !(amount.is_positive() || coupon_back)
+        {
             return Err("refund does not add up".into());
         }
         let mut sums = (Money::ZERO, Money::ZERO);

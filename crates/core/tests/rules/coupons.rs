@@ -128,7 +128,10 @@ fn a_refund_in_full_gives_the_coupon_back_and_a_partial_one_keeps_it_used() {
     s.and(&[r#"{"id":"v1","type":"consume","amount":"100.00","coupon":"c1"}"#]);
     s.when(r#"{"type":"refund_consumption","consumption":"v1","amount":"30.00"}"#)
         .then_events(json!([{"type":"consumption_refunded","amount":"30.00","principal":"30.00"}]));
-    assert!(s.member("M1").unused_coupons().is_empty(), "a partial refund keeps it used");
+    assert!(
+        s.member("M1").unused_coupons().is_empty(),
+        "a partial refund keeps it used"
+    );
     // The refund that completes the visit returns the coupon and reverses its discount.
     s.when(r#"{"type":"refund_consumption","consumption":"v1"}"#)
         .then_events(json!([{"type":"consumption_refunded","amount":"50.00",
