@@ -130,6 +130,8 @@ DATA_KEYS = {
     "hold_captured": {"amount", "captured", "hold", "released"},
     "hold_voided": {"amount", "hold", "reason"},
     "hold_expired": {"amount", "expires_at", "hold"},
+    "coupon_issued": {"amount", "cap", "coupon", "expires_at", "kind", "percent", "reason", "threshold"},
+    "package_granted": {"expires_at", "package", "reason", "service", "sessions"},
 }
 # Optional fields born at schema 3, absent when not recorded (refused in an older event).
 # The event types of schema 1; the others exist from schema 2 on.
@@ -144,14 +146,15 @@ V3_TYPES = frozenset([
     "period_closed", "balance_opened",
     "card_linked", "card_reported_lost", "card_replaced", "card_unlinked", "card_used",
     "hold_authorized", "hold_captured", "hold_voided", "hold_expired",
+    "coupon_issued", "package_granted",
 ])
 
 # The optional fields born at schema 3, left out when absent (none exists in an older event):
 # in the envelope, a late command's own time; in data, by type.
 V3_TOP_FIELDS = frozenset(["occurred_at"])
 V3_DATA_FIELDS = {
-    "consumed": frozenset(["external", "points_on"]),
-    "consumption_refunded": frozenset(["external"]),
+    "consumed": frozenset(["external", "points_on", "coupon"]),
+    "consumption_refunded": frozenset(["external", "coupon"]),
     "points_redeemed": frozenset(["given"]),
     "balance_refunded": frozenset(["formula"]),
     "adjusted": frozenset(["corrects"]),
@@ -345,6 +348,7 @@ class Member:
         self.frozen = False
         self.cards = {}  # card as recorded -> "active", "lost" or "replaced"
         self.holds = {}  # hold id -> [amount, expires_at key]
+        self.coupons = {}  # coupon id -> [expires_at key, redeemed by (consumption id) or None]
 
     def principal(self):
         return sum((l[0] for l in self.principal_lots.values()), ZERO)
@@ -523,7 +527,10 @@ def fold(m, e, at_key):
         money(d["price"], "data.price", positive=True)
         if not isinstance(d["discount"], str) or not DECIMAL_RE.match(d["discount"]):
             raise Bad("data.discount must be a decimal string, not %s" % json.dumps(d["discount"]))
-        charged = money(d["charged"], "data.charged", positive=True)
+        # A coupon may pay a visit whole: only then is nothing charged.
+        charged = money(d["charged"], "data.charged", positive="coupon" not in d)
+        if "coupon" in d:
+            use_coupon(m, e, d["coupon"], at_key)
         principal = money(d["principal"], "data.principal")
         bonus = money(d["bonus"], "data.bonus")
         paid_out = external(d["external"], "data.external") if "external" in d else ZERO
@@ -551,6 +558,7 @@ def fold(m, e, at_key):
             "refunded": ZERO, "principal_restored": ZERO, "bonus_restored": ZERO,
             "draws": draws, "restored": {}, "points_earned": earned, "points_reversed": 0,
             "external": d.get("external"), "external_refunded": ZERO,
+            "coupon": d.get("coupon"),
         }
 
     elif kind == "consumption_refunded":
@@ -561,9 +569,10 @@ def fold(m, e, at_key):
         if ident(d["service_store"], "data.service_store") != rec["store"]:
             raise Bad("data.service_store is %s but consumption %s was delivered at %s"
                       % (d["service_store"], cid, rec["store"]))
-        amount = money(d["amount"], "data.amount", positive=True)
+        amount = money(d["amount"], "data.amount", positive="coupon" not in d)
         principal = money(d["principal"], "data.principal")
         bonus = money(d["bonus"], "data.bonus")
+        return_coupon(m, cid, rec, d, amount, at_key)
         back = ZERO
         if "external" in d:
             # Paid back by the method the consumption's external part came in, within it.
@@ -744,7 +753,8 @@ def fold(m, e, at_key):
 
     elif kind == "session_redeemed":
         p = m.open_package(d["package"], "data.package")
-        amount = money(d["amount"], "data.amount", positive=True)
+        # A granted package (price zero) recognises nothing.
+        amount = money(d["amount"], "data.amount", positive=p.session_price > ZERO or p.value_left() > ZERO)
         principal = money(d["principal"], "data.principal")
         bonus = money(d["bonus"], "data.bonus")
         origin = ident(d["origin_store"], "data.origin_store")
@@ -851,6 +861,9 @@ def fold(m, e, at_key):
     elif kind.startswith("hold_"):
         fold_hold(m, e, at_key)
 
+    elif kind in ("coupon_issued", "package_granted"):
+        fold_coupon(m, e, at_key)
+
     else:
         raise Bad("%s is not a member's event" % kind)
 
@@ -935,6 +948,82 @@ def fold_card(m, kind, d):
         del m.cards[c]
     elif status != "active":  # card_used
         raise Bad("card %s is not an active card of member %s" % (c, m.member))
+
+
+COUPON_KINDS = {"amount": ("amount",), "percent": ("percent", "cap"), "threshold": ("threshold", "amount")}
+
+
+def fold_coupon(m, e, at_key):
+    """A coupon issued (nothing booked) or a package of free sessions granted (price zero),
+    each known by its command's id."""
+    kind, d = e["type"], e["data"]
+    if kind == "coupon_issued":
+        cid = str(uuid_str(d["coupon"], "data.coupon"))
+        if cid != e["command"] or cid in m.coupons:
+            raise Bad("coupon %s is not a new coupon of its command" % cid)
+        exp = timestamp(d["expires_at"], "data.expires_at")
+        if exp <= at_key:
+            raise Bad("coupon %s expires before it is issued" % cid)
+        text(d["reason"], "data.reason")
+        want = COUPON_KINDS.get(d["kind"])
+        if want is None:
+            raise Bad("data.kind must be amount, percent or threshold")
+        for f in ("amount", "cap", "threshold"):
+            if (f in want) != (d[f] is not None):
+                raise Bad("a %s coupon %s data.%s" % (d["kind"], "needs" if f in want else "has no", f))
+            if d[f] is not None:
+                money(d[f], "data." + f, positive=True)
+        if ("percent" in want) != (d["percent"] is not None):
+            raise Bad("only a percent coupon has data.percent")
+        if d["percent"] is not None and not (isinstance(d["percent"], str) and DECIMAL_RE.match(d["percent"])):
+            raise Bad("data.percent must be a decimal string")
+        m.coupons[cid] = [exp, None]
+        return
+    pid = str(uuid_str(d["package"], "data.package"))
+    if pid != e["command"] or pid in m.packages:
+        raise Bad("package %s is not a new package of its command" % pid)
+    sessions = integer(d["sessions"], "data.sessions", 1)
+    if sessions > 1000:
+        raise Bad("a package holds at most 1000 sessions")
+    text(d["service"], "data.service")
+    text(d["reason"], "data.reason")
+    exp = timestamp(d["expires_at"], "data.expires_at", nullable=True)
+    if exp is not None and exp <= at_key:
+        raise Bad("package %s expires before it is granted" % pid)
+    m.packages[pid] = Package(pid, e["store"], sessions, ZERO, ZERO, ZERO, d["expires_at"])
+
+
+def use_coupon(m, e, c, at_key):
+    """A visit redeems an open coupon of the member's for a discount above zero."""
+    keys(c, {"coupon", "discount"}, "data.coupon")
+    cid = str(uuid_str(c["coupon"], "data.coupon.coupon"))
+    money(c["discount"], "data.coupon.discount", positive=True)
+    held = m.coupons.get(cid)
+    if held is None or held[1] is not None or held[0] <= at_key:
+        raise Bad("coupon %s is not open for member %s to redeem" % (cid, m.member))
+    held[1] = e["command"]
+
+
+def return_coupon(m, cid, rec, d, amount, at_key):
+    """The refund that completes a visit that redeemed a coupon names it (and only that one)."""
+    used = rec.get("coupon")
+    completes = rec["refunded"] + amount == rec["charged"]
+    if "coupon" not in d:
+        if used is not None and completes:
+            raise Bad("the refund completing consumption %s does not give its coupon back" % cid)
+        if amount == ZERO:
+            raise Bad("a refund of nothing")
+        return
+    c = d["coupon"]
+    keys(c, {"coupon", "discount", "restored"}, "data.coupon")
+    if used is None or not completes or c["coupon"] != used["coupon"] or c["discount"] != used["discount"]:
+        raise Bad("data.coupon is not the coupon consumption %s redeemed, or the refund does not complete it" % cid)
+    restored = boolean(c["restored"], "data.coupon.restored")
+    held = m.coupons[str(uuid_str(c["coupon"], "data.coupon.coupon"))]
+    if restored != (held[0] > at_key):
+        raise Bad("data.coupon.restored is %s but the coupon %s expired" % (json.dumps(restored), "had" if held[0] <= at_key else "had not"))
+    if restored:
+        held[1] = None
 
 
 def fold_hold(m, e, at_key):

@@ -48,17 +48,19 @@ JSONL
 
 # The ledger alone, or (SCHEMATHESIS_BRANDS=1) as the brand `lotus` of a brands file, every
 # `/brands/{brand}` path given that brand and only those paths tested.
-where=(--db "$db" --tokens "$work/tokens")
+where=(--db "$db")
+tokens=(--tokens "$work/tokens")
 only=()
 if [ -n "${SCHEMATHESIS_BRANDS:-}" ]; then
     echo '{"lotus": {"db": "ledger", "tokens": "tokens"}}' >"$work/brands.json"
     printf '[parameters]\n"path.brand" = "lotus"\n' >"$work/schemathesis.toml"
     where=(--brands "$work/brands.json")
+    tokens=()
     only=(--include-path-regex '^/brands/')
 fi
 # A short request timeout: the change feed's long poll waits at most a second under it, so the
 # `wait` values schemathesis draws (up to 60) do not hold each request for half a minute.
-"$bin" "${where[@]}" serve --listen 127.0.0.1:0 --rate-per-sec 0 \
+"$bin" "${where[@]}" serve "${tokens[@]}" --listen 127.0.0.1:0 --rate-per-sec 0 \
     --timeout-secs 3 2>"$work/server.log" &
 server=$!
 addr=""

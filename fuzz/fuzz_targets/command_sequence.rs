@@ -154,6 +154,13 @@ enum Kind {
     /// A capture or void of an earlier authorization (or of a made-up hold).
     Capture { which: u8, amount: Amount },
     Void { which: u8 },
+    /// A coupon: 0 an amount off, 1 a percentage (0 and 100+ refused) with a cap, 2 满减
+    /// (threshold and amount), else a free session; lapsing within days (0: refused).
+    IssueCoupon { offer: u8, amount: Amount, percent: u8, expires_in_days: u8 },
+    /// A visit naming an earlier coupon (anyone's, or one never issued).
+    ConsumeCoupon { which: u8, amount: Amount, cash: bool },
+    /// Free sessions (0: refused), with or without an expiry.
+    GrantPackage { sessions: u8, expires_in_days: Option<u8> },
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -195,6 +202,8 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
     let mut packages: Vec<(u8, String)> = Vec::new();
     // Authorize command ids, for captures and voids to point at.
     let mut holds: Vec<String> = Vec::new();
+    // Coupon ids, for visits to name.
+    let mut coupons: Vec<String> = Vec::new();
     for (i, op) in input.ops.iter().take(MAX_OPS).enumerate() {
         t = match op.step {
             Step::Same => t,
@@ -461,6 +470,48 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
                     .cloned()
                     .unwrap_or_else(|| command_id(9_999));
                 head(&id, "capture") + &format!(r#","hold":"{hold}","amount":"{}"}}"#, amount.wire())
+            }
+            Kind::IssueCoupon { offer, amount, percent, expires_in_days } => {
+                coupons.push(id.clone());
+                let e = (t + Duration::days(i64::from(expires_in_days % 60)))
+                    .to_rfc3339_opts(SecondsFormat::Secs, true);
+                let terms = match offer % 4 {
+                    0 => format!(r#""amount":"{}""#, amount.wire()),
+                    1 => format!(r#""percent":"{percent}","cap":"{}""#, amount.wire()),
+                    2 => format!(r#""threshold":"{}","amount":"10.00""#, amount.wire()),
+                    _ => r#""service":"体验护理""#.to_owned(),
+                };
+                head(&id, "issue_coupon")
+                    + &format!(r#",{terms},"reason":"新人礼券","expires_at":"{e}"}}"#)
+            }
+            Kind::ConsumeCoupon { which, amount, cash } => {
+                consumes.push((member, id.clone()));
+                let coupon = coupons
+                    .get(usize::from(which) % coupons.len().max(1))
+                    .cloned()
+                    .unwrap_or_else(|| command_id(9_998));
+                let mut l = head(&id, "consume");
+                l.push_str(&format!(r#","amount":"{}","coupon":"{coupon}""#, amount.wire()));
+                if cash {
+                    l.push_str(r#","method":"cash""#);
+                }
+                l + "}"
+            }
+            Kind::GrantPackage { sessions, expires_in_days } => {
+                packages.push((member, id.clone()));
+                let mut l = head(&id, "grant_package");
+                l.push_str(&format!(
+                    r#","service":"小气泡护理","sessions":{},"reason":"third visit""#,
+                    sessions % 5
+                ));
+                if let Some(d) = expires_in_days {
+                    let e = t + Duration::days(i64::from(d));
+                    l.push_str(&format!(
+                        r#","expires_at":"{}""#,
+                        e.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ));
+                }
+                l + "}"
             }
             Kind::Void { which } => {
                 let hold = holds

@@ -104,15 +104,20 @@ fn describe(body: &EventBody) -> String {
             "bonus {amount} ({reason}){}",
             expires_at.map(|t| format!(", expires {t}")).unwrap_or_default()
         ),
-        EventBody::Consumed(Consumed { service, price, charged, external, .. }) => format!(
-            "{} price {price}, charged {charged}{}",
+        EventBody::Consumed(Consumed { service, price, charged, external, coupon, .. }) => format!(
+            "{} price {price}, charged {charged}{}{}",
             service.as_deref().unwrap_or("service"),
+            coupon.as_ref().map(|c| format!(", coupon {} off", c.discount)).unwrap_or_default(),
             outside(external.as_ref(), "paid by")
         ),
-        EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, external, .. }) => {
+        EventBody::ConsumptionRefunded(ConsumptionRefunded { consumption, amount, external, coupon, .. }) => {
             format!(
-                "refund {amount} of consumption {consumption}{}",
-                outside(external.as_ref(), "paid back by")
+                "refund {amount} of consumption {consumption}{}{}",
+                outside(external.as_ref(), "paid back by"),
+                coupon
+                    .as_ref()
+                    .map(|c| if c.restored { ", coupon given back" } else { ", coupon expired" })
+                    .unwrap_or_default()
             )
         }
         EventBody::BalanceRefunded(b @ BalanceRefunded { formula: Some(_), .. }) => refund_formula_line(b),
@@ -154,9 +159,6 @@ fn describe(body: &EventBody) -> String {
             },
             outside(external.as_ref(), "paid back by")
         ),
-        EventBody::PackageExpired(PackageExpired {
-            sessions, amount, ..
-        }) => format!("package expired with {sessions} sessions ({amount}) left"),
         EventBody::PointsRedeemed(PointsRedeemed { points, reason, given, .. }) => format!(
             "{points} points redeemed{}{}",
             given
@@ -172,8 +174,26 @@ fn describe(body: &EventBody) -> String {
             operator,
             ..
         }) => format!("adjustment: {direction:?} of {balance:?} by {operator} ({reason})"),
+        _ => describe_more(body),
+    }
+}
+
+/// The lines of the card's standing and the coupon events; the type's name for the rest.
+fn describe_more(body: &EventBody) -> String {
+    match body {
+        EventBody::PackageExpired(PackageExpired {
+            sessions, amount, ..
+        }) => format!("package expired with {sessions} sessions ({amount}) left"),
         EventBody::MemberFrozen(MemberFrozen { reason }) => format!("card frozen ({reason})"),
         EventBody::MemberUnfrozen(MemberUnfrozen { reason }) => format!("card unfrozen ({reason})"),
+        EventBody::CouponIssued(c) => format!(
+            "coupon issued: {} ({:?}), expires {}",
+            c.reason, c.kind, c.expires_at
+        ),
+        EventBody::PackageGranted(g) => format!(
+            "free sessions granted: {} × {} ({})",
+            g.service, g.sessions, g.reason
+        ),
         _ => body.type_name().to_owned(),
     }
 }

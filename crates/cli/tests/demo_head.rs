@@ -11,7 +11,7 @@ use std::process::Command as Process;
 
 /// The head of the small year (seed 42, 5 stores, 200 members, 3,000 commands): the same as
 /// the test kit's `small_year_chain_head_is_pinned`, recorded in memory.
-const SMALL_HEAD: &str = "2ecb4e5080529fc24b55da39ccae7bc80f681e6299aaf4d2f8f85cf9fdec6774";
+const SMALL_HEAD: &str = "dae7f8dbfa4f5dc5f719e70f47d7d3a59562873595bf83dbe4f0b7b194766f09";
 
 #[test]
 fn demo_chain_head_is_pinned_for_its_seed_and_shape() {

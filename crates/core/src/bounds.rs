@@ -141,6 +141,9 @@ fn figures(body: &EventBody, c: &mut Checker) {
             c.draws(&b.draws);
             c.points("points earned", b.points_earned);
             c.external(b.external.as_ref());
+            if let Some(u) = &b.coupon {
+                c.money("coupon discount", u.discount);
+            }
         }
         EventBody::ConsumptionRefunded(b) => {
             c.moneys(&[
@@ -152,6 +155,9 @@ fn figures(body: &EventBody, c: &mut Checker) {
             c.points("points forgiven", b.points_forgiven);
             c.point_draws(&b.points_reversed);
             c.external(b.external.as_ref());
+            if let Some(r) = &b.coupon {
+                c.money("coupon discount", r.discount);
+            }
         }
         EventBody::BalanceRefunded(b) => {
             c.moneys(&[
@@ -254,7 +260,18 @@ fn package_figures(body: &EventBody, c: &mut Checker) {
             ("captured", b.captured),
             ("released", b.released),
         ]),
-        // Cards move no money; every other body is matched by `figures`.
+        EventBody::CouponIssued(b) => {
+            for (name, m) in [
+                ("amount", b.amount),
+                ("cap", b.cap),
+                ("threshold", b.threshold),
+            ] {
+                if let Some(m) = m {
+                    c.money(name, m);
+                }
+            }
+        }
+        // Cards and granted packages move no money; every other body is matched by `figures`.
         _ => {}
     }
 }

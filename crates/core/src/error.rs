@@ -112,6 +112,18 @@ pub enum Rejection {
     /// A balance refund while holds are open (capture or void them first).
     #[error("{0}")]
     HoldsOpen(String),
+    /// A consumption names a coupon the member was never issued (or another member's).
+    #[error("{0}")]
+    UnknownCoupon(String),
+    /// A consumption names a coupon past its expiry.
+    #[error("{0}")]
+    CouponExpired(String),
+    /// A consumption names a coupon another visit redeemed.
+    #[error("{0}")]
+    CouponUsed(String),
+    /// A consumption names a coupon that does not apply to it (a 满减 threshold not reached).
+    #[error("{0}")]
+    CouponNotApplicable(String),
 }
 
 impl Rejection {
@@ -149,6 +161,10 @@ impl Rejection {
             Rejection::UnknownHold(_) => "unknown_hold",
             Rejection::CaptureExceedsHold(_) => "capture_exceeds_hold",
             Rejection::HoldsOpen(_) => "holds_open",
+            Rejection::UnknownCoupon(_) => "unknown_coupon",
+            Rejection::CouponExpired(_) => "coupon_expired",
+            Rejection::CouponUsed(_) => "coupon_used",
+            Rejection::CouponNotApplicable(_) => "coupon_not_applicable",
         }
     }
 }

@@ -27,9 +27,10 @@ pub use command::{
     OpeningPackage, OpeningPoints, OpeningPrincipal, PaidFrom, COMMAND_LINE_MAX, HOLD_EXPIRY_DAYS,
     OPENING_ENTRIES_MAX, POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
-pub use command::{ExternalAmount, ExternalPay};
+pub use command::{CouponOffer, ExternalAmount, ExternalPay};
 pub use decide::{decide, opened_package_id, split_bonus, Context, Decision};
 pub use error::Rejection;
+pub use event::CouponKind;
 pub use event::{
     canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,
     EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
@@ -41,6 +42,7 @@ pub use event::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD
 /// (`EventBody::Recharged(events::Recharged { .. })`): a fold, a report or a test takes the
 /// struct whole. They are the wire shape of an event's `data` (docs/EVENTS.md).
 pub mod events {
+    pub use crate::event::coupons::{CouponIssued, CouponReturn, CouponUse, PackageGranted};
     pub use crate::event::data::{
         Adjusted, BalanceOpened, BalanceRefunded, BonusExpired, BonusGranted, CardLinked,
         CardReplaced, CardReportedLost, CardUnlinked, CardUsed, Consumed, ConsumptionRefunded,
@@ -55,8 +57,8 @@ pub use id::{
     validate_id, MemberId, StaffId, StoreId, BY_CARD, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM,
 };
 pub use member::{
-    Card, CardStatus, ConsumptionRecord, DrawnLot, FoldError, Hold, Lot, MemberState, MemberView,
-    Package, PackageStatus, PointLot, TierName, UPGRADE_WINDOW_DAYS,
+    Card, CardStatus, ConsumptionRecord, Coupon, DrawnLot, FoldError, Hold, Lot, MemberState,
+    MemberView, Package, PackageStatus, PointLot, TierName, UPGRADE_WINDOW_DAYS,
 };
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::founding::{

@@ -42,6 +42,12 @@ const CARDS_AND_HOLDS: [&str; 10] = [
     r#""at":"2026-07-09T09:00:00Z","type":"unlink_card","store":"S1","card":"C-2002""#,
 ];
 
+/// Schema 3's commands of the scenario: a coupon issued, a free session granted.
+const COUPONS: [&str; 2] = [
+    r#""at":"2026-07-10T09:00:00Z","type":"issue_coupon","store":"S1","threshold":"100.00","amount":"20.00","reason":"满100减20","expires_at":"2026-08-01T00:00:00Z""#,
+    r#""at":"2026-07-10T09:05:00Z","type":"grant_package","store":"S1","service":"bubble facial","sessions":1,"reason":"third visit","expires_at":"2026-10-01T00:00:00Z""#,
+];
+
 /// A scripted member history that records every event type at least once. The types of
 /// schema 1 come first, in the order they were first pinned, so their positions never move.
 fn scenario() -> Vec<Event> {
@@ -133,6 +139,8 @@ fn scenario() -> Vec<Event> {
     all.extend(opening(&history));
     // Schema 3: cards and holds (commands 201-).
     run(&CARDS_AND_HOLDS, 201, &mut all);
+    // Schema 3: coupons and free sessions (commands 401-).
+    run(&COUPONS, 401, &mut all);
     all
 }
 
@@ -170,7 +178,7 @@ fn every_event_type_encodes_to_its_golden_bytes() {
     }
     assert_eq!(
         first_of_type.len(),
-        30,
+        32,
         "the scenario covers every event type: {:?}",
         first_of_type.keys()
     );
@@ -440,6 +448,78 @@ fn the_fields_born_at_3_encode_to_their_golden_bytes_and_are_refused_at_2() {
         let field = name.split('.').nth(1).unwrap();
         assert!(golden.contains(&format!("\"{field}\":")), "{name}");
         // The same bytes claiming schema 2 are refused: the field was born at 3.
+        let as_v2 = golden.trim_end().replace(",\"v\":3,", ",\"v\":2,");
+        let e = decode_event(as_v2.as_bytes()).unwrap_err();
+        assert!(e.contains("does not exist at schema 2"), "{name}: {e}");
+    }
+}
+
+/// The coupon fields born at schema 3 (`consumed.coupon`, `consumption_refunded.coupon`): a
+/// visit redeeming a 满减 coupon and its refund in full giving it back.
+fn schema_3_coupon_fields() -> Vec<(&'static str, u64, Event)> {
+    let policy = Policy::from_json(
+        r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}]}"#,
+    )
+    .unwrap();
+    let lines: [(&str, Option<&str>); 5] = [
+        (
+            r#""at":"2026-03-01T10:00:00Z","type":"enroll","store":"S1""#,
+            None,
+        ),
+        (
+            r#""at":"2026-03-01T10:05:00Z","type":"recharge","store":"S1","amount":"500.00""#,
+            None,
+        ),
+        (
+            r#""at":"2026-03-01T10:10:00Z","type":"issue_coupon","store":"S1","threshold":"100.00","amount":"20.00","reason":"满100减20","expires_at":"2026-04-01T00:00:00Z""#,
+            None,
+        ),
+        (
+            r#""at":"2026-03-02T15:00:00Z","type":"consume","store":"S1","amount":"120.00","service":"facial","coupon":"00000000-0000-4000-8000-000000000503""#,
+            Some("consumed.coupon"),
+        ),
+        (
+            r#""at":"2026-03-03T09:00:00Z","type":"refund_consumption","store":"S1","consumption":"00000000-0000-4000-8000-000000000504""#,
+            Some("consumption_refunded.coupon"),
+        ),
+    ];
+    let mut state: Option<MemberState> = None;
+    let mut out = Vec::new();
+    for (i, (rest, name)) in lines.into_iter().enumerate() {
+        let line = format!(
+            r#"{{"id":"00000000-0000-4000-8000-{:012}","member":"M4",{rest}}}"#,
+            501 + i
+        );
+        let cmd = Command::from_json(&line).unwrap();
+        let events = decide(
+            &Context::founding(&policy).with_member(state.as_ref()),
+            &cmd,
+        )
+        .unwrap()
+        .events;
+        for e in &events {
+            MemberState::fold_onto(&mut state, e).unwrap();
+        }
+        if let Some(name) = name {
+            out.push((name, 1, events.last().unwrap().clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_coupon_fields_encode_to_their_golden_bytes_and_are_refused_at_2() {
+    let dir = golden_dir().join(format!("v{EVENT_SCHEMA_VERSION}"));
+    for (name, position, event) in schema_3_coupon_fields() {
+        let path = dir.join(format!("{name}.json"));
+        let encoded = canonical_json(position, &event) + "\n";
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &encoded).unwrap();
+        }
+        let golden =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(encoded, golden, "{name}");
+        assert!(golden.contains("\"coupon\":{"), "{name}");
         let as_v2 = golden.trim_end().replace(",\"v\":3,", ",\"v\":2,");
         let e = decode_event(as_v2.as_bytes()).unwrap_err();
         assert!(e.contains("does not exist at schema 2"), "{name}: {e}");

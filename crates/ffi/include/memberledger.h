@@ -220,6 +220,26 @@
 #define ML_HOLDS_OPEN 40
 
 /**
+ * `"unknown_coupon"`.
+ */
+#define ML_UNKNOWN_COUPON 41
+
+/**
+ * `"coupon_expired"`.
+ */
+#define ML_COUPON_EXPIRED 42
+
+/**
+ * `"coupon_used"`.
+ */
+#define ML_COUPON_USED 43
+
+/**
+ * `"coupon_not_applicable"`.
+ */
+#define ML_COUPON_NOT_APPLICABLE 44
+
+/**
  * `"unknown"`: a code this build has no number for; the message starts with its string code.
  */
 #define ML_UNKNOWN 99

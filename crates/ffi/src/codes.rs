@@ -84,6 +84,14 @@ pub const ML_UNKNOWN_HOLD: i32 = 38;
 pub const ML_CAPTURE_EXCEEDS_HOLD: i32 = 39;
 /// `"holds_open"`.
 pub const ML_HOLDS_OPEN: i32 = 40;
+/// `"unknown_coupon"`.
+pub const ML_UNKNOWN_COUPON: i32 = 41;
+/// `"coupon_expired"`.
+pub const ML_COUPON_EXPIRED: i32 = 42;
+/// `"coupon_used"`.
+pub const ML_COUPON_USED: i32 = 43;
+/// `"coupon_not_applicable"`.
+pub const ML_COUPON_NOT_APPLICABLE: i32 = 44;
 /// `"unknown"`: a code this build has no number for; the message starts with its string code.
 pub const ML_UNKNOWN: i32 = 99;
 
@@ -160,6 +168,10 @@ pub const CODES: &[Code] = &[
     code(ML_UNKNOWN_HOLD, "unknown_hold", "refused"),
     code(ML_CAPTURE_EXCEEDS_HOLD, "capture_exceeds_hold", "refused"),
     code(ML_HOLDS_OPEN, "holds_open", "refused"),
+    code(ML_UNKNOWN_COUPON, "unknown_coupon", "refused"),
+    code(ML_COUPON_EXPIRED, "coupon_expired", "refused"),
+    code(ML_COUPON_USED, "coupon_used", "refused"),
+    code(ML_COUPON_NOT_APPLICABLE, "coupon_not_applicable", "refused"),
     code(ML_UNKNOWN, "unknown", "internal"),
 ];
 

@@ -52,6 +52,8 @@ pub enum CommandType {
     Authorize,
     Capture,
     Void,
+    IssueCoupon,
+    GrantPackage,
 }
 
 /// A command, as one line of `memberledger apply` takes it (docs/schemas/command.schema.json). Which fields a type
@@ -137,6 +139,14 @@ pub struct Command {
     gift: Option<String>,
     /// The value of what a points redemption gave (redeem_points, with `service` or `gift`).
     value: Option<String>,
+    /// The coupon a consume redeems (its issue_coupon command's id).
+    coupon: Option<String>,
+    /// The percentage off (issue_coupon, with `cap`): above 0 and below 100.
+    percent: Option<String>,
+    /// The most a percent coupon takes off (issue_coupon).
+    cap: Option<String>,
+    /// The least charge a 满减 coupon applies to (issue_coupon, with `amount`).
+    threshold: Option<String>,
 }
 
 /// Any JSON object.
@@ -245,6 +255,27 @@ pub struct MemberView {
     holds: Vec<Hold>,
     /// The member's cards and where each stands.
     cards: Vec<Card>,
+    /// The coupons not yet redeemed (left out when there are none).
+    coupons: Option<Vec<Coupon>>,
+}
+
+/// A coupon not yet redeemed (docs/RULES.md §30).
+#[derive(Serialize, ToSchema)]
+pub struct Coupon {
+    /// The money off (`amount` and `threshold` coupons).
+    amount: Option<String>,
+    /// The most a `percent` coupon takes off.
+    cap: Option<String>,
+    /// Its id: the issue_coupon command's id.
+    coupon: String,
+    expires_at: String,
+    /// `amount`, `percent` or `threshold`.
+    kind: String,
+    percent: Option<String>,
+    reason: String,
+    threshold: Option<String>,
+    /// The consumption that redeemed it (null while open).
+    used_by: Option<String>,
 }
 
 /// An open hold.

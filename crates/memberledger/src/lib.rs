@@ -172,6 +172,8 @@ pub mod domain {
     pub use memberledger_core::{
         External, ExternalAmount, ExternalPay, Given, GivenKind, PointsEarnedOn, CASH_METHOD,
     };
+    // Coupons and free sessions (issue 14).
+    pub use memberledger_core::{Coupon, CouponKind, CouponOffer};
 }
 
 /// Importing a chain's members from another system (docs/IMPORT.md): the deterministic

@@ -77,6 +77,7 @@ fn defects() -> Vec<(Command, &'static str)> {
                     staff: None,
                     service: Some(format!("{}\n", "x".repeat(300))),
                     external: None,
+                    coupon: None,
                 },
             ),
             "invalid_command",

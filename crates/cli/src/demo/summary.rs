@@ -113,13 +113,17 @@ fn outside_the_card(t: &Tally) -> String {
     format!(
         "  visits paid partly outside the card {} · wholly outside it {} · paid outside the card: {}
   late commands from offline tills (recorded with their own time) {} · services given for points {} worth {}
+  coupons issued {} · visits that redeemed one {} · their discounts (promotion expense) {}
 ",
         t.mixed_visits,
         t.external_visits,
         if by.is_empty() { "nothing".to_owned() } else { by.join(", ") },
         t.late,
         t.rewards,
-        t.rewards_value
+        t.rewards_value,
+        t.coupons_issued,
+        t.coupons_redeemed,
+        t.coupon_discounts
     )
 }
 

@@ -39,6 +39,10 @@ pub(super) struct Tally {
     /// Points redemptions that gave a service, and its value.
     pub(super) rewards: u64,
     pub(super) rewards_value: Money,
+    /// Coupons issued, visits that redeemed one and what they took off (promotion expense).
+    pub(super) coupons_issued: u64,
+    pub(super) coupons_redeemed: u64,
+    pub(super) coupon_discounts: Money,
 }
 
 impl Tally {
@@ -64,9 +68,14 @@ impl Tally {
                     charged,
                     draws,
                     external,
+                    coupon,
                     ..
                 }) => {
                     store.consumptions += 1;
+                    if let Some(c) = coupon {
+                        self.coupons_redeemed += 1;
+                        self.coupon_discounts = self.coupon_discounts.plus(c.discount);
+                    }
                     store.revenue = store.revenue.plus(*charged);
                     if draws.iter().any(|d| d.origin_store != e.event.store) {
                         store.cross_store += 1;
@@ -81,6 +90,7 @@ impl Tally {
                         *by = by.plus(x.amount);
                     }
                 }
+                EventBody::CouponIssued(_) => self.coupons_issued += 1,
                 EventBody::PointsRedeemed(PointsRedeemed { given: Some(g), .. }) => {
                     self.rewards += 1;
                     self.rewards_value = self.rewards_value.plus(g.value);

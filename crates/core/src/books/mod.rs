@@ -12,7 +12,7 @@
 //! | `Liabilities:Bonus:<member>` | bonus credit the member may still spend |
 //! | `Liabilities:Package:<member>` | the unredeemed value of the member's packages |
 //! | `Income:Services:<store>` | revenue where the service was delivered |
-//! | `Expenses:Promotion:<store>` | bonus granted by the store |
+//! | `Expenses:Promotion:<store>` | bonus granted by the store; coupon discounts it gave |
 //! | `Expenses:Adjustments:<store>` | corrections by hand of principal and bonus, for review |
 //! | `Expenses:Loyalty:<store>` | the value of what a store gave for points (a service, a gift) |
 //! | `Income:Breakage:<store>` | bonus that expired or was forfeited, by the store that granted it |
@@ -256,15 +256,10 @@ pub fn postings(event: &Event) -> Vec<Posting> {
             e.post(Account::Loyalty(store.clone()), g.value.cents());
             e.post(Account::Services(store.clone()), -g.value.cents());
         }
-        EventBody::Settled(Settled { amount, creditor }) => {
-            // The debtor pays cash to the creditor, and the debt between them goes down.
-            let cents = amount.cents();
-            e.post(Account::Cash(store.clone()), -cents);
-            e.post(Account::Cash(creditor.clone()), cents);
-            e.clear(store, creditor, -cents);
-        }
+        EventBody::Settled(b) => e.settled(store, b),
         // Points are not money, and a freeze moves none; nor do cards, nor holds until a
-        // capture's `consumed` event books the charge.
+        // capture's `consumed` event books the charge, nor a coupon until a visit redeems it
+        // (no liability), nor a granted package (no price: its sessions book no revenue).
         EventBody::CardLinked { .. }
         | EventBody::CardReportedLost { .. }
         | EventBody::CardReplaced { .. }
@@ -281,12 +276,23 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         | EventBody::MemberFrozen { .. }
         | EventBody::MemberUnfrozen { .. }
         | EventBody::PolicyPublished { .. }
-        | EventBody::PeriodClosed { .. } => {}
+        | EventBody::PeriodClosed { .. }
+        | EventBody::CouponIssued { .. }
+        | EventBody::PackageGranted { .. } => {}
     }
     e.finish()
 }
 
 impl Entry {
+    /// A settlement: the debtor (the event's store) pays cash to the creditor, and the debt
+    /// between them goes down.
+    fn settled(&mut self, store: &StoreId, b: &Settled) {
+        let cents = b.amount.cents();
+        self.post(Account::Cash(store.clone()), -cents);
+        self.post(Account::Cash(b.creditor.clone()), cents);
+        self.clear(store, &b.creditor, -cents);
+    }
+
     /// A visit: the card's part drawn by the spend order, any part paid outside the card to
     /// its method's account, the whole charge the store's service revenue.
     fn consumed(&mut self, member: &MemberId, store: &StoreId, b: &Consumed) {
@@ -294,7 +300,14 @@ impl Entry {
         if let Some(x) = &b.external {
             self.post(Account::external(&x.method, store), x.amount.cents());
         }
-        self.post(Account::Services(store.clone()), -b.charged.cents());
+        // A coupon's discount is the store's promotion expense, so revenue shows the full
+        // charge at the tier's discount.
+        let discount = b.coupon.as_ref().map_or(0, |c| c.discount.cents());
+        self.post(Account::Promotion(store.clone()), discount);
+        self.post(
+            Account::Services(store.clone()),
+            -(b.charged.cents() + discount),
+        );
     }
 
     /// An opening balance: each lot's and package's liability against the opening equity of
@@ -331,6 +344,14 @@ impl Entry {
     fn consumption_refunded(&mut self, member: &MemberId, b: &ConsumptionRefunded) {
         let service_store = &b.service_store;
         self.post(Account::Services(service_store.clone()), b.amount.cents());
+        if let Some(c) = &b.coupon {
+            // The visit is undone: its coupon's discount is no longer revenue nor expense.
+            self.post(Account::Services(service_store.clone()), c.discount.cents());
+            self.post(
+                Account::Promotion(service_store.clone()),
+                -c.discount.cents(),
+            );
+        }
         if let Some(x) = &b.external {
             // Paid back by the method it came in, at the store that took it.
             self.post(

@@ -1,11 +1,13 @@
 //! Commands: what a caller asks the ledger to do, and their wire form (one JSON object).
 
 mod build;
+mod coupon;
 mod opening;
 mod validate;
 mod wire;
 
 pub use build::CommandBuilder;
+pub use coupon::CouponOffer;
 pub use opening::{
     Opening, OpeningBonus, OpeningPackage, OpeningPoints, OpeningPrincipal, OPENING_ENTRIES_MAX,
 };
@@ -96,6 +98,8 @@ pub enum Action {
         service: Option<String>,
         /// The part paid outside the card, and how; absent: the card pays it all.
         external: Option<ExternalPay>,
+        /// A coupon of the member's to take money off the charge (one a visit).
+        coupon: Option<Uuid>,
     },
     /// Gives back all or part of a consumption to the card.
     RefundConsumption {
@@ -255,6 +259,29 @@ pub enum Action {
         /// The new rules, validated.
         policy: Box<crate::policy::Policy>,
     },
+    /// Issues a coupon to the member, known by this command's id: money off a later visit
+    /// (redeemed by `consume`'s `coupon`), or a free session of a service (granted at once as
+    /// a package of price zero).
+    IssueCoupon {
+        /// What it offers.
+        offer: CouponOffer,
+        /// The campaign or reason (新人礼券, a 满减 campaign, …).
+        reason: String,
+        /// When it lapses.
+        expires_at: Timestamp,
+    },
+    /// Grants a package of free sessions (price zero), known by this command's id, redeemed
+    /// with `redeem_session` like a bought one; its sessions book no revenue.
+    GrantPackage {
+        /// The service the sessions are of.
+        service: String,
+        /// How many sessions, 1 to [`SESSIONS_MAX`].
+        sessions: u32,
+        /// When unredeemed sessions lapse; never when absent.
+        expires_at: Option<Timestamp>,
+        /// Why (a reward, a campaign).
+        reason: String,
+    },
     /// Closes every period through `through`: no later command may take effect at or
     /// before it. Not about a member: recorded in the policy stream.
     ClosePeriod {
@@ -382,6 +409,8 @@ impl Action {
             Action::Authorize { .. } => "authorize",
             Action::Capture { .. } => "capture",
             Action::Void { .. } => "void",
+            Action::IssueCoupon { .. } => "issue_coupon",
+            Action::GrantPackage { .. } => "grant_package",
         }
     }
 }

@@ -39,9 +39,11 @@ impl Command {
                 amount,
                 service,
                 external,
+                coupon,
                 ..
             } => {
                 positive(*amount)?;
+                super::coupon::validate_coupon_id(*coupon)?;
                 text("service", service)?;
                 external.as_ref().map_or(Ok(()), external_pay)
             }
@@ -105,6 +107,9 @@ impl Command {
 
     /// The fields of the period, opening, card and hold commands.
     fn validate_the_rest(&self) -> Result<(), Rejection> {
+        if let Some(checked) = super::coupon::validate_coupon_action(&self.action, self.at) {
+            return checked;
+        }
         let text = |name: &str, t: &Option<String>| match t {
             Some(s) => validate_text(name, s),
             None => Ok(()),
@@ -236,7 +241,7 @@ fn invalid(msg: &str) -> Rejection {
     Rejection::InvalidCommand(msg.to_owned())
 }
 
-fn uuid_set(field: &str, u: Uuid) -> Result<(), Rejection> {
+pub(super) fn uuid_set(field: &str, u: Uuid) -> Result<(), Rejection> {
     if u.is_nil() {
         return Err(invalid(&format!("{field} must not be the nil UUID")));
     }
@@ -244,7 +249,7 @@ fn uuid_set(field: &str, u: Uuid) -> Result<(), Rejection> {
 }
 
 /// An amount a command carries: above zero, at most [`AMOUNT_MAX`].
-fn positive(m: Money) -> Result<(), Rejection> {
+pub(super) fn positive(m: Money) -> Result<(), Rejection> {
     if !m.is_positive() {
         return Err(Rejection::InvalidAmount(format!(
             "amount {m} must be above zero"

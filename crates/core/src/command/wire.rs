@@ -29,11 +29,15 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) balance: Option<Balance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cap: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) card: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) consumption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) corrects: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) coupon: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) direction: Option<Direction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +65,8 @@ pub(super) struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) paid_from: Option<PaidFrom>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) percent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) points: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) policy: Option<serde_json::Value>,
@@ -74,6 +80,8 @@ pub(super) struct Wire {
     pub(super) staff: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) store: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) threshold: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) through: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,6 +234,11 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             staff: staff(w.staff.take())?,
             service: w.service.take(),
             external: read_external(w)?,
+            coupon: w
+                .coupon
+                .take()
+                .map(|s| parse_uuid("coupon", &s))
+                .transpose()?,
         },
         "refund_consumption" => Action::RefundConsumption {
             consumption: parse_uuid("consumption", &req(w.consumption.take(), "consumption")?)?,
@@ -270,11 +283,12 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             reason: w.reason.take(),
         },
         "publish_policy" | "close_period" => read_chain_action(kind, w)?,
+        "issue_coupon" | "grant_package" => super::coupon::read_coupon_action(kind, w)?,
         "link_card" | "report_lost" | "replace_card" | "unlink_card" | "authorize"
         | "capture" | "void" => read_card_or_hold(kind, w, &req)?,
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, settle, publish_policy, close_period or open_balance"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, issue_coupon, grant_package, settle, publish_policy, close_period or open_balance"
             )))
         }
     })
@@ -458,10 +472,12 @@ fn put_action(action: &Action, w: &mut Wire) {
             staff,
             service,
             external,
+            coupon,
         } => {
             w.amount = Some(amount.to_string());
             w.staff = staff.as_ref().map(ToString::to_string);
             w.service = service.clone();
+            w.coupon = coupon.map(|c| c.to_string());
             put_external(external.as_ref(), w);
         }
         Action::RefundConsumption {
@@ -511,6 +527,9 @@ fn put_action(action: &Action, w: &mut Wire) {
         | Action::Authorize { .. }
         | Action::Capture { .. }
         | Action::Void { .. } => put_action_more(action, w),
+        Action::IssueCoupon { .. } | Action::GrantPackage { .. } => {
+            super::coupon::put_coupon_action(action, w);
+        }
     }
 }
 

@@ -19,7 +19,7 @@ impl Draft<'_> {
         &mut self,
         price: Money,
         (staff, service): (Option<&StaffId>, Option<&String>),
-        external: Option<&ExternalPay>,
+        (external, coupon): (Option<&ExternalPay>, Option<uuid::Uuid>),
         policy: &Policy,
     ) -> Result<(), Rejection> {
         // A consumption is known by its command id; the facade's idempotency check stops a
@@ -29,7 +29,12 @@ impl Draft<'_> {
         }
         let tier = self.state.tier.to_string();
         let (discount, points_per_yuan) = self.tier_rates(policy);
-        let charged = self.charge_of(price, policy)?;
+        let charge = self.charge_of(price, policy)?;
+        // A coupon takes money off the charge at the tier's discount; the member pays the rest.
+        let coupon = coupon
+            .map(|id| self.coupon_discount(id, charge, policy))
+            .transpose()?;
+        let charged = charge.minus(coupon.as_ref().map_or(Money::ZERO, |c| c.discount));
         let (p, b) = (self.state.principal(), self.state.bonus());
         // What the card can pay: its balance less what holds keep for other visits.
         let available = self.state.available();
@@ -64,6 +69,7 @@ impl Draft<'_> {
             price,
             discount,
             charged,
+            coupon,
             principal,
             bonus,
             draws,

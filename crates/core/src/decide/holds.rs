@@ -107,7 +107,7 @@ impl Draft<'_> {
             hold,
             released: h.amount.minus(charged),
         }))?;
-        self.consume(price, (staff, service), None, policy)
+        self.consume(price, (staff, service), (None, None), policy)
     }
 
     pub(super) fn void(&mut self, hold: Uuid, reason: Option<&str>) -> Result<(), Rejection> {

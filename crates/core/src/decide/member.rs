@@ -85,10 +85,11 @@ impl Draft<'_> {
                 staff,
                 service,
                 external,
+                coupon,
             } => self.consume(
                 *amount,
                 (staff.as_ref(), service.as_ref()),
-                external.as_ref(),
+                (external.as_ref(), *coupon),
                 policy,
             ),
             Action::RefundConsumption {
@@ -121,6 +122,7 @@ impl Draft<'_> {
             Action::RefundPackage { package, reason } => {
                 self.refund_package(*package, reason.as_deref(), policy)
             }
+            Action::IssueCoupon { .. } | Action::GrantPackage { .. } => self.coupon_action(),
             Action::Freeze { reason } => self.freeze(reason.as_deref()),
             Action::Unfreeze { reason } => self.unfreeze(reason.as_deref()),
             Action::RedeemPoints {

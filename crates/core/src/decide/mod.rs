@@ -26,6 +26,7 @@
 mod adjust;
 mod cards;
 mod consume;
+mod coupons;
 mod draft;
 mod expiry;
 mod holds;

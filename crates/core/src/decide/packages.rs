@@ -113,7 +113,8 @@ impl Draft<'_> {
         } else {
             p.session_price
         };
-        let bonus = if last {
+        // A granted package (price zero) has no value to split.
+        let bonus = if last || p.price.is_zero() {
             p.bonus_left
         } else {
             share(amount, p.bonus_paid, p.price, policy)

@@ -100,6 +100,7 @@ impl Draft<'_> {
                 rec.charged
             )));
         }
+        let coupon = self.coupon_back(&rec, amount)?;
         let (external, card) = external_back(&rec, amount, policy);
         let principal_left = rec.principal.minus(rec.principal_restored);
         let bonus_left = rec.bonus.minus(rec.bonus_restored);
@@ -144,6 +145,7 @@ impl Draft<'_> {
         let (points_reversed, owed) = draw_points(&self.state.point_lots(), due);
         self.record(EventBody::ConsumptionRefunded(ConsumptionRefunded {
             consumption,
+            coupon,
             external,
             amount,
             principal,

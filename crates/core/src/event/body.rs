@@ -78,6 +78,10 @@ pub enum EventBody {
     HoldVoided(HoldVoided),
     /// A hold lapsed.
     HoldExpired(HoldExpired),
+    /// A discount coupon was issued (born at schema 3).
+    CouponIssued(crate::event::coupons::CouponIssued),
+    /// A package of free sessions was granted (born at schema 3).
+    PackageGranted(crate::event::coupons::PackageGranted),
 }
 
 impl EventBody {
@@ -87,7 +91,9 @@ impl EventBody {
         match self {
             EventBody::Consumed(b) if b.external.is_some() => Some("external"),
             EventBody::Consumed(b) if b.points_on.is_some() => Some("points_on"),
+            EventBody::Consumed(b) if b.coupon.is_some() => Some("coupon"),
             EventBody::ConsumptionRefunded(b) if b.external.is_some() => Some("external"),
+            EventBody::ConsumptionRefunded(b) if b.coupon.is_some() => Some("coupon"),
             EventBody::PointsRedeemed(b) if b.given.is_some() => Some("given"),
             EventBody::BalanceRefunded(b) if b.formula.is_some() => Some("formula"),
             EventBody::Adjusted(b) if b.corrects.is_some() => Some("corrects"),
@@ -130,6 +136,8 @@ impl EventBody {
             EventBody::HoldCaptured { .. } => "hold_captured",
             EventBody::HoldVoided { .. } => "hold_voided",
             EventBody::HoldExpired { .. } => "hold_expired",
+            EventBody::CouponIssued { .. } => "coupon_issued",
+            EventBody::PackageGranted { .. } => "package_granted",
         }
     }
 }

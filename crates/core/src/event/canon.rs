@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::command::{Balance, Direction, PaidFrom};
+use crate::event::coupons::{CouponIssued, CouponKind, CouponReturn, CouponUse, PackageGranted};
 use crate::event::data::*;
 use crate::event::external::{External, Given, GivenKind};
 use crate::event::opened::{OpenedLot, OpenedPackage, OpenedPoints};
@@ -298,6 +299,7 @@ canon_names!(PaidFrom { Cash => "cash", Balance => "balance" });
 canon_names!(Balance { Principal => "principal", Bonus => "bonus", Points => "points" });
 canon_names!(Direction { Credit => "credit", Debit => "debit" });
 canon_names!(GivenKind { Service => "service", Gift => "gift" });
+canon_names!(CouponKind { Amount => "amount", Percent => "percent", Threshold => "threshold" });
 canon_names!(RefundFormula {
     ClawBackUsedBonus => "claw_back_used_bonus",
     ProRata => "pro_rata",
@@ -418,6 +420,12 @@ canon_struct!(OpenedPackage {
 });
 canon_struct!(External { amount, method });
 canon_struct!(Given { item, kind, value });
+canon_struct!(CouponUse { coupon, discount });
+canon_struct!(CouponReturn {
+    coupon,
+    discount,
+    restored
+});
 canon_struct!(RefundComputation {
     bonus_granted,
     name,
@@ -458,11 +466,11 @@ canon_bodies! {
     Recharged "recharged" { amount, lot, staff },
     BonusGranted "bonus_granted" { amount, expires_at, lot, reason, rule },
     Consumed "consumed" {
-        bonus, charged, discount, draws, external: omit, points_earned, points_expires_at,
+        bonus, charged, coupon: omit, discount, draws, external: omit, points_earned, points_expires_at,
         points_lot, points_on: omit, price, principal, service, staff, tier
     },
     ConsumptionRefunded "consumption_refunded" {
-        amount, bonus, consumption, external: omit, points_forgiven, points_reversed,
+        amount, bonus, consumption, coupon: omit, external: omit, points_forgiven, points_reversed,
         principal, restored, service_store
     },
     BalanceRefunded "balance_refunded" {
@@ -504,6 +512,10 @@ canon_bodies! {
     HoldCaptured "hold_captured" { amount, captured, hold, released },
     HoldVoided "hold_voided" { amount, hold, reason },
     HoldExpired "hold_expired" { amount, expires_at, hold },
+    CouponIssued "coupon_issued" {
+        amount, cap, coupon, expires_at, kind, percent, reason, threshold
+    },
+    PackageGranted "package_granted" { expires_at, package, reason, service, sessions },
 }
 
 /// Appends the canonical JSON of an event at a position (with `hash` for the export form).

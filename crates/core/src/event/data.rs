@@ -55,8 +55,12 @@ pub struct BonusGranted {
 pub struct Consumed {
     /// The part paid from bonus.
     pub bonus: Money,
-    /// `round(price × discount)`: what the card paid.
+    /// `round(price × discount)` less any coupon's discount: what the member paid (card and
+    /// outside it).
     pub charged: Money,
+    /// The coupon redeemed and what it took off (born at 3; absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<super::coupons::CouponUse>,
     /// The tier's discount.
     pub discount: rust_decimal::Decimal,
     /// The lots drawn, in the order drawn.
@@ -96,6 +100,10 @@ pub struct ConsumptionRefunded {
     pub bonus: Money,
     /// The consume command's id.
     pub consumption: Uuid,
+    /// On the refund that completes a visit that redeemed a coupon: its discount reversed and
+    /// whether the coupon is given back (born at 3; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<super::coupons::CouponReturn>,
     /// Of which paid back outside the card, by the method the consumption's external part
     /// was paid with (born at 3; absent: all went back to the card).
     #[serde(default, skip_serializing_if = "Option::is_none")]

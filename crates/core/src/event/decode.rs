@@ -41,6 +41,8 @@ const V3_TYPES: &[&str] = &[
     "hold_captured",
     "hold_voided",
     "hold_expired",
+    "coupon_issued",
+    "package_granted",
 ];
 
 /// The envelope as decoded: the body's `data` is kept raw and decoded once its type is known.

@@ -14,6 +14,7 @@ use crate::time::Timestamp;
 pub(crate) mod body;
 pub(crate) mod canon;
 pub(crate) mod chain;
+pub(crate) mod coupons;
 pub(crate) mod data;
 pub(crate) mod decode;
 pub(crate) mod draws;
@@ -22,6 +23,7 @@ pub(crate) mod opened;
 
 pub use body::EventBody;
 pub use chain::{chain_hash, Hash, GENESIS_HASH};
+pub use coupons::CouponKind;
 #[cfg(test)]
 pub(crate) use decode::decode_event_serde;
 pub use decode::{decode_event, JSON_INTEGER_MAX};

@@ -91,6 +91,8 @@ impl MemberState {
             EventBody::HoldCaptured(b) => self.fold_hold_captured(b),
             EventBody::HoldVoided(b) => self.fold_hold_voided(b),
             EventBody::HoldExpired(b) => self.fold_hold_expired(event, b),
+            EventBody::CouponIssued(b) => self.fold_coupon_issued(event, b),
+            EventBody::PackageGranted(b) => self.fold_package_granted(event, b),
         }
     }
 
@@ -117,6 +119,11 @@ impl MemberState {
         let external = b.external.as_ref().map_or(Money::ZERO, |x| x.amount);
         if b.principal.plus(b.bonus).plus(external) != b.charged {
             return Err("principal + bonus + external != charged".into());
+        }
+        match &b.coupon {
+            Some(u) => self.use_coupon(event, u)?,
+            None if !b.charged.is_positive() => return Err("a visit that charges nothing".into()),
+            None => {}
         }
         if b.external.as_ref().is_some_and(|x| !x.amount.is_positive()) {
             return Err("an external part of nothing".into());
@@ -159,6 +166,7 @@ impl MemberState {
             external: b.external.clone(),
             external_refunded: Money::ZERO,
             points_on: b.points_on.unwrap_or_default(),
+            coupon: b.coupon.clone(),
         };
         if self
             .rare_mut()

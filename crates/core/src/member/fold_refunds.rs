@@ -19,9 +19,13 @@ impl MemberState {
             (b.consumption, b.amount, b.principal, b.bonus);
         let external = b.external.as_ref().map_or(Money::ZERO, |x| x.amount);
         let points_forgiven = b.points_forgiven;
+        if let Some(r) = &b.coupon {
+            self.return_coupon(consumption, r)?;
+        }
         if !self.keeps_consumptions {
             return self.fold_refund_without_record(
                 (principal, bonus, external, amount),
+                b.coupon.is_some(),
                 restored,
                 points_reversed,
             );
@@ -62,6 +66,15 @@ impl MemberState {
         self.bonus_spent = self.bonus_spent.minus(bonus);
         if self.bonus_spent.is_negative() {
             return Err("bonus spent goes below zero".into());
+        }
+        if b.coupon.as_ref().map(|r| (r.coupon, r.discount))
+            != rec
+                .coupon
+                .as_ref()
+                .filter(|_| rec.refunded == rec.charged)
+                .map(|u| (u.coupon, u.discount))
+        {
+            return Err("the refund completing a visit gives its coupon back, and no other".into());
         }
         let consumptions = &mut self.rare_mut().consumptions;
         if rec.refunded == rec.charged {
@@ -137,10 +150,13 @@ impl MemberState {
     fn fold_refund_without_record(
         &mut self,
         (principal, bonus, external, amount): (Money, Money, Money, Money),
+        coupon_back: bool,
         restored: &[crate::event::Restore],
         points_reversed: &[crate::event::PointsDraw],
     ) -> Result<(), String> {
-        if principal.plus(bonus).plus(external) != amount || !amount.is_positive() {
+        // A refund of nothing only gives back the coupon that paid a visit whole.
+        if principal.plus(bonus).plus(external) != amount || !(amount.is_positive() || coupon_back)
+        {
             return Err("refund does not add up".into());
         }
         let mut sums = (Money::ZERO, Money::ZERO);

@@ -16,6 +16,7 @@ use crate::id::{MemberId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
 
+mod coupons;
 mod fold;
 mod fold_adjust;
 mod fold_cards;
@@ -27,6 +28,7 @@ mod holdings;
 mod tier_name;
 mod view;
 
+pub use coupons::Coupon;
 use fold::fold_error;
 pub use fold::FoldError;
 pub use fold_cards::{Card, CardStatus};
@@ -100,6 +102,8 @@ struct Rare {
     cards: BTreeMap<String, CardStatus>,
     /// Open holds, by id.
     holds: BTreeMap<Uuid, Hold>,
+    /// Every coupon issued, open or used, by id.
+    coupons: BTreeMap<Uuid, Coupon>,
 }
 
 impl Rare {
@@ -110,6 +114,7 @@ impl Rare {
             && self.refunded_in_full.is_empty()
             && self.cards.is_empty()
             && self.holds.is_empty()
+            && self.coupons.is_empty()
     }
 }
 

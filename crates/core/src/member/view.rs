@@ -145,6 +145,8 @@ pub struct ConsumptionRecord {
     pub external_refunded: Money,
     /// Which parts earned the points (the policy's `points_earned_on` when they were earned).
     pub points_on: crate::policy::PointsEarnedOn,
+    /// The coupon the visit redeemed, given back by the refund that completes it.
+    pub coupon: Option<crate::event::coupons::CouponUse>,
 }
 
 impl Package {
@@ -192,6 +194,10 @@ pub struct MemberView {
     pub holds: Vec<super::Hold>,
     /// The member's cards and where each stands.
     pub cards: Vec<super::Card>,
+    /// The coupons not yet redeemed (an expired one stays listed, with its `expires_at`).
+    /// Left out when there are none, so a member without coupons reads as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<super::Coupon>,
 }
 
 impl From<&MemberState> for MemberView {
@@ -220,6 +226,7 @@ impl From<&MemberState> for MemberView {
             available: s.available(),
             holds: s.holds(),
             cards: s.cards(),
+            coupons: s.unused_coupons(),
         }
     }
 }

@@ -168,7 +168,7 @@ impl Spec {
             None => uuid(&format!("command-{}", self.seq)),
         };
         o.insert("id".into(), id.to_string().into());
-        for field in ["consumption", "package", "hold"] {
+        for field in ["consumption", "package", "hold", "coupon"] {
             if let Some(c) = o.get(field).and_then(Value::as_str) {
                 let c = uuid(c).to_string();
                 o.insert(field.into(), c.into());
@@ -359,6 +359,7 @@ const ENROLL: &str = r#"{"type":"enroll"}"#;
 mod campaigns;
 mod cards;
 mod consume;
+mod coupons;
 mod enroll;
 mod expiry;
 mod holds;

@@ -2,10 +2,11 @@
 //! core with real commands can ask the model about them.
 
 use memberledger::domain::{
-    Action, Balance, Command, Direction, ExternalAmount, GivenKind, Money, PaidFrom, Timestamp,
+    Action, Balance, Command, CouponOffer, Direction, ExternalAmount, GivenKind, Money, PaidFrom,
+    Timestamp,
 };
 
-use super::spec::{Bal, Ext, ExtAmount, Gift, Kind, Spec};
+use super::spec::{Bal, Ext, ExtAmount, Gift, Kind, Offer, Spec};
 
 fn secs(t: Timestamp) -> i64 {
     t.as_datetime().timestamp()
@@ -39,7 +40,8 @@ impl Spec {
             store: c.store.as_str().to_owned(),
             kind: balance_kind(&c.action)
                 .or_else(|| other_kind(&c.action, c.store.as_str()))
-                .or_else(|| card_kind(c))?,
+                .or_else(|| card_kind(c))
+                .or_else(|| coupon_kind(&c.action))?,
         })
     }
 }
@@ -68,6 +70,8 @@ fn balance_kind(a: &Action) -> Option<Kind> {
             staff: s,
             service,
             external,
+            // The model does not judge coupons (yet): such a visit has no spec.
+            coupon: None,
         } => Kind::Consume {
             cents: cents(*amount),
             staff: staff(s),
@@ -161,6 +165,66 @@ fn other_kind(a: &Action, home: &str) -> Option<Kind> {
         Action::OpenBalance { tier, opening } => Kind::OpenBalance {
             tier: tier.clone(),
             opening: opening_spec(opening, home),
+        },
+        _ => return None,
+    })
+}
+
+/// The coupon commands, and a visit naming a coupon.
+fn coupon_kind(a: &Action) -> Option<Kind> {
+    let ext = |x: &Option<memberledger::domain::ExternalPay>| {
+        x.as_ref().map(|x| Ext {
+            method: x.method.clone(),
+            amount: match x.amount {
+                ExternalAmount::Rest => ExtAmount::Rest,
+                ExternalAmount::All => ExtAmount::All,
+                ExternalAmount::Fixed(m) => ExtAmount::Cents(cents(m)),
+            },
+        })
+    };
+    Some(match a {
+        Action::Consume {
+            amount,
+            external,
+            coupon: Some(coupon),
+            ..
+        } => Kind::ConsumeCoupon {
+            cents: cents(*amount),
+            coupon: *coupon,
+            external: ext(external),
+        },
+        Action::IssueCoupon {
+            offer,
+            reason,
+            expires_at,
+        } => Kind::IssueCoupon {
+            offer: match offer {
+                CouponOffer::Amount(a) => Offer::Amount(cents(*a)),
+                // The model's percentages are whole (the generator writes no others).
+                CouponOffer::Percent { percent, cap } => Offer::Percent {
+                    percent: u32::try_from(percent.trunc().mantissa()).ok()?,
+                    cap: cents(*cap),
+                },
+                CouponOffer::Threshold { threshold, amount } => Offer::Threshold {
+                    threshold: cents(*threshold),
+                    amount: cents(*amount),
+                },
+                CouponOffer::Session { service } => Offer::Session(service.clone()),
+                _ => return None,
+            },
+            reason: reason.clone(),
+            expires: secs(*expires_at),
+        },
+        Action::GrantPackage {
+            service,
+            sessions,
+            expires_at,
+            reason,
+        } => Kind::GrantPackage {
+            service: service.clone(),
+            sessions: *sessions,
+            expires: expires_at.map(secs),
+            reason: reason.clone(),
         },
         _ => return None,
     })

@@ -76,6 +76,40 @@ pub struct Consumption {
     pub external: Option<(String, i64)>,
     /// Of the external part, paid back so far.
     pub external_refunded: i64,
+    /// The coupon it redeemed and the cents it took off (`charged` is after it).
+    pub coupon: Option<(Uuid, i64)>,
+}
+
+/// How a coupon takes money off a charge (the charge at the tier's discount), in cents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Off {
+    /// A fixed amount.
+    Amount(i64),
+    /// A whole percentage, at most `cap`.
+    Percent {
+        /// 1 to 99.
+        percent: u32,
+        /// The most it takes.
+        cap: i64,
+    },
+    /// `amount` off a charge of at least `threshold` (满减).
+    Threshold {
+        /// The least charge.
+        threshold: i64,
+        /// The money off.
+        amount: i64,
+    },
+}
+
+/// A coupon the member was issued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coupon {
+    /// What it takes off.
+    pub off: Off,
+    /// When it lapses (a visit at or after it cannot redeem it).
+    pub expires: i64,
+    /// The visit that redeemed it (none while open).
+    pub used_by: Option<Uuid>,
 }
 
 /// Where a package stands.
@@ -189,6 +223,8 @@ pub struct Member {
     pub cards: BTreeMap<String, CardState>,
     /// Open holds, by the authorize command's id.
     pub holds: BTreeMap<Uuid, Held>,
+    /// Every coupon issued, by the issuing command's id.
+    pub coupons: BTreeMap<Uuid, Coupon>,
 }
 
 /// Where a member's card stands.

@@ -56,14 +56,16 @@ mod opening;
 mod policy;
 mod spec;
 
-pub use member::{CardState, Consumption, Drawn, Held, Lot, Member, Package, PkgStatus, PointLot};
+pub use member::{
+    CardState, Consumption, Coupon, Drawn, Held, Lot, Member, Off, Package, PkgStatus, PointLot,
+};
 pub use opening::OpeningSpec;
 pub use policy::{
     tier_index, RefundTo, TierDef, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
     FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW,
 };
 pub use spec::{
-    money, render_fields, time, timestamp, Bal, Ext, ExtAmount, Gift, Kind, Spec, Spelling,
+    money, render_fields, time, timestamp, Bal, Ext, ExtAmount, Gift, Kind, Offer, Spec, Spelling,
 };
 
 /// What the model says of a command.

@@ -95,18 +95,9 @@ impl OpeningSpec {
 
 /// A never-enrolled member's `open_balance`: the member with its lots and packages, and its
 /// two events.
-pub(crate) fn open_balance(
-    m: &str,
-    spec: &Spec,
-    tier: Option<&str>,
-    o: &OpeningSpec,
-) -> Result<(Change, u64), &'static str> {
-    let tier = match tier {
-        None => 0,
-        Some(t) => tier_index(t).ok_or("unknown_tier")?,
-    };
-    o.check(spec.at)?;
-    let mut w = Member {
+/// A member enrolled by an opening (stream version 2 once opened), holding nothing yet.
+fn opened_member(spec: &Spec, tier: usize) -> Member {
+    Member {
         home: spec.store.clone(),
         tier,
         last_at: spec.at,
@@ -123,7 +114,22 @@ pub(crate) fn open_balance(
         refunded_in_full: Default::default(),
         cards: BTreeMap::new(),
         holds: BTreeMap::new(),
+        coupons: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn open_balance(
+    m: &str,
+    spec: &Spec,
+    tier: Option<&str>,
+    o: &OpeningSpec,
+) -> Result<(Change, u64), &'static str> {
+    let tier = match tier {
+        None => 0,
+        Some(t) => tier_index(t).ok_or("unknown_tier")?,
     };
+    o.check(spec.at)?;
+    let mut w = opened_member(spec, tier);
     for (store, cents) in &o.principal {
         let lot = w.new_lot();
         w.principal.push(Lot {

@@ -108,6 +108,48 @@ pub enum Kind {
     /// `close_period` (headquarters' command, no member): nothing may take effect at or before
     /// `through` from then on.
     ClosePeriod { through: i64 },
+    /// `issue_coupon`: a discount or a free session, lapsing at `expires`.
+    IssueCoupon {
+        offer: Offer,
+        reason: String,
+        expires: i64,
+    },
+    /// `grant_package`: free sessions (a package of price zero).
+    GrantPackage {
+        service: String,
+        sessions: u32,
+        expires: Option<i64>,
+        reason: String,
+    },
+    /// `consume` naming a `coupon`: `cents` is the list price, before the tier's discount.
+    ConsumeCoupon {
+        cents: i64,
+        coupon: Uuid,
+        external: Option<Ext>,
+    },
+}
+
+/// What an `issue_coupon` offers, in cents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Offer {
+    /// A fixed amount off (`amount`).
+    Amount(i64),
+    /// A whole percentage off (`percent`, 1 to 99), at most `cap`.
+    Percent {
+        /// The percentage.
+        percent: u32,
+        /// The most it takes.
+        cap: i64,
+    },
+    /// 满减: `amount` off a charge of at least `threshold`.
+    Threshold {
+        /// The least charge.
+        threshold: i64,
+        /// The money off.
+        amount: i64,
+    },
+    /// A free session of this service.
+    Session(String),
 }
 
 /// A consumption's part paid outside the card: `method`, and how much.
@@ -256,6 +298,9 @@ impl Kind {
             Kind::Capture { .. } => "capture",
             Kind::Void { .. } => "void",
             Kind::ClosePeriod { .. } => "close_period",
+            Kind::IssueCoupon { .. } => "issue_coupon",
+            Kind::GrantPackage { .. } => "grant_package",
+            Kind::ConsumeCoupon { .. } => "consume",
         }
     }
 }
@@ -475,7 +520,66 @@ impl Kind {
             }
             Kind::Void { hold } => f.put("hold", hold.to_string()),
             Kind::ClosePeriod { through } => f.time("through", Some(*through)),
+            Kind::IssueCoupon { .. } | Kind::GrantPackage { .. } | Kind::ConsumeCoupon { .. } => {
+                self.coupon_fields(f);
+            }
             _ => unreachable!("fields() writes the balance commands"),
+        }
+    }
+}
+
+impl Kind {
+    /// Writes the fields of the coupon commands.
+    fn coupon_fields(&self, f: &mut Fields<'_>) {
+        match self {
+            Kind::IssueCoupon {
+                offer,
+                reason,
+                expires,
+            } => {
+                match offer {
+                    Offer::Amount(a) => f.amount("amount", Some(*a)),
+                    Offer::Percent { percent, cap } => {
+                        f.put("percent", percent.to_string());
+                        f.amount("cap", Some(*cap));
+                    }
+                    Offer::Threshold { threshold, amount } => {
+                        f.amount("threshold", Some(*threshold));
+                        f.amount("amount", Some(*amount));
+                    }
+                    Offer::Session(service) => f.put("service", service.clone()),
+                }
+                f.put("reason", reason.clone());
+                f.time("expires_at", Some(*expires));
+            }
+            Kind::GrantPackage {
+                service,
+                sessions,
+                expires,
+                reason,
+            } => {
+                f.put("service", service.clone());
+                f.put("sessions", *sessions);
+                f.time("expires_at", *expires);
+                f.put("reason", reason.clone());
+            }
+            Kind::ConsumeCoupon {
+                cents,
+                coupon,
+                external,
+            } => {
+                f.amount("amount", Some(*cents));
+                f.put("coupon", coupon.to_string());
+                if let Some(x) = external {
+                    f.put("method", x.method.clone());
+                    match x.amount {
+                        ExtAmount::Rest => {}
+                        ExtAmount::All => f.put("external", "all"),
+                        ExtAmount::Cents(c) => f.amount("external", Some(c)),
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }

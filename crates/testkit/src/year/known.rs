@@ -18,6 +18,12 @@ pub(crate) struct Known {
     pub(crate) consumptions: Vec<(Uuid, i64)>,
     /// Open packages.
     pub(crate) packages: Vec<Uuid>,
+    /// A welcome coupon (新人礼券) is due on the member's next visit.
+    pub(crate) welcome: bool,
+    /// The member was offered the 满减 campaign's coupon.
+    pub(crate) campaign: bool,
+    /// Unused coupons: id, the least charge it applies to (cents), when it lapses.
+    pub(crate) coupons: Vec<(Uuid, i64, memberledger::Timestamp)>,
 }
 
 impl Known {
@@ -44,6 +50,14 @@ impl Known {
             self.points = v.points;
             self.frozen = v.frozen;
             self.tier = v.tier.to_string();
+            self.coupons = v
+                .coupons
+                .iter()
+                .map(|c| {
+                    let least = c.terms.threshold.map_or(0, |t| t.cents());
+                    (c.terms.coupon, least, c.terms.expires_at)
+                })
+                .collect();
             self.packages = v
                 .packages
                 .iter()

@@ -139,6 +139,7 @@ impl Year {
         let id = self.rng.uuid();
         if let Some(n) = next_new.filter(|&n| n <= joined) {
             self.members[n].enrolled = true;
+            self.members[n].welcome = true;
             let home = Self::store_id(self.members[n].home);
             return json_command(id, at, &Self::member_id(n), &home, r#""type":"enroll""#);
         }
@@ -148,7 +149,10 @@ impl Year {
         let b = self.rng.below(enrolled);
         let n = usize::try_from(a.min(b)).expect("small");
         let away = 1 + u32::try_from(self.rng.below(u64::from(self.shape.stores))).expect("small");
-        let (store, rest) = self.visit(n, at, away);
+        let (store, rest) = match self.coupon_due(n, at) {
+            Some(rest) => (self.members[n].home, rest),
+            None => self.visit(n, at, away),
+        };
         // Now and then the sale comes from a till that was offline: sent now, dated when it
         // happened, up to two days ago (within the policy's late window).
         let at = if self.rng.chance(15) {

@@ -97,9 +97,49 @@ impl Year {
                 Money::from_cents(price),
                 self.rng.below(200)
             );
+            rest.push_str(&self.coupon_for(n, price, at));
             rest.push_str(&self.external(price, balance));
             (store, rest)
         }
+    }
+
+    /// A coupon the member's visit redeems: an open one it applies to (a 满减 coupon when the
+    /// price, at the deepest tier discount, reaches its threshold), most of the time.
+    fn coupon_for(&mut self, n: usize, price: i64, at: DateTime<Utc>) -> String {
+        let at = memberledger::Timestamp::from_datetime(at).expect("the year's times are valid");
+        let fits = self.members[n]
+            .coupons
+            .iter()
+            .find(|(_, least, expires)| *least <= price * 85 / 100 && *expires > at)
+            .map(|c| c.0);
+        match fits {
+            Some(c) if self.rng.chance(800) => format!(r#","coupon":"{c}""#),
+            _ => String::new(),
+        }
+    }
+
+    /// A coupon issued on a member's visit instead of its usual command: the welcome coupon
+    /// (新人礼券, 20.00 off, for 30 days) on the first visit after enrolling, and a 满减 campaign
+    /// (满300减50, for 14 days) offered to a third of the members who come in days 150-180.
+    pub(super) fn coupon_due(&mut self, n: usize, at: DateTime<Utc>) -> Option<String> {
+        let day = (at - self.start).num_days();
+        let k = &mut self.members[n];
+        let (reason, terms, days) = if k.welcome {
+            k.welcome = false;
+            ("新人礼券", r#""amount":"20.00""#, 30)
+        } else if (150..180).contains(&day) && !k.campaign {
+            k.campaign = true;
+            if !self.rng.chance(333) {
+                return None;
+            }
+            ("满300减50", r#""threshold":"300.00","amount":"50.00""#, 14)
+        } else {
+            return None;
+        };
+        let expires = (at + Duration::days(days)).format("%Y-%m-%dT%H:%M:%SZ");
+        Some(format!(
+            r#""type":"issue_coupon",{terms},"reason":"{reason}","expires_at":"{expires}""#
+        ))
     }
 
     /// How a visit is paid beyond the card: a member whose card may not cover the price pays

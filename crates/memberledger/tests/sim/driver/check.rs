@@ -354,6 +354,24 @@ impl Sim {
                 ),
             );
             diff(
+                "coupons",
+                format!(
+                    "{:?}",
+                    view.coupons
+                        .iter()
+                        .map(|c| (c.terms.coupon, c.terms.expires_at))
+                        .collect::<Vec<_>>()
+                ),
+                format!(
+                    "{:?}",
+                    want.coupons
+                        .iter()
+                        .filter(|(_, c)| c.used_by.is_none())
+                        .map(|(id, c)| (*id, timestamp(c.expires)))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            diff(
                 "package value",
                 view.package_value.to_string(),
                 money(want.package_value()),

@@ -15,6 +15,7 @@ use super::model::{money, render_fields, Bal, Ext, ExtAmount, Gift, Kind, Spec, 
 use super::model::{Member, PkgStatus, DAY, TIERS};
 
 mod cards;
+mod coupons;
 mod kinds;
 mod opening;
 mod periods;
@@ -202,8 +203,11 @@ impl Sim {
             | Kind::UnlinkCard { card }
             | Kind::ReplaceCard { new_card: card, .. } => card.push('z'),
             Kind::Void { .. } => spec.at += 1,
-            Kind::PurchasePackage { cents, .. } => bump(cents),
+            Kind::PurchasePackage { cents, .. } | Kind::ConsumeCoupon { cents, .. } => bump(cents),
             Kind::ClosePeriod { through } => *through -= 1,
+            Kind::IssueCoupon { reason, .. } | Kind::GrantPackage { reason, .. } => {
+                reason.push('x');
+            }
             Kind::RedeemSession { staff, .. } => {
                 *staff = if staff.is_some() {
                     None
@@ -327,6 +331,7 @@ impl Sim {
         // them now and then; members with open packages come back for their sessions.
         let has_points = state.points_total() > 0;
         let has_package = state.packages.values().any(|p| p.status == PkgStatus::Open);
+        let has_coupon = state.coupons.values().any(|c| c.used_by.is_none());
         let pick = if state.frozen && self.rng.chance(250) {
             7
         } else {
@@ -349,6 +354,8 @@ impl Sim {
                 if has_package { 3 } else { 1 },
                 if state.cards.is_empty() { 3 } else { 5 },
                 if state.holds.is_empty() { 5 } else { 40 },
+                4,
+                if has_coupon { 12 } else { 1 },
             ])
         };
         let kind = match pick {
@@ -405,6 +412,8 @@ impl Sim {
             },
             13 => self.gen_card(&member, &state, concurrent),
             14 => self.gen_hold(&state, at),
+            15 => self.gen_coupon(at),
+            16 => self.gen_coupon_visit(&member, &state),
             _ => Kind::RefundPackage {
                 package: self.pick_package(&member, &state),
                 reason: self

@@ -98,7 +98,7 @@ impl Draft<'_> {
     }
 
     /// The list price less the tier's discount; nothing charged is `invalid_amount`.
-    fn charge(&self, cents: i64) -> Result<i64, &'static str> {
+    pub(crate) fn charge(&self, cents: i64) -> Result<i64, &'static str> {
         let tier = &TIERS[self.w.tier];
         let charged = half_up(i128::from(cents) * i128::from(tier.discount), 100);
         if charged == 0 {
@@ -109,7 +109,7 @@ impl Draft<'_> {
 
     /// Pays a charge: the external part as given, the rest from the card; points on the
     /// principal part (the built-in policy's `points_earned_on`).
-    fn pay_visit(
+    pub(crate) fn pay_visit(
         &mut self,
         charged: i64,
         external: Option<(String, i64)>,
@@ -148,6 +148,7 @@ impl Draft<'_> {
                 points_reversed: 0,
                 external,
                 external_refunded: 0,
+                coupon: None,
             },
         );
         Ok(())

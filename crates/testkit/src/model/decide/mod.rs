@@ -15,6 +15,7 @@ use super::{Change, Model};
 
 mod balance;
 mod cards;
+mod coupons;
 mod package;
 mod periods;
 mod refund;
@@ -65,7 +66,10 @@ impl Draft<'_> {
             debts: self.debts,
             at: self.at,
             settled_at: None,
-            consumed: matches!(self.spec.kind, Kind::Consume { .. } | Kind::Capture { .. }),
+            consumed: matches!(
+                self.spec.kind,
+                Kind::Consume { .. } | Kind::ConsumeCoupon { .. } | Kind::Capture { .. }
+            ),
             closes: None,
         };
         (change, self.events)
@@ -156,6 +160,15 @@ impl Model {
             Kind::Authorize { cents, expires } => d.authorize(*cents, *expires),
             Kind::Capture { hold, cents } => d.capture(*hold, *cents, self.consumptions_made),
             Kind::Void { hold } => d.void(*hold),
+            Kind::IssueCoupon { offer, expires, .. } => d.issue_coupon(offer, *expires),
+            Kind::GrantPackage {
+                sessions, expires, ..
+            } => d.grant_package(*sessions, *expires, true),
+            Kind::ConsumeCoupon {
+                cents,
+                coupon,
+                external,
+            } => d.consume_coupon(*cents, *coupon, external.as_ref(), self.consumptions_made),
         }
     }
 }
@@ -186,6 +199,7 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
         refunded_in_full: std::collections::BTreeSet::new(),
         cards: BTreeMap::new(),
         holds: BTreeMap::new(),
+        coupons: BTreeMap::new(),
     };
     let change = Change {
         member: Some((m.to_owned(), state)),
@@ -202,6 +216,7 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
 fn frozen_refuses(kind: &Kind) -> bool {
     match kind {
         Kind::Consume { .. }
+        | Kind::ConsumeCoupon { .. }
         | Kind::Authorize { .. }
         | Kind::Capture { .. }
         | Kind::RedeemPoints { .. }

@@ -77,7 +77,8 @@ impl Draft<'_> {
     pub(crate) fn redeem_session(&mut self, package: Uuid) -> Result<(), &'static str> {
         let store = self.store();
         let p = open_package(&mut self.w, package)?;
-        let (amount, bonus) = if p.sessions_left == 1 {
+        // A granted package (price zero) recognises nothing.
+        let (amount, bonus) = if p.sessions_left == 1 || p.price == 0 {
             (p.value_left(), p.bonus_left)
         } else {
             let amount = p.session_price;

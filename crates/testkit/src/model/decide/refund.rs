@@ -29,6 +29,7 @@ impl Draft<'_> {
         if amount > left {
             return Err("refund_exceeds_original");
         }
+        self.coupon_back(rec.coupon, rec.refunded + amount == rec.charged, amount)?;
         let principal_left = rec.principal - rec.principal_restored;
         let bonus_left = rec.bonus - rec.bonus_restored;
         // The external part goes back in proportion, within what is left of each part.

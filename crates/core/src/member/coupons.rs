@@ -1,0 +1,156 @@
+//! A member's coupons: issued, redeemed by a visit, given back by the visit's refund in full;
+//! and the packages of free sessions granted (price zero).
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::command::PaidFrom;
+use crate::event::coupons::{CouponIssued, CouponReturn, CouponUse, PackageGranted};
+use crate::event::Event;
+use crate::time::Timestamp;
+
+use super::{MemberState, Package, PackageStatus};
+
+/// A coupon the member was issued, as read: its terms, and the visit that redeemed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Coupon {
+    /// Its terms, as issued (its id is `terms.coupon`).
+    #[serde(flatten)]
+    pub terms: CouponIssued,
+    /// The consumption that redeemed it; `None` while it is open.
+    pub used_by: Option<Uuid>,
+}
+
+impl Coupon {
+    /// Whether a visit at `at` may redeem it: not used, not expired.
+    pub fn is_open_at(&self, at: Timestamp) -> bool {
+        self.used_by.is_none() && self.terms.expires_at > at
+    }
+}
+
+impl MemberState {
+    /// Every coupon the member was issued, by id.
+    pub fn coupon(&self, id: &Uuid) -> Option<&Coupon> {
+        self.rare.as_ref().and_then(|r| r.coupons.get(id))
+    }
+
+    /// The coupons not yet redeemed (expired ones included, until a visit or a view leaves
+    /// them out by time), by id.
+    pub fn unused_coupons(&self) -> Vec<Coupon> {
+        self.rare.as_ref().map_or_else(Vec::new, |r| {
+            r.coupons
+                .values()
+                .filter(|c| c.used_by.is_none())
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// How many coupons the member holds unused (the bound on issuing more).
+    pub fn unused_coupon_count(&self) -> usize {
+        self.rare.as_ref().map_or(0, |r| {
+            r.coupons.values().filter(|c| c.used_by.is_none()).count()
+        })
+    }
+
+    pub(super) fn fold_coupon_issued(
+        &mut self,
+        event: &Event,
+        b: &CouponIssued,
+    ) -> Result<(), String> {
+        if b.coupon != event.command || self.coupon(&b.coupon).is_some() {
+            return Err(format!(
+                "coupon {} is not a new coupon of this command",
+                b.coupon
+            ));
+        }
+        if b.expires_at <= event.at {
+            return Err(format!("coupon {} expires before it is issued", b.coupon));
+        }
+        self.rare_mut().coupons.insert(
+            b.coupon,
+            Coupon {
+                terms: b.clone(),
+                used_by: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// A visit redeems a coupon: open at the visit's time, taking something off.
+    pub(super) fn use_coupon(&mut self, event: &Event, u: &CouponUse) -> Result<(), String> {
+        match self.coupon(&u.coupon) {
+            Some(c) if c.is_open_at(event.at) && u.discount.is_positive() => {}
+            _ => return Err(format!("coupon {} is not open to redeem", u.coupon)),
+        }
+        let c = self.rare_mut().coupons.get_mut(&u.coupon).expect("checked");
+        c.used_by = Some(event.command);
+        Ok(())
+    }
+
+    /// A refund in full gives a visit's coupon back (unless it had expired).
+    pub(super) fn return_coupon(
+        &mut self,
+        consumption: Uuid,
+        r: &CouponReturn,
+    ) -> Result<(), String> {
+        match self.coupon(&r.coupon) {
+            Some(c) if c.used_by == Some(consumption) => {}
+            _ => {
+                return Err(format!(
+                    "coupon {} was not redeemed by {consumption}",
+                    r.coupon
+                ))
+            }
+        }
+        if r.restored {
+            let c = self.rare_mut().coupons.get_mut(&r.coupon).expect("checked");
+            c.used_by = None;
+        }
+        Ok(())
+    }
+
+    /// A package of free sessions: price zero, paid by nobody, at the granting store.
+    pub(super) fn fold_package_granted(
+        &mut self,
+        event: &Event,
+        b: &PackageGranted,
+    ) -> Result<(), String> {
+        if b.package != event.command || self.packages().contains_key(&b.package) {
+            return Err(format!(
+                "package {} is not its grant command's id, or is granted twice",
+                b.package
+            ));
+        }
+        if b.sessions == 0 || b.sessions > crate::command::SESSIONS_MAX {
+            return Err("a granted package holds 1 to SESSIONS_MAX sessions".into());
+        }
+        if b.expires_at.is_some_and(|t| t <= event.at) {
+            return Err("the package expires before it is granted".into());
+        }
+        let zero = crate::money::Money::ZERO;
+        self.packages_mut().insert(
+            b.package,
+            Package {
+                package: b.package,
+                service: b.service.clone(),
+                origin_store: event.store.clone(),
+                paid_from: PaidFrom::Cash,
+                sessions: b.sessions,
+                sessions_left: b.sessions,
+                session_price: zero,
+                price: zero,
+                bonus_paid: zero,
+                principal_left: zero,
+                bonus_left: zero,
+                expires_at: b.expires_at,
+                bonus_expires_at: None,
+                status: PackageStatus::Open,
+                bonus_counted: zero,
+                external: None,
+            },
+        );
+        Ok(())
+    }
+}
