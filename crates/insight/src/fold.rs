@@ -91,9 +91,17 @@ impl Projections {
 
     fn consumed(&mut self, e: &Event, b: &Consumed) {
         self.draws(e, &b.draws, |m| &mut m.consumed);
-        let charged = cents(b.charged);
+        // The store's revenue is the full price, as the books say: what the member paid and
+        // what a coupon took off (promotion expense); the member spent only what was paid.
+        let discount = b.coupon.as_ref().map_or(0, |c| cents(c.discount));
         let (policy, tier) = self.terms(e);
-        self.served(e, b.service.as_deref(), b.staff.as_ref(), charged);
+        self.served(
+            e,
+            b.service.as_deref(),
+            b.staff.as_ref(),
+            cents(b.charged) + discount,
+        );
+        self.member(&e.member).spent -= discount;
         self.consumptions.insert(
             e.command,
             Sale {
@@ -162,11 +170,13 @@ impl Projections {
         let m = self.member(&e.member);
         m.spent -= amount;
         m.active(e.at);
+        // A refund in full takes back the coupon's discount from the revenue too.
+        let revenue = amount + b.coupon.as_ref().map_or(0, |c| cents(c.discount));
         self.staff_day(e, staff.as_ref(), &b.service_store, terms, |d| {
-            d.service_refunds += amount;
+            d.service_refunds += revenue;
         });
         let name = service.as_deref().unwrap_or(crate::report::NO_SERVICE);
-        self.services.entry(name.to_owned()).or_default().refunds += amount;
+        self.services.entry(name.to_owned()).or_default().refunds += revenue;
     }
 
     fn balance_refunded(&mut self, e: &Event, b: &BalanceRefunded) {

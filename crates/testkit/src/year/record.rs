@@ -56,7 +56,8 @@ impl Year {
             let n = (commands - i).min(GROUP as u64);
             let batch: Vec<Command> = (i..i + n).map(|j| self.command(j)).collect();
             let results = ledger.execute_batch(&batch);
-            let last_at = batch.last().expect("non-empty").at;
+            // The group's latest time: a late sale (an offline terminal's) may come last.
+            let last_at = batch.iter().map(|c| c.at).max().expect("non-empty");
             self.head_office(ledger, &mut calendar, &mut done, last_at, &mut on_result)?;
             for (c, r) in batch.iter().zip(&results) {
                 if let Err(e @ (Error::Storage(_) | Error::Corrupt { .. })) = r {
