@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use memberledger::domain::RecordedEvent;
 use memberledger::store::{EventStore, StoreError};
 use memberledger::{MemberId, Uuid};
-use memberledger_store::{Append, AppendConflict, CommandRecord, Head, RawEvent};
+use memberledger_store::{Append, AppendConflict, CommandPlace, CommandRecord, Head, RawEvent};
 
 use super::rng::mix;
 
@@ -144,6 +144,21 @@ impl EventStore for FaultStore {
 
     fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
         self.inner.command(id)
+    }
+
+    // Every provided method the inner store may answer its own way is passed through, so the
+    // ledger meets the store as it is (sled answers where a command is from its index in
+    // memory; the trait's default would read the command's record for each event replayed).
+    fn commands(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandRecord>>, StoreError> {
+        self.inner.commands(ids)
+    }
+
+    fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {
+        self.inner.command_place(id)
+    }
+
+    fn command_places(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandPlace>>, StoreError> {
+        self.inner.command_places(ids)
     }
 
     fn head(&self) -> Result<Head, StoreError> {

@@ -6,7 +6,7 @@ impl Sim {
     /// Checks a step: the commands recorded (in log order) are exactly those the model
     /// accepts in that order; every client saw what the model says it should, at some point
     /// of that order consistent with its own order; then the ledger equals the model.
-    pub(crate) fn check_step(&mut self, subs: Vec<Sub>, injected: Vec<Injected>, all: bool) {
+    pub(crate) fn check_step(&mut self, subs: Vec<Sub>, injected: Vec<Injected>, scope: Scope) {
         for i in &injected {
             match i.kind {
                 FaultKind::Before => self.stats.faults_before += 1,
@@ -17,7 +17,9 @@ impl Sim {
             .iter()
             .flat_map(|i| i.recorded.iter().copied())
             .collect();
+        let t = std::time::Instant::now();
         let log = self.scan_log();
+        let t = Timing::add(&mut self.timing.scan, t);
         let storage = |s: &Sub| s.outcome.as_ref().is_err_and(|e| e.code() == "storage");
         let n_storage = subs.iter().filter(|s| storage(s)).count();
         self.stats.storage_errors += u64::try_from(n_storage).expect("few");
@@ -119,6 +121,7 @@ impl Sim {
             }
         }
         self.model = snaps.pop().expect("at least the start");
+        let t = Timing::add(&mut self.timing.model, t);
         for (lc, spec) in log.into_iter().zip(log_specs) {
             self.ids.insert(
                 lc.id,
@@ -128,14 +131,21 @@ impl Sim {
                 },
             );
         }
-        let touched: Vec<String> = if all {
+        let touched: Vec<String> = if scope >= Scope::Every {
             self.members.clone()
         } else {
-            subs.iter().filter_map(|s| s.spec.member.clone()).collect()
+            // The members of the step's commands, and those its events name (an expiry
+            // swept onto a member no command of the step names).
+            let mut touched: BTreeSet<String> = std::mem::take(&mut self.step_members);
+            touched.extend(subs.iter().filter_map(|s| s.spec.member.clone()));
+            touched.into_iter().collect()
         };
-        self.compare(&touched, all);
-        if all || self.step % self.cfg.verify_every == 0 {
+        self.step_members.clear();
+        self.compare(&touched, scope);
+        let t = Timing::add(&mut self.timing.compare, t);
+        if scope == Scope::Deep || self.step % self.cfg.verify_every == 0 {
             self.verify();
+            Timing::add(&mut self.timing.verify, t);
         }
     }
 
@@ -260,350 +270,6 @@ impl Sim {
                     "{:?} was rejected with {code} ({e}); the model says {says:?}",
                     s.spec
                 ))
-            }
-        }
-    }
-
-    /// The ledger's members, books and clearing equal the model's.
-    pub(crate) fn compare(&self, members: &[String], all: bool) {
-        let ledger = self.ledger();
-        for m in members {
-            let id = MemberId::new(m.as_str()).expect("generated ids are valid");
-            let got = ledger.member_state(&id);
-            let want = self.model.member(m);
-            let (got, want) = match (got, want) {
-                (None, None) => continue,
-                (Some(g), Some(w)) => (g, w),
-                (g, w) => self.fail(&format!(
-                    "member {m}: the ledger has {:?}, the model {:?}",
-                    g.map(|s| s.version),
-                    w.map(|s| s.version)
-                )),
-            };
-            let view = ledger
-                .member(&id)
-                .expect("a member with a state has a view");
-            let mut diffs = Vec::new();
-            let mut diff = |what: &str, g: String, w: String| {
-                if g != w {
-                    diffs.push(format!("{what}: ledger {g}, model {w}"));
-                }
-            };
-            diff(
-                "tier",
-                got.tier.to_string(),
-                TIERS[want.tier].name.to_owned(),
-            );
-            diff(
-                "principal",
-                view.principal.to_string(),
-                money(want.principal_total()),
-            );
-            diff("bonus", view.bonus.to_string(), money(want.bonus_total()));
-            diff(
-                "points",
-                view.points.to_string(),
-                want.points_total().to_string(),
-            );
-            diff("version", got.version.to_string(), want.version.to_string());
-            diff(
-                "last_at",
-                got.last_at.to_string(),
-                timestamp(want.last_at).to_string(),
-            );
-            diff("home", got.home_store.to_string(), want.home.clone());
-            diff("frozen", got.frozen.to_string(), want.frozen.to_string());
-            diff("held", view.held.to_string(), money(want.held_total()));
-            diff(
-                "available",
-                view.available.to_string(),
-                money(want.available()),
-            );
-            diff(
-                "holds",
-                format!(
-                    "{:?}",
-                    view.holds
-                        .iter()
-                        .map(|h| (h.hold, h.amount.cents(), h.expires_at))
-                        .collect::<Vec<_>>()
-                ),
-                format!(
-                    "{:?}",
-                    want.holds
-                        .iter()
-                        .map(|(id, h)| (*id, h.cents, timestamp(h.expires)))
-                        .collect::<Vec<_>>()
-                ),
-            );
-            diff(
-                "cards",
-                format!(
-                    "{:?}",
-                    view.cards
-                        .iter()
-                        .map(|c| (c.card.clone(), format!("{:?}", c.status)))
-                        .collect::<Vec<_>>()
-                ),
-                format!(
-                    "{:?}",
-                    want.cards
-                        .iter()
-                        .map(|(c, st)| (c.clone(), format!("{st:?}")))
-                        .collect::<Vec<_>>()
-                ),
-            );
-            diff(
-                "coupons",
-                format!(
-                    "{:?}",
-                    view.coupons
-                        .iter()
-                        .map(|c| (c.terms.coupon, c.terms.expires_at))
-                        .collect::<Vec<_>>()
-                ),
-                format!(
-                    "{:?}",
-                    want.coupons
-                        .iter()
-                        .filter(|(_, c)| c.used_by.is_none())
-                        .map(|(id, c)| (*id, timestamp(c.expires)))
-                        .collect::<Vec<_>>()
-                ),
-            );
-            diff(
-                "package value",
-                view.package_value.to_string(),
-                money(want.package_value()),
-            );
-            let packages_got: Vec<String> = got
-                .packages()
-                .iter()
-                .map(|(id, p)| {
-                    format!(
-                        "{id}@{} {:?} {} {}/{} x{} = {} ({} bonus) left {}+{} until {:?}",
-                        p.origin_store,
-                        p.paid_from,
-                        serde_json::to_value(p.status).expect("a status serialises"),
-                        p.sessions_left,
-                        p.sessions,
-                        p.session_price,
-                        p.price,
-                        p.bonus_paid,
-                        p.principal_left,
-                        p.bonus_left,
-                        p.expires_at.map(|t| t.to_string())
-                    )
-                })
-                .collect();
-            let packages_want: Vec<String> = want
-                .packages
-                .iter()
-                .map(|(id, p)| {
-                    format!(
-                        "{id}@{} {} {} {}/{} x{} = {} ({} bonus) left {}+{} until {:?}",
-                        p.store,
-                        if p.cash { "Cash" } else { "Balance" },
-                        serde_json::Value::from(p.status.name()),
-                        p.sessions_left,
-                        p.sessions,
-                        money(p.session_price),
-                        money(p.price),
-                        money(p.bonus_paid),
-                        money(p.principal_left),
-                        money(p.bonus_left),
-                        p.expires.map(|t| timestamp(t).to_string())
-                    )
-                })
-                .collect();
-            diff(
-                "packages",
-                packages_got.join("; "),
-                packages_want.join("; "),
-            );
-            diff(
-                "bonus_spent",
-                got.bonus_spent.to_string(),
-                money(want.bonus_spent),
-            );
-            let lots = |ls: &[memberledger::domain::Lot]| -> String {
-                ls.iter()
-                    .map(|l| {
-                        format!(
-                            "{}:{}@{}/{:?}",
-                            l.lot,
-                            l.remaining,
-                            l.origin_store,
-                            l.expires_at.map(|t| t.to_string())
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            let model_lots = |ls: &[super::super::model::Lot]| -> String {
-                ls.iter()
-                    .map(|l| {
-                        format!(
-                            "{}:{}@{}/{:?}",
-                            l.lot,
-                            money(l.cents),
-                            l.store,
-                            l.expires.map(|t| timestamp(t).to_string())
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            diff(
-                "principal lots",
-                lots(&got.principal_lots()),
-                model_lots(&want.principal),
-            );
-            diff(
-                "bonus lots",
-                lots(&got.bonus_lots()),
-                model_lots(&want.bonus),
-            );
-            diff(
-                "point lots",
-                format!(
-                    "{:?}",
-                    got.point_lots()
-                        .iter()
-                        .map(|l| (l.lot, l.remaining, l.expires_at.map(|t| t.to_string())))
-                        .collect::<Vec<_>>()
-                ),
-                format!(
-                    "{:?}",
-                    want.points
-                        .iter()
-                        .map(|l| (l.lot, l.points, l.expires.map(|t| timestamp(t).to_string())))
-                        .collect::<Vec<_>>()
-                ),
-            );
-            let consumptions_got: Vec<String> = got
-                .consumptions()
-                .iter()
-                .map(|(id, c)| {
-                    let draws: Vec<String> = c
-                        .draws
-                        .iter()
-                        .map(|d| {
-                            format!(
-                                "{:?}{}:{}-{}",
-                                d.draw.kind, d.draw.lot, d.draw.amount, d.restored
-                            )
-                        })
-                        .collect();
-                    format!(
-                        "{id}@{} {}={}+{} refunded {} ({}+{}) points {}-{} [{}]",
-                        c.store,
-                        c.charged,
-                        c.principal,
-                        c.bonus,
-                        c.refunded,
-                        c.principal_restored,
-                        c.bonus_restored,
-                        c.points_earned,
-                        c.points_reversed,
-                        draws.join(" ")
-                    )
-                })
-                .collect();
-            let consumptions_want: Vec<String> = want
-                .consumptions
-                .iter()
-                .map(|(id, c)| {
-                    let draws: Vec<String> = c
-                        .draws
-                        .iter()
-                        .map(|d| {
-                            format!(
-                                "{}{}:{}-{}",
-                                if d.principal { "Principal" } else { "Bonus" },
-                                d.lot,
-                                money(d.cents),
-                                money(d.restored)
-                            )
-                        })
-                        .collect();
-                    format!(
-                        "{id}@{} {}={}+{} refunded {} ({}+{}) points {}-{} [{}]",
-                        c.store,
-                        money(c.charged),
-                        money(c.principal),
-                        money(c.bonus),
-                        money(c.refunded),
-                        money(c.principal_restored),
-                        money(c.bonus_restored),
-                        c.points_earned,
-                        c.points_reversed,
-                        draws.join(" ")
-                    )
-                })
-                .collect();
-            diff(
-                "consumptions",
-                consumptions_got.join("; "),
-                consumptions_want.join("; "),
-            );
-            // The books agree: what the member's liability accounts hold.
-            let book = |a: Account| -self.accounts.get(&a).copied().unwrap_or(0);
-            diff(
-                "books principal",
-                book(Account::Principal(id.clone())).to_string(),
-                want.principal_total().to_string(),
-            );
-            diff(
-                "books bonus",
-                book(Account::Bonus(id.clone())).to_string(),
-                want.bonus_total().to_string(),
-            );
-            diff(
-                "books package",
-                book(Account::Package(id.clone())).to_string(),
-                want.package_value().to_string(),
-            );
-            if !diffs.is_empty() {
-                self.fail(&format!(
-                    "member {m} differs from the model:\n    {}",
-                    diffs.join("\n    ")
-                ));
-            }
-        }
-        let clearing = ledger.clearing();
-        for d in &self.stores {
-            for c in &self.stores {
-                if d == c {
-                    continue;
-                }
-                let got = clearing
-                    .outstanding(
-                        &StoreId::new(d.as_str()).expect("valid"),
-                        &StoreId::new(c.as_str()).expect("valid"),
-                    )
-                    .cents();
-                let want = self.model.owed(d, c);
-                if got != want {
-                    self.fail(&format!(
-                        "store {d} owes {c} {} in the ledger, {} in the model",
-                        money(got),
-                        money(want)
-                    ));
-                }
-            }
-        }
-        if all {
-            let ids: Vec<String> = ledger
-                .member_ids()
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            let want: Vec<String> = self.model.members.keys().cloned().collect();
-            if ids != want {
-                self.fail(&format!(
-                    "the ledger's members {ids:?} differ from the model's {want:?}"
-                ));
             }
         }
     }

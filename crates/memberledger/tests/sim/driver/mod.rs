@@ -2,11 +2,11 @@
 //! store, fed by the generator, crashed and reopened now and then, and checked after every
 //! step against the reference model and the invariants.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use memberledger::domain::{check_balanced, postings, Account, EventBody};
+use memberledger::domain::{check_balanced, postings, Account, EventBody, MemberState};
 use memberledger::store::{EventStore, MemoryStore, SledStore};
 use memberledger::{Command, Error, Ledger, MemberId, Policy, Receipt, StoreId, Uuid};
 
@@ -19,15 +19,23 @@ use super::model::{
 use super::rng::{mix, Rng};
 
 mod check;
+mod compare;
 mod step;
+mod timing;
+
+pub use compare::Scope;
+pub use timing::Timing;
 
 /// What a run is asked to do.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub steps: u64,
-    /// `verify()` every this many steps; also after every crash, with the comparison of every
-    /// member that runs every 25 steps, and at the end.
+    /// `verify()` every this many steps (and with every deep check, and at the end).
     pub verify_every: u64,
+    /// The deep check (every member re-read from the store, and `verify()`) every this many
+    /// steps; `None` (a short run): with every comparison of every member, i.e. every 25
+    /// steps and after every crash.
+    pub deep_every: Option<u64>,
     /// Run the clients of a concurrent step one after another instead of in threads.
     pub serial: bool,
     /// Force the store (`memory` or `sled`) instead of letting the seed choose.
@@ -44,24 +52,40 @@ const SIM_LATE_WINDOW_HOURS: i64 = 72;
 /// Events between two checkpoints in the simulation (small, so crashes reopen from them).
 const SIM_CHECKPOINT_EVERY: u64 = 150;
 
+/// A run of more steps than this is a long run: lower fault rates, the deep check at a
+/// cadence, progress on stderr.
+pub const LONG_RUN: u64 = 2_000;
+
+/// A long run adds a member to those the generator may enrol every this many steps.
+pub const NEW_MEMBER_EVERY: u64 = 50;
+
+/// A long run's deep checks: about this many over the run (and at least 1,000 steps apart),
+/// so together they cost about as much as reading the final log this many times over two:
+/// a bounded share of a run whose every other cost is per step.
+const DEEP_CHECKS_PER_LONG_RUN: u64 = 20;
+
 impl Config {
     pub fn from_env() -> Config {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let steps = var("MEMBERLEDGER_SIM_STEPS").map_or(200, |v| {
             v.parse().expect("MEMBERLEDGER_SIM_STEPS is a number")
         });
-        // A long run verifies (a replay from genesis) every 1,000 steps, so its time grows
-        // linearly with its steps; each step still compares the members it touched.
-        let verify_every = var("MEMBERLEDGER_SIM_VERIFY_EVERY").map_or(
-            if steps <= 2_000 { 1 } else { 1_000 },
-            |v| {
-                v.parse()
-                    .expect("MEMBERLEDGER_SIM_VERIFY_EVERY is a number")
-            },
-        );
+        let long = steps > LONG_RUN;
+        let verify_every: Option<u64> = var("MEMBERLEDGER_SIM_VERIFY_EVERY").map(|v| {
+            v.parse::<u64>()
+                .expect("MEMBERLEDGER_SIM_VERIFY_EVERY is a number")
+                .max(1)
+        });
+        // A long run re-reads every member from the store and verifies (each a read of the
+        // whole log) about 20 times, so its time stays linear in its steps; every step still
+        // compares the members it touched, and every 25 steps and every crash every member.
+        let deep_every = long.then(|| {
+            verify_every.unwrap_or((steps / DEEP_CHECKS_PER_LONG_RUN).max(1_000))
+        });
         Config {
             steps,
-            verify_every: verify_every.max(1),
+            verify_every: verify_every.or(deep_every).unwrap_or(1),
+            deep_every,
             serial: var("MEMBERLEDGER_SIM_SERIAL").is_some_and(|v| v != "0"),
             store: var("MEMBERLEDGER_SIM_STORE"),
             checkpoint_every: var("MEMBERLEDGER_SIM_CHECKPOINT_EVERY").map_or(
@@ -74,6 +98,11 @@ impl Config {
                 },
             ),
         }
+    }
+
+    /// A long run (over [`LONG_RUN`] steps).
+    pub fn long(&self) -> bool {
+        self.steps > LONG_RUN
     }
 }
 
@@ -239,10 +268,17 @@ pub struct Sim {
     cursor: u64,
     seen: HashSet<Uuid>,
     accounts: BTreeMap<Account, i64>,
+    /// Every member as the log read so far says (folded event by event as the log is read,
+    /// with its refundable-consumption records): what `member_state` would re-read.
+    folded: HashMap<MemberId, MemberState>,
+    /// The members whose events the current step's part of the log names.
+    step_members: BTreeSet<String>,
     trial: i64,
     lost_acks: HashSet<Uuid>,
     failed_writes: HashSet<Uuid>,
     ctx: Arc<Mutex<Context>>,
+    /// Where a long run's time goes, printed with each slice.
+    pub(super) timing: Timing,
 }
 
 /// 2026-01-01T08:00:00Z.
@@ -271,7 +307,7 @@ impl Sim {
         };
         // Long runs fail and crash less often per step: every reopen and every failed write
         // replays the whole log, so their cost grows with it.
-        let long = cfg.steps > 2_000;
+        let long = cfg.long();
         let faults = if long {
             Faults::new(mix(seed ^ 0xFA17), 10, 10)
         } else {
@@ -304,10 +340,13 @@ impl Sim {
             cursor: 0,
             seen: HashSet::new(),
             accounts: BTreeMap::new(),
+            folded: HashMap::new(),
+            step_members: BTreeSet::new(),
             trial: 0,
             lost_acks: HashSet::new(),
             failed_writes: HashSet::new(),
             ctx,
+            timing: Timing::default(),
         };
         // The built-in policy, with a late window for offline terminals (the model's too).
         let mut policy = Policy::builtin();
@@ -328,14 +367,15 @@ impl Sim {
         let started = std::time::Instant::now();
         for _ in 0..self.cfg.steps {
             self.one_step();
-            if self.cfg.steps > 2_000 && self.step % 2_000 == 0 {
+            if self.cfg.long() && self.step % 2_000 == 0 {
                 eprintln!(
-                    "seed={} step={} events={} crashes={} ({:.0}s)",
+                    "seed={} step={} events={} crashes={} ({:.0}s): {}",
                     self.seed,
                     self.step,
                     self.cursor,
                     self.stats.crashes,
-                    started.elapsed().as_secs_f64()
+                    started.elapsed().as_secs_f64(),
+                    self.timing.take_line()
                 );
             }
         }
@@ -351,7 +391,7 @@ impl Sim {
         for spec in pending {
             self.submit(0, spec, &mut subs, false);
         }
-        self.check_step(subs, Vec::new(), true);
+        self.check_step(subs, Vec::new(), Scope::Deep);
         self.stats.steps = self.cfg.steps;
         self.stats.members_max = u64::try_from(self.model.members.len()).expect("few");
         self.stats
@@ -391,6 +431,7 @@ impl Sim {
     /// uses it), and some in the middle of writing one (the torn file is never read).
     /// Decided by a hash of the seed and the crash count, so the generator's stream is the same.
     pub(super) fn crash(&mut self) {
+        let started = std::time::Instant::now();
         let roll = mix(self.seed ^ 0xC4EC_4701 ^ self.stats.crashes) % 4;
         if let (Backend::Sled { path, .. }, Some(ledger)) = (&self.backend, &self.ledger) {
             match roll {
@@ -409,6 +450,7 @@ impl Sim {
             self.fail(&format!("the reopen passed over a checkpoint: {note}"));
         }
         self.stats.crashes += 1;
+        Timing::add(&mut self.timing.crash, started);
     }
 
     /// The model hard-codes the built-in policy; make sure that is the policy in force.

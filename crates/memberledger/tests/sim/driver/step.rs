@@ -10,11 +10,12 @@ impl Sim {
             c.step = self.step;
             c.lines.clear();
         }
+        self.grow_membership();
         let focus = self.advance_clock();
         self.model.now = self.clock;
         self.now
             .store(self.clock, std::sync::atomic::Ordering::SeqCst);
-        let crash_per_mille = match (&self.backend, self.cfg.steps > 2_000) {
+        let crash_per_mille = match (&self.backend, self.cfg.long()) {
             (Backend::Sled { .. }, false) => 15,
             (Backend::Memory(_), false) => 25,
             (_, true) => 5,
@@ -23,6 +24,8 @@ impl Sim {
         if self.rng.chance(crash_per_mille) {
             self.crash();
         }
+        let started = std::time::Instant::now();
+        let crash_before = self.timing.crash;
         let mut subs = Vec::new();
         if !self.pending.is_empty() && self.rng.chance(300) {
             let i = self.rng.index(self.pending.len());
@@ -39,9 +42,51 @@ impl Sim {
             }
         }
         let injected = self.faults.take();
-        // After a crash, and every 25 steps, every member is compared, not only those touched.
-        let all = self.stats.crashes != crashes || self.step % 25 == 0;
-        self.check_step(subs, injected, all);
+        // The reopens of retries after a crash count as reopens, not as running.
+        let crashed_meanwhile = self.timing.crash - crash_before;
+        self.timing.run += started.elapsed().saturating_sub(crashed_meanwhile);
+        let crashed = self.stats.crashes != crashes;
+        let scope = self.scope(crashed);
+        self.check_step(subs, injected, scope);
+    }
+
+    /// What this step's check compares: every member after a crash and every 25 steps; the
+    /// deep check (every member re-read from the store, and `verify()`) at its cadence: in a
+    /// short run with every such full comparison, in a long run every `deep_every` steps.
+    fn scope(&self, crashed: bool) -> Scope {
+        let Some(deep_every) = self.cfg.deep_every else {
+            // A short run.
+            return if crashed || self.step % 25 == 0 {
+                Scope::Deep
+            } else {
+                Scope::Touched
+            };
+        };
+        // A long run compares every member with the model about as often as it meets each
+        // member (its membership grows), and after a crash every member in memory with the
+        // log.
+        let every_every = u64::try_from(self.members.len())
+            .expect("few")
+            .max(25);
+        if self.step % deep_every == 0 {
+            Scope::Deep
+        } else if self.step % every_every == 0 {
+            Scope::Every
+        } else if crashed {
+            Scope::Reopened
+        } else {
+            Scope::Touched
+        }
+    }
+
+    /// A long run's brand signs up a new customer every [`NEW_MEMBER_EVERY`] steps, so each
+    /// member's history stays the size of a real customer's instead of growing with the log
+    /// (the ledger re-reads a member's events for a consumption refund, by design).
+    fn grow_membership(&mut self) {
+        if self.cfg.long() && self.step % NEW_MEMBER_EVERY == 0 {
+            let next = format!("M{:02}", self.members.len());
+            self.members.push(next);
+        }
     }
 
     pub(crate) fn single(&mut self, focus: Option<String>, subs: &mut Vec<Sub>) {
@@ -270,6 +315,19 @@ impl Sim {
                     }
                 }
                 _ => {}
+            }
+            if !e.event.member.is_policy() && !e.event.member.is_stores() {
+                let mut slot = self.folded.remove(&e.event.member);
+                if let Err(why) = MemberState::fold_onto(&mut slot, &e.event) {
+                    self.fail(&format!(
+                        "event at {} does not fold onto its member: {why}",
+                        e.position
+                    ));
+                }
+                if let Some(state) = slot {
+                    self.folded.insert(e.event.member.clone(), state);
+                }
+                self.step_members.insert(e.event.member.to_string());
             }
             let id = e.event.command;
             if e.event.index == 0 {
