@@ -66,7 +66,8 @@ impl Sim {
             log_specs.push(spec);
         }
         // Snapshots of the model after each recorded command, in log order.
-        let mut snaps: Vec<Model> = vec![self.model.clone()];
+        // (The model itself is the first: it comes back as the last.)
+        let mut snaps: Vec<Model> = vec![std::mem::take(&mut self.model)];
         for (i, (lc, spec)) in log.iter().zip(&log_specs).enumerate() {
             let overlay: Vec<&Spec> = log_specs[..i].iter().collect();
             let ids = Ids {

@@ -56,8 +56,13 @@ const SIM_CHECKPOINT_EVERY: u64 = 150;
 /// cadence, progress on stderr.
 pub const LONG_RUN: u64 = 2_000;
 
-/// A long run adds a member to those the generator may enrol every this many steps.
+/// A long run adds a member to those the generator may enrol every this many steps...
 pub const NEW_MEMBER_EVERY: u64 = 50;
+
+/// ... up to this many: the generator picks among all enrolled members with a cost that grows
+/// with their number, and a member's history with the log over their number (a consumption
+/// refund re-reads the member's events): 1,000 keeps both small over a million commands.
+pub const LONG_RUN_MEMBERS: usize = 1_000;
 
 /// A long run's deep checks: about this many over the run (and at least 1,000 steps apart),
 /// so together they cost about as much as reading the final log this many times over two:
@@ -365,18 +370,17 @@ impl Sim {
 
     pub fn run(mut self) -> Stats {
         let started = std::time::Instant::now();
+        let slice = if self.cfg.steps <= 100_000 {
+            2_000
+        } else {
+            10_000
+        };
+        let mut slice_started = started;
         for _ in 0..self.cfg.steps {
             self.one_step();
-            if self.cfg.long() && self.step % 2_000 == 0 {
-                eprintln!(
-                    "seed={} step={} events={} crashes={} ({:.0}s): {}",
-                    self.seed,
-                    self.step,
-                    self.cursor,
-                    self.stats.crashes,
-                    started.elapsed().as_secs_f64(),
-                    self.timing.take_line()
-                );
+            if self.cfg.long() && self.step % slice == 0 {
+                self.progress(started, slice_started, slice);
+                slice_started = std::time::Instant::now();
             }
         }
         // Whatever is still pending is retried with faults off, then everything is checked.
@@ -397,6 +401,26 @@ impl Sim {
         self.stats
     }
 
+    /// A long run's progress line (stderr): where it is, and where the slice's time went.
+    fn progress(&mut self, started: std::time::Instant, slice_started: std::time::Instant, slice: u64) {
+        let secs = slice_started.elapsed().as_secs_f64();
+        let per_1000 = 1_000.0 / f64::from(u32::try_from(slice).expect("a slice is small"));
+        let reopen = self.timing.crash.as_secs_f64();
+        eprintln!(
+            "seed={} step={} commands={} events={} crashes={} members={} at {:.0}s: slice {secs:.1}s ({:.2}s per 1,000 steps, {:.2}s without reopens) = {}",
+            self.seed,
+            self.step,
+            self.stats.commands,
+            self.cursor,
+            self.stats.crashes,
+            self.model.members.len(),
+            started.elapsed().as_secs_f64(),
+            secs * per_1000,
+            (secs - reopen) * per_1000,
+            self.timing.take_line()
+        );
+    }
+
     fn ledger(&self) -> &Ledger {
         self.ledger.as_ref().expect("the ledger is open")
     }
@@ -405,6 +429,7 @@ impl Sim {
         let inner: Arc<dyn EventStore> = match &self.backend {
             Backend::Memory(m) => Arc::clone(m) as Arc<dyn EventStore>,
             Backend::Sled { path, .. } => Arc::new(
+
                 SledStore::open(path).unwrap_or_else(|e| self.fail(&format!("sled reopen: {e}"))),
             ),
         };
