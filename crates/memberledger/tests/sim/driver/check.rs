@@ -133,7 +133,7 @@ impl Sim {
             );
         }
         let touched: Vec<String> = if scope >= Scope::Every {
-            self.members.clone()
+            self.roster.clone()
         } else {
             // The members of the step's commands, and those its events name (an expiry
             // swept onto a member no command of the step names).

@@ -59,6 +59,9 @@ pub const LONG_RUN: u64 = 2_000;
 /// A long run adds a member to those the generator may enrol every this many steps...
 pub const NEW_MEMBER_EVERY: u64 = 50;
 
+/// The latest sign-ups a long run's generator may enrol (it scans them every step).
+pub const SIGN_UP_WINDOW: usize = 50;
+
 /// ... up to this many: the generator picks among all enrolled members with a cost that grows
 /// with their number, and a member's history with the log over their number (a consumption
 /// refund re-reads the member's events): 1,000 keeps both small over a million commands.
@@ -259,7 +262,10 @@ pub struct Sim {
     pub(super) ids: HashMap<Uuid, Recorded>,
     pub(super) history: Vec<Spec>,
     pub(super) pending: Vec<Spec>,
+    /// The members the generator may enrol (in a long run, the latest sign-ups only).
     pub(super) members: Vec<String>,
+    /// Every member id ever offered to the generator: what "every member" compares.
+    roster: Vec<String>,
     pub(super) stores: Vec<String>,
     pub(super) clock: i64,
     /// The ledger's clock: the simulation's, read by the ledger through `Clock::from_fn`.
@@ -301,7 +307,7 @@ pub fn uses_sled(seed: u64, cfg: &Config) -> bool {
 impl Sim {
     pub fn new(seed: u64, cfg: Config, ctx: Arc<Mutex<Context>>) -> Sim {
         let mut rng = Rng::new(mix(seed));
-        let members = (0..rng.range(20, 50)).map(|i| format!("M{i:02}")).collect();
+        let members: Vec<String> = (0..rng.range(20, 50)).map(|i| format!("M{i:02}")).collect();
         let stores = (1..=rng.range(3, 6)).map(|i| format!("S{i}")).collect();
         let backend = if uses_sled(seed, &cfg) {
             let dir = tempfile::tempdir().expect("a temp dir");
@@ -329,6 +335,7 @@ impl Sim {
             ids: HashMap::new(),
             history: Vec::new(),
             pending: Vec::new(),
+            roster: members.clone(),
             members,
             stores,
             clock: EPOCH,

@@ -67,7 +67,7 @@ impl Sim {
         // A long run compares every member with the model about as often as it meets each
         // member (its membership grows), and after a crash every member in memory with the
         // log.
-        let every_every = u64::try_from(self.members.len())
+        let every_every = u64::try_from(self.roster.len())
             .expect("few")
             .max(25);
         if self.step % deep_every == 0 {
@@ -88,10 +88,16 @@ impl Sim {
     fn grow_membership(&mut self) {
         if self.cfg.long()
             && self.step % NEW_MEMBER_EVERY == 0
-            && self.members.len() < LONG_RUN_MEMBERS
+            && self.roster.len() < LONG_RUN_MEMBERS
         {
-            let next = format!("M{:02}", self.members.len());
+            let next = format!("M{:02}", self.roster.len());
+            self.roster.push(next.clone());
             self.members.push(next);
+            // The generator looks for those still to enrol among these: keep them the latest
+            // sign-ups (one who never enrolled by then never will).
+            if self.members.len() > SIGN_UP_WINDOW {
+                self.members.remove(0);
+            }
         }
     }
 
