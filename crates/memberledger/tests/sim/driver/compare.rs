@@ -407,7 +407,6 @@ impl Sim {
             }
         }
     }
-
 }
 
 /// The fields of two views that differ, as "field: ledger …, log …".

@@ -87,9 +87,8 @@ impl Config {
         // A long run re-reads every member from the store and verifies (each a read of the
         // whole log) about 20 times, so its time stays linear in its steps; every step still
         // compares the members it touched, and every 25 steps and every crash every member.
-        let deep_every = long.then(|| {
-            verify_every.unwrap_or((steps / DEEP_CHECKS_PER_LONG_RUN).max(1_000))
-        });
+        let deep_every =
+            long.then(|| verify_every.unwrap_or((steps / DEEP_CHECKS_PER_LONG_RUN).max(1_000)));
         Config {
             steps,
             verify_every: verify_every.or(deep_every).unwrap_or(1),
@@ -409,7 +408,12 @@ impl Sim {
     }
 
     /// A long run's progress line (stderr): where it is, and where the slice's time went.
-    fn progress(&mut self, started: std::time::Instant, slice_started: std::time::Instant, slice: u64) {
+    fn progress(
+        &mut self,
+        started: std::time::Instant,
+        slice_started: std::time::Instant,
+        slice: u64,
+    ) {
         let secs = slice_started.elapsed().as_secs_f64();
         let per_1000 = 1_000.0 / f64::from(u32::try_from(slice).expect("a slice is small"));
         let reopen = self.timing.crash.as_secs_f64();
@@ -436,7 +440,6 @@ impl Sim {
         let inner: Arc<dyn EventStore> = match &self.backend {
             Backend::Memory(m) => Arc::clone(m) as Arc<dyn EventStore>,
             Backend::Sled { path, .. } => Arc::new(
-
                 SledStore::open(path).unwrap_or_else(|e| self.fail(&format!("sled reopen: {e}"))),
             ),
         };

@@ -67,9 +67,7 @@ impl Sim {
         // A long run compares every member with the model about as often as it meets each
         // member (its membership grows), and after a crash every member in memory with the
         // log.
-        let every_every = u64::try_from(self.roster.len())
-            .expect("few")
-            .max(25);
+        let every_every = u64::try_from(self.roster.len()).expect("few").max(25);
         if self.step % deep_every == 0 {
             Scope::Deep
         } else if self.step % every_every == 0 {
