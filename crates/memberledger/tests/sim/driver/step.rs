@@ -19,8 +19,9 @@ impl Sim {
             (Backend::Sled { .. }, false) => 15,
             (Backend::Memory(_), false) => 25,
             // A reopen reads the whole log (the store's open rebuilds its index), so a long
-            // run crashes less often: about 1,000 times in 250,000 steps.
-            (_, true) => 4,
+            // run crashes less often: with the retries that crash, about 1,000 times in
+            // 250,000 steps.
+            (_, true) => 2,
         };
         let crashes = self.stats.crashes;
         if self.rng.chance(crash_per_mille) {
@@ -153,7 +154,10 @@ impl Sim {
             if !faults {
                 self.fail("a storage error with faults off");
             }
-            match self.rng.weighted(&[50, 20, 30]) {
+            // Retry now, after a crash, or later (a long run crashes here less often: a
+            // reopen reads the whole log).
+            let after_crash = if self.cfg.long() { 5 } else { 20 };
+            match self.rng.weighted(&[50, after_crash, 30]) {
                 0 if attempt < 3 => {}
                 1 if attempt < 3 => self.crash(),
                 _ => {
