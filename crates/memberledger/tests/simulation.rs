@@ -201,3 +201,23 @@ fn seeded_streams_with_faults_and_crashes_agree_with_the_model() {
         );
     }
 }
+
+/// A long run's reads of the whole log (the deep check, `verify`) come about 20 times a run
+/// and never closer than 1,000 steps apart, so together they cost a bounded share of a run
+/// whose other costs are per step; a short run verifies every step.
+#[test]
+fn a_long_runs_reads_of_the_whole_log_are_bounded_in_number() {
+    assert_eq!(sim::Config::cadences(200, None), (1, None));
+    assert_eq!(sim::Config::cadences(sim::LONG_RUN, Some(7)), (7, None));
+    assert_eq!(sim::Config::cadences(20_000, None), (1_000, Some(1_000)));
+    assert_eq!(sim::Config::cadences(250_000, None), (12_500, Some(12_500)));
+    assert_eq!(sim::Config::cadences(250_000, Some(500)), (500, Some(500)));
+    for steps in [2_001, 10_000, 100_000, 1_000_000, 10_000_000] {
+        let (_, deep) = sim::Config::cadences(steps, None);
+        let deep = deep.expect("a long run makes the deep check");
+        assert!(
+            deep >= 1_000 && steps / deep <= 20,
+            "{steps} steps: every {deep}"
+        );
+    }
+}

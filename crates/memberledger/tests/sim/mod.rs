@@ -7,4 +7,4 @@ mod rng;
 
 use memberledger_testkit::model;
 
-pub use driver::{uses_sled, Config, Context, Sim, Stats};
+pub use driver::{uses_sled, Config, Context, Sim, Stats, LONG_RUN};

@@ -56,16 +56,18 @@ const SIM_CHECKPOINT_EVERY: u64 = 150;
 /// cadence, progress on stderr.
 pub const LONG_RUN: u64 = 2_000;
 
-/// A long run adds a member to those the generator may enrol every this many steps...
+/// A long run adds a member to those the generator may enrol every this many steps, up to
+/// [`LONG_RUN_MEMBERS`].
 pub const NEW_MEMBER_EVERY: u64 = 50;
+
+/// The most members a long run signs up: the generator picks among all enrolled members with
+/// a cost that grows with their number, and a member's history grows with the log over their
+/// number (a consumption refund re-reads the member's events): 1,000 keeps both small over a
+/// million commands.
+pub const LONG_RUN_MEMBERS: usize = 1_000;
 
 /// The latest sign-ups a long run's generator may enrol (it scans them every step).
 pub const SIGN_UP_WINDOW: usize = 50;
-
-/// ... up to this many: the generator picks among all enrolled members with a cost that grows
-/// with their number, and a member's history with the log over their number (a consumption
-/// refund re-reads the member's events): 1,000 keeps both small over a million commands.
-pub const LONG_RUN_MEMBERS: usize = 1_000;
 
 /// A long run's deep checks: about this many over the run (and at least 1,000 steps apart),
 /// so together they cost about as much as reading the final log this many times over two:
@@ -78,20 +80,15 @@ impl Config {
         let steps = var("MEMBERLEDGER_SIM_STEPS").map_or(200, |v| {
             v.parse().expect("MEMBERLEDGER_SIM_STEPS is a number")
         });
-        let long = steps > LONG_RUN;
         let verify_every: Option<u64> = var("MEMBERLEDGER_SIM_VERIFY_EVERY").map(|v| {
             v.parse::<u64>()
                 .expect("MEMBERLEDGER_SIM_VERIFY_EVERY is a number")
                 .max(1)
         });
-        // A long run re-reads every member from the store and verifies (each a read of the
-        // whole log) about 20 times, so its time stays linear in its steps; every step still
-        // compares the members it touched, and every 25 steps and every crash every member.
-        let deep_every =
-            long.then(|| verify_every.unwrap_or((steps / DEEP_CHECKS_PER_LONG_RUN).max(1_000)));
+        let (verify_every, deep_every) = Config::cadences(steps, verify_every);
         Config {
             steps,
-            verify_every: verify_every.or(deep_every).unwrap_or(1),
+            verify_every,
             deep_every,
             serial: var("MEMBERLEDGER_SIM_SERIAL").is_some_and(|v| v != "0"),
             store: var("MEMBERLEDGER_SIM_STORE"),
@@ -105,6 +102,21 @@ impl Config {
                 },
             ),
         }
+    }
+
+    /// How often a run of `steps` verifies and makes the deep check, given
+    /// `MEMBERLEDGER_SIM_VERIFY_EVERY`: a short run verifies every step (or as asked) and
+    /// makes the deep check with every comparison of every member (`None`); a long run makes
+    /// both every `max(1,000, steps / 20)` steps (or as asked). The deep check re-reads every
+    /// member from the store and `verify()` replays the log, each a read of the whole log, so
+    /// about 20 of them keep a long run's time linear in its steps; every step still compares
+    /// the members it touched.
+    pub fn cadences(steps: u64, verify_every: Option<u64>) -> (u64, Option<u64>) {
+        if steps <= LONG_RUN {
+            return (verify_every.unwrap_or(1), None);
+        }
+        let deep = verify_every.unwrap_or((steps / DEEP_CHECKS_PER_LONG_RUN).max(1_000));
+        (deep, Some(deep))
     }
 
     /// A long run (over [`LONG_RUN`] steps).
