@@ -19,8 +19,8 @@ impl Sim {
             (Backend::Sled { .. }, false) => 15,
             (Backend::Memory(_), false) => 25,
             // A reopen reads the whole log (the store's open rebuilds its index), so a long
-            // run crashes less often: with the retries that crash, about 1,000 times in
-            // 250,000 steps.
+            // run crashes less often: with the retries that crash, about 2.7 times every
+            // 1,000 steps.
             (_, true) => 2,
         };
         let crashes = self.stats.crashes;
