@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-crates=(memberledger memberledger-core memberledger-store memberledger-store-sled)
+crates=(memberledger memberledger-core memberledger-store memberledger-store-sled memberledger-store-file)
 
 if ! cargo public-api --version >/dev/null 2>&1; then
   echo "public-api: cargo-public-api is not installed (cargo install cargo-public-api --locked)" >&2

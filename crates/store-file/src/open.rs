@@ -175,6 +175,9 @@ fn scan_all(
         let last = i + 1 == numbers.len();
         let file = segments::open(dir, n, write && last)?;
         bytes.clear();
+        // Sized once: a read into a growing buffer copies the segment over and over.
+        let len = file.metadata().map_or(0, |m| m.len());
+        bytes.reserve(usize::try_from(len).unwrap_or(0));
         std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| {
             storage(
                 &format!("cannot read {}", dir.join(segments::name(n)).display()),
