@@ -32,11 +32,17 @@ impl FileStore {
     }
 
     /// Opens the store in `path`, creating a new one if the directory is absent or holds no
-    /// store. `Locked` when another process (or another store in this one) has it open;
+    /// store (`AlreadyExists` when it holds a sled ledger's files). `Locked` when another process (or another store in this one) has it open;
     /// `Corrupt` when the log cannot be read back as written.
     pub fn open(path: impl AsRef<Path>) -> Result<FileStore, StoreError> {
         let dir = path.as_ref();
         let found = FileStore::exists(dir);
+        if !found && segments::holds_sled_files(dir) {
+            // Another store's ledger: a file store written over it would hide it.
+            return Err(StoreError::AlreadyExists {
+                location: dir.display().to_string(),
+            });
+        }
         std::fs::create_dir_all(dir)
             .map_err(|e| storage(&format!("cannot create {}", dir.display()), e))?;
         let lock = lock(dir)?;

@@ -32,6 +32,19 @@ pub(crate) fn holds_store(dir: &Path) -> bool {
     dir.join(FORMAT_FILE).exists() || !numbers(dir).is_empty()
 }
 
+/// Whether `dir` holds the files of a sled ledger (its data file `db`, `conf`, a snapshot,
+/// `blobs`, the head anchor), which a new file store must not be created over.
+pub(crate) fn holds_sled_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        matches!(name.as_str(), "db" | "conf" | "blobs" | "memberledger.head")
+            || name.starts_with("snap.")
+    })
+}
+
 /// The segment numbers in `dir`, in order.
 pub(crate) fn numbers(dir: &Path) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir(dir) else {

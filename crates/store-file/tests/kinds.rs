@@ -146,3 +146,20 @@ fn settings_survive_a_reopen_and_a_missing_one_is_none() {
     );
     assert_eq!(store.meta("absent").unwrap(), None);
 }
+
+#[test]
+fn a_file_store_is_never_created_over_a_sled_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(path.join("conf"), b"segment_size: 524288\n").unwrap();
+    std::fs::write(path.join("db"), b"sled's log").unwrap();
+    for opened in [FileStore::open(&path), FileStore::create(&path)] {
+        assert!(
+            matches!(opened, Err(StoreError::AlreadyExists { .. })),
+            "{:?}",
+            opened.map(|_| ())
+        );
+    }
+    assert!(!path.join("FORMAT").exists(), "nothing was written");
+}
