@@ -4,7 +4,9 @@
 //! Layout of a ledger's directory: `FORMAT` (the text `file-log 1`, what says which store a
 //! directory holds), `LOCK` (held by the one process that writes), `segment-NNNNNNNN` (the log,
 //! numbered from 0; appends go to the last one, a new one is started once it passes
-//! [`SEGMENT_BYTES`]), `meta/` (one file a setting) and `checkpoints/`.
+//! [`SEGMENT_BYTES`]), `meta/` (one file a setting), `checkpoints/`, and `index/` (a snapshot
+//! of the index beside each checkpoint of the head: a writable open loads the latest usable
+//! one and scans only the frames after it; see `snapshot`).
 //!
 //! A segment is a sequence of frames (see `frame`): a 16-byte header (length, flags, a CRC-32
 //! of the header, a CRC-32 of the body) and a body holding a chunk of consecutive records,
@@ -35,6 +37,7 @@ mod open;
 mod reads;
 mod scan;
 mod segments;
+mod snapshot;
 
 mod frame;
 
@@ -55,6 +58,9 @@ pub use segments::{FORMAT, SEGMENT_BYTES};
 
 use scan::FrameAt;
 
+/// Where index snapshots are kept.
+const SNAPSHOT_DIR: &str = "index";
+
 /// A ledger's log in append-only segment files.
 pub struct FileStore {
     dir: PathBuf,
@@ -65,10 +71,14 @@ pub struct FileStore {
     /// The lock on `LOCK`, held while the store is open for writing (`None`: read-only).
     lock: Option<File>,
     checkpoints: CheckpointFiles,
+    /// Index snapshots beside the checkpoints (`index/`).
+    snapshots: CheckpointFiles,
     /// Whether the directory held a ledger's files before this store opened it.
     found: bool,
     /// Bytes of a torn tail removed (or, read-only, ignored) on open.
     torn: Option<u64>,
+    /// The position of the index snapshot the open started from, if it used one.
+    from_snapshot: Option<u64>,
     /// Faults injected by tests (see [`Fault`]).
     faults: faults::Faults,
 }
@@ -159,6 +169,7 @@ impl EventStore for FileStore {
             return Ok(false);
         }
         self.checkpoints.write(position, bytes)?;
+        self.write_snapshot(position);
         Ok(true)
     }
 }
@@ -196,6 +207,12 @@ impl FileStore {
         self.torn
     }
 
+    /// The position of the index snapshot this open loaded (then only the frames after it
+    /// were scanned); `None` when it scanned the whole log.
+    pub fn opened_from_snapshot(&self) -> Option<u64> {
+        self.from_snapshot
+    }
+
     /// The error for a directory that holds a file store's files but no ledger (no settings
     /// and no events): a damaged ledger or an interrupted create. `what` says what is missing.
     pub fn no_ledger_error(&self, what: &str) -> StoreError {
@@ -208,6 +225,22 @@ impl FileStore {
                  only if this directory never recorded a command remove it and run init again",
                 self.dir.display()
             ),
+        }
+    }
+
+    /// Writes an index snapshot at `position` when the log's head is there (a checkpoint of
+    /// the head, as the ledger writes them); a snapshot not written only slows the next open.
+    fn write_snapshot(&self, position: u64) {
+        let Ok(state) = self.state.read() else {
+            return;
+        };
+        if state.index.head().position != position {
+            return;
+        }
+        let bytes = snapshot::encode(&state.index, &state.frames);
+        drop(state);
+        if let Err(e) = self.snapshots.write(position, &bytes) {
+            eprintln!("memberledger: warning: no index snapshot at position {position}: {e}");
         }
     }
 

@@ -129,7 +129,15 @@ impl FileStore {
             drop(segments::create(dir, 0)?);
             numbers.push(0);
         }
-        let (scanned, files) = scan_all(dir, &numbers, write)?;
+        let snapshots = CheckpointFiles::new(dir.join(crate::SNAPSHOT_DIR));
+        // A read-only open (verify) never trusts a snapshot: it scans everything.
+        let start = if write {
+            crate::snapshot::latest(dir, &snapshots)
+        } else {
+            None
+        };
+        let from_snapshot = start.as_ref().map(|s| s.index.head().position);
+        let (scanned, files) = scan_all(dir, &numbers, write, start)?;
         let last = *numbers.last().expect("at least one segment");
         let file = Arc::clone(files.last().expect("one file a segment"));
         if let (Some(torn), true) = (scanned.torn, write) {
@@ -161,36 +169,51 @@ impl FileStore {
             }),
             lock,
             checkpoints: CheckpointFiles::new(dir.join("checkpoints")),
+            snapshots,
             found,
             torn: scanned.torn,
+            from_snapshot,
             faults: crate::faults::Faults::default(),
         })
     }
 }
 
-/// Reads and scans every segment (the last opened for writing when `write`).
+/// Reads and scans every segment (the last opened for writing when `write`), or only what
+/// follows `start` (an index snapshot): the segments before its last frame's are not read.
 fn scan_all(
     dir: &Path,
     numbers: &[u32],
     write: bool,
+    start: Option<Scanned>,
 ) -> Result<(Scanned, Vec<Arc<File>>), StoreError> {
-    let mut scanned = Scanned::default();
+    let resume = start
+        .as_ref()
+        .and_then(|s| s.frames.last())
+        .map(|f| (f.segment, f.offset + u64::from(f.len)));
+    let mut scanned = start.unwrap_or_default();
     let mut files = Vec::with_capacity(numbers.len());
     let mut bytes = Vec::new();
     for (i, &n) in numbers.iter().enumerate() {
         let last = i + 1 == numbers.len();
         let file = segments::open(dir, n, write && last)?;
-        bytes.clear();
-        // Sized once: a read into a growing buffer copies the segment over and over.
-        let len = file.metadata().map_or(0, |m| m.len());
-        bytes.reserve(usize::try_from(len).unwrap_or(0));
-        std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| {
-            storage(
-                &format!("cannot read {}", dir.join(segments::name(n)).display()),
-                e,
-            )
-        })?;
-        scanned.segment(n, &bytes, last, &segments::name(n))?;
+        let from = match resume {
+            Some((segment, _)) if n < segment => None,
+            Some((segment, end)) if n == segment => Some(usize::try_from(end).unwrap_or(0)),
+            _ => Some(0),
+        };
+        if let Some(from) = from {
+            bytes.clear();
+            // Sized once: a read into a growing buffer copies the segment over and over.
+            let len = file.metadata().map_or(0, |m| m.len());
+            bytes.reserve(usize::try_from(len).unwrap_or(0));
+            std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| {
+                storage(
+                    &format!("cannot read {}", dir.join(segments::name(n)).display()),
+                    e,
+                )
+            })?;
+            scanned.segment(n, (&bytes, from.min(bytes.len())), last, &segments::name(n))?;
+        }
         files.push(Arc::new(file));
     }
     Ok((scanned, files))

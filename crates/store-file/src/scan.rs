@@ -34,16 +34,16 @@ pub(crate) struct Scanned {
 }
 
 impl Scanned {
-    /// Scans one segment's bytes (`last`: the segment appends go to).
+    /// Scans one segment's bytes from byte `from` (`last`: the segment appends go to).
     pub(crate) fn segment(
         &mut self,
         number: u32,
-        bytes: &[u8],
+        (bytes, from): (&[u8], usize),
         last: bool,
         name: &str,
     ) -> Result<(), StoreError> {
-        let mut at = 0;
-        let mut append_start = 0;
+        let mut at = from;
+        let mut append_start = from;
         let mut pending: Vec<(usize, Header)> = Vec::new();
         while at < bytes.len() {
             let whole = read_header(&bytes[at..]).filter(|&h| body(&bytes[at..], h).is_some());

@@ -1,5 +1,6 @@
 //! Any sequence of appends (some failing on an injected fault, some refused as conflicts),
-//! then a reopen, reads back exactly the acknowledged events, spanning segments.
+//! and some checkpoints (each with an index snapshot), then a reopen, reads back exactly the
+//! acknowledged events, spanning segments, whether the open starts from a snapshot or not.
 
 use memberledger_core::{decide, Command, Context, Decision, Policy};
 use memberledger_store::{Append, EventStore, RawEvent};
@@ -49,6 +50,10 @@ proptest! {
                     let from = acknowledged.len() as u64 + 1;
                     acknowledged.extend(store.read_raw(from, usize::MAX).unwrap());
                     prop_assert_eq!(acknowledged.len() as u64, head);
+                    if fault == 5 {
+                        // A checkpoint of the head, and its index snapshot.
+                        prop_assert!(store.write_checkpoint(head, b"cp").unwrap());
+                    }
                 }
                 Err(e) => prop_assert!(fault < 2, "{e}"),
             }
