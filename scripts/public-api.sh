@@ -3,7 +3,7 @@
 # JSON, nightly toolchain) and compares the listing with the checked-in one in
 # docs/public-api/. Any difference fails: a change to the API must be deliberate, committed
 # with the listing it produces. The crates whose types the facade re-exports (core, store,
-# store-sled) are listed too: cargo-public-api shows a re-export from another crate as one
+# store-sled, store-file) are listed too: cargo-public-api shows a re-export from another crate as one
 # `pub use` line, so a change to a re-exported type is seen only in its own crate's listing.
 #
 #   scripts/public-api.sh           check (exit 1 on a difference, showing it)
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-crates=(memberledger memberledger-core memberledger-store memberledger-store-sled)
+crates=(memberledger memberledger-core memberledger-store memberledger-store-sled memberledger-store-file)
 
 if ! cargo public-api --version >/dev/null 2>&1; then
   echo "public-api: cargo-public-api is not installed (cargo install cargo-public-api --locked)" >&2

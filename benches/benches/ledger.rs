@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use memberledger::domain::MemberState;
-use memberledger::{Ledger, Policy};
+use memberledger::{Ledger, LedgerOptions, Policy, StoreKind};
 use memberledger_benches::workload;
 use memberledger_core::{
     canonical_json, chain_hash, decide as decide_command, Context, Event, GENESIS_HASH,
@@ -140,18 +140,24 @@ fn durable_execution(c: &mut Criterion) {
         });
     });
     g.throughput(Throughput::Elements(1000));
-    g.bench_function("batch_of_1000_sled", |b| {
-        b.iter_batched(
-            || {
-                let dir = tempfile::tempdir().unwrap();
-                let ledger = Ledger::open(dir.path().join("l")).unwrap();
-                ledger.execute_batch(&commands[..2_000]);
-                (dir, ledger)
-            },
-            |(_dir, ledger)| ledger.execute_batch(&commands[2_000..3_000]).len(),
-            BatchSize::PerIteration,
-        );
-    });
+    for (name, kind) in [
+        ("batch_of_1000_sled", StoreKind::Sled),
+        ("batch_of_1000_file", StoreKind::File),
+    ] {
+        let options = LedgerOptions::default().with_store_kind(kind);
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    let dir = tempfile::tempdir().unwrap();
+                    let ledger = Ledger::open_with(dir.path().join("l"), &options).unwrap();
+                    ledger.execute_batch(&commands[..2_000]);
+                    (dir, ledger)
+                },
+                |(_dir, ledger)| ledger.execute_batch(&commands[2_000..3_000]).len(),
+                BatchSize::PerIteration,
+            );
+        });
+    }
     g.finish();
 }
 

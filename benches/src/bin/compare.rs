@@ -7,6 +7,7 @@
 //! cargo run --release -p memberledger-benches --bin compare -- --commands 1000000 --members 100000 --stores 50
 //! # the issue's scale and 10x either side (stores stay 50); hledger only where it is quick:
 //! cargo run --release -p memberledger-benches --bin compare -- --scale 0.1,1,10 --systems memberledger,sqlite,sled
+//! cargo run --release -p memberledger-benches --bin compare -- --scale 0.1 --systems memberledger,memberledger-file,sqlite
 //! ```
 //!
 //! `--scale X` runs `X` times 1,000,000 commands over `X` times 100,000 members (a list runs
@@ -21,7 +22,7 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use memberledger::domain::MemberState;
-use memberledger::{Command, Ledger, MemberId, Policy};
+use memberledger::{Command, Ledger, MemberId, Policy, StoreKind};
 use memberledger_benches::workload_iter;
 use memberledger_core::{
     canonical_json, chain_hash, decide, decode_event, Context, Event, Hash, GENESIS_HASH,
@@ -31,7 +32,7 @@ use serde_json::{json, Value};
 #[path = "compare/postgres.rs"]
 mod postgres;
 
-const USAGE: &str = "usage: compare [--commands N --members N --stores N | --scale 0.1,1,10] [--systems memberledger,sqlite,sled,hledger] [--dir DIR]
+const USAGE: &str = "usage: compare [--commands N --members N --stores N | --scale 0.1,1,10] [--systems memberledger,memberledger-file,sqlite,sled,hledger] [--dir DIR]
   --scale S runs S x (1,000,000 commands, 100,000 members, 50 stores); the default is one run of
   the given (or default) size with every system.";
 
@@ -64,9 +65,15 @@ fn args() -> Args {
         stores: 50,
         dir: None,
         system: None,
-        systems: ["memberledger", "sqlite", "sled", "hledger"]
-            .map(str::to_owned)
-            .to_vec(),
+        systems: [
+            "memberledger",
+            "memberledger-file",
+            "sqlite",
+            "sled",
+            "hledger",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
         scales: Vec::new(),
         cache_mb: None,
     };
@@ -110,7 +117,8 @@ fn main() {
         Some(system) => {
             let dir = a.dir.clone().expect("--dir");
             let result = match system {
-                "memberledger" => run_memberledger(&a, &dir),
+                "memberledger" => run_memberledger(&a, &dir, StoreKind::Sled),
+                "memberledger-file" => run_memberledger(&a, &dir, StoreKind::File),
                 "sqlite" => run_sqlite(&a, &dir),
                 "sled" => run_sled(&a, &dir),
                 "postgres" => postgres::run(&a, &dir),
@@ -201,12 +209,14 @@ fn print_table(a: &Args, results: &[Value]) {
         );
     }
     let by = |s: &str| results.iter().find(|r| r["system"] == s);
-    if let (Some(m), Some(q)) = (by("memberledger"), by("sqlite")) {
-        if let (Some(x), Some(y)) = (f(m, "commands_per_s"), f(q, "commands_per_s")) {
-            println!("\nmemberledger / SQLite, durable commands/s: {:.2}x", x / y);
-        }
-        if let (Some(x), Some(y)) = (f(m, "replay_events_per_s"), f(q, "replay_events_per_s")) {
-            println!("memberledger / SQLite, replay events/s:    {:.2}x", x / y);
+    for ours in ["memberledger", "memberledger-file"] {
+        if let (Some(m), Some(q)) = (by(ours), by("sqlite")) {
+            if let (Some(x), Some(y)) = (f(m, "commands_per_s"), f(q, "commands_per_s")) {
+                println!("\n{ours} / SQLite, durable commands/s: {:.2}x", x / y);
+            }
+            if let (Some(x), Some(y)) = (f(m, "replay_events_per_s"), f(q, "replay_events_per_s")) {
+                println!("{ours} / SQLite, replay events/s:    {:.2}x", x / y);
+            }
         }
     }
     if let Some(p) = by("postgres") {
@@ -239,24 +249,32 @@ fn print_table(a: &Args, results: &[Value]) {
             );
         }
     }
-    if let Some(m) = by("memberledger") {
-        if let Some(b) = f(m, "projection_bytes_per_member") {
-            println!(
-                "memory per member projection (heap of the projections / members): {b:.0} bytes"
-            );
-        }
-        print_open(m);
-        if let Some(b) = f(m, "ledger_heap_bytes_per_member") {
-            println!(
-                "heap of the open ledger / members (projections, index, sled cache): {b:.0} bytes"
-            );
-        }
-        if let Some(b) = f(m, "bytes_per_member") {
-            println!("RSS growth on open / members: {b:.0} bytes");
-        }
-        if let Some(x) = f(m, "open_replay_events_per_s") {
-            println!("open + replay (no verify report) events/s: {x:.0}");
-        }
+    for m in ["memberledger", "memberledger-file"]
+        .into_iter()
+        .filter_map(by)
+    {
+        print_memory(m);
+    }
+}
+
+/// The memory and open figures of a memberledger run (on either store).
+fn print_memory(m: &Value) {
+    let f = |k: &str| m.get(k).and_then(Value::as_f64);
+    println!("\n{}:", m["system"].as_str().unwrap_or("?"));
+    if let Some(b) = f("projection_bytes_per_member") {
+        println!("memory per member projection (heap of the projections / members): {b:.0} bytes");
+    }
+    print_open(m);
+    if let Some(b) = f("ledger_heap_bytes_per_member") {
+        println!(
+            "heap of the open ledger / members (projections, index, the store's cache): {b:.0} bytes"
+        );
+    }
+    if let Some(b) = f("bytes_per_member") {
+        println!("RSS growth on open / members: {b:.0} bytes");
+    }
+    if let Some(x) = f("open_replay_events_per_s") {
+        println!("open + replay (no verify report) events/s: {x:.0}");
     }
 }
 
@@ -316,10 +334,16 @@ fn groups(
     })
 }
 
-fn run_memberledger(a: &Args, dir: &Path) -> Value {
+/// memberledger on sled (`memberledger`) or on the append-only file store
+/// (`memberledger-file`).
+fn run_memberledger(a: &Args, dir: &Path, kind: StoreKind) -> Value {
     let mut all = commands(a);
-    let path = dir.join("memberledger");
-    let mut options = memberledger::LedgerOptions::default();
+    let system = match kind {
+        StoreKind::File => "memberledger-file",
+        _ => "memberledger",
+    };
+    let path = dir.join(system);
+    let mut options = memberledger::LedgerOptions::default().with_store_kind(kind);
     if let Some(mb) = a.cache_mb {
         options = options.with_cache_bytes(mb << 20);
     }
@@ -376,7 +400,7 @@ fn run_memberledger(a: &Args, dir: &Path) -> Value {
     let projections = ALLOCATOR.allocated().saturating_sub(before);
     drop(copy);
     json!({
-        "system": "memberledger",
+        "system": system,
         "commands": a.commands, "recorded": ok, "events": events,
         "commands_per_s": a.commands as f64 / secs,
         "open_replay_events_per_s": events as f64 / open_secs,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use memberledger::{Ledger, Policy, VerifyReport};
+use memberledger::{Ledger, Policy, StoreKind, VerifyReport};
 
 use crate::Fail;
 
@@ -73,10 +73,10 @@ impl Db {
         }))
     }
 
-    /// Creates a new ledger under `policy`.
-    pub(crate) fn create(&self, policy: Policy) -> Result<Ledger, Fail> {
+    /// Creates a new ledger under `policy`; in a directory, in the store `kind` names.
+    pub(crate) fn create(&self, policy: Policy, kind: StoreKind) -> Result<Ledger, Fail> {
         Ok(with_card_key(match self {
-            Db::Dir(p) => Ledger::create(p, policy)?,
+            Db::Dir(p) => Ledger::create_with(p, policy, &options().with_store_kind(kind))?,
             Db::Postgres { url, schema } => {
                 Ledger::create_postgres(url, schema.as_deref(), policy)?
             }

@@ -127,6 +127,10 @@ enum Cmd {
         /// A policy JSON file.
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// The store a ledger in a directory is created in: `sled` (the default) or `file`
+        /// (the append-only file store). Later commands find the kind at the directory.
+        #[arg(long, env = "MEMBERLEDGER_STORE", default_value = "sled", value_parser = ["sled", "file"])]
+        store: String,
     },
     /// Runs a JSON Lines batch of commands (FILE, or - for standard input), one receipt per line.
     Apply {
@@ -305,7 +309,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     }
     let open = |db: &Db| open(db, &clock);
     match cli.command {
-        Cmd::Init { policy } => init::run(&db, policy.as_deref()),
+        Cmd::Init { policy, store } => init::run(&db, policy.as_deref(), &store),
         Cmd::Apply { file, dry_run } => apply::run(&open(&db)?, &file, dry_run),
         Cmd::Member {
             command: MemberCmd::Show { id, json, as_of },

@@ -85,13 +85,52 @@ fn story() -> String {
 #[test]
 fn init_apply_show_verify_export_across_processes() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger");
-    let o = run(&db, &["init"]);
-    assert!(o.status.success(), "{o:?}");
-    // A second init refuses to overwrite.
-    assert_eq!(run(&db, &["init"]).status.code(), Some(2));
+    init_apply_show_verify_export(dir.path(), &["init"]);
+}
 
-    let file = dir.path().join("story.jsonl");
+#[test]
+fn init_apply_show_verify_export_across_processes_on_the_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = init_apply_show_verify_export(dir.path(), &["init", "--store", "file"]);
+    assert_eq!(
+        memberledger::StoreKind::at(&db),
+        memberledger::StoreKind::File
+    );
+    assert!(db.join("FORMAT").exists());
+}
+
+#[test]
+fn a_file_store_open_in_another_process_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger");
+    assert!(run(&db, &["init", "--store", "file"]).status.success());
+    let held = memberledger::Ledger::open_existing(&db).unwrap();
+    let o = run_stdin(&db, &["apply", "-"], &story());
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("open in another process"),
+        "{o:?}"
+    );
+    // verify reads without the lock, and writes nothing.
+    assert_eq!(run(&db, &["verify"]).status.code(), Some(0));
+    drop(held);
+    assert!(run_stdin(&db, &["apply", "-"], &story()).status.success());
+}
+
+/// init (with `init` args), apply, show, verify, export, each its own process, in a ledger
+/// below `dir`; the ledger's directory.
+fn init_apply_show_verify_export(dir: &Path, init: &[&str]) -> std::path::PathBuf {
+    let db = dir.join("ledger");
+    let o = run(&db, init);
+    assert!(o.status.success(), "{o:?}");
+    // A second init refuses to overwrite (of either kind).
+    assert_eq!(run(&db, &["init"]).status.code(), Some(2));
+    assert_eq!(
+        run(&db, &["init", "--store", "file"]).status.code(),
+        Some(2)
+    );
+
+    let file = dir.join("story.jsonl");
     std::fs::write(&file, story()).unwrap();
     let o = run(&db, &["apply", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
@@ -162,6 +201,7 @@ fn init_apply_show_verify_export_across_processes() {
         export.stdout,
         run(&db, &["export", "--format", "jsonl"]).stdout
     );
+    db
 }
 
 #[test]

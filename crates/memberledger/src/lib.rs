@@ -136,6 +136,8 @@ mod verify;
 pub use checkpoint::{CHECKPOINT_EVERY, CHECKPOINT_VERSION};
 pub use clock::{Clock, DEFAULT_MAX_SKEW_SECS};
 pub use error::Error;
+#[cfg(feature = "sled")]
+pub use ledger::StoreKind;
 pub use ledger::{Ledger, LedgerOptions, Quote, BATCH_MAX, FEED_PAGE_MAX};
 pub use receipt::Receipt;
 pub use verify::{Problem, VerifyReport};
@@ -200,6 +202,8 @@ pub mod store {
         Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, MemoryStore,
         RawEvent, StoreError,
     };
+    #[cfg(feature = "sled")]
+    pub use memberledger_store_file::FileStore;
     #[cfg(feature = "postgres")]
     pub use memberledger_store_postgres::{PgStore, Staging};
     #[cfg(feature = "sled")]

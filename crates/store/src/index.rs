@@ -215,6 +215,105 @@ impl Index {
     }
 }
 
+/// A length as eight little-endian bytes.
+fn len_bytes(n: usize) -> [u8; 8] {
+    u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes()
+}
+
+/// Reads the snapshot form of an index ([`Index::to_bytes`]).
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.u64()?).ok()
+    }
+}
+
+impl Index {
+    /// The index as bytes, for a snapshot a store keeps beside a checkpoint (read back with
+    /// [`from_bytes`](Index::from_bytes)): the head, each member's stream (id, last position,
+    /// version, the varint deltas), each command's place. Not a checked format: the store
+    /// closes it with its own checksum.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(48 + self.commands.len() * 32 + self.streams.len() * 48);
+        v.extend_from_slice(&self.head.position.to_le_bytes());
+        v.extend_from_slice(&self.head.hash);
+        v.extend_from_slice(&len_bytes(self.streams.len()));
+        for s in &self.streams {
+            let id = s.id.as_str().as_bytes();
+            v.extend_from_slice(&len_bytes(id.len()));
+            v.extend_from_slice(id);
+            v.extend_from_slice(&s.last.to_le_bytes());
+            v.extend_from_slice(&s.version.to_le_bytes());
+            v.extend_from_slice(&len_bytes(s.deltas.len()));
+            v.extend_from_slice(&s.deltas);
+        }
+        v.extend_from_slice(&len_bytes(self.commands.len()));
+        for (id, slot) in &self.commands {
+            v.extend_from_slice(id.as_bytes());
+            v.extend_from_slice(&slot.first_position.to_le_bytes());
+            v.extend_from_slice(&slot.member.to_le_bytes());
+            v.extend_from_slice(&slot.count.to_le_bytes());
+        }
+        v
+    }
+
+    /// The index [`to_bytes`](Index::to_bytes) wrote; `None` when the bytes are not one.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Index> {
+        let mut b = Bytes(bytes);
+        let mut index = Index::default();
+        index.head.position = b.u64()?;
+        index.head.hash = b.take(32)?.try_into().ok()?;
+        let streams = b.len()?;
+        for i in 0..streams {
+            let id_len = b.len()?;
+            let id = MemberId::decode_str(std::str::from_utf8(b.take(id_len)?).ok()?).ok()?;
+            let (last, version) = (b.u64()?, b.u64()?);
+            let deltas_len = b.len()?;
+            let deltas = b.take(deltas_len)?.to_vec();
+            index.members.insert(id.clone(), u32::try_from(i).ok()?);
+            index.streams.push(Stream {
+                id,
+                deltas,
+                last,
+                version,
+            });
+        }
+        let commands = b.len()?;
+        index.commands.reserve(commands.min(bytes.len() / 32));
+        for _ in 0..commands {
+            let id = Uuid::from_slice(b.take(16)?).ok()?;
+            let (first_position, member, count) = (b.u64()?, b.u32()?, b.u32()?);
+            if usize::try_from(member).ok()? >= index.streams.len() {
+                return None;
+            }
+            index.commands.insert(
+                id,
+                Slot {
+                    first_position,
+                    member,
+                    count,
+                },
+            );
+        }
+        (b.0.is_empty() && index.members.len() == index.streams.len()).then_some(index)
+    }
+}
+
 impl LogView for Index {
     fn head(&self) -> Head {
         self.head
@@ -247,5 +346,43 @@ mod tests {
         }
         assert_eq!(s.positions(), positions);
         assert_eq!(s.version, positions.len() as u64);
+    }
+
+    #[test]
+    fn an_index_round_trips_through_its_bytes_and_cut_bytes_are_refused() {
+        let mut index = Index::default();
+        for (i, member) in ["a", "b", "a", "c", "a"].into_iter().enumerate() {
+            let n = u64::try_from(i).unwrap();
+            let record = CommandRecord {
+                command: Uuid::from_u128(u128::from(n) + 1),
+                member: MemberId::new(member).unwrap(),
+                digest: [0; 32],
+                first_position: 2 * n + 1,
+                count: 2,
+            };
+            index.add(
+                record,
+                [
+                    (2 * n + 1, [1; 32]),
+                    (2 * n + 2, [u8::try_from(n).unwrap(); 32]),
+                ]
+                .into_iter(),
+            );
+        }
+        let bytes = index.to_bytes();
+        let back = Index::from_bytes(&bytes).unwrap();
+        assert_eq!(back.head(), index.head());
+        assert_eq!(back.to_bytes().len(), bytes.len());
+        for member in ["a", "b", "c", "d"] {
+            let m = MemberId::new(member).unwrap();
+            assert_eq!(back.member_positions(&m), index.member_positions(&m));
+        }
+        for n in 1..=6 {
+            let id = Uuid::from_u128(n);
+            assert_eq!(back.command(id), index.command(id));
+        }
+        for cut in 0..bytes.len() {
+            assert!(Index::from_bytes(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
     }
 }

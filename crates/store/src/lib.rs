@@ -11,7 +11,9 @@ mod index;
 mod memory;
 mod seal;
 
+pub mod checkpoint_files;
 pub mod conformance;
+pub mod record;
 
 pub use error::{AppendConflict, Cause, StoreError};
 pub use index::{CommandPlace, Index};

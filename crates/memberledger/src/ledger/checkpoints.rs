@@ -32,6 +32,10 @@ pub struct LedgerOptions {
     /// Events between two checkpoints (default [`CHECKPOINT_EVERY`]); one is also written
     /// by [`close`](Ledger::close). `None`: never (open then replays the whole log).
     pub checkpoint_every: Option<u64>,
+    /// The store a new ledger on disk is created in (default: sled). An existing ledger is
+    /// opened in the store it was created in.
+    #[cfg(feature = "sled")]
+    pub store_kind: super::disk::StoreKind,
 }
 
 impl Default for LedgerOptions {
@@ -39,6 +43,8 @@ impl Default for LedgerOptions {
         LedgerOptions {
             cache_bytes: None,
             checkpoint_every: Some(CHECKPOINT_EVERY),
+            #[cfg(feature = "sled")]
+            store_kind: super::disk::StoreKind::default(),
         }
     }
 }
@@ -53,6 +59,13 @@ impl LedgerOptions {
     /// The options with a checkpoint every `events` events (`None`: never).
     pub fn with_checkpoint_every(mut self, events: Option<u64>) -> LedgerOptions {
         self.checkpoint_every = events.filter(|&n| n > 0);
+        self
+    }
+
+    /// The options with new ledgers on disk created in `kind` of store.
+    #[cfg(feature = "sled")]
+    pub fn with_store_kind(mut self, kind: super::disk::StoreKind) -> LedgerOptions {
+        self.store_kind = kind;
         self
     }
 

@@ -23,6 +23,8 @@ use crate::Clock;
 
 mod checkpoints;
 mod commit;
+#[cfg(feature = "sled")]
+pub(crate) mod disk;
 mod feed;
 pub(crate) mod import;
 pub(crate) mod notices;
@@ -35,6 +37,8 @@ mod shared;
 mod sweep;
 
 pub use checkpoints::LedgerOptions;
+#[cfg(feature = "sled")]
+pub use disk::StoreKind;
 pub use feed::FEED_PAGE_MAX;
 pub(crate) use open::Open;
 pub use quote::Quote;

@@ -2,41 +2,42 @@
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
+#[cfg(feature = "sled")]
+use super::disk::{Disk, Mode};
 use memberledger_core::{Policy, Rejection};
 use memberledger_store::{EventStore, MemoryStore};
-#[cfg(feature = "sled")]
-use memberledger_store_sled::SledStore;
 
 use super::{commit::Queue, recover::Tail, Ledger, Policies, POLICY_KEY};
 use crate::{Clock, Error};
 
-/// The ledger on disk, in sled (the default `sled` feature).
+/// The ledger on disk (the default `sled` feature): in sled, or in the append-only file
+/// store, whichever the directory holds (see [`StoreKind`](crate::StoreKind)); a new ledger
+/// is sled's unless the options ask for the file store.
 #[cfg(feature = "sled")]
 impl Ledger {
-    /// Opens the sled ledger in `path`, creating it with the built-in policy if there is none.
+    /// Opens the ledger in `path`, creating it (in sled) with the built-in policy if there is
+    /// none.
     ///
-    /// A directory that holds sled's files but no ledger is `Corrupt`, never a new ledger. A
-    /// ledger open elsewhere (another process, or another `Ledger` in this one) is `locked`.
+    /// A directory that holds a store's files but no ledger is `Corrupt`, never a new ledger.
+    /// A ledger open elsewhere (another process, or another `Ledger` in this one) is `locked`.
     pub fn open(path: impl AsRef<Path>) -> Result<Ledger, Error> {
-        let store = SledStore::open(path)?;
-        refuse_files_without_a_ledger(&store)?;
-        Ledger::with_store(Box::new(store), None)
+        Ledger::open_with(path, &crate::LedgerOptions::default())
     }
 
-    /// Opens the sled ledger in `path`, failing when there is none (rather than creating one).
+    /// Opens the ledger in `path`, failing when there is none (rather than creating one).
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Ledger, Error> {
         Ledger::open_existing_with(path, &crate::LedgerOptions::default())
     }
 
-    /// [`open`](Ledger::open) with options: how often checkpoints are written, and a bound
-    /// on sled's page cache.
+    /// [`open`](Ledger::open) with options: how often checkpoints are written, a bound on
+    /// sled's page cache, and the store a new ledger is created in.
     pub fn open_with(
         path: impl AsRef<Path>,
         options: &crate::LedgerOptions,
     ) -> Result<Ledger, Error> {
-        let store = SledStore::open_with(path, &options.sled())?;
-        refuse_files_without_a_ledger(&store)?;
-        Ledger::with_store(Box::new(store), None)
+        let store = Disk::open(path.as_ref(), options, Mode::Write)?
+            .refuse_files_without_a_ledger(POLICY_KEY)?;
+        Ledger::with_store(store.boxed(), None)
             .map(|l| l.with_checkpoint_every(options.checkpoint_every))
     }
 
@@ -45,21 +46,21 @@ impl Ledger {
         path: impl AsRef<Path>,
         options: &crate::LedgerOptions,
     ) -> Result<Ledger, Error> {
-        let store = existing_store(path.as_ref(), |p| SledStore::open_with(p, &options.sled()))?;
-        Ledger::with_store(Box::new(store), None)
+        let store = existing_store(path.as_ref(), options, Mode::Write)?;
+        Ledger::with_store(store.boxed(), None)
             .map(|l| l.with_checkpoint_every(options.checkpoint_every))
     }
 
-    /// Opens the existing sled ledger in `path` and verifies it, in one replay: the replay
+    /// Opens the existing ledger in `path` and verifies it, in one replay: the replay
     /// that builds the projections makes every check [`verify`](Ledger::verify) makes, and
     /// its totals are the report (`open_existing` then `verify` replays twice). A damaged log
     /// is `Err(Error::Corrupt)` with its first bad position, as from `open_existing`.
     ///
-    /// It writes nothing to `path`: it reads a private copy of the ledger
-    /// ([`SledStore::open_copy`]), so not even sled's recovery of damaged files changes them,
-    /// and the ledger it returns refuses writes. A ledger written before founding records
-    /// existed is verified as it is, and
-    /// [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
+    /// It writes nothing to `path`: a sled ledger is read from a private copy
+    /// ([`SledStore::open_copy`](memberledger_store_sled::SledStore::open_copy)), so not even sled's recovery of damaged files changes them;
+    /// a file store is opened for reading only, without its lock. The ledger it returns
+    /// refuses writes. A ledger written before founding records existed is verified as it
+    /// is, and [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
     pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
         Ledger::open_verified_with(path, &crate::LedgerOptions::default())
     }
@@ -69,29 +70,55 @@ impl Ledger {
         path: impl AsRef<Path>,
         options: &crate::LedgerOptions,
     ) -> Result<(Ledger, crate::VerifyReport), Error> {
-        let store = existing_store(path.as_ref(), |p| {
-            SledStore::open_copy_with(p, &options.sled())
-        })?;
-        Ledger::assemble(Box::new(store), None, Open::Verify)
+        let store = existing_store(path.as_ref(), options, Mode::Read)?;
+        Ledger::assemble(store.boxed(), None, Open::Verify)
     }
 
     /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there, and
-    /// with `Corrupt` if sled's files are there without a ledger (a damaged ledger, or an
+    /// with `Corrupt` if a store's files are there without a ledger (a damaged ledger, or an
     /// interrupted `create`): only an absent or empty directory takes a new ledger.
     pub fn create(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
-        let store = SledStore::open(path.as_ref())?;
+        Ledger::create_with(path, policy, &crate::LedgerOptions::default())
+    }
+
+    /// [`create`](Ledger::create) with options: the store the ledger is created in
+    /// ([`LedgerOptions::with_store_kind`](crate::LedgerOptions::with_store_kind)), how often
+    /// checkpoints are written, sled's cache.
+    ///
+    /// ```
+    /// use memberledger::{Ledger, LedgerOptions, Policy, StoreKind};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("ledger");
+    /// let options = LedgerOptions::default().with_store_kind(StoreKind::File);
+    /// Ledger::create_with(&path, Policy::builtin(), &options)?.close();
+    /// assert_eq!(StoreKind::at(&path), StoreKind::File);
+    /// let again = Ledger::open_existing(&path)?; // the kind is found at the path
+    /// # drop(again);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_with(
+        path: impl AsRef<Path>,
+        policy: Policy,
+        options: &crate::LedgerOptions,
+    ) -> Result<Ledger, Error> {
+        let disk = Disk::open(path.as_ref(), options, Mode::Write)?;
+        let store = match &disk {
+            Disk::Sled(s) => s as &dyn EventStore,
+            Disk::File(s) => s,
+        };
         if store.meta(POLICY_KEY)?.is_some() || store.head()?.position > 0 {
             return Err(Error::AlreadyExists(format!(
                 "a ledger already exists at {}",
                 path.as_ref().display()
             )));
         }
-        refuse_files_without_a_ledger(&store)?;
-        Ledger::with_store(Box::new(store), Some(policy))
+        let disk = disk.refuse_files_without_a_ledger(POLICY_KEY)?;
+        Ledger::with_store(disk.boxed(), Some(policy))
+            .map(|l| l.with_checkpoint_every(options.checkpoint_every))
     }
 
-    /// Opens the sled ledger in `path`, creating it with `policy` as its founding policy if
-    /// there is none: what a host calls at every start. An existing ledger must have been
+    /// Opens the ledger in `path`, creating it (in sled) with `policy` as its founding policy
+    /// if there is none: what a host calls at every start. An existing ledger must have been
     /// created with `policy` (`invalid_policy` otherwise; later versions are published with
     /// `publish_policy` commands and do not change the founding one).
     ///
@@ -106,9 +133,9 @@ impl Ledger {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create_or_open(path: impl AsRef<Path>, policy: Policy) -> Result<Ledger, Error> {
-        let store = SledStore::open(path)?;
-        refuse_files_without_a_ledger(&store)?;
-        Ledger::with_store(Box::new(store), Some(policy))
+        let store = Disk::open(path.as_ref(), &crate::LedgerOptions::default(), Mode::Write)?
+            .refuse_files_without_a_ledger(POLICY_KEY)?;
+        Ledger::with_store(store.boxed(), Some(policy))
     }
 }
 
@@ -277,33 +304,16 @@ pub(crate) enum Open {
 }
 
 #[cfg(feature = "sled")]
-/// The sled store of an existing ledger, opened by `open` (in place, or from a copy): there
-/// must be one, with its policy. A directory without a ledger's files is "no ledger";
-/// one with sled's files but no ledger in them is `Corrupt`.
-fn existing_store(
-    path: &Path,
-    open: impl FnOnce(&Path) -> Result<SledStore, memberledger_store::StoreError>,
-) -> Result<SledStore, Error> {
+/// The store of an existing ledger, opened in `mode`: there must be one, with its policy. A
+/// directory without a ledger's files is "no ledger"; one with a store's files but no ledger
+/// in them is `Corrupt`.
+fn existing_store(path: &Path, options: &crate::LedgerOptions, mode: Mode) -> Result<Disk, Error> {
     // Without any of a ledger's files there is no ledger here, and opening would create one.
-    if !SledStore::holds_ledger_files(path) {
+    if !Disk::exists(path) {
         return Err(Error::NoLedger(format!(
             "no ledger at {}; create one first (memberledger init)",
             path.display()
         )));
     }
-    let store = open(path)?;
-    refuse_files_without_a_ledger(&store)?;
-    Ok(store)
-}
-
-#[cfg(feature = "sled")]
-/// `Corrupt` when the store was opened over a ledger's files (sled's, the anchor) and holds
-/// no ledger: no policy setting and no events (a damaged ledger, or an interrupted create).
-fn refuse_files_without_a_ledger(store: &SledStore) -> Result<(), Error> {
-    if store.found_existing() && store.meta(POLICY_KEY)?.is_none() && store.head()?.position == 0 {
-        return Err(store
-            .no_ledger_error("no policy setting and no events")
-            .into());
-    }
-    Ok(())
+    Disk::open(path, options, mode)?.refuse_files_without_a_ledger(POLICY_KEY)
 }

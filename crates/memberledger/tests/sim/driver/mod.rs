@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use memberledger::domain::{check_balanced, postings, Account, EventBody, MemberState};
-use memberledger::store::{EventStore, MemoryStore, SledStore};
+use memberledger::store::{EventStore, FileStore, MemoryStore, SledStore};
 use memberledger::{Command, Error, Ledger, MemberId, Policy, Receipt, StoreId, Uuid};
 
 use super::fault::{FaultKind, FaultStore, Faults, Injected};
@@ -451,6 +451,15 @@ impl Sim {
     fn open(&mut self, policy: Option<Policy>) {
         let inner: Arc<dyn EventStore> = match &self.backend {
             Backend::Memory(m) => Arc::clone(m) as Arc<dyn EventStore>,
+            // MEMBERLEDGER_SIM_DISK=file: the disk backend is the append-only file store.
+            Backend::Sled { path, .. }
+                if std::env::var("MEMBERLEDGER_SIM_DISK").as_deref() == Ok("file") =>
+            {
+                Arc::new(
+                    FileStore::open(path)
+                        .unwrap_or_else(|e| self.fail(&format!("file store reopen: {e}"))),
+                )
+            }
             Backend::Sled { path, .. } => Arc::new(
                 SledStore::open(path).unwrap_or_else(|e| self.fail(&format!("sled reopen: {e}"))),
             ),

@@ -1,0 +1,145 @@
+//! The open scan: one sequential read of every segment that checks each frame, fills the log
+//! index from the record headers (no JSON is parsed), and finds where appends go on. Only the
+//! last segment may end in a torn tail, the part of an append that was never acknowledged:
+//! an unfinished append (its last frame missing) or a damaged frame with no finished append
+//! after it. Damage anywhere else is `Corrupt`, naming the position and the byte.
+
+use memberledger_store::record::decode_chunk_with;
+use memberledger_store::{Index, StoreError};
+
+use crate::frame::{body, read_header, Header};
+
+/// Where a frame is: what a read finds an event by (24 bytes a frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FrameAt {
+    /// The position of its first event.
+    pub(crate) first: u64,
+    /// Its byte offset in its segment.
+    pub(crate) offset: u64,
+    /// Its segment's number.
+    pub(crate) segment: u32,
+    /// Its length, header included.
+    pub(crate) len: u32,
+}
+
+/// What the scan built.
+#[derive(Debug, Default)]
+pub(crate) struct Scanned {
+    pub(crate) index: Index,
+    pub(crate) frames: Vec<FrameAt>,
+    /// The acknowledged length of the last segment scanned: where appends go on.
+    pub(crate) end: u64,
+    /// The length of the torn tail after `end`, if there is one.
+    pub(crate) torn: Option<u64>,
+}
+
+impl Scanned {
+    /// Scans one segment's bytes from byte `from` (`last`: the segment appends go to).
+    pub(crate) fn segment(
+        &mut self,
+        number: u32,
+        (bytes, from): (&[u8], usize),
+        last: bool,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let mut at = from;
+        let mut append_start = from;
+        let mut pending: Vec<(usize, Header)> = Vec::new();
+        while at < bytes.len() {
+            let whole = read_header(&bytes[at..]).filter(|&h| body(&bytes[at..], h).is_some());
+            let Some(h) = whole else {
+                return self.damaged(bytes, at, append_start, last, name);
+            };
+            pending.push((at, h));
+            at += h.frame_len();
+            if h.end {
+                self.commit(number, bytes, &pending, name)?;
+                pending.clear();
+                append_start = at;
+            }
+        }
+        self.end = u64::try_from(append_start).unwrap_or(u64::MAX);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if !last {
+            return Err(self.corrupt(name, append_start, "an unfinished append"));
+        }
+        self.torn = Some(u64::try_from(bytes.len() - append_start).unwrap_or(u64::MAX));
+        Ok(())
+    }
+
+    /// A frame at `at` that is not whole: the torn tail of the last segment when no finished
+    /// append follows it; `Corrupt` otherwise.
+    fn damaged(
+        &mut self,
+        bytes: &[u8],
+        at: usize,
+        append_start: usize,
+        last: bool,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        if !last {
+            return Err(self.corrupt(name, at, "a damaged frame"));
+        }
+        if let Some(later) = finished_append_after(bytes, at) {
+            return Err(self.corrupt(
+                name,
+                at,
+                &format!("a damaged frame, with a finished append after it (at byte {later})"),
+            ));
+        }
+        self.end = u64::try_from(append_start).unwrap_or(u64::MAX);
+        self.torn = Some(u64::try_from(bytes.len() - append_start).unwrap_or(u64::MAX));
+        Ok(())
+    }
+
+    /// Adds a finished append's frames to the index and the frame table.
+    fn commit(
+        &mut self,
+        number: u32,
+        bytes: &[u8],
+        frames: &[(usize, Header)],
+        name: &str,
+    ) -> Result<(), StoreError> {
+        for &(at, h) in frames {
+            let first = self.index.head().position + 1;
+            let chunk = body(&bytes[at..], h).expect("checked by the scan");
+            let records = decode_chunk_with(first, chunk, false)
+                .map_err(|e| self.corrupt(name, at, &format!("a frame does not decode: {e}")))?;
+            self.frames.push(FrameAt {
+                first,
+                offset: u64::try_from(at).unwrap_or(u64::MAX),
+                segment: number,
+                len: u32::try_from(h.frame_len()).expect("bounded by BODY_MAX"),
+            });
+            for rec in records {
+                let first = rec.record.first_position;
+                if self.index.has_command(rec.record.command) {
+                    return Err(StoreError::Corrupt {
+                        position: first,
+                        why: format!("command {} is recorded twice", rec.record.command),
+                    });
+                }
+                let hashes = rec.events.iter().zip(first..).map(|((h, _), p)| (p, *h));
+                self.index.add(rec.record, hashes);
+            }
+        }
+        Ok(())
+    }
+
+    fn corrupt(&self, name: &str, at: usize, what: &str) -> StoreError {
+        StoreError::Corrupt {
+            position: self.index.head().position + 1,
+            why: format!("segment {name}, byte {at}: {what}"),
+        }
+    }
+}
+
+/// The offset of the first whole frame closing an append that starts after `at`, found by
+/// trying every offset (only on the recovery path, after a damaged frame).
+fn finished_append_after(bytes: &[u8], at: usize) -> Option<usize> {
+    (at + 1..bytes.len()).find(|&p| {
+        read_header(&bytes[p..]).is_some_and(|h| h.end && body(&bytes[p..], h).is_some())
+    })
+}

@@ -1,0 +1,243 @@
+//! Faults of the medium and of the files: a torn tail (a crash mid-append) is removed, damage
+//! before it is `Corrupt`, a failed write or sync records nothing; never a panic, never a
+//! quietly shorter ledger.
+
+use std::path::{Path, PathBuf};
+
+use memberledger_core::{decide, Command, Context, Decision, Policy};
+use memberledger_store::{Append, EventStore, StoreError};
+use memberledger_store_file::{Fault, FileStore};
+
+fn enroll(n: u32) -> Append {
+    let c = Command::from_json(&format!(
+        r#"{{"id":"00000000-0000-4000-8000-{n:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{n}","store":"S1"}}"#
+    ))
+    .unwrap();
+    Append {
+        command: c.id,
+        digest: c.digest(),
+        member: c.member.clone(),
+        expected_version: 0,
+        events: decide(&Context::founding(&Policy::builtin()).with_member(None), &c)
+            .map(Decision::into_events)
+            .unwrap(),
+    }
+}
+
+/// Appends enrolments `from..=to`, `per` a batch.
+fn append(store: &FileStore, from: u32, to: u32, per: u32) {
+    for start in (from..=to).step_by(per as usize) {
+        let batch = (start..(start + per).min(to + 1)).map(enroll).collect();
+        assert!(store.append(batch).unwrap().iter().all(Result::is_ok));
+    }
+}
+
+fn segment(path: &Path, n: u32) -> PathBuf {
+    path.join(format!("segment-{n:08}"))
+}
+
+fn len(p: &Path) -> u64 {
+    std::fs::metadata(p).unwrap().len()
+}
+
+fn corrupt_why(r: Result<FileStore, StoreError>) -> String {
+    match r {
+        Err(StoreError::Corrupt { why, .. }) => why,
+        Err(other) => panic!("expected corrupt, got {other:?}"),
+        Ok(s) => panic!("opened with head {:?}", s.head().unwrap()),
+    }
+}
+
+#[test]
+fn a_torn_last_append_is_removed_at_every_byte_it_can_be_cut_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 3, 1);
+    let acknowledged = len(&segment(&path, 0));
+    append(&store, 4, 4, 1);
+    drop(store);
+    let whole = std::fs::read(segment(&path, 0)).unwrap();
+    let expected = FileStore::open(&path).unwrap().read_raw(1, 10).unwrap();
+    assert_eq!(expected.len(), 4);
+    let start = usize::try_from(acknowledged).unwrap();
+    for cut in start..whole.len() {
+        std::fs::write(segment(&path, 0), &whole[..cut]).unwrap();
+        let store = FileStore::open(&path).unwrap();
+        assert_eq!(store.head().unwrap().position, 3, "cut at {cut}");
+        let torn = u64::try_from(cut - start).unwrap();
+        assert_eq!(
+            store.torn_tail(),
+            (torn > 0).then_some(torn),
+            "cut at {cut}"
+        );
+        assert_eq!(
+            store.read_raw(1, 10).unwrap(),
+            expected[..3],
+            "cut at {cut}"
+        );
+        drop(store);
+        assert_eq!(len(&segment(&path, 0)), acknowledged, "cut at {cut}");
+    }
+    // Appending goes on where the acknowledged log ends, and reads back whole.
+    let store = FileStore::open(&path).unwrap();
+    append(&store, 4, 4, 1);
+    drop(store);
+    assert_eq!(
+        FileStore::open(&path).unwrap().read_raw(1, 10).unwrap(),
+        expected
+    );
+}
+
+#[test]
+fn a_last_append_whose_pages_were_lost_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 3, 1);
+    let acknowledged = usize::try_from(len(&segment(&path, 0))).unwrap();
+    append(&store, 4, 4, 1);
+    drop(store);
+    // The file grew but the data never reached the disk: zeros where the frame should be.
+    let mut bytes = std::fs::read(segment(&path, 0)).unwrap();
+    bytes[acknowledged..].fill(0);
+    std::fs::write(segment(&path, 0), &bytes).unwrap();
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.head().unwrap().position, 3);
+}
+
+#[test]
+fn an_unfinished_append_of_several_frames_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 5, 5);
+    let acknowledged = usize::try_from(len(&segment(&path, 0))).unwrap();
+    // Enough records for several frames in one append.
+    append(&store, 6, 400, 395);
+    drop(store);
+    let bytes = std::fs::read(segment(&path, 0)).unwrap();
+    assert!(
+        bytes.len() - acknowledged > 2 * 64 * 1024,
+        "one append, several frames"
+    );
+    // Cut after the first frame (64 KiB of records and its header): whole frames, no last one.
+    for cut in [acknowledged + 70 * 1024, bytes.len() - 1] {
+        std::fs::write(segment(&path, 0), &bytes[..cut]).unwrap();
+        let store = FileStore::open(&path).unwrap();
+        assert_eq!(store.head().unwrap().position, 5, "cut at {cut}");
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_an_earlier_frame_is_corrupt_never_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 1, 1);
+    let first_frame = usize::try_from(len(&segment(&path, 0))).unwrap();
+    append(&store, 2, 3, 1);
+    drop(store);
+    let whole = std::fs::read(segment(&path, 0)).unwrap();
+    for at in 0..first_frame {
+        let mut bad = whole.clone();
+        bad[at] ^= 0x01;
+        std::fs::write(segment(&path, 0), &bad).unwrap();
+        let why = corrupt_why(FileStore::open(&path));
+        assert!(why.contains("segment-00000000"), "flip at {at}: {why}");
+        assert_eq!(whole.len(), bad.len(), "nothing was truncated");
+        assert_eq!(len(&segment(&path, 0)), u64::try_from(whole.len()).unwrap());
+    }
+}
+
+#[test]
+fn damage_in_an_earlier_segment_is_corrupt_and_a_missing_segment_is_a_hole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap().with_segment_bytes(2_000);
+    append(&store, 1, 20, 1);
+    drop(store);
+    assert!(segment(&path, 2).exists(), "the log spans segments");
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.read_raw(1, 100).unwrap().len(), 20);
+    drop(store);
+    // A cut at the end of an earlier segment is damage, not a torn tail.
+    let first = std::fs::read(segment(&path, 0)).unwrap();
+    std::fs::write(segment(&path, 0), &first[..first.len() - 1]).unwrap();
+    corrupt_why(FileStore::open(&path));
+    std::fs::write(segment(&path, 0), &first).unwrap();
+    std::fs::rename(segment(&path, 1), dir.path().join("away")).unwrap();
+    let why = corrupt_why(FileStore::open(&path));
+    assert!(why.contains("missing"), "{why}");
+}
+
+#[test]
+fn a_full_disk_mid_write_records_nothing_and_the_store_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 3, 1);
+    let before = len(&segment(&path, 0));
+    for fault in [
+        Fault::WriteFailsAfter(0),
+        Fault::WriteFailsAfter(100),
+        Fault::SyncFails,
+    ] {
+        store.inject_fault(fault);
+        let err = store.append(vec![enroll(4)]).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Storage { .. }),
+            "{fault:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("nothing was recorded"), "{err}");
+        assert_eq!(store.head().unwrap().position, 3, "{fault:?}");
+        assert_eq!(len(&segment(&path, 0)), before, "{fault:?}");
+        assert!(store.command(enroll(4).command).unwrap().is_none());
+    }
+    // The same command again, once the disk has room: recorded once.
+    append(&store, 4, 4, 1);
+    drop(store);
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.head().unwrap().position, 4);
+    assert_eq!(store.torn_tail(), None);
+}
+
+#[test]
+fn a_crash_between_write_and_sync_keeps_a_whole_append_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 3, 1);
+    let acknowledged = len(&segment(&path, 0));
+    append(&store, 4, 4, 1);
+    drop(store);
+    // The process died after its write and before the sync returned: the append was never
+    // acknowledged, and the disk holds it whole (kept, as a finished append) or not at all.
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.head().unwrap().position, 4);
+    drop(store);
+    let bytes = std::fs::read(segment(&path, 0)).unwrap();
+    std::fs::write(
+        segment(&path, 0),
+        &bytes[..usize::try_from(acknowledged).unwrap()],
+    )
+    .unwrap();
+    assert_eq!(FileStore::open(&path).unwrap().head().unwrap().position, 3);
+}
+
+#[test]
+fn a_read_only_open_ignores_a_torn_tail_and_leaves_it_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 3, 1);
+    drop(store);
+    let mut bytes = std::fs::read(segment(&path, 0)).unwrap();
+    bytes.extend_from_slice(&[7, 0, 0]);
+    std::fs::write(segment(&path, 0), &bytes).unwrap();
+    let reader = FileStore::open_read_only(&path).unwrap();
+    assert_eq!(reader.head().unwrap().position, 3);
+    assert_eq!(reader.torn_tail(), Some(3));
+    drop(reader);
+    assert_eq!(std::fs::read(segment(&path, 0)).unwrap(), bytes);
+}

@@ -1,0 +1,122 @@
+//! Index snapshots beside checkpoints: a writable open loads the latest and scans only the
+//! frames after it, reading back exactly what a full scan reads; a damaged snapshot, or one
+//! that no longer matches the log, is passed over for a full scan; a read-only open never uses
+//! one.
+
+use std::path::Path;
+
+use memberledger_core::{decide, Command, Context, Decision, Policy};
+use memberledger_store::{Append, EventStore, RawEvent};
+use memberledger_store_file::FileStore;
+
+fn enroll(n: u32) -> Append {
+    let c = Command::from_json(&format!(
+        r#"{{"id":"00000000-0000-4000-8000-{n:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{n}","store":"S1"}}"#
+    ))
+    .unwrap();
+    Append {
+        command: c.id,
+        digest: c.digest(),
+        member: c.member.clone(),
+        expected_version: 0,
+        events: decide(&Context::founding(&Policy::builtin()).with_member(None), &c)
+            .map(Decision::into_events)
+            .unwrap(),
+    }
+}
+
+fn append(store: &FileStore, from: u32, to: u32) {
+    for i in from..=to {
+        assert!(store.append(vec![enroll(i)]).unwrap()[0].is_ok());
+    }
+}
+
+/// A ledger of 30 enrolments over small segments, a checkpoint (and snapshot) at 20, and what
+/// it reads back.
+fn ledger(path: &Path) -> Vec<RawEvent> {
+    let store = FileStore::create(path).unwrap().with_segment_bytes(3_000);
+    append(&store, 1, 20);
+    assert!(store.write_checkpoint(20, b"the ledger's bytes").unwrap());
+    append(&store, 21, 30);
+    store.read_raw(1, 100).unwrap()
+}
+
+fn snapshot_file(path: &Path) -> std::path::PathBuf {
+    path.join("index").join(format!("cp-{:020}", 20))
+}
+
+#[test]
+fn an_open_loads_the_snapshot_and_scans_only_the_tail_reading_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let all = ledger(&path);
+    assert!(snapshot_file(&path).exists());
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.opened_from_snapshot(), Some(20));
+    assert_eq!(store.read_raw(1, 100).unwrap(), all);
+    for e in &all {
+        assert_eq!(
+            store.read_positions(&[e.position]).unwrap()[0],
+            e.decode().unwrap()
+        );
+    }
+    assert!(store.command(enroll(7).command).unwrap().is_some());
+    // Appends go on after the tail; the next open still agrees.
+    append(&store, 31, 32);
+    drop(store);
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.head().unwrap().position, 32);
+    // verify's read-only open scans everything.
+    drop(store);
+    assert_eq!(
+        FileStore::open_read_only(&path)
+            .unwrap()
+            .opened_from_snapshot(),
+        None
+    );
+}
+
+#[test]
+fn a_damaged_snapshot_is_passed_over_for_a_full_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let all = ledger(&path);
+    let mut bytes = std::fs::read(snapshot_file(&path)).unwrap();
+    for at in [0, bytes.len() / 2, bytes.len() - 1] {
+        bytes[at] ^= 0x40;
+        std::fs::write(snapshot_file(&path), &bytes).unwrap();
+        let store = FileStore::open(&path).unwrap();
+        assert_eq!(store.opened_from_snapshot(), None, "flip at {at}");
+        assert_eq!(store.read_raw(1, 100).unwrap(), all);
+        bytes[at] ^= 0x40;
+    }
+}
+
+#[test]
+fn a_snapshot_of_another_log_is_passed_over_for_a_full_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let all = ledger(&a);
+    // Another log of the same length, with other events: its snapshot names frames that do
+    // not hold what it says.
+    let other = FileStore::create(&b).unwrap().with_segment_bytes(3_000);
+    append(&other, 101, 120);
+    assert!(other.write_checkpoint(20, b"x").unwrap());
+    drop(other);
+    std::fs::copy(snapshot_file(&b), snapshot_file(&a)).unwrap();
+    let store = FileStore::open(&a).unwrap();
+    assert_eq!(store.opened_from_snapshot(), None);
+    assert_eq!(store.read_raw(1, 100).unwrap(), all);
+}
+
+#[test]
+fn no_snapshot_is_written_for_a_checkpoint_behind_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 5);
+    assert!(store.write_checkpoint(3, b"old").unwrap());
+    drop(store);
+    assert!(!path.join("index").join(format!("cp-{:020}", 3)).exists());
+    assert_eq!(FileStore::open(&path).unwrap().opened_from_snapshot(), None);
+}

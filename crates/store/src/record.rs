@@ -1,0 +1,341 @@
+//! The record codec both embedded stores write: how one command's events are laid out as bytes,
+//! and how the records of one append are packed into chunks of consecutive records. The sled
+//! store keeps one chunk a key; the file store one chunk a frame.
+//!
+//! A record: the format byte, the command id (16 bytes), its digest (32), the member's length
+//! (one byte) and bytes, the event count (u32), closed after the events by a SHA-256 checksum
+//! of that header; each event is its chain hash (32 bytes), its length (u32) and its canonical
+//! JSON. A chunk: the chunk format byte, then `(u32 length, record)` until the end of the value.
+//! Everything the log index needs (command id, member, event count, each event's hash) is in
+//! the record's header and event prefixes, so an index is rebuilt without parsing any JSON.
+
+use memberledger_core::{MemberId, Uuid, ID_LEN_MAX};
+use sha2::digest::typenum::Unsigned;
+use sha2::digest::OutputSizeUser;
+use sha2::{Digest, Sha256};
+
+use crate::{CommandRecord, Sealed, StoreError};
+
+/// The first byte of a single record (the sled store's first layout).
+pub const RECORD_FORMAT: u8 = 1;
+
+/// The first byte of a chunk: then `(u32 length, record)` until the end of the value.
+pub const CHUNK_FORMAT: u8 = 2;
+
+/// Bytes of the SHA-256 checksum that closes every record.
+pub const CHECKSUM_LEN: usize = 32;
+const _: () = assert!(CHECKSUM_LEN == <Sha256 as OutputSizeUser>::OutputSize::USIZE);
+
+/// Where a record's header keeps the member id's length: after the format byte, the command
+/// id and its digest.
+const MEMBER_LEN_AT: usize = 1 + 16 + 32;
+const _: () = assert!(MEMBER_LEN_AT == 49);
+
+/// A member id's length is stored in one byte.
+const _: () = assert!(ID_LEN_MAX <= u8::MAX as usize);
+
+/// The most events one record may hold: a record claiming more is damaged.
+pub const RECORD_EVENTS_MAX: u32 = 10_000;
+/// Every command the store accepts fits in a record.
+const _: () = assert!(crate::COMMAND_EVENTS_MAX <= RECORD_EVENTS_MAX as usize);
+
+/// A command's record as stored: the command record and each event's hash and JSON (borrowed
+/// from the stored value).
+pub struct Record<'a> {
+    /// The command's record.
+    pub record: CommandRecord,
+    /// Each event's chain hash and canonical JSON.
+    pub events: Vec<([u8; 32], &'a [u8])>,
+}
+
+/// A sealed command's record.
+pub fn encode_record(s: &Sealed) -> Vec<u8> {
+    let member = s.record.member.as_str().as_bytes();
+    let size: usize = 1
+        + 16
+        + 32
+        + 1
+        + member.len()
+        + 4
+        + CHECKSUM_LEN
+        + s.json.iter().map(|j| 36 + j.len()).sum::<usize>();
+    let mut v = Vec::with_capacity(size);
+    v.push(RECORD_FORMAT);
+    v.extend_from_slice(s.record.command.as_bytes());
+    v.extend_from_slice(&s.record.digest);
+    v.push(u8::try_from(member.len()).expect("ids are at most 64 bytes"));
+    v.extend_from_slice(member);
+    v.extend_from_slice(&s.record.count.to_be_bytes());
+    let header_len = v.len();
+    for (e, j) in s.events.iter().zip(&s.json) {
+        v.extend_from_slice(&e.hash);
+        v.extend_from_slice(
+            &u32::try_from(j.len())
+                .expect("events are small")
+                .to_be_bytes(),
+        );
+        v.extend_from_slice(j.as_bytes());
+    }
+    // The chain covers each event's bytes (and names the exact position of a damaged one) but
+    // not the record's header: command id, digest, member, count. A checksum of the header
+    // closes the record, so a damaged header is found too.
+    let sum = Sha256::digest(&v[..header_len]);
+    v.extend_from_slice(&sum);
+    v
+}
+
+/// Lays sealed records out in chunks of at most `max_bytes` (a larger record alone): each
+/// chunk's first position and value.
+pub fn encode_chunks(sealed: &[Sealed], max_bytes: usize) -> Vec<(u64, Vec<u8>)> {
+    let mut chunks: Vec<(u64, Vec<u8>)> = Vec::new();
+    for s in sealed {
+        let record = encode_record(s);
+        let fits = chunks
+            .last()
+            .is_some_and(|(_, c)| c.len() + 4 + record.len() <= max_bytes);
+        if !fits {
+            chunks.push((s.record.first_position, vec![CHUNK_FORMAT]));
+        }
+        let chunk = &mut chunks.last_mut().expect("pushed above").1;
+        chunk.extend_from_slice(
+            &u32::try_from(record.len())
+                .expect("records are small")
+                .to_be_bytes(),
+        );
+        chunk.extend_from_slice(&record);
+    }
+    chunks
+}
+
+/// The records of one stored value, the first at position `first`: a chunk, or a single
+/// record of the first release's layout.
+pub fn decode_chunk(first: u64, v: &[u8]) -> Result<Vec<Record<'_>>, StoreError> {
+    decode_chunk_with(first, v, true)
+}
+
+/// [`decode_chunk`], checking each record's header against its checksum only when `check`.
+pub fn decode_chunk_with(first: u64, v: &[u8], check: bool) -> Result<Vec<Record<'_>>, StoreError> {
+    match v.first() {
+        Some(&RECORD_FORMAT) => return Ok(vec![decode_record_with(first, v, check)?]),
+        Some(&CHUNK_FORMAT) => {}
+        _ => {
+            return Err(StoreError::Corrupt {
+                position: first,
+                why: "stored record: unknown format".into(),
+            })
+        }
+    }
+    let mut rest = &v[1..];
+    let mut position = first;
+    let mut records = Vec::new();
+    while !rest.is_empty() {
+        let truncated = || StoreError::Corrupt {
+            position,
+            why: "stored record: truncated".into(),
+        };
+        let len: [u8; 4] = rest
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(truncated)?;
+        let len = usize::try_from(u32::from_be_bytes(len)).map_err(|_| truncated())?;
+        let bytes = rest.get(4..4 + len).ok_or_else(truncated)?;
+        rest = &rest[4 + len..];
+        let rec = decode_record_with(position, bytes, check)?;
+        position += u64::from(rec.record.count);
+        records.push(rec);
+    }
+    if records.is_empty() {
+        return Err(StoreError::Corrupt {
+            position: first,
+            why: "stored record: an empty chunk".into(),
+        });
+    }
+    Ok(records)
+}
+
+/// The record holding `position` in a stored value starting at `first`: the records before it
+/// are stepped over by their lengths and event counts, and only this one is decoded and
+/// checked (a member's events are read one chunk each).
+pub fn record_at(first: u64, v: &[u8], position: u64) -> Result<Record<'_>, StoreError> {
+    if v.first() != Some(&CHUNK_FORMAT) {
+        return decode_record(first, v);
+    }
+    let mut rest = &v[1..];
+    let mut at = first;
+    while let Some(len) = rest.get(..4) {
+        let len = usize::try_from(u32::from_be_bytes(len.try_into().expect("four bytes")))
+            .unwrap_or(usize::MAX);
+        let Some(bytes) = rest.get(4..4usize.saturating_add(len)) else {
+            break;
+        };
+        // The event count, after format, command, digest and the member's length and bytes.
+        let count = bytes.get(MEMBER_LEN_AT).and_then(|&m| {
+            let from = MEMBER_LEN_AT + 1 + usize::from(m);
+            bytes
+                .get(from..from + 4)
+                .map(|c| u64::from(u32::from_be_bytes(c.try_into().expect("four bytes"))))
+        });
+        match count {
+            Some(n) if position < at + n => return decode_record(at, bytes),
+            Some(n) if n > 0 => at += n,
+            _ => return decode_record(at, bytes),
+        }
+        rest = &rest[4 + len..];
+    }
+    Err(StoreError::Corrupt {
+        position,
+        why: "indexed event is missing".into(),
+    })
+}
+
+/// Decodes one record whose first event is at `first`, checking its header's checksum.
+pub fn decode_record(first: u64, v: &[u8]) -> Result<Record<'_>, StoreError> {
+    decode_record_with(first, v, true)
+}
+
+/// Decodes one record, checking its header against its checksum only when `check`.
+pub fn decode_record_with(first: u64, mut v: &[u8], check: bool) -> Result<Record<'_>, StoreError> {
+    let corrupt = |why: &str| StoreError::Corrupt {
+        position: first,
+        why: format!("stored record: {why}"),
+    };
+    fn take<'a>(v: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        if v.len() < n {
+            return None;
+        }
+        let (a, b) = v.split_at(n);
+        *v = b;
+        Some(a)
+    }
+    let short = || corrupt("truncated");
+    let Some(split) = v.len().checked_sub(CHECKSUM_LEN) else {
+        return Err(short());
+    };
+    let (body, sum) = v.split_at(split);
+    let whole = body;
+    v = body;
+    if take(&mut v, 1).ok_or_else(short)? != [RECORD_FORMAT] {
+        return Err(corrupt("unknown record format"));
+    }
+    let command = Uuid::from_slice(take(&mut v, 16).ok_or_else(short)?).map_err(|_| short())?;
+    let digest: [u8; 32] = take(&mut v, 32)
+        .ok_or_else(short)?
+        .try_into()
+        .map_err(|_| short())?;
+    let mlen = usize::from(take(&mut v, 1).ok_or_else(short)?[0]);
+    let member = std::str::from_utf8(take(&mut v, mlen).ok_or_else(short)?)
+        .ok()
+        .and_then(|m| MemberId::decode_str(m).ok())
+        .ok_or_else(|| corrupt("bad member id"))?;
+    let count = u32::from_be_bytes(
+        take(&mut v, 4)
+            .ok_or_else(short)?
+            .try_into()
+            .map_err(|_| short())?,
+    );
+    let header_len = whole.len() - v.len();
+    if check && Sha256::digest(&whole[..header_len]).as_slice() != sum {
+        return Err(corrupt("the record header does not match its checksum"));
+    }
+    if count == 0 || count > RECORD_EVENTS_MAX {
+        return Err(corrupt("bad event count"));
+    }
+    let mut events = Vec::with_capacity(usize::try_from(count).map_err(|_| short())?);
+    for _ in 0..count {
+        let hash: [u8; 32] = take(&mut v, 32)
+            .ok_or_else(short)?
+            .try_into()
+            .map_err(|_| short())?;
+        let len = u32::from_be_bytes(
+            take(&mut v, 4)
+                .ok_or_else(short)?
+                .try_into()
+                .map_err(|_| short())?,
+        );
+        let len = usize::try_from(len).map_err(|_| short())?;
+        let json = take(&mut v, len).ok_or_else(short)?;
+        events.push((hash, json));
+    }
+    if !v.is_empty() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(Record {
+        record: CommandRecord {
+            command,
+            member,
+            digest,
+            first_position: first,
+            count,
+        },
+        events,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Append, Index};
+    use memberledger_core::{decide, Command, Context, Decision, Policy};
+
+    fn sealed(n: u32) -> Vec<Sealed> {
+        let policy = Policy::builtin();
+        let batch = (1..=n)
+            .map(|i| {
+                let c = Command::from_json(&format!(
+                    r#"{{"id":"00000000-0000-4000-8000-{i:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{i}","store":"S1"}}"#
+                ))
+                .unwrap();
+                Append {
+                    command: c.id,
+                    digest: c.digest(),
+                    member: c.member.clone(),
+                    expected_version: 0,
+                    events: decide(&Context::founding(&policy).with_member(None), &c)
+                        .map(Decision::into_events)
+                        .unwrap(),
+                }
+            })
+            .collect();
+        Index::default().seal(batch).unwrap().1
+    }
+
+    #[test]
+    fn a_single_record_of_the_first_layout_still_reads() {
+        let s = sealed(1);
+        let value = encode_record(&s[0]);
+        assert_eq!(value[0], RECORD_FORMAT);
+        let records = decode_chunk(1, &value).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].record, s[0].record);
+        assert_eq!(records[0].events[0].1, s[0].json[0].as_bytes());
+    }
+
+    #[test]
+    fn chunks_hold_consecutive_records_and_name_a_damaged_one() {
+        let s = sealed(200);
+        let chunks = encode_chunks(&s, 24 * 1024);
+        assert!(chunks.len() > 1);
+        let mut next = 1;
+        for (first, value) in &chunks {
+            assert_eq!(*first, next);
+            let records = decode_chunk(*first, value).unwrap();
+            next = records.last().unwrap().record.first_position + 1;
+        }
+        assert_eq!(next, 201);
+        // A record's length cut short: the record it belongs to is named.
+        let (first, value) = &chunks[1];
+        let mut cut = value.clone();
+        cut.truncate(value.len() - 10);
+        let last = decode_chunk(*first, value)
+            .unwrap()
+            .last()
+            .unwrap()
+            .record
+            .first_position;
+        match decode_chunk(*first, &cut) {
+            Err(StoreError::Corrupt { position, .. }) => assert_eq!(position, last),
+            Err(other) => panic!("expected corrupt, got {other:?}"),
+            Ok(_) => panic!("a truncated chunk decoded"),
+        }
+    }
+}
