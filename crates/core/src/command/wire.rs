@@ -271,6 +271,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             }
         }
         "expire" => Action::Expire,
+        "review_tier" => Action::ReviewTier,
         "open_balance" => read_opening(w)?,
         "adjust" => read_adjust(w, &req)?,
         "purchase_package" => read_package(w, &req)?,
@@ -512,7 +513,7 @@ fn put_action(action: &Action, w: &mut Wire) {
                 w.value = Some(g.value.to_string());
             }
         }
-        Action::Expire => {}
+        Action::Expire | Action::ReviewTier => {}
         Action::Adjust { .. }
         | Action::PurchasePackage { .. }
         | Action::RedeemSession { .. }

@@ -131,6 +131,7 @@ impl Draft<'_> {
                 given,
             } => self.redeem_points(*points, reason.as_deref(), given.as_ref()),
             Action::Expire => self.expire_only(),
+            Action::ReviewTier => self.review_tier(policy),
             Action::Adjust { .. } => self.adjust_action(policy),
             Action::LinkCard
             | Action::ReportLost { .. }
