@@ -19,8 +19,10 @@ use sha2::{Digest, Sha256};
 
 use crate::replay::{Members, Projections};
 
-/// The format version this release writes and reads.
-pub const CHECKPOINT_VERSION: u32 = 1;
+/// The format version this release writes and reads. Version 2: the member projection gained
+/// the spending window's entries and the day its tier was reached (tiers by spending and
+/// visits); a version-1 checkpoint is ignored with a warning and the log replayed.
+pub const CHECKPOINT_VERSION: u32 = 2;
 
 /// Events between two checkpoints unless a host sets otherwise
 /// ([`LedgerOptions`](crate::LedgerOptions)).
