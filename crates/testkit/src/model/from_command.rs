@@ -93,6 +93,7 @@ fn balance_kind(a: &Action) -> Option<Kind> {
             cents: amount.map(cents),
         },
         Action::RefundBalance => Kind::RefundBalance,
+        Action::ReviewTier => Kind::ReviewTier,
         Action::Settle { to, amount } => Kind::Settle {
             to: to.as_str().to_owned(),
             cents: amount.map(cents),

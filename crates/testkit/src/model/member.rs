@@ -225,6 +225,11 @@ pub struct Member {
     pub holds: BTreeMap<Uuid, Held>,
     /// Every coupon issued, by the issuing command's id.
     pub coupons: BTreeMap<Uuid, Coupon>,
+    /// What each visit was charged (+, at its time) and each consumption refund returned (−),
+    /// and whether it was a visit: the spending and visit window, unpruned.
+    pub spend: Vec<(i64, i64, bool)>,
+    /// When the member reached the tier held (enrolment or the last tier change).
+    pub tier_since: i64,
 }
 
 /// Where a member's card stands.

@@ -39,6 +39,8 @@ pub enum Kind {
     },
     /// `refund_balance`.
     RefundBalance,
+    /// `review_tier`: the tier review of one member as of the command's time.
+    ReviewTier,
     /// `change_tier`.
     ChangeTier {
         tier: String,
@@ -280,6 +282,7 @@ impl Kind {
             Kind::Consume { .. } => "consume",
             Kind::Refund { .. } => "refund_consumption",
             Kind::RefundBalance => "refund_balance",
+            Kind::ReviewTier => "review_tier",
             Kind::ChangeTier { .. } => "change_tier",
             Kind::Settle { .. } => "settle",
             Kind::Freeze { .. } => "freeze",
@@ -421,7 +424,7 @@ impl Kind {
                 f.put("consumption", consumption.to_string());
                 f.amount("amount", *cents);
             }
-            Kind::RefundBalance => {}
+            Kind::RefundBalance | Kind::ReviewTier => {}
             Kind::Settle { to, cents } => {
                 f.put("to", to.clone());
                 f.amount("amount", *cents);
