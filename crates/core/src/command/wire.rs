@@ -289,7 +289,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
         | "capture" | "void" => read_card_or_hold(kind, w, &req)?,
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, issue_coupon, grant_package, settle, publish_policy, close_period or open_balance"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, review_tier, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, issue_coupon, grant_package, settle, publish_policy, close_period or open_balance"
             )))
         }
     })
