@@ -85,10 +85,10 @@ pub struct Consumption {
 pub enum Off {
     /// A fixed amount.
     Amount(i64),
-    /// A whole percentage, at most `cap`.
+    /// A percentage in hundredths of a percent (1 to 9,999: `12.5 %` is 1,250), at most `cap`.
     Percent {
-        /// 1 to 99.
-        percent: u32,
+        /// The percentage in hundredths.
+        percent_x100: u32,
         /// The most it takes.
         cap: i64,
     },
