@@ -549,11 +549,18 @@ fn a_policy_with_tier_rules_born_at_3_has_its_golden_bytes_and_is_refused_at_2()
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &encoded).unwrap();
     }
-    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let golden =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(encoded, golden);
     assert!(golden.contains(r#""retain":{"visits_within":3,"window_days":180}"#));
-    assert_eq!(decode_event(golden.trim_end().as_bytes()).unwrap(), (position, event));
+    assert_eq!(
+        decode_event(golden.trim_end().as_bytes()).unwrap(),
+        (position, event)
+    );
     let as_v2 = golden.trim_end().replace(",\"v\":3,", ",\"v\":2,");
     let e = decode_event(as_v2.as_bytes()).unwrap_err();
-    assert!(e.contains("`tiers.retain` does not exist at schema 2"), "{e}");
+    assert!(
+        e.contains("`tiers.retain` does not exist at schema 2"),
+        "{e}"
+    );
 }

@@ -85,7 +85,10 @@ fn command(id: Uuid, at: Timestamp, body: &str) -> Command {
 }
 
 fn index(tier: &str) -> usize {
-    TIERS.iter().position(|t| *t == tier).expect("a tier of the policy")
+    TIERS
+        .iter()
+        .position(|t| *t == tier)
+        .expect("a tier of the policy")
 }
 
 /// The window sums recomputed from the member's events: visits' charges less refunds on the
@@ -94,7 +97,10 @@ fn recomputed(log: &[Event], at: Timestamp, days: u32) -> (i64, u64) {
     let last = at.day();
     let mut spent = 0i64;
     let mut visits = 0u64;
-    for e in log.iter().filter(|e| e.at.day() + days > last && e.at.day() <= last) {
+    for e in log
+        .iter()
+        .filter(|e| e.at.day() + days > last && e.at.day() <= last)
+    {
         match &e.body {
             EventBody::Consumed(b) => {
                 spent += b.charged.cents();

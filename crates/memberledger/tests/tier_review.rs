@@ -33,7 +33,10 @@ fn t(s: &str) -> Timestamp {
 }
 
 fn tier(l: &Ledger, member: &str) -> String {
-    l.member(&MemberId::new(member).unwrap()).unwrap().tier.to_string()
+    l.member(&MemberId::new(member).unwrap())
+        .unwrap()
+        .tier
+        .to_string()
 }
 
 /// M1 reaches gold and stops coming; M2 reaches gold and keeps spending; M3 stays standard.
@@ -45,8 +48,13 @@ fn chain() -> Ledger {
         n
     };
     for m in ["M1", "M2", "M3"] {
-        l.execute(&line(next(), "2026-01-01T09:00:00Z", m, r#""type":"enroll""#))
-            .unwrap();
+        l.execute(&line(
+            next(),
+            "2026-01-01T09:00:00Z",
+            m,
+            r#""type":"enroll""#,
+        ))
+        .unwrap();
     }
     for m in ["M1", "M2"] {
         l.execute(&visit(next(), "2026-01-02T10:00:00Z", m, "1200.00"))
@@ -60,7 +68,10 @@ fn chain() -> Ledger {
 #[test]
 fn a_review_lowers_members_whose_retain_rule_fails_and_keeps_the_rest() {
     let l = chain();
-    assert_eq!((tier(&l, "M1"), tier(&l, "M2")), ("gold".into(), "gold".into()));
+    assert_eq!(
+        (tier(&l, "M1"), tier(&l, "M2")),
+        ("gold".into(), "gold".into())
+    );
     let review = l.review_tiers(t("2026-06-01T00:00:00Z"));
     assert_eq!(review.reviewed, 3);
     assert_eq!(review.receipts.len(), 1, "only M1 is lowered");

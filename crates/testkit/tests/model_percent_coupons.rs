@@ -24,18 +24,44 @@ fn spec(n: u128, at: i64, kind: Kind) -> Spec {
 fn discounts(percent_x100: u32, cap: i64, price: i64) -> (i64, i64) {
     let policy = Policy::builtin();
     let recorded: HashMap<Uuid, Spec> = HashMap::new();
-    let ids = Ids { base: &recorded, spec_of: |s| s, overlay: &[] };
-    let mut model = Model { now: T0 + 10, ..Model::default() };
+    let ids = Ids {
+        base: &recorded,
+        spec_of: |s| s,
+        overlay: &[],
+    };
+    let mut model = Model {
+        now: T0 + 10,
+        ..Model::default()
+    };
     let mut state: Option<MemberState> = None;
     let steps = [
         spec(1, T0, Kind::Enroll { tier: None }),
-        spec(2, T0 + 1, Kind::Recharge { cents: 1_000_000, staff: None }),
-        spec(3, T0 + 2, Kind::IssueCoupon {
-            offer: Offer::Percent { percent_x100, cap },
-            reason: "campaign".to_owned(),
-            expires: T0 + 86_400,
-        }),
-        spec(4, T0 + 3, Kind::ConsumeCoupon { cents: price, coupon: Uuid::from_u128(3), external: None }),
+        spec(
+            2,
+            T0 + 1,
+            Kind::Recharge {
+                cents: 1_000_000,
+                staff: None,
+            },
+        ),
+        spec(
+            3,
+            T0 + 2,
+            Kind::IssueCoupon {
+                offer: Offer::Percent { percent_x100, cap },
+                reason: "campaign".to_owned(),
+                expires: T0 + 86_400,
+            },
+        ),
+        spec(
+            4,
+            T0 + 3,
+            Kind::ConsumeCoupon {
+                cents: price,
+                coupon: Uuid::from_u128(3),
+                external: None,
+            },
+        ),
     ];
     let mut core = 0;
     for s in &steps {
@@ -43,8 +69,11 @@ fn discounts(percent_x100: u32, cap: i64, price: i64) -> (i64, i64) {
             panic!("the model accepts {s:?}");
         };
         model.commit(*change);
-        let d = decide(&Context::founding(&policy).with_member(state.as_ref()), &s.command().unwrap())
-            .unwrap_or_else(|e| panic!("the core accepts {s:?}: {e}"));
+        let d = decide(
+            &Context::founding(&policy).with_member(state.as_ref()),
+            &s.command().unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("the core accepts {s:?}: {e}"));
         for e in &d.events {
             if let EventBody::Consumed(c) = &e.body {
                 core = c.coupon.as_ref().map_or(0, |u| u.discount.cents());
@@ -53,7 +82,9 @@ fn discounts(percent_x100: u32, cap: i64, price: i64) -> (i64, i64) {
         state = d.member;
     }
     let m = model.member("M1").unwrap();
-    let model_discount = m.consumptions[&Uuid::from_u128(4)].coupon.map_or(0, |c| c.1);
+    let model_discount = m.consumptions[&Uuid::from_u128(4)]
+        .coupon
+        .map_or(0, |c| c.1);
     (model_discount, core)
 }
 
@@ -69,6 +100,9 @@ fn a_percent_coupon_with_decimals_takes_what_the_core_takes() {
         (2_000, 100_000, 18_888), // a whole 20 %
     ] {
         let (model, core) = discounts(percent_x100, cap, price);
-        assert_eq!(model, core, "{percent_x100}/100 % of {price} capped at {cap}");
+        assert_eq!(
+            model, core,
+            "{percent_x100}/100 % of {price} capped at {cap}"
+        );
     }
 }

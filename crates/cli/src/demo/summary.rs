@@ -115,7 +115,11 @@ pub(super) fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
         .collect();
     s.push_str(&format!(
         "  tier changes by reason: {}\n",
-        if reasons.is_empty() { "none".to_owned() } else { reasons.join(", ") }
+        if reasons.is_empty() {
+            "none".to_owned()
+        } else {
+            reasons.join(", ")
+        }
     ));
     s.push_str(&busiest(t));
     s

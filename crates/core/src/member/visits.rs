@@ -90,9 +90,8 @@ impl MemberState {
     pub(super) fn push_spend(&mut self, at: Timestamp, cents: i64, visits: u32) {
         let day = at.day();
         let oldest = day.saturating_sub(TIER_WINDOW_DAYS_MAX);
-        self.holdings.retain(|h| {
-            h.kind != HoldingKind::Spend || h.time.is_some_and(|t| t.day() > oldest)
-        });
+        self.holdings
+            .retain(|h| h.kind != HoldingKind::Spend || h.time.is_some_and(|t| t.day() > oldest));
         if let Some(h) = self
             .holdings
             .iter_mut()

@@ -24,12 +24,12 @@ pub use commission::{CommissionPolicy, CommissionRates, COMMISSION_RATE_MAX};
 pub use earning::{PointsEarnedOn, LATE_WINDOW_HOURS_MAX};
 pub use notices::{NoticePolicy, NOTICE_DAYS_MAX};
 pub(crate) use prepaid::pro_rata_within_a_cent;
-pub(crate) use tiers::tier_rule_born_at_3;
-pub use tiers::{Retain, TIER_WINDOW_DAYS_DEFAULT, TIER_WINDOW_DAYS_MAX};
 pub use prepaid::{
     pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
     DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
 };
+pub(crate) use tiers::tier_rule_born_at_3;
+pub use tiers::{Retain, TIER_WINDOW_DAYS_DEFAULT, TIER_WINDOW_DAYS_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -363,7 +363,10 @@ impl Policy {
             return bad("the lowest tier cannot have an upgrade condition".into());
         }
         if self.tiers[0].retain.is_some() {
-            return bad("the lowest tier cannot have a retain rule: no review lowers a member from it".into());
+            return bad(
+                "the lowest tier cannot have a retain rule: no review lowers a member from it"
+                    .into(),
+            );
         }
         if self.recharge_bonus.len() > 256 {
             return bad("the policy may have at most 256 recharge-bonus rules".into());

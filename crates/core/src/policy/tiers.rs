@@ -199,7 +199,6 @@ impl Policy {
         });
         Some(lower.unwrap_or(&self.tiers[0]))
     }
-
 }
 
 /// Whether an upgrade's window conditions hold (`single_recharge` is a recharge's, not a

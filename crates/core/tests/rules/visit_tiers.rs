@@ -21,7 +21,9 @@ const VISIT_TIERS: &str = r#"{
 
 /// A visit paid in cash outside the card, at a time.
 fn cash_visit(amount: &str, at: &str) -> String {
-    format!(r#"{{"type":"consume","amount":"{amount}","method":"cash","external":"all","at":"{at}"}}"#)
+    format!(
+        r#"{{"type":"consume","amount":"{amount}","method":"cash","external":"all","at":"{at}"}}"#
+    )
 }
 
 const ENROLLED: &[&str] = &[r#"{"type":"enroll","at":"2026-01-01T09:00:00Z"}"#];
@@ -45,7 +47,10 @@ fn spent_within_counts_card_and_external_parts_and_upgrades_in_one_step() {
     // 400.00 from the card and 800.00 in cash: 1200.00 ≥ 1000.00, gold past silver.
     let mut s = given(
         VISIT_TIERS,
-        &[ENROLLED[0], r#"{"type":"recharge","amount":"400.00","at":"2026-01-02T10:00:00Z"}"#],
+        &[
+            ENROLLED[0],
+            r#"{"type":"recharge","amount":"400.00","at":"2026-01-02T10:00:00Z"}"#,
+        ],
     );
     s.when(r#"{"type":"consume","amount":"1200.00","method":"cash","at":"2026-01-03T10:00:00Z"}"#)
         .then_events(json!([
@@ -147,7 +152,10 @@ fn a_review_lowers_to_the_highest_lower_tier_whose_condition_holds() {
 fn a_tier_without_retain_is_never_lowered_by_a_review() {
     let mut s = given(
         VISIT_TIERS,
-        &[ENROLLED[0], r#"{"type":"change_tier","tier":"diamond","at":"2026-01-02T00:00:00Z"}"#],
+        &[
+            ENROLLED[0],
+            r#"{"type":"change_tier","tier":"diamond","at":"2026-01-02T00:00:00Z"}"#,
+        ],
     );
     s.when(r#"{"type":"review_tier","at":"2029-01-01T00:00:00Z"}"#)
         .then_rejected("invalid_command");
@@ -178,11 +186,26 @@ fn tier_rules_out_of_range_are_invalid_policy() {
     };
     for (extra, needle) in [
         (r#""upgrade":{"visits_within":0}"#, "visits_within above 0"),
-        (r#""upgrade":{"visits_within":1,"window_days":0}"#, "window_days must be"),
-        (r#""upgrade":{"spent_within":"1.00","window_days":731}"#, "window_days must be"),
-        (r#""upgrade":{"single_recharge":"1.00","window_days":30}"#, "needs spent_within"),
-        (r#""retain":{"window_days":30}"#, "retain names no condition"),
-        (r#""retain":{"recharged_within":"1.00","window_days":366}"#, "at most 365 days"),
+        (
+            r#""upgrade":{"visits_within":1,"window_days":0}"#,
+            "window_days must be",
+        ),
+        (
+            r#""upgrade":{"spent_within":"1.00","window_days":731}"#,
+            "window_days must be",
+        ),
+        (
+            r#""upgrade":{"single_recharge":"1.00","window_days":30}"#,
+            "needs spent_within",
+        ),
+        (
+            r#""retain":{"window_days":30}"#,
+            "retain names no condition",
+        ),
+        (
+            r#""retain":{"recharged_within":"1.00","window_days":366}"#,
+            "at most 365 days",
+        ),
         (r#""retain":{"spent_within":"0.00"}"#, "amounts in"),
     ] {
         let e = Policy::from_json(&tier(extra)).unwrap_err();
@@ -203,6 +226,8 @@ fn a_policy_without_the_new_tier_rules_keeps_its_canonical_bytes() {
         assert!(!json.contains(field), "{json} names {field}");
     }
     let p = Policy::from_json(VISIT_TIERS).expect("policy");
-    assert!(p.to_json().contains(r#""retain":{"visits_within":2,"window_days":90}"#));
+    assert!(p
+        .to_json()
+        .contains(r#""retain":{"visits_within":2,"window_days":90}"#));
     assert_eq!(Policy::from_json(&p.to_json()).expect("round trip"), p);
 }

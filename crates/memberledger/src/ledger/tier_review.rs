@@ -35,7 +35,10 @@ pub struct TierReviewCount {
 /// The command id of a member's review as of `at`: UUID v5 in the sweep's namespace, of a name
 /// distinct from the expiry sweep's, so a re-run of the same review records nothing.
 fn review_id(member: &str, at: Timestamp) -> Uuid {
-    Uuid::new_v5(&SWEEP_NAMESPACE, format!("review_tier|{member}|{at}").as_bytes())
+    Uuid::new_v5(
+        &SWEEP_NAMESPACE,
+        format!("review_tier|{member}|{at}").as_bytes(),
+    )
 }
 
 impl Ledger {

@@ -61,8 +61,9 @@ pub use member::{
 };
 pub use opening::OpeningSpec;
 pub use policy::{
-    tier_index, RefundTo, TierDef, VisitRule, BONUS_EXPIRY, DAY, VISIT_RULES, VISIT_RULES_JSON, FREEZE_ALLOWS_RECHARGE,
-    FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW,
+    tier_index, RefundTo, TierDef, VisitRule, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
+    FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW, VISIT_RULES,
+    VISIT_RULES_JSON,
 };
 pub use spec::{
     money, render_fields, time, timestamp, Bal, Ext, ExtAmount, Gift, Kind, Offer, Spec, Spelling,

@@ -544,7 +544,8 @@ impl Kind {
                 match offer {
                     Offer::Amount(a) => f.amount("amount", Some(*a)),
                     Offer::Percent { percent_x100, cap } => {
-                        let percent = memberledger::domain::Decimal::new(i64::from(*percent_x100), 2);
+                        let percent =
+                            memberledger::domain::Decimal::new(i64::from(*percent_x100), 2);
                         f.put("percent", percent.normalize().to_string());
                         f.amount("cap", Some(*cap));
                     }

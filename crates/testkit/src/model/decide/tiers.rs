@@ -55,8 +55,7 @@ impl Draft<'_> {
         let (spent, visits) = self.spent_and_visits(r.retain_days);
         r.retain_spent.is_some_and(|x| spent >= x)
             || r.retain_visits.is_some_and(|x| visits >= x)
-            || r
-                .retain_recharged
+            || r.retain_recharged
                 .is_some_and(|x| self.recharged(r.retain_days) >= x)
     }
 
