@@ -270,8 +270,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
                 given: read_given(w)?,
             }
         }
-        "expire" => Action::Expire,
-        "review_tier" => Action::ReviewTier,
+        "expire" | "review_tier" => sweep_action(kind),
         "open_balance" => read_opening(w)?,
         "adjust" => read_adjust(w, &req)?,
         "purchase_package" => read_package(w, &req)?,
@@ -293,6 +292,15 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
             )))
         }
     })
+}
+
+/// The sweeps' member commands, which take no field of their own: `expire`, `review_tier`.
+fn sweep_action(kind: &str) -> Action {
+    if kind == "review_tier" {
+        Action::ReviewTier
+    } else {
+        Action::Expire
+    }
 }
 
 /// An opening balance: its `opening` (required) and starting `tier`.
