@@ -196,7 +196,8 @@ pub(crate) fn differs(snapshot: &Snapshot, state: &State<'_>) -> Option<String> 
     }
     for m in &snapshot.members {
         let same = state.members.get(&m.member).is_some_and(|fresh| {
-            let compact = MemberState::clone(fresh).without_consumption_records();
+            let spending = crate::projection::keeps_spending(state.history);
+            let compact = crate::projection::compact(MemberState::clone(fresh), spending);
             compact == *m
         });
         if !same {

@@ -104,3 +104,64 @@ fn a_review_leaves_members_with_later_events_alone() {
     assert_eq!(tier(&l, "M1"), "standard");
     assert_eq!(tier(&l, "M2"), "gold");
 }
+
+/// Whether the ledger's cached projection of `member` keeps its spending window.
+fn cached_keeps_spending(l: &Ledger, member: &str) -> bool {
+    let mut keeps = None;
+    l.for_each_member(|m| {
+        if m.member.as_str() == member {
+            keeps = Some(m.keeps_spending());
+        }
+    });
+    keeps.expect("a cached member")
+}
+
+/// The built-in tiers, and a version 2 that adds a visit upgrade and a retain rule to silver.
+fn with_visit_rules() -> Policy {
+    let mut v = serde_json::to_value(Policy::builtin()).unwrap();
+    v["tiers"][1]["upgrade"]["visits_within"] = 3.into();
+    v["tiers"][1]["upgrade"]["window_days"] = 30.into();
+    Policy::from_value(v).unwrap()
+}
+
+#[test]
+fn a_ledger_caches_the_spending_window_only_once_a_policy_reads_it() {
+    let l = Ledger::in_memory();
+    l.execute(&line(1, "2026-01-01T09:00:00Z", "M1", r#""type":"enroll""#))
+        .unwrap();
+    for (n, day) in [(2, "02"), (3, "03")] {
+        l.execute(&visit(
+            n,
+            &format!("2026-01-{day}T10:00:00Z"),
+            "M1",
+            "10.00",
+        ))
+        .unwrap();
+    }
+    let id = MemberId::new("M1").unwrap();
+    // The built-in policy reads no spending window: the cached member holds none, its full
+    // fold does, and verify holds the two equal as the ledger caches them.
+    assert!(!cached_keeps_spending(&l, "M1"));
+    assert_eq!(l.member_state(&id).unwrap().spending_window().len(), 2);
+    assert!(l.verify().unwrap().ok());
+    // Version 2 reads it: the members are replayed with their window, so the visits before
+    // the publication count.
+    let publish = Command::from_json(&format!(
+        r#"{{"id":"{}","at":"2026-01-03T12:00:00Z","type":"publish_policy","store":"HQ","policy":{}}}"#,
+        Uuid::from_u128(0x7e1e_0000_0000_4000_8000_0000_0000_00ff),
+        serde_json::to_value(with_visit_rules()).unwrap()
+    ))
+    .unwrap();
+    l.execute(&publish).unwrap();
+    assert!(cached_keeps_spending(&l, "M1"));
+    let r = l
+        .execute(&visit(4, "2026-01-04T10:00:00Z", "M1", "10.00"))
+        .unwrap();
+    assert_eq!(
+        r.events.len(),
+        2,
+        "the third visit in 30 days upgrades: {r:?}"
+    );
+    assert_eq!(tier(&l, "M1"), "silver");
+    assert!(l.verify().unwrap().ok());
+}

@@ -44,6 +44,11 @@ pub(super) fn decide_member(
             state.member, cmd.member
         )));
     }
+    if !state.keeps_spending() && policy.has_visit_tier_rules() {
+        return Err(Rejection::InvalidCommand(
+            "a policy with spending or visit rules is decided on a member folded with its spending window".into(),
+        ));
+    }
     let late = late::late_command(cmd, state, policy)?;
     let mut d = Draft {
         cmd: late.as_ref().map_or(cmd, |(c, _)| c),

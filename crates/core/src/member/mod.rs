@@ -64,6 +64,10 @@ pub struct MemberState {
     /// for every member; it cannot decide a consumption refund, for which the member's own
     /// events are folded again with the records.
     pub keeps_consumptions: bool,
+    /// Whether the spending and visit window is kept (see
+    /// [`MemberState::without_spending_window`]): a ledger whose policies name no spending or
+    /// visit rule caches its members without it.
+    keeps_spending: bool,
     /// The member stream's version: the number of events folded.
     pub version: u64,
     /// The time of the last event.
@@ -304,6 +308,7 @@ impl MemberState {
             tier: TierName::from(tier.as_str()),
             frozen: false,
             keeps_consumptions: true,
+            keeps_spending: true,
             version: 1,
             last_at: event.at,
             next_lot: 1,

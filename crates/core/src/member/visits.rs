@@ -28,6 +28,27 @@ pub struct SpendDay {
 }
 
 impl MemberState {
+    /// Whether the spending and visit window is kept: a state folded without it (see
+    /// [`without_spending_window`](Self::without_spending_window)) cannot be decided under a
+    /// policy with spending or visit rules.
+    pub fn keeps_spending(&self) -> bool {
+        self.keeps_spending
+    }
+
+    /// The same member without the spending and visit window, folding on without it: what a
+    /// ledger whose policies name no spending or visit rule caches (the window costs a 28-byte
+    /// entry a visit day). Balances, lots, points and the tier are the same either way.
+    pub fn without_spending_window(mut self) -> MemberState {
+        self.drop_spending_window();
+        self
+    }
+
+    /// [`without_spending_window`](Self::without_spending_window) in place.
+    pub fn drop_spending_window(&mut self) {
+        self.holdings.retain(|h| h.kind != HoldingKind::Spend);
+        self.keeps_spending = false;
+    }
+
     /// The UTC day the member reached the tier held (enrollment's or the last tier change's).
     pub fn tier_since_day(&self) -> u32 {
         self.tier_since
@@ -88,6 +109,9 @@ impl MemberState {
     /// Adds `cents` and `visits` to the day of `at`, dropping days older than the longest
     /// window. Saturating: only a forged log of billions of visits a day would reach a bound.
     pub(super) fn push_spend(&mut self, at: Timestamp, cents: i64, visits: u32) {
+        if !self.keeps_spending {
+            return;
+        }
         let day = at.day();
         let oldest = day.saturating_sub(TIER_WINDOW_DAYS_MAX);
         self.holdings
