@@ -2,7 +2,7 @@
 //!
 //! The input is decoded with `arbitrary` into a policy variant and a list of ops (enroll,
 //! recharge, grant_bonus, consume, refund_consumption of an earlier consume, refund_balance,
-//! change_tier, settle, freeze, unfreeze, redeem_points, expire, purchase_package,
+//! change_tier, settle, freeze, unfreeze, redeem_points, expire, review_tier, purchase_package,
 //! redeem_session and refund_package of an earlier package, adjust, publish_policy, card
 //! commands on shared card numbers and consumptions named by a card, authorize, capture and void
 //! of an earlier authorization, open_balance (a member moving from another system, its package
@@ -48,7 +48,18 @@ enum PolicyChoice {
     /// Bonus lives 7 days and points 10: expiries happen within short sequences.
     ShortExpiry,
     NeverExpires,
+    /// Tiers by spending and visits, and retain rules for `review_tier`.
+    VisitTiers,
 }
+
+/// Silver on 3 visits in 30 days, gold on 1000.00 spent in 30 days; each kept over 60 days.
+const VISIT_TIERS_POLICY: &str = r#"{"tiers":[
+  {"name":"standard","discount":"1.00","points_per_yuan":"1"},
+  {"name":"silver","discount":"0.95","points_per_yuan":"1",
+   "upgrade":{"visits_within":3,"window_days":30},"retain":{"visits_within":2,"window_days":60}},
+  {"name":"gold","discount":"0.90","points_per_yuan":"1.5",
+   "upgrade":{"spent_within":"1000.00","window_days":30,"single_recharge":"5000.00"},
+   "retain":{"spent_within":"300.00","recharged_within":"1000.00","window_days":60}}]}"#;
 
 fn policy(choice: PolicyChoice) -> Policy {
     let mut p = Policy::builtin();
@@ -66,6 +77,9 @@ fn policy(choice: PolicyChoice) -> Policy {
         PolicyChoice::NeverExpires => {
             p.bonus_expiry_days = None;
             p.points_expiry_days = None;
+        }
+        PolicyChoice::VisitTiers => {
+            p = Policy::from_json(VISIT_TIERS_POLICY).expect("the visit-tier policy is valid");
         }
     }
     p.validate().expect("the fuzz policies are valid");
@@ -125,6 +139,7 @@ enum Kind {
     RedeemPoints { points: u16, given: Option<Amount> },
     /// The expiry sweep of one member.
     Expire,
+    ReviewTier,
     /// Reuses an earlier command id for this op's other content (idempotency conflict).
     ReuseId { which: u16, amount: Amount },
     /// A package of 1-16 sessions (0: refused), in cash or from the balance.
@@ -322,6 +337,7 @@ fn lines(input: &Input, policy: &Policy) -> Vec<(String, bool)> {
                 l + "}"
             }
             Kind::Expire => head(&id, "expire") + "}",
+            Kind::ReviewTier => head(&id, "review_tier") + "}",
             Kind::Repeat { which } => {
                 if out.is_empty() {
                     head(&id, "refund_balance") + "}"

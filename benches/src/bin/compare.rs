@@ -385,6 +385,11 @@ fn run_memberledger(a: &Args, dir: &Path, kind: StoreKind) -> Value {
     let members = (ids.len() as f64).max(1.0);
     // The projections alone: the heap of a copy of every member's state as the ledger caches
     // it after opening, map included (each projection boxed, as the ledger's map holds them).
+    let spending = ledger
+        .policy_history()
+        .versions()
+        .iter()
+        .any(|v| v.policy.has_visit_tier_rules());
     let before = ALLOCATOR.allocated();
     let copy: HashMap<MemberId, Box<MemberState>> = ids
         .iter()
@@ -393,6 +398,10 @@ fn run_memberledger(a: &Args, dir: &Path, kind: StoreKind) -> Value {
             // What the ledger caches: the fold without the refundable-consumption records,
             // its lists shrunk to fit after the replay on open.
             let mut state = state.without_consumption_records();
+            // Nor the spending window, under a policy history that names no rule reading it.
+            if !spending {
+                state.drop_spending_window();
+            }
             state.shrink_to_fit();
             (id.clone(), Box::new(state))
         })

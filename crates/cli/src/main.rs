@@ -32,6 +32,7 @@ mod serve;
 mod serve_brands;
 mod show;
 mod statement;
+mod tiers;
 mod token;
 mod verify;
 
@@ -227,6 +228,11 @@ enum Cmd {
         #[arg(long)]
         as_of: String,
     },
+    /// Tiers: the tier review (`tiers review --as-of`).
+    Tiers {
+        #[command(subcommand)]
+        command: tiers::TiersCmd,
+    },
     /// Imports a chain's members from another system (docs/IMPORT.md): one opening balance per
     /// member, idempotent per member; a report of rows imported, imported already and refused.
     Import {
@@ -353,6 +359,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             json,
         } => statement::run(&open(&db)?, &member, from.as_deref(), to.as_deref(), json),
         Cmd::Expire { as_of } => expire::run(&open(&db)?, &as_of),
+        Cmd::Tiers { command } => tiers::run(&open(&db)?, command),
         Cmd::CloseBusiness { at, execute, json } => prepaid::close(&open(&db)?, &at, execute, json),
         Cmd::Import {
             file,

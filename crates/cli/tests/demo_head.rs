@@ -11,7 +11,7 @@ use std::process::Command as Process;
 
 /// The head of the small year (seed 42, 5 stores, 200 members, 3,000 commands): the same as
 /// the test kit's `small_year_chain_head_is_pinned`, recorded in memory.
-const SMALL_HEAD: &str = "dae7f8dbfa4f5dc5f719e70f47d7d3a59562873595bf83dbe4f0b7b194766f09";
+const SMALL_HEAD: &str = "a406f15f8bbbbc4326cd7101228e92043b0e5a267e2e2c6a258b401b0001423b";
 
 #[test]
 fn demo_chain_head_is_pinned_for_its_seed_and_shape() {

@@ -28,7 +28,7 @@ pub use command::{
     OPENING_ENTRIES_MAX, POINTS_MAX, SESSIONS_MAX, TEXT_LEN_MAX,
 };
 pub use command::{CouponOffer, ExternalAmount, ExternalPay};
-pub use decide::{decide, opened_package_id, split_bonus, Context, Decision};
+pub use decide::{decide, opened_package_id, split_bonus, Context, Decision, REVIEW_DOWNGRADE};
 pub use error::Rejection;
 pub use event::CouponKind;
 pub use event::{
@@ -58,7 +58,7 @@ pub use id::{
 };
 pub use member::{
     Card, CardStatus, ConsumptionRecord, Coupon, DrawnLot, FoldError, Hold, Lot, MemberState,
-    MemberView, Package, PackageStatus, PointLot, TierName, UPGRADE_WINDOW_DAYS,
+    MemberView, Package, PackageStatus, PointLot, SpendDay, TierName, UPGRADE_WINDOW_DAYS,
 };
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::founding::{
@@ -74,6 +74,7 @@ pub use policy::{
     EXPIRY_DAYS_MAX, NOTICE_DAYS_MAX,
 };
 pub use policy::{PointsEarnedOn, LATE_WINDOW_HOURS_MAX};
+pub use policy::{Retain, TIER_WINDOW_DAYS_DEFAULT, TIER_WINDOW_DAYS_MAX};
 pub use rust_decimal::Decimal;
 pub use time::Timestamp;
 pub use uuid::Uuid;

@@ -72,6 +72,19 @@ impl Timestamp {
         )
     }
 
+    /// The UTC calendar day, counted from 1970-01-01 (day 0): the unit of the tier windows
+    /// (a time before 1970 is never held, so the count is never negative).
+    pub fn day(self) -> u32 {
+        let days = self.0.timestamp().div_euclid(86_400);
+        u32::try_from(days).unwrap_or(0)
+    }
+
+    /// The first instant of UTC day `day` (see [`day`](Self::day)), saturating at the end of
+    /// the supported range.
+    pub fn start_of_day(day: u32) -> Timestamp {
+        Timestamp(DateTime::<Utc>::UNIX_EPOCH).plus_days(day)
+    }
+
     /// `self - days`, saturating at the start of the supported range.
     pub fn minus_days(self, days: u32) -> Timestamp {
         Timestamp(

@@ -525,3 +525,42 @@ fn the_coupon_fields_encode_to_their_golden_bytes_and_are_refused_at_2() {
         assert!(e.contains("does not exist at schema 2"), "{name}: {e}");
     }
 }
+
+/// A publication of a policy with the tier rules born at schema 3 (`upgrade.spent_within`,
+/// `upgrade.visits_within`, `upgrade.window_days`, `retain`): its golden bytes, and the same
+/// bytes claiming schema 2 refused.
+#[test]
+fn a_policy_with_tier_rules_born_at_3_has_its_golden_bytes_and_is_refused_at_2() {
+    let path = golden_dir().join("v3/policy_published.tier_rules.json");
+    let golden = std::fs::read_to_string(golden_dir().join("v3/policy_published.json")).unwrap();
+    let (position, mut event) = decode_event(golden.trim_end().as_bytes()).unwrap();
+    let EventBody::PolicyPublished(PolicyPublished { policy, .. }) = &mut event.body else {
+        panic!("a publication");
+    };
+    let mut p = Policy::from_value(policy.clone()).unwrap();
+    p.tiers.push(
+        memberledger_core::Tier::new("gold", "0.90".parse().unwrap(), "1".parse().unwrap())
+            .upgrade_on_visits_within(6, 90)
+            .upgrade_on_spent_within("3000.00".parse().unwrap(), 90)
+            .retain(memberledger_core::Retain::over_days(180).with_visits(3)),
+    );
+    *policy = serde_json::to_value(&p).unwrap();
+    let encoded = canonical_json(position, &event) + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &encoded).unwrap();
+    }
+    let golden =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(encoded, golden);
+    assert!(golden.contains(r#""retain":{"visits_within":3,"window_days":180}"#));
+    assert_eq!(
+        decode_event(golden.trim_end().as_bytes()).unwrap(),
+        (position, event)
+    );
+    let as_v2 = golden.trim_end().replace(",\"v\":3,", ",\"v\":2,");
+    let e = decode_event(as_v2.as_bytes()).unwrap_err();
+    assert!(
+        e.contains("`tiers.retain` does not exist at schema 2"),
+        "{e}"
+    );
+}

@@ -39,6 +39,7 @@ pub enum CommandType {
     RedeemPoints,
     Adjust,
     Expire,
+    ReviewTier,
     PurchasePackage,
     RedeemSession,
     RefundPackage,

@@ -19,8 +19,10 @@ use sha2::{Digest, Sha256};
 
 use crate::replay::{Members, Projections};
 
-/// The format version this release writes and reads.
-pub const CHECKPOINT_VERSION: u32 = 1;
+/// The format version this release writes and reads. Version 2: the member projection gained
+/// the spending window's entries and the day its tier was reached (tiers by spending and
+/// visits); a version-1 checkpoint is ignored with a warning and the log replayed.
+pub const CHECKPOINT_VERSION: u32 = 2;
 
 /// Events between two checkpoints unless a host sets otherwise
 /// ([`LedgerOptions`](crate::LedgerOptions)).
@@ -194,7 +196,8 @@ pub(crate) fn differs(snapshot: &Snapshot, state: &State<'_>) -> Option<String> 
     }
     for m in &snapshot.members {
         let same = state.members.get(&m.member).is_some_and(|fresh| {
-            let compact = MemberState::clone(fresh).without_consumption_records();
+            let spending = crate::projection::keeps_spending(state.history);
+            let compact = crate::projection::compact(MemberState::clone(fresh), spending);
             compact == *m
         });
         if !same {

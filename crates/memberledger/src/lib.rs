@@ -128,6 +128,7 @@ mod checkpoint;
 mod clock;
 mod error;
 mod ledger;
+mod projection;
 mod receipt;
 mod replay;
 mod restore;
@@ -138,7 +139,9 @@ pub use clock::{Clock, DEFAULT_MAX_SKEW_SECS};
 pub use error::Error;
 #[cfg(feature = "sled")]
 pub use ledger::StoreKind;
-pub use ledger::{Ledger, LedgerOptions, Quote, BATCH_MAX, FEED_PAGE_MAX};
+pub use ledger::{
+    Ledger, LedgerOptions, Quote, TierReview, TierReviewCount, BATCH_MAX, FEED_PAGE_MAX,
+};
 pub use receipt::Receipt;
 pub use verify::{Problem, VerifyReport};
 
@@ -176,6 +179,10 @@ pub mod domain {
     };
     // Coupons and free sessions (issue 14).
     pub use memberledger_core::{Coupon, CouponKind, CouponOffer};
+    // Tiers by spending and visits, and the tier review (issue 14).
+    pub use memberledger_core::{
+        Retain, SpendDay, REVIEW_DOWNGRADE, TIER_WINDOW_DAYS_DEFAULT, TIER_WINDOW_DAYS_MAX,
+    };
 }
 
 /// Importing a chain's members from another system (docs/IMPORT.md): the deterministic

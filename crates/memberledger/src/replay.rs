@@ -157,6 +157,9 @@ struct Fold {
     /// Whether members keep their refundable-consumption records (the full checks of
     /// `verify`), or fold without them (the compact projection a ledger caches).
     records: bool,
+    /// Whether a member started here drops its spending window (a catch-up of a ledger whose
+    /// policies name no rule that reads it: `projection`).
+    drop_windows: bool,
     /// The positions of the checkpoints still to compare with the fold (a full replay's),
     /// ascending.
     checkpoints: Vec<u64>,
@@ -324,6 +327,9 @@ impl Fold {
                 if !self.records {
                     state = state.without_consumption_records();
                 }
+                if self.drop_windows {
+                    state.drop_spending_window();
+                }
                 self.members
                     .insert(rec.event.member.clone(), Box::new(state));
             }
@@ -402,6 +408,7 @@ pub(crate) fn replay(
         history: PolicyHistory::new(founding.clone()),
         latest_at: None,
         records: full,
+        drop_windows: false,
         checkpoints: if full {
             store.checkpoint_positions()?
         } else {
@@ -476,6 +483,7 @@ pub(crate) fn catch_up(
         prev: from.hash,
         n: from.position,
         place: None,
+        drop_windows: !crate::projection::keeps_spending(&from.history),
         history: from.history,
         latest_at: from.latest_at,
         records: false,

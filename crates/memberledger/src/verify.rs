@@ -90,7 +90,10 @@ impl Ledger {
             let cached = self.cached_members();
             let mut report = report_of(&replayed);
             for (id, fresh) in &replayed.members {
-                let compact = MemberState::clone(fresh).without_consumption_records();
+                let compact = crate::projection::compact(
+                    MemberState::clone(fresh),
+                    crate::projection::keeps_spending(&replayed.history),
+                );
                 if cached.get(id).map(|s| &**s) != Some(&compact) && report.problem.is_none() {
                     report.problem = Some(Problem {
                         position: 0,

@@ -68,7 +68,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     // end (where the closing sweep is dated), so no simulated command is ahead of it.
     ledger.set_clock(memberledger::Clock::fixed(year.end()));
     crate::emit(&format!(
-        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2025 (settlements, a policy publication and the expiry sweep on top)\nledger: {} (sled, on disk)\n",
+        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2025 (settlements, a policy publication, the expiry sweep and the tier review on top)\nledger: {} (sled, on disk)\n",
         args.seed,
         args.stores,
         args.members,
@@ -79,10 +79,14 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     let mut t = Tally::default();
     let done = record(&ledger, &mut year, &mut t, args.commands)?;
     let expired_before = t.bonus_expired;
+    let sweeps = year.close(&ledger, |r| t.count(r));
+    let review = year.review(&ledger, |r| t.count(r));
     let extra = Extra {
         settlements: done.settlements,
         publications: done.publications,
-        sweeps: year.close(&ledger, |r| t.count(r)),
+        sweeps,
+        reviewed: review.reviewed,
+        lowered: review.tiers.values().map(|c| c.lowered).sum(),
     };
     let elapsed = started.elapsed();
     let mut o = summary(&ledger, &t, elapsed.as_secs_f64());

@@ -13,6 +13,9 @@ pub(super) struct Extra {
     pub(super) settlements: u64,
     pub(super) publications: u64,
     pub(super) sweeps: u64,
+    /// Members the year-end tier review looked at, and those it lowered.
+    pub(super) reviewed: u64,
+    pub(super) lowered: u64,
 }
 
 impl Extra {
@@ -27,12 +30,13 @@ impl Extra {
     ) -> String {
         let mut o = String::new();
         o.push_str(&format!(
-            "of which {} generated (--commands {}); on top: {} month-end settlements, {} policy publication, {} members' expiries in the year-end sweep\n",
-            t.recorded - self.settlements - self.publications - self.sweeps,
+            "of which {} generated (--commands {}); on top: {} month-end settlements, {} policy publication, {} members' expiries in the year-end sweep, {} members lowered by the year-end tier review\n",
+            t.recorded - self.settlements - self.publications - self.sweeps - self.lowered,
             commands,
             self.settlements,
             self.publications,
-            self.sweeps
+            self.sweeps,
+            self.lowered
         ));
         if let Some(at) = published {
             o.push_str(&format!(
@@ -43,6 +47,12 @@ impl Extra {
             "year-end expiry sweep at {year_end}: {} members, bonus expired {}\n",
             self.sweeps,
             t.bonus_expired.minus(expired_before)
+        ));
+        o.push_str(&format!(
+            "year-end tier review at {year_end}: {} members reviewed, {} kept, {} lowered (their tier's retain rule failed)\n",
+            self.reviewed,
+            self.reviewed - self.lowered,
+            self.lowered
         ));
         o
     }
@@ -98,6 +108,19 @@ pub(super) fn summary(ledger: &Ledger, t: &Tally, secs: f64) -> String {
         t.bonus_granted, t.bonus_expired, t.refunded_cash, t.settled
     ));
     s.push_str(&outside_the_card(t));
+    let reasons: Vec<String> = t
+        .tier_changes
+        .iter()
+        .map(|(reason, n)| format!("{reason} {n}"))
+        .collect();
+    s.push_str(&format!(
+        "  tier changes by reason: {}\n",
+        if reasons.is_empty() {
+            "none".to_owned()
+        } else {
+            reasons.join(", ")
+        }
+    ));
     s.push_str(&busiest(t));
     s
 }

@@ -43,6 +43,8 @@ pub(super) struct Tally {
     pub(super) coupons_issued: u64,
     pub(super) coupons_redeemed: u64,
     pub(super) coupon_discounts: Money,
+    /// Tier changes by reason (`upgrade:…`, `review:downgrade`, or a reason given by hand).
+    pub(super) tier_changes: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -91,6 +93,9 @@ impl Tally {
                     }
                 }
                 EventBody::CouponIssued(_) => self.coupons_issued += 1,
+                EventBody::TierChanged(c) => {
+                    *self.tier_changes.entry(c.reason.clone()).or_default() += 1;
+                }
                 EventBody::PointsRedeemed(PointsRedeemed { given: Some(g), .. }) => {
                     self.rewards += 1;
                     self.rewards_value = self.rewards_value.plus(g.value);

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::wire::Wire;
-use super::{Action, Balance, Command, Direction, PaidFrom};
+use super::{Action, Balance, Command, CouponOffer, Direction, PaidFrom};
 use crate::error::Rejection;
 use crate::id::{MemberId, StoreId};
 use crate::money::Money;
@@ -236,6 +236,100 @@ impl CommandBuilder {
     /// Records what is due to expire (the sweep's command).
     pub fn expire(self) -> Result<Command, Rejection> {
         self.finish("expire")
+    }
+
+    /// Reviews the member's tier as of the command's time by the policy's retain rules (the
+    /// tier review's command; docs/RULES.md §10).
+    pub fn review_tier(self) -> Result<Command, Rejection> {
+        self.finish("review_tier")
+    }
+
+    /// Issues the member a coupon (needs a [`reason`](Self::reason)) lapsing at `expires_at`.
+    ///
+    /// ```
+    /// use memberledger_core::{Command, CouponOffer, Decimal, Money, Timestamp};
+    /// let at: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
+    /// let offer = CouponOffer::Percent {
+    ///     percent: Decimal::new(125, 1), // 12.5 % off
+    ///     cap: "30.00".parse::<Money>().unwrap(),
+    /// };
+    /// let c = Command::build(Command::new_id(), at, "S1")
+    ///     .member("M1")
+    ///     .reason("新人礼券")
+    ///     .issue_coupon(offer, at.plus_days(30))
+    ///     .unwrap();
+    /// assert_eq!(c.action.type_name(), "issue_coupon");
+    /// // Checked as the JSON form is: 100 % off is refused.
+    /// let all = CouponOffer::Percent { percent: Decimal::ONE_HUNDRED, cap: Money::from_cents(100) };
+    /// let e = Command::build(Command::new_id(), at, "S1").member("M1").reason("x")
+    ///     .issue_coupon(all, at.plus_days(30));
+    /// assert!(e.is_err());
+    /// ```
+    pub fn issue_coupon(
+        mut self,
+        offer: CouponOffer,
+        expires_at: Timestamp,
+    ) -> Result<Command, Rejection> {
+        match offer {
+            CouponOffer::Amount(a) => self.wire.amount = Some(a.to_string()),
+            CouponOffer::Percent { percent, cap } => {
+                self.wire.percent = Some(percent.normalize().to_string());
+                self.wire.cap = Some(cap.to_string());
+            }
+            CouponOffer::Threshold { threshold, amount } => {
+                self.wire.threshold = Some(threshold.to_string());
+                self.wire.amount = Some(amount.to_string());
+            }
+            CouponOffer::Session { service } => self.wire.service = Some(service),
+        }
+        self.wire.expires_at = Some(expires_at.to_string());
+        self.finish("issue_coupon")
+    }
+
+    /// A visit at list price `amount` that redeems the member's coupon `coupon` (the rest paid
+    /// from the card, or outside it as a `consume` may be).
+    ///
+    /// ```
+    /// use memberledger_core::{Command, Money, Timestamp};
+    /// let at: Timestamp = "2026-03-02T10:00:00Z".parse().unwrap();
+    /// let coupon = Command::new_id(); // the issue_coupon command's id
+    /// let c = Command::build(Command::new_id(), at, "S1")
+    ///     .member("M1")
+    ///     .consume_with_coupon("188.00".parse::<Money>().unwrap(), coupon)
+    ///     .unwrap();
+    /// assert_eq!(c.action.type_name(), "consume");
+    /// ```
+    pub fn consume_with_coupon(
+        mut self,
+        amount: Money,
+        coupon: Uuid,
+    ) -> Result<Command, Rejection> {
+        self.wire.amount = Some(amount.to_string());
+        self.wire.coupon = Some(coupon.to_string());
+        self.finish("consume")
+    }
+
+    /// Grants the member `sessions` free sessions of `service` (a package of price zero; needs
+    /// a [`reason`](Self::reason); lapsing at [`expires_at`](Self::expires_at) when given).
+    ///
+    /// ```
+    /// use memberledger_core::{Command, Timestamp};
+    /// let at: Timestamp = "2026-03-03T10:00:00Z".parse().unwrap();
+    /// let c = Command::build(Command::new_id(), at, "S1")
+    ///     .member("M1")
+    ///     .reason("third visit")
+    ///     .expires_at(at.plus_days(90))
+    ///     .grant_package("bubble facial", 1)
+    ///     .unwrap();
+    /// assert_eq!(c.action.type_name(), "grant_package");
+    /// // No reason: refused as the JSON form is.
+    /// let e = Command::build(Command::new_id(), at, "S1").member("M1").grant_package("nails", 1);
+    /// assert_eq!(e.unwrap_err().code(), "invalid_command");
+    /// ```
+    pub fn grant_package(mut self, service: &str, sessions: u32) -> Result<Command, Rejection> {
+        self.wire.service = Some(service.to_owned());
+        self.wire.sessions = Some(sessions);
+        self.finish("grant_package")
     }
 
     /// Corrects a money balance by hand (needs a [`reason`](Self::reason)).

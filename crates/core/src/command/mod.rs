@@ -147,6 +147,10 @@ pub enum Action {
     },
     /// Records the expiries due at the command's time and nothing else (the sweep).
     Expire,
+    /// Reviews the member's tier as of the command's time by the policy's retain rules (the
+    /// tier review's sweep): keeps it, or lowers it with a `tier_changed` (`review:downgrade`).
+    /// A review that would keep the tier records nothing (`invalid_command`).
+    ReviewTier,
     /// Corrects a balance by hand, without editing history: a credit opens a lot, a debit
     /// draws lots like a consumption would.
     Adjust {
@@ -395,6 +399,7 @@ impl Action {
             Action::Unfreeze { .. } => "unfreeze",
             Action::RedeemPoints { .. } => "redeem_points",
             Action::Expire => "expire",
+            Action::ReviewTier => "review_tier",
             Action::Adjust { .. } => "adjust",
             Action::PurchasePackage { .. } => "purchase_package",
             Action::RedeemSession { .. } => "redeem_session",

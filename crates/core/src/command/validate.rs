@@ -54,7 +54,7 @@ impl Command {
                 uuid_set("consumption", *consumption)?;
                 amount.map_or(Ok(()), positive)
             }
-            Action::RefundBalance | Action::Expire => Ok(()),
+            Action::RefundBalance | Action::Expire | Action::ReviewTier => Ok(()),
             Action::ChangeTier { tier, reason } => {
                 validate_id("tier", tier)?;
                 text("reason", reason)
@@ -169,6 +169,7 @@ impl Command {
                 | Action::PublishPolicy { .. }
                 | Action::ClosePeriod { .. }
                 | Action::Expire
+                | Action::ReviewTier
                 | Action::Enroll { .. }
                 | Action::OpenBalance { .. },
             ) => Err(invalid(&format!("`{kind}` does not take the field `card`"))),

@@ -270,7 +270,7 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
                 given: read_given(w)?,
             }
         }
-        "expire" => Action::Expire,
+        "expire" | "review_tier" => sweep_action(kind),
         "open_balance" => read_opening(w)?,
         "adjust" => read_adjust(w, &req)?,
         "purchase_package" => read_package(w, &req)?,
@@ -288,10 +288,19 @@ fn read_action(kind: &str, w: &mut Wire) -> Result<Action, Rejection> {
         | "capture" | "void" => read_card_or_hold(kind, w, &req)?,
         other => {
             return Err(invalid(format!(
-                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, issue_coupon, grant_package, settle, publish_policy, close_period or open_balance"
+                "unknown command type {other:?}; expected enroll, recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier, freeze, unfreeze, redeem_points, adjust, expire, review_tier, purchase_package, redeem_session, refund_package, link_card, report_lost, replace_card, unlink_card, authorize, capture, void, issue_coupon, grant_package, settle, publish_policy, close_period or open_balance"
             )))
         }
     })
+}
+
+/// The sweeps' member commands, which take no field of their own: `expire`, `review_tier`.
+fn sweep_action(kind: &str) -> Action {
+    if kind == "review_tier" {
+        Action::ReviewTier
+    } else {
+        Action::Expire
+    }
 }
 
 /// An opening balance: its `opening` (required) and starting `tier`.
@@ -512,7 +521,7 @@ fn put_action(action: &Action, w: &mut Wire) {
                 w.value = Some(g.value.to_string());
             }
         }
-        Action::Expire => {}
+        Action::Expire | Action::ReviewTier => {}
         Action::Adjust { .. }
         | Action::PurchasePackage { .. }
         | Action::RedeemSession { .. }

@@ -83,7 +83,9 @@ impl Draft<'_> {
             // proportion to the base restored, so the base is part of the record.
             points_on: (base != principal).then_some(earned_on),
         }))?;
-        Ok(())
+        // A visit may earn a tier on spending or visits (nothing under a policy without
+        // such rules, so a visit records what it always did).
+        self.upgrade(None, policy)
     }
 }
 

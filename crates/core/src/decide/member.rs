@@ -44,6 +44,11 @@ pub(super) fn decide_member(
             state.member, cmd.member
         )));
     }
+    if !state.keeps_spending() && policy.has_visit_tier_rules() {
+        return Err(Rejection::InvalidCommand(
+            "a policy with spending or visit rules is decided on a member folded with its spending window".into(),
+        ));
+    }
     let late = late::late_command(cmd, state, policy)?;
     let mut d = Draft {
         cmd: late.as_ref().map_or(cmd, |(c, _)| c),
@@ -131,6 +136,7 @@ impl Draft<'_> {
                 given,
             } => self.redeem_points(*points, reason.as_deref(), given.as_ref()),
             Action::Expire => self.expire_only(),
+            Action::ReviewTier => self.review_tier(policy),
             Action::Adjust { .. } => self.adjust_action(policy),
             Action::LinkCard
             | Action::ReportLost { .. }

@@ -43,6 +43,7 @@ mod refunds;
 mod settlement;
 mod status;
 mod tiers;
+pub use tiers::REVIEW_DOWNGRADE;
 
 use crate::books::clearing::Clearing;
 use crate::cards::CardDirectory;

@@ -44,7 +44,7 @@ impl Draft<'_> {
                 }))?;
             }
         }
-        self.upgrade_after_recharge(amount, policy)
+        self.upgrade(Some(amount), policy)
     }
 
     pub(super) fn grant_bonus(

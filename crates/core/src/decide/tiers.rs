@@ -1,4 +1,4 @@
-//! Tiers: the upgrade a recharge earns, and a change by hand.
+//! Tiers: the upgrade a recharge or a visit earns, the tier review, and a change by hand.
 
 use super::draft::Draft;
 use crate::error::Rejection;
@@ -7,32 +7,18 @@ use crate::events::*;
 use crate::money::Money;
 use crate::policy::Policy;
 
+/// The reason of a `tier_changed` a tier review records.
+pub const REVIEW_DOWNGRADE: &str = "review:downgrade";
+
 impl Draft<'_> {
-    /// The highest tier above the current one whose upgrade condition holds.
-    pub(super) fn upgrade_after_recharge(
+    /// The highest tier above the current one whose upgrade condition holds, after a recharge
+    /// of `recharge` (every condition weighed) or a visit (`None`: spending and visits alone).
+    pub(super) fn upgrade(
         &mut self,
-        amount: Money,
+        recharge: Option<Money>,
         policy: &Policy,
     ) -> Result<(), Rejection> {
-        // A tier the policy no longer lists counts as the lowest.
-        let current = policy.tier_index(&self.state.tier).unwrap_or(0);
-        let window = self.state.recharged_within_365d(self.cmd.at);
-        let target = policy
-            .tiers
-            .iter()
-            .enumerate()
-            .skip(current + 1)
-            .rev()
-            .find_map(|(_, t)| {
-                let u = t.upgrade.as_ref()?;
-                if u.single_recharge.is_some_and(|x| amount >= x) {
-                    Some((t, "upgrade:single_recharge"))
-                } else if u.recharged_within_365d.is_some_and(|x| window >= x) {
-                    Some((t, "upgrade:recharged_within_365d"))
-                } else {
-                    None
-                }
-            });
+        let target = policy.upgrade_target(&self.state, self.cmd.at, recharge);
         if let Some((t, reason)) = target {
             self.record(EventBody::TierChanged(TierChanged {
                 from: self.state.tier.to_string(),
@@ -41,6 +27,24 @@ impl Draft<'_> {
             }))?;
         }
         Ok(())
+    }
+
+    /// The tier review as of the command's time: lowers the member by the policy's retain
+    /// rules, or refuses (`invalid_command`) when the tier is kept, so a review records
+    /// nothing it need not.
+    pub(super) fn review_tier(&mut self, policy: &Policy) -> Result<(), Rejection> {
+        let Some(to) = policy.review_target(&self.state, self.cmd.at) else {
+            return Err(Rejection::InvalidCommand(format!(
+                "member {} keeps tier {} at the review of {}: there is nothing to change",
+                self.cmd.member, self.state.tier, self.cmd.at
+            )));
+        };
+        let to = to.name.clone();
+        self.record(EventBody::TierChanged(TierChanged {
+            from: self.state.tier.to_string(),
+            to,
+            reason: REVIEW_DOWNGRADE.into(),
+        }))
     }
 
     pub(super) fn change_tier(

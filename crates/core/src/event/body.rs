@@ -99,6 +99,7 @@ impl EventBody {
             EventBody::Adjusted(b) if b.corrects.is_some() => Some("corrects"),
             EventBody::PackagePurchased(b) if b.external.is_some() => Some("external"),
             EventBody::PackageRefunded(b) if b.external.is_some() => Some("external"),
+            EventBody::PolicyPublished(b) => crate::policy::tier_rule_born_at_3(&b.policy),
             _ => None,
         }
     }

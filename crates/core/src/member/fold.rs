@@ -76,9 +76,12 @@ impl MemberState {
                 self.push_lot(LotKind::Bonus, b.lot, &event.store, b.amount, b.expires_at)
             }
             EventBody::Consumed(b) => self.fold_consumed(event, b),
-            EventBody::ConsumptionRefunded(b) => self.fold_refund(b),
+            EventBody::ConsumptionRefunded(b) => {
+                self.push_spend(event.at, -b.amount.cents(), 0);
+                self.fold_refund(b)
+            }
             EventBody::BalanceRefunded(b) => self.fold_balance_refunded(event, b),
-            EventBody::TierChanged(b) => self.fold_tier_changed(b),
+            EventBody::TierChanged(b) => self.fold_tier_changed(event, b),
             EventBody::BonusExpired(b) => self.fold_bonus_expired(event, b),
             EventBody::PointsExpired(b) => self.fold_points_expired(event, b),
             EventBody::BalanceOpened(b) => self.fold_balance_opened(event, b),
@@ -142,6 +145,7 @@ impl MemberState {
             _ => return Err("points_earned and points_lot disagree".into()),
         }
         self.add_bonus_spent(b.bonus)?;
+        self.push_spend(event.at, b.charged.cents(), 1);
         if !self.keeps_consumptions {
             return Ok(());
         }
@@ -209,11 +213,12 @@ impl MemberState {
         Ok(())
     }
 
-    fn fold_tier_changed(&mut self, b: &TierChanged) -> Result<(), String> {
+    fn fold_tier_changed(&mut self, event: &Event, b: &TierChanged) -> Result<(), String> {
         if b.from != self.tier {
             return Err(format!("tier is {}, not {}", self.tier, b.from));
         }
         self.tier = TierName::from(b.to.as_str());
+        self.tier_since = event.at.day();
         Ok(())
     }
 

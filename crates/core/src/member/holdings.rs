@@ -20,6 +20,9 @@ pub(super) enum HoldingKind {
     Points,
     /// An entry of the recharge window: `time` is when, `amount` the signed cents.
     Recharge,
+    /// A day of the spending and visit window: `time` is the day's first instant, `amount`
+    /// the signed cents charged less refunded that day, `lot` the visits that day.
+    Spend,
 }
 
 impl From<LotKind> for HoldingKind {
@@ -40,7 +43,7 @@ pub(super) struct Holding {
     pub(super) time: Option<Timestamp>,
     /// Cents (`i64`, lots of money and window entries) or points (`u64`), native-endian.
     pub(super) amount: [u8; 8],
-    /// The lot number (0 for a window entry).
+    /// The lot number (0 for a recharge-window entry, the day's visits for a spending one).
     pub(super) lot: u32,
     /// The origin store's number: 0 is the home store (0 for points and window entries).
     pub(super) origin: u16,

@@ -27,6 +27,7 @@ mod fold_refunds;
 mod holdings;
 mod tier_name;
 mod view;
+mod visits;
 
 pub use coupons::Coupon;
 use fold::fold_error;
@@ -36,6 +37,7 @@ pub use fold_holds::Hold;
 use holdings::{Holding, HoldingKind};
 pub use tier_name::TierName;
 pub use view::{ConsumptionRecord, DrawnLot, Lot, MemberView, Package, PackageStatus, PointLot};
+pub use visits::SpendDay;
 
 /// A member as the fold of its events.
 ///
@@ -62,6 +64,10 @@ pub struct MemberState {
     /// for every member; it cannot decide a consumption refund, for which the member's own
     /// events are folded again with the records.
     pub keeps_consumptions: bool,
+    /// Whether the spending and visit window is kept (see
+    /// [`MemberState::without_spending_window`]): a ledger whose policies name no spending or
+    /// visit rule caches its members without it.
+    keeps_spending: bool,
     /// The member stream's version: the number of events folded.
     pub version: u64,
     /// The time of the last event.
@@ -77,8 +83,12 @@ pub struct MemberState {
     pub credited_principal: Money,
     /// Bonus credited over the same span: a pro-rata refund's "bonus granted".
     pub credited_bonus: Money,
-    /// Open lots of every kind and the recharge window: each kind's lots by lot number, the
-    /// window's entries oldest first.
+    /// The UTC day (see [`Timestamp::day`]) the member reached the tier held: enrollment's,
+    /// or the last `tier_changed`'s. A tier review gives grace to a tier reached within the
+    /// window it reviews.
+    tier_since: u32,
+    /// Open lots of every kind, the recharge window and the spending window: each kind's lots
+    /// by lot number, each window's entries oldest first.
     holdings: Vec<Holding>,
     /// Packages, refundable consumptions and origin stores other than home; `None` while all
     /// are empty.
@@ -157,6 +167,7 @@ impl MemberState {
                 HoldingKind::Principal => t.principal += cents,
                 HoldingKind::Bonus => t.bonus += cents,
                 HoldingKind::Recharge => t.window += cents,
+                HoldingKind::Spend => {}
                 HoldingKind::Points => t.points += u128::from(h.points()),
             }
         }
@@ -297,12 +308,14 @@ impl MemberState {
             tier: TierName::from(tier.as_str()),
             frozen: false,
             keeps_consumptions: true,
+            keeps_spending: true,
             version: 1,
             last_at: event.at,
             next_lot: 1,
             bonus_spent: Money::ZERO,
             credited_principal: Money::ZERO,
             credited_bonus: Money::ZERO,
+            tier_since: event.at.day(),
             holdings: Vec::new(),
             rare: None,
         })

@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{BonusRule, PackageRefundTo, Policy, SpendOrder, Tier, Upgrade};
+use super::{BonusRule, PackageRefundTo, Policy, Retain, SpendOrder, Tier, Upgrade};
 use crate::error::Rejection;
 use crate::money::{Money, Rounding};
 use crate::time::Timestamp;
@@ -140,6 +140,7 @@ impl Tier {
             discount,
             points_per_yuan,
             upgrade: None,
+            retain: None,
         }
     }
 
@@ -156,6 +157,59 @@ impl Tier {
         self.upgrade
             .get_or_insert_with(Upgrade::default)
             .recharged_within_365d = Some(amount);
+        self
+    }
+
+    /// Members are upgraded into it once their visits were charged at least `amount` within
+    /// `window_days` days (see [`Upgrade::spent_within`]).
+    pub fn upgrade_on_spent_within(mut self, amount: Money, window_days: u32) -> Tier {
+        let u = self.upgrade.get_or_insert_with(Upgrade::default);
+        u.spent_within = Some(amount);
+        u.window_days = Some(window_days);
+        self
+    }
+
+    /// Members are upgraded into it once they visited at least `visits` times within
+    /// `window_days` days.
+    pub fn upgrade_on_visits_within(mut self, visits: u32, window_days: u32) -> Tier {
+        let u = self.upgrade.get_or_insert_with(Upgrade::default);
+        u.visits_within = Some(visits);
+        u.window_days = Some(window_days);
+        self
+    }
+
+    /// A tier review keeps members in it while `retain` holds (see [`Retain`]).
+    pub fn retain(mut self, retain: Retain) -> Tier {
+        self.retain = Some(retain);
+        self
+    }
+}
+
+impl Retain {
+    /// A retain rule over `window_days` days with no condition yet (add one with the
+    /// `with_*` methods; a rule with none is refused when the policy is built).
+    pub fn over_days(window_days: u32) -> Retain {
+        Retain {
+            window_days: Some(window_days),
+            ..Retain::default()
+        }
+    }
+
+    /// Kept while the visits were charged at least `amount` within the window.
+    pub fn with_spent(mut self, amount: Money) -> Retain {
+        self.spent_within = Some(amount);
+        self
+    }
+
+    /// Kept while the member visited at least `visits` times within the window.
+    pub fn with_visits(mut self, visits: u32) -> Retain {
+        self.visits_within = Some(visits);
+        self
+    }
+
+    /// Kept while the principal recharged within the window is at least `amount`.
+    pub fn with_recharged(mut self, amount: Money) -> Retain {
+        self.recharged_within = Some(amount);
         self
     }
 }

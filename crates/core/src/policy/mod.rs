@@ -10,6 +10,7 @@ pub(crate) mod history;
 mod notices;
 mod overlap;
 mod prepaid;
+mod tiers;
 
 use std::collections::HashSet;
 
@@ -27,6 +28,8 @@ pub use prepaid::{
     pro_rata_refund, Entity, EntityKind, PrepaidPolicy, RefundFormula, Threshold,
     DEFAULT_DEPOSIT_RATIO, DEFAULT_ENTITY_ID,
 };
+pub(crate) use tiers::tier_rule_born_at_3;
+pub use tiers::{Retain, TIER_WINDOW_DAYS_DEFAULT, TIER_WINDOW_DAYS_MAX};
 
 use crate::error::Rejection;
 use crate::id::validate_id;
@@ -57,12 +60,16 @@ pub struct Tier {
     pub discount: Decimal,
     /// Points earned per unit of principal spent.
     pub points_per_yuan: Decimal,
-    /// When a member is upgraded into this tier after a recharge.
+    /// When a member is upgraded into this tier (after a recharge or a visit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<Upgrade>,
+    /// What keeps a member in this tier at a tier review (born at schema 3; absent: a review
+    /// never lowers a member from it). Left out of the canonical bytes when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain: Option<Retain>,
 }
 
-/// Upgrade conditions of a tier; either one is enough.
+/// Upgrade conditions of a tier; any one is enough.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -73,6 +80,18 @@ pub struct Upgrade {
     /// Principal recharged in the 365 days up to this recharge, less principal refunded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recharged_within_365d: Option<Money>,
+    /// What the member's visits were charged (card and outside it, less consumption refunds)
+    /// within the last `window_days` days, at least this (born at schema 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spent_within: Option<Money>,
+    /// Visits (`consume`) within the last `window_days` days, at least this many (born at
+    /// schema 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits_within: Option<u32>,
+    /// The window of `spent_within` and `visits_within`, in days
+    /// (1-[`TIER_WINDOW_DAYS_MAX`]; absent: [`TIER_WINDOW_DAYS_DEFAULT`]; born at schema 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u32>,
 }
 
 /// A recharge-bonus rule: recharging at least `min` gives a fixed `bonus` or a `bonus_rate`.
@@ -338,14 +357,16 @@ impl Policy {
                     t.name, t.points_per_yuan
                 ));
             }
-            if let Some(u) = &t.upgrade {
-                if u.single_recharge.is_none() && u.recharged_within_365d.is_none() {
-                    return bad(format!("tier {:?}: upgrade names no condition", t.name));
-                }
-            }
+            tiers::check_tier_rules(t)?;
         }
         if self.tiers[0].upgrade.is_some() {
             return bad("the lowest tier cannot have an upgrade condition".into());
+        }
+        if self.tiers[0].retain.is_some() {
+            return bad(
+                "the lowest tier cannot have a retain rule: no review lowers a member from it"
+                    .into(),
+            );
         }
         if self.recharge_bonus.len() > 256 {
             return bad("the policy may have at most 256 recharge-bonus rules".into());

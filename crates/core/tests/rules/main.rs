@@ -369,3 +369,4 @@ mod recharge;
 mod refunds;
 mod salon;
 mod tiers;
+mod visit_tiers;

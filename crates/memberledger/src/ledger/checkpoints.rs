@@ -97,6 +97,16 @@ pub(super) fn initial(
         if let Some(from) = loaded {
             let at = from.position;
             match catch_up(store, from) {
+                // A checkpoint written before the first policy that reads the spending window
+                // holds members without it: replayed from genesis, with it.
+                (p, Ok(()))
+                    if crate::projection::keeps_spending(&p.history)
+                        && p.members.values().any(|m| !m.keeps_spending()) =>
+                {
+                    notes.push(format!(
+                        "the checkpoint at position {at} predates the first policy that reads the spending window; replaying from genesis"
+                    ));
+                }
                 (p, Ok(())) => {
                     let replayed = Replayed {
                         members: p.members,

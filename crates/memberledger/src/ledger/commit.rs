@@ -190,6 +190,10 @@ impl Ledger {
     /// Makes a written plan's projections the ledger's: the members it moved, the clearing
     /// and the policy history after it. Returns its steps.
     fn publish(&self, plan: Plan) -> Vec<Step> {
+        // A publication that first names a spending or visit rule: the cached members were
+        // kept without their spending window, so they are replayed with it (once per ledger).
+        let window_needed = !crate::projection::keeps_spending(&self.policies().history)
+            && crate::projection::keeps_spending(&plan.history);
         {
             let mut members = self
                 .members
@@ -214,6 +218,11 @@ impl Ledger {
             history: plan.history,
             latest_at: plan.latest_at,
         };
+        if window_needed {
+            let mut tail = self.tail();
+            // On a failure the tail is forgotten: the next batch replays again.
+            let _ = self.reload(&mut tail);
+        }
         plan.steps
     }
 }

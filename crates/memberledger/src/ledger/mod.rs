@@ -7,6 +7,7 @@
 //! - [`recover`]: catching up with the log after a failed write or another writer;
 //! - [`shared`]: a ledger whose store other processes write too (PostgreSQL);
 //! - [`sweep`]: the expiry sweep;
+//! - [`tier_review`]: the tier review, a sweep lowering members by the tiers' retain rules;
 //! - [`feed`]: the change feed (`events_after`, the blocking tail `wait_for_events`);
 //! - [`import`]: importing members' opening balances from another system;
 //! - [`notices`]: derived notices of bonus, points and packages about to lapse;
@@ -35,6 +36,7 @@ mod reads;
 mod recover;
 mod shared;
 mod sweep;
+mod tier_review;
 
 pub use checkpoints::LedgerOptions;
 #[cfg(feature = "sled")]
@@ -42,6 +44,7 @@ pub use disk::StoreKind;
 pub use feed::FEED_PAGE_MAX;
 pub(crate) use open::Open;
 pub use quote::Quote;
+pub use tier_review::{TierReview, TierReviewCount};
 
 pub(crate) const POLICY_KEY: &str = "policy";
 

@@ -246,6 +246,7 @@ impl Ledger {
         let (mut replayed, open_notes) =
             super::checkpoints::initial(store.as_ref(), &policy, open)?;
         let report = crate::verify::report_of(&replayed);
+        crate::projection::drop_unused_windows(&mut replayed.members, &replayed.history);
         for state in replayed.members.values_mut() {
             if full {
                 state.drop_consumption_records();

@@ -155,18 +155,24 @@ impl Ledger {
         let c = &resolved;
         // Gather what the decision reads; the core decides. A consumption refund reads the
         // member's consumption records, which the cached projection does not keep: its events
-        // are folded again, with what this batch has planned for it.
+        // are folded again, with what this batch has planned for it. So is a member cached
+        // without its spending window when a publication of this batch first names a rule
+        // that reads it.
         let full;
-        let member = if c.action.needs_consumption_records() {
+        let spending = crate::projection::keeps_spending(&plan.history);
+        let cached = plan
+            .states
+            .get(&c.member)
+            .or_else(|| members.get(&c.member).map(|s| &**s));
+        let lacks_window = spending && cached.is_some_and(|s| !s.keeps_spending());
+        let member = if c.action.needs_consumption_records() || lacks_window {
             full = match self.full_state(&c.member, &plan.appends) {
                 Ok(s) => s,
                 Err(e) => return Step::Done(Err(e)),
             };
             full.as_ref()
         } else {
-            plan.states
-                .get(&c.member)
-                .or_else(|| members.get(&c.member).map(|s| &**s))
+            cached
         };
         let ctx = Context::new(&plan.history)
             .with_member(member)
@@ -177,7 +183,7 @@ impl Ledger {
         match decide(&ctx, c) {
             Err(r) => Step::Done(Err(r.into())),
             Ok(d) => {
-                let next = d.member.map(MemberState::without_consumption_records);
+                let next = d.member.map(|s| crate::projection::compact(s, spending));
                 record(plan, c, digest, d.events, next)
             }
         }
@@ -254,7 +260,12 @@ impl Ledger {
                         match decide(&ctx, c) {
                             Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
                             Ok(d) => {
-                                state = d.member.map(MemberState::without_consumption_records);
+                                state = d.member.map(|s| {
+                                    crate::projection::compact(
+                                        s,
+                                        crate::projection::keeps_spending(&plan.history),
+                                    )
+                                });
                                 last_decided = Some(k);
                                 (i, Decided::Events(d.events, None))
                             }

@@ -17,7 +17,7 @@ pub(super) struct Tail {
 }
 
 impl Ledger {
-    fn tail(&self) -> std::sync::MutexGuard<'_, Option<Tail>> {
+    pub(super) fn tail(&self) -> std::sync::MutexGuard<'_, Option<Tail>> {
         self.tail
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -50,6 +50,18 @@ impl Ledger {
         let Some(from) = *tail else {
             return self.reload(&mut tail);
         };
+        let before = crate::projection::keeps_spending(&self.policies().history);
+        let result = self.catch_up_from(&mut tail, from);
+        if !before && crate::projection::keeps_spending(&self.policies().history) {
+            // Another writer published the first policy that reads the spending window: the
+            // members are replayed with it, as after a publication of our own.
+            return self.reload(&mut tail);
+        }
+        result
+    }
+
+    /// [`catch_up`](Self::catch_up) from a known tail.
+    fn catch_up_from(&self, tail: &mut Option<Tail>, from: Tail) -> Result<(), Error> {
         let mut members = self
             .members
             .write()
@@ -91,8 +103,9 @@ impl Ledger {
     }
 
     /// Rebuilds the projections from genesis (when the tail is not known).
-    fn reload(&self, tail: &mut Option<Tail>) -> Result<(), Error> {
-        let replayed = replay(self.store.as_ref(), &self.founding, false)?;
+    pub(super) fn reload(&self, tail: &mut Option<Tail>) -> Result<(), Error> {
+        let mut replayed = replay(self.store.as_ref(), &self.founding, false)?;
+        crate::projection::drop_unused_windows(&mut replayed.members, &replayed.history);
         *self
             .members
             .write()

@@ -93,6 +93,7 @@ fn balance_kind(a: &Action) -> Option<Kind> {
             cents: amount.map(cents),
         },
         Action::RefundBalance => Kind::RefundBalance,
+        Action::ReviewTier => Kind::ReviewTier,
         Action::Settle { to, amount } => Kind::Settle {
             to: to.as_str().to_owned(),
             cents: amount.map(cents),
@@ -200,9 +201,10 @@ fn coupon_kind(a: &Action) -> Option<Kind> {
         } => Kind::IssueCoupon {
             offer: match offer {
                 CouponOffer::Amount(a) => Offer::Amount(cents(*a)),
-                // The model's percentages are whole (the generator writes no others).
+                // Any percentage a command may name: at most two decimals, so a whole number
+                // of hundredths.
                 CouponOffer::Percent { percent, cap } => Offer::Percent {
-                    percent: u32::try_from(percent.trunc().mantissa()).ok()?,
+                    percent_x100: hundredths(*percent)?,
                     cap: cents(*cap),
                 },
                 CouponOffer::Threshold { threshold, amount } => Offer::Threshold {
@@ -327,4 +329,13 @@ fn card_kind(c: &Command) -> Option<Kind> {
         Action::Void { hold, .. } => Kind::Void { hold: *hold },
         _ => return None,
     })
+}
+
+/// A percentage in hundredths (`12.5` → 1,250), when it has at most two decimals and fits.
+fn hundredths(percent: memberledger::domain::Decimal) -> Option<u32> {
+    let x100 = percent.checked_mul(memberledger::domain::Decimal::ONE_HUNDRED)?;
+    if !x100.fract().is_zero() {
+        return None;
+    }
+    u32::try_from(x100.trunc().mantissa() / 10i128.pow(x100.trunc().scale())).ok()
 }

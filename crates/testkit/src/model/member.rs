@@ -85,10 +85,10 @@ pub struct Consumption {
 pub enum Off {
     /// A fixed amount.
     Amount(i64),
-    /// A whole percentage, at most `cap`.
+    /// A percentage in hundredths of a percent (1 to 9,999: `12.5 %` is 1,250), at most `cap`.
     Percent {
-        /// 1 to 99.
-        percent: u32,
+        /// The percentage in hundredths.
+        percent_x100: u32,
         /// The most it takes.
         cap: i64,
     },
@@ -225,6 +225,11 @@ pub struct Member {
     pub holds: BTreeMap<Uuid, Held>,
     /// Every coupon issued, by the issuing command's id.
     pub coupons: BTreeMap<Uuid, Coupon>,
+    /// What each visit was charged (+, at its time) and each consumption refund returned (−),
+    /// and whether it was a visit: the spending and visit window, unpruned.
+    pub spend: Vec<(i64, i64, bool)>,
+    /// When the member reached the tier held (enrolment or the last tier change).
+    pub tier_since: i64,
 }
 
 /// Where a member's card stands.

@@ -61,8 +61,9 @@ pub use member::{
 };
 pub use opening::OpeningSpec;
 pub use policy::{
-    tier_index, RefundTo, TierDef, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
-    FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW,
+    tier_index, RefundTo, TierDef, VisitRule, BONUS_EXPIRY, DAY, FREEZE_ALLOWS_RECHARGE,
+    FREEZE_ALLOWS_REFUNDS, PACKAGE_REFUND_TO, POINTS_EXPIRY, TIERS, UPGRADE_WINDOW, VISIT_RULES,
+    VISIT_RULES_JSON,
 };
 pub use spec::{
     money, render_fields, time, timestamp, Bal, Ext, ExtAmount, Gift, Kind, Offer, Spec, Spelling,
@@ -134,6 +135,10 @@ pub struct Model {
     /// the member's last event, or less, takes effect at that event's time; `None` (the
     /// built-in policy): every older command is `out_of_order`.
     pub late_window: Option<i64>,
+    /// The policy adds [`VISIT_RULES`](policy::VISIT_RULES) to the built-in tiers (upgrades
+    /// on spending and visits, retain rules for the tier review); `false` for the built-in
+    /// policy, whose tiers upgrade on recharges alone and are never reviewed down.
+    pub visit_tiers: bool,
     /// The end of the closed periods (`close_period`): no command dated at or before it takes
     /// effect (`period_closed`).
     pub closed_through: Option<i64>,

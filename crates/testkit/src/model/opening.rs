@@ -115,6 +115,8 @@ fn opened_member(spec: &Spec, tier: usize) -> Member {
         cards: BTreeMap::new(),
         holds: BTreeMap::new(),
         coupons: BTreeMap::new(),
+        spend: Vec::new(),
+        tier_since: spec.at,
     }
 }
 

@@ -96,3 +96,74 @@ pub(crate) fn half_up(num: i128, den: i128) -> i64 {
     let r = num % den;
     i64::try_from(q + i128::from(2 * r >= den)).expect("cents fit")
 }
+
+/// A tier's rules on spending and visits (docs/RULES.md §10), in cents and days: what the
+/// simulation adds to the built-in policy when [`Model::visit_tiers`](super::Model) is set.
+pub struct VisitRule {
+    /// Upgrade when the visits of the last `.1` days were charged at least `.0` cents.
+    pub spent: Option<(i64, i64)>,
+    /// Upgrade after at least `.0` visits within the last `.1` days.
+    pub visits: Option<(u64, i64)>,
+    /// Kept at a review while spending within `retain_days` is at least this.
+    pub retain_spent: Option<i64>,
+    /// Kept at a review while visits within `retain_days` are at least this.
+    pub retain_visits: Option<u64>,
+    /// Kept at a review while principal recharged within `retain_days` is at least this.
+    pub retain_recharged: Option<i64>,
+    /// The retain rule's window (0: the tier has no retain rule).
+    pub retain_days: i64,
+}
+
+/// The visit rules of each tier of [`TIERS`], in the same order.
+pub const VISIT_RULES: [VisitRule; 4] = [
+    VisitRule {
+        spent: None,
+        visits: None,
+        retain_spent: None,
+        retain_visits: None,
+        retain_recharged: None,
+        retain_days: 0,
+    },
+    VisitRule {
+        spent: None,
+        visits: Some((4, 60)),
+        retain_spent: None,
+        retain_visits: Some(2),
+        retain_recharged: None,
+        retain_days: 180,
+    },
+    VisitRule {
+        spent: Some((300_000, 180)),
+        visits: None,
+        retain_spent: Some(100_000),
+        retain_visits: None,
+        retain_recharged: None,
+        retain_days: 180,
+    },
+    VisitRule {
+        spent: Some((2_000_000, 365)),
+        visits: None,
+        retain_spent: None,
+        retain_visits: None,
+        retain_recharged: Some(1_000_000),
+        retain_days: 365,
+    },
+];
+
+/// [`VISIT_RULES`] as the policy's JSON writes them: each tier's `upgrade` fields to add and
+/// its `retain` rule (`None` for the lowest tier).
+pub const VISIT_RULES_JSON: [(&str, Option<&str>); 4] = [
+    ("{}", None),
+    (
+        r#"{"visits_within":4,"window_days":60}"#,
+        Some(r#"{"visits_within":2,"window_days":180}"#),
+    ),
+    (
+        r#"{"spent_within":"3000.00","window_days":180}"#,
+        Some(r#"{"spent_within":"1000.00","window_days":180}"#),
+    ),
+    (
+        r#"{"spent_within":"20000.00"}"#,
+        Some(r#"{"recharged_within":"10000.00","window_days":365}"#),
+    ),
+];

@@ -39,6 +39,8 @@ pub enum Kind {
     },
     /// `refund_balance`.
     RefundBalance,
+    /// `review_tier`: the tier review of one member as of the command's time.
+    ReviewTier,
     /// `change_tier`.
     ChangeTier {
         tier: String,
@@ -134,10 +136,11 @@ pub enum Kind {
 pub enum Offer {
     /// A fixed amount off (`amount`).
     Amount(i64),
-    /// A whole percentage off (`percent`, 1 to 99), at most `cap`.
+    /// A percentage off (`percent`, above 0 and below 100 with at most two decimals: kept in
+    /// hundredths of a percent, 1 to 9,999), at most `cap`.
     Percent {
-        /// The percentage.
-        percent: u32,
+        /// The percentage in hundredths (`12.5 %` is 1,250).
+        percent_x100: u32,
         /// The most it takes.
         cap: i64,
     },
@@ -280,6 +283,7 @@ impl Kind {
             Kind::Consume { .. } => "consume",
             Kind::Refund { .. } => "refund_consumption",
             Kind::RefundBalance => "refund_balance",
+            Kind::ReviewTier => "review_tier",
             Kind::ChangeTier { .. } => "change_tier",
             Kind::Settle { .. } => "settle",
             Kind::Freeze { .. } => "freeze",
@@ -421,7 +425,7 @@ impl Kind {
                 f.put("consumption", consumption.to_string());
                 f.amount("amount", *cents);
             }
-            Kind::RefundBalance => {}
+            Kind::RefundBalance | Kind::ReviewTier => {}
             Kind::Settle { to, cents } => {
                 f.put("to", to.clone());
                 f.amount("amount", *cents);
@@ -539,8 +543,10 @@ impl Kind {
             } => {
                 match offer {
                     Offer::Amount(a) => f.amount("amount", Some(*a)),
-                    Offer::Percent { percent, cap } => {
-                        f.put("percent", percent.to_string());
+                    Offer::Percent { percent_x100, cap } => {
+                        let percent =
+                            memberledger::domain::Decimal::new(i64::from(*percent_x100), 2);
+                        f.put("percent", percent.normalize().to_string());
                         f.amount("cap", Some(*cap));
                     }
                     Offer::Threshold { threshold, amount } => {

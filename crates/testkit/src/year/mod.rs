@@ -36,7 +36,9 @@ mod visit;
 use chrono::{DateTime, Duration, Utc};
 use memberledger::{Command, Ledger, Receipt, Timestamp, Uuid};
 
-pub use extras::{settlements, summer_policy, year_policy, YEAR_LATE_WINDOW_HOURS};
+pub use extras::{
+    settlements, summer_policy, with_visit_tiers, year_policy, YEAR_LATE_WINDOW_HOURS,
+};
 use known::Known;
 pub use mix::Mix;
 pub use record::{HeadOffice, GROUP};

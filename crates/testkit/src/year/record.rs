@@ -1,8 +1,8 @@
 //! Recording a year on a ledger as the demo does: the generated commands in durable groups,
-//! head office's commands between them, the expiry sweep at the end.
+//! head office's commands between them, the expiry sweep and the tier review at the end.
 
 use chrono::Duration;
-use memberledger::{Command, Error, Ledger, Receipt, Timestamp};
+use memberledger::{Command, Error, Ledger, Receipt, TierReview, Timestamp};
 
 use super::{settlements, summer_policy, Year};
 
@@ -115,5 +115,19 @@ impl Year {
             on_result(r);
         }
         u64::try_from(swept.iter().filter(|r| r.is_ok()).count()).expect("small")
+    }
+
+    /// The year-end tier review, after the sweep: lowers the members whose tier's retain rule
+    /// failed over the year's last months. Each result goes to `on_result`.
+    pub fn review(
+        &self,
+        ledger: &Ledger,
+        mut on_result: impl FnMut(&Result<Receipt, Error>),
+    ) -> TierReview {
+        let review = ledger.review_tiers(self.end());
+        for r in &review.receipts {
+            on_result(r);
+        }
+        review
     }
 }

@@ -341,6 +341,7 @@ impl Sim {
             rng,
             model: Model {
                 late_window: Some(SIM_LATE_WINDOW_HOURS * 3_600),
+                visit_tiers: seed % 2 == 1,
                 ..Model::default()
             },
             ids: HashMap::new(),
@@ -374,6 +375,10 @@ impl Sim {
         // The built-in policy, with a late window for offline terminals (the model's too).
         let mut policy = Policy::builtin();
         policy.late_window_hours = Some(u32::try_from(SIM_LATE_WINDOW_HOURS).expect("hours"));
+        // Odd seeds add the model's tier rules on spending and visits (and retain rules).
+        if sim.model.visit_tiers {
+            policy = with_visit_rules(&policy);
+        }
         sim.open(Some(policy));
         sim.check_policy();
         sim
@@ -580,4 +585,22 @@ fn damage_latest_checkpoint(ledger: &std::path::Path) {
         let torn = latest.with_extension("tmp");
         let _ = std::fs::write(torn, &bytes[..bytes.len() / 2]);
     }
+}
+
+/// `policy` with [`VISIT_RULES_JSON`](super::model::VISIT_RULES_JSON) added to its tiers: each
+/// tier's upgrade fields merged in, and its retain rule.
+fn with_visit_rules(policy: &Policy) -> Policy {
+    let mut v = serde_json::to_value(policy).expect("a policy serialises");
+    let tiers = v["tiers"].as_array_mut().expect("tiers");
+    for (t, (upgrade, retain)) in tiers.iter_mut().zip(super::model::VISIT_RULES_JSON) {
+        let add: serde_json::Value = serde_json::from_str(upgrade).expect("upgrade fields");
+        if let Some(fields) = add.as_object().filter(|f| !f.is_empty()) {
+            let u = t["upgrade"].as_object_mut().expect("an upgrade to add to");
+            u.extend(fields.clone());
+        }
+        if let Some(r) = retain {
+            t["retain"] = serde_json::from_str(r).expect("retain rule");
+        }
+    }
+    Policy::from_value(v).expect("the simulation's policy is valid")
 }

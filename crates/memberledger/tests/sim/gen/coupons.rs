@@ -21,8 +21,14 @@ impl Sim {
         }
         let offer = match self.rng.weighted(&[35, 25, 30, 10]) {
             0 => Offer::Amount(self.rng.range(1, 20_000)),
+            // Whole percentages mostly, and any other a command may name (12.5 %, 0.01 %,
+            // 99.99 %).
             1 => Offer::Percent {
-                percent: u32::try_from(self.rng.range(1, 99)).expect("a percentage"),
+                percent_x100: if self.rng.chance(500) {
+                    u32::try_from(self.rng.range(1, 99) * 100).expect("a percentage")
+                } else {
+                    u32::try_from(self.rng.range(1, 9_999)).expect("a percentage")
+                },
                 cap: self.rng.range(1, 20_000),
             },
             2 => Offer::Threshold {

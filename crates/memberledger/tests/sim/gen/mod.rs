@@ -185,7 +185,7 @@ impl Sim {
                 });
             }
             Kind::ChangeTier { reason, .. } => *reason = Some("changed".into()),
-            Kind::RefundBalance => spec.at += 1,
+            Kind::RefundBalance | Kind::ReviewTier => spec.at += 1,
             Kind::Freeze { reason }
             | Kind::Unfreeze { reason }
             | Kind::RefundPackage { reason, .. } => {
@@ -337,7 +337,8 @@ impl Sim {
         } else {
             // recharge, grant_bonus, consume, refund_consumption, refund_balance, change_tier,
             // enroll (again), freeze or unfreeze, redeem_points, adjust, purchase_package,
-            // redeem_session, refund_package, a card command, a hold command.
+            // redeem_session, refund_package, a card command, a hold command, issue_coupon,
+            // a visit with a coupon, review_tier.
             self.rng.weighted(&[
                 22,
                 8,
@@ -356,6 +357,7 @@ impl Sim {
                 if state.holds.is_empty() { 5 } else { 40 },
                 4,
                 if has_coupon { 12 } else { 1 },
+                3,
             ])
         };
         let kind = match pick {
@@ -414,6 +416,7 @@ impl Sim {
             14 => self.gen_hold(&state, at),
             15 => self.gen_coupon(at),
             16 => self.gen_coupon_visit(&member, &state),
+            17 => Kind::ReviewTier,
             _ => Kind::RefundPackage {
                 package: self.pick_package(&member, &state),
                 reason: self

@@ -44,11 +44,10 @@ impl Draft<'_> {
             .map(|(_, c)| c)
             .sum::<i64>()
             .max(0);
-        if let Some(up) = (w.tier + 1..TIERS.len())
-            .rev()
-            .find(|&t| cents >= TIERS[t].single || within >= TIERS[t].within)
-        {
-            w.tier = up;
+        if let Some(up) = (self.w.tier + 1..TIERS.len()).rev().find(|&t| {
+            cents >= TIERS[t].single || within >= TIERS[t].within || self.visit_upgrade_holds(t)
+        }) {
+            self.set_tier(up);
             self.events += 1;
         }
     }
@@ -151,6 +150,7 @@ impl Draft<'_> {
                 coupon: None,
             },
         );
+        self.visited(charged);
         Ok(())
     }
 }

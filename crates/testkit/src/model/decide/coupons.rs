@@ -19,7 +19,7 @@ impl Draft<'_> {
         let off = match *offer {
             Offer::Session(_) => return self.grant_package(1, Some(expires), false),
             Offer::Amount(a) => Off::Amount(a),
-            Offer::Percent { percent, cap } => Off::Percent { percent, cap },
+            Offer::Percent { percent_x100, cap } => Off::Percent { percent_x100, cap },
             Offer::Threshold { threshold, amount } => Off::Threshold { threshold, amount },
         };
         if expires <= self.at() {
@@ -106,8 +106,10 @@ impl Draft<'_> {
         }
         let off = match c.off {
             Off::Amount(a) => a,
-            Off::Percent { percent, cap } => {
-                half_up(i128::from(charge) * i128::from(percent), 100).min(cap)
+            // The charge × percent ÷ 100, rounded half up to the cent (the built-in policy's
+            // rounding), exactly: in hundredths of a percent, ÷ 10,000.
+            Off::Percent { percent_x100, cap } => {
+                half_up(i128::from(charge) * i128::from(percent_x100), 10_000).min(cap)
             }
             Off::Threshold { threshold, .. } if charge < threshold => {
                 return Err("coupon_not_applicable")

@@ -21,6 +21,7 @@ mod periods;
 mod refund;
 mod settle;
 mod status;
+mod tiers;
 
 /// What the model says of a command it judged: the change and how many events it records, or
 /// the code it is refused with.
@@ -36,6 +37,8 @@ pub(crate) struct Draft<'a> {
     pub(crate) events: u64,
     pub(crate) debts: Vec<(String, String, i64)>,
     pub(crate) spec: &'a Spec,
+    /// The policy has the simulation's tier rules on spending and visits ([`Model::visit_tiers`]).
+    pub(crate) visit_tiers: bool,
 }
 
 impl Draft<'_> {
@@ -108,6 +111,7 @@ impl Model {
             events,
             debts: Vec::new(),
             spec,
+            visit_tiers: self.visit_tiers,
         };
         self.dispatch(&mut d)?;
         Ok(d.finish(m))
@@ -128,6 +132,7 @@ impl Model {
             Kind::Refund { consumption, cents } => d.refund_consumption(*consumption, *cents),
             Kind::RefundBalance => d.refund_balance(),
             Kind::ChangeTier { tier, .. } => d.change_tier(tier),
+            Kind::ReviewTier => d.review_tier(),
             Kind::Freeze { .. } => d.freeze(),
             Kind::Unfreeze { .. } => d.unfreeze(),
             Kind::RedeemPoints { points, .. } => d.w.spend_points(*points),
@@ -200,6 +205,8 @@ fn enroll(m: &str, spec: &Spec) -> Outcome {
         cards: BTreeMap::new(),
         holds: BTreeMap::new(),
         coupons: BTreeMap::new(),
+        spend: Vec::new(),
+        tier_since: spec.at,
     };
     let change = Change {
         member: Some((m.to_owned(), state)),

@@ -68,6 +68,7 @@ impl Draft<'_> {
         rec.principal_restored += principal;
         rec.bonus_restored += bonus;
         self.w.bonus_spent -= bonus;
+        self.w.spend.push((self.at(), -amount, false));
         if rec.refunded == rec.charged {
             self.w.consumptions.remove(&consumption);
             self.w.refunded_in_full.insert(consumption);

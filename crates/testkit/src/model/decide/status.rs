@@ -12,7 +12,7 @@ impl Draft<'_> {
         if to == self.w.tier {
             return Err("invalid_command");
         }
-        self.w.tier = to;
+        self.set_tier(to);
         Ok(())
     }
 
