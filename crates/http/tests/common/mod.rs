@@ -10,6 +10,8 @@ use axum::Router;
 use memberledger::{Clock, Ledger};
 use memberledger_http::{AppState, Config, Role, Tokens};
 
+pub mod receiver;
+
 /// The roles every test server has a token for.
 pub const ROLES: [&str; 6] = [
     "hq",
