@@ -17,6 +17,9 @@ use crate::Fail;
 /// Where the tokens file is by default.
 pub(crate) const DEFAULT_TOKENS: &str = "./memberledger-tokens";
 
+/// How often the notice webhook derives the notices due by default, in seconds.
+pub(crate) const DEFAULT_NOTICE_INTERVAL_SECS: u64 = 60;
+
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
     /// The address to listen on.
@@ -56,22 +59,22 @@ pub(crate) struct ServeArgs {
     /// POSTs each derived notice (`bonus_will_expire`, …), signed and at least once, to this
     /// URL (`http://`); never again once the receiver acknowledged it.
     #[arg(long, value_name = "URL", requires = "notice_webhook_secret_file")]
-    notice_webhook: Option<String>,
+    pub(crate) notice_webhook: Option<String>,
     /// The file holding the notice webhook's HMAC-SHA256 key (its trailing newline ignored).
     #[arg(long, value_name = "FILE", requires = "notice_webhook")]
-    notice_webhook_secret_file: Option<PathBuf>,
+    pub(crate) notice_webhook_secret_file: Option<PathBuf>,
     /// The record of notices the receiver acknowledged (by default beside the ledger:
     /// `<db>.notices-acked`).
     #[arg(long, value_name = "FILE", requires = "notice_webhook")]
-    notice_webhook_acked: Option<PathBuf>,
+    pub(crate) notice_webhook_acked: Option<PathBuf>,
     /// How often the notices due are derived and the new ones sent, in seconds.
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = 60,
+        default_value_t = DEFAULT_NOTICE_INTERVAL_SECS,
         requires = "notice_webhook"
     )]
-    notice_interval_secs: u64,
+    pub(crate) notice_interval_secs: u64,
 }
 
 /// The webhook's configuration from the flags, if one is asked for.
@@ -101,16 +104,24 @@ fn notice_hook_config(db: &Db, args: &ServeArgs) -> Result<Option<NoticeHookConf
     else {
         return Ok(None);
     };
+    let acked = args.notice_webhook_acked.as_ref();
+    notice_hook_of(db, url, secret_file, acked, args.notice_interval_secs).map(Some)
+}
+
+/// A notice webhook's configuration: its URL, its secret's file, its record of acknowledged
+/// notices (by default beside a ledger on disk), how often the notices are derived.
+pub(crate) fn notice_hook_of(
+    db: &Db,
+    url: &str,
+    secret_file: &Path,
+    acked: Option<&PathBuf>,
+    interval_secs: u64,
+) -> Result<NoticeHookConfig, Fail> {
     let secret = read_secret(secret_file)?;
-    let acked = beside_db(
-        db,
-        args.notice_webhook_acked.as_ref(),
-        ".notices-acked",
-        "--notice-webhook-acked",
-    )?;
-    let mut config = NoticeHookConfig::new(url.clone(), secret, acked);
-    config.interval = Duration::from_secs(args.notice_interval_secs.max(1));
-    Ok(Some(config))
+    let acked = beside_db(db, acked, ".notices-acked", "--notice-webhook-acked")?;
+    let mut config = NoticeHookConfig::new(url.to_owned(), secret, acked);
+    config.interval = Duration::from_secs(interval_secs.max(1));
+    Ok(config)
 }
 
 /// A webhook's HMAC key from its file, without the trailing newline.
