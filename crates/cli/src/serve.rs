@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use memberledger::Clock;
+use std::future::Future;
+
+use memberledger::{Clock, Ledger};
 use memberledger_http::notice_hook::{NoticeHook, NoticeHookConfig};
 use memberledger_http::webhook::{Webhook, WebhookConfig};
 use memberledger_http::{AppState, Config, Tokens};
@@ -190,6 +192,68 @@ pub(crate) fn tokens(path: &std::path::Path) -> Result<Tokens, Fail> {
     Ok(tokens)
 }
 
+/// A ledger's deliverers beside the server: its webhook (every event) and its notice webhook
+/// (the notices due), each optional.
+pub(crate) struct Hooks {
+    webhook: Option<Webhook>,
+    notices: Option<NoticeHook>,
+}
+
+impl Hooks {
+    /// Starts the deliverers configured on the ledger; a bad setting is a usage error.
+    pub(crate) fn start(
+        ledger: &Arc<Ledger>,
+        clock: &Clock,
+        webhook: Option<WebhookConfig>,
+        notices: Option<NoticeHookConfig>,
+    ) -> Result<Hooks, Fail> {
+        let webhook = match webhook {
+            Some(c) => Some(Webhook::start(Arc::clone(ledger), c).map_err(Fail::usage)?),
+            None => None,
+        };
+        let notices = match notices {
+            Some(c) => {
+                let started = NoticeHook::start(Arc::clone(ledger), c, clock.clone());
+                Some(started.map_err(Fail::usage)?)
+            }
+            None => None,
+        };
+        Ok(Hooks { webhook, notices })
+    }
+
+    /// Stops both, each after its delivery in flight.
+    pub(crate) fn stop(self) {
+        if let Some(w) = self.webhook {
+            w.stop();
+        }
+        if let Some(n) = self.notices {
+            n.stop();
+        }
+    }
+}
+
+/// Binds `listen` on a new runtime, says where it listens, and runs `serve` on the listener
+/// until it returns. The runtime is handed back to be dropped after the ledgers' last handles
+/// (see [`run`]).
+pub(crate) fn listen_and_serve<F>(
+    listen: SocketAddr,
+    serve: impl FnOnce(tokio::net::TcpListener) -> F,
+) -> Result<tokio::runtime::Runtime, Fail>
+where
+    F: Future<Output = std::io::Result<()>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let local = listener.local_addr()?;
+        tracing::info!(target: "memberledger_http::request", "listening on http://{local}");
+        serve(listener).await
+    })?;
+    Ok(runtime)
+}
+
 /// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
 pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     let ledger = db.open_existing()?;
@@ -197,33 +261,16 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     let tokens = tokens(&args.tokens)?;
     ledger.set_clock(clock.clone());
     let ledger = Arc::new(ledger);
-    let webhook = match webhook_config(db, args)? {
-        Some(c) => Some(Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage)?),
-        None => None,
-    };
-    let notice_hook = match notice_hook_config(db, args)? {
-        Some(c) => Some(NoticeHook::start(Arc::clone(&ledger), c, clock).map_err(Fail::usage)?),
-        None => None,
-    };
+    let webhook = webhook_config(db, args)?;
+    let hooks = Hooks::start(&ledger, &clock, webhook, notice_hook_config(db, args)?)?;
     // The last handle on the ledger is dropped after the runtime has stopped: a PostgreSQL
     // ledger's client blocks on its own runtime when dropped, which panics inside another.
     let keep = Arc::clone(&ledger);
     let state = AppState::new(ledger, tokens, config(args));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        let local = listener.local_addr()?;
-        tracing::info!(target: "memberledger_http::request", "listening on http://{local}");
-        memberledger_http::serve(listener, state, memberledger_http::shutdown_signal()).await
+    let runtime = listen_and_serve(args.listen, |listener| {
+        memberledger_http::serve(listener, state, memberledger_http::shutdown_signal())
     })?;
-    if let Some(w) = webhook {
-        w.stop();
-    }
-    if let Some(n) = notice_hook {
-        n.stop();
-    }
+    hooks.stop();
     drop(runtime);
     drop(keep);
     Ok(0)

@@ -6,13 +6,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use memberledger::Clock;
-use memberledger_http::notice_hook::NoticeHook;
-use memberledger_http::webhook::Webhook;
+use memberledger::{Clock, Ledger};
 use memberledger_http::{AppState, Brands};
 
 use crate::brands::Brand;
-use crate::serve::{ServeArgs, DEFAULT_NOTICE_INTERVAL_SECS, DEFAULT_TOKENS};
+use crate::serve::{
+    listen_and_serve, notice_hook_of, webhook_of, Hooks, ServeArgs, DEFAULT_NOTICE_INTERVAL_SECS,
+    DEFAULT_TOKENS,
+};
 use crate::Fail;
 
 /// The tokens file of a brand in place of `--tokens`, which must not name another.
@@ -46,34 +47,27 @@ pub(crate) fn for_brand(mut args: ServeArgs, brand: &Brand) -> Result<ServeArgs,
 }
 
 /// A brand's webhooks, started on its ledger: every event, and the notices due.
-fn start_hooks(
-    brand: &Brand,
-    ledger: &Arc<memberledger::Ledger>,
-    clock: &Clock,
-) -> Result<(Option<Webhook>, Option<NoticeHook>), Fail> {
+fn start_hooks(brand: &Brand, ledger: &Arc<Ledger>, clock: &Clock) -> Result<Hooks, Fail> {
     let webhook = match &brand.webhook {
-        Some(w) => {
-            let c = crate::serve::webhook_of(&brand.db, &w.url, &w.secret_file, w.cursor.as_ref())?;
-            Some(Webhook::start(Arc::clone(ledger), c).map_err(Fail::usage)?)
-        }
+        Some(w) => Some(webhook_of(
+            &brand.db,
+            &w.url,
+            &w.secret_file,
+            w.cursor.as_ref(),
+        )?),
         None => None,
     };
-    let notice_hook = match &brand.notice_webhook {
-        Some(n) => {
-            let interval = n.interval_secs.unwrap_or(DEFAULT_NOTICE_INTERVAL_SECS);
-            let c = crate::serve::notice_hook_of(
-                &brand.db,
-                &n.url,
-                &n.secret_file,
-                n.acked.as_ref(),
-                interval,
-            )?;
-            let started = NoticeHook::start(Arc::clone(ledger), c, clock.clone());
-            Some(started.map_err(Fail::usage)?)
-        }
+    let notices = match &brand.notice_webhook {
+        Some(n) => Some(notice_hook_of(
+            &brand.db,
+            &n.url,
+            &n.secret_file,
+            n.acked.as_ref(),
+            n.interval_secs.unwrap_or(DEFAULT_NOTICE_INTERVAL_SECS),
+        )?),
         None => None,
     };
-    Ok((webhook, notice_hook))
+    Hooks::start(ledger, clock, webhook, notices)
 }
 
 /// Serves every brand until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
@@ -89,7 +83,7 @@ pub(crate) fn run(file: &Path, clock: &Clock, args: &ServeArgs) -> Result<u8, Fa
     let all = crate::brands::load(file)?;
     crate::serve::init_tracing();
     let mut brands = Brands::new();
-    let mut hooks = Vec::new();
+    let mut all_hooks = Vec::new();
     // The last handles on the ledgers are dropped after the runtime has stopped (see `serve`).
     let mut keep = Vec::new();
     for brand in &all {
@@ -102,29 +96,17 @@ pub(crate) fn run(file: &Path, clock: &Clock, args: &ServeArgs) -> Result<u8, Fa
         let ledger = Arc::new(ledger);
         keep.push(Arc::clone(&ledger));
         let tokens = crate::serve::tokens(&brand.tokens).map_err(in_brand)?;
-        hooks.push(start_hooks(brand, &ledger, clock).map_err(in_brand)?);
+        all_hooks.push(start_hooks(brand, &ledger, clock).map_err(in_brand)?);
         let state = AppState::new(ledger, tokens, crate::serve::config(args));
         brands.insert(&brand.name, state).map_err(Fail::usage)?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        let local = listener.local_addr()?;
-        let names: Vec<&str> = brands.iter().map(|(n, _)| n).collect();
-        tracing::info!(target: "memberledger_http::request", "hosting brands {}", names.join(", "));
-        tracing::info!(target: "memberledger_http::request", "listening on http://{local}");
+    let names: Vec<&str> = brands.iter().map(|(n, _)| n).collect();
+    tracing::info!(target: "memberledger_http::request", "hosting brands {}", names.join(", "));
+    let runtime = listen_and_serve(args.listen, |listener| {
         memberledger_http::serve_brands(listener, brands, memberledger_http::shutdown_signal())
-            .await
     })?;
-    for (webhook, notice_hook) in hooks {
-        if let Some(w) = webhook {
-            w.stop();
-        }
-        if let Some(n) = notice_hook {
-            n.stop();
-        }
+    for hooks in all_hooks {
+        hooks.stop();
     }
     drop(runtime);
     drop(keep);

@@ -15,6 +15,9 @@ use memberledger::store::PgStore;
 use memberledger::{Ledger, MemberId, Uuid};
 use memberledger_testkit::SharedStore;
 
+mod support;
+use support::memberledger as cli;
+
 /// Members the writers share.
 const MEMBERS: usize = 40;
 /// Writer processes.
@@ -70,15 +73,6 @@ impl Drop for Schema {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
         }
     }
-}
-
-fn cli(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memberledger"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn ok(o: &Output) -> String {

@@ -1,20 +1,43 @@
-//! Shared by the CLI's tests: running the binary, and the settings `serve` refuses before it
-//! listens (a webhook's or notice webhook's secret and URL).
+//! Shared by the CLI's tests: running the binary on a ledger (with or without standard input),
+//! and the settings `serve` refuses before it listens (a webhook's or notice webhook's secret
+//! and URL).
 #![allow(dead_code)] // each test file uses a part
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-/// Runs `memberledger --db <db> <args>`.
-pub fn memberledger(db: &Path, args: &[&str]) -> Output {
+/// Runs `memberledger --db <db> <args>` (a directory or a PostgreSQL URL).
+pub fn memberledger(db: &(impl AsRef<OsStr> + ?Sized), args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_memberledger"))
         .arg("--db")
         .arg(db)
         .args(args)
         .output()
         .unwrap()
+}
+
+/// Runs `memberledger --db <db> <args>` with `input` on its standard input.
+pub fn memberledger_stdin(db: &(impl AsRef<OsStr> + ?Sized), args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memberledger"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// The run ended with exit 2 and a message saying `says`.
