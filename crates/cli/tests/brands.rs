@@ -247,8 +247,11 @@ fn serve_refuses_a_brand_without_tokens_naming_the_brand() {
     refused(&o, 2, "brand peony");
 }
 
+/// What a receiver kept: every body it was sent, one after another.
+type Seen = std::sync::Arc<std::sync::Mutex<String>>;
+
 /// A receiver on loopback answering 200 to every POST and keeping each body.
-fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<String>>) {
+fn receiver() -> (String, Seen) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
@@ -281,6 +284,23 @@ fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<String>>) {
         }
     });
     (addr, seen)
+}
+
+/// Waits until lotus's receiver has seen its member L1 and peony's its P1, stops the server,
+/// and checks neither saw the other brand's member.
+fn each_gets_its_own_only(s: Served, (lotus, peony): (&Seen, &Seen), hook: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !(lotus.lock().unwrap().contains("L1") && peony.lock().unwrap().contains("P1")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both brands' {hook}s deliver"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop(s);
+    let (lotus, peony) = (lotus.lock().unwrap(), peony.lock().unwrap());
+    assert!(!lotus.contains("P1"), "lotus's {hook} got peony's: {lotus}");
+    assert!(!peony.contains("L1"), "peony's {hook} got lotus's: {peony}");
 }
 
 #[test]
@@ -322,25 +342,7 @@ fn each_brands_webhook_carries_its_own_brands_events_only() {
         );
         assert_eq!(status, 200, "{body}");
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !(lotus_seen.lock().unwrap().contains("L1") && peony_seen.lock().unwrap().contains("P1"))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "both webhooks deliver"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    stop(s);
-    let (lotus, peony) = (lotus_seen.lock().unwrap(), peony_seen.lock().unwrap());
-    assert!(
-        !lotus.contains("P1"),
-        "lotus's webhook got peony's event: {lotus}"
-    );
-    assert!(
-        !peony.contains("L1"),
-        "peony's webhook got lotus's event: {peony}"
-    );
+    each_gets_its_own_only(s, (&lotus_seen, &peony_seen), "webhook");
     assert!(
         d.join("lotus-data.webhook-cursor").is_file(),
         "each brand's cursor beside its ledger"
@@ -399,26 +401,8 @@ fn each_brands_notice_webhook_carries_its_own_brands_notices_only() {
         );
         assert_eq!(status, 200, "{body}");
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !(lotus_seen.lock().unwrap().contains("L1") && peony_seen.lock().unwrap().contains("P1"))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "both notice webhooks deliver"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    stop(s);
-    let (lotus, peony) = (lotus_seen.lock().unwrap(), peony_seen.lock().unwrap());
-    assert!(lotus.contains("bonus_will_expire"), "{lotus}");
-    assert!(
-        !lotus.contains("P1"),
-        "lotus's notice webhook got peony's notice: {lotus}"
-    );
-    assert!(
-        !peony.contains("L1"),
-        "peony's notice webhook got lotus's notice: {peony}"
-    );
+    each_gets_its_own_only(s, (&lotus_seen, &peony_seen), "notice webhook");
+    assert!(lotus_seen.lock().unwrap().contains("bonus_will_expire"));
     assert!(
         d.join("lotus-data.notices-acked").is_file(),
         "lotus's record beside its ledger"
