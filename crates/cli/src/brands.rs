@@ -1,11 +1,14 @@
 //! The brands file (`--brands FILE`): one ledger per brand, each with its tokens file and,
-//! optionally, its webhook. A JSON object by brand name:
+//! optionally, its webhook and its notice webhook. A JSON object by brand name:
 //!
 //! ```json
 //! {
-//!   "lotus": {"db": "lotus-data", "tokens": "lotus-tokens"},
+//!   "lotus": {"db": "lotus-data", "tokens": "lotus-tokens",
+//!             "notice_webhook": {"url": "http://10.0.0.7:9000/notices", "secret_file": "lotus-secret",
+//!                                "interval_secs": 300}},
 //!   "peony": {"db": "postgres://ml@db.internal/chain?schema=peony", "tokens": "peony-tokens",
-//!             "webhook": {"url": "http://10.0.0.5:9000/hook", "secret_file": "peony-secret"}}
+//!             "webhook": {"url": "http://10.0.0.5:9000/hook", "secret_file": "peony-secret",
+//!                         "cursor": "peony.webhook-cursor"}}
 //! }
 //! ```
 //!
@@ -30,6 +33,8 @@ struct Entry {
     tokens: PathBuf,
     /// Where the brand's events are pushed.
     webhook: Option<WebhookEntry>,
+    /// Where the brand's notices are pushed.
+    notice_webhook: Option<NoticeWebhookEntry>,
 }
 
 /// A brand's webhook, as written.
@@ -44,12 +49,27 @@ pub(crate) struct WebhookEntry {
     pub(crate) cursor: Option<PathBuf>,
 }
 
-/// A brand: its name, its ledger, its tokens file, its webhook.
+/// A brand's notice webhook, as written: the settings of `serve --notice-webhook`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoticeWebhookEntry {
+    /// The `http://` URL.
+    pub(crate) url: String,
+    /// The file holding the HMAC key.
+    pub(crate) secret_file: PathBuf,
+    /// The record of acknowledged notices (beside a ledger on disk by default).
+    pub(crate) acked: Option<PathBuf>,
+    /// How often the notices due are derived, in seconds (60 by default).
+    pub(crate) interval_secs: Option<u64>,
+}
+
+/// A brand: its name, its ledger, its tokens file, its webhooks.
 pub(crate) struct Brand {
     pub(crate) name: String,
     pub(crate) db: Db,
     pub(crate) tokens: PathBuf,
     pub(crate) webhook: Option<WebhookEntry>,
+    pub(crate) notice_webhook: Option<NoticeWebhookEntry>,
 }
 
 /// Every brand of the file, by name; a malformed file or brand name is a usage error.
@@ -88,11 +108,17 @@ pub(crate) fn load(file: &Path) -> Result<Vec<Brand>, Fail> {
                 cursor: w.cursor.as_deref().map(at),
                 url: w.url,
             });
+            let notice_webhook = e.notice_webhook.map(|n| NoticeWebhookEntry {
+                secret_file: at(&n.secret_file),
+                acked: n.acked.as_deref().map(at),
+                ..n
+            });
             Ok(Brand {
                 name,
                 db,
                 tokens: at(&e.tokens),
                 webhook,
+                notice_webhook,
             })
         })
         .collect()
@@ -123,7 +149,9 @@ mod tests {
             &file,
             r#"{"lotus":{"db":"lotus-data","tokens":"t/lotus"},
                 "peony":{"db":"postgres://u@h/d?schema=peony","tokens":"/abs/peony",
-                         "webhook":{"url":"http://127.0.0.1:9/","secret_file":"s"}}}"#,
+                         "webhook":{"url":"http://127.0.0.1:9/","secret_file":"s"},
+                         "notice_webhook":{"url":"http://127.0.0.1:9/n","secret_file":"ns",
+                                           "acked":"n/acked","interval_secs":5}}}"#,
         )
         .unwrap();
         let Ok(lotus) = find(&file, "lotus") else {
@@ -137,6 +165,13 @@ mod tests {
         assert_eq!(peony.db, Db::parse("postgres://u@h/d?schema=peony"));
         assert_eq!(peony.tokens, PathBuf::from("/abs/peony"));
         assert_eq!(peony.webhook.unwrap().secret_file, dir.path().join("s"));
+        let Some(notices) = peony.notice_webhook else {
+            panic!("peony's notice webhook")
+        };
+        assert_eq!(notices.secret_file, dir.path().join("ns"));
+        assert_eq!(notices.acked, Some(dir.path().join("n/acked")));
+        assert_eq!(notices.interval_secs, Some(5));
+        assert!(lotus.notice_webhook.is_none());
         assert!(find(&file, "tulip").is_err_and(|f| f.message.contains("brand_not_found")));
     }
 
@@ -150,6 +185,10 @@ mod tests {
             (r#"{"a/b":{"db":"x","tokens":"t"}}"#, "a brand name is"),
             (r#"{"a":{"db":"x"}}"#, "missing field `tokens`"),
             (r#"{"a":{"db":"x","tokens":"t","dbs":1}}"#, "unknown field"),
+            (
+                r#"{"a":{"db":"x","tokens":"t","notice_webhook":{"url":"http://h/"}}}"#,
+                "missing field `secret_file`",
+            ),
         ] {
             std::fs::write(&file, text).unwrap();
             let f = load(&file).err().unwrap();

@@ -5,7 +5,6 @@ use std::path::Path;
 use clap::Subcommand;
 use memberledger::domain::PolicyVersion;
 use memberledger::{Action, Command, Ledger, MemberId, Policy, StoreId, Uuid};
-use serde::Serialize;
 
 use crate::report::parse_time;
 use crate::Fail;
@@ -47,21 +46,6 @@ pub(crate) enum PolicyCmd {
     },
 }
 
-#[derive(Serialize)]
-struct VersionOut<'a> {
-    version: u32,
-    effective_at: Option<String>,
-    policy: &'a Policy,
-}
-
-fn out(v: &PolicyVersion) -> VersionOut<'_> {
-    VersionOut {
-        version: v.version,
-        effective_at: v.effective_at.map(|t| t.to_string()),
-        policy: &v.policy,
-    }
-}
-
 fn since(v: &PolicyVersion) -> String {
     v.effective_at.map_or_else(
         || "the founding policy".to_owned(),
@@ -78,11 +62,7 @@ pub(crate) fn run(ledger: &Ledger, cmd: PolicyCmd) -> Result<u8, Fail> {
                 None => ledger.policy_history().current().clone(),
             };
             if json {
-                outln!(
-                    o,
-                    "{}",
-                    serde_json::to_string(&out(&v)).expect("serialises")
-                );
+                outln!(o, "{}", serde_json::to_string(&v).expect("serialises"));
             } else {
                 outln!(o, "policy version {} ({})", v.version, since(&v));
                 outln!(
@@ -95,7 +75,7 @@ pub(crate) fn run(ledger: &Ledger, cmd: PolicyCmd) -> Result<u8, Fail> {
         PolicyCmd::List { json } => {
             for v in ledger.policy_history().versions() {
                 if json {
-                    outln!(o, "{}", serde_json::to_string(&out(v)).expect("serialises"));
+                    outln!(o, "{}", serde_json::to_string(v).expect("serialises"));
                 } else {
                     outln!(
                         o,

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use memberledger::Clock;
+use std::future::Future;
+
+use memberledger::{Clock, Ledger};
 use memberledger_http::notice_hook::{NoticeHook, NoticeHookConfig};
 use memberledger_http::webhook::{Webhook, WebhookConfig};
 use memberledger_http::{AppState, Config, Tokens};
@@ -16,6 +18,9 @@ use crate::Fail;
 
 /// Where the tokens file is by default.
 pub(crate) const DEFAULT_TOKENS: &str = "./memberledger-tokens";
+
+/// How often the notice webhook derives the notices due by default, in seconds.
+pub(crate) const DEFAULT_NOTICE_INTERVAL_SECS: u64 = 60;
 
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
@@ -56,22 +61,22 @@ pub(crate) struct ServeArgs {
     /// POSTs each derived notice (`bonus_will_expire`, …), signed and at least once, to this
     /// URL (`http://`); never again once the receiver acknowledged it.
     #[arg(long, value_name = "URL", requires = "notice_webhook_secret_file")]
-    notice_webhook: Option<String>,
+    pub(crate) notice_webhook: Option<String>,
     /// The file holding the notice webhook's HMAC-SHA256 key (its trailing newline ignored).
     #[arg(long, value_name = "FILE", requires = "notice_webhook")]
-    notice_webhook_secret_file: Option<PathBuf>,
+    pub(crate) notice_webhook_secret_file: Option<PathBuf>,
     /// The record of notices the receiver acknowledged (by default beside the ledger:
     /// `<db>.notices-acked`).
     #[arg(long, value_name = "FILE", requires = "notice_webhook")]
-    notice_webhook_acked: Option<PathBuf>,
+    pub(crate) notice_webhook_acked: Option<PathBuf>,
     /// How often the notices due are derived and the new ones sent, in seconds.
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = 60,
+        default_value_t = DEFAULT_NOTICE_INTERVAL_SECS,
         requires = "notice_webhook"
     )]
-    notice_interval_secs: u64,
+    pub(crate) notice_interval_secs: u64,
 }
 
 /// The webhook's configuration from the flags, if one is asked for.
@@ -101,16 +106,24 @@ fn notice_hook_config(db: &Db, args: &ServeArgs) -> Result<Option<NoticeHookConf
     else {
         return Ok(None);
     };
+    let acked = args.notice_webhook_acked.as_ref();
+    notice_hook_of(db, url, secret_file, acked, args.notice_interval_secs).map(Some)
+}
+
+/// A notice webhook's configuration: its URL, its secret's file, its record of acknowledged
+/// notices (by default beside a ledger on disk), how often the notices are derived.
+pub(crate) fn notice_hook_of(
+    db: &Db,
+    url: &str,
+    secret_file: &Path,
+    acked: Option<&PathBuf>,
+    interval_secs: u64,
+) -> Result<NoticeHookConfig, Fail> {
     let secret = read_secret(secret_file)?;
-    let acked = beside_db(
-        db,
-        args.notice_webhook_acked.as_ref(),
-        ".notices-acked",
-        "--notice-webhook-acked",
-    )?;
-    let mut config = NoticeHookConfig::new(url.clone(), secret, acked);
-    config.interval = Duration::from_secs(args.notice_interval_secs.max(1));
-    Ok(Some(config))
+    let acked = beside_db(db, acked, ".notices-acked", "--notice-webhook-acked")?;
+    let mut config = NoticeHookConfig::new(url.to_owned(), secret, acked);
+    config.interval = Duration::from_secs(interval_secs.max(1));
+    Ok(config)
 }
 
 /// A webhook's HMAC key from its file, without the trailing newline.
@@ -179,6 +192,68 @@ pub(crate) fn tokens(path: &std::path::Path) -> Result<Tokens, Fail> {
     Ok(tokens)
 }
 
+/// A ledger's deliverers beside the server: its webhook (every event) and its notice webhook
+/// (the notices due), each optional.
+pub(crate) struct Hooks {
+    webhook: Option<Webhook>,
+    notices: Option<NoticeHook>,
+}
+
+impl Hooks {
+    /// Starts the deliverers configured on the ledger; a bad setting is a usage error.
+    pub(crate) fn start(
+        ledger: &Arc<Ledger>,
+        clock: &Clock,
+        webhook: Option<WebhookConfig>,
+        notices: Option<NoticeHookConfig>,
+    ) -> Result<Hooks, Fail> {
+        let webhook = match webhook {
+            Some(c) => Some(Webhook::start(Arc::clone(ledger), c).map_err(Fail::usage)?),
+            None => None,
+        };
+        let notices = match notices {
+            Some(c) => {
+                let started = NoticeHook::start(Arc::clone(ledger), c, clock.clone());
+                Some(started.map_err(Fail::usage)?)
+            }
+            None => None,
+        };
+        Ok(Hooks { webhook, notices })
+    }
+
+    /// Stops both, each after its delivery in flight.
+    pub(crate) fn stop(self) {
+        if let Some(w) = self.webhook {
+            w.stop();
+        }
+        if let Some(n) = self.notices {
+            n.stop();
+        }
+    }
+}
+
+/// Binds `listen` on a new runtime, says where it listens, and runs `serve` on the listener
+/// until it returns. The runtime is handed back to be dropped after the ledgers' last handles
+/// (see [`run`]).
+pub(crate) fn listen_and_serve<F>(
+    listen: SocketAddr,
+    serve: impl FnOnce(tokio::net::TcpListener) -> F,
+) -> Result<tokio::runtime::Runtime, Fail>
+where
+    F: Future<Output = std::io::Result<()>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let local = listener.local_addr()?;
+        tracing::info!(target: "memberledger_http::request", "listening on http://{local}");
+        serve(listener).await
+    })?;
+    Ok(runtime)
+}
+
 /// Serves the ledger until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
 pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     let ledger = db.open_existing()?;
@@ -186,33 +261,16 @@ pub(crate) fn run(db: &Db, clock: Clock, args: &ServeArgs) -> Result<u8, Fail> {
     let tokens = tokens(&args.tokens)?;
     ledger.set_clock(clock.clone());
     let ledger = Arc::new(ledger);
-    let webhook = match webhook_config(db, args)? {
-        Some(c) => Some(Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage)?),
-        None => None,
-    };
-    let notice_hook = match notice_hook_config(db, args)? {
-        Some(c) => Some(NoticeHook::start(Arc::clone(&ledger), c, clock).map_err(Fail::usage)?),
-        None => None,
-    };
+    let webhook = webhook_config(db, args)?;
+    let hooks = Hooks::start(&ledger, &clock, webhook, notice_hook_config(db, args)?)?;
     // The last handle on the ledger is dropped after the runtime has stopped: a PostgreSQL
     // ledger's client blocks on its own runtime when dropped, which panics inside another.
     let keep = Arc::clone(&ledger);
     let state = AppState::new(ledger, tokens, config(args));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        let local = listener.local_addr()?;
-        tracing::info!(target: "memberledger_http::request", "listening on http://{local}");
-        memberledger_http::serve(listener, state, memberledger_http::shutdown_signal()).await
+    let runtime = listen_and_serve(args.listen, |listener| {
+        memberledger_http::serve(listener, state, memberledger_http::shutdown_signal())
     })?;
-    if let Some(w) = webhook {
-        w.stop();
-    }
-    if let Some(n) = notice_hook {
-        n.stop();
-    }
+    hooks.stop();
     drop(runtime);
     drop(keep);
     Ok(0)

@@ -1,16 +1,19 @@
 //! `memberledger --brands FILE serve`: one server hosting every brand of the brands file, each
-//! brand's ledger under `/brands/{brand}` with its own tokens (and its own webhook); and the
-//! brand's settings put in place of the flags for `--brand NAME serve` and `token add`.
+//! brand's ledger under `/brands/{brand}` with its own tokens (and its own webhook and notice
+//! webhook); and the brand's settings put in place of the flags for `--brand NAME serve` and
+//! `token add`.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use memberledger::Clock;
-use memberledger_http::webhook::Webhook;
+use memberledger::{Clock, Ledger};
 use memberledger_http::{AppState, Brands};
 
 use crate::brands::Brand;
-use crate::serve::{ServeArgs, DEFAULT_TOKENS};
+use crate::serve::{
+    listen_and_serve, notice_hook_of, webhook_of, Hooks, ServeArgs, DEFAULT_NOTICE_INTERVAL_SECS,
+    DEFAULT_TOKENS,
+};
 use crate::Fail;
 
 /// The tokens file of a brand in place of `--tokens`, which must not name another.
@@ -25,7 +28,8 @@ pub(crate) fn brand_tokens(given: &Path, brand: &Brand) -> Result<std::path::Pat
     Ok(brand.tokens.clone())
 }
 
-/// `--brand NAME serve`: the brand's tokens file, and its webhook unless the flags name one.
+/// `--brand NAME serve`: the brand's tokens file, and its webhook and notice webhook unless
+/// the flags name one.
 pub(crate) fn for_brand(mut args: ServeArgs, brand: &Brand) -> Result<ServeArgs, Fail> {
     args.tokens = brand_tokens(&args.tokens, brand)?;
     if let (None, Some(w)) = (&args.webhook, &brand.webhook) {
@@ -33,20 +37,53 @@ pub(crate) fn for_brand(mut args: ServeArgs, brand: &Brand) -> Result<ServeArgs,
         args.webhook_secret_file = Some(w.secret_file.clone());
         args.webhook_cursor.clone_from(&w.cursor);
     }
+    if let (None, Some(n)) = (&args.notice_webhook, &brand.notice_webhook) {
+        args.notice_webhook = Some(n.url.clone());
+        args.notice_webhook_secret_file = Some(n.secret_file.clone());
+        args.notice_webhook_acked.clone_from(&n.acked);
+        args.notice_interval_secs = n.interval_secs.unwrap_or(args.notice_interval_secs);
+    }
     Ok(args)
+}
+
+/// A brand's webhooks, started on its ledger: every event, and the notices due.
+fn start_hooks(brand: &Brand, ledger: &Arc<Ledger>, clock: &Clock) -> Result<Hooks, Fail> {
+    let webhook = match &brand.webhook {
+        Some(w) => Some(webhook_of(
+            &brand.db,
+            &w.url,
+            &w.secret_file,
+            w.cursor.as_ref(),
+        )?),
+        None => None,
+    };
+    let notices = match &brand.notice_webhook {
+        Some(n) => Some(notice_hook_of(
+            &brand.db,
+            &n.url,
+            &n.secret_file,
+            n.acked.as_ref(),
+            n.interval_secs.unwrap_or(DEFAULT_NOTICE_INTERVAL_SECS),
+        )?),
+        None => None,
+    };
+    Hooks::start(ledger, clock, webhook, notices)
 }
 
 /// Serves every brand until SIGTERM or ctrl-c, then answers what is in flight and exits 0.
 pub(crate) fn run(file: &Path, clock: &Clock, args: &ServeArgs) -> Result<u8, Fail> {
-    if args.webhook.is_some() || args.tokens != Path::new(DEFAULT_TOKENS) {
+    if args.webhook.is_some()
+        || args.notice_webhook.is_some()
+        || args.tokens != Path::new(DEFAULT_TOKENS)
+    {
         return Err(Fail::usage(
-            "serving every brand: each brand's tokens file and webhook are in the brands file, not --tokens or --webhook",
+            "serving every brand: each brand's tokens file, webhook and notice webhook are in the brands file, not --tokens, --webhook or --notice-webhook",
         ));
     }
     let all = crate::brands::load(file)?;
     crate::serve::init_tracing();
     let mut brands = Brands::new();
-    let mut webhooks = Vec::new();
+    let mut all_hooks = Vec::new();
     // The last handles on the ledgers are dropped after the runtime has stopped (see `serve`).
     let mut keep = Vec::new();
     for brand in &all {
@@ -59,29 +96,17 @@ pub(crate) fn run(file: &Path, clock: &Clock, args: &ServeArgs) -> Result<u8, Fa
         let ledger = Arc::new(ledger);
         keep.push(Arc::clone(&ledger));
         let tokens = crate::serve::tokens(&brand.tokens).map_err(in_brand)?;
-        if let Some(w) = &brand.webhook {
-            let c = crate::serve::webhook_of(&brand.db, &w.url, &w.secret_file, w.cursor.as_ref())
-                .map_err(in_brand)?;
-            let started = Webhook::start(Arc::clone(&ledger), c).map_err(Fail::usage);
-            webhooks.push(started.map_err(in_brand)?);
-        }
+        all_hooks.push(start_hooks(brand, &ledger, clock).map_err(in_brand)?);
         let state = AppState::new(ledger, tokens, crate::serve::config(args));
         brands.insert(&brand.name, state).map_err(Fail::usage)?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        let local = listener.local_addr()?;
-        let names: Vec<&str> = brands.iter().map(|(n, _)| n).collect();
-        tracing::info!(target: "memberledger_http::request", "hosting brands {}", names.join(", "));
-        tracing::info!(target: "memberledger_http::request", "listening on http://{local}");
+    let names: Vec<&str> = brands.iter().map(|(n, _)| n).collect();
+    tracing::info!(target: "memberledger_http::request", "hosting brands {}", names.join(", "));
+    let runtime = listen_and_serve(args.listen, |listener| {
         memberledger_http::serve_brands(listener, brands, memberledger_http::shutdown_signal())
-            .await
     })?;
-    for w in webhooks {
-        w.stop();
+    for hooks in all_hooks {
+        hooks.stop();
     }
     drop(runtime);
     drop(keep);

@@ -247,8 +247,11 @@ fn serve_refuses_a_brand_without_tokens_naming_the_brand() {
     refused(&o, 2, "brand peony");
 }
 
+/// What a receiver kept: every body it was sent, one after another.
+type Seen = std::sync::Arc<std::sync::Mutex<String>>;
+
 /// A receiver on loopback answering 200 to every POST and keeping each body.
-fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<String>>) {
+fn receiver() -> (String, Seen) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
@@ -281,6 +284,23 @@ fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<String>>) {
         }
     });
     (addr, seen)
+}
+
+/// Waits until lotus's receiver has seen its member L1 and peony's its P1, stops the server,
+/// and checks neither saw the other brand's member.
+fn each_gets_its_own_only(s: Served, (lotus, peony): (&Seen, &Seen), hook: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !(lotus.lock().unwrap().contains("L1") && peony.lock().unwrap().contains("P1")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both brands' {hook}s deliver"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop(s);
+    let (lotus, peony) = (lotus.lock().unwrap(), peony.lock().unwrap());
+    assert!(!lotus.contains("P1"), "lotus's {hook} got peony's: {lotus}");
+    assert!(!peony.contains("L1"), "peony's {hook} got lotus's: {peony}");
 }
 
 #[test]
@@ -322,30 +342,111 @@ fn each_brands_webhook_carries_its_own_brands_events_only() {
         );
         assert_eq!(status, 200, "{body}");
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !(lotus_seen.lock().unwrap().contains("L1") && peony_seen.lock().unwrap().contains("P1"))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "both webhooks deliver"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    stop(s);
-    let (lotus, peony) = (lotus_seen.lock().unwrap(), peony_seen.lock().unwrap());
-    assert!(
-        !lotus.contains("P1"),
-        "lotus's webhook got peony's event: {lotus}"
-    );
-    assert!(
-        !peony.contains("L1"),
-        "peony's webhook got lotus's event: {peony}"
-    );
+    each_gets_its_own_only(s, (&lotus_seen, &peony_seen), "webhook");
     assert!(
         d.join("lotus-data.webhook-cursor").is_file(),
         "each brand's cursor beside its ledger"
     );
     assert!(d.join("peony-data.webhook-cursor").is_file());
+}
+
+/// A policy with notices: a bonus lot is announced 7 days before it lapses.
+const NOTICE_POLICY: &str = r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}],"bonus_expiry_days":30,"notices":{"bonus_days":7,"points_days":10,"package_days":14}}"#;
+
+#[test]
+fn each_brands_notice_webhook_carries_its_own_brands_notices_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (lotus_hook, lotus_seen) = receiver();
+    let (peony_hook, peony_seen) = receiver();
+    std::fs::write(d.join("secret"), "k3y\n").unwrap();
+    std::fs::write(d.join("policy.json"), NOTICE_POLICY).unwrap();
+    std::fs::write(
+        d.join("brands.json"),
+        format!(
+            r#"{{"lotus": {{"db": "lotus-data", "tokens": "lotus-tokens",
+                           "notice_webhook": {{"url": "http://{lotus_hook}/", "secret_file": "secret", "interval_secs": 1}}}},
+                "peony": {{"db": "peony-data", "tokens": "peony-tokens",
+                           "notice_webhook": {{"url": "http://{peony_hook}/", "secret_file": "secret",
+                                               "acked": "peony.acked", "interval_secs": 1}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let mut tokens = Vec::new();
+    for brand in ["lotus", "peony"] {
+        ok(&ml(
+            d,
+            &["--brand", brand, "init", "--policy", "policy.json"],
+        ));
+        let t = ok(&ml(d, &["--brand", brand, "token", "add", "--role", "hq"]));
+        tokens.push(t.trim().to_owned());
+    }
+    let s = serve(d, &[]);
+    // A bonus lapsing 2026-06-05, four days after the server's now: its notice is due.
+    for (brand, member, token, n) in [
+        ("lotus", "L1", &tokens[0], 1),
+        ("peony", "P1", &tokens[1], 3),
+    ] {
+        let m = format!(r#""at":"2026-05-20T10:00:00Z","member":"{member}","store":"S1""#);
+        let batch = format!(
+            r#"[{{"id":"5c4e0000-0000-4000-8000-00000000020{n}",{m},"type":"enroll"}},
+                {{"id":"5c4e0000-0000-4000-8000-00000000020{}",{m},"type":"grant_bonus","amount":"50.00","reason":"birthday","expires_at":"2026-06-05T00:00:00Z"}}]"#,
+            n + 1
+        );
+        let (status, body) = call(
+            &s.addr,
+            &format!("/brands/{brand}/v1/commands"),
+            token,
+            Some(&batch),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    each_gets_its_own_only(s, (&lotus_seen, &peony_seen), "notice webhook");
+    assert!(lotus_seen.lock().unwrap().contains("bonus_will_expire"));
+    assert!(
+        d.join("lotus-data.notices-acked").is_file(),
+        "lotus's record beside its ledger"
+    );
+    assert!(
+        d.join("peony.acked").is_file(),
+        "peony's record where named"
+    );
+}
+
+#[test]
+fn serve_refuses_a_brands_bad_notice_webhook_naming_the_brand() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("brands.json"),
+        r#"{"lotus": {"db": "lotus-data", "tokens": "lotus-tokens",
+                      "notice_webhook": {"url": "http://127.0.0.1:9/", "secret_file": "no-such-secret"}},
+            "peony": {"db": "peony-data", "tokens": "peony-tokens"}}"#,
+    )
+    .unwrap();
+    for brand in ["lotus", "peony"] {
+        ok(&ml(d, &["--brand", brand, "init"]));
+        ok(&ml(d, &["--brand", brand, "token", "add", "--role", "hq"]));
+    }
+    let o = ml(d, &["serve", "--listen", "127.0.0.1:0"]);
+    refused(&o, 2, "brand lotus: cannot read the webhook secret");
+    let o = ml(d, &["--brand", "lotus", "serve", "--listen", "127.0.0.1:0"]);
+    refused(&o, 2, "cannot read the webhook secret");
+    std::fs::write(d.join("no-such-secret"), "k3y\n").unwrap();
+    // Serving every brand, the notice webhooks are the brands file's, not a flag's.
+    let o = ml(
+        d,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--notice-webhook",
+            "http://127.0.0.1:9/",
+            "--notice-webhook-secret-file",
+            "no-such-secret",
+        ],
+    );
+    refused(&o, 2, "not --tokens, --webhook or --notice-webhook");
 }
 
 /// A brand per PostgreSQL schema, in one database: the brands are as separate as in

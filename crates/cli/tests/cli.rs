@@ -3,35 +3,14 @@
 // Test scenarios read top to bottom, one step after another: no line limit here.
 #![allow(clippy::too_many_lines)]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+mod support;
+use support::{memberledger as run, memberledger_stdin as run_stdin};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_memberledger"))
-}
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    bin().arg("--db").arg(db).args(args).output().unwrap()
-}
-
-fn run_stdin(db: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = bin()
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {

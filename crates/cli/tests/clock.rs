@@ -1,28 +1,8 @@
 //! The CLI passes the machine's clock to the ledger (issue 11, item 9): a typo in a date can
 //! no longer lock members out; `--now` re-runs history against another time.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn run(db: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memberledger"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+mod support;
+use support::memberledger_stdin as run;
 
 fn line(n: u32, at: &str, rest: &str) -> String {
     format!(

@@ -1,16 +1,10 @@
 //! `memberledger apply --dry-run`: the receipts executing would give, recording nothing.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memberledger"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod support;
+use support::memberledger as run;
 
 fn lines(o: &Output) -> Vec<serde_json::Value> {
     String::from_utf8(o.stdout.clone())

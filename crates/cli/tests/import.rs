@@ -6,25 +6,18 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use memberledger::{Ledger, MemberId, Money, Timestamp};
 use memberledger_audit::{export, Format, Snapshot};
 use memberledger_testkit::Rng;
 
+mod support;
+use support::memberledger as run;
+
 const AS_OF: &str = "2026-01-01T00:00:00Z";
 const HEADER: &str =
     "member,home_store,tier,kind,amount,points,sessions,service,origin_store,expires_at";
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memberledger"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()

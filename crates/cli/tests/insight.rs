@@ -1,17 +1,10 @@
 //! `memberledger report churn|dormant|turnover|staff|services|members` and the demo's
 //! closing warnings, over a small demo ledger on disk.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
-fn ml(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memberledger"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod support;
+use support::memberledger as ml;
 
 fn text(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()

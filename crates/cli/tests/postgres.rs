@@ -9,14 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 
-use std::sync::{Arc, Mutex};
-
-use memberledger::domain::RecordedEvent;
-use memberledger::store::{
-    Append, AppendConflict, CommandRecord, EventStore, Head, PgStore, RawEvent, StoreError,
-};
+use memberledger::store::PgStore;
 use memberledger::{Ledger, MemberId, Uuid};
+use memberledger_testkit::SharedStore;
+
+mod support;
+use support::memberledger as cli;
 
 /// Members the writers share.
 const MEMBERS: usize = 40;
@@ -73,15 +73,6 @@ impl Drop for Schema {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
         }
     }
-}
-
-fn cli(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memberledger"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn ok(o: &Output) -> String {
@@ -529,67 +520,15 @@ fn migrate_refuses_a_target_that_is_not_a_postgres_url() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to takes a PostgreSQL URL"));
 }
 
-/// Something to run once, the next time the log is read to its end.
-type Hook = Box<dyn FnOnce() + Send>;
-
-/// A PostgreSQL store that runs a hook once, after a read that reaches the end of the log:
-/// another process committing right after this one caught up.
-struct Racing {
-    inner: PgStore,
-    hook: Arc<Mutex<Option<Hook>>>,
-}
-
-impl EventStore for Racing {
-    fn append(
-        &self,
-        batch: Vec<Append>,
-    ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
-        self.inner.append(batch)
-    }
-    fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
-        self.inner.command(id)
-    }
-    fn head(&self) -> Result<Head, StoreError> {
-        self.inner.head()
-    }
-    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
-        let page = self.inner.read_raw(from, limit)?;
-        if page.is_empty() {
-            let hook = self.hook.lock().unwrap().take();
-            if let Some(hook) = hook {
-                hook();
-            }
-        }
-        Ok(page)
-    }
-    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
-        self.inner.member_positions(member)
-    }
-    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
-        self.inner.member_version(member)
-    }
-    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.meta(key)
-    }
-    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.inner.set_meta(key, value)
-    }
-}
-
 #[test]
 fn a_refusal_decided_on_a_member_another_process_moved_is_decided_again() {
     let Some(url) = url() else { return };
     let schema = Schema::new(&url, "stale");
     let a = Arc::new(Ledger::open_postgres(&url, Some(&schema.name)).unwrap());
-    let hook = Arc::new(Mutex::new(None::<Hook>));
-    let b = Ledger::with_shared_store(
-        Box::new(Racing {
-            inner: PgStore::open_existing(&url, &schema.name).unwrap(),
-            hook: Arc::clone(&hook),
-        }),
-        None,
-    )
-    .unwrap();
+    let (racing, hook) = SharedStore::racing(Arc::new(
+        PgStore::open_existing(&url, &schema.name).unwrap(),
+    ));
+    let b = Ledger::with_shared_store(Box::new(racing), None).unwrap();
     let line = |n: u128, rest: &str| {
         memberledger::Command::from_json(&format!(
             r#"{{"id":"{}","at":"2026-03-01T10:00:00Z","member":"M1","store":"S1",{rest}}}"#,

@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+use support::memberledger as ml;
+
 fn python() -> Option<&'static str> {
     let found = Command::new("python3")
         .arg("--version")
@@ -27,15 +30,6 @@ fn verify_py(py: &str, file: &Path, extra: &[&str]) -> Output {
         .arg(script())
         .args(extra)
         .arg(file)
-        .output()
-        .unwrap()
-}
-
-fn ml(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_memberledger"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
         .output()
         .unwrap()
 }

@@ -12,6 +12,7 @@ mod command;
 mod decide;
 mod error;
 mod event;
+mod hmac;
 mod id;
 mod member;
 mod money;
@@ -37,6 +38,7 @@ pub use event::{
     GENESIS_HASH, JSON_INTEGER_MAX,
 };
 pub use event::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD_LEN_MAX};
+pub use hmac::hmac_sha256;
 
 /// One struct per event type, each wrapped by its [`EventBody`] variant
 /// (`EventBody::Recharged(events::Recharged { .. })`): a fold, a report or a test takes the

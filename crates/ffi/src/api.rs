@@ -220,23 +220,11 @@ pub fn export(ledger: &Ledger, format: &str, path: &str) -> Result<u64, Failure>
     Ok(n)
 }
 
-/// A policy version as `memberledger policy show --json` prints it.
-#[derive(Serialize)]
-struct VersionOut<'a> {
-    version: u32,
-    effective_at: Option<String>,
-    policy: &'a Policy,
-}
-
 /// The policy version JSON (`memberledger policy show --json`) in force now or at a time.
 pub fn policy(ledger: &Ledger, as_of: Option<&str>) -> Result<String, Failure> {
     let v: PolicyVersion = match time(as_of)? {
         Some(at) => ledger.policy_at(at),
         None => ledger.policy_history().current().clone(),
     };
-    Ok(to_json(&VersionOut {
-        version: v.version,
-        effective_at: v.effective_at.map(|t| t.to_string()),
-        policy: &v.policy,
-    }))
+    Ok(to_json(&v))
 }

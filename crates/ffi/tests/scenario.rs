@@ -87,3 +87,15 @@ fn the_shared_scenario_gives_the_same_views_through_the_json_api() {
     }
     assert!(MemberId::new("M9").is_ok_and(|m| ledger.member(&m).is_none()));
 }
+
+#[test]
+fn a_policy_version_is_the_json_every_adapter_prints() {
+    let ledger = memberledger_ffi::api::in_memory(None).expect("opens");
+    let json = memberledger_ffi::api::policy(&ledger, None).expect("the founding policy");
+    assert!(
+        json.starts_with(r#"{"version":1,"effective_at":null,"policy":{"#),
+        "{json}"
+    );
+    let current = ledger.policy_history().current().clone();
+    assert_eq!(json, serde_json::to_string(&current).expect("serialises"));
+}

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use memberledger::domain::PolicyVersion;
 use memberledger::Command;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -15,22 +14,6 @@ use crate::extract;
 use crate::members::AsOf;
 use crate::permit;
 use crate::state::{AppState, Caller};
-
-/// A policy version as `memberledger policy show --json` prints it.
-#[derive(Serialize)]
-struct VersionOut<'a> {
-    version: u32,
-    effective_at: Option<String>,
-    policy: &'a memberledger::Policy,
-}
-
-fn out(v: &PolicyVersion) -> VersionOut<'_> {
-    VersionOut {
-        version: v.version,
-        effective_at: v.effective_at.map(|t| t.to_string()),
-        policy: &v.policy,
-    }
-}
 
 /// The policy version in force now, or at `?as_of=`.
 #[utoipa::path(
@@ -58,7 +41,7 @@ pub(crate) async fn show(
         Some(at) => state.ledger().policy_at(at),
         None => state.ledger().policy_history().current().clone(),
     };
-    Ok(Json(out(&v)).into_response())
+    Ok(Json(v).into_response())
 }
 
 /// Every policy version, oldest first.
@@ -80,8 +63,7 @@ pub(crate) async fn versions(
 ) -> Result<Response, ApiError> {
     permit::read_policy(&caller)?;
     let history = state.ledger().policy_history();
-    let all: Vec<VersionOut<'_>> = history.versions().iter().map(out).collect();
-    Ok(Json(all).into_response())
+    Ok(Json(history.versions()).into_response())
 }
 
 /// The body of `POST /v1/policy`.

@@ -10,9 +10,8 @@ mod common;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use common::{clock, command, Answer, ROLES};
+use common::{clock, command, request, Answer, Running, ROLES};
 use memberledger::Ledger;
 use memberledger_http::{AppState, Brands, Config, Role, Tokens};
 
@@ -21,10 +20,10 @@ const BRANDS: [&str; 2] = ["lotus", "peony"];
 /// A running server hosting the two brands, each with a token per role.
 struct Hosted {
     addr: SocketAddr,
+    /// Stopped when dropped, before the ledgers go.
+    _running: Running,
     ledgers: HashMap<&'static str, Arc<Ledger>>,
     tokens: HashMap<(&'static str, &'static str), String>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Hosted {
@@ -49,58 +48,23 @@ impl Hosted {
             brands.insert(brand, state).unwrap();
             ledgers.insert(brand, ledger);
         }
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        std_listener.set_nonblocking(true).unwrap();
-        let addr = std_listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(std_listener)?;
-                memberledger_http::serve_brands(listener, brands, async move {
-                    let _ = stopped.await;
-                })
-                .await
-            })
+        let running = Running::spawn(move |listener, stopped| {
+            memberledger_http::serve_brands(listener, brands, stopped)
         });
         Hosted {
-            addr,
+            addr: running.addr,
             ledgers,
             tokens: plain,
-            stop: Some(stop),
-            thread: Some(thread),
+            _running: running,
         }
     }
 
     /// A request with a bearer token (or none).
     fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Answer {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(60))
-            .build();
-        let mut req = agent.request(method, &format!("http://{}{path}", self.addr));
-        if let Some(t) = token {
-            req = req.set("Authorization", &format!("Bearer {t}"));
-        }
-        let result = match body {
-            Some(b) => req.set("Content-Type", "application/json").send_string(b),
-            None => req.call(),
-        };
-        let response = match result {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = response.status();
-        let content_type = response
-            .header("content-type")
-            .unwrap_or_default()
-            .to_owned();
-        Answer {
-            status,
-            body: response.into_string().unwrap(),
-            content_type,
-        }
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        request(self.addr, (method, path), &headers, body)
     }
 
     fn token(&self, brand: &'static str, role: &'static str) -> &str {
@@ -123,17 +87,6 @@ impl Hosted {
             return self.call(method, &format!("{full}{sep}token={token}"), None, body);
         }
         self.call(method, &full, Some(token), body)
-    }
-}
-
-impl Drop for Hosted {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

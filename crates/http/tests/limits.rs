@@ -105,6 +105,9 @@ fn policy_is_read_and_published_through_its_endpoints() {
     let v = s.get("store:S1", "/v1/policy");
     assert_eq!(v.status, 200);
     assert_eq!(v.json()["version"], 1);
+    // The version's own JSON, as the CLI and the C and Python adapters print it.
+    let current = s.ledger.policy_history().current().clone();
+    assert_eq!(v.body, serde_json::to_string(&current).unwrap());
     let policy = v.json()["policy"].clone();
     let body = serde_json::json!({"id": "00000000-0000-4000-8000-0000000000aa", "at": "2026-04-01T00:00:00Z", "policy": policy});
     let a = s.post("hq", "/v1/policy", &body.to_string());

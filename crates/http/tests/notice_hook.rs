@@ -7,27 +7,21 @@
 #![allow(clippy::too_many_lines)]
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use memberledger::{Clock, Command, Ledger, MemberId, Policy, Timestamp};
 use memberledger_http::notice_hook::{read_acked, NoticeHook, NoticeHookConfig};
-use memberledger_http::{signature, SIGNATURE_HEADER};
 use serde_json::Value;
+
+mod common;
+use common::receiver::{wait_until, Receiver, Record, ANSWER_500, ANSWER_NOTHING, ANSWER_OK};
 
 const SECRET: &[u8] = b"a notice secret";
 const POLICY: &str = r#"{"tiers":[{"name":"standard","discount":"1.00","points_per_yuan":"1"}],"bonus_expiry_days":30,"points_expiry_days":60,"notices":{"bonus_days":7,"points_days":10,"package_days":14}}"#;
-
-/// How the receiver answers.
-const ANSWER_OK: u8 = 0;
-const ANSWER_500: u8 = 1;
-/// Reads the delivery (and keeps it) but closes without answering: it must come again.
-const ANSWER_NOTHING: u8 = 2;
 
 /// What the receiver saw.
 #[derive(Default)]
@@ -50,104 +44,20 @@ impl Seen {
     }
 }
 
-/// A tiny HTTP server: one request per connection.
-struct Receiver {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start(addr: SocketAddr, seen: Arc<Mutex<Seen>>, mode: Arc<AtomicU8>) -> Receiver {
-        let listener = TcpListener::bind(addr).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopping.load(Ordering::SeqCst) {
-                    return;
-                }
-                if let Ok(conn) = conn {
-                    handle(conn, &seen, mode.load(Ordering::SeqCst));
-                }
-            }
-        });
-        Receiver {
-            addr,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    /// Stops listening: the port refuses connections until a receiver starts on it again.
-    fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-    }
-}
-
-fn handle(conn: TcpStream, seen: &Mutex<Seen>, mode: u8) {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut reader = BufReader::new(conn);
-    let (mut length, mut sig, mut line) = (0usize, String::new(), String::new());
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            match k.trim().to_ascii_lowercase().as_str() {
-                "content-length" => length = v.trim().parse().unwrap(),
-                k if k == SIGNATURE_HEADER => sig = v.trim().to_owned(),
-                _ => {}
-            }
-        }
-    }
-    let mut body = vec![0u8; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    let mut conn = reader.into_inner();
-    let mut seen = seen.lock().unwrap();
-    seen.answered[usize::from(mode)] += 1;
-    if mode == ANSWER_500 {
-        let _ = conn.write_all(
-            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        );
-        return;
-    }
-    if sig != signature(SECRET, &body) {
-        seen.bad_signatures += 1;
-    } else {
-        let page: Value = serde_json::from_slice(&body).unwrap();
+impl Record for Seen {
+    fn page(&mut self, page: Value) {
         assert!(page["as_of"].is_string(), "{page}");
         for n in page["notices"].as_array().unwrap() {
             let id = n["id"].as_str().unwrap().to_owned();
-            seen.ids.push(id.clone());
-            seen.notices.insert(id, n.clone());
+            self.ids.push(id.clone());
+            self.notices.insert(id, n.clone());
         }
     }
-    drop(seen);
-    if mode == ANSWER_OK {
-        let _ =
-            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    fn bad_signature(&mut self) {
+        self.bad_signatures += 1;
     }
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(10));
+    fn answered(&mut self, mode: u8) {
+        self.answered[usize::from(mode)] += 1;
     }
 }
 
@@ -263,6 +173,7 @@ impl Setup {
         let mode = Arc::new(AtomicU8::new(ANSWER_OK));
         let receiver = Receiver::start(
             "127.0.0.1:0".parse().unwrap(),
+            SECRET,
             Arc::clone(&seen),
             Arc::clone(&mode),
         );
@@ -289,6 +200,7 @@ impl Setup {
     fn restart_receiver(&mut self) {
         self.receiver = Receiver::start(
             self.receiver.addr,
+            SECRET,
             Arc::clone(&self.seen),
             Arc::clone(&self.mode),
         );

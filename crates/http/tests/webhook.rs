@@ -4,27 +4,19 @@
 // Test scenarios read top to bottom, as one story each.
 #![allow(clippy::too_many_lines)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use memberledger::{Clock, Ledger};
 use memberledger_http::webhook::{read_cursor, Webhook, WebhookConfig};
-use memberledger_http::{signature, SIGNATURE_HEADER};
 use memberledger_testkit::steady;
 use serde_json::Value;
 
-const SECRET: &[u8] = b"a shared secret";
+mod common;
+use common::receiver::{wait_until, Receiver, Record, ANSWER_500, ANSWER_NOTHING, ANSWER_OK};
 
-/// How the receiver answers.
-const ANSWER_OK: u8 = 0;
-const ANSWER_500: u8 = 1;
-/// Reads the delivery (and keeps it) but closes without answering: the deliverer must send
-/// it again.
-const ANSWER_NOTHING: u8 = 2;
+const SECRET: &[u8] = b"a shared secret";
 
 /// What the receiver saw: each delivered event's (id, position, hash) in arrival order, and the
 /// deliveries whose signature did not verify.
@@ -34,107 +26,18 @@ struct Seen {
     bad_signatures: usize,
 }
 
-/// A tiny HTTP server: one request per connection.
-struct Receiver {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start(addr: SocketAddr, seen: Arc<Mutex<Seen>>, mode: Arc<AtomicU8>) -> Receiver {
-        let listener = TcpListener::bind(addr).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopping.load(Ordering::SeqCst) {
-                    return;
-                }
-                if let Ok(conn) = conn {
-                    handle(conn, &seen, mode.load(Ordering::SeqCst));
-                }
-            }
-        });
-        Receiver {
-            addr,
-            stop,
-            thread: Some(thread),
+impl Record for Seen {
+    fn page(&mut self, page: Value) {
+        for e in page["events"].as_array().unwrap() {
+            self.events.push((
+                e["id"].as_str().unwrap().to_owned(),
+                e["position"].as_u64().unwrap(),
+                e["hash"].as_str().unwrap().to_owned(),
+            ));
         }
     }
-
-    /// Stops listening: the port refuses connections until a receiver starts on it again.
-    fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-    }
-}
-
-fn handle(conn: TcpStream, seen: &Mutex<Seen>, mode: u8) {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut reader = BufReader::new(conn);
-    let mut length = 0usize;
-    let mut sig = String::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            match k.trim().to_ascii_lowercase().as_str() {
-                "content-length" => length = v.trim().parse().unwrap(),
-                k if k == SIGNATURE_HEADER => sig = v.trim().to_owned(),
-                _ => {}
-            }
-        }
-    }
-    let mut body = vec![0u8; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    let mut conn = reader.into_inner();
-    if mode == ANSWER_500 {
-        let _ = conn.write_all(
-            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        );
-        return;
-    }
-    {
-        let mut seen = seen.lock().unwrap();
-        if sig != signature(SECRET, &body) {
-            seen.bad_signatures += 1;
-        } else {
-            let page: Value = serde_json::from_slice(&body).unwrap();
-            for e in page["events"].as_array().unwrap() {
-                seen.events.push((
-                    e["id"].as_str().unwrap().to_owned(),
-                    e["position"].as_u64().unwrap(),
-                    e["hash"].as_str().unwrap().to_owned(),
-                ));
-            }
-        }
-    }
-    if mode == ANSWER_OK {
-        let _ =
-            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    }
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
+    fn bad_signature(&mut self) {
+        self.bad_signatures += 1;
     }
 }
 
@@ -159,6 +62,7 @@ fn webhook_delivers_every_event_once_after_dedup_in_order_across_receiver_and_se
     let mode = Arc::new(AtomicU8::new(ANSWER_OK));
     let mut receiver = Receiver::start(
         "127.0.0.1:0".parse().unwrap(),
+        SECRET,
         Arc::clone(&seen),
         Arc::clone(&mode),
     );
@@ -195,7 +99,7 @@ fn webhook_delivers_every_event_once_after_dedup_in_order_across_receiver_and_se
     std::thread::sleep(Duration::from_millis(400));
     // It comes back, failing with 500s for a while, then reading but not answering (so the
     // same pages come again), then answering.
-    receiver = Receiver::start(addr, Arc::clone(&seen), Arc::clone(&mode));
+    receiver = Receiver::start(addr, SECRET, Arc::clone(&seen), Arc::clone(&mode));
     mode.store(ANSWER_500, Ordering::SeqCst);
     record(&ledger);
     std::thread::sleep(Duration::from_millis(300));

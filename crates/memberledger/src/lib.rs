@@ -157,8 +157,8 @@ pub use memberledger_core::{
 pub mod domain {
     pub use memberledger_core::events;
     pub use memberledger_core::{
-        card_ref, check_balanced, cohort_of, decide, format_cents, opened_package_id, postings,
-        Account, Action, Balance, BonusRule, Card, CardDirectory, CardPolicy, CardStatus,
+        card_ref, check_balanced, cohort_of, decide, format_cents, hmac_sha256, opened_package_id,
+        postings, Account, Action, Balance, BonusRule, Card, CardDirectory, CardPolicy, CardStatus,
         CardStore, Clearing, Command, CommandBuilder, CommissionPolicy, CommissionRates,
         ConsumptionRecord, Context, Decimal, Decision, Direction, Draw, DrawnLot, Event, EventBody,
         FoldError, FreezePolicy, Hash, Hold, Lot, LotKind, MemberId, MemberState, MemberView,

@@ -1,51 +1,18 @@
 //! Two ledgers on one store, as two processes on one PostgreSQL ledger are: each sees what
 //! the other appended, decides against it, and the chain stays one valid chain.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use memberledger::domain::{MemberId, RecordedEvent};
-use memberledger::store::{
-    Append, AppendConflict, CommandRecord, EventStore, Head, MemoryStore, RawEvent, StoreError,
-};
+use memberledger::domain::MemberId;
+use memberledger::store::MemoryStore;
 use memberledger::{Command, Ledger, Uuid};
-
-/// One memory store behind two ledgers.
-struct Shared(Arc<MemoryStore>);
-
-impl EventStore for Shared {
-    fn append(
-        &self,
-        batch: Vec<Append>,
-    ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
-        self.0.append(batch)
-    }
-    fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
-        self.0.command(id)
-    }
-    fn head(&self) -> Result<Head, StoreError> {
-        self.0.head()
-    }
-    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
-        self.0.read_raw(from, limit)
-    }
-    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
-        self.0.member_positions(member)
-    }
-    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
-        self.0.member_version(member)
-    }
-    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.meta(key)
-    }
-    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.0.set_meta(key, value)
-    }
-}
+use memberledger_testkit::SharedStore;
 
 fn two_ledgers() -> (Ledger, Ledger) {
     let store = Arc::new(MemoryStore::new());
-    let a = Ledger::with_shared_store(Box::new(Shared(Arc::clone(&store))), None).unwrap();
-    let b = Ledger::with_shared_store(Box::new(Shared(store)), None).unwrap();
+    let a =
+        Ledger::with_shared_store(Box::new(SharedStore::new(Arc::clone(&store))), None).unwrap();
+    let b = Ledger::with_shared_store(Box::new(SharedStore::new(store)), None).unwrap();
     assert!(a.is_shared() && b.is_shared());
     (a, b)
 }
@@ -102,63 +69,12 @@ fn a_ledger_alone_on_its_store_is_not_shared() {
     Ledger::in_memory().refresh().unwrap();
 }
 
-/// Something to run once, the next time the log is read to its end.
-type Hook = Box<dyn FnOnce() + Send>;
-
-/// A memory store that runs a hook once, after a read that reaches the end of the log: what
-/// another process committing right after this one caught up looks like.
-struct Racing {
-    inner: Arc<MemoryStore>,
-    hook: Arc<Mutex<Option<Hook>>>,
-}
-
-impl EventStore for Racing {
-    fn append(
-        &self,
-        batch: Vec<Append>,
-    ) -> Result<Vec<Result<Vec<RecordedEvent>, AppendConflict>>, StoreError> {
-        self.inner.append(batch)
-    }
-    fn command(&self, id: Uuid) -> Result<Option<CommandRecord>, StoreError> {
-        self.inner.command(id)
-    }
-    fn head(&self) -> Result<Head, StoreError> {
-        self.inner.head()
-    }
-    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
-        let page = self.inner.read_raw(from, limit)?;
-        if page.is_empty() {
-            let hook = self.hook.lock().unwrap().take();
-            if let Some(hook) = hook {
-                hook();
-            }
-        }
-        Ok(page)
-    }
-    fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError> {
-        self.inner.member_positions(member)
-    }
-    fn member_version(&self, member: &MemberId) -> Result<u64, StoreError> {
-        self.inner.member_version(member)
-    }
-    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.meta(key)
-    }
-    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.inner.set_meta(key, value)
-    }
-}
-
 #[test]
 fn a_refusal_decided_on_a_stale_member_is_decided_again_after_catching_up() {
     let store = Arc::new(MemoryStore::new());
-    let a =
-        Arc::new(Ledger::with_shared_store(Box::new(Shared(Arc::clone(&store))), None).unwrap());
-    let hook = Arc::new(Mutex::new(None::<Hook>));
-    let racing = Racing {
-        inner: store,
-        hook: Arc::clone(&hook),
-    };
+    let shared = SharedStore::new(Arc::clone(&store));
+    let a = Arc::new(Ledger::with_shared_store(Box::new(shared), None).unwrap());
+    let (racing, hook) = SharedStore::racing(store);
     let b = Ledger::with_shared_store(Box::new(racing), None).unwrap();
     a.execute(&cmd(1, r#""type":"enroll""#)).unwrap();
     // b catches up before its batch and sees M1 without a balance; right then, a recharges.

@@ -12,6 +12,8 @@
 //!   ledger against it.
 //! - [`Given`]: a given/when/then harness over an in-memory ledger, to write a business rule
 //!   as it reads in docs/RULES.md.
+//! - [`SharedStore`]: one store behind several ledgers, as processes share a PostgreSQL
+//!   ledger, with a hook that runs once when a ledger has caught up (another writer racing).
 //!
 //! Two generators stay outside the kit on purpose. The simulation's
 //! (`crates/memberledger/tests/sim/gen`) seeks edges rather than realism: it steps the clock
@@ -36,8 +38,10 @@
 mod given;
 pub mod model;
 mod rng;
+pub mod shared_store;
 pub mod steady;
 pub mod year;
 
 pub use given::{Given, Then};
 pub use rng::{mix, Rng};
+pub use shared_store::SharedStore;

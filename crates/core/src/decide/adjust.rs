@@ -1,5 +1,7 @@
 //! Corrections by hand: a credit opens a lot, a debit draws lots.
 
+use uuid::Uuid;
+
 use super::consume::{bonus_spend_order, draw_fifo};
 use super::draft::Draft;
 use crate::command::{Balance, Direction};
@@ -15,18 +17,12 @@ impl Draft<'_> {
     /// a debit draws lots in the order a consumption would.
     pub(super) fn adjust(
         &mut self,
-        balance: Balance,
-        direction: Direction,
+        (balance, direction): (Balance, Direction),
         (amount, points): (Option<Money>, Option<u64>),
-        reason: &str,
-        operator: &StaffId,
+        (reason, operator, corrects): (&str, &StaffId, Option<Uuid>),
         policy: &Policy,
     ) -> Result<(), Rejection> {
         let at = self.cmd.at;
-        let corrects = match &self.cmd.action {
-            crate::command::Action::Adjust { corrects, .. } => *corrects,
-            _ => None,
-        };
         let mut adjusted = Adjusted {
             amount,
             balance,

@@ -77,6 +77,9 @@ pub(super) fn decide_member(
 
 impl Draft<'_> {
     /// The rule of the command's action.
+    // One arm per action and nothing else: a table, longer than a function should be only
+    // because each action's fields are unpacked where its rule is called.
+    #[allow(clippy::too_many_lines)]
     fn dispatch(&mut self, policy: &Policy) -> Result<(), Rejection> {
         match &self.cmd.action {
             Action::Recharge { amount, staff } => self.recharge(*amount, staff.as_ref(), policy),
@@ -137,48 +140,37 @@ impl Draft<'_> {
             } => self.redeem_points(*points, reason.as_deref(), given.as_ref()),
             Action::Expire => self.expire_only(),
             Action::ReviewTier => self.review_tier(policy),
-            Action::Adjust { .. } => self.adjust_action(policy),
-            Action::LinkCard
-            | Action::ReportLost { .. }
-            | Action::ReplaceCard { .. }
-            | Action::UnlinkCard => self.card_action(policy),
-            Action::Authorize { .. } | Action::Capture { .. } | Action::Void { .. } => {
-                self.hold_action(policy)
-            }
-            // Decided before a draft is made (enrollment, settlement, publication).
-            Action::Enroll { .. }
-            | Action::Settle { .. }
-            | Action::PublishPolicy { .. }
-            | Action::ClosePeriod { .. }
-            | Action::OpenBalance { .. } => Err(Rejection::InvalidCommand(format!(
-                "{} is not decided on a member's state",
-                self.cmd.action.type_name()
-            ))),
+            Action::Adjust {
+                balance,
+                direction,
+                amount,
+                points,
+                reason,
+                operator,
+                corrects,
+            } => self.adjust(
+                (*balance, *direction),
+                (*amount, *points),
+                (reason, operator, *corrects),
+                policy,
+            ),
+            Action::LinkCard | Action::UnlinkCard => self.card_action(policy),
+            Action::ReportLost { .. } | Action::ReplaceCard { .. } => self.card_action(policy),
+            Action::Authorize { .. } | Action::Void { .. } => self.hold_action(policy),
+            Action::Capture { .. } => self.hold_action(policy),
+            // Decided before a draft is made (enrollment, import, the chain's own commands).
+            Action::Enroll { .. } | Action::OpenBalance { .. } => self.not_decided_here(),
+            Action::Settle { .. } | Action::PublishPolicy { .. } => self.not_decided_here(),
+            Action::ClosePeriod { .. } => self.not_decided_here(),
         }
     }
 
-    /// A correction by hand.
-    fn adjust_action(&mut self, policy: &Policy) -> Result<(), Rejection> {
-        let Action::Adjust {
-            balance,
-            direction,
-            amount,
-            points,
-            reason,
-            operator,
-            ..
-        } = &self.cmd.action
-        else {
-            return Ok(());
-        };
-        self.adjust(
-            *balance,
-            *direction,
-            (*amount, *points),
-            reason,
-            operator,
-            policy,
-        )
+    /// The refusal of a command `decide` routes elsewhere, should one come here.
+    fn not_decided_here(&self) -> Result<(), Rejection> {
+        Err(Rejection::InvalidCommand(format!(
+            "{} is not decided on a member's state",
+            self.cmd.action.type_name()
+        )))
     }
 }
 

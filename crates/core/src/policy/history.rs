@@ -13,6 +13,10 @@ use crate::policy::Policy;
 use crate::time::Timestamp;
 
 /// One version of the policy.
+///
+/// Its JSON, `{"version":…,"effective_at":…,"policy":{…}}` (`effective_at` null for the
+/// founding policy), is the one every adapter prints: `memberledger policy show --json`,
+/// `GET /v1/policy`, and the C and Python adapters' `policy`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PolicyVersion {

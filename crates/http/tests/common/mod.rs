@@ -2,13 +2,17 @@
 #![allow(dead_code)] // each test file uses a part
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use memberledger::{Clock, Ledger};
 use memberledger_http::{AppState, Config, Role, Tokens};
+
+pub mod receiver;
 
 /// The roles every test server has a token for.
 pub const ROLES: [&str; 6] = [
@@ -20,14 +24,111 @@ pub const ROLES: [&str; 6] = [
     "member:M2",
 ];
 
-/// A running server.
+/// A running server (stopped before its ledger and directory go).
 pub struct Server {
     pub addr: SocketAddr,
+    running: Running,
     pub ledger: Arc<Ledger>,
     pub tokens: HashMap<&'static str, String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The future a server is given to know when to stop.
+pub type Stopped = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A server on a loopback port, on a runtime in a thread of its own; stopped (gracefully)
+/// when dropped.
+pub struct Running {
+    pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-    _dir: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    /// Runs `serve` on a listener bound to any loopback port, with the future that resolves
+    /// when the server is to stop.
+    pub fn spawn<S, F>(serve: S) -> Running
+    where
+        S: FnOnce(tokio::net::TcpListener, Stopped) -> F + Send + 'static,
+        F: Future<Output = std::io::Result<()>>,
+    {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener)?;
+                serve(
+                    listener,
+                    Box::pin(async move {
+                        let _ = stopped.await;
+                    }),
+                )
+                .await
+            })
+        });
+        Running {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the server (gracefully) and waits for it.
+    pub fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t.join().expect("the server thread"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// A request to a server with these headers: its status, body and content type (a refusal's
+/// status is an answer too).
+pub fn request(
+    addr: SocketAddr,
+    (method, path): (&str, &str),
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Answer {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build();
+    let mut req = agent.request(method, &format!("http://{addr}{path}"));
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req.set("Content-Type", "application/json").send_string(b),
+        None => req.call(),
+    };
+    let response = match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = response.status();
+    let content_type = response
+        .header("content-type")
+        .unwrap_or_default()
+        .to_owned();
+    Answer {
+        status,
+        body: response.into_string().unwrap(),
+        content_type,
+    }
 }
 
 /// An answer: status and body.
@@ -81,30 +182,17 @@ impl Server {
             plain.insert(role, token);
         }
         let state = AppState::new(ledger.clone(), tokens, config);
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        std_listener.set_nonblocking(true).unwrap();
-        let addr = std_listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(std_listener)?;
-                let app = memberledger_http::app_with(state, extra);
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-            })
+        let running = Running::spawn(move |listener, stopped| async move {
+            let app = memberledger_http::app_with(state, extra);
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
         });
         Server {
-            addr,
+            addr: running.addr,
+            running,
             ledger,
             tokens: plain,
-            stop: Some(stop),
-            thread: Some(thread),
             _dir: dir,
         }
     }
@@ -126,36 +214,11 @@ impl Server {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Answer {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(60))
-            .build();
-        let mut req = agent.request(method, &self.url(path));
+        let mut all = headers.to_vec();
         if let Some(a) = auth {
-            req = req.set("Authorization", a);
+            all.push(("Authorization", a));
         }
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let result = match body {
-            Some(b) => req.set("Content-Type", "application/json").send_string(b),
-            None => req.call(),
-        };
-        let response = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = response.status();
-        let content_type = response
-            .header("content-type")
-            .unwrap_or_default()
-            .to_owned();
-        let body = response.into_string().unwrap();
-        Answer {
-            status,
-            body,
-            content_type,
-        }
+        request(self.addr, (method, path), &all, body)
     }
 
     /// GET as a role.
@@ -177,19 +240,7 @@ impl Server {
 
     /// Stops the server (gracefully) and waits for it.
     pub fn stop(&mut self) -> std::io::Result<()> {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        match self.thread.take() {
-            Some(t) => t.join().expect("the server thread"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop();
+        self.running.stop()
     }
 }
 

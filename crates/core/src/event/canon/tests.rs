@@ -1,7 +1,11 @@
 //! The canonical writer and reader held to serde's output on every event type.
 
+use super::scalars::put_str;
+use super::table::put_data;
 use super::*;
 use crate::event::decode_event_serde;
+use crate::event::Event;
+use crate::money::Money;
 use proptest::prelude::*;
 
 /// Every golden file of every schema version.
