@@ -2,7 +2,7 @@
 //! move when the demo's or the generator's code does.
 //!
 //! The full demo (seed 42, 100,000 commands) takes minutes in a debug build; its head,
-//! `e3535e4b25a8d195b75ff567a777efb9effa914529f4e2eca301bada678acf51`, is checked in release:
+//! `0a08f39e4422300157d0b91e9e3d411c212f8ed9db10555bde88a3b34640ff95`, is checked in release:
 //! `cargo run --release -p memberledger-cli -- demo | grep 'chain head'`, or
 //! `cargo test --release -p memberledger-testkit --test year -- --ignored` (the same year on an
 //! in-memory ledger). Here a smaller year goes through the same code on sled.
