@@ -15,6 +15,7 @@ use memberledger_store::{EventStore, StoreError};
 use crate::anchor::{ANCHORED_KEY, ANCHOR_FILE};
 use crate::guard::{guarded, sled_error};
 use crate::record::SLED_SEGMENT_SIZE;
+use crate::tail;
 use crate::{SledStore, META_PREFIX};
 
 /// Creating and opening a ledger that must (not) be there, without the caller knowing sled's
@@ -154,13 +155,16 @@ pub(crate) fn anchor_lost(dir: &Path) -> bool {
     !std::fs::metadata(&anchor).is_ok_and(|m| m.len() > 0) && !ledger_files(dir).is_empty()
 }
 
-/// Whether sled's data file in `dir` ends inside a segment: sled writes its log in whole
-/// segments, so a `db` that does not end on a segment boundary was cut (or a process died
-/// mid-write). sled's recovery would rewrite it (zeroing the log from the cut on and, at a
-/// later open, deleting the blob files no longer referenced), so its open is first tried
-/// on a private copy: only when the copy opens whole is the ledger itself opened.
+/// Whether sled's data file in `dir` was cut: it ends neither where sled leaves it after a
+/// flush, a normal close or its own recovery ([`tail::ends_whole`], read from the last
+/// segment only), nor on a segment boundary. sled's recovery would rewrite a cut log (zeroing
+/// it from the cut on and, at a later open, deleting the blob files no longer referenced), so
+/// its open is first tried on a private copy: only when the copy opens whole is the ledger
+/// itself opened. A file cut exactly at the end of a message looks whole here; the head
+/// anchor still turns what it lost into `Corrupt`.
 pub(crate) fn cut_short(dir: &Path) -> bool {
-    let Ok(len) = std::fs::metadata(dir.join("db")).map(|m| m.len()) else {
+    let data = dir.join("db");
+    let Ok(len) = std::fs::metadata(&data).map(|m| m.len()) else {
         return false;
     };
     let segment = std::fs::read(dir.join("conf"))
@@ -172,5 +176,81 @@ pub(crate) fn cut_short(dir: &Path) -> bool {
         })
         .filter(|&s| s > 0)
         .unwrap_or_else(|| u64::try_from(SLED_SEGMENT_SIZE).unwrap_or(u64::MAX));
-    len > 0 && len % segment != 0
+    let tail = len % segment;
+    if tail == 0 {
+        return false;
+    }
+    // Unreadable: judged cut, so the open is tried on a copy first, as before.
+    last_segment(&data, len - tail).map_or(true, |bytes| !tail::ends_whole(&bytes))
+}
+
+/// The bytes of sled's data file `path` from `start` (the last segment's beginning) on.
+fn last_segment(path: &Path, start: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Durable writes of `count` settings of `bytes` bytes each.
+    fn write(path: &Path, from: usize, count: usize, bytes: usize) {
+        let store = SledStore::open(path).unwrap();
+        for i in from..from + count {
+            let value: Vec<u8> = (0..bytes)
+                .map(|b| u8::try_from((b * 7 + i) % 251).unwrap())
+                .collect();
+            store.set_meta(&format!("k{i}"), &value).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_normally_closed_ledger_is_never_judged_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l");
+        let mut lengths = Vec::new();
+        // Sessions that stay in a segment, fill one, and spill into new ones (each reopen
+        // is sled's recovery, which fills the rest of the segment it writes on).
+        for (session, (count, bytes)) in [(5, 300), (40, 9000), (3, 100), (120, 9000), (1, 40)]
+            .into_iter()
+            .enumerate()
+        {
+            write(&path, session * 1000, count, bytes);
+            let len = std::fs::metadata(path.join("db")).unwrap().len();
+            lengths.push(len);
+            assert!(
+                !cut_short(&path),
+                "session {session}: db of {len} bytes judged cut"
+            );
+        }
+        // Some closes ended inside a segment: the check was exercised.
+        let segment = u64::try_from(SLED_SEGMENT_SIZE).unwrap();
+        assert!(lengths.iter().any(|l| l % segment != 0), "{lengths:?}");
+        // Opening again, with nothing written, leaves it whole too.
+        drop(SledStore::open(&path).unwrap());
+        assert!(!cut_short(&path));
+    }
+
+    #[test]
+    fn a_data_file_cut_inside_a_message_is_judged_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l");
+        write(&path, 0, 30, 5000);
+        let db = path.join("db");
+        let len = std::fs::metadata(&db).unwrap().len();
+        let segment = u64::try_from(SLED_SEGMENT_SIZE).unwrap();
+        let start = len - len % segment;
+        let bytes = last_segment(&db, start).unwrap();
+        // Cutting 100 bytes off a 5000-byte value's message lands inside it.
+        let f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+        let end = start + u64::try_from(bytes.iter().rposition(|&b| b != 0).unwrap()).unwrap();
+        f.set_len(end - 100).unwrap();
+        drop(f);
+        assert!(cut_short(&path), "{len} cut to {}", end - 100);
+    }
 }

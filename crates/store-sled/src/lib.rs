@@ -45,6 +45,7 @@ mod readonly;
 mod reads;
 mod rebuild;
 mod record;
+mod tail;
 mod writer;
 
 use std::fs::File;
