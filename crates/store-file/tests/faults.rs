@@ -4,25 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use memberledger_core::{decide, Command, Context, Decision, Policy};
-use memberledger_store::{Append, EventStore, StoreError};
+use memberledger_store::{EventStore, StoreError};
 use memberledger_store_file::{Fault, FileStore};
 
-fn enroll(n: u32) -> Append {
-    let c = Command::from_json(&format!(
-        r#"{{"id":"00000000-0000-4000-8000-{n:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{n}","store":"S1"}}"#
-    ))
-    .unwrap();
-    Append {
-        command: c.id,
-        digest: c.digest(),
-        member: c.member.clone(),
-        expected_version: 0,
-        events: decide(&Context::founding(&Policy::builtin()).with_member(None), &c)
-            .map(Decision::into_events)
-            .unwrap(),
-    }
-}
+mod common;
+use common::enroll;
 
 /// Appends enrolments `from..=to`, `per` a batch.
 fn append(store: &FileStore, from: u32, to: u32, per: u32) {

@@ -2,26 +2,12 @@
 //! and some checkpoints (each with an index snapshot), then a reopen, reads back exactly the
 //! acknowledged events, spanning segments, whether the open starts from a snapshot or not.
 
-use memberledger_core::{decide, Command, Context, Decision, Policy};
 use memberledger_store::{Append, EventStore, RawEvent};
 use memberledger_store_file::{Fault, FileStore};
 use proptest::prelude::*;
 
-fn enroll(n: u32, member: u32) -> Append {
-    let c = Command::from_json(&format!(
-        r#"{{"id":"00000000-0000-4000-8000-{n:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{member}","store":"S1"}}"#
-    ))
-    .unwrap();
-    Append {
-        command: c.id,
-        digest: c.digest(),
-        member: c.member.clone(),
-        expected_version: 0,
-        events: decide(&Context::founding(&Policy::builtin()).with_member(None), &c)
-            .map(Decision::into_events)
-            .unwrap(),
-    }
-}
+mod common;
+use common::enroll_member as enroll;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]

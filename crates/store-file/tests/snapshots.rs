@@ -5,25 +5,11 @@
 
 use std::path::Path;
 
-use memberledger_core::{decide, Command, Context, Decision, Policy};
-use memberledger_store::{Append, EventStore, RawEvent};
+use memberledger_store::{EventStore, RawEvent};
 use memberledger_store_file::FileStore;
 
-fn enroll(n: u32) -> Append {
-    let c = Command::from_json(&format!(
-        r#"{{"id":"00000000-0000-4000-8000-{n:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{n}","store":"S1"}}"#
-    ))
-    .unwrap();
-    Append {
-        command: c.id,
-        digest: c.digest(),
-        member: c.member.clone(),
-        expected_version: 0,
-        events: decide(&Context::founding(&Policy::builtin()).with_member(None), &c)
-            .map(Decision::into_events)
-            .unwrap(),
-    }
-}
+mod common;
+use common::enroll;
 
 fn append(store: &FileStore, from: u32, to: u32) {
     for i in from..=to {
