@@ -84,9 +84,14 @@ fn the_same_command_from_two_writers_is_recorded_once() {
         return;
     };
     let (a, b) = (Arc::new(a), Arc::new(b));
+    // Both writers decide the command before either appends (on the empty stream, as two
+    // processes given the same command at once would); only the appends race.
     let both: Vec<_> = [Arc::clone(&a), Arc::clone(&b)]
         .into_iter()
-        .map(|s| std::thread::spawn(move || s.append(vec![enroll(&*s, 7, "M7")]).unwrap()))
+        .map(|s| (enroll(&*s, 7, "M7"), s))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(append, s)| std::thread::spawn(move || s.append(vec![append]).unwrap()))
         .collect();
     let results: Vec<_> = both.into_iter().flat_map(|t| t.join().unwrap()).collect();
     assert_eq!(
