@@ -236,18 +236,30 @@ impl fmt::Debug for Money {
     }
 }
 
+/// In a human-readable format (JSON) an amount is its decimal text; in a binary one (the CBOR
+/// of a checkpoint) it is its whole cents.
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i64(self.0)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Money {
     /// Decodes an amount as written in an event or a policy. Unlike input parsing, the value
     /// may be zero (events record zero parts), but never negative or with a third decimal.
+    /// In a binary format, whole cents (a checkpoint's projections may hold any amount the
+    /// fold reached).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Money::parse_unbounded(&s).map_err(serde::de::Error::custom)
+        if d.is_human_readable() {
+            let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            Money::parse_unbounded(&s).map_err(serde::de::Error::custom)
+        } else {
+            i64::deserialize(d).map(Money)
+        }
     }
 }
 

@@ -221,16 +221,30 @@ impl fmt::Debug for Timestamp {
     }
 }
 
+/// In a human-readable format (JSON) a time is its RFC 3339 text; in a binary one (the CBOR
+/// of a checkpoint) it is the pair (whole seconds since the Unix epoch, nanoseconds), which
+/// reads back without parsing text.
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            (self.0.timestamp(), self.0.timestamp_subsec_nanos()).serialize(s)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        if d.is_human_readable() {
+            let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            s.parse().map_err(serde::de::Error::custom)
+        } else {
+            let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
+            let t = DateTime::from_timestamp(secs, nanos)
+                .ok_or_else(|| serde::de::Error::custom("a time out of range"))?;
+            Timestamp::from_datetime(t).map_err(serde::de::Error::custom)
+        }
     }
 }
 

@@ -102,40 +102,83 @@ struct Page {
     /// Where the store places each command of the page (`None`: not recorded), asked of the
     /// store once for the whole page ([`EventStore::command_places`]).
     places: Places,
+    /// The checkpoints at positions of the page (a full replay's), read and decoded beside
+    /// the reading of the page, for the fold to compare when it reaches them.
+    checkpoints: Vec<(u64, CheckpointRead)>,
+}
+
+/// A checkpoint as read for comparison: decoded, or why it cannot be.
+type CheckpointRead = Result<crate::checkpoint::Decoded, String>;
+
+/// Reads and decodes the checkpoint at `position`.
+fn read_checkpoint(store: &dyn EventStore, position: u64) -> Option<CheckpointRead> {
+    match store.read_checkpoint(position) {
+        Err(e) => Some(Err(format!("it cannot be read: {e}"))),
+        Ok(None) => None,
+        Ok(Some(bytes)) => Some(crate::checkpoint::decode(position, &bytes)),
+    }
 }
 
 /// Reads a page from `from`, checks each event of it in parallel, and asks the store where
-/// its commands are, all at once; `prev` is the stored hash before `from`.
+/// its commands are, all at once; `prev` is the stored hash before `from`. The checkpoints
+/// `wanted` at positions of the page are read and decoded alongside (their decoding is the
+/// larger part of comparing them).
 fn read_page(
     store: &dyn EventStore,
     from: u64,
     prev: Hash,
     full: bool,
+    wanted: &[u64],
 ) -> Result<Page, StoreError> {
     let page = store.read_raw(from, SCAN_PAGE)?;
-    let checked: Vec<Checked> = (0..page.len())
+    let end = from + page.len() as u64;
+    let mut checkpoints = Vec::new();
+    let (checked, ()) = rayon::join(
+        || check_page(&page, &prev, full),
+        || {
+            checkpoints = wanted
+                .iter()
+                .filter(|&&p| (from..end).contains(&p))
+                .filter_map(|&p| read_checkpoint(store, p).map(|r| (p, r)))
+                .collect();
+        },
+    );
+    let places = page_places(store, &checked)?;
+    Ok(Page {
+        checked,
+        places,
+        checkpoints,
+    })
+}
+
+/// Checks each event of a page in parallel; `prev` is the stored hash before the first.
+fn check_page(page: &[RawEvent], prev: &Hash, full: bool) -> Vec<Checked> {
+    (0..page.len())
         .into_par_iter()
         .with_min_len(64)
         .map(|i| {
-            let prev = if i == 0 { &prev } else { &page[i - 1].hash };
+            let prev = if i == 0 { prev } else { &page[i - 1].hash };
             check_one(prev, &page[i], full)
         })
-        .collect();
+        .collect()
+}
+
+/// Where the store places the commands of a page, asked once for the whole page.
+fn page_places(store: &dyn EventStore, checked: &[Checked]) -> Result<Places, StoreError> {
     // A command's events are contiguous: each command once, in log order.
     let mut ids: Vec<Uuid> = Vec::new();
-    for c in &checked {
+    for c in checked {
         if let Ok(d) = &c.decoded {
             if ids.last() != Some(&d.rec.event.command) {
                 ids.push(d.rec.event.command);
             }
         }
     }
-    let places = ids
+    Ok(ids
         .iter()
         .copied()
         .zip(store.command_places(&ids)?)
-        .collect();
-    Ok(Page { checked, places })
+        .collect())
 }
 
 /// The store's places of a page's commands.
@@ -175,6 +218,7 @@ impl Fold {
         &mut self,
         store: &dyn EventStore,
         places: &mut Places,
+        checkpoints: &mut Vec<(u64, CheckpointRead)>,
         c: Checked,
     ) -> Result<(), Error> {
         let position = c.position;
@@ -232,14 +276,19 @@ impl Fold {
         self.n = position;
         if self.checkpoints.first() == Some(&position) {
             self.checkpoints.remove(0);
-            self.compare_checkpoint(store, position);
+            let read = match checkpoints.first() {
+                Some((p, _)) if *p == position => Some(checkpoints.remove(0).1),
+                _ => None,
+            };
+            self.compare_checkpoint(position, read);
         }
         Ok(())
     }
 
-    /// Compares the checkpoint at `position` with the fold there, keeping the first
-    /// difference (or failure to read it) as the replay's checkpoint problem.
-    fn compare_checkpoint(&mut self, store: &dyn EventStore, position: u64) {
+    /// Compares the checkpoint at `position`, as read beside its page (`None`: gone since),
+    /// with the fold there, keeping the first difference (or failure to read it) as the
+    /// replay's checkpoint problem.
+    fn compare_checkpoint(&mut self, position: u64, read: Option<CheckpointRead>) {
         if self.checkpoint_problem.is_some() {
             return;
         }
@@ -250,16 +299,13 @@ impl Fold {
             history: &self.history,
             latest_at: self.latest_at,
         };
-        let why = match store.read_checkpoint(position) {
-            Err(e) => Some(format!("it cannot be read: {e}")),
-            Ok(None) => None,
-            Ok(Some(bytes)) => match crate::checkpoint::decode(position, &bytes) {
-                Err(why) => Some(why),
-                Ok(d) if d.hash != self.prev => {
-                    Some("its hash is not the log's at its position".into())
-                }
-                Ok(d) => crate::checkpoint::differs(&d.snapshot, &state),
-            },
+        let why = match read {
+            None => None,
+            Some(Err(why)) => Some(why),
+            Some(Ok(d)) if d.hash != self.prev => {
+                Some("its hash is not the log's at its position".into())
+            }
+            Some(Ok(d)) => crate::checkpoint::differs(&d.snapshot, &state),
         };
         self.checkpoint_problem = why.map(|why| {
             (
@@ -343,13 +389,14 @@ impl Fold {
     /// past that head is theirs, chained like the rest.
     fn run(&mut self, store: &dyn EventStore, full: bool) -> Result<(), Error> {
         let head = store.head()?;
-        let mut next = read_page(store, self.n + 1, self.prev, full)?;
+        let wanted = self.checkpoints.clone();
+        let mut next = read_page(store, self.n + 1, self.prev, full, &wanted)?;
         while let Some(last) = next.checked.last() {
             let (from, prev) = (last.position + 1, last.hash);
             let page = std::mem::take(&mut next);
             let (folded, following) = rayon::join(
                 || self.page(store, page),
-                || read_page(store, from, prev, full),
+                || read_page(store, from, prev, full, &wanted),
             );
             folded?;
             next = following?;
@@ -371,10 +418,11 @@ impl Fold {
         let Page {
             checked,
             mut places,
+            mut checkpoints,
         } = page;
         checked
             .into_iter()
-            .try_for_each(|c| self.event(store, &mut places, c))
+            .try_for_each(|c| self.event(store, &mut places, &mut checkpoints, c))
     }
 }
 

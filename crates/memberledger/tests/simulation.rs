@@ -73,8 +73,10 @@
 //! genesis); `MEMBERLEDGER_SIM_SERIAL=1` runs a concurrent step's clients one after another;
 //! `MEMBERLEDGER_SIM_VERIFY_EVERY=N` verifies (a replay from genesis) every N steps (default 1
 //! up to 2,000 steps, else `max(1,000, steps / 20)`; in a long run the deep check comes with
-//! it); `MEMBERLEDGER_SIM_CHECKPOINT_EVERY=N` writes a checkpoint every N events (default 150;
-//! 0: none, so every reopen replays from genesis).
+//! it); `MEMBERLEDGER_SIM_CHECKPOINT_EVERY=N` writes a checkpoint every N events (default 150,
+//! in a long run a tenth of its steps; 0: none, so every reopen replays from genesis);
+//! `MEMBERLEDGER_SIM_DISK=file` puts the on-disk ledger in the append-only file store
+//! instead of sled.
 //!
 //! How far a seed reproduces: sequential and batch steps exactly (faults are a hash of the seed,
 //! the command id and its attempt). Concurrent steps are built so that their end state does not

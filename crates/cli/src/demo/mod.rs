@@ -1,4 +1,5 @@
-//! `memberledger demo`: a realistic year of a chain, on the embedded sled store.
+//! `memberledger demo`: a realistic year of a chain, on the embedded store (sled, or the file
+//! store with `--store file`).
 //!
 //! Deterministic for a seed: the same seed gives the same commands and so a byte-identical log.
 //! The commands come from the test kit's year generator (`memberledger_testkit::year`); this
@@ -12,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use memberledger::Ledger;
+use memberledger::{Ledger, LedgerOptions, StoreKind};
 use memberledger_testkit::year::{HeadOffice, Shape, Year};
 
 use summary::{summary, Extra};
@@ -40,6 +41,10 @@ pub(crate) struct DemoArgs {
     /// Where to build the ledger (must not hold one); a new temporary directory by default.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The store the ledger is built in: `sled` (the default) or `file` (the append-only
+    /// file store). The log's bytes, and so its chain head, are the same in either.
+    #[arg(long, env = "MEMBERLEDGER_STORE", default_value = "sled", value_parser = ["sled", "file"])]
+    store: String,
 }
 
 pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
@@ -50,13 +55,16 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             std::process::id()
         ))
     });
-    if dir.join("db").exists() {
+    let kind = StoreKind::parse(&args.store)
+        .ok_or_else(|| Fail::usage(format!("unknown store {:?} (sled or file)", args.store)))?;
+    if dir.join("db").exists() || StoreKind::at(&dir) == StoreKind::File {
         return Err(Fail::usage(format!(
             "{} already holds a ledger; choose another --out",
             dir.display()
         )));
     }
-    let ledger = Ledger::create(&dir, memberledger_testkit::year::year_policy())?;
+    let options = LedgerOptions::default().with_store_kind(kind);
+    let ledger = Ledger::create_with(&dir, memberledger_testkit::year::year_policy(), &options)?;
     let shape = Shape {
         stores: args.stores,
         members: args.members,
@@ -68,12 +76,13 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
     // end (where the closing sweep is dated), so no simulated command is ahead of it.
     ledger.set_clock(memberledger::Clock::fixed(year.end()));
     crate::emit(&format!(
-        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2025 (settlements, a policy publication, the expiry sweep and the tier review on top)\nledger: {} (sled, on disk)\n",
+        "memberledger demo · seed {} · {} stores · {} members · {} commands over 2025 (settlements, a policy publication, the expiry sweep and the tier review on top)\nledger: {} ({}, on disk)\n",
         args.seed,
         args.stores,
         args.members,
         args.commands,
-        dir.display()
+        dir.display(),
+        args.store
     ))?;
     let started = Instant::now();
     let mut t = Tally::default();

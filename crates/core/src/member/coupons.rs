@@ -12,14 +12,59 @@ use crate::time::Timestamp;
 use super::{MemberState, Package, PackageStatus};
 
 /// A coupon the member was issued, as read: its terms, and the visit that redeemed it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+///
+/// In JSON its terms' fields sit beside `used_by`; in a binary format (a checkpoint) it is
+/// the pair `(terms, used_by)`, since serde's flattening does not carry the format's kind
+/// through (amounts and times would be written as numbers and read back as text).
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Coupon {
     /// Its terms, as issued (its id is `terms.coupon`).
-    #[serde(flatten)]
     pub terms: CouponIssued,
     /// The consumption that redeemed it; `None` while it is open.
     pub used_by: Option<Uuid>,
+}
+
+/// The JSON form of a [`Coupon`], written.
+#[derive(Serialize)]
+struct FlatRef<'a> {
+    #[serde(flatten)]
+    terms: &'a CouponIssued,
+    used_by: &'a Option<Uuid>,
+}
+
+/// The JSON form of a [`Coupon`], read.
+#[derive(serde::Deserialize)]
+struct Flat {
+    #[serde(flatten)]
+    terms: CouponIssued,
+    used_by: Option<Uuid>,
+}
+
+impl Serialize for Coupon {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            FlatRef {
+                terms: &self.terms,
+                used_by: &self.used_by,
+            }
+            .serialize(s)
+        } else {
+            (&self.terms, &self.used_by).serialize(s)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Coupon {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Coupon, D::Error> {
+        let (terms, used_by) = if d.is_human_readable() {
+            let f = Flat::deserialize(d)?;
+            (f.terms, f.used_by)
+        } else {
+            <(CouponIssued, Option<Uuid>)>::deserialize(d)?
+        };
+        Ok(Coupon { terms, used_by })
+    }
 }
 
 impl Coupon {
@@ -152,5 +197,46 @@ impl MemberState {
             },
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::coupons::CouponKind;
+    use crate::money::Money;
+
+    fn coupon() -> Coupon {
+        Coupon {
+            terms: CouponIssued {
+                amount: Some(Money::from_cents(20_00)),
+                cap: None,
+                coupon: Uuid::from_u128(7),
+                expires_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+                kind: CouponKind::Amount,
+                percent: None,
+                reason: "新人礼券".into(),
+                threshold: None,
+            },
+            used_by: Some(Uuid::from_u128(9)),
+        }
+    }
+
+    #[test]
+    fn json_sets_the_terms_beside_used_by() {
+        let v = serde_json::to_value(coupon()).unwrap();
+        assert_eq!(v["amount"], "20.00");
+        assert_eq!(v["expires_at"], "2026-03-01T00:00:00Z");
+        assert_eq!(v["used_by"], "00000000-0000-0000-0000-000000000009");
+        let back: Coupon = serde_json::from_value(v).unwrap();
+        assert_eq!(back, coupon());
+    }
+
+    #[test]
+    fn cbor_reads_back_the_pair_with_whole_cents() {
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&coupon(), &mut bytes).unwrap();
+        let back: Coupon = ciborium::from_reader(bytes.as_slice()).unwrap();
+        assert_eq!(back, coupon());
     }
 }

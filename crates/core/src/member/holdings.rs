@@ -37,7 +37,7 @@ impl From<LotKind> for HoldingKind {
 /// One lot (principal, bonus or points) or one recharge-window entry, in 28 bytes: the
 /// figure is kept as bytes so the entry aligns on 4 (Timestamps do), and the origin store as
 /// the member's store number. Exact: every figure and time is kept whole.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Holding {
     /// A lot's expiry, or a window entry's time.
     pub(super) time: Option<Timestamp>,
@@ -48,6 +48,38 @@ pub(super) struct Holding {
     /// The origin store's number: 0 is the home store (0 for points and window entries).
     pub(super) origin: u16,
     pub(super) kind: HoldingKind,
+}
+
+/// A holding is written as the array `[time, amount, lot, origin, kind]` (the amount's eight
+/// bytes as one integer, the kind its number in declaration order): a member's checkpointed projection is mostly holdings, and an array
+/// carries no field names.
+impl serde::Serialize for Holding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let amount = i64::from_ne_bytes(self.amount);
+        (self.time, amount, self.lot, self.origin, self.kind as u8).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Holding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Holding, D::Error> {
+        let (time, amount, lot, origin, kind) =
+            <(Option<Timestamp>, i64, u32, u16, u8)>::deserialize(d)?;
+        let kind = match kind {
+            0 => HoldingKind::Principal,
+            1 => HoldingKind::Bonus,
+            2 => HoldingKind::Points,
+            3 => HoldingKind::Recharge,
+            4 => HoldingKind::Spend,
+            _ => return Err(serde::de::Error::custom(format!("holding kind {kind}"))),
+        };
+        Ok(Holding {
+            time,
+            amount: amount.to_ne_bytes(),
+            lot,
+            origin,
+            kind,
+        })
+    }
 }
 
 impl Holding {

@@ -93,7 +93,7 @@ impl Config {
             serial: var("MEMBERLEDGER_SIM_SERIAL").is_some_and(|v| v != "0"),
             store: var("MEMBERLEDGER_SIM_STORE"),
             checkpoint_every: var("MEMBERLEDGER_SIM_CHECKPOINT_EVERY").map_or(
-                Some(SIM_CHECKPOINT_EVERY),
+                Some(Config::checkpoint_cadence(steps)),
                 |v| {
                     let n: u64 = v
                         .parse()
@@ -117,6 +117,18 @@ impl Config {
         }
         let deep = verify_every.unwrap_or((steps / DEEP_CHECKS_PER_LONG_RUN).max(1_000));
         (deep, Some(deep))
+    }
+
+    /// Events between two checkpoints unless asked: [`SIM_CHECKPOINT_EVERY`], or in a long
+    /// run a tenth of its steps (about 40 checkpoints over the run). A checkpoint writes every
+    /// member, so a fixed cadence would make a long run's checkpoints cost the square of its
+    /// length; this keeps them a bounded share, and a reopen's tail at most that many events.
+    pub fn checkpoint_cadence(steps: u64) -> u64 {
+        if steps <= LONG_RUN {
+            SIM_CHECKPOINT_EVERY
+        } else {
+            (steps / 10).max(SIM_CHECKPOINT_EVERY)
+        }
     }
 
     /// A long run (over [`LONG_RUN`] steps).

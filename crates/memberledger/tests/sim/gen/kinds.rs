@@ -60,7 +60,8 @@ impl Sim {
             .map_or(10_000, |c| c.charged - c.refunded);
         let cents = match self.rng.weighted(&[40, 45, 8, 7]) {
             0 => None,
-            1 => Some(self.rng.range(1, left)),
+            // A consumption refunded in full (or charged nothing) leaves nothing: ask for a cent.
+            1 => Some(self.rng.range(1, left.max(1))),
             2 => Some(left),
             _ => Some(left + 1),
         };
