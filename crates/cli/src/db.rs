@@ -121,7 +121,7 @@ pub(crate) fn set_cache_bytes(bytes: u64) {
 }
 
 /// The options ledgers on disk are opened with.
-fn options() -> memberledger::LedgerOptions {
+pub(crate) fn options() -> memberledger::LedgerOptions {
     let options = memberledger::LedgerOptions::default();
     match CACHE_BYTES.get() {
         Some(&bytes) => options.with_cache_bytes(bytes),

@@ -23,6 +23,10 @@ pub(crate) struct RestoreArgs {
     /// rewritten) is refused, and nothing is restored.
     #[arg(long, value_name = "HASH")]
     head: Option<String>,
+    /// The store a ledger in a directory is rebuilt in: `sled` (the default) or `file` (the
+    /// append-only file store).
+    #[arg(long, env = "MEMBERLEDGER_STORE", default_value = "sled", value_parser = ["sled", "file"])]
+    store: String,
 }
 
 /// Opens an export file, or standard input for `-`.
@@ -87,8 +91,15 @@ fn restore_dir(
     policy: Option<memberledger::Policy>,
     args: &RestoreArgs,
 ) -> Result<VerifyReport, Fail> {
+    let kind = memberledger::StoreKind::parse(&args.store)
+        .ok_or_else(|| Fail::usage(format!("unknown store {:?} (sled or file)", args.store)))?;
     let export = open_export(&args.from)?;
-    match Ledger::restore(dir, policy, export) {
+    match Ledger::restore_with(
+        dir,
+        policy,
+        export,
+        &crate::db::options().with_store_kind(kind),
+    ) {
         Ok((_, report)) => Ok(report),
         Err(Error::Corrupt { position, why }) => Err(damaged(position, &why)),
         Err(e) => Err(e.into()),

@@ -110,6 +110,33 @@ fn export_restore_export_is_byte_identical_with_the_same_members_and_reports() {
 }
 
 #[test]
+fn a_sled_ledger_restored_into_the_file_store_reads_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, export) = demo(dir.path());
+    let file = dir.path().join("export.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let restored = dir.path().join("restored");
+    let o = run(
+        &restored,
+        &[
+            "restore",
+            "--from",
+            file.to_str().unwrap(),
+            "--store",
+            "file",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        restored.join("FORMAT").is_file() && !restored.join("db").exists(),
+        "the file store's files, not sled's"
+    );
+    assert_eq!(views(&restored), views(&db));
+    let again = text(&run(&restored, &["export", "--format", "jsonl"]));
+    assert!(again == export, "the file store exports the same bytes");
+}
+
+#[test]
 fn restore_and_verify_export_refuse_a_tampered_export_at_its_first_bad_position() {
     let dir = tempfile::tempdir().unwrap();
     let (_db, export) = demo(dir.path());

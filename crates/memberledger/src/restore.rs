@@ -30,8 +30,6 @@ use memberledger_core::{
     Rejection, GENESIS_HASH,
 };
 use memberledger_store::{Append, EventStore};
-#[cfg(feature = "sled")]
-use memberledger_store_sled::SledStore;
 
 use crate::{Error, Ledger, VerifyReport};
 
@@ -49,7 +47,8 @@ const APPEND_EVENTS: usize = 4096;
 const COMMAND_EVENTS_MAX: usize = 10_000;
 
 impl Ledger {
-    /// Rebuilds a sled ledger at `path` from a `jsonl` export.
+    /// Rebuilds a sled ledger at `path` from a `jsonl` export (in another store:
+    /// [`restore_with`](Ledger::restore_with)).
     ///
     /// Every line must be exactly the canonical export of the event it holds, at the next
     /// position, with the hash that follows the chain; the events are appended through the
@@ -87,11 +86,37 @@ impl Ledger {
         policy: Option<Policy>,
         export: impl BufRead,
     ) -> Result<(Ledger, VerifyReport), Error> {
+        Ledger::restore_with(path, policy, export, &crate::LedgerOptions::default())
+    }
+
+    /// [`restore`](Ledger::restore) with options: the store the ledger is rebuilt in
+    /// ([`LedgerOptions::with_store_kind`](crate::LedgerOptions::with_store_kind)), sled's cache.
+    ///
+    /// ```
+    /// use memberledger::{Command, Ledger, LedgerOptions, StoreKind};
+    /// # let dir = tempfile::tempdir()?;
+    /// let ledger = Ledger::in_memory();
+    /// ledger.execute(&Command::from_json(r#"{"id":"8b0e4f2a-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#)?)?;
+    /// let export: Vec<String> = ledger.events(1, 100).map(|e| e.map(|e| e.to_export_json())).collect::<Result<_, _>>()?;
+    /// let options = LedgerOptions::default().with_store_kind(StoreKind::File);
+    /// let path = dir.path().join("copy");
+    /// let (_, report) = Ledger::restore_with(&path, None, (export.join("\n") + "\n").as_bytes(), &options)?;
+    /// assert!(report.ok());
+    /// assert_eq!(StoreKind::at(&path), StoreKind::File);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "sled")]
+    pub fn restore_with(
+        path: impl AsRef<Path>,
+        policy: Option<Policy>,
+        export: impl BufRead,
+        options: &crate::LedgerOptions,
+    ) -> Result<(Ledger, VerifyReport), Error> {
         let path = path.as_ref();
         let created = match std::fs::read_dir(path) {
             Ok(mut entries) => {
                 if entries.next().is_some() {
-                    if SledStore::holds_ledger_files(path) {
+                    if crate::ledger::disk::Disk::exists(path) {
                         return Err(Error::AlreadyExists(format!(
                             "a ledger already exists at {}",
                             path.display()
@@ -107,9 +132,9 @@ impl Ledger {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
             Err(e) => return Err(Error::storage(format!("{}: {e}", path.display()))),
         };
-        let result = SledStore::open(path)
-            .map_err(Error::from)
-            .and_then(|store| Ledger::restore_into(Box::new(store), policy, export));
+        let result =
+            crate::ledger::disk::Disk::open(path, options, crate::ledger::disk::Mode::Write)
+                .and_then(|disk| Ledger::restore_into(disk.boxed(), policy, export));
         if result.is_err() {
             // The store is closed by now: leave the directory as it was found.
             remove_restored(path, created);

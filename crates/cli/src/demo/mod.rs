@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use memberledger::{Ledger, LedgerOptions, StoreKind};
+use memberledger::{Ledger, StoreKind};
 use memberledger_testkit::year::{HeadOffice, Shape, Year};
 
 use summary::{summary, Extra};
@@ -63,7 +63,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<u8, Fail> {
             dir.display()
         )));
     }
-    let options = LedgerOptions::default().with_store_kind(kind);
+    let options = crate::db::options().with_store_kind(kind);
     let ledger = Ledger::create_with(&dir, memberledger_testkit::year::year_policy(), &options)?;
     let shape = Shape {
         stores: args.stores,
