@@ -36,8 +36,12 @@ struct Receipts<W> {
     out: W,
     /// Commands recorded (or replayed) durably.
     durable: u64,
-    /// Receipts written.
+    /// Receipts written out (flushed).
     printed: u64,
+    /// Receipts written to the buffer since the last flush.
+    pending: u64,
+    /// The receipt being written (reused).
+    line: Vec<u8>,
 }
 
 /// Runs a batch. Lines are grouped while more input is already buffered (so a pipe or a file
@@ -61,9 +65,13 @@ pub(crate) fn run(ledger: &Ledger, file: &str, dry_run: bool) -> Result<u8, Fail
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let stdout = std::io::stdout();
     let mut out = Receipts {
-        out: std::io::LineWriter::new(stdout.lock()),
+        // Flushed after each group's receipts (`flush`): at once for someone typing, in
+        // large writes for a file.
+        out: std::io::BufWriter::with_capacity(1 << 16, stdout.lock()),
         durable: 0,
         printed: 0,
+        pending: 0,
+        line: Vec::new(),
     };
     let mut group: Vec<Parsed> = Vec::new();
     let mut any_rejected = false;
@@ -98,7 +106,7 @@ pub(crate) fn run(ledger: &Ledger, file: &str, dry_run: bool) -> Result<u8, Fail
             break;
         }
     }
-    out.out.flush().map_err(|e| out.failed(&e))?;
+    out.flush()?;
     Ok(u8::from(any_rejected))
 }
 
@@ -195,7 +203,26 @@ impl<W: Write> Receipts<W> {
     /// Writes one receipt.
     fn write(&mut self, receipt: &serde_json::Value) -> Result<(), Fail> {
         writeln!(self.out, "{receipt}").map_err(|e| self.failed(&e))?;
-        self.printed += 1;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Writes one receipt of a recorded command (its JSON written straight from the events).
+    fn write_receipt(&mut self, receipt: &Receipt) -> Result<(), Fail> {
+        self.line.clear();
+        receipt.write_json(&mut self.line);
+        self.line.push(b'\n');
+        self.out
+            .write_all(&self.line)
+            .map_err(|e| self.failed(&e))?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Writes out what is buffered: after each group, so its receipts are seen at once.
+    fn flush(&mut self) -> Result<(), Fail> {
+        self.out.flush().map_err(|e| self.failed(&e))?;
+        self.printed += std::mem::take(&mut self.pending);
         Ok(())
     }
 
@@ -229,18 +256,18 @@ fn flush(
         .iter()
         .filter_map(|p| p.command.as_ref().ok().cloned())
         .collect();
-    let results: Vec<Result<serde_json::Value, Error>> = if dry_run {
+    let results: Vec<Result<Answer, Error>> = if dry_run {
         ledger
             .quote_batch(&commands)
             .into_iter()
-            .map(|r| r.map(|q| q.to_json()))
+            .map(|r| r.map(|q| Answer::Quote(q.to_json())))
             .collect()
     } else {
         let results = ledger.execute_batch(&commands);
         out.durable += results.iter().filter(|r| r.is_ok()).count() as u64;
         results
             .into_iter()
-            .map(|r| r.map(|r| r.to_json()))
+            .map(|r| r.map(Answer::Recorded))
             .collect()
     };
     let mut results = results.into_iter();
@@ -254,16 +281,25 @@ fn flush(
                 .map_err(|e| (Some(c.id), e)),
         };
         match receipt {
-            Ok(r) => out.write(&r)?,
+            Ok(Answer::Recorded(r)) => out.write_receipt(&r)?,
+            Ok(Answer::Quote(q)) => out.write(&q)?,
             Err((id, e)) => {
                 out.write(&error_receipt(id, &e, p.line))?;
                 if matches!(e, Error::Storage(_) | Error::Corrupt { .. }) {
                     // The medium failed: what was not acknowledged is printed; stop.
+                    out.flush()?;
                     return Err(Fail::usage(format!("{}: {e}", e.code())));
                 }
                 rejected = true;
             }
         }
     }
+    out.flush()?;
     Ok(rejected)
+}
+
+/// What a command of a group got: a receipt, or (a dry run) its quote.
+enum Answer {
+    Recorded(Receipt),
+    Quote(serde_json::Value),
 }

@@ -27,6 +27,38 @@ impl Receipt {
         json!({"command": self.command.to_string(), "ok": true, "replayed": self.replayed, "events": events})
     }
 
+    /// Appends [`to_json`](Receipt::to_json)'s text, the same bytes, to `out`: each event's
+    /// export JSON as it is encoded, without building a JSON value (what `memberledger apply`
+    /// prints).
+    ///
+    /// ```
+    /// use memberledger::{Command, Ledger};
+    /// let ledger = Ledger::in_memory();
+    /// let receipt = ledger.execute(&Command::from_json(r#"{"id":"8b0e4f2a-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#)?)?;
+    /// let mut out = Vec::new();
+    /// receipt.write_json(&mut out);
+    /// assert_eq!(out, receipt.to_json().to_string().into_bytes());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"command\":\"");
+        out.extend_from_slice(
+            self.command
+                .hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer())
+                .as_bytes(),
+        );
+        out.extend_from_slice(b"\",\"events\":[");
+        for (i, e) in self.events.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            e.write_export_json(out);
+        }
+        out.extend_from_slice(b"],\"ok\":true,\"replayed\":");
+        out.extend_from_slice(if self.replayed { b"true}" } else { b"false}" });
+    }
+
     /// The wire form of a failed command: `{"command":…,"ok":false,"error":{"code":…,"message":…}}`.
     /// `command` is `null` when the line could not be read far enough to know it.
     pub fn error_json(command: Option<Uuid>, error: &Error) -> Value {

@@ -88,3 +88,31 @@ fn the_shapes_mix_sets_what_members_ask_for() {
     assert!(count(more_tier_changes, "change_tier") > 3 * count(Mix::DEMO, "change_tier").max(1));
     assert_eq!(Shape::default().mix, Mix::DEMO);
 }
+
+/// Every receipt of a small year (every event type the demo records, settlements and the
+/// policy publication included) writes the same bytes straight from its events as through a
+/// JSON value (`memberledger apply` prints the former).
+#[test]
+fn receipts_written_straight_equal_their_json_values() {
+    let ledger = Ledger::in_memory_with(memberledger_testkit::year::year_policy());
+    let mut year = Year::new(7, SMALL);
+    ledger.set_clock(memberledger::Clock::fixed(year.end()));
+    let mut checked = 0;
+    year.record(
+        &ledger,
+        |r| {
+            if let Ok(receipt) = r {
+                let mut out = Vec::new();
+                receipt.write_json(&mut out);
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    receipt.to_json().to_string()
+                );
+                checked += 1;
+            }
+        },
+        |_| {},
+    )
+    .expect("the year records");
+    assert!(checked > 2_000, "{checked} receipts");
+}

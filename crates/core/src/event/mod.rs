@@ -109,8 +109,14 @@ impl RecordedEvent {
     /// The export line: the canonical JSON with `hash` (lowercase hex) added, keys still sorted.
     pub fn to_export_json(&self) -> String {
         let mut out = Vec::with_capacity(720);
-        canon::put_event(&mut out, self.position, &self.event, Some(&self.hash));
+        self.write_export_json(&mut out);
         String::from_utf8(out).expect("canonical JSON is UTF-8")
+    }
+
+    /// Appends [`to_export_json`](RecordedEvent::to_export_json)'s bytes to a buffer the
+    /// caller reuses (receipts and exports written without a string per event).
+    pub fn write_export_json(&self, out: &mut Vec<u8>) {
+        canon::put_event(out, self.position, &self.event, Some(&self.hash));
     }
 }
 
