@@ -62,10 +62,11 @@
 //! MEMBERLEDGER_SIM_STEPS=20000 cargo test --release -p memberledger --test simulation -- --nocapture
 //! ```
 //!
-//! A million commands (about 4 per step) on one sled seed:
+//! A million commands (about 4 per step) on one disk seed, on the file store (23 minutes on a
+//! 2-core machine shared with builds; docs/PERFORMANCE.md):
 //!
 //! ```text
-//! MEMBERLEDGER_SIM_SEED=3 MEMBERLEDGER_SIM_STEPS=250000 cargo test --release -p memberledger --test simulation -- --nocapture
+//! MEMBERLEDGER_SIM_DISK=file MEMBERLEDGER_SIM_SEED=3 MEMBERLEDGER_SIM_STEPS=255000 cargo test --release -p memberledger --test simulation -- --nocapture
 //! ```
 //!
 //! Other knobs: `MEMBERLEDGER_SIM_STORE=memory|sled` forces the store (otherwise a seed that is

@@ -29,8 +29,9 @@ pub struct LedgerOptions {
     /// ledger's memory is about this plus the projections (under 512 bytes a member) and the
     /// store's index (32 bytes a command).
     pub cache_bytes: Option<u64>,
-    /// Events between two checkpoints (default [`CHECKPOINT_EVERY`]); one is also written
-    /// by [`close`](Ledger::close). `None`: never (open then replays the whole log).
+    /// Events between two checkpoints (default [`CHECKPOINT_EVERY`]), and at least twice the
+    /// ledger's members; one is also written by [`close`](Ledger::close). `None`: never
+    /// (open then replays the whole log).
     pub checkpoint_every: Option<u64>,
     /// The store a new ledger on disk is created in (default: sled). An existing ledger is
     /// opened in the store it was created in.
@@ -159,8 +160,12 @@ impl Ledger {
     }
 
     /// After a commit, under the writer lock: a checkpoint when the events since the last
-    /// one reach the setting. A checkpoint that cannot be written is a warning, never the
-    /// commit's failure (the commit is durable already).
+    /// one reach the setting, or twice the members when that is more. A checkpoint encodes
+    /// every member, so spacing checkpoints by at least two events a member keeps their share
+    /// of the write path bounded at any size (at a million members, a checkpoint every
+    /// 100,000 events would encode them all ten times a million events). A checkpoint that
+    /// cannot be written is a warning, never the commit's failure (the commit is durable
+    /// already).
     pub(super) fn checkpoint_if_due(&self) {
         let Some(every) = self
             .checkpoint_every
@@ -169,7 +174,8 @@ impl Ledger {
             return;
         };
         let held = self.held_position();
-        if held.saturating_sub(self.checkpointed.load(Ordering::Relaxed)) >= every {
+        let since = held.saturating_sub(self.checkpointed.load(Ordering::Relaxed));
+        if since >= every && since >= 2 * self.cached_members().len() as u64 {
             if let Err(e) = self.write_checkpoint() {
                 eprintln!(
                     "memberledger: warning: a checkpoint at position {held} was not written: {e}"

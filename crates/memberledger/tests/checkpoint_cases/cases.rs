@@ -94,6 +94,50 @@ fn a_checkpoint_is_written_every_n_events_and_on_close() {
 }
 
 #[test]
+fn checkpoints_are_at_least_two_events_a_member_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let options = LedgerOptions::default().with_store_kind(super::KIND);
+    let ledger = Ledger::create_with(&path, year_policy(), &options)
+        .unwrap()
+        .with_checkpoint_every(Some(10));
+    ledger.set_clock(Clock::fixed("2026-12-31T00:00:00Z".parse().unwrap()));
+    let command = |i: u32, body: &str| {
+        memberledger::Command::from_json(&format!(
+            r#"{{"id":"00000000-0000-4000-8000-{i:012}","at":"2026-03-01T10:00:00Z",{body}}}"#
+        ))
+        .unwrap()
+    };
+    // 50 members, one event each: 51 events, never twice the members since the last
+    // checkpoint, though 10 were asked for.
+    for i in 0..50 {
+        let body = format!(r#""type":"enroll","member":"M{i}","store":"S1""#);
+        ledger.execute(&command(i, &body)).unwrap();
+    }
+    assert!(!path.join("checkpoints").exists() || checkpoint_files(&path).is_empty());
+    // Recharges of one member until the log passes 110 events: one checkpoint, once the
+    // log reaches 100 events (twice the 50 members).
+    let mut i = 50;
+    while ledger.head().unwrap().position < 110 {
+        let body = r#""type":"recharge","member":"M0","store":"S1","amount":"10.00""#;
+        ledger.execute(&command(i, body)).unwrap();
+        i += 1;
+    }
+    let positions: Vec<u64> = checkpoint_files(&path)
+        .iter()
+        .map(|p| {
+            p.file_name().unwrap().to_string_lossy()[3..]
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        positions.len() == 1 && (100..110).contains(&positions[0]),
+        "{positions:?}"
+    );
+}
+
+#[test]
 fn a_damaged_checkpoint_is_ignored_by_open_and_reported_by_verify() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger");
