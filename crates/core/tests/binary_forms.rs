@@ -40,7 +40,7 @@ proptest! {
 
 #[test]
 fn json_keeps_amounts_as_text_and_refuses_numbers() {
-    let m = Money::from_cents(123_45);
+    let m = Money::from_cents(12_345);
     assert_eq!(serde_json::to_string(&m).unwrap(), "\"123.45\"");
     assert!(serde_json::from_str::<Money>("12345").is_err());
 }
