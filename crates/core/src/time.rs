@@ -229,7 +229,7 @@ impl Serialize for Timestamp {
         if s.is_human_readable() {
             s.collect_str(self)
         } else {
-            (self.0.timestamp(), self.0.timestamp_subsec_nanos()).serialize(s)
+            self.secs_nanos().serialize(s)
         }
     }
 }
@@ -241,10 +241,22 @@ impl<'de> Deserialize<'de> for Timestamp {
             s.parse().map_err(serde::de::Error::custom)
         } else {
             let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
-            let t = DateTime::from_timestamp(secs, nanos)
-                .ok_or_else(|| serde::de::Error::custom("a time out of range"))?;
-            Timestamp::from_datetime(t).map_err(serde::de::Error::custom)
+            Timestamp::from_secs_nanos(secs, nanos)
+                .ok_or_else(|| serde::de::Error::custom("a time out of range"))
         }
+    }
+}
+
+impl Timestamp {
+    /// Seconds since the Unix epoch and the nanoseconds within the second: the binary form.
+    pub(crate) fn secs_nanos(self) -> (i64, u32) {
+        (self.0.timestamp(), self.0.timestamp_subsec_nanos())
+    }
+
+    /// The time of a binary form ([`secs_nanos`](Self::secs_nanos)); `None` when it is not a
+    /// time the ledger holds.
+    pub(crate) fn from_secs_nanos(secs: i64, nanos: u32) -> Option<Timestamp> {
+        DateTime::from_timestamp(secs, nanos).and_then(|t| Timestamp::from_datetime(t).ok())
     }
 }
 

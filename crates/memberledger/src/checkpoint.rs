@@ -2,7 +2,7 @@
 //! history, the latest event's time) as of a position of the log, tied to that position's
 //! stored chain hash, kept by the store beside the log ([`EventStore::write_checkpoint`]).
 //!
-//! Layout (version 3): the magic `MLCHKPT\0`, the format version (u32, little-endian), the
+//! Layout (version 4): the magic `MLCHKPT\0`, the format version (u32, little-endian), the
 //! position (u64), its chain hash (32 bytes), the SHA-256 of the payload (32 bytes), and the
 //! payload: frames of a length (u64) and CBOR, the first the clearing, card directory, policy
 //! history and latest time, each of the others a chunk of up to 4,096 member projections (so
@@ -26,8 +26,10 @@ use crate::replay::{Members, Projections};
 /// the spending window's entries and the day its tier was reached (tiers by spending and
 /// visits). Version 3: amounts are whole cents, times (seconds, nanoseconds) and a holding
 /// an array, instead of text and maps (a checkpoint a third the size, decoded several times
-/// faster). A checkpoint of another version is ignored with a warning and the log replayed.
-pub const CHECKPOINT_VERSION: u32 = 3;
+/// faster). Version 4: a member's holdings are one byte string of packed entries (varints),
+/// instead of an array of arrays: smaller, and read in one piece. A checkpoint of
+/// another version is ignored with a warning and the log replayed.
+pub const CHECKPOINT_VERSION: u32 = 4;
 
 /// Events between two checkpoints unless a host sets otherwise
 /// ([`LedgerOptions`](crate::LedgerOptions)).
@@ -198,11 +200,14 @@ pub(crate) fn decode(position: u64, bytes: &[u8]) -> Result<Decoded, String> {
 /// The projections of the latest checkpoint that can be used over this log: it decodes, its
 /// checksum holds, its position is in the log (at most `head`), the log's stored hash there is
 /// its hash, and its founding policy is the ledger's. Each one passed over is a note (a
-/// warning); none usable is `None` (the caller replays from genesis).
+/// warning); none usable is `None` (the caller replays from genesis). A checkpoint decoded
+/// ahead ([`prefetch`]) is taken for its position instead of being read again, and checked
+/// the same way.
 pub(crate) fn load_latest(
     store: &dyn EventStore,
     founding: &Policy,
     head: u64,
+    mut prefetched: Option<Prefetched>,
 ) -> (Option<Projections>, Vec<String>) {
     let mut notes = Vec::new();
     let positions = match store.checkpoint_positions() {
@@ -215,7 +220,10 @@ pub(crate) fn load_latest(
         }
     };
     for &position in positions.iter().rev() {
-        match usable(store, founding, head, position) {
+        let ahead = prefetched
+            .take_if(|p| p.position == position)
+            .map(|p| p.loaded);
+        match usable(store, founding, head, position, ahead) {
             Ok(p) => return (Some(p), notes),
             Err(why) => notes.push(format!(
                 "the checkpoint at position {position} is ignored: {why}"
@@ -225,30 +233,45 @@ pub(crate) fn load_latest(
     (None, notes)
 }
 
+/// The checkpoint at `position` (decoded ahead, or read from the store now) when it can be
+/// used over this log.
 fn usable(
     store: &dyn EventStore,
     founding: &Policy,
     head: u64,
     position: u64,
+    ahead: Option<Result<Projections, String>>,
 ) -> Result<Projections, String> {
     if position == 0 || position > head {
         return Err(format!("the log ends at {head} (stale)"));
     }
-    let bytes = store
-        .read_checkpoint(position)
-        .map_err(|e| format!("it cannot be read: {e}"))?
-        .ok_or("it is gone")?;
-    let d = decode(position, &bytes)?;
+    let p = match ahead {
+        Some(loaded) => loaded?,
+        None => {
+            let bytes = store
+                .read_checkpoint(position)
+                .map_err(|e| format!("it cannot be read: {e}"))?
+                .ok_or("it is gone")?;
+            projections(position, &bytes)?
+        }
+    };
     let stored = store
         .read_raw(position, 1)
         .map_err(|e| format!("the log cannot be read there: {e}"))?;
-    if stored.first().map(|r| (r.position, r.hash)) != Some((position, d.hash)) {
+    if stored.first().map(|r| (r.position, r.hash)) != Some((position, p.hash)) {
         return Err("its hash is not the log's at its position".into());
     }
-    let s = d.snapshot;
-    if s.history.versions().first().map(|v| &*v.policy) != Some(founding) {
+    if p.history.versions().first().map(|v| &*v.policy) != Some(founding) {
         return Err("its founding policy is not the ledger's".into());
     }
+    Ok(p)
+}
+
+/// A checkpoint's bytes decoded into the projections a ledger caches, not yet checked against
+/// any log.
+fn projections(position: u64, bytes: &[u8]) -> Result<Projections, String> {
+    let d = decode(position, bytes)?;
+    let s = d.snapshot;
     let mut members = Members::with_capacity_and_hasher(s.member_count(), Default::default());
     for m in s.members.into_iter().flatten() {
         members.insert(m.member.clone(), Box::new(m));
@@ -261,6 +284,35 @@ fn usable(
         latest_at: s.latest_at,
         position,
         hash: d.hash,
+    })
+}
+
+/// Where both embedded stores keep a ledger's checkpoints, in the ledger's directory (sled's
+/// and the file store's `checkpoints/`; a test holds them to it).
+#[cfg(feature = "sled")]
+const CHECKPOINT_DIR: &str = "checkpoints";
+
+/// The latest checkpoint in a ledger's directory, read and decoded before the store is open:
+/// what [`prefetch`] returns, for [`load_latest`] to check against the log once it is.
+pub(crate) struct Prefetched {
+    position: u64,
+    loaded: Result<Projections, String>,
+}
+
+/// Reads and decodes the latest checkpoint in the ledger's directory `dir`, beside the
+/// store's own open (the index it loads and the tail it scans): at a million members the two
+/// took seconds each, one after the other. Nothing is trusted here: [`load_latest`] checks
+/// it against the log as any checkpoint. `None` when there is none, or it cannot be read now
+/// (the store reads it again then, and says why).
+#[cfg(feature = "sled")]
+pub(crate) fn prefetch(dir: &std::path::Path) -> Option<Prefetched> {
+    let files =
+        memberledger_store::checkpoint_files::CheckpointFiles::new(dir.join(CHECKPOINT_DIR));
+    let position = *files.positions().last()?;
+    let bytes = files.read(position).ok().flatten()?;
+    Some(Prefetched {
+        position,
+        loaded: projections(position, &bytes),
     })
 }
 
@@ -336,6 +388,35 @@ mod tests {
     fn a_payload_without_projections_does_not_decode() {
         assert!(decode_payload(&[]).is_err());
         assert!(decode_payload(&framed(&[b"\xff\x00"])).is_err());
+    }
+
+    /// Both embedded stores keep checkpoints where `prefetch` looks for them, and an open
+    /// takes what it decodes ahead.
+    #[cfg(feature = "sled")]
+    #[test]
+    fn prefetch_finds_the_stores_latest_checkpoint() {
+        use crate::{Command, Ledger, LedgerOptions, StoreKind};
+        for kind in [StoreKind::Sled, StoreKind::File] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ledger");
+            let options = LedgerOptions::default().with_store_kind(kind);
+            let ledger = Ledger::create_with(&path, Policy::builtin(), &options).unwrap();
+            assert!(prefetch(&path).is_none(), "{kind:?}: no checkpoint yet");
+            let enroll = r#"{"id":"00000000-0000-4000-8000-000000000001","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M1","store":"S1"}"#;
+            ledger
+                .execute(&Command::from_json(enroll).unwrap())
+                .unwrap();
+            let at = ledger.checkpoint().unwrap().expect("a checkpoint");
+            let ahead = prefetch(&path).expect("the checkpoint is found");
+            assert_eq!(ahead.position, at, "{kind:?}");
+            let ahead = ahead.loaded.expect("it decodes");
+            assert_eq!((ahead.position, ahead.members.len()), (at, 1));
+            assert_eq!(ahead.hash, ledger.head().unwrap().hash);
+            ledger.close();
+            let again = Ledger::open_existing(&path).unwrap();
+            assert!(again.open_notes().is_empty(), "{:?}", again.open_notes());
+            assert_eq!(again.member_ids().len(), 1);
+        }
     }
 
     proptest! {

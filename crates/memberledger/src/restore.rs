@@ -188,7 +188,7 @@ impl Ledger {
         batch.append(store.as_ref())?;
         // Assembled as for `verify`: nothing is written, so the restored log is the export's
         // (an old export without the founding record gets it on the first writable open).
-        let (ledger, report) = Ledger::assemble(store, None, crate::ledger::Open::Verify)?;
+        let (ledger, report) = Ledger::assemble_verified(store)?;
         if let Some(p) = &report.problem {
             return Err(Error::Corrupt {
                 position: p.position,

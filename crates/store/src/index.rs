@@ -279,6 +279,9 @@ impl Index {
         index.head.position = b.u64()?;
         index.head.hash = b.take(32)?.try_into().ok()?;
         let streams = b.len()?;
+        // Sized once (bounded by what the bytes can hold: a stream takes 25 bytes at least).
+        index.members.reserve(streams.min(bytes.len() / 25));
+        index.streams.reserve(streams.min(bytes.len() / 25));
         for i in 0..streams {
             let id_len = b.len()?;
             let id = MemberId::decode_str(std::str::from_utf8(b.take(id_len)?).ok()?).ok()?;

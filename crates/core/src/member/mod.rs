@@ -1,7 +1,7 @@
 //! The member projection: a member as the fold of its events.
 //!
 //! - [`holdings`]: the compact list of lots and recharge-window entries, and the lot operations
-//!   a fold uses;
+//!   a fold uses, and [`packed`], their binary form in a checkpoint;
 //! - [`fold`]: folding one event (no business rule: every figure comes from the event), with
 //!   [`fold_refunds`], [`fold_packages`] and [`fold_adjust`] for the larger event families;
 //! - [`view`]: lots, packages and the member view as read.
@@ -25,6 +25,7 @@ mod fold_opening;
 mod fold_packages;
 mod fold_refunds;
 mod holdings;
+mod packed;
 mod tier_name;
 mod view;
 mod visits;
@@ -89,6 +90,7 @@ pub struct MemberState {
     tier_since: u32,
     /// Open lots of every kind, the recharge window and the spending window: each kind's lots
     /// by lot number, each window's entries oldest first.
+    #[serde(with = "packed")]
     holdings: Vec<Holding>,
     /// Packages, refundable consumptions and origin stores other than home; `None` while all
     /// are empty.

@@ -45,8 +45,11 @@ impl MemberState {
 
     /// [`without_spending_window`](Self::without_spending_window) in place.
     pub fn drop_spending_window(&mut self) {
-        self.holdings.retain(|h| h.kind != HoldingKind::Spend);
-        self.keeps_spending = false;
+        // A state without the window never gains an entry of it (`push_spend`).
+        if self.keeps_spending {
+            self.holdings.retain(|h| h.kind != HoldingKind::Spend);
+            self.keeps_spending = false;
+        }
     }
 
     /// The UTC day the member reached the tier held (enrollment's or the last tier change's).

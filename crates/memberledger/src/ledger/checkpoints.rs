@@ -88,12 +88,13 @@ pub(super) fn initial(
     store: &dyn EventStore,
     policy: &Policy,
     open: Open,
+    prefetched: Option<checkpoint::Prefetched>,
 ) -> Result<(Replayed, Vec<String>), Error> {
     let full = open == Open::Verify;
     let mut notes = Vec::new();
     if !full {
         let head = store.head()?.position;
-        let (loaded, passed) = checkpoint::load_latest(store, policy, head);
+        let (loaded, passed) = checkpoint::load_latest(store, policy, head, prefetched);
         notes = passed;
         if let Some(from) = loaded {
             let at = from.position;

@@ -35,10 +35,12 @@ impl Ledger {
         path: impl AsRef<Path>,
         options: &crate::LedgerOptions,
     ) -> Result<Ledger, Error> {
-        let store = Disk::open(path.as_ref(), options, Mode::Write)?
-            .refuse_files_without_a_ledger(POLICY_KEY)?;
-        Ledger::with_store(store.boxed(), None)
-            .map(|l| l.with_checkpoint_every(options.checkpoint_every))
+        let path = path.as_ref();
+        let (store, prefetched) = with_prefetch(path, || {
+            Disk::open(path, options, Mode::Write)?.refuse_files_without_a_ledger(POLICY_KEY)
+        });
+        Ledger::assemble(store?.boxed(), None, Open::Write, prefetched)
+            .map(|(l, _)| l.with_checkpoint_every(options.checkpoint_every))
     }
 
     /// [`open_existing`](Ledger::open_existing) with options (see [`open_with`](Ledger::open_with)).
@@ -46,9 +48,11 @@ impl Ledger {
         path: impl AsRef<Path>,
         options: &crate::LedgerOptions,
     ) -> Result<Ledger, Error> {
-        let store = existing_store(path.as_ref(), options, Mode::Write)?;
-        Ledger::with_store(store.boxed(), None)
-            .map(|l| l.with_checkpoint_every(options.checkpoint_every))
+        let path = path.as_ref();
+        let (store, prefetched) =
+            with_prefetch(path, || existing_store(path, options, Mode::Write));
+        Ledger::assemble(store?.boxed(), None, Open::Write, prefetched)
+            .map(|(l, _)| l.with_checkpoint_every(options.checkpoint_every))
     }
 
     /// Opens the existing ledger in `path` and verifies it, in one replay: the replay
@@ -71,7 +75,7 @@ impl Ledger {
         options: &crate::LedgerOptions,
     ) -> Result<(Ledger, crate::VerifyReport), Error> {
         let store = existing_store(path.as_ref(), options, Mode::Read)?;
-        Ledger::assemble(store.boxed(), None, Open::Verify)
+        Ledger::assemble_verified(store.boxed())
     }
 
     /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there, and
@@ -189,7 +193,16 @@ impl Ledger {
     /// and a ledger written before founding records existed gets it appended now (the
     /// upcast, docs/EVENTS.md), so its exports carry the policy from then on.
     pub fn with_store(store: Box<dyn EventStore>, policy: Option<Policy>) -> Result<Ledger, Error> {
-        Ledger::assemble(store, policy, Open::Write).map(|(ledger, _)| ledger)
+        Ledger::assemble(store, policy, Open::Write, None).map(|(ledger, _)| ledger)
+    }
+
+    /// [`assemble`](Ledger::assemble) with every check of `verify`, and its report; nothing
+    /// is written.
+    pub(crate) fn assemble_verified(
+        store: Box<dyn EventStore>,
+    ) -> Result<(Ledger, crate::VerifyReport), Error> {
+        let (ledger, report) = Ledger::assemble(store, None, Open::Verify, None)?;
+        Ok((ledger, report.expect("a verifying open reports")))
     }
 
     /// Whether the founding policy is recorded in the chain. False only for a ledger written
@@ -200,13 +213,14 @@ impl Ledger {
         self.policies().history.founding_in_chain()
     }
 
-    /// [`with_store`](Ledger::with_store), with the report of the replay it made (with every
-    /// check of `verify`, and no founding record written, for [`Open::Verify`]).
+    /// [`with_store`](Ledger::with_store), with the report of the replay it made for
+    /// [`Open::Verify`] (with every check of `verify`, and no founding record written).
     pub(crate) fn assemble(
         store: Box<dyn EventStore>,
         policy: Option<Policy>,
         open: Open,
-    ) -> Result<(Ledger, crate::VerifyReport), Error> {
+        prefetched: Option<crate::checkpoint::Prefetched>,
+    ) -> Result<(Ledger, Option<crate::VerifyReport>), Error> {
         let full = open == Open::Verify;
         let shared = open == Open::Shared;
         let policy = match store.meta(POLICY_KEY)? {
@@ -244,8 +258,9 @@ impl Ledger {
             }
         };
         let (mut replayed, open_notes) =
-            super::checkpoints::initial(store.as_ref(), &policy, open)?;
-        let report = crate::verify::report_of(&replayed);
+            super::checkpoints::initial(store.as_ref(), &policy, open, prefetched)?;
+        // Only a verifying open reports: the totals read every member's lots.
+        let report = full.then(|| crate::verify::report_of(&replayed));
         crate::projection::drop_unused_windows(&mut replayed.members, &replayed.history);
         for state in replayed.members.values_mut() {
             if full {
@@ -304,10 +319,20 @@ pub(crate) enum Open {
     Shared,
 }
 
+/// Opens a store with `open` while the latest checkpoint in `path` is read and decoded beside
+/// it, on the other core ([`prefetch`](crate::checkpoint::prefetch)).
 #[cfg(feature = "sled")]
+fn with_prefetch<T: Send>(
+    path: &Path,
+    open: impl FnOnce() -> T + Send,
+) -> (T, Option<crate::checkpoint::Prefetched>) {
+    rayon::join(open, || crate::checkpoint::prefetch(path))
+}
+
 /// The store of an existing ledger, opened in `mode`: there must be one, with its policy. A
 /// directory without a ledger's files is "no ledger"; one with a store's files but no ledger
 /// in them is `Corrupt`.
+#[cfg(feature = "sled")]
 fn existing_store(path: &Path, options: &crate::LedgerOptions, mode: Mode) -> Result<Disk, Error> {
     // Without any of a ledger's files there is no ledger here, and opening would create one.
     if !Disk::exists(path) {

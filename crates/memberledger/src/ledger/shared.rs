@@ -39,7 +39,7 @@ impl Ledger {
         store: Box<dyn EventStore>,
         policy: Option<Policy>,
     ) -> Result<Ledger, Error> {
-        Ledger::assemble(store, policy, Open::Shared).map(|(ledger, _)| ledger)
+        Ledger::assemble(store, policy, Open::Shared, None).map(|(ledger, _)| ledger)
     }
 
     /// Whether other processes may append to this ledger's store
