@@ -110,11 +110,14 @@ struct Page {
 /// A checkpoint as read for comparison: decoded, or why it cannot be.
 type CheckpointRead = Result<crate::checkpoint::Decoded, String>;
 
-/// Reads and decodes the checkpoint at `position`.
+/// Reads and decodes the checkpoint at `position`; `None` when it is gone, or written in
+/// another release's format (never used by an open, so nothing to hold against the log: a
+/// ledger upgraded to a release with a new format verifies as before).
 fn read_checkpoint(store: &dyn EventStore, position: u64) -> Option<CheckpointRead> {
     match store.read_checkpoint(position) {
         Err(e) => Some(Err(format!("it cannot be read: {e}"))),
         Ok(None) => None,
+        Ok(Some(bytes)) if crate::checkpoint::another_version(&bytes) => None,
         Ok(Some(bytes)) => Some(crate::checkpoint::decode(position, &bytes)),
     }
 }

@@ -162,6 +162,30 @@ fn a_damaged_checkpoint_is_ignored_by_open_and_reported_by_verify() {
 }
 
 #[test]
+fn a_checkpoint_of_another_format_version_is_passed_over_by_open_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    record_year(&path, 11, 300, 100);
+    // What a ledger upgraded from a release with an older format holds.
+    let latest = checkpoint_files(&path).pop().unwrap();
+    let mut bytes = std::fs::read(&latest).unwrap();
+    let older = memberledger::CHECKPOINT_VERSION - 1;
+    bytes[8..12].copy_from_slice(&older.to_le_bytes());
+    std::fs::write(&latest, &bytes).unwrap();
+    let ledger = Ledger::open_existing(&path).unwrap();
+    let notes = ledger.open_notes().join("; ");
+    assert!(
+        notes.contains(&format!("format version {older}")),
+        "{notes}"
+    );
+    let report = ledger.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problem);
+    drop(ledger);
+    let (_, report) = Ledger::open_verified(&path).unwrap();
+    assert!(report.ok(), "{:?}", report.problem);
+}
+
+#[test]
 fn a_forged_checkpoint_with_a_valid_checksum_is_reported_by_verify() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger");
