@@ -13,7 +13,7 @@ use crate::time::Timestamp;
 use super::{MemberState, Package, Rare, UPGRADE_WINDOW_DAYS};
 
 /// What one entry of [`MemberState`]'s holdings is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum HoldingKind {
     Principal,
     Bonus,
