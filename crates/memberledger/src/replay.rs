@@ -177,20 +177,17 @@ fn page_places(store: &dyn EventStore, checked: &[Checked]) -> Result<Places, St
             }
         }
     }
-    Ok(ids
-        .iter()
-        .copied()
-        .zip(store.command_places(&ids)?)
-        .collect())
+    let places = store.command_places(&ids)?;
+    Ok(ids.into_iter().zip(places).collect())
 }
 
-/// The store's places of a page's commands.
-type Places = HashMap<Uuid, Option<CommandPlace>, ahash::RandomState>;
+/// The store's places of a page's commands, in the order the page meets them (the fold
+/// takes them from the front as it meets each command).
+type Places = std::collections::VecDeque<(Uuid, Option<CommandPlace>)>;
 
 /// The sequential half of the replay: what needs the events in order.
 struct Fold {
     members: Members,
-    trial: HashMap<memberledger_core::Account, i128, ahash::RandomState>,
     trial_total: i128,
     clearing: Clearing,
     cards: CardDirectory,
@@ -248,18 +245,10 @@ impl Fold {
         self.check_place(store, places, e, position)?;
         d.balanced.map_err(corrupt)?;
         self.clearing.fold_postings(e.at, &d.entry);
-        for p in d.entry {
-            // A crafted log could push a balance past i64: that is corruption, not a panic.
-            let overflow = || corrupt(format!("the balance of {} overflows", p.account));
-            let balance = match self.trial.get_mut(&p.account) {
-                Some(b) => b,
-                None => self.trial.entry(p.account.clone()).or_insert(0),
-            };
-            *balance = balance
-                .checked_add(i128::from(p.cents))
-                .ok_or_else(overflow)?;
-            self.trial_total += i128::from(p.cents);
-        }
+        // The trial balance: every entry's sum (zero, as each was checked to balance),
+        // summed again over the log. In i128, postings of at most i64 cannot overflow it
+        // before 2^64 of them.
+        self.trial_total += d.entry.iter().map(|p| i128::from(p.cents)).sum::<i128>();
         if !d.canonical_ok {
             return Err(corrupt(
                 "the stored bytes are not the canonical JSON of the event".into(),
@@ -334,9 +323,11 @@ impl Fold {
         let place = match &self.place {
             Some((id, place)) if *id == e.command => place,
             _ => {
-                let place = match places.remove(&e.command) {
-                    Some(place) => place,
-                    None => store.command_place(e.command)?,
+                let place = match places.pop_front() {
+                    Some((id, place)) if id == e.command => place,
+                    // Not the page's next command (the page's lookup went by its events as
+                    // decoded, and this one is met again after others): asked on its own.
+                    _ => store.command_place(e.command)?,
                 };
                 &self.place.insert((e.command, place)).1
             }
@@ -423,6 +414,10 @@ impl Fold {
             mut places,
             mut checkpoints,
         } = page;
+        // A page that starts within the command the last one ended in: its place is known.
+        if places.front().map(|(id, _)| id) == self.place.as_ref().map(|(id, _)| id) {
+            places.pop_front();
+        }
         checked
             .into_iter()
             .try_for_each(|c| self.event(store, &mut places, &mut checkpoints, c))
@@ -449,7 +444,6 @@ pub(crate) fn replay(
 ) -> Result<Replayed, Error> {
     let mut fold = Fold {
         members: Members::default(),
-        trial: HashMap::default(),
         trial_total: 0,
         clearing: Clearing::default(),
         cards: CardDirectory::default(),
@@ -527,7 +521,6 @@ pub(crate) fn catch_up(
 ) -> (Projections, Result<(), Error>) {
     let mut fold = Fold {
         members: from.members,
-        trial: HashMap::default(),
         trial_total: 0,
         clearing: from.clearing,
         cards: from.cards,

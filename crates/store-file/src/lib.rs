@@ -123,6 +123,11 @@ impl EventStore for FileStore {
         Ok(self.state()?.index.command(id))
     }
 
+    fn command_places(&self, ids: &[Uuid]) -> Result<Vec<Option<CommandPlace>>, StoreError> {
+        let state = self.state()?;
+        Ok(ids.iter().map(|&id| state.index.command(id)).collect())
+    }
+
     fn head(&self) -> Result<Head, StoreError> {
         Ok(self.state()?.index.head())
     }
