@@ -14,7 +14,9 @@
 //! one after another). Commands are generated as they are executed, so a run holds only its
 //! own state. Memory per member is measured with a counting allocator: the heap the opened
 //! ledger holds (projections, store index, sled's cache) and, apart, the heap of an exact copy
-//! of every member projection, each divided by the members.
+//! of every member projection, each divided by the members. memberledger's durable groups run
+//! as one caller's stream ([`Ledger::execute_stream`]: each group decided while the one before
+//! is written), as a bulk load or `memberledger apply` runs them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -350,13 +352,16 @@ fn run_memberledger(a: &Args, dir: &Path, kind: StoreKind) -> Value {
     let ledger = Ledger::open_with(&path, &options).expect("opens");
     let t = Instant::now();
     let mut ok = 0u64;
-    for chunk in groups(&mut all, a.commands) {
-        ok += ledger
-            .execute_batch(&chunk)
-            .iter()
-            .filter(|r| r.is_ok())
-            .count() as u64;
-    }
+    // The groups as one caller's stream: each group decided while the one before is written.
+    let mut stream = groups(&mut all, a.commands);
+    ledger.execute_stream(
+        |_| stream.next(),
+        |_, results| {
+            ok += results.iter().filter(|r| r.is_ok()).count() as u64;
+            true
+        },
+    );
+    drop(stream);
     let secs = t.elapsed().as_secs_f64();
     let mut lat = Vec::with_capacity(SINGLES);
     for c in all {

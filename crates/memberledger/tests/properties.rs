@@ -101,6 +101,35 @@ fn export(l: &Ledger) -> Vec<String> {
         .collect()
 }
 
+/// Runs `cmds` through [`Ledger::execute_stream`] in batches of `split`: the next batch is at
+/// hand ahead of time when `ready` (cycled) says so, otherwise only when waited for. Returns
+/// each command's receipt (whether replayed, and its events) and the log.
+type Answers = Vec<Result<(bool, Vec<memberledger::domain::RecordedEvent>), memberledger::Error>>;
+fn stream(l: &Ledger, cmds: &[Command], split: usize, ready: &[bool]) -> (Answers, Vec<String>) {
+    let mut batches = cmds.chunks(split).map(<[Command]>::to_vec);
+    let mut asked = ready.iter().copied().cycle();
+    let mut answers = Vec::new();
+    l.execute_stream(
+        |wait| {
+            if wait || asked.next().unwrap_or(true) {
+                batches.next()
+            } else {
+                None
+            }
+        },
+        |batch, results| {
+            assert_eq!(batch.len(), results.len(), "one result per command");
+            answers.extend(
+                results
+                    .into_iter()
+                    .map(|r| r.map(|r| (r.replayed, r.events))),
+            );
+            true
+        },
+    );
+    (answers, export(l))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -145,6 +174,7 @@ proptest! {
         split in 64usize..700,
         refunds in any::<bool>(),
         retries in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+        ready in prop::collection::vec(any::<bool>(), 1..12),
     ) {
         let steps: Vec<Step> = steps
             .into_iter()
@@ -179,6 +209,13 @@ proptest! {
         };
         prop_assert_eq!(states(&a), states(&b));
         prop_assert!(b.verify().unwrap().ok());
+        // A stream of the same batches, each after the first decided while the one before
+        // is written (when it is at hand: `ready` says which are), answers the same.
+        let c = unbounded(Ledger::in_memory());
+        let (streamed, log) = stream(&c, &cmds, split, &ready);
+        prop_assert_eq!(&one_by_one, &streamed);
+        prop_assert_eq!(export(&a), log);
+        prop_assert_eq!(states(&a), states(&c));
     }
 
     #[test]

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use memberledger_core::{Command, RecordedEvent, Rejection};
 use memberledger_store::AppendConflict;
 
-use super::plan::{Plan, Step};
+use super::plan::{Plan, Prepared, Step, View};
 use super::{Ledger, Policies, BATCH_MAX, CONFLICT_RETRIES};
 use crate::{Error, Receipt};
 
@@ -95,31 +95,48 @@ impl Ledger {
     /// decided and recorded atomically on its own, in order, and later commands see earlier
     /// ones. Returns one result per command. At most [`BATCH_MAX`] commands.
     pub fn execute_batch(&self, commands: &[Command]) -> Vec<Result<Receipt, Error>> {
+        self.execute_batch_ahead(commands, None, None).0
+    }
+
+    /// [`execute_batch`](Self::execute_batch), with what was prepared for the batch while the
+    /// one before it was written, and the batch after it (`upcoming`) when it is at hand:
+    /// returns what is prepared for `upcoming` while this batch is written, when it may be.
+    pub(super) fn execute_batch_ahead(
+        &self,
+        commands: &[Command],
+        mut prepared: Option<Prepared>,
+        upcoming: Option<&[Command]>,
+    ) -> Done {
         if commands.len() > BATCH_MAX {
             let e = Error::Rejected(Rejection::InvalidCommand(format!(
                 "a batch takes at most {BATCH_MAX} commands"
             )));
-            return commands.iter().map(|_| Err(e.clone())).collect();
+            return (commands.iter().map(|_| Err(e.clone())).collect(), None);
         }
         let mut attempt = 0;
         loop {
-            match self.try_batch(commands) {
+            match self.try_batch(commands, prepared.take(), upcoming) {
                 Err(Retry(_)) if attempt < CONFLICT_RETRIES => attempt += 1,
                 Err(Retry(conflict)) => {
                     let e = Error::Conflict(conflict);
-                    return commands.iter().map(|_| Err(e.clone())).collect();
+                    return (commands.iter().map(|_| Err(e.clone())).collect(), None);
                 }
-                Ok(results) => return results,
+                Ok(done) => return done,
             }
         }
     }
 
-    /// One attempt at a batch, under the writer lock: plan it, append it, and publish the
-    /// projections after it. `Retry` when another writer of the store moved first.
+    /// One attempt at a batch, under the writer lock: plan it (with what was `prepared` for
+    /// it), append it, and publish the projections after it; while it is appended, what the
+    /// `upcoming` batch's plan needs first is prepared against the projections this one
+    /// leaves, when it may be ([`may_prepare_ahead`](Self::may_prepare_ahead)). `Retry` when
+    /// another writer of the store moved first.
     pub(super) fn try_batch(
         &self,
         commands: &[Command],
-    ) -> Result<Vec<Result<Receipt, Error>>, Retry> {
+        prepared: Option<Prepared>,
+        upcoming: Option<&[Command]>,
+    ) -> Result<Done, Retry> {
         let _writer = self
             .writer
             .lock()
@@ -127,22 +144,26 @@ impl Ledger {
         if self.shared {
             // Others may have appended since the last batch: decide against what they did.
             if let Err(e) = self.catch_up() {
-                return Ok(commands.iter().map(|_| Err(e.clone())).collect());
+                return Ok((commands.iter().map(|_| Err(e.clone())).collect(), None));
             }
         }
-        let mut plan = self.plan(commands);
+        let mut plan = self.plan_prepared(commands, prepared);
         if self.refused_on_stale_view(&plan) && self.catch_up().is_ok() {
             // Another process appended since the catch-up above: a refusal is answered only
             // when it holds against what the store holds, so the batch is decided again.
             plan = self.plan(commands);
         }
         let appends = std::mem::take(&mut plan.appends);
-        let appended = if appends.is_empty() {
-            Vec::new()
-        } else {
-            match self.store.append(appends) {
-                Ok(r) => r,
-                Err(e) => return Ok(self.after_failed_write(plan.steps, &Error::from(e))),
+        let ahead = upcoming.filter(|next| self.may_prepare_ahead(commands, next));
+        let (appended, mut prepared) = rayon::join(
+            || (!appends.is_empty()).then(|| self.store.append(appends)),
+            || ahead.map(|next| self.prepare_after(&plan, next)),
+        );
+        let appended = match appended {
+            None => Vec::new(),
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                return Ok((self.after_failed_write(plan.steps, &Error::from(e)), None))
             }
         };
         if let Some(conflict) = appended.iter().find_map(|r| r.as_ref().err()) {
@@ -160,13 +181,52 @@ impl Ledger {
             // Others' events came first: the projections fold theirs and ours from the tail.
             // (If the store cannot be read, the next batch or read catches up again.)
             let _ = self.catch_up();
+            prepared = None;
             plan.steps
         };
         if !recorded.is_empty() {
             self.feed.ring();
             self.checkpoint_if_due();
         }
-        Ok(receipts(steps, commands, recorded))
+        Ok((receipts(steps, commands, recorded), prepared))
+    }
+
+    /// Whether the batch after `commands` may be prepared while they are written: the
+    /// projections they leave are then exactly what it is decided against. Not on a store
+    /// others write too (their events may come between), not after a batch that publishes a
+    /// policy (which may replay the members), not for a batch that repeats an id of this one
+    /// (the store does not hold it yet) or that is too large to run.
+    fn may_prepare_ahead(&self, commands: &[Command], next: &[Command]) -> bool {
+        if self.shared
+            || next.len() > BATCH_MAX
+            || commands
+                .iter()
+                .any(|c| matches!(c.action, memberledger_core::Action::PublishPolicy { .. }))
+        {
+            return false;
+        }
+        let ids: HashSet<_> = commands.iter().map(|c| c.id).collect();
+        !next.iter().any(|c| ids.contains(&c.id))
+    }
+
+    /// Prepares `next` against the projections `plan` leaves once it is published: its
+    /// members' states over the cached ones, its policy history and card directory.
+    fn prepare_after(&self, plan: &Plan, next: &[Command]) -> Prepared {
+        let members = self
+            .members
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let view = View {
+            member: &|id| {
+                plan.states
+                    .get(id)
+                    .or_else(|| members.get(id).map(|s| &**s))
+            },
+            history: &plan.history,
+            cards: &plan.cards,
+            card_key: plan.card_key.as_deref(),
+        };
+        self.prepare(next, &view)
     }
 
     /// The results of a batch whose write failed: the store may have written some or all of
@@ -226,6 +286,9 @@ impl Ledger {
         plan.steps
     }
 }
+
+/// A batch done: each command's result, and what was prepared for the batch after it.
+pub(super) type Done = (Vec<Result<Receipt, Error>>, Option<Prepared>);
 
 /// One attempt at a batch met another writer: the conflict the store reported.
 pub(super) struct Retry(AppendConflict);

@@ -35,6 +35,7 @@ mod quote;
 mod reads;
 mod recover;
 mod shared;
+mod stream;
 mod sweep;
 mod tier_review;
 

@@ -15,15 +15,36 @@ impl Ledger {
     /// Plans a batch against the cached projections: each command's step, and the appends,
     /// member states, clearing and policy history after it.
     pub(super) fn plan(&self, commands: &[Command]) -> Plan {
+        self.plan_prepared(commands, None)
+    }
+
+    /// [`plan`](Self::plan), with what was prepared for the batch ahead of it (against the
+    /// projections the batch before it leaves, while that batch was written), if anything.
+    pub(super) fn plan_prepared(&self, commands: &[Command], prepared: Option<Prepared>) -> Plan {
         let (history, latest_at) = {
             let p = self.policies();
             (p.history.clone(), p.latest_at)
         };
+        let members = self
+            .members
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cards = self.cached_cards().clone();
+        let card_key = self.card_key();
+        let prepared = prepared.unwrap_or_else(|| {
+            let view = View {
+                member: &|id| members.get(id).map(|s| &**s),
+                history: &history,
+                cards: &cards,
+                card_key: card_key.as_deref(),
+            };
+            self.prepare(commands, &view)
+        });
         let mut plan = Plan {
-            clock: self.clock().snapshot(),
+            clock: prepared.clock,
             clearing: self.cached_clearing().clone(),
-            cards: self.cached_cards().clone(),
-            card_key: self.card_key(),
+            cards,
+            card_key,
             history,
             latest_at,
             steps: Vec::new(),
@@ -31,10 +52,22 @@ impl Ledger {
             ids: HashMap::new(),
             states: HashMap::new(),
         };
-        let members = self
-            .members
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lookup = Lookup(prepared.known.as_deref());
+        let digests = &prepared.digests;
+        self.plan_batch(
+            &members,
+            &mut plan,
+            commands,
+            (digests, lookup),
+            prepared.decided,
+        );
+        plan
+    }
+
+    /// What a batch's plan needs first, against `view`: the clock, each command's digest, the
+    /// store's record of each id, and the decisions by member when the batch qualifies.
+    pub(super) fn prepare(&self, commands: &[Command], view: &View<'_>) -> Prepared {
+        let clock = self.clock().snapshot();
         // A command's digest depends on nothing else: computed on every core.
         let digests: Vec<[u8; 32]> = commands
             .par_iter()
@@ -45,21 +78,26 @@ impl Ledger {
         // server). When it fails, each command asks again on its own and gets its own error.
         let ids: Vec<Uuid> = commands.iter().map(|c| c.id).collect();
         let known = self.store.commands(&ids).ok();
-        let lookup = Lookup(known.as_deref());
-        self.plan_batch(&members, &mut plan, commands, &digests, lookup);
-        plan
+        let decided =
+            self.decide_by_member(view, &clock, commands, (&digests, Lookup(known.as_deref())));
+        Prepared {
+            clock,
+            digests,
+            known,
+            decided,
+        }
     }
 
-    /// Plans a batch: decided by member on every core when it qualifies, else in order.
+    /// Plans a batch: with its decisions by member when it qualified, else in order.
     fn plan_batch(
         &self,
         members: &Members,
         plan: &mut Plan,
         commands: &[Command],
-        digests: &[[u8; 32]],
-        lookup: Lookup<'_>,
+        (digests, lookup): (&[[u8; 32]], Lookup<'_>),
+        decided: Option<Vec<Decided>>,
     ) {
-        match self.decide_by_member(members, plan, commands, digests, lookup) {
+        match decided {
             Some(decided) => {
                 for ((c, &digest), d) in commands.iter().zip(digests).zip(decided) {
                     let step = match d {
@@ -198,11 +236,10 @@ impl Ledger {
     /// qualify (it is then planned in order).
     fn decide_by_member(
         &self,
-        members: &Members,
-        plan: &Plan,
+        view: &View<'_>,
+        clock: &Clock,
         commands: &[Command],
-        digests: &[[u8; 32]],
-        lookup: Lookup<'_>,
+        (digests, lookup): (&[[u8; 32]], Lookup<'_>),
     ) -> Option<Vec<Decided>> {
         if commands.len() < PARALLEL_MIN
             || commands.iter().any(|c| {
@@ -247,23 +284,21 @@ impl Ledger {
                         if let Some(step) = self.recorded(c, digests[i], lookup.get(i)) {
                             return (i, Decided::Done(step));
                         }
-                        if let Err(r) = plan.clock.check(c.at) {
+                        if let Err(r) = clock.check(c.at) {
                             return (i, Decided::Done(Step::Done(Err(r.into()))));
                         }
-                        let current = state
-                            .as_ref()
-                            .or_else(|| members.get(&c.member).map(|s| &**s));
-                        let ctx = Context::new(&plan.history)
+                        let current = state.as_ref().or_else(|| (view.member)(&c.member));
+                        let ctx = Context::new(view.history)
                             .with_member(current)
-                            .with_cards(&plan.cards)
-                            .with_card_key(plan.card_key.as_deref());
+                            .with_cards(view.cards)
+                            .with_card_key(view.card_key);
                         match decide(&ctx, c) {
                             Err(r) => (i, Decided::Done(Step::Done(Err(r.into())))),
                             Ok(d) => {
                                 state = d.member.map(|s| {
                                     crate::projection::compact(
                                         s,
-                                        crate::projection::keeps_spending(&plan.history),
+                                        crate::projection::keeps_spending(view.history),
                                     )
                                 });
                                 last_decided = Some(k);
@@ -339,6 +374,26 @@ impl<'a> Lookup<'a> {
     fn get(self, i: usize) -> Option<&'a Option<CommandRecord>> {
         self.0.and_then(|known| known.get(i))
     }
+}
+
+/// What a batch is decided against ahead of its plan: each member's state (`None`: not
+/// enrolled), the policy history, the card directory and the card key.
+pub(super) struct View<'a> {
+    pub(super) member: &'a (dyn Fn(&MemberId) -> Option<&'a MemberState> + Sync),
+    pub(super) history: &'a PolicyHistory,
+    pub(super) cards: &'a CardDirectory,
+    pub(super) card_key: Option<&'a [u8]>,
+}
+
+/// What a batch's plan needs first ([`Ledger::prepare`]).
+pub(super) struct Prepared {
+    /// The ledger's clock, read once for the whole batch.
+    clock: Clock,
+    digests: Vec<[u8; 32]>,
+    /// The store's records of the batch's ids, when its lookup answered.
+    known: Option<Vec<Option<CommandRecord>>>,
+    /// The batch decided by member, when it qualifies.
+    decided: Option<Vec<Decided>>,
 }
 
 /// A command decided ahead of the plan (see `Ledger::decide_by_member`).
