@@ -240,7 +240,7 @@ impl<W: Write> Receipts<W> {
     /// The failure of the output: what was done, and that nothing more will be.
     fn failed(&self, e: &std::io::Error) -> Fail {
         Fail::usage(format!(
-            "cannot write the receipts to standard output ({e}): stopped reading commands; {} commands were durable, {} receipts were printed (send the commands again with the same ids for their receipts)",
+            "cannot write the receipts to standard output ({e}): executing no further command; {} commands were durable, {} receipts were printed (send the commands again with the same ids for their receipts)",
             self.durable, self.printed
         ))
     }
