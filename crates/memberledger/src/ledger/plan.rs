@@ -31,6 +31,8 @@ impl Ledger {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let cards = self.cached_cards().clone();
         let card_key = self.card_key();
+        // (What was prepared is for these very commands; anything else is prepared again.)
+        let prepared = prepared.filter(|p| p.digests.len() == commands.len());
         let prepared = prepared.unwrap_or_else(|| {
             let view = View {
                 member: &|id| members.get(id).map(|s| &**s),
