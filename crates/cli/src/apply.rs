@@ -58,15 +58,12 @@ pub(crate) fn run(ledger: &Ledger, file: &str, dry_run: bool) -> Result<u8, Fail
     if dry_run {
         return quote(ledger, reader, &mut out);
     }
-    std::thread::scope(|s| {
-        // One group read ahead besides the one at hand; a reader blocked on a full channel
-        // ends when the receiver is dropped.
-        let (groups, read) = sync_channel(1);
-        s.spawn(move || read_groups(reader, &groups));
-        let outcome = execute(ledger, &read, &mut out);
-        drop(read);
-        outcome
-    })
+    // One group read ahead besides the one at hand. The reader's thread is not waited for:
+    // after a failure it may be blocked reading a terminal or a pipe that never ends, and the
+    // run must end anyway (it ends itself when the input does, or the receiver is gone).
+    let (groups, read) = sync_channel(1);
+    std::thread::spawn(move || read_groups(reader, &groups));
+    execute(ledger, &read, &mut out)
 }
 
 /// A dry run: the whole input quoted as one batch, its receipts printed.

@@ -394,3 +394,41 @@ fn demo_says_that_settlements_sweeps_and_policy_publications_come_on_top() {
         "{text}"
     );
 }
+
+#[test]
+fn apply_from_an_input_that_stays_open_ends_when_its_receipts_cannot_be_written() {
+    let (_dir, db) = new_ledger();
+    // A producer that keeps its end of the pipe open: the reader of the input is then blocked
+    // waiting for more, and the run must end without it.
+    let mut child = bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["apply", "-"])
+        .stdin(Stdio::piped())
+        .stdout(dev_full())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines: String = (1..=50)
+        .map(|n| enroll(n, &format!("M{n}")) + "\n")
+        .collect();
+    stdin.write_all(lines.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("apply did not end while its input stayed open and its output was full");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(2));
+    let mut e = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
+    assert!(e.contains("executing no further command"), "{e}");
+}
