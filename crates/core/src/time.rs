@@ -8,6 +8,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Rejection;
 
+/// The latest time a ledger holds (what adding days saturates at), worked out once.
+static LATEST: std::sync::LazyLock<DateTime<Utc>> = std::sync::LazyLock::new(|| {
+    DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
+        .expect("constant parses")
+        .with_timezone(&Utc)
+});
+
 /// A point in time, in UTC. Commands carry it; the core never reads a clock.
 ///
 /// Parsed from RFC 3339 with any offset (normalised to UTC), printed as
@@ -62,9 +69,7 @@ impl Timestamp {
 
     /// `self + days`, saturating at the end of the supported range.
     pub fn plus_days(self, days: u32) -> Timestamp {
-        let max = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
-            .expect("constant parses")
-            .with_timezone(&Utc);
+        let max = *LATEST;
         Timestamp(
             self.0
                 .checked_add_signed(Duration::days(i64::from(days)))

@@ -5,7 +5,8 @@
 //! For every sequence: an upgrade never lowers a tier and a review never raises one; a review
 //! that changed a tier, asked again as of the same time, records nothing; the window sums the
 //! member projection keeps equal a recomputation from the member's events; a replay of the
-//! events equals the live state.
+//! events equals the live state, and its copy without the consumption records equals the state
+//! with them dropped.
 
 use memberledger_core::{
     decide, Command, Context, Decision, Event, EventBody, MemberState, Policy, Timestamp, Uuid,
@@ -178,6 +179,11 @@ proptest! {
                 prop_assert_eq!(state.visits_within(state.last_at, days), n);
             }
         }
-        prop_assert_eq!(MemberState::replay(&log).unwrap().unwrap(), state);
+        prop_assert_eq!(&MemberState::replay(&log).unwrap().unwrap(), &state);
+        // The copy without the refundable-consumption records is the state without them.
+        prop_assert_eq!(
+            state.clone_without_consumption_records(),
+            state.clone().without_consumption_records()
+        );
     }
 }

@@ -1,4 +1,4 @@
-use memberledger_core::{Hash, MemberState, Money};
+use memberledger_core::{Hash, Money};
 use serde::Serialize;
 
 use crate::replay::{replay, Replayed};
@@ -91,7 +91,7 @@ impl Ledger {
             let mut report = report_of(&replayed);
             for (id, fresh) in &replayed.members {
                 let compact = crate::projection::compact(
-                    MemberState::clone(fresh),
+                    fresh.clone_without_consumption_records(),
                     crate::projection::keeps_spending(&replayed.history),
                 );
                 if cached.get(id).map(|s| &**s) != Some(&compact) && report.problem.is_none() {

@@ -2,7 +2,8 @@
 //! before is written, against the projections that one leaves, and the results are those of
 //! `execute_batch` on each batch in turn: on the file store (whose appends take long enough for
 //! the two to overlap), across a policy publication that changes what the batches after it
-//! are given, with ids repeated from the batch before, and stopping when the answer says so.
+//! are given, with ids repeated from the batch before, stopping when the answer says so, and
+//! answering each batch before waiting for the next.
 #![cfg(feature = "sled")]
 
 use memberledger::{Command, Ledger, LedgerOptions, Policy, StoreKind};
@@ -135,13 +136,41 @@ fn a_stream_stops_when_its_answer_says_so_and_records_no_batch_after() {
         },
     );
     assert_eq!(answered, 2);
-    // The third batch was at hand (and decided ahead) but never written: the log holds the
-    // founding policy's record and the first two batches' events.
+    // The third batch was planned while the second was answered, and the fourth was at hand
+    // (prepared ahead), but neither was written: the log holds the founding policy's record
+    // and the first two batches' events.
     assert_eq!(ledger.head().unwrap().position, 1 + events);
     assert_eq!(
         pending.len(),
-        batches().len() - 3,
-        "the two batches answered and the one at hand were asked for, nothing after"
+        batches().len() - 4,
+        "the two batches answered, the one planned and the one at hand were asked for, nothing after"
     );
+    assert!(ledger.verify().unwrap().ok());
+}
+
+#[test]
+fn a_stream_answers_every_batch_before_it_waits_for_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = file_ledger(&dir, "ledger");
+    let mut pending = batches().into_iter();
+    let (given, answered) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    ledger.execute_stream(
+        |wait| {
+            // Nothing is ever at hand: a caller that reads each answer before it sends more
+            // (an interactive `apply`) must get it before the stream waits.
+            if !wait {
+                return None;
+            }
+            assert_eq!(answered.get(), given.get(), "a batch left unanswered");
+            given.set(given.get() + 1);
+            pending.next()
+        },
+        |batch, results| {
+            assert_eq!(results.len(), batch.len());
+            answered.set(answered.get() + 1);
+            true
+        },
+    );
+    assert_eq!(answered.get(), batches().len());
     assert!(ledger.verify().unwrap().ok());
 }

@@ -377,6 +377,52 @@ impl MemberState {
         self
     }
 
+    /// A copy without the refundable-consumption records: what
+    /// `self.clone().without_consumption_records()` gives, without copying the records only
+    /// to drop them (what `verify` compares a checkpoint's members with).
+    ///
+    /// ```
+    /// # use memberledger_core::MemberState;
+    /// # fn check(state: &MemberState) {
+    /// assert_eq!(
+    ///     state.clone_without_consumption_records(),
+    ///     state.clone().without_consumption_records()
+    /// );
+    /// # }
+    /// ```
+    pub fn clone_without_consumption_records(&self) -> MemberState {
+        let rare = self.rare.as_ref().map(|r| {
+            Box::new(Rare {
+                stores: r.stores.clone(),
+                consumptions: BTreeMap::new(),
+                packages: r.packages.clone(),
+                refunded_in_full: BTreeSet::new(),
+                cards: r.cards.clone(),
+                holds: r.holds.clone(),
+                coupons: r.coupons.clone(),
+            })
+        });
+        let mut copy = MemberState {
+            member: self.member.clone(),
+            home_store: self.home_store.clone(),
+            tier: self.tier.clone(),
+            frozen: self.frozen,
+            keeps_consumptions: self.keeps_consumptions,
+            keeps_spending: self.keeps_spending,
+            version: self.version,
+            last_at: self.last_at,
+            next_lot: self.next_lot,
+            bonus_spent: self.bonus_spent,
+            credited_principal: self.credited_principal,
+            credited_bonus: self.credited_bonus,
+            tier_since: self.tier_since,
+            holdings: self.holdings.clone(),
+            rare,
+        };
+        copy.drop_consumption_records();
+        copy
+    }
+
     /// [`without_consumption_records`](Self::without_consumption_records) in place.
     pub fn drop_consumption_records(&mut self) {
         if let Some(r) = &mut self.rare {

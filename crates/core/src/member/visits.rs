@@ -117,20 +117,30 @@ impl MemberState {
         }
         let day = at.day();
         let oldest = day.saturating_sub(TIER_WINDOW_DAYS_MAX);
+        // Days compared as instants, worked out once (a day of each entry would be worked
+        // out from its calendar date, entry by entry, visit by visit): a day after `oldest`
+        // starts at or after the start of the day after it (never past `at`, so exact).
+        let kept_from = Timestamp::start_of_day(oldest + 1);
+        let (today, tomorrow) = (
+            Timestamp::start_of_day(day),
+            Timestamp::start_of_day(day + 1),
+        );
+        // (The start of the day after the last supported one saturates: that day's own.)
+        let on_day = |t: Timestamp| t >= today && (t < tomorrow || t.day() == day);
         self.holdings
-            .retain(|h| h.kind != HoldingKind::Spend || h.time.is_some_and(|t| t.day() > oldest));
+            .retain(|h| h.kind != HoldingKind::Spend || h.time.is_some_and(|t| t >= kept_from));
         if let Some(h) = self
             .holdings
             .iter_mut()
             .rev()
-            .find(|h| h.kind == HoldingKind::Spend && h.time.is_some_and(|t| t.day() == day))
+            .find(|h| h.kind == HoldingKind::Spend && h.time.is_some_and(on_day))
         {
             h.set_cents(Money::from_cents(h.cents().cents().saturating_add(cents)));
             h.lot = h.lot.saturating_add(visits);
             return;
         }
         self.holdings.push(Holding {
-            time: Some(Timestamp::start_of_day(day)),
+            time: Some(today),
             amount: cents.to_ne_bytes(),
             lot: visits,
             origin: 0,

@@ -95,31 +95,36 @@ impl Ledger {
     /// decided and recorded atomically on its own, in order, and later commands see earlier
     /// ones. Returns one result per command. At most [`BATCH_MAX`] commands.
     pub fn execute_batch(&self, commands: &[Command]) -> Vec<Result<Receipt, Error>> {
-        self.execute_batch_ahead(commands, None, None).0
+        self.execute_batch_ahead(commands, None, None, &mut || true)
+            .expect("an open gate never stops a batch")
+            .0
     }
 
     /// [`execute_batch`](Self::execute_batch), with what was prepared for the batch while the
     /// one before it was written, and the batch after it (`upcoming`) when it is at hand:
     /// returns what is prepared for `upcoming` while this batch is written, when it may be.
+    /// `go` is asked, once the batch is planned and before anything of it is written or
+    /// published, whether to go on: `None` when it says no (nothing of the batch is done).
     pub(super) fn execute_batch_ahead(
         &self,
         commands: &[Command],
         mut prepared: Option<Prepared>,
         upcoming: Option<&[Command]>,
-    ) -> Done {
+        go: &mut Gate<'_>,
+    ) -> Option<Done> {
         if commands.len() > BATCH_MAX {
             let e = Error::Rejected(Rejection::InvalidCommand(format!(
                 "a batch takes at most {BATCH_MAX} commands"
             )));
-            return (commands.iter().map(|_| Err(e.clone())).collect(), None);
+            return go().then(|| (commands.iter().map(|_| Err(e.clone())).collect(), None));
         }
         let mut attempt = 0;
         loop {
-            match self.try_batch(commands, prepared.take(), upcoming) {
+            match self.try_batch(commands, prepared.take(), upcoming, go) {
                 Err(Retry(_)) if attempt < CONFLICT_RETRIES => attempt += 1,
                 Err(Retry(conflict)) => {
                     let e = Error::Conflict(conflict);
-                    return (commands.iter().map(|_| Err(e.clone())).collect(), None);
+                    return Some((commands.iter().map(|_| Err(e.clone())).collect(), None));
                 }
                 Ok(done) => return done,
             }
@@ -130,13 +135,15 @@ impl Ledger {
     /// it), append it, and publish the projections after it; while it is appended, what the
     /// `upcoming` batch's plan needs first is prepared against the projections this one
     /// leaves, when it may be ([`may_prepare_ahead`](Self::may_prepare_ahead)). `Retry` when
-    /// another writer of the store moved first.
+    /// another writer of the store moved first; `None` when `go`, asked before the append,
+    /// says no.
     pub(super) fn try_batch(
         &self,
         commands: &[Command],
         prepared: Option<Prepared>,
         upcoming: Option<&[Command]>,
-    ) -> Result<Done, Retry> {
+        go: &mut Gate<'_>,
+    ) -> Result<Option<Done>, Retry> {
         let _writer = self
             .writer
             .lock()
@@ -144,7 +151,7 @@ impl Ledger {
         if self.shared {
             // Others may have appended since the last batch: decide against what they did.
             if let Err(e) = self.catch_up() {
-                return Ok((commands.iter().map(|_| Err(e.clone())).collect(), None));
+                return Ok(go().then(|| (commands.iter().map(|_| Err(e.clone())).collect(), None)));
             }
         }
         let mut plan = self.plan_prepared(commands, prepared);
@@ -155,15 +162,20 @@ impl Ledger {
         }
         let appends = std::mem::take(&mut plan.appends);
         let ahead = upcoming.filter(|next| self.may_prepare_ahead(commands, next));
+        // The next batch is prepared while this one waits for `go` and is appended.
         let (appended, mut prepared) = rayon::join(
-            || (!appends.is_empty()).then(|| self.store.append(appends)),
+            || go().then(|| (!appends.is_empty()).then(|| self.store.append(appends))),
             || ahead.map(|next| self.prepare_after(&plan, next)),
         );
         let appended = match appended {
-            None => Vec::new(),
-            Some(Ok(r)) => r,
-            Some(Err(e)) => {
-                return Ok((self.after_failed_write(plan.steps, &Error::from(e)), None))
+            None => return Ok(None),
+            Some(None) => Vec::new(),
+            Some(Some(Ok(r))) => r,
+            Some(Some(Err(e))) => {
+                return Ok(Some((
+                    self.after_failed_write(plan.steps, &Error::from(e)),
+                    None,
+                )))
             }
         };
         if let Some(conflict) = appended.iter().find_map(|r| r.as_ref().err()) {
@@ -188,7 +200,7 @@ impl Ledger {
             self.feed.ring();
             self.checkpoint_if_due();
         }
-        Ok((receipts(steps, commands, recorded), prepared))
+        Ok(Some((receipts(steps, commands, recorded), prepared)))
     }
 
     /// Whether the batch after `commands` may be prepared while they are written: the
@@ -289,6 +301,11 @@ impl Ledger {
 
 /// A batch done: each command's result, and what was prepared for the batch after it.
 pub(super) type Done = (Vec<Result<Receipt, Error>>, Option<Prepared>);
+
+/// Asked once a batch is planned, before anything of it is written: whether to go on (a
+/// stream's answer to the batch before, given while this one was planned). Asked again by a
+/// retry, so it answers the same every time.
+pub(super) type Gate<'a> = dyn FnMut() -> bool + Send + 'a;
 
 /// One attempt at a batch met another writer: the conflict the store reported.
 pub(super) struct Retry(AppendConflict);

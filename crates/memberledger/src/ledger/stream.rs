@@ -3,6 +3,8 @@
 
 use memberledger_core::Command;
 
+use super::commit::Done;
+use super::plan::Prepared;
 use super::Ledger;
 use crate::{Error, Receipt};
 
@@ -23,6 +25,11 @@ impl Ledger {
     /// results are the same; when that cannot be known ahead (the batch before publishes a
     /// policy, its write fails, the store is shared with other writers, the batches share an
     /// id), the batch is decided after the one before, as `execute_batch` does.
+    ///
+    /// `answer` is given a batch's results while the batch after it (when already at hand) is
+    /// decided on the pool; that batch is written only once `answer` has said go on. It runs
+    /// while that batch holds the ledger's writer: an `answer` that executes commands on the
+    /// same ledger (or verifies it) would wait for itself. Reads are free.
     ///
     /// ```
     /// use memberledger::{Command, Ledger};
@@ -51,15 +58,81 @@ impl Ledger {
     ) {
         let mut current = next(true);
         let mut prepared = None;
+        // The batch before, durable, while its answer is given on this thread beside the
+        // planning of the next one (which is written only once the answer says go on).
+        let mut unanswered: Option<Answered> = None;
         while let Some(commands) = current.take() {
             let upcoming = next(false);
-            let (results, ahead) =
-                self.execute_batch_ahead(&commands, prepared.take(), upcoming.as_deref());
-            prepared = ahead;
-            if !answer(commands, results) {
+            let (done, go_on) =
+                self.run_beside_answer(&commands, prepared.take(), upcoming.as_deref(), || {
+                    unanswered
+                        .take()
+                        .is_none_or(|(batch, results)| answer(batch, results))
+                });
+            let Some((results, ahead)) = done.filter(|_| go_on) else {
                 return;
-            }
-            current = upcoming.or_else(|| next(true));
+            };
+            prepared = ahead;
+            unanswered = Some((commands, results));
+            current = match upcoming {
+                Some(batch) => Some(batch),
+                // Nothing at hand: the batch before is answered before waiting for more (a
+                // caller reading its answers must not wait for its next batch).
+                None => {
+                    let go_on = unanswered
+                        .take()
+                        .is_none_or(|(batch, results)| answer(batch, results));
+                    if !go_on {
+                        return;
+                    }
+                    next(true)
+                }
+            };
+        }
+        if let Some((batch, results)) = unanswered {
+            answer(batch, results);
         }
     }
+
+    /// Runs a batch of a stream on the pool while `answer` (the answer to the batch before)
+    /// runs on this thread: the batch is planned, and the one after it prepared, meanwhile,
+    /// but nothing of it is written until `answer` says go on. Returns the batch's results
+    /// (`None` when it was stopped) and what `answer` said.
+    fn run_beside_answer(
+        &self,
+        commands: &[Command],
+        prepared: Option<Prepared>,
+        upcoming: Option<&[Command]>,
+        answer: impl FnOnce() -> bool,
+    ) -> (Option<Done>, bool) {
+        if rayon::current_num_threads() < 2 {
+            // One thread for the pool: it would wait for the answer idle, and an answer that
+            // used the pool would wait for it. Answered first, then run.
+            let go_on = answer();
+            let done = go_on
+                .then(|| self.execute_batch_ahead(commands, prepared, upcoming, &mut || true))
+                .flatten();
+            return (done, go_on);
+        }
+        let (tell, told) = std::sync::mpsc::sync_channel::<bool>(1);
+        let mut verdict = None;
+        // Asked before the append, and again by a retry: the answer, once known (an answer
+        // that panicked, its sender dropped, says stop).
+        let mut go = move || *verdict.get_or_insert_with(|| told.recv().unwrap_or(false));
+        let mut done = None;
+        let go_on = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| {
+                done = self.execute_batch_ahead(commands, prepared, upcoming, &mut go);
+            });
+            let go_on = answer();
+            // The receiver waits in the batch unless it is gone (the batch failed before
+            // asking): nothing to tell then.
+            let _ = tell.send(go_on);
+            go_on
+        });
+        (done, go_on)
+    }
 }
+
+/// A batch written and its results, waiting for the caller's answer.
+type Answered = (Vec<Command>, Vec<Result<Receipt, Error>>);
