@@ -51,8 +51,8 @@ impl Ledger {
             latest_at,
             steps: Vec::new(),
             appends: Vec::new(),
-            ids: HashMap::new(),
-            states: HashMap::new(),
+            ids: HashMap::with_capacity_and_hasher(commands.len(), ahash::RandomState::new()),
+            states: HashMap::with_capacity_and_hasher(commands.len(), ahash::RandomState::new()),
         };
         let lookup = Lookup(prepared.known.as_deref());
         let digests = &prepared.digests;
@@ -342,7 +342,8 @@ pub(super) struct Plan {
     pub(super) steps: Vec<Step>,
     pub(super) appends: Vec<Append>,
     /// Command ids planned in this batch: their append index and digest.
-    pub(super) ids: HashMap<Uuid, (usize, [u8; 32])>,
+    /// (aHash, as the ledger's members map: the batch's maps are filled on the write path.)
+    pub(super) ids: HashMap<Uuid, (usize, [u8; 32]), ahash::RandomState>,
     /// The clearing after this batch's planned commands.
     pub(super) clearing: Clearing,
     /// The card directory after this batch's planned commands.
@@ -350,7 +351,7 @@ pub(super) struct Plan {
     /// The ledger's card key, read once for the batch.
     pub(super) card_key: Option<Vec<u8>>,
     /// Members' states after this batch's planned commands.
-    pub(super) states: HashMap<MemberId, MemberState>,
+    pub(super) states: HashMap<MemberId, MemberState, ahash::RandomState>,
     /// The policy history after this batch's planned commands.
     pub(super) history: PolicyHistory,
     /// The latest event time after this batch's planned commands.
