@@ -3,7 +3,7 @@
 //! `execute_batch` on each batch in turn: on the file store (whose appends take long enough for
 //! the two to overlap), across a policy publication that changes what the batches after it
 //! are given, with ids repeated from the batch before, stopping when the answer says so, and
-//! answering each batch before waiting for the next.
+//! answering each batch before waiting for the next; an answer that panics ends the stream.
 #![cfg(feature = "sled")]
 
 use memberledger::{Command, Ledger, LedgerOptions, Policy, StoreKind};
@@ -172,5 +172,33 @@ fn a_stream_answers_every_batch_before_it_waits_for_the_next() {
         },
     );
     assert_eq!(answered.get(), batches().len());
+    assert!(ledger.verify().unwrap().ok());
+}
+
+#[test]
+fn a_stream_whose_answer_panics_ends_with_the_panic_and_writes_nothing_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = file_ledger(&dir, "ledger");
+    let mut pending = batches().into_iter();
+    let mut answered = 0;
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ledger.execute_stream(
+            |_| pending.next(),
+            |_, _| {
+                answered += 1;
+                assert!(answered < 2, "the answer to the second batch panics");
+                true
+            },
+        );
+    }));
+    // The panic comes back to the caller (no wait for an answer that will never come), and
+    // the batch planned beside that answer was not written: the log holds the first two
+    // batches, as the same two batches leave another ledger.
+    assert!(run.is_err());
+    let two = file_ledger(&dir, "two");
+    for batch in batches().into_iter().take(2) {
+        two.execute_batch(&batch);
+    }
+    assert_eq!(ledger.head().unwrap(), two.head().unwrap());
     assert!(ledger.verify().unwrap().ok());
 }

@@ -121,6 +121,9 @@ impl Ledger {
         let mut go = move || *verdict.get_or_insert_with(|| told.recv().unwrap_or(false));
         let mut done = None;
         let go_on = rayon::in_place_scope(|scope| {
+            // Owned here: an answer that panics drops it as it unwinds, and the batch waiting
+            // for it stops (the scope waits for the batch before it lets the panic go on).
+            let tell = tell;
             scope.spawn(|_| {
                 done = self.execute_batch_ahead(commands, prepared, upcoming, &mut go);
             });
