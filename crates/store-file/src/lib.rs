@@ -47,6 +47,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use memberledger_core::{MemberId, RecordedEvent, Uuid};
 use memberledger_store::checkpoint_files::CheckpointFiles;
+use memberledger_store::write_behind::{self, WriteBehind};
 use memberledger_store::{
     Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, Index, RawEvent,
     StoreError,
@@ -63,6 +64,9 @@ const SNAPSHOT_DIR: &str = "index";
 
 /// A ledger's log in append-only segment files.
 pub struct FileStore {
+    /// The checkpoint and index snapshot being written behind the commit that asked for
+    /// them. First, so a drop waits for it before the lock on the directory is let go.
+    behind: WriteBehind,
     dir: PathBuf,
     /// What readers see: the index and where each frame is, of acknowledged appends only.
     state: RwLock<State>,
@@ -158,6 +162,7 @@ impl EventStore for FileStore {
     }
 
     fn checkpoint_positions(&self) -> Result<Vec<u64>, StoreError> {
+        self.behind.wait();
         Ok(self.checkpoints.positions())
     }
 
@@ -166,6 +171,7 @@ impl EventStore for FileStore {
     }
 
     fn read_checkpoint(&self, position: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.behind.wait();
         self.checkpoints.read(position)
     }
 
@@ -173,8 +179,28 @@ impl EventStore for FileStore {
         if self.is_read_only() {
             return Ok(false);
         }
+        self.behind.wait();
         self.checkpoints.write(position, bytes)?;
-        self.write_snapshot(position);
+        if let Some(snapshot) = self.snapshot_at(position) {
+            write_snapshot(&self.snapshots, position, &snapshot);
+        }
+        Ok(true)
+    }
+
+    fn write_checkpoint_behind(&self, position: u64, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        if self.is_read_only() {
+            return Ok(false);
+        }
+        let snapshot = self.snapshot_at(position);
+        let (checkpoints, snapshots) = (self.checkpoints.clone(), self.snapshots.clone());
+        self.behind.run(move || {
+            if !write_behind::write_checkpoint(&checkpoints, position, &bytes) {
+                return;
+            }
+            if let Some(snapshot) = snapshot {
+                write_snapshot(&snapshots, position, &snapshot);
+            }
+        });
         Ok(true)
     }
 }
@@ -233,23 +259,23 @@ impl FileStore {
         }
     }
 
-    /// Writes an index snapshot at `position` when the log's head is there (a checkpoint of
-    /// the head, as the ledger writes them); a snapshot not written only slows the next open.
-    fn write_snapshot(&self, position: u64) {
-        let Ok(state) = self.state.read() else {
-            return;
-        };
-        if state.index.head().position != position {
-            return;
-        }
-        let bytes = snapshot::encode(&state.index, &state.frames);
-        drop(state);
-        if let Err(e) = self.snapshots.write(position, &bytes) {
-            eprintln!("memberledger: warning: no index snapshot at position {position}: {e}");
-        }
+    /// The index snapshot at `position` ([`snapshot::encode`]) when the log's head is there
+    /// (a checkpoint of the head, as the ledger writes them); a snapshot not written only
+    /// slows the next open.
+    fn snapshot_at(&self, position: u64) -> Option<Vec<u8>> {
+        let state = self.state.read().ok()?;
+        (state.index.head().position == position)
+            .then(|| snapshot::encode(&state.index, &state.frames))
     }
 
     fn state(&self) -> Result<std::sync::RwLockReadGuard<'_, State>, StoreError> {
         self.state.read().map_err(|_| poisoned())
+    }
+}
+
+/// Writes an index snapshot, a warning when it cannot be.
+fn write_snapshot(snapshots: &CheckpointFiles, position: u64, bytes: &[u8]) {
+    if let Err(e) = snapshots.write(position, bytes) {
+        eprintln!("memberledger: warning: no index snapshot at position {position}: {e}");
     }
 }

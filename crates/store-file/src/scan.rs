@@ -34,36 +34,39 @@ pub(crate) struct Scanned {
 }
 
 impl Scanned {
-    /// Scans one segment's bytes from byte `from` (`last`: the segment appends go to).
+    /// Scans `bytes`, the part of segment `number` from its byte `base` on (`last`: the
+    /// segment appends go to, and `bytes` runs to its end). A part that is not the rest of the
+    /// last segment must end where an append ends.
     pub(crate) fn segment(
         &mut self,
         number: u32,
-        (bytes, from): (&[u8], usize),
+        (bytes, base): (&[u8], u64),
         last: bool,
         name: &str,
     ) -> Result<(), StoreError> {
-        let mut at = from;
-        let mut append_start = from;
+        let at_base = Place { number, base, name };
+        let mut at = 0;
+        let mut append_start = 0;
         let mut pending: Vec<(usize, Header)> = Vec::new();
         while at < bytes.len() {
             let whole = read_header(&bytes[at..]).filter(|&h| body(&bytes[at..], h).is_some());
             let Some(h) = whole else {
-                return self.damaged(bytes, at, append_start, last, name);
+                return self.damaged(bytes, at, append_start, last, &at_base);
             };
             pending.push((at, h));
             at += h.frame_len();
             if h.end {
-                self.commit(number, bytes, &pending, name)?;
+                self.commit(bytes, &pending, &at_base)?;
                 pending.clear();
                 append_start = at;
             }
         }
-        self.end = u64::try_from(append_start).unwrap_or(u64::MAX);
+        self.end = at_base.offset(append_start);
         if pending.is_empty() {
             return Ok(());
         }
         if !last {
-            return Err(self.corrupt(name, append_start, "an unfinished append"));
+            return Err(self.corrupt(&at_base, append_start, "an unfinished append"));
         }
         self.torn = Some(u64::try_from(bytes.len() - append_start).unwrap_or(u64::MAX));
         Ok(())
@@ -77,19 +80,22 @@ impl Scanned {
         at: usize,
         append_start: usize,
         last: bool,
-        name: &str,
+        place: &Place<'_>,
     ) -> Result<(), StoreError> {
         if !last {
-            return Err(self.corrupt(name, at, "a damaged frame"));
+            return Err(self.corrupt(place, at, "a damaged frame"));
         }
         if let Some(later) = finished_append_after(bytes, at) {
             return Err(self.corrupt(
-                name,
+                place,
                 at,
-                &format!("a damaged frame, with a finished append after it (at byte {later})"),
+                &format!(
+                    "a damaged frame, with a finished append after it (at byte {})",
+                    place.offset(later)
+                ),
             ));
         }
-        self.end = u64::try_from(append_start).unwrap_or(u64::MAX);
+        self.end = place.offset(append_start);
         self.torn = Some(u64::try_from(bytes.len() - append_start).unwrap_or(u64::MAX));
         Ok(())
     }
@@ -97,43 +103,72 @@ impl Scanned {
     /// Adds a finished append's frames to the index and the frame table.
     fn commit(
         &mut self,
-        number: u32,
         bytes: &[u8],
         frames: &[(usize, Header)],
-        name: &str,
+        place: &Place<'_>,
     ) -> Result<(), StoreError> {
         for &(at, h) in frames {
             let first = self.index.head().position + 1;
             let chunk = body(&bytes[at..], h).expect("checked by the scan");
             let records = decode_chunk_with(first, chunk, false)
-                .map_err(|e| self.corrupt(name, at, &format!("a frame does not decode: {e}")))?;
+                .map_err(|e| self.corrupt(place, at, &format!("a frame does not decode: {e}")))?;
             self.frames.push(FrameAt {
                 first,
-                offset: u64::try_from(at).unwrap_or(u64::MAX),
-                segment: number,
+                offset: place.offset(at),
+                segment: place.number,
                 len: u32::try_from(h.frame_len()).expect("bounded by BODY_MAX"),
             });
             for rec in records {
-                let first = rec.record.first_position;
-                if self.index.has_command(rec.record.command) {
+                let (first, command) = (rec.record.first_position, rec.record.command);
+                let hashes = rec.events.iter().zip(first..).map(|((h, _), p)| (p, *h));
+                if !self.index.add(rec.record, hashes) {
                     return Err(StoreError::Corrupt {
                         position: first,
-                        why: format!("command {} is recorded twice", rec.record.command),
+                        why: format!("command {command} is recorded twice"),
                     });
                 }
-                let hashes = rec.events.iter().zip(first..).map(|((h, _), p)| (p, *h));
-                self.index.add(rec.record, hashes);
             }
         }
         Ok(())
     }
 
-    fn corrupt(&self, name: &str, at: usize, what: &str) -> StoreError {
+    fn corrupt(&self, place: &Place<'_>, at: usize, what: &str) -> StoreError {
         StoreError::Corrupt {
             position: self.index.head().position + 1,
-            why: format!("segment {name}, byte {at}: {what}"),
+            why: format!("segment {}, byte {}: {what}", place.name, place.offset(at)),
         }
     }
+}
+
+/// Where a part of a segment being scanned lies: the segment, and the byte the part starts at.
+struct Place<'a> {
+    number: u32,
+    base: u64,
+    name: &'a str,
+}
+
+impl Place<'_> {
+    /// The segment's byte at byte `at` of the part.
+    fn offset(&self, at: usize) -> u64 {
+        self.base + u64::try_from(at).unwrap_or(u64::MAX - self.base)
+    }
+}
+
+/// The length of the whole appends at the start of `bytes`, judged by their frame headers
+/// alone (the scan checks the bodies): where a part of a segment may end. `None` when a
+/// header there does not check, or no append ends within `bytes`.
+pub(crate) fn appends_end(bytes: &[u8]) -> Option<usize> {
+    let (mut at, mut end) = (0, None);
+    while let Some(h) = bytes.get(at..).and_then(read_header) {
+        if at + h.frame_len() > bytes.len() {
+            break;
+        }
+        at += h.frame_len();
+        if h.end {
+            end = Some(at);
+        }
+    }
+    end
 }
 
 /// The offset of the first whole frame closing an append that starts after `at`, found by

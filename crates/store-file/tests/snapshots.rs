@@ -106,3 +106,39 @@ fn no_snapshot_is_written_for_a_checkpoint_behind_the_head() {
     assert!(!path.join("index").join(format!("cp-{:020}", 3)).exists());
     assert_eq!(FileStore::open(&path).unwrap().opened_from_snapshot(), None);
 }
+
+#[test]
+fn a_checkpoint_written_behind_keeps_the_index_as_of_its_call_and_is_there_for_the_next_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap().with_segment_bytes(3_000);
+    append(&store, 1, 20);
+    assert!(store
+        .write_checkpoint_behind(20, b"behind".to_vec())
+        .unwrap());
+    // Appends go on while it is written; the snapshot is still the index at 20.
+    append(&store, 21, 30);
+    assert_eq!(store.checkpoint_positions().unwrap(), vec![20]);
+    assert_eq!(
+        store.read_checkpoint(20).unwrap().as_deref(),
+        Some(&b"behind"[..])
+    );
+    let all = store.read_raw(1, 100).unwrap();
+    assert!(store
+        .write_checkpoint_behind(30, b"at the head".to_vec())
+        .unwrap());
+    // The drop waits for the write in flight: the next open finds both, and starts from
+    // the latest snapshot.
+    drop(store);
+    assert!(snapshot_file(&path).exists());
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.opened_from_snapshot(), Some(30));
+    assert_eq!(store.checkpoint_positions().unwrap(), vec![20, 30]);
+    assert_eq!(store.read_raw(1, 100).unwrap(), all);
+    // A store opened for reading only keeps none, behind or not.
+    drop(store);
+    let read_only = FileStore::open_read_only(&path).unwrap();
+    assert!(!read_only
+        .write_checkpoint_behind(30, b"no".to_vec())
+        .unwrap());
+}

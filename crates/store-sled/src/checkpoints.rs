@@ -17,6 +17,7 @@ impl SledStore {
     }
 
     pub(crate) fn checkpoint_positions_inner(&self) -> Vec<u64> {
+        self.behind.wait();
         self.checkpoint_files().positions()
     }
 
@@ -24,6 +25,7 @@ impl SledStore {
         &self,
         position: u64,
     ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.behind.wait();
         self.checkpoint_files().read(position)
     }
 
@@ -35,7 +37,25 @@ impl SledStore {
         if self.is_read_only() {
             return Ok(false);
         }
+        self.behind.wait();
         self.checkpoint_files().write(position, bytes)?;
+        Ok(true)
+    }
+
+    /// [`write_checkpoint_inner`](SledStore::write_checkpoint_inner) on the store's thread
+    /// for writes behind.
+    pub(crate) fn write_checkpoint_behind_inner(
+        &self,
+        position: u64,
+        bytes: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        if self.is_read_only() {
+            return Ok(false);
+        }
+        let files = self.checkpoint_files();
+        self.behind.run(move || {
+            memberledger_store::write_behind::write_checkpoint(&files, position, &bytes);
+        });
         Ok(true)
     }
 }

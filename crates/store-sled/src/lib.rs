@@ -101,12 +101,16 @@ pub struct SledStore {
     read_only: Option<readonly::Copy>,
     /// The ledger files the directory held before sled opened it (empty: a new ledger).
     found: Vec<PathBuf>,
+    /// The checkpoint being written behind the commit that asked for it.
+    behind: memberledger_store::write_behind::WriteBehind,
 }
 
 impl Drop for SledStore {
     /// Closes sled on the writer thread, waiting at most `CLOSE_WAIT`: after a failed write
     /// sled's own close may wait forever, and dropping the store must not.
     fn drop(&mut self) {
+        // A checkpoint written behind is finished while the ledger is still held.
+        self.behind.wait();
         if let Some(db) = self.db.take() {
             let wait = if self.failed.load(Ordering::SeqCst) {
                 Duration::from_secs(1)
@@ -210,6 +214,10 @@ impl EventStore for SledStore {
 
     fn write_checkpoint(&self, position: u64, bytes: &[u8]) -> Result<bool, StoreError> {
         self.write_checkpoint_inner(position, bytes)
+    }
+
+    fn write_checkpoint_behind(&self, position: u64, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        self.write_checkpoint_behind_inner(position, bytes)
     }
 }
 

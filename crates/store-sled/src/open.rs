@@ -129,6 +129,7 @@ impl SledStore {
             blobs: Arc::default(),
             read_only,
             found,
+            behind: Default::default(),
         };
         let (index, torn) = guarded(&store.path, || {
             store.rebuild_index(anchor::position(text.as_deref()))

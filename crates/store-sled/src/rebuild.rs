@@ -67,19 +67,18 @@ impl SledStore {
             let hash_before = head.hash;
             for rec in records {
                 let first = rec.record.first_position;
-                if index.has_command(rec.record.command) {
+                let command = rec.record.command;
+                let hashes = rec
+                    .events
+                    .iter()
+                    .zip(first..)
+                    .map(|((hash, _), position)| (position, *hash));
+                if !index.add(rec.record, hashes) {
                     return Err(StoreError::Corrupt {
                         position: first,
-                        why: format!("command {} is recorded twice", rec.record.command),
+                        why: format!("command {command} is recorded twice"),
                     });
                 }
-                index.add(
-                    rec.record,
-                    rec.events
-                        .iter()
-                        .zip(first..)
-                        .map(|((hash, _), position)| (position, *hash)),
-                );
             }
             previous = Some((expected, hash_before, value));
         }

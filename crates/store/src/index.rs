@@ -174,44 +174,54 @@ impl Index {
     /// Records sealed commands as durable.
     pub fn commit(&mut self, sealed: &[Sealed]) {
         for s in sealed {
-            self.add(
+            let added = self.add(
                 s.record.clone(),
                 s.events.iter().map(|e| (e.position, e.hash)),
             );
+            debug_assert!(added, "sealing refuses a command id already recorded");
         }
     }
 
     /// Adds one command already in the log (when rebuilding the index on open). Positions must
-    /// follow the head without a gap.
-    pub fn add(&mut self, record: CommandRecord, events: impl Iterator<Item = (u64, Hash)>) {
+    /// follow the head without a gap. Whether it was added: `false` when the index already
+    /// holds the command id (a log that records a command twice), and nothing is changed.
+    #[must_use = "a command recorded twice is a damaged log"]
+    pub fn add(
+        &mut self,
+        record: CommandRecord,
+        events: impl Iterator<Item = (u64, Hash)>,
+    ) -> bool {
         let slot = match self.members.get(&record.member) {
             Some(&i) => i,
-            None => {
-                let i = u32::try_from(self.streams.len()).expect("fewer than 2^32 members");
-                self.streams.push(Stream {
-                    id: record.member.clone(),
-                    deltas: Vec::new(),
-                    last: 0,
-                    version: 0,
-                });
-                self.members.insert(record.member, i);
-                i
-            }
+            None => u32::try_from(self.streams.len()).expect("fewer than 2^32 members"),
         };
+        // One probe of the table for the check and the insert.
+        match self.commands.entry(record.command) {
+            std::collections::hash_map::Entry::Occupied(_) => return false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Slot {
+                    first_position: record.first_position,
+                    member: slot,
+                    count: record.count,
+                });
+            }
+        }
+        if slot as usize == self.streams.len() {
+            self.streams.push(Stream {
+                id: record.member.clone(),
+                deltas: Vec::new(),
+                last: 0,
+                version: 0,
+            });
+            self.members.insert(record.member, slot);
+        }
         let stream = &mut self.streams[slot as usize];
         for (position, hash) in events {
             debug_assert_eq!(position, self.head.position + 1, "positions are contiguous");
             stream.push(position);
             self.head = Head { position, hash };
         }
-        self.commands.insert(
-            record.command,
-            Slot {
-                first_position: record.first_position,
-                member: slot,
-                count: record.count,
-            },
-        );
+        true
     }
 }
 
@@ -352,6 +362,38 @@ mod tests {
     }
 
     #[test]
+    fn a_command_added_twice_is_refused_and_changes_nothing() {
+        let record = |command: u128, member: &str, first: u64| CommandRecord {
+            command: Uuid::from_u128(command),
+            member: MemberId::new(member).unwrap(),
+            digest: [0; 32],
+            first_position: first,
+            count: 1,
+        };
+        let mut index = Index::default();
+        assert!(index.add(record(1, "a", 1), [(1, [1; 32])].into_iter()));
+        // The same id again, for a member not yet indexed: no stream is started for it.
+        assert!(!index.add(record(1, "b", 2), [(2, [2; 32])].into_iter()));
+        assert_eq!(
+            index.head(),
+            Head {
+                position: 1,
+                hash: [1; 32]
+            }
+        );
+        assert_eq!(index.member_version(&MemberId::new("b").unwrap()), 0);
+        assert_eq!(
+            index.command(Uuid::from_u128(1)).unwrap().member.as_str(),
+            "a"
+        );
+        assert!(index.add(record(2, "b", 2), [(2, [2; 32])].into_iter()));
+        assert_eq!(
+            index.member_positions(&MemberId::new("b").unwrap()),
+            vec![2]
+        );
+    }
+
+    #[test]
     fn an_index_round_trips_through_its_bytes_and_cut_bytes_are_refused() {
         let mut index = Index::default();
         for (i, member) in ["a", "b", "a", "c", "a"].into_iter().enumerate() {
@@ -363,14 +405,14 @@ mod tests {
                 first_position: 2 * n + 1,
                 count: 2,
             };
-            index.add(
+            assert!(index.add(
                 record,
                 [
                     (2 * n + 1, [1; 32]),
                     (2 * n + 2, [u8::try_from(n).unwrap(); 32]),
                 ]
                 .into_iter(),
-            );
+            ));
         }
         let bytes = index.to_bytes();
         let back = Index::from_bytes(&bytes).unwrap();

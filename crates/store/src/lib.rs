@@ -14,6 +14,7 @@ mod seal;
 pub mod checkpoint_files;
 pub mod conformance;
 pub mod record;
+pub mod write_behind;
 
 pub use error::{AppendConflict, Cause, StoreError};
 pub use index::{CommandPlace, Index};
@@ -198,6 +199,17 @@ pub trait EventStore: Send + Sync {
     fn write_checkpoint(&self, position: u64, bytes: &[u8]) -> Result<bool, StoreError> {
         let _ = (position, bytes);
         Ok(false)
+    }
+
+    /// [`write_checkpoint`](EventStore::write_checkpoint) that may finish after it returns:
+    /// the checkpoint is taken as of now (a file store's index snapshot too) and its files
+    /// are written on a thread of the store's while the caller goes on, which is what a
+    /// ledger does with the checkpoints it writes during commits, so the writes stay off
+    /// the commit path. The store's next read or write of a checkpoint, and its drop, wait
+    /// for it ([`write_behind::WriteBehind`]); a write that fails then is a warning on
+    /// standard error. The default writes it now.
+    fn write_checkpoint_behind(&self, position: u64, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        self.write_checkpoint(position, &bytes)
     }
 
     /// A member's events, decoded, in version order.

@@ -157,7 +157,7 @@ impl Ledger {
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.write_checkpoint()
+        self.write_checkpoint(false)
     }
 
     /// After a commit, under the writer lock: a checkpoint when the events since the last
@@ -177,7 +177,7 @@ impl Ledger {
         let held = self.held_position();
         let since = held.saturating_sub(self.checkpointed.load(Ordering::Relaxed));
         if since >= every && since >= 2 * self.cached_members().len() as u64 {
-            if let Err(e) = self.write_checkpoint() {
+            if let Err(e) = self.write_checkpoint(true) {
                 eprintln!(
                     "memberledger: warning: a checkpoint at position {held} was not written: {e}"
                 );
@@ -205,8 +205,10 @@ impl Ledger {
     }
 
     /// Encodes the projections at the tail they hold and has the store keep them. Called
-    /// under the writer lock, so they do not move meanwhile.
-    fn write_checkpoint(&self) -> Result<Option<u64>, Error> {
+    /// under the writer lock, so they do not move meanwhile. `behind`: the store may write
+    /// the files after this returns (a checkpoint due after a commit, so the next commit need
+    /// not wait for the disk), as of the tail now.
+    fn write_checkpoint(&self, behind: bool) -> Result<Option<u64>, Error> {
         if !self.store.keeps_checkpoints() {
             return Ok(None);
         }
@@ -243,7 +245,11 @@ impl Ledger {
         // Counted as done even when the store keeps none, so a store without checkpoints is
         // not asked again at every commit.
         self.checkpointed.store(tail.position, Ordering::Relaxed);
-        let kept = self.store.write_checkpoint(tail.position, &bytes)?;
+        let kept = if behind {
+            self.store.write_checkpoint_behind(tail.position, bytes)?
+        } else {
+            self.store.write_checkpoint(tail.position, &bytes)?
+        };
         Ok(kept.then_some(tail.position))
     }
 }
