@@ -312,9 +312,13 @@ fn lock(dir: &Path) -> Result<File, StoreError> {
     Ok(file)
 }
 
+/// The integration tests' enrolments, decided as the ledger would.
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 #[cfg(test)]
 mod tests {
-    use memberledger_core::{decide, Command, Context, Decision, Policy};
     use memberledger_store::{Append, EventStore};
     use proptest::prelude::*;
 
@@ -322,26 +326,11 @@ mod tests {
 
     /// The enrolments of members `from..to`, as one append each.
     fn enrolments(from: u32, to: u32) -> Vec<Append> {
-        (from..to)
-            .map(|n| {
-                let c = Command::from_json(&format!(
-                    r#"{{"id":"00000000-0000-4000-8000-{n:012}","at":"2026-03-01T10:00:00Z","type":"enroll","member":"M{n}","store":"S1"}}"#
-                ))
-                .unwrap();
-                Append {
-                    command: c.id,
-                    digest: c.digest(),
-                    member: c.member.clone(),
-                    expected_version: 0,
-                    events: decide(&Context::founding(&Policy::builtin()).with_member(None), &c)
-                        .map(Decision::into_events)
-                        .unwrap(),
-                }
-            })
-            .collect()
+        (from..to).map(super::common::enroll).collect()
     }
 
-    /// A store of two segments: appends of one command and of 150 (more than one frame).
+    /// A store of several segments: appends of one command, of a few, and of 150 (more than
+    /// one frame).
     fn ledger(dir: &Path) {
         let store = FileStore::create(dir).unwrap().with_segment_bytes(150_000);
         let mut n = 1;
