@@ -24,7 +24,7 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use memberledger::domain::MemberState;
-use memberledger::{Command, Ledger, MemberId, Policy, StoreKind};
+use memberledger::{Command, Ledger, Policy, StoreKind};
 use memberledger_benches::workload_iter;
 use memberledger_core::{
     canonical_json, chain_hash, decide, decode_event, Context, Event, Hash, GENESIS_HASH,
@@ -388,31 +388,7 @@ fn run_memberledger(a: &Args, dir: &Path, kind: StoreKind) -> Value {
     let heap = ALLOCATOR.allocated().saturating_sub(before);
     let ids = ledger.member_ids();
     let members = (ids.len() as f64).max(1.0);
-    // The projections alone: the heap of a copy of every member's state as the ledger caches
-    // it after opening, map included (each projection boxed, as the ledger's map holds them).
-    let spending = ledger
-        .policy_history()
-        .versions()
-        .iter()
-        .any(|v| v.policy.has_visit_tier_rules());
-    let before = ALLOCATOR.allocated();
-    let copy: HashMap<MemberId, Box<MemberState>> = ids
-        .iter()
-        .map(|id| {
-            let state = ledger.member_state(id).expect("a member");
-            // What the ledger caches: the fold without the refundable-consumption records,
-            // its lists shrunk to fit after the replay on open.
-            let mut state = state.without_consumption_records();
-            // Nor the spending window, under a policy history that names no rule reading it.
-            if !spending {
-                state.drop_spending_window();
-            }
-            state.shrink_to_fit();
-            (id.clone(), Box::new(state))
-        })
-        .collect();
-    let projections = ALLOCATOR.allocated().saturating_sub(before);
-    drop(copy);
+    let projections = projection_heap(&ledger, &ids);
     json!({
         "system": system,
         "commands": a.commands, "recorded": ok, "events": events,
@@ -428,6 +404,38 @@ fn run_memberledger(a: &Args, dir: &Path, kind: StoreKind) -> Value {
         "ledger_heap_bytes_per_member": heap as f64 / members,
         "projection_bytes_per_member": projections as f64 / members,
     })
+}
+
+/// The heap of the member projections alone: a copy of every member's state as the ledger
+/// caches it after opening, table included (as the ledger's holds them: each projection
+/// boxed, a slot only the box, found by the id inside the state).
+fn projection_heap(ledger: &Ledger, ids: &[memberledger::MemberId]) -> usize {
+    let spending = ledger
+        .policy_history()
+        .versions()
+        .iter()
+        .any(|v| v.policy.has_visit_tier_rules());
+    let before = ALLOCATOR.allocated();
+    let hasher = ahash::RandomState::new();
+    let mut copy: hashbrown::HashTable<Box<MemberState>> = hashbrown::HashTable::new();
+    for id in ids {
+        let state = ledger.member_state(id).expect("a member");
+        // What the ledger caches: the fold without the refundable-consumption records,
+        // its lists shrunk to fit after the replay on open.
+        let mut state = state.without_consumption_records();
+        // Nor the spending window, under a policy history that names no rule reading it.
+        if !spending {
+            state.drop_spending_window();
+        }
+        state.shrink_to_fit();
+        copy.insert_unique(hasher.hash_one(id), Box::new(state), |s| {
+            hasher.hash_one(&s.member)
+        });
+    }
+    copy.shrink_to_fit(|s| hasher.hash_one(&s.member));
+    let projections = ALLOCATOR.allocated().saturating_sub(before);
+    drop(copy);
+    projections
 }
 
 /// The same decisions (our core), stored the way an integrator would with SQLite: an events

@@ -100,7 +100,7 @@ pub(crate) fn encode(position: u64, hash: &Hash, state: &State<'_>) -> Vec<u8> {
 /// The payload: frames of a length (u64, little-endian) and CBOR, the first the projections
 /// other than the members, each of the others up to [`MEMBERS_PER_CHUNK`] members.
 fn encode_payload(state: &State<'_>) -> Vec<u8> {
-    let members: Vec<&MemberState> = state.members.values().map(|s| &**s).collect();
+    let members: Vec<&MemberState> = state.members.values().collect();
     let chunks: Vec<Vec<u8>> = members.par_chunks(MEMBERS_PER_CHUNK).map(cbor).collect();
     let rest = cbor(&RestRef {
         clearing: state.clearing,
@@ -280,9 +280,9 @@ fn usable(
 fn projections(position: u64, bytes: &[u8]) -> Result<Projections, String> {
     let d = decode(position, bytes)?;
     let s = d.snapshot;
-    let mut members = Members::with_capacity_and_hasher(s.member_count(), Default::default());
+    let mut members = Members::with_capacity(s.member_count());
     for m in s.members.into_iter().flatten() {
-        members.insert(m.member.clone(), Box::new(m));
+        members.insert(Box::new(m));
     }
     Ok(Projections {
         members,

@@ -128,6 +128,7 @@ mod checkpoint;
 mod clock;
 mod error;
 mod ledger;
+mod members;
 mod projection;
 mod receipt;
 mod replay;

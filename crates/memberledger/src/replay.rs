@@ -1,8 +1,6 @@
-use std::collections::HashMap;
-
 use memberledger_core::{
     chain_hash, check_balanced, event_id, postings, write_canonical_json, CardDirectory, Clearing,
-    Hash, MemberId, MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid,
+    Hash, MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid,
     GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
@@ -10,12 +8,7 @@ use rayon::prelude::*;
 
 use crate::Error;
 
-/// Member projections by id.
-/// (aHash: several times faster than the standard SipHash on ids, and still keyed at random, so
-/// member ids chosen to collide cannot slow the ledger down. Each projection is boxed: the
-/// table keeps spare slots, an eighth to a half of them empty after a resize, and an empty
-/// slot then costs a pointer, not a whole `MemberState`.)
-pub(crate) type Members = HashMap<MemberId, Box<MemberState>, ahash::RandomState>;
+pub(crate) use crate::members::Members;
 
 /// Events read at a time when scanning the log: one read of the store (one query on a
 /// server), and one lookup of the page's command places.
@@ -360,7 +353,7 @@ impl Fold {
                 .map_err(|f| corrupt(f.to_string()))?;
         } else {
             self.cards.fold(&rec.event);
-            let current = self.members.get_mut(&rec.event.member).map(|s| &mut **s);
+            let current = self.members.get_mut(&rec.event.member);
             let started =
                 MemberState::fold_next(current, &rec.event).map_err(|f| corrupt(f.to_string()))?;
             if let Some(mut state) = started {
@@ -370,8 +363,7 @@ impl Fold {
                 if self.drop_windows {
                     state.drop_spending_window();
                 }
-                self.members
-                    .insert(rec.event.member.clone(), Box::new(state));
+                self.members.insert(Box::new(state));
             }
         }
         Ok(())

@@ -89,12 +89,13 @@ impl Ledger {
             };
             let cached = self.cached_members();
             let mut report = report_of(&replayed);
-            for (id, fresh) in &replayed.members {
+            for fresh in replayed.members.values() {
+                let id = &fresh.member;
                 let compact = crate::projection::compact(
                     fresh.clone_without_consumption_records(),
                     crate::projection::keeps_spending(&replayed.history),
                 );
-                if cached.get(id).map(|s| &**s) != Some(&compact) && report.problem.is_none() {
+                if cached.get(id) != Some(&compact) && report.problem.is_none() {
                     report.problem = Some(Problem {
                         position: 0,
                         what: format!("the cached projection of member {id} differs from a replay from genesis"),

@@ -229,11 +229,7 @@ impl Ledger {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let view = View {
-            member: &|id| {
-                plan.states
-                    .get(id)
-                    .or_else(|| members.get(id).map(|s| &**s))
-            },
+            member: &|id| plan.states.get(id).or_else(|| members.get(id)),
             history: &plan.history,
             cards: &plan.cards,
             card_key: plan.card_key.as_deref(),
@@ -271,8 +267,8 @@ impl Ledger {
                 .members
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (member, state) in plan.states {
-                members.insert(member, Box::new(state));
+            for state in plan.states.into_values() {
+                members.insert(Box::new(state));
             }
         }
         *self

@@ -35,7 +35,7 @@ impl Ledger {
         let prepared = prepared.filter(|p| p.digests.len() == commands.len());
         let prepared = prepared.unwrap_or_else(|| {
             let view = View {
-                member: &|id| members.get(id).map(|s| &**s),
+                member: &|id| members.get(id),
                 history: &history,
                 cards: &cards,
                 card_key: card_key.as_deref(),
@@ -203,7 +203,7 @@ impl Ledger {
         let cached = plan
             .states
             .get(&c.member)
-            .or_else(|| members.get(&c.member).map(|s| &**s));
+            .or_else(|| members.get(&c.member));
         let lacks_window = spending && cached.is_some_and(|s| !s.keeps_spending());
         let member = if c.action.needs_consumption_records() || lacks_window {
             full = match self.full_state(&c.member, &plan.appends) {

@@ -199,7 +199,7 @@ impl<'a> MembersAfter<'a> {
         let state = self
             .states
             .entry(id.clone())
-            .or_insert_with(|| self.ledger.cached_members().get(id).map(|s| (**s).clone()));
+            .or_insert_with(|| self.ledger.cached_members().get(id).cloned());
         for e in events {
             MemberState::fold_onto(state, &e.event).map_err(|f| Error::Corrupt {
                 position: e.position,

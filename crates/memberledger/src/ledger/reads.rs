@@ -86,9 +86,7 @@ impl Ledger {
     pub fn member(&self, id: &MemberId) -> Option<MemberView> {
         self.refresh_if_shared();
         // From the cached projection: O(1), no read of the log.
-        self.cached_members()
-            .get(id)
-            .map(|s| MemberView::from(&**s))
+        self.cached_members().get(id).map(MemberView::from)
     }
 
     /// A member's full state as it is now (lots, refundable consumptions, window).
@@ -146,18 +144,18 @@ impl Ledger {
             .members
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut ids: Vec<MemberId> = members.keys().cloned().collect();
+        let mut ids: Vec<MemberId> = members.ids().cloned().collect();
         ids.sort();
         ids
     }
 
     /// Calls `f` with every member's state (in no particular order), under a read lock.
-    pub fn for_each_member(&self, mut f: impl FnMut(&MemberState)) {
+    pub fn for_each_member(&self, f: impl FnMut(&MemberState)) {
         let members = self
             .members
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        members.values().for_each(|s| f(s));
+        members.values().for_each(f);
     }
 
     /// Streams the log from position `from`, decoded, in pages of `page`.
