@@ -3,6 +3,7 @@
 
 use hashbrown::HashTable;
 use memberledger_core::{MemberId, MemberState};
+use rayon::prelude::*;
 
 /// Member projections by id.
 ///
@@ -16,7 +17,7 @@ use memberledger_core::{MemberId, MemberState};
 /// at random, so member ids chosen to collide cannot slow the ledger down.
 ///
 /// A state's `member` is its key: it is never changed through [`Members::get_mut`] or
-/// [`Members::values_mut`] (no fold changes it; a member's stream is its member's).
+/// [`Members::par_values_mut`] (no fold changes it; a member's stream is its member's).
 #[derive(Clone, Default)]
 pub(crate) struct Members {
     table: HashTable<Box<MemberState>>,
@@ -80,9 +81,9 @@ impl Members {
         self.table.iter().map(|s| &**s)
     }
 
-    /// Every state, to change in place (their `member` stays as it is).
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut MemberState> {
-        self.table.iter_mut().map(|s| &mut **s)
+    /// Every state, to change in place on every core (their `member` stays as it is).
+    pub fn par_values_mut(&mut self) -> impl ParallelIterator<Item = &mut MemberState> {
+        (&mut self.table).into_par_iter().map(|s| &mut **s)
     }
 
     /// Every member id, in no particular order.

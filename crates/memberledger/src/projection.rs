@@ -5,6 +5,7 @@
 //! state is made or checked: open, reload, the planner, `verify` and checkpoints.
 
 use memberledger_core::{MemberState, PolicyHistory};
+use rayon::prelude::*;
 
 use crate::replay::Members;
 
@@ -28,12 +29,19 @@ pub(crate) fn compact(state: MemberState, spending: bool) -> MemberState {
     }
 }
 
-/// Drops the spending window of every member when the history names no rule that reads it.
-pub(crate) fn drop_unused_windows(members: &mut Members, history: &PolicyHistory) {
-    if keeps_spending(history) {
-        return;
-    }
-    for state in members.values_mut() {
-        state.drop_spending_window();
-    }
+/// Compacts every member after a replay, on every core: drops the spending window when the
+/// history names no rule that reads it, and the refundable-consumption records when
+/// `records` were folded (a full replay's), and gives back spare capacity.
+pub(crate) fn compact_replayed(members: &mut Members, history: &PolicyHistory, records: bool) {
+    let spending = keeps_spending(history);
+    members.par_values_mut().for_each(|state| {
+        if !spending {
+            state.drop_spending_window();
+        }
+        if records {
+            state.drop_consumption_records();
+        }
+        state.shrink_to_fit();
+    });
+    members.shrink_to_fit();
 }

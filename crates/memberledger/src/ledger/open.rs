@@ -261,14 +261,7 @@ impl Ledger {
             super::checkpoints::initial(store.as_ref(), &policy, open, prefetched)?;
         // Only a verifying open reports: the totals read every member's lots.
         let report = full.then(|| crate::verify::report_of(&replayed));
-        crate::projection::drop_unused_windows(&mut replayed.members, &replayed.history);
-        for state in replayed.members.values_mut() {
-            if full {
-                state.drop_consumption_records();
-            }
-            state.shrink_to_fit();
-        }
-        replayed.members.shrink_to_fit();
+        crate::projection::compact_replayed(&mut replayed.members, &replayed.history, full);
         let ledger = Ledger {
             store,
             founding: policy,

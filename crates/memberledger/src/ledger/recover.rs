@@ -105,7 +105,7 @@ impl Ledger {
     /// Rebuilds the projections from genesis (when the tail is not known).
     pub(super) fn reload(&self, tail: &mut Option<Tail>) -> Result<(), Error> {
         let mut replayed = replay(self.store.as_ref(), &self.founding, false)?;
-        crate::projection::drop_unused_windows(&mut replayed.members, &replayed.history);
+        crate::projection::compact_replayed(&mut replayed.members, &replayed.history, false);
         *self
             .members
             .write()
