@@ -89,12 +89,19 @@ fn check_one(prev: &Hash, raw: &RawEvent, full: bool) -> Checked {
 }
 
 /// A page of the log, checked, with the store's places of its commands.
+///
+/// Its buffers are large (a few MB for a page of [`SCAN_PAGE`] events) and are kept from one
+/// page to the one after next rather than allocated afresh: an allocator hands memory that
+/// large back to the system when it is freed, and taking it again costs a page fault and the
+/// zeroing of every page of it, a large part of a replay's time when done for every page.
 #[derive(Default)]
 struct Page {
     checked: Vec<Checked>,
     /// Where the store places each command of the page (`None`: not recorded), asked of the
     /// store once for the whole page ([`EventStore::command_places`]).
     places: Places,
+    /// The page's command ids, in the order it meets them (the question `places` answers).
+    ids: Vec<Uuid>,
     /// The checkpoints at positions of the page (a full replay's), read and decoded beside
     /// the reading of the page, for the fold to compare when it reaches them.
     checkpoints: Vec<(u64, CheckpointRead)>,
@@ -115,63 +122,64 @@ fn read_checkpoint(store: &dyn EventStore, position: u64) -> Option<CheckpointRe
     }
 }
 
-/// Reads a page from `from`, checks each event of it in parallel, and asks the store where
-/// its commands are, all at once; `prev` is the stored hash before `from`. The checkpoints
-/// `wanted` at positions of the page are read and decoded alongside (their decoding is the
-/// larger part of comparing them).
+/// Reads a page from `from` into the buffers of `page` (a page already folded, or a new
+/// one), checks each event of it in parallel, and asks the store where its commands are, all
+/// at once; `prev` is the stored hash before `from`. The checkpoints `wanted` at positions of
+/// the page are read and decoded alongside (their decoding is the larger part of comparing
+/// them).
 fn read_page(
     store: &dyn EventStore,
     from: u64,
     prev: Hash,
     full: bool,
     wanted: &[u64],
+    mut page: Page,
 ) -> Result<Page, StoreError> {
-    let page = store.read_raw(from, SCAN_PAGE)?;
-    let end = from + page.len() as u64;
-    let mut checkpoints = Vec::new();
-    let (checked, ()) = rayon::join(
-        || check_page(&page, &prev, full),
+    let raw = store.read_raw(from, SCAN_PAGE)?;
+    let end = from + raw.len() as u64;
+    let ((), checkpoints) = rayon::join(
+        || check_page(&raw, &prev, full, &mut page.checked),
         || {
-            checkpoints = wanted
+            wanted
                 .iter()
                 .filter(|&&p| (from..end).contains(&p))
                 .filter_map(|&p| read_checkpoint(store, p).map(|r| (p, r)))
-                .collect();
+                .collect()
         },
     );
-    let places = page_places(store, &checked)?;
-    Ok(Page {
-        checked,
-        places,
-        checkpoints,
-    })
+    page.checkpoints = checkpoints;
+    page_places(store, &mut page)?;
+    Ok(page)
 }
 
-/// Checks each event of a page in parallel; `prev` is the stored hash before the first.
-fn check_page(page: &[RawEvent], prev: &Hash, full: bool) -> Vec<Checked> {
-    (0..page.len())
+/// Checks each event of a page in parallel into `checked` (its buffer reused); `prev` is the
+/// stored hash before the first.
+fn check_page(raw: &[RawEvent], prev: &Hash, full: bool, checked: &mut Vec<Checked>) {
+    (0..raw.len())
         .into_par_iter()
         .with_min_len(64)
         .map(|i| {
-            let prev = if i == 0 { prev } else { &page[i - 1].hash };
-            check_one(prev, &page[i], full)
+            let prev = if i == 0 { prev } else { &raw[i - 1].hash };
+            check_one(prev, &raw[i], full)
         })
-        .collect()
+        .collect_into_vec(checked);
 }
 
 /// Where the store places the commands of a page, asked once for the whole page.
-fn page_places(store: &dyn EventStore, checked: &[Checked]) -> Result<Places, StoreError> {
+fn page_places(store: &dyn EventStore, page: &mut Page) -> Result<(), StoreError> {
     // A command's events are contiguous: each command once, in log order.
-    let mut ids: Vec<Uuid> = Vec::new();
-    for c in checked {
+    page.ids.clear();
+    for c in &page.checked {
         if let Ok(d) = &c.decoded {
-            if ids.last() != Some(&d.rec.event.command) {
-                ids.push(d.rec.event.command);
+            if page.ids.last() != Some(&d.rec.event.command) {
+                page.ids.push(d.rec.event.command);
             }
         }
     }
-    let places = store.command_places(&ids)?;
-    Ok(ids.into_iter().zip(places).collect())
+    let places = store.command_places(&page.ids)?;
+    page.places.clear();
+    page.places.extend(page.ids.iter().copied().zip(places));
+    Ok(())
 }
 
 /// The store's places of a page's commands, in the order the page meets them (the fold
@@ -376,15 +384,18 @@ impl Fold {
     fn run(&mut self, store: &dyn EventStore, full: bool) -> Result<(), Error> {
         let head = store.head()?;
         let wanted = self.checkpoints.clone();
-        let mut next = read_page(store, self.n + 1, self.prev, full, &wanted)?;
+        let mut next = read_page(store, self.n + 1, self.prev, full, &wanted, Page::default())?;
+        // The buffers of the page before: the page after next is read into them.
+        let mut spare = Page::default();
         while let Some(last) = next.checked.last() {
             let (from, prev) = (last.position + 1, last.hash);
             let page = std::mem::take(&mut next);
+            let buffers = std::mem::take(&mut spare);
             let (folded, following) = rayon::join(
                 || self.page(store, page),
-                || read_page(store, from, prev, full, &wanted),
+                || read_page(store, from, prev, full, &wanted, buffers),
             );
-            folded?;
+            spare = folded?;
             next = following?;
         }
         let short = head.position > self.n;
@@ -400,19 +411,18 @@ impl Fold {
         Ok(())
     }
 
-    fn page(&mut self, store: &dyn EventStore, page: Page) -> Result<(), Error> {
-        let Page {
-            checked,
-            mut places,
-            mut checkpoints,
-        } = page;
+    /// Folds a page's events in order; returns the page emptied, its buffers for a page to
+    /// come.
+    fn page(&mut self, store: &dyn EventStore, mut page: Page) -> Result<Page, Error> {
+        let places = &mut page.places;
         // A page that starts within the command the last one ended in: its place is known.
         if places.front().map(|(id, _)| id) == self.place.as_ref().map(|(id, _)| id) {
             places.pop_front();
         }
-        checked
-            .into_iter()
-            .try_for_each(|c| self.event(store, &mut places, &mut checkpoints, c))
+        for c in page.checked.drain(..) {
+            self.event(store, places, &mut page.checkpoints, c)?;
+        }
+        Ok(page)
     }
 }
 
