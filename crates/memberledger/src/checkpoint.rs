@@ -12,6 +12,8 @@
 //! damaged, stale or mismatching one is ignored with a warning. `verify` replays from genesis
 //! and checks that every checkpoint equals the replay at its position.
 
+use std::ops::Range;
+
 use memberledger_core::{
     CardDirectory, Clearing, Hash, MemberState, Policy, PolicyHistory, Timestamp,
 };
@@ -21,6 +23,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::replay::{Members, Projections};
+
+mod check;
+
+pub(crate) use check::Stored;
 
 /// The format version this release writes and reads. Version 2: the member projection gained
 /// the spending window's entries and the day its tier was reached (tiers by spending and
@@ -86,7 +92,17 @@ pub(crate) struct State<'a> {
 
 /// The bytes of a checkpoint of `state` at `position`, whose stored hash is `hash`.
 pub(crate) fn encode(position: u64, hash: &Hash, state: &State<'_>) -> Vec<u8> {
-    let payload = encode_payload(state);
+    encode_in_order(position, hash, state, &sorted_members(state.members))
+}
+
+/// [`encode`] with the members in the order `members` (of `state`'s) gives.
+fn encode_in_order(
+    position: u64,
+    hash: &Hash,
+    state: &State<'_>,
+    members: &[&MemberState],
+) -> Vec<u8> {
+    let payload = encode_payload(state, members);
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&CHECKPOINT_VERSION.to_le_bytes());
@@ -99,8 +115,7 @@ pub(crate) fn encode(position: u64, hash: &Hash, state: &State<'_>) -> Vec<u8> {
 
 /// The payload: frames of a length (u64, little-endian) and CBOR, the first the projections
 /// other than the members, each of the others up to [`MEMBERS_PER_CHUNK`] members.
-fn encode_payload(state: &State<'_>) -> Vec<u8> {
-    let members: Vec<&MemberState> = state.members.values().collect();
+fn encode_payload(state: &State<'_>, members: &[&MemberState]) -> Vec<u8> {
     let chunks: Vec<Vec<u8>> = members.par_chunks(MEMBERS_PER_CHUNK).map(cbor).collect();
     let rest = cbor(&RestRef {
         clearing: state.clearing,
@@ -118,6 +133,16 @@ fn encode_payload(state: &State<'_>) -> Vec<u8> {
     out
 }
 
+/// The member projections in the order a checkpoint holds them: by id, so that equal
+/// projections are always the same bytes (the table's own order depends on its history).
+/// `verify` compares a checkpoint with the replay by encoding the replay's members in this
+/// order and comparing bytes ([`check`]).
+fn sorted_members(members: &Members) -> Vec<&MemberState> {
+    let mut members: Vec<&MemberState> = members.values().collect();
+    members.par_sort_unstable_by(|a, b| a.member.cmp(&b.member));
+    members
+}
+
 /// A value's CBOR.
 fn cbor<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -125,23 +150,28 @@ fn cbor<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bytes
 }
 
-/// Splits a payload into its frames.
-fn frames(payload: &[u8]) -> Result<Vec<&[u8]>, String> {
+/// Splits a payload into its frames: where each lies in it.
+fn frames(payload: &[u8]) -> Result<Vec<Range<usize>>, String> {
     let mut frames = Vec::new();
-    let mut rest = payload;
-    while !rest.is_empty() {
-        let (len, tail) = rest
-            .split_first_chunk::<8>()
+    let mut at = 0;
+    while at < payload.len() {
+        let len = payload[at..]
+            .first_chunk::<8>()
             .ok_or("it does not decode: a frame's length is cut")?;
         let len = usize::try_from(u64::from_le_bytes(*len)).unwrap_or(usize::MAX);
-        if len > tail.len() {
+        let start = at + 8;
+        if len > payload.len() - start {
             return Err("it does not decode: a frame runs past the end".into());
         }
-        let (frame, tail) = tail.split_at(len);
-        frames.push(frame);
-        rest = tail;
+        frames.push(start..start + len);
+        at = start + len;
     }
     Ok(frames)
+}
+
+/// What a frame that does not decode is.
+fn undecodable(e: ciborium::de::Error<std::io::Error>) -> String {
+    format!("it does not decode: {e}")
 }
 
 /// Decodes a payload, its member chunks on every core.
@@ -150,11 +180,10 @@ fn decode_payload(payload: &[u8]) -> Result<Snapshot, String> {
     let (rest, chunks) = frames
         .split_first()
         .ok_or("it does not decode: no projections")?;
-    let undecodable = |e: ciborium::de::Error<std::io::Error>| format!("it does not decode: {e}");
-    let rest: Rest = ciborium::from_reader(*rest).map_err(undecodable)?;
+    let rest: Rest = ciborium::from_reader(&payload[rest.clone()]).map_err(undecodable)?;
     let members = chunks
         .par_iter()
-        .map(|chunk| ciborium::from_reader(*chunk).map_err(undecodable))
+        .map(|chunk| ciborium::from_reader(&payload[chunk.clone()]).map_err(undecodable))
         .collect::<Result<Vec<Vec<MemberState>>, String>>()?;
     Ok(Snapshot {
         members,
@@ -182,6 +211,14 @@ pub(crate) fn another_version(bytes: &[u8]) -> bool {
 /// Decodes a checkpoint's bytes, checking its magic, version and checksum, and that it says
 /// it is at `position` (where the store keeps it).
 pub(crate) fn decode(position: u64, bytes: &[u8]) -> Result<Decoded, String> {
+    let (hash, payload) = checked(position, bytes)?;
+    let snapshot = decode_payload(payload)?;
+    Ok(Decoded { hash, snapshot })
+}
+
+/// The stored chain hash and the payload of a checkpoint's bytes, once its magic, version,
+/// position (`position`, where the store keeps it) and checksum are found sound.
+fn checked(position: u64, bytes: &[u8]) -> Result<(Hash, &[u8]), String> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err("not a checkpoint (too short, or no magic)".into());
     }
@@ -201,8 +238,7 @@ pub(crate) fn decode(position: u64, bytes: &[u8]) -> Result<Decoded, String> {
     if Sha256::digest(payload).as_slice() != &bytes[52..84] {
         return Err("its checksum does not match (damaged)".into());
     }
-    let snapshot = decode_payload(payload)?;
-    Ok(Decoded { hash, snapshot })
+    Ok((hash, payload))
 }
 
 /// The projections of the latest checkpoint that can be used over this log: it decodes, its
@@ -324,39 +360,6 @@ pub(crate) fn prefetch(dir: &std::path::Path) -> Option<Prefetched> {
     })
 }
 
-/// How a checkpoint differs from the replay's state at its position (`members` may keep
-/// consumption records: they are compared as the compact projection a ledger caches), or
-/// `None` when it equals it.
-pub(crate) fn differs(snapshot: &Snapshot, state: &State<'_>) -> Option<String> {
-    if snapshot.member_count() != state.members.len() {
-        return Some(format!(
-            "it holds {} members, the replay {}",
-            snapshot.member_count(),
-            state.members.len()
-        ));
-    }
-    let spending = crate::projection::keeps_spending(state.history);
-    // Compared on every core; the first in the checkpoint's order is named.
-    let different = snapshot.members.par_iter().flatten().find_first(|m| {
-        !state.members.get(&m.member).is_some_and(|fresh| {
-            crate::projection::compact(fresh.clone_without_consumption_records(), spending) == **m
-        })
-    });
-    if let Some(m) = different {
-        return Some(format!("member {} differs", m.member));
-    }
-    if snapshot.clearing != *state.clearing {
-        return Some("the inter-store clearing differs".into());
-    }
-    if snapshot.cards != *state.cards {
-        return Some("the card directory differs".into());
-    }
-    if snapshot.history != *state.history || snapshot.latest_at != state.latest_at {
-        return Some("the policy history differs".into());
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,7 +377,12 @@ mod tests {
     #[test]
     fn frames_split_as_written() {
         let payload = framed(&[b"abc", b"", b"defg"]);
-        assert_eq!(frames(&payload).unwrap(), vec![&b"abc"[..], b"", b"defg"]);
+        let split: Vec<&[u8]> = frames(&payload)
+            .unwrap()
+            .into_iter()
+            .map(|r| &payload[r])
+            .collect();
+        assert_eq!(split, vec![&b"abc"[..], b"", b"defg"]);
         assert!(frames(&[]).unwrap().is_empty());
     }
 

@@ -102,15 +102,15 @@ struct Page {
     places: Places,
     /// The page's command ids, in the order it meets them (the question `places` answers).
     ids: Vec<Uuid>,
-    /// The checkpoints at positions of the page (a full replay's), read and decoded beside
-    /// the reading of the page, for the fold to compare when it reaches them.
+    /// The checkpoints at positions of the page (a full replay's), read and their checksums
+    /// checked beside the reading of the page, for the fold to compare when it reaches them.
     checkpoints: Vec<(u64, CheckpointRead)>,
 }
 
-/// A checkpoint as read for comparison: decoded, or why it cannot be.
-type CheckpointRead = Result<crate::checkpoint::Decoded, String>;
+/// A checkpoint as read for comparison, or why it cannot be.
+type CheckpointRead = Result<crate::checkpoint::Stored, String>;
 
-/// Reads and decodes the checkpoint at `position`; `None` when it is gone, or written in
+/// Reads the checkpoint at `position` for comparison; `None` when it is gone, or written in
 /// another release's format (never used by an open, so nothing to hold against the log: a
 /// ledger upgraded to a release with a new format verifies as before).
 fn read_checkpoint(store: &dyn EventStore, position: u64) -> Option<CheckpointRead> {
@@ -118,15 +118,14 @@ fn read_checkpoint(store: &dyn EventStore, position: u64) -> Option<CheckpointRe
         Err(e) => Some(Err(format!("it cannot be read: {e}"))),
         Ok(None) => None,
         Ok(Some(bytes)) if crate::checkpoint::another_version(&bytes) => None,
-        Ok(Some(bytes)) => Some(crate::checkpoint::decode(position, &bytes)),
+        Ok(Some(bytes)) => Some(crate::checkpoint::Stored::read(position, bytes)),
     }
 }
 
 /// Reads a page from `from` into the buffers of `page` (a page already folded, or a new
 /// one), checks each event of it in parallel, and asks the store where its commands are, all
 /// at once; `prev` is the stored hash before `from`. The checkpoints `wanted` at positions of
-/// the page are read and decoded alongside (their decoding is the larger part of comparing
-/// them).
+/// the page are read alongside, their checksums checked.
 fn read_page(
     store: &dyn EventStore,
     from: u64,
@@ -298,7 +297,7 @@ impl Fold {
             Some(Ok(d)) if d.hash != self.prev => {
                 Some("its hash is not the log's at its position".into())
             }
-            Some(Ok(d)) => crate::checkpoint::differs(&d.snapshot, &state),
+            Some(Ok(d)) => d.differs(&state),
         };
         self.checkpoint_problem = why.map(|why| {
             (
