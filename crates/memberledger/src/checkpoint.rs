@@ -174,17 +174,30 @@ fn undecodable(e: ciborium::de::Error<std::io::Error>) -> String {
     format!("it does not decode: {e}")
 }
 
+/// A payload's first frame decoded (the projections other than the members), and where each
+/// chunk of members lies in it.
+fn split_payload(payload: &[u8]) -> Result<(Rest, Vec<Range<usize>>), String> {
+    let mut frames = frames(payload)?;
+    if frames.is_empty() {
+        return Err("it does not decode: no projections".into());
+    }
+    let rest = frames.remove(0);
+    let rest: Rest = ciborium::from_reader(&payload[rest]).map_err(undecodable)?;
+    Ok((rest, frames))
+}
+
+/// The member chunks at `chunks` of `bytes`, decoded on every core.
+fn decode_chunks(bytes: &[u8], chunks: &[Range<usize>]) -> Result<Vec<Vec<MemberState>>, String> {
+    chunks
+        .par_iter()
+        .map(|chunk| ciborium::from_reader(&bytes[chunk.clone()]).map_err(undecodable))
+        .collect()
+}
+
 /// Decodes a payload, its member chunks on every core.
 fn decode_payload(payload: &[u8]) -> Result<Snapshot, String> {
-    let frames = frames(payload)?;
-    let (rest, chunks) = frames
-        .split_first()
-        .ok_or("it does not decode: no projections")?;
-    let rest: Rest = ciborium::from_reader(&payload[rest.clone()]).map_err(undecodable)?;
-    let members = chunks
-        .par_iter()
-        .map(|chunk| ciborium::from_reader(&payload[chunk.clone()]).map_err(undecodable))
-        .collect::<Result<Vec<Vec<MemberState>>, String>>()?;
+    let (rest, chunks) = split_payload(payload)?;
+    let members = decode_chunks(payload, &chunks)?;
     Ok(Snapshot {
         members,
         clearing: rest.clearing,

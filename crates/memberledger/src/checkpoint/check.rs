@@ -10,7 +10,8 @@ use memberledger_core::{Hash, MemberState};
 use rayon::prelude::*;
 
 use super::{
-    cbor, checked, frames, sorted_members, undecodable, Range, Rest, State, MEMBERS_PER_CHUNK,
+    cbor, checked, decode_chunks, sorted_members, split_payload, Range, Rest, State,
+    MEMBERS_PER_CHUNK,
 };
 
 /// A checkpoint read for comparison with the replay: its header and checksum checked and the
@@ -30,13 +31,9 @@ impl Stored {
     pub(crate) fn read(position: u64, bytes: Vec<u8>) -> Result<Stored, String> {
         let (hash, payload) = checked(position, &bytes)?;
         let offset = bytes.len() - payload.len();
-        let frames = frames(payload)?;
-        let (rest, chunks) = frames
-            .split_first()
-            .ok_or("it does not decode: no projections")?;
-        let rest: Rest = ciborium::from_reader(&payload[rest.clone()]).map_err(undecodable)?;
+        let (rest, chunks) = split_payload(payload)?;
         let chunks = chunks
-            .iter()
+            .into_iter()
             .map(|r| r.start + offset..r.end + offset)
             .collect();
         Ok(Stored {
@@ -91,18 +88,10 @@ impl Stored {
         if same {
             return None;
         }
-        match self.decode_members() {
+        match decode_chunks(&self.bytes, &self.chunks) {
             Ok(members) => member_difference(&members, state, spending),
             Err(why) => Some(why),
         }
-    }
-
-    /// The member chunks decoded, on every core.
-    fn decode_members(&self) -> Result<Vec<Vec<MemberState>>, String> {
-        self.chunks
-            .par_iter()
-            .map(|r| ciborium::from_reader(&self.bytes[r.clone()]).map_err(undecodable))
-            .collect()
     }
 }
 
