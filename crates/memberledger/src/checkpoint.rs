@@ -5,8 +5,9 @@
 //! Layout (version 4): the magic `MLCHKPT\0`, the format version (u32, little-endian), the
 //! position (u64), its chain hash (32 bytes), the SHA-256 of the payload (32 bytes), and the
 //! payload: frames of a length (u64) and CBOR, the first the clearing, card directory, policy
-//! history and latest time, each of the others a chunk of up to 4,096 member projections (so
-//! the chunks are encoded and decoded on every core). A checkpoint is never trusted: `open` uses the latest one
+//! history and latest time, each of the others a chunk of up to 4,096 member projections, in
+//! the order of their ids (so the chunks are encoded and decoded on every core, and equal
+//! projections are the same bytes). A checkpoint is never trusted: `open` uses the latest one
 //! only when it decodes whole, its checksum holds, its position is in the log and the log's
 //! hash there is its hash, and then replays the tail after it with every check of a replay; a
 //! damaged, stale or mismatching one is ignored with a warning. `verify` replays from genesis
