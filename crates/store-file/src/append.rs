@@ -1,7 +1,15 @@
 //! The write path: a batch sealed against the index, its records framed (chunks of at most
-//! `FRAME_BYTES`, the last frame flagged), written with one `write` at the end of the last
-//! segment and synced once, then the index and frame table updated. A failure truncates the
-//! segment back to its acknowledged length and records nothing.
+//! `FRAME_BYTES`, the last frame flagged), written at the end of the last segment and synced,
+//! then the index and frame table updated. A failure truncates the segment back to its
+//! acknowledged length and records nothing.
+//!
+//! An append of several frames is made durable in two steps: the frames before its last are
+//! written and synced, then the last one (the frame that says the append is finished). A
+//! disk may keep the pages of one unsynced write in any order when the power fails; written
+//! at once, an append's last frame could survive whole after an earlier frame was lost, and
+//! the scan, finding a damaged frame with a finished append after it, would have to call the
+//! log corrupt. In two steps, a finished append on disk always has every frame before it
+//! whole: a crash leaves at most a torn tail, which the next open removes.
 
 use std::sync::Arc;
 
@@ -48,7 +56,8 @@ impl FileStore {
             self.start_segment(&mut writer)?;
         }
         let at = writer.end;
-        self.write_synced(&mut writer, &bytes, fault)?;
+        let last = frames.last().map_or(0, |&(offset, _, _)| offset);
+        self.write_synced(&mut writer, (&bytes, last), fault)?;
         let mut state = self.state.write().map_err(|_| poisoned())?;
         let mut first = state.index.head().position + 1;
         for (offset, len, events) in frames {
@@ -78,28 +87,21 @@ impl FileStore {
         Ok(())
     }
 
-    /// Writes `bytes` at the acknowledged end and syncs; on failure truncates back (and, if
-    /// that fails too or the sync failed, refuses appends until a reopen).
+    /// Writes an append's `bytes` (its last frame from byte `last` on) at the acknowledged
+    /// end and makes it durable ([`write_durably`]); on failure truncates back (and, if that
+    /// fails too or a sync failed, refuses appends until a reopen).
     fn write_synced(
         &self,
         writer: &mut Writer,
-        bytes: &[u8],
+        (bytes, last): (&[u8], u64),
         fault: Option<Fault>,
     ) -> Result<(), StoreError> {
-        let written = match fault {
-            Some(Fault::WriteFailsAfter(n)) => {
-                let part = &bytes[..n.min(bytes.len())];
-                segments::write_at(&writer.file, part, writer.end).and(Err(std::io::Error::other(
-                    "no space left on device (injected)",
-                )))
-            }
-            _ => segments::write_at(&writer.file, bytes, writer.end),
+        let mut file = Faulty {
+            file: &writer.file,
+            start: writer.end,
+            fault,
         };
-        let synced = written.and_then(|()| match fault {
-            Some(Fault::SyncFails) => Err(std::io::Error::other("fdatasync failed (injected)")),
-            _ => writer.file.sync_data(),
-        });
-        let Err(e) = synced else {
+        let Err(e) = write_durably(&mut file, bytes, (writer.end, last)) else {
             writer.end += u64::try_from(bytes.len()).unwrap_or(u64::MAX);
             return Ok(());
         };
@@ -115,6 +117,65 @@ impl FileStore {
             &format!("cannot append to {} (nothing was recorded)", name.display()),
             e,
         ))
+    }
+}
+
+/// Where an append is written: a segment, or in tests a record of what was done.
+trait Medium {
+    fn write_at(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()>;
+    fn sync(&mut self) -> std::io::Result<()>;
+}
+
+/// Writes an append's `bytes` at byte `at` of `medium` and makes them durable: the frames
+/// before its last one (from byte `last` of `bytes` on) written and synced first, then the
+/// last frame written and synced, so a finished append is never on disk without every frame
+/// before it (the module's doc).
+fn write_durably(
+    medium: &mut impl Medium,
+    bytes: &[u8],
+    (at, last): (u64, u64),
+) -> std::io::Result<()> {
+    let split = usize::try_from(last)
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
+    let (before, end) = bytes.split_at(split);
+    if !before.is_empty() {
+        medium.write_at(before, at)?;
+        medium.sync()?;
+    }
+    medium.write_at(end, at + last)?;
+    medium.sync()
+}
+
+/// A segment with the fault injected into this append, if any.
+struct Faulty<'a> {
+    file: &'a std::fs::File,
+    /// Where the append starts (a fault counts its bytes from there).
+    start: u64,
+    fault: Option<Fault>,
+}
+
+impl Medium for Faulty<'_> {
+    fn write_at(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+        let Some(Fault::WriteFailsAfter(n)) = self.fault else {
+            return segments::write_at(self.file, bytes, offset);
+        };
+        // The first `n` bytes of the append get through; the write that reaches past them (or
+        // the append's last) fails.
+        let from = usize::try_from(offset.saturating_sub(self.start)).unwrap_or(usize::MAX);
+        let keep = n.saturating_sub(from).min(bytes.len());
+        segments::write_at(self.file, &bytes[..keep], offset)?;
+        if from.saturating_add(bytes.len()) >= n {
+            return Err(std::io::Error::other("no space left on device (injected)"));
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        match self.fault {
+            Some(Fault::SyncFails) => Err(std::io::Error::other("fdatasync failed (injected)")),
+            _ => self.file.sync_data(),
+        }
     }
 }
 
@@ -148,4 +209,49 @@ fn framed(sealed: &[Sealed]) -> (Vec<u8>, Vec<(u64, u32, u64)>) {
         ));
     }
     (bytes, frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What was done to the medium, in order: a write's offset and length, or a sync.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Op {
+        Write(u64, usize),
+        Sync,
+    }
+
+    #[derive(Default)]
+    struct Recorder(Vec<Op>);
+
+    impl Medium for Recorder {
+        fn write_at(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+            self.0.push(Op::Write(offset, bytes.len()));
+            Ok(())
+        }
+        fn sync(&mut self) -> std::io::Result<()> {
+            self.0.push(Op::Sync);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_last_frame_is_written_only_once_every_frame_before_it_is_synced() {
+        let mut m = Recorder::default();
+        write_durably(&mut m, &[7u8; 300], (1000, 200)).unwrap();
+        assert_eq!(
+            m.0,
+            [
+                Op::Write(1000, 200),
+                Op::Sync,
+                Op::Write(1200, 100),
+                Op::Sync
+            ]
+        );
+        // One frame: one write, one sync.
+        let mut m = Recorder::default();
+        write_durably(&mut m, &[7u8; 300], (1000, 0)).unwrap();
+        assert_eq!(m.0, [Op::Write(1000, 300), Op::Sync]);
+    }
 }

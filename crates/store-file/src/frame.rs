@@ -2,8 +2,9 @@
 //! a body; the body is a chunk of consecutive records as the store crate defines them
 //! (`memberledger_store::record`). The header: the body's length (u32), the flags (u32; bit 0:
 //! the last frame of an append), a CRC-32 of those eight bytes, and a CRC-32 of the body; all
-//! little-endian. An append is one or more frames written with one `write`, the last one
-//! flagged: an append whose last frame is missing was never acknowledged.
+//! little-endian. An append is one or more frames, the last one flagged, which is written
+//! only once the frames before it are synced (`append`): an append whose last frame is
+//! missing or damaged was never acknowledged.
 
 /// Bytes of a frame's header.
 pub(crate) const HEADER_LEN: usize = 16;

@@ -13,8 +13,11 @@
 //! the record format the sled store writes too (`memberledger_store::record`): the event's
 //! canonical JSON and chain hash as sealed, so the chain is unchanged.
 //!
-//! Durability (the invariants): an append is one `write` of its frames at the end of the last
-//! segment and one `fdatasync` before it returns; a segment's creation syncs the directory;
+//! Durability (the invariants): an append's frames are written at the end of the last segment
+//! and synced before it returns: one `write` and one `fdatasync` for an append of one frame;
+//! for an append of several, the frames before the last written and synced first, then the
+//! last (the one flagged as finishing the append), so a finished append on disk never has a
+//! frame before it lost to a power failure; a segment's creation syncs the directory;
 //! settings, `FORMAT` and checkpoints are written to a temporary file, synced, renamed and the
 //! directory synced. A write or sync that fails truncates the segment back to the last
 //! acknowledged length (and the store refuses appends until a reopen when that fails too), so

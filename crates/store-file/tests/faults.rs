@@ -115,6 +115,90 @@ fn an_unfinished_append_of_several_frames_is_removed() {
     }
 }
 
+/// The frames of a segment's bytes from byte `from` on, by their headers: each frame's offset
+/// and length, header included.
+fn frames(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
+    let mut at = from;
+    let mut out = Vec::new();
+    while at + 16 <= bytes.len() {
+        let len = 16
+            + usize::try_from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())).unwrap();
+        out.push((at, len));
+        at += len;
+    }
+    out
+}
+
+#[test]
+fn a_power_loss_in_either_step_of_a_long_append_leaves_a_torn_tail() {
+    // An append of several frames is made durable in two steps: the frames before its last,
+    // written and synced; then the last. A power loss may keep any of the unsynced pages of a
+    // step and lose others (zeros in their place): every state it can leave opens with the
+    // append gone and everything acknowledged before it kept.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let store = FileStore::create(&path).unwrap();
+    append(&store, 1, 5, 5);
+    let acknowledged = usize::try_from(len(&segment(&path, 0))).unwrap();
+    append(&store, 6, 400, 395);
+    drop(store);
+    let whole = std::fs::read(segment(&path, 0)).unwrap();
+    let framed = frames(&whole, acknowledged);
+    assert!(framed.len() > 2, "one append, several frames");
+    // Only the last frame says the append is finished (bit 0 of the flags).
+    let flags = |at: usize| u32::from_le_bytes(whole[at + 4..at + 8].try_into().unwrap());
+    assert!(framed
+        .iter()
+        .map(|&(at, _)| flags(at))
+        .eq((0..framed.len()).map(|i| u32::from(i + 1 == framed.len()))));
+    let (last, last_len) = *framed.last().unwrap();
+    let page = 4096;
+    assert!(last_len > page, "the last frame spans pages");
+    let lost_pages = |bytes: &mut Vec<u8>, from: usize, to: usize, keep: usize| {
+        // Every page of `from..to` but those whose number is a multiple of `keep` lost.
+        for (n, start) in (from..to).step_by(page).enumerate() {
+            if n % keep != 0 {
+                bytes[start..(start + page).min(to)].fill(0);
+            }
+        }
+    };
+    // The first step cut short: some pages of the frames before the last kept, the last frame
+    // never written (the file not yet grown to it, or grown with nothing in it).
+    for keep in [2, 3, 5] {
+        for grown in [false, true] {
+            let mut bytes = whole.clone();
+            lost_pages(&mut bytes, acknowledged, last, keep);
+            if grown {
+                bytes[last..].fill(0);
+            } else {
+                bytes.truncate(last);
+            }
+            std::fs::write(segment(&path, 0), &bytes).unwrap();
+            let store = FileStore::open(&path).unwrap();
+            assert_eq!(
+                store.head().unwrap().position,
+                5,
+                "keep {keep}, grown {grown}"
+            );
+            assert!(store.torn_tail().is_some());
+            drop(store);
+            assert_eq!(
+                len(&segment(&path, 0)),
+                u64::try_from(acknowledged).unwrap()
+            );
+        }
+    }
+    // The second step cut short: every frame before the last durable, some pages of the last
+    // lost.
+    for keep in [2, 3] {
+        let mut bytes = whole.clone();
+        lost_pages(&mut bytes, last, whole.len(), keep);
+        std::fs::write(segment(&path, 0), &bytes).unwrap();
+        let store = FileStore::open(&path).unwrap();
+        assert_eq!(store.head().unwrap().position, 5, "last frame, keep {keep}");
+    }
+}
+
 #[test]
 fn a_flipped_byte_in_an_earlier_frame_is_corrupt_never_dropped() {
     let dir = tempfile::tempdir().unwrap();

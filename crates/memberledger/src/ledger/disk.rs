@@ -22,7 +22,8 @@ pub enum StoreKind {
     #[default]
     Sled,
     /// The append-only file store (`memberledger_store_file`): segments of checksummed
-    /// frames, the index in memory, one `write` and one `fdatasync` an append.
+    /// frames, the index in memory, an append written and synced at the end of the log (its
+    /// last frame apart when it has several).
     File,
 }
 
