@@ -27,7 +27,7 @@ use crate::replay::{Members, Projections};
 
 mod check;
 
-pub(crate) use check::Stored;
+pub(crate) use check::difference;
 
 /// The format version this release writes and reads. Version 2: the member projection gained
 /// the spending window's entries and the day its tier was reached (tiers by spending and

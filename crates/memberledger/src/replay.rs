@@ -102,51 +102,20 @@ struct Page {
     places: Places,
     /// The page's command ids, in the order it meets them (the question `places` answers).
     ids: Vec<Uuid>,
-    /// The checkpoints at positions of the page (a full replay's), read and their checksums
-    /// checked beside the reading of the page, for the fold to compare when it reaches them.
-    checkpoints: Vec<(u64, CheckpointRead)>,
-}
-
-/// A checkpoint as read for comparison, or why it cannot be.
-type CheckpointRead = Result<crate::checkpoint::Stored, String>;
-
-/// Reads the checkpoint at `position` for comparison; `None` when it is gone, or written in
-/// another release's format (never used by an open, so nothing to hold against the log: a
-/// ledger upgraded to a release with a new format verifies as before).
-fn read_checkpoint(store: &dyn EventStore, position: u64) -> Option<CheckpointRead> {
-    match store.read_checkpoint(position) {
-        Err(e) => Some(Err(format!("it cannot be read: {e}"))),
-        Ok(None) => None,
-        Ok(Some(bytes)) if crate::checkpoint::another_version(&bytes) => None,
-        Ok(Some(bytes)) => Some(crate::checkpoint::Stored::read(position, bytes)),
-    }
 }
 
 /// Reads a page from `from` into the buffers of `page` (a page already folded, or a new
 /// one), checks each event of it in parallel, and asks the store where its commands are, all
-/// at once; `prev` is the stored hash before `from`. The checkpoints `wanted` at positions of
-/// the page are read alongside, their checksums checked.
+/// at once; `prev` is the stored hash before `from`.
 fn read_page(
     store: &dyn EventStore,
     from: u64,
     prev: Hash,
     full: bool,
-    wanted: &[u64],
     mut page: Page,
 ) -> Result<Page, StoreError> {
     let raw = store.read_raw(from, SCAN_PAGE)?;
-    let end = from + raw.len() as u64;
-    let ((), checkpoints) = rayon::join(
-        || check_page(&raw, &prev, full, &mut page.checked),
-        || {
-            wanted
-                .iter()
-                .filter(|&&p| (from..end).contains(&p))
-                .filter_map(|&p| read_checkpoint(store, p).map(|r| (p, r)))
-                .collect()
-        },
-    );
-    page.checkpoints = checkpoints;
+    check_page(&raw, &prev, full, &mut page.checked);
     page_places(store, &mut page)?;
     Ok(page)
 }
@@ -218,7 +187,6 @@ impl Fold {
         &mut self,
         store: &dyn EventStore,
         places: &mut Places,
-        checkpoints: &mut Vec<(u64, CheckpointRead)>,
         c: Checked,
     ) -> Result<(), Error> {
         let position = c.position;
@@ -268,19 +236,14 @@ impl Fold {
         self.n = position;
         if self.checkpoints.first() == Some(&position) {
             self.checkpoints.remove(0);
-            let read = match checkpoints.first() {
-                Some((p, _)) if *p == position => Some(checkpoints.remove(0).1),
-                _ => None,
-            };
-            self.compare_checkpoint(position, read);
+            self.compare_checkpoint(store, position);
         }
         Ok(())
     }
 
-    /// Compares the checkpoint at `position`, as read beside its page (`None`: gone since),
-    /// with the fold there, keeping the first difference (or failure to read it) as the
-    /// replay's checkpoint problem.
-    fn compare_checkpoint(&mut self, position: u64, read: Option<CheckpointRead>) {
+    /// Compares the checkpoint the store keeps at `position` with the fold there, keeping the
+    /// first difference (or failure to read it) as the replay's checkpoint problem.
+    fn compare_checkpoint(&mut self, store: &dyn EventStore, position: u64) {
         if self.checkpoint_problem.is_some() {
             return;
         }
@@ -291,14 +254,7 @@ impl Fold {
             history: &self.history,
             latest_at: self.latest_at,
         };
-        let why = match read {
-            None => None,
-            Some(Err(why)) => Some(why),
-            Some(Ok(d)) if d.hash != self.prev => {
-                Some("its hash is not the log's at its position".into())
-            }
-            Some(Ok(d)) => d.differs(&state),
-        };
+        let why = crate::checkpoint::difference(store, position, &self.prev, &state);
         self.checkpoint_problem = why.map(|why| {
             (
                 position,
@@ -382,8 +338,7 @@ impl Fold {
     /// past that head is theirs, chained like the rest.
     fn run(&mut self, store: &dyn EventStore, full: bool) -> Result<(), Error> {
         let head = store.head()?;
-        let wanted = self.checkpoints.clone();
-        let mut next = read_page(store, self.n + 1, self.prev, full, &wanted, Page::default())?;
+        let mut next = read_page(store, self.n + 1, self.prev, full, Page::default())?;
         // The buffers of the page before: the page after next is read into them.
         let mut spare = Page::default();
         while let Some(last) = next.checked.last() {
@@ -392,7 +347,7 @@ impl Fold {
             let buffers = std::mem::take(&mut spare);
             let (folded, following) = rayon::join(
                 || self.page(store, page),
-                || read_page(store, from, prev, full, &wanted, buffers),
+                || read_page(store, from, prev, full, buffers),
             );
             spare = folded?;
             next = following?;
@@ -419,7 +374,7 @@ impl Fold {
             places.pop_front();
         }
         for c in page.checked.drain(..) {
-            self.event(store, places, &mut page.checkpoints, c)?;
+            self.event(store, places, c)?;
         }
         Ok(page)
     }

@@ -178,6 +178,14 @@ impl EventStore for FileStore {
         self.checkpoints.read(position)
     }
 
+    fn checkpoint_reader(
+        &self,
+        position: u64,
+    ) -> Result<Option<Box<dyn std::io::Read + '_>>, StoreError> {
+        self.behind.wait();
+        Ok(self.checkpoints.reader(position)?.map(|r| r as _))
+    }
+
     fn write_checkpoint(&self, position: u64, bytes: &[u8]) -> Result<bool, StoreError> {
         if self.is_read_only() {
             return Ok(false);

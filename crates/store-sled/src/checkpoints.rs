@@ -29,6 +29,14 @@ impl SledStore {
         self.checkpoint_files().read(position)
     }
 
+    pub(crate) fn checkpoint_reader_inner(
+        &self,
+        position: u64,
+    ) -> Result<Option<Box<dyn std::io::Read + '_>>, StoreError> {
+        self.behind.wait();
+        Ok(self.checkpoint_files().reader(position)?.map(|r| r as _))
+    }
+
     pub(crate) fn write_checkpoint_inner(
         &self,
         position: u64,

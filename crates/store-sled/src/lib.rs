@@ -212,6 +212,13 @@ impl EventStore for SledStore {
         self.read_checkpoint_inner(position)
     }
 
+    fn checkpoint_reader(
+        &self,
+        position: u64,
+    ) -> Result<Option<Box<dyn std::io::Read + '_>>, StoreError> {
+        self.checkpoint_reader_inner(position)
+    }
+
     fn write_checkpoint(&self, position: u64, bytes: &[u8]) -> Result<bool, StoreError> {
         self.write_checkpoint_inner(position, bytes)
     }

@@ -79,6 +79,15 @@ impl CheckpointFiles {
         }
     }
 
+    /// The checkpoint at `position` opened for reading (buffered), if there is one.
+    pub fn reader(&self, position: u64) -> Result<Option<Box<dyn std::io::Read>>, StoreError> {
+        match File::open(self.dir.join(file_name(position))) {
+            Ok(file) => Ok(Some(Box::new(std::io::BufReader::new(file)))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::storage_caused("cannot read a checkpoint", e)),
+        }
+    }
+
     /// Keeps `bytes` as the checkpoint at `position` ([`write_atomically`]), then removes all
     /// but the latest [`CHECKPOINTS_KEPT`] and any unfinished temporary file.
     pub fn write(&self, position: u64, bytes: &[u8]) -> Result<(), StoreError> {
@@ -115,6 +124,7 @@ pub fn file_name(position: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     #[test]
     fn only_the_latest_checkpoints_are_kept_and_read_back_whole() {
@@ -127,6 +137,15 @@ mod tests {
         assert_eq!(files.positions(), [20, 30]);
         assert_eq!(files.read(30).unwrap().as_deref(), Some(&b"at 30"[..]));
         assert_eq!(files.read(10).unwrap(), None);
+        let mut streamed = Vec::new();
+        files
+            .reader(20)
+            .unwrap()
+            .unwrap()
+            .read_to_end(&mut streamed)
+            .unwrap();
+        assert_eq!(streamed, b"at 20");
+        assert!(files.reader(10).unwrap().is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! memberledger_store::conformance_tests!(MyHarness::new());
 //! ```
 
+use std::io::Read;
 use std::sync::Arc;
 
 use memberledger_core::{
@@ -301,6 +302,31 @@ pub fn meta_round_trips<H: Harness>(h: &H) {
     );
 }
 
+/// A store that keeps checkpoints gives one back whole and as a stream alike, after a reopen
+/// too; one that keeps none (or a position without one) gives nothing either way.
+pub fn checkpoints_read_whole_and_streamed_alike<H: Harness>(h: &H) {
+    let streamed = |s: &H::Store, position: u64| {
+        s.checkpoint_reader(position).unwrap().map(|mut r| {
+            let mut bytes = Vec::new();
+            r.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let s = h.fresh();
+    one(&s, enroll(&s, 1, "M1")).unwrap();
+    let bytes: Vec<u8> = (0..100_000u32)
+        .map(|i| u8::try_from(i % 251).unwrap())
+        .collect();
+    let kept = s.write_checkpoint(1, &bytes).unwrap();
+    assert_eq!(kept, s.keeps_checkpoints());
+    let s = h.reopen(s);
+    let expected = kept.then_some(bytes);
+    assert_eq!(s.read_checkpoint(1).unwrap(), expected);
+    assert_eq!(streamed(&s, 1), expected);
+    assert_eq!(s.read_checkpoint(2).unwrap(), None);
+    assert_eq!(streamed(&s, 2), None);
+}
+
 /// Reopening gives back exactly the same log, indexes and head, and appends continue.
 pub fn reopen_keeps_everything<H: Harness>(h: &H) {
     let s = h.fresh();
@@ -372,6 +398,7 @@ macro_rules! conformance_tests {
             command_places_match_the_records,
             command_records_at_once_match_each,
             meta_round_trips,
+            checkpoints_read_whole_and_streamed_alike,
             reopen_keeps_everything,
             concurrent_appends_keep_one_chain
         );

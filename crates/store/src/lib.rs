@@ -193,6 +193,19 @@ pub trait EventStore: Send + Sync {
         Ok(None)
     }
 
+    /// The checkpoint at `position` as a stream of its bytes, if the store keeps one there:
+    /// for a reader that goes through a checkpoint once, a piece at a time, without holding
+    /// all of it (`verify` comparing one with its replay). The default reads it whole
+    /// ([`read_checkpoint`](EventStore::read_checkpoint)) and streams that.
+    fn checkpoint_reader(
+        &self,
+        position: u64,
+    ) -> Result<Option<Box<dyn std::io::Read + '_>>, StoreError> {
+        Ok(self
+            .read_checkpoint(position)?
+            .map(|bytes| Box::new(std::io::Cursor::new(bytes)) as Box<dyn std::io::Read>))
+    }
+
     /// Keeps `bytes` as the checkpoint at `position`, atomically (a reader finds the whole
     /// checkpoint or none), and may drop older ones. Whether it was kept: a store without a
     /// place for checkpoints, or one that refuses writes, keeps none (the default).

@@ -1,22 +1,206 @@
 //! How `verify` holds a checkpoint to the replay at its position. The member projections are
 //! most of a checkpoint, and decoding them cost more than a fifth of a full verify: instead
 //! the replay's members are encoded as a checkpoint holds them (compact, by id, in the same
-//! chunks) and the bytes compared, which allocates far less. Only when the bytes differ (a
-//! checkpoint that does not equal the replay, or one an earlier build wrote in its table's
-//! order) are the chunks decoded and compared member by member, to name the first that
-//! differs, or to find that none does.
+//! chunks) and the bytes compared, which allocates far less. The checkpoint is streamed from
+//! the store a few chunks at a time into one buffer (its checksum taken as it goes), never
+//! held whole: reading a large one into fresh memory cost more than comparing it. Only when
+//! something differs (a checkpoint that does not equal the replay, a damaged one, or one an
+//! earlier build wrote in its table's order) is it read whole and its chunks decoded and
+//! compared member by member, to say what differs, or to find that nothing does.
+
+use std::io::Read;
 
 use memberledger_core::{Hash, MemberState};
+use memberledger_store::EventStore;
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::{
-    cbor, checked, decode_chunks, sorted_members, split_payload, Range, Rest, State,
-    MEMBERS_PER_CHUNK,
+    another_version, cbor, checked, decode_chunks, sorted_members, split_payload, Range, Rest,
+    State, CHECKPOINT_VERSION, HEADER, MAGIC, MEMBERS_PER_CHUNK,
 };
 
-/// A checkpoint read for comparison with the replay: its header and checksum checked and the
-/// projections other than the members decoded; the member chunks kept as written.
-pub(crate) struct Stored {
+/// Member chunks streamed and compared at a time (compared on every core; about 2 MB each).
+const CHUNKS_AT_ONCE: usize = 8;
+
+/// How the checkpoint the store keeps at `position` differs from the replay's `state` there,
+/// whose stored hash is `hash`: `None` when it equals it, is gone, or is written in another
+/// release's format (never used by an open, so nothing to hold against the log: a ledger
+/// upgraded to a release with a new format verifies as before).
+pub(crate) fn difference(
+    store: &dyn EventStore,
+    position: u64,
+    hash: &Hash,
+    state: &State<'_>,
+) -> Option<String> {
+    match store.checkpoint_reader(position) {
+        Ok(None) => return None,
+        Ok(Some(mut reader)) => {
+            if let Streamed::Equal | Streamed::OtherVersion =
+                streamed(&mut reader, (position, hash), state)
+            {
+                return None;
+            }
+        }
+        Err(_) => {}
+    }
+    // Something differs, or it could not be streamed: read whole, to say what.
+    match store.read_checkpoint(position) {
+        Err(e) => Some(format!("it cannot be read: {e}")),
+        Ok(None) => None,
+        Ok(Some(bytes)) if another_version(&bytes) => None,
+        Ok(Some(bytes)) => match Stored::read(position, bytes) {
+            Err(why) => Some(why),
+            Ok(stored) if stored.hash != *hash => {
+                Some("its hash is not the log's at its position".into())
+            }
+            Ok(stored) => stored.differs(state),
+        },
+    }
+}
+
+/// What streaming a checkpoint found.
+#[derive(Debug, PartialEq, Eq)]
+enum Streamed {
+    /// Every byte is what the replay's state makes, and the checksum holds.
+    Equal,
+    /// It is written in another format version.
+    OtherVersion,
+    /// Something differs or is damaged: read it whole to say what.
+    Unsure,
+}
+
+/// Streams the checkpoint from `reader` against the replay's `state` at `position`, whose
+/// stored hash is `hash`.
+fn streamed(reader: &mut dyn Read, (position, hash): (u64, &Hash), state: &State<'_>) -> Streamed {
+    let mut header = [0u8; HEADER];
+    if reader.read_exact(&mut header).is_err() || &header[..8] != MAGIC {
+        return Streamed::Unsure;
+    }
+    if header[8..12] != CHECKPOINT_VERSION.to_le_bytes() {
+        return Streamed::OtherVersion;
+    }
+    if header[12..20] != position.to_le_bytes() || header[20..52] != hash[..] {
+        return Streamed::Unsure;
+    }
+    let mut payload = Payload {
+        reader,
+        sha: Sha256::new(),
+        buf: Vec::new(),
+    };
+    let equal = payload.rest_equals(state)
+        && payload.members_equal(state)
+        && payload.sha.finalize().as_slice() == &header[52..84];
+    if equal {
+        Streamed::Equal
+    } else {
+        Streamed::Unsure
+    }
+}
+
+/// A checkpoint's payload being streamed: its frames read into one buffer, its checksum
+/// taken as they are.
+struct Payload<'r> {
+    reader: &'r mut dyn Read,
+    sha: Sha256,
+    buf: Vec<u8>,
+}
+
+impl Payload<'_> {
+    /// Reads the next frame's bytes onto the end of the buffer: where they are in it, `None`
+    /// at the end of the payload, `Err` when a frame is cut or cannot be read.
+    fn frame(&mut self) -> Result<Option<Range<usize>>, ()> {
+        let mut len = [0u8; 8];
+        let mut got = 0;
+        while got < len.len() {
+            match self.reader.read(&mut len[got..]) {
+                Ok(0) if got == 0 => return Ok(None),
+                Ok(0) | Err(_) => return Err(()),
+                Ok(n) => got += n,
+            }
+        }
+        self.sha.update(len);
+        let len = u64::from_le_bytes(len);
+        let start = self.buf.len();
+        // Read up to the end of the stream at most, whatever a damaged length says.
+        let read = self.reader.take(len).read_to_end(&mut self.buf);
+        if read.ok().map(|n| n as u64) != Some(len) {
+            return Err(());
+        }
+        self.sha.update(&self.buf[start..]);
+        Ok(Some(start..self.buf.len()))
+    }
+
+    /// Whether the first frame holds the projections other than the members as the replay
+    /// has them.
+    fn rest_equals(&mut self, state: &State<'_>) -> bool {
+        self.buf.clear();
+        let Ok(Some(range)) = self.frame() else {
+            return false;
+        };
+        ciborium::from_reader::<Rest, _>(&self.buf[range])
+            .is_ok_and(|rest| rest_difference(&rest, state).is_none())
+    }
+
+    /// Whether the member chunks that follow are, byte for byte, what the replay's members
+    /// make, [`CHUNKS_AT_ONCE`] at a time.
+    fn members_equal(&mut self, state: &State<'_>) -> bool {
+        let spending = crate::projection::keeps_spending(state.history);
+        let ours = sorted_members(state.members);
+        let mut ours = ours.chunks(MEMBERS_PER_CHUNK);
+        loop {
+            self.buf.clear();
+            let mut ranges = Vec::with_capacity(CHUNKS_AT_ONCE);
+            while ranges.len() < CHUNKS_AT_ONCE {
+                match self.frame() {
+                    Ok(Some(range)) => ranges.push(range),
+                    Ok(None) => break,
+                    Err(()) => return false,
+                }
+            }
+            if ranges.is_empty() {
+                return ours.next().is_none();
+            }
+            let batch: Vec<&[&MemberState]> = ours.by_ref().take(ranges.len()).collect();
+            let same = batch.len() == ranges.len()
+                && batch
+                    .par_iter()
+                    .zip(ranges.par_iter())
+                    .all(|(chunk, r)| chunk_is(chunk, &self.buf[r.clone()], spending));
+            if !same {
+                return false;
+            }
+        }
+    }
+}
+
+/// Whether a chunk of the replay's members, made compact as a ledger caches them, encodes
+/// to `bytes`.
+fn chunk_is(chunk: &[&MemberState], bytes: &[u8], spending: bool) -> bool {
+    let compact: Vec<MemberState> = chunk
+        .iter()
+        .map(|m| crate::projection::compact(m.clone_without_consumption_records(), spending))
+        .collect();
+    cbor(&compact) == bytes
+}
+
+/// How the projections other than the members differ from the replay's, if they do.
+fn rest_difference(rest: &Rest, state: &State<'_>) -> Option<String> {
+    if rest.clearing != *state.clearing {
+        return Some("the inter-store clearing differs".into());
+    }
+    if rest.cards != *state.cards {
+        return Some("the card directory differs".into());
+    }
+    if rest.history != *state.history || rest.latest_at != state.latest_at {
+        return Some("the policy history differs".into());
+    }
+    None
+}
+
+/// A checkpoint read whole for comparison with the replay: its header and checksum checked
+/// and the projections other than the members decoded; the member chunks kept as written.
+struct Stored {
     /// The log's stored hash at its position, as the checkpoint says.
     pub hash: Hash,
     rest: Rest,
@@ -28,7 +212,7 @@ pub(crate) struct Stored {
 impl Stored {
     /// Reads the checkpoint the store keeps at `position` from its `bytes`, or says why it
     /// cannot be read.
-    pub(crate) fn read(position: u64, bytes: Vec<u8>) -> Result<Stored, String> {
+    fn read(position: u64, bytes: Vec<u8>) -> Result<Stored, String> {
         let (hash, payload) = checked(position, &bytes)?;
         let offset = bytes.len() - payload.len();
         let (rest, chunks) = split_payload(payload)?;
@@ -47,21 +231,9 @@ impl Stored {
     /// How the checkpoint differs from the replay's `state` at its position (whose members
     /// may keep consumption records: they are compared as the compact projection a ledger
     /// caches), or `None` when it equals it.
-    pub(crate) fn differs(&self, state: &State<'_>) -> Option<String> {
-        if let Some(why) = self.members_differ(state) {
-            return Some(why);
-        }
-        let rest = &self.rest;
-        if rest.clearing != *state.clearing {
-            return Some("the inter-store clearing differs".into());
-        }
-        if rest.cards != *state.cards {
-            return Some("the card directory differs".into());
-        }
-        if rest.history != *state.history || rest.latest_at != state.latest_at {
-            return Some("the policy history differs".into());
-        }
-        None
+    fn differs(&self, state: &State<'_>) -> Option<String> {
+        self.members_differ(state)
+            .or_else(|| rest_difference(&self.rest, state))
     }
 
     /// Whether the member chunks are, byte for byte, what the replay's members make; when
@@ -73,18 +245,7 @@ impl Stored {
             && ours
                 .par_chunks(MEMBERS_PER_CHUNK)
                 .zip(self.chunks.par_iter())
-                .all(|(chunk, theirs)| {
-                    let compact: Vec<MemberState> = chunk
-                        .iter()
-                        .map(|m| {
-                            crate::projection::compact(
-                                m.clone_without_consumption_records(),
-                                spending,
-                            )
-                        })
-                        .collect();
-                    cbor(&compact) == self.bytes[theirs.clone()]
-                });
+                .all(|(chunk, theirs)| chunk_is(chunk, &self.bytes[theirs.clone()], spending));
         if same {
             return None;
         }
@@ -184,6 +345,75 @@ mod tests {
             let expected = change.then(|| format!("member {} differs", written[at].member));
             prop_assert_eq!(stored.differs(&replay), expected);
         }
+    }
+
+    /// A checkpoint of `n` enrolled members (ids from 1), with the state it was written from.
+    fn written(n: u16, history: &PolicyHistory) -> (Members, Vec<u8>) {
+        let spending = crate::projection::keeps_spending(history);
+        let mut members = Members::default();
+        for id in 1..=n {
+            let cached = crate::projection::compact(enrolled(history, id, 1), spending);
+            members.insert(Box::new(cached));
+        }
+        let (clearing, cards) = (Clearing::default(), CardDirectory::default());
+        let state = State {
+            members: &members,
+            clearing: &clearing,
+            cards: &cards,
+            history,
+            latest_at: None,
+        };
+        let bytes = super::super::encode(42, &[5; 32], &state);
+        (members, bytes)
+    }
+
+    proptest! {
+        // A case of more chunks than a batch enrols tens of thousands of members: few cases.
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        /// Streamed, a checkpoint equals the state it was written from (over several batches
+        /// of chunks); any byte changed, any cut or any byte more, and it does not.
+        #[test]
+        fn a_streamed_checkpoint_equals_its_state_and_nothing_else(
+            n in prop_oneof![0u16..50, Just(u16::try_from(MEMBERS_PER_CHUNK * (CHUNKS_AT_ONCE + 1) + 3).unwrap())],
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let history = PolicyHistory::new(Policy::builtin());
+            let (members, bytes) = written(n, &history);
+            let (clearing, cards) = (Clearing::default(), CardDirectory::default());
+            let state = State { members: &members, clearing: &clearing, cards: &cards, history: &history, latest_at: None };
+            let stream = |b: &[u8]| streamed(&mut &b[..], (42, &[5; 32]), &state);
+            prop_assert_eq!(stream(&bytes), Streamed::Equal);
+            prop_assert_eq!(streamed(&mut &bytes[..], (42, &[6; 32]), &state), Streamed::Unsure);
+            prop_assert_eq!(streamed(&mut &bytes[..], (41, &[5; 32]), &state), Streamed::Unsure);
+            let i = at.index(bytes.len());
+            let mut changed = bytes.clone();
+            changed[i] ^= flip;
+            prop_assert_ne!(stream(&changed), Streamed::Equal);
+            prop_assert_ne!(stream(&bytes[..i]), Streamed::Equal);
+            let mut longer = bytes.clone();
+            longer.push(flip);
+            prop_assert_ne!(stream(&longer), Streamed::Equal);
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_version_is_not_compared() {
+        let history = PolicyHistory::new(Policy::builtin());
+        let (members, mut bytes) = written(3, &history);
+        bytes[8..12].copy_from_slice(&(CHECKPOINT_VERSION + 1).to_le_bytes());
+        let (clearing, cards) = (Clearing::default(), CardDirectory::default());
+        let state = State {
+            members: &members,
+            clearing: &clearing,
+            cards: &cards,
+            history: &history,
+            latest_at: None,
+        };
+        assert_eq!(
+            streamed(&mut &bytes[..], (42, &[5; 32]), &state),
+            Streamed::OtherVersion
+        );
     }
 
     #[test]
