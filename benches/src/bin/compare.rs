@@ -11,7 +11,10 @@
 //! ```
 //!
 //! `--scale X` runs `X` times 1,000,000 commands over `X` times 100,000 members (a list runs
-//! one after another). Commands are generated as they are executed, so a run holds only its
+//! one after another). `--runs N` runs every system `N` times, the systems in turn (so a slow
+//! minute of a shared machine falls on each alike), and reports the median of each figure,
+//! with the range of each ratio to SQLite over the runs (each run's figures divided by the same
+//! run's SQLite figures). Commands are generated as they are executed, so a run holds only its
 //! own state. Memory per member is measured with a counting allocator: the heap the opened
 //! ledger holds (projections, store index, sled's cache) and, apart, the heap of an exact copy
 //! of every member projection, each divided by the members. memberledger's durable groups run
@@ -34,9 +37,10 @@ use serde_json::{json, Value};
 #[path = "compare/postgres.rs"]
 mod postgres;
 
-const USAGE: &str = "usage: compare [--commands N --members N --stores N | --scale 0.1,1,10] [--systems memberledger,memberledger-file,sqlite,sled,hledger] [--dir DIR]
+const USAGE: &str = "usage: compare [--commands N --members N --stores N | --scale 0.1,1,10] [--systems memberledger,memberledger-file,sqlite,sled,hledger] [--runs N] [--dir DIR]
   --scale S runs S x (1,000,000 commands, 100,000 members, 50 stores); the default is one run of
-  the given (or default) size with every system.";
+  the given (or default) size with every system. --runs N runs each system N times in turn and
+  reports medians, with the range of the ratios to SQLite.";
 
 /// Counts the heap in use, for memory per member projection; mimalloc underneath, as the CLI
 /// uses (every system runs in a process of this binary, so all have the same allocator).
@@ -58,6 +62,8 @@ struct Args {
     scales: Vec<f64>,
     /// sled's page cache bound for memberledger, in MiB (`--cache-mb`; none: sled's default).
     cache_mb: Option<u64>,
+    /// Runs of every system, in turn (`--runs`; medians reported).
+    runs: usize,
 }
 
 fn args() -> Args {
@@ -78,6 +84,7 @@ fn args() -> Args {
         .to_vec(),
         scales: Vec::new(),
         cache_mb: None,
+        runs: 1,
     };
     // The Postgres column, in the same run, when a database is given.
     if std::env::var_os("MEMBERLEDGER_PG_URL").is_some_and(|u| !u.is_empty()) {
@@ -93,6 +100,7 @@ fn args() -> Args {
             "--dir" => a.dir = Some(PathBuf::from(v())),
             "--system" => a.system = Some(v()),
             "--cache-mb" => a.cache_mb = Some(v().parse().expect("a number")),
+            "--runs" => a.runs = v().parse::<usize>().expect("a number").max(1),
             "--systems" => a.systems = v().split(',').map(str::to_owned).collect(),
             "--scale" => {
                 a.scales = v()
@@ -145,6 +153,7 @@ fn main() {
                     systems: a.systems.clone(),
                     scales: Vec::new(),
                     cache_mb: a.cache_mb,
+                    runs: a.runs,
                 };
                 orchestrate(&run);
             }
@@ -154,36 +163,128 @@ fn main() {
 
 fn orchestrate(a: &Args) {
     let tmp = tempfile::tempdir().expect("a temporary directory");
-    let me = std::env::current_exe().expect("own path");
-    let mut results: Vec<Value> = Vec::new();
-    for system in &a.systems {
-        let system = system.as_str();
-        eprintln!("running {system} …");
-        let mut child = Process::new(&me);
-        if let Some(mb) = a.cache_mb {
-            child.args(["--cache-mb", &mb.to_string()]);
+    // Each run's results, the systems in turn within a run.
+    let mut runs: Vec<Vec<Value>> = Vec::new();
+    for run in 0..a.runs {
+        let mut results = Vec::new();
+        // A run's files (hledger reads the journal memberledger's run exported) go before the
+        // next run: the disk holds one run at a time.
+        let dir = tmp.path().join(format!("run-{run}"));
+        std::fs::create_dir_all(&dir).expect("a run's directory");
+        for system in &a.systems {
+            if a.runs > 1 {
+                eprintln!("running {system} (run {} of {}) …", run + 1, a.runs);
+            } else {
+                eprintln!("running {system} …");
+            }
+            if let Some(result) = run_child(a, system, &dir) {
+                results.push(result);
+            }
         }
-        let out = child
-            .args(["--system", system, "--dir"])
-            .arg(tmp.path())
-            .args([
-                "--commands",
-                &a.commands.to_string(),
-                "--members",
-                &a.members.to_string(),
-                "--stores",
-                &a.stores.to_string(),
-            ])
-            .output()
-            .expect("the child runs");
-        if !out.status.success() {
-            eprintln!("{system} failed: {}", String::from_utf8_lossy(&out.stderr));
-            continue;
-        }
-        let line = String::from_utf8_lossy(&out.stdout);
-        results.push(serde_json::from_str(line.trim()).expect("a JSON result"));
+        let _ = std::fs::remove_dir_all(&dir);
+        runs.push(results);
     }
-    print_table(a, &results);
+    let medians = median_results(&a.systems, &runs);
+    print_table(a, &medians);
+    if a.runs > 1 {
+        print_ratio_ranges(&runs);
+    }
+}
+
+/// Runs `system` in a child process of this binary with its files in `dir`: its result, or
+/// `None` (said on standard error) when it failed.
+fn run_child(a: &Args, system: &str, dir: &Path) -> Option<Value> {
+    let me = std::env::current_exe().expect("own path");
+    let mut child = Process::new(&me);
+    if let Some(mb) = a.cache_mb {
+        child.args(["--cache-mb", &mb.to_string()]);
+    }
+    let out = child
+        .args(["--system", system, "--dir"])
+        .arg(dir)
+        .args([
+            "--commands",
+            &a.commands.to_string(),
+            "--members",
+            &a.members.to_string(),
+            "--stores",
+            &a.stores.to_string(),
+        ])
+        .output()
+        .expect("the child runs");
+    if !out.status.success() {
+        eprintln!("{system} failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let line = String::from_utf8_lossy(&out.stdout);
+    Some(serde_json::from_str(line.trim()).expect("a JSON result"))
+}
+
+/// Each system's figures over the runs: the median of every number (the first run's value
+/// for anything else).
+fn median_results(systems: &[String], runs: &[Vec<Value>]) -> Vec<Value> {
+    systems
+        .iter()
+        .filter_map(|system| {
+            let all: Vec<&Value> = runs
+                .iter()
+                .filter_map(|r| r.iter().find(|v| v["system"] == system.as_str()))
+                .collect();
+            let mut merged = (*all.first()?).clone();
+            if let Some(fields) = merged.as_object_mut() {
+                for (key, value) in fields.iter_mut() {
+                    let mut xs: Vec<f64> = all.iter().filter_map(|v| v[key].as_f64()).collect();
+                    if xs.len() == all.len() && value.is_number() {
+                        xs.sort_by(f64::total_cmp);
+                        *value = json!(median(&xs));
+                    }
+                }
+            }
+            Some(merged)
+        })
+        .collect()
+}
+
+/// The median of sorted `xs` (not empty).
+fn median(xs: &[f64]) -> f64 {
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// The range over the runs of each of our systems' ratios to SQLite (each run's figures divided
+/// by the same run's SQLite figures).
+fn print_ratio_ranges(runs: &[Vec<Value>]) {
+    let f = |r: &[Value], system: &str, k: &str| {
+        r.iter()
+            .find(|v| v["system"] == system)
+            .and_then(|v| v[k].as_f64())
+    };
+    println!();
+    for ours in ["memberledger", "memberledger-file"] {
+        for (key, what) in [
+            ("commands_per_s", "durable commands/s"),
+            ("replay_events_per_s", "replay events/s"),
+        ] {
+            let mut ratios: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| Some(f(r, ours, key)? / f(r, "sqlite", key)?))
+                .collect();
+            if ratios.is_empty() {
+                continue;
+            }
+            ratios.sort_by(f64::total_cmp);
+            let listed: Vec<String> = ratios.iter().map(|x| format!("{x:.2}")).collect();
+            println!(
+                "{ours} / SQLite, {what}, each run: {} (median {:.2}x)",
+                listed.join(", "),
+                median(&ratios)
+            );
+        }
+    }
 }
 
 fn print_table(a: &Args, results: &[Value]) {
