@@ -92,21 +92,27 @@ fn a_last_append_whose_pages_were_lost_is_removed() {
     assert_eq!(store.head().unwrap().position, 3);
 }
 
-#[test]
-fn an_unfinished_append_of_several_frames_is_removed() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l");
-    let store = FileStore::create(&path).unwrap();
+/// A store at `path` with five commands in one append, then one append long enough for
+/// several frames: the length of the first, and the segment's bytes.
+fn with_a_long_append(path: &Path) -> (usize, Vec<u8>) {
+    let store = FileStore::create(path).unwrap();
     append(&store, 1, 5, 5);
-    let acknowledged = usize::try_from(len(&segment(&path, 0))).unwrap();
-    // Enough records for several frames in one append.
+    let acknowledged = usize::try_from(len(&segment(path, 0))).unwrap();
     append(&store, 6, 400, 395);
     drop(store);
-    let bytes = std::fs::read(segment(&path, 0)).unwrap();
+    let bytes = std::fs::read(segment(path, 0)).unwrap();
     assert!(
         bytes.len() - acknowledged > 2 * 64 * 1024,
         "one append, several frames"
     );
+    (acknowledged, bytes)
+}
+
+#[test]
+fn an_unfinished_append_of_several_frames_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let (acknowledged, bytes) = with_a_long_append(&path);
     // Cut after the first frame (64 KiB of records and its header): whole frames, no last one.
     for cut in [acknowledged + 70 * 1024, bytes.len() - 1] {
         std::fs::write(segment(&path, 0), &bytes[..cut]).unwrap();
@@ -137,12 +143,7 @@ fn a_power_loss_in_either_step_of_a_long_append_leaves_a_torn_tail() {
     // append gone and everything acknowledged before it kept.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l");
-    let store = FileStore::create(&path).unwrap();
-    append(&store, 1, 5, 5);
-    let acknowledged = usize::try_from(len(&segment(&path, 0))).unwrap();
-    append(&store, 6, 400, 395);
-    drop(store);
-    let whole = std::fs::read(segment(&path, 0)).unwrap();
+    let (acknowledged, whole) = with_a_long_append(&path);
     let framed = frames(&whole, acknowledged);
     assert!(framed.len() > 2, "one append, several frames");
     // Only the last frame says the append is finished (bit 0 of the flags).
