@@ -159,9 +159,12 @@ impl Timestamp {
     /// digit, and returns its length; `None` for a leap second or a year past 9999, which
     /// chrono writes.
     fn ascii(&self, buf: &mut [u8; 30]) -> Option<usize> {
-        let t = self.0;
+        // The date and time of day once (each accessor of a `DateTime` would apply the
+        // offset again).
+        let naive = self.0.naive_utc();
+        let (d, t) = (naive.date(), naive.time());
         let nanos = t.nanosecond();
-        let year = u32::try_from(t.year()).ok()?;
+        let year = u32::try_from(d.year()).ok()?;
         if nanos >= 1_000_000_000 || year > 9999 {
             return None;
         }
@@ -173,8 +176,8 @@ impl Timestamp {
             }
         };
         put(0, year, 4);
-        put(5, t.month(), 2);
-        put(8, t.day(), 2);
+        put(5, d.month(), 2);
+        put(8, d.day(), 2);
         put(11, t.hour(), 2);
         put(14, t.minute(), 2);
         put(17, t.second(), 2);

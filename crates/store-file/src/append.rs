@@ -14,11 +14,11 @@
 use std::sync::Arc;
 
 use memberledger_core::RecordedEvent;
-use memberledger_store::record::encode_chunks;
+use memberledger_store::record::{chunk_layout, encode_chunk_into};
 use memberledger_store::{Append, AppendConflict, Index, Sealed, StoreError};
 
 use crate::faults::Fault;
-use crate::frame::{push_frame, FRAME_BYTES};
+use crate::frame::{self, FRAME_BYTES};
 use crate::scan::FrameAt;
 use crate::segments::{self, storage};
 use crate::{poisoned, FileStore, Writer};
@@ -180,32 +180,30 @@ impl Medium for Faulty<'_> {
 }
 
 /// The frames of sealed commands, as one buffer, and each frame's offset in it, length and
-/// number of events.
+/// number of events. Each chunk's records are encoded straight into their frame.
 fn framed(sealed: &[Sealed]) -> (Vec<u8>, Vec<(u64, u32, u64)>) {
-    let chunks = encode_chunks(sealed, FRAME_BYTES);
-    let size: usize = chunks
+    let chunks = chunk_layout(sealed, FRAME_BYTES);
+    let size: usize = sealed
         .iter()
-        .map(|(_, c)| c.len() + crate::frame::HEADER_LEN)
-        .sum();
+        .map(|s| 100 + s.json.iter().map(|j| 36 + j.len()).sum::<usize>())
+        .sum::<usize>()
+        + chunks.len() * (crate::frame::HEADER_LEN + 1);
     let mut bytes = Vec::with_capacity(size);
     let mut frames = Vec::with_capacity(chunks.len());
-    let next_first = |i: usize| {
-        chunks.get(i + 1).map_or_else(
-            || {
-                let last = sealed.last().expect("not empty").record.clone();
-                last.first_position + u64::from(last.count)
-            },
-            |(first, _)| *first,
-        )
-    };
-    for (i, (first, chunk)) in chunks.iter().enumerate() {
-        let offset = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        push_frame(&mut bytes, chunk, i + 1 == chunks.len());
-        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX) - offset;
+    let end = sealed
+        .last()
+        .map_or(0, |s| s.record.first_position + u64::from(s.record.count));
+    for (i, (first, records)) in chunks.iter().enumerate() {
+        let offset = bytes.len();
+        let last = i + 1 == chunks.len();
+        frame::framing(&mut bytes, last, |body| {
+            encode_chunk_into(&sealed[records.clone()], body);
+        });
+        let next_first = chunks.get(i + 1).map_or(end, |(f, _)| *f);
         frames.push((
-            offset,
-            u32::try_from(len).expect("bounded"),
-            next_first(i) - first,
+            u64::try_from(offset).unwrap_or(u64::MAX),
+            u32::try_from(bytes.len() - offset).expect("bounded"),
+            next_first - first,
         ));
     }
     (bytes, frames)

@@ -39,16 +39,28 @@ impl Header {
 }
 
 /// Appends a frame holding `body` to `out`.
+#[cfg(test)]
 pub(crate) fn push_frame(out: &mut Vec<u8>, body: &[u8], end: bool) {
+    framing(out, end, |b| b.extend_from_slice(body));
+}
+
+/// Appends a frame to `out` whose body `write` appends (to `out` itself, after room left for
+/// the header, which is then filled in).
+pub(crate) fn framing(out: &mut Vec<u8>, end: bool, write: impl FnOnce(&mut Vec<u8>)) {
+    let at = out.len();
+    out.resize(at + HEADER_LEN, 0);
+    write(out);
+    let body = &out[at + HEADER_LEN..];
     let len = u32::try_from(body.len()).expect("a frame body is bounded by BODY_MAX");
+    let body_crc = crc32fast::hash(body);
     let flags = if end { END } else { 0 };
-    let mut head = [0u8; 8];
+    let mut head = [0u8; HEADER_LEN];
     head[..4].copy_from_slice(&len.to_le_bytes());
-    head[4..].copy_from_slice(&flags.to_le_bytes());
-    out.extend_from_slice(&head);
-    out.extend_from_slice(&crc32fast::hash(&head).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
-    out.extend_from_slice(body);
+    head[4..8].copy_from_slice(&flags.to_le_bytes());
+    let head_crc = crc32fast::hash(&head[..8]);
+    head[8..12].copy_from_slice(&head_crc.to_le_bytes());
+    head[12..].copy_from_slice(&body_crc.to_le_bytes());
+    out[at..at + HEADER_LEN].copy_from_slice(&head);
 }
 
 /// The header at the start of `bytes`, if it is whole and checks (its CRC, known flags, a

@@ -9,6 +9,8 @@
 //! Everything the log index needs (command id, member, event count, each event's hash) is in
 //! the record's header and event prefixes, so an index is rebuilt without parsing any JSON.
 
+use std::ops::Range;
+
 use memberledger_core::{MemberId, Uuid, ID_LEN_MAX};
 use sha2::digest::typenum::Unsigned;
 use sha2::digest::OutputSizeUser;
@@ -50,23 +52,33 @@ pub struct Record<'a> {
 
 /// A sealed command's record.
 pub fn encode_record(s: &Sealed) -> Vec<u8> {
-    let member = s.record.member.as_str().as_bytes();
-    let size: usize = 1
-        + 16
+    let mut v = Vec::with_capacity(record_len(s));
+    encode_record_into(s, &mut v);
+    v
+}
+
+/// The length of a sealed command's record.
+fn record_len(s: &Sealed) -> usize {
+    1 + 16
         + 32
         + 1
-        + member.len()
+        + s.record.member.as_str().len()
         + 4
         + CHECKSUM_LEN
-        + s.json.iter().map(|j| 36 + j.len()).sum::<usize>();
-    let mut v = Vec::with_capacity(size);
+        + s.json.iter().map(|j| 36 + j.len()).sum::<usize>()
+}
+
+/// Appends a sealed command's record to `v`.
+fn encode_record_into(s: &Sealed, v: &mut Vec<u8>) {
+    let member = s.record.member.as_str().as_bytes();
+    let start = v.len();
     v.push(RECORD_FORMAT);
     v.extend_from_slice(s.record.command.as_bytes());
     v.extend_from_slice(&s.record.digest);
     v.push(u8::try_from(member.len()).expect("ids are at most 64 bytes"));
     v.extend_from_slice(member);
     v.extend_from_slice(&s.record.count.to_be_bytes());
-    let header_len = v.len();
+    let header_end = v.len();
     for (e, j) in s.events.iter().zip(&s.json) {
         v.extend_from_slice(&e.hash);
         v.extend_from_slice(
@@ -79,32 +91,56 @@ pub fn encode_record(s: &Sealed) -> Vec<u8> {
     // The chain covers each event's bytes (and names the exact position of a damaged one) but
     // not the record's header: command id, digest, member, count. A checksum of the header
     // closes the record, so a damaged header is found too.
-    let sum = Sha256::digest(&v[..header_len]);
+    let sum = Sha256::digest(&v[start..header_end]);
     v.extend_from_slice(&sum);
-    v
+}
+
+/// How sealed records are laid out in chunks of at most `max_bytes` (a larger record alone):
+/// each chunk's first position and the records it holds (a range of `sealed`), in order.
+pub fn chunk_layout(sealed: &[Sealed], max_bytes: usize) -> Vec<(u64, Range<usize>)> {
+    let mut chunks: Vec<(u64, Range<usize>)> = Vec::new();
+    let mut bytes = 0;
+    for (i, s) in sealed.iter().enumerate() {
+        let len = 4 + record_len(s);
+        match chunks.last_mut() {
+            Some((_, records)) if bytes + len <= max_bytes => {
+                records.end = i + 1;
+                bytes += len;
+            }
+            _ => {
+                chunks.push((s.record.first_position, i..i + 1));
+                bytes = 1 + len;
+            }
+        }
+    }
+    chunks
+}
+
+/// Appends the chunk of `records` (one chunk of a [`chunk_layout`]) to `out`.
+pub fn encode_chunk_into(records: &[Sealed], out: &mut Vec<u8>) {
+    out.push(CHUNK_FORMAT);
+    for s in records {
+        let len = record_len(s);
+        out.extend_from_slice(&u32::try_from(len).expect("records are small").to_be_bytes());
+        let at = out.len();
+        encode_record_into(s, out);
+        debug_assert_eq!(out.len() - at, len, "record_len is the record's length");
+    }
 }
 
 /// Lays sealed records out in chunks of at most `max_bytes` (a larger record alone): each
 /// chunk's first position and value.
 pub fn encode_chunks(sealed: &[Sealed], max_bytes: usize) -> Vec<(u64, Vec<u8>)> {
-    let mut chunks: Vec<(u64, Vec<u8>)> = Vec::new();
-    for s in sealed {
-        let record = encode_record(s);
-        let fits = chunks
-            .last()
-            .is_some_and(|(_, c)| c.len() + 4 + record.len() <= max_bytes);
-        if !fits {
-            chunks.push((s.record.first_position, vec![CHUNK_FORMAT]));
-        }
-        let chunk = &mut chunks.last_mut().expect("pushed above").1;
-        chunk.extend_from_slice(
-            &u32::try_from(record.len())
-                .expect("records are small")
-                .to_be_bytes(),
-        );
-        chunk.extend_from_slice(&record);
-    }
-    chunks
+    chunk_layout(sealed, max_bytes)
+        .into_iter()
+        .map(|(first, records)| {
+            let records = &sealed[records];
+            let size = 1 + records.iter().map(|s| 4 + record_len(s)).sum::<usize>();
+            let mut chunk = Vec::with_capacity(size);
+            encode_chunk_into(records, &mut chunk);
+            (first, chunk)
+        })
+        .collect()
 }
 
 /// The records of one stored value, the first at position `first`: a chunk, or a single
@@ -336,6 +372,41 @@ mod tests {
             Err(StoreError::Corrupt { position, .. }) => assert_eq!(position, last),
             Err(other) => panic!("expected corrupt, got {other:?}"),
             Ok(_) => panic!("a truncated chunk decoded"),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// However many records and however small a chunk's bound, the layout keeps every
+        /// record once and in order; each chunk is within the bound (or one record alone) and
+        /// takes every record that fits; each chunk decodes back to its records, as written.
+        #[test]
+        fn chunks_are_laid_out_whole_within_their_bound(n in 1u32..60, max in 1usize..4000) {
+            let s = sealed(n);
+            let layout = chunk_layout(&s, max);
+            let chunks = encode_chunks(&s, max);
+            proptest::prop_assert_eq!(layout.len(), chunks.len());
+            let mut next = 0;
+            for ((first, records), (first_again, value)) in layout.iter().zip(&chunks) {
+                proptest::prop_assert_eq!(records.start, next);
+                proptest::prop_assert_eq!(*first, s[records.start].record.first_position);
+                proptest::prop_assert_eq!(first, first_again);
+                proptest::prop_assert!(value.len() <= max || records.len() == 1);
+                if let Some(after) = s.get(records.end) {
+                    proptest::prop_assert!(value.len() + 4 + encode_record(after).len() > max);
+                }
+                let decoded = decode_chunk(*first, value).unwrap();
+                proptest::prop_assert_eq!(decoded.len(), records.len());
+                for (d, w) in decoded.iter().zip(&s[records.clone()]) {
+                    proptest::prop_assert_eq!(&d.record, &w.record);
+                    let json: Vec<&[u8]> = d.events.iter().map(|(_, j)| *j).collect();
+                    let written: Vec<&[u8]> = w.json.iter().map(|j| j.as_bytes()).collect();
+                    proptest::prop_assert_eq!(json, written);
+                }
+                next = records.end;
+            }
+            proptest::prop_assert_eq!(next, s.len());
         }
     }
 }

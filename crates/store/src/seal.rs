@@ -53,8 +53,11 @@ pub fn seal(log: &impl LogView, batch: Vec<Append>) -> Result<Sealing, StoreErro
     let mut outcome = Vec::with_capacity(batch.len());
     let mut accepted: Vec<(Append, u64)> = Vec::new();
     let mut next = head.position + 1;
-    let mut versions: HashMap<MemberId, u64> = HashMap::new();
-    let mut ids = HashSet::new();
+    // aHash, as the index's maps: filled on the write path, a command at a time.
+    let hasher = ahash::RandomState::new();
+    let mut versions: HashMap<MemberId, u64, _> =
+        HashMap::with_capacity_and_hasher(batch.len(), hasher.clone());
+    let mut ids = HashSet::with_capacity_and_hasher(batch.len(), hasher);
     for a in batch {
         check_shape(&a)?;
         let actual = match versions.get(&a.member) {

@@ -443,7 +443,16 @@ impl Command {
 
     /// SHA-256 of the canonical JSON: what idempotency compares.
     pub fn digest(&self) -> [u8; 32] {
-        Sha256::digest(self.to_json().as_bytes()).into()
+        thread_local! {
+            /// Each thread's buffer for the JSON a digest hashes: written again for every
+            /// command, never allocated afresh.
+            static JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        JSON.with_borrow_mut(|json| {
+            json.clear();
+            serde_json::to_writer(&mut *json, &self.to_wire()).expect("wire serialises");
+            Sha256::digest(json.as_slice()).into()
+        })
     }
 }
 

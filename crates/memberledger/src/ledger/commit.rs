@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use memberledger_core::{Command, RecordedEvent, Rejection};
+use memberledger_core::{Command, MemberState, RecordedEvent, Rejection};
 use memberledger_store::AppendConflict;
 
 use super::plan::{Plan, Prepared, Step, View};
@@ -217,7 +217,7 @@ impl Ledger {
         {
             return false;
         }
-        let ids: HashSet<_> = commands.iter().map(|c| c.id).collect();
+        let ids: HashSet<_, ahash::RandomState> = commands.iter().map(|c| c.id).collect();
         !next.iter().any(|c| ids.contains(&c.id))
     }
 
@@ -229,7 +229,12 @@ impl Ledger {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let view = View {
-            member: &|id| plan.states.get(id).or_else(|| members.get(id)),
+            member: &|id| {
+                plan.states
+                    .get(id)
+                    .map(|s| &**s)
+                    .or_else(|| members.get(id))
+            },
             history: &plan.history,
             cards: &plan.cards,
             card_key: plan.card_key.as_deref(),
@@ -262,15 +267,18 @@ impl Ledger {
         // kept without their spending window, so they are replayed with it (once per ledger).
         let window_needed = !crate::projection::keeps_spending(&self.policies().history)
             && crate::projection::keeps_spending(&plan.history);
-        {
+        let replaced: Vec<Box<MemberState>> = {
             let mut members = self
                 .members
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for state in plan.states.into_values() {
-                members.insert(Box::new(state));
-            }
-        }
+            plan.states
+                .into_values()
+                .filter_map(|state| members.insert(state))
+                .collect()
+        };
+        // The states replaced are freed beside the next batch, not before it is planned.
+        rayon::spawn(move || drop(replaced));
         *self
             .clearing
             .write()
@@ -328,7 +336,7 @@ fn receipts(
     commands: &[Command],
     mut recorded: Vec<Vec<RecordedEvent>>,
 ) -> Vec<Result<Receipt, Error>> {
-    let repeated: HashSet<usize> = steps
+    let repeated: HashSet<usize, ahash::RandomState> = steps
         .iter()
         .filter_map(|s| match s {
             Step::SameAs(i) => Some(*i),

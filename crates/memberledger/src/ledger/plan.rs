@@ -49,8 +49,8 @@ impl Ledger {
             card_key,
             history,
             latest_at,
-            steps: Vec::new(),
-            appends: Vec::new(),
+            steps: Vec::with_capacity(commands.len()),
+            appends: Vec::with_capacity(commands.len()),
             ids: HashMap::with_capacity_and_hasher(commands.len(), ahash::RandomState::new()),
             states: HashMap::with_capacity_and_hasher(commands.len(), ahash::RandomState::new()),
         };
@@ -104,9 +104,7 @@ impl Ledger {
                 for ((c, &digest), d) in commands.iter().zip(digests).zip(decided) {
                     let step = match d {
                         Decided::Done(step) => step,
-                        Decided::Events(events, next) => {
-                            record(plan, c, digest, events, next.map(|b| *b))
-                        }
+                        Decided::Events(events, next) => record(plan, c, digest, events, next),
                     };
                     plan.steps.push(step);
                 }
@@ -203,6 +201,7 @@ impl Ledger {
         let cached = plan
             .states
             .get(&c.member)
+            .map(|s| &**s)
             .or_else(|| members.get(&c.member));
         let lacks_window = spending && cached.is_some_and(|s| !s.keeps_spending());
         let member = if c.action.needs_consumption_records() || lacks_window {
@@ -223,7 +222,9 @@ impl Ledger {
         match decide(&ctx, c) {
             Err(r) => Step::Done(Err(r.into())),
             Ok(d) => {
-                let next = d.member.map(|s| crate::projection::compact(s, spending));
+                let next = d
+                    .member
+                    .map(|s| Box::new(crate::projection::compact(s, spending)));
                 record(plan, c, digest, d.events, next)
             }
         }
@@ -258,7 +259,10 @@ impl Ledger {
         {
             return None;
         }
-        let mut ids = std::collections::HashSet::with_capacity(commands.len());
+        let mut ids = std::collections::HashSet::with_capacity_and_hasher(
+            commands.len(),
+            ahash::RandomState::new(),
+        );
         if !commands.iter().all(|c| ids.insert(c.id)) {
             return None;
         }
@@ -350,8 +354,9 @@ pub(super) struct Plan {
     pub(super) cards: CardDirectory,
     /// The ledger's card key, read once for the batch.
     pub(super) card_key: Option<Vec<u8>>,
-    /// Members' states after this batch's planned commands.
-    pub(super) states: HashMap<MemberId, MemberState, ahash::RandomState>,
+    /// Members' states after this batch's planned commands, boxed as the ledger's table
+    /// holds them (publishing moves each box in).
+    pub(super) states: HashMap<MemberId, Box<MemberState>, ahash::RandomState>,
     /// The policy history after this batch's planned commands.
     pub(super) history: PolicyHistory,
     /// The latest event time after this batch's planned commands.
@@ -417,7 +422,7 @@ fn record(
     c: &Command,
     digest: [u8; 32],
     events: Vec<Event>,
-    next: Option<MemberState>,
+    next: Option<Box<MemberState>>,
 ) -> Step {
     let expected_version = events[0].version - 1;
     for e in &events {
