@@ -175,7 +175,7 @@ impl MemberState {
         if self
             .rare_mut()
             .consumptions
-            .insert(event.command, record)
+            .insert(event.command, Box::new(record))
             .is_some()
         {
             return Err("the consumption is recorded twice".into());
