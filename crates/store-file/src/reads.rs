@@ -187,8 +187,15 @@ fn read_run_into(
 ) -> Result<(), StoreError> {
     let (first, last) = (run[0], run[run.len() - 1]);
     let len = last.offset + u64::from(last.len) - first.offset;
-    bytes.clear();
-    bytes.resize(usize::try_from(len).map_err(|_| missing(first.first))?, 0);
+    let len = usize::try_from(len).map_err(|_| missing(first.first))?;
+    // Sized to the run without zeroing what the read overwrites, and grown only to the
+    // largest run (not doubled past it).
+    if bytes.len() >= len {
+        bytes.truncate(len);
+    } else {
+        bytes.reserve_exact(len - bytes.len());
+        bytes.resize(len, 0);
+    }
     let file = files
         .get(usize::try_from(first.segment).unwrap_or(usize::MAX))
         .ok_or_else(|| missing(first.first))?;
