@@ -50,7 +50,7 @@ impl Draft<'_> {
             .packages()
             .values()
             .filter(|p| p.status == PackageStatus::Open && p.expires_at.is_some_and(|e| e <= at))
-            .cloned()
+            .map(|p| (**p).clone())
             .collect();
         for p in due {
             self.record(EventBody::PackageExpired(PackageExpired {

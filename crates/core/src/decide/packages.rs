@@ -83,7 +83,7 @@ impl Draft<'_> {
             Rejection::UnknownPackage(format!("member {} has no package {id}", self.cmd.member))
         })?;
         match p.status {
-            PackageStatus::Open => Ok(p.clone()),
+            PackageStatus::Open => Ok((**p).clone()),
             PackageStatus::Used => Err(Rejection::PackageExhausted(format!(
                 "all {} sessions of package {id} are redeemed",
                 p.sessions

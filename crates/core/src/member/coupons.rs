@@ -77,7 +77,10 @@ impl Coupon {
 impl MemberState {
     /// Every coupon the member was issued, by id.
     pub fn coupon(&self, id: &Uuid) -> Option<&Coupon> {
-        self.rare.as_ref().and_then(|r| r.coupons.get(id))
+        self.rare
+            .as_ref()
+            .and_then(|r| r.coupons.get(id))
+            .map(|c| &**c)
     }
 
     /// The coupons not yet redeemed (expired ones included, until a visit or a view leaves
@@ -87,7 +90,7 @@ impl MemberState {
             r.coupons
                 .values()
                 .filter(|c| c.used_by.is_none())
-                .cloned()
+                .map(|c| (**c).clone())
                 .collect()
         })
     }
@@ -115,10 +118,10 @@ impl MemberState {
         }
         self.rare_mut().coupons.insert(
             b.coupon,
-            Coupon {
+            Box::new(Coupon {
                 terms: b.clone(),
                 used_by: None,
-            },
+            }),
         );
         Ok(())
     }
@@ -177,7 +180,7 @@ impl MemberState {
         let zero = crate::money::Money::ZERO;
         self.packages_mut().insert(
             b.package,
-            Package {
+            Box::new(Package {
                 package: b.package,
                 service: b.service.clone(),
                 origin_store: event.store.clone(),
@@ -194,7 +197,7 @@ impl MemberState {
                 status: PackageStatus::Open,
                 bonus_counted: zero,
                 external: None,
-            },
+            }),
         );
         Ok(())
     }

@@ -73,7 +73,7 @@ impl MemberState {
             }
             self.packages_mut().insert(
                 p.package,
-                Package {
+                Box::new(Package {
                     package: p.package,
                     service: p.service.clone(),
                     origin_store: p.origin_store.clone(),
@@ -90,7 +90,7 @@ impl MemberState {
                     status: PackageStatus::Open,
                     bonus_counted: Money::ZERO,
                     external: None,
-                },
+                }),
             );
         }
         Ok(())

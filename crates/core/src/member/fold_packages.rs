@@ -16,6 +16,7 @@ impl MemberState {
         self.rare
             .as_mut()
             .and_then(|r| r.packages.get_mut(&id))
+            .map(|p| &mut **p)
             .filter(|p| p.status == PackageStatus::Open)
             .ok_or_else(|| format!("no open package {id}"))
     }
@@ -77,7 +78,7 @@ impl MemberState {
         self.add_bonus_spent(*bonus)?;
         self.packages_mut().insert(
             *package,
-            Package {
+            Box::new(Package {
                 package: *package,
                 service: service.clone(),
                 origin_store: event.store.clone(),
@@ -98,7 +99,7 @@ impl MemberState {
                 status: PackageStatus::Open,
                 bonus_counted: *bonus,
                 external: external.clone(),
-            },
+            }),
         );
         Ok(())
     }

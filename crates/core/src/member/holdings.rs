@@ -150,7 +150,7 @@ impl MemberState {
         }
     }
 
-    pub(super) fn packages_mut(&mut self) -> &mut BTreeMap<Uuid, Package> {
+    pub(super) fn packages_mut(&mut self) -> &mut BTreeMap<Uuid, Box<Package>> {
         &mut self.rare_mut().packages
     }
 

@@ -106,9 +106,10 @@ struct Rare {
     /// holds room for eleven values, so a member with one record would carry ten records'
     /// worth of empty room (about 2 KB) beside it; boxed, that room is eleven pointers.
     consumptions: BTreeMap<Uuid, Box<ConsumptionRecord>>,
-    /// Every package bought, open or closed, by id.
+    /// Every package bought, open or closed, by id. Boxed, as the consumption records: a
+    /// map's node holds room for eleven packages.
     #[serde(with = "view::packages_codec")]
-    packages: BTreeMap<Uuid, Package>,
+    packages: BTreeMap<Uuid, Box<Package>>,
     /// Consumptions refunded in full (kept with the consumption records): a further refund
     /// of one is `refund_exceeds_original`, not `unknown_consumption`.
     refunded_in_full: BTreeSet<Uuid>,
@@ -116,8 +117,8 @@ struct Rare {
     cards: BTreeMap<String, CardStatus>,
     /// Open holds, by id.
     holds: BTreeMap<Uuid, Hold>,
-    /// Every coupon issued, open or used, by id.
-    coupons: BTreeMap<Uuid, Coupon>,
+    /// Every coupon issued, open or used, by id. Boxed, as the packages.
+    coupons: BTreeMap<Uuid, Box<Coupon>>,
 }
 
 impl Rare {
@@ -132,7 +133,7 @@ impl Rare {
     }
 }
 
-static NO_PACKAGES: BTreeMap<Uuid, Package> = BTreeMap::new();
+static NO_PACKAGES: BTreeMap<Uuid, Box<Package>> = BTreeMap::new();
 static NO_CONSUMPTIONS: BTreeMap<Uuid, Box<ConsumptionRecord>> = BTreeMap::new();
 
 /// Days in the upgrade window.
@@ -252,7 +253,7 @@ impl MemberState {
     }
 
     /// Every package bought, open or closed, by id.
-    pub fn packages(&self) -> &BTreeMap<Uuid, Package> {
+    pub fn packages(&self) -> &BTreeMap<Uuid, Box<Package>> {
         self.rare.as_ref().map_or(&NO_PACKAGES, |r| &r.packages)
     }
 

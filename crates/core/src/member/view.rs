@@ -218,7 +218,7 @@ impl From<&MemberState> for MemberView {
             point_lots: s.point_lots(),
             package_value: s.package_value(),
             packages: {
-                let mut v: Vec<Package> = s.packages().values().cloned().collect();
+                let mut v: Vec<Package> = s.packages().values().map(|p| (**p).clone()).collect();
                 v.sort_by_key(|p| p.status != PackageStatus::Open);
                 v
             },
@@ -243,23 +243,23 @@ pub(super) mod packages_codec {
     use crate::money::Money;
 
     pub fn serialize<S: Serializer>(
-        packages: &BTreeMap<Uuid, Package>,
+        packages: &BTreeMap<Uuid, Box<Package>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         let entries: Vec<(&Package, Money)> =
-            packages.values().map(|p| (p, p.bonus_counted)).collect();
+            packages.values().map(|p| (&**p, p.bonus_counted)).collect();
         entries.serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
-    ) -> Result<BTreeMap<Uuid, Package>, D::Error> {
+    ) -> Result<BTreeMap<Uuid, Box<Package>>, D::Error> {
         let entries: Vec<(Package, Money)> = Vec::deserialize(d)?;
         Ok(entries
             .into_iter()
             .map(|(mut p, counted)| {
                 p.bonus_counted = counted;
-                (p.package, p)
+                (p.package, Box::new(p))
             })
             .collect())
     }
