@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use memberledger_core::RecordedEvent;
-use memberledger_store::record::{chunk_layout, encode_chunk_into};
+use memberledger_store::record::{chunk_layout, encode_chunk_into, record_len};
 use memberledger_store::{Append, AppendConflict, Index, Sealed, StoreError};
 
 use crate::faults::Fault;
@@ -183,10 +183,8 @@ impl Medium for Faulty<'_> {
 /// number of events. Each chunk's records are encoded straight into their frame.
 fn framed(sealed: &[Sealed]) -> (Vec<u8>, Vec<(u64, u32, u64)>) {
     let chunks = chunk_layout(sealed, FRAME_BYTES);
-    let size: usize = sealed
-        .iter()
-        .map(|s| 100 + s.json.iter().map(|j| 36 + j.len()).sum::<usize>())
-        .sum::<usize>()
+    // Each record with its length, each chunk's format byte and frame header.
+    let size = sealed.iter().map(|s| 4 + record_len(s)).sum::<usize>()
         + chunks.len() * (crate::frame::HEADER_LEN + 1);
     let mut bytes = Vec::with_capacity(size);
     let mut frames = Vec::with_capacity(chunks.len());
@@ -206,6 +204,11 @@ fn framed(sealed: &[Sealed]) -> (Vec<u8>, Vec<(u64, u32, u64)>) {
             next_first - first,
         ));
     }
+    debug_assert_eq!(
+        bytes.len(),
+        size,
+        "the frames take what was reserved for them"
+    );
     (bytes, frames)
 }
 

@@ -57,8 +57,8 @@ pub fn encode_record(s: &Sealed) -> Vec<u8> {
     v
 }
 
-/// The length of a sealed command's record.
-fn record_len(s: &Sealed) -> usize {
+/// The length of a sealed command's record ([`encode_record`]'s).
+pub fn record_len(s: &Sealed) -> usize {
     1 + 16
         + 32
         + 1
