@@ -177,6 +177,9 @@ struct Fold {
     checkpoints: Vec<u64>,
     /// The first checkpoint that differs from the fold at its position, and how.
     checkpoint_problem: Option<(u64, String)>,
+    /// What checkpoints are streamed into, kept from one to the next (a fresh buffer of
+    /// several megabytes costs its pages' zeroing).
+    checkpoint_buf: Vec<u8>,
 }
 
 impl Fold {
@@ -254,7 +257,12 @@ impl Fold {
             history: &self.history,
             latest_at: self.latest_at,
         };
-        let why = crate::checkpoint::difference(store, position, &self.prev, &state);
+        let why = crate::checkpoint::difference(
+            store,
+            (position, &self.prev),
+            &state,
+            &mut self.checkpoint_buf,
+        );
         self.checkpoint_problem = why.map(|why| {
             (
                 position,
@@ -416,6 +424,7 @@ pub(crate) fn replay(
             Vec::new()
         },
         checkpoint_problem: None,
+        checkpoint_buf: Vec::new(),
     };
     fold.run(store, full)?;
     if let Some(&past) = fold.checkpoints.first() {
@@ -489,6 +498,7 @@ pub(crate) fn catch_up(
         records: false,
         checkpoints: Vec::new(),
         checkpoint_problem: None,
+        checkpoint_buf: Vec::new(),
     };
     let result = fold.run(store, false);
     let caught = Projections {

@@ -70,9 +70,23 @@ pub struct Event {
     pub body: EventBody,
 }
 
-/// The id of the `index`-th event of a command.
+/// The id of the `index`-th event of a command: the UUID v5 of the index's decimal digits in
+/// the command id's namespace (`Uuid::new_v5`), its SHA-1 taken with the processor's SHA
+/// instructions where it has them (every event's id is checked at every replay).
+///
+/// ```
+/// # use memberledger_core::{event_id, Uuid};
+/// let command = Uuid::from_u128(7);
+/// assert_eq!(event_id(command, 12), Uuid::new_v5(&command, b"12"));
+/// ```
 pub fn event_id(command: Uuid, index: u32) -> Uuid {
-    Uuid::new_v5(&command, itoa::Buffer::new().format(index).as_bytes())
+    use sha1::{Digest, Sha1};
+    let digest = Sha1::new()
+        .chain_update(command.as_bytes())
+        .chain_update(itoa::Buffer::new().format(index).as_bytes())
+        .finalize();
+    let bytes = digest[..16].try_into().expect("a SHA-1 is 20 bytes");
+    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
 }
 
 /// An event in the log: its global position (from 1) and chain hash.
@@ -123,6 +137,16 @@ impl RecordedEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// An event id is the UUID v5 the uuid crate makes, for any command and index.
+        #[test]
+        fn event_ids_are_uuid_v5(command in proptest::prelude::any::<u128>(), index in proptest::prelude::any::<u32>()) {
+            let command = Uuid::from_u128(command);
+            let expected = Uuid::new_v5(&command, index.to_string().as_bytes());
+            proptest::prop_assert_eq!(event_id(command, index), expected);
+        }
+    }
 
     const LINE: &str = r#"{"at":"2026-03-01T10:05:00Z","command":"00000000-0000-4000-8000-000000000002","data":{"amount":"1000.00","lot":1,"staff":"E7"},"id":"8d2ab1e5-a4b0-5b7a-a3c8-d2a59ba0e1c4","index":0,"member":"M1","policy":3,"position":2,"store":"S1","type":"recharged","v":2,"version":2}"#;
 

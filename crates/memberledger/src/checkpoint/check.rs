@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::{
-    another_version, cbor, checked, decode_chunks, sorted_members, split_payload, Range, Rest,
-    State, CHECKPOINT_VERSION, HEADER, MAGIC, MEMBERS_PER_CHUNK,
+    another_version, checked, decode_chunks, sorted_members, split_payload, Range, Rest, State,
+    CHECKPOINT_VERSION, HEADER, MAGIC, MEMBERS_PER_CHUNK,
 };
 
 /// Member chunks streamed and compared at a time (compared on every core; about 2 MB each).
@@ -26,18 +26,19 @@ const CHUNKS_AT_ONCE: usize = 8;
 /// How the checkpoint the store keeps at `position` differs from the replay's `state` there,
 /// whose stored hash is `hash`: `None` when it equals it, is gone, or is written in another
 /// release's format (never used by an open, so nothing to hold against the log: a ledger
-/// upgraded to a release with a new format verifies as before).
+/// upgraded to a release with a new format verifies as before). `buf`: where it is streamed
+/// to, kept from one checkpoint to the next.
 pub(crate) fn difference(
     store: &dyn EventStore,
-    position: u64,
-    hash: &Hash,
+    (position, hash): (u64, &Hash),
     state: &State<'_>,
+    buf: &mut Vec<u8>,
 ) -> Option<String> {
     match store.checkpoint_reader(position) {
         Ok(None) => return None,
         Ok(Some(mut reader)) => {
             if let Streamed::Equal | Streamed::OtherVersion =
-                streamed(&mut reader, (position, hash), state)
+                streamed(&mut reader, (position, hash), state, buf)
             {
                 return None;
             }
@@ -71,8 +72,13 @@ enum Streamed {
 }
 
 /// Streams the checkpoint from `reader` against the replay's `state` at `position`, whose
-/// stored hash is `hash`.
-fn streamed(reader: &mut dyn Read, (position, hash): (u64, &Hash), state: &State<'_>) -> Streamed {
+/// stored hash is `hash`, into `buf`.
+fn streamed(
+    reader: &mut dyn Read,
+    (position, hash): (u64, &Hash),
+    state: &State<'_>,
+    buf: &mut Vec<u8>,
+) -> Streamed {
     let mut header = [0u8; HEADER];
     if reader.read_exact(&mut header).is_err() || &header[..8] != MAGIC {
         return Streamed::Unsure;
@@ -86,7 +92,7 @@ fn streamed(reader: &mut dyn Read, (position, hash): (u64, &Hash), state: &State
     let mut payload = Payload {
         reader,
         sha: Sha256::new(),
-        buf: Vec::new(),
+        buf,
     };
     let equal = payload.rest_equals(state)
         && payload.members_equal(state)
@@ -103,7 +109,7 @@ fn streamed(reader: &mut dyn Read, (position, hash): (u64, &Hash), state: &State
 struct Payload<'r> {
     reader: &'r mut dyn Read,
     sha: Sha256,
-    buf: Vec<u8>,
+    buf: &'r mut Vec<u8>,
 }
 
 impl Payload<'_> {
@@ -123,7 +129,7 @@ impl Payload<'_> {
         let len = u64::from_le_bytes(len);
         let start = self.buf.len();
         // Read up to the end of the stream at most, whatever a damaged length says.
-        let read = self.reader.take(len).read_to_end(&mut self.buf);
+        let read = self.reader.take(len).read_to_end(self.buf);
         if read.ok().map(|n| n as u64) != Some(len) {
             return Err(());
         }
@@ -175,13 +181,37 @@ impl Payload<'_> {
 }
 
 /// Whether a chunk of the replay's members, made compact as a ledger caches them, encodes
-/// to `bytes`.
+/// to `bytes`. The encoding is compared as it is written, never held: a chunk's bytes are a
+/// megabyte or two, taken afresh for every chunk of every checkpoint otherwise.
 fn chunk_is(chunk: &[&MemberState], bytes: &[u8], spending: bool) -> bool {
     let compact: Vec<MemberState> = chunk
         .iter()
         .map(|m| crate::projection::compact(m.clone_without_consumption_records(), spending))
         .collect();
-    cbor(&compact) == bytes
+    let mut rest = Matching { rest: bytes };
+    ciborium::into_writer(&compact, &mut rest).is_ok() && rest.rest.is_empty()
+}
+
+/// A writer that holds what is written to the bytes expected, taking them off the front as
+/// they match; a write that does not match fails (and ends the encoding).
+struct Matching<'a> {
+    rest: &'a [u8],
+}
+
+impl std::io::Write for Matching<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.rest.strip_prefix(buf) {
+            Some(rest) => {
+                self.rest = rest;
+                Ok(buf.len())
+            }
+            None => Err(std::io::ErrorKind::InvalidData.into()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// How the projections other than the members differ from the replay's, if they do.
@@ -382,18 +412,22 @@ mod tests {
             let (members, bytes) = written(n, &history);
             let (clearing, cards) = (Clearing::default(), CardDirectory::default());
             let state = State { members: &members, clearing: &clearing, cards: &cards, history: &history, latest_at: None };
-            let stream = |b: &[u8]| streamed(&mut &b[..], (42, &[5; 32]), &state);
-            prop_assert_eq!(stream(&bytes), Streamed::Equal);
-            prop_assert_eq!(streamed(&mut &bytes[..], (42, &[6; 32]), &state), Streamed::Unsure);
-            prop_assert_eq!(streamed(&mut &bytes[..], (41, &[5; 32]), &state), Streamed::Unsure);
+            // One buffer for every comparison, as a replay keeps it from one checkpoint to
+            // the next: what an earlier one left in it never counts.
+            let mut buf = Vec::new();
+            let mut at_place = |b: &[u8], place: (u64, &Hash)| streamed(&mut &b[..], place, &state, &mut buf);
+            prop_assert_eq!(at_place(&bytes, (42, &[5; 32])), Streamed::Equal);
+            prop_assert_eq!(at_place(&bytes, (42, &[6; 32])), Streamed::Unsure);
+            prop_assert_eq!(at_place(&bytes, (41, &[5; 32])), Streamed::Unsure);
             let i = at.index(bytes.len());
             let mut changed = bytes.clone();
             changed[i] ^= flip;
-            prop_assert_ne!(stream(&changed), Streamed::Equal);
-            prop_assert_ne!(stream(&bytes[..i]), Streamed::Equal);
+            prop_assert_ne!(at_place(&changed, (42, &[5; 32])), Streamed::Equal);
+            prop_assert_ne!(at_place(&bytes[..i], (42, &[5; 32])), Streamed::Equal);
             let mut longer = bytes.clone();
             longer.push(flip);
-            prop_assert_ne!(stream(&longer), Streamed::Equal);
+            prop_assert_ne!(at_place(&longer, (42, &[5; 32])), Streamed::Equal);
+            prop_assert_eq!(at_place(&bytes, (42, &[5; 32])), Streamed::Equal);
         }
     }
 
@@ -411,7 +445,7 @@ mod tests {
             latest_at: None,
         };
         assert_eq!(
-            streamed(&mut &bytes[..], (42, &[5; 32]), &state),
+            streamed(&mut &bytes[..], (42, &[5; 32]), &state, &mut Vec::new()),
             Streamed::OtherVersion
         );
     }

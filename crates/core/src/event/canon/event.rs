@@ -76,7 +76,7 @@ pub(crate) fn take_event(s: &str) -> Option<Read> {
     let b = s.as_bytes();
     let t = (0..b.len().saturating_sub(TYPE_KEY.len()))
         .rev()
-        .find(|&i| b[i..].starts_with(TYPE_KEY.as_bytes()))?
+        .find(|&i| b[i] == b',' && b[i..].starts_with(TYPE_KEY.as_bytes()))?
         + TYPE_KEY.len();
     let kind = &s[t..t + s[t..].find('"')?];
     let mut r = Reader::new(s);
