@@ -201,6 +201,35 @@ fn scan_all(
         .map(|f| (f.segment, f.offset + u64::from(f.len)));
     let mut scanned = start.unwrap_or_default();
     let mut files = Vec::with_capacity(numbers.len());
+    let scan = scan_segments(
+        dir,
+        numbers,
+        (write, resume, part),
+        &mut scanned,
+        &mut files,
+    );
+    // The commands' places, held back by the scan, entered at once: an id recorded twice
+    // is damage found before anything the scan stopped at, which lies after every command.
+    scanned
+        .index
+        .enter_held()
+        .map_err(|(position, command)| StoreError::Corrupt {
+            position,
+            why: format!("command {command} is recorded twice"),
+        })?;
+    scan?;
+    Ok((scanned, files))
+}
+
+/// The loop of [`scan_all`]: each segment opened (into `files`) and, from where the scan
+/// resumes, scanned into `scanned`.
+fn scan_segments(
+    dir: &Path,
+    numbers: &[u32],
+    (write, resume, part): (bool, Option<(u32, u64)>, usize),
+    scanned: &mut Scanned,
+    files: &mut Vec<Arc<File>>,
+) -> Result<(), StoreError> {
     let mut buffer = Vec::new();
     for (i, &n) in numbers.iter().enumerate() {
         let last = i + 1 == numbers.len();
@@ -217,11 +246,11 @@ fn scan_all(
                 file: &file,
                 last,
             };
-            segment.scan(&mut scanned, (from, part), &mut buffer)?;
+            segment.scan(scanned, (from, part), &mut buffer)?;
         }
         files.push(Arc::new(file));
     }
-    Ok((scanned, files))
+    Ok(())
 }
 
 /// A segment the open scan reads.

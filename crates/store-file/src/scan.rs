@@ -1,5 +1,6 @@
 //! The open scan: one sequential read of every segment that checks each frame, fills the log
-//! index from the record headers (no JSON is parsed), and finds where appends go on. Only the
+//! index from the record headers (no JSON is parsed; the commands' places held back and
+//! entered at once when the scan ends, [`Index::hold`]), and finds where appends go on. Only the
 //! last segment may end in a torn tail, the part of an append that was never acknowledged:
 //! an unfinished append (its last frame missing) or a damaged frame with no finished append
 //! after it. Damage anywhere else is `Corrupt`, naming the position and the byte.
@@ -119,14 +120,10 @@ impl Scanned {
                 len: u32::try_from(h.frame_len()).expect("bounded by BODY_MAX"),
             });
             for rec in records {
-                let (first, command) = (rec.record.first_position, rec.record.command);
+                let first = rec.record.first_position;
                 let hashes = rec.events.iter().zip(first..).map(|((h, _), p)| (p, *h));
-                if !self.index.add(rec.record, hashes) {
-                    return Err(StoreError::Corrupt {
-                        position: first,
-                        why: format!("command {command} is recorded twice"),
-                    });
-                }
+                // Checked against the commands before it by `enter_held`, once the scan ends.
+                self.index.hold(rec.record, hashes);
             }
         }
         Ok(())

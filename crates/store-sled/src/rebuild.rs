@@ -27,6 +27,28 @@ impl SledStore {
         anchored: Option<u64>,
     ) -> Result<(Index, Option<u64>), StoreError> {
         let mut index = Index::default();
+        let scan = self.scan_into(anchored, &mut index);
+        // The commands' places, held back by the scan, entered at once: an id recorded
+        // twice is damage found before anything the scan stopped at (which lies after every
+        // command it held, or inside the last key, where the id would have been met first).
+        index
+            .enter_held()
+            .map_err(|(position, command)| StoreError::Corrupt {
+                position,
+                why: format!("command {command} is recorded twice"),
+            })?;
+        let torn = scan?;
+        index.shrink_to_fit();
+        Ok((index, torn))
+    }
+
+    /// The scan of [`rebuild_index`](Self::rebuild_index) into `index`: the position of a
+    /// torn tail's first key, if it stopped before one.
+    fn scan_into(
+        &self,
+        anchored: Option<u64>,
+        index: &mut Index,
+    ) -> Result<Option<u64>, StoreError> {
         // The key before: its first position, the hash before it, and its value.
         let mut previous: Option<(u64, [u8; 32], sled::IVec)> = None;
         for item in self.db().scan_prefix([EVENT_PREFIX]) {
@@ -36,7 +58,7 @@ impl SledStore {
             let head = index.head();
             let expected = head.position + 1;
             if anchored.is_some_and(|a| head.position >= a) && first > expected {
-                return Ok((index, Some(first)));
+                return Ok(Some(first));
             }
             let records = decode_chunk(expected.min(first), &value)?;
             // The first event of each key must follow the one before it: a key moved, swapped
@@ -67,23 +89,17 @@ impl SledStore {
             let hash_before = head.hash;
             for rec in records {
                 let first = rec.record.first_position;
-                let command = rec.record.command;
                 let hashes = rec
                     .events
                     .iter()
                     .zip(first..)
                     .map(|((hash, _), position)| (position, *hash));
-                if !index.add(rec.record, hashes) {
-                    return Err(StoreError::Corrupt {
-                        position: first,
-                        why: format!("command {command} is recorded twice"),
-                    });
-                }
+                // Checked against the commands before it by `enter_held`, once all are read.
+                index.hold(rec.record, hashes);
             }
             previous = Some((expected, hash_before, value));
         }
-        index.shrink_to_fit();
-        Ok((index, None))
+        Ok(None)
     }
 
     /// Removes the keys from position `from` on: the torn tail of a write that failed before

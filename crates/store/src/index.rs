@@ -89,6 +89,9 @@ pub struct Index {
     commands: Map<Uuid, Slot>,
     members: Map<MemberId, u32>,
     streams: Vec<Stream>,
+    /// Commands added by [`hold`](Index::hold) whose places are not in `commands` yet, in
+    /// log order.
+    held: Vec<(Uuid, Slot)>,
 }
 
 impl Default for Index {
@@ -101,6 +104,7 @@ impl Default for Index {
             commands: Map::default(),
             members: Map::default(),
             streams: Vec::new(),
+            held: Vec::new(),
         }
     }
 }
@@ -113,6 +117,7 @@ impl Index {
 
     /// Where a command's events are, if it is recorded.
     pub fn command(&self, id: Uuid) -> Option<CommandPlace> {
+        debug_assert!(self.held.is_empty(), "places held: enter them first");
         self.commands.get(&id).map(|s| CommandPlace {
             member: self.streams[s.member as usize].id.clone(),
             first_position: s.first_position,
@@ -122,11 +127,13 @@ impl Index {
 
     /// True when the command id is recorded.
     pub fn has_command(&self, id: Uuid) -> bool {
+        debug_assert!(self.held.is_empty(), "places held: enter them first");
         self.commands.contains_key(&id)
     }
 
     /// How many commands are recorded.
     pub fn commands(&self) -> usize {
+        debug_assert!(self.held.is_empty(), "places held: enter them first");
         self.commands.len()
     }
 
@@ -158,6 +165,7 @@ impl Index {
     /// the accepted ones after the current head. Nothing changes until [`commit`](Self::commit).
     /// See [`seal`](crate::seal()).
     pub fn seal(&self, batch: Vec<Append>) -> Result<Sealing, StoreError> {
+        debug_assert!(self.held.is_empty(), "places held: enter them first");
         crate::seal::seal(self, batch)
     }
 
@@ -191,6 +199,7 @@ impl Index {
         record: CommandRecord,
         events: impl Iterator<Item = (u64, Hash)>,
     ) -> bool {
+        debug_assert!(self.held.is_empty(), "places held: enter them first");
         let slot = match self.members.get(&record.member) {
             Some(&i) => i,
             None => u32::try_from(self.streams.len()).expect("fewer than 2^32 members"),
@@ -206,14 +215,68 @@ impl Index {
                 });
             }
         }
+        self.extend_stream(slot, record.member, events);
+        true
+    }
+
+    /// Adds one command of a log read in order (a store's open scan) as [`add`](Self::add)
+    /// does, but holds its place back from the command table, unchecked against the commands
+    /// before it, until [`enter_held`](Self::enter_held) enters every held place at once into
+    /// a table sized for them. Grown one doubling at a time, a table of hundreds of thousands
+    /// of commands takes fresh memory at every size it passes through and moves every entry
+    /// at each: most of an open scan's time went there. Until the places are entered, the
+    /// index must not be asked about commands, sealed or written as bytes.
+    pub fn hold(&mut self, record: CommandRecord, events: impl Iterator<Item = (u64, Hash)>) {
+        let slot = match self.members.get(&record.member) {
+            Some(&i) => i,
+            None => u32::try_from(self.streams.len()).expect("fewer than 2^32 members"),
+        };
+        self.held.push((
+            record.command,
+            Slot {
+                first_position: record.first_position,
+                member: slot,
+                count: record.count,
+            },
+        ));
+        self.extend_stream(slot, record.member, events);
+    }
+
+    /// Enters the places [`hold`](Self::hold) held back into the command table, in log
+    /// order. `Err`: the first command whose id was recorded before it (a damaged log), with
+    /// the position of its first event; the index is then incomplete.
+    pub fn enter_held(&mut self) -> Result<(), (u64, Uuid)> {
+        let held = std::mem::take(&mut self.held);
+        self.commands.reserve(held.len());
+        for (id, slot) in held {
+            match self.commands.entry(id) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    return Err((slot.first_position, id))
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(slot);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a command's events to the stream numbered `slot` (a new one, for `member`,
+    /// when it is the next number) and moves the head to the last of them.
+    fn extend_stream(
+        &mut self,
+        slot: u32,
+        member: MemberId,
+        events: impl Iterator<Item = (u64, Hash)>,
+    ) {
         if slot as usize == self.streams.len() {
             self.streams.push(Stream {
-                id: record.member.clone(),
+                id: member.clone(),
                 deltas: Vec::new(),
                 last: 0,
                 version: 0,
             });
-            self.members.insert(record.member, slot);
+            self.members.insert(member, slot);
         }
         let stream = &mut self.streams[slot as usize];
         for (position, hash) in events {
@@ -221,7 +284,6 @@ impl Index {
             stream.push(position);
             self.head = Head { position, hash };
         }
-        true
     }
 }
 
@@ -259,6 +321,7 @@ impl Index {
     /// version, the varint deltas), each command's place. Not a checked format: the store
     /// closes it with its own checksum.
     pub fn to_bytes(&self) -> Vec<u8> {
+        debug_assert!(self.held.is_empty(), "places held: enter them first");
         let mut v = Vec::with_capacity(48 + self.commands.len() * 32 + self.streams.len() * 48);
         v.extend_from_slice(&self.head.position.to_le_bytes());
         v.extend_from_slice(&self.head.hash);
@@ -391,6 +454,48 @@ mod tests {
             index.member_positions(&MemberId::new("b").unwrap()),
             vec![2]
         );
+    }
+
+    proptest::proptest! {
+        /// Commands held and entered at once make the index adding them one by one makes;
+        /// with an id used twice, entering stops at the same command `add` refuses first.
+        #[test]
+        fn places_held_and_entered_are_the_places_added(
+            commands in proptest::collection::vec((0u128..40, 0u8..6, 1u32..4), 0..60),
+        ) {
+            let (mut added, mut held) = (Index::default(), Index::default());
+            let mut refused = None;
+            let mut position = 1;
+            for &(id, member, count) in &commands {
+                let record = CommandRecord {
+                    command: Uuid::from_u128(id),
+                    member: MemberId::new(format!("m{member}")).unwrap(),
+                    digest: [0; 32],
+                    first_position: position,
+                    count,
+                };
+                let events: Vec<(u64, Hash)> =
+                    (position..position + u64::from(count)).map(|p| (p, [p.to_le_bytes()[0]; 32])).collect();
+                position += u64::from(count);
+                held.hold(record.clone(), events.clone().into_iter());
+                if refused.is_none() && !added.add(record.clone(), events.into_iter()) {
+                    refused = Some((record.first_position, record.command));
+                }
+            }
+            let entered = held.enter_held();
+            proptest::prop_assert_eq!(entered.err(), refused);
+            if refused.is_none() {
+                proptest::prop_assert_eq!(held.head(), added.head());
+                proptest::prop_assert_eq!(held.commands(), added.commands());
+                for id in 0..40 {
+                    proptest::prop_assert_eq!(held.command(Uuid::from_u128(id)), added.command(Uuid::from_u128(id)));
+                }
+                for m in 0..6u8 {
+                    let m = MemberId::new(format!("m{m}")).unwrap();
+                    proptest::prop_assert_eq!(held.member_positions(&m), added.member_positions(&m));
+                }
+            }
+        }
     }
 
     #[test]
