@@ -1,9 +1,9 @@
 use memberledger_core::{
-    chain_hash, check_balanced, event_id, postings, write_canonical_json, CardDirectory, Clearing,
-    Hash, MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid,
+    chain_hash, check_balanced, event_id, postings, write_canonical_json, Account, CardDirectory,
+    Clearing, Hash, MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid,
     GENESIS_HASH,
 };
-use memberledger_store::{CommandPlace, EventStore, RawEvent, StoreError};
+use memberledger_store::{CommandPlace, EventStore, RawEventRef, RawPage, StoreError};
 use rayon::prelude::*;
 
 use crate::Error;
@@ -47,7 +47,12 @@ struct Checked {
 struct Decoded {
     rec: RecordedEvent,
     id_ok: bool,
-    entry: Vec<Posting>,
+    /// The sum of the journal entry's postings (zero when it balances).
+    entry_total: i128,
+    /// The entry's inter-store postings, what the clearing folds in order: most entries have
+    /// none. The rest of the entry is dropped by the thread that made it, where its memory
+    /// is reused at once (freed by the fold's thread, it piled up as fresh memory).
+    inter_store: Vec<Posting>,
     balanced: Result<(), String>,
     canonical_ok: bool,
 }
@@ -60,12 +65,19 @@ thread_local! {
 
 /// Checks one stored event against the stored hash before it: the chain link, that it
 /// decodes, its id, its journal entry, and (when `full`) that the bytes are its canonical JSON.
-fn check_one(prev: &Hash, raw: &RawEvent, full: bool) -> Checked {
-    let chain_ok = chain_hash(prev, &raw.json) == raw.hash;
+fn check_one(prev: &Hash, raw: RawEventRef<'_>, full: bool) -> Checked {
+    let chain_ok = chain_hash(prev, raw.json) == *raw.hash;
     let decoded = raw.decode().map(|rec| {
         let id_ok = rec.event.id == event_id(rec.event.command, rec.event.index);
         let entry = postings(&rec.event);
         let balanced = check_balanced(&entry);
+        // In i128, postings of at most i64 cannot overflow it.
+        let entry_total = entry.iter().map(|p| i128::from(p.cents)).sum();
+        let inter_store = entry
+            .iter()
+            .filter(|p| matches!(p.account, Account::InterStorePayable { .. }))
+            .cloned()
+            .collect();
         let canonical_ok = !full
             || CANONICAL.with_borrow_mut(|buf| {
                 buf.clear();
@@ -75,14 +87,15 @@ fn check_one(prev: &Hash, raw: &RawEvent, full: bool) -> Checked {
         Decoded {
             rec,
             id_ok,
-            entry,
+            entry_total,
+            inter_store,
             balanced,
             canonical_ok,
         }
     });
     Checked {
         position: raw.position,
-        hash: raw.hash,
+        hash: *raw.hash,
         chain_ok,
         decoded,
     }
@@ -96,6 +109,8 @@ fn check_one(prev: &Hash, raw: &RawEvent, full: bool) -> Checked {
 /// zeroing of every page of it, a large part of a replay's time when done for every page.
 #[derive(Default)]
 struct Page {
+    /// The page as stored.
+    raw: RawPage,
     checked: Vec<Checked>,
     /// Where the store places each command of the page (`None`: not recorded), asked of the
     /// store once for the whole page ([`EventStore::command_places`]).
@@ -114,21 +129,21 @@ fn read_page(
     full: bool,
     mut page: Page,
 ) -> Result<Page, StoreError> {
-    let raw = store.read_raw(from, SCAN_PAGE)?;
-    check_page(&raw, &prev, full, &mut page.checked);
+    store.read_raw_into(from, SCAN_PAGE, &mut page.raw)?;
+    check_page(&page.raw, &prev, full, &mut page.checked);
     page_places(store, &mut page)?;
     Ok(page)
 }
 
 /// Checks each event of a page in parallel into `checked` (its buffer reused); `prev` is the
 /// stored hash before the first.
-fn check_page(raw: &[RawEvent], prev: &Hash, full: bool, checked: &mut Vec<Checked>) {
+fn check_page(raw: &RawPage, prev: &Hash, full: bool, checked: &mut Vec<Checked>) {
     (0..raw.len())
         .into_par_iter()
         .with_min_len(64)
         .map(|i| {
-            let prev = if i == 0 { prev } else { &raw[i - 1].hash };
-            check_one(prev, &raw[i], full)
+            let prev = if i == 0 { prev } else { raw.event(i - 1).hash };
+            check_one(prev, raw.event(i), full)
         })
         .collect_into_vec(checked);
 }
@@ -217,11 +232,11 @@ impl Fold {
         if let Err(why) = &d.balanced {
             return Err(corrupt(why.clone()));
         }
-        self.clearing.fold_postings(e.at, &d.entry);
+        self.clearing.fold_postings(e.at, &d.inter_store);
         // The trial balance: every entry's sum (zero, as each was checked to balance),
         // summed again over the log. In i128, postings of at most i64 cannot overflow it
         // before 2^64 of them.
-        self.trial_total += d.entry.iter().map(|p| i128::from(p.cents)).sum::<i128>();
+        self.trial_total += d.entry_total;
         if !d.canonical_ok {
             return Err(corrupt(
                 "the stored bytes are not the canonical JSON of the event".into(),

@@ -53,7 +53,7 @@ use memberledger_store::checkpoint_files::CheckpointFiles;
 use memberledger_store::write_behind::{self, WriteBehind};
 use memberledger_store::{
     Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, Index, RawEvent,
-    StoreError,
+    RawPage, StoreError,
 };
 
 pub use faults::Fault;
@@ -141,6 +141,10 @@ impl EventStore for FileStore {
 
     fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
         self.read_raw_inner(from, limit)
+    }
+
+    fn read_raw_into(&self, from: u64, limit: usize, page: &mut RawPage) -> Result<(), StoreError> {
+        self.read_raw_into_inner(from, limit, page)
     }
 
     fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {

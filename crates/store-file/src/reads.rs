@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use memberledger_core::{RecordedEvent, Uuid};
 use memberledger_store::record::{decode_chunk_with, record_at};
-use memberledger_store::{CommandRecord, RawEvent, StoreError};
+use memberledger_store::{CommandRecord, RawEvent, RawPage, StoreError};
 
 use crate::frame::{body, read_header};
 use crate::scan::FrameAt;
@@ -22,12 +22,43 @@ impl FileStore {
         from: u64,
         limit: usize,
     ) -> Result<Vec<RawEvent>, StoreError> {
+        let mut out = Vec::with_capacity(limit.min(1 << 16));
+        self.read_raw_with(from, limit, |position, hash, json| {
+            out.push(RawEvent {
+                position,
+                hash,
+                json: json.to_vec(),
+            });
+        })?;
+        Ok(out)
+    }
+
+    pub(crate) fn read_raw_into_inner(
+        &self,
+        from: u64,
+        limit: usize,
+        page: &mut RawPage,
+    ) -> Result<(), StoreError> {
+        page.clear();
+        self.read_raw_with(from, limit, |position, hash, json| {
+            page.push(position, hash, json);
+        })
+    }
+
+    /// Reads the events from `from` on, at most `limit`, handing each to `event` in order
+    /// (position, stored hash, JSON).
+    fn read_raw_with(
+        &self,
+        from: u64,
+        limit: usize,
+        mut event: impl FnMut(u64, [u8; 32], &[u8]),
+    ) -> Result<(), StoreError> {
         let from = from.max(1);
         let (frames, files) = {
             let state = self.state()?;
             let head = state.index.head().position;
             if from > head || limit == 0 {
-                return Ok(Vec::new());
+                return Ok(());
             }
             let i = state.frames.partition_point(|f| f.first <= from) - 1;
             let want = u64::try_from(limit).unwrap_or(u64::MAX);
@@ -37,7 +68,7 @@ impl FileStore {
             let frames: Vec<FrameAt> = state.frames[i..end].to_vec();
             (frames, state.segments.clone())
         };
-        let mut out = Vec::with_capacity(limit.min(1 << 16));
+        let mut handed = 0;
         RUN.with_borrow_mut(|bytes| -> Result<(), StoreError> {
             for run in runs(&frames) {
                 read_run_into(&files, run, bytes)?;
@@ -45,12 +76,9 @@ impl FileStore {
                     for rec in decode_chunk_with(f.first, chunk, false)? {
                         let first = rec.record.first_position;
                         for ((hash, json), position) in rec.events.into_iter().zip(first..) {
-                            if position >= from && out.len() < limit {
-                                out.push(RawEvent {
-                                    position,
-                                    hash,
-                                    json: json.to_vec(),
-                                });
+                            if position >= from && handed < limit {
+                                event(position, hash, json);
+                                handed += 1;
                             }
                         }
                     }
@@ -61,8 +89,7 @@ impl FileStore {
                 *bytes = Vec::new();
             }
             Ok(())
-        })?;
-        Ok(out)
+        })
     }
 
     pub(crate) fn read_positions_inner(

@@ -57,7 +57,7 @@ use std::time::Duration;
 use memberledger_core::{MemberId, RecordedEvent, Uuid};
 use memberledger_store::{
     Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, Index, RawEvent,
-    StoreError,
+    RawPage, StoreError,
 };
 
 use anchor::AnchorSyncer;
@@ -171,6 +171,10 @@ impl EventStore for SledStore {
 
     fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
         guarded(&self.path, || self.read_raw_inner(from, limit))
+    }
+
+    fn read_raw_into(&self, from: u64, limit: usize, page: &mut RawPage) -> Result<(), StoreError> {
+        guarded(&self.path, || self.read_raw_into_inner(from, limit, page))
     }
 
     fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {

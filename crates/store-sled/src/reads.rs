@@ -2,7 +2,7 @@
 //! record, a page of the log, one event by position.
 
 use memberledger_core::{RecordedEvent, Uuid};
-use memberledger_store::{CommandRecord, RawEvent, StoreError};
+use memberledger_store::{CommandRecord, RawEvent, RawPage, StoreError};
 
 use crate::guard::sled_error;
 use crate::record::{decode_chunk, decode_chunk_with, event_key, key_position, record_at};
@@ -47,8 +47,38 @@ impl SledStore {
         from: u64,
         limit: usize,
     ) -> Result<Vec<RawEvent>, StoreError> {
-        let from = from.max(1);
         let mut out = Vec::new();
+        self.read_raw_with(from, limit, |position, hash, json| {
+            out.push(RawEvent {
+                position,
+                hash,
+                json: json.to_vec(),
+            });
+        })?;
+        Ok(out)
+    }
+
+    pub(crate) fn read_raw_into_inner(
+        &self,
+        from: u64,
+        limit: usize,
+        page: &mut RawPage,
+    ) -> Result<(), StoreError> {
+        page.clear();
+        self.read_raw_with(from, limit, |position, hash, json| {
+            page.push(position, hash, json);
+        })
+    }
+
+    /// Reads the events from `from` on, at most `limit`, handing each to `event` in order
+    /// (position, stored hash, JSON).
+    fn read_raw_with(
+        &self,
+        from: u64,
+        limit: usize,
+        mut event: impl FnMut(u64, [u8; 32], &[u8]),
+    ) -> Result<(), StoreError> {
+        let from = from.max(1);
         // The record holding `from` is the last one starting at or before it.
         let start = match self
             .db()
@@ -58,10 +88,11 @@ impl SledStore {
             .map_err(|e| sled_error(&self.path, "cannot read the log", e))?
         {
             Some((k, _)) => key_position(&k)?,
-            None => return Ok(out),
+            None => return Ok(()),
         };
+        let mut handed = 0;
         for item in self.db().range(event_key(start)..=event_key(u64::MAX)) {
-            if out.len() >= limit {
+            if handed >= limit {
                 break;
             }
             let (k, v) = item.map_err(|e| sled_error(&self.path, "cannot read the log", e))?;
@@ -70,17 +101,14 @@ impl SledStore {
             for rec in decode_chunk_with(key_position(&k)?, &v, false)? {
                 let first = rec.record.first_position;
                 for (position, (hash, json)) in (first..).zip(rec.events) {
-                    if position >= from && out.len() < limit {
-                        out.push(RawEvent {
-                            position,
-                            hash,
-                            json: json.to_vec(),
-                        });
+                    if position >= from && handed < limit {
+                        event(position, hash, json);
+                        handed += 1;
                     }
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     pub(crate) fn read_position(&self, p: u64) -> Result<RecordedEvent, StoreError> {

@@ -226,7 +226,7 @@ pub fn malformed_append_is_an_error<H: Harness>(h: &H) {
     assert_eq!(s.command(cmd_id(3)).unwrap(), None);
 }
 
-/// Pages of `read_raw` cover the log exactly.
+/// Pages of `read_raw` cover the log exactly, and `read_raw_into` reads what it reads.
 pub fn read_raw_pages<H: Harness>(h: &H) {
     let s = h.fresh();
     for i in 0..10 {
@@ -242,6 +242,17 @@ pub fn read_raw_pages<H: Harness>(h: &H) {
     );
     assert_eq!(s.read_raw(9, 100).unwrap().len(), 2);
     assert!(s.read_raw(11, 100).unwrap().is_empty());
+    // Into a page whose buffers are kept: the same events, whatever the page held before.
+    let mut page = crate::RawPage::default();
+    for (from, limit) in [(1, 100), (4, 3), (9, 100), (11, 100), (0, 2), (3, 0)] {
+        s.read_raw_into(from, limit, &mut page).unwrap();
+        let into: Vec<crate::RawEvent> = page.iter().map(|e| e.to_raw_event()).collect();
+        assert_eq!(
+            into,
+            s.read_raw(from, limit).unwrap(),
+            "from {from}, limit {limit}"
+        );
+    }
 }
 
 /// A page's command places, asked at once, say what each command's record says, in the

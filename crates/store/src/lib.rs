@@ -9,6 +9,7 @@
 mod error;
 mod index;
 mod memory;
+mod raw_page;
 mod seal;
 
 pub mod checkpoint_files;
@@ -19,6 +20,7 @@ pub mod write_behind;
 pub use error::{AppendConflict, Cause, StoreError};
 pub use index::{CommandPlace, Index};
 pub use memory::MemoryStore;
+pub use raw_page::{RawEventRef, RawPage};
 pub use seal::{outcomes, seal, LogView, Sealed, Sealing, COMMAND_EVENTS_MAX};
 
 use memberledger_core::{Event, Hash, MemberId, RecordedEvent, Uuid};
@@ -67,23 +69,29 @@ pub struct RawEvent {
 impl RawEvent {
     /// Decodes the stored bytes, checking the position inside matches.
     pub fn decode(&self) -> Result<RecordedEvent, StoreError> {
-        let (position, event) =
-            memberledger_core::decode_event(&self.json).map_err(|why| StoreError::Corrupt {
-                position: self.position,
-                why: format!("event does not decode: {why}"),
-            })?;
-        if position != self.position {
-            return Err(StoreError::Corrupt {
-                position: self.position,
-                why: format!("event says position {position}"),
-            });
-        }
-        Ok(RecordedEvent {
-            position,
-            event,
-            hash: self.hash,
-        })
+        decode_stored(self.position, &self.hash, &self.json)
     }
+}
+
+/// Decodes an event stored at `stored` with its `hash` and `json`, checking the position
+/// inside matches.
+fn decode_stored(stored: u64, hash: &Hash, json: &[u8]) -> Result<RecordedEvent, StoreError> {
+    let (position, event) =
+        memberledger_core::decode_event(json).map_err(|why| StoreError::Corrupt {
+            position: stored,
+            why: format!("event does not decode: {why}"),
+        })?;
+    if position != stored {
+        return Err(StoreError::Corrupt {
+            position: stored,
+            why: format!("event says position {position}"),
+        });
+    }
+    Ok(RecordedEvent {
+        position,
+        event,
+        hash: *hash,
+    })
 }
 
 /// The end of the log.
@@ -143,6 +151,17 @@ pub trait EventStore: Send + Sync {
 
     /// Stored events from `from` (inclusive), at most `limit`, in position order.
     fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError>;
+
+    /// What [`read_raw`](EventStore::read_raw) reads, into `page` (emptied first, its buffers
+    /// kept): a replay reads the log a page at a time into the same buffers. A store that
+    /// can, reads the events' bytes straight into the page.
+    fn read_raw_into(&self, from: u64, limit: usize, page: &mut RawPage) -> Result<(), StoreError> {
+        page.clear();
+        for e in self.read_raw(from, limit)? {
+            page.push(e.position, e.hash, &e.json);
+        }
+        Ok(())
+    }
 
     /// The positions of a member's events, in version order.
     fn member_positions(&self, member: &MemberId) -> Result<Vec<u64>, StoreError>;

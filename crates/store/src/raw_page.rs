@@ -1,0 +1,97 @@
+//! A page of stored events read into buffers the reader keeps from one page to the next
+//! ([`EventStore::read_raw_into`](crate::EventStore::read_raw_into)): every event's bytes in
+//! one buffer, not one allocation an event. A replay reads the whole log this way, a few
+//! thousand events a page.
+
+use std::ops::Range;
+
+use memberledger_core::{Hash, RecordedEvent};
+
+use crate::{RawEvent, StoreError};
+
+/// Stored events, in position order: each one's position, chain hash and canonical JSON.
+///
+/// ```
+/// use memberledger_store::RawPage;
+/// let mut page = RawPage::default();
+/// page.push(7, [1; 32], br#"{"a":1}"#);
+/// assert_eq!(page.len(), 1);
+/// assert_eq!(page.event(0).json, br#"{"a":1}"#);
+/// page.clear(); // the buffers are kept for the next page
+/// assert!(page.is_empty());
+/// ```
+#[derive(Debug, Default)]
+pub struct RawPage {
+    /// The events' JSON, one after another.
+    bytes: Vec<u8>,
+    /// Each event's position, hash and where its JSON lies in `bytes`.
+    events: Vec<(u64, Hash, Range<usize>)>,
+}
+
+/// One event of a [`RawPage`], borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawEventRef<'a> {
+    /// Global position, from 1.
+    pub position: u64,
+    /// The stored chain hash.
+    pub hash: &'a Hash,
+    /// The canonical JSON as stored.
+    pub json: &'a [u8],
+}
+
+impl RawPage {
+    /// Empties the page, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.events.clear();
+    }
+
+    /// Adds the next event (a copy of its JSON).
+    pub fn push(&mut self, position: u64, hash: Hash, json: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(json);
+        self.events.push((position, hash, start..self.bytes.len()));
+    }
+
+    /// How many events it holds.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The `i`-th event. Panics when `i` is not below [`len`](Self::len).
+    pub fn event(&self, i: usize) -> RawEventRef<'_> {
+        let (position, hash, range) = &self.events[i];
+        RawEventRef {
+            position: *position,
+            hash,
+            json: &self.bytes[range.clone()],
+        }
+    }
+
+    /// Its events, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RawEventRef<'_>> + '_ {
+        (0..self.len()).map(|i| self.event(i))
+    }
+}
+
+impl RawEventRef<'_> {
+    /// Decodes the stored bytes, checking the position inside matches (as
+    /// [`RawEvent::decode`]).
+    pub fn decode(&self) -> Result<RecordedEvent, StoreError> {
+        crate::decode_stored(self.position, self.hash, self.json)
+    }
+
+    /// An owned copy.
+    pub fn to_raw_event(&self) -> RawEvent {
+        RawEvent {
+            position: self.position,
+            hash: *self.hash,
+            json: self.json.to_vec(),
+        }
+    }
+}
