@@ -208,7 +208,7 @@ pub mod notices {
 pub mod store {
     pub use memberledger_store::{
         Append, AppendConflict, CommandPlace, CommandRecord, EventStore, Head, MemoryStore,
-        RawEvent, StoreError,
+        RawEvent, RawEventRef, RawPage, StoreError,
     };
     #[cfg(feature = "sled")]
     pub use memberledger_store_file::FileStore;
