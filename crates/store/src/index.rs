@@ -90,9 +90,13 @@ pub struct Index {
     members: Map<MemberId, u32>,
     streams: Vec<Stream>,
     /// Commands added by [`hold`](Index::hold) whose places are not in `commands` yet, in
-    /// log order.
-    held: Vec<(Uuid, Slot)>,
+    /// log order, in pieces of at most [`HELD_PIECE`] (one growing list would take fresh
+    /// memory for every size it passes through, and copy itself at each).
+    held: Vec<Vec<(Uuid, Slot)>>,
 }
+
+/// The most places of a piece of [`Index::held`] (2 MiB).
+const HELD_PIECE: usize = 1 << 16;
 
 impl Default for Index {
     fn default() -> Self {
@@ -231,7 +235,21 @@ impl Index {
             Some(&i) => i,
             None => u32::try_from(self.streams.len()).expect("fewer than 2^32 members"),
         };
-        self.held.push((
+        if self
+            .held
+            .last()
+            .is_none_or(|piece| piece.len() == piece.capacity())
+        {
+            // A first small piece, for the small logs.
+            let capacity = if self.held.is_empty() {
+                1024
+            } else {
+                HELD_PIECE
+            };
+            self.held.push(Vec::with_capacity(capacity));
+        }
+        let piece = self.held.last_mut().expect("a piece with room");
+        piece.push((
             record.command,
             Slot {
                 first_position: record.first_position,
@@ -247,8 +265,8 @@ impl Index {
     /// the position of its first event; the index is then incomplete.
     pub fn enter_held(&mut self) -> Result<(), (u64, Uuid)> {
         let held = std::mem::take(&mut self.held);
-        self.commands.reserve(held.len());
-        for (id, slot) in held {
+        self.commands.reserve(held.iter().map(Vec::len).sum());
+        for (id, slot) in held.into_iter().flatten() {
             match self.commands.entry(id) {
                 std::collections::hash_map::Entry::Occupied(_) => {
                     return Err((slot.first_position, id))
@@ -496,6 +514,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn places_held_across_pieces_are_all_entered_and_a_late_repeat_is_found() {
+        let record = |n: u64| CommandRecord {
+            command: Uuid::from_u128(u128::from(n % 70_000)),
+            member: MemberId::new(format!("m{}", n % 7)).unwrap(),
+            digest: [0; 32],
+            first_position: n + 1,
+            count: 1,
+        };
+        let mut index = Index::default();
+        for n in 0..70_000 {
+            index.hold(record(n), [(n + 1, [0; 32])].into_iter());
+        }
+        assert_eq!(
+            index.held.len(),
+            3,
+            "a small piece, then pieces of {HELD_PIECE}"
+        );
+        index.enter_held().unwrap();
+        assert_eq!(index.commands(), 70_000);
+        assert_eq!(
+            index
+                .command(Uuid::from_u128(69_999))
+                .unwrap()
+                .first_position,
+            70_000
+        );
+        // The first command again, after them all.
+        index.hold(record(70_000), [(70_001, [0; 32])].into_iter());
+        assert_eq!(index.enter_held(), Err((70_001, Uuid::from_u128(0))));
     }
 
     #[test]
