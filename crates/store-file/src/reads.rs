@@ -22,17 +22,12 @@ impl FileStore {
         from: u64,
         limit: usize,
     ) -> Result<Vec<RawEvent>, StoreError> {
-        let mut out = Vec::with_capacity(limit.min(1 << 16));
-        self.read_raw_with(from, limit, |position, hash, json| {
-            out.push(RawEvent {
-                position,
-                hash,
-                json: json.to_vec(),
-            });
-        })?;
-        Ok(out)
+        let mut page = RawPage::default();
+        self.read_raw_into_inner(from, limit, &mut page)?;
+        Ok(page.to_raw_events())
     }
 
+    /// Reads the events from `from` on, at most `limit`, into `page` (emptied first).
     pub(crate) fn read_raw_into_inner(
         &self,
         from: u64,
@@ -40,19 +35,6 @@ impl FileStore {
         page: &mut RawPage,
     ) -> Result<(), StoreError> {
         page.clear();
-        self.read_raw_with(from, limit, |position, hash, json| {
-            page.push(position, hash, json);
-        })
-    }
-
-    /// Reads the events from `from` on, at most `limit`, handing each to `event` in order
-    /// (position, stored hash, JSON).
-    fn read_raw_with(
-        &self,
-        from: u64,
-        limit: usize,
-        mut event: impl FnMut(u64, [u8; 32], &[u8]),
-    ) -> Result<(), StoreError> {
         let from = from.max(1);
         let (frames, files) = {
             let state = self.state()?;
@@ -68,7 +50,6 @@ impl FileStore {
             let frames: Vec<FrameAt> = state.frames[i..end].to_vec();
             (frames, state.segments.clone())
         };
-        let mut handed = 0;
         RUN.with_borrow_mut(|bytes| -> Result<(), StoreError> {
             for run in runs(&frames) {
                 read_run_into(&files, run, bytes)?;
@@ -76,9 +57,8 @@ impl FileStore {
                     for rec in decode_chunk_with(f.first, chunk, false)? {
                         let first = rec.record.first_position;
                         for ((hash, json), position) in rec.events.into_iter().zip(first..) {
-                            if position >= from && handed < limit {
-                                event(position, hash, json);
-                                handed += 1;
+                            if position >= from && page.len() < limit {
+                                page.push(position, hash, json);
                             }
                         }
                     }

@@ -47,17 +47,12 @@ impl SledStore {
         from: u64,
         limit: usize,
     ) -> Result<Vec<RawEvent>, StoreError> {
-        let mut out = Vec::new();
-        self.read_raw_with(from, limit, |position, hash, json| {
-            out.push(RawEvent {
-                position,
-                hash,
-                json: json.to_vec(),
-            });
-        })?;
-        Ok(out)
+        let mut page = RawPage::default();
+        self.read_raw_into_inner(from, limit, &mut page)?;
+        Ok(page.to_raw_events())
     }
 
+    /// Reads the events from `from` on, at most `limit`, into `page` (emptied first).
     pub(crate) fn read_raw_into_inner(
         &self,
         from: u64,
@@ -65,19 +60,6 @@ impl SledStore {
         page: &mut RawPage,
     ) -> Result<(), StoreError> {
         page.clear();
-        self.read_raw_with(from, limit, |position, hash, json| {
-            page.push(position, hash, json);
-        })
-    }
-
-    /// Reads the events from `from` on, at most `limit`, handing each to `event` in order
-    /// (position, stored hash, JSON).
-    fn read_raw_with(
-        &self,
-        from: u64,
-        limit: usize,
-        mut event: impl FnMut(u64, [u8; 32], &[u8]),
-    ) -> Result<(), StoreError> {
         let from = from.max(1);
         // The record holding `from` is the last one starting at or before it.
         let start = match self
@@ -90,9 +72,8 @@ impl SledStore {
             Some((k, _)) => key_position(&k)?,
             None => return Ok(()),
         };
-        let mut handed = 0;
         for item in self.db().range(event_key(start)..=event_key(u64::MAX)) {
-            if handed >= limit {
+            if page.len() >= limit {
                 break;
             }
             let (k, v) = item.map_err(|e| sled_error(&self.path, "cannot read the log", e))?;
@@ -101,9 +82,8 @@ impl SledStore {
             for rec in decode_chunk_with(key_position(&k)?, &v, false)? {
                 let first = rec.record.first_position;
                 for (position, (hash, json)) in (first..).zip(rec.events) {
-                    if position >= from && handed < limit {
-                        event(position, hash, json);
-                        handed += 1;
+                    if position >= from && page.len() < limit {
+                        page.push(position, hash, json);
                     }
                 }
             }

@@ -77,6 +77,12 @@ impl RawPage {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = RawEventRef<'_>> + '_ {
         (0..self.len()).map(|i| self.event(i))
     }
+
+    /// Owned copies of its events (what [`EventStore::read_raw`](crate::EventStore::read_raw)
+    /// answers).
+    pub fn to_raw_events(&self) -> Vec<RawEvent> {
+        self.iter().map(|e| e.to_raw_event()).collect()
+    }
 }
 
 impl RawEventRef<'_> {
