@@ -36,13 +36,16 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     /// Wraps a chrono UTC time.
     pub fn from_datetime(t: DateTime<Utc>) -> Result<Timestamp, Rejection> {
-        if !(1970..=9999).contains(&t.year()) {
+        // Read in UTC as stored: the accessors of a `DateTime` apply its offset first, even
+        // UTC's (events hold several times each, and replay reads them all).
+        let utc = t.naive_utc();
+        if !(1970..=9999).contains(&utc.year()) {
             return Err(Rejection::InvalidCommand(format!(
                 "time {t} is outside the years 1970-9999"
             )));
         }
         // chrono keeps a leap second as a nanosecond count of a second or more.
-        if t.nanosecond() >= 1_000_000_000 {
+        if utc.nanosecond() >= 1_000_000_000 {
             return Err(Rejection::InvalidCommand(format!(
                 "time {} is a leap second (:60), which the ledger does not record; use :59 or the next minute",
                 t.to_rfc3339_opts(SecondsFormat::AutoSi, true)

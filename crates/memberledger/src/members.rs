@@ -81,6 +81,11 @@ impl Members {
         self.table.iter().map(|s| &**s)
     }
 
+    /// Every state, on every core, in no particular order.
+    pub fn par_values(&self) -> impl ParallelIterator<Item = &MemberState> {
+        (&self.table).into_par_iter().map(|s| &**s)
+    }
+
     /// Every state, to change in place on every core (their `member` stays as it is).
     pub fn par_values_mut(&mut self) -> impl ParallelIterator<Item = &mut MemberState> {
         (&mut self.table).into_par_iter().map(|s| &mut **s)
