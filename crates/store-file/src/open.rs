@@ -200,25 +200,60 @@ fn scan_all(
         .and_then(|s| s.frames.last())
         .map(|f| (f.segment, f.offset + u64::from(f.len)));
     let mut scanned = start.unwrap_or_default();
-    let mut files = Vec::with_capacity(numbers.len());
-    let scan = scan_segments(
-        dir,
-        numbers,
-        (write, resume, part),
-        &mut scanned,
-        &mut files,
-    );
-    // The commands' places, held back by the scan, entered at once: an id recorded twice
-    // is damage found before anything the scan stopped at, which lies after every command.
-    scanned
-        .index
-        .enter_held()
-        .map_err(|(position, command)| StoreError::Corrupt {
-            position,
-            why: format!("command {command} is recorded twice"),
-        })?;
+    let mut index = std::mem::take(&mut scanned.index);
+    let bytes = bytes_to_scan(dir, numbers, resume);
+    // The index is built on another core beside the scan, which reads, checks and decodes
+    // the frames and sends it the commands in log order, a batch at a time.
+    let (sender, batches) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+    scanned.send_to(sender, index.head(), bytes);
+    let (scanned, files, scan, indexed) = std::thread::scope(|threads| {
+        let indexer = threads.spawn(|| crate::scan::index_commands(&mut index, batches));
+        // Owned here, so that a panic drops the sending end and the indexer stops.
+        let mut scanned = scanned;
+        let mut files = Vec::with_capacity(numbers.len());
+        let scan = scan_segments(
+            dir,
+            numbers,
+            (write, resume, part),
+            &mut scanned,
+            &mut files,
+        );
+        scanned.stop_sending();
+        let indexed = indexer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (scanned, files, scan, indexed)
+    });
+    let mut scanned = scanned;
+    scanned.index = index;
+    scanned.last = None;
+    // An id recorded twice is damage found before anything the scan stopped at, which lies
+    // after every command it sent.
+    indexed.map_err(|(position, command)| StoreError::Corrupt {
+        position,
+        why: format!("command {command} is recorded twice"),
+    })?;
     scan?;
     Ok((scanned, files))
+}
+
+/// Batches of commands the scan may send ahead of the thread building the index.
+const BATCHES_AHEAD: usize = 4;
+
+/// The bytes of `numbers`' segments a scan reads from where it resumes (a segment that
+/// cannot be looked at counts as empty: the scan says what is wrong with it).
+fn bytes_to_scan(dir: &Path, numbers: &[u32], resume: Option<(u32, u64)>) -> u64 {
+    numbers
+        .iter()
+        .map(|&n| {
+            let len = std::fs::metadata(dir.join(segments::name(n))).map_or(0, |m| m.len());
+            match resume {
+                Some((segment, _)) if n < segment => 0,
+                Some((segment, end)) if n == segment => len.saturating_sub(end),
+                _ => len,
+            }
+        })
+        .sum()
 }
 
 /// The loop of [`scan_all`]: each segment opened (into `files`) and, from where the scan
@@ -409,6 +444,37 @@ mod tests {
             let whole = scan(&dir, usize::MAX);
             prop_assert_eq!(scan(&dir, part), whole.clone());
             prop_assert_eq!(scan(&dir, SCAN_PART), whole);
+        }
+    }
+
+    /// A log that records one command at positions 1 and 2 (each frame sound on its own):
+    /// opened to write or to read only, it is `Corrupt` at the second, naming the command.
+    #[test]
+    fn a_command_recorded_twice_is_corrupt_where_it_is_met_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+        FileStore::create(&one)
+            .unwrap()
+            .append(enrolments(1, 2))
+            .unwrap();
+        let other = FileStore::create(&two).unwrap();
+        other.append(enrolments(2, 3)).unwrap();
+        other.append(enrolments(1, 2)).unwrap();
+        drop(other);
+        let first = std::fs::read(one.join(segments::name(0))).unwrap();
+        let second = std::fs::read(two.join(segments::name(0))).unwrap();
+        // The second store's frame of command 1 (at position 2) is as long as the first's.
+        let again = &second[second.len() - first.len()..];
+        std::fs::write(one.join(segments::name(0)), [&first[..], again].concat()).unwrap();
+        let command = enrolments(1, 2)[0].command;
+        for opened in [FileStore::open_read_only(&one), FileStore::open(&one)] {
+            match opened.map(|_| ()) {
+                Err(StoreError::Corrupt { position, why }) => {
+                    assert_eq!(position, 2);
+                    assert_eq!(why, format!("command {command} is recorded twice"));
+                }
+                other => panic!("expected Corrupt, got {other:?}"),
+            }
         }
     }
 

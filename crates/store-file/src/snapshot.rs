@@ -91,7 +91,7 @@ pub(crate) fn latest(dir: &std::path::Path, files: &CheckpointFiles) -> Option<S
         index,
         frames,
         end: last.map_or(0, |f| f.offset + u64::from(f.len)),
-        torn: None,
+        ..Scanned::default()
     })
 }
 

@@ -194,6 +194,15 @@ impl Index {
         }
     }
 
+    /// Makes room for `commands` more commands in the command table at once: a scan that
+    /// adds them one by one ([`add`](Self::add)) and knows about how many there will be
+    /// spares the table the sizes it would grow through. Room that cannot be had is not
+    /// taken: the table then grows as commands are added.
+    pub fn reserve_commands(&mut self, commands: usize) {
+        // Only an estimate: never more than a table that fits in memory could hold.
+        let _ = self.commands.try_reserve(commands);
+    }
+
     /// Adds one command already in the log (when rebuilding the index on open). Positions must
     /// follow the head without a gap. Whether it was added: `false` when the index already
     /// holds the command id (a log that records a command twice), and nothing is changed.
