@@ -140,3 +140,102 @@ impl Clearing {
         debts
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The clearing as it was kept before its pairs were hashed: ordered maps, folded the
+    /// same way. Its encoding is what every checkpoint written so far holds.
+    #[derive(Default, serde::Serialize)]
+    struct Ordered {
+        version: u64,
+        last_at: Option<Timestamp>,
+        owed: BTreeMap<(StoreId, StoreId), i128>,
+        moved_at: BTreeMap<(StoreId, StoreId), Timestamp>,
+    }
+
+    impl Ordered {
+        fn fold(&mut self, at: Timestamp, debtor: &StoreId, creditor: &StoreId, cents: i64) {
+            let k = (debtor.clone(), creditor.clone());
+            let v = self.owed.entry(k.clone()).or_default();
+            *v -= i128::from(cents);
+            if *v == 0 {
+                self.owed.remove(&k);
+            }
+            let pair = if debtor <= creditor {
+                k
+            } else {
+                (creditor.clone(), debtor.clone())
+            };
+            let latest = self.moved_at.entry(pair).or_insert(at);
+            *latest = (*latest).max(at);
+        }
+    }
+
+    fn cbor(value: &impl Serialize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        ciborium::into_writer(value, &mut bytes).unwrap();
+        bytes
+    }
+
+    proptest! {
+        /// Folded from the same postings, the hashed clearing encodes to the ordered maps'
+        /// bytes (whatever its hashing's order), decodes back to itself, and answers debts
+        /// and latest movements as they do.
+        #[test]
+        fn hashed_pairs_encode_and_answer_as_ordered_maps_do(
+            postings in prop::collection::vec((0u8..5, 0u8..5, -500i64..500, 0u32..100_000), 0..80)
+        ) {
+            let store = |n: u8| StoreId::new(format!("S{n}")).unwrap();
+            let base: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
+            let (mut hashed, mut again, mut ordered) =
+                (Clearing::default(), Clearing::default(), Ordered::default());
+            for &(d, c, cents, minute) in &postings {
+                let at = Timestamp::from_datetime(
+                    base.as_datetime() + chrono::Duration::minutes(i64::from(minute)),
+                )
+                .unwrap();
+                let (debtor, creditor) = (store(d), store(c));
+                let posting = Posting {
+                    account: Account::InterStorePayable {
+                        debtor: debtor.clone(),
+                        creditor: creditor.clone(),
+                    },
+                    cents,
+                };
+                hashed.fold_postings(at, std::slice::from_ref(&posting));
+                again.fold_postings(at, std::slice::from_ref(&posting));
+                ordered.fold(at, &debtor, &creditor, cents);
+            }
+            let bytes = cbor(&hashed);
+            prop_assert_eq!(&bytes, &cbor(&ordered));
+            prop_assert_eq!(&bytes, &cbor(&again));
+            let decoded: Clearing = ciborium::from_reader(&bytes[..]).unwrap();
+            prop_assert_eq!(&decoded, &hashed);
+            let expected: Vec<_> = ordered
+                .owed
+                .keys()
+                .filter_map(|(d, c)| {
+                    let net = ordered.owed.get(&(d.clone(), c.clone())).copied().unwrap_or(0)
+                        - ordered.owed.get(&(c.clone(), d.clone())).copied().unwrap_or(0);
+                    (net > 0).then(|| {
+                        (d.clone(), c.clone(), Money::from_cents(i64::try_from(net).unwrap()))
+                    })
+                })
+                .collect();
+            prop_assert_eq!(hashed.debts(), expected);
+            for a in 0..5 {
+                for b in 0..5 {
+                    let pair = if a <= b { (store(a), store(b)) } else { (store(b), store(a)) };
+                    prop_assert_eq!(
+                        hashed.last_movement(&store(a), &store(b)),
+                        ordered.moved_at.get(&pair).copied()
+                    );
+                }
+            }
+        }
+    }
+}
