@@ -18,7 +18,22 @@ pub(super) fn serialize<S: Serializer>(h: &[Holding], s: S) -> Result<S::Ok, S::
     if s.is_human_readable() {
         return h.serialize(s);
     }
-    s.serialize_bytes(&pack(h))
+    // Packed into a buffer the thread keeps: a checkpoint packs every member's holdings, and
+    // `verify` packs them again for every checkpoint it compares.
+    PACKED.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            pack_into(h, &mut buf);
+            s.serialize_bytes(&buf)
+        }
+        // Only if a serializer packed holdings while packing others: never in this crate.
+        Err(_) => s.serialize_bytes(&pack(h)),
+    })
+}
+
+thread_local! {
+    /// The buffer [`serialize`] packs into.
+    static PACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Holding>, D::Error> {
@@ -48,19 +63,29 @@ impl serde::de::Visitor<'_> for Packed {
 
 /// The packed form of `holdings`.
 pub(super) fn pack(holdings: &[Holding]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(holdings.len() * PACKED_MAX);
+    let mut out = Vec::new();
+    pack_into(holdings, &mut out);
+    out
+}
+
+/// Appends the packed form of `holdings` to `out`, each holding laid out in a few words on
+/// the stack and copied in at once.
+fn pack_into(holdings: &[Holding], out: &mut Vec<u8>) {
+    out.reserve(holdings.len() * PACKED_MAX);
     for h in holdings {
-        out.push(((h.kind as u8) << 1) | u8::from(h.time.is_some()));
+        let mut one = [0u8; PACKED_MAX];
+        one[0] = ((h.kind as u8) << 1) | u8::from(h.time.is_some());
+        let mut at = 1;
         if let Some(t) = h.time {
             let (secs, nanos) = t.secs_nanos();
-            put(&mut out, zigzag(secs));
-            put(&mut out, u64::from(nanos));
+            at = put(&mut one, at, zigzag(secs));
+            at = put(&mut one, at, u64::from(nanos));
         }
-        put(&mut out, zigzag(i64::from_ne_bytes(h.amount)));
-        put(&mut out, u64::from(h.lot));
-        put(&mut out, u64::from(h.origin));
+        at = put(&mut one, at, zigzag(i64::from_ne_bytes(h.amount)));
+        at = put(&mut one, at, u64::from(h.lot));
+        at = put(&mut one, at, u64::from(h.origin));
+        out.extend_from_slice(&one[..at]);
     }
-    out
 }
 
 /// The holdings packed in `b`, or what is wrong with them.
@@ -108,13 +133,16 @@ fn unzigzag(n: u64) -> i64 {
     half ^ -i64::from_ne_bytes((n & 1).to_ne_bytes())
 }
 
-/// Appends `n` as a LEB128 varint.
-fn put(out: &mut Vec<u8>, mut n: u64) {
+/// Writes `n` as a LEB128 varint into `out` at `at` (room for ten bytes, the most a u64
+/// takes); returns where it ends.
+fn put(out: &mut [u8; PACKED_MAX], mut at: usize, mut n: u64) -> usize {
     while n >= 0x80 {
-        out.push(n.to_le_bytes()[0] | 0x80);
+        out[at] = n.to_le_bytes()[0] | 0x80;
         n >>= 7;
+        at += 1;
     }
-    out.push(n.to_le_bytes()[0]);
+    out[at] = n.to_le_bytes()[0];
+    at + 1
 }
 
 /// Takes a LEB128 varint from the front of `b`; `None` when cut short or longer than a u64.
@@ -152,6 +180,17 @@ mod tests {
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Wrap(#[serde(with = "super")] Vec<Holding>);
 
+    /// A byte string as serde writes one (what the packed holdings are encoded as).
+    fn serde_bytes_of(b: &[u8]) -> impl serde::Serialize + '_ {
+        struct Bytes<'a>(&'a [u8]);
+        impl serde::Serialize for Bytes<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        Bytes(b)
+    }
+
     fn cbor_round_trip(h: Vec<Holding>) -> Vec<Holding> {
         let mut out = Vec::new();
         ciborium::into_writer(&Wrap(h), &mut out).unwrap();
@@ -176,6 +215,50 @@ mod tests {
                 })
                 .collect();
             prop_assert_eq!(cbor_round_trip(holdings.clone()), holdings);
+        }
+
+        /// Packed through the thread's buffer, holdings give the bytes of the layout written
+        /// one byte at a time (what every checkpoint written so far holds).
+        #[test]
+        fn holdings_pack_to_the_bytes_of_the_layout(entries in proptest::collection::vec(
+            (proptest::option::of((0i64..253_402_300_799, 0u32..1_000_000_000)), any::<i64>(), any::<u32>(), any::<u16>(), any::<u8>()),
+            0..40,
+        )) {
+            let mut expected = Vec::new();
+            let holdings: Vec<Holding> = entries
+                .into_iter()
+                .map(|(time, amount, lot, origin, k)| Holding {
+                    time: time.map(|(s, n)| Timestamp::from_secs_nanos(s, n).unwrap()),
+                    amount: amount.to_ne_bytes(),
+                    lot,
+                    origin,
+                    kind: kind(k),
+                })
+                .collect();
+            let varint = |out: &mut Vec<u8>, mut n: u64| {
+                while n >= 0x80 {
+                    out.push(u8::try_from(n & 0x7f).unwrap() | 0x80);
+                    n >>= 7;
+                }
+                out.push(u8::try_from(n).unwrap());
+            };
+            for h in &holdings {
+                expected.push(((h.kind as u8) << 1) | u8::from(h.time.is_some()));
+                if let Some(t) = h.time {
+                    let (secs, nanos) = t.secs_nanos();
+                    varint(&mut expected, zigzag(secs));
+                    varint(&mut expected, u64::from(nanos));
+                }
+                varint(&mut expected, zigzag(i64::from_ne_bytes(h.amount)));
+                varint(&mut expected, u64::from(h.lot));
+                varint(&mut expected, u64::from(h.origin));
+            }
+            prop_assert_eq!(&pack(&holdings), &expected);
+            let mut cbor = Vec::new();
+            ciborium::into_writer(&Wrap(holdings), &mut cbor).unwrap();
+            let mut bytes = Vec::new();
+            ciborium::into_writer(&serde_bytes_of(&expected), &mut bytes).unwrap();
+            prop_assert_eq!(cbor, bytes);
         }
 
         /// Any bytes unpack or fail with a reason, never a panic.
