@@ -18,6 +18,12 @@ pub fn validate_id(kind: &str, s: &str) -> Result<(), Rejection> {
             "{kind} id {s:?} must be 1-{ID_LEN_MAX} characters"
         )));
     }
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    // Byte by byte (every event holds ids, and replay reads them all): any byte of a
+    // character outside ASCII is refused, and only then is the character found, to name it.
+    if s.bytes().all(allowed) {
+        return Ok(());
+    }
     if let Some(c) = s
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
@@ -204,6 +210,26 @@ mod tests {
         let stores: MemberId = serde_json::from_str("\"@stores\"").unwrap();
         assert!(!stores.is_member());
         assert!(StoreId::new("@stores").is_err());
+    }
+
+    proptest::proptest! {
+        /// An id is taken exactly when every character is one of `A-Z a-z 0-9 _ . -` (checked
+        /// byte by byte, characters outside ASCII included), and a refusal names the first
+        /// character that is not.
+        #[test]
+        fn ids_are_checked_character_by_character(s in "[A-Za-z0-9_.\\-]{0,6}(.{0,2})[A-Za-z0-9_.\\-]{0,6}") {
+            let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+            let chars_ok = !s.is_empty() && s.len() <= ID_LEN_MAX && s.chars().all(ok);
+            match validate_id("member", &s) {
+                Ok(()) => proptest::prop_assert!(chars_ok),
+                Err(e) => {
+                    proptest::prop_assert!(!chars_ok);
+                    if let Some(c) = s.chars().find(|&c| !ok(c)).filter(|_| !s.is_empty() && s.len() <= ID_LEN_MAX) {
+                        proptest::prop_assert!(e.to_string().contains(&format!("has {c:?}")), "{}", e);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
