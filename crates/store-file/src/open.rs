@@ -229,10 +229,7 @@ fn scan_all(
     scanned.last = None;
     // An id recorded twice is damage found before anything the scan stopped at, which lies
     // after every command it sent.
-    indexed.map_err(|(position, command)| StoreError::Corrupt {
-        position,
-        why: format!("command {command} is recorded twice"),
-    })?;
+    indexed.map_err(|(position, command)| crate::scan::recorded_twice(position, command))?;
     scan?;
     Ok((scanned, files))
 }

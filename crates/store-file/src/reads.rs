@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use memberledger_core::{RecordedEvent, Uuid};
-use memberledger_store::record::{decode_chunk_with, record_at};
+use memberledger_store::record::{decode_chunk_events, record_at};
 use memberledger_store::{CommandRecord, RawEvent, RawPage, StoreError};
 
 use crate::frame::{body, read_header};
@@ -54,14 +54,12 @@ impl FileStore {
             for run in runs(&frames) {
                 read_run_into(&files, run, bytes)?;
                 for (f, chunk) in run.iter().zip(split(bytes, run)?) {
-                    for rec in decode_chunk_with(f.first, chunk, false)? {
-                        let first = rec.record.first_position;
-                        for ((hash, json), position) in rec.events.into_iter().zip(first..) {
-                            if position >= from && page.len() < limit {
-                                page.push(position, hash, json);
-                            }
+                    // Each event straight into the page, no record collected on the way.
+                    decode_chunk_events(f.first, chunk, false, &mut |_| {}, &mut |p, h, j| {
+                        if p >= from && page.len() < limit {
+                            page.push(p, *h, j);
                         }
-                    }
+                    })?;
                 }
             }
             if bytes.capacity() as u64 > 2 * READ_BYTES {

@@ -8,7 +8,7 @@
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use memberledger_core::{Hash, Uuid};
-use memberledger_store::record::decode_chunk_with;
+use memberledger_store::record::decode_chunk_events;
 use memberledger_store::{CommandRecord, Head, Index, StoreError};
 
 use crate::frame::{body, read_header, Header};
@@ -37,8 +37,11 @@ pub(crate) struct Scanned {
     pub(crate) torn: Option<u64>,
     /// The last event scanned (`None`: the index's head).
     pub(crate) last: Option<Head>,
+    /// The commands of the frames scanned, decoded straight into it, not yet added to the
+    /// index or sent.
+    pub(crate) pending: Commands,
     /// Where the commands scanned go when the index is built beside the scan, on another
-    /// thread (`None`: they are held in `index`).
+    /// thread (`None`: they are added to `index` frame by frame).
     pub(crate) sink: Option<Sink>,
 }
 
@@ -57,20 +60,46 @@ pub(crate) struct Commands {
 }
 
 impl Commands {
-    /// Adds the batch's commands to `index` in order; `Err`: the first one recorded before
-    /// (its first position and id), with the index left as it was before that one.
-    fn add_to(self, index: &mut Index) -> Result<(), (u64, Uuid)> {
-        index.reserve_commands(self.expect);
-        let mut hashes = self.hashes.iter();
-        for record in self.records {
+    /// Adds the batch's commands to `index` in order, emptying it; `Err`: the first one
+    /// recorded before (its first position and id), with the index left as it was before
+    /// that one.
+    fn add_to(&mut self, index: &mut Index) -> Result<(), (u64, Uuid)> {
+        index.reserve_commands(std::mem::take(&mut self.expect));
+        let mut hashes = self.hashes.drain(..);
+        for record in self.records.drain(..) {
             let (first, command) = (record.first_position, record.command);
             let n = record.count as usize;
-            let events = hashes.by_ref().take(n).zip(first..).map(|(h, p)| (p, *h));
+            let events = hashes.by_ref().take(n).zip(first..).map(|(h, p)| (p, h));
             if !index.add(record, events) {
                 return Err((first, command));
             }
         }
         Ok(())
+    }
+
+    /// Decodes the records of a frame's `chunk` (its first event at `first`) onto the end;
+    /// on an error, nothing of the frame is kept.
+    fn decode(&mut self, first: u64, chunk: &[u8]) -> Result<(), StoreError> {
+        let (records, hashes) = (self.records.len(), self.hashes.len());
+        let (all, each) = (&mut self.records, &mut self.hashes);
+        let decoded =
+            decode_chunk_events(first, chunk, false, &mut |r| all.push(r), &mut |_, h, _| {
+                each.push(*h);
+            });
+        if decoded.is_err() {
+            self.records.truncate(records);
+            self.hashes.truncate(hashes);
+        }
+        decoded
+    }
+
+    /// The last event decoded.
+    fn head(&self) -> Option<Head> {
+        let (record, hash) = (self.records.last()?, self.hashes.last()?);
+        Some(Head {
+            position: record.first_position + u64::from(record.count) - 1,
+            hash: *hash,
+        })
     }
 }
 
@@ -82,7 +111,7 @@ pub(crate) fn index_commands(
     batches: Receiver<Commands>,
 ) -> Result<(), (u64, Uuid)> {
     let mut result = Ok(());
-    for batch in batches {
+    for mut batch in batches {
         if result.is_ok() {
             result = batch.add_to(index);
         }
@@ -94,7 +123,6 @@ pub(crate) fn index_commands(
 #[derive(Debug)]
 pub(crate) struct Sink {
     sender: SyncSender<Commands>,
-    batch: Commands,
     /// The bytes the scan is to read, and has read: what the first batch's expected count is
     /// worked out from.
     bytes: (u64, u64),
@@ -103,49 +131,38 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    fn push(&mut self, record: CommandRecord, events: &[([u8; 32], &[u8])]) {
-        self.batch.hashes.extend(events.iter().map(|(h, _)| *h));
-        self.batch.records.push(record);
-        if self.batch.records.len() == BATCH {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.batch.records.is_empty() {
+    /// Sends `batch` (left empty), the first with the count of commands to expect.
+    fn send(&mut self, batch: &mut Commands) {
+        if batch.records.is_empty() {
             return;
         }
         if !self.sent {
             let (all, read) = self.bytes;
-            let records = self.batch.records.len() as u128;
+            let records = batch.records.len() as u128;
             // A twentieth more than the rate so far makes: a table sized just short would
             // grow once more, to twice the size.
             let expect = records * u128::from(all) * 21 / (20 * u128::from(read.max(1)));
-            self.batch.expect = usize::try_from(expect).unwrap_or(usize::MAX);
+            batch.expect = usize::try_from(expect).unwrap_or(usize::MAX);
             self.sent = true;
         }
-        let batch = std::mem::replace(
-            &mut self.batch,
-            Commands {
-                records: Vec::with_capacity(BATCH),
-                hashes: Vec::new(),
-                expect: 0,
-            },
-        );
+        let next = Commands {
+            records: Vec::with_capacity(BATCH),
+            hashes: Vec::with_capacity(batch.hashes.capacity()),
+            expect: 0,
+        };
         // A thread that stopped taking batches has failed: its join says so.
-        let _ = self.sender.send(batch);
+        let _ = self.sender.send(std::mem::replace(batch, next));
     }
 }
 
 impl Scanned {
     /// Sends the commands scanned from now on to `sender`, a batch at a time, instead of
-    /// holding them in the index (which has moved to the thread taking them, at `head`);
+    /// adding them to the index (which has moved to the thread taking them, at `head`);
     /// `bytes`: how many the scan is to read.
     pub(crate) fn send_to(&mut self, sender: SyncSender<Commands>, head: Head, bytes: u64) {
         self.last = Some(head);
         self.sink = Some(Sink {
             sender,
-            batch: Commands::default(),
             bytes: (bytes, 0),
             sent: false,
         });
@@ -154,7 +171,7 @@ impl Scanned {
     /// Sends what is left and stops sending: the thread taking the batches then finishes.
     pub(crate) fn stop_sending(&mut self) {
         if let Some(mut sink) = self.sink.take() {
-            sink.flush();
+            sink.send(&mut self.pending);
         }
     }
 
@@ -163,23 +180,16 @@ impl Scanned {
         self.last.unwrap_or_else(|| self.index.head())
     }
 
-    /// Takes in one command's record and its events, as read.
-    fn take(&mut self, record: CommandRecord, events: &[([u8; 32], &[u8])]) {
-        let first = record.first_position;
-        if let Some((hash, _)) = events.last() {
-            let position = first + events.len() as u64 - 1;
-            self.last = Some(Head {
-                position,
-                hash: *hash,
-            });
-        }
+    /// Hands the commands of the frames decoded so far on: a batch to the thread building
+    /// the index when one is full, or to the index itself.
+    fn hand_on(&mut self) -> Result<(), (u64, Uuid)> {
         match &mut self.sink {
-            Some(sink) => sink.push(record, events),
-            // Checked against the commands before it by `enter_held`, once the scan ends.
-            None => {
-                let hashes = events.iter().zip(first..).map(|((h, _), p)| (p, *h));
-                self.index.hold(record, hashes);
+            Some(sink) if self.pending.records.len() >= BATCH => {
+                sink.send(&mut self.pending);
+                Ok(())
             }
+            Some(_) => Ok(()),
+            None => self.pending.add_to(&mut self.index),
         }
     }
 
@@ -259,8 +269,10 @@ impl Scanned {
         for &(at, h) in frames {
             let first = self.head().position + 1;
             let chunk = body(&bytes[at..], h).expect("checked by the scan");
-            let records = decode_chunk_with(first, chunk, false)
+            self.pending
+                .decode(first, chunk)
                 .map_err(|e| self.corrupt(place, at, &format!("a frame does not decode: {e}")))?;
+            self.last = self.pending.head().or(self.last);
             self.frames.push(FrameAt {
                 first,
                 offset: place.offset(at),
@@ -270,9 +282,8 @@ impl Scanned {
             if let Some(sink) = &mut self.sink {
                 sink.bytes.1 += h.frame_len() as u64;
             }
-            for rec in records {
-                self.take(rec.record, &rec.events);
-            }
+            self.hand_on()
+                .map_err(|(position, command)| recorded_twice(position, command))?;
         }
         Ok(())
     }
@@ -282,6 +293,14 @@ impl Scanned {
             position: self.head().position + 1,
             why: format!("segment {}, byte {}: {what}", place.name, place.offset(at)),
         }
+    }
+}
+
+/// The damage of a log that records `command` twice, the second time at `position`.
+pub(crate) fn recorded_twice(position: u64, command: Uuid) -> StoreError {
+    StoreError::Corrupt {
+        position,
+        why: format!("command {command} is recorded twice"),
     }
 }
 

@@ -151,8 +151,45 @@ pub fn decode_chunk(first: u64, v: &[u8]) -> Result<Vec<Record<'_>>, StoreError>
 
 /// [`decode_chunk`], checking each record's header against its checksum only when `check`.
 pub fn decode_chunk_with(first: u64, v: &[u8], check: bool) -> Result<Vec<Record<'_>>, StoreError> {
+    let mut records = Vec::new();
+    walk_chunk(first, v, |position, bytes| {
+        let rec = decode_record_with(position, bytes, check)?;
+        let count = rec.record.count;
+        records.push(rec);
+        Ok(count)
+    })?;
+    Ok(records)
+}
+
+/// [`decode_chunk_with`] without collecting the records: each record's events are given to
+/// `event` (position, chain hash, canonical JSON) as they are read, then its command record
+/// to `record`. A damaged record is an error after what came before it was given: the caller
+/// drops what it took of the value.
+pub fn decode_chunk_events<'a>(
+    first: u64,
+    v: &'a [u8],
+    check: bool,
+    record: &mut impl FnMut(CommandRecord),
+    event: &mut impl FnMut(u64, &[u8; 32], &'a [u8]),
+) -> Result<(), StoreError> {
+    walk_chunk(first, v, |position, bytes| {
+        let rec = decode_record_events(position, bytes, check, event)?;
+        let count = rec.count;
+        record(rec);
+        Ok(count)
+    })
+}
+
+/// Walks the records of a stored value whose first event is at `first` (a chunk, or a single
+/// record of the first release's layout): `each` takes a record's first position and bytes
+/// and says how many events it holds.
+fn walk_chunk<'a>(
+    first: u64,
+    v: &'a [u8],
+    mut each: impl FnMut(u64, &'a [u8]) -> Result<u32, StoreError>,
+) -> Result<(), StoreError> {
     match v.first() {
-        Some(&RECORD_FORMAT) => return Ok(vec![decode_record_with(first, v, check)?]),
+        Some(&RECORD_FORMAT) => return each(first, v).map(|_| ()),
         Some(&CHUNK_FORMAT) => {}
         _ => {
             return Err(StoreError::Corrupt {
@@ -163,7 +200,7 @@ pub fn decode_chunk_with(first: u64, v: &[u8], check: bool) -> Result<Vec<Record
     }
     let mut rest = &v[1..];
     let mut position = first;
-    let mut records = Vec::new();
+    let mut records = 0usize;
     while !rest.is_empty() {
         let truncated = || StoreError::Corrupt {
             position,
@@ -176,17 +213,16 @@ pub fn decode_chunk_with(first: u64, v: &[u8], check: bool) -> Result<Vec<Record
         let len = usize::try_from(u32::from_be_bytes(len)).map_err(|_| truncated())?;
         let bytes = rest.get(4..4 + len).ok_or_else(truncated)?;
         rest = &rest[4 + len..];
-        let rec = decode_record_with(position, bytes, check)?;
-        position += u64::from(rec.record.count);
-        records.push(rec);
+        position += u64::from(each(position, bytes)?);
+        records += 1;
     }
-    if records.is_empty() {
+    if records == 0 {
         return Err(StoreError::Corrupt {
             position: first,
             why: "stored record: an empty chunk".into(),
         });
     }
-    Ok(records)
+    Ok(())
 }
 
 /// The record holding `position` in a stored value starting at `first`: the records before it
@@ -230,7 +266,24 @@ pub fn decode_record(first: u64, v: &[u8]) -> Result<Record<'_>, StoreError> {
 }
 
 /// Decodes one record, checking its header against its checksum only when `check`.
-pub fn decode_record_with(first: u64, mut v: &[u8], check: bool) -> Result<Record<'_>, StoreError> {
+pub fn decode_record_with(first: u64, v: &[u8], check: bool) -> Result<Record<'_>, StoreError> {
+    let mut events = Vec::new();
+    let record = decode_record_events(first, v, check, &mut |_, hash, json| {
+        events.push((*hash, json));
+    })?;
+    Ok(Record { record, events })
+}
+
+/// [`decode_record_with`] without collecting the events: each is given to `event` (its
+/// position, chain hash and canonical JSON) as it is read, and the command record returned
+/// once the whole record is read. A damaged record is an error after some of its events may
+/// have been given.
+pub fn decode_record_events<'a>(
+    first: u64,
+    mut v: &'a [u8],
+    check: bool,
+    event: &mut impl FnMut(u64, &[u8; 32], &'a [u8]),
+) -> Result<CommandRecord, StoreError> {
     let corrupt = |why: &str| StoreError::Corrupt {
         position: first,
         why: format!("stored record: {why}"),
@@ -276,9 +329,8 @@ pub fn decode_record_with(first: u64, mut v: &[u8], check: bool) -> Result<Recor
     if count == 0 || count > RECORD_EVENTS_MAX {
         return Err(corrupt("bad event count"));
     }
-    let mut events = Vec::with_capacity(usize::try_from(count).map_err(|_| short())?);
-    for _ in 0..count {
-        let hash: [u8; 32] = take(&mut v, 32)
+    for position in first..first + u64::from(count) {
+        let hash: &[u8; 32] = take(&mut v, 32)
             .ok_or_else(short)?
             .try_into()
             .map_err(|_| short())?;
@@ -290,20 +342,17 @@ pub fn decode_record_with(first: u64, mut v: &[u8], check: bool) -> Result<Recor
         );
         let len = usize::try_from(len).map_err(|_| short())?;
         let json = take(&mut v, len).ok_or_else(short)?;
-        events.push((hash, json));
+        event(position, hash, json);
     }
     if !v.is_empty() {
         return Err(corrupt("trailing bytes"));
     }
-    Ok(Record {
-        record: CommandRecord {
-            command,
-            member,
-            digest,
-            first_position: first,
-            count,
-        },
-        events,
+    Ok(CommandRecord {
+        command,
+        member,
+        digest,
+        first_position: first,
+        count,
     })
 }
 
@@ -377,6 +426,43 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Given event by event, a chunk yields what it decodes to collected, sound, with any
+        /// byte changed or cut short: the same records, hashes, JSON and positions, or the
+        /// same error (events of the records before a damaged one may have been given).
+        #[test]
+        fn chunks_given_event_by_event_are_what_they_decode_to(
+            n in 1u32..30,
+            damage in proptest::option::of((proptest::prelude::any::<proptest::sample::Index>(), 1u8..=255)),
+            cut in proptest::option::of(proptest::prelude::any::<proptest::sample::Index>()),
+        ) {
+            let s = sealed(n);
+            let (first, mut value) = encode_chunks(&s, usize::MAX).remove(0);
+            if let Some((at, flip)) = damage {
+                let i = at.index(value.len());
+                value[i] ^= flip;
+            }
+            if let Some(keep) = cut {
+                value.truncate(keep.index(value.len()));
+            }
+            let (mut records, mut events) = (Vec::new(), Vec::new());
+            let given = decode_chunk_events(first, &value, false, &mut |r| records.push(r), &mut |p, h, j| {
+                events.push((p, *h, j));
+            });
+            match decode_chunk_with(first, &value, false) {
+                Ok(collected) => {
+                    proptest::prop_assert_eq!(given, Ok(()));
+                    let expected: Vec<CommandRecord> = collected.iter().map(|r| r.record.clone()).collect();
+                    proptest::prop_assert_eq!(records, expected);
+                    let expected: Vec<(u64, [u8; 32], &[u8])> = collected
+                        .iter()
+                        .flat_map(|r| r.events.iter().zip(r.record.first_position..).map(|((h, j), p)| (p, *h, *j)))
+                        .collect();
+                    proptest::prop_assert_eq!(events, expected);
+                }
+                Err(e) => proptest::prop_assert_eq!(given, Err(e)),
+            }
+        }
 
         /// However many records and however small a chunk's bound, the layout keeps every
         /// record once and in order; each chunk is within the bound (or one record alone) and
