@@ -237,13 +237,17 @@ fn scan_all(
 /// Batches of commands the scan may send ahead of the thread building the index.
 const BATCHES_AHEAD: usize = 4;
 
-/// The bytes of `numbers`' segments a scan reads from where it resumes (a segment that
-/// cannot be looked at counts as empty: the scan says what is wrong with it).
+/// About the bytes of `numbers`' segments a scan reads from where it resumes: what the
+/// command table is sized by. A segment that cannot be looked at counts as empty (the scan
+/// says what is wrong with it), and one counts as twice a full segment at most (a damaged
+/// file of any length must not size the table: a table sized short only grows).
 fn bytes_to_scan(dir: &Path, numbers: &[u32], resume: Option<(u32, u64)>) -> u64 {
     numbers
         .iter()
         .map(|&n| {
-            let len = std::fs::metadata(dir.join(segments::name(n))).map_or(0, |m| m.len());
+            let len = std::fs::metadata(dir.join(segments::name(n)))
+                .map_or(0, |m| m.len())
+                .min(2 * segments::SEGMENT_BYTES);
             match resume {
                 Some((segment, _)) if n < segment => 0,
                 Some((segment, end)) if n == segment => len.saturating_sub(end),

@@ -131,18 +131,23 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    /// Sends `batch` (left empty), the first with the count of commands to expect.
-    fn send(&mut self, batch: &mut Commands) {
+    /// Sends `batch` (left empty), the first with the count of commands to expect: worked out
+    /// from the rate so far, or, when the scan has ended (`last`), the batch's own.
+    fn send(&mut self, batch: &mut Commands, last: bool) {
         if batch.records.is_empty() {
             return;
         }
         if !self.sent {
             let (all, read) = self.bytes;
-            let records = batch.records.len() as u128;
+            let records = batch.records.len();
             // A twentieth more than the rate so far makes: a table sized just short would
             // grow once more, to twice the size.
-            let expect = records * u128::from(all) * 21 / (20 * u128::from(read.max(1)));
-            batch.expect = usize::try_from(expect).unwrap_or(usize::MAX);
+            let expect = records as u128 * u128::from(all) * 21 / (20 * u128::from(read.max(1)));
+            batch.expect = if last {
+                records
+            } else {
+                usize::try_from(expect).unwrap_or(usize::MAX)
+            };
             self.sent = true;
         }
         let next = Commands {
@@ -171,7 +176,7 @@ impl Scanned {
     /// Sends what is left and stops sending: the thread taking the batches then finishes.
     pub(crate) fn stop_sending(&mut self) {
         if let Some(mut sink) = self.sink.take() {
-            sink.send(&mut self.pending);
+            sink.send(&mut self.pending, true);
         }
     }
 
@@ -185,7 +190,7 @@ impl Scanned {
     fn hand_on(&mut self) -> Result<(), (u64, Uuid)> {
         match &mut self.sink {
             Some(sink) if self.pending.records.len() >= BATCH => {
-                sink.send(&mut self.pending);
+                sink.send(&mut self.pending, false);
                 Ok(())
             }
             Some(_) => Ok(()),
