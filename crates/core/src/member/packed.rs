@@ -197,14 +197,17 @@ mod tests {
         ciborium::from_reader::<Wrap, _>(out.as_slice()).unwrap().0
     }
 
-    proptest! {
-        /// Every holding reads back exactly, through the CBOR of a checkpoint.
-        #[test]
-        fn holdings_read_back_exactly(entries in proptest::collection::vec(
-            (proptest::option::of((0i64..253_402_300_799, 0u32..1_000_000_000)), any::<i64>(), any::<u32>(), any::<u16>(), any::<u8>()),
-            0..40,
-        )) {
-            let holdings: Vec<Holding> = entries
+    /// Lists of holdings of every kind, with and without a time, any figures.
+    fn holdings() -> impl Strategy<Value = Vec<Holding>> {
+        let entry = (
+            proptest::option::of((0i64..253_402_300_799, 0u32..1_000_000_000)),
+            any::<i64>(),
+            any::<u32>(),
+            any::<u16>(),
+            any::<u8>(),
+        );
+        proptest::collection::vec(entry, 0..40).prop_map(|entries| {
+            entries
                 .into_iter()
                 .map(|(time, amount, lot, origin, k)| Holding {
                     time: time.map(|(s, n)| Timestamp::from_secs_nanos(s, n).unwrap()),
@@ -213,28 +216,22 @@ mod tests {
                     origin,
                     kind: kind(k),
                 })
-                .collect();
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Every holding reads back exactly, through the CBOR of a checkpoint.
+        #[test]
+        fn holdings_read_back_exactly(holdings in holdings()) {
             prop_assert_eq!(cbor_round_trip(holdings.clone()), holdings);
         }
 
         /// Packed through the thread's buffer, holdings give the bytes of the layout written
         /// one byte at a time (what every checkpoint written so far holds).
         #[test]
-        fn holdings_pack_to_the_bytes_of_the_layout(entries in proptest::collection::vec(
-            (proptest::option::of((0i64..253_402_300_799, 0u32..1_000_000_000)), any::<i64>(), any::<u32>(), any::<u16>(), any::<u8>()),
-            0..40,
-        )) {
+        fn holdings_pack_to_the_bytes_of_the_layout(holdings in holdings()) {
             let mut expected = Vec::new();
-            let holdings: Vec<Holding> = entries
-                .into_iter()
-                .map(|(time, amount, lot, origin, k)| Holding {
-                    time: time.map(|(s, n)| Timestamp::from_secs_nanos(s, n).unwrap()),
-                    amount: amount.to_ne_bytes(),
-                    lot,
-                    origin,
-                    kind: kind(k),
-                })
-                .collect();
             let varint = |out: &mut Vec<u8>, mut n: u64| {
                 while n >= 0x80 {
                     out.push(u8::try_from(n & 0x7f).unwrap() | 0x80);
