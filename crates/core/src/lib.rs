@@ -20,7 +20,7 @@ mod policy;
 mod time;
 
 pub use books::clearing::Clearing;
-pub use books::{check_balanced, format_cents, postings, Account, Posting};
+pub use books::{check_balanced, format_cents, postings, postings_into, Account, Posting};
 pub use bounds::{check_event, money_recordable, POINTS_RECORDED_MAX, RECORDED_MAX};
 pub use cards::{card_ref, validate_card, CardDirectory, CardPolicy, CardStore, CARD_HASH_PREFIX};
 pub use command::{
@@ -59,8 +59,9 @@ pub use id::{
     validate_id, MemberId, StaffId, StoreId, BY_CARD, ID_LEN_MAX, POLICY_STREAM, STORES_STREAM,
 };
 pub use member::{
-    Card, CardStatus, ConsumptionRecord, Coupon, DrawnLot, FoldError, Hold, Lot, MemberState,
-    MemberView, Package, PackageStatus, PointLot, SpendDay, TierName, UPGRADE_WINDOW_DAYS,
+    Card, CardStatus, Compact, ConsumptionRecord, Coupon, DrawnLot, FoldError, Hold, Lot,
+    MemberState, MemberView, Package, PackageStatus, PointLot, SpendDay, TierName,
+    UPGRADE_WINDOW_DAYS,
 };
 pub use money::{div_round, Money, Rounding, AMOUNT_MAX};
 pub use policy::founding::{

@@ -17,6 +17,8 @@ use memberledger_core::{
     Timestamp, Uuid,
 };
 use proptest::prelude::*;
+
+mod common;
 use serde_json::json;
 
 const NAMES: Uuid = Uuid::from_u128(0x7c0a_0b5e_1d22_4e6f_9a3b_5c4d_6e7f_8091);
@@ -217,6 +219,8 @@ proptest! {
                 ), "{line}: {r}"),
             }
         }
-        prop_assert_eq!(MemberState::replay(&log).unwrap().unwrap(), state);
+        prop_assert_eq!(MemberState::replay(&log).unwrap().unwrap(), state.clone());
+        // Serialized compact where it lies, it is the bytes of the copy made compact.
+        common::assert_compact_is_the_copy(&state);
     }
 }

@@ -15,6 +15,8 @@ use memberledger_core::{
     Uuid,
 };
 use proptest::prelude::*;
+
+mod common;
 use serde_json::json;
 
 const NAMES: Uuid = Uuid::from_u128(0x51c0_77aa_2e14_4b3d_8c90_aa01_b2c3_d4e5);
@@ -180,6 +182,8 @@ proptest! {
                 ), "{line}: {r}"),
             }
         }
-        prop_assert_eq!(MemberState::replay(&log).unwrap().unwrap(), state);
+        prop_assert_eq!(MemberState::replay(&log).unwrap().unwrap(), state.clone());
+        // Serialized compact where it lies, it is the bytes of the copy made compact.
+        common::assert_compact_is_the_copy(&state);
     }
 }

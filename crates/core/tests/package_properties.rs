@@ -6,7 +6,8 @@
 //! For every sequence: no package holds negative sessions or value; each package's revenue,
 //! refund and expiry add up exactly to its price (and its principal and bonus shares to what
 //! paid for it); points never go negative; every event's entry balances and the member's
-//! liabilities in the books equal the projection; a replay of the events equals the live state.
+//! liabilities in the books equal the projection; a replay of the events equals the live state,
+//! and the state serialized compact, uncopied, is the bytes of a copy made compact.
 
 use memberledger_core::events::{
     PackageExpired, PackagePurchased, PackageRefunded, SessionRedeemed,
@@ -18,6 +19,8 @@ use memberledger_core::{
     PackageStatus, Policy, Timestamp, Uuid,
 };
 use proptest::prelude::*;
+
+mod common;
 use serde_json::json;
 
 const NAMES: Uuid = Uuid::from_u128(0x9a3c_51d0_7e2b_4c19_b6f4_21a8_d3e5_7c60);
@@ -224,7 +227,9 @@ proptest! {
         for e in &log[1..] {
             replayed.apply(e).expect("folds");
         }
-        prop_assert_eq!(replayed, state);
+        prop_assert_eq!(&replayed, &state);
+        // Serialized compact where it lies, it is the bytes of the copy made compact.
+        common::assert_compact_is_the_copy(&state);
     }
 }
 

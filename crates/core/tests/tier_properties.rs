@@ -6,13 +6,15 @@
 //! that changed a tier, asked again as of the same time, records nothing; the window sums the
 //! member projection keeps equal a recomputation from the member's events; a replay of the
 //! events equals the live state, and its copy without the consumption records equals the state
-//! with them dropped.
+//! with them dropped (and serialized compact, uncopied, is that copy's bytes).
 
 use memberledger_core::{
     decide, Command, Context, Decision, Event, EventBody, MemberState, Policy, Timestamp, Uuid,
     REVIEW_DOWNGRADE,
 };
 use proptest::prelude::*;
+
+mod common;
 
 const NAMES: Uuid = Uuid::from_u128(0x71e2_5b0a_4c3d_4e6f_8a1b_2c3d_4e5f_6071);
 
@@ -185,5 +187,7 @@ proptest! {
             state.clone_without_consumption_records(),
             state.clone().without_consumption_records()
         );
+        // Serialized compact where it lies, it is the bytes of the copy made compact.
+        common::assert_compact_is_the_copy(&state);
     }
 }

@@ -1,7 +1,7 @@
 use memberledger_core::{
-    chain_hash, check_balanced, event_id, postings, write_canonical_json, Account, CardDirectory,
-    Clearing, Hash, MemberState, Policy, PolicyHistory, Posting, RecordedEvent, Timestamp, Uuid,
-    GENESIS_HASH,
+    chain_hash, check_balanced, event_id, postings_into, write_canonical_json, Account,
+    CardDirectory, Clearing, Hash, MemberState, Policy, PolicyHistory, Posting, RecordedEvent,
+    Timestamp, Uuid, GENESIS_HASH,
 };
 use memberledger_store::{CommandPlace, EventStore, RawEventRef, RawPage, StoreError};
 use rayon::prelude::*;
@@ -61,6 +61,25 @@ thread_local! {
     /// Each replay thread's buffer for re-encoding events (`verify` compares every stored
     /// event with its canonical JSON).
     static CANONICAL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Each replay thread's buffer for an event's journal entry.
+    static ENTRY: std::cell::RefCell<Vec<Posting>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What an event's journal entry says to the replay: whether it balances, its sum (zero when
+/// it does) and its inter-store postings (what the clearing folds in order; most entries have
+/// none), made in a buffer the thread keeps.
+fn entry_of(event: &memberledger_core::Event) -> (Result<(), String>, i128, Vec<Posting>) {
+    ENTRY.with_borrow_mut(|entry| {
+        postings_into(event, entry);
+        // In i128, postings of at most i64 cannot overflow it.
+        let total = entry.iter().map(|p| i128::from(p.cents)).sum();
+        let inter_store = entry
+            .iter()
+            .filter(|p| matches!(p.account, Account::InterStorePayable { .. }))
+            .cloned()
+            .collect();
+        (check_balanced(entry), total, inter_store)
+    })
 }
 
 /// Checks one stored event against the stored hash before it: the chain link, that it
@@ -69,15 +88,7 @@ fn check_one(prev: &Hash, raw: RawEventRef<'_>, full: bool) -> Checked {
     let chain_ok = chain_hash(prev, raw.json) == *raw.hash;
     let decoded = raw.decode().map(|rec| {
         let id_ok = rec.event.id == event_id(rec.event.command, rec.event.index);
-        let entry = postings(&rec.event);
-        let balanced = check_balanced(&entry);
-        // In i128, postings of at most i64 cannot overflow it.
-        let entry_total = entry.iter().map(|p| i128::from(p.cents)).sum();
-        let inter_store = entry
-            .iter()
-            .filter(|p| matches!(p.account, Account::InterStorePayable { .. }))
-            .cloned()
-            .collect();
+        let (balanced, entry_total, inter_store) = entry_of(&rec.event);
         let canonical_ok = !full
             || CANONICAL.with_borrow_mut(|buf| {
                 buf.clear();
@@ -414,7 +425,6 @@ impl Fold {
         for c in &page.checked {
             self.event(store, places, c)?;
         }
-        page.checked.clear();
         Ok(page)
     }
 }

@@ -205,9 +205,18 @@ impl Entry {
 /// [`check_balanced`] here and again by `verify` when read back). Events that move no money
 /// (enrollment, tier changes, points) post nothing.
 pub fn postings(event: &Event) -> Vec<Posting> {
+    let mut out = Vec::new();
+    postings_into(event, &mut out);
+    out
+}
+
+/// [`postings`] into `out`, emptied first: its room is kept from one event to the next (what
+/// `verify` does for every event of the log).
+pub fn postings_into(event: &Event, out: &mut Vec<Posting>) {
+    out.clear();
     let member = &event.member;
     let store = &event.store;
-    let mut e = Entry::default();
+    let mut e = Entry(std::mem::take(out));
     match &event.body {
         EventBody::Recharged(Recharged { amount, .. }) => {
             e.post(Account::Cash(store.clone()), amount.cents());
@@ -280,7 +289,7 @@ pub fn postings(event: &Event) -> Vec<Posting> {
         | EventBody::CouponIssued { .. }
         | EventBody::PackageGranted { .. } => {}
     }
-    e.finish()
+    *out = e.finish();
 }
 
 impl Entry {

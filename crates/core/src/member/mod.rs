@@ -4,7 +4,8 @@
 //!   a fold uses, and [`packed`], their binary form in a checkpoint;
 //! - [`fold`]: folding one event (no business rule: every figure comes from the event), with
 //!   [`fold_refunds`], [`fold_packages`] and [`fold_adjust`] for the larger event families;
-//! - [`view`]: lots, packages and the member view as read.
+//! - [`view`]: lots, packages and the member view as read;
+//! - [`compact`]: a state serialized as the compact projection a ledger caches, uncopied.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +17,7 @@ use crate::id::{MemberId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
 
+mod compact;
 mod coupons;
 mod fold;
 mod fold_adjust;
@@ -30,6 +32,7 @@ mod tier_name;
 mod view;
 mod visits;
 
+pub use compact::Compact;
 pub use coupons::Coupon;
 use fold::fold_error;
 pub use fold::FoldError;

@@ -3,7 +3,7 @@
 //! CBOR array of arrays is read an item at a time: the decode of a million members took
 //! seconds). Text forms (JSON) keep the array of `[time, amount, lot, origin, kind]`.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serializer};
 
 use super::holdings::{Holding, HoldingKind};
 use crate::time::Timestamp;
@@ -15,19 +15,33 @@ use crate::time::Timestamp;
 pub(super) const PACKED_MAX: usize = 1 + 10 + 5 + 10 + 5 + 3;
 
 pub(super) fn serialize<S: Serializer>(h: &[Holding], s: S) -> Result<S::Ok, S::Error> {
+    serialize_where(h, |_| true, s)
+}
+
+/// [`serialize`] of only the holdings `keep` keeps, as if the others were not in the list
+/// (the compact projection of a state that keeps more, without copying it).
+pub(super) fn serialize_where<S: Serializer>(
+    h: &[Holding],
+    keep: impl Fn(&Holding) -> bool,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     if s.is_human_readable() {
-        return h.serialize(s);
+        return s.collect_seq(h.iter().filter(|h| keep(h)).collect::<Vec<_>>());
     }
     // Packed into a buffer the thread keeps: a checkpoint packs every member's holdings, and
     // `verify` packs them again for every checkpoint it compares.
     PACKED.with(|buf| match buf.try_borrow_mut() {
         Ok(mut buf) => {
             buf.clear();
-            pack_into(h, &mut buf);
+            pack_into(h, &keep, &mut buf);
             s.serialize_bytes(&buf)
         }
         // Only if a serializer packed holdings while packing others: never in this crate.
-        Err(_) => s.serialize_bytes(&pack(h)),
+        Err(_) => {
+            let mut own = Vec::new();
+            pack_into(h, &keep, &mut own);
+            s.serialize_bytes(&own)
+        }
     })
 }
 
@@ -62,17 +76,18 @@ impl serde::de::Visitor<'_> for Packed {
 }
 
 /// The packed form of `holdings`.
-pub(super) fn pack(holdings: &[Holding]) -> Vec<u8> {
+#[cfg(test)]
+fn pack(holdings: &[Holding]) -> Vec<u8> {
     let mut out = Vec::new();
-    pack_into(holdings, &mut out);
+    pack_into(holdings, &|_| true, &mut out);
     out
 }
 
-/// Appends the packed form of `holdings` to `out`, each holding laid out in a few words on
-/// the stack and copied in at once.
-fn pack_into(holdings: &[Holding], out: &mut Vec<u8>) {
+/// Appends the packed form of the `holdings` that `keep` keeps to `out`, each laid out in a
+/// few words on the stack and copied in at once.
+fn pack_into(holdings: &[Holding], keep: &impl Fn(&Holding) -> bool, out: &mut Vec<u8>) {
     out.reserve(holdings.len() * PACKED_MAX);
-    for h in holdings {
+    for h in holdings.iter().filter(|h| keep(h)) {
         let mut one = [0u8; PACKED_MAX];
         one[0] = ((h.kind as u8) << 1) | u8::from(h.time.is_some());
         let mut at = 1;

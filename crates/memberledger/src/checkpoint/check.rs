@@ -10,7 +10,7 @@
 
 use std::io::Read;
 
-use memberledger_core::{Hash, MemberState};
+use memberledger_core::{Compact, Hash, MemberState};
 use memberledger_store::EventStore;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -182,12 +182,10 @@ impl Payload<'_> {
 
 /// Whether a chunk of the replay's members, made compact as a ledger caches them, encodes
 /// to `bytes`. The encoding is compared as it is written, never held: a chunk's bytes are a
-/// megabyte or two, taken afresh for every chunk of every checkpoint otherwise.
+/// megabyte or two, taken afresh for every chunk of every checkpoint otherwise; and each
+/// member is encoded as its compact projection where it lies, uncopied.
 fn chunk_is(chunk: &[&MemberState], bytes: &[u8], spending: bool) -> bool {
-    let compact: Vec<MemberState> = chunk
-        .iter()
-        .map(|m| crate::projection::compact(m.clone_without_consumption_records(), spending))
-        .collect();
+    let compact: Vec<Compact<'_>> = chunk.iter().map(|m| m.compact(spending)).collect();
     let mut rest = Matching { rest: bytes };
     ciborium::into_writer(&compact, &mut rest).is_ok() && rest.rest.is_empty()
 }
