@@ -139,9 +139,26 @@ fn encode_payload(state: &State<'_>, members: &[&MemberState]) -> Vec<u8> {
 /// `verify` compares a checkpoint with the replay by encoding the replay's members in this
 /// order and comparing bytes ([`check`]).
 fn sorted_members(members: &Members) -> Vec<&MemberState> {
-    let mut members: Vec<&MemberState> = members.values().collect();
-    members.par_sort_unstable_by(|a, b| a.member.cmp(&b.member));
-    members
+    sorted_by_id(members.values().collect(), |m| m.member.as_str())
+}
+
+/// `items` sorted by their ids, on every core. Each id's first bytes are taken once and kept
+/// beside its item, so that most comparisons read no item (a cache miss each, in a table of
+/// a hundred thousand members and more); only ids alike in those bytes are compared whole.
+fn sorted_by_id<T: Send + Sync>(items: Vec<T>, id: impl Fn(&T) -> &str + Sync) -> Vec<T> {
+    let mut keyed: Vec<(u128, T)> = items.into_iter().map(|t| (id_prefix(id(&t)), t)).collect();
+    keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(&a.1).cmp(id(&b.1))));
+    keyed.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The first 16 bytes of `id` as a big-endian number, zeros past its end: two ids whose
+/// prefixes differ are ordered as their prefixes are (a shorter id that the other begins
+/// with comes first, as its zeros do).
+fn id_prefix(id: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = id.len().min(16);
+    b[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u128::from_be_bytes(b)
 }
 
 /// A value's CBOR.
@@ -450,6 +467,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn ids_sorted_by_their_prefixes_first_are_in_the_order_of_the_ids(
+            ids in proptest::collection::vec(
+                prop_oneof!["[a-c]{0,20}", "[A-Za-z0-9_.-]{1,40}", "\\PC{0,20}", "a{15,17}[\\x00-\\x02]{0,2}"],
+                0..300,
+            ),
+        ) {
+            let mut expected = ids.clone();
+            expected.sort();
+            prop_assert_eq!(sorted_by_id(ids, |s| s.as_str()), expected);
+        }
+
         #[test]
         fn any_payload_decodes_or_fails_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let _ = decode_payload(&bytes);
