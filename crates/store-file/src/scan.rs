@@ -54,8 +54,8 @@ pub(crate) struct Commands {
     records: Vec<CommandRecord>,
     /// Each record's events' hashes, one record's after another's.
     hashes: Vec<Hash>,
-    /// About how many commands the log holds (the first batch says): the command table is
-    /// sized for them at once instead of growing through every size to there.
+    /// About how many commands the log holds in all (one batch says, [`Sink::expected`]): the
+    /// command table is sized for them at once instead of growing through every size to there.
     expect: usize,
 }
 
@@ -64,7 +64,8 @@ impl Commands {
     /// recorded before (its first position and id), with the index left as it was before
     /// that one.
     fn add_to(&mut self, index: &mut Index) -> Result<(), (u64, Uuid)> {
-        index.reserve_commands(std::mem::take(&mut self.expect));
+        let expect = std::mem::take(&mut self.expect);
+        index.reserve_commands(expect.saturating_sub(index.commands()));
         let mut hashes = self.hashes.drain(..);
         for record in self.records.drain(..) {
             let (first, command) = (record.first_position, record.command);
@@ -123,33 +124,40 @@ pub(crate) fn index_commands(
 #[derive(Debug)]
 pub(crate) struct Sink {
     sender: SyncSender<Commands>,
-    /// The bytes the scan is to read, and has read: what the first batch's expected count is
+    /// The bytes the scan is to read, and has read: what the count of commands to expect is
     /// worked out from.
     bytes: (u64, u64),
-    /// Whether a batch was sent.
-    sent: bool,
+    /// The commands sent so far.
+    sent: u64,
+    /// The bytes read and commands sent when an eighth of the bytes had been read: the start
+    /// of the stretch whose rate sizes the command table.
+    eighth: Option<(u64, u64)>,
+    /// Whether the count of commands to expect was sent (once).
+    sized: bool,
 }
 
 impl Sink {
-    /// Sends `batch` (left empty), the first with the count of commands to expect: worked out
-    /// from the rate so far, or, when the scan has ended (`last`), the batch's own.
+    fn new(sender: SyncSender<Commands>, bytes: u64) -> Sink {
+        Sink {
+            sender,
+            bytes: (bytes, 0),
+            sent: 0,
+            eighth: None,
+            sized: false,
+        }
+    }
+
+    /// Sends `batch` (left empty), with the count of commands to expect in all when it is
+    /// known: see [`Sink::expected`].
     fn send(&mut self, batch: &mut Commands, last: bool) {
         if batch.records.is_empty() {
             return;
         }
-        if !self.sent {
-            let (all, read) = self.bytes;
-            let records = batch.records.len();
-            // A twentieth more than the rate so far makes: a table sized just short would
-            // grow once more, to twice the size.
-            let expect = records as u128 * u128::from(all) * 21 / (20 * u128::from(read.max(1)));
-            batch.expect = if last {
-                records
-            } else {
-                usize::try_from(expect).unwrap_or(usize::MAX)
-            };
-            self.sent = true;
+        let records = batch.records.len() as u64;
+        if let Some(expect) = self.expected(records, last) {
+            batch.expect = usize::try_from(expect).unwrap_or(usize::MAX);
         }
+        self.sent += records;
         let next = Commands {
             records: Vec::with_capacity(BATCH),
             hashes: Vec::with_capacity(batch.hashes.capacity()),
@@ -157,6 +165,37 @@ impl Sink {
         };
         // A thread that stopped taking batches has failed: its join says so.
         let _ = self.sender.send(std::mem::replace(batch, next));
+    }
+
+    /// How many commands the log holds in all, once it can be told (once only): the commands
+    /// sent by the time a quarter of the bytes is read, and a twentieth more than the rate of
+    /// the second eighth makes of the rest (a table sized just short would grow once more, to
+    /// twice the size). Not the rate from the start: a log often begins with every member's
+    /// enrollment, a command of one short event, and the first batches made the table several
+    /// times too large (29 million places for 10 million commands, rebuilt at the end). Until
+    /// then the table grows as commands are added; a scan that ends in its first batch sizes
+    /// it for that batch.
+    fn expected(&mut self, records: u64, last: bool) -> Option<u64> {
+        if self.sized {
+            return None;
+        }
+        let (all, read) = self.bytes;
+        let commands = self.sent + records;
+        if last {
+            self.sized = true;
+            return (self.sent == 0).then_some(records);
+        }
+        if self.eighth.is_none() && read.saturating_mul(8) >= all {
+            self.eighth = Some((read, commands));
+        }
+        let (from, before) = self.eighth?;
+        if read.saturating_mul(4) < all || read <= from {
+            return None;
+        }
+        self.sized = true;
+        let rest = u128::from(all.saturating_sub(read));
+        let more = u128::from(commands - before) * rest * 21 / (20 * u128::from(read - from));
+        Some(u64::try_from(u128::from(commands) + more).unwrap_or(u64::MAX))
     }
 }
 
@@ -166,11 +205,7 @@ impl Scanned {
     /// `bytes`: how many the scan is to read.
     pub(crate) fn send_to(&mut self, sender: SyncSender<Commands>, head: Head, bytes: u64) {
         self.last = Some(head);
-        self.sink = Some(Sink {
-            sender,
-            bytes: (bytes, 0),
-            sent: false,
-        });
+        self.sink = Some(Sink::new(sender, bytes));
     }
 
     /// Sends what is left and stops sending: the thread taking the batches then finishes.
@@ -346,4 +381,50 @@ fn finished_append_after(bytes: &[u8], at: usize) -> Option<usize> {
     (at + 1..bytes.len()).find(|&p| {
         read_header(&bytes[p..]).is_some_and(|h| h.end && body(&bytes[p..], h).is_some())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sink;
+
+    /// What `Sink::send` does with a batch of `records` once `read` bytes are read: whether it
+    /// says how many commands to expect.
+    fn batch(sink: &mut Sink, read: u64, records: u64, last: bool) -> Option<u64> {
+        sink.bytes.1 = read;
+        let expect = sink.expected(records, last);
+        sink.sent += records;
+        expect
+    }
+
+    #[test]
+    fn the_command_table_is_sized_by_the_rate_after_the_first_eighth() {
+        let (sender, _batches) = std::sync::mpsc::sync_channel(1);
+        // 8,000 bytes: the first 1,000 one command each 5 (every member's enrollment), the
+        // rest one each 20: 550 commands. The start's rate would say 1,600.
+        let mut sink = Sink::new(sender, 8_000);
+        assert_eq!(batch(&mut sink, 500, 100, false), None);
+        assert_eq!(batch(&mut sink, 1_000, 100, false), None);
+        assert_eq!(batch(&mut sink, 1_500, 25, false), None);
+        // A quarter read: 250 commands, and the rest at the second eighth's rate, a
+        // twentieth over: 250 + 300 * 21 / 20.
+        assert_eq!(batch(&mut sink, 2_000, 25, false), Some(565));
+        // Said once.
+        assert_eq!(batch(&mut sink, 2_500, 25, false), None);
+        assert_eq!(batch(&mut sink, 8_000, 25, true), None);
+    }
+
+    #[test]
+    fn a_scan_that_ends_in_its_first_batch_sizes_the_table_for_it() {
+        let (sender, _batches) = std::sync::mpsc::sync_channel(1);
+        let mut sink = Sink::new(sender.clone(), 100);
+        assert_eq!(batch(&mut sink, 100, 7, true), Some(7));
+        // One that ends before a quarter is read leaves the table as it grew.
+        let mut sink = Sink::new(sender, 100_000);
+        assert_eq!(batch(&mut sink, 1_000, 50, false), None);
+        assert_eq!(batch(&mut sink, 2_000, 50, true), None);
+        // An empty log's sizes are no trouble either.
+        let (sender, _batches) = std::sync::mpsc::sync_channel(1);
+        let mut sink = Sink::new(sender, 0);
+        assert_eq!(batch(&mut sink, 0, 3, false), None);
+    }
 }
