@@ -3,7 +3,8 @@
 
 The mix of `compare`'s workload: each member enrols first, then recharges (100.00-2,000.00),
 visits (20.00-300.00, of what the member holds) and the odd points redemption, over M members
-and S stores, one minute apart from 2026-01-01. Deterministic for a seed, and every command is
+and S stores, one second apart from 2026-01-01 (ten million commands end in April 2026: a
+ledger's clock refuses a command dated after now). Deterministic for a seed, and every command is
 accepted, so the figure counts recorded commands.
 
     python3 benches/commands_jsonl.py 300000 > commands.jsonl
@@ -34,7 +35,7 @@ def main():
     balance = {}
     out = sys.stdout
     for i in range(a.commands):
-        at = (start + datetime.timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        at = (start + datetime.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
         c = {"id": f"c0a1e000-0000-4000-8000-{i:012d}", "at": at,
              "store": f"S{rng.randrange(a.stores):02d}"}
         if i < a.members and len(balance) < a.members:
