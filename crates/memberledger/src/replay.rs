@@ -412,8 +412,8 @@ impl Fold {
         Ok(())
     }
 
-    /// Folds a page's events in order; returns the page emptied, its buffers for a page to
-    /// come.
+    /// Folds a page's events in order; returns the page, its buffers for a page to come (its
+    /// events are dropped there, by the reading side, where most of them were made).
     fn page(&mut self, store: &dyn EventStore, mut page: Page) -> Result<Page, Error> {
         let places = &mut page.places;
         // A page that starts within the command the last one ended in: its place is known.

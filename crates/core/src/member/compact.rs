@@ -63,20 +63,11 @@ impl Serialize for Compact<'_> {
         st.serialize_field("credited_bonus", &m.credited_bonus)?;
         st.serialize_field("tier_since", &m.tier_since)?;
         st.serialize_field("holdings", &Holdings { m, drop_window })?;
-        let rare = m.rare.as_deref().filter(|r| !compact_rare_is_empty(r));
+        // A state whose rare part holds only the records has none once they are dropped.
+        let rare = m.rare.as_deref().filter(|r| !r.is_only_records());
         st.serialize_field("rare", &rare.map(CompactRare))?;
         st.end()
     }
-}
-
-/// Whether `r` is empty once the consumption records are dropped (a state whose rare part
-/// is then empty has none).
-fn compact_rare_is_empty(r: &Rare) -> bool {
-    r.stores.is_empty()
-        && r.packages.is_empty()
-        && r.cards.is_empty()
-        && r.holds.is_empty()
-        && r.coupons.is_empty()
 }
 
 /// A state's holdings, packed as the derived form packs them, the spending window's left out

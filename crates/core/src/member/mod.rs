@@ -126,10 +126,14 @@ struct Rare {
 
 impl Rare {
     fn is_empty(&self) -> bool {
+        self.consumptions.is_empty() && self.refunded_in_full.is_empty() && self.is_only_records()
+    }
+
+    /// Whether it holds nothing but the refundable-consumption records (none of which a
+    /// compact projection keeps).
+    fn is_only_records(&self) -> bool {
         self.stores.is_empty()
-            && self.consumptions.is_empty()
             && self.packages.is_empty()
-            && self.refunded_in_full.is_empty()
             && self.cards.is_empty()
             && self.holds.is_empty()
             && self.coupons.is_empty()
