@@ -10,6 +10,9 @@ use crate::Error;
 
 pub(crate) use crate::members::Members;
 
+mod refold;
+use refold::Refolds;
+
 /// Events read at a time when scanning the log: one read of the store (one query on a
 /// server), and one lookup of the page's command places.
 pub(crate) const SCAN_PAGE: usize = 8192;
@@ -219,6 +222,9 @@ struct Fold {
     /// What checkpoints are streamed into, kept from one to the next (a fresh buffer of
     /// several megabytes costs its pages' zeroing).
     checkpoint_buf: Vec<u8>,
+    /// The members a full replay folds again with their consumption records, noted as it
+    /// goes (`None`: not deferred, members folding with them or without them throughout).
+    refolds: Option<Refolds>,
 }
 
 impl Fold {
@@ -375,6 +381,9 @@ impl Fold {
                 }
                 self.members.insert(Box::new(state));
             }
+            if let Some(refolds) = &mut self.refolds {
+                refolds.note(&rec.event);
+            }
         }
         Ok(())
     }
@@ -436,9 +445,11 @@ impl Fold {
 /// `Corrupt` with its position.
 ///
 /// With `full` (what `verify` does), also: the stored bytes are the canonical JSON of the event
-/// they decode to, and members keep their refundable-consumption records, so every refund is
-/// checked against what its consumption drew. Without, members fold into the compact
-/// projection a ledger caches.
+/// they decode to, and every refund is checked against what its consumption drew (the
+/// refundable-consumption records, folded only for the members whose fold reads them: see
+/// `refold`). The members come out compact, as a ledger caches them, or, when a full replay
+/// had to fold every member's records after all, with them (the caller's compaction drops
+/// them).
 ///
 /// One pass, on every core: while one page is folded in order, the next is read and its
 /// events checked in parallel (chain links, decoding, ids, journal entries, canonical bytes).
@@ -447,59 +458,92 @@ pub(crate) fn replay(
     founding: &Policy,
     full: bool,
 ) -> Result<Replayed, Error> {
-    let mut fold = Fold {
-        members: Members::default(),
-        trial_total: 0,
-        clearing: Clearing::default(),
-        cards: CardDirectory::default(),
-        prev: GENESIS_HASH,
-        n: 0,
-        place: None,
-        history: PolicyHistory::new(founding.clone()),
-        latest_at: None,
-        records: full,
-        drop_windows: false,
-        checkpoints: if full {
-            store.checkpoint_positions()?
-        } else {
-            Vec::new()
-        },
-        checkpoint_problem: None,
-        checkpoint_buf: Vec::new(),
-    };
-    fold.run(store, full)?;
-    if let Some(&past) = fold.checkpoints.first() {
-        fold.checkpoint_problem.get_or_insert((
-            past,
-            format!(
-                "the checkpoint at position {past} is past the end of the log ({})",
-                fold.n
-            ),
-        ));
+    if full {
+        if let Some(replayed) = replay_deferring_records(store, founding) {
+            return Ok(replayed);
+        }
     }
-    let Fold {
-        members,
-        trial_total,
-        clearing,
-        cards,
-        prev,
-        n,
-        history,
-        latest_at,
-        checkpoint_problem,
-        ..
-    } = fold;
-    Ok(Replayed {
-        members,
-        trial_total,
-        clearing,
-        cards,
-        events: n,
-        head: prev,
-        history,
-        latest_at,
-        checkpoint_problem,
-    })
+    let mut fold = Fold::from_genesis(store, founding, full, None)?;
+    fold.run(store, full)?;
+    Ok(fold.finish())
+}
+
+/// A full replay that folds members without their consumption records and then folds again,
+/// with them, only the members whose fold reads them; `None` when anything fails or differs
+/// (replayed again with every member's records, to find the first failure in log order).
+fn replay_deferring_records(store: &dyn EventStore, founding: &Policy) -> Option<Replayed> {
+    let mut fold = Fold::from_genesis(store, founding, true, Some(Refolds::default())).ok()?;
+    fold.run(store, true).ok()?;
+    let refolds = fold.refolds.take()?;
+    (refolds.is_empty() || refolds.hold(store, &fold.members, fold.n)).then(|| fold.finish())
+}
+
+impl Fold {
+    /// A fold at genesis: `full`, the checks of `verify` (and the checkpoints to compare);
+    /// members fold with their consumption records when `full` unless their `refolds` are
+    /// noted instead.
+    fn from_genesis(
+        store: &dyn EventStore,
+        founding: &Policy,
+        full: bool,
+        refolds: Option<Refolds>,
+    ) -> Result<Fold, Error> {
+        Ok(Fold {
+            members: Members::default(),
+            trial_total: 0,
+            clearing: Clearing::default(),
+            cards: CardDirectory::default(),
+            prev: GENESIS_HASH,
+            n: 0,
+            place: None,
+            history: PolicyHistory::new(founding.clone()),
+            latest_at: None,
+            records: full && refolds.is_none(),
+            drop_windows: false,
+            checkpoints: if full {
+                store.checkpoint_positions()?
+            } else {
+                Vec::new()
+            },
+            checkpoint_problem: None,
+            checkpoint_buf: Vec::new(),
+            refolds,
+        })
+    }
+
+    /// What the fold of the whole log gives, with a checkpoint past its end as the problem.
+    fn finish(self) -> Replayed {
+        let Fold {
+            members,
+            trial_total,
+            clearing,
+            cards,
+            prev,
+            n,
+            history,
+            latest_at,
+            mut checkpoint_problem,
+            checkpoints,
+            ..
+        } = self;
+        if let Some(&past) = checkpoints.first() {
+            checkpoint_problem.get_or_insert((
+                past,
+                format!("the checkpoint at position {past} is past the end of the log ({n})"),
+            ));
+        }
+        Replayed {
+            members,
+            trial_total,
+            clearing,
+            cards,
+            events: n,
+            head: prev,
+            history,
+            latest_at,
+            checkpoint_problem,
+        }
+    }
 }
 
 /// The cached projections of a ledger as of a position of its log: where a catch-up starts,
@@ -540,6 +584,7 @@ pub(crate) fn catch_up(
         checkpoints: Vec::new(),
         checkpoint_problem: None,
         checkpoint_buf: Vec::new(),
+        refolds: None,
     };
     let result = fold.run(store, false);
     let caught = Projections {
