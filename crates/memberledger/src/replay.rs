@@ -383,6 +383,12 @@ impl Fold {
             }
             if let Some(refolds) = &mut self.refolds {
                 refolds.note(&rec.event);
+                if refolds.over_budget(self.members.len()) {
+                    // Never reported: the replay starts again with every member's records.
+                    return Err(corrupt(
+                        "more members refund than a replay folds again".into(),
+                    ));
+                }
             }
         }
         Ok(())

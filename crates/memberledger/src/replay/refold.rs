@@ -13,6 +13,14 @@
 //! its events cannot be read) is settled by replaying again with every member's records, in
 //! log order: the failure reported, its position and its words, are always what a
 //! one-threaded replay with the records finds.
+//!
+//! Folding a member again costs more than keeping its records: its events are read and
+//! decoded again. The members who refund are the frequent visitors, and where many refund
+//! (a chain's realistic year: a fifth of its members, holding nearly half of the log) folding
+//! them again costs several times what the records cost. So the replay gives up as soon as
+//! more members refund than [`Refolds::over_budget`] allows (a thirty-second of the members
+//! met, and never fewer than 256), and replays with every member's records: such a log gives
+//! up early, where few members have refunded yet.
 
 use std::collections::HashSet;
 
@@ -21,6 +29,10 @@ use memberledger_store::EventStore;
 use rayon::prelude::*;
 
 use super::Members;
+
+/// The most members folded again whatever the members met: a small ledger's refunders are a
+/// few hundred reads.
+const FLOOR: usize = 256;
 
 /// The members a full replay folds again with their consumption records.
 #[derive(Default)]
@@ -43,6 +55,12 @@ impl Refolds {
             }
             _ => {}
         }
+    }
+
+    /// Whether more members are noted than a replay that has met `members` members folds
+    /// again: more than a thirty-second of them, and more than [`FLOOR`].
+    pub(super) fn over_budget(&self, members: usize) -> bool {
+        self.members.len() > FLOOR.max(members / 32)
     }
 
     /// Whether no member is noted.
@@ -227,5 +245,78 @@ mod tests {
         // A command met with a second consumption.
         refolds.note(&consumed[1]);
         assert_eq!(refolds.members.len(), 1);
+    }
+
+    #[test]
+    fn the_budget_is_a_thirty_second_of_the_members_met_and_never_below_the_floor() {
+        let l = ledger(&[(0, 1, 50_000, 0), (2, 1, 1_000, 0)]);
+        let event = l.events(1, 64).map(|e| e.unwrap().event).last().unwrap();
+        let mut refolds = Refolds::default();
+        for i in 0..=FLOOR {
+            let mut e = event.clone();
+            e.member = format!("R{i}").parse().unwrap();
+            e.body = l
+                .events(1, 64)
+                .map(|e| e.unwrap().event.body)
+                .find(|b| matches!(b, EventBody::Consumed(_)))
+                .unwrap();
+            e.command = Uuid::from_u128(i as u128);
+            refolds.note(&e);
+            refolds.note(&e);
+        }
+        assert_eq!(refolds.members.len(), FLOOR + 1);
+        assert!(refolds.over_budget(0));
+        assert!(refolds.over_budget(32 * FLOOR));
+        assert!(!refolds.over_budget(32 * (FLOOR + 1)));
+    }
+
+    #[test]
+    fn a_log_where_many_members_refund_gives_up_and_replays_with_every_record() {
+        let l = Ledger::in_memory();
+        let run = |n: usize, member: usize, day: usize, rest: &str| {
+            let id = Uuid::from_u128(0x2000_0000_0000_4000_8000_0000_0000_0000 | (n as u128));
+            let line = format!(
+                r#"{{"id":"{id}","at":"2026-03-{day:02}T10:{:02}:{:02}Z","member":"M{member}","store":"S1",{rest}}}"#,
+                (n / 60) % 60,
+                n % 60
+            );
+            l.execute(&Command::from_json(&line).unwrap()).unwrap();
+            id
+        };
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        for m in 0..=FLOOR {
+            run(next(), m, 1, r#""type":"enroll""#);
+        }
+        for m in 0..=FLOOR {
+            run(next(), m, 2, r#""type":"recharge","amount":"100.00""#);
+        }
+        let consumed: Vec<Uuid> = (0..=FLOOR)
+            .map(|m| run(next(), m, 3, r#""type":"consume","amount":"10.00""#))
+            .collect();
+        for (m, c) in consumed.iter().enumerate() {
+            run(
+                next(),
+                m,
+                4,
+                &format!(r#""type":"refund_consumption","consumption":"{c}""#),
+            );
+        }
+        let store = l.event_store();
+        let mut fold =
+            Fold::from_genesis(store, l.founding_policy(), true, Some(Refolds::default())).unwrap();
+        match fold.run(store, true) {
+            Err(crate::Error::Corrupt { why, .. }) => {
+                assert_eq!(why, "more members refund than a replay folds again");
+            }
+            other => panic!("expected the replay to give up, got {other:?}"),
+        }
+        assert!(replay_deferring_records(store, l.founding_policy()).is_none());
+        let replayed = super::super::replay(store, l.founding_policy(), true).unwrap();
+        assert_eq!(replayed.members.len(), FLOOR + 1);
+        assert!(l.verify().unwrap().ok());
     }
 }
