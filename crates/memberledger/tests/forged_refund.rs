@@ -1,12 +1,14 @@
-//! A forger's refund: an event changed and the log written again around it (its canonical
-//! bytes, its hash and every hash after it made anew), so that nothing but the fold of the
-//! member's consumption records can tell. `verify` folds those records only for the members
-//! that refund; this is the failure that must still be found, at its position, in the words a
-//! replay with every member's records gives.
+//! A forger's log: an event changed or added and the log written again around it (its
+//! canonical bytes, its hash and every hash after it made anew), so that nothing but the fold
+//! of the member's consumption records can tell. `verify` folds those records only for the
+//! members whose fold reads them (a refund, a command consuming twice); these are the failures
+//! that must still be found, at their positions, in the words a replay with every member's
+//! records gives.
 
-use memberledger::domain::{EventBody, RecordedEvent};
+use memberledger::domain::{Event, EventBody, RecordedEvent};
 use memberledger::store::{Append, EventStore, MemoryStore};
 use memberledger::{Command, Ledger};
+use memberledger_core::event_id;
 
 fn run(ledger: &Ledger, n: u128, at: &str, rest: &str) {
     let id = uuid::Uuid::from_u128(0x7200_0000_0000_4000_8000_0000_0000_0000 | n);
@@ -59,34 +61,33 @@ fn story() -> (Ledger, Vec<RecordedEvent>) {
     (ledger, log)
 }
 
-/// A store holding `log` (whose refunds `forge` may change), each command appended as the
-/// ledger appended it: the store hashes the chain anew over the changed bytes.
-fn store_of(ledger: &Ledger, log: &[RecordedEvent], forge: impl Fn(&mut EventBody)) -> MemoryStore {
+/// A store holding `log`, each command's events (which `forge` may change) appended as the
+/// ledger appended them: the store hashes the chain anew over the changed bytes.
+fn store_of(
+    ledger: &Ledger,
+    log: &[RecordedEvent],
+    forge: impl Fn(&mut Vec<Event>),
+) -> MemoryStore {
     let store = MemoryStore::new();
     store
         .set_meta("policy", ledger.founding_policy().to_json().as_bytes())
         .unwrap();
-    let mut commands: Vec<Vec<RecordedEvent>> = Vec::new();
+    let mut commands: Vec<Vec<Event>> = Vec::new();
     for rec in log {
         match commands.last_mut() {
-            Some(c) if c[0].event.command == rec.event.command => c.push(rec.clone()),
-            _ => commands.push(vec![rec.clone()]),
+            Some(c) if c[0].command == rec.event.command => c.push(rec.event.clone()),
+            _ => commands.push(vec![rec.event.clone()]),
         }
     }
-    for events in commands {
-        let first = &events[0].event;
+    for mut events in commands {
+        forge(&mut events);
+        let first = &events[0];
         let append = Append {
             command: first.command,
             digest: [7; 32],
             member: first.member.clone(),
             expected_version: first.version - 1,
-            events: events
-                .into_iter()
-                .map(|mut r| {
-                    forge(&mut r.event.body);
-                    r.event
-                })
-                .collect(),
+            events,
         };
         store.append(vec![append]).unwrap().pop().unwrap().unwrap();
     }
@@ -106,9 +107,11 @@ fn the_untouched_log_verifies_through_a_store_written_again() {
 fn a_refund_of_a_consumption_never_made_is_found_at_its_position() {
     let (ledger, log) = story();
     let never = uuid::Uuid::from_u128(0x7200_0000_0000_4000_8000_0000_0000_0999);
-    let store = store_of(&ledger, &log, |body| {
-        if let EventBody::ConsumptionRefunded(r) = body {
-            r.consumption = never;
+    let store = store_of(&ledger, &log, |events| {
+        for e in events {
+            if let EventBody::ConsumptionRefunded(r) = &mut e.body {
+                r.consumption = never;
+            }
         }
     });
     // The ledger opens: its cached members keep no records, and the refund adds up.
@@ -122,6 +125,47 @@ fn a_refund_of_a_consumption_never_made_is_found_at_its_position() {
     assert_eq!(problem.position, refund.position);
     assert!(
         problem.what.contains("no refundable consumption"),
+        "{}",
+        problem.what
+    );
+}
+
+#[test]
+fn a_command_that_records_its_consumption_twice_is_found_at_the_second() {
+    let (ledger, log) = story();
+    // M2's consumption is its last event: the copy folds without records, every later event
+    // being another member's.
+    let consumed = log
+        .iter()
+        .rfind(|r| {
+            r.event.member.as_str() == "M2" && matches!(r.event.body, EventBody::Consumed(_))
+        })
+        .unwrap();
+    let command = consumed.event.command;
+    let store = store_of(&ledger, &log, |events| {
+        if events[0].command == command {
+            let mut again = events[0].clone();
+            again.index += 1;
+            again.version += 1;
+            again.id = event_id(command, again.index);
+            if let EventBody::Consumed(c) = &mut again.body {
+                // No second points lot, which the fold without records would refuse too.
+                c.points_lot = None;
+                c.points_earned = 0;
+                c.points_expires_at = None;
+            }
+            events.insert(1, again);
+        }
+    });
+    let forged = Ledger::with_store(Box::new(store), None).unwrap();
+    let problem = forged
+        .verify()
+        .unwrap()
+        .problem
+        .expect("the second record is found");
+    assert_eq!(problem.position, consumed.position + 1);
+    assert!(
+        problem.what.contains("the consumption is recorded twice"),
         "{}",
         problem.what
     );
