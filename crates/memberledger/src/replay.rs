@@ -37,6 +37,10 @@ pub(crate) struct Replayed {
     /// The first checkpoint found not to equal the replay at its position (only checked by a
     /// full replay), and how.
     pub checkpoint_problem: Option<(u64, String)>,
+    /// Where the store's index, loaded from a snapshot rather than built from the log,
+    /// disagrees with the log (only asked by a full replay; see
+    /// [`EventStore::index_snapshot_problem`]).
+    pub index_problem: Option<(u64, String)>,
 }
 
 /// What can be checked of one stored event on its own, in parallel with the others: each
@@ -208,6 +212,8 @@ struct Fold {
     n: u64,
     /// The store's place of the command being read (a command's events are contiguous).
     place: Option<(Uuid, Option<CommandPlace>)>,
+    /// How many commands it has met.
+    commands: u64,
     history: PolicyHistory,
     latest_at: Option<Timestamp>,
     /// Whether members keep their refundable-consumption records (the full checks of
@@ -334,6 +340,8 @@ impl Fold {
         let place = match &self.place {
             Some((id, place)) if *id == e.command => place,
             _ => {
+                self.command_ended(position)?;
+                self.commands += 1;
                 let place = match places.pop_front() {
                     Some((id, place)) if id == e.command => place,
                     // Not the page's next command (the page's lookup went by its events as
@@ -355,6 +363,27 @@ impl Fold {
             ))),
         }
         Ok(())
+    }
+
+    /// Checks that the command being read ended with the event before `position` (the next
+    /// event's, or the position after the log's end), as the store's index places it: an
+    /// index that gives a command more events than the log holds is found here.
+    fn command_ended(&self, position: u64) -> Result<(), Error> {
+        match &self.place {
+            Some((id, Some(c)))
+                if c.first_position.checked_add(u64::from(c.count)) != Some(position) =>
+            {
+                Err(Error::Corrupt {
+                    position,
+                    why: format!(
+                        "the store's index gives command {id} {} events; the log {}",
+                        c.count,
+                        position.saturating_sub(c.first_position)
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Folds a checked event onto its stream: the policy history, the clearing or a member.
@@ -416,6 +445,7 @@ impl Fold {
             spare = folded?;
             next = following?;
         }
+        self.command_ended(self.n + 1)?;
         let short = head.position > self.n;
         if short || (head.position == self.n && head.hash != self.prev) {
             return Err(Error::Corrupt {
@@ -473,7 +503,7 @@ pub(crate) fn replay(
     }
     let mut fold = Fold::from_genesis(store, founding, full, None)?;
     fold.run(store, full)?;
-    Ok(fold.finish())
+    Ok(fold.finish(store, full))
 }
 
 /// A full replay that folds members without their consumption records and then folds again,
@@ -483,7 +513,8 @@ fn replay_deferring_records(store: &dyn EventStore, founding: &Policy) -> Option
     let mut fold = Fold::from_genesis(store, founding, true, Some(Refolds::default())).ok()?;
     fold.run(store, true).ok()?;
     let refolds = fold.refolds.take()?;
-    (refolds.is_empty() || refolds.hold(store, &fold.members, fold.n)).then(|| fold.finish())
+    (refolds.is_empty() || refolds.hold(store, &fold.members, fold.n))
+        .then(|| fold.finish(store, true))
 }
 
 impl Fold {
@@ -504,6 +535,7 @@ impl Fold {
             prev: GENESIS_HASH,
             n: 0,
             place: None,
+            commands: 0,
             history: PolicyHistory::new(founding.clone()),
             latest_at: None,
             records: full && refolds.is_none(),
@@ -519,8 +551,13 @@ impl Fold {
         })
     }
 
-    /// What the fold of the whole log gives, with a checkpoint past its end as the problem.
-    fn finish(self) -> Replayed {
+    /// What the fold of the whole log gives, with a checkpoint past its end as the problem
+    /// and, for a `full` replay, what the store says of an index it loaded from a snapshot,
+    /// now that the whole log has been read through it.
+    fn finish(self, store: &dyn EventStore, full: bool) -> Replayed {
+        let index_problem = full
+            .then(|| store.index_snapshot_problem(self.commands))
+            .flatten();
         let Fold {
             members,
             trial_total,
@@ -550,6 +587,7 @@ impl Fold {
             history,
             latest_at,
             checkpoint_problem,
+            index_problem,
         }
     }
 }

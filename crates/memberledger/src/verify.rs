@@ -147,7 +147,11 @@ pub(crate) fn report_of(replayed: &Replayed) -> VerifyReport {
             position: 0,
             what: format!("the trial balance is off by {} cents", replayed.trial_total),
         });
-    } else if let Some((position, what)) = &replayed.checkpoint_problem {
+    } else if let Some((position, what)) = replayed
+        .checkpoint_problem
+        .as_ref()
+        .or(replayed.index_problem.as_ref())
+    {
         report.problem = Some(Problem::new(*position, what.clone()));
     }
     // Summed in i128 (any number of members at the recorded bound), shown saturating at

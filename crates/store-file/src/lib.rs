@@ -126,6 +126,16 @@ impl EventStore for FileStore {
         self.command_inner(id)
     }
 
+    fn index_snapshot_problem(&self, commands: u64) -> Option<(u64, String)> {
+        // Only a reader's: a writable store's index grows with its appends.
+        let at = self.from_snapshot.filter(|_| self.lock.is_none())?;
+        let why = self.snapshot_problem(commands)?;
+        Some((
+            at,
+            format!("the index snapshot at position {at} does not match the log: {why}"),
+        ))
+    }
+
     fn command_place(&self, id: Uuid) -> Result<Option<CommandPlace>, StoreError> {
         Ok(self.state()?.index.command(id))
     }
@@ -257,6 +267,24 @@ impl FileStore {
     /// were scanned); `None` when it scanned the whole log.
     pub fn opened_from_snapshot(&self) -> Option<u64> {
         self.from_snapshot
+    }
+
+    /// What is wrong with the index and frames this store loaded from a snapshot, held to
+    /// the log a replay read through them ([`snapshot::problem`]).
+    fn snapshot_problem(&self, commands: u64) -> Option<String> {
+        let end = self.writer.lock().map_or(0, |w| w.end);
+        let Ok(state) = self.state() else {
+            return Some("a thread panicked while holding the store".into());
+        };
+        let lens = state
+            .segments
+            .iter()
+            .map(|f| f.metadata().map(|m| m.len()))
+            .collect::<Result<Vec<u64>, _>>();
+        match lens {
+            Ok(lens) => snapshot::problem(&state.index, &state.frames, commands, (&lens, end)),
+            Err(e) => Some(format!("its segments' lengths cannot be read: {e}")),
+        }
     }
 
     /// The error for a directory that holds a file store's files but no ledger (no settings

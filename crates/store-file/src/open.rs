@@ -56,7 +56,7 @@ impl FileStore {
             }
             segments::write_format(dir)?;
         }
-        FileStore::open_locked(dir, Some(lock), found)
+        FileStore::open_locked(dir, Some(lock), found, true)
     }
 
     /// Creates a new store in `path` (absent, or holding no store). `AlreadyExists` when a
@@ -108,7 +108,35 @@ impl FileStore {
             });
         }
         segments::check_format(dir)?;
-        FileStore::open_locked(dir, None, true)
+        FileStore::open_locked(dir, None, true, false)
+    }
+
+    /// Opens the store in `path` for reading only, as [`open_read_only`](FileStore::open_read_only)
+    /// does, but from the latest index snapshot, as a writable open does: only the frames after
+    /// it are scanned. For a reader that holds the index to the log itself: a replay that
+    /// reads the whole log through it, checking every event's place, then asks
+    /// [`index_snapshot_problem`](memberledger_store::EventStore::index_snapshot_problem) (what `verify` does, and
+    /// what it would otherwise trust without reading: the snapshot a writable open loads).
+    ///
+    /// ```
+    /// use memberledger_store::EventStore;
+    /// use memberledger_store_file::FileStore;
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("ledger");
+    /// drop(FileStore::create(&path)?);
+    /// let store = FileStore::open_to_verify(&path)?;
+    /// assert_eq!(store.index_snapshot_problem(0), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_to_verify(path: impl AsRef<Path>) -> Result<FileStore, StoreError> {
+        let dir = path.as_ref();
+        if !FileStore::exists(dir) {
+            return Err(StoreError::NoLedger {
+                location: dir.display().to_string(),
+            });
+        }
+        segments::check_format(dir)?;
+        FileStore::open_locked(dir, None, true, true)
     }
 
     /// Whether the store holds an event or a setting.
@@ -116,8 +144,14 @@ impl FileStore {
         Ok(self.state()?.index.head().position > 0 || meta::any(&self.dir))
     }
 
-    /// Scans the segments and opens the store (`lock`: held for writing; `None`: read-only).
-    fn open_locked(dir: &Path, lock: Option<File>, found: bool) -> Result<FileStore, StoreError> {
+    /// Scans the segments and opens the store (`lock`: held for writing; `None`: read-only),
+    /// from the latest usable index snapshot when `from_snapshot`.
+    fn open_locked(
+        dir: &Path,
+        lock: Option<File>,
+        found: bool,
+        from_snapshot: bool,
+    ) -> Result<FileStore, StoreError> {
         let write = lock.is_some();
         let mut numbers = segments::listed(dir)?;
         if numbers.is_empty() {
@@ -131,8 +165,8 @@ impl FileStore {
             numbers.push(0);
         }
         let snapshots = CheckpointFiles::new(dir.join(crate::SNAPSHOT_DIR));
-        // A read-only open (verify) never trusts a snapshot: it scans everything.
-        let start = if write {
+        // A read-only open scans everything, unless its reader holds the snapshot to the log.
+        let start = if from_snapshot {
             crate::snapshot::latest(dir, &snapshots)
         } else {
             None

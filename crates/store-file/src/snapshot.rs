@@ -3,7 +3,11 @@
 //! kept), so a writable open loads the latest one and scans only the frames after it. A
 //! snapshot is a speed-up, never trusted over the log: it must close with its CRC, name a
 //! frame that is still in the log with the same last hash, and anything wrong with it means a
-//! full scan (with a warning). A read-only open (what `verify` uses) always scans everything.
+//! full scan (with a warning). A read-only open scans everything, except one for `verify`
+//! ([`FileStore::open_to_verify`](crate::FileStore::open_to_verify)), whose replay reads the
+//! whole log through the snapshot's index and frames and then holds them to it
+//! ([`problem`]): a snapshot that does not match is `verify`'s problem, and it verifies again
+//! from a full scan.
 //!
 //! Layout: `MLIDX1`, the frame count and each frame (first position, offset, segment, length),
 //! then the index's bytes (`Index::to_bytes`), closed by a CRC-32 of all before it.
@@ -119,5 +123,61 @@ fn agrees(dir: &std::path::Path, index: &Index, frames: &[FrameAt]) -> bool {
             && r.events
                 .last()
                 .is_some_and(|(h, _)| *h == index.head().hash)
+    })
+}
+
+/// What is wrong with an index loaded from a snapshot and the frames beside it, held to the
+/// log a replay has just read through them whole (every event placed by the index, each
+/// command's place and count checked), or `None`. `commands`: the commands the replay met;
+/// `lens`: each segment's length (the last one's is not asked, appends go on there); `end`:
+/// where the frames of the last segment end. With the replay's checks, an index and frames
+/// that pass are what a scan of the log builds.
+pub(crate) fn problem(
+    index: &Index,
+    frames: &[FrameAt],
+    commands: u64,
+    (lens, end): (&[u64], u64),
+) -> Option<String> {
+    let indexed = index.commands() as u64;
+    if indexed != commands {
+        return Some(format!(
+            "its index holds {indexed} commands, the log {commands}"
+        ));
+    }
+    index
+        .streams_problem()
+        .or_else(|| frames_problem(frames, lens, end))
+}
+
+/// What is wrong with `frames` (see [`problem`]), or `None`: they must follow one another
+/// from byte 0 of segment 0, ascending by position, each segment but the last filled to its
+/// length, the last up to `end`.
+fn frames_problem(frames: &[FrameAt], lens: &[u64], end: u64) -> Option<String> {
+    let last = lens.len().checked_sub(1)?;
+    let (mut segment, mut at, mut first) = (0usize, 0u64, 0u64);
+    for f in frames {
+        // The segments before this frame's: each whole.
+        while (f.segment as usize) > segment && segment < last && at == lens[segment] {
+            (segment, at) = (segment + 1, 0);
+        }
+        if f.segment as usize != segment || f.offset != at || f.first <= first {
+            return Some(format!(
+                "its frame of position {} (segment {}, byte {}) does not follow the one before",
+                f.first,
+                segments::name(f.segment),
+                f.offset
+            ));
+        }
+        (at, first) = (at + u64::from(f.len), f.first);
+    }
+    while segment < last && at == lens[segment] {
+        (segment, at) = (segment + 1, 0);
+    }
+    (segment != last || at != end).then(|| {
+        format!(
+            "its frames end at segment {}, byte {at}, the log at segment {}, byte {end}",
+            segments::name(u32::try_from(segment).unwrap_or(u32::MAX)),
+            segments::name(u32::try_from(last).unwrap_or(u32::MAX))
+        )
     })
 }

@@ -1,7 +1,7 @@
 //! Index snapshots beside checkpoints: a writable open loads the latest and scans only the
 //! frames after it, reading back exactly what a full scan reads; a damaged snapshot, or one
 //! that no longer matches the log, is passed over for a full scan; a read-only open never uses
-//! one.
+//! one, but an open to verify does, and a snapshot that lies is found when held to the log.
 
 use std::path::Path;
 
@@ -141,4 +141,78 @@ fn a_checkpoint_written_behind_keeps_the_index_as_of_its_call_and_is_there_for_t
     assert!(!read_only
         .write_checkpoint_behind(30, b"no".to_vec())
         .unwrap());
+}
+
+/// Rewrites the snapshot at 20 with `change` made to its bytes, closed by a CRC made anew (a
+/// snapshot that lies, which no checksum can tell).
+fn forge(path: &Path, change: impl FnOnce(&mut Vec<u8>)) {
+    let file = snapshot_file(path);
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.truncate(bytes.len() - 4);
+    change(&mut bytes);
+    let crc = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    std::fs::write(&file, bytes).unwrap();
+}
+
+/// The byte where frame `i`'s offset lies in a snapshot (after `MLIDX1` and the frame count,
+/// each frame its first position, offset, segment and length).
+fn frame_offset_at(i: usize) -> usize {
+    6 + 8 + 24 * i + 8
+}
+
+#[test]
+fn an_open_to_verify_starts_from_the_snapshot_and_holds_it_to_the_commands_a_replay_met() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let all = ledger(&path);
+    let store = FileStore::open_to_verify(&path).unwrap();
+    assert_eq!(store.opened_from_snapshot(), Some(20));
+    assert!(store.is_read_only());
+    assert_eq!(store.read_raw(1, 100).unwrap(), all);
+    // 30 commands of one event each: the index and frames are the log's.
+    assert_eq!(store.index_snapshot_problem(30), None);
+    let (at, why) = store.index_snapshot_problem(29).unwrap();
+    assert_eq!(at, 20);
+    assert!(why.contains("holds 30 commands, the log 29"), "{why}");
+    // A writable open from the same snapshot is never asked: its index grows.
+    drop(store);
+    let writable = FileStore::open(&path).unwrap();
+    assert_eq!(writable.opened_from_snapshot(), Some(20));
+    assert_eq!(writable.index_snapshot_problem(29), None);
+}
+
+#[test]
+fn a_forged_snapshot_whose_frames_skip_bytes_of_the_log_is_a_problem_when_held_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    ledger(&path);
+    // The second frame said to start a byte later: the log's bytes no longer follow one
+    // another through the frames.
+    forge(&path, |b| {
+        let at = frame_offset_at(1);
+        let offset = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+        b[at..at + 8].copy_from_slice(&(offset + 1).to_le_bytes());
+    });
+    let store = FileStore::open_to_verify(&path).unwrap();
+    assert_eq!(store.opened_from_snapshot(), Some(20));
+    let (_, why) = store.index_snapshot_problem(30).unwrap();
+    assert!(why.contains("does not follow the one before"), "{why}");
+}
+
+#[test]
+fn a_forged_snapshot_whose_last_command_has_another_count_is_a_problem_when_held_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    ledger(&path);
+    // The snapshot ends with its last command's count (4 bytes): one more event.
+    forge(&path, |b| {
+        let at = b.len() - 4;
+        let count = u32::from_le_bytes(b[at..].try_into().unwrap());
+        b[at..].copy_from_slice(&(count + 1).to_le_bytes());
+    });
+    let store = FileStore::open_to_verify(&path).unwrap();
+    assert_eq!(store.opened_from_snapshot(), Some(20));
+    let (_, why) = store.index_snapshot_problem(30).unwrap();
+    assert!(why.contains("the stream of member"), "{why}");
 }

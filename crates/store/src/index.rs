@@ -13,6 +13,8 @@ use memberledger_core::{Hash, MemberId, RecordedEvent, Uuid, GENESIS_HASH};
 use crate::seal::{LogView, Sealing};
 use crate::{Append, AppendConflict, CommandRecord, Head, Sealed, StoreError};
 
+mod audit;
+
 /// Where a command's events are: what the index keeps of each command. (The digest stays
 /// with the store, which reads it back only for a command id used again.)
 #[derive(Clone, Debug, PartialEq, Eq)]

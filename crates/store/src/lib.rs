@@ -248,6 +248,18 @@ pub trait EventStore: Send + Sync {
     fn member_events(&self, member: &MemberId) -> Result<Vec<RecordedEvent>, StoreError> {
         self.read_positions(&self.member_positions(member)?)
     }
+
+    /// Where the log index this store loaded from a snapshot, instead of building it from the
+    /// log, disagrees with the log: asked by a replay that has just read the whole log through
+    /// the index, every event placed by it (each command's place and count held to the
+    /// events) and `commands` commands met. `Some((position, why))`: the snapshot's position
+    /// and what is wrong with it. `None` when it agrees, or when the index was built from the
+    /// log, as every store but a file store opened to be verified
+    /// (`FileStore::open_to_verify`) builds it.
+    fn index_snapshot_problem(&self, commands: u64) -> Option<(u64, String)> {
+        let _ = commands;
+        None
+    }
 }
 
 /// Reads the whole log in pages, calling `f` on each raw event in position order.

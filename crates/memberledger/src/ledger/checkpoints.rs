@@ -120,6 +120,7 @@ pub(super) fn initial(
                         history: p.history,
                         latest_at: p.latest_at,
                         checkpoint_problem: None,
+                        index_problem: None,
                     };
                     return Ok((replayed, notes));
                 }

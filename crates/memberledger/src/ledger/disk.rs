@@ -62,6 +62,10 @@ pub(crate) enum Mode {
     Write,
     /// For reading only (sled: from a private copy; the file store: without its lock).
     Read,
+    /// For reading only, to be verified: as [`Read`](Mode::Read), but a file store opens
+    /// from its latest index snapshot, which the replay then holds to the log
+    /// ([`FileStore::open_to_verify`]).
+    Verify,
 }
 
 impl Disk {
@@ -74,10 +78,11 @@ impl Disk {
         Ok(match (kind, mode) {
             (StoreKind::File, Mode::Write) => Disk::File(FileStore::open(path)?),
             (StoreKind::File, Mode::Read) => Disk::File(FileStore::open_read_only(path)?),
+            (StoreKind::File, Mode::Verify) => Disk::File(FileStore::open_to_verify(path)?),
             (StoreKind::Sled, Mode::Write) => {
                 Disk::Sled(SledStore::open_with(path, &options.sled())?)
             }
-            (StoreKind::Sled, Mode::Read) => {
+            (StoreKind::Sled, Mode::Read | Mode::Verify) => {
                 Disk::Sled(SledStore::open_copy_with(path, &options.sled())?)
             }
         })
@@ -86,6 +91,14 @@ impl Disk {
     /// Whether a ledger's files (of either store) are at `path`.
     pub(crate) fn exists(path: &Path) -> bool {
         FileStore::exists(path) || SledStore::holds_ledger_files(path)
+    }
+
+    /// The position of the index snapshot a file store opened from, if it did.
+    pub(crate) fn index_snapshot(&self) -> Option<u64> {
+        match self {
+            Disk::Sled(_) => None,
+            Disk::File(s) => s.opened_from_snapshot(),
+        }
     }
 
     fn found_existing(&self) -> bool {

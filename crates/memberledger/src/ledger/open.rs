@@ -65,6 +65,14 @@ impl Ledger {
     /// a file store is opened for reading only, without its lock. The ledger it returns
     /// refuses writes. A ledger written before founding records existed is verified as it
     /// is, and [`founding_policy_in_chain`](Ledger::founding_policy_in_chain) says so.
+    ///
+    /// A file store is opened from its latest index snapshot (the index and frame table a
+    /// writable open loads instead of scanning the log), and the replay holds it to the log:
+    /// every event's place and every command's count, the number of commands, the member
+    /// streams and the frames. When anything fails or differs, the ledger is verified again
+    /// from a scan of the whole log: a damaged log fails as it always has (the same position
+    /// and words), and a snapshot that does not match a sound log is the report's problem
+    /// (a writable open would trust it).
     pub fn open_verified(path: impl AsRef<Path>) -> Result<(Ledger, crate::VerifyReport), Error> {
         Ledger::open_verified_with(path, &crate::LedgerOptions::default())
     }
@@ -74,8 +82,40 @@ impl Ledger {
         path: impl AsRef<Path>,
         options: &crate::LedgerOptions,
     ) -> Result<(Ledger, crate::VerifyReport), Error> {
-        let store = existing_store(path.as_ref(), options, Mode::Read)?;
-        Ledger::assemble_verified(store.boxed())
+        let path = path.as_ref();
+        // A file store opens from its index snapshot, read and held to the log by the replay
+        // (one read of the log instead of a scan and a replay).
+        let store = existing_store(path, options, Mode::Verify)?;
+        let Some(at) = store.index_snapshot() else {
+            return Ledger::assemble_verified(store.boxed());
+        };
+        let first = match Ledger::assemble_verified(store.boxed()) {
+            Ok((ledger, report)) if report.ok() => return Ok((ledger, report)),
+            Ok((ledger, report)) => {
+                drop(ledger);
+                Ok(report.problem)
+            }
+            Err(e) => Err(e),
+        };
+        // Something is wrong: the snapshot, or the log. Verified again from a scan of the
+        // whole log, which finds a problem of the log as it always has; only the snapshot's is
+        // left to the first replay to say.
+        let store = existing_store(path, options, Mode::Read)?;
+        let (ledger, mut report) = Ledger::assemble_verified(store.boxed())?;
+        if report.ok() {
+            let fails = |why: String| {
+                crate::verify::Problem::new(
+                    at,
+                    format!("the index snapshot at position {at} does not match the log: a replay through it fails ({why})"),
+                )
+            };
+            report.problem = Some(match first {
+                Ok(Some(problem)) => problem,
+                Ok(None) => fails("a problem without words".into()),
+                Err(e) => fails(e.to_string()),
+            });
+        }
+        Ok((ledger, report))
     }
 
     /// Creates a sled ledger in `path` with a policy. Fails if a ledger is already there, and

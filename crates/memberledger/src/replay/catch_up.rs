@@ -38,6 +38,7 @@ pub(crate) fn catch_up(
         prev: from.hash,
         n: from.position,
         place: None,
+        commands: 0,
         drop_windows: !crate::projection::keeps_spending(&from.history),
         history: from.history,
         latest_at: from.latest_at,

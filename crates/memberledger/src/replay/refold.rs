@@ -180,7 +180,7 @@ mod tests {
         let mut fold =
             Fold::from_genesis(l.event_store(), l.founding_policy(), true, None).unwrap();
         fold.run(l.event_store(), true).unwrap();
-        let mut replayed = fold.finish();
+        let mut replayed = fold.finish(l.event_store(), true);
         crate::projection::compact_replayed(&mut replayed.members, &replayed.history, true);
         replayed
     }

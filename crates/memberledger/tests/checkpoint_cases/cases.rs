@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// Records `commands` commands of a small year on a new ledger (of `super::KIND`) in `path`, with a
 /// checkpoint every `every` events, and closes it (a last checkpoint).
-fn record_year(path: &Path, seed: u64, commands: u64, every: u64) {
+pub(super) fn record_year(path: &Path, seed: u64, commands: u64, every: u64) {
     let shape = Shape {
         stores: 4,
         members: 40,
