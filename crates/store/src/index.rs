@@ -14,6 +14,7 @@ use crate::seal::{LogView, Sealing};
 use crate::{Append, AppendConflict, CommandRecord, Head, Sealed, StoreError};
 
 mod audit;
+mod bytes;
 
 /// Where a command's events are: what the index keeps of each command. (The digest stays
 /// with the store, which reads it back only for a command id used again.)
@@ -313,109 +314,6 @@ impl Index {
             stream.push(position);
             self.head = Head { position, hash };
         }
-    }
-}
-
-/// A length as eight little-endian bytes.
-fn len_bytes(n: usize) -> [u8; 8] {
-    u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes()
-}
-
-/// Reads the snapshot form of an index ([`Index::to_bytes`]).
-struct Bytes<'a>(&'a [u8]);
-
-impl Bytes<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Some(a)
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn len(&mut self) -> Option<usize> {
-        usize::try_from(self.u64()?).ok()
-    }
-}
-
-impl Index {
-    /// The index as bytes, for a snapshot a store keeps beside a checkpoint (read back with
-    /// [`from_bytes`](Index::from_bytes)): the head, each member's stream (id, last position,
-    /// version, the varint deltas), each command's place. Not a checked format: the store
-    /// closes it with its own checksum.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        debug_assert!(self.held.is_empty(), "places held: enter them first");
-        let mut v = Vec::with_capacity(48 + self.commands.len() * 32 + self.streams.len() * 48);
-        v.extend_from_slice(&self.head.position.to_le_bytes());
-        v.extend_from_slice(&self.head.hash);
-        v.extend_from_slice(&len_bytes(self.streams.len()));
-        for s in &self.streams {
-            let id = s.id.as_str().as_bytes();
-            v.extend_from_slice(&len_bytes(id.len()));
-            v.extend_from_slice(id);
-            v.extend_from_slice(&s.last.to_le_bytes());
-            v.extend_from_slice(&s.version.to_le_bytes());
-            v.extend_from_slice(&len_bytes(s.deltas.len()));
-            v.extend_from_slice(&s.deltas);
-        }
-        v.extend_from_slice(&len_bytes(self.commands.len()));
-        for (id, slot) in &self.commands {
-            v.extend_from_slice(id.as_bytes());
-            v.extend_from_slice(&slot.first_position.to_le_bytes());
-            v.extend_from_slice(&slot.member.to_le_bytes());
-            v.extend_from_slice(&slot.count.to_le_bytes());
-        }
-        v
-    }
-
-    /// The index [`to_bytes`](Index::to_bytes) wrote; `None` when the bytes are not one.
-    pub fn from_bytes(bytes: &[u8]) -> Option<Index> {
-        let mut b = Bytes(bytes);
-        let mut index = Index::default();
-        index.head.position = b.u64()?;
-        index.head.hash = b.take(32)?.try_into().ok()?;
-        let streams = b.len()?;
-        // Sized once (bounded by what the bytes can hold: a stream takes 25 bytes at least).
-        index.members.reserve(streams.min(bytes.len() / 25));
-        index.streams.reserve(streams.min(bytes.len() / 25));
-        for i in 0..streams {
-            let id_len = b.len()?;
-            let id = MemberId::decode_str(std::str::from_utf8(b.take(id_len)?).ok()?).ok()?;
-            let (last, version) = (b.u64()?, b.u64()?);
-            let deltas_len = b.len()?;
-            let deltas = b.take(deltas_len)?.to_vec();
-            index.members.insert(id.clone(), u32::try_from(i).ok()?);
-            index.streams.push(Stream {
-                id,
-                deltas,
-                last,
-                version,
-            });
-        }
-        let commands = b.len()?;
-        index.commands.reserve(commands.min(bytes.len() / 32));
-        for _ in 0..commands {
-            let id = Uuid::from_slice(b.take(16)?).ok()?;
-            let (first_position, member, count) = (b.u64()?, b.u32()?, b.u32()?);
-            if usize::try_from(member).ok()? >= index.streams.len() {
-                return None;
-            }
-            index.commands.insert(
-                id,
-                Slot {
-                    first_position,
-                    member,
-                    count,
-                },
-            );
-        }
-        (b.0.is_empty() && index.members.len() == index.streams.len()).then_some(index)
     }
 }
 
