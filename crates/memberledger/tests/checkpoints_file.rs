@@ -42,12 +42,17 @@ fn forge(path: &Path, change: impl FnOnce(&mut Vec<u8>)) {
 /// A copy of the ledger in `from` at `to`, its index snapshots left out (a verify of it scans
 /// the whole log, as every verify did before it read the log through a snapshot).
 fn copy_without_snapshots(from: &Path, to: &Path) {
+    copy_ledger(from, to, false);
+}
+
+/// A copy of the ledger in `from` at `to`, with its index snapshots when `snapshots`.
+fn copy_ledger(from: &Path, to: &Path, snapshots: bool) {
+    std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
         let (source, target) = (entry.path(), to.join(entry.file_name()));
         if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "index" {
-                std::fs::create_dir_all(&target).unwrap();
-                copy_without_snapshots(&source, &target);
+            if snapshots || entry.file_name() != "index" {
+                copy_ledger(&source, &target, snapshots);
             }
         } else {
             std::fs::copy(&source, &target).unwrap();
@@ -85,15 +90,39 @@ fn usize_at(b: &[u8], at: usize) -> usize {
     usize::try_from(u64::from_le_bytes(b[at..at + 8].try_into().unwrap())).unwrap()
 }
 
+/// Where a snapshot's command entries begin (32 bytes each: id, first position, stream,
+/// count), how many there are, and the head position: after `MLIDX1`, the frames, the head
+/// and each stream (its id, last position, version and deltas, each length first).
+fn commands_of(b: &[u8]) -> (usize, usize, u64) {
+    let index = 14 + 24 * usize_at(b, 6);
+    let mut at = index + 8 + 32;
+    let streams = usize_at(b, at);
+    at += 8;
+    for _ in 0..streams {
+        at += 8 + usize_at(b, at) + 16;
+        at += 8 + usize_at(b, at);
+    }
+    (at + 8, usize_at(b, at), usize_at(b, index) as u64)
+}
+
 #[test]
 fn an_index_snapshot_that_does_not_match_the_log_is_verifys_problem() {
-    // The last command's count one more; a stream's version one more (what a writable open
-    // would take as the member's version); the second frame a byte later.
+    // A command's count one more (one that ends before the head); a stream's version one more
+    // (what a writable open would take as the member's version); a command moved to another
+    // member's stream.
     let forgeries: [(&str, Forgery); 3] = [
         ("count", |b| {
-            let at = b.len() - 4;
-            let count = u32::from_le_bytes(b[at..].try_into().unwrap());
-            b[at..].copy_from_slice(&(count + 1).to_le_bytes());
+            let (entries, n, head) = commands_of(b);
+            let at = (0..n)
+                .map(|i| entries + 32 * i)
+                .find(|&at| {
+                    let first = u64::from_le_bytes(b[at + 16..at + 24].try_into().unwrap());
+                    let count = u32::from_le_bytes(b[at + 28..at + 32].try_into().unwrap());
+                    first + u64::from(count) <= head
+                })
+                .unwrap();
+            let count = u32::from_le_bytes(b[at + 28..at + 32].try_into().unwrap());
+            b[at + 28..at + 32].copy_from_slice(&(count + 1).to_le_bytes());
         }),
         ("version", |b| {
             // MLIDX1, the frames, the head and the stream count; then the first stream's id
@@ -103,10 +132,12 @@ fn an_index_snapshot_that_does_not_match_the_log_is_verifys_problem() {
             let version = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
             b[at..at + 8].copy_from_slice(&(version + 1).to_le_bytes());
         }),
-        ("frame", |b| {
-            let at = 14 + 24 + 8;
-            let offset = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-            b[at..at + 8].copy_from_slice(&(offset + 1).to_le_bytes());
+        ("member", |b| {
+            let streams = usize_at(b, 14 + 24 * usize_at(b, 6) + 8 + 32);
+            let at = b.len() - 8;
+            let member = u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+            let other = (member + 1) % u32::try_from(streams).unwrap();
+            b[at..at + 4].copy_from_slice(&other.to_le_bytes());
         }),
     ];
     for (what, change) in forgeries {
@@ -130,6 +161,53 @@ fn an_index_snapshot_that_does_not_match_the_log_is_verifys_problem() {
         );
         assert_eq!(report.principal, scanned.principal, "{what}");
         assert_eq!(ledger.head().unwrap().position, scanned.events);
+    }
+}
+
+/// One recorded year for every case of a property test, and its report from a full scan.
+fn shared_year() -> &'static (tempfile::TempDir, PathBuf, memberledger::VerifyReport) {
+    static YEAR: std::sync::OnceLock<(tempfile::TempDir, PathBuf, memberledger::VerifyReport)> =
+        std::sync::OnceLock::new();
+    YEAR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, report) = year(dir.path());
+        (dir, path, report)
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Any byte of the latest index snapshot changed, its CRC made anew: `verify` reports what
+    /// a full scan of the log reports, or names the snapshot as its problem (when it would be
+    /// trusted by an open and does not match the log), and never fails otherwise.
+    #[test]
+    fn any_byte_of_a_snapshot_forged_is_passed_over_or_named_by_verify(
+        pick in proptest::prelude::any::<proptest::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let (_keep, path, scanned) = shared_year();
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("ledger");
+        copy_ledger(path, &copy, true);
+        let at = snapshot_position(&latest_snapshot(&copy));
+        forge(&copy, |b| {
+            let i = pick.index(b.len());
+            b[i] ^= flip;
+        });
+        let (ledger, report) = Ledger::open_verified(&copy).unwrap();
+        proptest::prop_assert_eq!(ledger.head().unwrap().position, scanned.events);
+        match &report.problem {
+            None => proptest::prop_assert_eq!(&report, scanned),
+            Some(problem) => {
+                proptest::prop_assert_eq!(problem.position, at);
+                proptest::prop_assert!(
+                    problem.what.starts_with("the index snapshot at position"),
+                    "{:?}", problem
+                );
+                proptest::prop_assert_eq!((report.events, &report.head), (scanned.events, &scanned.head));
+            }
+        }
     }
 }
 

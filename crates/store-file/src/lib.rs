@@ -269,21 +269,12 @@ impl FileStore {
         self.from_snapshot
     }
 
-    /// What is wrong with the index and frames this store loaded from a snapshot, held to
-    /// the log a replay read through them ([`snapshot::problem`]).
+    /// What is wrong with the index this store loaded from a snapshot, held to the log a
+    /// replay read through it ([`snapshot::problem`]).
     fn snapshot_problem(&self, commands: u64) -> Option<String> {
-        let end = self.writer.lock().map_or(0, |w| w.end);
-        let Ok(state) = self.state() else {
-            return Some("a thread panicked while holding the store".into());
-        };
-        let lens = state
-            .segments
-            .iter()
-            .map(|f| f.metadata().map(|m| m.len()))
-            .collect::<Result<Vec<u64>, _>>();
-        match lens {
-            Ok(lens) => snapshot::problem(&state.index, &state.frames, commands, (&lens, end)),
-            Err(e) => Some(format!("its segments' lengths cannot be read: {e}")),
+        match self.state() {
+            Ok(state) => snapshot::problem(&state.index, commands),
+            Err(_) => Some("a thread panicked while holding the store".into()),
         }
     }
 

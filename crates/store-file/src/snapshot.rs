@@ -1,9 +1,10 @@
 //! Index snapshots: the index and the frame table as of a checkpoint's position, kept beside
 //! the checkpoints (`index/`, one file a position, written whole or not at all, the latest two
 //! kept), so a writable open loads the latest one and scans only the frames after it. A
-//! snapshot is a speed-up, never trusted over the log: it must close with its CRC, name a
-//! frame that is still in the log with the same last hash, and anything wrong with it means a
-//! full scan (with a warning). A read-only open scans everything, except one for `verify`
+//! snapshot is a speed-up, never trusted over the log: it must close with its CRC, its frames
+//! must follow one another through the segments from position 1, its last frame must still be
+//! in the log with the same last hash, and anything wrong with it means a full scan (with a
+//! warning). A read-only open scans everything, except one for `verify`
 //! ([`FileStore::open_to_verify`](crate::FileStore::open_to_verify)), whose replay reads the
 //! whole log through the snapshot's index and frames and then holds them to it
 //! ([`problem`]): a snapshot that does not match is `verify`'s problem, and it verifies again
@@ -82,7 +83,11 @@ pub(crate) fn latest(dir: &std::path::Path, files: &CheckpointFiles) -> Option<S
         .ok()
         .flatten()
         .and_then(|bytes| decode(&bytes))
-        .filter(|(index, frames)| index.head().position == position && agrees(dir, index, frames));
+        .filter(|(index, frames)| {
+            index.head().position == position
+                && frames_problem(frames, &segment_lens(dir, frames)).is_none()
+                && agrees(dir, index, frames)
+        });
     let Some((index, frames)) = usable else {
         eprintln!(
             "memberledger: warning: the index snapshot at position {position} in {} is damaged or does not match the log; scanning the whole log",
@@ -126,34 +131,40 @@ fn agrees(dir: &std::path::Path, index: &Index, frames: &[FrameAt]) -> bool {
     })
 }
 
-/// What is wrong with an index loaded from a snapshot and the frames beside it, held to the
-/// log a replay has just read through them whole (every event placed by the index, each
-/// command's place and count checked), or `None`. `commands`: the commands the replay met;
-/// `lens`: each segment's length (the last one's is not asked, appends go on there); `end`:
-/// where the frames of the last segment end. With the replay's checks, an index and frames
-/// that pass are what a scan of the log builds.
-pub(crate) fn problem(
-    index: &Index,
-    frames: &[FrameAt],
-    commands: u64,
-    (lens, end): (&[u64], u64),
-) -> Option<String> {
+/// What is wrong with an index loaded from a snapshot, held to the log a replay has just read
+/// through it whole (every event placed by the index, each command's place and count checked),
+/// or `None`: `commands` is how many commands the replay met. (The frames were held to the
+/// segments when the snapshot was loaded, [`latest`].) With the replay's checks, an index
+/// that passes is the one a scan of the log builds.
+pub(crate) fn problem(index: &Index, commands: u64) -> Option<String> {
     let indexed = index.commands() as u64;
     if indexed != commands {
         return Some(format!(
             "its index holds {indexed} commands, the log {commands}"
         ));
     }
-    index
-        .streams_problem()
-        .or_else(|| frames_problem(frames, lens, end))
+    index.streams_problem()
 }
 
-/// What is wrong with `frames` (see [`problem`]), or `None`: they must follow one another
-/// from byte 0 of segment 0, ascending by position, each segment but the last filled to its
-/// length, the last up to `end`.
-fn frames_problem(frames: &[FrameAt], lens: &[u64], end: u64) -> Option<String> {
+/// The lengths of the segments up to the last of `frames` (a segment that cannot be looked
+/// at counts as empty, which no frame tiles).
+fn segment_lens(dir: &std::path::Path, frames: &[FrameAt]) -> Vec<u64> {
+    let last = frames.last().map_or(0, |f| f.segment);
+    (0..=last)
+        .map(|n| std::fs::metadata(dir.join(segments::name(n))).map_or(0, |m| m.len()))
+        .collect()
+}
+
+/// What is wrong with `frames`, or `None`: they must follow one another from byte 0 of
+/// segment 0 and position 1, ascending by position, filling each segment of `lens` but the
+/// last to its length, and ending within the last (the open scans on from there). Held to the
+/// segments when a snapshot is loaded: reads find events through the frames, and the bytes
+/// they skipped would be bytes no scan read.
+fn frames_problem(frames: &[FrameAt], lens: &[u64]) -> Option<String> {
     let last = lens.len().checked_sub(1)?;
+    if frames.first().is_some_and(|f| f.first != 1) {
+        return Some("its first frame is not at position 1".into());
+    }
     let (mut segment, mut at, mut first) = (0usize, 0u64, 0u64);
     for f in frames {
         // The segments before this frame's: each whole.
@@ -168,16 +179,12 @@ fn frames_problem(frames: &[FrameAt], lens: &[u64], end: u64) -> Option<String> 
                 f.offset
             ));
         }
-        (at, first) = (at + u64::from(f.len), f.first);
+        (at, first) = (at.saturating_add(u64::from(f.len)), f.first);
     }
-    while segment < last && at == lens[segment] {
-        (segment, at) = (segment + 1, 0);
-    }
-    (segment != last || at != end).then(|| {
+    (at > lens[segment]).then(|| {
         format!(
-            "its frames end at segment {}, byte {at}, the log at segment {}, byte {end}",
+            "its frames end at segment {}, byte {at}, past the segment's end",
             segments::name(u32::try_from(segment).unwrap_or(u32::MAX)),
-            segments::name(u32::try_from(last).unwrap_or(u32::MAX))
         )
     })
 }

@@ -183,33 +183,40 @@ fn an_open_to_verify_starts_from_the_snapshot_and_holds_it_to_the_commands_a_rep
 }
 
 #[test]
-fn a_forged_snapshot_whose_frames_skip_bytes_of_the_log_is_a_problem_when_held_to_it() {
+fn a_forged_snapshot_whose_frames_skip_bytes_of_the_log_is_passed_over_for_a_full_scan() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l");
-    ledger(&path);
-    // The second frame said to start a byte later: the log's bytes no longer follow one
-    // another through the frames.
-    forge(&path, |b| {
-        let at = frame_offset_at(1);
-        let offset = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-        b[at..at + 8].copy_from_slice(&(offset + 1).to_le_bytes());
-    });
-    let store = FileStore::open_to_verify(&path).unwrap();
-    assert_eq!(store.opened_from_snapshot(), Some(20));
-    let (_, why) = store.index_snapshot_problem(30).unwrap();
-    assert!(why.contains("does not follow the one before"), "{why}");
+    let all = ledger(&path);
+    // The second frame said to start a byte later, or the first at position 2: the log no
+    // longer follows through the frames.
+    for (at, by) in [(frame_offset_at(1), 1u64), (frame_offset_at(0) - 8, 1)] {
+        forge(&path, |b| {
+            let was = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+            b[at..at + 8].copy_from_slice(&(was + by).to_le_bytes());
+        });
+        for store in [FileStore::open_to_verify(&path), FileStore::open(&path)] {
+            let store = store.unwrap();
+            assert_eq!(store.opened_from_snapshot(), None);
+            assert_eq!(store.read_raw(1, 100).unwrap(), all);
+        }
+        forge(&path, |b| {
+            let was = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+            b[at..at + 8].copy_from_slice(&(was - by).to_le_bytes());
+        });
+    }
 }
 
 #[test]
-fn a_forged_snapshot_whose_last_command_has_another_count_is_a_problem_when_held_to_it() {
+fn a_forged_snapshot_whose_command_names_another_member_is_a_problem_when_held_to_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l");
     ledger(&path);
-    // The snapshot ends with its last command's count (4 bytes): one more event.
+    // The snapshot ends with its last command's member (the number of its stream, of 20) and
+    // count: the command moved to the next member's stream.
     forge(&path, |b| {
-        let at = b.len() - 4;
-        let count = u32::from_le_bytes(b[at..].try_into().unwrap());
-        b[at..].copy_from_slice(&(count + 1).to_le_bytes());
+        let at = b.len() - 8;
+        let member = u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        b[at..at + 4].copy_from_slice(&((member + 1) % 20).to_le_bytes());
     });
     let store = FileStore::open_to_verify(&path).unwrap();
     assert_eq!(store.opened_from_snapshot(), Some(20));

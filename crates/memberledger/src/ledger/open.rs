@@ -68,8 +68,8 @@ impl Ledger {
     ///
     /// A file store is opened from its latest index snapshot (the index and frame table a
     /// writable open loads instead of scanning the log), and the replay holds it to the log:
-    /// every event's place and every command's count, the number of commands, the member
-    /// streams and the frames. When anything fails or differs, the ledger is verified again
+    /// every event's place and every command's count, the number of commands and the member
+    /// streams. When anything fails or differs, the ledger is verified again
     /// from a scan of the whole log: a damaged log fails as it always has (the same position
     /// and words), and a snapshot that does not match a sound log is the report's problem
     /// (a writable open would trust it).

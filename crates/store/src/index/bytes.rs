@@ -60,7 +60,8 @@ impl Index {
         v
     }
 
-    /// The index [`to_bytes`](Index::to_bytes) wrote; `None` when the bytes are not one.
+    /// The index [`to_bytes`](Index::to_bytes) wrote; `None` when the bytes are not one, or
+    /// name a position past the head (an index a store could not go on appending to).
     ///
     /// The streams and the command table are read on two cores: the streams' part is found
     /// first by its lengths alone.
@@ -71,9 +72,10 @@ impl Index {
         index.head.hash = b.take(32)?.try_into().ok()?;
         let streams = b.len()?;
         let (streams_part, commands_part) = split_streams(b.0, streams)?;
+        let head = index.head.position;
         let (read, commands) = rayon::join(
-            || read_streams(streams_part, streams),
-            || read_commands(commands_part, streams),
+            || read_streams(streams_part, (streams, head)),
+            || read_commands(commands_part, (streams, head)),
         );
         (index.members, index.streams) = read?;
         index.commands = commands?;
@@ -94,8 +96,12 @@ fn split_streams(bytes: &[u8], streams: usize) -> Option<(&[u8], &[u8])> {
     Some(bytes.split_at(bytes.len() - b.0.len()))
 }
 
-/// The member map and the streams of the streams' part of an index's bytes.
-fn read_streams(bytes: &[u8], streams: usize) -> Option<(Map<MemberId, u32>, Vec<Stream>)> {
+/// The member map and the `streams` streams of the streams' part of an index's bytes, none
+/// past the index's `head` position.
+fn read_streams(
+    bytes: &[u8],
+    (streams, head): (usize, u64),
+) -> Option<(Map<MemberId, u32>, Vec<Stream>)> {
     let mut b = Bytes(bytes);
     // Sized once (bounded by what the bytes can hold: a stream takes 25 bytes at least).
     let mut members = Map::default();
@@ -105,6 +111,9 @@ fn read_streams(bytes: &[u8], streams: usize) -> Option<(Map<MemberId, u32>, Vec
         let id_len = b.len()?;
         let id = MemberId::decode_str(std::str::from_utf8(b.take(id_len)?).ok()?).ok()?;
         let (last, version) = (b.u64()?, b.u64()?);
+        if last > head || version > head {
+            return None;
+        }
         let deltas_len = b.len()?;
         let deltas = b.take(deltas_len)?.to_vec();
         members.insert(id.clone(), u32::try_from(i).ok()?);
@@ -118,8 +127,9 @@ fn read_streams(bytes: &[u8], streams: usize) -> Option<(Map<MemberId, u32>, Vec
     (members.len() == list.len()).then_some((members, list))
 }
 
-/// The command table of the commands' part of an index's bytes, each naming one of `streams`.
-fn read_commands(bytes: &[u8], streams: usize) -> Option<Map<Uuid, Slot>> {
+/// The command table of the commands' part of an index's bytes, each naming one of `streams`
+/// and lying within the index's `head` position.
+fn read_commands(bytes: &[u8], (streams, head): (usize, u64)) -> Option<Map<Uuid, Slot>> {
     let mut b = Bytes(bytes);
     let count = b.len()?;
     let mut commands = Map::default();
@@ -127,7 +137,12 @@ fn read_commands(bytes: &[u8], streams: usize) -> Option<Map<Uuid, Slot>> {
     for _ in 0..count {
         let id = Uuid::from_slice(b.take(16)?).ok()?;
         let (first_position, member, count) = (b.u64()?, b.u32()?, b.u32()?);
-        if usize::try_from(member).ok()? >= streams {
+        let end = first_position.checked_add(u64::from(count))?;
+        if usize::try_from(member).ok()? >= streams
+            || first_position == 0
+            || count == 0
+            || end > head + 1
+        {
             return None;
         }
         commands.insert(
