@@ -141,7 +141,7 @@ fn read_commands(bytes: &[u8], (streams, head): (usize, u64)) -> Option<Map<Uuid
         if usize::try_from(member).ok()? >= streams
             || first_position == 0
             || count == 0
-            || end > head + 1
+            || end > head.saturating_add(1)
         {
             return None;
         }
@@ -155,4 +155,56 @@ fn read_commands(bytes: &[u8], (streams, head): (usize, u64)) -> Option<Map<Uuid
         );
     }
     b.0.is_empty().then_some(commands)
+}
+
+#[cfg(test)]
+mod tests {
+    use memberledger_core::{MemberId, Uuid};
+    use proptest::prelude::*;
+
+    use crate::{CommandRecord, Index};
+
+    /// An index of ten commands of one to three events, over four members.
+    fn index() -> Index {
+        let mut index = Index::default();
+        let mut next = 1u64;
+        for i in 0..10u32 {
+            let count = i % 3 + 1;
+            let record = CommandRecord {
+                command: Uuid::from_u128(u128::from(i) + 1),
+                member: MemberId::new(format!("m{}", i % 4)).unwrap(),
+                first_position: next,
+                count,
+                digest: [0; 32],
+            };
+            let events = (next..next + u64::from(count)).map(|p| (p, [7; 32]));
+            assert!(index.add(record, events));
+            next += u64::from(count);
+        }
+        index
+    }
+
+    proptest! {
+        /// Any byte of an index's bytes changed: read back as no index, or as one whose
+        /// positions lie within its head (what a store appends after), and never a panic,
+        /// there or when its streams are held to its commands.
+        #[test]
+        fn an_index_read_from_any_bytes_names_no_position_past_its_head(
+            pick in any::<proptest::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let mut bytes = index().to_bytes();
+            let i = pick.index(bytes.len());
+            bytes[i] ^= flip;
+            if let Some(read) = Index::from_bytes(&bytes) {
+                let head = read.head().position;
+                prop_assert!(read.streams.iter().all(|s| s.last <= head && s.version <= head));
+                prop_assert!(read
+                    .commands
+                    .values()
+                    .all(|c| c.first_position >= 1 && c.first_position + u64::from(c.count) <= head + 1));
+                let _ = read.streams_problem();
+            }
+        }
+    }
 }
