@@ -99,16 +99,10 @@ impl FileStore {
 
     /// Opens the store in `path` for reading only: no lock is taken, nothing is written (a
     /// torn tail is ignored, not removed), and every write is refused. `NoLedger` when there
-    /// is no store. What `verify` reads.
+    /// is no store. What `verify` reads when it cannot read the log through an index snapshot
+    /// ([`open_to_verify`](FileStore::open_to_verify)).
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<FileStore, StoreError> {
-        let dir = path.as_ref();
-        if !FileStore::exists(dir) {
-            return Err(StoreError::NoLedger {
-                location: dir.display().to_string(),
-            });
-        }
-        segments::check_format(dir)?;
-        FileStore::open_locked(dir, None, true, false)
+        FileStore::open_unlocked(path.as_ref(), false)
     }
 
     /// Opens the store in `path` for reading only, as [`open_read_only`](FileStore::open_read_only)
@@ -129,14 +123,19 @@ impl FileStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_to_verify(path: impl AsRef<Path>) -> Result<FileStore, StoreError> {
-        let dir = path.as_ref();
+        FileStore::open_unlocked(path.as_ref(), true)
+    }
+
+    /// Opens the store in `dir` for reading only, from its latest index snapshot when
+    /// `from_snapshot`. `NoLedger` when there is no store.
+    fn open_unlocked(dir: &Path, from_snapshot: bool) -> Result<FileStore, StoreError> {
         if !FileStore::exists(dir) {
             return Err(StoreError::NoLedger {
                 location: dir.display().to_string(),
             });
         }
         segments::check_format(dir)?;
-        FileStore::open_locked(dir, None, true, true)
+        FileStore::open_locked(dir, None, true, from_snapshot)
     }
 
     /// Whether the store holds an event or a setting.

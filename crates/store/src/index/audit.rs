@@ -139,7 +139,7 @@ impl Stream {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use memberledger_core::{MemberId, Uuid};
     use proptest::prelude::*;
 
@@ -147,7 +147,7 @@ mod tests {
     use crate::{CommandRecord, Index};
 
     /// An index of `commands` (each a member's number and its count of events), in log order.
-    fn index(commands: &[(u8, u32)]) -> Index {
+    pub(in crate::index) fn index(commands: &[(u8, u32)]) -> Index {
         let mut index = Index::default();
         let mut next = 1u64;
         for (i, &(member, count)) in commands.iter().enumerate() {

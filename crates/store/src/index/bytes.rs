@@ -159,29 +159,14 @@ fn read_commands(bytes: &[u8], (streams, head): (usize, u64)) -> Option<Map<Uuid
 
 #[cfg(test)]
 mod tests {
-    use memberledger_core::{MemberId, Uuid};
     use proptest::prelude::*;
 
-    use crate::{CommandRecord, Index};
+    use crate::Index;
 
     /// An index of ten commands of one to three events, over four members.
     fn index() -> Index {
-        let mut index = Index::default();
-        let mut next = 1u64;
-        for i in 0..10u32 {
-            let count = i % 3 + 1;
-            let record = CommandRecord {
-                command: Uuid::from_u128(u128::from(i) + 1),
-                member: MemberId::new(format!("m{}", i % 4)).unwrap(),
-                first_position: next,
-                count,
-                digest: [0; 32],
-            };
-            let events = (next..next + u64::from(count)).map(|p| (p, [7; 32]));
-            assert!(index.add(record, events));
-            next += u64::from(count);
-        }
-        index
+        let commands: Vec<(u8, u32)> = (0..10u8).map(|i| (i % 4, u32::from(i % 3) + 1)).collect();
+        super::super::audit::tests::index(&commands)
     }
 
     proptest! {
