@@ -146,12 +146,14 @@ pub(crate) fn problem(index: &Index, commands: u64) -> Option<String> {
     index.streams_problem()
 }
 
-/// The lengths of the segments up to the last of `frames` (a segment that cannot be looked
-/// at counts as empty, which no frame tiles).
+/// The lengths of the segments up to the last of `frames`, as far as they are there (a
+/// forged frame may name any segment: the list ends at the first one missing, and a frame in
+/// a segment past it follows nothing).
 fn segment_lens(dir: &std::path::Path, frames: &[FrameAt]) -> Vec<u64> {
     let last = frames.last().map_or(0, |f| f.segment);
     (0..=last)
-        .map(|n| std::fs::metadata(dir.join(segments::name(n))).map_or(0, |m| m.len()))
+        .map_while(|n| std::fs::metadata(dir.join(segments::name(n))).ok())
+        .map(|m| m.len())
         .collect()
 }
 
@@ -161,7 +163,9 @@ fn segment_lens(dir: &std::path::Path, frames: &[FrameAt]) -> Vec<u64> {
 /// segments when a snapshot is loaded: reads find events through the frames, and the bytes
 /// they skipped would be bytes no scan read.
 fn frames_problem(frames: &[FrameAt], lens: &[u64]) -> Option<String> {
-    let last = lens.len().checked_sub(1)?;
+    let Some(last) = lens.len().checked_sub(1) else {
+        return (!frames.is_empty()).then(|| "its first segment is not there".into());
+    };
     if frames.first().is_some_and(|f| f.first != 1) {
         return Some("its first frame is not at position 1".into());
     }

@@ -204,6 +204,15 @@ fn a_forged_snapshot_whose_frames_skip_bytes_of_the_log_is_passed_over_for_a_ful
             b[at..at + 8].copy_from_slice(&(was - by).to_le_bytes());
         });
     }
+    // The last frame said to lie in the last segment there could be: passed over at once.
+    forge(&path, |b| {
+        let frames = usize::try_from(u64::from_le_bytes(b[6..14].try_into().unwrap())).unwrap();
+        let at = frame_offset_at(frames - 1) + 8;
+        b[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    });
+    let store = FileStore::open_to_verify(&path).unwrap();
+    assert_eq!(store.opened_from_snapshot(), None);
+    assert_eq!(store.read_raw(1, 100).unwrap(), all);
 }
 
 #[test]
