@@ -10,6 +10,8 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use super::holdings::HoldingKind;
 use super::{packed, view, MemberState, Rare, NO_CONSUMPTIONS};
 
+mod cbor;
+
 /// A member state serialized as its compact projection, without a copy: the same bytes, in
 /// any format, as `state.clone().without_consumption_records()`, and then
 /// `.without_spending_window()` unless the window is kept. See [`MemberState::compact`].

@@ -132,8 +132,13 @@ impl Rare {
     /// Whether it holds nothing but the refundable-consumption records (none of which a
     /// compact projection keeps).
     fn is_only_records(&self) -> bool {
-        self.stores.is_empty()
-            && self.packages.is_empty()
+        self.stores.is_empty() && self.holds_only_stores()
+    }
+
+    /// Whether it holds nothing but other stores and consumption records (no package, card,
+    /// hold or coupon).
+    fn holds_only_stores(&self) -> bool {
+        self.packages.is_empty()
             && self.cards.is_empty()
             && self.holds.is_empty()
             && self.coupons.is_empty()

@@ -85,7 +85,7 @@ fn pack(holdings: &[Holding]) -> Vec<u8> {
 
 /// Appends the packed form of the `holdings` that `keep` keeps to `out`, each laid out in a
 /// few words on the stack and copied in at once.
-fn pack_into(holdings: &[Holding], keep: &impl Fn(&Holding) -> bool, out: &mut Vec<u8>) {
+pub(super) fn pack_into(holdings: &[Holding], keep: &impl Fn(&Holding) -> bool, out: &mut Vec<u8>) {
     out.reserve(holdings.len() * PACKED_MAX);
     for h in holdings.iter().filter(|h| keep(h)) {
         let mut one = [0u8; PACKED_MAX];
