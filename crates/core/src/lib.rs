@@ -33,9 +33,9 @@ pub use decide::{decide, opened_package_id, split_bonus, Context, Decision, REVI
 pub use error::Rejection;
 pub use event::CouponKind;
 pub use event::{
-    canonical_json, chain_hash, decode_event, event_id, write_canonical_json, Draw, Event,
-    EventBody, Hash, LotKind, PointsDraw, RecordedEvent, Restore, EVENT_SCHEMA_VERSION,
-    GENESIS_HASH, JSON_INTEGER_MAX,
+    canonical_json, chain_hash, decode_binary_event, decode_event, event_id, write_binary_event,
+    write_canonical_json, Draw, Event, EventBody, Hash, LotKind, PointsDraw, RecordedEvent,
+    Restore, EVENT_SCHEMA_VERSION, GENESIS_HASH, JSON_INTEGER_MAX,
 };
 pub use event::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD_LEN_MAX};
 pub use hmac::hmac_sha256;

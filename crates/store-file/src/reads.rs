@@ -55,9 +55,9 @@ impl FileStore {
                 read_run_into(&files, run, bytes)?;
                 for (f, chunk) in run.iter().zip(split(bytes, run)?) {
                     // Each event straight into the page, no record collected on the way.
-                    decode_chunk_events(f.first, chunk, false, &mut |_| {}, &mut |p, h, j| {
+                    decode_chunk_events(f.first, chunk, false, &mut |_| {}, &mut |p, h, j, b| {
                         if p >= from && page.len() < limit {
-                            page.push(p, *h, j);
+                            page.push_with_binary(p, *h, j, b);
                         }
                     })?;
                 }
@@ -90,7 +90,7 @@ impl FileStore {
             let chunk = split(bytes, &[*f])?.remove(0);
             let rec = record_at(f.first, chunk, p)?;
             let at = usize::try_from(p - rec.record.first_position).unwrap_or(usize::MAX);
-            let (hash, json) = rec.events.get(at).ok_or_else(|| missing(p))?;
+            let (hash, json, _) = rec.events.get(at).ok_or_else(|| missing(p))?;
             let raw = RawEvent {
                 position: p,
                 hash: *hash,

@@ -83,10 +83,15 @@ impl Commands {
     fn decode(&mut self, first: u64, chunk: &[u8]) -> Result<(), StoreError> {
         let (records, hashes) = (self.records.len(), self.hashes.len());
         let (all, each) = (&mut self.records, &mut self.hashes);
-        let decoded =
-            decode_chunk_events(first, chunk, false, &mut |r| all.push(r), &mut |_, h, _| {
+        let decoded = decode_chunk_events(
+            first,
+            chunk,
+            false,
+            &mut |r| all.push(r),
+            &mut |_, h, _, _| {
                 each.push(*h);
-            });
+            },
+        );
         if decoded.is_err() {
             self.records.truncate(records);
             self.hashes.truncate(hashes);

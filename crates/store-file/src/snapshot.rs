@@ -127,7 +127,7 @@ fn agrees(dir: &std::path::Path, index: &Index, frames: &[FrameAt]) -> bool {
         end == index.head().position
             && r.events
                 .last()
-                .is_some_and(|(h, _)| *h == index.head().hash)
+                .is_some_and(|(h, _, _)| *h == index.head().hash)
     })
 }
 

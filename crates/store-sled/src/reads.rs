@@ -81,9 +81,9 @@ impl SledStore {
             // while it is open: reading the log does not hash them again.
             for rec in decode_chunk_with(key_position(&k)?, &v, false)? {
                 let first = rec.record.first_position;
-                for (position, (hash, json)) in (first..).zip(rec.events) {
+                for (position, (hash, json, bin)) in (first..).zip(rec.events) {
                     if position >= from && page.len() < limit {
-                        page.push(position, hash, json);
+                        page.push_with_binary(position, hash, json, bin);
                     }
                 }
             }
@@ -108,7 +108,7 @@ impl SledStore {
             .checked_sub(rec.record.first_position)
             .and_then(|i| usize::try_from(i).ok())
             .ok_or_else(missing)?;
-        let (hash, json) = rec.events.get(i).ok_or_else(missing)?;
+        let (hash, json, _) = rec.events.get(i).ok_or_else(missing)?;
         RawEvent {
             position: p,
             hash: *hash,

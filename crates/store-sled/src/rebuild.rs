@@ -64,7 +64,7 @@ impl SledStore {
             // The first event of each key must follow the one before it: a key moved, swapped
             // or dropped is named where it is, before its positions confuse the index. (Every
             // other link is checked by the replay a ledger makes on open.)
-            if let Some((hash, json)) = records[0].events.first() {
+            if let Some((hash, json, _)) = records[0].events.first() {
                 if chain_hash(&head.hash, json) != *hash {
                     // Name the first bad link: it may be inside the key before (a stored hash
                     // changed there breaks only the link out of it).
@@ -93,7 +93,7 @@ impl SledStore {
                     .events
                     .iter()
                     .zip(first..)
-                    .map(|((hash, _), position)| (position, *hash));
+                    .map(|((hash, _, _), position)| (position, *hash));
                 // Checked against the commands before it by `enter_held`, once all are read.
                 index.hold(rec.record, hashes);
             }
@@ -131,7 +131,7 @@ impl SledStore {
 pub(crate) fn first_bad_link(first: u64, mut prev: [u8; 32], value: &[u8]) -> Option<u64> {
     let records = decode_chunk(first, value).ok()?;
     for rec in records {
-        for (position, (hash, json)) in (rec.record.first_position..).zip(&rec.events) {
+        for (position, (hash, json, _)) in (rec.record.first_position..).zip(&rec.events) {
             if chain_hash(&prev, json) != *hash {
                 return Some(position);
             }

@@ -9,7 +9,8 @@ use memberledger_core::{Hash, RecordedEvent};
 
 use crate::{RawEvent, StoreError};
 
-/// Stored events, in position order: each one's position, chain hash and canonical JSON.
+/// Stored events, in position order: each one's position, chain hash, canonical JSON and
+/// binary form (when the store keeps one).
 ///
 /// ```
 /// use memberledger_store::RawPage;
@@ -22,10 +23,11 @@ use crate::{RawEvent, StoreError};
 /// ```
 #[derive(Debug, Default)]
 pub struct RawPage {
-    /// The events' JSON, one after another.
+    /// The events' JSON and binary forms, one after another.
     bytes: Vec<u8>,
-    /// Each event's position, hash and where its JSON lies in `bytes`.
-    events: Vec<(u64, Hash, Range<usize>)>,
+    /// Each event's position, hash, where its JSON lies in `bytes`, and where its binary form
+    /// ends (it follows the JSON).
+    events: Vec<(u64, Hash, Range<usize>, usize)>,
 }
 
 /// One event of a [`RawPage`], borrowed.
@@ -37,6 +39,9 @@ pub struct RawEventRef<'a> {
     pub hash: &'a Hash,
     /// The canonical JSON as stored.
     pub json: &'a [u8],
+    /// The binary form as stored (`memberledger_core::write_binary_event`), empty when the
+    /// store keeps none: what [`decode`](Self::decode) reads first.
+    pub bin: &'a [u8],
 }
 
 impl RawPage {
@@ -46,11 +51,19 @@ impl RawPage {
         self.events.clear();
     }
 
-    /// Adds the next event (a copy of its JSON).
+    /// Adds the next event (a copy of its JSON), without a binary form.
     pub fn push(&mut self, position: u64, hash: Hash, json: &[u8]) {
+        self.push_with_binary(position, hash, json, &[]);
+    }
+
+    /// Adds the next event with its binary form (copies of both; `bin` empty: none).
+    pub fn push_with_binary(&mut self, position: u64, hash: Hash, json: &[u8], bin: &[u8]) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(json);
-        self.events.push((position, hash, start..self.bytes.len()));
+        let end = self.bytes.len();
+        self.bytes.extend_from_slice(bin);
+        self.events
+            .push((position, hash, start..end, self.bytes.len()));
     }
 
     /// How many events it holds.
@@ -65,11 +78,12 @@ impl RawPage {
 
     /// The `i`-th event. Panics when `i` is not below [`len`](Self::len).
     pub fn event(&self, i: usize) -> RawEventRef<'_> {
-        let (position, hash, range) = &self.events[i];
+        let (position, hash, range, bin_end) = &self.events[i];
         RawEventRef {
             position: *position,
             hash,
             json: &self.bytes[range.clone()],
+            bin: &self.bytes[range.end..*bin_end],
         }
     }
 
@@ -86,10 +100,30 @@ impl RawPage {
 }
 
 impl RawEventRef<'_> {
-    /// Decodes the stored bytes, checking the position inside matches (as
-    /// [`RawEvent::decode`]).
+    /// Decodes the stored event: from its binary form when it has one, else from its JSON,
+    /// checking the position inside matches (as [`RawEvent::decode`]). A binary form is
+    /// trusted to say what the JSON says (both were written together, under the store's
+    /// checksums): `verify` holds every event it decodes to the stored JSON, byte for byte. A
+    /// binary form that does not read is damage, named at its position, unless the JSON does
+    /// not read either (then the JSON's error, as without a binary form).
     pub fn decode(&self) -> Result<RecordedEvent, StoreError> {
-        crate::decode_stored(self.position, self.hash, self.json)
+        if self.bin.is_empty() {
+            return crate::decode_stored(self.position, self.hash, self.json);
+        }
+        match memberledger_core::decode_binary_event(self.bin) {
+            Some(event) => Ok(RecordedEvent {
+                position: self.position,
+                event,
+                hash: *self.hash,
+            }),
+            None => {
+                crate::decode_stored(self.position, self.hash, self.json)?;
+                Err(StoreError::Corrupt {
+                    position: self.position,
+                    why: "the stored binary form of the event does not read".into(),
+                })
+            }
+        }
     }
 
     /// An owned copy.

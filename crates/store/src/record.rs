@@ -5,7 +5,9 @@
 //! A record: the format byte, the command id (16 bytes), its digest (32), the member's length
 //! (one byte) and bytes, the event count (u32), closed after the events by a SHA-256 checksum
 //! of that header; each event is its chain hash (32 bytes), its length (u32) and its canonical
-//! JSON. A chunk: the chunk format byte, then `(u32 length, record)` until the end of the value.
+//! JSON, and in a record of [`RECORD_FORMAT_BINARY`] then its binary form's length (u32) and
+//! bytes (`memberledger_core::write_binary_event`; none for an event without one), which a
+//! replay reads instead of parsing the JSON. A chunk: the chunk format byte, then `(u32 length, record)` until the end of the value.
 //! Everything the log index needs (command id, member, event count, each event's hash) is in
 //! the record's header and event prefixes, so an index is rebuilt without parsing any JSON.
 
@@ -18,8 +20,13 @@ use sha2::{Digest, Sha256};
 
 use crate::{CommandRecord, Sealed, StoreError};
 
-/// The first byte of a single record (the sled store's first layout).
+/// The first byte of a record of the first layout (each event its hash and JSON; a single
+/// record is the sled store's first layout of a value).
 pub const RECORD_FORMAT: u8 = 1;
+
+/// The first byte of a record whose events each carry their binary form after their JSON:
+/// what this release writes.
+pub const RECORD_FORMAT_BINARY: u8 = 3;
 
 /// The first byte of a chunk: then `(u32 length, record)` until the end of the value.
 pub const CHUNK_FORMAT: u8 = 2;
@@ -41,13 +48,14 @@ pub const RECORD_EVENTS_MAX: u32 = 10_000;
 /// Every command the store accepts fits in a record.
 const _: () = assert!(crate::COMMAND_EVENTS_MAX <= RECORD_EVENTS_MAX as usize);
 
-/// A command's record as stored: the command record and each event's hash and JSON (borrowed
-/// from the stored value).
+/// A command's record as stored: the command record and each event's hash, JSON and binary
+/// form (borrowed from the stored value).
 pub struct Record<'a> {
     /// The command's record.
     pub record: CommandRecord,
-    /// Each event's chain hash and canonical JSON.
-    pub events: Vec<([u8; 32], &'a [u8])>,
+    /// Each event's chain hash, canonical JSON and binary form (empty in a record of the
+    /// first layout, or for an event that has none).
+    pub events: Vec<([u8; 32], &'a [u8], &'a [u8])>,
 }
 
 /// A sealed command's record.
@@ -66,33 +74,42 @@ pub fn record_len(s: &Sealed) -> usize {
         + 4
         + CHECKSUM_LEN
         + s.json.iter().map(|j| 36 + j.len()).sum::<usize>()
+        + s.bin.iter().map(|b| 4 + b.len()).sum::<usize>()
 }
 
 /// Appends a sealed command's record to `v`.
 fn encode_record_into(s: &Sealed, v: &mut Vec<u8>) {
     let member = s.record.member.as_str().as_bytes();
     let start = v.len();
-    v.push(RECORD_FORMAT);
+    v.push(RECORD_FORMAT_BINARY);
     v.extend_from_slice(s.record.command.as_bytes());
     v.extend_from_slice(&s.record.digest);
     v.push(u8::try_from(member.len()).expect("ids are at most 64 bytes"));
     v.extend_from_slice(member);
     v.extend_from_slice(&s.record.count.to_be_bytes());
     let header_end = v.len();
-    for (e, j) in s.events.iter().zip(&s.json) {
+    let len = |b: &[u8]| {
+        u32::try_from(b.len())
+            .expect("events are small")
+            .to_be_bytes()
+    };
+    for ((e, j), b) in s.events.iter().zip(&s.json).zip(&s.bin) {
         v.extend_from_slice(&e.hash);
-        v.extend_from_slice(
-            &u32::try_from(j.len())
-                .expect("events are small")
-                .to_be_bytes(),
-        );
+        v.extend_from_slice(&len(j.as_bytes()));
         v.extend_from_slice(j.as_bytes());
+        v.extend_from_slice(&len(b));
+        v.extend_from_slice(b);
     }
-    // The chain covers each event's bytes (and names the exact position of a damaged one) but
-    // not the record's header: command id, digest, member, count. A checksum of the header
-    // closes the record, so a damaged header is found too.
-    let sum = Sha256::digest(&v[start..header_end]);
-    v.extend_from_slice(&sum);
+    // The chain covers each event's JSON (and names the exact position of a damaged one) but
+    // not the record's header (command id, digest, member, count) nor the binary forms. A
+    // checksum of the header and the binary forms closes the record, so damage to them is
+    // found too.
+    let mut sum = Sha256::new();
+    sum.update(&v[start..header_end]);
+    for b in &s.bin {
+        sum.update(b);
+    }
+    v.extend_from_slice(&sum.finalize());
 }
 
 /// How sealed records are laid out in chunks of at most `max_bytes` (a larger record alone):
@@ -162,15 +179,15 @@ pub fn decode_chunk_with(first: u64, v: &[u8], check: bool) -> Result<Vec<Record
 }
 
 /// [`decode_chunk_with`] without collecting the records: each record's events are given to
-/// `event` (position, chain hash, canonical JSON) as they are read, then its command record
-/// to `record`. A damaged record is an error after what came before it was given: the caller
+/// `event` (position, chain hash, canonical JSON, binary form) as they are read, then its
+/// command record to `record`. A damaged record is an error after what came before it was given: the caller
 /// drops what it took of the value.
 pub fn decode_chunk_events<'a>(
     first: u64,
     v: &'a [u8],
     check: bool,
     record: &mut impl FnMut(CommandRecord),
-    event: &mut impl FnMut(u64, &[u8; 32], &'a [u8]),
+    event: &mut impl FnMut(u64, &[u8; 32], &'a [u8], &'a [u8]),
 ) -> Result<(), StoreError> {
     walk_chunk(first, v, |position, bytes| {
         let rec = decode_record_events(position, bytes, check, event)?;
@@ -189,7 +206,7 @@ fn walk_chunk<'a>(
     mut each: impl FnMut(u64, &'a [u8]) -> Result<u32, StoreError>,
 ) -> Result<(), StoreError> {
     match v.first() {
-        Some(&RECORD_FORMAT) => return each(first, v).map(|_| ()),
+        Some(&RECORD_FORMAT | &RECORD_FORMAT_BINARY) => return each(first, v).map(|_| ()),
         Some(&CHUNK_FORMAT) => {}
         _ => {
             return Err(StoreError::Corrupt {
@@ -268,92 +285,122 @@ pub fn decode_record(first: u64, v: &[u8]) -> Result<Record<'_>, StoreError> {
 /// Decodes one record, checking its header against its checksum only when `check`.
 pub fn decode_record_with(first: u64, v: &[u8], check: bool) -> Result<Record<'_>, StoreError> {
     let mut events = Vec::new();
-    let record = decode_record_events(first, v, check, &mut |_, hash, json| {
-        events.push((*hash, json));
+    let record = decode_record_events(first, v, check, &mut |_, hash, json, bin| {
+        events.push((*hash, json, bin));
     })?;
     Ok(Record { record, events })
 }
 
 /// [`decode_record_with`] without collecting the events: each is given to `event` (its
-/// position, chain hash and canonical JSON) as it is read, and the command record returned
-/// once the whole record is read. A damaged record is an error after some of its events may
-/// have been given.
+/// position, chain hash, canonical JSON and binary form, empty when it has none) as it is
+/// read, and the command record returned once the whole record is read. A damaged record is
+/// an error after some of its events may have been given.
 pub fn decode_record_events<'a>(
     first: u64,
-    mut v: &'a [u8],
+    v: &'a [u8],
     check: bool,
-    event: &mut impl FnMut(u64, &[u8; 32], &'a [u8]),
+    event: &mut impl FnMut(u64, &[u8; 32], &'a [u8], &'a [u8]),
 ) -> Result<CommandRecord, StoreError> {
     let corrupt = |why: &str| StoreError::Corrupt {
         position: first,
         why: format!("stored record: {why}"),
     };
-    fn take<'a>(v: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        if v.len() < n {
-            return None;
-        }
-        let (a, b) = v.split_at(n);
-        *v = b;
-        Some(a)
-    }
-    let short = || corrupt("truncated");
     let Some(split) = v.len().checked_sub(CHECKSUM_LEN) else {
-        return Err(short());
+        return Err(corrupt("truncated"));
     };
-    let (body, sum) = v.split_at(split);
-    let whole = body;
-    v = body;
-    if take(&mut v, 1).ok_or_else(short)? != [RECORD_FORMAT] {
-        return Err(corrupt("unknown record format"));
-    }
-    let command = Uuid::from_slice(take(&mut v, 16).ok_or_else(short)?).map_err(|_| short())?;
-    let digest: [u8; 32] = take(&mut v, 32)
-        .ok_or_else(short)?
-        .try_into()
-        .map_err(|_| short())?;
-    let mlen = usize::from(take(&mut v, 1).ok_or_else(short)?[0]);
-    let member = std::str::from_utf8(take(&mut v, mlen).ok_or_else(short)?)
-        .ok()
-        .and_then(|m| MemberId::decode_str(m).ok())
-        .ok_or_else(|| corrupt("bad member id"))?;
-    let count = u32::from_be_bytes(
-        take(&mut v, 4)
-            .ok_or_else(short)?
-            .try_into()
-            .map_err(|_| short())?,
-    );
-    let header_len = whole.len() - v.len();
-    if check && Sha256::digest(&whole[..header_len]).as_slice() != sum {
+    let (whole, sum) = v.split_at(split);
+    let mut v = whole;
+    let h = read_header(&mut v).map_err(corrupt)?;
+    // The checksum closes the header and, in a record of binary forms, those forms too: the
+    // header is checked before any event is given, the forms once they are read.
+    let mut checksum = Sha256::new();
+    checksum.update(&whole[..whole.len() - v.len()]);
+    if check && !h.binary && checksum.clone().finalize().as_slice() != sum {
         return Err(corrupt("the record header does not match its checksum"));
     }
-    if count == 0 || count > RECORD_EVENTS_MAX {
+    if h.count == 0 || h.count > RECORD_EVENTS_MAX {
         return Err(corrupt("bad event count"));
     }
-    for position in first..first + u64::from(count) {
+    for position in first..first + u64::from(h.count) {
         let hash: &[u8; 32] = take(&mut v, 32)
-            .ok_or_else(short)?
-            .try_into()
-            .map_err(|_| short())?;
-        let len = u32::from_be_bytes(
-            take(&mut v, 4)
-                .ok_or_else(short)?
-                .try_into()
-                .map_err(|_| short())?,
-        );
-        let len = usize::try_from(len).map_err(|_| short())?;
-        let json = take(&mut v, len).ok_or_else(short)?;
-        event(position, hash, json);
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(|| corrupt("truncated"))?;
+        let json = take_sized(&mut v).ok_or_else(|| corrupt("truncated"))?;
+        let bin = match h.binary {
+            true => take_sized(&mut v).ok_or_else(|| corrupt("truncated"))?,
+            false => &[],
+        };
+        if check && h.binary {
+            checksum.update(bin);
+        }
+        event(position, hash, json, bin);
     }
     if !v.is_empty() {
         return Err(corrupt("trailing bytes"));
     }
+    if check && h.binary && checksum.finalize().as_slice() != sum {
+        return Err(corrupt(
+            "the record header or a binary form does not match its checksum",
+        ));
+    }
     Ok(CommandRecord {
-        command,
-        member,
-        digest,
+        command: h.command,
+        member: h.member,
+        digest: h.digest,
         first_position: first,
+        count: h.count,
+    })
+}
+
+/// A record's header as read: whether its events carry binary forms, and its command record
+/// but for the first position.
+struct Header {
+    binary: bool,
+    command: Uuid,
+    digest: [u8; 32],
+    member: MemberId,
+    count: u32,
+}
+
+/// Reads a record's header off the front of `v`, or says what is wrong with it.
+fn read_header(v: &mut &[u8]) -> Result<Header, &'static str> {
+    const SHORT: &str = "truncated";
+    let binary = match take(v, 1).ok_or(SHORT)? {
+        [RECORD_FORMAT] => false,
+        [RECORD_FORMAT_BINARY] => true,
+        _ => return Err("unknown record format"),
+    };
+    let command = Uuid::from_slice(take(v, 16).ok_or(SHORT)?).map_err(|_| SHORT)?;
+    let digest: [u8; 32] = take(v, 32).ok_or(SHORT)?.try_into().map_err(|_| SHORT)?;
+    let mlen = usize::from(take(v, 1).ok_or(SHORT)?[0]);
+    let member = std::str::from_utf8(take(v, mlen).ok_or(SHORT)?)
+        .ok()
+        .and_then(|m| MemberId::decode_str(m).ok())
+        .ok_or("bad member id")?;
+    let count = u32::from_be_bytes(take(v, 4).ok_or(SHORT)?.try_into().map_err(|_| SHORT)?);
+    Ok(Header {
+        binary,
+        command,
+        digest,
+        member,
         count,
     })
+}
+
+/// The next `n` bytes, taken off the front of `v`.
+fn take<'a>(v: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if v.len() < n {
+        return None;
+    }
+    let (a, b) = v.split_at(n);
+    *v = b;
+    Some(a)
+}
+
+/// Bytes after their length (u32, big-endian), taken off the front of `v`.
+fn take_sized<'a>(v: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = u32::from_be_bytes(take(v, 4)?.try_into().ok()?);
+    take(v, usize::try_from(len).ok()?)
 }
 
 #[cfg(test)]
@@ -361,6 +408,9 @@ mod tests {
     use super::*;
     use crate::{Append, Index};
     use memberledger_core::{decide, Command, Context, Decision, Policy};
+
+    /// An event as `decode_chunk_events` gives it: position, hash, JSON, binary form.
+    type Given<'a> = (u64, [u8; 32], &'a [u8], &'a [u8]);
 
     fn sealed(n: u32) -> Vec<Sealed> {
         let policy = Policy::builtin();
@@ -384,15 +434,59 @@ mod tests {
         Index::default().seal(batch).unwrap().1
     }
 
+    /// A record as the first layout wrote it: no binary forms.
+    fn first_layout(s: &Sealed) -> Vec<u8> {
+        let member = s.record.member.as_str().as_bytes();
+        let mut v = vec![RECORD_FORMAT];
+        v.extend_from_slice(s.record.command.as_bytes());
+        v.extend_from_slice(&s.record.digest);
+        v.push(u8::try_from(member.len()).unwrap());
+        v.extend_from_slice(member);
+        v.extend_from_slice(&s.record.count.to_be_bytes());
+        let sum = Sha256::digest(&v);
+        for (e, j) in s.events.iter().zip(&s.json) {
+            v.extend_from_slice(&e.hash);
+            v.extend_from_slice(&u32::try_from(j.len()).unwrap().to_be_bytes());
+            v.extend_from_slice(j.as_bytes());
+        }
+        v.extend_from_slice(&sum);
+        v
+    }
+
     #[test]
     fn a_single_record_of_the_first_layout_still_reads() {
         let s = sealed(1);
-        let value = encode_record(&s[0]);
-        assert_eq!(value[0], RECORD_FORMAT);
+        let value = first_layout(&s[0]);
         let records = decode_chunk(1, &value).unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].record, s[0].record);
         assert_eq!(records[0].events[0].1, s[0].json[0].as_bytes());
+        assert!(records[0].events[0].2.is_empty(), "no binary form");
+        // Within a chunk, beside a record of this release's layout.
+        let mut chunk = vec![CHUNK_FORMAT];
+        for record in [first_layout(&s[0]), encode_record(&s[0])] {
+            chunk.extend_from_slice(&u32::try_from(record.len()).unwrap().to_be_bytes());
+            chunk.extend_from_slice(&record);
+        }
+        let records = decode_chunk(1, &chunk).unwrap();
+        assert!(records[0].events[0].2.is_empty());
+        assert_eq!(records[1].events[0].2, s[0].bin[0].as_slice());
+        assert!(!s[0].bin[0].is_empty(), "an enrolment has a binary form");
+    }
+
+    #[test]
+    fn this_release_writes_each_events_binary_form_beside_its_json() {
+        let s = sealed(3);
+        let value = encode_record(&s[1]);
+        assert_eq!(value[0], RECORD_FORMAT_BINARY);
+        let records = decode_chunk(2, &value).unwrap();
+        let (_, json, bin) = records[0].events[0];
+        let event = memberledger_core::decode_binary_event(bin).unwrap();
+        assert_eq!(event, s[1].events[0].event);
+        assert_eq!(
+            memberledger_core::canonical_json(2, &event).as_bytes(),
+            json
+        );
     }
 
     #[test]
@@ -446,17 +540,17 @@ mod tests {
                 value.truncate(keep.index(value.len()));
             }
             let (mut records, mut events) = (Vec::new(), Vec::new());
-            let given = decode_chunk_events(first, &value, false, &mut |r| records.push(r), &mut |p, h, j| {
-                events.push((p, *h, j));
+            let given = decode_chunk_events(first, &value, false, &mut |r| records.push(r), &mut |p, h, j, b| {
+                events.push((p, *h, j, b));
             });
             match decode_chunk_with(first, &value, false) {
                 Ok(collected) => {
                     proptest::prop_assert_eq!(given, Ok(()));
                     let expected: Vec<CommandRecord> = collected.iter().map(|r| r.record.clone()).collect();
                     proptest::prop_assert_eq!(records, expected);
-                    let expected: Vec<(u64, [u8; 32], &[u8])> = collected
+                    let expected: Vec<Given<'_>> = collected
                         .iter()
-                        .flat_map(|r| r.events.iter().zip(r.record.first_position..).map(|((h, j), p)| (p, *h, *j)))
+                        .flat_map(|r| r.events.iter().zip(r.record.first_position..).map(|((h, j, b), p)| (p, *h, *j, *b)))
                         .collect();
                     proptest::prop_assert_eq!(events, expected);
                 }
@@ -486,9 +580,12 @@ mod tests {
                 proptest::prop_assert_eq!(decoded.len(), records.len());
                 for (d, w) in decoded.iter().zip(&s[records.clone()]) {
                     proptest::prop_assert_eq!(&d.record, &w.record);
-                    let json: Vec<&[u8]> = d.events.iter().map(|(_, j)| *j).collect();
+                    let json: Vec<&[u8]> = d.events.iter().map(|(_, j, _)| *j).collect();
                     let written: Vec<&[u8]> = w.json.iter().map(|j| j.as_bytes()).collect();
                     proptest::prop_assert_eq!(json, written);
+                    let bin: Vec<&[u8]> = d.events.iter().map(|(_, _, b)| *b).collect();
+                    let written: Vec<&[u8]> = w.bin.iter().map(Vec::as_slice).collect();
+                    proptest::prop_assert_eq!(bin, written);
                 }
                 next = records.end;
             }

@@ -6,7 +6,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use memberledger_core::{canonical_json, chain_hash, MemberId, RecordedEvent, Uuid};
+use memberledger_core::{
+    canonical_json, chain_hash, write_binary_event, MemberId, RecordedEvent, Uuid,
+};
 use rayon::prelude::*;
 
 use crate::{Append, AppendConflict, CommandRecord, Head, StoreError};
@@ -26,6 +28,9 @@ pub struct Sealed {
     pub events: Vec<RecordedEvent>,
     /// The canonical JSON of each event, as hashed.
     pub json: Vec<String>,
+    /// The binary form of each event (`memberledger_core::write_binary_event`; empty for an
+    /// event that has none), stored beside its JSON for a replay to read.
+    pub bin: Vec<Vec<u8>>,
 }
 
 /// What sealing says of a batch: for each append, the index of its sealed command or its
@@ -87,14 +92,19 @@ pub fn seal(log: &impl LogView, batch: Vec<Append>) -> Result<Sealing, StoreErro
     Ok((outcome, chain(head, accepted, json)))
 }
 
-/// The canonical JSON of each accepted append's events, on every core when `parallel`.
-fn encode(accepted: &[(Append, u64)], parallel: bool) -> Vec<Vec<String>> {
-    let encode = |(a, first): &(Append, u64)| -> Vec<String> {
+/// Each accepted append's events' canonical JSON and binary forms, on every core when
+/// `parallel`.
+fn encode(accepted: &[(Append, u64)], parallel: bool) -> Vec<Encoded> {
+    let encode = |(a, first): &(Append, u64)| -> Encoded {
         a.events
             .iter()
             .zip(*first..)
-            .map(|(e, position)| canonical_json(position, e))
-            .collect()
+            .map(|(e, position)| {
+                let mut bin = Vec::new();
+                write_binary_event(&mut bin, e);
+                (canonical_json(position, e), bin)
+            })
+            .unzip()
     };
     if parallel {
         accepted.par_iter().with_min_len(16).map(encode).collect()
@@ -103,13 +113,16 @@ fn encode(accepted: &[(Append, u64)], parallel: bool) -> Vec<Vec<String>> {
     }
 }
 
+/// An append's events' canonical JSON and binary forms.
+type Encoded = (Vec<String>, Vec<Vec<u8>>);
+
 /// Hashes the accepted appends' events into the chain after `head`, in order.
-fn chain(head: Head, accepted: Vec<(Append, u64)>, json: Vec<Vec<String>>) -> Vec<Sealed> {
+fn chain(head: Head, accepted: Vec<(Append, u64)>, encoded: Vec<Encoded>) -> Vec<Sealed> {
     let mut prev = head.hash;
     accepted
         .into_iter()
-        .zip(json)
-        .map(|((a, first), json)| {
+        .zip(encoded)
+        .map(|((a, first), (json, bin))| {
             let events: Vec<RecordedEvent> = a
                 .events
                 .into_iter()
@@ -135,6 +148,7 @@ fn chain(head: Head, accepted: Vec<(Append, u64)>, json: Vec<Vec<String>>) -> Ve
                 },
                 events,
                 json,
+                bin,
             }
         })
         .collect()

@@ -97,6 +97,35 @@ pub fn decode_event(json: &[u8]) -> Result<(u64, Event), String> {
     decode_event_serde(json)
 }
 
+/// Reads an event's binary form ([`write_binary_event`](crate::write_binary_event)), with
+/// the schema rules and bounds [`decode_event`] applies to the JSON; `None` if the bytes are
+/// not an event's binary form or the event breaks a rule (its JSON, read instead, says what).
+/// The binary form holds no position: the store keeps it.
+///
+/// ```
+/// use memberledger_core::{canonical_json, decode_binary_event, decode_event, write_binary_event};
+/// let json = r#"{"at":"2026-01-04T11:18:00Z","command":"c0a1e000-0000-4000-8000-000000004998","data":{"home_store":"S16","tier":"standard"},"id":"be8d0842-55cd-5113-aeb5-bb42eb00985f","index":0,"member":"M0004998","policy":1,"position":5000,"store":"S16","type":"member_enrolled","v":3,"version":1}"#;
+/// let (position, event) = decode_event(json.as_bytes())?;
+/// let mut bin = Vec::new();
+/// assert!(write_binary_event(&mut bin, &event));
+/// assert!(bin.len() < json.len() / 2);
+/// let again = decode_binary_event(&bin).unwrap();
+/// assert_eq!(again, event);
+/// assert_eq!(canonical_json(position, &again), json);
+/// # Ok::<(), String>(())
+/// ```
+pub fn decode_binary_event(bin: &[u8]) -> Option<Event> {
+    let event = canon::take_event_bin(bin)?;
+    let kind = event.body.type_name();
+    let present = (event.v >= 2).then_some(event.policy);
+    if schema_policy(event.v, present, kind).ok()? != event.policy {
+        return None;
+    }
+    born_at_3(&event).ok()?;
+    crate::bounds::check_event(&event.body).ok()?;
+    Some(event)
+}
+
 /// [`decode_event`] through serde alone: any layout of the same JSON, with serde's words for
 /// what is wrong.
 pub(crate) fn decode_event_serde(json: &[u8]) -> Result<(u64, Event), String> {

@@ -26,7 +26,7 @@ pub use chain::{chain_hash, Hash, GENESIS_HASH};
 pub use coupons::CouponKind;
 #[cfg(test)]
 pub(crate) use decode::decode_event_serde;
-pub use decode::{decode_event, JSON_INTEGER_MAX};
+pub use decode::{decode_binary_event, decode_event, JSON_INTEGER_MAX};
 pub use draws::{Draw, LotKind, PointsDraw, Restore};
 pub use external::{validate_method, External, Given, GivenKind, CASH_METHOD, METHOD_LEN_MAX};
 
@@ -117,6 +117,15 @@ pub fn canonical_json(position: u64, event: &Event) -> String {
 /// enough): what `verify` compares every stored event with.
 pub fn write_canonical_json(out: &mut Vec<u8>, position: u64, event: &Event) {
     canon::put_event(out, position, event, None);
+}
+
+/// Appends the binary form of an event, what a store keeps beside its canonical JSON to read
+/// it back in a fraction of the time ([`decode_binary_event`]): the same fields, as bytes
+/// rather than text. False, with nothing appended, for an event that has none (a
+/// `policy_published`, whose policy is free-form JSON). The JSON stays the contract: the
+/// chain hashes it and `verify` holds every binary form it reads to it.
+pub fn write_binary_event(out: &mut Vec<u8>, event: &Event) -> bool {
+    canon::put_event_bin(out, event)
 }
 
 impl RecordedEvent {

@@ -39,6 +39,7 @@ pub use fold::FoldError;
 pub use fold_cards::{Card, CardStatus};
 pub use fold_holds::Hold;
 use holdings::{Holding, HoldingKind};
+pub(crate) use packed::{unzigzag, zigzag};
 pub use tier_name::TierName;
 pub use view::{ConsumptionRecord, DrawnLot, Lot, MemberView, Package, PackageStatus, PointLot};
 pub use visits::SpendDay;

@@ -139,11 +139,13 @@ fn unpack_one(head: u8, b: &mut &[u8]) -> Option<Holding> {
     })
 }
 
-fn zigzag(n: i64) -> u64 {
+/// A signed integer as an unsigned one, small either side of zero (for a varint).
+pub(crate) fn zigzag(n: i64) -> u64 {
     u64::from_ne_bytes(((n << 1) ^ (n >> 63)).to_ne_bytes())
 }
 
-fn unzigzag(n: u64) -> i64 {
+/// [`zigzag`] undone.
+pub(crate) fn unzigzag(n: u64) -> i64 {
     let half = i64::from_ne_bytes((n >> 1).to_ne_bytes());
     half ^ -i64::from_ne_bytes((n & 1).to_ne_bytes())
 }

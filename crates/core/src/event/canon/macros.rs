@@ -11,6 +11,18 @@ macro_rules! canon_names {
             fn take(r: &mut Reader<'_>) -> Option<Self> {
                 match r.plain_str()? { $($name => Some($t::$v),)* _ => None }
             }
+            fn put_bin(&self, out: &mut Vec<u8>) {
+                const NAMES: &[&str] = &[$($name),*];
+                out.push(match self { $($t::$v => const { place(NAMES, $name) }),* });
+            }
+            fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+                const NAMES: &[&str] = &[$($name),*];
+                let b = r.byte()?;
+                $(if b == const { place(NAMES, $name) } {
+                    return Some($t::$v);
+                })*
+                None
+            }
         }
     };
 }
@@ -31,6 +43,14 @@ macro_rules! canon_struct {
                 $(let $f = take_field!(r, first, $f $(, $omit)?);)*
                 let _ = first;
                 r.lit(b"}")?;
+                Some($t { $($f),* })
+            }
+            fn put_bin(&self, out: &mut Vec<u8>) {
+                let $t { $($f),* } = self;
+                $($f.put_bin(out);)*
+            }
+            fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+                $(let $f = Canon::take_bin(r)?;)*
                 Some($t { $($f),* })
             }
         }
@@ -108,6 +128,31 @@ macro_rules! canon_bodies {
                 $($name => Some(EventBody::$v(Canon::take(r)?)),)*
                 _ => None,
             }
+        }
+
+        /// The types of body with a binary form, a body's byte its place here.
+        const BODIES: &[&str] = &[$($name),*];
+
+        /// Appends the body's binary form (its place in the table, then its fields); false
+        /// for a body that has none.
+        pub(super) fn put_bin_data(body: &EventBody, out: &mut Vec<u8>) -> bool {
+            match body {
+                $(EventBody::$v(data) => {
+                    out.push(const { place(BODIES, $name) });
+                    data.put_bin(out);
+                    true
+                })*
+                _ => false,
+            }
+        }
+
+        /// Reads a body's binary form.
+        pub(super) fn take_bin_data(r: &mut Bin<'_>) -> Option<EventBody> {
+            let b = r.byte()?;
+            $(if b == const { place(BODIES, $name) } {
+                return Some(EventBody::$v(Canon::take_bin(r)?));
+            })*
+            None
         }
     };
 }

@@ -4,7 +4,8 @@
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Canon, Reader};
+use super::binary::{put_bin_str, put_varint, unzigzag, zigzag};
+use super::{Bin, Canon, Reader};
 use crate::id::{MemberId, StaffId, StoreId};
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -55,6 +56,12 @@ macro_rules! canon_uint {
             fn take(r: &mut Reader<'_>) -> Option<Self> {
                 <$t>::try_from(r.uint()?).ok()
             }
+            fn put_bin(&self, out: &mut Vec<u8>) {
+                put_varint(out, u64::from(*self));
+            }
+            fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+                <$t>::try_from(r.varint()?).ok()
+            }
         }
     )*};
 }
@@ -71,6 +78,16 @@ impl Canon for bool {
             r.lit(b"false").map(|()| false)
         }
     }
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(*self));
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        match r.byte()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
 }
 
 impl Canon for String {
@@ -79,6 +96,12 @@ impl Canon for String {
     }
     fn take(r: &mut Reader<'_>) -> Option<Self> {
         r.plain_str().map(str::to_owned)
+    }
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        put_bin_str(out, self);
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        r.str().map(str::to_owned)
     }
 }
 
@@ -99,6 +122,12 @@ impl Canon for Money {
     fn take(r: &mut Reader<'_>) -> Option<Self> {
         Money::parse_canonical(r.plain_str()?.as_bytes())
     }
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        put_varint(out, zigzag(self.cents()));
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        Some(Money::from_cents(unzigzag(r.varint()?)))
+    }
 }
 
 impl Canon for Timestamp {
@@ -109,6 +138,15 @@ impl Canon for Timestamp {
     }
     fn take(r: &mut Reader<'_>) -> Option<Self> {
         r.plain_str()?.parse().ok()
+    }
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        let (secs, nanos) = self.secs_nanos();
+        put_varint(out, zigzag(secs));
+        put_varint(out, u64::from(nanos));
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        let secs = unzigzag(r.varint()?);
+        Timestamp::from_secs_nanos(secs, u32::try_from(r.varint()?).ok()?)
     }
 }
 
@@ -125,6 +163,12 @@ impl Canon for Uuid {
     fn take(r: &mut Reader<'_>) -> Option<Self> {
         Uuid::try_parse(r.plain_str()?).ok()
     }
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        Some(Uuid::from_bytes(r.bytes(16)?.try_into().ok()?))
+    }
 }
 
 impl Canon for Decimal {
@@ -133,6 +177,14 @@ impl Canon for Decimal {
     }
     fn take(r: &mut Reader<'_>) -> Option<Self> {
         r.plain_str()?.parse().ok()
+    }
+    // As its text: rare in events, and read back only as written (one text a value).
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        put_bin_str(out, &self.to_string());
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        let s = r.str()?;
+        s.parse().ok().filter(|d: &Decimal| d.to_string() == s)
     }
 }
 
@@ -147,6 +199,12 @@ macro_rules! canon_id {
             }
             fn take(r: &mut Reader<'_>) -> Option<Self> {
                 <$t>::decode_str(r.plain_str()?).ok()
+            }
+            fn put_bin(&self, out: &mut Vec<u8>) {
+                put_bin_str(out, self.as_str());
+            }
+            fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+                <$t>::decode_str(r.str()?).ok()
             }
         }
     )*};
@@ -165,6 +223,22 @@ impl<T: Canon> Canon for Option<T> {
             Some(None)
         } else {
             T::take(r).map(Some)
+        }
+    }
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        match self {
+            Some(v) => {
+                out.push(1);
+                v.put_bin(out);
+            }
+            None => out.push(0),
+        }
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        match r.byte()? {
+            0 => Some(None),
+            1 => T::take_bin(r).map(Some),
+            _ => None,
         }
     }
 }
@@ -193,5 +267,21 @@ impl<T: Canon> Canon for Vec<T> {
             }
             r.lit(b",")?;
         }
+    }
+    fn put_bin(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.len() as u64);
+        for v in self {
+            v.put_bin(out);
+        }
+    }
+    fn take_bin(r: &mut Bin<'_>) -> Option<Self> {
+        let n = usize::try_from(r.varint()?).ok()?;
+        // Every item takes a byte at least: a count past the bytes left is refused before
+        // anything is allocated for it.
+        let mut items = Vec::with_capacity(n.min(r.left()));
+        for _ in 0..n {
+            items.push(T::take_bin(r)?);
+        }
+        Some(items)
     }
 }

@@ -2,7 +2,8 @@
 //! (but `policy_published`) by its fields in sorted order. A new event type or field is added
 //! here, in its family's group; the writer and reader follow from the table.
 
-use super::{Canon, Reader};
+use super::binary::place;
+use super::{Bin, Canon, Reader};
 use crate::command::{Balance, Direction, PaidFrom};
 use crate::event::coupons::{CouponIssued, CouponKind, CouponReturn, CouponUse, PackageGranted};
 use crate::event::data::*;
