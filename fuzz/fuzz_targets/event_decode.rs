@@ -6,16 +6,29 @@
 //! The canonical bytes are read by the canonical reader; the same JSON with a space added is
 //! not canonical and goes through serde: both must give the same event.
 //! Also encodes the export form (`to_export_json`) of the decoded event, which must parse
-//! as JSON.
+//! as JSON. The binary form a store keeps beside the JSON: the same bytes read as one never
+//! panic, and read as an event they are that event's only binary form; a decoded event's
+//! binary form reads back to the same event.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memberledger_core::{canonical_json, decode_event, RecordedEvent};
+use memberledger_core::{
+    canonical_json, decode_binary_event, decode_event, write_binary_event, RecordedEvent,
+};
 
 fuzz_target!(|data: &[u8]| {
+    if let Some(event) = decode_binary_event(data) {
+        let mut again = Vec::new();
+        assert!(write_binary_event(&mut again, &event), "a binary form read has one");
+        assert_eq!(again, data, "an event has one binary form");
+    }
     let Ok((position, event)) = decode_event(data) else {
         return;
     };
+    let mut bin = Vec::new();
+    if write_binary_event(&mut bin, &event) {
+        assert_eq!(decode_binary_event(&bin).as_ref(), Some(&event), "binary form round trip");
+    }
     let json = canonical_json(position, &event);
     let (position2, event2) = decode_event(json.as_bytes())
         .unwrap_or_else(|e| panic!("canonical JSON does not decode: {e}\n{json}"));
