@@ -206,7 +206,7 @@ fn chunk_is(chunk: &[&MemberState], bytes: &[u8], spending: bool) -> bool {
             if !compact.write_cbor(one) {
                 return ciborium::into_writer(&compact, &mut rest).is_ok();
             }
-            std::io::Write::write(&mut rest, one).is_ok()
+            std::io::Write::write_all(&mut rest, one).is_ok()
         })
     }) && rest.rest.is_empty()
 }
