@@ -130,10 +130,11 @@ fn holdings(out: &mut Vec<u8>, c: &Compact<'_>, drop_window: bool) {
         &|h| !drop_window || h.kind != HoldingKind::Spend,
         out,
     );
+    // The head goes after the bytes, then is turned round to before them (no buffer a member).
     let len = out.len() - at;
-    let mut h = Vec::with_capacity(9);
-    head(&mut h, BYTES, len as u64);
-    out.splice(at..at, h);
+    head(out, BYTES, len as u64);
+    let head_len = out.len() - at - len;
+    out[at..].rotate_right(head_len);
 }
 
 /// A map's key: its text.
